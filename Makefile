@@ -1,0 +1,98 @@
+# weft: one plain Makefile. Every user-facing target runs `deps` first, so
+# on a fresh Debian machine `make demo` and `make test` are all one needs.
+
+CC      ?= cc
+PKGS    := libsodium lmdb libprotobuf-c yaml-0.1 libxxhash
+WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CPPFLAGS_ALL = -I. -Ibuild/gen -D_GNU_SOURCE
+REL_CFLAGS  := -O2 -g
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
+
+# Sources by layer (see docs/architecture.md). node/main.c holds main().
+LIB_SRC  := $(sort $(wildcard lib/*.c crypto/*.c storage/*.c query/*.c) \
+              $(filter-out node/main.c,$(wildcard node/*.c)))
+GEN_SRC  := build/gen/weft.pb-c.c
+ALL_SRC  := $(GEN_SRC) $(LIB_SRC)
+TEST_SRC := $(wildcard tests/test_*.c)
+
+REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(ALL_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ALL_SRC))
+TESTS    := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
+
+.PHONY: all deps weft test unit cli-test demo bench check-layers clean fuzz \
+        cppcheck
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory weft
+
+weft: build/weft build/weft-gen
+
+deps:
+	@sh mk/deps.sh
+
+build/gen/weft.pb-c.c build/gen/weft.pb-c.h: proto/weft.proto
+	@mkdir -p build/gen
+	protoc-c --proto_path=proto --c_out=build/gen proto/weft.proto
+
+build/rel/%.o: %.c build/gen/weft.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c build/gen/weft.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -MMD -MP -c $< -o $@
+
+build/weft: $(REL_OBJ) build/rel/node/main.o
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/weft: $(ASAN_OBJ) build/asan/node/main.o
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+build/weft-gen: bench/gen.c
+	@mkdir -p build
+	$(CC) $(WARN) -O2 -o $@ $< -lm
+
+build/asan/tests/%: tests/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(ASAN_OBJ) \
+	    $(LIBS) -lcmocka
+
+# Unit tests (cmocka) then CLI tests with real processes, all under
+# ASan/UBSan. The 3M-row ingest test measures RSS with the release build,
+# since sanitizer shadow memory would swamp the figure.
+test: deps
+	@$(MAKE) --no-print-directory build/asan/weft build/weft build/weft-gen \
+	    $(TESTS)
+	@$(MAKE) --no-print-directory unit cli-test
+
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+cli-test: build/asan/weft build/weft build/weft-gen
+	@WEFT=$(CURDIR)/build/asan/weft WEFT_REL=$(CURDIR)/build/weft \
+	    WEFT_GEN=$(CURDIR)/build/weft-gen sh tests/cli/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory weft
+	@WEFT=$(CURDIR)/build/weft WEFT_GEN=$(CURDIR)/build/weft-gen \
+	    sh mk/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory weft
+	@WEFT=$(CURDIR)/build/weft WEFT_GEN=$(CURDIR)/build/weft-gen \
+	    sh bench/run.sh
+
+check-layers: deps
+	@sh mk/check-layers.sh
+
+cppcheck: deps
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+	    --suppress=missingIncludeSystem -I. -Ilib lib crypto storage query node
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,132 @@
+/*
+ * identity.h: org root keys, node identity keys, certificates and signed
+ * envelopes (Ed25519 via libsodium).
+ *
+ * Invariants: secret keys live only in sodium_malloc'd memory and are wiped
+ * on free; secret key files are written 0600. A signature always covers the
+ * exact serialized bytes it travels with, prefixed by a domain-separation
+ * string ("weft-cert-v1\0", "weft-envelope-v1\0") so a signature of one kind
+ * can never be passed off as another.
+ */
+#ifndef WEFT_CRYPTO_IDENTITY_H
+#define WEFT_CRYPTO_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+#define WEFT_PK_BYTES 32
+#define WEFT_SK_BYTES 64
+#define WEFT_SIG_BYTES 64
+#define WEFT_NAME_MAX 64     /* org and node names */
+#define WEFT_ROLES_MAX 8
+#define WEFT_KEYFILE_MAX 4096
+#define WEFT_CERT_MAX 4096   /* serialized SignedCertificate */
+
+enum { WEFT_KEY_ORG = 1, WEFT_KEY_NODE = 2 }; /* = KeyKind in weft.proto */
+
+/* A key pair in sodium_malloc'd memory. Opaque fields for callers. */
+typedef struct weft_keypair {
+	int kind;
+	char name[WEFT_NAME_MAX + 1];
+	uint8_t pk[WEFT_PK_BYTES];
+	uint8_t sk[WEFT_SK_BYTES];
+} weft_keypair_t;
+
+/* A public key with its name, e.g. a trusted org root. */
+typedef struct weft_pubkey {
+	int kind;
+	char name[WEFT_NAME_MAX + 1];
+	uint8_t pk[WEFT_PK_BYTES];
+} weft_pubkey_t;
+
+/* A set of trusted org roots (borrowed array; the caller owns it). */
+typedef struct weft_trust {
+	const weft_pubkey_t *roots;
+	size_t n;
+} weft_trust_t;
+
+/* The checked contents of a certificate. */
+typedef struct weft_cert_info {
+	char org_name[WEFT_NAME_MAX + 1];
+	uint8_t org_pk[WEFT_PK_BYTES];
+	char subject_name[WEFT_NAME_MAX + 1];
+	uint8_t subject_pk[WEFT_PK_BYTES];
+	char roles[WEFT_ROLES_MAX][WEFT_NAME_MAX + 1];
+	size_t nroles;
+	int64_t not_before, not_after; /* Unix seconds */
+	uint64_t serial;
+} weft_cert_info_t;
+
+/*
+ * Names of orgs and nodes: 1..64 bytes of [A-Za-z0-9_-], starting with a
+ * letter or digit. Returns 0 if valid, WEFT_EINVAL with a message if not.
+ */
+int weft_name_check(const char *what, const char *name, weft_err_t *err);
+
+/* Make a fresh key pair of the given kind and name. Free with key_free. */
+int weft_key_generate(int kind, const char *name, weft_keypair_t **out,
+		      weft_err_t *err);
+/* Wipe and free a key pair. Accepts NULL. */
+void weft_key_free(weft_keypair_t *kp);
+
+/*
+ * Write the secret key file (mode 0600, refusing to overwrite) and, if
+ * pub_path is not NULL, the public key file (mode 0644).
+ */
+int weft_key_save(const weft_keypair_t *kp, const char *secret_path,
+		  const char *pub_path, weft_err_t *err);
+/* Load a secret key file. Checks that pk matches sk. */
+int weft_key_load(const char *path, weft_keypair_t **out, weft_err_t *err);
+/* Load the public part from either a public or a secret key file. */
+int weft_pub_load(const char *path, weft_pubkey_t *out, weft_err_t *err);
+/* Serialize a public key file (KeyFile without secret) into a malloc'd
+ * buffer. */
+int weft_pub_encode(const weft_pubkey_t *pub, uint8_t **out, size_t *len);
+int weft_pub_decode(const uint8_t *buf, size_t len, weft_pubkey_t *out,
+		    weft_err_t *err);
+
+/*
+ * Issue a certificate for subject_pk signed by org (kind WEFT_KEY_ORG).
+ * *out is a malloc'd serialized SignedCertificate the caller frees.
+ */
+int weft_cert_issue(const weft_keypair_t *org, const char *subject_name,
+		    const uint8_t subject_pk[WEFT_PK_BYTES],
+		    const char *const *roles, size_t nroles,
+		    int64_t not_before, int64_t not_after, uint64_t serial,
+		    uint8_t **out, size_t *len, weft_err_t *err);
+
+/*
+ * Verify a serialized SignedCertificate: well-formed, the org key is one of
+ * trust's roots, the root's signature verifies, and now (Unix seconds) is
+ * within [not_before, not_after]. Fills *info on success.
+ * Errors: WEFT_EPARSE, WEFT_ETRUST, WEFT_ESIG, WEFT_EEXPIRED.
+ */
+int weft_cert_verify(const uint8_t *cert, size_t len, const weft_trust_t *trust,
+		     int64_t now, weft_cert_info_t *info, weft_err_t *err);
+
+/* Decode a certificate without verifying it (for display only). */
+int weft_cert_decode(const uint8_t *cert, size_t len, weft_cert_info_t *info,
+		     weft_err_t *err);
+
+/*
+ * Sign payload as node `kp` holding certificate `cert`: *out is a malloc'd
+ * serialized Envelope the caller frees.
+ */
+int weft_envelope_sign(const weft_keypair_t *kp, const uint8_t *cert,
+		       size_t cert_len, const uint8_t *payload, size_t len,
+		       uint8_t **out, size_t *out_len, weft_err_t *err);
+
+/*
+ * Verify a serialized Envelope: signer certificate verifies against trust at
+ * now (Unix seconds) and the envelope signature verifies with the
+ * certificate's subject key. On success *payload is a malloc'd copy of the
+ * signed payload (the caller frees it) and *signer is filled. On failure
+ * nothing is allocated.
+ */
+int weft_envelope_open(const uint8_t *env, size_t len, const weft_trust_t *trust,
+		       int64_t now, uint8_t **payload, size_t *payload_len,
+		       weft_cert_info_t *signer, weft_err_t *err);
+
+#endif

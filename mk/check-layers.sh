@@ -1,0 +1,36 @@
+#!/bin/sh
+# Layering, checked: each folder may include only headers from the layers
+# above it (docs/architecture.md). Only node/ includes <uv.h>.
+set -e
+fail=0
+allowed() {
+	case "$1" in
+	lib) echo "lib" ;;
+	crypto) echo "lib crypto" ;;
+	storage) echo "lib crypto storage" ;;
+	query) echo "lib crypto storage query" ;;
+	node) echo "lib crypto storage query node" ;;
+	sim) echo "lib crypto storage query node sim" ;;
+	esac
+}
+for dir in lib crypto storage query node sim; do
+	[ -d "$dir" ] || continue
+	ok=$(allowed $dir)
+	for f in $(find "$dir" -name '*.[ch]'); do
+		for inc in $(sed -n 's/^#include "\([a-z]*\)\/.*/\1/p' "$f"); do
+			case " $ok " in
+			*" $inc "*) ;;
+			*) echo "check-layers: $f includes $inc/ (not allowed from $dir/)"; fail=1 ;;
+			esac
+		done
+		if [ "$dir" != node ] && grep -q '#include <uv.h>' "$f"; then
+			echo "check-layers: $f includes <uv.h> (only node/ may)"; fail=1
+		fi
+		if [ "$dir" != node ] && [ "$dir" != sim ] && \
+		    grep -Eq '#include <(sys/socket|netinet/in|arpa/inet).h>' "$f"; then
+			echo "check-layers: $f does network I/O (only node/ and sim/ may)"; fail=1
+		fi
+	done
+done
+[ $fail -eq 0 ] && echo "check-layers: ok"
+exit $fail

@@ -1,0 +1,48 @@
+/*
+ * ingest.h: streaming CSV / JSON Lines ingest into the product store.
+ *
+ * The input is read in bounded blocks (never whole), parsed, converted to
+ * typed column buffers and written chunk by chunk into one write
+ * transaction (storage/store.h), which commits with the signed descriptor
+ * or not at all. Types come from a contract or an existing product
+ * (append), and are otherwise inferred from the data.
+ */
+#ifndef WEFT_STORAGE_INGEST_H
+#define WEFT_STORAGE_INGEST_H
+
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "storage/descriptor.h"
+#include "storage/store.h"
+
+enum { WEFT_FMT_AUTO = 0, WEFT_FMT_CSV = 1, WEFT_FMT_JSONL = 2 };
+
+typedef struct weft_ingest_opts {
+	const char *path;   /* input file (regular file) */
+	int format;         /* WEFT_FMT_*; AUTO picks by extension/content */
+	int mode;           /* WEFT_PUB_CREATE / APPEND / REPLACE */
+	/* ODCS contract, or NULL. When given its columns fix names, types and
+	 * nullability (the file's header must match them), and its owner,
+	 * description, tags and document go into the descriptor. */
+	const weft_product_info_t *contract;
+	int progress;       /* print a progress line on stderr */
+} weft_ingest_opts_t;
+
+typedef struct weft_ingest_result {
+	uint64_t rows;      /* rows added by this ingest */
+	uint64_t version;   /* the product's new version */
+	uint64_t bytes;     /* input bytes read */
+	double seconds;
+} weft_ingest_result_t;
+
+/*
+ * Ingest opts->path into product `name`, signing the descriptor as signer.
+ * On any error nothing is changed in the store and err says what, where
+ * (file:line, column) and why.
+ */
+int weft_ingest(weft_store_t *st, const char *name,
+		const weft_ingest_opts_t *opts, const weft_signer_t *signer,
+		weft_ingest_result_t *res, weft_err_t *err);
+
+#endif
