@@ -1,0 +1,361 @@
+/*
+ * catalog.c: signed catalog entries: making, verifying, put-if-newer.
+ *
+ * Key layout: kind(1) | origin(32) | name. Stored values are the envelope
+ * bytes exactly as received.
+ */
+#include "storage/catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "storage/store_int.h"
+#include "weft.pb-c.h"
+
+#define WEFT_CAT_KEY_MAX (1 + WEFT_PK_BYTES + WEFT_ENTRY_NAME_MAX)
+
+int
+weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
+		uint64_t version, int tombstone, int64_t expires_at,
+		const uint8_t *body, size_t body_len, uint8_t **out,
+		size_t *out_len, weft_err_t *err)
+{
+	Weft__CatalogEntry e = WEFT__CATALOG_ENTRY__INIT;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	e.kind = (Weft__EntryKind)kind;
+	e.origin.data = (uint8_t *)signer->kp->pk;
+	e.origin.len = WEFT_PK_BYTES;
+	e.name = (char *)name;
+	e.version = version;
+	e.issued_at = weft_now_us();
+	e.expires_at = expires_at;
+	e.tombstone = tombstone != 0;
+	e.body.data = (uint8_t *)body;
+	e.body.len = body_len;
+	len = weft__catalog_entry__get_packed_size(&e);
+	buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	weft__catalog_entry__pack(&e, buf);
+	rc = weft_envelope_sign(signer->kp, signer->cert, signer->cert_len, buf,
+				len, out, out_len, err);
+	free(buf);
+	return rc;
+}
+
+int
+weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
+		  int64_t now_us, weft_entry_info_t *info, uint8_t **body,
+		  size_t *body_len, weft_err_t *err)
+{
+	Weft__CatalogEntry *e = NULL;
+	uint8_t *payload = NULL;
+	size_t plen;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (body != NULL) {
+		*body = NULL;
+		*body_len = 0;
+	}
+	if (len > WEFT_ENTRY_MAX)
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "catalog entry of %zu bytes is too large",
+				    len);
+	rc = weft_envelope_open(env, len, trust, now_us / 1000000, &payload,
+				&plen, &info->signer, err);
+	if (rc != 0)
+		return rc;
+	e = weft__catalog_entry__unpack(NULL, plen, payload);
+	if (e == NULL) {
+		rc = weft_err_set(err, WEFT_EPARSE, "malformed catalog entry");
+		goto out;
+	}
+	if (e->kind < WEFT__ENTRY_KIND__ENTRY_NODE ||
+	    e->kind > WEFT__ENTRY_KIND__ENTRY_POLICY) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "catalog entry of unknown kind %d", e->kind);
+		goto out;
+	}
+	if (e->origin.len != WEFT_PK_BYTES ||
+	    memcmp(e->origin.data, info->signer.subject_pk,
+		   WEFT_PK_BYTES) != 0) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+		    "catalog entry \"%.64s\" claims another node's origin "
+		    "(signed by %s)", e->name, info->signer.subject_name);
+		goto out;
+	}
+	if (e->name[0] == 0 || strlen(e->name) > WEFT_ENTRY_NAME_MAX) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "catalog entry with an empty or long name");
+		goto out;
+	}
+	if (e->version == 0) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "catalog entry \"%s\" has version 0", e->name);
+		goto out;
+	}
+	if (e->expires_at != 0 && e->expires_at <= now_us) {
+		rc = weft_err_set(err, WEFT_EEXPIRED,
+				  "catalog entry \"%s\" has expired", e->name);
+		goto out;
+	}
+	info->kind = e->kind;
+	memcpy(info->origin, e->origin.data, WEFT_PK_BYTES);
+	strcpy(info->name, e->name);
+	info->version = e->version;
+	info->issued_at = e->issued_at;
+	info->expires_at = e->expires_at;
+	info->tombstone = e->tombstone;
+	if (body != NULL && e->body.len > 0) {
+		*body = malloc(e->body.len);
+		if (*body == NULL) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(*body, e->body.data, e->body.len);
+		*body_len = e->body.len;
+	}
+out:
+	if (e != NULL)
+		weft__catalog_entry__free_unpacked(e, NULL);
+	free(payload);
+	return rc;
+}
+
+static size_t
+weft_cat_key(uint8_t *key, int kind, const uint8_t *origin, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > WEFT_ENTRY_NAME_MAX)
+		n = WEFT_ENTRY_NAME_MAX;
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, origin, WEFT_PK_BYTES);
+	memcpy(key + 1 + WEFT_PK_BYTES, name, n);
+	return 1 + WEFT_PK_BYTES + n;
+}
+
+/* Version of a stored envelope (already verified when stored). */
+static uint64_t
+weft_stored_version(const uint8_t *env, size_t len)
+{
+	Weft__Envelope *e = weft__envelope__unpack(NULL, len, env);
+	Weft__CatalogEntry *ce;
+	uint64_t v = 0;
+
+	if (e == NULL)
+		return 0;
+	ce = weft__catalog_entry__unpack(NULL, e->payload.len, e->payload.data);
+	if (ce != NULL) {
+		v = ce->version;
+		weft__catalog_entry__free_unpacked(ce, NULL);
+	}
+	weft__envelope__free_unpacked(e, NULL);
+	return v;
+}
+
+uint64_t
+weft_catalog_version_txn(weft_store_t *st, MDB_txn *txn, int kind,
+			 const uint8_t origin[WEFT_PK_BYTES], const char *name)
+{
+	uint8_t key[WEFT_CAT_KEY_MAX];
+	MDB_val k, v;
+
+	k.mv_size = weft_cat_key(key, kind, origin, name);
+	k.mv_data = key;
+	if (mdb_get(txn, st->st_catalog, &k, &v) != 0)
+		return 0;
+	return weft_stored_version(v.mv_data, v.mv_size);
+}
+
+int
+weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
+		     size_t len, int64_t now_us, weft_entry_info_t *info,
+		     weft_err_t *err)
+{
+	uint8_t key[WEFT_CAT_KEY_MAX];
+	weft_pubkey_t *roots = NULL;
+	weft_trust_t trust;
+	size_t nroots;
+	uint8_t *body = NULL;
+	size_t blen;
+	uint64_t have;
+	MDB_val k, v;
+	int rc;
+
+	rc = weft_store_trust_load(st, txn, &roots, &nroots);
+	if (rc != 0)
+		return weft_err_set(err, rc, "cannot read trusted roots");
+	trust.roots = roots;
+	trust.n = nroots;
+	rc = weft_entry_verify(env, len, &trust, now_us, info, &body, &blen,
+			       err);
+	free(roots);
+	if (rc != 0)
+		return rc;
+	if (info->kind == WEFT_ENTRY_DESCRIPTOR && !info->tombstone) {
+		weft_product_info_t pi;
+
+		rc = weft_product_info_decode(body, blen, &pi, err);
+		if (rc == 0 && strcmp(pi.name, info->name) != 0)
+			rc = weft_err_set(err, WEFT_EINVAL,
+			    "descriptor \"%s\" filed under name \"%s\"",
+			    pi.name, info->name);
+		weft_product_info_clear(&pi);
+		if (rc != 0) {
+			free(body);
+			return rc;
+		}
+	}
+	free(body);
+	have = weft_catalog_version_txn(st, txn, info->kind, info->origin,
+					info->name);
+	if (have >= info->version)
+		return weft_err_set(err, WEFT_ESTALE,
+		    "catalog entry \"%s\" version %llu is not newer than the "
+		    "stored version %llu", info->name,
+		    (unsigned long long)info->version,
+		    (unsigned long long)have);
+	k.mv_size = weft_cat_key(key, info->kind, info->origin, info->name);
+	k.mv_data = key;
+	v.mv_size = len;
+	v.mv_data = (void *)env;
+	return mdb_put(txn, st->st_catalog, &k, &v, 0);
+}
+
+int
+weft_catalog_put(weft_store_t *st, const uint8_t *env, size_t len,
+		 int64_t now_us, weft_entry_info_t *info, weft_err_t *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	for (;;) {
+		rc = weft_store_txn_begin(st, 0, &txn, err);
+		if (rc != 0)
+			return rc;
+		rc = weft_catalog_put_txn(st, txn, env, len, now_us, info, err);
+		if (rc < 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		if (rc == 0) {
+			rc = mdb_txn_commit(txn);
+			if (rc == 0)
+				return 0;
+			return weft_err_set(err, WEFT_ESTORE,
+					    "catalog commit: %s",
+					    mdb_strerror(rc));
+		}
+		rc = weft_store_txn_fail(st, txn, rc, "catalog", err);
+		if (rc != WEFT_ERETRY)
+			return rc;
+	}
+}
+
+int
+weft_catalog_get(weft_store_t *st, int kind,
+		 const uint8_t origin[WEFT_PK_BYTES], const char *name,
+		 uint8_t **env, size_t *len, weft_err_t *err)
+{
+	uint8_t key[WEFT_CAT_KEY_MAX];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*env = NULL;
+	*len = 0;
+	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
+	if (rc != 0)
+		return rc;
+	k.mv_size = weft_cat_key(key, kind, origin, name);
+	k.mv_data = key;
+	rc = mdb_get(txn, st->st_catalog, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		rc = weft_err_set(err, WEFT_ENOTFOUND,
+				  "no catalog entry \"%s\"", name);
+	} else if (rc != 0) {
+		rc = weft_err_set(err, WEFT_ESTORE, "catalog: %s",
+				  mdb_strerror(rc));
+	} else {
+		*env = malloc(v.mv_size ? v.mv_size : 1);
+		if (*env == NULL) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		} else {
+			memcpy(*env, v.mv_data, v.mv_size);
+			*len = v.mv_size;
+		}
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
+		  weft_catalog_fn fn, void *arg, weft_err_t *err)
+{
+	weft_pubkey_t *roots = NULL;
+	weft_trust_t trust;
+	size_t nroots, plen = prefix ? strlen(prefix) : 0;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t start[1];
+	int64_t now = weft_now_us();
+	int rc;
+
+	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = weft_store_trust_load(st, txn, &roots, &nroots);
+	if (rc != 0) {
+		rc = weft_err_set(err, rc, "cannot read trusted roots");
+		goto out;
+	}
+	trust.roots = roots;
+	trust.n = nroots;
+	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
+	if (rc != 0) {
+		rc = weft_err_set(err, WEFT_ESTORE, "catalog: %s",
+				  mdb_strerror(rc));
+		goto out;
+	}
+	start[0] = (uint8_t)kind;
+	k.mv_size = kind ? 1 : 0;
+	k.mv_data = start;
+	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
+		    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		weft_entry_info_t info;
+		weft_err_t e = {0};
+
+		if (k.mv_size < 1 + WEFT_PK_BYTES)
+			continue;
+		if (kind && kb[0] != kind)
+			break;
+		if (plen && (k.mv_size - 1 - WEFT_PK_BYTES < plen ||
+			     memcmp(kb + 1 + WEFT_PK_BYTES, prefix, plen)))
+			continue;
+		/* Re-verify on the way out: what was trusted when stored
+		 * may have been revoked or expired since. */
+		if (weft_entry_verify(v.mv_data, v.mv_size, &trust, now, &info,
+				      NULL, NULL, &e) != 0)
+			continue;
+		rc = fn(arg, &info, v.mv_data, v.mv_size);
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	free(roots);
+	return rc;
+}
