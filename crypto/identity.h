@@ -23,6 +23,7 @@
 #define WEFT_ROLES_MAX 8
 #define WEFT_KEYFILE_MAX 4096
 #define WEFT_CERT_MAX 4096   /* serialized SignedCertificate */
+#define WEFT_ENVELOPE_MAX (16 * 1024 * 1024) /* serialized Envelope */
 
 enum { WEFT_KEY_ORG = 1, WEFT_KEY_NODE = 2 }; /* = KeyKind in weft.proto */
 
@@ -65,7 +66,11 @@ typedef struct weft_cert_info {
  */
 int weft_name_check(const char *what, const char *name, weft_err_t *err);
 
-/* Make a fresh key pair of the given kind and name. Free with key_free. */
+/*
+ * Make a fresh key pair of the given kind and name. *out is sodium_malloc'd;
+ * free it with weft_key_free. On failure *out is NULL.
+ * Errors: WEFT_EINVAL (kind or name), WEFT_ENOMEM.
+ */
 int weft_key_generate(int kind, const char *name, weft_keypair_t **out,
 		      weft_err_t *err);
 /* Wipe and free a key pair. Accepts NULL. */
@@ -73,23 +78,42 @@ void weft_key_free(weft_keypair_t *kp);
 
 /*
  * Write the secret key file (mode 0600, refusing to overwrite) and, if
- * pub_path is not NULL, the public key file (mode 0644).
+ * pub_path is not NULL, the public key file (mode 0644, also refusing to
+ * overwrite). Both paths are checked before anything is written, and if
+ * writing the public file fails the new secret file is removed again, so
+ * the pair is written whole or not at all.
+ * Errors: -EEXIST ("FILE: already exists"), -errno from the file system.
  */
 int weft_key_save(const weft_keypair_t *kp, const char *secret_path,
 		  const char *pub_path, weft_err_t *err);
-/* Load a secret key file. Checks that pk matches sk. */
+/*
+ * Load a secret key file (at most WEFT_KEYFILE_MAX bytes). Checks format,
+ * kind, name, key lengths, and that the public key and the secret key both
+ * re-derive from the secret key's seed. *out as for weft_key_generate.
+ * Errors (message "PATH: why"): -errno, WEFT_ETOOBIG, WEFT_EPARSE,
+ * WEFT_EINVAL (a public key file), WEFT_ENOMEM.
+ */
 int weft_key_load(const char *path, weft_keypair_t **out, weft_err_t *err);
-/* Load the public part from either a public or a secret key file. */
+/*
+ * Load the public part from either a public or a secret key file, with the
+ * same checks as weft_key_load (a secret key present must match). The
+ * secret is never kept: the buffers that held it are wiped.
+ */
 int weft_pub_load(const char *path, weft_pubkey_t *out, weft_err_t *err);
 /* Serialize a public key file (KeyFile without secret) into a malloc'd
- * buffer. */
+ * buffer. Errors: WEFT_EINVAL (kind or name invalid), WEFT_ENOMEM. */
 int weft_pub_encode(const weft_pubkey_t *pub, uint8_t **out, size_t *len);
+/* Inverse of weft_pub_encode; like weft_pub_load, also accepts a secret key
+ * file and keeps only its public part. */
 int weft_pub_decode(const uint8_t *buf, size_t len, weft_pubkey_t *out,
 		    weft_err_t *err);
 
 /*
  * Issue a certificate for subject_pk signed by org (kind WEFT_KEY_ORG).
- * *out is a malloc'd serialized SignedCertificate the caller frees.
+ * subject_name and each of the nroles (at most WEFT_ROLES_MAX) roles must
+ * pass weft_name_check; not_before < not_after. *out is a malloc'd
+ * serialized SignedCertificate the caller frees (NULL on failure).
+ * Errors: WEFT_EINVAL, WEFT_ENOMEM.
  */
 int weft_cert_issue(const weft_keypair_t *org, const char *subject_name,
 		    const uint8_t subject_pk[WEFT_PK_BYTES],
@@ -100,19 +124,30 @@ int weft_cert_issue(const weft_keypair_t *org, const char *subject_name,
 /*
  * Verify a serialized SignedCertificate: well-formed, the org key is one of
  * trust's roots, the root's signature verifies, and now (Unix seconds) is
- * within [not_before, not_after]. Fills *info on success.
- * Errors: WEFT_EPARSE, WEFT_ETRUST, WEFT_ESIG, WEFT_EEXPIRED.
+ * within [not_before, not_after]. A root is matched by key AND name: the
+ * certificate's org_name must equal the name of the trusted root holding
+ * its org key, so a trusted org cannot vouch for nodes under another org's
+ * name. trust may be NULL (no roots). Fills *info (may be NULL) only on
+ * success.
+ * Errors: WEFT_ETOOBIG (over WEFT_CERT_MAX), WEFT_EPARSE, WEFT_ETRUST,
+ * WEFT_ESIG, WEFT_EEXPIRED.
  */
 int weft_cert_verify(const uint8_t *cert, size_t len, const weft_trust_t *trust,
 		     int64_t now, weft_cert_info_t *info, weft_err_t *err);
 
-/* Decode a certificate without verifying it (for display only). */
+/* Decode a certificate without verifying it (for display only). The
+ * contents are checked for well-formedness (lengths, names, roles), not for
+ * trust, signature or validity. */
 int weft_cert_decode(const uint8_t *cert, size_t len, weft_cert_info_t *info,
 		     weft_err_t *err);
 
 /*
  * Sign payload as node `kp` holding certificate `cert`: *out is a malloc'd
- * serialized Envelope the caller frees.
+ * serialized Envelope the caller frees (NULL on failure). The certificate
+ * is not checked against any trust (that is the receiver's job), but its
+ * subject key must be kp's public key.
+ * Errors: WEFT_EINVAL (certificate is for another key), WEFT_EPARSE,
+ * WEFT_ETOOBIG (envelope over WEFT_ENVELOPE_MAX), WEFT_ENOMEM.
  */
 int weft_envelope_sign(const weft_keypair_t *kp, const uint8_t *cert,
 		       size_t cert_len, const uint8_t *payload, size_t len,
@@ -122,8 +157,11 @@ int weft_envelope_sign(const weft_keypair_t *kp, const uint8_t *cert,
  * Verify a serialized Envelope: signer certificate verifies against trust at
  * now (Unix seconds) and the envelope signature verifies with the
  * certificate's subject key. On success *payload is a malloc'd copy of the
- * signed payload (the caller frees it) and *signer is filled. On failure
- * nothing is allocated.
+ * signed payload (the caller frees it; never NULL, even when empty) and
+ * *signer (may be NULL) is filled. On failure nothing is allocated and
+ * *payload is NULL.
+ * Errors: WEFT_ETOOBIG (over WEFT_ENVELOPE_MAX), WEFT_EPARSE, and those of
+ * weft_cert_verify; WEFT_ESIG if the envelope signature does not verify.
  */
 int weft_envelope_open(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		       int64_t now, uint8_t **payload, size_t *payload_len,

@@ -54,6 +54,7 @@ void
 weft_err_prefix(weft_err_t *err, const char *fmt, ...)
 {
 	char pre[256], old[WEFT_ERR_MAX];
+	size_t n;
 	va_list ap;
 
 	if (err == NULL)
@@ -62,5 +63,12 @@ weft_err_prefix(weft_err_t *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old);
+	n = strlen(pre);
+	if (n > sizeof(err->msg) - 3)
+		n = sizeof(err->msg) - 3;
+	memcpy(err->msg, pre, n);
+	memcpy(err->msg + n, ": ", 2);
+	n += 2;
+	old[sizeof(err->msg) - n - 1] = 0;
+	memcpy(err->msg + n, old, strlen(old) + 1);
 }

@@ -56,7 +56,7 @@ weft_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
 		close(fd);
 		return weft_err_set(err, -EISDIR, "%s: is a directory", path);
 	}
-	cap = 4096;
+	cap = max + 1 < 4096 ? max + 1 : 4096;
 	b = malloc(cap + 1);
 	if (b == NULL) {
 		close(fd);
@@ -68,14 +68,14 @@ weft_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
 		if (n == cap) {
 			uint8_t *nb;
 
-			if (cap >= max) {
+			if (cap > max) {
 				free(b);
 				close(fd);
 				return weft_err_set(err, WEFT_ETOOBIG,
 				    "%s: larger than the %zu byte limit",
 				    path, max);
 			}
-			cap = cap * 2 > max ? max : cap * 2;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			nb = realloc(b, cap + 1);
 			if (nb == NULL) {
 				free(b);
@@ -120,7 +120,7 @@ weft_write_file(const char *path, const void *data, size_t len, int mode,
 	    (int)sizeof(tmp))
 		return weft_err_set(err, WEFT_EINVAL, "%s: path too long",
 				    path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
 		rc = -errno;
 		return weft_err_set(err, rc, "%s: cannot create: %s", path,
@@ -146,8 +146,12 @@ weft_write_file(const char *path, const void *data, size_t len, int mode,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0)
+	/* link() fails if path exists, so an exclusive write never
+	 * replaces a file created meanwhile. */
+	if (exclusive ? link(tmp, path) != 0 : rename(tmp, path) != 0)
 		goto fail;
+	if (exclusive)
+		unlink(tmp);
 	return 0;
 fail:
 	rc = -errno;

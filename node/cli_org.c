@@ -1,0 +1,276 @@
+/*
+ * cli_org.c: `weft org create|show` and `weft init`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "lib/util.h"
+#include "node/cli.h"
+
+static void
+weft_org_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: weft org create NAME --out FILE [--json]\n"
+	    "       weft org show FILE [--json]\n\n"
+	    "create makes an org root key (Ed25519): FILE holds the secret\n"
+	    "(mode 0600; keep it offline), FILE.pub (or NAME.pub beside a\n"
+	    "FILE ending in .key) the public part to hand to other orgs.\n"
+	    "show prints a key file's name and public key.\n");
+}
+
+/* "x/acme.key" -> "x/acme.pub"; otherwise append ".pub". */
+static void
+weft_pub_path(const char *secret, char *out, size_t n)
+{
+	size_t l = strlen(secret);
+
+	if (l > 4 && strcmp(secret + l - 4, ".key") == 0)
+		snprintf(out, n, "%.*s.pub", (int)(l - 4), secret);
+	else
+		snprintf(out, n, "%s.pub", secret);
+}
+
+static void
+weft_print_key(const char *kind, const char *name, const uint8_t *pk,
+	       const char *secret, const char *pub, int json)
+{
+	char hex[2 * WEFT_PK_BYTES + 1];
+
+	weft_hex(pk, WEFT_PK_BYTES, hex);
+	if (json) {
+		printf("{\"kind\":\"%s\",\"name\":", kind);
+		weft_json_str(stdout, name, strlen(name));
+		printf(",\"public_key\":\"%s\"", hex);
+		if (secret) {
+			printf(",\"secret_file\":");
+			weft_json_str(stdout, secret, strlen(secret));
+		}
+		if (pub) {
+			printf(",\"public_file\":");
+			weft_json_str(stdout, pub, strlen(pub));
+		}
+		printf("}\n");
+		return;
+	}
+	printf("%s %s\npublic key: %s\n", kind, name, hex);
+	if (secret)
+		printf("secret key: %s (keep it offline)\n", secret);
+	if (pub)
+		printf("public file: %s\n", pub);
+}
+
+int
+weft_cmd_org(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"out", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	weft_err_t err = {0};
+	int json = 0, c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:jh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': weft_org_usage(stdout); return 0;
+		default: weft_org_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "create") == 0) {
+		weft_keypair_t *kp = NULL;
+		char pub[4096];
+
+		if (optind + 2 != argc || out == NULL) {
+			weft_org_usage(stderr);
+			return 2;
+		}
+		if (weft_key_generate(WEFT_KEY_ORG, argv[optind + 1], &kp,
+				      &err) != 0) {
+			weft_cli_error("org", "%s", err.msg);
+			return 1;
+		}
+		weft_pub_path(out, pub, sizeof(pub));
+		if (weft_key_save(kp, out, pub, &err) != 0) {
+			weft_cli_error("org", "%s", err.msg);
+			weft_key_free(kp);
+			return 1;
+		}
+		weft_print_key("org", kp->name, kp->pk, out, pub, json);
+		weft_key_free(kp);
+		return 0;
+	}
+	if (optind < argc && strcmp(argv[optind], "show") == 0) {
+		weft_pubkey_t pk;
+
+		if (optind + 2 != argc) {
+			weft_org_usage(stderr);
+			return 2;
+		}
+		if (weft_pub_load(argv[optind + 1], &pk, &err) != 0) {
+			weft_cli_error("org", "%s", err.msg);
+			return 1;
+		}
+		weft_print_key(pk.kind == WEFT_KEY_ORG ? "org" : "node",
+			       pk.name, pk.pk, NULL, NULL, json);
+		return 0;
+	}
+	weft_org_usage(stderr);
+	return 2;
+}
+
+static void
+weft_init_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: weft init --data-dir DIR --org ORG.key --name NAME\n"
+	    "                 [--role ROLE]... [--valid-days N] [--json]\n\n"
+	    "Creates DIR with the node's identity key (node.key, 0600), a\n"
+	    "certificate signed by the org root (node.cert; name, roles,\n"
+	    "validity window) and an empty store that trusts the org's root.\n"
+	    "  --role ROLE      e.g. gateway (repeatable)\n"
+	    "  --valid-days N   certificate lifetime (default 365)\n");
+}
+
+int
+weft_cmd_init(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"org", required_argument, NULL, 'o'},
+		{"name", required_argument, NULL, 'n'},
+		{"role", required_argument, NULL, 'r'},
+		{"valid-days", required_argument, NULL, 'v'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *orgf = NULL, *name = NULL;
+	const char *roles[WEFT_ROLES_MAX];
+	size_t nroles = 0;
+	long days = 365;
+	weft_keypair_t *org = NULL, *node = NULL;
+	weft_store_t *st = NULL;
+	weft_store_opts_t so = {0};
+	weft_pubkey_t root;
+	weft_err_t err = {0};
+	uint8_t *cert = NULL, serial[8];
+	size_t cert_len;
+	char path[4096], hex[2 * WEFT_PK_BYTES + 1];
+	int json = 0, c, rc = 1;
+	int64_t now;
+	uint64_t ser;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:o:n:r:v:jh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'o': orgf = optarg; break;
+		case 'n': name = optarg; break;
+		case 'r':
+			if (nroles == WEFT_ROLES_MAX) {
+				weft_cli_error("init", "at most %d roles",
+					       WEFT_ROLES_MAX);
+				return 2;
+			}
+			roles[nroles++] = optarg;
+			break;
+		case 'v': {
+			char *e;
+
+			days = strtol(optarg, &e, 10);
+			if (*e || days < 1 || days > 36500) {
+				weft_cli_error("init", "--valid-days: want "
+				    "1..36500, got \"%s\"", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'j': json = 1; break;
+		case 'h': weft_init_usage(stdout); return 0;
+		default: weft_init_usage(stderr); return 2;
+		}
+	}
+	dir = weft_cli_data_dir(dir);
+	if (dir == NULL || orgf == NULL || name == NULL || optind != argc) {
+		weft_init_usage(stderr);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	if (access(path, F_OK) == 0) {
+		weft_cli_error("init", "%s is already initialised (%s exists)",
+			       dir, path);
+		return 1;
+	}
+	if (weft_key_load(orgf, &org, &err) != 0)
+		goto fail;
+	if (org->kind != WEFT_KEY_ORG) {
+		weft_err_set(&err, WEFT_EINVAL, "%s: not an org key", orgf);
+		goto fail;
+	}
+	if (weft_key_generate(WEFT_KEY_NODE, name, &node, &err) != 0)
+		goto fail;
+	now = weft_now_s();
+	randombytes_buf(serial, sizeof(serial));
+	memcpy(&ser, serial, sizeof(ser));
+	if (weft_cert_issue(org, name, node->pk, roles, nroles, now - 300,
+			    now + days * 86400, ser, &cert, &cert_len,
+			    &err) != 0)
+		goto fail;
+	if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
+		weft_err_set(&err, WEFT_EIO, "%s: cannot create directory",
+			     dir);
+		goto fail;
+	}
+	if (weft_key_save(node, path, NULL, &err) != 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/node.cert", dir);
+	if (weft_write_file(path, cert, cert_len, 0644, 0, &err) != 0)
+		goto fail;
+	so.create = 1;
+	if (weft_store_open(dir, &so, &st, &err) != 0)
+		goto fail;
+	memset(&root, 0, sizeof(root));
+	root.kind = WEFT_KEY_ORG;
+	memcpy(root.name, org->name, sizeof(root.name));
+	memcpy(root.pk, org->pk, WEFT_PK_BYTES);
+	if (weft_store_trust_add(st, &root, &err) != 0 ||
+	    weft_store_meta_put(st, "node", name, strlen(name), &err) != 0 ||
+	    weft_store_meta_put(st, "org", org->name, strlen(org->name),
+				&err) != 0)
+		goto fail;
+	weft_hex(node->pk, WEFT_PK_BYTES, hex);
+	if (json) {
+		printf("{\"node\":");
+		weft_json_str(stdout, name, strlen(name));
+		printf(",\"org\":");
+		weft_json_str(stdout, org->name, strlen(org->name));
+		printf(",\"public_key\":\"%s\",\"data_dir\":", hex);
+		weft_json_str(stdout, dir, strlen(dir));
+		printf("}\n");
+	} else {
+		printf("initialised node %s of org %s in %s\npublic key: %s\n",
+		       name, org->name, dir, hex);
+	}
+	rc = 0;
+	goto out;
+fail:
+	weft_cli_error("init", "%s", err.msg);
+out:
+	weft_store_close(st);
+	weft_key_free(org);
+	weft_key_free(node);
+	free(cert);
+	return rc;
+}

@@ -1,0 +1,465 @@
+/*
+ * cli_product.c: `weft publish`, `products`, `describe`, `drop`, `check`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "node/cli.h"
+#include "storage/descriptor.h"
+#include "storage/ingest.h"
+#include "storage/odcs.h"
+
+static void
+weft_publish_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: weft publish --data-dir DIR DOMAIN.PRODUCT FILE\n"
+	    "                    [--contract CONTRACT.yaml] [--append | --replace]\n"
+	    "                    [--format csv|jsonl] [--quiet] [--json]\n\n"
+	    "Publishes FILE (CSV with a header row, RFC 4180; or JSON Lines)\n"
+	    "as a data product stored on this node, in one transaction: a\n"
+	    "new version, or nothing at all if anything is wrong.\n"
+	    "  --contract FILE  ODCS v3 data contract: names, types, owner,\n"
+	    "                   description, tags (types are otherwise\n"
+	    "                   inferred from the data)\n"
+	    "  --append         add rows to the existing product\n"
+	    "  --replace        replace the existing product's contents\n"
+	    "  --format F       csv or jsonl (default: from the file name)\n"
+	    "  --quiet          no progress line\n");
+}
+
+int
+weft_cmd_publish(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"contract", required_argument, NULL, 'c'},
+		{"append", no_argument, NULL, 'a'},
+		{"replace", no_argument, NULL, 'r'},
+		{"format", required_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *contract = NULL, *name, *file;
+	weft_ingest_opts_t io = {0};
+	weft_ingest_result_t res = {0};
+	weft_product_info_t ci = {0};
+	weft_node_id_t id;
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	int json = 0, quiet = 0, append = 0, replace = 0, c, rc = 1;
+
+	optind = 1;
+	io.format = WEFT_FMT_AUTO;
+	while ((c = getopt_long(argc, argv, "d:c:arf:qjh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'c': contract = optarg; break;
+		case 'a': append = 1; break;
+		case 'r': replace = 1; break;
+		case 'f':
+			if (strcmp(optarg, "csv") == 0)
+				io.format = WEFT_FMT_CSV;
+			else if (strcmp(optarg, "jsonl") == 0 ||
+				 strcmp(optarg, "ndjson") == 0)
+				io.format = WEFT_FMT_JSONL;
+			else {
+				weft_cli_error("publish", "--format: want csv "
+					       "or jsonl, got \"%s\"", optarg);
+				return 2;
+			}
+			break;
+		case 'q': quiet = 1; break;
+		case 'j': json = 1; break;
+		case 'h': weft_publish_usage(stdout); return 0;
+		default: weft_publish_usage(stderr); return 2;
+		}
+	}
+	if (optind + 2 != argc || (append && replace)) {
+		weft_publish_usage(stderr);
+		return 2;
+	}
+	dir = weft_cli_data_dir(dir);
+	if (dir == NULL)
+		return 2;
+	name = argv[optind];
+	file = argv[optind + 1];
+	if (weft_product_name_check(name, &err) != 0) {
+		weft_cli_error("publish", "%s", err.msg);
+		return 1;
+	}
+	if (contract != NULL) {
+		uint8_t *y;
+		size_t yl;
+
+		if (weft_read_file(contract, WEFT_ODCS_MAX, &y, &yl, &err) !=
+		    0) {
+			weft_cli_error("publish", "%s", err.msg);
+			return 1;
+		}
+		rc = weft_odcs_parse(y, yl, contract, &ci, &err);
+		free(y);
+		if (rc != 0) {
+			weft_cli_error("publish", "%s", err.msg);
+			return 1;
+		}
+		if (ci.name != NULL && strcmp(ci.name, name) != 0) {
+			weft_cli_error("publish", "%s: contract is for product "
+				       "\"%s\", not \"%s\"", contract, ci.name,
+				       name);
+			weft_product_info_clear(&ci);
+			return 1;
+		}
+		rc = 1;
+	}
+	if (weft_node_id_load(dir, &id) != 0) {
+		weft_product_info_clear(&ci);
+		return 1;
+	}
+	if (weft_cli_open_store(dir, 0, &st) != 0)
+		goto out;
+	io.path = file;
+	io.mode = append ? WEFT_PUB_APPEND :
+		  replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
+	io.contract = contract ? &ci : NULL;
+	io.progress = !quiet && !json && isatty(2);
+	if (weft_ingest(st, name, &io, &id.signer, &res, &err) != 0) {
+		weft_cli_error("publish", "%s", err.msg);
+		goto out;
+	}
+	if (json) {
+		printf("{\"product\":");
+		weft_json_str(stdout, name, strlen(name));
+		printf(",\"version\":%llu,\"rows\":%llu,\"bytes\":%llu,"
+		       "\"seconds\":%.3f}\n", (unsigned long long)res.version,
+		       (unsigned long long)res.rows,
+		       (unsigned long long)res.bytes, res.seconds);
+	} else {
+		printf("published %s version %llu: %llu rows in %.2f s "
+		       "(%.0f rows/s)\n", name,
+		       (unsigned long long)res.version,
+		       (unsigned long long)res.rows, res.seconds,
+		       res.seconds > 0 ? (double)res.rows / res.seconds : 0.0);
+	}
+	rc = 0;
+out:
+	weft_store_close(st);
+	weft_node_id_free(&id);
+	weft_product_info_clear(&ci);
+	return rc;
+}
+
+/* Parse the common "--data-dir DIR [--json] [--contract]" options. */
+static int
+weft_read_opts(int argc, char **argv, const char *usage, const char **dir,
+	       int *json, int *contract)
+{
+	static const struct option lo[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"contract", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	*dir = NULL;
+	while ((c = getopt_long(argc, argv, "d:jch", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': *dir = optarg; break;
+		case 'j': *json = 1; break;
+		case 'c':
+			if (contract == NULL)
+				goto bad;
+			*contract = 1;
+			break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: goto bad;
+		}
+	}
+	*dir = weft_cli_data_dir(*dir);
+	return *dir ? 1 : -1;
+bad:
+	fputs(usage, stderr);
+	return -1;
+}
+
+static void
+weft_json_strfield(const char *key, const char *val, int comma)
+{
+	printf("%s\"%s\":", comma ? "," : "", key);
+	if (val)
+		weft_json_str(stdout, val, strlen(val));
+	else
+		printf("null");
+}
+
+static void
+weft_product_json(const weft_product_info_t *p, int full)
+{
+	char ts[40];
+	size_t i;
+
+	weft_json_strfield("name", p->name, 0);
+	weft_json_strfield("org", p->org, 1);
+	weft_json_strfield("node", p->node, 1);
+	printf(",\"version\":%llu,\"rows\":%llu,\"columns\":%zu",
+	       (unsigned long long)p->version,
+	       (unsigned long long)p->row_count, p->ncols);
+	weft_fmt_ts(p->updated_at, ts);
+	weft_json_strfield("updated_at", ts, 1);
+	if (!full)
+		return;
+	weft_fmt_ts(p->created_at, ts);
+	weft_json_strfield("created_at", ts, 1);
+	weft_json_strfield("owner", p->owner, 1);
+	weft_json_strfield("description", p->description, 1);
+	printf(",\"tags\":[");
+	for (i = 0; i < p->ntags; i++) {
+		if (i)
+			putchar(',');
+		weft_json_str(stdout, p->tags[i], strlen(p->tags[i]));
+	}
+	printf("],\"schema\":[");
+	for (i = 0; i < p->ncols; i++) {
+		printf("%s{", i ? "," : "");
+		weft_json_strfield("name", p->cols[i].name, 0);
+		weft_json_strfield("type", weft_type_name(p->cols[i].type), 1);
+		printf(",\"nullable\":%s", p->cols[i].nullable ? "true" :
+		       "false");
+		weft_json_strfield("description", p->cols[i].description, 1);
+		putchar('}');
+	}
+	putchar(']');
+}
+
+int
+weft_cmd_products(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: weft products --data-dir DIR [--json]\n\n"
+	    "Lists the products this node hosts: name, rows, columns,\n"
+	    "version and last update (UTC).\n";
+	weft_product_info_t *list = NULL;
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	const char *dir;
+	size_t n = 0, i;
+	int json = 0, r;
+
+	r = weft_read_opts(argc, argv, usage, &dir, &json, NULL);
+	if (r <= 0)
+		return r == 0 ? 0 : 2;
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (weft_cli_open_store(dir, 1, &st) != 0)
+		return 1;
+	if (weft_product_list(st, &list, &n, &err) != 0) {
+		weft_cli_error("products", "%s", err.msg);
+		weft_store_close(st);
+		return 1;
+	}
+	if (json) {
+		putchar('[');
+		for (i = 0; i < n; i++) {
+			printf("%s{", i ? "," : "");
+			weft_product_json(&list[i], 0);
+			putchar('}');
+		}
+		printf("]\n");
+	} else if (n == 0) {
+		printf("no products (publish one with weft publish)\n");
+	} else {
+		int w = 4;
+
+		for (i = 0; i < n; i++)
+			if ((int)strlen(list[i].name) > w)
+				w = (int)strlen(list[i].name);
+		printf("%-*s  %12s  %7s  %7s  %s\n", w, "NAME", "ROWS",
+		       "COLUMNS", "VERSION", "UPDATED (UTC)");
+		for (i = 0; i < n; i++) {
+			char ts[40];
+
+			weft_fmt_ts(list[i].updated_at - list[i].updated_at %
+				    1000000, ts);
+			printf("%-*s  %12llu  %7zu  %7llu  %s\n", w,
+			       list[i].name,
+			       (unsigned long long)list[i].row_count,
+			       list[i].ncols,
+			       (unsigned long long)list[i].version, ts);
+		}
+	}
+	for (i = 0; i < n; i++)
+		weft_product_info_clear(&list[i]);
+	free(list);
+	weft_store_close(st);
+	return 0;
+}
+
+static void
+weft_describe_human(const weft_product_info_t *p)
+{
+	char ts[40];
+	size_t i;
+	int w = 4;
+
+	weft_fmt_ts(p->updated_at - p->updated_at % 1000000, ts);
+	printf("%s\n", p->name);
+	printf("  version:     %llu\n", (unsigned long long)p->version);
+	printf("  rows:        %llu\n", (unsigned long long)p->row_count);
+	printf("  updated:     %s UTC\n", ts);
+	weft_fmt_ts(p->created_at - p->created_at % 1000000, ts);
+	printf("  created:     %s UTC\n", ts);
+	printf("  org:         %s\n", p->org ? p->org : "-");
+	printf("  node:        %s\n", p->node ? p->node : "-");
+	printf("  owner:       %s\n", p->owner ? p->owner : "-");
+	printf("  description: %s\n", p->description ? p->description : "-");
+	printf("  tags:        ");
+	for (i = 0; i < p->ntags; i++)
+		printf("%s%s", i ? ", " : "", p->tags[i]);
+	printf("%s\n  schema:\n", p->ntags ? "" : "-");
+	for (i = 0; i < p->ncols; i++)
+		if ((int)strlen(p->cols[i].name) > w)
+			w = (int)strlen(p->cols[i].name);
+	printf("    %-*s  %-9s  %-8s  %s\n", w, "NAME", "TYPE", "NULLABLE",
+	       "DESCRIPTION");
+	for (i = 0; i < p->ncols; i++)
+		printf("    %-*s  %-9s  %-8s  %s\n", w, p->cols[i].name,
+		       weft_type_name(p->cols[i].type),
+		       p->cols[i].nullable ? "yes" : "no",
+		       p->cols[i].description ? p->cols[i].description : "");
+}
+
+int
+weft_cmd_describe(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: weft describe --data-dir DIR DOMAIN.PRODUCT "
+	    "[--json | --contract]\n\n"
+	    "Shows a product's descriptor: owner, description, tags, schema,\n"
+	    "version, rows, freshness. --contract prints it as an ODCS v3\n"
+	    "data contract (YAML), keeping fields of the contract it was\n"
+	    "published with.\n";
+	weft_product_info_t p = {0};
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	const char *dir;
+	int json = 0, contract = 0, r, rc = 1;
+
+	r = weft_read_opts(argc, argv, usage, &dir, &json, &contract);
+	if (r <= 0)
+		return r == 0 ? 0 : 2;
+	if (optind + 1 != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (weft_cli_open_store(dir, 1, &st) != 0)
+		return 1;
+	if (weft_product_get(st, argv[optind], &p, &err) != 0) {
+		weft_cli_error("describe", "%s", err.msg);
+		goto out;
+	}
+	if (contract) {
+		uint8_t *y = NULL;
+		size_t yl = 0;
+
+		if (weft_odcs_emit(&p, &y, &yl, &err) != 0) {
+			weft_cli_error("describe", "%s", err.msg);
+			goto out;
+		}
+		fwrite(y, 1, yl, stdout);
+		free(y);
+	} else if (json) {
+		putchar('{');
+		weft_product_json(&p, 1);
+		printf("}\n");
+	} else {
+		weft_describe_human(&p);
+	}
+	rc = 0;
+out:
+	weft_product_info_clear(&p);
+	weft_store_close(st);
+	return rc;
+}
+
+int
+weft_cmd_drop(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: weft drop --data-dir DIR DOMAIN.PRODUCT [--json]\n\n"
+	    "Drops a product: its data, and a signed tombstone replaces its\n"
+	    "descriptor in the catalog.\n";
+	weft_node_id_t id;
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	const char *dir;
+	int json = 0, r, rc = 1;
+
+	r = weft_read_opts(argc, argv, usage, &dir, &json, NULL);
+	if (r <= 0)
+		return r == 0 ? 0 : 2;
+	if (optind + 1 != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (weft_node_id_load(dir, &id) != 0)
+		return 1;
+	if (weft_cli_open_store(dir, 0, &st) != 0)
+		goto out;
+	if (weft_product_drop(st, argv[optind], &id.signer, &err) != 0) {
+		weft_cli_error("drop", "%s", err.msg);
+		goto out;
+	}
+	if (json) {
+		printf("{\"dropped\":");
+		weft_json_str(stdout, argv[optind], strlen(argv[optind]));
+		printf("}\n");
+	} else {
+		printf("dropped %s\n", argv[optind]);
+	}
+	rc = 0;
+out:
+	weft_store_close(st);
+	weft_node_id_free(&id);
+	return rc;
+}
+
+int
+weft_cmd_check(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: weft check --data-dir DIR [--json]\n\n"
+	    "Verifies the store: every product's chunks are present, decode,\n"
+	    "and add up to its row count. Exit 0 if healthy, 1 if not.\n";
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	const char *dir;
+	int json = 0, r;
+
+	r = weft_read_opts(argc, argv, usage, &dir, &json, NULL);
+	if (r <= 0)
+		return r == 0 ? 0 : 2;
+	if (weft_cli_open_store(dir, 1, &st) != 0)
+		return 1;
+	r = weft_store_check(st, json ? NULL : stderr, &err);
+	weft_store_close(st);
+	if (r < 0) {
+		weft_cli_error("check", "%s", err.msg);
+		return 1;
+	}
+	if (json)
+		printf("{\"problems\":%d}\n", r);
+	else
+		printf("%s: %d problem%s\n", dir, r, r == 1 ? "" : "s");
+	return r == 0 ? 0 : 1;
+}
