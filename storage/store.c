@@ -549,7 +549,6 @@ struct weft_pwriter {
 	uint64_t pw_sid;
 	uint32_t pw_base;         /* first new chunk number */
 	uint32_t *pw_chunks;      /* chunks written per column */
-	uint32_t *pw_rows;        /* rows of the current row group, per col */
 	size_t pw_ncols_alloc;
 	uint64_t pw_rows_added;
 	uint64_t pw_prev_version; /* highest version seen for the name */
@@ -571,7 +570,7 @@ weft_pwriter_begin(weft_store_t *st, const char *name, int mode,
 		return rc;
 	/* Grow up front so a big ingest rarely has to restart. */
 	weft_store_usage(st, &map, &used);
-	if (used + 2 * size_hint + (16u << 20) > map)
+	if (size_hint > 0 && used + 2 * size_hint + (16u << 20) > map)
 		(void)weft_store_grow(st, used + 2 * size_hint + (32u << 20));
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -624,6 +623,7 @@ weft_pwriter_begin(weft_store_t *st, const char *name, int mode,
 			goto fail;
 		}
 	}
+	free(w->pw_info.name);
 	w->pw_info.name = strdup(name);
 	if (w->pw_info.name == NULL) {
 		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
@@ -811,7 +811,6 @@ weft_pwriter_abort(weft_pwriter_t *w)
 	weft_product_info_clear(&w->pw_info);
 	free(w->pw_name);
 	free(w->pw_chunks);
-	free(w->pw_rows);
 	free(w);
 }
 
