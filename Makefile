@@ -28,7 +28,7 @@ TESTS    := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 all: deps
 	@$(MAKE) --no-print-directory weft
 
-weft: build/weft build/weft-gen
+weft: build/weft build/weft-gen build/weft-rss
 
 deps:
 	@sh mk/deps.sh
@@ -55,6 +55,10 @@ build/weft-gen: bench/gen.c
 	@mkdir -p build
 	$(CC) $(WARN) -O2 -o $@ $< -lm
 
+build/weft-rss: bench/rss.c
+	@mkdir -p build
+	$(CC) $(WARN) -O2 -o $@ $<
+
 build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(ASAN_OBJ) \
@@ -65,15 +69,16 @@ build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 # since sanitizer shadow memory would swamp the figure.
 test: deps
 	@$(MAKE) --no-print-directory build/asan/weft build/weft build/weft-gen \
-	    $(TESTS)
+	    build/weft-rss $(TESTS)
 	@$(MAKE) --no-print-directory unit cli-test
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
-cli-test: build/asan/weft build/weft build/weft-gen
+cli-test: build/asan/weft build/weft build/weft-gen build/weft-rss
 	@WEFT=$(CURDIR)/build/asan/weft WEFT_REL=$(CURDIR)/build/weft \
-	    WEFT_GEN=$(CURDIR)/build/weft-gen sh tests/cli/run.sh
+	    WEFT_GEN=$(CURDIR)/build/weft-gen WEFT_RSS=$(CURDIR)/build/weft-rss \
+	    sh tests/cli/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory weft

@@ -1,0 +1,26 @@
+# Shared helpers for the CLI tests (sourced).
+set -u
+T=$(mktemp -d /tmp/weft-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+: "${WEFT:?WEFT must point at the weft binary}"
+
+die() { echo "FAILED: $*" >&2; exit 1; }
+# ok CMD...: must succeed
+ok() { "$@" >"$T/out" 2>"$T/err" || { cat "$T/out" "$T/err" >&2; die "expected success: $*"; }; }
+# bad PATTERN CMD...: must exit non-zero with PATTERN (grep -E) on stderr,
+# and without a sanitizer report
+bad() {
+	pat=$1; shift
+	if "$@" >"$T/out" 2>"$T/err"; then die "expected failure: $*"; fi
+	grep -q "Sanitizer\|runtime error" "$T/err" && { cat "$T/err" >&2; die "sanitizer report: $*"; }
+	grep -Eq "$pat" "$T/err" || { cat "$T/err" >&2; die "stderr lacks /$pat/: $*"; }
+}
+# has PATTERN: the last stdout matches
+has() { grep -Eq "$1" "$T/out" || { cat "$T/out" >&2; die "stdout lacks /$1/"; }; }
+# json_num KEY: first numeric value of "KEY" in the last stdout
+json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$T/out" | head -1; }
+# a fresh org + node in $T/$1
+mknode() {
+	ok "$WEFT" org create "org$1" --out "$T/org$1.key"
+	ok "$WEFT" init --data-dir "$T/$1" --org "$T/org$1.key" --name "$1"
+}
