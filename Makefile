@@ -90,6 +90,25 @@ bench: deps
 	@WEFT=$(CURDIR)/build/weft WEFT_GEN=$(CURDIR)/build/weft-gen \
 	    sh bench/run.sh
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), each run FUZZ_SECONDS under
+# ASan/UBSan. Crashes are left in build/fuzz/ and fail the target.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
+	@mkdir -p build/fuzz
+	clang $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) \
+	    -o $@ $< $(ALL_SRC) $(LIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	    echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p $$f.corpus; \
+	    (cd build/fuzz && ./$$(basename $$f) -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=0 $$(basename $$f).corpus 2>&1 | tail -2); \
+	done
+
 check-layers: deps
 	@sh mk/check-layers.sh
 
