@@ -6,6 +6,7 @@
  */
 #include "storage/catalog.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,6 +353,59 @@ weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 			goto out;
 	}
 	rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	free(roots);
+	return rc;
+}
+
+int
+weft_catalog_check(weft_store_t *st, void *fp, weft_err_t *err)
+{
+	FILE *f = fp;
+	weft_pubkey_t *roots = NULL;
+	weft_trust_t trust;
+	size_t nroots;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int64_t now = weft_now_us();
+	int rc, problems = 0;
+
+	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = weft_store_trust_load(st, txn, &roots, &nroots);
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, st->st_catalog, &cur) ? WEFT_ESTORE :
+								   0;
+	if (rc != 0) {
+		rc = weft_err_set(err, rc, "cannot read the catalog");
+		goto out;
+	}
+	trust.roots = roots;
+	trust.n = nroots;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		weft_entry_info_t info;
+		weft_err_t e = {0};
+		const uint8_t *kb = k.mv_data;
+		size_t nl = k.mv_size > 1 + WEFT_PK_BYTES ?
+		    k.mv_size - 1 - WEFT_PK_BYTES : 0;
+
+		if (weft_entry_verify(v.mv_data, v.mv_size, &trust, now, &info,
+				      NULL, NULL, &e) == 0)
+			continue;
+		problems++;
+		if (f != NULL)
+			fprintf(f, "catalog entry \"%.*s\": %s\n",
+				(int)(nl > 200 ? 200 : nl),
+				nl ? (const char *)kb + 1 + WEFT_PK_BYTES : "",
+				e.msg);
+	}
+	rc = problems;
 out:
 	if (cur != NULL)
 		mdb_cursor_close(cur);

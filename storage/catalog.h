@@ -86,4 +86,11 @@ typedef int (*weft_catalog_fn)(void *arg, const weft_entry_info_t *info,
 int weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 		      weft_catalog_fn fn, void *arg, weft_err_t *err);
 
+/*
+ * Re-verify every stored entry against the current trusted roots and
+ * clock; print each failure to f (a FILE *, may be NULL). Returns the
+ * number of failures, or a negative error.
+ */
+int weft_catalog_check(weft_store_t *st, void *f, weft_err_t *err);
+
 #endif

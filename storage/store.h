@@ -147,8 +147,8 @@ int weft_snapshot_chunk(weft_snapshot_t *s, uint64_t storage_id, uint32_t col,
 
 /*
  * Check the store: every product's chunks are present, decode, and add up
- * to its row count; every catalog entry verifies. Prints problems to f (if
- * not NULL) and returns the number found (0 = healthy) or a negative error.
+ * to its row count; every catalog entry still verifies against the trusted
+ * roots and the clock. Prints problems to f (if not NULL) and returns the number found (0 = healthy) or a negative error.
  */
 int weft_store_check(weft_store_t *st, void *f, weft_err_t *err);
 
