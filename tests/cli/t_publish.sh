@@ -76,4 +76,20 @@ ok "$WEFT" publish --data-dir "$D" shop.fruit "$T/fruit.csv"
 ok "$WEFT" describe --data-dir "$D" shop.fruit --json
 [ "$(json_num version)" -gt 3 ] || die "re-created product must get a newer version than its tombstone"
 ok "$WEFT" check --data-dir "$D"
+
+# several processes on one data directory at once (LMDB is multi-process):
+# two publishers and a reader
+"$WEFT_GEN" --rows 50000 --seed 5 --out "$T/c1.csv" || die "gen"
+"$WEFT" publish --data-dir "$D" conc.one "$T/c1.csv" --quiet >"$T/p1" 2>&1 &
+p1=$!
+"$WEFT" publish --data-dir "$D" conc.two "$T/c1.csv" --quiet >"$T/p2" 2>&1 &
+p2=$!
+"$WEFT" products --data-dir "$D" --json >/dev/null 2>"$T/p3" || { cat "$T/p3"; die "reader failed during publishes"; }
+wait $p1 || { cat "$T/p1"; die "concurrent publish 1 failed"; }
+wait $p2 || { cat "$T/p2"; die "concurrent publish 2 failed"; }
+for p in conc.one conc.two; do
+	ok "$WEFT" describe --data-dir "$D" $p --json
+	[ "$(json_num rows)" = 50000 ] || die "$p: rows != 50000"
+done
+ok "$WEFT" check --data-dir "$D"
 exit 0
