@@ -40,6 +40,15 @@ typedef struct weft_ingest_result {
  * Ingest opts->path into product `name`, signing the descriptor as signer.
  * On any error nothing is changed in the store and err says what, where
  * (file:line, column) and why.
+ *
+ * WEFT_FMT_AUTO picks JSON Lines for .jsonl, .ndjson and .json, CSV for
+ * .csv, and otherwise looks at the first non-blank byte ('{': JSON Lines).
+ * The file must be a regular file (it may be read more than once: a
+ * widened column or a grown map restarts from byte 0). A file with a
+ * header but no rows publishes zero rows when a contract or the existing
+ * product gives the types, and is refused otherwise. Uses a second thread
+ * for files of 4 MiB and more; res (may be NULL) is filled on success.
+ * Value syntax and NULL rules: storage/value.h and storage/ingest.c.
  */
 int weft_ingest(weft_store_t *st, const char *name,
 		const weft_ingest_opts_t *opts, const weft_signer_t *signer,
