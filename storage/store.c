@@ -86,8 +86,14 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		rc = weft_store_mdb_err(err, rc, "environment");
 		goto fail;
 	}
+	/* MDB_WRITEMAP: a write transaction's dirty pages live in the shared
+	 * file mapping (page cache the kernel can write back and reclaim)
+	 * instead of anonymous memory, so a large publish does not pin its
+	 * whole output in process memory until commit. The data file is
+	 * sparse up to the map size. */
 	rc = mdb_env_open(st->st_env, dir,
-			  MDB_NOTLS | (opts->readonly ? MDB_RDONLY : 0), 0600);
+			  MDB_NOTLS | MDB_WRITEMAP |
+			      (opts->readonly ? MDB_RDONLY : 0), 0600);
 	if (rc != 0) {
 		rc = weft_err_set(err, WEFT_ESTORE, "%s: cannot open store: %s",
 				  dir, mdb_strerror(rc));
