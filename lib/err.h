@@ -37,6 +37,7 @@ enum {
 /* A user-facing message. Zero-initialise; weft_err_set() overwrites. */
 typedef struct weft_err {
 	int code;
+	int pos; /* 1-based character position in the input (SQL), 0 if none */
 	char msg[WEFT_ERR_MAX];
 } weft_err_t;
 
