@@ -29,7 +29,7 @@ int weft_node_id_load(const char *dir, weft_node_id_t *id);
 void weft_node_id_free(weft_node_id_t *id);
 
 /* Open DIR's store, printing "weft: ..." on failure. */
-int weft_cli_open_store(const char *dir, int readonly, weft_store_t **st);
+int weft_cli_open_store(const char *dir, weft_store_t **st);
 /* --data-dir, else $WEFT_DATA_DIR, else NULL with an error printed. */
 const char *weft_cli_data_dir(const char *opt);
 /* Print "weft CMD: msg" to stderr. */

@@ -122,7 +122,7 @@ weft_cmd_publish(int argc, char **argv)
 		weft_product_info_clear(&ci);
 		return 1;
 	}
-	if (weft_cli_open_store(dir, 0, &st) != 0)
+	if (weft_cli_open_store(dir, &st) != 0)
 		goto out;
 	io.path = file;
 	io.mode = append ? WEFT_PUB_APPEND :
@@ -261,7 +261,7 @@ weft_cmd_products(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (weft_cli_open_store(dir, 1, &st) != 0)
+	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
 	if (weft_product_list(st, &list, &n, &err) != 0) {
 		weft_cli_error("products", "%s", err.msg);
@@ -362,7 +362,7 @@ weft_cmd_describe(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (weft_cli_open_store(dir, 1, &st) != 0)
+	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
 	if (weft_product_get(st, argv[optind], &p, &err) != 0) {
 		weft_cli_error("describe", "%s", err.msg);
@@ -414,7 +414,7 @@ weft_cmd_drop(int argc, char **argv)
 	}
 	if (weft_node_id_load(dir, &id) != 0)
 		return 1;
-	if (weft_cli_open_store(dir, 0, &st) != 0)
+	if (weft_cli_open_store(dir, &st) != 0)
 		goto out;
 	if (weft_product_drop(st, argv[optind], &id.signer, &err) != 0) {
 		weft_cli_error("drop", "%s", err.msg);
@@ -449,7 +449,7 @@ weft_cmd_check(int argc, char **argv)
 	r = weft_read_opts(argc, argv, usage, &dir, &json, NULL);
 	if (r <= 0)
 		return r == 0 ? 0 : 2;
-	if (weft_cli_open_store(dir, 1, &st) != 0)
+	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
 	r = weft_store_check(st, json ? NULL : stderr, &err);
 	weft_store_close(st);

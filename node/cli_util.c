@@ -84,15 +84,14 @@ weft_node_id_free(weft_node_id_t *id)
 }
 
 int
-weft_cli_open_store(const char *dir, int readonly, weft_store_t **st)
+weft_cli_open_store(const char *dir, weft_store_t **st)
 {
-	weft_store_opts_t o = {0};
 	weft_err_t err = {0};
 	int rc;
 
-	o.readonly = 0; /* LMDB readers still need the lock file writable */
-	(void)readonly;
-	rc = weft_store_open(dir, &o, st, &err);
+	/* Read-only commands open read-write too: LMDB readers still need
+	 * the lock file, and a read-only environment cannot grow its map. */
+	rc = weft_store_open(dir, NULL, st, &err);
 	if (rc != 0)
 		fprintf(stderr, "weft: %s\n", err.msg);
 	return rc;

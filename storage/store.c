@@ -395,8 +395,6 @@ weft_pmeta_read(weft_store_t *st, MDB_txn *txn, const char *name,
 {
 	MDB_val k = {strlen(name), (void *)name}, v;
 	Weft__ProductMeta *m;
-	uint8_t *d = NULL;
-	size_t dl = 0;
 	int rc;
 
 	rc = mdb_get(txn, st->st_products, &k, &v);
@@ -416,23 +414,9 @@ weft_pmeta_read(weft_store_t *st, MDB_txn *txn, const char *name,
 	pm->created_at = m->created_at;
 	pm->updated_at = m->updated_at;
 	rc = 0;
-	if (pi != NULL) {
-		if (m->descriptor == NULL) {
-			rc = weft_err_set(err, WEFT_ECORRUPT,
-			    "product \"%s\": no descriptor", name);
-		} else {
-			d = malloc(weft__product_descriptor__get_packed_size(
-			    m->descriptor) + 1);
-			if (d == NULL) {
-				rc = WEFT_ENOMEM;
-			} else {
-				dl = weft__product_descriptor__pack(
-				    m->descriptor, d);
-				rc = weft_product_info_decode(d, dl, pi, err);
-			}
-		}
-	}
-	free(d);
+	if (pi != NULL)
+		rc = weft_product_info_decode(m->descriptor.data,
+					      m->descriptor.len, pi, err);
 	weft__product_meta__free_unpacked(m, NULL);
 	return rc;
 }
@@ -442,7 +426,6 @@ weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
 		 const weft_product_info_t *pi)
 {
 	Weft__ProductMeta m = WEFT__PRODUCT_META__INIT;
-	Weft__ProductDescriptor *d;
 	uint8_t *db = NULL, *buf = NULL;
 	size_t dl, len;
 	MDB_val k, v;
@@ -451,10 +434,6 @@ weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
 	rc = weft_product_info_encode(pi, &db, &dl);
 	if (rc != 0)
 		return rc;
-	d = weft__product_descriptor__unpack(NULL, dl, db);
-	free(db);
-	if (d == NULL)
-		return WEFT_ENOMEM;
 	m.name = pi->name;
 	m.storage_id = pm->storage_id;
 	m.version = pm->version;
@@ -462,15 +441,16 @@ weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
 	m.chunk_count = pm->chunk_count;
 	m.created_at = pm->created_at;
 	m.updated_at = pm->updated_at;
-	m.descriptor = d;
+	m.descriptor.data = db;
+	m.descriptor.len = dl;
 	len = weft__product_meta__get_packed_size(&m);
 	buf = malloc(len);
 	if (buf == NULL) {
-		weft__product_descriptor__free_unpacked(d, NULL);
+		free(db);
 		return WEFT_ENOMEM;
 	}
 	weft__product_meta__pack(&m, buf);
-	weft__product_descriptor__free_unpacked(d, NULL);
+	free(db);
 	k.mv_size = strlen(pi->name);
 	k.mv_data = pi->name;
 	v.mv_size = len;
