@@ -104,9 +104,12 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do \
-	    echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p $$f.corpus; \
-	    (cd build/fuzz && ./$$(basename $$f) -max_total_time=$(FUZZ_SECONDS) \
-	        -print_final_stats=0 $$(basename $$f).corpus 2>&1 | tail -2); \
+	    n=$$(basename $$f); echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	    mkdir -p $$f.corpus; \
+	    if ! (cd build/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=0 $$n.corpus >$$n.log 2>&1); then \
+	        tail -40 $$f.log; echo "fuzz: $$n FAILED (see $$f.log)"; exit 1; \
+	    fi; tail -1 $$f.log; \
 	done
 
 check-layers: deps
