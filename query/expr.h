@@ -7,6 +7,21 @@
  *
  * Ownership: a tree is built with weft_expr_new*() and freed with
  * weft_expr_free(), which frees the node, its args and any text constant.
+ *
+ * Resolution may rewrite the tree: constant subtrees are folded (as
+ * PostgreSQL's planner does, so `1/0` fails at resolve time), CASE x WHEN
+ * v is rewritten to CASE WHEN x = v, NULLIF's operands get the comparison
+ * type (which is also its result type, as in PostgreSQL), and casts are
+ * inserted where operand storage differs. Implemented in query/expr.c
+ * (typing, folding, printing), query/func.c (evaluation) and
+ * query/cast.c (casts, text input and output).
+ *
+ * Known differences from PostgreSQL: NUMERIC is a double (15-17
+ * significant digits; scale tracked statically, see vec.h); INTERVAL has
+ * no months or years; timestamp input accepts the formats of
+ * weft_value_ts (ISO dates and times; a zone suffix is applied rather than
+ * ignored); upper/lower cover Latin-1, Latin Extended-A, Greek and
+ * Cyrillic; text compares bytewise (the C collation).
  */
 #ifndef WEFT_QUERY_EXPR_H
 #define WEFT_QUERY_EXPR_H
@@ -40,6 +55,11 @@ enum {
 	WEFT_EF_ILIKE = 2,
 	WEFT_EF_CASE_OPERAND = 4, /* CASE x WHEN ...: args[0] is x */
 	WEFT_EF_CASE_ELSE = 8,    /* last arg is the ELSE */
+	WEFT_EF_EXTRACT = 16,     /* DATE_PART written as EXTRACT(f FROM x):
+				   * numeric result (PostgreSQL 14+), where
+				   * date_part() returns double precision */
+	WEFT_EF_OUTFN = 32,       /* CAST to text through the output function
+				   * (concat(true) gives t, true::text true) */
 };
 
 typedef enum weft_op {
@@ -58,6 +78,7 @@ typedef enum weft_func {
 	WEFT_F_POWER, WEFT_F_SQRT, WEFT_F_SIGN,
 	WEFT_F_DATE_TRUNC, WEFT_F_DATE_PART, /* extract(field from x) too */
 	WEFT_F_NOW,
+	WEFT_F__COUNT
 } weft_func_t;
 
 /* A constant. TEXT/UNKNOWN constants own s.p (malloc'd, NUL-terminated). */
@@ -82,17 +103,48 @@ typedef struct weft_expr {
 	uint32_t nargs;
 	struct weft_expr **args;
 	int location;         /* 1-based position in the SQL text, 0 unknown */
+	int scale;            /* NUMERIC display scale, -1 when not known
+			       * (see weft_vec_t); copied to the output
+			       * vector by weft_expr_eval */
 } weft_expr_t;
 
-/* Constructors; NULL on allocation failure. A string constant is copied
- * and typed WEFT_S_UNKNOWN (PostgreSQL's untyped literal). */
+/*
+ * Constructors; NULL on allocation failure. A string constant is copied
+ * and typed WEFT_S_UNKNOWN (PostgreSQL's untyped literal). weft_expr_node
+ * takes ownership of args[0..nargs) on success and on failure (it frees
+ * them), and copies the args array itself.
+ *
+ * How the binder spells some constructs:
+ *   CAST(x AS t), x::t       weft_expr_cast(x, t) (kind CAST, type = t)
+ *   extract(f FROM x)        FUNC DATE_PART ('f' string, x), EXTRACT flag
+ *   trim([both] [c] FROM s)  FUNC BTRIM (s[, c]); leading: LTRIM ...
+ *   x LIKE p ESCAPE c        LIKE with a third argument c (one char or '')
+ *   CASE [x] WHEN w THEN r.. args [x] w1 r1 w2 r2 .. [else], with flags
+ *   BETWEEN, IS TRUE, ...    build them from AND/OR/comparisons
+ * A bare NULL literal is weft_expr_null() (type NULL, which PostgreSQL
+ * treats as unknown).
+ */
 weft_expr_t *weft_expr_col(uint32_t col, weft_sqltype_t type, int location);
 weft_expr_t *weft_expr_const(const weft_value_t *v, int location);
 weft_expr_t *weft_expr_str(const char *s, size_t len, int location);
 weft_expr_t *weft_expr_node(weft_expr_kind_t kind, int op, int flags,
 			    uint32_t nargs, weft_expr_t **args, int location);
+/* A numeric literal as PostgreSQL's scanner types it: digits only ->
+ * integer (int4) if it fits, else bigint, else numeric; with '.' or an
+ * exponent -> numeric with the written scale (1.50 has scale 2). The sign
+ * is not part of the literal (the binder folds `-` over it: -2147483648 is
+ * an integer in PostgreSQL). NULL on allocation failure or bad text. */
+weft_expr_t *weft_expr_number(const char *text, int location);
+weft_expr_t *weft_expr_null(int location);
+weft_expr_t *weft_expr_bool(bool b, int location);
+weft_expr_t *weft_expr_int(int64_t i, weft_sqltype_t type, int location);
+/* CAST(arg AS to); takes arg (freed on failure). */
+weft_expr_t *weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to,
+			    int location);
 void weft_expr_free(weft_expr_t *e);
 weft_expr_t *weft_expr_copy(const weft_expr_t *e);
+/* Free a value's text (TEXT/UNKNOWN) and mark it NULL. */
+void weft_value_clear(weft_value_t *v);
 
 /* Look a function up by (lower-case) name; -1 if unknown. */
 int weft_func_lookup(const char *name);
@@ -109,6 +161,48 @@ int weft_func_lookup(const char *name);
 int weft_expr_resolve(weft_expr_t **e, weft_err_t *err);
 
 /*
+ * Helpers for the binder, all on resolved trees; each may replace *e
+ * (a cast wrapped around it, or a folded constant).
+ *
+ * weft_expr_coerce_bool: the argument of WHERE, HAVING, ... must be
+ * boolean: an unknown literal or NULL is coerced ('t' works), anything
+ * else fails with "argument of <construct> must be type boolean, not type
+ * integer" at the expression's location.
+ *
+ * weft_expr_coerce: implicit coercion to `to` (unknown/NULL to anything,
+ * integer -> bigint -> numeric -> double precision); `what` names the
+ * context for the error ("column \"x\" is of type ..."), may be NULL.
+ *
+ * weft_expr_common: PostgreSQL's select_common_type over n expressions
+ * (UNION, VALUES, CASE, COALESCE, IN): all unknown -> text; otherwise the
+ * types must share a category and the most general wins; every
+ * expression is coerced to it. `context` names the construct for the
+ * error "<context> types integer and text cannot be matched". If
+ * `out` is not NULL it receives the type.
+ *
+ * weft_expr_finish: a select-list expression: an unknown literal becomes
+ * text (PostgreSQL prints `SELECT 'a'` as a text column).
+ */
+int weft_expr_coerce_bool(weft_expr_t **e, const char *construct,
+			  weft_err_t *err);
+int weft_expr_coerce(weft_expr_t **e, weft_sqltype_t to, weft_err_t *err);
+int weft_expr_common(weft_expr_t **es, uint32_t n, const char *context,
+		     weft_sqltype_t *out, weft_err_t *err);
+int weft_expr_finish(weft_expr_t **e, weft_err_t *err);
+
+/* True if e is a constant (after resolve, constant subtrees are folded,
+ * except now()). */
+bool weft_expr_is_const(const weft_expr_t *e);
+
+/*
+ * Evaluate an expression without column references (e.g. LIMIT 2 + 3)
+ * into *out. Text results are malloc'd into out (free with
+ * weft_value_clear). Errors as weft_expr_eval.
+ */
+int weft_expr_eval_const(const weft_expr_t *e, int64_t now,
+			 weft_value_t *out, weft_err_t *err);
+
+/*
  * Evaluate e over the in->n rows of in into out (initialised with
  * weft_vec_init for e->type). Text results are allocated in arena. `now`
  * is the statement's timestamp (microseconds) for now(). Runtime errors
@@ -118,6 +212,17 @@ int weft_expr_resolve(weft_expr_t **e, weft_err_t *err);
 int weft_expr_eval(const weft_expr_t *e, const weft_batch_t *in,
 		   weft_vec_t *out, weft_arena_t *arena, int64_t now,
 		   weft_err_t *err);
+
+/*
+ * As weft_expr_eval, but only rows i with sel[i] != 0 matter: errors in
+ * other rows are not raised and their output slots are unspecified (sel
+ * NULL = every row). CASE, AND/OR and COALESCE use this so that
+ * `CASE WHEN x <> 0 THEN 1 / x END` does not fail on x = 0, as in
+ * PostgreSQL.
+ */
+int weft_expr_eval_sel(const weft_expr_t *e, const weft_batch_t *in,
+		       const uint8_t *sel, weft_vec_t *out,
+		       weft_arena_t *arena, int64_t now, weft_err_t *err);
 
 /* Print e as SQL-ish text (for EXPLAIN); col_names may be NULL. */
 void weft_expr_print(const weft_expr_t *e, const char *const *col_names,
@@ -131,5 +236,53 @@ void weft_expr_print(const weft_expr_t *e, const char *const *col_names,
  */
 size_t weft_value_format(weft_sqltype_t type, const weft_vec_t *v,
 			 uint32_t row, char *buf, size_t n);
+
+/* PostgreSQL's select_div_scale: the display scale of x / y for numeric
+ * operands with scales sx, sy (for avg() too: sum / count). */
+int weft_numeric_div_scale(double x, int sx, double y, int sy);
+
+/* Format a double as float8out does (shortest round-trip digits; exponent
+ * form below 1e-4 and from 1e15; Infinity, -Infinity, NaN, -0). */
+size_t weft_format_float8(double x, char *buf, size_t n);
+/* Format a NUMERIC held as a double with display scale `scale` (-1: not
+ * known, up to 15 significant digits). Never uses exponent form. */
+size_t weft_format_numeric(double x, int scale, char *buf, size_t n);
+/* Format microseconds since the epoch as timestamp without time zone /
+ * microseconds as an interval ("1 day 02:00:00"). */
+size_t weft_format_timestamp(int64_t us, char *buf, size_t n);
+size_t weft_format_interval(int64_t us, char *buf, size_t n);
+
+/*
+ * Internal: shared by query/expr.c, func.c and cast.c only.
+ */
+typedef struct weft_ectx {
+	const weft_batch_t *in;
+	weft_arena_t *arena;
+	int64_t now;
+	weft_err_t *err;
+	uint32_t n;
+} weft_ectx_t;
+
+int weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
+		    const uint8_t *sel, weft_vec_t *out);
+/* Cast rows of `in` (index i & m: m = 0 broadcasts row 0) to out->type. */
+int weft_cast__eval(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
+		    const uint8_t *sel, int flags, weft_vec_t *out);
+/* May a value of type `from` be cast to `to` (explicitly / implicitly)? */
+bool weft_cast__allowed(weft_sqltype_t from, weft_sqltype_t to,
+			bool explicit_cast);
+/* Parse text as a value of type `to`; scale receives a NUMERIC's written
+ * scale (else -1). PostgreSQL's messages. */
+int weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
+		     weft_value_t *out, int *scale, weft_err_t *err);
+/* Text form of a value as a cast to text gives it (bool as true/false). */
+size_t weft_cast__text(weft_sqltype_t type, const weft_vec_t *v,
+		       uint32_t row, int scale, char *buf, size_t n);
+/* Calendar helpers: days since 1970-01-01 <-> proleptic Gregorian date. */
+int64_t weft_ts__days(int64_t y, int m, int d);
+void weft_ts__civil(int64_t days, int64_t *y, int *m, int *d);
+/* Decimal rounding of a double to `digits` places, half away from zero,
+ * on its shortest decimal form (so round(2.675, 2) = 2.68 as numeric). */
+double weft_num__round(double x, int digits);
 
 #endif

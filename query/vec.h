@@ -51,9 +51,19 @@ typedef struct weft_str {
 
 /* One column of a batch. Which union member is used follows `type`:
  * BOOL -> b, INT32/INT64/TIMESTAMP/INTERVAL -> i64, FLOAT64/NUMERIC -> f64,
- * TEXT -> s. */
+ * TEXT/UNKNOWN -> s; NULL uses i64 (all rows NULL).
+ *
+ * NUMERIC values are doubles; `has_scale`/`scale` give the display scale
+ * (digits after the decimal point) when it is known statically (literal
+ * 1.50, sums and products of such, round(x, 2), extract(...)), so that
+ * weft_value_format prints 1.50 as PostgreSQL does. Without a known scale
+ * a NUMERIC prints with up to 15 significant digits, never in exponent
+ * form (what PostgreSQL prints for float8::numeric). A zero-initialised
+ * vector has no scale. */
 typedef struct weft_vec {
 	weft_sqltype_t type;
+	bool has_scale;  /* NUMERIC only: scale below is meaningful */
+	int16_t scale;   /* NUMERIC display scale, 0..1000 */
 	uint8_t *nulls; /* WEFT_BATCH bytes */
 	union {
 		int64_t *i64;
@@ -86,8 +96,22 @@ void weft_batch_free(weft_batch_t *b);
 /* n = 0, arena reset; vectors keep their storage. */
 void weft_batch_clear(weft_batch_t *b);
 
-/* Allocate / free one vector's storage for WEFT_BATCH rows. */
+/* Allocate / free one vector's storage for WEFT_BATCH rows (values zeroed,
+ * nulls 0, no NUMERIC scale). 0 or WEFT_ENOMEM. weft_vec_release accepts
+ * a vector that was never initialised if it was zeroed, and leaves it
+ * zeroed. */
 int weft_vec_init(weft_vec_t *v, weft_sqltype_t type);
 void weft_vec_release(weft_vec_t *v);
+
+/*
+ * Compare row i of a with row j of b (both of the same storage class:
+ * two integer-like, two float-like, two bool or two text vectors) with
+ * PostgreSQL's ordering: integers numerically, floats with NaN above
+ * every other value and -0 = 0, false < true, text bytewise (the "C"
+ * collation; for UTF-8 this is code point order). NULLs are not looked
+ * at: the caller decides where they sort. Returns <0, 0, >0.
+ */
+int weft_vec_cmp(const weft_vec_t *a, uint32_t i, const weft_vec_t *b,
+		 uint32_t j);
 
 #endif

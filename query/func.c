@@ -1,0 +1,2025 @@
+/*
+ * func.c: vectorised evaluation of resolved expression trees over a batch:
+ * operators, three-valued logic, IN, LIKE, CASE, COALESCE, NULLIF and the
+ * scalar functions, with PostgreSQL's semantics.
+ *
+ * Operands are "opnds": a vector plus an index mask, 0 for a constant
+ * (every row reads slot 0) and all ones for a vector, so one loop serves
+ * column op column and column op constant. A selection array (NULL = all
+ * rows) marks the rows whose errors count: rows a CASE arm, AND/OR or
+ * COALESCE would not evaluate in PostgreSQL still get computed here, but
+ * their errors are ignored and their values never used.
+ *
+ * Text functions work on UTF-8 code points. upper/lower map ASCII,
+ * Latin-1, Latin Extended-A, Greek and Cyrillic (what PostgreSQL does
+ * under a C.UTF-8 locale for those blocks); other characters are left
+ * unchanged.
+ */
+#include "query/expr.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WEFT_USEC_DAY INT64_C(86400000000)
+#define WEFT_ACT(sel, i) ((sel) == NULL || (sel)[i])
+#define WEFT_ALL UINT32_MAX
+
+typedef struct weft_opnd {
+	weft_vec_t v;
+	uint32_t m;
+	bool owned;
+	uint8_t cnull;
+	union {
+		int64_t i;
+		double f;
+		uint8_t b;
+		weft_str_t s;
+	} c;
+} weft_opnd_t;
+
+static int
+weft_fn_store(weft_sqltype_t t)
+{
+	switch (t) {
+	case WEFT_S_FLOAT64:
+	case WEFT_S_NUMERIC: return 1;
+	case WEFT_S_BOOL: return 2;
+	case WEFT_S_TEXT:
+	case WEFT_S_UNKNOWN: return 3;
+	default: return 0;
+	}
+}
+
+static int
+weft_fn_nomem(const weft_ectx_t *cx)
+{
+	return weft_err_set(cx->err, WEFT_ENOMEM, "out of memory");
+}
+
+/* Fetch e as an operand. o must not move afterwards (a constant's
+ * vector points into it). */
+static int
+weft_opnd_get(const weft_expr_t *e, const weft_ectx_t *cx,
+	      const uint8_t *sel, weft_opnd_t *o)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if (e->kind == WEFT_E_CONST) {
+		o->v.type = e->type;
+		o->v.nulls = &o->cnull;
+		o->cnull = e->cval.null || e->type == WEFT_S_NULL;
+		o->v.has_scale = e->type == WEFT_S_NUMERIC && e->scale >= 0;
+		o->v.scale = (int16_t)(o->v.has_scale ? e->scale : 0);
+		o->m = 0;
+		switch (weft_fn_store(e->type)) {
+		case 1:
+			o->c.f = o->cnull ? 0 : e->cval.u.f;
+			o->v.v.f64 = &o->c.f;
+			break;
+		case 2:
+			o->c.b = o->cnull ? 0 : e->cval.u.b;
+			o->v.v.b = &o->c.b;
+			break;
+		case 3:
+			if (o->cnull)
+				o->c.s = (weft_str_t){"", 0};
+			else
+				o->c.s = e->cval.u.s;
+			o->v.v.s = &o->c.s;
+			break;
+		default:
+			o->c.i = o->cnull ? 0 : e->cval.u.i;
+			o->v.v.i64 = &o->c.i;
+			break;
+		}
+		return 0;
+	}
+	if (e->kind == WEFT_E_COL && cx->in != NULL && e->col < cx->in->ncols &&
+	    weft_fn_store(cx->in->cols[e->col].type) == weft_fn_store(e->type)) {
+		o->v = cx->in->cols[e->col];
+		o->v.type = e->type;
+		o->m = WEFT_ALL;
+		return 0;
+	}
+	rc = weft_vec_init(&o->v, e->type);
+	if (rc != 0)
+		return weft_fn_nomem(cx);
+	o->owned = true;
+	o->m = WEFT_ALL;
+	return weft_expr__eval(e, cx, sel, &o->v);
+}
+
+static void
+weft_opnd_release(weft_opnd_t *o)
+{
+	if (o->owned)
+		weft_vec_release(&o->v);
+	o->owned = false;
+}
+
+#define ONUL(o, i) ((o)->v.nulls[(i) & (o)->m])
+#define OI(o, i) ((o)->v.v.i64[(i) & (o)->m])
+#define OF(o, i) ((o)->v.v.f64[(i) & (o)->m])
+#define OB(o, i) ((o)->v.v.b[(i) & (o)->m])
+#define OS(o, i) ((o)->v.v.s[(i) & (o)->m])
+
+/* Copy row j of src into row i of dst (same storage). */
+static void
+weft_fn_copy_row(weft_vec_t *dst, uint32_t i, const weft_vec_t *src,
+		 uint32_t j)
+{
+	dst->nulls[i] = src->nulls[j];
+	switch (weft_fn_store(dst->type)) {
+	case 1: dst->v.f64[i] = src->v.f64[j]; break;
+	case 2: dst->v.b[i] = src->v.b[j]; break;
+	case 3: dst->v.s[i] = src->v.s[j]; break;
+	default: dst->v.i64[i] = src->v.i64[j]; break;
+	}
+}
+
+static void
+weft_fn_setnull(weft_vec_t *out, uint32_t i)
+{
+	out->nulls[i] = 1;
+	switch (weft_fn_store(out->type)) {
+	case 1: out->v.f64[i] = 0; break;
+	case 2: out->v.b[i] = 0; break;
+	case 3: out->v.s[i] = (weft_str_t){"", 0}; break;
+	default: out->v.i64[i] = 0; break;
+	}
+}
+
+/* ---- arithmetic ---- */
+
+static int
+weft_fn_err(const weft_ectx_t *cx, const char *msg)
+{
+	return weft_err_set(cx->err, WEFT_ETYPE, "%s", msg);
+}
+
+static int
+weft_fn_arith_int(const weft_expr_t *e, const weft_opnd_t *a,
+		  const weft_opnd_t *b, const weft_ectx_t *cx,
+		  const uint8_t *sel, weft_vec_t *out)
+{
+	bool is32 = e->type == WEFT_S_INT32;
+	const char *range = is32 ? "integer out of range"
+			    : e->type == WEFT_S_INT64 ? "bigint out of range"
+			    : e->type == WEFT_S_TIMESTAMP
+				? "timestamp out of range"
+				: "interval out of range";
+	uint32_t i, n = cx->n;
+	int op = e->op;
+
+	for (i = 0; i < n; i++) {
+		int64_t x, y, r = 0;
+		bool bad = false, dz = false;
+
+		if (ONUL(a, i) | ONUL(b, i)) {
+			out->nulls[i] = 1;
+			out->v.i64[i] = 0;
+			continue;
+		}
+		out->nulls[i] = 0;
+		x = OI(a, i);
+		y = OI(b, i);
+		switch (op) {
+		case WEFT_OP_ADD: bad = __builtin_add_overflow(x, y, &r); break;
+		case WEFT_OP_SUB: bad = __builtin_sub_overflow(x, y, &r); break;
+		case WEFT_OP_MUL: bad = __builtin_mul_overflow(x, y, &r); break;
+		case WEFT_OP_DIV:
+			if (y == 0)
+				dz = true;
+			else if (y == -1)
+				bad = __builtin_sub_overflow(0, x, &r);
+			else
+				r = x / y;
+			break;
+		case WEFT_OP_MOD:
+			if (y == 0)
+				dz = true;
+			else if (y != -1)
+				r = x % y;
+			break;
+		default: break;
+		}
+		if (is32 && !bad && (r < INT32_MIN || r > INT32_MAX))
+			bad = true;
+		if ((bad || dz) && WEFT_ACT(sel, i))
+			return weft_fn_err(cx, dz ? "division by zero" : range);
+		out->v.i64[i] = bad || dz ? 0 : r;
+	}
+	return 0;
+}
+
+static int
+weft_fn_arith_f(const weft_expr_t *e, const weft_opnd_t *a,
+		const weft_opnd_t *b, const weft_ectx_t *cx,
+		const uint8_t *sel, weft_vec_t *out)
+{
+	bool num = e->type == WEFT_S_NUMERIC;
+	uint32_t i, n = cx->n;
+	int op = e->op;
+
+	for (i = 0; i < n; i++) {
+		double x, y, r = 0;
+		const char *bad = NULL;
+
+		if (ONUL(a, i) | ONUL(b, i)) {
+			out->nulls[i] = 1;
+			out->v.f64[i] = 0;
+			continue;
+		}
+		out->nulls[i] = 0;
+		x = OF(a, i);
+		y = OF(b, i);
+		switch (op) {
+		case WEFT_OP_ADD: r = x + y; break;
+		case WEFT_OP_SUB: r = x - y; break;
+		case WEFT_OP_MUL: r = x * y; break;
+		case WEFT_OP_DIV:
+			if (y == 0)
+				bad = "division by zero";
+			else
+				r = x / y;
+			break;
+		case WEFT_OP_MOD:
+			if (y == 0)
+				bad = "division by zero";
+			else
+				r = fmod(x, y);
+			break;
+		default: break;
+		}
+		if (bad == NULL && !num) {
+			if (isinf(r) && !isinf(x) && !isinf(y))
+				bad = "value out of range: overflow";
+			else if (r == 0 && x != 0 &&
+				 (op == WEFT_OP_MUL ? y != 0
+						    : op == WEFT_OP_DIV &&
+							  !isinf(y)))
+				bad = "value out of range: underflow";
+		}
+		if (num && bad == NULL && r == 0)
+			r = 0; /* numeric has no -0 */
+		if (bad != NULL && WEFT_ACT(sel, i))
+			return weft_fn_err(cx, bad);
+		out->v.f64[i] = bad ? 0 : r;
+	}
+	return 0;
+}
+
+/* interval * / double precision */
+static int
+weft_fn_arith_ival(const weft_expr_t *e, const weft_opnd_t *a,
+		   const weft_opnd_t *b, const weft_ectx_t *cx,
+		   const uint8_t *sel, weft_vec_t *out)
+{
+	bool lnum = a->v.type != WEFT_S_INTERVAL;
+	uint32_t i;
+
+	for (i = 0; i < cx->n; i++) {
+		double iv, f, r;
+
+		if (ONUL(a, i) | ONUL(b, i)) {
+			weft_fn_setnull(out, i);
+			continue;
+		}
+		out->nulls[i] = 0;
+		iv = lnum ? (double)OI(b, i) : (double)OI(a, i);
+		f = lnum ? OF(a, i) : OF(b, i);
+		if (e->op == WEFT_OP_DIV && f == 0) {
+			if (WEFT_ACT(sel, i))
+				return weft_fn_err(cx, "division by zero");
+			out->v.i64[i] = 0;
+			continue;
+		}
+		r = e->op == WEFT_OP_DIV ? iv / f : iv * f;
+		if (!(fabs(r) < 9.2e18)) {
+			if (WEFT_ACT(sel, i))
+				return weft_fn_err(cx, "interval out of range");
+			r = 0;
+		}
+		out->v.i64[i] = (int64_t)rint(r);
+	}
+	return 0;
+}
+
+static int
+weft_fn_neg(const weft_expr_t *e, const weft_opnd_t *a, const weft_ectx_t *cx,
+	    const uint8_t *sel, weft_vec_t *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < cx->n; i++) {
+		out->nulls[i] = ONUL(a, i);
+		if (weft_fn_store(e->type) == 1) {
+			double r = out->nulls[i] ? 0 : -OF(a, i);
+
+			if (e->type == WEFT_S_NUMERIC && r == 0)
+				r = 0;
+			out->v.f64[i] = r;
+			continue;
+		}
+		if (out->nulls[i]) {
+			out->v.i64[i] = 0;
+			continue;
+		}
+		if (OI(a, i) == INT64_MIN ||
+		    (e->type == WEFT_S_INT32 && OI(a, i) == INT32_MIN)) {
+			if (WEFT_ACT(sel, i))
+				return weft_fn_err(
+				    cx, e->type == WEFT_S_INT32
+					    ? "integer out of range"
+				    : e->type == WEFT_S_INT64
+					? "bigint out of range"
+					: "interval out of range");
+			out->v.i64[i] = 0;
+			continue;
+		}
+		out->v.i64[i] = -OI(a, i);
+	}
+	return 0;
+}
+
+/* ---- comparison ---- */
+
+static inline int
+weft_fn_cmpf(double x, double y)
+{
+	if (x < y)
+		return -1;
+	if (x > y)
+		return 1;
+	if (x == y)
+		return 0;
+	return isnan(x) ? (isnan(y) ? 0 : 1) : -1;
+}
+
+static inline int
+weft_fn_cmps(const weft_str_t *x, const weft_str_t *y)
+{
+	uint32_t m = x->len < y->len ? x->len : y->len;
+	int c = m ? memcmp(x->p, y->p, m) : 0;
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
+}
+
+static inline bool
+weft_fn_test(int op, int c)
+{
+	switch (op) {
+	case WEFT_OP_EQ: return c == 0;
+	case WEFT_OP_NE: return c != 0;
+	case WEFT_OP_LT: return c < 0;
+	case WEFT_OP_LE: return c <= 0;
+	case WEFT_OP_GT: return c > 0;
+	default: return c >= 0;
+	}
+}
+
+#define WEFT_CMP_LOOP(CMPEXPR)                                               \
+	do {                                                                 \
+		switch (op) {                                                \
+		case WEFT_OP_EQ:                                             \
+			for (i = 0; i < n; i++)                              \
+				ob[i] = (CMPEXPR) == 0;                      \
+			break;                                               \
+		case WEFT_OP_NE:                                             \
+			for (i = 0; i < n; i++)                              \
+				ob[i] = (CMPEXPR) != 0;                      \
+			break;                                               \
+		case WEFT_OP_LT:                                             \
+			for (i = 0; i < n; i++)                              \
+				ob[i] = (CMPEXPR) < 0;                       \
+			break;                                               \
+		case WEFT_OP_LE:                                             \
+			for (i = 0; i < n; i++)                              \
+				ob[i] = (CMPEXPR) <= 0;                      \
+			break;                                               \
+		case WEFT_OP_GT:                                             \
+			for (i = 0; i < n; i++)                              \
+				ob[i] = (CMPEXPR) > 0;                       \
+			break;                                               \
+		default:                                                     \
+			for (i = 0; i < n; i++)                              \
+				ob[i] = (CMPEXPR) >= 0;                      \
+			break;                                               \
+		}                                                            \
+	} while (0)
+
+static void
+weft_fn_compare(int op, const weft_opnd_t *a, const weft_opnd_t *b,
+		uint32_t n, weft_vec_t *out)
+{
+	uint8_t *ob = out->v.b;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		out->nulls[i] = ONUL(a, i) | ONUL(b, i);
+	switch (weft_fn_store(a->v.type)) {
+	case 0: {
+		const int64_t *x = a->v.v.i64, *y = b->v.v.i64;
+		uint32_t ma = a->m, mb = b->m;
+
+		WEFT_CMP_LOOP((x[i & ma] > y[i & mb]) - (x[i & ma] < y[i & mb]));
+		break;
+	}
+	case 1:
+		WEFT_CMP_LOOP(weft_fn_cmpf(OF(a, i), OF(b, i)));
+		break;
+	case 2:
+		WEFT_CMP_LOOP((int)(OB(a, i) != 0) - (int)(OB(b, i) != 0));
+		break;
+	default:
+		WEFT_CMP_LOOP(weft_fn_cmps(&OS(a, i), &OS(b, i)));
+		break;
+	}
+	for (i = 0; i < n; i++)
+		if (out->nulls[i])
+			ob[i] = 0;
+}
+
+static int
+weft_fn_concat2(const weft_opnd_t *a, const weft_opnd_t *b,
+		const weft_ectx_t *cx, weft_vec_t *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < cx->n; i++) {
+		const weft_str_t *x, *y;
+		char *d;
+
+		if (ONUL(a, i) | ONUL(b, i)) {
+			weft_fn_setnull(out, i);
+			continue;
+		}
+		out->nulls[i] = 0;
+		x = &OS(a, i);
+		y = &OS(b, i);
+		d = weft_arena_alloc(cx->arena, (size_t)x->len + y->len + 1);
+		if (d == NULL)
+			return weft_fn_nomem(cx);
+		if (x->len)
+			memcpy(d, x->p, x->len);
+		if (y->len)
+			memcpy(d + x->len, y->p, y->len);
+		d[x->len + y->len] = 0;
+		out->v.s[i] = (weft_str_t){d, x->len + y->len};
+	}
+	return 0;
+}
+
+static int
+weft_fn_op(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	   weft_vec_t *out)
+{
+	weft_opnd_t a, b;
+	int rc;
+
+	rc = weft_opnd_get(e->args[0], cx, sel, &a);
+	if (rc != 0)
+		goto out_a;
+	if (e->op == WEFT_OP_NEG) {
+		rc = weft_fn_neg(e, &a, cx, sel, out);
+		goto out_a;
+	}
+	rc = weft_opnd_get(e->args[1], cx, sel, &b);
+	if (rc != 0)
+		goto out_b;
+	switch (e->op) {
+	case WEFT_OP_ADD:
+	case WEFT_OP_SUB:
+	case WEFT_OP_MUL:
+	case WEFT_OP_DIV:
+	case WEFT_OP_MOD:
+		if (e->type == WEFT_S_INTERVAL &&
+		    (a.v.type != WEFT_S_INTERVAL ||
+		     b.v.type != WEFT_S_INTERVAL) &&
+		    a.v.type != WEFT_S_TIMESTAMP)
+			rc = weft_fn_arith_ival(e, &a, &b, cx, sel, out);
+		else if (weft_fn_store(e->type) == 1)
+			rc = weft_fn_arith_f(e, &a, &b, cx, sel, out);
+		else
+			rc = weft_fn_arith_int(e, &a, &b, cx, sel, out);
+		break;
+	case WEFT_OP_CONCAT:
+		rc = weft_fn_concat2(&a, &b, cx, out);
+		break;
+	default:
+		weft_fn_compare(e->op, &a, &b, cx->n, out);
+		break;
+	}
+out_b:
+	weft_opnd_release(&b);
+out_a:
+	weft_opnd_release(&a);
+	return rc;
+}
+
+/* ---- logic ---- */
+
+static int
+weft_fn_andor(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	      weft_vec_t *out)
+{
+	bool is_and = e->kind == WEFT_E_AND;
+	uint8_t *sub = NULL;
+	weft_vec_t t = {0};
+	uint32_t k, i, n = cx->n;
+	int rc;
+
+	rc = weft_expr__eval(e->args[0], cx, sel, out);
+	if (rc != 0 || e->nargs == 1)
+		return rc;
+	sub = malloc(WEFT_BATCH);
+	if (sub == NULL || weft_vec_init(&t, WEFT_S_BOOL) != 0) {
+		rc = weft_fn_nomem(cx);
+		goto out;
+	}
+	for (k = 1; k < e->nargs; k++) {
+		bool any = false;
+
+		/* rows still undecided: AND stops at false, OR at true */
+		for (i = 0; i < n; i++) {
+			bool decided = !out->nulls[i] &&
+				       (out->v.b[i] != 0) != is_and;
+
+			sub[i] = WEFT_ACT(sel, i) && !decided;
+			any |= sub[i];
+		}
+		if (!any)
+			break;
+		rc = weft_expr__eval(e->args[k], cx, sub, &t);
+		if (rc != 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			if (!sub[i])
+				continue;
+			if (!t.nulls[i] && (t.v.b[i] != 0) != is_and) {
+				out->nulls[i] = 0;
+				out->v.b[i] = !is_and;
+			} else if (t.nulls[i]) {
+				out->nulls[i] = 1;
+				out->v.b[i] = 0;
+			}
+		}
+	}
+out:
+	weft_vec_release(&t);
+	free(sub);
+	return rc;
+}
+
+static int
+weft_fn_not_isnull(const weft_expr_t *e, const weft_ectx_t *cx,
+		   const uint8_t *sel, weft_vec_t *out)
+{
+	weft_opnd_t a;
+	uint32_t i;
+	int rc = weft_opnd_get(e->args[0], cx, sel, &a);
+
+	if (rc == 0) {
+		if (e->kind == WEFT_E_NOT) {
+			for (i = 0; i < cx->n; i++) {
+				out->nulls[i] = ONUL(&a, i);
+				out->v.b[i] = !ONUL(&a, i) && !OB(&a, i);
+			}
+		} else {
+			bool neg = (e->flags & WEFT_EF_NOT) != 0;
+
+			for (i = 0; i < cx->n; i++) {
+				out->nulls[i] = 0;
+				out->v.b[i] = (ONUL(&a, i) != 0) != neg;
+			}
+		}
+	}
+	weft_opnd_release(&a);
+	return rc;
+}
+
+static int
+weft_fn_in(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	   weft_vec_t *out)
+{
+	weft_opnd_t x, item;
+	bool neg = (e->flags & WEFT_EF_NOT) != 0;
+	uint8_t *sawnull = NULL;
+	uint32_t k, i, n = cx->n;
+	int rc, st;
+
+	rc = weft_opnd_get(e->args[0], cx, sel, &x);
+	if (rc != 0) {
+		weft_opnd_release(&x);
+		return rc;
+	}
+	sawnull = calloc(WEFT_BATCH, 1);
+	if (sawnull == NULL) {
+		weft_opnd_release(&x);
+		return weft_fn_nomem(cx);
+	}
+	st = weft_fn_store(x.v.type);
+	memset(out->v.b, 0, n);
+	for (k = 1; k < e->nargs; k++) {
+		rc = weft_opnd_get(e->args[k], cx, sel, &item);
+		if (rc != 0) {
+			weft_opnd_release(&item);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			bool eq;
+
+			if (out->v.b[i] || ONUL(&x, i))
+				continue;
+			if (ONUL(&item, i)) {
+				sawnull[i] = 1;
+				continue;
+			}
+			switch (st) {
+			case 0: eq = OI(&x, i) == OI(&item, i); break;
+			case 1:
+				eq = weft_fn_cmpf(OF(&x, i), OF(&item, i)) == 0;
+				break;
+			case 2: eq = OB(&x, i) == OB(&item, i); break;
+			default:
+				eq = OS(&x, i).len == OS(&item, i).len &&
+				     (OS(&x, i).len == 0 ||
+				      !memcmp(OS(&x, i).p, OS(&item, i).p,
+					      OS(&x, i).len));
+				break;
+			}
+			if (eq)
+				out->v.b[i] = 1;
+		}
+		weft_opnd_release(&item);
+	}
+	for (i = 0; i < n; i++) {
+		if (ONUL(&x, i) || (!out->v.b[i] && sawnull[i])) {
+			out->nulls[i] = 1;
+			out->v.b[i] = 0;
+		} else {
+			out->nulls[i] = 0;
+			out->v.b[i] = (out->v.b[i] != 0) != neg;
+		}
+	}
+out:
+	free(sawnull);
+	weft_opnd_release(&x);
+	return rc;
+}
+
+/* ---- UTF-8 ---- */
+
+static inline uint32_t
+weft_u8len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* Decode one code point at s (len > 0 bytes left); *adv gets its size. */
+static uint32_t
+weft_u8dec(const char *s, uint32_t len, uint32_t *adv)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t k = weft_u8len(u[0]), cp, j;
+
+	if (k > len)
+		k = len;
+	*adv = k;
+	if (k == 1)
+		return u[0];
+	cp = u[0] & (0x7f >> k);
+	for (j = 1; j < k; j++)
+		cp = (cp << 6) | (u[j] & 0x3f);
+	return cp;
+}
+
+static uint32_t
+weft_u8enc(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static uint32_t
+weft_u8count(const weft_str_t *s)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < s->len; i++)
+		n += ((unsigned char)s->p[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* Byte offset of code point k (clamped to the end). */
+static uint32_t
+weft_u8off(const weft_str_t *s, int64_t k)
+{
+	uint32_t i = 0;
+
+	while (k > 0 && i < s->len) {
+		i += weft_u8len((unsigned char)s->p[i]);
+		k--;
+	}
+	return i > s->len ? s->len : i;
+}
+
+
+
+
+static uint32_t
+weft_fn_lower_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	if ((c >= 0xc0 && c <= 0xde && c != 0xd7) ||
+	    (c >= 0x391 && c <= 0x3ab && c != 0x3a2) ||
+	    (c >= 0x410 && c <= 0x42f))
+		return c + 32;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 80;
+	if (c == 0x178)
+		return 0xff;
+	if (c == 0x130)
+		return 'i';
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+		return c | 1;
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+		return (c & 1) ? c + 1 : c;
+	if (c == 0x386)
+		return 0x3ac;
+	if (c >= 0x388 && c <= 0x38a)
+		return c + 37;
+	if (c == 0x38c)
+		return 0x3cc;
+	if (c == 0x38e || c == 0x38f)
+		return c + 63;
+	return c;
+}
+
+static uint32_t
+weft_fn_upper_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'a' && c <= 'z' ? c - 32 : c;
+	if ((c >= 0xe0 && c <= 0xfe && c != 0xf7) ||
+	    (c >= 0x3b1 && c <= 0x3cb && c != 0x3c2) ||
+	    (c >= 0x430 && c <= 0x44f))
+		return c - 32;
+	if (c >= 0x450 && c <= 0x45f)
+		return c - 80;
+	if (c == 0xff)
+		return 0x178;
+	if (c == 0xb5)
+		return 0x39c;
+	if (c == 0x131)
+		return 'I';
+	if (c == 0x17f)
+		return 'S';
+	if (c == 0x3c2)
+		return 0x3a3;
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+		return c & ~1u;
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+		return (c & 1) ? c : c - 1;
+	if (c == 0x3ac)
+		return 0x386;
+	if (c >= 0x3ad && c <= 0x3af)
+		return c - 37;
+	if (c == 0x3cc)
+		return 0x38c;
+	if (c == 0x3cd || c == 0x3ce)
+		return c - 63;
+	return c;
+}
+
+/* Case-map s into the arena. */
+static int
+weft_fn_casemap(const weft_ectx_t *cx, const weft_str_t *s, bool upper,
+		weft_str_t *out)
+{
+	char *d = weft_arena_alloc(cx->arena, (size_t)s->len * 2 + 1);
+	uint32_t i = 0, o = 0;
+
+	if (d == NULL)
+		return weft_fn_nomem(cx);
+	while (i < s->len) {
+		uint32_t adv, cp = weft_u8dec(s->p + i, s->len - i, &adv);
+
+		if (adv == 1 && cp >= 0x80) { /* stray byte: keep */
+			d[o++] = s->p[i++];
+			continue;
+		}
+		cp = upper ? weft_fn_upper_cp(cp) : weft_fn_lower_cp(cp);
+		o += weft_u8enc(cp, d + o);
+		i += adv;
+	}
+	d[o] = 0;
+	*out = (weft_str_t){d, o};
+	return 0;
+}
+
+/* ---- LIKE ---- */
+
+/* Match s against p with % and _ (one code point) and escape esc (-1 for
+ * none). The pattern was checked not to end with the escape. */
+static bool
+weft_fn_like(const char *s, uint32_t sn, const char *p, uint32_t pn, int esc)
+{
+	uint32_t si = 0, pi = 0, star_p = UINT32_MAX, star_s = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '%') {
+			while (pi < pn && p[pi] == '%')
+				pi++;
+			if (pi == pn)
+				return true;
+			star_p = pi;
+			star_s = si;
+			continue;
+		}
+		if (pi < pn && p[pi] == '_') {
+			si += weft_u8len((unsigned char)s[si]);
+			pi++;
+			continue;
+		}
+		if (pi < pn) {
+			uint32_t q = pi;
+
+			if ((int)(unsigned char)p[q] == esc && q + 1 < pn)
+				q++;
+			if (p[q] == s[si]) {
+				/* a whole code point must match */
+				uint32_t k = weft_u8len((unsigned char)p[q]), j;
+				bool ok = q + k <= pn && si + k <= sn;
+
+				for (j = 1; ok && j < k; j++)
+					ok = p[q + j] == s[si + j];
+				if (ok) {
+					si += k;
+					pi = q + k;
+					continue;
+				}
+			}
+		}
+		if (star_p == UINT32_MAX)
+			return false;
+		star_s += weft_u8len((unsigned char)s[star_s]);
+		si = star_s;
+		pi = star_p;
+	}
+	while (pi < pn && p[pi] == '%')
+		pi++;
+	return pi == pn;
+}
+
+static bool
+weft_fn_like_bad(const weft_str_t *p, int esc)
+{
+	uint32_t i;
+
+	if (esc < 0)
+		return false;
+	for (i = 0; i < p->len; i++)
+		if ((int)(unsigned char)p->p[i] == esc) {
+			if (i + 1 == p->len)
+				return true;
+			i++;
+		}
+	return false;
+}
+
+/* A constant pattern's shape: 0 general, 1 exact, 2 prefix%, 3 %suffix,
+ * 4 %infix%; lit gets the literal part (when no _ or escape in it). */
+static int
+weft_fn_like_shape(const weft_str_t *p, int esc, weft_str_t *lit)
+{
+	uint32_t a = 0, z = p->len, i;
+	bool lead, trail;
+
+	lead = z > 0 && p->p[0] == '%';
+	trail = z > (lead ? 1u : 0u) && p->p[z - 1] == '%';
+	if (lead)
+		a = 1;
+	if (trail)
+		z--;
+	for (i = a; i < z; i++)
+		if (p->p[i] == '%' || p->p[i] == '_' ||
+		    (int)(unsigned char)p->p[i] == esc)
+			return 0;
+	lit->p = p->p + a;
+	lit->len = z - a;
+	return lead ? (trail ? 4 : 3) : (trail ? 2 : 1);
+}
+
+static int
+weft_fn_like_eval(const weft_expr_t *e, const weft_ectx_t *cx,
+		  const uint8_t *sel, weft_vec_t *out)
+{
+	weft_opnd_t s, p, es;
+	bool neg = (e->flags & WEFT_EF_NOT) != 0;
+	bool ci = (e->flags & WEFT_EF_ILIKE) != 0;
+	uint32_t i, n = cx->n;
+	int rc, esc = '\\', shape = 0;
+	bool have_es = e->nargs > 2;
+	weft_str_t lit = {"", 0}, cpat = {"", 0};
+
+	memset(&es, 0, sizeof(es));
+	rc = weft_opnd_get(e->args[0], cx, sel, &s);
+	if (rc != 0)
+		goto out_s;
+	rc = weft_opnd_get(e->args[1], cx, sel, &p);
+	if (rc != 0)
+		goto out_p;
+	if (have_es) {
+		rc = weft_opnd_get(e->args[2], cx, sel, &es);
+		if (rc != 0)
+			goto out_e;
+	}
+	/* constant pattern (and escape): check and classify once */
+	if (p.m == 0 && !p.cnull && (!have_es || es.m == 0)) {
+		cpat = p.c.s;
+		if (have_es && !es.cnull)
+			esc = es.c.s.len == 0 ? -1 : (unsigned char)es.c.s.p[0];
+		if (ci) {
+			rc = weft_fn_casemap(cx, &p.c.s, false, &cpat);
+			if (rc != 0)
+				goto out_e;
+		}
+		shape = weft_fn_like_shape(&cpat, esc, &lit);
+	}
+	for (i = 0; i < n; i++) {
+		weft_str_t x, pat;
+		bool m;
+
+		if (ONUL(&s, i) || ONUL(&p, i) || (have_es && ONUL(&es, i))) {
+			out->nulls[i] = 1;
+			out->v.b[i] = 0;
+			continue;
+		}
+		out->nulls[i] = 0;
+		x = OS(&s, i);
+		if (have_es && es.m != 0) {
+			const weft_str_t *ee = &OS(&es, i);
+
+			esc = ee->len == 0 ? -1 : (unsigned char)ee->p[0];
+		}
+		if (have_es && OS(&es, i).len > 1 &&
+		    weft_u8count(&OS(&es, i)) > 1) {
+			if (WEFT_ACT(sel, i)) {
+				rc = weft_fn_err(cx, "invalid escape string");
+				goto out_e;
+			}
+			continue;
+		}
+		if (ci) {
+			rc = weft_fn_casemap(cx, &x, false, &x);
+			if (rc != 0)
+				goto out_e;
+		}
+		if (p.m == 0 && !p.cnull && (!have_es || es.m == 0)) {
+			pat = cpat;
+		} else {
+			pat = OS(&p, i);
+			if (ci) {
+				rc = weft_fn_casemap(cx, &pat, false, &pat);
+				if (rc != 0)
+					goto out_e;
+			}
+		}
+		if (weft_fn_like_bad(&pat, esc)) {
+			if (WEFT_ACT(sel, i)) {
+				rc = weft_fn_err(cx, "LIKE pattern must not end "
+						     "with escape character");
+				goto out_e;
+			}
+			out->v.b[i] = 0;
+			continue;
+		}
+		switch (shape) {
+		case 1:
+			m = x.len == lit.len &&
+			    (lit.len == 0 || !memcmp(x.p, lit.p, lit.len));
+			break;
+		case 2:
+			m = x.len >= lit.len &&
+			    (lit.len == 0 || !memcmp(x.p, lit.p, lit.len));
+			break;
+		case 3:
+			m = x.len >= lit.len &&
+			    (lit.len == 0 ||
+			     !memcmp(x.p + x.len - lit.len, lit.p, lit.len));
+			break;
+		case 4:
+			m = lit.len == 0 ||
+			    (x.len > 0 &&
+			     memmem(x.p, x.len, lit.p, lit.len) != NULL);
+			break;
+		default:
+			m = weft_fn_like(x.p, x.len, pat.p, pat.len, esc);
+			break;
+		}
+		out->v.b[i] = m != neg;
+	}
+out_e:
+	weft_opnd_release(&es);
+out_p:
+	weft_opnd_release(&p);
+out_s:
+	weft_opnd_release(&s);
+	return rc;
+}
+
+/* ---- CASE, COALESCE, NULLIF ---- */
+
+static int
+weft_fn_case(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	     weft_vec_t *out)
+{
+	bool has_else = (e->flags & WEFT_EF_CASE_ELSE) != 0;
+	uint32_t npairs = (e->nargs - (has_else ? 1 : 0)) / 2, k, i, n = cx->n;
+	uint8_t *rem = malloc(WEFT_BATCH), *match = malloc(WEFT_BATCH);
+	weft_vec_t c = {0};
+	weft_opnd_t r;
+	int rc = 0;
+
+	if (rem == NULL || match == NULL ||
+	    weft_vec_init(&c, WEFT_S_BOOL) != 0) {
+		rc = weft_fn_nomem(cx);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		rem[i] = WEFT_ACT(sel, i);
+		weft_fn_setnull(out, i);
+	}
+	for (k = 0; k < npairs; k++) {
+		bool any = false;
+
+		for (i = 0; i < n; i++)
+			any |= rem[i];
+		if (!any)
+			break;
+		rc = weft_expr__eval(e->args[2 * k], cx, rem, &c);
+		if (rc != 0)
+			goto out;
+		any = false;
+		for (i = 0; i < n; i++) {
+			match[i] = rem[i] && !c.nulls[i] && c.v.b[i];
+			any |= match[i];
+		}
+		if (!any)
+			continue;
+		rc = weft_opnd_get(e->args[2 * k + 1], cx, match, &r);
+		if (rc == 0)
+			for (i = 0; i < n; i++)
+				if (match[i]) {
+					weft_fn_copy_row(out, i, &r.v, i & r.m);
+					rem[i] = 0;
+				}
+		weft_opnd_release(&r);
+		if (rc != 0)
+			goto out;
+	}
+	if (has_else) {
+		bool any = false;
+
+		for (i = 0; i < n; i++)
+			any |= rem[i];
+		if (any) {
+			rc = weft_opnd_get(e->args[e->nargs - 1], cx, rem, &r);
+			if (rc == 0)
+				for (i = 0; i < n; i++)
+					if (rem[i])
+						weft_fn_copy_row(out, i, &r.v,
+								 i & r.m);
+			weft_opnd_release(&r);
+		}
+	}
+out:
+	weft_vec_release(&c);
+	free(rem);
+	free(match);
+	return rc;
+}
+
+static int
+weft_fn_coalesce(const weft_expr_t *e, const weft_ectx_t *cx,
+		 const uint8_t *sel, weft_vec_t *out)
+{
+	uint8_t *rem = malloc(WEFT_BATCH);
+	uint32_t k, i, n = cx->n;
+	weft_opnd_t r;
+	int rc = 0;
+
+	if (rem == NULL)
+		return weft_fn_nomem(cx);
+	for (i = 0; i < n; i++) {
+		rem[i] = WEFT_ACT(sel, i);
+		weft_fn_setnull(out, i);
+	}
+	for (k = 0; k < e->nargs; k++) {
+		bool any = false;
+
+		for (i = 0; i < n; i++)
+			any |= rem[i];
+		if (!any)
+			break;
+		rc = weft_opnd_get(e->args[k], cx, rem, &r);
+		if (rc == 0)
+			for (i = 0; i < n; i++)
+				if (rem[i] && !ONUL(&r, i)) {
+					weft_fn_copy_row(out, i, &r.v, i & r.m);
+					rem[i] = 0;
+				}
+		weft_opnd_release(&r);
+		if (rc != 0)
+			break;
+	}
+	free(rem);
+	return rc;
+}
+
+static int
+weft_fn_nullif(const weft_expr_t *e, const weft_ectx_t *cx,
+	       const uint8_t *sel, weft_vec_t *out)
+{
+	weft_opnd_t a, b;
+	weft_vec_t eq = {0};
+	uint32_t i;
+	int rc;
+
+	rc = weft_opnd_get(e->args[0], cx, sel, &a);
+	if (rc != 0)
+		goto out_a;
+	rc = weft_opnd_get(e->args[1], cx, sel, &b);
+	if (rc != 0)
+		goto out_b;
+	if (weft_vec_init(&eq, WEFT_S_BOOL) != 0) {
+		rc = weft_fn_nomem(cx);
+		goto out_b;
+	}
+	weft_fn_compare(WEFT_OP_EQ, &a, &b, cx->n, &eq);
+	for (i = 0; i < cx->n; i++) {
+		if (!eq.nulls[i] && eq.v.b[i])
+			weft_fn_setnull(out, i);
+		else
+			weft_fn_copy_row(out, i, &a.v, i & a.m);
+	}
+	weft_vec_release(&eq);
+out_b:
+	weft_opnd_release(&b);
+out_a:
+	weft_opnd_release(&a);
+	return rc;
+}
+
+/* ---- date/time ---- */
+
+typedef struct weft_tm {
+	int64_t y;
+	int mon, d, h, mi, s, us;
+	int64_t days; /* since 1970-01-01 */
+} weft_tm_t;
+
+static void
+weft_fn_tm(int64_t t, weft_tm_t *tm)
+{
+	int64_t days = t / WEFT_USEC_DAY, rem = t % WEFT_USEC_DAY;
+
+	if (rem < 0) {
+		rem += WEFT_USEC_DAY;
+		days--;
+	}
+	tm->days = days;
+	weft_ts__civil(days, &tm->y, &tm->mon, &tm->d);
+	tm->h = (int)(rem / 3600000000);
+	tm->mi = (int)(rem / 60000000 % 60);
+	tm->s = (int)(rem / 1000000 % 60);
+	tm->us = (int)(rem % 1000000);
+}
+
+/* ISO weekday 1..7 (Monday = 1). 1970-01-01 was a Thursday. */
+static int
+weft_fn_isodow(int64_t days)
+{
+	int64_t w = (days + 3) % 7;
+
+	if (w < 0)
+		w += 7;
+	return (int)w + 1;
+}
+
+static void
+weft_fn_isoweek(int64_t days, int64_t *isoyear, int *week)
+{
+	int64_t thu = days - weft_fn_isodow(days) + 4, y;
+	int m, d;
+
+	weft_ts__civil(thu, &y, &m, &d);
+	*isoyear = y;
+	*week = (int)((thu - weft_ts__days(y, 1, 1)) / 7) + 1;
+}
+
+/* Normalise a field name as PostgreSQL's DecodeUnits: lower case, with
+ * plural and abbreviated spellings. Returns a canonical name or NULL. */
+static const char *
+weft_fn_unit(const weft_str_t *f)
+{
+	static const char *const map[][2] = {
+	    {"microsecond", "microseconds"}, {"microseconds", "microseconds"},
+	    {"us", "microseconds"}, {"usec", "microseconds"},
+	    {"usecs", "microseconds"}, {"useconds", "microseconds"},
+	    {"millisecond", "milliseconds"}, {"milliseconds", "milliseconds"},
+	    {"ms", "milliseconds"}, {"msec", "milliseconds"},
+	    {"msecs", "milliseconds"}, {"mseconds", "milliseconds"},
+	    {"second", "second"}, {"seconds", "second"}, {"sec", "second"},
+	    {"secs", "second"}, {"s", "second"},
+	    {"minute", "minute"}, {"minutes", "minute"}, {"min", "minute"},
+	    {"mins", "minute"}, {"m", "minute"},
+	    {"hour", "hour"}, {"hours", "hour"}, {"h", "hour"}, {"hr", "hour"},
+	    {"hrs", "hour"},
+	    {"day", "day"}, {"days", "day"}, {"d", "day"},
+	    {"week", "week"}, {"weeks", "week"}, {"w", "week"},
+	    {"month", "month"}, {"months", "month"}, {"mon", "month"},
+	    {"mons", "month"},
+	    {"quarter", "quarter"}, {"qtr", "quarter"},
+	    {"year", "year"}, {"years", "year"}, {"y", "year"}, {"yr", "year"},
+	    {"yrs", "year"},
+	    {"decade", "decade"}, {"decades", "decade"}, {"dec", "decade"},
+	    {"century", "century"}, {"centuries", "century"}, {"c", "century"},
+	    {"cent", "century"},
+	    {"millennium", "millennium"}, {"millennia", "millennium"},
+	    {"mil", "millennium"}, {"mils", "millennium"},
+	    {"dow", "dow"}, {"isodow", "isodow"}, {"doy", "doy"},
+	    {"epoch", "epoch"}, {"isoyear", "isoyear"}, {"julian", "julian"},
+	};
+	char buf[32];
+	uint32_t i, k = 0;
+
+	for (i = 0; i < f->len && k < sizeof(buf) - 1; i++)
+		if (!isspace((unsigned char)f->p[i]))
+			buf[k++] = (char)tolower((unsigned char)f->p[i]);
+	if (f->len >= sizeof(buf))
+		return NULL;
+	buf[k] = 0;
+	for (i = 0; i < sizeof(map) / sizeof(*map); i++)
+		if (!strcmp(buf, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+static int
+weft_fn_badunit(const weft_ectx_t *cx, const weft_str_t *f)
+{
+	return weft_err_set(cx->err, WEFT_EINVAL,
+			    "unit \"%.*s\" not recognized for type timestamp "
+			    "without time zone",
+			    (int)f->len, f->p);
+}
+
+static int
+weft_fn_trunc(const char *u, int64_t t, int64_t *out)
+{
+	weft_tm_t tm;
+	int64_t y, d;
+
+	weft_fn_tm(t, &tm);
+	y = tm.y;
+	if (!strcmp(u, "microseconds")) {
+		*out = t;
+		return 0;
+	}
+	if (!strcmp(u, "milliseconds")) {
+		*out = t - (((t % 1000) + 1000) % 1000);
+		return 0;
+	}
+	if (!strcmp(u, "second") || !strcmp(u, "minute") ||
+	    !strcmp(u, "hour") || !strcmp(u, "day")) {
+		int64_t q = !strcmp(u, "second")   ? 1000000
+			    : !strcmp(u, "minute") ? 60000000
+			    : !strcmp(u, "hour")   ? INT64_C(3600000000)
+						   : WEFT_USEC_DAY;
+		int64_t r = t % q;
+
+		*out = t - (r < 0 ? r + q : r);
+		return 0;
+	}
+	if (!strcmp(u, "week")) {
+		d = tm.days - (weft_fn_isodow(tm.days) - 1);
+		*out = d * WEFT_USEC_DAY;
+		return 0;
+	}
+	if (!strcmp(u, "month")) {
+		*out = weft_ts__days(y, tm.mon, 1) * WEFT_USEC_DAY;
+		return 0;
+	}
+	if (!strcmp(u, "quarter")) {
+		*out = weft_ts__days(y, (tm.mon - 1) / 3 * 3 + 1, 1) *
+		       WEFT_USEC_DAY;
+		return 0;
+	}
+	if (!strcmp(u, "year")) {
+		*out = weft_ts__days(y, 1, 1) * WEFT_USEC_DAY;
+		return 0;
+	}
+	if (!strcmp(u, "decade")) {
+		y = y > 0 ? y / 10 * 10 : -((8 - (y - 1)) / 10) * 10;
+		*out = weft_ts__days(y, 1, 1) * WEFT_USEC_DAY;
+		return 0;
+	}
+	if (!strcmp(u, "century")) {
+		y = y > 0 ? (y + 99) / 100 * 100 - 99
+			  : -((99 - (y - 1)) / 100) * 100 - 99;
+		*out = weft_ts__days(y, 1, 1) * WEFT_USEC_DAY;
+		return 0;
+	}
+	if (!strcmp(u, "millennium")) {
+		y = y > 0 ? (y + 999) / 1000 * 1000 - 999
+			  : -((999 - (y - 1)) / 1000) * 1000 + 1;
+		*out = weft_ts__days(y, 1, 1) * WEFT_USEC_DAY;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+weft_fn_part(const char *u, int64_t t, double *out)
+{
+	weft_tm_t tm;
+	int64_t iy;
+	int wk;
+
+	weft_fn_tm(t, &tm);
+	if (!strcmp(u, "microseconds"))
+		*out = tm.s * 1e6 + tm.us;
+	else if (!strcmp(u, "milliseconds"))
+		*out = tm.s * 1e3 + tm.us / 1e3;
+	else if (!strcmp(u, "second"))
+		*out = tm.s + tm.us / 1e6;
+	else if (!strcmp(u, "minute"))
+		*out = tm.mi;
+	else if (!strcmp(u, "hour"))
+		*out = tm.h;
+	else if (!strcmp(u, "day"))
+		*out = tm.d;
+	else if (!strcmp(u, "month"))
+		*out = tm.mon;
+	else if (!strcmp(u, "quarter"))
+		*out = (tm.mon - 1) / 3 + 1;
+	else if (!strcmp(u, "year"))
+		*out = (double)(tm.y > 0 ? tm.y : tm.y - 1);
+	else if (!strcmp(u, "decade"))
+		*out = (double)(tm.y >= 0 ? tm.y / 10 : -((8 - (tm.y - 1)) / 10));
+	else if (!strcmp(u, "century"))
+		*out = (double)(tm.y > 0 ? (tm.y + 99) / 100
+					 : -((99 - (tm.y - 1)) / 100));
+	else if (!strcmp(u, "millennium"))
+		*out = (double)(tm.y > 0 ? (tm.y + 999) / 1000
+					 : -((999 - (tm.y - 1)) / 1000));
+	else if (!strcmp(u, "dow"))
+		*out = weft_fn_isodow(tm.days) % 7;
+	else if (!strcmp(u, "isodow"))
+		*out = weft_fn_isodow(tm.days);
+	else if (!strcmp(u, "doy"))
+		*out = (double)(tm.days - weft_ts__days(tm.y, 1, 1) + 1);
+	else if (!strcmp(u, "epoch"))
+		*out = (double)t / 1e6;
+	else if (!strcmp(u, "week")) {
+		weft_fn_isoweek(tm.days, &iy, &wk);
+		*out = wk;
+	} else if (!strcmp(u, "isoyear")) {
+		weft_fn_isoweek(tm.days, &iy, &wk);
+		*out = (double)(iy > 0 ? iy : iy - 1);
+	} else if (!strcmp(u, "julian"))
+		*out = (double)(tm.days + 2440588) +
+		       (double)(t - tm.days * WEFT_USEC_DAY) / 86400e6;
+	else
+		return -1;
+	return 0;
+}
+
+/* ---- scalar functions ---- */
+
+static int
+weft_fn_text1(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
+	      const uint8_t *sel, weft_vec_t *out)
+{
+	uint32_t i, n = cx->n;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const weft_str_t *s;
+
+		if (ONUL(&o[0], i)) {
+			weft_fn_setnull(out, i);
+			continue;
+		}
+		out->nulls[i] = 0;
+		s = &OS(&o[0], i);
+		switch (e->op) {
+		case WEFT_F_LOWER:
+		case WEFT_F_UPPER:
+			rc = weft_fn_casemap(cx, s, e->op == WEFT_F_UPPER,
+					     &out->v.s[i]);
+			break;
+		case WEFT_F_LENGTH:
+			out->v.i64[i] = weft_u8count(s);
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+/* Does the code point at c (adv bytes) occur in set? */
+static bool
+weft_fn_inset(const weft_str_t *set, const char *c, uint32_t adv)
+{
+	uint32_t i = 0;
+
+	while (i < set->len) {
+		uint32_t k = weft_u8len((unsigned char)set->p[i]);
+
+		if (k == adv && i + k <= set->len && !memcmp(set->p + i, c, k))
+			return true;
+		i += k;
+	}
+	return false;
+}
+
+static void
+weft_fn_trim(const weft_str_t *s, const weft_str_t *set, bool left,
+	     bool right, weft_str_t *out)
+{
+	uint32_t a = 0, z = s->len;
+
+	if (left)
+		while (a < z) {
+			uint32_t k = weft_u8len((unsigned char)s->p[a]);
+
+			if (a + k > z || !weft_fn_inset(set, s->p + a, k))
+				break;
+			a += k;
+		}
+	if (right)
+		while (z > a) {
+			uint32_t b = z - 1;
+
+			while (b > a && ((unsigned char)s->p[b] & 0xc0) == 0x80)
+				b--;
+			if (!weft_fn_inset(set, s->p + b, z - b))
+				break;
+			z = b;
+		}
+	out->p = s->p + a;
+	out->len = z - a;
+}
+
+static int
+weft_fn_textn(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
+	      const uint8_t *sel, weft_vec_t *out)
+{
+	uint32_t i, k, n = cx->n;
+	const weft_str_t space = {" ", 1};
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const weft_str_t *s;
+		bool isnull = false;
+
+		for (k = 0; k < e->nargs; k++)
+			isnull |= ONUL(&o[k], i) != 0;
+		if (isnull) {
+			weft_fn_setnull(out, i);
+			continue;
+		}
+		out->nulls[i] = 0;
+		s = &OS(&o[0], i);
+		switch (e->op) {
+		case WEFT_F_SUBSTR: {
+			int64_t st = OI(&o[1], i), en;
+			uint32_t a, z;
+
+			if (e->nargs == 3) {
+				int64_t cnt = OI(&o[2], i);
+
+				if (cnt < 0) {
+					if (WEFT_ACT(sel, i))
+						return weft_fn_err(
+						    cx, "negative substring "
+							"length not allowed");
+					cnt = 0;
+				}
+				en = st + cnt; /* exclusive, 1-based */
+			} else {
+				en = INT64_MAX;
+			}
+			if (st < 1)
+				st = 1;
+			if (en <= st) {
+				out->v.s[i] = (weft_str_t){"", 0};
+				break;
+			}
+			a = weft_u8off(s, st - 1);
+			z = en == INT64_MAX ? s->len
+					    : weft_u8off(s, en - 1);
+			out->v.s[i] = (weft_str_t){s->p + a, z - a};
+			break;
+		}
+		case WEFT_F_BTRIM:
+		case WEFT_F_LTRIM:
+		case WEFT_F_RTRIM:
+			weft_fn_trim(s, e->nargs > 1 ? &OS(&o[1], i) : &space,
+				     e->op != WEFT_F_RTRIM,
+				     e->op != WEFT_F_LTRIM, &out->v.s[i]);
+			break;
+		case WEFT_F_LEFT:
+		case WEFT_F_RIGHT: {
+			int64_t c = OI(&o[1], i), len = weft_u8count(s), keep;
+			uint32_t off;
+
+			keep = c >= 0 ? (c < len ? c : len)
+				      : (len + c > 0 ? len + c : 0);
+			if (e->op == WEFT_F_LEFT) {
+				off = weft_u8off(s, keep);
+				out->v.s[i] = (weft_str_t){s->p, off};
+			} else {
+				off = weft_u8off(s, len - keep);
+				out->v.s[i] =
+				    (weft_str_t){s->p + off, s->len - off};
+			}
+			break;
+		}
+		case WEFT_F_STRPOS: {
+			const weft_str_t *sub = &OS(&o[1], i);
+			const char *hit;
+
+			if (sub->len == 0) {
+				out->v.i64[i] = 1;
+				break;
+			}
+			hit = s->len ? memmem(s->p, s->len, sub->p, sub->len)
+				     : NULL;
+			if (hit == NULL) {
+				out->v.i64[i] = 0;
+			} else {
+				weft_str_t pre = {s->p,
+						  (uint32_t)(hit - s->p)};
+
+				out->v.i64[i] = weft_u8count(&pre) + 1;
+			}
+			break;
+		}
+		case WEFT_F_REPLACE: {
+			const weft_str_t *from = &OS(&o[1], i),
+					 *to = &OS(&o[2], i);
+			size_t cap, o2 = 0;
+			uint32_t p = 0, cnt = 0;
+			char *d;
+			const char *h;
+
+			if (from->len == 0 || s->len == 0) {
+				out->v.s[i] = *s;
+				break;
+			}
+			for (p = 0; p < s->len;) {
+				h = memmem(s->p + p, s->len - p, from->p,
+					   from->len);
+				if (h == NULL)
+					break;
+				cnt++;
+				p = (uint32_t)(h - s->p) + from->len;
+			}
+			cap = s->len + (size_t)cnt * to->len + 1;
+			d = weft_arena_alloc(cx->arena, cap);
+			if (d == NULL)
+				return weft_fn_nomem(cx);
+			for (p = 0; p < s->len;) {
+				size_t seg;
+
+				h = memmem(s->p + p, s->len - p, from->p,
+					   from->len);
+				seg = h ? (size_t)(h - (s->p + p))
+					: s->len - p;
+				memcpy(d + o2, s->p + p, seg);
+				o2 += seg;
+				if (h == NULL)
+					break;
+				if (to->len)
+					memcpy(d + o2, to->p, to->len);
+				o2 += to->len;
+				p = (uint32_t)(h - s->p) + from->len;
+			}
+			d[o2] = 0;
+			out->v.s[i] = (weft_str_t){d, (uint32_t)o2};
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+static int
+weft_fn_concat(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
+	       weft_vec_t *out)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < cx->n; i++) {
+		size_t len = 0, p = 0;
+		char *d;
+
+		for (k = 0; k < e->nargs; k++)
+			if (!ONUL(&o[k], i))
+				len += OS(&o[k], i).len;
+		d = weft_arena_alloc(cx->arena, len + 1);
+		if (d == NULL)
+			return weft_fn_nomem(cx);
+		for (k = 0; k < e->nargs; k++)
+			if (!ONUL(&o[k], i) && OS(&o[k], i).len) {
+				memcpy(d + p, OS(&o[k], i).p, OS(&o[k], i).len);
+				p += OS(&o[k], i).len;
+			}
+		d[p] = 0;
+		out->nulls[i] = 0;
+		out->v.s[i] = (weft_str_t){d, (uint32_t)p};
+	}
+	return 0;
+}
+
+static int
+weft_fn_math(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
+	     const uint8_t *sel, weft_vec_t *out)
+{
+	bool num = e->type == WEFT_S_NUMERIC;
+	uint32_t i, k, n = cx->n;
+
+	for (i = 0; i < n; i++) {
+		bool isnull = false;
+		const char *bad = NULL;
+
+		for (k = 0; k < e->nargs; k++)
+			isnull |= ONUL(&o[k], i) != 0;
+		if (isnull) {
+			weft_fn_setnull(out, i);
+			continue;
+		}
+		out->nulls[i] = 0;
+		if (weft_fn_store(e->type) == 0) {
+			/* abs / mod on integers */
+			int64_t x = OI(&o[0], i), r = 0;
+
+			if (e->op == WEFT_F_ABS) {
+				if (x == INT64_MIN ||
+				    (e->type == WEFT_S_INT32 && x == INT32_MIN))
+					bad = e->type == WEFT_S_INT32
+						  ? "integer out of range"
+						  : "bigint out of range";
+				else
+					r = x < 0 ? -x : x;
+			} else {
+				int64_t y = OI(&o[1], i);
+
+				if (y == 0)
+					bad = "division by zero";
+				else if (y != -1)
+					r = x % y;
+			}
+			if (bad != NULL && WEFT_ACT(sel, i))
+				return weft_fn_err(cx, bad);
+			out->v.i64[i] = bad ? 0 : r;
+			continue;
+		}
+		{
+			double x = OF(&o[0], i), r = 0;
+
+			switch (e->op) {
+			case WEFT_F_ABS: r = fabs(x); break;
+			case WEFT_F_ROUND:
+				if (e->nargs == 2)
+					r = weft_num__round(
+					    x, (int)(OI(&o[1], i) > 1000
+							 ? 1000
+						     : OI(&o[1], i) < -1000
+							 ? -1000
+							 : OI(&o[1], i)));
+				else
+					r = num ? weft_num__round(x, 0)
+						: rint(x);
+				break;
+			case WEFT_F_FLOOR: r = floor(x); break;
+			case WEFT_F_CEIL: r = ceil(x); break;
+			case WEFT_F_SIGN:
+				r = x > 0 ? 1 : x < 0 ? -1 : isnan(x) ? x : 0;
+				break;
+			case WEFT_F_SQRT:
+				if (x < 0)
+					bad = "cannot take square root of a "
+					      "negative number";
+				else
+					r = sqrt(x);
+				break;
+			case WEFT_F_MOD: {
+				double y = OF(&o[1], i);
+
+				if (y == 0)
+					bad = "division by zero";
+				else
+					r = fmod(x, y);
+				break;
+			}
+			case WEFT_F_POWER: {
+				double y = OF(&o[1], i);
+
+				if (x == 0 && y < 0)
+					bad = num ? "zero raised to a negative "
+						    "power is undefined"
+						  : "zero raised to a negative "
+						    "power is undefined";
+				else if (x < 0 && floor(y) != y)
+					bad = "a negative number raised to a "
+					      "non-integer power yields a "
+					      "complex result";
+				else {
+					r = pow(x, y);
+					if (isinf(r) && !isinf(x) && !isinf(y))
+						bad = "value out of range: "
+						      "overflow";
+				}
+				break;
+			}
+			default: break;
+			}
+			if (num && r == 0)
+				r = 0;
+			if (bad != NULL && WEFT_ACT(sel, i))
+				return weft_fn_err(cx, bad);
+			out->v.f64[i] = bad ? 0 : r;
+		}
+	}
+	return 0;
+}
+
+static int
+weft_fn_date(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
+	     const uint8_t *sel, weft_vec_t *out)
+{
+	uint32_t i, n = cx->n;
+	const char *unit = NULL;
+
+	for (i = 0; i < n; i++) {
+		int64_t t;
+
+		if (ONUL(&o[0], i) || ONUL(&o[1], i)) {
+			weft_fn_setnull(out, i);
+			continue;
+		}
+		out->nulls[i] = 0;
+		if (unit == NULL || o[0].m != 0) {
+			unit = weft_fn_unit(&OS(&o[0], i));
+			if (unit == NULL) {
+				if (WEFT_ACT(sel, i))
+					return weft_fn_badunit(cx,
+							       &OS(&o[0], i));
+				weft_fn_setnull(out, i);
+				continue;
+			}
+		}
+		t = OI(&o[1], i);
+		if (e->op == WEFT_F_DATE_TRUNC) {
+			if (weft_fn_trunc(unit, t, &out->v.i64[i]) != 0) {
+				if (WEFT_ACT(sel, i))
+					return weft_fn_badunit(cx,
+							       &OS(&o[0], i));
+				out->v.i64[i] = 0;
+			}
+		} else if (weft_fn_part(unit, t, &out->v.f64[i]) != 0) {
+			if (WEFT_ACT(sel, i))
+				return weft_fn_badunit(cx, &OS(&o[0], i));
+			out->v.f64[i] = 0;
+		}
+	}
+	return 0;
+}
+
+static int
+weft_fn_func(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	     weft_vec_t *out)
+{
+	weft_opnd_t o[8];
+	uint32_t k, got = 0, i;
+	int rc = 0;
+
+	if (e->op == WEFT_F_NOW) {
+		for (i = 0; i < cx->n; i++) {
+			out->nulls[i] = 0;
+			out->v.i64[i] = cx->now;
+		}
+		return 0;
+	}
+	if (e->nargs > 8 && e->op != WEFT_F_CONCAT)
+		return weft_err_set(cx->err, WEFT_EINVAL, "too many arguments");
+	if (e->op == WEFT_F_CONCAT && e->nargs > 8) {
+		/* concat(a, b, ..., z) = concat(concat(a..h), ...): fold via
+		 * a temporary text vector */
+		weft_vec_t acc = {0}, part = {0};
+
+		rc = weft_vec_init(&acc, WEFT_S_TEXT);
+		if (rc == 0)
+			rc = weft_vec_init(&part, WEFT_S_TEXT);
+		for (i = 0; rc == 0 && i < cx->n; i++)
+			acc.v.s[i] = (weft_str_t){"", 0};
+		for (k = 0; rc == 0 && k < e->nargs; k++) {
+			rc = weft_expr__eval(e->args[k], cx, sel, &part);
+			for (i = 0; rc == 0 && i < cx->n; i++) {
+				weft_str_t a = acc.v.s[i], b = part.v.s[i];
+				char *d;
+
+				if (part.nulls[i])
+					continue;
+				d = weft_arena_alloc(cx->arena,
+						     (size_t)a.len + b.len + 1);
+				if (d == NULL) {
+					rc = weft_fn_nomem(cx);
+					break;
+				}
+				if (a.len)
+					memcpy(d, a.p, a.len);
+				if (b.len)
+					memcpy(d + a.len, b.p, b.len);
+				d[a.len + b.len] = 0;
+				acc.v.s[i] = (weft_str_t){d, a.len + b.len};
+			}
+		}
+		for (i = 0; rc == 0 && i < cx->n; i++) {
+			out->nulls[i] = 0;
+			out->v.s[i] = acc.v.s[i];
+		}
+		weft_vec_release(&acc);
+		weft_vec_release(&part);
+		return rc == 0 ? 0 : (rc == WEFT_ENOMEM ? weft_fn_nomem(cx) : rc);
+	}
+	for (k = 0; k < e->nargs; k++) {
+		rc = weft_opnd_get(e->args[k], cx, sel, &o[k]);
+		got = k + 1;
+		if (rc != 0)
+			goto out;
+	}
+	switch (e->op) {
+	case WEFT_F_LOWER:
+	case WEFT_F_UPPER:
+	case WEFT_F_LENGTH:
+		rc = weft_fn_text1(e, o, cx, sel, out);
+		break;
+	case WEFT_F_SUBSTR:
+	case WEFT_F_BTRIM:
+	case WEFT_F_LTRIM:
+	case WEFT_F_RTRIM:
+	case WEFT_F_REPLACE:
+	case WEFT_F_LEFT:
+	case WEFT_F_RIGHT:
+	case WEFT_F_STRPOS:
+		rc = weft_fn_textn(e, o, cx, sel, out);
+		break;
+	case WEFT_F_CONCAT:
+		rc = weft_fn_concat(e, o, cx, out);
+		break;
+	case WEFT_F_DATE_TRUNC:
+	case WEFT_F_DATE_PART:
+		rc = weft_fn_date(e, o, cx, sel, out);
+		break;
+	default:
+		rc = weft_fn_math(e, o, cx, sel, out);
+		break;
+	}
+out:
+	for (k = 0; k < got; k++)
+		weft_opnd_release(&o[k]);
+	return rc;
+}
+
+/* ---- dispatch ---- */
+
+int
+weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
+		const uint8_t *sel, weft_vec_t *out)
+{
+	uint32_t i, n = cx->n;
+	weft_opnd_t a;
+	int rc;
+
+	out->has_scale = e->type == WEFT_S_NUMERIC && e->scale >= 0;
+	out->scale = (int16_t)(out->has_scale ? e->scale : 0);
+	if (e->type == WEFT_S_NULL) {
+		memset(out->nulls, 1, n);
+		if (out->v.i64 != NULL)
+			memset(out->v.i64, 0, (size_t)n * 8);
+		return 0;
+	}
+	switch (e->kind) {
+	case WEFT_E_COL:
+	case WEFT_E_CONST:
+		rc = weft_opnd_get(e, cx, sel, &a);
+		if (rc == 0) {
+			if (e->kind == WEFT_E_COL &&
+			    !(weft_fn_store(a.v.type) == weft_fn_store(out->type)))
+				rc = weft_err_set(cx->err, WEFT_EINVAL,
+						  "column %u has the wrong type",
+						  e->col);
+			else if (a.m == 0 || weft_fn_store(out->type) != 3)
+				for (i = 0; i < n; i++)
+					weft_fn_copy_row(out, i, &a.v, i & a.m);
+			else {
+				memcpy(out->nulls, a.v.nulls, n);
+				memcpy(out->v.s, a.v.v.s,
+				       (size_t)n * sizeof(weft_str_t));
+			}
+		}
+		weft_opnd_release(&a);
+		return rc;
+	case WEFT_E_PARAM:
+		return weft_err_set(cx->err, WEFT_EINVAL,
+				    "parameters are not supported");
+	case WEFT_E_OP:
+		return weft_fn_op(e, cx, sel, out);
+	case WEFT_E_AND:
+	case WEFT_E_OR:
+		return weft_fn_andor(e, cx, sel, out);
+	case WEFT_E_NOT:
+	case WEFT_E_ISNULL:
+		return weft_fn_not_isnull(e, cx, sel, out);
+	case WEFT_E_IN:
+		return weft_fn_in(e, cx, sel, out);
+	case WEFT_E_LIKE:
+		return weft_fn_like_eval(e, cx, sel, out);
+	case WEFT_E_CASE:
+		return weft_fn_case(e, cx, sel, out);
+	case WEFT_E_CAST:
+		rc = weft_opnd_get(e->args[0], cx, sel, &a);
+		if (rc == 0)
+			rc = weft_cast__eval(&a.v, a.m, cx, sel, e->flags, out);
+		weft_opnd_release(&a);
+		out->has_scale = e->type == WEFT_S_NUMERIC && e->scale >= 0;
+		return rc;
+	case WEFT_E_FUNC:
+		return weft_fn_func(e, cx, sel, out);
+	case WEFT_E_COALESCE:
+		return weft_fn_coalesce(e, cx, sel, out);
+	case WEFT_E_NULLIF:
+		return weft_fn_nullif(e, cx, sel, out);
+	}
+	return weft_err_set(cx->err, WEFT_EINVAL, "bad expression kind %d",
+			    (int)e->kind);
+}
+
+int
+weft_expr_eval_sel(const weft_expr_t *e, const weft_batch_t *in,
+		   const uint8_t *sel, weft_vec_t *out, weft_arena_t *arena,
+		   int64_t now, weft_err_t *err)
+{
+	weft_ectx_t cx = {in, arena, now, err, in->n};
+
+	if (in->n > WEFT_BATCH)
+		return weft_err_set(err, WEFT_EINVAL, "batch too large");
+	if (weft_fn_store(out->type) != weft_fn_store(e->type) &&
+	    e->type != WEFT_S_NULL)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "output vector is %s, expression is %s",
+				    weft_sqltype_name(out->type),
+				    weft_sqltype_name(e->type));
+	return weft_expr__eval(e, &cx, sel, out);
+}
+
+int
+weft_expr_eval(const weft_expr_t *e, const weft_batch_t *in,
+	       weft_vec_t *out, weft_arena_t *arena, int64_t now,
+	       weft_err_t *err)
+{
+	return weft_expr_eval_sel(e, in, NULL, out, arena, now, err);
+}
