@@ -1,11 +1,34 @@
 /*
  * weft-gen: a fast, deterministic generator of benchmark and test data.
  *
- * It writes one of two tables as CSV (RFC 4180) or JSON Lines:
+ * It writes one table as CSV (RFC 4180) or JSON Lines:
  *
  *   events   ts,user_id,amount,category,region  (default, 3,000,000 rows)
  *   regions  region,country,population,score    (3,000 rows, the side table
  *                                                that events.region joins)
+ *
+ * and, for the SQL correctness test (tests/cli/t_sql_diff.sh), small tables
+ * full of edge cases (NULLs, empty strings, unicode, negative and
+ * fractional numbers, timestamps before 1970 and with microseconds):
+ *
+ *   people   id,name,age,score,active,joined,city_id        (500 rows)
+ *   orders   id,person_id,amount,category,placed            (2,000 rows;
+ *            person_id also NULL or pointing past people)
+ *   cities   city_id,city,country,pop                       (15 fixed rows)
+ *   nulls    id,a,b,c,d,e,f,z  mostly NULL; z always NULL; f holds NaN and
+ *            infinities                                     (300 rows)
+ *   empty    id,name,v,flag,ts  no rows (a CSV header only)
+ *   big      id,g,k,v,ts,person_id,flag   (25,000 rows: several storage
+ *            chunks; k and ts grow with id, so chunk min/max can skip; the
+ *            words in g shift along the table, so chunks have different
+ *            text dictionaries)
+ *
+ * Their types: id, age, city_id, person_id, amount, pop, a, k: bigint;
+ * score, b, f, v: double precision; active, d, flag: boolean; joined,
+ * placed, e, ts: timestamp; the rest text. These tables draw their own NULLs (--nulls
+ * adds more), write every text value quoted in CSV (so "" is the empty
+ * string and an empty field is NULL, as in PostgreSQL's COPY) and never a
+ * float through printf.
  *
  * Invariants:
  *  - The output is a pure function of (table, rows, seed, format, nulls):
@@ -36,7 +59,16 @@
 #define GEN_NREGIONS 3000u
 
 enum gen_format { GEN_CSV, GEN_JSONL };
-enum gen_table { GEN_EVENTS, GEN_REGIONS };
+enum gen_table {
+	GEN_EVENTS,
+	GEN_REGIONS,
+	GEN_PEOPLE,
+	GEN_ORDERS,
+	GEN_CITIES,
+	GEN_NULLS,
+	GEN_EMPTY,
+	GEN_BIG
+};
 
 /* ---- PRNG: xoshiro256** seeded by splitmix64 ---------------------------- */
 
@@ -507,6 +539,493 @@ gen_regions(gen_row_t *w, uint64_t rows)
 	}
 }
 
+/* ---- Tables for the SQL correctness test -------------------------------- */
+
+/* Writes a NULL for a field gen_field() left to the caller. */
+static void
+gen_null(gen_row_t *w)
+{
+	if (w->fmt == GEN_JSONL)
+		gen_out_mem(&w->out, "null", 4);
+}
+
+/* A text value, always quoted in CSV so that "" stays the empty string. */
+static void
+gen_out_qtext(gen_out_t *o, enum gen_format fmt, const char *s)
+{
+	if (fmt == GEN_JSONL) {
+		gen_out_text(o, fmt, s);
+		return;
+	}
+	gen_out_ch(o, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			gen_out_ch(o, '"');
+		gen_out_ch(o, *s);
+	}
+	gen_out_ch(o, '"');
+}
+
+/* A bare token (number, boolean, float spelling): quoted in JSON only when
+ * it is not a JSON literal. */
+static void
+gen_out_tok(gen_row_t *w, const char *s, int json_string)
+{
+	if (w->fmt == GEN_JSONL && json_string)
+		gen_out_text(&w->out, w->fmt, s);
+	else
+		gen_out_str(&w->out, s);
+}
+
+/* k/4 written exactly as a decimal ("-12.75"). */
+static void
+gen_out_quarters(gen_out_t *o, int64_t k)
+{
+	static const char *const frac[4] = {"", ".25", ".5", ".75"};
+	uint64_t a = k < 0 ? (uint64_t)0 - (uint64_t)k : (uint64_t)k;
+
+	if (k < 0)
+		gen_out_ch(o, '-');
+	gen_out_int(o, (int64_t)(a / 4));
+	gen_out_str(o, frac[a % 4]);
+}
+
+/*
+ * A timestamp: microseconds since 1970-01-01 00:00:00 (may be negative),
+ * as "YYYY-MM-DD HH:MM:SS[.ffffff]" (fraction without trailing zeros),
+ * quoted in JSON.
+ */
+static void
+gen_out_ts(gen_row_t *w, int64_t us)
+{
+	int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+	int64_t frac = us - secs * 1000000;
+	int64_t z = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t tod = secs - z * 86400;
+	int64_t era, doe, yoe, y, doy, mp, d, m;
+	char b[40];
+	int n;
+
+	/* civil_from_days (H. Hinnant), integer only. */
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	n = snprintf(b, sizeof(b), "%04d-%02d-%02d %02d:%02d:%02d", (int)y,
+		     (int)m, (int)d, (int)(tod / 3600), (int)(tod % 3600 / 60),
+		     (int)(tod % 60));
+	if (frac) {
+		n += snprintf(b + n, sizeof(b) - (size_t)n, ".%06d", (int)frac);
+		while (b[n - 1] == '0')
+			b[--n] = '\0';
+	}
+	if (w->fmt == GEN_JSONL)
+		gen_out_ch(&w->out, '"');
+	gen_out_str(&w->out, b);
+	if (w->fmt == GEN_JSONL)
+		gen_out_ch(&w->out, '"');
+}
+
+/* 1 with probability pct/100. */
+static int
+gen_pct(gen_row_t *w, unsigned pct)
+{
+	return gen_rng_below(&w->rng, 100) < pct;
+}
+
+#define GEN_N(a) (sizeof(a) / sizeof((a)[0]))
+#define GEN_NPEOPLE 500u
+#define GEN_US 1000000LL
+
+static const char *const gen_people_cols[] = {
+    "id", "name", "age", "score", "active", "joined", "city_id", NULL};
+
+/* Names: case variants, unicode (2-, 3- and 4-byte UTF-8), the empty
+ * string, blanks, quotes, commas and LIKE metacharacters. */
+static const char *const gen_names[] = {
+    "Ann",	       "ann",		"ANN",	       "Anna",
+    "Anne-Marie",      "Bob",		"bob",	       "Carl",
+    "Zed",	       "zed",		"Zo\xc3\xab",  "ZO\xc3\x8b",
+    "\xc5\x81ukasz",   "\xc3\x89mile",	"\xc3\xa9mile", "\xc3\x98rsted",
+    "stra\xc3\x9f" "e", "na\xc3\xafve caf\xc3\xa9",
+    "\xe6\x9d\xb1\xe4\xba\xac", /* 東京 */
+    "\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc",
+    "\xf0\x9f\x98\x80",		 /* 😀 */
+    "party \xf0\x9f\x8e\x89",	 /* party 🎉 */
+    "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", /* Иван */
+    "\xce\xa9",			 /* Ω */
+    "",		       " padded ",	"O'Brien",     "a,b",
+    "say \"hi\"",      "50%",		"under_score", "back\\slash",
+    "x",	       "X",		"yves",	       "Yves",
+};
+
+/* Scores that are not multiples of 1/4: rounding ties, tiny, huge. */
+static const char *const gen_score_specials[] = {
+    "0.1",  "-0.1", "2.5",	   "-2.5",    "0.5",   "-0.5",
+    "3.5",  "1e-05", "1234567.891", "-99.99",  "1e+15", "0.3",
+};
+
+static void
+gen_people(gen_row_t *w, uint64_t rows)
+{
+	/* 1960-01-01 .. 2025-01-01 */
+	const int64_t lo = -315619200LL, hi = 1735689600LL;
+
+	gen_header(w);
+	for (uint64_t i = 1; i <= rows; i++) {
+		gen_row_begin(w);
+		gen_field(w);
+		gen_out_int(&w->out, (int64_t)i);
+		if (gen_field(w)) {
+			if (gen_pct(w, 5))
+				gen_null(w);
+			else
+				gen_out_qtext(&w->out, w->fmt,
+					      gen_names[gen_rng_below(
+						  &w->rng, GEN_N(gen_names))]);
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 12))
+				gen_null(w);
+			else
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, 0, 90));
+		}
+		if (gen_field(w)) {
+			unsigned p = (unsigned)gen_rng_below(&w->rng, 100);
+			if (p < 10)
+				gen_null(w);
+			else if (p < 18)
+				gen_out_ch(&w->out, '0');
+			else if (p < 24)
+				gen_out_tok(w,
+					    gen_score_specials[gen_rng_below(
+						&w->rng,
+						GEN_N(gen_score_specials))],
+					    0);
+			else
+				gen_out_quarters(&w->out,
+						 gen_rng_range(&w->rng, -2000,
+							       2001));
+		}
+		if (gen_field(w)) {
+			unsigned p = (unsigned)gen_rng_below(&w->rng, 100);
+			if (p < 15)
+				gen_null(w);
+			else
+				gen_out_str(&w->out, p < 60 ? "true" : "false");
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 10)) {
+				gen_null(w);
+			} else {
+				int64_t us = gen_rng_range(&w->rng, lo, hi) *
+					     GEN_US;
+				unsigned p =
+				    (unsigned)gen_rng_below(&w->rng, 100);
+				if (p < 10) /* midnight */
+					us -= (us % (86400 * GEN_US) +
+					       86400 * GEN_US) %
+					      (86400 * GEN_US);
+				else if (p < 25) /* microseconds */
+					us += gen_rng_range(&w->rng, 1,
+							    (int64_t)GEN_US);
+				gen_out_ts(w, us);
+			}
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 10))
+				gen_null(w);
+			else /* 16 and 17 are not in cities */
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, 1, 18));
+		}
+		gen_row_end(w);
+	}
+}
+
+static const char *const gen_orders_cols[] = {
+    "id", "person_id", "amount", "category", "placed", NULL};
+
+static const char *const gen_order_cats[] = {
+    "food",	    "toys", "books",	      "caf\xc3\xa9",
+    "Caf\xc3\xa9", "CAF\xc3\x89", "",	      "home & garden",
+    "12\" vinyl",  "a,b",  "\xe6\x9c\xac", /* 本 */
+    "Food",
+};
+
+static void
+gen_orders(gen_row_t *w, uint64_t rows)
+{
+	/* 2023-01-01 .. 2025-01-01 */
+	const int64_t lo = 1672531200LL, hi = 1735689600LL;
+
+	gen_header(w);
+	for (uint64_t i = 1; i <= rows; i++) {
+		gen_row_begin(w);
+		gen_field(w);
+		gen_out_int(&w->out, (int64_t)i);
+		if (gen_field(w)) {
+			unsigned p = (unsigned)gen_rng_below(&w->rng, 100);
+			if (p < 5)
+				gen_null(w);
+			else if (p < 10) /* dangling */
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng,
+							  GEN_NPEOPLE + 1,
+							  GEN_NPEOPLE + 60));
+			else
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, 1,
+							  GEN_NPEOPLE + 1));
+		}
+		if (gen_field(w)) {
+			unsigned p = (unsigned)gen_rng_below(&w->rng, 100);
+			if (p < 5)
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, -500, 0));
+			else if (p < 10)
+				gen_out_ch(&w->out, '0');
+			else if (p < 11)
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng,
+							  1000000000000LL,
+							  10000000000000LL));
+			else
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, 1, 100001));
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 10))
+				gen_null(w);
+			else
+				gen_out_qtext(&w->out, w->fmt,
+					      gen_order_cats[gen_rng_below(
+						  &w->rng,
+						  GEN_N(gen_order_cats))]);
+		}
+		if (gen_field(w)) {
+			int64_t us = gen_rng_range(&w->rng, lo, hi) * GEN_US;
+			if (gen_pct(w, 10))
+				us += gen_rng_range(&w->rng, 1,
+						    (int64_t)GEN_US);
+			gen_out_ts(w, us);
+		}
+		gen_row_end(w);
+	}
+}
+
+static const char *const gen_cities_cols[] = {"city_id", "city", "country",
+					      "pop", NULL};
+
+/* Fixed rows; a NULL is written as a NULL pointer (text) or -1 (pop). */
+static const struct {
+	const char *city, *country;
+	int64_t pop;
+} gen_cities_rows[] = {
+    {"Paris", "France", 2100000},
+    {"Z\xc3\xbcrich", "Switzerland", 420000},
+    {"\xe6\x9d\xb1\xe4\xba\xac", "Japan", 13960000},
+    {"Krak\xc3\xb3w", "Poland", 780000},
+    {"S\xc3\xa3o Paulo", "Brazil", 12300000},
+    {"New York", "United States", 8400000},
+    {"Reykjav\xc3\xadk", "Iceland", 130000},
+    {"\xc5\x81\xc3\xb3" "d\xc5\xba", "Poland", 670000},
+    {"\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", "Russia", -1},
+    {"paris", "France", -1},
+    {"", NULL, 0},
+    {NULL, "Nowhere", 1},
+    {"Springfield", "United States", 30000},
+    {"Springfield", NULL, 167000},
+    {"Z", "Zland", 1},
+};
+
+static void
+gen_cities(gen_row_t *w, uint64_t rows)
+{
+	gen_header(w);
+	for (uint64_t i = 0; i < rows && i < GEN_N(gen_cities_rows); i++) {
+		gen_row_begin(w);
+		gen_field(w);
+		gen_out_int(&w->out, (int64_t)i + 1);
+		if (gen_field(w)) {
+			if (gen_cities_rows[i].city)
+				gen_out_qtext(&w->out, w->fmt,
+					      gen_cities_rows[i].city);
+			else
+				gen_null(w);
+		}
+		if (gen_field(w)) {
+			if (gen_cities_rows[i].country)
+				gen_out_qtext(&w->out, w->fmt,
+					      gen_cities_rows[i].country);
+			else
+				gen_null(w);
+		}
+		if (gen_field(w)) {
+			if (gen_cities_rows[i].pop >= 0)
+				gen_out_int(&w->out, gen_cities_rows[i].pop);
+			else
+				gen_null(w);
+		}
+		gen_row_end(w);
+	}
+}
+
+static const char *const gen_nulls_cols[] = {"id", "a", "b", "c", "d",
+					     "e",  "f", "z", NULL};
+
+static void
+gen_nulls(gen_row_t *w, uint64_t rows)
+{
+	static const char *const cs[] = {"", "x", "y", "X", "\xe1\xba\x9e"};
+	static const char *const fs[] = {"NaN", "Infinity", "-Infinity",
+					 "0",	"1.5",	    "-1.5"};
+
+	gen_header(w);
+	for (uint64_t i = 1; i <= rows; i++) {
+		gen_row_begin(w);
+		gen_field(w);
+		gen_out_int(&w->out, (int64_t)i);
+		if (gen_field(w)) {
+			if (gen_pct(w, 80))
+				gen_null(w);
+			else
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, 0, 10));
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 80))
+				gen_null(w);
+			else
+				gen_out_quarters(&w->out,
+						 2 * gen_rng_range(&w->rng, -20,
+								   21));
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 80))
+				gen_null(w);
+			else
+				gen_out_qtext(&w->out, w->fmt,
+					      cs[gen_rng_below(&w->rng,
+							       GEN_N(cs))]);
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 90))
+				gen_null(w);
+			else
+				gen_out_str(&w->out, gen_pct(w, 50) ? "true"
+								    : "false");
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 85))
+				gen_null(w);
+			else /* 1969-01-01 .. 1971-01-01: around the epoch */
+				gen_out_ts(w, gen_rng_range(&w->rng, -31536000,
+							    31536000) *
+						  GEN_US);
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 70))
+				gen_null(w);
+			else
+			{
+				const char *f =
+				    fs[gen_rng_below(&w->rng, GEN_N(fs))];
+				gen_out_tok(w, f, strpbrk(f, "NI") != NULL);
+			}
+		}
+		if (gen_field(w))
+			gen_null(w);
+		gen_row_end(w);
+	}
+}
+
+static const char *const gen_empty_cols[] = {"id", "name", "v", "flag", "ts",
+					     NULL};
+
+static const char *const gen_big_cols[] = {"id", "g", "k", "v", "ts",
+					   "person_id", "flag", NULL};
+
+static void
+gen_big(gen_row_t *w, uint64_t rows)
+{
+	static const char *const words[] = {
+	    "alpha", "beta",  "gamma", "delta", "epsilon", "zeta", "eta",
+	    "theta", "iota",  "kappa", "lambda", "mu",	   "nu",   "xi",
+	    "omicron", "pi",  "rho",   "sigma", "tau",	   "upsilon",
+	    "\xcf\x86\xce\xb9", /* φι */
+	    "",
+	};
+	/* 2024-01-01, plus about 3 minutes a row */
+	const int64_t t0 = 1704067200LL;
+
+	gen_header(w);
+	for (uint64_t i = 1; i <= rows; i++) {
+		gen_row_begin(w);
+		gen_field(w);
+		gen_out_int(&w->out, (int64_t)i);
+		if (gen_field(w)) {
+			if (gen_pct(w, 5)) {
+				gen_null(w);
+			} else {
+				/* a window of 8 words that moves every 5,000 rows */
+				uint64_t base = i / 5000;
+				gen_out_qtext(
+				    &w->out, w->fmt,
+				    words[(base + gen_rng_below(&w->rng, 8)) %
+					  GEN_N(words)]);
+			}
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 3))
+				gen_null(w);
+			else
+				gen_out_int(&w->out,
+					    (int64_t)(i / 10) +
+						gen_rng_range(&w->rng, -5, 6));
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 8))
+				gen_null(w);
+			else
+				gen_out_quarters(&w->out,
+						 gen_rng_range(&w->rng, -4000,
+							       4001));
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 2))
+				gen_null(w);
+			else
+				gen_out_ts(w, (t0 + (int64_t)i * 180 +
+					       gen_rng_range(&w->rng, 0, 180)) *
+						  GEN_US);
+		}
+		if (gen_field(w)) {
+			if (gen_pct(w, 10))
+				gen_null(w);
+			else
+				gen_out_int(&w->out,
+					    gen_rng_range(&w->rng, 1,
+							  GEN_NPEOPLE + 100));
+		}
+		if (gen_field(w)) {
+			unsigned p = (unsigned)gen_rng_below(&w->rng, 10);
+			if (p == 0)
+				gen_null(w);
+			else
+				gen_out_str(&w->out, p < 4 ? "true" : "false");
+		}
+		gen_row_end(w);
+	}
+}
+
 /* ---- Command line ------------------------------------------------------- */
 
 static void
@@ -514,7 +1033,7 @@ gen_usage(FILE *f)
 {
 	fputs(
 	    "usage: weft-gen [--rows N] [--seed S] [--format csv|jsonl]\n"
-	    "                [--table events|regions] [--nulls P] [--out "
+	    "                [--table T] [--nulls P] [--out "
 	    "FILE]\n"
 	    "\n"
 	    "Writes deterministic test data: the same arguments give "
@@ -532,6 +1051,10 @@ gen_usage(FILE *f)
 	    "  --table T     events: ts,user_id,amount,category,region "
 	    "(default)\n"
 	    "                regions: region,country,population,score\n"
+	    "                people, orders, cities, nulls, empty, big: "
+	    "tables of\n"
+	    "                edge cases for the SQL test (see the top of "
+	    "bench/gen.c)\n"
 	    "  --nulls P     blank each field but the first with probability P "
 	    "in\n"
 	    "                [0,1] (an empty CSV field, JSON null; default 0)\n"
@@ -618,6 +1141,18 @@ main(int argc, char **argv)
 				table = GEN_EVENTS;
 			else if (!strcmp(v, "regions"))
 				table = GEN_REGIONS;
+			else if (!strcmp(v, "people"))
+				table = GEN_PEOPLE;
+			else if (!strcmp(v, "orders"))
+				table = GEN_ORDERS;
+			else if (!strcmp(v, "cities"))
+				table = GEN_CITIES;
+			else if (!strcmp(v, "nulls"))
+				table = GEN_NULLS;
+			else if (!strcmp(v, "empty"))
+				table = GEN_EMPTY;
+			else if (!strcmp(v, "big"))
+				table = GEN_BIG;
 			else
 				goto bad_value;
 		} else if (GEN_OPT("--nulls")) {
@@ -643,17 +1178,46 @@ main(int argc, char **argv)
 			a);
 		return 2;
 	}
-	if (!have_rows)
-		rows = table == GEN_EVENTS ? 3000000 : GEN_NREGIONS;
+	if (!have_rows) {
+		static const uint64_t def_rows[] = {
+		    [GEN_EVENTS] = 3000000,	  [GEN_REGIONS] = GEN_NREGIONS,
+		    [GEN_PEOPLE] = GEN_NPEOPLE, [GEN_ORDERS] = 2000,
+		    [GEN_CITIES] = GEN_N(gen_cities_rows),
+		    [GEN_NULLS] = 300,	  [GEN_EMPTY] = 0,
+		    [GEN_BIG] = 25000,
+		};
+		rows = def_rows[table];
+	}
 
 	if (nulls >= 1)
 		w.null_all = 1;
 	else
 		w.null_threshold = (uint64_t)(nulls * 18446744073709551616.0);
 	/* The table picks its own stream, so tables with one seed differ. */
-	gen_rng_seed(&w.rng,
-		     seed ^ (table == GEN_EVENTS ? 0 : 0x5265676e73ULL));
-	w.cols = table == GEN_EVENTS ? gen_events_cols : gen_regions_cols;
+	{
+		static const uint64_t salt[] = {
+		    [GEN_EVENTS] = 0,
+		    [GEN_REGIONS] = 0x5265676e73ULL,
+		    [GEN_PEOPLE] = 0x50656f706c65ULL,
+		    [GEN_ORDERS] = 0x4f7264657273ULL,
+		    [GEN_CITIES] = 0x436974696573ULL,
+		    [GEN_NULLS] = 0x4e756c6c73ULL,
+		    [GEN_EMPTY] = 0x456d707479ULL,
+		    [GEN_BIG] = 0x426967ULL,
+		};
+		static const char *const *const cols[] = {
+		    [GEN_EVENTS] = gen_events_cols,
+		    [GEN_REGIONS] = gen_regions_cols,
+		    [GEN_PEOPLE] = gen_people_cols,
+		    [GEN_ORDERS] = gen_orders_cols,
+		    [GEN_CITIES] = gen_cities_cols,
+		    [GEN_NULLS] = gen_nulls_cols,
+		    [GEN_EMPTY] = gen_empty_cols,
+		    [GEN_BIG] = gen_big_cols,
+		};
+		gen_rng_seed(&w.rng, seed ^ salt[table]);
+		w.cols = cols[table];
+	}
 
 	w.out.out = path ? fopen(path, "wb") : stdout;
 	if (!w.out.out) {
@@ -666,10 +1230,32 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	if (table == GEN_EVENTS)
+	switch (table) {
+	case GEN_EVENTS:
 		gen_events(&w, rows);
-	else
+		break;
+	case GEN_REGIONS:
 		gen_regions(&w, rows);
+		break;
+	case GEN_PEOPLE:
+		gen_people(&w, rows);
+		break;
+	case GEN_ORDERS:
+		gen_orders(&w, rows);
+		break;
+	case GEN_CITIES:
+		gen_cities(&w, rows);
+		break;
+	case GEN_NULLS:
+		gen_nulls(&w, rows);
+		break;
+	case GEN_EMPTY: /* the header only: rows are ignored */
+		gen_header(&w);
+		break;
+	case GEN_BIG:
+		gen_big(&w, rows);
+		break;
+	}
 	gen_out_flush(&w.out);
 	if (!w.out.err && fflush(w.out.out) != 0)
 		w.out.err = errno ? errno : EIO;

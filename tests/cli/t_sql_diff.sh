@@ -1,0 +1,307 @@
+#!/bin/sh
+# Differential SQL test: every query in tests/sql/*.sql runs on weft and on
+# a throw-away PostgreSQL server loaded with the same generated tables
+# (bench/gen.c: people, orders, cities, nulls, empty, big), and the answers
+# must match: same column names, same rows (as a multiset unless the query
+# has a top-level ORDER BY, then in order), numbers equal to 1e-9 relative
+# when either side is not an integer. A query PostgreSQL rejects must be
+# rejected by weft too (exit code 1). Prints each failure with the query
+# and both answers, then "sql-diff: N passed, M failed". psql --csv prints
+# NULL and '' alike, so the queries test that difference explicitly
+# (x IS NULL, x = '').
+#
+# Query files: statements end with ";" at the end of a line; "--" lines are
+# comments, and a comment line "-- error" marks the next query as one that
+# PostgreSQL must reject (a harness check: an unmarked query that fails in
+# PostgreSQL, or a marked one that succeeds, is reported as a bad query).
+#
+# Environment (besides lib.sh's):
+#   WEFT_DIFF_SELF=1    check the harness: compare PostgreSQL with itself,
+#                       the second side on a copy of the tables loaded in
+#                       another row order with hash aggregation and hash
+#                       joins off (so a tie left unbroken by ORDER BY, or a
+#                       multiset compared in order, shows up)
+#   WEFT_DIFF_ONLY=RE   run only the queries whose line "KIND<TAB>ORDERED<TAB>
+#                       SQL" (see below) matches the grep -E RE
+#   WEFT_DIFF_VERBOSE=1 print every query's verdict
+#   WEFT_PG_PORT        the server's (Unix socket) port, default 5488
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+sqldir=$(cd "$here/../sql" && pwd)
+: "${WEFT_GEN:?WEFT_GEN must point at weft-gen}"
+PORT=${WEFT_PG_PORT:-5488}
+SELF=${WEFT_DIFF_SELF:-0}
+B=weft
+[ "$SELF" = 1 ] && B="pg-shuffled"
+
+# ---- PostgreSQL: a server of its own in a temporary directory -------------
+PGBIN=""
+for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n); do
+	[ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && PGBIN=$d
+done
+if [ -z "$PGBIN" ] && command -v pg_ctl >/dev/null 2>&1; then
+	PGBIN=$(dirname "$(command -v pg_ctl)")
+fi
+[ -n "$PGBIN" ] || die "no PostgreSQL server (make deps installs postgresql)"
+PSQL="$PGBIN/psql"
+[ -x "$PSQL" ] || PSQL=psql
+
+P=$(mktemp -d /tmp/weft-pg-XXXXXX)
+# PostgreSQL refuses to run as root: run the server as the postgres user
+# the Debian package creates.
+if [ "$(id -u)" = 0 ]; then
+	id postgres >/dev/null 2>&1 || die "no postgres user (is postgresql installed?)"
+	chown postgres "$P"
+	asuser() { (cd "$P" && runuser -u postgres -- "$@"); }
+else
+	asuser() { (cd "$P" && "$@"); }
+fi
+cleanup() {
+	if [ -f "$P/data/postmaster.pid" ]; then
+		asuser "$PGBIN/pg_ctl" -D "$P/data" -m immediate -w stop \
+		    >/dev/null 2>&1
+	fi
+	rm -rf "$P" "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+export TZ=UTC PGTZ=UTC LC_ALL=C PGOPTIONS=
+unset PGDATABASE PGUSER PGHOST PGPORT PGSERVICE PGPASSWORD 2>/dev/null || :
+# Collation C: text compares bytewise, as in weft. Character classes
+# C.UTF-8: upper/lower/ILIKE map non-ASCII letters, as weft does (under
+# LC_CTYPE=C PostgreSQL would map ASCII letters only).
+asuser "$PGBIN/initdb" -D "$P/data" --locale=C --lc-ctype=C.UTF-8 \
+    --encoding=UTF8 -A trust -U postgres --no-sync >"$P/initdb.log" 2>&1 ||
+	{ cat "$P/initdb.log" >&2; die "initdb failed"; }
+asuser "$PGBIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 60 -o "\
+-c listen_addresses='' -c unix_socket_directories='$P' -p $PORT \
+-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+-c timezone=UTC -c datestyle='iso, mdy' -c intervalstyle=postgres \
+-c lc_messages=C -c max_connections=10 -c shared_buffers=16MB" start \
+    >"$P/pg_ctl.log" 2>&1 ||
+	{ cat "$P/pg_ctl.log" "$P/server.log" >&2; die "PostgreSQL did not start"; }
+
+# psql DB ARGS...: one client, no psqlrc, errors fail
+pg() {
+	db=$1; shift
+	"$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$P" -p "$PORT" -U postgres \
+	    -d "$db" "$@"
+}
+
+# ---- The tables ------------------------------------------------------------
+# name, then "column type" pairs (PostgreSQL types; the ODCS contract that
+# pins weft's types uses the same physicalType)
+TABLES="people orders cities nulls empty big"
+cols_people="id bigint name text age bigint score float8 active boolean joined timestamp city_id bigint"
+cols_orders="id bigint person_id bigint amount bigint category text placed timestamp"
+cols_cities="city_id bigint city text country text pop bigint"
+cols_nulls="id bigint a bigint b float8 c text d boolean e timestamp f float8 z text"
+cols_empty="id bigint name text v float8 flag boolean ts timestamp"
+cols_big="id bigint g text k bigint v float8 ts timestamp person_id bigint flag boolean"
+pgtype() { case $1 in float8) echo "double precision" ;; *) echo "$1" ;; esac; }
+
+mkdir -p "$T/data"
+for t in $TABLES; do
+	"$WEFT_GEN" --table "$t" --seed 1 --out "$T/data/$t.csv" ||
+		die "weft-gen --table $t failed"
+done
+
+# DDL and \copy for one database; $1 = "plain" or "shuffled" (rows in
+# another order, for WEFT_DIFF_SELF)
+load_pg() {
+	db=$1 how=$2
+	{
+		echo "CREATE SCHEMA t;"
+		for t in $TABLES; do
+			eval "cols=\$cols_$t"
+			printf 'CREATE TABLE t.%s (' "$t"
+			set -- $cols
+			sep=""
+			while [ $# -ge 2 ]; do
+				printf '%s%s %s' "$sep" "$1" "$(pgtype "$2")"
+				sep=", "
+				shift 2
+			done
+			echo ");"
+			f="$T/data/$t.csv"
+			if [ "$how" = shuffled ]; then
+				# a fixed permutation: ids by (id * 7919) mod 10007
+				{ head -1 "$f"; tail -n +2 "$f" |
+				    awk -F, '{ printf "%d\t%s\n", ($1 * 7919) % 10007, $0 }' |
+				    sort -n | cut -f2-; } >"$T/data/$t.shuf.csv"
+				f="$T/data/$t.shuf.csv"
+			fi
+			printf '%s\n' "\\copy t.$t FROM '$f' WITH (FORMAT csv, HEADER true)"
+		done
+		echo "ANALYZE;"
+	} >"$T/load_$db.sql"
+	pg "$db" -f "$T/load_$db.sql" >"$T/load_$db.log" 2>&1 ||
+		{ cat "$T/load_$db.log" >&2; die "loading PostgreSQL ($db) failed"; }
+}
+load_pg postgres plain
+if [ "$SELF" = 1 ]; then
+	pg postgres -c "CREATE DATABASE shuf" >/dev/null 2>&1 ||
+		die "CREATE DATABASE shuf failed"
+	pg postgres -c "ALTER DATABASE shuf SET enable_hashagg = off" >/dev/null &&
+	pg postgres -c "ALTER DATABASE shuf SET enable_hashjoin = off" >/dev/null ||
+		die "ALTER DATABASE shuf failed"
+	load_pg shuf shuffled
+else
+	# weft: one node, every table a product t.NAME with a contract that
+	# pins the same types
+	mknode node
+	for t in $TABLES; do
+		eval "cols=\$cols_$t"
+		{
+			printf 'apiVersion: v3.0.2\nkind: DataContract\n'
+			printf 'id: sql-diff-%s\nname: %s\nversion: 1.0.0\n' "$t" "$t"
+			printf 'status: active\ndomain: t\ndataProduct: %s\n' "$t"
+			printf 'schema:\n  - name: %s\n    properties:\n' "$t"
+			set -- $cols
+			while [ $# -ge 2 ]; do
+				printf '      - name: %s\n        physicalType: %s\n' \
+				    "$1" "$(pgtype "$2")"
+				shift 2
+			done
+		} >"$T/data/$t.yaml"
+		ok "$WEFT" publish --data-dir "$T/node" --quiet "t.$t" \
+		    "$T/data/$t.csv" --contract "$T/data/$t.yaml"
+	done
+fi
+
+# ---- The queries -------------------------------------------------------------
+# One query per line in $T/queries: "KIND<TAB>ORDERED<TAB>sql", joined from
+# the files' lines. KIND is E when PostgreSQL must reject the query, else
+# "-"; ORDERED is 1 when the query has an ORDER BY outside any parentheses
+# and string literals (then row order counts), else 0.
+awk '
+	function ordered(q,    s, d, c, i, inq, out) {
+		s = tolower(q); d = 0; inq = ""; out = ""
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (inq != "") { if (c == inq) inq = ""; continue }
+			if (c == "\047" || c == "\"") { inq = c; continue }
+			if (c == "(") d++
+			else if (c == ")") d--
+			else out = out (d == 0 ? c : " ")
+		}
+		gsub(/[ \t]+/, " ", out)
+		return out ~ /(^|[^a-z0-9_])order by / ? 1 : 0
+	}
+	/^[ \t]*$/ { next }
+	/^[ \t]*--/ {
+		if (cur == "" && $0 ~ /^[ \t]*--[ \t]*error[ \t]*$/) err = 1
+		next
+	}
+	{
+		line = $0
+		sub(/^[ \t]+/, "", line); sub(/[ \t]+$/, "", line)
+		cur = cur == "" ? line : cur " " line
+		if (cur ~ /;$/) {
+			sub(/[ \t]*;$/, "", cur)
+			printf "%s\t%d\t%s\n", err ? "E" : "-", ordered(cur), cur
+			cur = ""; err = 0
+		}
+	}
+	END { if (cur != "") { print "unterminated query: " cur > "/dev/stderr"; exit 1 } }
+' "$sqldir"/*.sql >"$T/queries" || die "bad query files"
+if [ -n "${WEFT_DIFF_ONLY:-}" ]; then
+	grep -E -- "$WEFT_DIFF_ONLY" "$T/queries" >"$T/queries.only" || :
+	mv "$T/queries.only" "$T/queries"
+fi
+
+# pg_all DB DIR: every query in one psql session; query N's CSV answer in
+# DIR/N.out, or its error message in DIR/N.err
+pg_all() {
+	mkdir -p "$2"
+	awk -F '\t' -v dir="$2" '{
+		printf "\\o %s/%d.out\n%s;\n", dir, NR, $3
+		printf "\\if :ERROR\n\\o %s/%d.err\n\\qecho :LAST_ERROR_MESSAGE\n\\endif\n", dir, NR
+	}' "$T/queries" >"$2.sql"
+	"$PSQL" -X -q --csv -h "$P" -p "$PORT" -U postgres -d "$1" \
+	    -f "$2.sql" >"$2.log" 2>&1 </dev/null
+}
+
+# ---- Run and compare -----------------------------------------------------------
+# norm FILE ORDERED: header line, then each record on one line (embedded
+# newlines as \001), prefixed with a sort key; rows sorted unless ORDERED
+norm() {
+	awk -f "$sqldir/norm.awk" "$1" >"$1.n1" || return 1
+	if [ "$2" = 1 ]; then
+		mv "$1.n1" "$1.n"
+	else
+		{ head -1 "$1.n1"; tail -n +2 "$1.n1" | LC_ALL=C sort; } >"$1.n"
+	fi
+}
+show() { # show LABEL FILE: the first lines of an answer
+	n=$(wc -l <"$2")
+	echo "  -- $1 ($n lines):"
+	head -8 "$2" | sed 's/^/  | /'
+	[ "$n" -gt 8 ] && echo "  | ..."
+	:
+}
+
+pass=0
+fail=0
+nq=0
+TAB=$(printf '\t')
+start=$(date +%s)
+pg_all postgres "$T/pa"
+[ "$SELF" = 1 ] && pg_all shuf "$T/pb"
+while IFS="$TAB" read -r kind o q; do
+	nq=$((nq + 1))
+	A="$T/pa/$nq"
+	arc=0
+	[ -e "$A.err" ] && arc=1
+	if [ "$SELF" = 1 ]; then
+		Bf="$T/pb/$nq"
+		brc=0
+		[ -e "$Bf.err" ] && brc=1
+	else
+		Bf="$T/b"
+		"$WEFT" query --data-dir "$T/node" --format csv "$q" \
+		    >"$Bf.out" 2>"$Bf.err" </dev/null
+		brc=$?
+		grep -q "Sanitizer\|runtime error" "$Bf.err" && brc=sanitizer
+	fi
+	why=""
+	if [ "$brc" = sanitizer ]; then
+		why="sanitizer report"
+	elif [ "$kind" = E ] && [ $arc -eq 0 ]; then
+		why="bad query: marked -- error but PostgreSQL accepts it"
+	elif [ "$kind" != E ] && [ $arc -ne 0 ]; then
+		why="bad query: PostgreSQL rejects it"
+	elif [ $arc -ne 0 ]; then
+		[ $brc -eq 1 ] || why="PostgreSQL rejects it, $B exits $brc (want 1)"
+	elif [ $brc -ne 0 ]; then
+		why="$B fails (exit $brc)"
+	elif cmp -s "$A.out" "$Bf.out"; then
+		:
+	elif norm "$A.out" "$o" && norm "$Bf.out" "$o"; then
+		why=$(awk -v SIDE="$B" -v ORDERED="$o" -f "$sqldir/cmp.awk" \
+		    "$A.out.n" "$Bf.out.n")
+	else
+		why="cannot parse the CSV"
+	fi
+	if [ -z "$why" ]; then
+		pass=$((pass + 1))
+		[ "${WEFT_DIFF_VERBOSE:-0}" = 1 ] && echo "ok   #$nq $q"
+	else
+		fail=$((fail + 1))
+		echo "FAIL #$nq: $why"
+		echo "  query: $q"
+		if [ $arc -ne 0 ]; then show "PostgreSQL error" "$A.err"
+		else show "PostgreSQL" "$A.out"; fi
+		if [ "$brc" != 0 ] || [ ! -s "$Bf.out" ]; then
+			show "$B exit $brc, stderr" "$Bf.err"
+			[ -s "$Bf.out" ] && show "$B stdout" "$Bf.out"
+		else
+			show "$B" "$Bf.out"
+		fi
+	fi
+	[ "$SELF" = 1 ] || rm -f "$Bf.out.n" "$Bf.out.n1"
+done <"$T/queries"
+[ "$SELF" = 1 ] && echo "(WEFT_DIFF_SELF: PostgreSQL against itself)"
+echo "sql-diff: $pass passed, $fail failed ($nq queries, $(( $(date +%s) - start ))s)"
+[ $nq -gt 0 ] && [ $fail -eq 0 ]

@@ -1,0 +1,37 @@
+-- SELECT list: *, columns, expressions, aliases, literals, DISTINCT.
+-- Queries without a top-level ORDER BY are compared as multisets.
+SELECT * FROM t.people;
+SELECT * FROM t.orders;
+SELECT * FROM t.cities;
+SELECT * FROM t.nulls;
+SELECT id, name FROM t.people;
+SELECT name, id FROM t.people WHERE id <= 50;
+SELECT p.* FROM t.people p WHERE p.id < 20;
+SELECT people.id, people.age FROM t.people WHERE people.id < 30;
+SELECT id AS ident, name AS "Person Name", age years FROM t.people WHERE id < 40;
+SELECT id, id, id + 0 AS again FROM t.people WHERE id < 10;
+SELECT 1;
+SELECT 1 AS one, 'two' AS two, 3.5 AS three, NULL AS nothing, true AS yes, false AS no;
+SELECT 2 + 3 * 4 AS x, (2 + 3) * 4 AS y, -5 AS neg, - -5 AS negneg;
+SELECT id, age + 1 AS next_age, age * 2 AS double_age, age - 100 AS minus FROM t.people WHERE id < 60;
+SELECT id, score * 2 AS s2, score / 4 AS s4, -score AS ns FROM t.people WHERE id < 60;
+SELECT id, name || '!' AS shout FROM t.people WHERE id < 60;
+SELECT DISTINCT category FROM t.orders;
+SELECT DISTINCT age FROM t.people;
+SELECT DISTINCT active FROM t.people;
+SELECT DISTINCT name FROM t.people;
+SELECT DISTINCT country FROM t.cities;
+SELECT DISTINCT age / 10 AS decade, active FROM t.people;
+SELECT DISTINCT a, d FROM t.nulls;
+SELECT DISTINCT z FROM t.nulls;
+SELECT DISTINCT f FROM t.nulls;
+SELECT DISTINCT b FROM t.nulls;
+SELECT DISTINCT c FROM t.nulls;
+SELECT DISTINCT category, person_id IS NULL AS anon FROM t.orders;
+SELECT DISTINCT lower(name) AS l FROM t.people;
+SELECT DISTINCT date_trunc('year', placed) AS y FROM t.orders;
+SELECT count(*) FROM (SELECT DISTINCT person_id FROM t.orders) s;
+SELECT DISTINCT * FROM t.cities;
+SELECT id, name IS NULL AS no_name, name = '' AS empty_name, coalesce(name, '<null>') AS n FROM t.people;
+SELECT id, c IS NULL AS c_null, c = '' AS c_empty, length(c) AS len FROM t.nulls;
+SELECT category IS NULL AS cnull, category = '' AS cempty, count(*) FROM t.orders GROUP BY 1, 2;
