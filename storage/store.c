@@ -1007,6 +1007,48 @@ weft_snapshot_chunk(weft_snapshot_t *s, uint64_t storage_id, uint32_t col,
 	return 0;
 }
 
+int
+weft_snapshot_names(weft_snapshot_t *s, char ***names, size_t *n,
+		    weft_err_t *err)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	char **l = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	rc = mdb_cursor_open(s->ss_txn, s->ss_st->st_products, &cur);
+	if (rc != 0)
+		return weft_store_mdb_err(err, rc, "products");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char **nl;
+
+		if (k.mv_size > WEFT_PRODUCT_NAME_MAX)
+			continue;
+		nl = realloc(l, (cnt + 1) * sizeof(*l));
+		if (nl == NULL)
+			goto nomem;
+		l = nl;
+		l[cnt] = strndup(k.mv_data, k.mv_size);
+		if (l[cnt] == NULL)
+			goto nomem;
+		cnt++;
+	}
+	mdb_cursor_close(cur);
+	*names = l;
+	*n = cnt;
+	return 0;
+nomem:
+	mdb_cursor_close(cur);
+	while (cnt > 0)
+		free(l[--cnt]);
+	free(l);
+	return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+}
+
 static int
 weft_check_product(weft_snapshot_t *s, const char *name, FILE *f,
 		   weft_err_t *err)

@@ -144,6 +144,10 @@ int weft_snapshot_product(weft_snapshot_t *s, const char *name,
 int weft_snapshot_chunk(weft_snapshot_t *s, uint64_t storage_id, uint32_t col,
 			uint32_t chunk, const uint8_t **buf, size_t *len,
 			weft_err_t *err);
+/* Names of every product in this snapshot, sorted. *names is malloc'd
+ * (free each string, then the array). */
+int weft_snapshot_names(weft_snapshot_t *s, char ***names, size_t *n,
+			weft_err_t *err);
 
 /*
  * Check the store: every product's chunks are present, decode, and add up

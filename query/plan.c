@@ -1,0 +1,1101 @@
+/*
+ * plan.c: logical plan -> physical plan, in place, and EXPLAIN.
+ *
+ * Passes, in order:
+ *  1. filters move down: through projections (by substitution), into
+ *     both sides of inner joins and the preserved side of left joins, and
+ *     into scans; join conditions split into hash keys (equalities between
+ *     the two sides) and a residual; a cross join with keys becomes inner;
+ *  2. columns are pruned top-down so that scans read only what is used;
+ *  3. scan fragments absorb what can run next to the data: a projection
+ *     directly above, partial aggregation (no DISTINCT aggregates), and
+ *     LIMIT or ORDER BY + LIMIT (top-N) -- the nodes above stay, so the
+ *     result is the same whether one fragment or many feed them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/qint.h"
+
+/* ---- expression helpers ---- */
+
+void
+wq_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return;
+	if (e->kind == WEFT_E_COL && e->col < n)
+		used[e->col] = 1;
+	for (i = 0; i < e->nargs; i++)
+		wq_expr_refs(e->args[i], used, n);
+}
+
+void
+wq_expr_remap(weft_expr_t *e, const uint32_t *map)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return;
+	if (e->kind == WEFT_E_COL)
+		e->col = map[e->col];
+	for (i = 0; i < e->nargs; i++)
+		wq_expr_remap(e->args[i], map);
+}
+
+bool
+wq_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return false;
+	if (e->kind == WEFT_E_COL && e->col >= lo && e->col < hi)
+		return true;
+	for (i = 0; i < e->nargs; i++)
+		if (wq_expr_uses_range(e->args[i], lo, hi))
+			return true;
+	return false;
+}
+
+static bool
+wq_expr_has_now(const weft_expr_t *e)
+{
+	uint32_t i;
+
+	if (e->kind == WEFT_E_FUNC && e->op == WEFT_F_NOW)
+		return true;
+	for (i = 0; i < e->nargs; i++)
+		if (wq_expr_has_now(e->args[i]))
+			return true;
+	return false;
+}
+
+bool
+wq_expr_equal(const weft_expr_t *a, const weft_expr_t *b)
+{
+	uint32_t i;
+
+	if (a->kind != b->kind || a->type != b->type || a->op != b->op ||
+	    a->flags != b->flags || a->nargs != b->nargs)
+		return false;
+	if (a->kind == WEFT_E_COL && a->col != b->col)
+		return false;
+	if (a->kind == WEFT_E_CONST) {
+		const weft_value_t *x = &a->cval, *y = &b->cval;
+
+		if (x->type != y->type || x->null != y->null)
+			return false;
+		if (!x->null) {
+			switch (x->type) {
+			case WEFT_S_BOOL:
+				if (x->u.b != y->u.b)
+					return false;
+				break;
+			case WEFT_S_FLOAT64:
+			case WEFT_S_NUMERIC:
+				if (memcmp(&x->u.f, &y->u.f, 8) != 0)
+					return false;
+				break;
+			case WEFT_S_TEXT:
+			case WEFT_S_UNKNOWN:
+				if (x->u.s.len != y->u.s.len ||
+				    memcmp(x->u.s.p, y->u.s.p, x->u.s.len))
+					return false;
+				break;
+			default:
+				if (x->u.i != y->u.i)
+					return false;
+			}
+		}
+	}
+	for (i = 0; i < a->nargs; i++)
+		if (!wq_expr_equal(a->args[i], b->args[i]))
+			return false;
+	return true;
+}
+
+/* A copy of e with each column i replaced by a copy of sub[i]. */
+static weft_expr_t *
+wq_expr_subst(const weft_expr_t *e, weft_expr_t *const *sub)
+{
+	weft_expr_t *c;
+	uint32_t i;
+
+	if (e->kind == WEFT_E_COL)
+		return weft_expr_copy(sub[e->col]);
+	c = weft_expr_copy(e);
+	if (c == NULL)
+		return NULL;
+	for (i = 0; i < c->nargs; i++) {
+		weft_expr_t *n = wq_expr_subst(e->args[i], sub);
+
+		if (n == NULL) {
+			weft_expr_free(c);
+			return NULL;
+		}
+		weft_expr_free(c->args[i]);
+		c->args[i] = n;
+	}
+	return c;
+}
+
+static weft_expr_t *
+wq_and(weft_expr_t *a, weft_expr_t *b)
+{
+	weft_expr_t *args[2];
+	weft_expr_t *e;
+
+	if (a == NULL)
+		return b;
+	if (b == NULL)
+		return a;
+	args[0] = a;
+	args[1] = b;
+	e = weft_expr_node(WEFT_E_AND, 0, 0, 2, args, 0);
+	if (e != NULL)
+		e->type = WEFT_S_BOOL;
+	return e;
+}
+
+static int
+wq_conjuncts(weft_expr_t *e, weft_expr_t ***v, uint32_t *n)
+{
+	weft_expr_t **nv;
+	uint32_t i;
+	int rc = 0;
+
+	if (e == NULL)
+		return 0;
+	if (e->kind == WEFT_E_AND) {
+		for (i = 0; i < e->nargs; i++) {
+			if (rc == 0)
+				rc = wq_conjuncts(e->args[i], v, n);
+			else
+				weft_expr_free(e->args[i]);
+			e->args[i] = NULL;
+		}
+		e->nargs = 0;
+		weft_expr_free(e);
+		return rc;
+	}
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		weft_expr_free(e);
+		return WEFT_ENOMEM;
+	}
+	*v = nv;
+	nv[(*n)++] = e;
+	return 0;
+}
+
+/* ---- pass 1: filters ---- */
+
+static int wq_push(wq_plan_t **pp);
+
+static void
+wq_shift(weft_expr_t *e, int64_t d)
+{
+	uint32_t i;
+
+	if (e->kind == WEFT_E_COL)
+		e->col = (uint32_t)((int64_t)e->col + d);
+	for (i = 0; i < e->nargs; i++)
+		wq_shift(e->args[i], d);
+}
+
+/* Add a conjunct as a filter on top of *pp. */
+static int
+wq_add_filter(wq_plan_t **pp, weft_expr_t *e)
+{
+	wq_plan_t *p = *pp, *f;
+	uint32_t i;
+
+	if (p->kind == WQ_FILTER) {
+		p->pred = wq_and(p->pred, e);
+		return p->pred ? 0 : WEFT_ENOMEM;
+	}
+	f = wq_plan_new(WQ_FILTER);
+	if (f == NULL || wq_plan_shape(f, p->ncols) != 0) {
+		wq_plan_free(f);
+		weft_expr_free(e);
+		return WEFT_ENOMEM;
+	}
+	for (i = 0; i < p->ncols; i++) {
+		f->types[i] = p->types[i];
+		f->names[i] = strdup(p->names[i]);
+		if (f->names[i] == NULL) {
+			wq_plan_free(f);
+			weft_expr_free(e);
+			return WEFT_ENOMEM;
+		}
+	}
+	f->l = p;
+	f->pred = e;
+	f->rows = p->rows / 2;
+	*pp = f;
+	return 0;
+}
+
+/* Split a join's residual into hash keys and the rest; push one-sided
+ * conjuncts down when the join type allows. */
+static int
+wq_join_split(wq_plan_t *p)
+{
+	weft_expr_t **c = NULL, *rest = NULL;
+	uint32_t n = 0, i, nl = p->l->ncols, nt = p->ncols;
+	int rc;
+
+	rc = wq_conjuncts(p->resid, &c, &n);
+	p->resid = NULL;
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		weft_expr_t *e = c[i];
+		bool ul = wq_expr_uses_range(e, 0, nl);
+		bool ur = wq_expr_uses_range(e, nl, nt);
+
+		c[i] = NULL;
+		if (!ul && ur) {
+			/* right side only: filter the right input (valid for
+			 * inner and left joins) */
+			wq_shift(e, -(int64_t)nl);
+			rc = wq_add_filter(&p->r, e);
+		} else if (ul && !ur && p->jtype != WQ_JOIN_LEFT) {
+			rc = wq_add_filter(&p->l, e);
+		} else if (ul && ur && e->kind == WEFT_E_OP &&
+			   e->op == WEFT_OP_EQ && e->nargs == 2 &&
+			   e->args[0]->type == e->args[1]->type &&
+			   !wq_expr_has_now(e)) {
+			weft_expr_t *a = e->args[0], *b = e->args[1];
+			bool al = !wq_expr_uses_range(a, nl, nt);
+			bool ar = !wq_expr_uses_range(a, 0, nl);
+			bool bl = !wq_expr_uses_range(b, nl, nt);
+			bool br = !wq_expr_uses_range(b, 0, nl);
+			weft_expr_t **nlk, **nrk;
+
+			if (!((al && br) || (ar && bl))) {
+				rest = wq_and(rest, e);
+				rc = rest ? 0 : WEFT_ENOMEM;
+				continue;
+			}
+			if (!(al && br)) {
+				weft_expr_t *t = a;
+
+				a = b;
+				b = t;
+			}
+			if (p->njkeys >= 64) { /* enough to hash on */
+				rest = wq_and(rest, e);
+				rc = rest ? 0 : WEFT_ENOMEM;
+				continue;
+			}
+			nlk = realloc(p->lkeys, (p->njkeys + 1) * sizeof(*nlk));
+			if (nlk == NULL) {
+				weft_expr_free(e);
+				rc = WEFT_ENOMEM;
+				continue;
+			}
+			p->lkeys = nlk;
+			nrk = realloc(p->rkeys, (p->njkeys + 1) * sizeof(*nrk));
+			if (nrk == NULL) {
+				weft_expr_free(e);
+				rc = WEFT_ENOMEM;
+				continue;
+			}
+			p->rkeys = nrk;
+			e->args[0] = e->args[1] = NULL;
+			e->nargs = 0;
+			weft_expr_free(e);
+			wq_shift(b, -(int64_t)nl);
+			p->lkeys[p->njkeys] = a;
+			p->rkeys[p->njkeys] = b;
+			p->njkeys++;
+			if (p->jtype == WQ_JOIN_CROSS)
+				p->jtype = WQ_JOIN_INNER;
+		} else {
+			rest = wq_and(rest, e);
+			rc = rest ? 0 : WEFT_ENOMEM;
+		}
+		if (rc != 0)
+			break;
+	}
+	p->resid = rest;
+	rest = NULL;
+	if (p->resid != NULL && p->jtype == WQ_JOIN_CROSS)
+		p->jtype = WQ_JOIN_INNER;
+out:
+	for (i = 0; i < n; i++)
+		weft_expr_free(c[i]);
+	free(c);
+	weft_expr_free(rest);
+	return rc;
+}
+
+static int
+wq_push_filter(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp, *ch = p->l;
+	weft_expr_t **c = NULL;
+	uint32_t n = 0, i;
+	int rc = 0;
+
+	switch (ch->kind) {
+	case WQ_FILTER:
+		ch->pred = wq_and(ch->pred, p->pred);
+		p->pred = NULL;
+		if (ch->pred == NULL)
+			return WEFT_ENOMEM;
+		p->l = NULL;
+		wq_plan_free(p);
+		*pp = ch;
+		return wq_push_filter(pp);
+	case WQ_SCAN:
+		if (ch->frag->agg || ch->frag->nproj || ch->frag->limit >= 0)
+			return 0;
+		ch->frag->filter = wq_and(ch->frag->filter, p->pred);
+		p->pred = NULL;
+		p->l = NULL;
+		wq_plan_free(p);
+		*pp = ch;
+		ch->rows /= 2;
+		return ch->frag->filter ? 0 : WEFT_ENOMEM;
+	case WQ_PROJECT: {
+		weft_expr_t *s;
+
+		if (wq_expr_has_now(p->pred))
+			return 0;
+		for (i = 0; i < ch->nexprs; i++)
+			if (wq_expr_has_now(ch->exprs[i]))
+				return 0;
+		s = wq_expr_subst(p->pred, ch->exprs);
+		if (s == NULL)
+			return WEFT_ENOMEM;
+		weft_expr_free(p->pred);
+		p->pred = NULL;
+		p->l = NULL;
+		wq_plan_free(p);
+		*pp = ch;
+		rc = wq_add_filter(&ch->l, s);
+		if (rc != 0)
+			return rc;
+		if (ch->l->kind == WQ_FILTER)
+			return wq_push_filter(&ch->l);
+		return 0;
+	}
+	case WQ_JOIN: {
+		uint32_t nl = ch->l->ncols, nt = ch->ncols;
+		weft_expr_t *keep = NULL;
+
+		rc = wq_conjuncts(p->pred, &c, &n);
+		p->pred = NULL;
+		if (rc != 0)
+			break;
+		for (i = 0; i < n && rc == 0; i++) {
+			weft_expr_t *e = c[i];
+			bool ul = wq_expr_uses_range(e, 0, nl);
+			bool ur = wq_expr_uses_range(e, nl, nt);
+
+			c[i] = NULL;
+			if (ul && !ur) {
+				rc = wq_add_filter(&ch->l, e);
+			} else if (!ul && ur && ch->jtype != WQ_JOIN_LEFT) {
+				wq_shift(e, -(int64_t)nl);
+				rc = wq_add_filter(&ch->r, e);
+			} else if (ul && ur && ch->jtype != WQ_JOIN_LEFT) {
+				ch->resid = wq_and(ch->resid, e);
+				rc = ch->resid ? 0 : WEFT_ENOMEM;
+				if (ch->jtype == WQ_JOIN_CROSS)
+					ch->jtype = WQ_JOIN_INNER;
+			} else {
+				keep = wq_and(keep, e);
+				rc = keep ? 0 : WEFT_ENOMEM;
+			}
+		}
+		for (; i < n; i++)
+			weft_expr_free(c[i]);
+		free(c);
+		if (rc != 0) {
+			weft_expr_free(keep);
+			return rc;
+		}
+		if (keep != NULL) {
+			p->pred = keep;
+			return 0;
+		}
+		p->l = NULL;
+		wq_plan_free(p);
+		*pp = ch;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+	return rc;
+}
+
+static int
+wq_push(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp;
+	int rc;
+
+	if (p->kind == WQ_FILTER) {
+		rc = wq_push_filter(pp);
+		if (rc != 0)
+			return rc;
+		p = *pp;
+		if (p->kind == WQ_FILTER) {
+			/* could not move (or moved partly): go on below */
+			return p->l ? wq_push(&p->l) : 0;
+		}
+		return wq_push(pp);
+	}
+	if (p->kind == WQ_JOIN) {
+		rc = wq_join_split(p);
+		if (rc != 0)
+			return rc;
+	}
+	if (p->l && (rc = wq_push(&p->l)) != 0)
+		return rc;
+	if (p->r && (rc = wq_push(&p->r)) != 0)
+		return rc;
+	return 0;
+}
+
+/* ---- pass 2: column pruning ---- */
+
+/* Keep only the output columns p must produce (need[i] for each of its
+ * ncols) plus what it needs internally; map[old] = new or UINT32_MAX. */
+static int wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map);
+
+static int
+wq_prune_child(wq_plan_t *c, const uint8_t *need, uint32_t **map)
+{
+	*map = malloc((c->ncols + 1) * sizeof(**map));
+	if (*map == NULL)
+		return WEFT_ENOMEM;
+	return wq_prune(c, need, *map);
+}
+
+/* Compact p's output shape to the columns with map != UINT32_MAX. */
+static void
+wq_shape_compact(wq_plan_t *p, const uint32_t *map)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < p->ncols; i++) {
+		if (map[i] == UINT32_MAX) {
+			free(p->names[i]);
+			continue;
+		}
+		p->types[k] = p->types[i];
+		p->names[k] = p->names[i];
+		k++;
+	}
+	p->ncols = k;
+}
+
+static void
+wq_shape_copy(wq_plan_t *p, const wq_plan_t *c, const uint32_t *map)
+{
+	wq_shape_compact(p, map);
+	(void)c;
+}
+
+static int
+wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint8_t *cn = NULL;
+	uint32_t *cm = NULL, *cm2 = NULL, i, k;
+	int rc = 0;
+
+	for (i = 0; i < p->ncols; i++)
+		map[i] = i;
+	switch (p->kind) {
+	case WQ_SCAN: {
+		wq_frag_t *f = p->frag;
+
+		if (f->agg || f->nproj || f->norder)
+			return 0;
+		cn = calloc(p->ncols + 1, 1);
+		if (cn == NULL)
+			return WEFT_ENOMEM;
+		memcpy(cn, need, p->ncols);
+		wq_expr_refs(f->filter, cn, p->ncols);
+		for (i = 0, k = 0; i < p->ncols; i++) {
+			if (!cn[i]) {
+				map[i] = UINT32_MAX;
+				if (f->colnames) {
+					free(f->colnames[i]);
+					f->colnames[i] = NULL;
+				}
+				continue;
+			}
+			map[i] = k;
+			f->cols[k] = f->cols[i];
+			f->ctypes[k] = f->ctypes[i];
+			if (f->colnames) {
+				char *t = f->colnames[k];
+
+				f->colnames[k] = f->colnames[i];
+				f->colnames[i] = t;
+			}
+			k++;
+		}
+		f->ncols = k;
+		if (f->filter)
+			wq_expr_remap(f->filter, map);
+		wq_shape_compact(p, map);
+		break;
+	}
+	case WQ_FILTER:
+	case WQ_SORT:
+	case WQ_LIMIT: {
+		cn = calloc(p->ncols + 1, 1);
+		if (cn == NULL)
+			return WEFT_ENOMEM;
+		memcpy(cn, need, p->ncols);
+		wq_expr_refs(p->pred, cn, p->ncols);
+		for (i = 0; i < p->nsort; i++)
+			cn[p->sort[i].col] = 1;
+		rc = wq_prune_child(p->l, cn, &cm);
+		if (rc != 0)
+			break;
+		memcpy(map, cm, p->ncols * sizeof(*map));
+		if (p->pred)
+			wq_expr_remap(p->pred, cm);
+		for (i = 0; i < p->nsort; i++)
+			p->sort[i].col = cm[p->sort[i].col];
+		wq_shape_copy(p, p->l, cm);
+		break;
+	}
+	case WQ_PROJECT: {
+		uint32_t nc = p->l->ncols;
+
+		cn = calloc(nc + 1, 1);
+		if (cn == NULL)
+			return WEFT_ENOMEM;
+		for (i = 0, k = 0; i < p->nexprs; i++) {
+			if (!need[i]) {
+				map[i] = UINT32_MAX;
+				weft_expr_free(p->exprs[i]);
+				continue;
+			}
+			map[i] = k;
+			p->exprs[k++] = p->exprs[i];
+		}
+		p->nexprs = k;
+		wq_shape_compact(p, map);
+		for (i = 0; i < p->nexprs; i++)
+			wq_expr_refs(p->exprs[i], cn, nc);
+		rc = wq_prune_child(p->l, cn, &cm);
+		if (rc != 0)
+			break;
+		for (i = 0; i < p->nexprs; i++)
+			wq_expr_remap(p->exprs[i], cm);
+		break;
+	}
+	case WQ_AGG: {
+		uint32_t nc = p->l->ncols;
+
+		cn = calloc(nc + 1, 1);
+		if (cn == NULL)
+			return WEFT_ENOMEM;
+		if (p->aggmode == WQ_AGG_FINAL)
+			memset(cn, 1, nc);
+		for (i = 0; i < p->nkeys; i++)
+			wq_expr_refs(p->keys[i], cn, nc);
+		for (i = 0; i < p->naggs; i++)
+			wq_expr_refs(p->aggs[i].arg, cn, nc);
+		rc = wq_prune_child(p->l, cn, &cm);
+		if (rc != 0)
+			break;
+		for (i = 0; i < p->nkeys; i++)
+			wq_expr_remap(p->keys[i], cm);
+		for (i = 0; i < p->naggs; i++)
+			wq_expr_remap(p->aggs[i].arg, cm);
+		break;
+	}
+	case WQ_JOIN: {
+		uint32_t nl = p->l->ncols, nr = p->r->ncols;
+		uint8_t *rn;
+
+		uint8_t *outer = calloc(nl + nr + 1, 1);
+
+		cn = calloc(nl + nr + 1, 1);
+		if (cn == NULL || outer == NULL) {
+			free(cn);
+			free(outer);
+			return WEFT_ENOMEM;
+		}
+		memcpy(cn, need, nl + nr);
+		wq_expr_refs(p->resid, cn, nl + nr);
+		memcpy(outer, cn, nl + nr); /* read above or by resid */
+		for (i = 0; i < p->njkeys; i++) {
+			wq_expr_refs(p->lkeys[i], cn, nl);
+			wq_expr_refs(p->rkeys[i], cn + nl, nr);
+		}
+		rn = cn + nl;
+		rc = wq_prune_child(p->l, cn, &cm);
+		if (rc == 0)
+			rc = wq_prune_child(p->r, rn, &cm2);
+		if (rc != 0) {
+			free(outer);
+			break;
+		}
+		for (i = 0; i < nl + nr; i++) {
+			uint32_t m = i < nl ? cm[i] : cm2[i - nl];
+
+			map[i] = m == UINT32_MAX ? UINT32_MAX
+				 : (i < nl ? m : m + p->l->ncols);
+		}
+		for (i = 0; i < p->njkeys; i++) {
+			wq_expr_remap(p->lkeys[i], cm);
+			wq_expr_remap(p->rkeys[i], cm2);
+		}
+		if (p->resid)
+			wq_expr_remap(p->resid, map);
+		free(p->jskip);
+		p->jskip = calloc(p->l->ncols + p->r->ncols + 1, 1);
+		if (p->jskip != NULL)
+			for (i = 0; i < nl + nr; i++)
+				if (map[i] != UINT32_MAX)
+					p->jskip[map[i]] = !outer[i];
+		free(outer);
+		wq_shape_compact(p, map);
+		break;
+	}
+	case WQ_DISTINCT:
+	case WQ_APPEND: {
+		cn = malloc(p->ncols + 1);
+		if (cn == NULL)
+			return WEFT_ENOMEM;
+		memset(cn, 1, p->ncols + 1);
+		rc = wq_prune_child(p->l, cn, &cm);
+		if (rc == 0 && p->r)
+			rc = wq_prune_child(p->r, cn, &cm2);
+		break;
+	}
+	default:
+		break;
+	}
+	free(cn);
+	free(cm);
+	free(cm2);
+	return rc;
+}
+
+/* ---- pass 3: fragments ---- */
+
+static bool
+wq_proj_identity(const wq_plan_t *p)
+{
+	uint32_t i;
+
+	if (p->nexprs != p->l->ncols)
+		return false;
+	for (i = 0; i < p->nexprs; i++)
+		if (p->exprs[i]->kind != WEFT_E_COL || p->exprs[i]->col != i ||
+		    p->exprs[i]->type != p->l->types[i])
+			return false;
+	return true;
+}
+
+/* Replace node *pp by its child l, giving the child p's output names. */
+static void
+wq_lift(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp, *c = p->l;
+	uint32_t i;
+
+	for (i = 0; i < c->ncols && i < p->ncols; i++) {
+		char *t = c->names[i];
+
+		c->names[i] = p->names[i];
+		p->names[i] = t;
+	}
+	p->l = NULL;
+	wq_plan_free(p);
+	*pp = c;
+}
+
+static int
+wq_fragments(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp, *c;
+	wq_frag_t *f;
+	uint32_t i;
+	int rc;
+
+	if (p->l && (rc = wq_fragments(&p->l)) != 0)
+		return rc;
+	if (p->r && (rc = wq_fragments(&p->r)) != 0)
+		return rc;
+	c = p->l;
+	switch (p->kind) {
+	case WQ_PROJECT:
+		if (c->kind != WQ_SCAN)
+			return 0;
+		f = c->frag;
+		if (f->agg || f->nproj || f->limit >= 0)
+			return 0;
+		if (wq_proj_identity(p)) {
+			wq_lift(pp);
+			return 0;
+		}
+		f->proj = p->exprs;
+		f->nproj = p->nexprs;
+		p->exprs = NULL;
+		p->nexprs = 0;
+		/* the scan now has the projection's shape */
+		for (i = 0; i < c->ncols; i++)
+			free(c->names[i]);
+		free(c->names);
+		free(c->types);
+		c->names = p->names;
+		c->types = p->types;
+		c->ncols = p->ncols;
+		p->names = NULL;
+		p->types = NULL;
+		p->ncols = 0;
+		p->l = NULL;
+		wq_plan_free(p);
+		*pp = c;
+		return 0;
+	case WQ_AGG: {
+		uint32_t k, nstate = 0;
+		wq_plan_t *np;
+
+		if (c->kind != WQ_SCAN || p->aggmode != WQ_AGG_COMPLETE)
+			return 0;
+		f = c->frag;
+		if (f->agg || f->limit >= 0)
+			return 0;
+		for (i = 0; i < p->naggs; i++)
+			if (p->aggs[i].distinct)
+				return 0;
+		for (i = 0; i < p->naggs; i++)
+			nstate += wq_agg_nstate(&p->aggs[i]);
+		/* the scan's output: keys, then transition states */
+		np = wq_plan_new(WQ_SCAN);
+		if (np == NULL || wq_plan_shape(np, p->nkeys + nstate) != 0) {
+			wq_plan_free(np);
+			return WEFT_ENOMEM;
+		}
+		f->aggs = calloc(p->naggs + 1, sizeof(*f->aggs));
+		f->keys = calloc(p->nkeys + 1, sizeof(*f->keys));
+		if (f->aggs == NULL || f->keys == NULL) {
+			wq_plan_free(np);
+			return WEFT_ENOMEM;
+		}
+		for (i = 0; i < p->nkeys; i++) {
+			weft_expr_t *kc = weft_expr_col(i, p->keys[i]->type, 0);
+
+			if (kc == NULL) {
+				wq_plan_free(np);
+				return WEFT_ENOMEM;
+			}
+			f->keys[i] = p->keys[i];
+			p->keys[i] = kc;
+			np->types[i] = f->keys[i]->type;
+			np->names[i] = strdup(p->names[i]);
+		}
+		f->nkeys = p->nkeys;
+		k = p->nkeys;
+		for (i = 0; i < p->naggs; i++) {
+			uint32_t s;
+
+			f->aggs[i] = p->aggs[i];
+			p->aggs[i].arg = NULL;
+			for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
+				char nm[64];
+
+				snprintf(nm, sizeof(nm), "%s_state%u",
+					 wq_agg_name(p->aggs[i].fn), s);
+				np->types[k] = wq_agg_state_type(&p->aggs[i], s);
+				np->names[k++] = strdup(nm);
+			}
+		}
+		f->naggs = p->naggs;
+		f->agg = true;
+		for (i = 0; i < np->ncols; i++)
+			if (np->names[i] == NULL) {
+				wq_plan_free(np);
+				return WEFT_ENOMEM;
+			}
+		np->frag = f;
+		np->storage_id = c->storage_id;
+		np->nchunks = c->nchunks;
+		np->rows = p->rows;
+		c->frag = NULL;
+		wq_plan_free(c);
+		p->l = np;
+		p->aggmode = WQ_AGG_FINAL;
+		return 0;
+	}
+	case WQ_LIMIT: {
+		int64_t lim;
+
+		if (p->limit < 0)
+			return 0;
+		lim = p->limit + p->offset;
+		if (lim < p->limit)
+			return 0;
+		if (c->kind == WQ_SCAN) {
+			f = c->frag;
+			if (f->agg || f->limit >= 0)
+				return 0;
+			f->limit = lim;
+			return 0;
+		}
+		if (c->kind == WQ_SORT && c->l->kind == WQ_SCAN) {
+			f = c->l->frag;
+			if (f->agg || f->limit >= 0)
+				return 0;
+			f->order = calloc(c->nsort, sizeof(*f->order));
+			if (f->order == NULL)
+				return WEFT_ENOMEM;
+			memcpy(f->order, c->sort, c->nsort * sizeof(*f->order));
+			f->norder = c->nsort;
+			f->limit = lim;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static bool
+wq_too_wide(const wq_plan_t *p)
+{
+	if (p == NULL)
+		return false;
+	if (p->ncols > WQ_COLS_MAX || p->nkeys > WQ_COLS_MAX ||
+	    p->naggs > WQ_COLS_MAX / 2 ||
+	    (p->frag && p->frag->ncols > WEFT_COLS_MAX))
+		return true;
+	return wq_too_wide(p->l) || wq_too_wide(p->r);
+}
+
+int
+wq_optimize(wq_plan_t **p, weft_err_t *err)
+{
+	uint8_t *need;
+	uint32_t *map;
+	int rc;
+
+	if (wq_too_wide(*p))
+		return weft_err_set(err, WEFT_EINVAL, "too many columns (at most "
+				    "%d in any step of a query)", WQ_COLS_MAX);
+	rc = wq_push(p);
+	if (rc != 0)
+		return weft_err_set(err, rc, "out of memory while planning");
+	need = malloc((*p)->ncols + 1);
+	map = malloc(((*p)->ncols + 1) * sizeof(*map));
+	if (need == NULL || map == NULL) {
+		free(need);
+		free(map);
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	}
+	memset(need, 1, (*p)->ncols + 1);
+	rc = wq_prune(*p, need, map);
+	free(need);
+	free(map);
+	if (rc == 0)
+		rc = wq_fragments(p);
+	if (rc != 0)
+		return weft_err_set(err, rc, "out of memory while planning");
+	return 0;
+}
+
+/* ---- EXPLAIN ---- */
+
+static void
+wq_print_expr(FILE *f, const weft_expr_t *e, char *const *names)
+{
+	weft_expr_print(e, (const char *const *)names, f);
+}
+
+static void
+wq_print_frag(const wq_frag_t *fr, FILE *f, int ind, char **in_names)
+{
+	uint32_t i;
+
+	fprintf(f, "%*sScan %s", ind, "", fr->product);
+	fprintf(f, "  columns: [");
+	for (i = 0; i < fr->ncols; i++)
+		fprintf(f, "%s%s", i ? ", " : "", in_names[i]);
+	fprintf(f, "]");
+	if (fr->filter) {
+		fprintf(f, "  filter: ");
+		wq_print_expr(f, fr->filter, in_names);
+	}
+	if (fr->nproj) {
+		fprintf(f, "  project: [");
+		for (i = 0; i < fr->nproj; i++) {
+			if (i)
+				fprintf(f, ", ");
+			wq_print_expr(f, fr->proj[i], in_names);
+		}
+		fprintf(f, "]");
+	}
+	if (fr->agg) {
+		fprintf(f, "  partial aggregate: keys [");
+		for (i = 0; i < fr->nkeys; i++) {
+			if (i)
+				fprintf(f, ", ");
+			wq_print_expr(f, fr->keys[i], in_names);
+		}
+		fprintf(f, "] aggs [");
+		for (i = 0; i < fr->naggs; i++) {
+			fprintf(f, "%s%s(%s", i ? ", " : "",
+				wq_agg_name(fr->aggs[i].fn),
+				fr->aggs[i].distinct ? "DISTINCT " : "");
+			if (fr->aggs[i].arg)
+				wq_print_expr(f, fr->aggs[i].arg, in_names);
+			else
+				fprintf(f, "*");
+			fprintf(f, ")");
+		}
+		fprintf(f, "]");
+	}
+	if (fr->norder) {
+		fprintf(f, "  top-N by [");
+		for (i = 0; i < fr->norder; i++)
+			fprintf(f, "%s#%u%s", i ? ", " : "", fr->order[i].col + 1,
+				fr->order[i].desc ? " DESC" : "");
+		fprintf(f, "]");
+	}
+	if (fr->limit >= 0)
+		fprintf(f, "  limit: %lld", (long long)fr->limit);
+	fprintf(f, "\n");
+}
+
+static void
+wq_print(const wq_plan_t *p, FILE *f, int ind)
+{
+	char **in = p->l ? p->l->names : NULL;
+	uint32_t i;
+
+	switch (p->kind) {
+	case WQ_SCAN: {
+		char *nm[WQ_COLS_MAX];
+		char t[WQ_COLS_MAX][16];
+
+		for (i = 0; i < p->frag->ncols && i < WQ_COLS_MAX; i++) {
+			snprintf(t[i], sizeof(t[i]), "c%u", p->frag->cols[i]);
+			nm[i] = p->frag->colnames && p->frag->colnames[i]
+				    ? p->frag->colnames[i] : t[i];
+		}
+		wq_print_frag(p->frag, f, ind, nm);
+		return;
+	}
+	case WQ_FILTER:
+		fprintf(f, "%*sFilter: ", ind, "");
+		wq_print_expr(f, p->pred, in);
+		fprintf(f, "\n");
+		break;
+	case WQ_PROJECT:
+		fprintf(f, "%*sProject: [", ind, "");
+		for (i = 0; i < p->nexprs; i++) {
+			if (i)
+				fprintf(f, ", ");
+			wq_print_expr(f, p->exprs[i], in);
+			if (strcmp(p->names[i], "?column?") != 0)
+				fprintf(f, " AS %s", p->names[i]);
+		}
+		fprintf(f, "]\n");
+		break;
+	case WQ_AGG:
+		fprintf(f, "%*s%s: keys [", ind, "",
+			p->aggmode == WQ_AGG_FINAL ? "Final Aggregate"
+						   : "Hash Aggregate");
+		for (i = 0; i < p->nkeys; i++) {
+			if (i)
+				fprintf(f, ", ");
+			wq_print_expr(f, p->keys[i], in);
+		}
+		fprintf(f, "] aggs [");
+		for (i = 0; i < p->naggs; i++) {
+			fprintf(f, "%s%s(%s", i ? ", " : "",
+				wq_agg_name(p->aggs[i].fn),
+				p->aggs[i].distinct ? "DISTINCT " : "");
+			if (p->aggs[i].arg)
+				wq_print_expr(f, p->aggs[i].arg, in);
+			else
+				fprintf(f, p->aggs[i].fn == WQ_AGG_COUNT_STAR
+					       ? "*" : "state");
+			fprintf(f, ")");
+		}
+		fprintf(f, "]\n");
+		break;
+	case WQ_JOIN:
+		fprintf(f, "%*s%s Join", ind, "",
+			p->jtype == WQ_JOIN_LEFT ? "Left Hash"
+			: p->njkeys ? "Inner Hash"
+			: p->jtype == WQ_JOIN_CROSS ? "Cross (nested loop)"
+						    : "Inner (nested loop)");
+		if (p->njkeys) {
+			fprintf(f, "  keys: [");
+			for (i = 0; i < p->njkeys; i++) {
+				if (i)
+					fprintf(f, ", ");
+				wq_print_expr(f, p->lkeys[i], p->l->names);
+				fprintf(f, " = ");
+				wq_print_expr(f, p->rkeys[i], p->r->names);
+			}
+			fprintf(f, "]");
+		}
+		if (p->resid) {
+			fprintf(f, "  condition: ");
+			wq_print_expr(f, p->resid, p->names);
+		}
+		fprintf(f, "\n");
+		break;
+	case WQ_SORT:
+		fprintf(f, "%*sSort: [", ind, "");
+		for (i = 0; i < p->nsort; i++)
+			fprintf(f, "%s%s%s%s", i ? ", " : "",
+				p->names[p->sort[i].col],
+				p->sort[i].desc ? " DESC" : "",
+				p->sort[i].nulls_first != p->sort[i].desc
+				    ? (p->sort[i].nulls_first ? " NULLS FIRST"
+							      : " NULLS LAST")
+				    : "");
+		fprintf(f, "]\n");
+		break;
+	case WQ_LIMIT:
+		fprintf(f, "%*sLimit:", ind, "");
+		if (p->limit >= 0)
+			fprintf(f, " %lld", (long long)p->limit);
+		else
+			fprintf(f, " ALL");
+		if (p->offset > 0)
+			fprintf(f, " offset %lld", (long long)p->offset);
+		fprintf(f, "\n");
+		break;
+	case WQ_DISTINCT:
+		fprintf(f, "%*sDistinct\n", ind, "");
+		break;
+	case WQ_APPEND:
+		fprintf(f, "%*sAppend (UNION ALL)\n", ind, "");
+		break;
+	case WQ_ONEROW:
+		fprintf(f, "%*sResult (one row)\n", ind, "");
+		break;
+	}
+	if (p->l)
+		wq_print(p->l, f, ind + 2);
+	if (p->r)
+		wq_print(p->r, f, ind + 2);
+}
+
+void
+wq_plan_print(const wq_plan_t *p, FILE *f)
+{
+	wq_print(p, f, 0);
+}

@@ -1,0 +1,290 @@
+/*
+ * qint.h: internals of the SQL engine shared by the query/ sources: the plan tree
+ * (bind.c builds it, plan.c optimises it and cuts scan fragments out of
+ * it, exec.c runs it), scan fragments (frag.c serialises them) and the
+ * small column store, hashing and comparison helpers the operators share.
+ *
+ * Invariants: every plan node knows its output shape (ncols, types,
+ * names). Expressions of a node refer to its input columns by index: the
+ * child's output for filter/project/agg/sort, the left child's columns
+ * followed by the right child's for a join. Column names are owned by the
+ * node (malloc'd).
+ */
+#ifndef WEFT_QUERY_QINT_H
+#define WEFT_QUERY_QINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/err.h"
+#include "query/expr.h"
+#include "query/query.h"
+#include "query/vec.h"
+#include "storage/store.h"
+
+#define WQ_DEPTH_MAX 1000 /* nesting of expressions and subqueries */
+#define WQ_COLS_MAX 1664 /* columns of any plan node (PostgreSQL's cap) */
+
+/* ---- aggregates ---- */
+
+typedef enum wq_aggfn {
+	WQ_AGG_COUNT_STAR = 0,
+	WQ_AGG_COUNT = 1,
+	WQ_AGG_SUM = 2,
+	WQ_AGG_AVG = 3,
+	WQ_AGG_MIN = 4,
+	WQ_AGG_MAX = 5,
+} wq_aggfn_t;
+
+typedef struct wq_agg {
+	int fn;                 /* wq_aggfn_t */
+	bool distinct;          /* count(DISTINCT x) etc. */
+	weft_expr_t *arg;       /* over the aggregation's input; NULL for * */
+	weft_sqltype_t argtype; /* type of arg */
+	weft_sqltype_t type;    /* result type (PostgreSQL's) */
+	int scale;              /* NUMERIC result display scale, -1 unknown */
+} wq_agg_t;
+
+/* Aggregation modes. COMPLETE: rows in, results out. PARTIAL: rows in,
+ * transition states out. FINAL: states in (keys first), results out. */
+enum { WQ_AGG_COMPLETE = 0, WQ_AGG_PARTIAL = 1, WQ_AGG_FINAL = 2 };
+
+/* Number of state columns of an aggregate and their types. */
+uint32_t wq_agg_nstate(const wq_agg_t *a);
+weft_sqltype_t wq_agg_state_type(const wq_agg_t *a, uint32_t i);
+/* Result type of fn over argtype; WEFT_S_NULL when not defined. */
+weft_sqltype_t wq_agg_result_type(int fn, weft_sqltype_t argtype);
+const char *wq_agg_name(int fn);
+
+typedef struct wq_sortkey {
+	uint32_t col;
+	bool desc;
+	bool nulls_first;
+} wq_sortkey_t;
+
+/* ---- scan fragments ---- */
+
+/*
+ * What one scan of one product does, in order: read `ncols` product
+ * columns (`cols`, their types `ctypes`); keep rows where `filter` (over
+ * the read columns) is true; evaluate `proj` (over the read columns) if
+ * nproj > 0; then either aggregate partially (keys and aggs over the rows
+ * so far; output = keys then the aggregates' transition states), or keep
+ * the first `limit` rows in `order` (top-N; no order: the first rows).
+ */
+typedef struct wq_frag {
+	char *product;
+	uint32_t ncols;
+	uint32_t *cols;
+	weft_sqltype_t *ctypes;
+	char **colnames; /* for EXPLAIN only (may be NULL; not serialised) */
+	weft_expr_t *filter;
+	uint32_t nproj;
+	weft_expr_t **proj;
+	bool agg;
+	uint32_t nkeys;
+	weft_expr_t **keys;
+	uint32_t naggs;
+	wq_agg_t *aggs;
+	uint32_t norder;
+	wq_sortkey_t *order;
+	int64_t limit; /* -1: none */
+} wq_frag_t;
+
+void wq_frag_free(wq_frag_t *f);
+/* Output shape of a fragment: *types malloc'd. */
+int wq_frag_types(const wq_frag_t *f, uint32_t *n, weft_sqltype_t **types);
+int wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len,
+		   weft_err_t *err);
+int wq_frag_decode(const uint8_t *buf, size_t len, wq_frag_t **out,
+		   weft_err_t *err);
+
+/* ---- plan ---- */
+
+typedef enum wq_kind {
+	WQ_SCAN,
+	WQ_FILTER,
+	WQ_PROJECT,
+	WQ_AGG,
+	WQ_JOIN,
+	WQ_SORT,
+	WQ_LIMIT,
+	WQ_DISTINCT,
+	WQ_APPEND, /* UNION ALL of l and r */
+	WQ_ONEROW, /* one row, no columns (SELECT without FROM) */
+} wq_kind_t;
+
+enum { WQ_JOIN_INNER = 0, WQ_JOIN_LEFT = 1, WQ_JOIN_CROSS = 2 };
+
+typedef struct wq_plan {
+	wq_kind_t kind;
+	uint32_t ncols;
+	weft_sqltype_t *types;
+	char **names;
+	struct wq_plan *l, *r;
+	double rows; /* estimated output rows */
+
+	/* SCAN */
+	wq_frag_t *frag;
+	uint64_t storage_id;
+	uint32_t nchunks;
+	/* FILTER */
+	weft_expr_t *pred;
+	/* PROJECT */
+	uint32_t nexprs;
+	weft_expr_t **exprs;
+	/* AGG */
+	int aggmode;
+	uint32_t nkeys;
+	weft_expr_t **keys;
+	uint32_t naggs;
+	wq_agg_t *aggs;
+	/* JOIN: equi keys lkeys[i] (over l) = rkeys[i] (over r); resid over
+	 * l's columns then r's */
+	int jtype;
+	uint32_t njkeys;
+	weft_expr_t **lkeys, **rkeys;
+	weft_expr_t *resid;
+	uint8_t *jskip; /* output columns nobody reads (not filled), or NULL */
+	/* SORT */
+	uint32_t nsort;
+	wq_sortkey_t *sort;
+	/* LIMIT */
+	int64_t limit; /* -1: all */
+	int64_t offset;
+} wq_plan_t;
+
+wq_plan_t *wq_plan_new(wq_kind_t kind);
+void wq_plan_free(wq_plan_t *p);
+/* Give p an output shape of n columns (types and names uninitialised). */
+int wq_plan_shape(wq_plan_t *p, uint32_t n);
+
+/* Bind: parse tree (PgQuery__Node of a SelectStmt) -> logical plan. */
+typedef struct wq_bindctx wq_bindctx_t;
+int wq_bind(weft_snapshot_t *snap, const char *sql, const void *select_stmt,
+	    wq_plan_t **out, weft_err_t *err);
+
+/* Optimise (pushdown, pruning, fragments) in place. */
+int wq_optimize(wq_plan_t **p, weft_err_t *err);
+void wq_plan_print(const wq_plan_t *p, FILE *f);
+
+/* Expression helpers. */
+void wq_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n);
+/* Map column refs: col -> map[col] (must be valid). */
+void wq_expr_remap(weft_expr_t *e, const uint32_t *map);
+bool wq_expr_equal(const weft_expr_t *a, const weft_expr_t *b);
+/* Does e contain a WEFT_E_COL with col in [lo, hi)? */
+bool wq_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi);
+
+/* ---- execution ---- */
+
+typedef struct wq_op wq_op_t;
+typedef struct wq_exec {
+	weft_snapshot_t *snap;
+	int64_t now;
+} wq_exec_t;
+
+int wq_op_open(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out,
+	       weft_err_t *err);
+int wq_op_next(wq_op_t *op, weft_batch_t **out, weft_err_t *err);
+void wq_op_free(wq_op_t *op);
+/* Run one fragment standalone (e.g. one received from another node). */
+int wq_frag_open(wq_exec_t *x, const wq_frag_t *f, wq_op_t **out,
+		 weft_err_t *err);
+
+/* The scan fragments of a prepared query (borrowed from q): up to max
+ * pointers into v; returns how many. */
+size_t wq_query_frags(weft_query_t *q, wq_frag_t **v, size_t max);
+int64_t wq_query_now(const weft_query_t *q);
+
+/* ---- shared helpers ---- */
+
+/* Bytes per value of a vector of type t. */
+size_t wq_width(weft_sqltype_t t);
+/* Byte position (0-based) in sql -> 1-based character position. */
+int wq_charpos(const char *sql, int byteoff);
+
+/* Rows materialised column by column; text copied into the store. */
+typedef struct wq_rows {
+	uint32_t ncols;
+	weft_sqltype_t *types;
+	size_t n, cap;
+	uint8_t **nulls;
+	uint8_t **vals;
+	weft_arena_t *arena;
+} wq_rows_t;
+
+int wq_rows_init(wq_rows_t *r, uint32_t ncols, const weft_sqltype_t *types);
+void wq_rows_release(wq_rows_t *r);
+/* Append the rows of b (all, or those in sel[0..nsel) when sel). */
+int wq_rows_append(wq_rows_t *r, const weft_batch_t *b, const uint32_t *sel,
+		   uint32_t nsel);
+/* Copy rows idx[0..n) of column c into out's slots [at, at+n). An index
+ * of UINT32_MAX gives NULL. */
+void wq_rows_gather(const wq_rows_t *r, uint32_t c, const uint32_t *idx,
+		    uint32_t n, weft_vec_t *out, uint32_t at);
+
+/* A hash table of distinct keys (rows of nkeys columns): group ids. */
+typedef struct wq_ktab {
+	wq_rows_t keys; /* key values, row g = group g */
+	uint64_t *hash; /* per group */
+	uint32_t n, hcap;
+	uint32_t *slots; /* open addressing: group id + 1, 0 = empty */
+	uint32_t mask;
+} wq_ktab_t;
+
+int wq_ktab_init(wq_ktab_t *t, uint32_t nkeys, const weft_sqltype_t *types);
+void wq_ktab_release(wq_ktab_t *t);
+/* Group ids of n rows (key vectors k[0..nkeys), hashes h), inserting new
+ * keys; newrows (may be NULL) receives the rows that made new groups. */
+int wq_ktab_find(wq_ktab_t *t, const weft_vec_t *const *k, uint32_t n,
+		 const uint64_t *h, uint32_t *gids, uint32_t *newrows,
+		 uint32_t *nnew);
+
+/* Aggregation state: groups and their aggregates' transition values. */
+typedef struct wq_aggtab wq_aggtab_t;
+int wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
+		  uint32_t naggs, const wq_agg_t *aggs, wq_aggtab_t **out);
+void wq_aggtab_free(wq_aggtab_t *t);
+uint32_t wq_aggtab_ngroups(const wq_aggtab_t *t);
+/* Group ids for n rows of key vectors (inserting new groups). */
+int wq_aggtab_groups(wq_aggtab_t *t, const weft_vec_t *const *keys,
+		     uint32_t n, uint32_t *gids);
+/* Group ids when the only key is a dictionary-coded text column: codes
+ * index vals (ndict entries); nulls marks NULL rows. dict_id identifies
+ * the dictionary so its mapping is cached while it stays the same. */
+int wq_aggtab_groups_dict(wq_aggtab_t *t, const void *dict_id,
+			  const weft_str_t *vals, uint32_t ndict,
+			  const uint32_t *codes, const uint8_t *nulls,
+			  uint32_t n, uint32_t *gids);
+/* COMPLETE/PARTIAL: fold rows in; args[i] is aggregate i's argument
+ * (NULL for count(*)). FINAL: args are the state columns, in order. */
+int wq_aggtab_add(wq_aggtab_t *t, const uint32_t *gids,
+		  const weft_vec_t *const *args, uint32_t n, weft_err_t *err);
+/* Write groups [from, from + n) into out: keys, then results (or the
+ * transition states in PARTIAL mode). */
+int wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n,
+		   weft_batch_t *out, weft_err_t *err);
+
+/* Hash of row i of v, combined into h. */
+uint64_t wq_hash_val(const weft_vec_t *v, uint32_t i);
+void wq_hash_vec(const weft_vec_t *v, uint32_t n, uint64_t *h, bool first);
+/* Compare values (non-NULL) a[i] and b[j] of the same type. */
+int wq_cmp_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
+	       size_t j);
+bool wq_eq_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
+	       size_t j);
+
+static inline uint64_t
+wq_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * query.c: the public face of the SQL engine (query/query.h): parse with
+ * libpg_query, bind (bind.c), plan (plan.c), execute (exec.c).
+ *
+ * The parse tree lives only during prepare; afterwards a query holds its
+ * plan, its operator tree and the borrowed snapshot, which stays open for
+ * the whole query, so a product dropped meanwhile still reads
+ * consistently.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#include "lib/util.h"
+#include "query/qint.h"
+
+struct weft_query {
+	weft_snapshot_t *snap;
+	wq_plan_t *plan;
+	wq_exec_t x;
+	wq_op_t *op;
+	bool explain;
+	char *etext; /* EXPLAIN output */
+	size_t epos, elen;
+	weft_batch_t *eb;
+	uint32_t ncols;
+	char **names;
+	weft_sqltype_t *types;
+};
+
+static const char *
+wq_stmt_name(const PgQuery__Node *n)
+{
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_INSERT_STMT: return "INSERT";
+	case PG_QUERY__NODE__NODE_UPDATE_STMT: return "UPDATE";
+	case PG_QUERY__NODE__NODE_DELETE_STMT: return "DELETE";
+	case PG_QUERY__NODE__NODE_MERGE_STMT: return "MERGE";
+	case PG_QUERY__NODE__NODE_CREATE_STMT: return "CREATE TABLE";
+	case PG_QUERY__NODE__NODE_DROP_STMT: return "DROP";
+	case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return "transactions";
+	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return "SET";
+	case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return "SHOW";
+	case PG_QUERY__NODE__NODE_COPY_STMT: return "COPY";
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: return "CREATE TABLE AS";
+	case PG_QUERY__NODE__NODE_VIEW_STMT: return "CREATE VIEW";
+	default: return "this statement";
+	}
+}
+
+static int
+wq_err_at(weft_err_t *err, const char *sql, int loc, const char *what)
+{
+	int rc = weft_err_set(err, WEFT_EINVAL,
+			      "unsupported at character %d: %s",
+			      wq_charpos(sql, loc < 0 ? 0 : loc), what);
+
+	err->pos = wq_charpos(sql, loc < 0 ? 0 : loc);
+	return rc;
+}
+
+static int
+wq_prepare_tree(weft_query_t *q, const char *sql, PgQuery__ParseResult *t,
+		weft_err_t *err)
+{
+	PgQuery__Node *st;
+	int loc;
+
+	if (t->n_stmts == 0 || t->stmts[0]->stmt == NULL)
+		return weft_err_set(err, WEFT_EINVAL, "empty query");
+	if (t->n_stmts > 1)
+		return wq_err_at(err, sql, t->stmts[1]->stmt_location,
+				 "more than one statement");
+	st = t->stmts[0]->stmt;
+	loc = t->stmts[0]->stmt_location;
+	if (st->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT) {
+		PgQuery__ExplainStmt *ex = st->explain_stmt;
+		size_t i;
+
+		for (i = 0; i < ex->n_options; i++) {
+			PgQuery__Node *o = ex->options[i];
+
+			if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
+			    strcmp(o->def_elem->defname, "analyze") == 0)
+				return wq_err_at(err, sql,
+						 o->def_elem->location,
+						 "EXPLAIN ANALYZE");
+		}
+		q->explain = true;
+		st = ex->query;
+		if (st == NULL)
+			return weft_err_set(err, WEFT_EINVAL, "empty EXPLAIN");
+	}
+	if (st->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return wq_err_at(err, sql, loc, wq_stmt_name(st));
+	return wq_bind(q->snap, sql, st->select_stmt, &q->plan, err);
+}
+
+int
+weft_query_prepare(weft_snapshot_t *snap, const char *sql,
+		   weft_query_t **out, weft_err_t *err)
+{
+	PgQueryProtobufParseResult r;
+	PgQuery__ParseResult *tree = NULL;
+	weft_query_t *q;
+	size_t len;
+	uint32_t i;
+	int rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	len = strnlen(sql, WEFT_SQL_MAX + 1);
+	if (len > WEFT_SQL_MAX)
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "query is longer than %u bytes",
+				    WEFT_SQL_MAX);
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	q->snap = snap;
+	q->x.snap = snap;
+	q->x.now = weft_now_us();
+	r = pg_query_parse_protobuf(sql);
+	if (r.error != NULL) {
+		rc = weft_err_set(err, WEFT_EPARSE, "%s", r.error->message);
+		err->pos = r.error->cursorpos;
+		pg_query_free_protobuf_parse_result(r);
+		goto fail;
+	}
+	tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+					      (const uint8_t *)r.parse_tree.data);
+	pg_query_free_protobuf_parse_result(r);
+	if (tree == NULL) {
+		rc = weft_err_set(err, WEFT_EPARSE, "could not read the parse "
+				  "tree");
+		goto fail;
+	}
+	rc = wq_prepare_tree(q, sql, tree, err);
+	pg_query__parse_result__free_unpacked(tree, NULL);
+	if (rc != 0)
+		goto fail;
+	if (q->plan->ncols > WQ_COLS_MAX) {
+		rc = weft_err_set(err, WEFT_EINVAL, "target lists can have at "
+				  "most %d entries", WQ_COLS_MAX);
+		goto fail;
+	}
+	rc = wq_optimize(&q->plan, err);
+	if (rc != 0)
+		goto fail;
+	if (q->explain) {
+		FILE *f = open_memstream(&q->etext, &q->elen);
+		weft_sqltype_t t = WEFT_S_TEXT;
+
+		if (f == NULL) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+			goto fail;
+		}
+		wq_plan_print(q->plan, f);
+		fclose(f);
+		if (weft_batch_new(1, &t, &q->eb) != 0) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+			goto fail;
+		}
+		q->ncols = 1;
+		q->names = calloc(1, sizeof(*q->names));
+		q->types = calloc(1, sizeof(*q->types));
+		if (q->names == NULL || q->types == NULL ||
+		    (q->names[0] = strdup("QUERY PLAN")) == NULL) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+			goto fail;
+		}
+		q->types[0] = WEFT_S_TEXT;
+		*out = q;
+		return 0;
+	}
+	q->ncols = q->plan->ncols;
+	q->names = calloc(q->ncols + 1, sizeof(*q->names));
+	q->types = calloc(q->ncols + 1, sizeof(*q->types));
+	if (q->names == NULL || q->types == NULL) {
+		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < q->ncols; i++) {
+		q->names[i] = strdup(q->plan->names[i]);
+		q->types[i] = q->plan->types[i];
+		if (q->names[i] == NULL) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	rc = wq_op_open(&q->x, q->plan, &q->op, err);
+	if (rc != 0)
+		goto fail;
+	*out = q;
+	return 0;
+fail:
+	weft_query_free(q);
+	if (err->code == 0)
+		err->code = rc;
+	return rc;
+}
+
+uint32_t
+weft_query_ncols(const weft_query_t *q)
+{
+	return q->ncols;
+}
+
+const char *
+weft_query_colname(const weft_query_t *q, uint32_t i)
+{
+	return i < q->ncols ? q->names[i] : NULL;
+}
+
+weft_sqltype_t
+weft_query_coltype(const weft_query_t *q, uint32_t i)
+{
+	return i < q->ncols ? q->types[i] : WEFT_S_NULL;
+}
+
+int
+weft_query_is_explain(const weft_query_t *q)
+{
+	return q->explain;
+}
+
+int
+weft_query_next(weft_query_t *q, const weft_batch_t **out, weft_err_t *err)
+{
+	weft_batch_t *b;
+	int rc;
+
+	if (q->explain) {
+		uint32_t n = 0;
+
+		weft_batch_clear(q->eb);
+		while (q->epos < q->elen && n < WEFT_BATCH) {
+			const char *s = q->etext + q->epos;
+			const char *nl = memchr(s, '\n', q->elen - q->epos);
+			size_t l = nl ? (size_t)(nl - s) : q->elen - q->epos;
+
+			q->eb->cols[0].nulls[n] = 0;
+			q->eb->cols[0].v.s[n].p = s;
+			q->eb->cols[0].v.s[n].len = (uint32_t)l;
+			n++;
+			q->epos += l + (nl ? 1 : 0);
+		}
+		if (n == 0)
+			return 0;
+		q->eb->n = n;
+		*out = q->eb;
+		return 1;
+	}
+	for (;;) {
+		rc = wq_op_next(q->op, &b, err);
+		if (rc == 1 && b->n == 0)
+			continue;
+		if (rc == 1)
+			*out = b;
+		return rc;
+	}
+}
+
+void
+weft_query_free(weft_query_t *q)
+{
+	uint32_t i;
+
+	if (q == NULL)
+		return;
+	wq_op_free(q->op);
+	wq_plan_free(q->plan);
+	for (i = 0; i < q->ncols && q->names; i++)
+		free(q->names[i]);
+	free(q->names);
+	free(q->types);
+	free(q->etext);
+	weft_batch_free(q->eb);
+	free(q);
+}
+
+void
+weft_query_explain(const weft_query_t *q, FILE *f)
+{
+	wq_plan_print(q->plan, f);
+}
+
+static void
+wq_collect_frags(wq_plan_t *p, wq_frag_t **v, size_t *n, size_t max)
+{
+	if (p == NULL)
+		return;
+	if (p->kind == WQ_SCAN && *n < max)
+		v[(*n)++] = p->frag;
+	wq_collect_frags(p->l, v, n, max);
+	wq_collect_frags(p->r, v, n, max);
+}
+
+size_t
+wq_query_frags(weft_query_t *q, wq_frag_t **v, size_t max)
+{
+	size_t n = 0;
+
+	wq_collect_frags(q->plan, v, &n, max);
+	return n;
+}
+
+int64_t
+wq_query_now(const weft_query_t *q)
+{
+	return q->x.now;
+}
