@@ -267,6 +267,8 @@ static const struct {
 	{"rtrim", WEFT_F_RTRIM}, {"concat", WEFT_F_CONCAT},
 	{"replace", WEFT_F_REPLACE}, {"left", WEFT_F_LEFT},
 	{"right", WEFT_F_RIGHT}, {"strpos", WEFT_F_STRPOS},
+	/* position(sub IN s) reaches us as position(s, sub), strpos's order */
+	{"position", WEFT_F_STRPOS},
 	{"abs", WEFT_F_ABS}, {"round", WEFT_F_ROUND}, {"floor", WEFT_F_FLOOR},
 	{"ceil", WEFT_F_CEIL}, {"ceiling", WEFT_F_CEIL}, {"mod", WEFT_F_MOD},
 	{"power", WEFT_F_POWER}, {"pow", WEFT_F_POWER}, {"sqrt", WEFT_F_SQRT},
@@ -351,6 +353,7 @@ static const weft_expr_sig_t weft_expr_sigs[] = {
 	{WEFT_F_SIGN, 1, {NU}, NU},
 	{WEFT_F_DATE_TRUNC, 2, {T_, TS}, TS},
 	{WEFT_F_DATE_PART, 2, {T_, TS}, F8},
+	{WEFT_F_DATE_PART, 2, {T_, WEFT_S_INTERVAL}, F8},
 	{WEFT_F_NOW, 0, {0}, TS},
 };
 
@@ -484,9 +487,12 @@ weft_expr_cast_to(weft_expr_t **slot, weft_sqltype_t to, bool loose,
 			return 0;
 		}
 	}
+	/* Constants are left loose too: folding turns subtrees into
+	 * constants after their parents were typed, so treating both alike
+	 * keeps resolve idempotent (a decoded fragment re-resolves to the
+	 * same tree). */
 	if (loose && weft_expr_rank(e->type) && weft_expr_rank(to) &&
-	    weft_expr_store(e->type) == weft_expr_store(to) &&
-	    e->kind != WEFT_E_CONST)
+	    weft_expr_store(e->type) == weft_expr_store(to))
 		return 0;
 	if (weft_expr_rank(e->type) && to == WEFT_S_NUMERIC &&
 	    weft_expr_rank(e->type) < 3)
@@ -1694,11 +1700,18 @@ weft_expr_print_const(const weft_expr_t *e, FILE *f)
 {
 	weft_vec_t v = {0};
 	uint8_t nul = e->cval.null;
-	int64_t i = e->cval.u.i;
-	double d = e->cval.u.f;
-	uint8_t b = e->cval.u.b;
+	int64_t i = 0;
+	double d = 0;
+	uint8_t b = 0;
 	char buf[128];
 
+	/* Read only the union member the type uses. */
+	if (e->type == WEFT_S_BOOL)
+		b = e->cval.u.b;
+	else if (e->type == WEFT_S_FLOAT64 || e->type == WEFT_S_NUMERIC)
+		d = e->cval.u.f;
+	else if (e->type != WEFT_S_TEXT && e->type != WEFT_S_UNKNOWN)
+		i = e->cval.u.i;
 	if (e->cval.null) {
 		fputs("NULL", f);
 		return;

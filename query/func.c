@@ -370,19 +370,6 @@ weft_fn_cmps(const weft_str_t *x, const weft_str_t *y)
 	return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
 }
 
-static inline bool
-weft_fn_test(int op, int c)
-{
-	switch (op) {
-	case WEFT_OP_EQ: return c == 0;
-	case WEFT_OP_NE: return c != 0;
-	case WEFT_OP_LT: return c < 0;
-	case WEFT_OP_LE: return c <= 0;
-	case WEFT_OP_GT: return c > 0;
-	default: return c >= 0;
-	}
-}
-
 #define WEFT_CMP_LOOP(CMPEXPR)                                               \
 	do {                                                                 \
 		switch (op) {                                                \
@@ -1421,6 +1408,41 @@ weft_fn_part(const char *u, int64_t t, double *out)
 	return 0;
 }
 
+/*
+ * extract(unit FROM interval). weft's intervals are microseconds with no
+ * month part, split as PostgreSQL splits a timestamp difference: whole
+ * days, then the time of day, both carrying the interval's sign.
+ */
+static int
+weft_fn_part_interval(const char *u, int64_t us, double *out)
+{
+	int64_t day = 86400000000LL, rem = us % day;
+
+	if (!strcmp(u, "epoch"))
+		*out = (double)us / 1e6;
+	else if (!strcmp(u, "day"))
+		*out = (double)(us / day);
+	else if (!strcmp(u, "hour"))
+		*out = (double)(rem / 3600000000LL);
+	else if (!strcmp(u, "minute"))
+		*out = (double)(rem % 3600000000LL / 60000000);
+	else if (!strcmp(u, "second"))
+		*out = (double)(rem % 60000000) / 1e6;
+	else if (!strcmp(u, "milliseconds"))
+		*out = (double)(rem % 60000000) / 1e3;
+	else if (!strcmp(u, "microseconds"))
+		*out = (double)(rem % 60000000);
+	else if (!strcmp(u, "month") || !strcmp(u, "year") ||
+		 !strcmp(u, "decade") || !strcmp(u, "century") ||
+		 !strcmp(u, "millennium"))
+		*out = 0;
+	else if (!strcmp(u, "quarter"))
+		*out = 1;
+	else
+		return -1;
+	return 0;
+}
+
 /* ---- scalar functions ---- */
 
 static int
@@ -1819,7 +1841,9 @@ weft_fn_date(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 							       &OS(&o[0], i));
 				out->v.i64[i] = 0;
 			}
-		} else if (weft_fn_part(unit, t, &out->v.f64[i]) != 0) {
+		} else if ((e->args[1]->type == WEFT_S_INTERVAL
+				? weft_fn_part_interval(unit, t, &out->v.f64[i])
+				: weft_fn_part(unit, t, &out->v.f64[i])) != 0) {
 			if (WEFT_ACT(sel, i))
 				return weft_fn_badunit(cx, &OS(&o[0], i));
 			out->v.f64[i] = 0;
