@@ -106,8 +106,10 @@ fuzz: deps
 	@set -e; for f in $(FUZZ_BIN); do \
 	    n=$$(basename $$f); echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	    mkdir -p $$f.corpus; \
-	    if ! (cd build/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) \
-	        -print_final_stats=0 $$n.corpus >$$n.log 2>&1); then \
+	    seeds=""; [ -d tests/fuzz/seeds/$$n ] && seeds=$(CURDIR)/tests/fuzz/seeds/$$n; \
+	    dict=""; [ $$n = fuzz_sql ] && dict=-dict=$(CURDIR)/tests/fuzz/sql.dict; \
+	    if ! (cd build/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) $$dict \
+	        -print_final_stats=0 $$n.corpus $$seeds >$$n.log 2>&1); then \
 	        tail -40 $$f.log; echo "fuzz: $$n FAILED (see $$f.log)"; exit 1; \
 	    fi; tail -1 $$f.log; \
 	done

@@ -250,7 +250,8 @@ wq_expr_from_pb(const Weft__Expr *x, uint32_t ncols,
 		default:
 			v.u.i = x->value->i;
 		}
-		if (v.type == WEFT_S_TEXT || v.type == WEFT_S_UNKNOWN) {
+		if ((v.type == WEFT_S_TEXT || v.type == WEFT_S_UNKNOWN) &&
+		    !v.null) {
 			e = weft_expr_str(v.u.s.p, v.u.s.len, x->location);
 			if (e != NULL) {
 				e->type = v.type;

@@ -1,0 +1,1 @@
+SELECT a + 1, a * 2 - 3, a / 2, a % 2, -a FROM sales.t

@@ -1,0 +1,1 @@
+SELECT b, count(*), count(DISTINCT a), sum(a), avg(c), min(e), max(b) FROM sales.t GROUP BY b HAVING count(*) > 0

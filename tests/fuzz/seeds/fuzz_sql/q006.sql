@@ -1,0 +1,1 @@
+SELECT CASE WHEN a > 1 THEN 'big' WHEN a IS NULL THEN NULL ELSE 'small' END FROM sales.t

@@ -1,0 +1,1 @@
+SELECT CAST(a AS text), c::int, '12'::bigint + a, b || 'x' FROM sales.t

@@ -1,0 +1,1 @@
+SELECT coalesce(b, 'none'), nullif(a, 1) FROM sales.t WHERE b LIKE 'x%' OR b ILIKE '_Y'

@@ -1,0 +1,1 @@
+SELECT lower(b), upper(b), length(b), substr(b, 1, 2), trim(b), concat(a, b) FROM sales.t

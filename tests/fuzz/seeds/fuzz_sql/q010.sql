@@ -1,0 +1,1 @@
+SELECT abs(c), round(c, 1), floor(c), ceil(c), position('x' in b) FROM sales.t

@@ -1,0 +1,1 @@
+SELECT date_trunc('day', e), extract(year FROM e), date_part('hour', e), now() FROM sales.t

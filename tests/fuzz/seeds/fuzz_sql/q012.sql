@@ -1,0 +1,1 @@
+SELECT t.a, u.f FROM sales.t t JOIN geo.u u ON t.a = u.a

@@ -1,0 +1,1 @@
+SELECT * FROM sales.t LEFT JOIN geo.u USING (a)

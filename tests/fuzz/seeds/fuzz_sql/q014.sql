@@ -1,0 +1,1 @@
+SELECT * FROM sales.t CROSS JOIN hr.t

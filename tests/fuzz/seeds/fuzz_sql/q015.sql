@@ -1,0 +1,1 @@
+SELECT x.a FROM (SELECT a FROM sales.t WHERE d) x WHERE x.a BETWEEN 1 AND 3

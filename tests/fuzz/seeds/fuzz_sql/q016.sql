@@ -1,0 +1,1 @@
+WITH w AS (SELECT a, b FROM sales.t) SELECT count(*) FROM w

@@ -1,0 +1,1 @@
+SELECT a FROM sales.t UNION SELECT a FROM geo.u UNION ALL SELECT z FROM hr.t

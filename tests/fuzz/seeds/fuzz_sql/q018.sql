@@ -1,0 +1,1 @@
+EXPLAIN SELECT b, count(*) FROM sales.t WHERE a IN (1, 2, 3) GROUP BY 1 ORDER BY 2

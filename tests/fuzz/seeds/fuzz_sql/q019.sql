@@ -1,0 +1,1 @@
+SELECT a FROM sales.t WHERE a IS NOT NULL AND NOT d OR c < 0.5

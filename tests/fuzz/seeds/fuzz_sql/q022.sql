@@ -1,0 +1,1 @@
+SELECT a FROM acme.sales.t

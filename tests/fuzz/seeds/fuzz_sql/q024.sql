@@ -1,0 +1,1 @@
+SELECT e - e, e + interval '1 day' FROM sales.t
