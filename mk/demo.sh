@@ -57,5 +57,7 @@ run "$WEFT" products --data-dir "$D/node1"
 run "$WEFT" describe --data-dir "$D/node1" shop.events
 say "$WEFT describe --data-dir $D/node1 shop.events --contract | head -20"
 "$WEFT" describe --data-dir "$D/node1" shop.events --contract | head -20
+run "$WEFT" query --data-dir "$D/node1" "SELECT category, count(*) AS sales, round(avg(amount) / 100.0, 2) AS avg_eur FROM shop.events GROUP BY category ORDER BY sales DESC LIMIT 5"
+run "$WEFT" query --data-dir "$D/node1" "SELECT date_trunc('month', ts) AS month, sum(amount) AS total FROM shop.events GROUP BY 1 ORDER BY 1 LIMIT 3"
 run "$WEFT" check --data-dir "$D/node1"
 printf '\nThe demo left its files in %s/ (delete it when done).\n' "$D"
