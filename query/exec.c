@@ -13,6 +13,15 @@
  * Text columns keep their per-chunk dictionary codes alongside the
  * decoded strings (wq_dict_t) so that aggregation and joins on a text key
  * hash each distinct value of a chunk once instead of every row.
+ *
+ * Filters run on the chunk views before anything is decoded when they
+ * can: a conjunct over one text column is evaluated once per dictionary
+ * entry and then looked up by code, `integer column op constant` on the
+ * raw values; only the surviving rows are decoded. A top-N decodes its
+ * first sort key alone and keeps the rows that may still make the cut
+ * (by the current threshold row, by selection within the chunk before
+ * there is one, or by a bound taken from every chunk's zone map), and
+ * decodes the other columns only for those.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -49,6 +58,7 @@ typedef struct wq_topn {
 	uint32_t *idx;
 	size_t idxcap;
 	uint32_t *sel;
+	int64_t *scratch; /* WEFT_BATCH keys for wq_topn_select */
 } wq_topn_t;
 
 struct wq_op {
@@ -86,6 +96,16 @@ struct wq_op {
 	uint32_t ndconj, nrconj;
 	weft_vec_t dv, dnullv; /* dictionary results; NULL flags of entries */
 	weft_vec_t *dtmp; /* scratch copies of rb's vectors */
+	/* `int column op constant` conjuncts (vconj, their expressions
+	 * vexpr) and the dictionary conjuncts are evaluated on the chunk
+	 * views before anything is decoded (vfilt set for the batch;
+	 * dvdone[k]: dconj[k] done) */
+	wq_zone_t *vconj;
+	const weft_expr_t **vexpr;
+	uint32_t nvconj;
+	bool vfilt;
+	uint8_t *dvdone;
+	uint8_t *dok; /* per dictionary entry: conjunct true */
 
 	/* aggregation (AGG op and partial agg in a scan) */
 	wq_aggtab_t *agg;
@@ -101,6 +121,13 @@ struct wq_op {
 
 	/* sort / top-N */
 	wq_topn_t *top;
+	/* top-N without a filter on an integer first key: the first key's
+	 * view of every chunk (kviews) and a bound from their zone maps:
+	 * `limit` rows are at least as good as kbound, so a row or chunk
+	 * strictly worse cannot be among the results */
+	weft_chunk_view_t *kviews;
+	bool kbound_done, has_kbound;
+	int64_t kbound;
 	wq_rows_t rows;
 	uint32_t *order;
 	size_t norder;
@@ -133,6 +160,8 @@ struct wq_op {
 
 static int wq_op_build(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out,
 		       weft_err_t *err);
+static int wq_dict_eval(wq_op_t *o, const weft_expr_t *e, uint32_t c,
+			weft_err_t *err);
 
 /* ---- small helpers ---- */
 
@@ -288,6 +317,7 @@ wq_topn_free(wq_topn_t *t)
 	wq_rows_release(&t->rows);
 	free(t->idx);
 	free(t->sel);
+	free(t->scratch);
 	free(t);
 }
 
@@ -304,7 +334,9 @@ wq_topn_new(uint32_t ncols, const weft_sqltype_t *types, uint64_t limit,
 	t->keys = keys;
 	t->nkeys = nkeys;
 	t->sel = malloc(WEFT_BATCH * sizeof(*t->sel));
-	if (t->sel == NULL || wq_rows_init(&t->rows, ncols, types) != 0) {
+	t->scratch = malloc(WEFT_BATCH * sizeof(*t->scratch));
+	if (t->sel == NULL || t->scratch == NULL ||
+	    wq_rows_init(&t->rows, ncols, types) != 0) {
 		wq_topn_free(t);
 		return WEFT_ENOMEM;
 	}
@@ -388,8 +420,10 @@ wq_topn_add(wq_topn_t *t, const weft_batch_t *b)
 	}
 	if (rc != 0)
 		return rc;
-	/* once full, shrink often so that the threshold keeps tightening */
-	if (t->rows.n >= 2 * t->limit + (t->full ? 64 : WEFT_BATCH))
+	/* shrink as soon as there is a threshold, then often so that it
+	 * keeps tightening */
+	if (t->rows.n >= t->limit +
+			     (!t->full ? 0 : t->limit < 16 ? 16 : t->limit))
 		return wq_topn_shrink(t);
 	return 0;
 }
@@ -415,6 +449,43 @@ wq_flip(int op)
 	}
 }
 
+/* Is e `column op constant` (either way round, a non-NULL constant of
+ * the column's type, one whose zone map can be checked)? Fills z. */
+static bool
+wq_colconst(const wq_frag_t *f, const weft_expr_t *e, wq_zone_t *z)
+{
+	const weft_expr_t *a, *b;
+	int op;
+	weft_sqltype_t t;
+
+	if (e->kind != WEFT_E_OP || !wq_cmpop(e->op) || e->nargs != 2)
+		return false;
+	a = e->args[0];
+	b = e->args[1];
+	op = e->op;
+	if (a->kind == WEFT_E_CONST && b->kind == WEFT_E_COL) {
+		const weft_expr_t *tmp = a;
+
+		a = b;
+		b = tmp;
+		op = wq_flip(op);
+	}
+	if (a->kind != WEFT_E_COL || b->kind != WEFT_E_CONST ||
+	    b->cval.null || a->col >= f->ncols)
+		return false;
+	t = f->ctypes[a->col];
+	if (a->type != t ||
+	    (b->type != t && !(t == WEFT_S_INT64 && b->type == WEFT_S_INT32)))
+		return false;
+	if (t != WEFT_S_INT64 && t != WEFT_S_TIMESTAMP &&
+	    t != WEFT_S_FLOAT64 && t != WEFT_S_TEXT)
+		return false;
+	z->col = a->col;
+	z->op = op;
+	z->k = b->cval;
+	return true;
+}
+
 static void
 wq_zone_collect(wq_op_t *o, const weft_expr_t *e)
 {
@@ -428,44 +499,18 @@ wq_zone_collect(wq_op_t *o, const weft_expr_t *e)
 			wq_zone_collect(o, e->args[i]);
 		return;
 	}
+	if (o->nzones >= 64)
+		return;
 	if (e->kind == WEFT_E_ISNULL && e->nargs == 1 &&
 	    e->args[0]->kind == WEFT_E_COL && e->args[0]->col < f->ncols) {
-		wq_zone_t *z;
-
-		if (o->nzones >= 64)
-			return;
-		z = &o->zones[o->nzones++];
+		wq_zone_t *z = &o->zones[o->nzones++];
 
 		z->col = e->args[0]->col;
 		z->op = (e->flags & WEFT_EF_NOT) ? -2 : -1;
 		return;
 	}
-	if (e->kind == WEFT_E_OP && wq_cmpop(e->op) && e->nargs == 2) {
-		const weft_expr_t *a = e->args[0], *b = e->args[1];
-		int op = e->op;
-		weft_sqltype_t t;
-
-		if (a->kind == WEFT_E_CONST && b->kind == WEFT_E_COL) {
-			const weft_expr_t *tmp = a;
-
-			a = b;
-			b = tmp;
-			op = wq_flip(op);
-		}
-		if (a->kind != WEFT_E_COL || b->kind != WEFT_E_CONST ||
-		    b->cval.null || a->col >= f->ncols || o->nzones >= 64)
-			return;
-		t = f->ctypes[a->col];
-		if (a->type != t || b->type != t)
-			return;
-		if (t != WEFT_S_INT64 && t != WEFT_S_TIMESTAMP &&
-		    t != WEFT_S_FLOAT64 && t != WEFT_S_TEXT)
-			return;
-		o->zones[o->nzones].col = a->col;
-		o->zones[o->nzones].op = op;
-		o->zones[o->nzones].k = b->cval;
+	if (wq_colconst(f, e, &o->zones[o->nzones]))
 		o->nzones++;
-	}
 }
 
 static int
@@ -527,81 +572,127 @@ wq_zone_may(const wq_zone_t *z, const weft_chunk_view_t *v)
 	}
 }
 
-/* Decode column c of the current chunk into rb->cols[c]. */
+/* Point rdict[c] at the dictionary of text column c's chunk view (once
+ * per chunk: rdict[c].id is NULL until then). */
+static int
+wq_scan_dict(wq_op_t *o, uint32_t c, const weft_chunk_view_t *cv,
+	     weft_err_t *err)
+{
+	uint32_t dsz = cv->dict_size, i;
+	weft_str_t *dv;
+	static const weft_str_t empty = {"", 0};
+
+	if (o->rdict[c].id != NULL)
+		return 0;
+	if (dsz + 1 > o->dcap[c]) {
+		weft_str_t *nd = realloc(o->dvals[c], (dsz + 1) * sizeof(*nd));
+
+		if (nd == NULL)
+			return wq_oom(err);
+		o->dvals[c] = nd;
+		o->dcap[c] = dsz + 1;
+	}
+	dv = o->dvals[c];
+	for (i = 0; i < dsz; i++) {
+		uint32_t a, b;
+
+		memcpy(&a, cv->dict_offsets + 4 * (size_t)i, 4);
+		memcpy(&b, cv->dict_offsets + 4 * (size_t)i + 4, 4);
+		dv[i].p = (const char *)cv->dict_data + a;
+		dv[i].len = b - a;
+	}
+	dv[dsz] = empty;
+	o->rdict[c].id = (const void *)(uintptr_t)(++o->gen * 4096 + c);
+	o->rdict[c].vals = dv;
+	o->rdict[c].n = dsz;
+	o->rdict[c].hasnull = cv->null_count > 0;
+	return 0;
+}
+
+/* Dictionary code of row r of a text chunk view. */
+static inline uint32_t
+wq_view_code(const weft_chunk_view_t *cv, uint32_t r)
+{
+	if (cv->code_width == 1)
+		return cv->values[r];
+	if (cv->code_width == 2) {
+		uint16_t x;
+
+		memcpy(&x, cv->values + 2 * (size_t)r, 2);
+		return x;
+	}
+	{
+		uint32_t x;
+
+		memcpy(&x, cv->values + 4 * (size_t)r, 4);
+		return x;
+	}
+}
+
+/* Decode column c of the current chunk into rb->cols[c][0..m): rows
+ * sel[0..m) of the chunk, or its first m rows when sel is NULL. */
 static int
 wq_scan_decode(wq_op_t *o, uint32_t c, const weft_chunk_view_t *cv,
-	       weft_err_t *err)
+	       const uint32_t *sel, uint32_t m, weft_err_t *err)
 {
 	weft_vec_t *v = &o->rb->cols[c];
-	uint32_t n = cv->count, i;
+	uint32_t i;
+	int rc;
 
-	if (cv->nulls != NULL)
-		for (i = 0; i < n; i++)
+	if (cv->nulls == NULL)
+		memset(v->nulls, 0, m);
+	else if (sel == NULL)
+		for (i = 0; i < m; i++)
 			v->nulls[i] = (cv->nulls[i >> 3] >> (i & 7)) & 1;
 	else
-		memset(v->nulls, 0, n);
+		for (i = 0; i < m; i++)
+			v->nulls[i] = weft_chunk_is_null(cv, sel[i]);
 	switch (cv->type) {
 	case WEFT_T_INT64:
 	case WEFT_T_TIMESTAMP:
 	case WEFT_T_FLOAT64:
-		memcpy(v->v.i64, cv->values, (size_t)n * 8);
+		if (sel == NULL)
+			memcpy(v->v.i64, cv->values, (size_t)m * 8);
+		else
+			for (i = 0; i < m; i++)
+				memcpy(&v->v.i64[i],
+				       cv->values + 8 * (size_t)sel[i], 8);
 		break;
 	case WEFT_T_BOOL:
-		for (i = 0; i < n; i++)
-			v->v.b[i] = (cv->values[i >> 3] >> (i & 7)) & 1;
+		for (i = 0; i < m; i++) {
+			uint32_t r = sel ? sel[i] : i;
+
+			v->v.b[i] = (cv->values[r >> 3] >> (r & 7)) & 1;
+		}
 		break;
 	case WEFT_T_TEXT: {
 		uint32_t dsz = cv->dict_size, *codes = o->rdict[c].codes;
-		weft_str_t *dv;
-		static const weft_str_t empty = {"", 0};
+		const weft_str_t *dv;
 
-		if (dsz + 1 > o->dcap[c]) {
-			weft_str_t *nd = realloc(o->dvals[c],
-						 (dsz + 1) * sizeof(*nd));
-
-			if (nd == NULL)
-				return wq_oom(err);
-			o->dvals[c] = nd;
-			o->dcap[c] = dsz + 1;
-		}
-		dv = o->dvals[c];
-		for (i = 0; i < dsz; i++) {
-			uint32_t a, b;
-
-			memcpy(&a, cv->dict_offsets + 4 * (size_t)i, 4);
-			memcpy(&b, cv->dict_offsets + 4 * (size_t)i + 4, 4);
-			dv[i].p = (const char *)cv->dict_data + a;
-			dv[i].len = b - a;
-		}
-		dv[dsz] = empty;
-		if (cv->code_width == 1) {
-			for (i = 0; i < n; i++)
+		rc = wq_scan_dict(o, c, cv, err);
+		if (rc != 0)
+			return rc;
+		dv = o->rdict[c].vals;
+		if (sel == NULL && cv->code_width == 1) {
+			for (i = 0; i < m; i++)
 				codes[i] = cv->values[i];
-		} else if (cv->code_width == 2) {
-			for (i = 0; i < n; i++) {
-				uint16_t x;
-
-				memcpy(&x, cv->values + 2 * (size_t)i, 2);
-				codes[i] = x;
-			}
+		} else if (sel == NULL && cv->code_width == 4) {
+			memcpy(codes, cv->values, (size_t)m * 4);
 		} else {
-			memcpy(codes, cv->values, (size_t)n * 4);
+			for (i = 0; i < m; i++)
+				codes[i] = wq_view_code(cv, sel ? sel[i] : i);
 		}
 		if (cv->nulls != NULL)
-			for (i = 0; i < n; i++)
+			for (i = 0; i < m; i++)
 				if (v->nulls[i])
 					codes[i] = dsz;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < m; i++) {
 			uint32_t k = codes[i];
 
 			if (k >= dsz) /* only NULL rows can be out of range */
 				codes[i] = k = dsz;
 			v->v.s[i] = dv[k];
 		}
-		o->rdict[c].id = (const void *)(uintptr_t)(++o->gen * 4096 + c);
-		o->rdict[c].vals = dv;
-		o->rdict[c].n = dsz;
-		o->rdict[c].hasnull = cv->null_count > 0;
 		break;
 	}
 	default:
@@ -720,6 +811,86 @@ wq_topn_candidates(wq_op_t *o, uint32_t kc, const weft_chunk_view_t *v,
 	}
 }
 
+/* Before the top-N is full (and with no filter): the chunk's rows (n,
+ * int64 key column view v) that may be among its best `limit` by the
+ * first sort key: the NULLs when they sort first and the rows not worse
+ * than the limit-th best value, found by selection on a copy. All rows
+ * when that would not prune much. */
+static uint32_t
+wq_topn_select(wq_op_t *o, const weft_chunk_view_t *v, uint32_t n,
+	       uint32_t *sel)
+{
+	const wq_sortkey_t *k = &o->f->order[0];
+	uint64_t limit = o->top->limit;
+	int64_t *a = o->top->scratch, x;
+	uint32_t i, m = 0, lo, hi, want;
+
+	for (i = 0; i < n; i++) {
+		if (weft_chunk_is_null(v, i))
+			continue;
+		memcpy(&a[m], v->values + 8 * (size_t)i, 8);
+		if (k->desc) /* best first: ~ reverses the order */
+			a[m] = ~a[m];
+		m++;
+	}
+	if (limit == 0 || limit * 4 > m) {
+		if (o->has_kbound) {
+			x = o->kbound;
+			goto pick;
+		}
+		for (i = 0; i < n; i++)
+			sel[i] = i;
+		return n;
+	}
+	/* quickselect: a[want] = the limit-th smallest */
+	want = (uint32_t)limit - 1;
+	lo = 0;
+	hi = m - 1;
+	while (lo < hi) {
+		int64_t p = a[lo + (hi - lo) / 2], t;
+		uint32_t l = lo, r = hi;
+
+		while (l <= r) {
+			while (a[l] < p)
+				l++;
+			while (a[r] > p)
+				r--;
+			if (l <= r) {
+				t = a[l];
+				a[l] = a[r];
+				a[r] = t;
+				l++;
+				if (r == 0)
+					break;
+				r--;
+			}
+		}
+		if (want <= r)
+			hi = r;
+		else if (want >= l)
+			lo = l;
+		else
+			break;
+	}
+	x = a[want];
+	if (k->desc)
+		x = ~x;
+	if (o->has_kbound && (k->desc ? o->kbound > x : o->kbound < x))
+		x = o->kbound;
+pick:
+	for (i = 0, m = 0; i < n; i++) {
+		int64_t b;
+
+		memcpy(&b, v->values + 8 * (size_t)i, 8);
+		sel[m] = i;
+		if (weft_chunk_is_null(v, i))
+			m += k->nulls_first;
+		else
+			m += k->desc ? b >= x : b <= x;
+	}
+	return m;
+}
+
 /* Of rb's rows (sort keys decoded), those that sort strictly before the
  * threshold row; compacts rb and sel (chunk positions) to them. */
 static uint32_t
@@ -796,12 +967,16 @@ wq_scan_view(wq_op_t *o, uint32_t ch, uint32_t c, weft_chunk_view_t *vp,
 
 	if (loaded[c])
 		return 0;
-	rc = weft_snapshot_chunk(o->x->snap, o->sid, f->cols[c], ch, &buf,
-				 &len, err);
-	if (rc == 0)
-		rc = weft_chunk_view(buf, len, &vp[c], err);
-	if (rc != 0)
-		return rc;
+	if (o->kviews != NULL && (int)c == wq_topn_keycol(o)) {
+		vp[c] = o->kviews[ch];
+	} else {
+		rc = weft_snapshot_chunk(o->x->snap, o->sid, f->cols[c], ch,
+					 &buf, &len, err);
+		if (rc == 0)
+			rc = weft_chunk_view(buf, len, &vp[c], err);
+		if (rc != 0)
+			return rc;
+	}
 	if ((weft_sqltype_t)vp[c].type != f->ctypes[c])
 		return weft_err_set(err, WEFT_ECORRUPT,
 				    "product %s: column %u changed type",
@@ -814,6 +989,253 @@ wq_scan_view(wq_op_t *o, uint32_t ch, uint32_t c, weft_chunk_view_t *vp,
 				    "row count", f->product, ch);
 	loaded[c] = 1;
 	return 0;
+}
+
+#define WQ_KVIEWS_MAX 65536 /* chunks whose key views a top-N keeps */
+
+static int
+wq_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Top-N over an integer first key with no filter: read the key column's
+ * view of every chunk (kept in kviews) and take as kbound the limit-th
+ * best of the chunks' maxima (minima when ascending): every chunk's best
+ * is a row, so `limit` rows are at least that good. */
+static int
+wq_topn_bound(wq_op_t *o, uint32_t kc, weft_err_t *err)
+{
+	const wq_frag_t *f = o->f;
+	const wq_sortkey_t *k = &f->order[0];
+	uint64_t limit = o->top->limit;
+	int64_t *best;
+	uint32_t ch, n = 0;
+	int rc = 0;
+
+	o->kbound_done = true;
+	if (o->nchunks == 0 || o->nchunks > WQ_KVIEWS_MAX || limit == 0 ||
+	    limit > o->nchunks)
+		return 0;
+	o->kviews = calloc(o->nchunks, sizeof(*o->kviews));
+	best = malloc(o->nchunks * sizeof(*best));
+	if (o->kviews == NULL || best == NULL) {
+		free(best);
+		return wq_oom(err);
+	}
+	for (ch = 0; ch < o->nchunks; ch++) {
+		weft_chunk_view_t *v = &o->kviews[ch];
+		const uint8_t *buf;
+		size_t len;
+
+		rc = weft_snapshot_chunk(o->x->snap, o->sid, f->cols[kc], ch,
+					 &buf, &len, err);
+		if (rc == 0)
+			rc = weft_chunk_view(buf, len, v, err);
+		if (rc != 0)
+			break;
+		if (v->has_minmax && v->null_count < v->count)
+			best[n++] = k->desc ? v->max_i : v->min_i;
+	}
+	if (rc == 0 && n >= limit) {
+		qsort(best, n, sizeof(*best), wq_cmp_i64);
+		o->kbound = k->desc ? best[n - limit] : best[limit - 1];
+		o->has_kbound = true;
+	}
+	free(best);
+	if (rc != 0) {
+		free(o->kviews);
+		o->kviews = NULL;
+	}
+	return rc;
+}
+
+/* Is every non-NULL key of chunk view v strictly worse than kbound? */
+static bool
+wq_topn_bound_skip(const wq_op_t *o, const weft_chunk_view_t *v)
+{
+	const wq_sortkey_t *k = &o->f->order[0];
+
+	if (!o->has_kbound || !v->has_minmax)
+		return false;
+	if (v->null_count > 0 && k->nulls_first)
+		return false;
+	if (v->null_count == v->count)
+		return !k->nulls_first;
+	return k->desc ? v->max_i < o->kbound : v->min_i > o->kbound;
+}
+
+/* Keep the rows of sel[0..m) (the first m rows of the chunk when all)
+ * whose int64 value in view v is not NULL and satisfies `value op k`.
+ * Returns how many, in sel. */
+static uint32_t
+wq_vsel_i64(const weft_chunk_view_t *v, int op, int64_t k, uint32_t *sel,
+	    uint32_t m, bool all)
+{
+	const uint8_t *p = v->values;
+	uint32_t i, j = 0;
+
+#define WQ_VSEL(COND)                                                        \
+	do {                                                                 \
+		if (all) {                                                   \
+			for (i = 0; i < m; i++) {                            \
+				int64_t a;                                   \
+				memcpy(&a, p + 8 * (size_t)i, 8);            \
+				sel[j] = i;                                  \
+				j += (COND);                                 \
+			}                                                    \
+		} else {                                                     \
+			for (i = 0; i < m; i++) {                            \
+				uint32_t r = sel[i];                         \
+				int64_t a;                                   \
+				memcpy(&a, p + 8 * (size_t)r, 8);            \
+				sel[j] = r;                                  \
+				j += (COND);                                 \
+			}                                                    \
+		}                                                            \
+	} while (0)
+	switch (op) {
+	case WEFT_OP_EQ: WQ_VSEL(a == k); break;
+	case WEFT_OP_NE: WQ_VSEL(a != k); break;
+	case WEFT_OP_LT: WQ_VSEL(a < k); break;
+	case WEFT_OP_LE: WQ_VSEL(a <= k); break;
+	case WEFT_OP_GT: WQ_VSEL(a > k); break;
+	default: WQ_VSEL(a >= k); break;
+	}
+#undef WQ_VSEL
+	if (v->nulls != NULL) { /* NULL rows hold 0: drop them */
+		uint32_t n = 0;
+
+		for (i = 0; i < j; i++) {
+			sel[n] = sel[i];
+			n += !weft_chunk_is_null(v, sel[i]);
+		}
+		j = n;
+	}
+	return j;
+}
+
+/* Keep the rows of sel[0..*m) (the first *m rows when all) for which
+ * dictionary conjunct k, evaluated once per entry of the dictionary of
+ * text view v, is true. 0 done, 1 not possible for this chunk (nothing
+ * changed), or a negative error. */
+static int
+wq_vsel_dict(wq_op_t *o, uint32_t k, const weft_chunk_view_t *v,
+	     uint32_t *sel, uint32_t *m, bool all, weft_err_t *err)
+{
+	uint32_t c = o->dcol[k], n, i, j = 0, x, nok = 0;
+	const uint8_t *b, *nl;
+	uint8_t *ok = o->dok, okn;
+	int rc;
+
+	rc = wq_scan_dict(o, c, v, err);
+	if (rc == 0)
+		rc = wq_dict_eval(o, o->dconj[k], c, err);
+	if (rc != 0)
+		return rc;
+	n = o->rdict[c].n;
+	b = o->dv.v.b;
+	nl = o->dv.nulls;
+	for (x = 0; x < n; x++) {
+		ok[x] = b[x] && !nl[x];
+		nok += ok[x];
+	}
+	okn = o->rdict[c].hasnull ? (b[n] && !nl[n]) : 0;
+	ok[n] = okn; /* an all-NULL chunk's rows hold code 0 */
+	if (nok == 0 && !okn) {
+		j = 0;
+	} else if (v->nulls != NULL) {
+		for (i = 0; i < *m; i++) {
+			uint32_t r = all ? i : sel[i];
+
+			sel[j] = r;
+			j += weft_chunk_is_null(v, r) ? okn
+						      : ok[wq_view_code(v, r)];
+		}
+	} else if (v->code_width == 1 && all) {
+		for (i = 0; i < *m; i++) {
+			sel[j] = i;
+			j += ok[v->values[i]];
+		}
+	} else if (v->code_width == 1) {
+		for (i = 0; i < *m; i++) {
+			uint32_t r = sel[i];
+
+			sel[j] = r;
+			j += ok[v->values[r]];
+		}
+	} else {
+		for (i = 0; i < *m; i++) {
+			uint32_t r = all ? i : sel[i];
+
+			sel[j] = r;
+			j += ok[wq_view_code(v, r)];
+		}
+	}
+	*m = j;
+	return 0;
+}
+
+/* Evaluate the filter's view conjuncts on the views of chunk ch, loading
+ * each column's view only when it is needed (a chunk that no row of
+ * passes loads nothing more), and decode the surviving rows into rb.
+ * Returns how many rows, or a negative error. */
+static int
+wq_scan_vfilter(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
+		uint8_t *loaded, uint32_t *cnt, weft_err_t *err)
+{
+	const wq_frag_t *f = o->f;
+	uint32_t m = UINT32_MAX, z, c; /* UINT32_MAX: every row, count unknown */
+	bool all = true;
+	int rc;
+
+	o->vfilt = true;
+	/* dictionary conjuncts first (they exist only when no conjunct can
+	 * fail, so any order will do): they read one code byte or two per
+	 * row, so the wider integer values are then read only for the rows
+	 * that are left */
+	for (z = 0; z < o->ndconj; z++) {
+		rc = wq_scan_view(o, ch, o->dcol[z], vp, loaded, cnt, err);
+		if (rc != 0)
+			return rc;
+		if (m == UINT32_MAX)
+			m = *cnt;
+		if (m == 0)
+			return 0;
+		rc = wq_vsel_dict(o, z, &vp[o->dcol[z]], o->sel, &m, all, err);
+		if (rc < 0)
+			return rc;
+		o->dvdone[z] = rc == 0;
+		if (rc == 0)
+			all = false;
+	}
+	for (z = 0; z < o->nvconj; z++) {
+		const wq_zone_t *q = &o->vconj[z];
+
+		rc = wq_scan_view(o, ch, q->col, vp, loaded, cnt, err);
+		if (rc != 0)
+			return rc;
+		if (m == UINT32_MAX)
+			m = *cnt;
+		if (m == 0)
+			return 0;
+		m = wq_vsel_i64(&vp[q->col], q->op, q->k.u.i, o->sel, m, all);
+		all = false;
+	}
+	if (m == 0)
+		return 0;
+	for (c = 0; c < f->ncols; c++) {
+		rc = wq_scan_view(o, ch, c, vp, loaded, cnt, err);
+		if (rc == 0)
+			rc = wq_scan_decode(o, c, &vp[c], all ? NULL : o->sel, m,
+					    err);
+		if (rc != 0)
+			return rc;
+	}
+	o->rb->n = m;
+	return (int)m;
 }
 
 /* Read the next chunk that may match into rb. 1: rows, 0: end. */
@@ -858,6 +1280,9 @@ wq_scan_chunk(wq_op_t *o, weft_err_t *err)
 			continue;
 		}
 		memset(loaded, 0, f->ncols);
+		for (c = 0; c < f->ncols; c++)
+			o->rdict[c].id = NULL;
+		o->vfilt = false;
 		cnt = UINT32_MAX;
 		/* zone maps first: a skipped chunk loads nothing else */
 		for (z = 0; z < o->nzones && !skip; z++) {
@@ -869,17 +1294,33 @@ wq_scan_chunk(wq_op_t *o, weft_err_t *err)
 		}
 		if (skip)
 			continue;
-		if (o->top != NULL && o->top->full && wq_topn_keycol(o) >= 0) {
+		if (o->top != NULL && wq_topn_keycol(o) >= 0 &&
+		    (o->top->full ||
+		     (f->filter == NULL &&
+		      f->ctypes[wq_topn_keycol(o)] != WEFT_S_FLOAT64))) {
 			/* top-N: decode the first sort key alone and keep only
-			 * the rows that may beat the current threshold */
+			 * the rows that may beat the current threshold (or,
+			 * before there is one, be among the chunk's best) */
 			uint32_t kc = (uint32_t)wq_topn_keycol(o), m;
+			bool full = o->top->full;
 
+			if (!o->kbound_done && f->filter == NULL &&
+			    f->ctypes[kc] != WEFT_S_FLOAT64) {
+				rc = wq_topn_bound(o, kc, err);
+				if (rc != 0)
+					goto out;
+			}
 			rc = wq_scan_view(o, ch, kc, vp, loaded, &cnt, err);
 			if (rc != 0)
 				goto out;
-			if (cnt == 0 || wq_topn_zone_skip(o, &vp[kc]))
+			if (cnt == 0 || (full && wq_topn_zone_skip(o, &vp[kc])) ||
+			    wq_topn_bound_skip(o, &vp[kc]))
 				continue;
-			m = wq_topn_candidates(o, kc, &vp[kc], cnt, o->sel);
+			if (full)
+				m = wq_topn_candidates(o, kc, &vp[kc], cnt,
+						       o->sel);
+			else
+				m = wq_topn_select(o, &vp[kc], cnt, o->sel);
 			if (m == 0)
 				continue;
 			/* the sort keys of the candidates, then the full
@@ -893,7 +1334,8 @@ wq_scan_chunk(wq_op_t *o, weft_err_t *err)
 				wq_scan_decode_sel(o, c, &vp[c], o->sel, m);
 			}
 			o->rb->n = m;
-			m = wq_topn_beats(o, o->sel);
+			if (full)
+				m = wq_topn_beats(o, o->sel);
 			if (m == 0)
 				continue;
 			for (c = 0; c < f->ncols; c++) {
@@ -914,6 +1356,15 @@ wq_scan_chunk(wq_op_t *o, weft_err_t *err)
 			rc = 1;
 			goto out;
 		}
+		if (o->nvconj > 0 || o->ndconj > 0) {
+			rc = wq_scan_vfilter(o, ch, vp, loaded, &cnt, err);
+			if (rc < 0)
+				goto out;
+			if (rc == 0)
+				continue;
+			rc = 1;
+			goto out;
+		}
 		for (c = 0; c < f->ncols; c++) {
 			rc = wq_scan_view(o, ch, c, vp, loaded, &cnt, err);
 			if (rc != 0)
@@ -922,7 +1373,7 @@ wq_scan_chunk(wq_op_t *o, weft_err_t *err)
 		if (cnt == 0)
 			continue;
 		for (c = 0; c < f->ncols; c++) {
-			rc = wq_scan_decode(o, c, &vp[c], err);
+			rc = wq_scan_decode(o, c, &vp[c], NULL, cnt, err);
 			if (rc != 0)
 				goto out;
 		}
@@ -990,7 +1441,7 @@ wq_dict_eval(wq_op_t *o, const weft_expr_t *e, uint32_t c, weft_err_t *err)
 	uint32_t i, n = d->n + (d->hasnull ? 1 : 0);
 	int rc;
 
-	if (d->id == NULL || n > WEFT_BATCH || n == 0)
+	if (d->id == NULL || d->n >= WEFT_BATCH || n == 0)
 		return 1;
 	for (i = 0; i < o->rb->ncols; i++)
 		o->dtmp[i] = o->rb->cols[i];
@@ -1013,10 +1464,22 @@ wq_scan_filter(wq_op_t *o, weft_err_t *err)
 	uint32_t k, m, i;
 	int rc;
 
+	for (k = 0; k < o->nvconj && !o->vfilt; k++) {
+		rc = weft_expr_eval(o->vexpr[k], o->rb, &o->fv, o->rb->arena,
+				    o->x->now, err);
+		if (rc != 0)
+			return rc;
+		m = wq_truesel(&o->fv, o->rb->n, o->sel);
+		if (m == 0)
+			return 0;
+		wq_compact(o->rb, o->sel, m, o->rdict);
+	}
 	for (k = 0; k < o->ndconj; k++) {
 		uint32_t c = o->dcol[k];
 		const uint32_t *codes = o->rdict[c].codes;
 
+		if (o->vfilt && o->dvdone[k])
+			continue;
 		rc = wq_dict_eval(o, o->dconj[k], c, err);
 		if (rc < 0)
 			return rc;
@@ -1310,7 +1773,12 @@ wq_scan_open(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 		o->rconj = calloc(nc, sizeof(*o->rconj));
 		o->dcol = calloc(nc, sizeof(*o->dcol));
 		o->dtmp = calloc(f->ncols + 1, sizeof(*o->dtmp));
+		o->vconj = calloc(nc, sizeof(*o->vconj));
+		o->vexpr = calloc(nc, sizeof(*o->vexpr));
+		o->dvdone = calloc(nc, 1);
+		o->dok = malloc(WEFT_BATCH + 1);
 		if (!used || !o->dconj || !o->rconj || !o->dcol || !o->dtmp ||
+		    !o->vconj || !o->vexpr || !o->dvdone || !o->dok ||
 		    weft_vec_init(&o->dv, WEFT_S_BOOL) != 0 ||
 		    weft_vec_init(&o->dnullv, WEFT_S_BOOL) != 0) {
 			free(used);
@@ -1342,6 +1810,14 @@ wq_scan_open(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 			    e->type == WEFT_S_BOOL) {
 				o->dconj[o->ndconj] = e;
 				o->dcol[o->ndconj++] = last;
+			} else if ((allsafe || o->nrconj == 0) &&
+				   wq_colconst(f, e, &o->vconj[o->nvconj]) &&
+				   (f->ctypes[o->vconj[o->nvconj].col] ==
+					WEFT_S_INT64 ||
+				    f->ctypes[o->vconj[o->nvconj].col] ==
+					WEFT_S_TIMESTAMP)) {
+				/* cannot fail: evaluated first, on the view */
+				o->vexpr[o->nvconj++] = e;
 			} else {
 				o->rconj[o->nrconj++] = e;
 			}
@@ -2349,6 +2825,11 @@ wq_op_free(wq_op_t *o)
 	free(o->rconj);
 	free(o->dcol);
 	free(o->dtmp);
+	free(o->vconj);
+	free(o->vexpr);
+	free(o->kviews);
+	free(o->dvdone);
+	free(o->dok);
 	weft_vec_release(&o->dv);
 	weft_vec_release(&o->dnullv);
 	wq_aggtab_free(o->agg);

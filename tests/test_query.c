@@ -101,6 +101,28 @@ setup(void **state)
 					i, nb, (i * 91) % 777);
 	}
 	publish(f, "big.sparse", big);
+	/* text values that only some chunks' dictionaries hold, NULLs in
+	 * both columns, many ties across chunks */
+	len = 0;
+	len += (size_t)snprintf(big + len, cap - len, "k,a,c\n");
+	for (i = 0; i < 26000; i++) {
+		char ab[32] = "";
+		const char *c;
+
+		if (i % 17 != 0)
+			snprintf(ab, sizeof(ab), "%d", (i * 31) % 11 - 3);
+		if (i < 8192)
+			c = i % 2 ? "a" : "b";
+		else if (i < 16384)
+			c = i % 9 == 0 ? "" : i % 2 ? "b" : "c";
+		else if (i < 24576)
+			c = i % 1000 == 7 ? "zz" : "c";
+		else
+			c = "a";
+		len += (size_t)snprintf(big + len, cap - len, "%d,%s,%s\n",
+					i, ab, c);
+	}
+	publish(f, "big.text", big);
 	free(big);
 	g_fx = f;
 	*state = f;
@@ -293,34 +315,91 @@ static void
 test_topn_consistent(void **state)
 {
 	static const char *const orders[] = {
-	    "n, k", "n DESC, k", "n NULLS FIRST, k", "n DESC NULLS LAST, k",
-	    "x DESC, k DESC", "x, n NULLS FIRST, k", "k DESC",
+	    "k, n, x FROM big.sparse ORDER BY n, k",
+	    "k, n, x FROM big.sparse ORDER BY n DESC, k",
+	    "k, n, x FROM big.sparse ORDER BY n NULLS FIRST, k",
+	    "k, n, x FROM big.sparse ORDER BY n DESC NULLS LAST, k",
+	    "k, n, x FROM big.sparse ORDER BY x DESC, k DESC",
+	    "k, n, x FROM big.sparse ORDER BY x, n NULLS FIRST, k",
+	    "k, n, x FROM big.sparse ORDER BY k DESC",
+	    /* a few values, tied across every chunk, and NULLs */
+	    "k, a, c FROM big.text ORDER BY a DESC, k",
+	    "k, a, c FROM big.text ORDER BY a, k DESC",
+	    "k, a, c FROM big.text ORDER BY a DESC NULLS LAST, k DESC",
+	    "k, a, c FROM big.text ORDER BY a NULLS FIRST, c, k",
+	    "* FROM big.text ORDER BY a DESC, c DESC, k",
 	};
-	size_t i;
+	static const int limits[] = {1, 2, 3, 4, 10, 25, 200, 1000};
+	size_t i, j;
 
 	(void)state;
-	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
-		char full[256], lim[256], *a, *b, *p;
-		int lines = 0;
+	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+		for (j = 0; j < sizeof(limits) / sizeof(limits[0]); j++) {
+			char full[256], lim[256], *a, *b, *p;
+			int lines = 0;
 
-		snprintf(full, sizeof(full),
-			 "SELECT k, n, x FROM big.sparse ORDER BY %s", orders[i]);
-		snprintf(lim, sizeof(lim),
-			 "SELECT k, n, x FROM big.sparse ORDER BY %s LIMIT 25",
-			 orders[i]);
-		a = run(full);
-		b = run(lim);
-		for (p = a; *p && lines < 25; p++)
-			if (*p == '\n')
-				lines++;
-		*p = 0;
-		if (strcmp(a, b) != 0)
-			fail_msg("%s\nfull sort:\n%s\ntop-N:\n%s", lim, a, b);
-		free(a);
-		free(b);
-	}
+			snprintf(full, sizeof(full), "SELECT %s", orders[i]);
+			snprintf(lim, sizeof(lim), "SELECT %s LIMIT %d",
+				 orders[i], limits[j]);
+			a = run(full);
+			b = run(lim);
+			for (p = a; *p && lines < limits[j]; p++)
+				if (*p == '\n')
+					lines++;
+			*p = 0;
+			if (strcmp(a, b) != 0)
+				fail_msg("%s\nfull sort:\n%s\ntop-N:\n%s", lim, a,
+					 b);
+			free(a);
+			free(b);
+		}
 	CHECK("SELECT count(*), count(n), min(n), max(n), sum(n) FROM "
 	      "big.sparse WHERE n > 200", "2766|2766|201|250|623770\n");
+}
+
+static void
+test_chunk_filters(void **state)
+{
+	static const char *const filters[] = {
+	    "c = 'zz'", "c = 'a' AND a > 2", "a > 2 AND c = 'a'",
+	    "c IS NULL AND k > 5", "c <> 'b' AND a >= -3", "a = 4",
+	    "a <> 4", "a < 0 AND c IN ('b', 'zz')", "c = 'nope'",
+	    "k >= 8191 AND k <= 8193", "a > 2 AND c = 'c' AND k < 20000",
+	    "c IS NOT NULL AND a IS NULL", "c LIKE 'z%' OR a = 1",
+	    "5 < a AND 'b' = c", "a > 2147483647", "c = 'zz' AND a > 1",
+	};
+	static const char *const shapes[] = {
+	    "SELECT count(*), count(a), sum(k), min(c), max(c) FROM big.text "
+	    "WHERE %s%s",
+	    "SELECT c, count(*), sum(a), min(k) FROM big.text WHERE %s%s "
+	    "GROUP BY c ORDER BY c",
+	    "SELECT k, a, c FROM big.text WHERE %s%s ORDER BY a DESC, k "
+	    "LIMIT 7",
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+		for (j = 0; j < sizeof(shapes) / sizeof(shapes[0]); j++) {
+			char fast[512], slow[512], *a, *b;
+
+			snprintf(fast, sizeof(fast), shapes[j], "", filters[i]);
+			snprintf(slow, sizeof(slow), shapes[j], "k / 1 >= 0 AND ",
+				 filters[i]);
+			a = run(fast);
+			b = run(slow);
+			if (strcmp(a, b) != 0)
+				fail_msg("%s\ngot:\n%s\nrow by row:\n%s", fast, a,
+					 b);
+			free(a);
+			free(b);
+		}
+	CHECK("SELECT count(*), min(k), max(k) FROM big.text WHERE c = 'zz'",
+	      "8|17007|24007\n");
+	CHECK("SELECT count(*) FROM big.text WHERE c IS NULL AND k > 9000",
+	      "820\n");
+	CHECK("SELECT c, count(*) FROM big.text WHERE a > 5 GROUP BY c "
+	      "ORDER BY c", "a|946\nb|1323\nc|2024\nzz|2\nNULL|155\n");
 }
 
 static void
@@ -569,6 +648,7 @@ main(void)
 		cmocka_unit_test(test_aggregates),
 		cmocka_unit_test(test_order_limit),
 		cmocka_unit_test(test_topn_consistent),
+		cmocka_unit_test(test_chunk_filters),
 		cmocka_unit_test(test_joins),
 		cmocka_unit_test(test_sets_subqueries),
 		cmocka_unit_test(test_explain),
