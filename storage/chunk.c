@@ -14,6 +14,9 @@
 #include <string.h>
 #include <strings.h>
 #include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "weft.pb-c.h"
 
@@ -403,31 +406,64 @@ weft_chunk_bad(weft_err_t *err, const char *why)
 			    why);
 }
 
-/* Largest code of a text chunk whose sizes are already checked. */
+/*
+ * Largest code of a text chunk whose sizes are already checked. A chunk
+ * holds at most WEFT_CHUNK_ROWS values, so codes are 1 or 2 bytes wide in
+ * practice; those widths use SSE2 (16 codes per instruction) where the
+ * compiler targets it, since this check runs for every text chunk a scan
+ * touches.
+ */
 static uint32_t
 weft_chunk_max_code(const weft_chunk_view_t *v)
 {
-	uint32_t i, m = 0;
+	uint32_t i = 0, n = v->count, m = 0;
+	const uint8_t *c = v->values;
 
 	if (v->code_width == 1) {
-		uint8_t m8 = 0;
+#ifdef __SSE2__
+		__m128i acc = _mm_setzero_si128();
+		uint8_t lanes[16];
+		int k;
 
-		for (i = 0; i < v->count; i++)
-			m8 = v->values[i] > m8 ? v->values[i] : m8;
-		m = m8;
+		for (; i + 16 <= n; i += 16)
+			acc = _mm_max_epu8(acc, _mm_loadu_si128(
+						    (const __m128i *)(c + i)));
+		_mm_storeu_si128((__m128i *)lanes, acc);
+		for (k = 0; k < 16; k++)
+			m = lanes[k] > m ? lanes[k] : m;
+#endif
+		for (; i < n; i++)
+			m = c[i] > m ? c[i] : m;
 	} else if (v->code_width == 2) {
-		for (i = 0; i < v->count; i++) {
-			uint16_t c;
+#ifdef __SSE2__
+		/* SSE2 has no unsigned 16-bit max: max(a, b) = b +
+		 * saturating (a - b). */
+		__m128i acc = _mm_setzero_si128();
+		uint16_t lanes[8];
+		int k;
 
-			memcpy(&c, v->values + 2 * (size_t)i, 2);
-			m = c > m ? c : m;
+		for (; i + 8 <= n; i += 8) {
+			__m128i x = _mm_loadu_si128(
+			    (const __m128i *)(c + 2 * (size_t)i));
+
+			acc = _mm_add_epi16(acc, _mm_subs_epu16(x, acc));
+		}
+		_mm_storeu_si128((__m128i *)lanes, acc);
+		for (k = 0; k < 8; k++)
+			m = lanes[k] > m ? lanes[k] : m;
+#endif
+		for (; i < n; i++) {
+			uint16_t x;
+
+			memcpy(&x, c + 2 * (size_t)i, 2);
+			m = x > m ? x : m;
 		}
 	} else {
-		for (i = 0; i < v->count; i++) {
-			uint32_t c;
+		for (; i < n; i++) {
+			uint32_t x;
 
-			memcpy(&c, v->values + 4 * (size_t)i, 4);
-			m = c > m ? c : m;
+			memcpy(&x, c + 4 * (size_t)i, 4);
+			m = x > m ? x : m;
 		}
 	}
 	return m;
