@@ -22,20 +22,6 @@
 
 #define WEFT_USEC_DAY INT64_C(86400000000)
 
-/* Storage classes: 0 i64, 1 f64, 2 bool, 3 text. */
-static int
-weft_cast_store(weft_sqltype_t t)
-{
-	switch (t) {
-	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC: return 1;
-	case WEFT_S_BOOL: return 2;
-	case WEFT_S_TEXT:
-	case WEFT_S_UNKNOWN: return 3;
-	default: return 0;
-	}
-}
-
 static bool
 weft_cast_isnum(weft_sqltype_t t)
 {
@@ -725,7 +711,7 @@ weft_cast__eval(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
 		const uint8_t *sel, int flags, weft_vec_t *out)
 {
 	weft_sqltype_t from = in->type, to = out->type;
-	int fs = weft_cast_store(from), ts = weft_cast_store(to);
+	int fs = weft_sqltype_store(from), ts = weft_sqltype_store(to);
 	uint32_t i, n = cx->n;
 	int scale = in->has_scale ? in->scale : -1;
 

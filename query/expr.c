@@ -404,19 +404,6 @@ weft_expr_implicit(weft_sqltype_t from, weft_sqltype_t to)
 	return weft_cast__allowed(from, to, false);
 }
 
-static int
-weft_expr_store(weft_sqltype_t t)
-{
-	switch (t) {
-	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC: return 1;
-	case WEFT_S_BOOL: return 2;
-	case WEFT_S_TEXT:
-	case WEFT_S_UNKNOWN: return 3;
-	default: return 0;
-	}
-}
-
 /* ---- coercion ---- */
 
 /* Evaluate a column-free expression on one row into a CONST node that
@@ -492,7 +479,7 @@ weft_expr_cast_to(weft_expr_t **slot, weft_sqltype_t to, bool loose,
 	 * keeps resolve idempotent (a decoded fragment re-resolves to the
 	 * same tree). */
 	if (loose && weft_expr_rank(e->type) && weft_expr_rank(to) &&
-	    weft_expr_store(e->type) == weft_expr_store(to))
+	    weft_sqltype_store(e->type) == weft_sqltype_store(to))
 		return 0;
 	if (weft_expr_rank(e->type) && to == WEFT_S_NUMERIC &&
 	    weft_expr_rank(e->type) < 3)

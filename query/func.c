@@ -40,19 +40,6 @@ typedef struct weft_opnd {
 } weft_opnd_t;
 
 static int
-weft_fn_store(weft_sqltype_t t)
-{
-	switch (t) {
-	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC: return 1;
-	case WEFT_S_BOOL: return 2;
-	case WEFT_S_TEXT:
-	case WEFT_S_UNKNOWN: return 3;
-	default: return 0;
-	}
-}
-
-static int
 weft_fn_nomem(const weft_ectx_t *cx)
 {
 	return weft_err_set(cx->err, WEFT_ENOMEM, "out of memory");
@@ -74,7 +61,7 @@ weft_opnd_get(const weft_expr_t *e, const weft_ectx_t *cx,
 		o->v.has_scale = e->type == WEFT_S_NUMERIC && e->scale >= 0;
 		o->v.scale = (int16_t)(o->v.has_scale ? e->scale : 0);
 		o->m = 0;
-		switch (weft_fn_store(e->type)) {
+		switch (weft_sqltype_store(e->type)) {
 		case 1:
 			o->c.f = o->cnull ? 0 : e->cval.u.f;
 			o->v.v.f64 = &o->c.f;
@@ -98,7 +85,7 @@ weft_opnd_get(const weft_expr_t *e, const weft_ectx_t *cx,
 		return 0;
 	}
 	if (e->kind == WEFT_E_COL && cx->in != NULL && e->col < cx->in->ncols &&
-	    weft_fn_store(cx->in->cols[e->col].type) == weft_fn_store(e->type)) {
+	    weft_sqltype_store(cx->in->cols[e->col].type) == weft_sqltype_store(e->type)) {
 		o->v = cx->in->cols[e->col];
 		o->v.type = e->type;
 		o->m = WEFT_ALL;
@@ -132,7 +119,7 @@ weft_fn_copy_row(weft_vec_t *dst, uint32_t i, const weft_vec_t *src,
 		 uint32_t j)
 {
 	dst->nulls[i] = src->nulls[j];
-	switch (weft_fn_store(dst->type)) {
+	switch (weft_sqltype_store(dst->type)) {
 	case 1: dst->v.f64[i] = src->v.f64[j]; break;
 	case 2: dst->v.b[i] = src->v.b[j]; break;
 	case 3: dst->v.s[i] = src->v.s[j]; break;
@@ -144,7 +131,7 @@ static void
 weft_fn_setnull(weft_vec_t *out, uint32_t i)
 {
 	out->nulls[i] = 1;
-	switch (weft_fn_store(out->type)) {
+	switch (weft_sqltype_store(out->type)) {
 	case 1: out->v.f64[i] = 0; break;
 	case 2: out->v.b[i] = 0; break;
 	case 3: out->v.s[i] = (weft_str_t){"", 0}; break;
@@ -316,7 +303,7 @@ weft_fn_neg(const weft_expr_t *e, const weft_opnd_t *a, const weft_ectx_t *cx,
 
 	for (i = 0; i < cx->n; i++) {
 		out->nulls[i] = ONUL(a, i);
-		if (weft_fn_store(e->type) == 1) {
+		if (weft_sqltype_store(e->type) == WEFT_STORE_F64) {
 			double r = out->nulls[i] ? 0 : -OF(a, i);
 
 			if (e->type == WEFT_S_NUMERIC && r == 0)
@@ -409,7 +396,7 @@ weft_fn_compare(int op, const weft_opnd_t *a, const weft_opnd_t *b,
 
 	for (i = 0; i < n; i++)
 		out->nulls[i] = ONUL(a, i) | ONUL(b, i);
-	switch (weft_fn_store(a->v.type)) {
+	switch (weft_sqltype_store(a->v.type)) {
 	case 0: {
 		const int64_t *x = a->v.v.i64, *y = b->v.v.i64;
 		uint32_t ma = a->m, mb = b->m;
@@ -490,7 +477,7 @@ weft_fn_op(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 		     b.v.type != WEFT_S_INTERVAL) &&
 		    a.v.type != WEFT_S_TIMESTAMP)
 			rc = weft_fn_arith_ival(e, &a, &b, cx, sel, out);
-		else if (weft_fn_store(e->type) == 1)
+		else if (weft_sqltype_store(e->type) == WEFT_STORE_F64)
 			rc = weft_fn_arith_f(e, &a, &b, cx, sel, out);
 		else
 			rc = weft_fn_arith_int(e, &a, &b, cx, sel, out);
@@ -610,7 +597,7 @@ weft_fn_in(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 		weft_opnd_release(&x);
 		return weft_fn_nomem(cx);
 	}
-	st = weft_fn_store(x.v.type);
+	st = weft_sqltype_store(x.v.type);
 	memset(out->v.b, 0, n);
 	for (k = 1; k < e->nargs; k++) {
 		rc = weft_opnd_get(e->args[k], cx, sel, &item);
@@ -1713,7 +1700,7 @@ weft_fn_math(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 			continue;
 		}
 		out->nulls[i] = 0;
-		if (weft_fn_store(e->type) == 0) {
+		if (weft_sqltype_store(e->type) == 0) {
 			/* abs / mod on integers */
 			int64_t x = OI(&o[0], i), r = 0;
 
@@ -1972,11 +1959,11 @@ weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
 		rc = weft_opnd_get(e, cx, sel, &a);
 		if (rc == 0) {
 			if (e->kind == WEFT_E_COL &&
-			    !(weft_fn_store(a.v.type) == weft_fn_store(out->type)))
+			    !(weft_sqltype_store(a.v.type) == weft_sqltype_store(out->type)))
 				rc = weft_err_set(cx->err, WEFT_EINVAL,
 						  "column %u has the wrong type",
 						  e->col);
-			else if (a.m == 0 || weft_fn_store(out->type) != 3)
+			else if (a.m == 0 || weft_sqltype_store(out->type) != 3)
 				for (i = 0; i < n; i++)
 					weft_fn_copy_row(out, i, &a.v, i & a.m);
 			else {
@@ -2031,7 +2018,7 @@ weft_expr_eval_sel(const weft_expr_t *e, const weft_batch_t *in,
 
 	if (in->n > WEFT_BATCH)
 		return weft_err_set(err, WEFT_EINVAL, "batch too large");
-	if (weft_fn_store(out->type) != weft_fn_store(e->type) &&
+	if (weft_sqltype_store(out->type) != weft_sqltype_store(e->type) &&
 	    e->type != WEFT_S_NULL)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "output vector is %s, expression is %s",

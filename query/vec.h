@@ -44,6 +44,27 @@ typedef enum weft_sqltype {
 
 const char *weft_sqltype_name(weft_sqltype_t t); /* PostgreSQL's names */
 
+/* Which union member of weft_vec_t a type is stored in. */
+enum {
+	WEFT_STORE_I64 = 0,
+	WEFT_STORE_F64 = 1,
+	WEFT_STORE_BOOL = 2,
+	WEFT_STORE_TEXT = 3,
+};
+
+static inline int
+weft_sqltype_store(weft_sqltype_t t)
+{
+	switch (t) {
+	case WEFT_S_FLOAT64:
+	case WEFT_S_NUMERIC: return WEFT_STORE_F64;
+	case WEFT_S_BOOL: return WEFT_STORE_BOOL;
+	case WEFT_S_TEXT:
+	case WEFT_S_UNKNOWN: return WEFT_STORE_TEXT;
+	default: return WEFT_STORE_I64;
+	}
+}
+
 typedef struct weft_str {
 	const char *p;
 	uint32_t len;
