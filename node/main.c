@@ -20,6 +20,7 @@ static const struct {
 	 "contract)"},
 	{"drop", weft_cmd_drop, "drop a product"},
 	{"check", weft_cmd_check, "verify the store's integrity"},
+	{"trust", weft_cmd_trust, "add, list or remove trusted org roots"},
 	{"query", weft_cmd_query, "run SQL over this node's products"},
 };
 

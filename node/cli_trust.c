@@ -1,0 +1,196 @@
+/*
+ * cli_trust.c: `weft trust add|list|remove`: the org roots a node trusts
+ * besides its own (issue 4's trust boundaries start here).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "node/cli.h"
+
+static const char weft_trust_usage[] =
+    "usage: weft trust add    --data-dir DIR ORG.pub [--json]\n"
+    "       weft trust list   --data-dir DIR [--json]\n"
+    "       weft trust remove --data-dir DIR ORG.pub|PUBLIC_KEY_HEX\n\n"
+    "A node trusts its own org's root (added by weft init) and the org\n"
+    "roots added here: certificates, and everything signed under them,\n"
+    "are accepted only when they chain to one of these roots. The own\n"
+    "org's root cannot be removed.\n";
+
+/* The org this data directory's node belongs to (meta "org"). */
+static int
+weft_trust_own(weft_store_t *st, char *out, size_t n)
+{
+	uint8_t *v = NULL;
+	size_t l = 0;
+
+	out[0] = 0;
+	if (weft_store_meta_get(st, "org", &v, &l, NULL) != 0)
+		return -1;
+	snprintf(out, n, "%.*s", (int)l, (const char *)v);
+	free(v);
+	return 0;
+}
+
+static int
+weft_trust_list(weft_store_t *st, int json)
+{
+	weft_pubkey_t *roots = NULL;
+	weft_err_t err = {0};
+	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1];
+	size_t n = 0, i;
+
+	if (weft_store_trust_list(st, &roots, &n, &err) != 0) {
+		weft_cli_error("trust", "%s", err.msg);
+		return 1;
+	}
+	weft_trust_own(st, own, sizeof(own));
+	if (json)
+		putchar('[');
+	else
+		printf("%-20s %-64s %s\n", "ORG", "PUBLIC KEY", "");
+	for (i = 0; i < n; i++) {
+		int mine = strcmp(roots[i].name, own) == 0;
+
+		weft_hex(roots[i].pk, WEFT_PK_BYTES, hex);
+		if (json) {
+			printf("%s{\"org\":", i ? "," : "");
+			weft_json_str(stdout, roots[i].name,
+				      strlen(roots[i].name));
+			printf(",\"public_key\":\"%s\",\"own\":%s}", hex,
+			       mine ? "true" : "false");
+		} else {
+			printf("%-20s %s %s\n", roots[i].name, hex,
+			       mine ? "(own org)" : "");
+		}
+	}
+	if (json)
+		printf("]\n");
+	free(roots);
+	return 0;
+}
+
+/* A key given as a file (public or secret org key) or as 64 hex digits. */
+static int
+weft_trust_key_arg(const char *arg, weft_pubkey_t *pk, weft_err_t *err)
+{
+	memset(pk, 0, sizeof(*pk));
+	if (strlen(arg) == 2 * WEFT_PK_BYTES &&
+	    weft_unhex(arg, pk->pk, WEFT_PK_BYTES) == 0)
+		return 0;
+	return weft_pub_load(arg, pk, err);
+}
+
+int
+weft_cmd_trust(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *verb;
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	weft_pubkey_t pk;
+	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1];
+	int json = 0, c, rc = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:jh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(weft_trust_usage, stdout); return 0;
+		default: fputs(weft_trust_usage, stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(weft_trust_usage, stderr);
+		return 2;
+	}
+	verb = argv[optind];
+	if (!(strcmp(verb, "list") == 0 && optind + 1 == argc) &&
+	    !((strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0) &&
+	      optind + 2 == argc)) {
+		fputs(weft_trust_usage, stderr);
+		return 2;
+	}
+	dir = weft_cli_data_dir(dir);
+	if (dir == NULL)
+		return 2;
+	if (weft_cli_open_store(dir, &st) != 0)
+		return 1;
+	if (strcmp(verb, "list") == 0) {
+		rc = weft_trust_list(st, json);
+		goto out;
+	}
+	if (weft_trust_key_arg(argv[optind + 1], &pk, &err) != 0) {
+		weft_cli_error("trust", "%s", err.msg);
+		goto out;
+	}
+	weft_hex(pk.pk, WEFT_PK_BYTES, hex);
+	if (strcmp(verb, "add") == 0) {
+		if (pk.kind != WEFT_KEY_ORG) {
+			weft_cli_error("trust", "%s: not an org key (a node's "
+				       "key cannot be a trusted root)",
+				       argv[optind + 1]);
+			goto out;
+		}
+		if (weft_store_trust_add(st, &pk, &err) != 0) {
+			weft_cli_error("trust", "%s", err.msg);
+			goto out;
+		}
+		if (json)
+			printf("{\"added\":\"%s\",\"org\":\"%s\"}\n", hex,
+			       pk.name);
+		else
+			printf("trusting org %s (%s)\n", pk.name, hex);
+		rc = 0;
+		goto out;
+	}
+	/* remove: never the node's own org */
+	{
+		weft_pubkey_t *roots = NULL;
+		size_t n = 0, i;
+		int found = 0;
+
+		weft_trust_own(st, own, sizeof(own));
+		if (weft_store_trust_list(st, &roots, &n, &err) != 0) {
+			weft_cli_error("trust", "%s", err.msg);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			if (memcmp(roots[i].pk, pk.pk, WEFT_PK_BYTES) == 0) {
+				found = 1;
+				if (strcmp(roots[i].name, own) == 0) {
+					free(roots);
+					weft_cli_error("trust", "%s is this node's "
+					    "own org root; it cannot be removed",
+					    own);
+					goto out;
+				}
+			}
+		free(roots);
+		if (!found) {
+			weft_cli_error("trust", "org key %s is not trusted",
+				       hex);
+			goto out;
+		}
+	}
+	if (weft_store_trust_remove(st, pk.pk, &err) != 0) {
+		weft_cli_error("trust", "%s", err.msg);
+		goto out;
+	}
+	if (json)
+		printf("{\"removed\":\"%s\"}\n", hex);
+	else
+		printf("no longer trusting %s\n", hex);
+	rc = 0;
+out:
+	weft_store_close(st);
+	return rc;
+}
