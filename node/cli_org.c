@@ -135,12 +135,69 @@ weft_init_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: weft init --data-dir DIR --org ORG.key --name NAME\n"
-	    "                 [--role ROLE]... [--valid-days N] [--json]\n\n"
+	    "                 [--role ROLE]... [--valid-days N]\n"
+	    "                 [--network-key FILE | --mesh NAME] [--json]\n\n"
 	    "Creates DIR with the node's identity key (node.key, 0600), a\n"
 	    "certificate signed by the org root (node.cert; name, roles,\n"
 	    "validity window) and an empty store that trusts the org's root.\n"
 	    "  --role ROLE      e.g. gateway (repeatable)\n"
-	    "  --valid-days N   certificate lifetime (default 365)\n");
+	    "  --valid-days N   certificate lifetime (default 365)\n"
+	    "  --network-key F  the mesh's network key: 64 hex digits (or 32\n"
+	    "                   raw bytes) in file F; nodes without it cannot\n"
+	    "                   even learn who answers (docs/protocol.md)\n"
+	    "  --mesh NAME      derive the network key from a mesh name\n"
+	    "                   (default: \"weft\")\n");
+}
+
+/*
+ * The mesh network key: from a file (64 hex digits or 32 raw bytes), or
+ * BLAKE2b("weft-mesh-v1\0" || mesh name). Prints its own errors.
+ */
+static int
+weft_init_netkey(const char *file, const char *mesh, uint8_t key[32])
+{
+	static const char label[] = "weft-mesh-v1";
+	crypto_generichash_state h;
+	weft_err_t err = {0};
+	uint8_t *buf = NULL;
+	size_t len = 0, a = 0;
+	int rc = -1;
+
+	if (file == NULL) {
+		if (weft_name_check("mesh", mesh, &err) != 0) {
+			weft_cli_error("init", "%s", err.msg);
+			return -1;
+		}
+		crypto_generichash_init(&h, NULL, 0, 32);
+		crypto_generichash_update(&h, (const uint8_t *)label,
+					  sizeof(label));
+		crypto_generichash_update(&h, (const uint8_t *)mesh,
+					  strlen(mesh));
+		crypto_generichash_final(&h, key, 32);
+		return 0;
+	}
+	if (weft_read_file(file, 256, &buf, &len, &err) != 0) {
+		weft_cli_error("init", "%s", err.msg);
+		return -1;
+	}
+	if (len == 32) {
+		memcpy(key, buf, 32);
+		rc = 0;
+	} else {
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+				   buf[len - 1] == ' '))
+			buf[--len] = 0;
+		while (a < len && buf[a] == ' ')
+			a++;
+		if (weft_unhex((const char *)buf + a, key, 32) == 0)
+			rc = 0;
+		else
+			weft_cli_error("init", "%s: not a network key (want 64 "
+				       "hex digits or 32 bytes)", file);
+	}
+	sodium_memzero(buf, len);
+	free(buf);
+	return rc;
 }
 
 int
@@ -152,11 +209,16 @@ weft_cmd_init(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"role", required_argument, NULL, 'r'},
 		{"valid-days", required_argument, NULL, 'v'},
+		{"network-key", required_argument, NULL, 'k'},
+		{"mesh", required_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *orgf = NULL, *name = NULL;
+	const char *nkfile = NULL, *mesh = NULL;
+	uint8_t netkey[32], fp[8];
+	char fphex[17];
 	const char *roles[WEFT_ROLES_MAX];
 	size_t nroles = 0;
 	long days = 365;
@@ -173,8 +235,11 @@ weft_cmd_init(int argc, char **argv)
 	uint64_t ser;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:o:n:r:v:jh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:o:n:r:v:k:m:jh", lo, NULL)) !=
+	       -1) {
 		switch (c) {
+		case 'k': nkfile = optarg; break;
+		case 'm': mesh = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'o': orgf = optarg; break;
 		case 'n': name = optarg; break;
@@ -207,6 +272,14 @@ weft_cmd_init(int argc, char **argv)
 		weft_init_usage(stderr);
 		return 2;
 	}
+	if (nkfile != NULL && mesh != NULL) {
+		weft_cli_error("init", "give --network-key or --mesh, not both");
+		return 2;
+	}
+	if (weft_init_netkey(nkfile, mesh ? mesh : "weft", netkey) != 0)
+		return 1;
+	crypto_generichash(fp, sizeof(fp), netkey, sizeof(netkey), NULL, 0);
+	weft_hex(fp, sizeof(fp), fphex);
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	if (access(path, F_OK) == 0) {
 		weft_cli_error("init", "%s is already initialised (%s exists)",
@@ -248,6 +321,8 @@ weft_cmd_init(int argc, char **argv)
 	if (weft_store_trust_add(st, &root, &err) != 0 ||
 	    weft_store_meta_put(st, "node", name, strlen(name), &err) != 0 ||
 	    weft_store_meta_put(st, "org", org->name, strlen(org->name),
+				&err) != 0 ||
+	    weft_store_meta_put(st, "network_key", netkey, sizeof(netkey),
 				&err) != 0)
 		goto fail;
 	weft_hex(node->pk, WEFT_PK_BYTES, hex);
@@ -258,16 +333,19 @@ weft_cmd_init(int argc, char **argv)
 		weft_json_str(stdout, org->name, strlen(org->name));
 		printf(",\"public_key\":\"%s\",\"data_dir\":", hex);
 		weft_json_str(stdout, dir, strlen(dir));
-		printf("}\n");
+		printf(",\"network_key_fingerprint\":\"%s\"}\n", fphex);
 	} else {
-		printf("initialised node %s of org %s in %s\npublic key: %s\n",
-		       name, org->name, dir, hex);
+		printf("initialised node %s of org %s in %s\npublic key: %s\n"
+		       "network key fingerprint: %s (%s)\n", name, org->name,
+		       dir, hex, fphex, nkfile ? nkfile : "derived from mesh "
+		       "name");
 	}
 	rc = 0;
 	goto out;
 fail:
 	weft_cli_error("init", "%s", err.msg);
 out:
+	sodium_memzero(netkey, sizeof(netkey));
 	weft_store_close(st);
 	weft_key_free(org);
 	weft_key_free(node);

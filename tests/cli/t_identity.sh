@@ -18,6 +18,22 @@ bad "already initialised" "$WEFT" init --data-dir "$T/n1" --org "$T/acme.key" --
 bad "not an org key|weft key" "$WEFT" init --data-dir "$T/n2" --org "$T/n1/node.cert" --name n2
 bad "cannot open" "$WEFT" init --data-dir "$T/n3" --org "$T/missing.key" --name n3
 bad "not a weft data directory" "$WEFT" products --data-dir "$T/nowhere"
+# network keys: same mesh name, same key; another mesh or a key file differ
+fp() { sed -n 's/.*"network_key_fingerprint":"\([0-9a-f]*\)".*/\1/p' "$T/out"; }
+ok "$WEFT" init --data-dir "$T/m1" --org "$T/acme.key" --name m1 --json
+f1=$(fp)
+ok "$WEFT" init --data-dir "$T/m2" --org "$T/acme.key" --name m2 --mesh weft --json
+[ "$(fp)" = "$f1" ] || die "default mesh and --mesh weft differ"
+ok "$WEFT" init --data-dir "$T/m3" --org "$T/acme.key" --name m3 --mesh prod --json
+[ "$(fp)" != "$f1" ] || die "--mesh prod gives the default key"
+printf '%064d\n' 7 > "$T/net.key"
+ok "$WEFT" init --data-dir "$T/m4" --org "$T/acme.key" --name m4 --network-key "$T/net.key" --json
+f4=$(fp)
+[ -n "$f4" ] && [ "$f4" != "$f1" ] || die "network key file ignored"
+echo nothex > "$T/bad.netkey"
+bad "not a network key" "$WEFT" init --data-dir "$T/m5" --org "$T/acme.key" --name m5 --network-key "$T/bad.netkey"
+[ -e "$T/m5" ] && die "a refused init left a directory behind"
+bad "not both" "$WEFT" init --data-dir "$T/m6" --org "$T/acme.key" --name m6 --network-key "$T/net.key" --mesh x
 bad "usage" "$WEFT" publish
 bad "unknown command" "$WEFT" frobnicate
 ok "$WEFT" --help
