@@ -24,6 +24,8 @@
 
 enum { WQF_TABLE, WQF_CSV, WQF_JSON };
 
+static size_t weft_dwidth(const char *s, size_t n);
+
 static void
 weft_query_usage(FILE *f)
 {
@@ -68,9 +70,7 @@ weft_query_print_error(const char *sql, const weft_err_t *err)
 	le = strchr(ls, '\n');
 	if (le == NULL)
 		le = ls + strlen(ls);
-	for (const char *q = ls; q < p && q < le; q++)
-		if (((unsigned char)*q & 0xC0) != 0x80)
-			col++;
+	col = weft_dwidth(ls, (size_t)((p < le ? p : le) - ls));
 	snprintf(prefix, sizeof(prefix), "LINE %d: ", line);
 	fprintf(stderr, "%s%.*s\n", prefix, (int)(le - ls), ls);
 	fprintf(stderr, "%*s^\n", (int)(strlen(prefix) + col), "");
@@ -125,15 +125,51 @@ weft_is_number(weft_sqltype_t t)
 	       t == WEFT_S_NUMERIC;
 }
 
-/* Display width: code points (good enough for alignment). */
+/* Columns a code point takes on a terminal: 0 for combining marks and
+ * zero-width characters, 2 for East Asian wide/fullwidth and emoji, else 1
+ * (the ranges of Unicode's EastAsianWidth W/F that matter in practice). */
+static int
+weft_cpwidth(uint32_t c)
+{
+	if ((c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+	    (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+	    (c >= 0xFE20 && c <= 0xFE2F) || (c >= 0x200B && c <= 0x200F) ||
+	    c == 0xFEFF)
+		return 0;
+	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+	    (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+	    (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+	    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+	    (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+	    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+	    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD))
+		return 2;
+	return 1;
+}
+
+/* Display width of n bytes of UTF-8 (invalid bytes count 1 each). */
 static size_t
 weft_dwidth(const char *s, size_t n)
 {
-	size_t i, w = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, w = 0;
 
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			w++;
+	while (i < n) {
+		uint32_t c = u[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 :
+			   c >= 0xC0 ? 2 : 1;
+		size_t j;
+
+		if (k > 1 && i + k <= n) {
+			c &= 0xFF >> (k + 1);
+			for (j = 1; j < k; j++)
+				c = c << 6 | (u[i + j] & 0x3F);
+		} else {
+			k = 1;
+		}
+		w += (size_t)weft_cpwidth(c);
+		i += k;
+	}
 	return w;
 }
 

@@ -37,6 +37,15 @@ caret 8
 bad 'operator does not exist: text \+ integer' "$WEFT" query --data-dir "$D" "SELECT name + 1 FROM shop.fruit"
 bad 'division by zero' "$WEFT" query --data-dir "$D" "SELECT id / (id - id) FROM shop.fruit"
 bad 'unsupported at character 12: window functions' "$WEFT" query --data-dir "$D" "SELECT id, row_number() OVER () FROM shop.fruit"
+# the caret counts display columns: 東京 takes four
+bad 'column "nope" does not exist' "$WEFT" query --data-dir "$D" "SELECT '東京', nope FROM shop.fruit"
+caret 16
+# and the table aligns wide text by display width
+printf 'id,name\n1,東京\n2,abcd\n' > "$T/w.csv"
+ok "$WEFT" publish --data-dir "$D" geo.wide "$T/w.csv"
+ok "$WEFT" query --data-dir "$D" "SELECT name, id FROM geo.wide ORDER BY id"
+has '^ 東京 \|  1$'
+has '^ abcd \|  2$'
 bad 'usage' "$WEFT" query --data-dir "$D"
 bad 'format' "$WEFT" query --data-dir "$D" --format xml "SELECT 1"
 exit 0
