@@ -571,6 +571,16 @@ weft_cast_interval_in(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/* PostgreSQL's message for text that is not a valid `type` literal. */
+static int
+weft_cast_bad_input(weft_err_t *err, const char *type, const char *s,
+		    size_t len)
+{
+	return weft_err_set(err, WEFT_ETYPE,
+			    "invalid input syntax for type %s: \"%.*s\"", type,
+			    (int)len, s);
+}
+
 int
 weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 		 weft_value_t *out, int *scale, weft_err_t *err)
@@ -588,10 +598,8 @@ weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 	case WEFT_S_INT64:
 		rc = weft_value_i64(s, len, &i);
 		if (rc == WEFT_ETYPE)
-			return weft_err_set(err, WEFT_ETYPE,
-					    "invalid input syntax for type %s: "
-					    "\"%.*s\"",
-					    weft_sqltype_name(to), (int)len, s);
+			return weft_cast_bad_input(err, weft_sqltype_name(to), s,
+						   len);
 		if (rc != 0 ||
 		    (to == WEFT_S_INT32 && (i < INT32_MIN || i > INT32_MAX)))
 			return weft_err_set(err, WEFT_ETYPE,
@@ -608,26 +616,17 @@ weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 					    "double precision",
 					    (int)len, s);
 		if (rc != 0)
-			return weft_err_set(err, WEFT_ETYPE,
-					    "invalid input syntax for type "
-					    "double precision: \"%.*s\"",
-					    (int)len, s);
+			return weft_cast_bad_input(err, "double precision", s, len);
 		out->u.f = f;
 		return 0;
 	case WEFT_S_NUMERIC:
 		if (weft_cast_numeric_in(s, len, &f, scale) != 0)
-			return weft_err_set(err, WEFT_ETYPE,
-					    "invalid input syntax for type "
-					    "numeric: \"%.*s\"",
-					    (int)len, s);
+			return weft_cast_bad_input(err, "numeric", s, len);
 		out->u.f = f;
 		return 0;
 	case WEFT_S_BOOL:
 		if (weft_value_bool(s, len, &b) != 0)
-			return weft_err_set(err, WEFT_ETYPE,
-					    "invalid input syntax for type "
-					    "boolean: \"%.*s\"",
-					    (int)len, s);
+			return weft_cast_bad_input(err, "boolean", s, len);
 		out->u.b = b;
 		return 0;
 	case WEFT_S_TIMESTAMP: {
@@ -655,19 +654,13 @@ weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 					    "range: \"%.*s\"",
 					    (int)len, s);
 		if (rc != 0)
-			return weft_err_set(err, WEFT_ETYPE,
-					    "invalid input syntax for type "
-					    "timestamp: \"%.*s\"",
-					    (int)len, s);
+			return weft_cast_bad_input(err, "timestamp", s, len);
 		out->u.i = i;
 		return 0;
 	}
 	case WEFT_S_INTERVAL:
 		if (weft_cast_interval_in(s, len, &i) != 0)
-			return weft_err_set(err, WEFT_ETYPE,
-					    "invalid input syntax for type "
-					    "interval: \"%.*s\"",
-					    (int)len, s);
+			return weft_cast_bad_input(err, "interval", s, len);
 		out->u.i = i;
 		return 0;
 	default:
