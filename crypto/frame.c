@@ -150,12 +150,29 @@ weft_frame_rx_free(weft_frame_rx_t *rx)
 	free(rx);
 }
 
+void
+weft_frame_forge_header(const weft_frame_tx_t *tx, int type,
+			uint32_t claimed_len, uint8_t out[WEFT_FRAME_HDR])
+{
+	uint8_t nonce[WEFT_FRAME_NONCE], hp[WEFT_FRAME_HDR_PT];
+
+	weft_frame_nonce(tx->n, 0, nonce);
+	hp[0] = (uint8_t)type;
+	hp[1] = (uint8_t)(claimed_len >> 24);
+	hp[2] = (uint8_t)(claimed_len >> 16);
+	hp[3] = (uint8_t)(claimed_len >> 8);
+	hp[4] = (uint8_t)claimed_len;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, hp, sizeof(hp),
+						   NULL, 0, NULL, nonce,
+						   tx->key);
+}
+
 static int
 weft_frame_seal_any(weft_frame_tx_t *tx, int type, const uint8_t *pt,
 		    size_t len, uint8_t *out, size_t cap, size_t *out_len,
 		    weft_err_t *err)
 {
-	uint8_t nonce[WEFT_FRAME_NONCE], hp[WEFT_FRAME_HDR_PT];
+	uint8_t nonce[WEFT_FRAME_NONCE];
 
 	*out_len = 0;
 	if (tx->closed)
@@ -173,14 +190,7 @@ weft_frame_seal_any(weft_frame_tx_t *tx, int type, const uint8_t *pt,
 		return weft_err_set(err, WEFT_EINVAL,
 				    "frame: counter exhausted");
 	}
-	hp[0] = (uint8_t)type;
-	hp[1] = (uint8_t)(len >> 24);
-	hp[2] = (uint8_t)(len >> 16);
-	hp[3] = (uint8_t)(len >> 8);
-	hp[4] = (uint8_t)len;
-	weft_frame_nonce(tx->n, 0, nonce);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(
-	    out, NULL, hp, sizeof(hp), NULL, 0, NULL, nonce, tx->key);
+	weft_frame_forge_header(tx, type, (uint32_t)len, out);
 	weft_frame_nonce(tx->n, 1, nonce);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + WEFT_FRAME_HDR, NULL,
 						   pt, len, out, WEFT_FRAME_HDR,

@@ -87,6 +87,16 @@ int weft_frame_seal_close(weft_frame_tx_t *tx, uint8_t *out, size_t cap,
 			  size_t *out_len, weft_err_t *err);
 
 /*
+ * For tests and hostile-peer tools only: seal a header for the encoder's
+ * next frame that claims `claimed_len` body bytes of the given type, and
+ * write no body (the encoder is not advanced, so the next real frame
+ * reuses the counter and is unusable: drop the session after this).
+ */
+void weft_frame_forge_header(const weft_frame_tx_t *tx, int type,
+			     uint32_t claimed_len,
+			     uint8_t out[WEFT_FRAME_HDR]);
+
+/*
  * Offer received bytes (any split). Takes only as many as the frame being
  * read still needs and returns that number (possibly 0: a frame is waiting
  * for weft_frame_next, or the decoder failed or is closed). Call

@@ -29,6 +29,7 @@ weft_strerror(int code)
 	case WEFT_EIO: return "I/O error";
 	case WEFT_ECORRUPT: return "corrupt data";
 	case WEFT_ERETRY: return "retry";
+	case WEFT_EAGAIN: return "try again";
 	default: break;
 	}
 	if (code < 0 && code > -1000)

@@ -30,6 +30,7 @@ enum {
 	WEFT_EIO = -1015,       /* read or write failed */
 	WEFT_ECORRUPT = -1016,  /* stored data is inconsistent */
 	WEFT_ERETRY = -1017,    /* internal: restart the operation */
+	WEFT_EAGAIN = -1018,    /* busy (e.g. a send queue is full): retry later */
 };
 
 #define WEFT_ERR_MAX 1024

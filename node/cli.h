@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/handshake.h"
 #include "crypto/identity.h"
 #include "storage/store.h"
 
@@ -27,6 +28,10 @@ typedef struct weft_node_id {
 /* Load DIR/node.key and DIR/node.cert. Prints the error itself. */
 int weft_node_id_load(const char *dir, weft_node_id_t *id);
 void weft_node_id_free(weft_node_id_t *id);
+
+/* The mesh network key stored by weft init (meta "network_key"). Prints
+ * the error itself; returns 0 or -1. */
+int weft_node_netkey(weft_store_t *st, uint8_t key[WEFT_HS_KEY_BYTES]);
 
 /* Open DIR's store, printing "weft: ..." on failure. */
 int weft_cli_open_store(const char *dir, weft_store_t **st);

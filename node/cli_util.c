@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "lib/util.h"
 #include "node/cli.h"
 
@@ -95,4 +97,25 @@ weft_cli_open_store(const char *dir, weft_store_t **st)
 	if (rc != 0)
 		fprintf(stderr, "weft: %s\n", err.msg);
 	return rc;
+}
+
+int
+weft_node_netkey(weft_store_t *st, uint8_t key[WEFT_HS_KEY_BYTES])
+{
+	uint8_t *v = NULL;
+	size_t l = 0;
+	weft_err_t err = {0};
+
+	if (weft_store_meta_get(st, "network_key", &v, &l, &err) != 0 ||
+	    l != WEFT_HS_KEY_BYTES) {
+		fprintf(stderr, "weft: %s: no network key in the store (%s); "
+				"run weft init\n", weft_store_dir(st),
+			err.msg[0] ? err.msg : "wrong length");
+		free(v);
+		return -1;
+	}
+	memcpy(key, v, WEFT_HS_KEY_BYTES);
+	sodium_memzero(v, l);
+	free(v);
+	return 0;
 }
