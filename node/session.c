@@ -243,6 +243,19 @@ weft_sess_printable(const char *p, size_t max)
 	return 1;
 }
 
+/* protobuf-c keeps unknown fields, even with the invalid field number 0,
+ * which it would then re-encode into bytes it cannot parse: refuse them. */
+static int
+weft_sess_bad_unknown(const ProtobufCMessage *m)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->n_unknown_fields; i++)
+		if (m->unknown_fields[i].tag == 0)
+			return 1;
+	return 0;
+}
+
 int
 weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 		 weft_err_t *err)
@@ -285,6 +298,11 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 		why = "no known message in the envelope";
 		break;
 	}
+	if (why == NULL &&
+	    (weft_sess_bad_unknown(&m->base) ||
+	     /* whichever member is set: each begins with its base */
+	     weft_sess_bad_unknown((const ProtobufCMessage *)m->hello)))
+		why = "field number 0";
 	if (why != NULL) {
 		weft__wire_message__free_unpacked(m, NULL);
 		return weft_err_set(err, WEFT_EPARSE, "message: %s", why);
