@@ -2,7 +2,7 @@
 # on a fresh Debian machine `make demo` and `make test` are all one needs.
 
 CC      ?= cc
-PKGS    := libsodium lmdb libprotobuf-c yaml-0.1 libxxhash
+PKGS    := libsodium lmdb libprotobuf-c yaml-0.1 libxxhash libuv
 WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS_ALL = -I. -Ibuild/gen -D_GNU_SOURCE
 REL_CFLAGS  := -O2 -g
@@ -28,7 +28,7 @@ TESTS    := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 all: deps
 	@$(MAKE) --no-print-directory weft
 
-weft: build/weft build/weft-gen build/weft-rss
+weft: build/weft build/weft-gen build/weft-rss build/weft-netbench
 
 deps:
 	@sh mk/deps.sh
@@ -59,6 +59,14 @@ build/weft-rss: bench/rss.c
 	@mkdir -p build
 	$(CC) $(WARN) -O2 -o $@ $<
 
+# Session benchmark client (bench/netbench.c) and the hostile-peer probe
+# the agent tests use (tests/probe.c, under ASan like everything tested).
+build/weft-netbench: bench/netbench.c $(REL_OBJ)
+	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(REL_OBJ) $(LIBS)
+
+build/asan/weft-probe: tests/probe.c $(ASAN_OBJ)
+	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(ASAN_OBJ) $(LIBS)
+
 build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(ASAN_OBJ) \
@@ -69,14 +77,16 @@ build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 # since sanitizer shadow memory would swamp the figure.
 test: deps
 	@$(MAKE) --no-print-directory build/asan/weft build/weft build/weft-gen \
-	    build/weft-rss $(TESTS)
+	    build/weft-rss build/asan/weft-probe $(TESTS)
 	@$(MAKE) --no-print-directory unit cli-test
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
-cli-test: build/asan/weft build/weft build/weft-gen build/weft-rss
+cli-test: build/asan/weft build/weft build/weft-gen build/weft-rss \
+    build/asan/weft-probe
 	@WEFT=$(CURDIR)/build/asan/weft WEFT_REL=$(CURDIR)/build/weft \
+	    WEFT_PROBE=$(CURDIR)/build/asan/weft-probe \
 	    WEFT_GEN=$(CURDIR)/build/weft-gen WEFT_RSS=$(CURDIR)/build/weft-rss \
 	    sh tests/cli/run.sh
 

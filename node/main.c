@@ -22,6 +22,9 @@ static const struct {
 	{"check", weft_cmd_check, "verify the store's integrity"},
 	{"trust", weft_cmd_trust, "add, list or remove trusted org roots"},
 	{"query", weft_cmd_query, "run SQL over this node's products"},
+	{"agent", weft_cmd_agent, "run the node: sessions with the mesh"},
+	{"status", weft_cmd_status, "show the running agent's state"},
+	{"peers", weft_cmd_peers, "list the running agent's sessions"},
 };
 
 #define WEFT_NCMDS (sizeof(weft_cmds) / sizeof(weft_cmds[0]))
