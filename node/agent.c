@@ -49,9 +49,10 @@
 #define AG_CTL_MAX_CONNS 16
 #define AG_CTL_TIMEOUT_MS 5000
 #define AG_BACKOFF_MIN_MS 500
-#define AG_BACKOFF_MAX_MS 30000
 #define AG_GRACE_MS 2000 /* shutdown: time to flush CLOSE frames */
 #define AG_ADDR_MAX 64
+#define AG_LOG_BURST 20.0
+#define AG_LOG_RATE 5.0 /* lines a second, per kind, after a burst */
 
 typedef struct agent agent_t;
 
@@ -119,8 +120,9 @@ struct agent {
 	/* counters for weft status */
 	uint64_t hs_ok, hs_failed, bad_frames, refused_limit, timeouts, slow;
 	uint64_t bulk_bytes;
-	/* log rate limiting for floods: one line a second per kind */
+	/* log rate limiting for floods (ag_log_ok) */
 	uint64_t lim_at[4];
+	double lim_tokens[4];
 	unsigned lim_skipped[4];
 };
 
@@ -156,20 +158,32 @@ ag_log(const char *level, const char *fmt, ...)
 	fflush(stderr);
 }
 
-/* 1 if a line of this kind may be logged now; else counts it skipped. */
+/* 1 if a line of this kind may be logged now, else counts it skipped: a
+ * token bucket per kind (a burst of AG_LOG_BURST lines, then AG_LOG_RATE
+ * a second), so a flood cannot fill the disk but single events always
+ * show. */
 static int
 ag_log_ok(agent_t *a, int kind)
 {
 	uint64_t now = uv_now(a->loop);
+	double t = a->lim_tokens[kind];
 
-	if (a->lim_at[kind] != 0 && now - a->lim_at[kind] < 1000) {
+	if (a->lim_at[kind] == 0)
+		t = AG_LOG_BURST;
+	else
+		t += (double)(now - a->lim_at[kind]) * AG_LOG_RATE / 1000.0;
+	if (t > AG_LOG_BURST)
+		t = AG_LOG_BURST;
+	a->lim_at[kind] = now ? now : 1;
+	if (t < 1) {
+		a->lim_tokens[kind] = t;
 		a->lim_skipped[kind]++;
 		return 0;
 	}
+	a->lim_tokens[kind] = t - 1;
 	if (a->lim_skipped[kind] > 0)
-		ag_log("warn", "(%u similar lines suppressed in the last "
-			       "second)", a->lim_skipped[kind]);
-	a->lim_at[kind] = now;
+		ag_log("warn", "(%u similar lines suppressed)",
+		       a->lim_skipped[kind]);
 	a->lim_skipped[kind] = 0;
 	return 1;
 }
@@ -328,10 +342,10 @@ conn_close(conn_t *c)
 		c->dialer = NULL;
 		if (!c->a->stopping) {
 			dial_schedule(d, d->backoff_ms);
-			if (!c->up && d->backoff_ms < AG_BACKOFF_MAX_MS)
+			if (!c->up && d->backoff_ms < d->a->o->backoff_max_ms)
 				d->backoff_ms *= 2;
-			if (d->backoff_ms > AG_BACKOFF_MAX_MS)
-				d->backoff_ms = AG_BACKOFF_MAX_MS;
+			if (d->backoff_ms > d->a->o->backoff_max_ms)
+				d->backoff_ms = d->a->o->backoff_max_ms;
 		}
 	}
 	uv_timer_stop(&c->timer);
@@ -571,7 +585,7 @@ conn_on_up(conn_t *c)
 		if (drop->dialer != NULL) {
 			dialer_t *d = drop->dialer;
 
-			d->backoff_ms = AG_BACKOFF_MAX_MS;
+			d->backoff_ms = a->o->backoff_max_ms;
 		}
 		weft_sess_close(drop->s, "duplicate session");
 		conn_flush(drop);
@@ -784,7 +798,7 @@ dial_timer_cb(uv_timer_t *t)
 		return;
 	if (d->peer_known && conn_find_peer(d->a, d->peer_pk, NULL) != NULL) {
 		/* Already linked (the peer dialled us): look again later. */
-		dial_schedule(d, AG_BACKOFF_MAX_MS);
+		dial_schedule(d, d->a->o->backoff_max_ms);
 		return;
 	}
 	dial_now(d);
@@ -1343,6 +1357,10 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		o.max_per_addr = 256;
 	if (o.max_pending_per_addr == 0)
 		o.max_pending_per_addr = 16;
+	if (o.backoff_max_ms == 0)
+		o.backoff_max_ms = 30000;
+	if (o.backoff_max_ms < AG_BACKOFF_MIN_MS)
+		o.backoff_max_ms = AG_BACKOFF_MIN_MS;
 	a->o = &o;
 	a->loop = &loop;
 	a->lock_fd = -1;

@@ -30,6 +30,7 @@ typedef struct weft_agent_opts {
 	unsigned max_conns;	     /* all connections; 0: default 1024 */
 	unsigned max_per_addr;	     /* connections per remote IP; 0: 256 */
 	unsigned max_pending_per_addr; /* handshaking per remote IP; 0: 16 */
+	uint64_t backoff_max_ms;       /* redial backoff cap; 0: 30 s */
 } weft_agent_opts_t;
 
 /* Parse HOST:PORT or [IPV6]:PORT; a host name is resolved now (blocking).

@@ -35,7 +35,8 @@ static const char weft_agent_usage[] =
     "  --listen HOST:PORT      where to accept sessions (default\n"
     "                          127.0.0.1:7946; port 0 picks a free port)\n"
     "  --join HOST:PORT        a node to dial and keep dialling, with\n"
-    "                          backoff from 0.5 s to 30 s (repeatable)\n"
+    "                          backoff from 0.5 s to --backoff-max\n"
+    "                          (default 30s; repeatable)\n"
     "  --advertise HOST:PORT   the address peers are told (default: the\n"
     "                          bound listen address)\n"
     "limits (durations take ms, s or m; sizes K or M):\n"
@@ -120,6 +121,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {"max-conns", required_argument, NULL, 6},
 	    {"max-per-addr", required_argument, NULL, 7},
 	    {"max-pending-per-addr", required_argument, NULL, 8},
+	    {"backoff-max", required_argument, NULL, 9},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -174,6 +176,10 @@ weft_cmd_agent(int argc, char **argv)
 			if ((o.max_pending_per_addr =
 				 weft_parse_count(optarg)) == 0)
 				bad = "--max-pending-per-addr";
+			break;
+		case 9:
+			if ((o.backoff_max_ms = weft_parse_ms(optarg)) == 0)
+				bad = "--backoff-max";
 			break;
 		case 'h':
 			fputs(weft_agent_usage, stdout);
