@@ -32,5 +32,14 @@ for dir in lib crypto storage query node sim; do
 		fi
 	done
 done
+# Sans-IO cores: no event loop, sockets, clocks or randomness of their own
+# (the driver and the simulator feed them time and seeds).
+for f in crypto/handshake.c crypto/frame.c node/session.c; do
+	[ -f "$f" ] || continue
+	if grep -Eq '#include <(uv|sys/socket|netinet/in|time|sys/time)\.h>' "$f" ||
+	    grep -Eq '\b(clock_gettime|gettimeofday|time|randombytes_buf|randombytes_uniform|weft_now_us|weft_now_s|weft_mono_ns)\(' "$f"; then
+		echo "check-layers: $f is a sans-IO core but does I/O, reads a clock or draws randomness"; fail=1
+	fi
+done
 [ $fail -eq 0 ] && echo "check-layers: ok"
 exit $fail
