@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -529,8 +530,10 @@ conn_failed(conn_t *c, const weft_err_t *err)
 		break;
 	case WEFT_SESS_FAIL_STALL:
 		a->slow++;
-		ag_log("warn", "session %s %s closed: slow peer: %s", dir,
-		       c->addr, err->msg);
+		ag_log("warn", "session %s %s (node %s) closed: slow peer: %s",
+		       dir, c->addr, weft_sess_peer(c->s)
+					 ? weft_sess_peer(c->s)->subject_name
+					 : "?", err->msg);
 		break;
 	default:
 		ag_log("error", "session %s %s closed: %s", dir, c->addr,
@@ -1365,6 +1368,17 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	a->loop = &loop;
 	a->lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* Connections are file descriptors: allow as many as the hard
+		 * limit does, so --max-conns rather than EMFILE is the cap. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (agent_start(a) == 0) {
 		uv_run(&loop, UV_RUN_DEFAULT);
 		rc = 0;

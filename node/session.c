@@ -62,6 +62,7 @@ struct weft_sess {
 	uint64_t ping_id, ping_at; /* outstanding keepalive, ping_at 0: none */
 
 	weft_sess_stats_t st;
+	int confirmed; /* the peer's Hello arrived */
 	weft_sess_fail_t fail;
 	int fail_code;
 	char fail_msg[WEFT_ERR_MAX];
@@ -345,6 +346,12 @@ weft_sess_up(weft_sess_t *s, uint64_t now_ms, weft_err_t *err)
 	if (rc != 0)
 		return weft_sess_failed(s, WEFT_SESS_FAIL_LOCAL, err, rc,
 					err ? err->msg : "session: hello");
+	/* The responder has verified us; the initiator only knows the
+	 * responder accepted once the responder's first frame (its Hello)
+	 * authenticates, so it reports UP then. */
+	if (s->role == WEFT_HS_INITIATOR)
+		return WEFT_SESS_NONE;
+	s->confirmed = 1;
 	return WEFT_SESS_UP;
 }
 
@@ -468,9 +475,22 @@ weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
 		if (rc < 0)
 			return weft_sess_failed(s, WEFT_SESS_FAIL_PROTO, err,
 						rc, e.msg);
+		if (!s->confirmed && s->msg->msg_case !=
+					 WEFT__WIRE_MESSAGE__MSG_HELLO)
+			return weft_sess_failed(s, WEFT_SESS_FAIL_PROTO, err,
+						WEFT_EPARSE, "session: the first "
+						"message is not a Hello");
 		rc = weft_sess_handle(s, now_ms, s->msg, err);
 		if (rc < 0)
 			return rc;
+		if (!s->confirmed) {
+			s->confirmed = 1;
+			if (s->role == WEFT_HS_INITIATOR) {
+				weft__wire_message__free_unpacked(s->msg, NULL);
+				s->msg = NULL;
+				return WEFT_SESS_UP;
+			}
+		}
 		if (rc == 1) {
 			*msg = s->msg;
 			return WEFT_SESS_MSG;

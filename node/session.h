@@ -55,7 +55,10 @@ typedef struct weft_sess_cfg {
 /* What weft_sess_input reports. */
 typedef enum weft_sess_ev {
 	WEFT_SESS_NONE = 0, /* nothing to report (see *consumed) */
-	WEFT_SESS_UP = 1,   /* handshake done: weft_sess_peer is valid */
+	WEFT_SESS_UP = 1,   /* handshake done and confirmed (the responder
+			     * after message 3; the initiator when the
+			     * responder's Hello arrives): weft_sess_peer
+			     * is valid */
 	WEFT_SESS_MSG = 2,  /* an application message in *msg */
 	WEFT_SESS_CLOSED = 3, /* the peer closed cleanly; nothing follows */
 } weft_sess_ev_t;
