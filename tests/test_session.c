@@ -154,9 +154,13 @@ connect_pair(fx_t *f, size_t split)
 	f->i = mk(f, WEFT_HS_INITIATOR, 0);
 	f->r = mk(f, WEFT_HS_RESPONDER, 0);
 	assert_int_equal(pump(f, f->i, f->r, split, &n, &b), WEFT_SESS_NONE);
-	assert_int_equal(pump(f, f->r, f->i, split, &n, &b), WEFT_SESS_UP);
-	assert_int_equal(pump(f, f->i, f->r, split, &n, &b), WEFT_SESS_UP);
+	/* message 2: the initiator is done but not yet confirmed */
 	assert_int_equal(pump(f, f->r, f->i, split, &n, &b), WEFT_SESS_NONE);
+	assert_true(weft_sess_is_up(f->i));
+	/* message 3 and i's Hello: r is up */
+	assert_int_equal(pump(f, f->i, f->r, split, &n, &b), WEFT_SESS_UP);
+	/* r's Hello confirms it to i */
+	assert_int_equal(pump(f, f->r, f->i, split, &n, &b), WEFT_SESS_UP);
 	assert_int_equal(n, 0); /* Hellos are handled inside */
 	assert_true(weft_sess_is_up(f->i));
 	assert_true(weft_sess_is_up(f->r));
