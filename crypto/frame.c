@@ -258,6 +258,27 @@ weft_frame_feed(weft_frame_rx_t *rx, const uint8_t *in, size_t len)
 	return take;
 }
 
+uint8_t *
+weft_frame_rx_space(weft_frame_rx_t *rx, size_t *len)
+{
+	if (rx->state == WEFT_FRAME_S_READY) /* as weft_frame_feed does */
+		rx->state = WEFT_FRAME_S_HDR;
+	if (rx->state != WEFT_FRAME_S_BODY) {
+		*len = 0;
+		return NULL;
+	}
+	*len = rx->body_need - rx->body_len;
+	return rx->body + rx->body_len;
+}
+
+void
+weft_frame_rx_commit(weft_frame_rx_t *rx, size_t n)
+{
+	if (rx->state == WEFT_FRAME_S_BODY &&
+	    n <= rx->body_need - rx->body_len)
+		rx->body_len += n;
+}
+
 static int
 weft_frame_rx_fail(weft_frame_rx_t *rx, weft_err_t *err, int rc,
 		   const char *fmt, unsigned long long a)

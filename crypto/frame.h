@@ -72,8 +72,9 @@ weft_frame_sealed_len(size_t len)
 
 /*
  * Seal one DATA frame of len (<= WEFT_FRAME_MAX) bytes into out, which has
- * room for cap bytes (at least weft_frame_sealed_len(len); out must not
- * overlap pt). *out_len is set on success.
+ * room for cap bytes (at least weft_frame_sealed_len(len)). out must not
+ * overlap pt, except exactly: pt == out + WEFT_FRAME_HDR seals in place
+ * (the plaintext is encrypted where it lies). *out_len is set on success.
  * Errors: WEFT_ETOOBIG (len over the cap), WEFT_EINVAL (out too small,
  * encoder closed or failed, counter exhausted).
  */
@@ -113,6 +114,16 @@ void weft_frame_forge_header(const weft_frame_tx_t *tx, int type,
  * Bytes offered after a CLOSE frame make the next weft_frame_next fail.
  */
 size_t weft_frame_feed(weft_frame_rx_t *rx, const uint8_t *in, size_t len);
+
+/*
+ * Zero-copy receive: while a body is being read, the decoder's own buffer
+ * for the rest of it (*len bytes); NULL and 0 otherwise. A driver may read
+ * from the socket straight into it, then report how many bytes it wrote
+ * with weft_frame_rx_commit (at most *len) and call weft_frame_next as
+ * after a feed. Saves the copy weft_frame_feed makes of large bodies.
+ */
+uint8_t *weft_frame_rx_space(weft_frame_rx_t *rx, size_t *len);
+void weft_frame_rx_commit(weft_frame_rx_t *rx, size_t n);
 
 /*
  * Returns 1 with a DATA or CLOSE frame in *f, 0 if more bytes are needed

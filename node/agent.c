@@ -462,7 +462,16 @@ static void
 conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	conn_t *c = h->data;
+	size_t room = 0;
+	uint8_t *p = c->closing ? NULL : weft_sess_rx_space(c->s, &room);
 
+	/* In the middle of a large frame, read straight into the core's
+	 * frame buffer (no copy); else into the shared buffer. */
+	if (p != NULL) {
+		b->base = (char *)p;
+		b->len = room;
+		return;
+	}
 	b->base = (char *)c->a->rbuf;
 	b->len = sizeof(c->a->rbuf);
 }
@@ -634,7 +643,8 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	agent_t *a = c->a;
 	Weft__WireMessage *m;
 	weft_err_t err = {0};
-	size_t off = 0, used;
+	const uint8_t *in;
+	size_t off = 0, used, len;
 	int rc;
 
 	if (c->closing)
@@ -660,10 +670,19 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		conn_close(c);
 		return;
 	}
-	while (off < (size_t)n && !c->closing) {
-		rc = weft_sess_input(c->s, uv_now(a->loop),
-				     (const uint8_t *)buf->base + off,
-				     (size_t)n - off, &used, &m, &err);
+	if (n == 0)
+		return;
+	in = (const uint8_t *)buf->base;
+	len = (size_t)n;
+	if (buf->base != (char *)a->rbuf) {
+		/* read into the core's own buffer: commit, then let it look */
+		weft_sess_rx_commit(c->s, uv_now(a->loop), len);
+		in = a->rbuf;
+		len = 0;
+	}
+	do {
+		rc = weft_sess_input(c->s, uv_now(a->loop), in + off,
+				     len - off, &used, &m, &err);
 		off += used;
 		if (rc < 0) {
 			conn_flush(c);
@@ -682,7 +701,7 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 			conn_close(c);
 			return;
 		}
-	}
+	} while (!c->closing && (off < len || rc != WEFT_SESS_NONE));
 	conn_after(c);
 }
 

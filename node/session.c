@@ -54,8 +54,6 @@ struct weft_sess {
 	size_t pend_len, pend_cap;
 	size_t inflight; /* taken, not yet written */
 	size_t max_queue;
-	uint8_t *scratch; /* packed plaintext of the message being sent */
-	size_t scratch_cap;
 
 	uint64_t hs_deadline, keepalive_ms, idle_ms, stall_ms;
 	uint64_t last_rx, last_tx, last_progress;
@@ -66,7 +64,9 @@ struct weft_sess {
 	weft_sess_fail_t fail;
 	int fail_code;
 	char fail_msg[WEFT_ERR_MAX];
-	Weft__WireMessage *msg; /* last reported message */
+	Weft__WireMessage *msg; /* last reported message (owned) */
+	Weft__WireMessage view; /* or a Bulk borrowing the frame buffer */
+	Weft__Bulk view_bulk;
 };
 
 static int
@@ -133,21 +133,13 @@ weft_sess_queue_msg(weft_sess_t *s, uint64_t now_ms,
 		return weft_err_set(err, WEFT_ETOOBIG,
 				    "session: message of %zu bytes exceeds the "
 				    "%d byte frame cap", n, WEFT_FRAME_MAX);
-	if (n > s->scratch_cap) {
-		size_t cap = n < 4096 ? 4096 : n;
-		uint8_t *p = realloc(s->scratch, cap);
-
-		if (p == NULL)
-			return weft_err_set(err, WEFT_ENOMEM,
-					    "session: out of memory");
-		s->scratch = p;
-		s->scratch_cap = cap;
-	}
-	weft__wire_message__pack(msg, s->scratch);
 	if (weft_sess_reserve(s, weft_frame_sealed_len(n)) != 0)
 		return weft_err_set(err, WEFT_ENOMEM, "session: out of memory");
-	rc = weft_frame_seal(s->tx, s->scratch, n, s->pend + s->pend_len,
-			     s->pend_cap - s->pend_len, &out_len, err);
+	/* Pack straight into the output and seal in place: no copy. */
+	weft__wire_message__pack(msg, s->pend + s->pend_len + WEFT_FRAME_HDR);
+	rc = weft_frame_seal(s->tx, s->pend + s->pend_len + WEFT_FRAME_HDR, n,
+			     s->pend + s->pend_len, s->pend_cap - s->pend_len,
+			     &out_len, err);
 	if (rc != 0)
 		return rc;
 	if (weft_sess_queued(s) == 0)
@@ -198,6 +190,10 @@ weft_sess_new(weft_sess_t **out, const weft_sess_cfg_t *cfg, uint64_t now_ms,
 	/* Ping ids start from the seed so they are not guessable. */
 	memcpy(&s->ping_id, seed + WEFT_HS_SEED_BYTES - 8, 8);
 	s->st.rtt_ms = -1;
+	weft__wire_message__init(&s->view);
+	weft__bulk__init(&s->view_bulk);
+	s->view.msg_case = WEFT__WIRE_MESSAGE__MSG_BULK;
+	s->view.bulk = &s->view_bulk;
 	s->state = WEFT_SESS_S_HS;
 	if (cfg->role == WEFT_HS_INITIATOR) {
 		rc = weft_hs_start(s->hs, &m1, &m1_len, err);
@@ -222,11 +218,8 @@ weft_sess_free(weft_sess_t *s)
 	weft_frame_rx_free(s->rx);
 	if (s->msg)
 		weft__wire_message__free_unpacked(s->msg, NULL);
-	if (s->scratch)
-		sodium_memzero(s->scratch, s->scratch_cap);
 	if (s->pend)
 		sodium_memzero(s->pend, s->pend_cap);
-	free(s->scratch);
 	free(s->pend);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
@@ -310,6 +303,42 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 	}
 	*out = m;
 	return 0;
+}
+
+/* A canonical varint of at most 5 bytes at b[*i]. */
+static int
+weft_wire_varint(const uint8_t *b, size_t n, size_t *i, uint64_t *v)
+{
+	unsigned k;
+
+	*v = 0;
+	for (k = 0; k < 5 && *i < n; k++) {
+		uint8_t c = b[(*i)++];
+
+		*v |= (uint64_t)(c & 0x7f) << (7 * k);
+		if ((c & 0x80) == 0)
+			return k == 0 || c != 0; /* no trailing zero groups */
+	}
+	return 0;
+}
+
+int
+weft_wire_bulk_view(const uint8_t *buf, size_t len, const uint8_t **data,
+		    size_t *dlen)
+{
+	size_t i = 1;
+	uint64_t l1, l2;
+
+	*data = NULL;
+	*dlen = 0;
+	/* field 4 (bulk), length-delimited, then field 1 (data), the same */
+	if (len < 4 || buf[0] != 0x22 || !weft_wire_varint(buf, len, &i, &l1) ||
+	    l1 != len - i || i >= len || buf[i++] != 0x0a ||
+	    !weft_wire_varint(buf, len, &i, &l2) || l2 != len - i || l2 == 0)
+		return 0;
+	*data = buf + i;
+	*dlen = (size_t)l2;
+	return 1;
 }
 
 static int
@@ -471,6 +500,14 @@ weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
 			return WEFT_SESS_CLOSED;
 		}
 		s->st.msgs_in++;
+		if (s->confirmed &&
+		    weft_wire_bulk_view(f.data, f.len,
+					(const uint8_t **)&s->view_bulk.data.data,
+					&s->view_bulk.data.len)) {
+			/* Bulk bytes are handed over in place, not copied. */
+			*msg = &s->view;
+			return WEFT_SESS_MSG;
+		}
 		rc = weft_wire_decode(f.data, f.len, &s->msg, &e);
 		if (rc < 0)
 			return weft_sess_failed(s, WEFT_SESS_FAIL_PROTO, err,
@@ -500,6 +537,35 @@ weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
 		if (*consumed == len)
 			return WEFT_SESS_NONE;
 	}
+}
+
+uint8_t *
+weft_sess_rx_space(weft_sess_t *s, size_t *len)
+{
+	uint8_t *p;
+
+	*len = 0;
+	if (s->state != WEFT_SESS_S_UP && s->state != WEFT_SESS_S_CLOSING)
+		return NULL;
+	p = weft_frame_rx_space(s->rx, len);
+	if (p == NULL || *len < 65536) {
+		*len = 0;
+		return NULL;
+	}
+	return p;
+}
+
+void
+weft_sess_rx_commit(weft_sess_t *s, uint64_t now_ms, size_t n)
+{
+	size_t room;
+
+	if (weft_sess_rx_space(s, &room) == NULL || n > room)
+		return;
+	weft_frame_rx_commit(s->rx, n);
+	s->st.bytes_in += n;
+	if (n > 0)
+		s->last_rx = now_ms;
 }
 
 int

@@ -112,6 +112,16 @@ int weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
 		    weft_err_t *err);
 
 /*
+ * Zero-copy receive (optional): while a large frame body is being read,
+ * the core's buffer for the rest of it (NULL, *len 0 otherwise, or when
+ * less than 64 KiB is wanted). The driver may read into it, report the
+ * bytes with weft_sess_rx_commit, then call weft_sess_input with len 0
+ * until it reports nothing more, exactly as after passing bytes.
+ */
+uint8_t *weft_sess_rx_space(weft_sess_t *s, size_t *len);
+void weft_sess_rx_commit(weft_sess_t *s, uint64_t now_ms, size_t n);
+
+/*
  * Queue one message. Errors: WEFT_EINVAL (session not up, or closed),
  * WEFT_ETOOBIG (message over the frame cap), WEFT_EAGAIN (queue over
  * max_queue: retry after output drains; nothing was queued), WEFT_ENOMEM.
@@ -163,5 +173,14 @@ void weft_sess_stats(const weft_sess_t *s, weft_sess_stats_t *st);
  */
 int weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 		     weft_err_t *err);
+
+/*
+ * The Bulk fast path: if buf is exactly a WireMessage holding a Bulk with
+ * non-empty data in canonical encoding, point *data / *dlen at those bytes
+ * inside buf and return 1; else 0 (use weft_wire_decode). Whatever it
+ * accepts, weft_wire_decode decodes to the same Bulk (fuzz_wire checks).
+ */
+int weft_wire_bulk_view(const uint8_t *buf, size_t len, const uint8_t **data,
+			size_t *dlen);
 
 #endif
