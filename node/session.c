@@ -288,6 +288,23 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 					 WEFT_SESS_REASON_MAX))
 			why = "Goodbye with an over-long or unprintable reason";
 		break;
+	case WEFT__WIRE_MESSAGE__MSG_PUSH:
+		if (m->push->n_entries > 4096)
+			why = "GossipPush of over 4096 entries";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
+		if (m->summary->root.len != 16)
+			why = "GossipSummary root is not 16 bytes";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST: {
+		size_t i;
+
+		for (i = 0; i < m->digest->n_origins && why == NULL; i++)
+			if (m->digest->origins[i]->origin.len != 32 ||
+			    m->digest->origins[i]->hash.len != 16)
+				why = "GossipDigest with a malformed origin";
+		break;
+	}
 	default:
 		why = "no known message in the envelope";
 		break;

@@ -77,7 +77,7 @@ weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		goto out;
 	}
 	if (e->kind < WEFT__ENTRY_KIND__ENTRY_NODE ||
-	    e->kind > WEFT__ENTRY_KIND__ENTRY_POLICY) {
+	    e->kind > WEFT__ENTRY_KIND__ENTRY_REPORT) {
 		rc = weft_err_set(err, WEFT_EINVAL,
 				  "catalog entry of unknown kind %d", e->kind);
 		goto out;

@@ -28,6 +28,7 @@ enum {
 	WEFT_ENTRY_NODE = 1,
 	WEFT_ENTRY_DESCRIPTOR = 2,
 	WEFT_ENTRY_POLICY = 3,
+	WEFT_ENTRY_REPORT = 4,
 };
 
 /* A verified entry's key fields (borrowed strings valid until the next

@@ -1,0 +1,1208 @@
+/*
+ * gossip.c: membership and catalog dissemination (see gossip.h and
+ * docs/gossip.md).
+ *
+ * Data: a hash table of held entries keyed by (kind, origin, name) (each
+ * with its envelope bytes and a 16-byte hash of kind|origin|name|version|
+ * tombstone), a table of per-origin digests (XOR of that origin's entry
+ * hashes, and a count) and the root (XOR of all). XOR makes every digest
+ * order-independent and updatable in O(1) when an entry is replaced. An
+ * origin can only steer its own digest (entries are signed by their
+ * origin), so a crafted collision hides nothing but the crafter's entries.
+ *
+ * Outputs are queued in `out` and handed over by weft_gossip_poll. SEND
+ * messages own copies of the entries they push, but summaries and digests
+ * borrow the root and origin hashes: send them before the next call that
+ * may change the catalog (the agent sends each as it polls).
+ */
+#include "node/gossip.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <xxhash.h>
+
+#include "lib/util.h"
+#include "storage/catalog.h"
+
+#define G_HASH 16
+#define G_PUSH_MAX (512 * 1024) /* bytes of entries per push message */
+#define G_DIGEST_MAX 20000	/* origins per digest message */
+#define G_PUSH_ENTRIES_MAX 4096 /* entries per received push */
+
+typedef struct g_entry {
+	struct g_entry *next; /* hash chain */
+	int kind, tombstone;
+	uint8_t origin[WEFT_PK_BYTES];
+	char *name;
+	uint64_t version;
+	int64_t issued_at;
+	uint8_t hash[G_HASH];
+	uint8_t *env;
+	size_t len;
+	/* node records */
+	char node[WEFT_NAME_MAX + 1], org[WEFT_NAME_MAX + 1], roles[160];
+	char addr[WEFT_GOSSIP_ADDR_MAX + 1];
+	uint64_t failed_cover; /* highest reported version; 0 none */
+	uint64_t dial_at;      /* last DIAL emitted (ms), 0 never */
+	/* reports */
+	uint8_t subject[WEFT_PK_BYTES];
+	uint64_t subject_version;
+} g_entry_t;
+
+typedef struct g_origin {
+	struct g_origin *next;
+	uint8_t pk[WEFT_PK_BYTES];
+	uint8_t hash[G_HASH];
+	uint32_t count;
+} g_origin_t;
+
+typedef struct g_peer {
+	uint64_t id;
+	uint8_t pk[WEFT_PK_BYTES];
+	unsigned budget; /* verifications left this interval */
+} g_peer_t;
+
+typedef struct g_lost {
+	uint8_t pk[WEFT_PK_BYTES];
+	uint64_t since;
+	int redialled;
+} g_lost_t;
+
+#define G_ADDRS_MAX 4
+
+struct weft_gossip {
+	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
+	char addrs[G_ADDRS_MAX][WEFT_GOSSIP_ADDR_MAX + 1];
+	char *addr_ptrs[G_ADDRS_MAX];
+	char roles[WEFT_ROLES_MAX][WEFT_NAME_MAX + 1];
+	char *role_ptrs[WEFT_ROLES_MAX];
+	char version[32];
+	const weft_trust_t *trust;
+	uint8_t self[WEFT_PK_BYTES];
+	uint64_t self_version;
+	uint64_t rng;
+
+	g_entry_t **tab;
+	size_t nb, n;
+	g_origin_t **otab;
+	size_t onb, on;
+	uint8_t root[G_HASH];
+
+	g_peer_t *peers;
+	size_t npeers, peers_cap;
+	g_lost_t *lost;
+	size_t nlost, lost_cap;
+
+	weft_gossip_out_t *out;
+	size_t out_head, out_n, out_cap;
+
+	uint64_t next_tick, ticks;
+	weft_gossip_stats_t st;
+};
+
+/* ---- small helpers ---- */
+
+static uint64_t
+g_rand(weft_gossip_t *g)
+{
+	/* splitmix64: deterministic from the seed */
+	uint64_t z = (g->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void
+g_xor(uint8_t *a, const uint8_t *b)
+{
+	int i;
+
+	for (i = 0; i < G_HASH; i++)
+		a[i] ^= b[i];
+}
+
+static uint64_t
+g_key_hash(int kind, const uint8_t *origin, const char *name)
+{
+	uint8_t k[1 + WEFT_PK_BYTES + WEFT_ENTRY_NAME_MAX];
+	size_t n = strlen(name);
+
+	if (n > WEFT_ENTRY_NAME_MAX)
+		n = WEFT_ENTRY_NAME_MAX;
+	k[0] = (uint8_t)kind;
+	memcpy(k + 1, origin, WEFT_PK_BYTES);
+	memcpy(k + 1 + WEFT_PK_BYTES, name, n);
+	return XXH64(k, 1 + WEFT_PK_BYTES + n, 0);
+}
+
+static void
+g_entry_hash(const g_entry_t *e, uint8_t out[G_HASH])
+{
+	crypto_generichash_state st;
+	uint8_t k[10];
+	int i;
+
+	k[0] = (uint8_t)e->kind;
+	k[1] = (uint8_t)e->tombstone;
+	for (i = 0; i < 8; i++)
+		k[2 + i] = (uint8_t)(e->version >> (8 * i));
+	crypto_generichash_init(&st, NULL, 0, G_HASH);
+	crypto_generichash_update(&st, k, sizeof(k));
+	crypto_generichash_update(&st, e->origin, WEFT_PK_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)e->name,
+				  strlen(e->name) + 1);
+	crypto_generichash_final(&st, out, G_HASH);
+}
+
+static g_entry_t *
+g_find(const weft_gossip_t *g, int kind, const uint8_t *origin,
+       const char *name)
+{
+	g_entry_t *e;
+
+	if (g->nb == 0)
+		return NULL;
+	e = g->tab[g_key_hash(kind, origin, name) & (g->nb - 1)];
+	for (; e; e = e->next)
+		if (e->kind == kind &&
+		    memcmp(e->origin, origin, WEFT_PK_BYTES) == 0 &&
+		    strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static int
+g_grow(weft_gossip_t *g)
+{
+	size_t nb = g->nb ? g->nb * 2 : 256, i;
+	g_entry_t **t = calloc(nb, sizeof(*t)), *e, *next;
+
+	if (t == NULL)
+		return WEFT_ENOMEM;
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = next) {
+			size_t b = g_key_hash(e->kind, e->origin, e->name) &
+				   (nb - 1);
+
+			next = e->next;
+			e->next = t[b];
+			t[b] = e;
+		}
+	free(g->tab);
+	g->tab = t;
+	g->nb = nb;
+	return 0;
+}
+
+static g_origin_t *
+g_origin(weft_gossip_t *g, const uint8_t *pk, int create)
+{
+	g_origin_t *o;
+	size_t b;
+
+	if (g->onb == 0) {
+		if (!create)
+			return NULL;
+		g->otab = calloc(256, sizeof(*g->otab));
+		if (g->otab == NULL)
+			return NULL;
+		g->onb = 256;
+	}
+	b = XXH64(pk, WEFT_PK_BYTES, 1) & (g->onb - 1);
+	for (o = g->otab[b]; o; o = o->next)
+		if (memcmp(o->pk, pk, WEFT_PK_BYTES) == 0)
+			return o;
+	if (!create)
+		return NULL;
+	if (g->on >= g->onb) { /* grow */
+		size_t nb = g->onb * 2, i;
+		g_origin_t **t = calloc(nb, sizeof(*t)), *p, *next;
+
+		if (t == NULL)
+			return NULL;
+		for (i = 0; i < g->onb; i++)
+			for (p = g->otab[i]; p; p = next) {
+				size_t k = XXH64(p->pk, WEFT_PK_BYTES, 1) &
+					   (nb - 1);
+
+				next = p->next;
+				p->next = t[k];
+				t[k] = p;
+			}
+		free(g->otab);
+		g->otab = t;
+		g->onb = nb;
+		b = XXH64(pk, WEFT_PK_BYTES, 1) & (g->onb - 1);
+	}
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return NULL;
+	memcpy(o->pk, pk, WEFT_PK_BYTES);
+	o->next = g->otab[b];
+	g->otab[b] = o;
+	g->on++;
+	return o;
+}
+
+static weft_gossip_out_t *
+g_out(weft_gossip_t *g, weft_gossip_out_kind_t kind)
+{
+	weft_gossip_out_t *o;
+
+	if (g->out_head > 0 && g->out_head == g->out_n)
+		g->out_head = g->out_n = 0;
+	if (g->out_n == g->out_cap) {
+		size_t cap = g->out_cap ? g->out_cap * 2 : 64;
+		weft_gossip_out_t *p = realloc(g->out, cap * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		g->out = p;
+		g->out_cap = cap;
+	}
+	o = &g->out[g->out_n++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	return o;
+}
+
+static g_peer_t *
+g_peer(weft_gossip_t *g, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < g->npeers; i++)
+		if (g->peers[i].id == id)
+			return &g->peers[i];
+	return NULL;
+}
+
+static int
+g_connected(const weft_gossip_t *g, const uint8_t *pk)
+{
+	size_t i;
+
+	for (i = 0; i < g->npeers; i++)
+		if (memcmp(g->peers[i].pk, pk, WEFT_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- messages ---- */
+
+void
+weft_gossip_msg_free(Weft__WireMessage *m)
+{
+	if (m == NULL)
+		return;
+	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_PUSH:
+		if (m->push) {
+			size_t i;
+
+			for (i = 0; i < m->push->n_entries; i++)
+				free(m->push->entries[i].data);
+			free(m->push->entries);
+		}
+		free(m->push);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
+		free(m->summary);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
+		if (m->digest) /* one block: pointers, then digests */
+			free(m->digest->origins);
+		free(m->digest);
+		break;
+	default:
+		break;
+	}
+	free(m);
+}
+
+static void
+g_send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m)
+{
+	weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_SEND);
+
+	if (o == NULL) {
+		weft_gossip_msg_free(m);
+		return;
+	}
+	o->peer = peer;
+	o->msg = m;
+	g->st.bytes_out += weft__wire_message__get_packed_size(m);
+}
+
+/* A push of entries es[0..n) to peer, split to stay under G_PUSH_MAX. */
+static void
+g_push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		Weft__WireMessage *m = calloc(1, sizeof(*m));
+		Weft__GossipPush *p = calloc(1, sizeof(*p));
+		size_t k = 0, bytes = 0, j;
+
+		if (m == NULL || p == NULL) {
+			free(m);
+			free(p);
+			return;
+		}
+		for (j = i; j < n && (k == 0 || bytes + es[j]->len < G_PUSH_MAX);
+		     j++) {
+			bytes += es[j]->len;
+			k++;
+		}
+		weft__wire_message__init(m);
+		weft__gossip_push__init(p);
+		p->entries = calloc(k, sizeof(*p->entries));
+		if (p->entries == NULL) {
+			free(m);
+			free(p);
+			return;
+		}
+		/* copies: an entry may be replaced before this is sent */
+		for (j = 0; j < k; j++) {
+			p->entries[j].data = malloc(es[i + j]->len);
+			if (p->entries[j].data == NULL)
+				break;
+			memcpy(p->entries[j].data, es[i + j]->env,
+			       es[i + j]->len);
+			p->entries[j].len = es[i + j]->len;
+		}
+		p->n_entries = j;
+		m->msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+		m->push = p;
+		g->st.pushes_out++;
+		g_send(g, peer, m);
+		i += k;
+	}
+}
+
+/* ---- accepting entries ---- */
+
+static void
+g_hex(const uint8_t *pk, char out[2 * WEFT_PK_BYTES + 1])
+{
+	weft_hex(pk, WEFT_PK_BYTES, out);
+}
+
+/* The node entry of pk, if held. */
+static g_entry_t *
+g_node(const weft_gossip_t *g, const uint8_t *pk)
+{
+	return g_find(g, WEFT_ENTRY_NODE, pk, "node");
+}
+
+/* The highest subject_version of the reports about pk. */
+static uint64_t
+g_cover(const weft_gossip_t *g, const uint8_t *pk)
+{
+	uint64_t best = 0;
+	size_t i;
+	g_entry_t *e;
+
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = e->next)
+			if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone &&
+			    memcmp(e->subject, pk, WEFT_PK_BYTES) == 0 &&
+			    e->subject_version > best)
+				best = e->subject_version;
+	return best;
+}
+
+static int g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+			  weft_err_t *err);
+
+/* Decode the kind-specific body into e's fields. */
+static void
+g_decode_body(weft_gossip_t *g, g_entry_t *e, const uint8_t *body,
+	      size_t blen)
+{
+	if (e->kind == WEFT_ENTRY_NODE && !e->tombstone) {
+		Weft__NodeRecord *r = weft__node_record__unpack(NULL, blen,
+								 body);
+		size_t i, off = 0;
+
+		if (r == NULL)
+			return;
+		snprintf(e->node, sizeof(e->node), "%s", r->name);
+		snprintf(e->org, sizeof(e->org), "%s", r->org);
+		e->roles[0] = 0;
+		for (i = 0; i < r->n_roles && off + 1 < sizeof(e->roles); i++)
+			off += (size_t)snprintf(e->roles + off,
+						sizeof(e->roles) - off, "%s%s",
+						i ? "," : "", r->roles[i]);
+		snprintf(e->addr, sizeof(e->addr), "%s",
+			 r->n_addresses ? r->addresses[0] : "");
+		weft__node_record__free_unpacked(r, NULL);
+		e->failed_cover = g_cover(g, e->origin);
+	} else if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone) {
+		Weft__FailureReport *r =
+		    weft__failure_report__unpack(NULL, blen, body);
+		g_entry_t *n;
+
+		if (r == NULL)
+			return;
+		if (r->subject.len == WEFT_PK_BYTES) {
+			memcpy(e->subject, r->subject.data, WEFT_PK_BYTES);
+			e->subject_version = r->subject_version;
+			n = g_node(g, e->subject);
+			if (n != NULL && e->subject_version > n->failed_cover)
+				n->failed_cover = e->subject_version;
+		}
+		weft__failure_report__free_unpacked(r, NULL);
+	}
+}
+
+/*
+ * Hold a verified entry (newer than what is held), persist it if asked,
+ * and push it to every neighbour but `from` (0: none).
+ */
+static int
+g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+	 const weft_entry_info_t *info, const uint8_t *env, size_t len,
+	 const uint8_t *body, size_t blen, uint64_t from, int persist)
+{
+	g_entry_t *e = g_find(g, info->kind, info->origin, info->name);
+	g_origin_t *o;
+	uint8_t *copy;
+	size_t i;
+
+	if (e == NULL && g->n >= g->cfg.max_entries) {
+		g->st.refused++;
+		return WEFT_ETOOBIG;
+	}
+	copy = malloc(len);
+	if (copy == NULL)
+		return WEFT_ENOMEM;
+	memcpy(copy, env, len);
+	o = g_origin(g, info->origin, 1);
+	if (o == NULL) {
+		free(copy);
+		return WEFT_ENOMEM;
+	}
+	if (e == NULL) {
+		if (g->n + 1 > g->nb * 3 / 4 && g_grow(g) != 0) {
+			free(copy);
+			return WEFT_ENOMEM;
+		}
+		e = calloc(1, sizeof(*e));
+		if (e == NULL || (e->name = strdup(info->name)) == NULL) {
+			free(e);
+			free(copy);
+			return WEFT_ENOMEM;
+		}
+		e->kind = info->kind;
+		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
+		{
+			size_t b = g_key_hash(e->kind, e->origin, e->name) &
+				   (g->nb - 1);
+
+			e->next = g->tab[b];
+			g->tab[b] = e;
+		}
+		g->n++;
+		o->count++;
+	} else {
+		g_xor(o->hash, e->hash);
+		g_xor(g->root, e->hash);
+		free(e->env);
+	}
+	e->version = info->version;
+	e->tombstone = info->tombstone;
+	e->issued_at = info->issued_at;
+	e->env = copy;
+	e->len = len;
+	g_entry_hash(e, e->hash);
+	g_xor(o->hash, e->hash);
+	g_xor(g->root, e->hash);
+	g_decode_body(g, e, body, blen);
+	g->st.accepted++;
+	g->st.entries = g->n;
+
+	if (persist) {
+		weft_gossip_out_t *out = g_out(g, WEFT_GOSSIP_STORE);
+
+		if (out != NULL && (out->env = malloc(len)) != NULL) {
+			memcpy(out->env, env, len);
+			out->env_len = len;
+		} else if (out != NULL) {
+			g->out_n--; /* drop the half-made output */
+		}
+	}
+	for (i = 0; i < g->npeers; i++)
+		if (g->peers[i].id != from)
+			g_push(g, g->peers[i].id, &e, 1);
+	/* A report that we failed: refute it with a newer record. */
+	if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone &&
+	    memcmp(e->subject, g->self, WEFT_PK_BYTES) == 0 &&
+	    e->subject_version >= g->self_version)
+		(void)g_issue_record(g, now_ms, unix_us, NULL);
+	return 1;
+}
+
+/* Kind, origin, name and version of an envelope without verifying it. */
+static int
+g_peek(const uint8_t *env, size_t len, int *kind, uint8_t *origin,
+       char *name, uint64_t *version)
+{
+	Weft__Envelope *ev = weft__envelope__unpack(NULL, len, env);
+	Weft__CatalogEntry *ce = NULL;
+	int ok = 0;
+
+	if (ev != NULL)
+		ce = weft__catalog_entry__unpack(NULL, ev->payload.len,
+						 ev->payload.data);
+	if (ce != NULL && ce->origin.len == WEFT_PK_BYTES &&
+	    strlen(ce->name) <= WEFT_ENTRY_NAME_MAX) {
+		*kind = ce->kind;
+		memcpy(origin, ce->origin.data, WEFT_PK_BYTES);
+		strcpy(name, ce->name);
+		*version = ce->version;
+		ok = 1;
+	}
+	if (ce)
+		weft__catalog_entry__free_unpacked(ce, NULL);
+	if (ev)
+		weft__envelope__free_unpacked(ev, NULL);
+	return ok;
+}
+
+/* One entry from a peer (from != 0) or from outside (from == 0). */
+static int
+g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+	const uint8_t *env, size_t len, uint64_t from, int persist,
+	weft_err_t *err)
+{
+	weft_entry_info_t info;
+	char name[WEFT_ENTRY_NAME_MAX + 1];
+	uint8_t origin[WEFT_PK_BYTES], *body = NULL;
+	size_t blen = 0;
+	uint64_t version;
+	int kind, rc;
+	g_entry_t *e;
+	g_peer_t *p = from ? g_peer(g, from) : NULL;
+
+	if (len > WEFT_ENTRY_MAX || !g_peek(env, len, &kind, origin, name,
+					    &version)) {
+		g->st.refused++;
+		return weft_err_set(err, WEFT_EPARSE,
+				    "gossip: malformed catalog entry");
+	}
+	e = g_find(g, kind, origin, name);
+	if (e != NULL && e->version >= version) {
+		g->st.duplicates++;
+		return 0;
+	}
+	if (p != NULL) {
+		if (p->budget == 0) {
+			g->st.throttled++;
+			return weft_err_set(err, WEFT_EAGAIN, "gossip: peer over "
+					    "its verification budget");
+		}
+		p->budget--;
+	}
+	rc = weft_entry_verify(env, len, g->trust, unix_us, &info, &body,
+			       &blen, err);
+	if (rc != 0) {
+		g->st.refused++;
+		return rc;
+	}
+	rc = g_accept(g, now_ms, unix_us, &info, env, len, body, blen, from,
+		      persist);
+	free(body);
+	if (rc < 0)
+		return weft_err_set(err, rc, "gossip: cannot hold the entry");
+	return rc;
+}
+
+static int
+g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+	       weft_err_t *err)
+{
+	Weft__NodeRecord r = WEFT__NODE_RECORD__INIT;
+	uint8_t *body = NULL, *env = NULL;
+	size_t blen, elen;
+	uint64_t version = (uint64_t)unix_us;
+	int rc;
+
+	if (version <= g->self_version)
+		version = g->self_version + 1;
+	r.name = (char *)g->cfg.signer->node;
+	r.org = (char *)g->cfg.signer->org;
+	r.roles = g->role_ptrs;
+	r.n_roles = g->cfg.nroles;
+	r.addresses = g->addr_ptrs;
+	r.n_addresses = g->cfg.naddresses;
+	r.version = g->version;
+	r.started_at = unix_us;
+	blen = weft__node_record__get_packed_size(&r);
+	body = malloc(blen ? blen : 1);
+	if (body == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
+	weft__node_record__pack(&r, body);
+	rc = weft_entry_make(g->cfg.signer, WEFT_ENTRY_NODE, "node", version, 0,
+			     0, body, blen, &env, &elen, err);
+	free(body);
+	if (rc != 0)
+		return rc;
+	g->self_version = version;
+	rc = g_offer(g, now_ms, unix_us, env, elen, 0, 1, err);
+	free(env);
+	return rc < 0 ? rc : 0;
+}
+
+static void
+g_report(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+	 const g_entry_t *node)
+{
+	Weft__FailureReport r = WEFT__FAILURE_REPORT__INIT;
+	char name[2 * WEFT_PK_BYTES + 1];
+	uint8_t body[128], *env = NULL;
+	size_t blen, elen;
+
+	r.subject.data = (uint8_t *)node->origin;
+	r.subject.len = WEFT_PK_BYTES;
+	r.subject_version = node->version;
+	r.reason = "unreachable";
+	blen = weft__failure_report__pack(&r, body);
+	g_hex(node->origin, name);
+	if (weft_entry_make(g->cfg.signer, WEFT_ENTRY_REPORT, name,
+			    (uint64_t)unix_us, 0, 0, body, blen, &env, &elen,
+			    NULL) == 0)
+		(void)g_offer(g, now_ms, unix_us, env, elen, 0, 1, NULL);
+	free(env);
+}
+
+/* ---- public API ---- */
+
+int
+weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
+		uint64_t now_ms, int64_t unix_us, weft_err_t *err)
+{
+	weft_gossip_t *g;
+	int rc;
+
+	*out = NULL;
+	if (cfg->signer == NULL || cfg->signer->kp == NULL)
+		return weft_err_set(err, WEFT_EINVAL, "gossip: no signer");
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
+	g->cfg = *cfg;
+	if (g->cfg.naddresses > G_ADDRS_MAX)
+		g->cfg.naddresses = G_ADDRS_MAX;
+	if (g->cfg.nroles > WEFT_ROLES_MAX)
+		g->cfg.nroles = WEFT_ROLES_MAX;
+	for (size_t i = 0; i < g->cfg.naddresses; i++) {
+		snprintf(g->addrs[i], sizeof(g->addrs[i]), "%s",
+			 cfg->addresses[i]);
+		g->addr_ptrs[i] = g->addrs[i];
+	}
+	for (size_t i = 0; i < g->cfg.nroles; i++) {
+		snprintf(g->roles[i], sizeof(g->roles[i]), "%s", cfg->roles[i]);
+		g->role_ptrs[i] = g->roles[i];
+	}
+	snprintf(g->version, sizeof(g->version), "%s",
+		 cfg->version ? cfg->version : "");
+	g->cfg.addresses = NULL;
+	g->cfg.roles = NULL;
+	g->cfg.version = NULL;
+	if (g->cfg.interval_ms == 0)
+		g->cfg.interval_ms = 1000;
+	if (g->cfg.suspect_ms == 0)
+		g->cfg.suspect_ms = 3 * g->cfg.interval_ms;
+	if (g->cfg.degree == 0)
+		g->cfg.degree = 4;
+	if (g->cfg.max_entries == 0)
+		g->cfg.max_entries = 100000;
+	if (g->cfg.budget == 0)
+		g->cfg.budget = 2000;
+	g->trust = cfg->trust;
+	g->rng = cfg->seed;
+	memcpy(g->self, cfg->signer->kp->pk, WEFT_PK_BYTES);
+	if (g_grow(g) != 0) {
+		free(g);
+		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
+	}
+	g->next_tick = now_ms + g->cfg.interval_ms;
+	rc = g_issue_record(g, now_ms, unix_us, err);
+	if (rc != 0) {
+		weft_gossip_free(g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+}
+
+void
+weft_gossip_free(weft_gossip_t *g)
+{
+	size_t i;
+	g_entry_t *e, *en;
+	g_origin_t *o, *on;
+	weft_gossip_out_t x;
+
+	if (g == NULL)
+		return;
+	while (weft_gossip_poll(g, &x)) {
+		weft_gossip_msg_free(x.msg);
+		free(x.env);
+	}
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = en) {
+			en = e->next;
+			free(e->env);
+			free(e->name);
+			free(e);
+		}
+	for (i = 0; i < g->onb; i++)
+		for (o = g->otab[i]; o; o = on) {
+			on = o->next;
+			free(o);
+		}
+	free(g->tab);
+	free(g->otab);
+	free(g->peers);
+	free(g->lost);
+	free(g->out);
+	free(g);
+}
+
+void
+weft_gossip_set_trust(weft_gossip_t *g, const weft_trust_t *trust)
+{
+	g->trust = trust;
+}
+
+int
+weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		  const uint8_t *env, size_t len, int persist, weft_err_t *err)
+{
+	return g_offer(g, now_ms, unix_us, env, len, 0, persist, err);
+}
+
+void
+weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
+		    const uint8_t pk[WEFT_PK_BYTES])
+{
+	Weft__WireMessage *m;
+	Weft__GossipSummary *s;
+	size_t i;
+
+	if (g_peer(g, peer) != NULL)
+		return;
+	if (g->npeers == g->peers_cap) {
+		size_t cap = g->peers_cap ? g->peers_cap * 2 : 16;
+		g_peer_t *p = realloc(g->peers, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		g->peers = p;
+		g->peers_cap = cap;
+	}
+	g->peers[g->npeers].id = peer;
+	memcpy(g->peers[g->npeers].pk, pk, WEFT_PK_BYTES);
+	g->peers[g->npeers].budget = g->cfg.budget;
+	g->npeers++;
+	for (i = 0; i < g->nlost; i++)
+		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
+			g->lost[i] = g->lost[--g->nlost];
+	/* Start anti-entropy with the newcomer at once. */
+	m = calloc(1, sizeof(*m));
+	s = calloc(1, sizeof(*s));
+	if (m == NULL || s == NULL) {
+		free(m);
+		free(s);
+		return;
+	}
+	weft__wire_message__init(m);
+	weft__gossip_summary__init(s);
+	s->root.data = g->root;
+	s->root.len = G_HASH;
+	s->count = g->n;
+	m->msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
+	m->summary = s;
+	g->st.summaries_out++;
+	g_send(g, peer, m);
+}
+
+void
+weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
+{
+	g_peer_t *p = g_peer(g, peer);
+	uint8_t pk[WEFT_PK_BYTES];
+	g_entry_t *n;
+
+	if (p == NULL)
+		return;
+	memcpy(pk, p->pk, WEFT_PK_BYTES);
+	*p = g->peers[--g->npeers];
+	if (g_connected(g, pk))
+		return;
+	if (g->nlost == g->lost_cap) {
+		size_t cap = g->lost_cap ? g->lost_cap * 2 : 16;
+		g_lost_t *l = realloc(g->lost, cap * sizeof(*l));
+
+		if (l == NULL)
+			return;
+		g->lost = l;
+		g->lost_cap = cap;
+	}
+	memcpy(g->lost[g->nlost].pk, pk, WEFT_PK_BYTES);
+	g->lost[g->nlost].since = now_ms;
+	g->lost[g->nlost].redialled = 0;
+	g->nlost++;
+	/* Try to get it back before suspecting it. */
+	n = g_node(g, pk);
+	if (n != NULL && n->addr[0]) {
+		weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_DIAL);
+
+		if (o != NULL) {
+			memcpy(o->pk, pk, WEFT_PK_BYTES);
+			snprintf(o->addr, sizeof(o->addr), "%s", n->addr);
+		}
+		n->dial_at = now_ms ? now_ms : 1;
+	}
+}
+
+/* Per-origin digests of everything held. */
+static Weft__WireMessage *
+g_digest_msg(weft_gossip_t *g, int reply)
+{
+	Weft__WireMessage *m = calloc(1, sizeof(*m));
+	Weft__GossipDigest *d = calloc(1, sizeof(*d));
+	Weft__OriginDigest *od = NULL;
+	Weft__OriginDigest **ptrs = NULL;
+	size_t n = g->on < G_DIGEST_MAX ? g->on : G_DIGEST_MAX, i, k = 0;
+	g_origin_t *o;
+	/* one block: the pointer array, then the digests */
+	char *blk = n ? calloc(n, sizeof(*ptrs) + sizeof(*od)) : NULL;
+
+	if (m == NULL || d == NULL || (n && blk == NULL)) {
+		free(m);
+		free(d);
+		free(blk);
+		return NULL;
+	}
+	ptrs = (Weft__OriginDigest **)blk;
+	od = (Weft__OriginDigest *)(blk + n * sizeof(*ptrs));
+	for (i = 0; i < g->onb && k < n; i++)
+		for (o = g->otab[i]; o && k < n; o = o->next) {
+			weft__origin_digest__init(&od[k]);
+			od[k].origin.data = o->pk;
+			od[k].origin.len = WEFT_PK_BYTES;
+			od[k].hash.data = o->hash;
+			od[k].hash.len = G_HASH;
+			od[k].count = o->count;
+			ptrs[k] = &od[k];
+			k++;
+		}
+	weft__wire_message__init(m);
+	weft__gossip_digest__init(d);
+	d->origins = ptrs;
+	d->n_origins = k;
+	d->reply = reply;
+	m->msg_case = WEFT__WIRE_MESSAGE__MSG_DIGEST;
+	m->digest = d;
+	return m;
+}
+
+/* Push every entry of origin pk to peer. */
+static void
+g_push_origin(weft_gossip_t *g, uint64_t peer, const uint8_t *pk)
+{
+	g_entry_t **es = NULL, *e;
+	size_t n = 0, cap = 0, i;
+
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = e->next) {
+			if (memcmp(e->origin, pk, WEFT_PK_BYTES) != 0)
+				continue;
+			if (n == cap) {
+				size_t c = cap ? cap * 2 : 16;
+				g_entry_t **p = realloc(es, c * sizeof(*p));
+
+				if (p == NULL) {
+					free(es);
+					return;
+				}
+				es = p;
+				cap = c;
+			}
+			es[n++] = e;
+		}
+	if (n > 0)
+		g_push(g, peer, es, n);
+	free(es);
+}
+
+int
+weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		 uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
+{
+	size_t i;
+
+	if (g_peer(g, peer) == NULL)
+		return weft_err_set(err, WEFT_EINVAL, "gossip: unknown peer");
+	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_PUSH:
+		if (m->push->n_entries > G_PUSH_ENTRIES_MAX)
+			return weft_err_set(err, WEFT_ETOOBIG, "gossip: push of "
+					    "%zu entries", m->push->n_entries);
+		for (i = 0; i < m->push->n_entries; i++)
+			(void)g_offer(g, now_ms, unix_us,
+				      m->push->entries[i].data,
+				      m->push->entries[i].len, peer, 1, NULL);
+		return 0;
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
+		if (m->summary->root.len != G_HASH)
+			return weft_err_set(err, WEFT_EPARSE,
+					    "gossip: malformed summary");
+		if (m->summary->count != g->n ||
+		    memcmp(m->summary->root.data, g->root, G_HASH) != 0) {
+			Weft__WireMessage *d = g_digest_msg(g, 0);
+
+			if (d != NULL) {
+				g->st.digests_out++;
+				g_send(g, peer, d);
+			}
+		}
+		return 0;
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST: {
+		const Weft__GossipDigest *d = m->digest;
+		g_origin_t *o;
+
+		for (i = 0; i < d->n_origins; i++) {
+			const Weft__OriginDigest *od = d->origins[i];
+
+			if (od->origin.len != WEFT_PK_BYTES ||
+			    od->hash.len != G_HASH)
+				return weft_err_set(err, WEFT_EPARSE, "gossip: "
+						    "malformed digest");
+		}
+		/* Push our origins that the peer lacks or holds otherwise. */
+		for (i = 0; i < g->onb; i++)
+			for (o = g->otab[i]; o; o = o->next) {
+				size_t j;
+				int same = 0;
+
+				for (j = 0; j < d->n_origins; j++) {
+					const Weft__OriginDigest *od =
+					    d->origins[j];
+
+					if (memcmp(od->origin.data, o->pk,
+						   WEFT_PK_BYTES) == 0) {
+						same = od->count == o->count &&
+						       memcmp(od->hash.data,
+							      o->hash,
+							      G_HASH) == 0;
+						break;
+					}
+				}
+				if (!same)
+					g_push_origin(g, peer, o->pk);
+			}
+		if (!d->reply) {
+			Weft__WireMessage *r = g_digest_msg(g, 1);
+
+			if (r != NULL) {
+				g->st.digests_out++;
+				g_send(g, peer, r);
+			}
+		}
+		return 0;
+	}
+	default:
+		return weft_err_set(err, WEFT_EINVAL,
+				    "gossip: not a gossip message");
+	}
+}
+
+/* Members we could dial: alive, not us, not connected, with an address,
+ * not dialled in the last 5 intervals. failed selects failed ones. */
+static g_entry_t *
+g_pick(weft_gossip_t *g, uint64_t now_ms, int failed)
+{
+	g_entry_t *e, *pick = NULL;
+	size_t i, seen = 0;
+
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = e->next) {
+			if (e->kind != WEFT_ENTRY_NODE || e->tombstone ||
+			    !e->addr[0] ||
+			    memcmp(e->origin, g->self, WEFT_PK_BYTES) == 0 ||
+			    g_connected(g, e->origin) ||
+			    (e->failed_cover >= e->version) != failed ||
+			    (e->dial_at &&
+			     now_ms - e->dial_at < 5 * g->cfg.interval_ms))
+				continue;
+			/* reservoir sampling: uniform over candidates */
+			if (g_rand(g) % ++seen == 0)
+				pick = e;
+		}
+	return pick;
+}
+
+static void
+g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e)
+{
+	weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_DIAL);
+
+	if (o == NULL)
+		return;
+	memcpy(o->pk, e->origin, WEFT_PK_BYTES);
+	snprintf(o->addr, sizeof(o->addr), "%s", e->addr);
+	e->dial_at = now_ms ? now_ms : 1;
+}
+
+void
+weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
+{
+	size_t i, want;
+	g_entry_t *e;
+
+	if (now_ms < g->next_tick)
+		return;
+	g->next_tick = now_ms + g->cfg.interval_ms;
+	g->ticks++;
+	for (i = 0; i < g->npeers; i++)
+		g->peers[i].budget = g->cfg.budget;
+	/* Anti-entropy with one random neighbour. */
+	if (g->npeers > 0) {
+		Weft__WireMessage *m = calloc(1, sizeof(*m));
+		Weft__GossipSummary *s = calloc(1, sizeof(*s));
+
+		if (m != NULL && s != NULL) {
+			weft__wire_message__init(m);
+			weft__gossip_summary__init(s);
+			s->root.data = g->root;
+			s->root.len = G_HASH;
+			s->count = g->n;
+			m->msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
+			m->summary = s;
+			g->st.summaries_out++;
+			g_send(g, g->peers[g_rand(g) % g->npeers].id, m);
+		} else {
+			free(m);
+			free(s);
+		}
+	}
+	/* Lost neighbours: redial once, then report. */
+	for (i = 0; i < g->nlost;) {
+		g_lost_t *l = &g->lost[i];
+
+		e = g_node(g, l->pk);
+		if (e == NULL) {
+			*l = g->lost[--g->nlost];
+			continue;
+		}
+		if (now_ms - l->since >= g->cfg.suspect_ms) {
+			if (e->failed_cover < e->version)
+				g_report(g, now_ms, unix_us, e);
+			*l = g->lost[--g->nlost];
+			continue;
+		}
+		if (!l->redialled && e->addr[0] &&
+		    now_ms - l->since >= g->cfg.suspect_ms / 2) {
+			g_dial(g, now_ms, e);
+			l->redialled = 1;
+		}
+		i++;
+	}
+	/* Keep `degree` neighbours; now and then knock on a failed member,
+	 * which is how a healed partition finds its way back. */
+	want = g->npeers < g->cfg.degree ? g->cfg.degree - g->npeers : 0;
+	while (want-- > 0 && (e = g_pick(g, now_ms, 0)) != NULL)
+		g_dial(g, now_ms, e);
+	if (g->ticks % 5 == 0 && (e = g_pick(g, now_ms, 1)) != NULL)
+		g_dial(g, now_ms, e);
+}
+
+uint64_t
+weft_gossip_next_timer(const weft_gossip_t *g)
+{
+	return g->next_tick;
+}
+
+int
+weft_gossip_poll(weft_gossip_t *g, weft_gossip_out_t *out)
+{
+	if (g->out_head >= g->out_n) {
+		g->out_head = g->out_n = 0;
+		return 0;
+	}
+	*out = g->out[g->out_head++];
+	return 1;
+}
+
+int
+weft_gossip_members(const weft_gossip_t *g, weft_gossip_member_t **out,
+		    size_t *n)
+{
+	weft_gossip_member_t *m;
+	g_entry_t *e;
+	size_t i, k = 0, cnt = 0;
+
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = e->next)
+			if (e->kind == WEFT_ENTRY_NODE && !e->tombstone)
+				cnt++;
+	m = calloc(cnt ? cnt : 1, sizeof(*m));
+	if (m == NULL)
+		return WEFT_ENOMEM;
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = e->next) {
+			if (e->kind != WEFT_ENTRY_NODE || e->tombstone)
+				continue;
+			memcpy(m[k].pk, e->origin, WEFT_PK_BYTES);
+			snprintf(m[k].name, sizeof(m[k].name), "%s", e->node);
+			snprintf(m[k].org, sizeof(m[k].org), "%s", e->org);
+			snprintf(m[k].roles, sizeof(m[k].roles), "%s",
+				 e->roles);
+			snprintf(m[k].addr, sizeof(m[k].addr), "%s", e->addr);
+			m[k].version = e->version;
+			m[k].failed = e->failed_cover >= e->version;
+			m[k].self = memcmp(e->origin, g->self,
+					   WEFT_PK_BYTES) == 0;
+			m[k].connected = g_connected(g, e->origin);
+			m[k].updated_us = e->issued_at;
+			k++;
+		}
+	*out = m;
+	*n = k;
+	return 0;
+}
+
+void
+weft_gossip_each(const weft_gossip_t *g,
+		 void (*fn)(void *arg, const uint8_t *env, size_t len),
+		 void *arg)
+{
+	g_entry_t *e;
+	size_t i;
+
+	for (i = 0; i < g->nb; i++)
+		for (e = g->tab[i]; e; e = e->next)
+			fn(arg, e->env, e->len);
+}
+
+void
+weft_gossip_stats(const weft_gossip_t *g, weft_gossip_stats_t *st)
+{
+	*st = g->st;
+	st->entries = g->n;
+}
+
+void
+weft_gossip_root(const weft_gossip_t *g, uint8_t root[16], uint64_t *count)
+{
+	memcpy(root, g->root, G_HASH);
+	*count = g->n;
+}

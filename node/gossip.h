@@ -1,0 +1,157 @@
+/*
+ * gossip.h: membership and catalog dissemination, as a sans-IO state
+ * machine (one per node; docs/gossip.md).
+ *
+ * The core holds the node's view of the catalog: every signed entry it
+ * accepted (node records, product descriptors, failure reports), indexed
+ * by (kind, origin, name) with the newest version winning. It is told
+ * which neighbours are connected (peer_up / peer_down, with the driver's
+ * peer ids), fed their gossip messages and the time, and it returns
+ * outputs: messages to send to a neighbour, entries to persist, and
+ * members to dial. It draws randomness only from its seed and reads no
+ * clock: the agent drives it with libuv, the simulator with virtual time.
+ *
+ * Dissemination: an entry that is new or newer is persisted and pushed at
+ * once to every neighbour but the one it came from (flooding over the
+ * overlay: O(diameter) hops); a duplicate costs one version comparison.
+ * Anti-entropy: every interval, a 24-byte summary (XOR of entry hashes)
+ * to one random neighbour; only if it differs, per-origin digests, then
+ * the entries of the origins that differ, both ways.
+ *
+ * Membership: node records are entries. A neighbour lost and not back
+ * within suspect_ms is reported failed (a signed FailureReport entry); a
+ * node refutes a report about itself by issuing a newer record. A member
+ * is failed while some report covers its current record version.
+ *
+ * Invariants: entries are verified (signature, chain to a trusted root,
+ * validity, origin == signer, expiry) before they are held, persisted or
+ * passed on; sizes and counts are bounded; per-peer budgets cap what one
+ * neighbour can make us verify.
+ */
+#ifndef WEFT_NODE_GOSSIP_H
+#define WEFT_NODE_GOSSIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/identity.h"
+#include "lib/err.h"
+#include "storage/store.h"
+#include "weft.pb-c.h"
+
+#define WEFT_GOSSIP_ADDR_MAX 256
+
+typedef struct weft_gossip weft_gossip_t;
+
+typedef struct weft_gossip_cfg {
+	const weft_signer_t *signer; /* borrowed: our key, cert, names */
+	const weft_trust_t *trust;   /* borrowed; see weft_gossip_set_trust */
+	const char *const *addresses; /* where we accept sessions (copied,
+				       * at most 4) */
+	size_t naddresses;
+	const char *const *roles; /* copied */
+	size_t nroles;
+	const char *version;	/* weft version, for our node record */
+	uint64_t interval_ms;	/* anti-entropy period; 0: 1000 */
+	uint64_t suspect_ms;	/* lost neighbour -> report; 0: 3 intervals */
+	unsigned degree;	/* neighbours we dial; 0: 4 */
+	size_t max_entries;	/* entries held; 0: 100000 */
+	unsigned budget;	/* entries a neighbour may make us verify per
+				 * interval; 0: 2000 */
+	uint64_t seed;		/* PRNG seed */
+} weft_gossip_cfg_t;
+
+/* What weft_gossip_poll hands out. */
+typedef enum weft_gossip_out_kind {
+	WEFT_GOSSIP_SEND = 1,  /* send msg to peer */
+	WEFT_GOSSIP_STORE = 2, /* persist env (already verified) */
+	WEFT_GOSSIP_DIAL = 3,  /* connect to member pk at addr */
+} weft_gossip_out_kind_t;
+
+typedef struct weft_gossip_out {
+	weft_gossip_out_kind_t kind;
+	uint64_t peer;		 /* SEND */
+	Weft__WireMessage *msg;	 /* SEND: owned by the caller, free with
+				  * weft_gossip_msg_free */
+	uint8_t *env;		 /* STORE: owned by the caller (free) */
+	size_t env_len;
+	uint8_t pk[WEFT_PK_BYTES];		/* DIAL */
+	char addr[WEFT_GOSSIP_ADDR_MAX + 1];	/* DIAL */
+} weft_gossip_out_t;
+
+/* A member as the core sees it. */
+typedef struct weft_gossip_member {
+	uint8_t pk[WEFT_PK_BYTES];
+	char name[WEFT_NAME_MAX + 1];
+	char org[WEFT_NAME_MAX + 1];
+	char roles[160];	/* comma separated */
+	char addr[WEFT_GOSSIP_ADDR_MAX + 1];
+	uint64_t version;	/* its record's version */
+	int failed;		/* a report covers this version */
+	int self, connected;
+	int64_t updated_us;	/* record issued at */
+} weft_gossip_member_t;
+
+/* Counters. */
+typedef struct weft_gossip_stats {
+	uint64_t entries, accepted, duplicates, refused, throttled;
+	uint64_t pushes_out, summaries_out, digests_out;
+	uint64_t bytes_out; /* packed gossip messages we queued */
+} weft_gossip_stats_t;
+
+/*
+ * Make the core and issue our own node record (version unix_us). Errors:
+ * WEFT_EINVAL, WEFT_ENOMEM, signing errors.
+ */
+int weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
+		    uint64_t now_ms, int64_t unix_us, weft_err_t *err);
+void weft_gossip_free(weft_gossip_t *g);
+/* Swap the trusted roots (borrowed; for entries verified from now on). */
+void weft_gossip_set_trust(weft_gossip_t *g, const weft_trust_t *trust);
+
+/*
+ * Offer an entry from outside the network: loaded from the store at
+ * start (persist = 0), or made by this node, e.g. by `weft publish`
+ * (persist = 0 if already stored). Verified like any other; if newer it
+ * is held and pushed to every neighbour. Returns 1 if accepted, 0 if not
+ * newer, negative if refused (err says why).
+ */
+int weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		      const uint8_t *env, size_t len, int persist,
+		      weft_err_t *err);
+
+/* A session with node pk is up (peer: the driver's id) / gone. */
+void weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
+			 const uint8_t pk[WEFT_PK_BYTES]);
+void weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer);
+
+/*
+ * A gossip message (push, summary or digest) from peer. Returns 0, or
+ * negative for a protocol violation (err says why; the driver may close
+ * the session). Refused entries inside a push are counted, not fatal.
+ */
+int weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		     uint64_t peer, const Weft__WireMessage *m,
+		     weft_err_t *err);
+
+/* Periodic work; call at weft_gossip_next_timer. */
+void weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us);
+uint64_t weft_gossip_next_timer(const weft_gossip_t *g);
+
+/* Take the next output: 1 and *out filled, 0 if none. */
+int weft_gossip_poll(weft_gossip_t *g, weft_gossip_out_t *out);
+void weft_gossip_msg_free(Weft__WireMessage *m);
+
+/* Members (every node record held), into a malloc'd array. */
+int weft_gossip_members(const weft_gossip_t *g, weft_gossip_member_t **out,
+			size_t *n);
+/* Call fn for every held entry (catalog listing). */
+void weft_gossip_each(const weft_gossip_t *g,
+		      void (*fn)(void *arg, const uint8_t *env, size_t len),
+		      void *arg);
+void weft_gossip_stats(const weft_gossip_t *g, weft_gossip_stats_t *st);
+/* The 16-byte summary hash and entry count (tests compare nodes). */
+void weft_gossip_root(const weft_gossip_t *g, uint8_t root[16],
+		      uint64_t *count);
+
+#endif

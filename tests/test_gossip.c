@@ -1,0 +1,546 @@
+/*
+ * test_gossip.c: cmocka tests for node/gossip: N cores in one process on
+ * a random overlay, with a virtual clock; every message is packed and
+ * decoded (weft_wire_decode) on its way, as on the wire. Dissemination of
+ * node records and descriptors (new version, drop), anti-entropy after a
+ * link was down, failure reports and refutation, and hostile entries
+ * (broken signature, replayed old version, another node's origin,
+ * a flood over the verification budget).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "node/gossip.h"
+#include "node/session.h"
+#include "storage/catalog.h"
+
+#define T0 1700000000
+#define NMAX 32
+#define IV 100 /* gossip interval, ms */
+
+typedef struct gnode {
+	weft_keypair_t *kp;
+	uint8_t *cert;
+	size_t cert_len;
+	char name[16];
+	weft_signer_t signer;
+	weft_gossip_t *g;
+	int up[NMAX]; /* links */
+	int alive;
+	size_t stored; /* STORE outputs seen */
+} gnode_t;
+
+typedef struct net {
+	weft_keypair_t *org;
+	weft_pubkey_t root;
+	weft_trust_t trust;
+	gnode_t n[NMAX];
+	int count;
+	uint64_t now;
+	uint64_t msgs, bytes;
+} net_t;
+
+static int64_t
+unix_us(const net_t *t)
+{
+	return (int64_t)T0 * 1000000 + (int64_t)t->now * 1000;
+}
+
+static void
+node_start(net_t *t, int i)
+{
+	weft_gossip_cfg_t c = {0};
+	char addr[32];
+	const char *addrs[1] = {addr};
+
+	snprintf(addr, sizeof(addr), "10.0.0.%d:7946", i + 1);
+	c.signer = &t->n[i].signer;
+	c.trust = &t->trust;
+	c.addresses = addrs;
+	c.naddresses = 1;
+	c.interval_ms = IV;
+	c.suspect_ms = 3 * IV;
+	c.degree = 3;
+	c.seed = (uint64_t)i + 1;
+	assert_int_equal(weft_gossip_new(&t->n[i].g, &c, t->now, unix_us(t),
+					 NULL), 0);
+	t->n[i].alive = 1;
+}
+
+static void
+net_init(net_t *t, int count)
+{
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	t->count = count;
+	t->now = 1000;
+	assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "acme", &t->org, NULL),
+			 0);
+	t->root.kind = WEFT_KEY_ORG;
+	snprintf(t->root.name, sizeof(t->root.name), "acme");
+	memcpy(t->root.pk, t->org->pk, WEFT_PK_BYTES);
+	t->trust.roots = &t->root;
+	t->trust.n = 1;
+	for (i = 0; i < count; i++) {
+		gnode_t *n = &t->n[i];
+
+		snprintf(n->name, sizeof(n->name), "n%d", i);
+		assert_int_equal(weft_key_generate(WEFT_KEY_NODE, n->name,
+						   &n->kp, NULL), 0);
+		assert_int_equal(weft_cert_issue(t->org, n->name, n->kp->pk,
+						 NULL, 0, T0 - 100, T0 + 86400,
+						 (uint64_t)i, &n->cert,
+						 &n->cert_len, NULL), 0);
+		n->signer.kp = n->kp;
+		n->signer.cert = n->cert;
+		n->signer.cert_len = n->cert_len;
+		n->signer.org = "acme";
+		n->signer.node = n->name;
+		node_start(t, i);
+	}
+}
+
+static void
+net_free(net_t *t)
+{
+	int i;
+
+	for (i = 0; i < t->count; i++) {
+		weft_gossip_free(t->n[i].g);
+		weft_key_free(t->n[i].kp);
+		free(t->n[i].cert);
+	}
+	weft_key_free(t->org);
+}
+
+static void
+link_up(net_t *t, int a, int b)
+{
+	if (t->n[a].up[b])
+		return;
+	t->n[a].up[b] = t->n[b].up[a] = 1;
+	weft_gossip_peer_up(t->n[a].g, t->now, (uint64_t)b + 1,
+			    t->n[b].kp->pk);
+	weft_gossip_peer_up(t->n[b].g, t->now, (uint64_t)a + 1,
+			    t->n[a].kp->pk);
+}
+
+static void
+link_down(net_t *t, int a, int b)
+{
+	if (!t->n[a].up[b])
+		return;
+	t->n[a].up[b] = t->n[b].up[a] = 0;
+	if (t->n[a].alive)
+		weft_gossip_peer_down(t->n[a].g, t->now, (uint64_t)b + 1);
+	if (t->n[b].alive)
+		weft_gossip_peer_down(t->n[b].g, t->now, (uint64_t)a + 1);
+}
+
+/* Deliver every queued output until nothing moves. DIALs are ignored
+ * (the overlay is the test's). Returns messages delivered. */
+static uint64_t
+drain(net_t *t)
+{
+	uint64_t moved = 0;
+	int again = 1, i;
+
+	while (again) {
+		again = 0;
+		for (i = 0; i < t->count; i++) {
+			weft_gossip_out_t o;
+
+			if (!t->n[i].alive)
+				continue;
+			while (weft_gossip_poll(t->n[i].g, &o)) {
+				if (o.kind == WEFT_GOSSIP_STORE)
+					t->n[i].stored++;
+				if (o.kind == WEFT_GOSSIP_SEND) {
+					int to = (int)o.peer - 1;
+					size_t len = weft__wire_message__get_packed_size(o.msg);
+					uint8_t *buf = malloc(len ? len : 1);
+					Weft__WireMessage *m = NULL;
+
+					assert_non_null(buf);
+					weft__wire_message__pack(o.msg, buf);
+					t->msgs++;
+					t->bytes += len;
+					if (t->n[i].up[to] && t->n[to].alive) {
+						assert_int_equal(weft_wire_decode(buf, len, &m, NULL), 0);
+						assert_int_equal(weft_gossip_recv(t->n[to].g, t->now, unix_us(t), (uint64_t)i + 1, m, NULL), 0);
+						weft__wire_message__free_unpacked(m, NULL);
+						moved++;
+						again = 1;
+					}
+					free(buf);
+				}
+				weft_gossip_msg_free(o.msg);
+				free(o.env);
+			}
+		}
+	}
+	return moved;
+}
+
+static void
+tick_all(net_t *t, uint64_t ms)
+{
+	uint64_t end = t->now + ms;
+	int i;
+
+	while (t->now < end) {
+		t->now += 10;
+		for (i = 0; i < t->count; i++)
+			if (t->n[i].alive)
+				weft_gossip_tick(t->n[i].g, t->now, unix_us(t));
+		drain(t);
+	}
+}
+
+/* Each node links to 3 random others (a connected overlay: also a ring). */
+static void
+overlay(net_t *t)
+{
+	int i, k;
+
+	for (i = 0; i < t->count; i++) {
+		link_up(t, i, (i + 1) % t->count);
+		for (k = 0; k < 2; k++) {
+			int j = (int)randombytes_uniform((uint32_t)t->count);
+
+			if (j != i)
+				link_up(t, i, j);
+		}
+	}
+}
+
+static int
+same_roots(net_t *t)
+{
+	uint8_t r0[16], r[16];
+	uint64_t c0, c;
+	int i, first = -1;
+
+	for (i = 0; i < t->count; i++) {
+		if (!t->n[i].alive)
+			continue;
+		if (first < 0) {
+			weft_gossip_root(t->n[first = i].g, r0, &c0);
+			continue;
+		}
+		weft_gossip_root(t->n[i].g, r, &c);
+		if (c != c0 || memcmp(r, r0, 16) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Does a node hold exactly (kind, origin, name, version, tombstone)? */
+typedef struct hold {
+	net_t *t;
+	int kind;
+	const uint8_t *origin;
+	const char *name;
+	uint64_t version;
+	int tomb, hit;
+} hold_t;
+
+static void
+hold_cb(void *arg, const uint8_t *env, size_t len)
+{
+	hold_t *x = arg;
+	weft_entry_info_t info;
+
+	if (weft_entry_verify(env, len, &x->t->trust, unix_us(x->t), &info,
+			      NULL, NULL, NULL) == 0 &&
+	    info.kind == x->kind && memcmp(info.origin, x->origin, 32) == 0 &&
+	    strcmp(info.name, x->name) == 0 && info.version == x->version &&
+	    info.tombstone == x->tomb)
+		x->hit = 1;
+}
+
+/* The number of live nodes holding the entry (for node records: the
+ * member at version or later). */
+static int
+holders(net_t *t, int kind, const uint8_t *origin, const char *name,
+	uint64_t version, int tombstone)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->count; i++) {
+		weft_gossip_member_t *m;
+		size_t nm, k;
+		hold_t c = {t, kind, origin, name, version, tombstone, 0};
+
+		if (!t->n[i].alive)
+			continue;
+		if (kind != WEFT_ENTRY_NODE) {
+			weft_gossip_each(t->n[i].g, hold_cb, &c);
+			n += c.hit;
+			continue;
+		}
+		assert_int_equal(weft_gossip_members(t->n[i].g, &m, &nm), 0);
+		for (k = 0; k < nm; k++)
+			if (memcmp(m[k].pk, origin, 32) == 0 &&
+			    m[k].version >= version)
+				n++;
+		free(m);
+	}
+	return n;
+}
+
+static uint8_t *
+descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
+	   size_t *len)
+{
+	uint8_t *env = NULL, body[4] = {1, 2, 3, 4};
+
+	(void)t;
+	assert_int_equal(weft_entry_make(&t->n[i].signer, WEFT_ENTRY_DESCRIPTOR,
+					 name, version, tomb, 0, body,
+					 sizeof(body), &env, len, NULL), 0);
+	return env;
+}
+
+static void
+test_dissemination(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 32);
+	overlay(t);
+	drain(t);
+	assert_true(same_roots(t));
+	for (i = 0; i < 32; i++)
+		assert_int_equal(holders(t, WEFT_ENTRY_NODE, t->n[i].kp->pk,
+					 "node", 1, 0), 32);
+	/* A product published on n5 reaches everyone, then a new version,
+	 * then its drop. */
+	env = descriptor(t, 5, "shop.events", 10, 0, &len);
+	assert_int_equal(weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env,
+					   len, 1, NULL), 1);
+	free(env);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
+				 "shop.events", 10, 0), 32);
+	env = descriptor(t, 5, "shop.events", 11, 0, &len);
+	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
+				 "shop.events", 11, 0), 32);
+	env = descriptor(t, 5, "shop.events", 12, 1, &len);
+	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
+				 "shop.events", 12, 1), 32);
+	assert_true(same_roots(t));
+	net_free(t);
+	free(t);
+}
+
+static void
+test_anti_entropy(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env;
+	size_t len;
+	int j;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 8);
+	for (j = 0; j < 8; j++)
+		link_up(t, j, (j + 1) % 8);
+	drain(t);
+	/* n3 is cut off, publishes, then its links come back: the summary
+	 * exchanged on link-up finds the difference. */
+	link_down(t, 3, 2);
+	link_down(t, 3, 4);
+	env = descriptor(t, 3, "ops.logs", 1, 0, &len);
+	weft_gossip_offer(t->n[3].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	env = descriptor(t, 6, "ops.metrics", 1, 0, &len);
+	weft_gossip_offer(t->n[6].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk,
+				 "ops.logs", 1, 0), 1);
+	link_up(t, 3, 4);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk,
+				 "ops.logs", 1, 0), 8);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[6].kp->pk,
+				 "ops.metrics", 1, 0), 8);
+	assert_true(same_roots(t));
+	net_free(t);
+	free(t);
+}
+
+static int
+failed_seen(net_t *t, int subject)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->count; i++) {
+		weft_gossip_member_t *m;
+		size_t nm, k;
+
+		if (!t->n[i].alive || i == subject)
+			continue;
+		assert_int_equal(weft_gossip_members(t->n[i].g, &m, &nm), 0);
+		for (k = 0; k < nm; k++)
+			if (memcmp(m[k].pk, t->n[subject].kp->pk, 32) == 0 &&
+			    m[k].failed)
+				n++;
+		free(m);
+	}
+	return n;
+}
+
+static void
+test_failure_and_refute(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	int j;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 8);
+	for (j = 0; j < 8; j++) {
+		link_up(t, j, (j + 1) % 8);
+		link_up(t, j, (j + 3) % 8);
+	}
+	drain(t);
+	/* n2 dies: its neighbours lose it, redial in vain, and report. */
+	t->n[2].alive = 0;
+	for (j = 0; j < 8; j++)
+		link_down(t, 2, j);
+	tick_all(t, 2 * IV);
+	assert_int_equal(failed_seen(t, 2), 0); /* still in suspicion */
+	tick_all(t, 3 * IV);
+	assert_int_equal(failed_seen(t, 2), 7);
+	/* A live node reported failed (a false suspicion: n6 and n0 lose
+	 * their links to it) sees the reports through n4 and refutes them
+	 * with a newer record. */
+	link_down(t, 5, 6);
+	link_down(t, 5, 0);
+	tick_all(t, 6 * IV);
+	assert_true(holders(t, WEFT_ENTRY_NODE, t->n[5].kp->pk, "node", 1, 0) ==
+		    7);
+	assert_int_equal(failed_seen(t, 5), 0);
+	{
+		weft_gossip_stats_t st;
+
+		weft_gossip_stats(t->n[6].g, &st);
+		assert_true(st.entries > 8 + 1); /* records + the reports */
+	}
+	/* n2 comes back with nothing stored: its new record wins. */
+	weft_gossip_free(t->n[2].g);
+	node_start(t, 2);
+	link_up(t, 2, 3);
+	drain(t);
+	tick_all(t, 2 * IV);
+	assert_int_equal(failed_seen(t, 2), 0);
+	assert_true(same_roots(t));
+	net_free(t);
+	free(t);
+}
+
+static void
+test_hostile(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env, *old;
+	size_t len, old_len;
+	weft_gossip_stats_t st;
+	weft_err_t err = {0};
+	int k;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 4);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	link_up(t, 2, 3);
+	drain(t);
+	/* A broken signature: refused, not stored, not passed on. */
+	env = descriptor(t, 0, "x.y", 5, 0, &len);
+	env[len - 3] ^= 1;
+	assert_true(weft_gossip_offer(t->n[1].g, t->now, unix_us(t), env, len,
+				      1, &err) < 0);
+	free(env);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
+				 "x.y", 5, 0), 0);
+	/* A replayed old version: a duplicate, nothing changes. */
+	old = descriptor(t, 0, "x.y", 6, 0, &old_len);
+	env = descriptor(t, 0, "x.y", 7, 0, &len);
+	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
+	drain(t);
+	assert_int_equal(weft_gossip_offer(t->n[2].g, t->now, unix_us(t), old,
+					   old_len, 1, NULL), 0);
+	drain(t);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
+				 "x.y", 7, 0), 4);
+	free(env);
+	free(old);
+	/* A flood from one neighbour: past the budget, throttled. */
+	{
+		Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+		Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+		ProtobufCBinaryData *es = calloc(3000, sizeof(*es));
+		char name[32];
+
+		assert_non_null(es);
+		for (k = 0; k < 3000; k++) {
+			snprintf(name, sizeof(name), "flood.p%d", k);
+			es[k].data = descriptor(t, 0, name, 1, 0, &es[k].len);
+		}
+		p.entries = es;
+		p.n_entries = 3000;
+		m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+		m.push = &p;
+		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
+						  1, &m, NULL), 0);
+		weft_gossip_stats(t->n[1].g, &st);
+		/* the budget (2000 a tick) was partly spent on honest
+		 * entries already */
+		assert_true(st.throttled >= 1000 && st.throttled < 1050);
+		for (k = 0; k < 3000; k++)
+			free(es[k].data);
+		free(es);
+	}
+	net_free(t);
+	free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dissemination),
+	    cmocka_unit_test(test_anti_entropy),
+	    cmocka_unit_test(test_failure_and_refute),
+	    cmocka_unit_test(test_hostile),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
