@@ -43,7 +43,9 @@
 
 #include "lib/util.h"
 #include "node/cli.h"
+#include "node/gossip.h"
 #include "node/session.h"
+#include "storage/catalog.h"
 
 #define AG_READ_BUF (256 * 1024)
 #define AG_CTL_REQ_MAX 4096
@@ -81,6 +83,7 @@ typedef struct conn {
 	uv_connect_t connect;
 	agent_t *a;
 	struct conn *prev, *next;
+	uint64_t id; /* the gossip core's peer id: unique for the run */
 	weft_sess_t *s;
 	ag_trust_t *trust;
 	dialer_t *dialer; /* outbound: the dialer that owns this attempt */
@@ -121,6 +124,12 @@ struct agent {
 	/* counters for weft status */
 	uint64_t hs_ok, hs_failed, bad_frames, refused_limit, timeouts, slow;
 	uint64_t bulk_bytes;
+	/* gossip (node/gossip.c) */
+	weft_gossip_t *gossip;
+	uv_timer_t gtimer;
+	ag_trust_t *gtrust;
+	uint64_t next_conn_id, gossip_dropped;
+	int gtimer_open;
 	/* log rate limiting for floods (ag_log_ok) */
 	uint64_t lim_at[4];
 	double lim_tokens[4];
@@ -133,6 +142,8 @@ static void conn_close(conn_t *c);
 static void conn_after(conn_t *c);
 static void dial_schedule(dialer_t *d, uint64_t ms);
 static void agent_maybe_done(agent_t *a);
+static void ag_gossip_flush(agent_t *a);
+static void ag_dial_addr(agent_t *a, const char *addr);
 
 /* ---- logging ---- */
 
@@ -338,6 +349,10 @@ conn_close(conn_t *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->up && c->a->gossip != NULL && !c->a->stopping) {
+		weft_gossip_peer_down(c->a->gossip, uv_now(c->a->loop), c->id);
+		ag_gossip_flush(c->a);
+	}
 	if (d != NULL) {
 		d->conn = NULL;
 		c->dialer = NULL;
@@ -379,6 +394,7 @@ conn_new(agent_t *a)
 	if (c == NULL)
 		return NULL;
 	c->a = a;
+	c->id = ++a->next_conn_id;
 	uv_tcp_init(a->loop, &c->tcp);
 	uv_timer_init(a->loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
@@ -607,6 +623,11 @@ conn_on_up(conn_t *c)
 	}
 	ag_log("info", "session up: node %s (org %s) %s %s", p->subject_name,
 	       p->org_name, c->outbound ? "dialled at" : "from", c->addr);
+	if (a->gossip != NULL) {
+		weft_gossip_peer_up(a->gossip, uv_now(a->loop), c->id,
+				    p->subject_pk);
+		ag_gossip_flush(a);
+	}
 	return 0;
 }
 
@@ -618,6 +639,23 @@ conn_on_msg(conn_t *c, const Weft__WireMessage *m)
 	weft_err_t err = {0};
 
 	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_PUSH:
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
+		if (c->a->gossip == NULL)
+			break;
+		if (weft_gossip_recv(c->a->gossip, uv_now(c->a->loop),
+				     weft_now_us(), c->id, m, &err) != 0) {
+			c->a->bad_frames++;
+			ag_log("warn", "session with %s (node %s) closed: %s",
+			       c->addr, weft_sess_peer(c->s)->subject_name,
+			       err.msg);
+			ag_gossip_flush(c->a);
+			conn_close(c);
+			return;
+		}
+		ag_gossip_flush(c->a);
+		break;
 	case WEFT__WIRE_MESSAGE__MSG_BULK:
 		c->a->bulk_bytes += m->bulk->data.len;
 		if (m->bulk->data.len == 0) {
@@ -882,6 +920,199 @@ dial_now(dialer_t *d)
 	}
 }
 
+/* ---- gossip ---- */
+
+static conn_t *
+conn_by_id(agent_t *a, uint64_t id)
+{
+	conn_t *c;
+
+	for (c = a->conns; c; c = c->next)
+		if (c->id == id)
+			return c->up && !c->closing ? c : NULL;
+	return NULL;
+}
+
+/* Hand the gossip core's outputs to sessions, the store and the dialer. */
+static void
+ag_gossip_flush(agent_t *a)
+{
+	weft_gossip_out_t o;
+	weft_entry_info_t info;
+	weft_err_t err;
+	conn_t *c;
+
+	if (a->gossip == NULL)
+		return;
+	while (weft_gossip_poll(a->gossip, &o)) {
+		memset(&err, 0, sizeof(err));
+		switch (o.kind) {
+		case WEFT_GOSSIP_SEND:
+			c = conn_by_id(a, o.peer);
+			if (c == NULL)
+				break;
+			if (weft_sess_send(c->s, uv_now(a->loop), o.msg, &err) !=
+			    0)
+				a->gossip_dropped++; /* full queue: anti-entropy
+						      * repairs it later */
+			conn_after(c);
+			break;
+		case WEFT_GOSSIP_STORE:
+			if (weft_catalog_put(a->st, o.env, o.env_len,
+					     weft_now_us(), &info, &err) != 0 &&
+			    err.code != WEFT_ESTALE)
+				ag_log("error", "storing a catalog entry: %s",
+				       err.msg);
+			break;
+		case WEFT_GOSSIP_DIAL:
+			if (conn_find_peer(a, o.pk, NULL) == NULL)
+				ag_dial_addr(a, o.addr);
+			break;
+		}
+		weft_gossip_msg_free(o.msg);
+		free(o.env);
+	}
+}
+
+static void
+ag_member_connected(uv_connect_t *req, int status)
+{
+	conn_t *c = req->data;
+
+	if (c->closing)
+		return;
+	if (status < 0 || conn_start(c, WEFT_HS_INITIATOR) != 0)
+		conn_close(c);
+}
+
+/* Dial a member the gossip core asked for (no redial: it decides). */
+static void
+ag_dial_addr(agent_t *a, const char *addr)
+{
+	struct sockaddr_storage sa;
+	char norm[AG_ADDR_MAX];
+	weft_err_t err = {0};
+	conn_t *c;
+
+	if (a->stopping || weft_agent_parse_addr(addr, &sa, &err) != 0)
+		return;
+	ag_fmt_addr((struct sockaddr *)&sa, norm, sizeof(norm), NULL, 0);
+	if (strcmp(norm, a->listen_addr) == 0)
+		return;
+	for (c = a->conns; c; c = c->next) /* already dialling there */
+		if (c->outbound && !c->closing && !c->up &&
+		    strcmp(c->addr, norm) == 0)
+			return;
+	c = conn_new(a);
+	if (c == NULL)
+		return;
+	c->outbound = 1;
+	ag_fmt_addr((struct sockaddr *)&sa, c->addr, sizeof(c->addr), c->ip,
+		    sizeof(c->ip));
+	c->connect.data = c;
+	if (uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&sa,
+			   ag_member_connected) != 0)
+		conn_close(c);
+}
+
+static int
+ag_offer_cb(void *arg, const weft_entry_info_t *info, const uint8_t *env,
+	    size_t len)
+{
+	agent_t *a = arg;
+
+	(void)info;
+	(void)weft_gossip_offer(a->gossip, uv_now(a->loop), weft_now_us(),
+				env, len, 0, NULL);
+	return 0;
+}
+
+/* Offer every stored entry: at start, and whenever `weft publish` or
+ * `weft drop` changed the store (a duplicate costs one comparison). */
+static void
+ag_gossip_scan(agent_t *a)
+{
+	weft_err_t err = {0};
+
+	if (a->gossip == NULL)
+		return;
+	if (weft_catalog_list(a->st, 0, NULL, ag_offer_cb, a, &err) < 0)
+		ag_log("error", "reading the catalog: %s", err.msg);
+	ag_gossip_flush(a);
+}
+
+static void ag_gossip_timer(uv_timer_t *t);
+
+static void
+ag_gossip_arm(agent_t *a)
+{
+	uint64_t t = weft_gossip_next_timer(a->gossip), now = uv_now(a->loop);
+
+	uv_timer_start(&a->gtimer, ag_gossip_timer, t > now ? t - now : 0, 0);
+}
+
+static void
+ag_gossip_timer(uv_timer_t *t)
+{
+	agent_t *a = t->data;
+	ag_trust_t *tr;
+	static unsigned n;
+
+	if (a->stopping)
+		return;
+	/* fresh trusted roots for the entries verified from now on */
+	if ((tr = ag_trust_get(a)) != NULL) {
+		weft_gossip_set_trust(a->gossip, &tr->t);
+		ag_trust_put(a->gtrust);
+		a->gtrust = tr;
+	}
+	weft_gossip_tick(a->gossip, uv_now(a->loop), weft_now_us());
+	ag_gossip_flush(a);
+	if (++n % 10 == 0) /* in case a notification from the CLI was lost */
+		ag_gossip_scan(a);
+	ag_gossip_arm(a);
+}
+
+static int
+ag_gossip_start(agent_t *a)
+{
+	weft_gossip_cfg_t cfg = {0};
+	const char *addrs[1] = {a->advertise};
+	const char *roles[WEFT_ROLES_MAX];
+	weft_err_t err = {0};
+	uint8_t seed[8];
+	size_t i;
+
+	a->gtrust = ag_trust_get(a);
+	if (a->gtrust == NULL)
+		return -1;
+	for (i = 0; i < a->id.info.nroles; i++)
+		roles[i] = a->id.info.roles[i];
+	randombytes_buf(seed, sizeof(seed));
+	cfg.signer = &a->id.signer;
+	cfg.trust = &a->gtrust->t;
+	cfg.addresses = addrs;
+	cfg.naddresses = 1;
+	cfg.roles = roles;
+	cfg.nroles = a->id.info.nroles;
+	cfg.version = WEFT_VERSION;
+	cfg.interval_ms = a->o->gossip_interval_ms;
+	cfg.suspect_ms = a->o->suspect_ms;
+	cfg.degree = a->o->degree;
+	memcpy(&cfg.seed, seed, sizeof(seed));
+	if (weft_gossip_new(&a->gossip, &cfg, uv_now(a->loop), weft_now_us(),
+			    &err) != 0) {
+		ag_log("error", "gossip: %s", err.msg);
+		return -1;
+	}
+	uv_timer_init(a->loop, &a->gtimer);
+	a->gtimer.data = a;
+	a->gtimer_open = 1;
+	ag_gossip_scan(a);
+	ag_gossip_arm(a);
+	return 0;
+}
+
 /* ---- control socket ---- */
 
 static void
@@ -1021,6 +1252,45 @@ ctl_fill_peers(agent_t *a, ctl_peers_t *p)
 	return 0;
 }
 
+typedef struct ctl_members {
+	weft_gossip_member_t *list;
+	Weft__MemberInfo *info;
+	Weft__MemberInfo **ptrs;
+	size_t n;
+} ctl_members_t;
+
+static int
+ctl_fill_members(agent_t *a, ctl_members_t *m)
+{
+	size_t i;
+
+	if (a->gossip == NULL ||
+	    weft_gossip_members(a->gossip, &m->list, &m->n) != 0)
+		return -1;
+	m->info = calloc(m->n ? m->n : 1, sizeof(*m->info));
+	m->ptrs = calloc(m->n ? m->n : 1, sizeof(*m->ptrs));
+	if (m->info == NULL || m->ptrs == NULL)
+		return -1;
+	for (i = 0; i < m->n; i++) {
+		Weft__MemberInfo *mi = &m->info[i];
+		weft_gossip_member_t *g = &m->list[i];
+
+		weft__member_info__init(mi);
+		mi->node_key.data = g->pk;
+		mi->node_key.len = WEFT_PK_BYTES;
+		mi->node_name = g->name;
+		mi->org = g->org;
+		mi->roles = g->roles;
+		mi->address = g->addr;
+		mi->state = g->self ? "self" : g->failed ? "failed" : "alive";
+		mi->version = g->version;
+		mi->updated_us = g->updated_us;
+		mi->connected = g->connected;
+		m->ptrs[i] = mi;
+	}
+	return 0;
+}
+
 typedef struct ctl_write {
 	uv_write_t req;
 	ctl_conn_t *cc;
@@ -1045,6 +1315,7 @@ ctl_answer(ctl_conn_t *cc, const Weft__ControlRequest *req)
 	Weft__AgentStatus st = WEFT__AGENT_STATUS__INIT;
 	char *roles[WEFT_ROLES_MAX], *listen[1], *join[WEFT_AGENT_JOIN_MAX];
 	ctl_peers_t peers = {0};
+	ctl_members_t mem = {0};
 	ctl_write_t *w;
 	size_t n;
 	uv_buf_t b;
@@ -1054,6 +1325,15 @@ ctl_answer(ctl_conn_t *cc, const Weft__ControlRequest *req)
 	} else if (req->op == WEFT__CONTROL_OP__CTL_STATUS) {
 		ctl_fill_status(a, &st, roles, listen, join);
 		resp.status = &st;
+	} else if (req->op == WEFT__CONTROL_OP__CTL_CATALOG_CHANGED) {
+		ag_gossip_scan(a);
+	} else if (req->op == WEFT__CONTROL_OP__CTL_MEMBERS) {
+		if (ctl_fill_members(a, &mem) != 0) {
+			resp.error = "out of memory";
+		} else {
+			resp.members = mem.ptrs;
+			resp.n_members = mem.n;
+		}
 	} else if (req->op == WEFT__CONTROL_OP__CTL_PEERS) {
 		if (ctl_fill_peers(a, &peers) != 0) {
 			resp.error = "out of memory";
@@ -1089,6 +1369,9 @@ out:
 	free(peers.info);
 	free(peers.ptrs);
 	free(peers.roles);
+	free(mem.list);
+	free(mem.info);
+	free(mem.ptrs);
 }
 
 static void
@@ -1242,6 +1525,10 @@ agent_stop(agent_t *a, const char *why)
 	}
 	for (i = 0; i < a->ndialers; i++)
 		uv_close((uv_handle_t *)&a->dialers[i].timer, NULL);
+	if (a->gtimer_open) {
+		uv_close((uv_handle_t *)&a->gtimer, NULL);
+		a->gtimer_open = 0;
+	}
 	for (c = a->conns; c; c = next) {
 		next = c->next;
 		if (c->up && !c->closing) {
@@ -1342,7 +1629,7 @@ agent_start(agent_t *a)
 		d->timer.data = d;
 		a->ndialers++;
 	}
-	if (ctl_listen(a) != 0)
+	if (ctl_listen(a) != 0 || ag_gossip_start(a) != 0)
 		return -1;
 	uv_signal_init(a->loop, &a->sigint);
 	uv_signal_init(a->loop, &a->sigterm);
@@ -1381,6 +1668,8 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		o.max_pending_per_addr = 16;
 	if (o.backoff_max_ms == 0)
 		o.backoff_max_ms = 30000;
+	if (o.gossip_interval_ms == 0)
+		o.gossip_interval_ms = 1000;
 	if (o.backoff_max_ms < AG_BACKOFF_MIN_MS)
 		o.backoff_max_ms = AG_BACKOFF_MIN_MS;
 	a->o = &o;
@@ -1411,8 +1700,12 @@ weft_agent_run(const weft_agent_opts_t *opts)
 			uv_close((uv_handle_t *)&a->ctl, NULL);
 		for (size_t i = 0; i < a->ndialers; i++)
 			uv_close((uv_handle_t *)&a->dialers[i].timer, NULL);
+		if (a->gtimer_open)
+			uv_close((uv_handle_t *)&a->gtimer, NULL);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
+	weft_gossip_free(a->gossip);
+	ag_trust_put(a->gtrust);
 	uv_loop_close(&loop);
 	weft_hs_replay_free(a->replay);
 	if (a->st)

@@ -7,6 +7,7 @@
  * ControlRequest / ControlResponse (proto/weft.proto).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
@@ -50,7 +51,12 @@ static const char weft_agent_usage[] =
     "  --max-conns N           connections in all (default 1024)\n"
     "  --max-per-addr N        connections per remote IP (default 256)\n"
     "  --max-pending-per-addr N  unfinished handshakes per remote IP\n"
-    "                          (default 16)\n";
+    "                          (default 16)\n"
+    "gossip (docs/gossip.md):\n"
+    "  --gossip-interval D     anti-entropy period (default 1s)\n"
+    "  --suspect-timeout D     a lost neighbour not back by then is\n"
+    "                          reported failed (default 3 intervals)\n"
+    "  --degree N              neighbours to keep connected (default 4)\n";
 
 /* "1500ms", "10s", "2m", "10" (seconds). 0 on error. */
 static uint64_t
@@ -122,6 +128,9 @@ weft_cmd_agent(int argc, char **argv)
 	    {"max-per-addr", required_argument, NULL, 7},
 	    {"max-pending-per-addr", required_argument, NULL, 8},
 	    {"backoff-max", required_argument, NULL, 9},
+	    {"gossip-interval", required_argument, NULL, 10},
+	    {"suspect-timeout", required_argument, NULL, 11},
+	    {"degree", required_argument, NULL, 12},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -180,6 +189,19 @@ weft_cmd_agent(int argc, char **argv)
 		case 9:
 			if ((o.backoff_max_ms = weft_parse_ms(optarg)) == 0)
 				bad = "--backoff-max";
+			break;
+		case 10:
+			if ((o.gossip_interval_ms = weft_parse_ms(optarg)) == 0)
+				bad = "--gossip-interval";
+			break;
+		case 11:
+			if ((o.suspect_ms = weft_parse_ms(optarg)) == 0)
+				bad = "--suspect-timeout";
+			break;
+		case 12:
+			if ((o.degree = weft_parse_count(optarg)) == 0 ||
+			    o.degree > 64)
+				bad = "--degree";
 			break;
 		case 'h':
 			fputs(weft_agent_usage, stdout);
@@ -541,6 +563,88 @@ weft_cmd_peers(int argc, char **argv)
 			       (unsigned long long)p->bytes_out,
 			       (unsigned long long)p->queued,
 			       p->paused ? " (paused)" : "");
+		}
+	}
+	if (json)
+		printf("]\n");
+	weft__control_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+void
+weft_agent_notify(const char *dir)
+{
+	Weft__ControlResponse *r;
+	int saved = dup(2), devnull;
+
+	/* Best effort and quiet: no agent is not an error for publish. */
+	devnull = open("/dev/null", O_WRONLY);
+	if (devnull >= 0 && saved >= 0)
+		dup2(devnull, 2);
+	r = ctl_call(dir, WEFT__CONTROL_OP__CTL_CATALOG_CHANGED, 0);
+	if (saved >= 0) {
+		dup2(saved, 2);
+		close(saved);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (r != NULL)
+		weft__control_response__free_unpacked(r, NULL);
+}
+
+static const char weft_members_usage[] =
+    "usage: weft members --data-dir DIR [--json] [--wait SECONDS]\n\n"
+    "List the members of the mesh the running agent knows of (from the\n"
+    "signed node records gossiped to it): node, org, roles, address,\n"
+    "state (alive, failed, self) and when its record was issued.\n";
+
+int
+weft_cmd_members(int argc, char **argv)
+{
+	Weft__ControlResponse *r;
+	const char *dir;
+	char hex[2 * WEFT_PK_BYTES + 1], ts[40];
+	double wait_s;
+	int json, rc;
+	size_t i;
+
+	if ((rc = ctl_args(argc, argv, weft_members_usage, &dir, &json,
+			   &wait_s)) >= 0)
+		return rc;
+	r = ctl_call(dir, WEFT__CONTROL_OP__CTL_MEMBERS, wait_s);
+	if (r == NULL)
+		return 1;
+	if (json)
+		putchar('[');
+	else
+		printf("%-16s %-12s %-12s %-22s %-7s %s\n", "NODE", "ORG",
+		       "ROLES", "ADDRESS", "STATE", "RECORD ISSUED");
+	for (i = 0; i < r->n_members; i++) {
+		const Weft__MemberInfo *m = r->members[i];
+
+		if (m->node_key.len != WEFT_PK_BYTES)
+			continue;
+		weft_hex(m->node_key.data, WEFT_PK_BYTES, hex);
+		weft_fmt_ts(m->updated_us, ts);
+		if (json) {
+			printf("%s{\"node\":", i ? "," : "");
+			weft_json_str(stdout, m->node_name,
+				      strlen(m->node_name));
+			json_kv("org", m->org);
+			printf(",\"public_key\":\"%s\"", hex);
+			json_kv("roles", m->roles);
+			json_kv("address", m->address);
+			json_kv("state", m->state);
+			printf(",\"version\":%llu,\"updated_us\":%lld,"
+			       "\"connected\":%s}",
+			       (unsigned long long)m->version,
+			       (long long)m->updated_us,
+			       m->connected ? "true" : "false");
+		} else {
+			printf("%-16s %-12s %-12s %-22s %-7s %s\n",
+			       m->node_name, m->org,
+			       m->roles[0] ? m->roles : "-", m->address,
+			       m->state, ts);
 		}
 	}
 	if (json)

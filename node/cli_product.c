@@ -147,6 +147,7 @@ weft_cmd_publish(int argc, char **argv)
 		       (unsigned long long)res.rows, res.seconds,
 		       res.seconds > 0 ? (double)res.rows / res.seconds : 0.0);
 	}
+	weft_agent_notify(dir); /* a running agent gossips it */
 	rc = 0;
 out:
 	weft_store_close(st);
@@ -427,6 +428,7 @@ weft_cmd_drop(int argc, char **argv)
 	} else {
 		printf("dropped %s\n", argv[optind]);
 	}
+	weft_agent_notify(dir); /* the tombstone spreads from the agent */
 	rc = 0;
 out:
 	weft_store_close(st);

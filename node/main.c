@@ -25,6 +25,7 @@ static const struct {
 	{"agent", weft_cmd_agent, "run the node: sessions with the mesh"},
 	{"status", weft_cmd_status, "show the running agent's state"},
 	{"peers", weft_cmd_peers, "list the running agent's sessions"},
+	{"members", weft_cmd_members, "list the mesh's members (gossip)"},
 };
 
 #define WEFT_NCMDS (sizeof(weft_cmds) / sizeof(weft_cmds[0]))
