@@ -106,10 +106,19 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(ALL_SRC))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+
+# The library is compiled once for all harnesses (instrumented for
+# coverage), then each harness is linked with libFuzzer's main.
+build/fuzz/obj/%.o: %.c build/gen/weft.pb-c.h
+	@mkdir -p $(dir $@)
+	clang $(WARN) $(FUZZ_CFLAGS) $(CPPFLAGS_ALL) -MMD -MP -c $< -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p build/fuzz
 	clang $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) \
-	    -o $@ $< $(ALL_SRC) $(LIBS)
+	    -o $@ $< $(FUZZ_OBJ) $(LIBS)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
