@@ -54,6 +54,7 @@ int weft_cmd_agent(int argc, char **argv);
 int weft_cmd_status(int argc, char **argv);
 int weft_cmd_peers(int argc, char **argv);
 int weft_cmd_members(int argc, char **argv);
+int weft_cmd_catalog(int argc, char **argv);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */
 void weft_agent_notify(const char *dir);
 

@@ -610,7 +610,10 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	}
 	rc = weft_entry_verify(env, len, g->trust, unix_us, &info, &body,
 			       &blen, err);
+	if (rc == 0)
+		rc = weft_entry_check_body(&info, body, blen, err);
 	if (rc != 0) {
+		free(body);
 		g->st.refused++;
 		return rc;
 	}

@@ -26,6 +26,7 @@ static const struct {
 	{"status", weft_cmd_status, "show the running agent's state"},
 	{"peers", weft_cmd_peers, "list the running agent's sessions"},
 	{"members", weft_cmd_members, "list the mesh's members (gossip)"},
+	{"catalog", weft_cmd_catalog, "list or search the mesh's catalog"},
 };
 
 #define WEFT_NCMDS (sizeof(weft_cmds) / sizeof(weft_cmds[0]))

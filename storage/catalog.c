@@ -160,6 +160,33 @@ weft_stored_version(const uint8_t *env, size_t len)
 	return v;
 }
 
+int
+weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
+		      size_t blen, weft_err_t *err)
+{
+	weft_product_info_t pi;
+	int rc;
+
+	if (info->kind != WEFT_ENTRY_DESCRIPTOR || info->tombstone)
+		return 0;
+	rc = weft_product_info_decode(body, blen, &pi, err);
+	if (rc != 0)
+		;
+	else if (strcmp(pi.name, info->name) != 0)
+		rc = weft_err_set(err, WEFT_EINVAL,
+		    "descriptor \"%s\" filed under name \"%s\"", pi.name,
+		    info->name);
+	else if (strcmp(pi.org ? pi.org : "", info->signer.org_name) != 0 ||
+		 strcmp(pi.node ? pi.node : "", info->signer.subject_name) != 0)
+		rc = weft_err_set(err, WEFT_EINVAL,
+		    "descriptor \"%s\" claims org %s, node %s, but is signed "
+		    "by node %s of org %s", info->name, pi.org ? pi.org : "",
+		    pi.node ? pi.node : "", info->signer.subject_name,
+		    info->signer.org_name);
+	weft_product_info_clear(&pi);
+	return rc;
+}
+
 uint64_t
 weft_catalog_version_txn(weft_store_t *st, MDB_txn *txn, int kind,
 			 const uint8_t origin[WEFT_PK_BYTES], const char *name)
@@ -199,19 +226,10 @@ weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
 	free(roots);
 	if (rc != 0)
 		return rc;
-	if (info->kind == WEFT_ENTRY_DESCRIPTOR && !info->tombstone) {
-		weft_product_info_t pi;
-
-		rc = weft_product_info_decode(body, blen, &pi, err);
-		if (rc == 0 && strcmp(pi.name, info->name) != 0)
-			rc = weft_err_set(err, WEFT_EINVAL,
-			    "descriptor \"%s\" filed under name \"%s\"",
-			    pi.name, info->name);
-		weft_product_info_clear(&pi);
-		if (rc != 0) {
-			free(body);
-			return rc;
-		}
+	rc = weft_entry_check_body(info, body, blen, err);
+	if (rc != 0) {
+		free(body);
+		return rc;
 	}
 	free(body);
 	have = weft_catalog_version_txn(st, txn, info->kind, info->origin,

@@ -63,6 +63,14 @@ int weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		      size_t *body_len, weft_err_t *err);
 
 /*
+ * Kind-specific checks of a verified entry's body: a descriptor must be
+ * well-formed, filed under its own name, and claim the org and node of
+ * its signer. WEFT_EINVAL / WEFT_EPARSE otherwise.
+ */
+int weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
+			  size_t blen, weft_err_t *err);
+
+/*
  * Verify and store an entry in its own transaction (put-if-newer).
  * WEFT_ESTALE if a version >= this one is stored. Nothing is stored on
  * any error.

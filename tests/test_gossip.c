@@ -302,12 +302,18 @@ static uint8_t *
 descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	   size_t *len)
 {
-	uint8_t *env = NULL, body[4] = {1, 2, 3, 4};
+	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
+	uint8_t *env = NULL, body[512];
+	size_t blen;
 
-	(void)t;
+	d.name = (char *)name;
+	d.org = "acme";
+	d.node = t->n[i].name;
+	d.version = version;
+	blen = weft__product_descriptor__pack(&d, body);
 	assert_int_equal(weft_entry_make(&t->n[i].signer, WEFT_ENTRY_DESCRIPTOR,
-					 name, version, tomb, 0, body,
-					 sizeof(body), &env, len, NULL), 0);
+					 name, version, tomb, 0, body, blen,
+					 &env, len, NULL), 0);
 	return env;
 }
 

@@ -275,15 +275,44 @@ make_entry(const weft_signer_t *s, const char *name, uint64_t ver,
 	   size_t *len)
 {
 	weft_product_info_t pi = {0};
+	weft_cert_info_t ci;
 	uint8_t *body, *env;
 	size_t bl;
 
+	/* a descriptor claims its signer's org and node */
+	assert_int_equal(weft_cert_decode(s->cert, s->cert_len, &ci, NULL), 0);
 	pi.name = (char *)name;
+	pi.org = ci.org_name;
+	pi.node = ci.subject_name;
 	assert_int_equal(weft_product_info_encode(&pi, &body, &bl), 0);
 	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_DESCRIPTOR, name, ver,
 					 0, 0, body, bl, &env, len, NULL), 0);
 	free(body);
 	return env;
+}
+
+static void
+test_catalog_claimed_org(void **state)
+{
+	fx_t *f = *state;
+	weft_product_info_t pi = {0};
+	weft_entry_info_t ei;
+	weft_err_t err = {0};
+	uint8_t *body, *env;
+	size_t bl, len;
+
+	pi.name = "x.z";
+	pi.org = "someone-else";
+	pi.node = (char *)f->id.signer.node;
+	assert_int_equal(weft_product_info_encode(&pi, &body, &bl), 0);
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_DESCRIPTOR,
+					 "x.z", 1, 0, 0, body, bl, &env, &len,
+					 NULL), 0);
+	assert_int_equal(weft_catalog_put(f->st, env, len, weft_now_us(), &ei,
+					  &err), WEFT_EINVAL);
+	assert_non_null(strstr(err.msg, "claims org someone-else"));
+	free(body);
+	free(env);
 }
 
 static void
@@ -473,6 +502,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_catalog_claimed_org,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catalog_put_if_newer,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catalog_bit_flips, setup,
