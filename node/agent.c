@@ -581,6 +581,17 @@ conn_find_peer(agent_t *a, const uint8_t pk[WEFT_PK_BYTES], const conn_t *not)
 	return NULL;
 }
 
+static int
+ag_is_gateway(const weft_cert_info_t *ci)
+{
+	size_t i;
+
+	for (i = 0; i < ci->nroles; i++)
+		if (strcmp(ci->roles[i], "gateway") == 0)
+			return 1;
+	return 0;
+}
+
 /* The handshake finished. Returns 0 to keep the session, -1 if closed. */
 static int
 conn_on_up(conn_t *c)
@@ -590,6 +601,18 @@ conn_on_up(conn_t *c)
 	conn_t *other = conn_find_peer(a, p->subject_pk, c);
 
 	a->hs_ok++;
+	if (a->gossip != NULL &&
+	    !weft_gossip_may_link(a->gossip, p->org_name, ag_is_gateway(p))) {
+		/* an org we reach only gateway to gateway */
+		ag_log("warn", "session %s %s closed: node %s of org %s is "
+			       "reached only through gateways", c->outbound ?
+			       "to" : "from", c->addr, p->subject_name,
+		       p->org_name);
+		weft_sess_close(c->s, "org reached only through gateways");
+		conn_flush(c);
+		conn_close(c);
+		return -1;
+	}
 	c->up = 1;
 	c->since_us = weft_now_us();
 	ag_trust_put(c->trust); /* only the handshake needed it */
@@ -625,7 +648,8 @@ conn_on_up(conn_t *c)
 	       p->org_name, c->outbound ? "dialled at" : "from", c->addr);
 	if (a->gossip != NULL) {
 		weft_gossip_peer_up(a->gossip, uv_now(a->loop), c->id,
-				    p->subject_pk);
+				    p->subject_pk, p->org_name,
+				    ag_is_gateway(p));
 		ag_gossip_flush(a);
 	}
 	return 0;
@@ -968,6 +992,11 @@ ag_gossip_flush(agent_t *a)
 			if (conn_find_peer(a, o.pk, NULL) == NULL)
 				ag_dial_addr(a, o.addr);
 			break;
+		case WEFT_GOSSIP_NOTE:
+			c = conn_by_id(a, o.peer);
+			ag_log("info", "gossip: %s (node %s)", o.text,
+			       c ? weft_sess_peer(c->s)->subject_name : "?");
+			break;
 		}
 		weft_gossip_msg_free(o.msg);
 		free(o.env);
@@ -1042,6 +1071,7 @@ ag_gossip_scan(agent_t *a)
 }
 
 static void ag_gossip_timer(uv_timer_t *t);
+static void ag_gossip_policy(agent_t *a);
 
 static void
 ag_gossip_arm(agent_t *a)
@@ -1066,11 +1096,22 @@ ag_gossip_timer(uv_timer_t *t)
 		ag_trust_put(a->gtrust);
 		a->gtrust = tr;
 	}
+	ag_gossip_policy(a);
 	weft_gossip_tick(a->gossip, uv_now(a->loop), weft_now_us());
 	ag_gossip_flush(a);
 	if (++n % 10 == 0) /* in case a notification from the CLI was lost */
 		ag_gossip_scan(a);
 	ag_gossip_arm(a);
+}
+
+/* Gateway role and the orgs reached only through gateways. */
+static void
+ag_gossip_policy(agent_t *a)
+{
+	char via[4096];
+
+	weft_trust_via_list(a->st, via, sizeof(via));
+	weft_gossip_set_policy(a->gossip, ag_is_gateway(&a->id.info), via);
 }
 
 static int
@@ -1105,6 +1146,7 @@ ag_gossip_start(agent_t *a)
 		ag_log("error", "gossip: %s", err.msg);
 		return -1;
 	}
+	ag_gossip_policy(a);
 	uv_timer_init(a->loop, &a->gtimer);
 	a->gtimer.data = a;
 	a->gtimer_open = 1;

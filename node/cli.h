@@ -55,6 +55,8 @@ int weft_cmd_status(int argc, char **argv);
 int weft_cmd_peers(int argc, char **argv);
 int weft_cmd_members(int argc, char **argv);
 int weft_cmd_catalog(int argc, char **argv);
+/* The orgs ("a,b") this node links with only gateway to gateway. */
+void weft_trust_via_list(weft_store_t *st, char *out, size_t n);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */
 void weft_agent_notify(const char *dir);
 

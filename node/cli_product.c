@@ -19,7 +19,8 @@ weft_publish_usage(FILE *f)
 	fprintf(f,
 	    "usage: weft publish --data-dir DIR DOMAIN.PRODUCT FILE\n"
 	    "                    [--contract CONTRACT.yaml] [--append | --replace]\n"
-	    "                    [--format csv|jsonl] [--quiet] [--json]\n\n"
+	    "                    [--format csv|jsonl] [--visibility V]\n"
+	    "                    [--quiet] [--json]\n\n"
 	    "Publishes FILE (CSV with a header row, RFC 4180; or JSON Lines)\n"
 	    "as a data product stored on this node, in one transaction: a\n"
 	    "new version, or nothing at all if anything is wrong.\n"
@@ -29,7 +30,54 @@ weft_publish_usage(FILE *f)
 	    "  --append         add rows to the existing product\n"
 	    "  --replace        replace the existing product's contents\n"
 	    "  --format F       csv or jsonl (default: from the file name)\n"
+	    "  --visibility V   who may see the product in the mesh catalog:\n"
+	    "                   org (default: our org only), public, or a\n"
+	    "                   list of other orgs: ORG[,ORG...]\n"
 	    "  --quiet          no progress line\n");
+}
+
+#define WEFT_VISIBLE_MAX 64
+
+static const char *
+weft_visibility_name(int v)
+{
+	return v == 2 ? "public" : v == 1 ? "listed" : "org";
+}
+
+/* --visibility org | public | ORG[,ORG...] (listed orgs, besides ours). */
+static int
+weft_parse_visibility(const char *arg, weft_ingest_opts_t *io, char **list,
+		      char *buf, size_t cap, weft_err_t *err)
+{
+	char *p, *save = NULL;
+
+	io->set_visibility = 1;
+	io->nvisible = 0;
+	if (strcmp(arg, "org") == 0) {
+		io->visibility = 0;
+		return 0;
+	}
+	if (strcmp(arg, "public") == 0) {
+		io->visibility = 2;
+		return 0;
+	}
+	if (strlen(arg) >= cap)
+		return weft_err_set(err, WEFT_EINVAL, "list too long");
+	strcpy(buf, arg);
+	io->visibility = 1;
+	for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (weft_name_check("org", p, err) != 0)
+			return WEFT_EINVAL;
+		if (io->nvisible == WEFT_VISIBLE_MAX)
+			return weft_err_set(err, WEFT_EINVAL, "at most %d orgs",
+					    WEFT_VISIBLE_MAX);
+		list[io->nvisible++] = p;
+	}
+	if (io->nvisible == 0)
+		return weft_err_set(err, WEFT_EINVAL, "want org, public or a "
+				    "list of org names");
+	io->visible_to = (const char *const *)list;
+	return 0;
 }
 
 int
@@ -41,6 +89,7 @@ weft_cmd_publish(int argc, char **argv)
 		{"append", no_argument, NULL, 'a'},
 		{"replace", no_argument, NULL, 'r'},
 		{"format", required_argument, NULL, 'f'},
+		{"visibility", required_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
@@ -54,11 +103,21 @@ weft_cmd_publish(int argc, char **argv)
 	weft_store_t *st = NULL;
 	weft_err_t err = {0};
 	int json = 0, quiet = 0, append = 0, replace = 0, c, rc = 1;
+	char *vis_list[WEFT_VISIBLE_MAX], vis_buf[1024];
 
 	optind = 1;
 	io.format = WEFT_FMT_AUTO;
 	while ((c = getopt_long(argc, argv, "d:c:arf:qjh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			if (weft_parse_visibility(optarg, &io, vis_list,
+						  vis_buf, sizeof(vis_buf),
+						  &err) != 0) {
+				weft_cli_error("publish", "--visibility: %s",
+					       err.msg);
+				return 2;
+			}
+			break;
 		case 'd': dir = optarg; break;
 		case 'c': contract = optarg; break;
 		case 'a': append = 1; break;
@@ -228,6 +287,14 @@ weft_product_json(const weft_product_info_t *p, int full)
 			putchar(',');
 		weft_json_str(stdout, p->tags[i], strlen(p->tags[i]));
 	}
+	printf("],\"visibility\":\"%s\",\"visible_to\":[",
+	       weft_visibility_name(p->visibility));
+	for (i = 0; i < p->nvisible; i++) {
+		if (i)
+			putchar(',');
+		weft_json_str(stdout, p->visible_to[i],
+			      strlen(p->visible_to[i]));
+	}
 	printf("],\"schema\":[");
 	for (i = 0; i < p->ncols; i++) {
 		printf("%s{", i ? "," : "");
@@ -327,7 +394,11 @@ weft_describe_human(const weft_product_info_t *p)
 	printf("  tags:        ");
 	for (i = 0; i < p->ntags; i++)
 		printf("%s%s", i ? ", " : "", p->tags[i]);
-	printf("%s\n  schema:\n", p->ntags ? "" : "-");
+	printf("%s\n  visibility:  %s", p->ntags ? "" : "-",
+	       weft_visibility_name(p->visibility));
+	for (i = 0; i < p->nvisible; i++)
+		printf("%s%s", i ? ", " : " (", p->visible_to[i]);
+	printf("%s\n  schema:\n", p->nvisible ? ")" : "");
 	for (i = 0; i < p->ncols; i++)
 		if ((int)strlen(p->cols[i].name) > w)
 			w = (int)strlen(p->cols[i].name);

@@ -11,13 +11,17 @@
 #include "node/cli.h"
 
 static const char weft_trust_usage[] =
-    "usage: weft trust add    --data-dir DIR ORG.pub [--json]\n"
+    "usage: weft trust add    --data-dir DIR ORG.pub [--via-gateway] [--json]\n"
     "       weft trust list   --data-dir DIR [--json]\n"
     "       weft trust remove --data-dir DIR ORG.pub|PUBLIC_KEY_HEX\n\n"
     "A node trusts its own org's root (added by weft init) and the org\n"
     "roots added here: certificates, and everything signed under them,\n"
     "are accepted only when they chain to one of these roots. The own\n"
-    "org's root cannot be removed.\n";
+    "org's root cannot be removed.\n\n"
+    "  --via-gateway  trust the org's signatures, but link with its nodes\n"
+    "                 only gateway to gateway (both nodes with the\n"
+    "                 gateway role); its products reach our nodes through\n"
+    "                 our gateways, and only those it shares with us\n";
 
 /* The org this data directory's node belongs to (meta "org"). */
 static int
@@ -34,12 +38,61 @@ weft_trust_own(weft_store_t *st, char *out, size_t n)
 	return 0;
 }
 
+/* meta "trust_via_gateway": the orgs, "a,b", we link with only gateway
+ * to gateway (read by the agent: weft_trust_via_list). */
+void
+weft_trust_via_list(weft_store_t *st, char *out, size_t n)
+{
+	uint8_t *v = NULL;
+	size_t l = 0;
+
+	out[0] = 0;
+	if (weft_store_meta_get(st, "trust_via_gateway", &v, &l, NULL) == 0)
+		snprintf(out, n, "%.*s", (int)l, (const char *)v);
+	free(v);
+}
+
+static int
+weft_trust_in_list(const char *list, const char *org)
+{
+	size_t n = strlen(org);
+	const char *p = list;
+
+	while ((p = strstr(p, org)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static int
+weft_trust_set_via(weft_store_t *st, const char *org, int via,
+		   weft_err_t *err)
+{
+	char cur[4096], out[4096], *tok, *save = NULL;
+	size_t off = 0;
+
+	weft_trust_via_list(st, cur, sizeof(cur));
+	out[0] = 0;
+	for (tok = strtok_r(cur, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (strcmp(tok, org) != 0)
+			off += (size_t)snprintf(out + off, sizeof(out) - off,
+						"%s%s", off ? "," : "", tok);
+	if (via && off + strlen(org) + 2 < sizeof(out))
+		snprintf(out + off, sizeof(out) - off, "%s%s", off ? "," : "",
+			 org);
+	return weft_store_meta_put(st, "trust_via_gateway", out, strlen(out),
+				   err);
+}
+
 static int
 weft_trust_list(weft_store_t *st, int json)
 {
 	weft_pubkey_t *roots = NULL;
 	weft_err_t err = {0};
-	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1];
+	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1], via[4096];
 	size_t n = 0, i;
 
 	if (weft_store_trust_list(st, &roots, &n, &err) != 0) {
@@ -47,6 +100,7 @@ weft_trust_list(weft_store_t *st, int json)
 		return 1;
 	}
 	weft_trust_own(st, own, sizeof(own));
+	weft_trust_via_list(st, via, sizeof(via));
 	if (json)
 		putchar('[');
 	else
@@ -59,11 +113,17 @@ weft_trust_list(weft_store_t *st, int json)
 			printf("%s{\"org\":", i ? "," : "");
 			weft_json_str(stdout, roots[i].name,
 				      strlen(roots[i].name));
-			printf(",\"public_key\":\"%s\",\"own\":%s}", hex,
-			       mine ? "true" : "false");
+			printf(",\"public_key\":\"%s\",\"own\":%s,"
+			       "\"via_gateway\":%s}", hex,
+			       mine ? "true" : "false",
+			       weft_trust_in_list(via, roots[i].name) ? "true"
+								     : "false");
 		} else {
 			printf("%-20s %s %s\n", roots[i].name, hex,
-			       mine ? "(own org)" : "");
+			       mine ? "(own org)"
+			       : weft_trust_in_list(via, roots[i].name)
+				   ? "(through gateways)"
+				   : "");
 		}
 	}
 	if (json)
@@ -89,10 +149,12 @@ weft_cmd_trust(int argc, char **argv)
 	static const struct option lo[] = {
 		{"data-dir", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
+		{"via-gateway", no_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *verb;
+	int via = 0;
 	weft_store_t *st = NULL;
 	weft_err_t err = {0};
 	weft_pubkey_t pk;
@@ -104,6 +166,7 @@ weft_cmd_trust(int argc, char **argv)
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
+		case 'g': via = 1; break;
 		case 'h': fputs(weft_trust_usage, stdout); return 0;
 		default: fputs(weft_trust_usage, stderr); return 2;
 		}
@@ -140,15 +203,18 @@ weft_cmd_trust(int argc, char **argv)
 				       argv[optind + 1]);
 			goto out;
 		}
-		if (weft_store_trust_add(st, &pk, &err) != 0) {
+		if (weft_store_trust_add(st, &pk, &err) != 0 ||
+		    weft_trust_set_via(st, pk.name, via, &err) != 0) {
 			weft_cli_error("trust", "%s", err.msg);
 			goto out;
 		}
 		if (json)
-			printf("{\"added\":\"%s\",\"org\":\"%s\"}\n", hex,
-			       pk.name);
+			printf("{\"added\":\"%s\",\"org\":\"%s\","
+			       "\"via_gateway\":%s}\n", hex, pk.name,
+			       via ? "true" : "false");
 		else
-			printf("trusting org %s (%s)\n", pk.name, hex);
+			printf("trusting org %s (%s)%s\n", pk.name, hex,
+			       via ? ", through gateways only" : "");
 		rc = 0;
 		goto out;
 	}

@@ -49,6 +49,11 @@ typedef struct g_entry {
 	/* reports */
 	uint8_t subject[WEFT_PK_BYTES];
 	uint64_t subject_version;
+	/* who may see it (docs/gossip.md, trust boundaries) */
+	char origin_org[WEFT_NAME_MAX + 1];
+	int gateway;	    /* node records: the node has the gateway role */
+	int vis;	    /* descriptors: 0 org, 1 listed, 2 public */
+	char *visible_to;   /* listed: ",org1,org2," */
 } g_entry_t;
 
 typedef struct g_origin {
@@ -56,11 +61,15 @@ typedef struct g_origin {
 	uint8_t pk[WEFT_PK_BYTES];
 	uint8_t hash[G_HASH];
 	uint32_t count;
+	size_t idx; /* scratch for g_view */
 } g_origin_t;
 
 typedef struct g_peer {
 	uint64_t id;
 	uint8_t pk[WEFT_PK_BYTES];
+	char org[WEFT_NAME_MAX + 1];
+	int cross;  /* another org */
+	int direct; /* a direct link (not gateway to gateway) */
 	unsigned budget; /* verifications left this interval */
 } g_peer_t;
 
@@ -100,6 +109,9 @@ struct weft_gossip {
 
 	uint64_t next_tick, ticks;
 	weft_gossip_stats_t st;
+	/* trust boundaries */
+	int gateway;	  /* we have the gateway role */
+	char *indirect;	  /* ",org,org," reachable only through gateways */
 };
 
 /* ---- small helpers ---- */
@@ -291,6 +303,63 @@ g_connected(const weft_gossip_t *g, const uint8_t *pk)
 	return 0;
 }
 
+/* ---- trust boundaries ---- */
+
+static int
+g_in_list(const char *list, const char *org)
+{
+	char pat[WEFT_NAME_MAX + 3];
+
+	if (list == NULL)
+		return 0;
+	snprintf(pat, sizeof(pat), ",%s,", org);
+	return strstr(list, pat) != NULL;
+}
+
+static g_entry_t *g_node(const weft_gossip_t *g, const uint8_t *pk);
+
+/* Is descriptor e visible to org? (its own org, public, or listed) */
+static int
+g_vis_org(const g_entry_t *e, const char *org)
+{
+	return strcmp(e->origin_org, org) == 0 || e->vis == 2 ||
+	       (e->vis == 1 && g_in_list(e->visible_to, org));
+}
+
+/*
+ * May entry e cross the link between our org and peer p's (another org)?
+ * The same answer from both ends, so filtered digests agree: descriptors
+ * by their visibility; node records and reports of gateways always, and
+ * of the two orgs' own nodes over a direct link.
+ */
+static int
+g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
+{
+	const g_entry_t *n;
+
+	if (!p->cross)
+		return 1;
+	switch (e->kind) {
+	case WEFT_ENTRY_DESCRIPTOR:
+		return g_vis_org(e, p->org) &&
+		       g_vis_org(e, g->cfg.signer->org);
+	case WEFT_ENTRY_NODE:
+		n = e;
+		break;
+	case WEFT_ENTRY_REPORT:
+		n = g_node(g, e->subject);
+		if (n == NULL)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	if (n->gateway)
+		return 1;
+	return p->direct && (strcmp(n->origin_org, p->org) == 0 ||
+			     strcmp(n->origin_org, g->cfg.signer->org) == 0);
+}
+
 /* ---- messages ---- */
 
 void
@@ -419,45 +488,109 @@ g_cover(const weft_gossip_t *g, const uint8_t *pk)
 static int g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			  weft_err_t *err);
 
-/* Decode the kind-specific body into e's fields. */
+/* Decode the kind-specific body into e's fields; no other effect. */
 static void
-g_decode_body(weft_gossip_t *g, g_entry_t *e, const uint8_t *body,
-	      size_t blen)
+g_fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *body,
+       size_t blen)
 {
-	if (e->kind == WEFT_ENTRY_NODE && !e->tombstone) {
+	size_t i, off;
+
+	snprintf(e->origin_org, sizeof(e->origin_org), "%s",
+		 info->signer.org_name);
+	if (e->tombstone)
+		return; /* keeps the visibility of what it replaces */
+	if (e->kind == WEFT_ENTRY_NODE) {
 		Weft__NodeRecord *r = weft__node_record__unpack(NULL, blen,
 								 body);
-		size_t i, off = 0;
 
 		if (r == NULL)
 			return;
 		snprintf(e->node, sizeof(e->node), "%s", r->name);
 		snprintf(e->org, sizeof(e->org), "%s", r->org);
 		e->roles[0] = 0;
-		for (i = 0; i < r->n_roles && off + 1 < sizeof(e->roles); i++)
-			off += (size_t)snprintf(e->roles + off,
-						sizeof(e->roles) - off, "%s%s",
-						i ? "," : "", r->roles[i]);
+		e->gateway = 0;
+		for (i = 0, off = 0; i < r->n_roles; i++) {
+			if (strcmp(r->roles[i], "gateway") == 0)
+				e->gateway = 1;
+			if (off + 1 < sizeof(e->roles))
+				off += (size_t)snprintf(e->roles + off,
+							sizeof(e->roles) - off,
+							"%s%s", i ? "," : "",
+							r->roles[i]);
+		}
 		snprintf(e->addr, sizeof(e->addr), "%s",
 			 r->n_addresses ? r->addresses[0] : "");
 		weft__node_record__free_unpacked(r, NULL);
-		e->failed_cover = g_cover(g, e->origin);
-	} else if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone) {
+	} else if (e->kind == WEFT_ENTRY_REPORT) {
 		Weft__FailureReport *r =
 		    weft__failure_report__unpack(NULL, blen, body);
-		g_entry_t *n;
 
 		if (r == NULL)
 			return;
 		if (r->subject.len == WEFT_PK_BYTES) {
 			memcpy(e->subject, r->subject.data, WEFT_PK_BYTES);
 			e->subject_version = r->subject_version;
-			n = g_node(g, e->subject);
-			if (n != NULL && e->subject_version > n->failed_cover)
-				n->failed_cover = e->subject_version;
 		}
 		weft__failure_report__free_unpacked(r, NULL);
+	} else if (e->kind == WEFT_ENTRY_DESCRIPTOR) {
+		Weft__ProductDescriptor *d =
+		    weft__product_descriptor__unpack(NULL, blen, body);
+		size_t need = 2;
+
+		if (d == NULL)
+			return;
+		e->vis = d->visibility == WEFT__VISIBILITY__VIS_PUBLIC   ? 2
+			 : d->visibility == WEFT__VISIBILITY__VIS_LISTED ? 1
+									 : 0;
+		free(e->visible_to);
+		e->visible_to = NULL;
+		for (i = 0; i < d->n_visible_to; i++)
+			need += strlen(d->visible_to[i]) + 1;
+		if (e->vis == 1 && (e->visible_to = malloc(need)) != NULL) {
+			off = 0;
+			e->visible_to[off++] = ',';
+			for (i = 0; i < d->n_visible_to; i++)
+				off += (size_t)snprintf(e->visible_to + off,
+							need - off, "%s,",
+							d->visible_to[i]);
+			e->visible_to[off] = 0;
+		}
+		weft__product_descriptor__free_unpacked(d, NULL);
 	}
+}
+
+/* What a newly held entry changes elsewhere: failure marks. */
+static void
+g_effects(weft_gossip_t *g, g_entry_t *e)
+{
+	g_entry_t *n;
+
+	if (e->tombstone)
+		return;
+	if (e->kind == WEFT_ENTRY_NODE) {
+		e->failed_cover = g_cover(g, e->origin);
+	} else if (e->kind == WEFT_ENTRY_REPORT) {
+		n = g_node(g, e->subject);
+		if (n != NULL && e->subject_version > n->failed_cover)
+			n->failed_cover = e->subject_version;
+	}
+}
+
+static void
+g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
+{
+	weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_NOTE);
+	static const char *kinds[] = {"?", "node", "descriptor", "policy",
+				      "report"};
+
+	if (o == NULL)
+		return;
+	o->peer = p->id;
+	snprintf(o->text, sizeof(o->text), "forwarded %s %s of org %s "
+		 "version %llu%s to org %s",
+		 kinds[e->kind >= 1 && e->kind <= 4 ? e->kind : 0],
+		 e->name, e->origin_org, (unsigned long long)e->version,
+		 e->tombstone ? " (drop)" : "", p->org);
 }
 
 /*
@@ -522,7 +655,8 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	g_entry_hash(e, e->hash);
 	g_xor(o->hash, e->hash);
 	g_xor(g->root, e->hash);
-	g_decode_body(g, e, body, blen);
+	g_fill(e, info, body, blen);
+	g_effects(g, e);
 	g->st.accepted++;
 	g->st.entries = g->n;
 
@@ -536,9 +670,15 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			g->out_n--; /* drop the half-made output */
 		}
 	}
-	for (i = 0; i < g->npeers; i++)
-		if (g->peers[i].id != from)
-			g_push(g, g->peers[i].id, &e, 1);
+	for (i = 0; i < g->npeers; i++) {
+		g_peer_t *p = &g->peers[i];
+
+		if (p->id == from || !g_visible(g, e, p))
+			continue;
+		g_push(g, p->id, &e, 1);
+		if (p->cross)
+			g_note(g, e, p);
+	}
 	/* A report that we failed: refute it with a newer record. */
 	if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone &&
 	    memcmp(e->subject, g->self, WEFT_PK_BYTES) == 0 &&
@@ -612,6 +752,28 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			       &blen, err);
 	if (rc == 0)
 		rc = weft_entry_check_body(&info, body, blen, err);
+	if (rc == 0 && p != NULL && p->cross) {
+		/* From another org: it must be something that may cross. */
+		g_entry_t tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.kind = info.kind;
+		tmp.tombstone = info.tombstone;
+		if (e != NULL) { /* a tombstone keeps the old visibility */
+			tmp.vis = e->vis;
+			tmp.visible_to = e->visible_to;
+		}
+		g_fill(&tmp, &info, body, blen);
+		if (!g_visible(g, &tmp, p)) {
+			g->st.refused_visibility++;
+			rc = weft_err_set(err, WEFT_ETRUST, "gossip: %s from "
+					  "org %s may not cross into org %s",
+					  info.name, info.signer.org_name,
+					  g->cfg.signer->org);
+		}
+		if (tmp.visible_to != (e ? e->visible_to : NULL))
+			free(tmp.visible_to);
+	}
 	if (rc != 0) {
 		free(body);
 		g->st.refused++;
@@ -763,6 +925,7 @@ weft_gossip_free(weft_gossip_t *g)
 			en = e->next;
 			free(e->env);
 			free(e->name);
+			free(e->visible_to);
 			free(e);
 		}
 	for (i = 0; i < g->onb; i++)
@@ -772,6 +935,7 @@ weft_gossip_free(weft_gossip_t *g)
 		}
 	free(g->tab);
 	free(g->otab);
+	free(g->indirect);
 	free(g->peers);
 	free(g->lost);
 	free(g->out);
@@ -791,49 +955,154 @@ weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	return g_offer(g, now_ms, unix_us, env, len, 0, persist, err);
 }
 
-void
-weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
-		    const uint8_t pk[WEFT_PK_BYTES])
+/* What the peer may see of our catalog: per-origin digests (filtered by
+ * g_visible when the peer is of another org), and their XOR. */
+typedef struct g_view {
+	const uint8_t **pk;
+	uint8_t (*hash)[G_HASH];
+	uint32_t *count;
+	size_t n;
+	uint8_t root[G_HASH];
+	uint64_t total;
+} g_view_t;
+
+static void
+g_view_free(g_view_t *v)
 {
-	Weft__WireMessage *m;
-	Weft__GossipSummary *s;
-	size_t i;
+	free(v->pk);
+	free(v->hash);
+	free(v->count);
+}
 
-	if (g_peer(g, peer) != NULL)
-		return;
-	if (g->npeers == g->peers_cap) {
-		size_t cap = g->peers_cap ? g->peers_cap * 2 : 16;
-		g_peer_t *p = realloc(g->peers, cap * sizeof(*p));
+static int
+g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
+{
+	g_origin_t *o;
+	g_entry_t *e;
+	size_t i, k = 0, n = g->on;
 
-		if (p == NULL)
-			return;
-		g->peers = p;
-		g->peers_cap = cap;
+	memset(v, 0, sizeof(*v));
+	v->pk = calloc(n ? n : 1, sizeof(*v->pk));
+	v->hash = calloc(n ? n : 1, sizeof(*v->hash));
+	v->count = calloc(n ? n : 1, sizeof(*v->count));
+	if (v->pk == NULL || v->hash == NULL || v->count == NULL) {
+		g_view_free(v);
+		return WEFT_ENOMEM;
 	}
-	g->peers[g->npeers].id = peer;
-	memcpy(g->peers[g->npeers].pk, pk, WEFT_PK_BYTES);
-	g->peers[g->npeers].budget = g->cfg.budget;
-	g->npeers++;
-	for (i = 0; i < g->nlost; i++)
-		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
-			g->lost[i] = g->lost[--g->nlost];
-	/* Start anti-entropy with the newcomer at once. */
-	m = calloc(1, sizeof(*m));
-	s = calloc(1, sizeof(*s));
-	if (m == NULL || s == NULL) {
+	for (i = 0; i < g->onb; i++)
+		for (o = g->otab[i]; o; o = o->next) {
+			o->idx = k;
+			v->pk[k] = o->pk;
+			if (p == NULL || !p->cross) {
+				memcpy(v->hash[k], o->hash, G_HASH);
+				v->count[k] = o->count;
+			}
+			k++;
+		}
+	v->n = k;
+	if (p != NULL && p->cross)
+		for (i = 0; i < g->nb; i++)
+			for (e = g->tab[i]; e; e = e->next) {
+				if (!g_visible(g, e, p))
+					continue;
+				o = g_origin(g, e->origin, 0);
+				if (o == NULL)
+					continue;
+				g_xor(v->hash[o->idx], e->hash);
+				v->count[o->idx]++;
+			}
+	for (i = 0; i < v->n; i++) {
+		g_xor(v->root, v->hash[i]);
+		v->total += v->count[i];
+	}
+	return 0;
+}
+
+static void
+g_summary(weft_gossip_t *g, const g_peer_t *p)
+{
+	Weft__WireMessage *m = calloc(1, sizeof(*m));
+	/* the summary and its root in one block (freed as m->summary) */
+	Weft__GossipSummary *s = calloc(1, sizeof(*s) + G_HASH);
+	g_view_t v;
+
+	if (m == NULL || s == NULL || g_view(g, p, &v) != 0) {
 		free(m);
 		free(s);
 		return;
 	}
 	weft__wire_message__init(m);
 	weft__gossip_summary__init(s);
-	s->root.data = g->root;
+	memcpy(s + 1, v.root, G_HASH);
+	s->root.data = (uint8_t *)(s + 1);
 	s->root.len = G_HASH;
-	s->count = g->n;
+	s->count = v.total;
+	g_view_free(&v);
 	m->msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
 	m->summary = s;
 	g->st.summaries_out++;
-	g_send(g, peer, m);
+	g_send(g, p->id, m);
+}
+
+void
+weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
+		    const uint8_t pk[WEFT_PK_BYTES], const char *org,
+		    int gateway)
+{
+	g_peer_t *p;
+	size_t i;
+
+	if (g_peer(g, peer) != NULL)
+		return;
+	if (g->npeers == g->peers_cap) {
+		size_t cap = g->peers_cap ? g->peers_cap * 2 : 16;
+		g_peer_t *np = realloc(g->peers, cap * sizeof(*np));
+
+		if (np == NULL)
+			return;
+		g->peers = np;
+		g->peers_cap = cap;
+	}
+	p = &g->peers[g->npeers++];
+	memset(p, 0, sizeof(*p));
+	p->id = peer;
+	memcpy(p->pk, pk, WEFT_PK_BYTES);
+	snprintf(p->org, sizeof(p->org), "%s", org ? org : "");
+	p->cross = strcmp(p->org, g->cfg.signer->org) != 0;
+	/* across orgs, a link is direct unless the org is one we reach
+	 * only through gateways (then both ends are gateways) */
+	p->direct = p->cross && !(g_in_list(g->indirect, p->org) &&
+				  g->gateway && gateway);
+	p->budget = g->cfg.budget;
+	for (i = 0; i < g->nlost; i++)
+		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
+			g->lost[i] = g->lost[--g->nlost];
+	/* Start anti-entropy with the newcomer at once. */
+	g_summary(g, p);
+}
+
+void
+weft_gossip_set_policy(weft_gossip_t *g, int gateway, const char *indirect)
+{
+	g->gateway = gateway;
+	free(g->indirect);
+	g->indirect = NULL;
+	if (indirect != NULL && *indirect) {
+		size_t n = strlen(indirect);
+
+		g->indirect = malloc(n + 3);
+		if (g->indirect != NULL)
+			snprintf(g->indirect, n + 3, ",%s,", indirect);
+	}
+}
+
+int
+weft_gossip_may_link(const weft_gossip_t *g, const char *org, int gateway)
+{
+	if (strcmp(org, g->cfg.signer->org) == 0 ||
+	    !g_in_list(g->indirect, org))
+		return 1;
+	return g->gateway && gateway;
 }
 
 void
@@ -875,38 +1144,49 @@ weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	}
 }
 
-/* Per-origin digests of everything held. */
+/* Per-origin digests of what the peer may see. */
 static Weft__WireMessage *
-g_digest_msg(weft_gossip_t *g, int reply)
+g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
 {
 	Weft__WireMessage *m = calloc(1, sizeof(*m));
 	Weft__GossipDigest *d = calloc(1, sizeof(*d));
-	Weft__OriginDigest *od = NULL;
-	Weft__OriginDigest **ptrs = NULL;
-	size_t n = g->on < G_DIGEST_MAX ? g->on : G_DIGEST_MAX, i, k = 0;
-	g_origin_t *o;
-	/* one block: the pointer array, then the digests */
-	char *blk = n ? calloc(n, sizeof(*ptrs) + sizeof(*od)) : NULL;
+	Weft__OriginDigest *od, **ptrs;
+	uint8_t (*hash)[G_HASH];
+	size_t i, k = 0, n;
+	g_view_t v;
+	char *blk = NULL;
 
-	if (m == NULL || d == NULL || (n && blk == NULL)) {
+	if (m == NULL || d == NULL || g_view(g, p, &v) != 0) {
 		free(m);
 		free(d);
-		free(blk);
+		return NULL;
+	}
+	n = v.n < G_DIGEST_MAX ? v.n : G_DIGEST_MAX;
+	/* one block: the pointers, the digests, their hashes */
+	blk = calloc(n ? n : 1, sizeof(*ptrs) + sizeof(*od) + G_HASH);
+	if (blk == NULL) {
+		g_view_free(&v);
+		free(m);
+		free(d);
 		return NULL;
 	}
 	ptrs = (Weft__OriginDigest **)blk;
 	od = (Weft__OriginDigest *)(blk + n * sizeof(*ptrs));
-	for (i = 0; i < g->onb && k < n; i++)
-		for (o = g->otab[i]; o && k < n; o = o->next) {
-			weft__origin_digest__init(&od[k]);
-			od[k].origin.data = o->pk;
-			od[k].origin.len = WEFT_PK_BYTES;
-			od[k].hash.data = o->hash;
-			od[k].hash.len = G_HASH;
-			od[k].count = o->count;
-			ptrs[k] = &od[k];
-			k++;
-		}
+	hash = (uint8_t (*)[G_HASH])(blk + n * (sizeof(*ptrs) + sizeof(*od)));
+	for (i = 0; i < v.n && k < n; i++) {
+		if (v.count[i] == 0)
+			continue;
+		weft__origin_digest__init(&od[k]);
+		od[k].origin.data = (uint8_t *)v.pk[i];
+		od[k].origin.len = WEFT_PK_BYTES;
+		memcpy(hash[k], v.hash[i], G_HASH);
+		od[k].hash.data = hash[k];
+		od[k].hash.len = G_HASH;
+		od[k].count = v.count[i];
+		ptrs[k] = &od[k];
+		k++;
+	}
+	g_view_free(&v);
 	weft__wire_message__init(m);
 	weft__gossip_digest__init(d);
 	d->origins = ptrs;
@@ -917,32 +1197,35 @@ g_digest_msg(weft_gossip_t *g, int reply)
 	return m;
 }
 
-/* Push every entry of origin pk to peer. */
+/* Push every entry of origin pk that the peer may see. */
 static void
-g_push_origin(weft_gossip_t *g, uint64_t peer, const uint8_t *pk)
+g_push_origin(weft_gossip_t *g, const g_peer_t *p, const uint8_t *pk)
 {
 	g_entry_t **es = NULL, *e;
 	size_t n = 0, cap = 0, i;
 
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = e->next) {
-			if (memcmp(e->origin, pk, WEFT_PK_BYTES) != 0)
+			if (memcmp(e->origin, pk, WEFT_PK_BYTES) != 0 ||
+			    !g_visible(g, e, p))
 				continue;
 			if (n == cap) {
 				size_t c = cap ? cap * 2 : 16;
-				g_entry_t **p = realloc(es, c * sizeof(*p));
+				g_entry_t **np = realloc(es, c * sizeof(*np));
 
-				if (p == NULL) {
+				if (np == NULL) {
 					free(es);
 					return;
 				}
-				es = p;
+				es = np;
 				cap = c;
 			}
 			es[n++] = e;
 		}
 	if (n > 0)
-		g_push(g, peer, es, n);
+		g_push(g, p->id, es, n);
+	for (i = 0; i < n && p->cross; i++)
+		g_note(g, es[i], p);
 	free(es);
 }
 
@@ -951,8 +1234,9 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		 uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
 {
 	size_t i;
+	g_peer_t *p = g_peer(g, peer);
 
-	if (g_peer(g, peer) == NULL)
+	if (p == NULL)
 		return weft_err_set(err, WEFT_EINVAL, "gossip: unknown peer");
 	switch (m->msg_case) {
 	case WEFT__WIRE_MESSAGE__MSG_PUSH:
@@ -968,19 +1252,28 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		if (m->summary->root.len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
 					    "gossip: malformed summary");
-		if (m->summary->count != g->n ||
-		    memcmp(m->summary->root.data, g->root, G_HASH) != 0) {
-			Weft__WireMessage *d = g_digest_msg(g, 0);
+		{
+			g_view_t v;
+			int same;
 
-			if (d != NULL) {
-				g->st.digests_out++;
-				g_send(g, peer, d);
+			if (g_view(g, p, &v) != 0)
+				return 0;
+			same = m->summary->count == v.total &&
+			       memcmp(m->summary->root.data, v.root,
+				      G_HASH) == 0;
+			g_view_free(&v);
+			if (!same) {
+				Weft__WireMessage *d = g_digest_msg(g, p, 0);
+
+				if (d != NULL) {
+					g->st.digests_out++;
+					g_send(g, peer, d);
+				}
 			}
 		}
 		return 0;
 	case WEFT__WIRE_MESSAGE__MSG_DIGEST: {
 		const Weft__GossipDigest *d = m->digest;
-		g_origin_t *o;
 
 		for (i = 0; i < d->n_origins; i++) {
 			const Weft__OriginDigest *od = d->origins[i];
@@ -991,29 +1284,37 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 						    "malformed digest");
 		}
 		/* Push our origins that the peer lacks or holds otherwise. */
-		for (i = 0; i < g->onb; i++)
-			for (o = g->otab[i]; o; o = o->next) {
+		{
+			g_view_t v;
+
+			if (g_view(g, p, &v) != 0)
+				return 0;
+			for (i = 0; i < v.n; i++) {
 				size_t j;
 				int same = 0;
 
+				if (v.count[i] == 0)
+					continue;
 				for (j = 0; j < d->n_origins; j++) {
 					const Weft__OriginDigest *od =
 					    d->origins[j];
 
-					if (memcmp(od->origin.data, o->pk,
+					if (memcmp(od->origin.data, v.pk[i],
 						   WEFT_PK_BYTES) == 0) {
-						same = od->count == o->count &&
+						same = od->count == v.count[i] &&
 						       memcmp(od->hash.data,
-							      o->hash,
+							      v.hash[i],
 							      G_HASH) == 0;
 						break;
 					}
 				}
 				if (!same)
-					g_push_origin(g, peer, o->pk);
+					g_push_origin(g, p, v.pk[i]);
 			}
+			g_view_free(&v);
+		}
 		if (!d->reply) {
-			Weft__WireMessage *r = g_digest_msg(g, 1);
+			Weft__WireMessage *r = g_digest_msg(g, p, 1);
 
 			if (r != NULL) {
 				g->st.digests_out++;
@@ -1042,6 +1343,8 @@ g_pick(weft_gossip_t *g, uint64_t now_ms, int failed)
 			    !e->addr[0] ||
 			    memcmp(e->origin, g->self, WEFT_PK_BYTES) == 0 ||
 			    g_connected(g, e->origin) ||
+			    !weft_gossip_may_link(g, e->origin_org,
+						  e->gateway) ||
 			    (e->failed_cover >= e->version) != failed ||
 			    (e->dial_at &&
 			     now_ms - e->dial_at < 5 * g->cfg.interval_ms))
@@ -1078,25 +1381,8 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	for (i = 0; i < g->npeers; i++)
 		g->peers[i].budget = g->cfg.budget;
 	/* Anti-entropy with one random neighbour. */
-	if (g->npeers > 0) {
-		Weft__WireMessage *m = calloc(1, sizeof(*m));
-		Weft__GossipSummary *s = calloc(1, sizeof(*s));
-
-		if (m != NULL && s != NULL) {
-			weft__wire_message__init(m);
-			weft__gossip_summary__init(s);
-			s->root.data = g->root;
-			s->root.len = G_HASH;
-			s->count = g->n;
-			m->msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
-			m->summary = s;
-			g->st.summaries_out++;
-			g_send(g, g->peers[g_rand(g) % g->npeers].id, m);
-		} else {
-			free(m);
-			free(s);
-		}
-	}
+	if (g->npeers > 0)
+		g_summary(g, &g->peers[g_rand(g) % g->npeers]);
 	/* Lost neighbours: redial once, then report. */
 	for (i = 0; i < g->nlost;) {
 		g_lost_t *l = &g->lost[i];

@@ -66,6 +66,8 @@ typedef enum weft_gossip_out_kind {
 	WEFT_GOSSIP_SEND = 1,  /* send msg to peer */
 	WEFT_GOSSIP_STORE = 2, /* persist env (already verified) */
 	WEFT_GOSSIP_DIAL = 3,  /* connect to member pk at addr */
+	WEFT_GOSSIP_NOTE = 4,  /* log text: an entry crossed into another
+				* org through us (the forwarding log) */
 } weft_gossip_out_kind_t;
 
 typedef struct weft_gossip_out {
@@ -77,6 +79,7 @@ typedef struct weft_gossip_out {
 	size_t env_len;
 	uint8_t pk[WEFT_PK_BYTES];		/* DIAL */
 	char addr[WEFT_GOSSIP_ADDR_MAX + 1];	/* DIAL */
+	char text[512];				/* NOTE */
 } weft_gossip_out_t;
 
 /* A member as the core sees it. */
@@ -95,6 +98,7 @@ typedef struct weft_gossip_member {
 /* Counters. */
 typedef struct weft_gossip_stats {
 	uint64_t entries, accepted, duplicates, refused, throttled;
+	uint64_t refused_visibility; /* from another org, may not cross */
 	uint64_t pushes_out, summaries_out, digests_out;
 	uint64_t bytes_out; /* packed gossip messages we queued */
 } weft_gossip_stats_t;
@@ -122,7 +126,19 @@ int weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 
 /* A session with node pk is up (peer: the driver's id) / gone. */
 void weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
-			 const uint8_t pk[WEFT_PK_BYTES]);
+			 const uint8_t pk[WEFT_PK_BYTES], const char *org,
+			 int gateway);
+
+/*
+ * Trust boundaries: whether we are a gateway, and the orgs ("a,b,c")
+ * we reach only through gateways. Entries cross into another org only
+ * as g_visible allows (docs/gossip.md).
+ */
+void weft_gossip_set_policy(weft_gossip_t *g, int gateway,
+			    const char *indirect);
+/* May we link directly with a node of org (gateway: it has the role)? */
+int weft_gossip_may_link(const weft_gossip_t *g, const char *org,
+			 int gateway);
 void weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer);
 
 /*

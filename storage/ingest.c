@@ -1083,6 +1083,18 @@ weft_ingest_describe(weft_ictx_t *x, weft_product_info_t *pi, int mode,
 						 : x->cols[i].null_seen;
 		}
 	}
+	if (x->opts->set_visibility) {
+		for (i = 0; i < pi->nvisible; i++)
+			free(pi->visible_to[i]);
+		free(pi->visible_to);
+		pi->visible_to = NULL;
+		pi->nvisible = 0;
+		pi->visibility = x->opts->visibility;
+		for (i = 0; i < x->opts->nvisible && !oom; i++)
+			if (weft_strlist_add(&pi->visible_to, &pi->nvisible,
+					     x->opts->visible_to[i]) != 0)
+				oom = true;
+	}
 	if (ct != NULL) {
 		if (ct->owner != NULL) {
 			free(pi->owner);

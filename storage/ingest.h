@@ -27,6 +27,13 @@ typedef struct weft_ingest_opts {
 	 * description, tags and document go into the descriptor. */
 	const weft_product_info_t *contract;
 	int progress;       /* print a progress line on stderr */
+	/* Who may see the descriptor (proto Visibility: 0 own org, 1 listed
+	 * orgs, 2 everyone), applied when set_visibility; else a new product
+	 * is own-org only and an append or replace keeps what it had. */
+	int set_visibility;
+	int visibility;
+	const char *const *visible_to;
+	size_t nvisible;
 } weft_ingest_opts_t;
 
 typedef struct weft_ingest_result {

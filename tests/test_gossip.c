@@ -32,6 +32,8 @@ typedef struct gnode {
 	size_t cert_len;
 	char name[16];
 	weft_signer_t signer;
+	const char *orgname;
+	int gateway;
 	weft_gossip_t *g;
 	int up[NMAX]; /* links */
 	int alive;
@@ -39,8 +41,8 @@ typedef struct gnode {
 } gnode_t;
 
 typedef struct net {
-	weft_keypair_t *org;
-	weft_pubkey_t root;
+	weft_keypair_t *org, *org2;
+	weft_pubkey_t root, roots[2];
 	weft_trust_t trust;
 	gnode_t n[NMAX];
 	int count;
@@ -61,8 +63,12 @@ node_start(net_t *t, int i)
 	char addr[32];
 	const char *addrs[1] = {addr};
 
+	const char *gw[1] = {"gateway"};
+
 	snprintf(addr, sizeof(addr), "10.0.0.%d:7946", i + 1);
 	c.signer = &t->n[i].signer;
+	c.roles = gw;
+	c.nroles = t->n[i].gateway ? 1 : 0;
 	c.trust = &t->trust;
 	c.addresses = addrs;
 	c.naddresses = 1;
@@ -73,14 +79,24 @@ node_start(net_t *t, int i)
 	assert_int_equal(weft_gossip_new(&t->n[i].g, &c, t->now, unix_us(t),
 					 NULL), 0);
 	t->n[i].alive = 1;
+	if (t->org2 != NULL) /* two orgs: each reaches the other only
+			      * through gateways */
+		weft_gossip_set_policy(t->n[i].g, t->n[i].gateway,
+				       strcmp(t->n[i].orgname, "acme") == 0
+					   ? "globex"
+					   : "acme");
 }
 
+/* orgs[i] != 0: node i is of org globex; gw: gateway role */
 static void
-net_init(net_t *t, int count)
+net_init_orgs(net_t *t, int count, const int *orgs, const int *gw)
 {
 	int i;
 
 	memset(t, 0, sizeof(*t));
+	if (orgs != NULL)
+		assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "globex",
+						   &t->org2, NULL), 0);
 	t->count = count;
 	t->now = 1000;
 	assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "acme", &t->org, NULL),
@@ -90,23 +106,44 @@ net_init(net_t *t, int count)
 	memcpy(t->root.pk, t->org->pk, WEFT_PK_BYTES);
 	t->trust.roots = &t->root;
 	t->trust.n = 1;
+	if (t->org2 != NULL) {
+		t->roots[0] = t->root;
+		t->roots[1].kind = WEFT_KEY_ORG;
+		snprintf(t->roots[1].name, sizeof(t->roots[1].name), "globex");
+		memcpy(t->roots[1].pk, t->org2->pk, WEFT_PK_BYTES);
+		t->trust.roots = t->roots;
+		t->trust.n = 2;
+	}
 	for (i = 0; i < count; i++) {
 		gnode_t *n = &t->n[i];
+		int two = orgs != NULL && orgs[i];
+		const char *role[1] = {"gateway"};
 
+		n->orgname = two ? "globex" : "acme";
+		n->gateway = gw != NULL && gw[i];
 		snprintf(n->name, sizeof(n->name), "n%d", i);
 		assert_int_equal(weft_key_generate(WEFT_KEY_NODE, n->name,
 						   &n->kp, NULL), 0);
-		assert_int_equal(weft_cert_issue(t->org, n->name, n->kp->pk,
-						 NULL, 0, T0 - 100, T0 + 86400,
+		assert_int_equal(weft_cert_issue(two ? t->org2 : t->org,
+						 n->name, n->kp->pk,
+						 n->gateway ? role : NULL,
+						 n->gateway ? 1 : 0,
+						 T0 - 100, T0 + 86400,
 						 (uint64_t)i, &n->cert,
 						 &n->cert_len, NULL), 0);
 		n->signer.kp = n->kp;
 		n->signer.cert = n->cert;
 		n->signer.cert_len = n->cert_len;
-		n->signer.org = "acme";
+		n->signer.org = n->orgname;
 		n->signer.node = n->name;
 		node_start(t, i);
 	}
+}
+
+static void
+net_init(net_t *t, int count)
+{
+	net_init_orgs(t, count, NULL, NULL);
 }
 
 static void
@@ -120,6 +157,7 @@ net_free(net_t *t)
 		free(t->n[i].cert);
 	}
 	weft_key_free(t->org);
+	weft_key_free(t->org2);
 }
 
 static void
@@ -129,9 +167,9 @@ link_up(net_t *t, int a, int b)
 		return;
 	t->n[a].up[b] = t->n[b].up[a] = 1;
 	weft_gossip_peer_up(t->n[a].g, t->now, (uint64_t)b + 1,
-			    t->n[b].kp->pk);
+			    t->n[b].kp->pk, t->n[b].orgname, t->n[b].gateway);
 	weft_gossip_peer_up(t->n[b].g, t->now, (uint64_t)a + 1,
-			    t->n[a].kp->pk);
+			    t->n[a].kp->pk, t->n[a].orgname, t->n[a].gateway);
 }
 
 static void
@@ -299,15 +337,21 @@ holders(net_t *t, int kind, const uint8_t *origin, const char *name,
 }
 
 static uint8_t *
-descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
-	   size_t *len)
+descriptor_vis(net_t *t, int i, const char *name, uint64_t version,
+	       int tomb, int vis, const char *listed, size_t *len)
 {
 	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
 	uint8_t *env = NULL, body[512];
+	char *l[1] = {(char *)listed};
 	size_t blen;
 
+	d.visibility = (Weft__Visibility)vis;
+	if (listed != NULL) {
+		d.visible_to = l;
+		d.n_visible_to = 1;
+	}
 	d.name = (char *)name;
-	d.org = "acme";
+	d.org = (char *)t->n[i].orgname;
 	d.node = t->n[i].name;
 	d.version = version;
 	blen = weft__product_descriptor__pack(&d, body);
@@ -315,6 +359,13 @@ descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
 					 name, version, tomb, 0, body, blen,
 					 &env, len, NULL), 0);
 	return env;
+}
+
+static uint8_t *
+descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
+	   size_t *len)
+{
+	return descriptor_vis(t, i, name, version, tomb, 0, NULL, len);
 }
 
 static void
@@ -536,6 +587,89 @@ test_hostile(void **state)
 	free(t);
 }
 
+/* Orgs acme (n0-n2, gateway n2) and globex (n3-n5, gateway n3), linked
+ * n0-n1-n2=n3-n4-n5: products cross only as their visibility allows,
+ * node records only of gateways, and the filtered summaries across the
+ * gateway link agree once converged (no endless repair). */
+static void
+test_trust_boundary(void **state)
+{
+	static const int orgs[6] = {0, 0, 0, 1, 1, 1};
+	static const int gw[6] = {0, 0, 1, 1, 0, 0};
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env;
+	size_t len, k;
+	weft_gossip_stats_t st0, st1;
+	weft_gossip_member_t *m;
+	int i, pub;
+
+	(void)state;
+	assert_non_null(t);
+	net_init_orgs(t, 6, orgs, gw);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	link_up(t, 2, 3);
+	link_up(t, 3, 4);
+	link_up(t, 4, 5);
+	drain(t);
+	env = descriptor_vis(t, 0, "a.private", 1, 0, 0, NULL, &len);
+	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	env = descriptor_vis(t, 0, "a.shared", 1, 0, 1, "globex", &len);
+	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	env = descriptor_vis(t, 5, "b.public", 1, 0, 2, NULL, &len);
+	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	drain(t);
+	tick_all(t, 5 * IV);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
+				 "a.private", 1, 0), 3); /* acme only */
+	for (i = 3; i < 6; i++) {
+		hold_t c = {t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
+			    "a.private", 1, 0, 0};
+
+		weft_gossip_each(t->n[i].g, hold_cb, &c);
+		assert_false(c.hit);
+	}
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
+				 "a.shared", 1, 0), 6);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
+				 "b.public", 1, 0), 6);
+	/* globex nodes know acme's gateway, not acme's other nodes */
+	assert_int_equal(weft_gossip_members(t->n[5].g, &m, &k), 0);
+	for (pub = 0, i = 0; i < (int)k; i++)
+		pub += memcmp(m[i].pk, t->n[2].kp->pk, 32) == 0;
+	assert_int_equal(pub, 1);
+	assert_int_equal((int)k, 4); /* n3, n4, n5 and acme's gateway n2 */
+	free(m);
+	/* converged: another round of anti-entropy pushes nothing */
+	weft_gossip_stats(t->n[2].g, &st0);
+	tick_all(t, 5 * IV);
+	weft_gossip_stats(t->n[2].g, &st1);
+	assert_int_equal(st1.pushes_out, st0.pushes_out);
+	/* a node of globex refuses an acme-private entry a bad gateway
+	 * forwards */
+	env = descriptor_vis(t, 0, "a.secret", 1, 0, 0, NULL, &len);
+	{
+		Weft__WireMessage w = WEFT__WIRE_MESSAGE__INIT;
+		Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+		ProtobufCBinaryData e1 = {len, env};
+
+		p.entries = &e1;
+		p.n_entries = 1;
+		w.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+		w.push = &p;
+		assert_int_equal(weft_gossip_recv(t->n[3].g, t->now, unix_us(t),
+						  3, &w, NULL), 0);
+	}
+	free(env);
+	weft_gossip_stats(t->n[3].g, &st0);
+	assert_int_equal(st0.refused_visibility, 1);
+	net_free(t);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -544,6 +678,7 @@ main(void)
 	    cmocka_unit_test(test_anti_entropy),
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_trust_boundary),
 	};
 
 	if (sodium_init() < 0)

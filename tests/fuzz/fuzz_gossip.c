@@ -61,7 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.seed = 1;
 	if (weft_gossip_new(&g, &cfg, 1000, 1700000000000000ll, NULL) != 0)
 		abort();
-	weft_gossip_peer_up(g, 1000, 7, peer_pk);
+	weft_gossip_peer_up(g, 1000, 7, peer_pk,
+			    size > 0 && (data[0] & 1) ? "acme" : "other",
+			    size > 0 && (data[0] & 2));
 	if (weft_wire_decode(data, size, &m, NULL) == 0) {
 		(void)weft_gossip_recv(g, 1000, 1700000000000000ll, 7, m, NULL);
 		weft__wire_message__free_unpacked(m, NULL);
