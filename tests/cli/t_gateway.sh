@@ -79,6 +79,14 @@ grep -q "gossip: forwarded descriptor acme.shared of org acme version [0-9]* to 
     die "no forwarding log line for acme.shared"
 grep -q "forwarded descriptor acme.private" "$T/ga.log" && die "the gateway forwarded acme.private"
 
+# Remote products are described from the catalog, by full or bare name.
+ok "$WEFT" describe --data-dir "$T/b0" acme.acme.shared --json
+grep -q '"name":"acme.shared","org":"acme","node":"a0"' "$T/out" || { cat "$T/out" >&2; die "remote describe"; }
+grep -q '"visibility":"listed","visible_to":\["globex"\]' "$T/out" || die "visibility not shown"
+ok "$WEFT" describe --data-dir "$T/a1" globex.open
+grep -q "globex" "$T/out" || die "bare-name remote describe"
+bad "no product" "$WEFT" describe --data-dir "$T/b0" acme.acme.private
+
 # A regular node of acme dialling globex's gateway directly is refused.
 ok "$WEFT" init --data-dir "$T/a2" --org "$T/acme.key" --name a2 --mesh gw
 ok "$WEFT" trust add --data-dir "$T/a2" "$T/globex.pub" --via-gateway
