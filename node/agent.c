@@ -983,10 +983,22 @@ ag_gossip_flush(agent_t *a)
 			break;
 		case WEFT_GOSSIP_STORE:
 			if (weft_catalog_put(a->st, o.env, o.env_len,
-					     weft_now_us(), &info, &err) != 0 &&
-			    err.code != WEFT_ESTALE)
-				ag_log("error", "storing a catalog entry: %s",
-				       err.msg);
+					     weft_now_us(), &info, &err) != 0) {
+				if (err.code != WEFT_ESTALE)
+					ag_log("error", "storing a catalog "
+						       "entry: %s", err.msg);
+			} else if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
+				   memcmp(info.origin, a->id.kp->pk,
+					  WEFT_PK_BYTES) != 0) {
+				/* one line per product version learnt: what
+				 * the gossip benchmark times */
+				ag_log("info", "catalog: %s %s.%s version %llu "
+					       "from node %s",
+				       info.tombstone ? "dropped" : "learnt",
+				       info.signer.org_name, info.name,
+				       (unsigned long long)info.version,
+				       info.signer.subject_name);
+			}
 			break;
 		case WEFT_GOSSIP_DIAL:
 			if (conn_find_peer(a, o.pk, NULL) == NULL)

@@ -1,0 +1,189 @@
+#!/bin/sh
+# bench/gossip.sh: how fast a published descriptor reaches every one of N
+# weft agents, and how many bytes each agent sends per second at rest and
+# while it spreads, beside the same for HashiCorp Serf (a `serf event`
+# reaching every agent; bench/gossip_serf.sh), with the same agent count
+# and the same gossip interval (200 ms: Serf's LAN profile). Run by
+# bench/run.sh (see bench/lib.sh); docs/bench.md ("Gossip") explains the
+# figures.
+#
+# weft's agents run on 127.0.0.1 in a network namespace of their own
+# (`ip netns`, root), so every byte lo sends there is theirs: the bytes
+# are lo's transmit counter (IP packets, headers included, as
+# gossipmeter counts Serf's). Arrival is the agent's log line
+# "catalog: learnt ORG.NAME version V" (millisecond timestamps), the start
+# is taken just before `weft publish` runs.
+set -e
+. "$BENCH_DIR/lib.sh"
+
+if ! bench_has weft; then
+	echo "gossip: skipped (weft is not in BENCH_ENGINES)"
+	exit 0
+fi
+SIZES=${BENCH_GOSSIP_SIZES:-"32 64"}
+IV=${BENCH_GOSSIP_INTERVAL_MS:-200}
+REPEAT=${BENCH_GOSSIP_REPEAT:-${BENCH_REPEAT:-3}}
+REST_S=${BENCH_GOSSIP_REST_S:-10}
+TAIL_MS=${BENCH_GOSSIP_TAIL_MS:-1000}
+T=$BENCH_TMP/gossip
+mkdir -p "$T"
+NS=wgb$$
+GM=$T/gossipmeter
+cc -O2 -o "$GM" "$BENCH_DIR/gossipmeter.c" || bench_die "gossip: cannot build gossipmeter"
+BENCH_LINES=$T/bench.lines
+: >"$BENCH_LINES"
+export BENCH_LINES
+
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
+	ip netns del $NS 2>/dev/null || :
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+lo_bytes() { ip netns exec $NS "$GM" lo-bytes | cut -d' ' -f1; }
+now_ms() { date +%s%3N; }
+log_ms() { date -u -d "$(echo "$1" | sed 's/T/ /; s/Z$//')" +%s%3N; }
+
+# weft_run N: the weft figures for N agents, as bench lines
+weft_run() {
+	n=$1
+	d=$T/w$n
+	rm -rf "$d"
+	mkdir -p "$d"
+	ip netns add $NS
+	ip -n $NS link set lo up
+	"$WEFT" org create bench --out "$d/org.key" >/dev/null
+	i=0
+	while [ $i -lt "$n" ]; do
+		"$WEFT" init --data-dir "$d/n$i" --org "$d/org.key" \
+		    --name "n$i" --mesh bench >/dev/null
+		i=$((i + 1))
+	done
+	args="--gossip-interval ${IV}ms --max-pending-per-addr $((2 * n)) \
+	    --backoff-max 1s"
+	ip netns exec $NS "$WEFT" agent --data-dir "$d/n0" \
+	    --listen 127.0.0.1:0 $args 2>"$d/n0.log" &
+	PIDS="$PIDS $!"
+	"$WEFT" status --data-dir "$d/n0" --json --wait 20 >"$d/s.json"
+	seed=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$d/s.json")
+	i=1
+	while [ $i -lt "$n" ]; do
+		ip netns exec $NS "$WEFT" agent --data-dir "$d/n$i" \
+		    --listen 127.0.0.1:0 --join "$seed" $args \
+		    2>"$d/n$i.log" &
+		PIDS="$PIDS $!"
+		i=$((i + 1))
+	done
+	# converge: every agent lists n alive members (itself as self)
+	t=0
+	i=0
+	while [ $i -lt "$n" ]; do
+		a=$("$WEFT" members --data-dir "$d/n$i" --json 2>/dev/null |
+		    grep -o '"state":"alive"' | wc -l)
+		if [ "$a" -eq $((n - 1)) ]; then
+			i=$((i + 1))
+			continue
+		fi
+		t=$((t + 1))
+		[ $t -lt 600 ] || bench_die "gossip: $n weft agents did not converge"
+		sleep 0.1
+	done
+	sleep 2
+	b0=$(lo_bytes)
+	t0=$(now_ms)
+	sleep "$REST_S"
+	b1=$(lo_bytes)
+	t1=$(now_ms)
+	rest=$(bench_calc "sprintf(\"%.0f\", ($b1 - $b0) / $n / (($t1 - $t0) / 1000))")
+	printf 'id,v\n1,2\n' >"$d/p.csv"
+	r=1
+	: >"$d/reach" ; : >"$d/dissem"
+	while [ $r -le "$REPEAT" ]; do
+		b0=$(lo_bytes)
+		t0=$(now_ms)
+		"$WEFT" publish --data-dir "$d/n0" "bench.p$r" "$d/p.csv" \
+		    --quiet >/dev/null
+		# wait for every other agent's log line
+		w=0
+		while :; do
+			got=$(grep -l "catalog: learnt bench.bench.p$r version" \
+			    "$d"/n*.log 2>/dev/null | wc -l)
+			[ "$got" -ge $((n - 1)) ] && break
+			w=$((w + 1))
+			[ $w -lt 300 ] || bench_die "gossip: bench.p$r did not reach all $n weft agents"
+			sleep 0.1
+		done
+		: >"$d/arr"
+		i=1
+		while [ $i -lt "$n" ]; do
+			ts=$(grep -m1 "catalog: learnt bench.bench.p$r version" \
+			    "$d/n$i.log" | cut -d' ' -f1)
+			echo $(($(log_ms "$ts") - t0)) >>"$d/arr"
+			i=$((i + 1))
+		done
+		sort -n "$d/arr" >"$d/arr.s"
+		last=$(tail -n 1 "$d/arr.s")
+		p50=$(sed -n "$(((n - 1 + 1) / 2))p" "$d/arr.s")
+		p90=$(sed -n "$(((n - 1) * 9 / 10))p" "$d/arr.s")
+		# bytes from the publish to the last arrival plus the tail
+		left=$((last + TAIL_MS - ($(now_ms) - t0)))
+		[ "$left" -gt 0 ] && sleep "$(bench_calc "sprintf(\"%.3f\", $left / 1000)")"
+		b1=$(lo_bytes)
+		win=$((last + TAIL_MS))
+		[ $win -lt $(($(now_ms) - t0)) ] && win=$(($(now_ms) - t0))
+		echo "$last $p50 $p90" >>"$d/reach"
+		bench_calc "sprintf(\"%.0f\", ($b1 - $b0) / $n / ($win / 1000))" >>"$d/dissem"
+		r=$((r + 1))
+	done
+	med() { sort -n "$1" | sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p"; }
+	cut -d' ' -f1 "$d/reach" >"$d/r.all"
+	cut -d' ' -f2 "$d/reach" >"$d/r50"
+	cut -d' ' -f3 "$d/reach" >"$d/r90"
+	bench_emit gossip "weft_N${n}_reach_all_ms" "$(med "$d/r.all")"
+	bench_emit gossip "weft_N${n}_reach_all_ms_all" "$(paste -sd, "$d/r.all")"
+	bench_emit gossip "weft_N${n}_reach_50_ms" "$(med "$d/r50")"
+	bench_emit gossip "weft_N${n}_reach_90_ms" "$(med "$d/r90")"
+	bench_emit gossip "weft_N${n}_rest_bytes_per_node_s" "$rest"
+	bench_emit gossip "weft_N${n}_dissem_bytes_per_node_s" "$(med "$d/dissem")"
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
+	for p in $PIDS; do wait "$p" || bench_die "gossip: a weft agent exited with $?"; done
+	PIDS=""
+	for f in "$d"/n*.log; do
+		if grep -q "Sanitizer\|runtime error" "$f"; then
+			bench_die "gossip: sanitizer report in $f"
+		fi
+	done
+	ip netns del $NS
+}
+
+get() { sed -n "s/^BENCH gossip $1=//p" "$BENCH_LINES" | tail -n 1; }
+
+echo "gossip interval ${IV} ms for both; $REPEAT publishes / events per size, median"
+for n in $SIZES; do
+	weft_run "$n"
+	BENCH_GOSSIP_REPEAT=$REPEAT GOSSIPMETER=$GM \
+	    sh "$BENCH_DIR/gossip_serf.sh" "$n" "$IV" >"$T/serf$n.out" 2>&1 ||
+	    { tail -n 30 "$T/serf$n.out" >&2; bench_die "gossip: serf run failed"; }
+done
+
+echo
+printf '%-44s %12s %12s %8s\n' "figure" "weft" "serf" "ratio"
+for n in $SIZES; do
+	for f in reach_all_ms reach_50_ms reach_90_ms rest_bytes_per_node_s \
+	    dissem_bytes_per_node_s; do
+		w=$(get "weft_N${n}_$f")
+		s=$(get "serf_N${n}_$f")
+		ratio=-
+		if [ -n "$w" ] && [ -n "$s" ] && [ "$s" != 0 ]; then
+			ratio=$(bench_calc "sprintf(\"%.2f\", $w / $s)")
+		fi
+		printf '%-44s %12s %12s %8s\n' "N=$n $f" "${w:--}" "${s:--}" "$ratio"
+	done
+done
+echo "(ratio = weft / serf; goal: reach_all <= 1 and bytes per node <= 1)"
+echo
+cat "$BENCH_LINES"
