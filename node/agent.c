@@ -1150,6 +1150,7 @@ ag_gossip_start(agent_t *a)
 	cfg.nroles = a->id.info.nroles;
 	cfg.version = WEFT_VERSION;
 	cfg.interval_ms = a->o->gossip_interval_ms;
+	cfg.sync_ms = a->o->sync_ms;
 	cfg.suspect_ms = a->o->suspect_ms;
 	cfg.degree = a->o->degree;
 	memcpy(&cfg.seed, seed, sizeof(seed));

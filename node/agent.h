@@ -31,7 +31,8 @@ typedef struct weft_agent_opts {
 	unsigned max_per_addr;	     /* connections per remote IP; 0: 256 */
 	unsigned max_pending_per_addr; /* handshaking per remote IP; 0: 16 */
 	uint64_t backoff_max_ms;       /* redial backoff cap; 0: 30 s */
-	uint64_t gossip_interval_ms;   /* anti-entropy period; 0: 1 s */
+	uint64_t gossip_interval_ms;   /* gossip tick; 0: 1 s */
+	uint64_t sync_ms;	       /* anti-entropy period; 0: 10 s */
 	uint64_t suspect_ms;  /* lost neighbour -> reported; 0: 3 intervals */
 	unsigned degree;      /* neighbours to keep; 0: 4 */
 } weft_agent_opts_t;

@@ -53,7 +53,9 @@ static const char weft_agent_usage[] =
     "  --max-pending-per-addr N  unfinished handshakes per remote IP\n"
     "                          (default 16)\n"
     "gossip (docs/gossip.md):\n"
-    "  --gossip-interval D     anti-entropy period (default 1s)\n"
+    "  --gossip-interval D     gossip tick: neighbours, suspicion\n"
+    "                          (default 1s)\n"
+    "  --sync-interval D       anti-entropy with one neighbour (10s)\n"
     "  --suspect-timeout D     a lost neighbour not back by then is\n"
     "                          reported failed (default 3 intervals)\n"
     "  --degree N              neighbours to keep connected (default 4)\n";
@@ -131,6 +133,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {"gossip-interval", required_argument, NULL, 10},
 	    {"suspect-timeout", required_argument, NULL, 11},
 	    {"degree", required_argument, NULL, 12},
+	    {"sync-interval", required_argument, NULL, 13},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -202,6 +205,10 @@ weft_cmd_agent(int argc, char **argv)
 			if ((o.degree = weft_parse_count(optarg)) == 0 ||
 			    o.degree > 64)
 				bad = "--degree";
+			break;
+		case 13:
+			if ((o.sync_ms = weft_parse_ms(optarg)) == 0)
+				bad = "--sync-interval";
 			break;
 		case 'h':
 			fputs(weft_agent_usage, stdout);

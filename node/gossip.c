@@ -107,7 +107,7 @@ struct weft_gossip {
 	weft_gossip_out_t *out;
 	size_t out_head, out_n, out_cap;
 
-	uint64_t next_tick, ticks;
+	uint64_t next_tick, next_sync, ticks;
 	weft_gossip_stats_t st;
 	/* trust boundaries */
 	int gateway;	  /* we have the gateway role */
@@ -885,6 +885,8 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		g->cfg.suspect_ms = 3 * g->cfg.interval_ms;
 	if (g->cfg.degree == 0)
 		g->cfg.degree = 4;
+	if (g->cfg.sync_ms == 0)
+		g->cfg.sync_ms = 10000;
 	if (g->cfg.max_entries == 0)
 		g->cfg.max_entries = 100000;
 	if (g->cfg.budget == 0)
@@ -1380,9 +1382,12 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	g->ticks++;
 	for (i = 0; i < g->npeers; i++)
 		g->peers[i].budget = g->cfg.budget;
-	/* Anti-entropy with one random neighbour. */
-	if (g->npeers > 0)
+	/* Anti-entropy with one random neighbour, every sync_ms (and at
+	 * once when a session comes up: weft_gossip_peer_up). */
+	if (g->npeers > 0 && now_ms >= g->next_sync) {
+		g->next_sync = now_ms + g->cfg.sync_ms;
 		g_summary(g, &g->peers[g_rand(g) % g->npeers]);
+	}
 	/* Lost neighbours: redial once, then report. */
 	for (i = 0; i < g->nlost;) {
 		g_lost_t *l = &g->lost[i];

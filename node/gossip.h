@@ -14,7 +14,8 @@
  * Dissemination: an entry that is new or newer is persisted and pushed at
  * once to every neighbour but the one it came from (flooding over the
  * overlay: O(diameter) hops); a duplicate costs one version comparison.
- * Anti-entropy: every interval, a 24-byte summary (XOR of entry hashes)
+ * Anti-entropy: every sync_ms and when a session comes up, a 24-byte
+ * summary (XOR of entry hashes)
  * to one random neighbour; only if it differs, per-origin digests, then
  * the entries of the origins that differ, both ways.
  *
@@ -52,7 +53,8 @@ typedef struct weft_gossip_cfg {
 	const char *const *roles; /* copied */
 	size_t nroles;
 	const char *version;	/* weft version, for our node record */
-	uint64_t interval_ms;	/* anti-entropy period; 0: 1000 */
+	uint64_t interval_ms;	/* tick: dials, suspicion; 0: 1000 */
+	uint64_t sync_ms;	/* anti-entropy with one neighbour; 0: 10 s */
 	uint64_t suspect_ms;	/* lost neighbour -> report; 0: 3 intervals */
 	unsigned degree;	/* neighbours we dial; 0: 4 */
 	size_t max_entries;	/* entries held; 0: 100000 */
