@@ -23,7 +23,10 @@ fi
 SIZES=${BENCH_GOSSIP_SIZES:-"32 64"}
 IV=${BENCH_GOSSIP_INTERVAL_MS:-200}
 REPEAT=${BENCH_GOSSIP_REPEAT:-${BENCH_REPEAT:-3}}
-REST_S=${BENCH_GOSSIP_REST_S:-10}
+# weft's rest traffic is keepalives (every 15 s per idle session) and one
+# anti-entropy summary every 10 s: 30 s of rest sees both at their long-run
+# rate (Serf's script adds its push-pull at its long-run rate instead).
+REST_S=${BENCH_GOSSIP_WEFT_REST_S:-30}
 TAIL_MS=${BENCH_GOSSIP_TAIL_MS:-1000}
 T=$BENCH_TMP/gossip
 mkdir -p "$T"
@@ -165,7 +168,7 @@ get() { sed -n "s/^BENCH gossip $1=//p" "$BENCH_LINES" | tail -n 1; }
 echo "gossip interval ${IV} ms for both; $REPEAT publishes / events per size, median"
 for n in $SIZES; do
 	weft_run "$n"
-	BENCH_GOSSIP_REPEAT=$REPEAT GOSSIPMETER=$GM \
+	BENCH_GOSSIP_REPEAT=$REPEAT GOSSIPMETER=$GM BENCH_GOSSIP_REST_S=10 \
 	    sh "$BENCH_DIR/gossip_serf.sh" "$n" "$IV" >"$T/serf$n.out" 2>&1 ||
 	    { tail -n 30 "$T/serf$n.out" >&2; bench_die "gossip: serf run failed"; }
 done
