@@ -1249,6 +1249,25 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles,
 	s->slow_peers = a->slow;
 	s->cert_not_after = a->id.info.not_after;
 	s->pid = (uint32_t)getpid();
+	if (a->gossip != NULL) {
+		weft_gossip_stats_t gs;
+		weft_gossip_member_t *m;
+		size_t n, k;
+
+		weft_gossip_stats(a->gossip, &gs);
+		s->catalog_entries = gs.entries;
+		s->gossip_accepted = gs.accepted;
+		s->gossip_duplicates = gs.duplicates;
+		s->gossip_refused = gs.refused;
+		s->gossip_throttled = gs.throttled;
+		s->gossip_refused_visibility = gs.refused_visibility;
+		if (weft_gossip_members(a->gossip, &m, &n) == 0) {
+			s->members = (uint32_t)n;
+			for (k = 0; k < n; k++)
+				s->members_failed += m[k].failed && !m[k].self;
+			free(m);
+		}
+	}
 }
 
 typedef struct ctl_peers {

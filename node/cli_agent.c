@@ -471,7 +471,11 @@ weft_cmd_status(int argc, char **argv)
 		       "\"handshakes_ok\":%llu,\"handshakes_failed\":%llu,"
 		       "\"bad_frames\":%llu,\"refused_limit\":%llu,"
 		       "\"timeouts\":%llu,\"slow_peers\":%llu,"
-		       "\"cert_not_after\":%lld}\n",
+		       "\"cert_not_after\":%lld,\"members\":%u,"
+		       "\"members_failed\":%u,\"catalog_entries\":%llu,"
+		       "\"gossip_accepted\":%llu,\"gossip_duplicates\":%llu,"
+		       "\"gossip_refused\":%llu,\"gossip_throttled\":%llu,"
+		       "\"gossip_refused_visibility\":%llu}\n",
 		       s->sessions, s->handshaking,
 		       (unsigned long long)s->handshakes_ok,
 		       (unsigned long long)s->handshakes_failed,
@@ -479,7 +483,14 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->refused_limit,
 		       (unsigned long long)s->timeouts,
 		       (unsigned long long)s->slow_peers,
-		       (long long)s->cert_not_after);
+		       (long long)s->cert_not_after, s->members,
+		       s->members_failed,
+		       (unsigned long long)s->catalog_entries,
+		       (unsigned long long)s->gossip_accepted,
+		       (unsigned long long)s->gossip_duplicates,
+		       (unsigned long long)s->gossip_refused,
+		       (unsigned long long)s->gossip_throttled,
+		       (unsigned long long)s->gossip_refused_visibility);
 	} else {
 		printf("node:        %s\norg:         %s\npublic key:  %s\n",
 		       s->node_name, s->org, hex);
@@ -503,6 +514,16 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->refused_limit,
 		       (unsigned long long)s->timeouts,
 		       (unsigned long long)s->slow_peers);
+		printf("members:     %u (%u failed)\ncatalog:     %llu entries; "
+		       "gossip: %llu accepted, %llu duplicates, %llu refused, "
+		       "%llu throttled, %llu refused at an org boundary\n",
+		       s->members, s->members_failed,
+		       (unsigned long long)s->catalog_entries,
+		       (unsigned long long)s->gossip_accepted,
+		       (unsigned long long)s->gossip_duplicates,
+		       (unsigned long long)s->gossip_refused,
+		       (unsigned long long)s->gossip_throttled,
+		       (unsigned long long)s->gossip_refused_visibility);
 	}
 	weft__control_response__free_unpacked(r, NULL);
 	return 0;
