@@ -232,6 +232,8 @@ weft_cmd_trust(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (memcmp(roots[i].pk, pk.pk, WEFT_PK_BYTES) == 0) {
 				found = 1;
+				snprintf(pk.name, sizeof(pk.name), "%s",
+					 roots[i].name);
 				if (strcmp(roots[i].name, own) == 0) {
 					free(roots);
 					weft_cli_error("trust", "%s is this node's "
@@ -247,7 +249,8 @@ weft_cmd_trust(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (weft_store_trust_remove(st, pk.pk, &err) != 0) {
+	if (weft_store_trust_remove(st, pk.pk, &err) != 0 ||
+	    weft_trust_set_via(st, pk.name, 0, &err) != 0) {
 		weft_cli_error("trust", "%s", err.msg);
 		goto out;
 	}
