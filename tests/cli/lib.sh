@@ -24,3 +24,12 @@ mknode() {
 	ok "$WEFT" org create "org$1" --out "$T/org$1.key"
 	ok "$WEFT" init --data-dir "$T/$1" --org "$T/org$1.key" --name "$1"
 }
+# until_ok SECONDS CMD...: retry CMD (quietly) every 0.2 s until it
+# succeeds; non-zero if it never did
+until_ok() {
+	s=$1; shift; i=0
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -gt $((s * 5)) ] && return 1
+		sleep 0.2
+	done
+}

@@ -20,13 +20,6 @@ start() {
 	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
 	eval "ADDR_$n=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out")"
 }
-until_ok() {
-	s=$1; shift; i=0
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -gt $((s * 5)) ] && return 1
-		sleep 0.2
-	done
-}
 cat_has() { "$WEFT" catalog --data-dir "$T/$1" --json 2>/dev/null | grep -q "\"name\":\"$2\""; }
 cat_lacks() { "$WEFT" catalog --data-dir "$T/$1" --json >"$T/cat" 2>/dev/null && ! grep -q "\"name\":\"$2\"" "$T/cat"; }
 

@@ -20,13 +20,6 @@ start() {
 	PIDS="$PIDS $!"
 }
 # until SECONDS CMD...: retry CMD (quietly) until it succeeds
-until_ok() {
-	s=$1; shift; i=0
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -gt $((s * 5)) ] && return 1
-		sleep 0.2
-	done
-}
 # members_ok I WANT_ALIVE: agent I sees WANT_ALIVE alive members + itself
 members_ok() {
 	"$WEFT" members --data-dir "$T/n$1" --json >"$T/m$1" 2>/dev/null || return 1
