@@ -84,6 +84,8 @@ typedef struct conn {
 	agent_t *a;
 	struct conn *prev, *next;
 	uint64_t id; /* the gossip core's peer id: unique for the run */
+	uint8_t want_pk[WEFT_PK_BYTES]; /* member dials: who we expect */
+	int member_dial;
 	weft_sess_t *s;
 	ag_trust_t *trust;
 	dialer_t *dialer; /* outbound: the dialer that owns this attempt */
@@ -143,7 +145,7 @@ static void conn_after(conn_t *c);
 static void dial_schedule(dialer_t *d, uint64_t ms);
 static void agent_maybe_done(agent_t *a);
 static void ag_gossip_flush(agent_t *a);
-static void ag_dial_addr(agent_t *a, const char *addr);
+static void ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk);
 
 /* ---- logging ---- */
 
@@ -1002,7 +1004,7 @@ ag_gossip_flush(agent_t *a)
 			break;
 		case WEFT_GOSSIP_DIAL:
 			if (conn_find_peer(a, o.pk, NULL) == NULL)
-				ag_dial_addr(a, o.addr);
+				ag_dial_addr(a, o.addr, o.pk);
 			break;
 		case WEFT_GOSSIP_NOTE:
 			c = conn_by_id(a, o.peer);
@@ -1022,13 +1024,17 @@ ag_member_connected(uv_connect_t *req, int status)
 
 	if (c->closing)
 		return;
-	if (status < 0 || conn_start(c, WEFT_HS_INITIATOR) != 0)
+	if (status < 0 || conn_start(c, WEFT_HS_INITIATOR) != 0) {
+		if (c->a->gossip != NULL && !c->a->stopping)
+			weft_gossip_unreachable(c->a->gossip,
+						uv_now(c->a->loop), c->want_pk);
 		conn_close(c);
+	}
 }
 
 /* Dial a member the gossip core asked for (no redial: it decides). */
 static void
-ag_dial_addr(agent_t *a, const char *addr)
+ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk)
 {
 	struct sockaddr_storage sa;
 	char norm[AG_ADDR_MAX];
@@ -1048,12 +1054,16 @@ ag_dial_addr(agent_t *a, const char *addr)
 	if (c == NULL)
 		return;
 	c->outbound = 1;
+	c->member_dial = 1;
+	memcpy(c->want_pk, pk, WEFT_PK_BYTES);
 	ag_fmt_addr((struct sockaddr *)&sa, c->addr, sizeof(c->addr), c->ip,
 		    sizeof(c->ip));
 	c->connect.data = c;
 	if (uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&sa,
-			   ag_member_connected) != 0)
+			   ag_member_connected) != 0) {
+		weft_gossip_unreachable(a->gossip, uv_now(a->loop), pk);
 		conn_close(c);
+	}
 }
 
 static int

@@ -1146,6 +1146,33 @@ weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	}
 }
 
+void
+weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
+			const uint8_t pk[WEFT_PK_BYTES])
+{
+	size_t i;
+
+	if (g_connected(g, pk) || g_node(g, pk) == NULL ||
+	    memcmp(pk, g->self, WEFT_PK_BYTES) == 0)
+		return;
+	for (i = 0; i < g->nlost; i++)
+		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
+			return; /* already suspected */
+	if (g->nlost == g->lost_cap) {
+		size_t cap = g->lost_cap ? g->lost_cap * 2 : 16;
+		g_lost_t *l = realloc(g->lost, cap * sizeof(*l));
+
+		if (l == NULL)
+			return;
+		g->lost = l;
+		g->lost_cap = cap;
+	}
+	memcpy(g->lost[g->nlost].pk, pk, WEFT_PK_BYTES);
+	g->lost[g->nlost].since = now_ms;
+	g->lost[g->nlost].redialled = 0;
+	g->nlost++;
+}
+
 /* Per-origin digests of what the peer may see. */
 static Weft__WireMessage *
 g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)

@@ -142,6 +142,10 @@ void weft_gossip_set_policy(weft_gossip_t *g, int gateway,
 int weft_gossip_may_link(const weft_gossip_t *g, const char *org,
 			 int gateway);
 void weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer);
+/* A dial the core asked for failed: suspect the member like a lost
+ * neighbour (one more try at suspect_ms / 2, then a report). */
+void weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
+			     const uint8_t pk[WEFT_PK_BYTES]);
 
 /*
  * A gossip message (push, summary or digest) from peer. Returns 0, or
