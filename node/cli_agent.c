@@ -386,9 +386,14 @@ static const char weft_peers_usage[] =
     "List the running agent's sessions: node, org, address, direction,\n"
     "age, bytes in and out, send queue.\n";
 
+/*
+ * The shared front of status, peers and members: parse --data-dir, --json
+ * and --wait, then ask the agent for op. Returns -1 with *resp set, or the
+ * exit code (0 after --help, 2 usage, 1 no answer; message printed).
+ */
 static int
-ctl_args(int argc, char **argv, const char *usage, const char **dir,
-	 int *json, double *wait_s)
+ctl_command(int argc, char **argv, const char *usage, Weft__ControlOp op,
+	    int *json, Weft__ControlResponse **resp)
 {
 	static const struct option lo[] = {
 	    {"data-dir", required_argument, NULL, 'd'},
@@ -397,20 +402,21 @@ ctl_args(int argc, char **argv, const char *usage, const char **dir,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *d = NULL;
+	const char *d = NULL, *dir;
+	double wait_s = 0;
 	char *e;
 	int c;
 
 	*json = 0;
-	*wait_s = 0;
+	*resp = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': d = optarg; break;
 		case 'j': *json = 1; break;
 		case 'w':
-			*wait_s = strtod(optarg, &e);
-			if (*e || *wait_s < 0 || *wait_s > 3600) {
+			wait_s = strtod(optarg, &e);
+			if (*e || wait_s < 0 || wait_s > 3600) {
 				fprintf(stderr, "weft: --wait: want 0..3600 "
 						"seconds\n");
 				return 2;
@@ -425,9 +431,10 @@ ctl_args(int argc, char **argv, const char *usage, const char **dir,
 			argv[optind]);
 		return 2;
 	}
-	if ((*dir = weft_cli_data_dir(d)) == NULL)
+	if ((dir = weft_cli_data_dir(d)) == NULL)
 		return 2;
-	return -1;
+	*resp = ctl_call(dir, op, wait_s);
+	return *resp == NULL ? 1 : -1;
 }
 
 int
@@ -435,18 +442,13 @@ weft_cmd_status(int argc, char **argv)
 {
 	Weft__ControlResponse *r;
 	const Weft__AgentStatus *s;
-	const char *dir;
 	char hex[2 * WEFT_PK_BYTES + 1], age[32];
-	double wait_s;
 	int json, rc;
 	size_t i;
 
-	if ((rc = ctl_args(argc, argv, weft_status_usage, &dir, &json,
-			   &wait_s)) >= 0)
+	if ((rc = ctl_command(argc, argv, weft_status_usage,
+			      WEFT__CONTROL_OP__CTL_STATUS, &json, &r)) >= 0)
 		return rc;
-	r = ctl_call(dir, WEFT__CONTROL_OP__CTL_STATUS, wait_s);
-	if (r == NULL)
-		return 1;
 	s = r->status;
 	if (s == NULL || s->node_key.len != WEFT_PK_BYTES) {
 		fprintf(stderr, "weft: agent sent an incomplete status\n");
@@ -533,19 +535,14 @@ int
 weft_cmd_peers(int argc, char **argv)
 {
 	Weft__ControlResponse *r;
-	const char *dir;
 	char hex[2 * WEFT_PK_BYTES + 1], age[32];
-	double wait_s;
 	int json, rc;
 	int64_t now = weft_now_us();
 	size_t i;
 
-	if ((rc = ctl_args(argc, argv, weft_peers_usage, &dir, &json,
-			   &wait_s)) >= 0)
+	if ((rc = ctl_command(argc, argv, weft_peers_usage,
+			      WEFT__CONTROL_OP__CTL_PEERS, &json, &r)) >= 0)
 		return rc;
-	r = ctl_call(dir, WEFT__CONTROL_OP__CTL_PEERS, wait_s);
-	if (r == NULL)
-		return 1;
 	if (json)
 		putchar('[');
 	else
@@ -630,18 +627,13 @@ int
 weft_cmd_members(int argc, char **argv)
 {
 	Weft__ControlResponse *r;
-	const char *dir;
 	char hex[2 * WEFT_PK_BYTES + 1], ts[40];
-	double wait_s;
 	int json, rc;
 	size_t i;
 
-	if ((rc = ctl_args(argc, argv, weft_members_usage, &dir, &json,
-			   &wait_s)) >= 0)
+	if ((rc = ctl_command(argc, argv, weft_members_usage,
+			      WEFT__CONTROL_OP__CTL_MEMBERS, &json, &r)) >= 0)
 		return rc;
-	r = ctl_call(dir, WEFT__CONTROL_OP__CTL_MEMBERS, wait_s);
-	if (r == NULL)
-		return 1;
 	if (json)
 		putchar('[');
 	else
