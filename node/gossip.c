@@ -1107,6 +1107,35 @@ weft_gossip_may_link(const weft_gossip_t *g, const char *org, int gateway)
 	return g->gateway && gateway;
 }
 
+static void g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e);
+
+/* Start suspecting pk (lost neighbour, failed dial): the tick redials it
+ * once and reports it after suspect_ms. 1 if added, 0 if it already was
+ * suspected or memory ran out. */
+static int
+g_suspect(weft_gossip_t *g, uint64_t now_ms, const uint8_t *pk)
+{
+	size_t i;
+
+	for (i = 0; i < g->nlost; i++)
+		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
+			return 0;
+	if (g->nlost == g->lost_cap) {
+		size_t cap = g->lost_cap ? g->lost_cap * 2 : 16;
+		g_lost_t *l = realloc(g->lost, cap * sizeof(*l));
+
+		if (l == NULL)
+			return 0;
+		g->lost = l;
+		g->lost_cap = cap;
+	}
+	memcpy(g->lost[g->nlost].pk, pk, WEFT_PK_BYTES);
+	g->lost[g->nlost].since = now_ms;
+	g->lost[g->nlost].redialled = 0;
+	g->nlost++;
+	return 1;
+}
+
 void
 weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 {
@@ -1118,59 +1147,21 @@ weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 		return;
 	memcpy(pk, p->pk, WEFT_PK_BYTES);
 	*p = g->peers[--g->npeers];
-	if (g_connected(g, pk))
+	if (g_connected(g, pk) || !g_suspect(g, now_ms, pk))
 		return;
-	if (g->nlost == g->lost_cap) {
-		size_t cap = g->lost_cap ? g->lost_cap * 2 : 16;
-		g_lost_t *l = realloc(g->lost, cap * sizeof(*l));
-
-		if (l == NULL)
-			return;
-		g->lost = l;
-		g->lost_cap = cap;
-	}
-	memcpy(g->lost[g->nlost].pk, pk, WEFT_PK_BYTES);
-	g->lost[g->nlost].since = now_ms;
-	g->lost[g->nlost].redialled = 0;
-	g->nlost++;
 	/* Try to get it back before suspecting it. */
 	n = g_node(g, pk);
-	if (n != NULL && n->addr[0]) {
-		weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_DIAL);
-
-		if (o != NULL) {
-			memcpy(o->pk, pk, WEFT_PK_BYTES);
-			snprintf(o->addr, sizeof(o->addr), "%s", n->addr);
-		}
-		n->dial_at = now_ms ? now_ms : 1;
-	}
+	if (n != NULL && n->addr[0])
+		g_dial(g, now_ms, n);
 }
 
 void
 weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 			const uint8_t pk[WEFT_PK_BYTES])
 {
-	size_t i;
-
-	if (g_connected(g, pk) || g_node(g, pk) == NULL ||
-	    memcmp(pk, g->self, WEFT_PK_BYTES) == 0)
-		return;
-	for (i = 0; i < g->nlost; i++)
-		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
-			return; /* already suspected */
-	if (g->nlost == g->lost_cap) {
-		size_t cap = g->lost_cap ? g->lost_cap * 2 : 16;
-		g_lost_t *l = realloc(g->lost, cap * sizeof(*l));
-
-		if (l == NULL)
-			return;
-		g->lost = l;
-		g->lost_cap = cap;
-	}
-	memcpy(g->lost[g->nlost].pk, pk, WEFT_PK_BYTES);
-	g->lost[g->nlost].since = now_ms;
-	g->lost[g->nlost].redialled = 0;
-	g->nlost++;
+	if (!g_connected(g, pk) && g_node(g, pk) != NULL &&
+	    memcmp(pk, g->self, WEFT_PK_BYTES) != 0)
+		(void)g_suspect(g, now_ms, pk);
 }
 
 /* Per-origin digests of what the peer may see. */
