@@ -130,7 +130,7 @@ struct agent {
 	weft_gossip_t *gossip;
 	uv_timer_t gtimer;
 	ag_trust_t *gtrust;
-	uint64_t next_conn_id, gossip_dropped;
+	uint64_t next_conn_id, gossip_dropped, gticks;
 	int gtimer_open;
 	/* log rate limiting for floods (ag_log_ok) */
 	uint64_t lim_at[4];
@@ -524,6 +524,15 @@ conn_after(conn_t *c)
 			       0);
 }
 
+/* The peer's node name for log lines, "?" before the handshake. */
+static const char *
+conn_peer_name(const conn_t *c)
+{
+	const weft_cert_info_t *p = weft_sess_peer(c->s);
+
+	return p != NULL ? p->subject_name : "?";
+}
+
 /* The session failed: count, log, close. */
 static void
 conn_failed(conn_t *c, const weft_err_t *err)
@@ -542,9 +551,7 @@ conn_failed(conn_t *c, const weft_err_t *err)
 	case WEFT_SESS_FAIL_PROTO:
 		a->bad_frames++;
 		ag_log("warn", "session %s %s (node %s) closed: bad frame: %s",
-		       dir, c->addr, weft_sess_peer(c->s)
-					 ? weft_sess_peer(c->s)->subject_name
-					 : "?", err->msg);
+		       dir, c->addr, conn_peer_name(c), err->msg);
 		break;
 	case WEFT_SESS_FAIL_TIMEOUT:
 		a->timeouts++;
@@ -558,9 +565,7 @@ conn_failed(conn_t *c, const weft_err_t *err)
 	case WEFT_SESS_FAIL_STALL:
 		a->slow++;
 		ag_log("warn", "session %s %s (node %s) closed: slow peer: %s",
-		       dir, c->addr, weft_sess_peer(c->s)
-					 ? weft_sess_peer(c->s)->subject_name
-					 : "?", err->msg);
+		       dir, c->addr, conn_peer_name(c), err->msg);
 		break;
 	default:
 		ag_log("error", "session %s %s closed: %s", dir, c->addr,
@@ -674,7 +679,7 @@ conn_on_msg(conn_t *c, const Weft__WireMessage *m)
 				     weft_now_us(), c->id, m, &err) != 0) {
 			c->a->bad_frames++;
 			ag_log("warn", "session with %s (node %s) closed: %s",
-			       c->addr, weft_sess_peer(c->s)->subject_name,
+			       c->addr, conn_peer_name(c),
 			       err.msg);
 			ag_gossip_flush(c->a);
 			conn_close(c);
@@ -719,7 +724,7 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 		if (c->up)
 			ag_log("info", "session with %s (node %s) ended: %s",
-			       c->addr, weft_sess_peer(c->s)->subject_name,
+			       c->addr, conn_peer_name(c),
 			       why);
 		else if (c->outbound)
 			ag_log("warn", "handshake to %s failed: %s before it "
@@ -760,7 +765,7 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		if (rc == WEFT_SESS_CLOSED) {
 			ag_log("info", "session with %s (node %s) closed by "
 				       "peer", c->addr,
-			       weft_sess_peer(c->s)->subject_name);
+			       conn_peer_name(c));
 			conn_flush(c);
 			conn_close(c);
 			return;
@@ -1009,7 +1014,7 @@ ag_gossip_flush(agent_t *a)
 		case WEFT_GOSSIP_NOTE:
 			c = conn_by_id(a, o.peer);
 			ag_log("info", "gossip: %s (node %s)", o.text,
-			       c ? weft_sess_peer(c->s)->subject_name : "?");
+			       c ? conn_peer_name(c) : "?");
 			break;
 		}
 		weft_gossip_msg_free(o.msg);
@@ -1108,7 +1113,6 @@ ag_gossip_timer(uv_timer_t *t)
 {
 	agent_t *a = t->data;
 	ag_trust_t *tr;
-	static unsigned n;
 
 	if (a->stopping)
 		return;
@@ -1121,7 +1125,7 @@ ag_gossip_timer(uv_timer_t *t)
 	ag_gossip_policy(a);
 	weft_gossip_tick(a->gossip, uv_now(a->loop), weft_now_us());
 	ag_gossip_flush(a);
-	if (++n % 10 == 0) /* in case a notification from the CLI was lost */
+	if (++a->gticks % 10 == 0) /* in case a notice from the CLI was lost */
 		ag_gossip_scan(a);
 	ag_gossip_arm(a);
 }
