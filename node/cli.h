@@ -12,6 +12,7 @@
 
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
+#include "storage/descriptor.h"
 #include "storage/store.h"
 
 #define WEFT_VERSION "0.1.0"
@@ -55,6 +56,14 @@ int weft_cmd_status(int argc, char **argv);
 int weft_cmd_peers(int argc, char **argv);
 int weft_cmd_members(int argc, char **argv);
 int weft_cmd_catalog(int argc, char **argv);
+/*
+ * A product of any node from DIR's catalog (as `weft catalog` lists it),
+ * by ORG.DOMAIN.PRODUCT or a DOMAIN.PRODUCT only one org publishes.
+ * *out is the caller's (weft_product_info_clear). Errors: WEFT_ENOTFOUND,
+ * WEFT_EINVAL (ambiguous), store errors.
+ */
+int weft_catalog_lookup(weft_store_t *st, const char *name,
+			weft_product_info_t *out, weft_err_t *err);
 /* The orgs ("a,b") this node links with only gateway to gateway. */
 void weft_trust_via_list(weft_store_t *st, char *out, size_t n);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */

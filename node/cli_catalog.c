@@ -180,32 +180,16 @@ weft_catalog_warn(const weft_entry_info_t *info, const char *why)
 }
 
 /*
- * Check a decoded descriptor against its verified entry: filed under its
- * own name, the signer's org and node (when it names them), UTF-8 text.
- * 0, or WEFT_EINVAL with a message.
+ * Check a decoded descriptor's text: UTF-8 only (its name, org and node
+ * were checked against the signer by weft_entry_check_body). 0, or
+ * WEFT_EINVAL with a message.
  */
 static int
-weft_catalog_row_check(const weft_entry_info_t *info,
-		       const weft_product_info_t *pi, weft_err_t *err)
+weft_catalog_row_check(const weft_product_info_t *pi, weft_err_t *err)
 {
 	size_t i;
 	int ok;
 
-	if (strcmp(pi->name, info->name) != 0)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "descriptor of \"%s\" filed under another "
-				    "name", pi->name);
-	if (pi->org != NULL && strcmp(pi->org, info->signer.org_name) != 0)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "descriptor claims org \"%.64s\" but its "
-				    "signer belongs to org \"%s\"",
-				    pi->org, info->signer.org_name);
-	if (pi->node != NULL &&
-	    strcmp(pi->node, info->signer.subject_name) != 0)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "descriptor claims node \"%.64s\" but is "
-				    "signed by node \"%s\"",
-				    pi->node, info->signer.subject_name);
 	ok = weft_catalog_utf8_ok(pi->owner) &&
 	     weft_catalog_utf8_ok(pi->description);
 	for (i = 0; ok && i < pi->ntags; i++)
@@ -276,10 +260,12 @@ weft_catalog_collect(void *arg, const weft_entry_info_t *info,
 		return 0;
 	}
 	if (rc == 0)
+		rc = weft_entry_check_body(&vi, body, blen, &e);
+	if (rc == 0)
 		rc = weft_product_info_decode(body, blen, &r.cr_pi, &e);
 	free(body);
 	if (rc == 0)
-		rc = weft_catalog_row_check(&vi, &r.cr_pi, &e);
+		rc = weft_catalog_row_check(&r.cr_pi, &e);
 	if (rc == WEFT_ENOMEM)
 		goto fail;
 	if (rc != 0) {
@@ -318,6 +304,83 @@ weft_catalog_collect(void *arg, const weft_entry_info_t *info,
 fail:
 	weft_catalog_row_clear(&r);
 	return WEFT_ENOMEM;
+}
+
+static void
+weft_catalog_walk_free(weft_catalog_walk_t *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->cw_n; i++)
+		weft_catalog_row_clear(&w->cw_rows[i]);
+	free(w->cw_rows);
+	memset(w, 0, sizeof(*w));
+}
+
+/*
+ * Every descriptor of st's catalog that verifies against its trusted
+ * roots now (and matches search, if not NULL) into w, which the caller
+ * frees with weft_catalog_walk_free. Errors: store, WEFT_ENOMEM.
+ */
+static int
+weft_catalog_load(weft_store_t *st, const char *search,
+		  weft_catalog_walk_t *w, weft_err_t *err)
+{
+	weft_pubkey_t *roots = NULL;
+	weft_trust_t trust;
+	size_t nroots = 0;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	rc = weft_store_trust_list(st, &roots, &nroots, err);
+	if (rc != 0)
+		return rc;
+	trust.roots = roots;
+	trust.n = nroots;
+	w->cw_trust = &trust;
+	w->cw_now = weft_now_us();
+	w->cw_search = search;
+	rc = weft_catalog_list(st, WEFT_ENTRY_DESCRIPTOR, NULL,
+			       weft_catalog_collect, w, err);
+	w->cw_trust = NULL;
+	free(roots);
+	if (rc == WEFT_ENOMEM)
+		weft_err_set(err, rc, "out of memory");
+	return rc;
+}
+
+int
+weft_catalog_lookup(weft_store_t *st, const char *name,
+		    weft_product_info_t *out, weft_err_t *err)
+{
+	weft_catalog_walk_t w;
+	char orgs[256] = "";
+	size_t i, found = 0, pick = 0;
+	int rc = weft_catalog_load(st, NULL, &w, err);
+
+	for (i = 0; rc == 0 && i < w.cw_n; i++) {
+		const weft_catalog_row_t *r = &w.cw_rows[i];
+
+		if (strcmp(r->cr_full, name) != 0 &&
+		    strcmp(r->cr_pi.name, name) != 0)
+			continue;
+		pick = i;
+		snprintf(orgs + strlen(orgs), sizeof(orgs) - strlen(orgs),
+			 "%s%s", found++ ? ", " : "", r->cr_org);
+	}
+	if (rc == 0 && found == 0)
+		rc = weft_err_set(err, WEFT_ENOTFOUND, "no product \"%s\" "
+				  "here or in the catalog", name);
+	else if (rc == 0 && found > 1)
+		rc = weft_err_set(err, WEFT_EINVAL, "\"%s\" is published by "
+				  "several nodes (orgs %s): give "
+				  "ORG.DOMAIN.PRODUCT", name, orgs);
+	if (rc == 0) { /* hand the row's descriptor over */
+		*out = w.cw_rows[pick].cr_pi;
+		memset(&w.cw_rows[pick].cr_pi, 0, sizeof(*out));
+	}
+	weft_catalog_walk_free(&w);
+	return rc;
 }
 
 /* By full name, then node name, then origin key. */
@@ -504,12 +567,10 @@ weft_cmd_catalog(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	weft_catalog_walk_t w;
-	weft_pubkey_t *roots = NULL;
-	weft_trust_t trust;
 	weft_store_t *st = NULL;
 	weft_err_t err = {0};
 	const char *dir = NULL, *search = NULL;
-	size_t nroots = 0, i;
+	size_t i;
 	int json = 0, c, rc = 1;
 
 	memset(&w, 0, sizeof(w));
@@ -536,20 +597,8 @@ weft_cmd_catalog(int argc, char **argv)
 		return 2;
 	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
-	if (weft_store_trust_list(st, &roots, &nroots, &err) != 0) {
+	if (weft_catalog_load(st, search, &w, &err) != 0) {
 		weft_cli_error("catalog", "%s", err.msg);
-		goto out;
-	}
-	trust.roots = roots;
-	trust.n = nroots;
-	w.cw_trust = &trust;
-	w.cw_now = weft_now_us();
-	w.cw_search = search;
-	c = weft_catalog_list(st, WEFT_ENTRY_DESCRIPTOR, NULL,
-			      weft_catalog_collect, &w, &err);
-	if (c != 0) {
-		weft_cli_error("catalog", "%s",
-			       c == WEFT_ENOMEM ? "out of memory" : err.msg);
 		goto out;
 	}
 	if (w.cw_n > 1)
@@ -575,10 +624,7 @@ weft_cmd_catalog(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	for (i = 0; i < w.cw_n; i++)
-		weft_catalog_row_clear(&w.cw_rows[i]);
-	free(w.cw_rows);
-	free(roots);
+	weft_catalog_walk_free(&w);
 	weft_store_close(st);
 	return rc;
 }

@@ -9,7 +9,6 @@
 
 #include "lib/util.h"
 #include "node/cli.h"
-#include "storage/catalog.h"
 #include "storage/descriptor.h"
 #include "storage/ingest.h"
 #include "storage/odcs.h"
@@ -412,84 +411,6 @@ weft_describe_human(const weft_product_info_t *p)
 		       p->cols[i].description ? p->cols[i].description : "");
 }
 
-/* A product of another node, from the gossiped catalog. */
-typedef struct weft_remote {
-	const char *want;     /* org.domain.product or domain.product */
-	weft_trust_t trust;
-	weft_product_info_t *out;
-	int found;
-	char orgs[256];	      /* orgs holding a bare domain.product */
-	weft_err_t *err;
-} weft_remote_t;
-
-static int
-weft_remote_cb(void *arg, const weft_entry_info_t *info, const uint8_t *env,
-	       size_t len)
-{
-	weft_remote_t *r = arg;
-	weft_entry_info_t vi;
-	weft_product_info_t pi = {0};
-	uint8_t *body = NULL;
-	size_t blen = 0, n = strlen(info->signer.org_name);
-	int full;
-
-	if (info->tombstone)
-		return 0;
-	full = strncmp(r->want, info->signer.org_name, n) == 0 &&
-	       r->want[n] == '.' && strcmp(r->want + n + 1, info->name) == 0;
-	if (!full && strcmp(r->want, info->name) != 0)
-		return 0;
-	if (weft_entry_verify(env, len, &r->trust, weft_now_us(), &vi, &body,
-			      &blen, NULL) != 0 ||
-	    weft_product_info_decode(body, blen, &pi, NULL) != 0) {
-		free(body);
-		weft_product_info_clear(&pi);
-		return 0;
-	}
-	free(body);
-	if (r->found++ == 0) {
-		*r->out = pi;
-	} else {
-		weft_product_info_clear(&pi);
-	}
-	snprintf(r->orgs + strlen(r->orgs), sizeof(r->orgs) - strlen(r->orgs),
-		 "%s%s", r->found > 1 ? ", " : "", info->signer.org_name);
-	return 0;
-}
-
-static int
-weft_describe_remote(weft_store_t *st, const char *name,
-		     weft_product_info_t *out, weft_err_t *err)
-{
-	weft_remote_t r = {0};
-	weft_pubkey_t *roots = NULL;
-	size_t n = 0;
-	int rc;
-
-	r.want = name;
-	r.out = out;
-	rc = weft_store_trust_list(st, &roots, &n, err);
-	if (rc != 0)
-		return rc;
-	r.trust.roots = roots;
-	r.trust.n = n;
-	rc = weft_catalog_list(st, WEFT_ENTRY_DESCRIPTOR, NULL, weft_remote_cb,
-			       &r, err);
-	free(roots);
-	if (rc < 0)
-		return rc;
-	if (r.found == 0)
-		return weft_err_set(err, WEFT_ENOTFOUND, "no product \"%s\" "
-				    "here or in the catalog", name);
-	if (r.found > 1) {
-		weft_product_info_clear(out);
-		return weft_err_set(err, WEFT_EINVAL, "\"%s\" is published by "
-				    "several nodes (orgs %s): give "
-				    "ORG.DOMAIN.PRODUCT", name, r.orgs);
-	}
-	return 0;
-}
-
 int
 weft_cmd_describe(int argc, char **argv)
 {
@@ -520,7 +441,7 @@ weft_cmd_describe(int argc, char **argv)
 		weft_err_t e2 = {0};
 
 		memset(&p, 0, sizeof(p));
-		if (weft_describe_remote(st, argv[optind], &p, &e2) != 0) {
+		if (weft_catalog_lookup(st, argv[optind], &p, &e2) != 0) {
 			weft_cli_error("describe", "%s",
 				       e2.code == WEFT_ENOTFOUND ? err.msg
 								 : e2.msg);
