@@ -11,7 +11,7 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
 
 # Sources by layer (see docs/architecture.md). node/main.c holds main().
-LIB_SRC  := $(sort $(wildcard lib/*.c crypto/*.c storage/*.c query/*.c) \
+LIB_SRC  := $(sort $(wildcard lib/*.c crypto/*.c storage/*.c query/*.c sim/*.c) \
               $(filter-out node/main.c,$(wildcard node/*.c)))
 GEN_SRC  := build/gen/weft.pb-c.c
 ALL_SRC  := $(GEN_SRC) $(LIB_SRC)

@@ -163,6 +163,15 @@ int weft_envelope_sign(const weft_keypair_t *kp, const uint8_t *cert,
  * Errors: WEFT_ETOOBIG (over WEFT_ENVELOPE_MAX), WEFT_EPARSE, and those of
  * weft_cert_verify; WEFT_ESIG if the envelope signature does not verify.
  */
+/*
+ * Simulator only (weft sim --fast-crypto): replace every Ed25519
+ * signature made or checked in this process by a keyed BLAKE2b of the
+ * message under the signer's public key. It detects corruption but not
+ * forgery: nothing that talks to a network may turn it on.
+ */
+void weft_crypto_set_fast(int on);
+int weft_crypto_fast(void);
+
 int weft_envelope_open(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		       int64_t now, uint8_t **payload, size_t *payload_len,
 		       weft_cert_info_t *signer, weft_err_t *err);

@@ -34,7 +34,7 @@ for dir in lib crypto storage query node sim; do
 done
 # Sans-IO cores: no event loop, sockets, clocks or randomness of their own
 # (the driver and the simulator feed them time and seeds).
-for f in crypto/handshake.c crypto/frame.c node/session.c; do
+for f in crypto/handshake.c crypto/frame.c node/session.c node/gossip.c; do
 	[ -f "$f" ] || continue
 	if grep -Eq '#include <(uv|sys/socket|netinet/in|time|sys/time)\.h>' "$f" ||
 	    grep -Eq '\b(clock_gettime|gettimeofday|time|randombytes_buf|randombytes_uniform|weft_now_us|weft_now_s|weft_mono_ns)\(' "$f"; then

@@ -673,6 +673,9 @@ conn_on_msg(conn_t *c, const Weft__WireMessage *m)
 	case WEFT__WIRE_MESSAGE__MSG_PUSH:
 	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
 	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
+	case WEFT__WIRE_MESSAGE__MSG_IHAVE:
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
 		if (c->a->gossip == NULL)
 			break;
 		if (weft_gossip_recv(c->a->gossip, uv_now(c->a->loop),
@@ -1275,6 +1278,10 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles,
 		s->gossip_refused = gs.refused;
 		s->gossip_throttled = gs.throttled;
 		s->gossip_refused_visibility = gs.refused_visibility;
+		s->gossip_pushes = gs.pushes_out;
+		s->gossip_ihaves = gs.ihaves_out;
+		s->gossip_grafts = gs.grafts_out;
+		s->gossip_prunes = gs.prunes_out;
 		if (weft_gossip_members(a->gossip, &m, &n) == 0) {
 			s->members = (uint32_t)n;
 			for (k = 0; k < n; k++)

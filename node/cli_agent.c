@@ -477,7 +477,9 @@ weft_cmd_status(int argc, char **argv)
 		       "\"members_failed\":%u,\"catalog_entries\":%llu,"
 		       "\"gossip_accepted\":%llu,\"gossip_duplicates\":%llu,"
 		       "\"gossip_refused\":%llu,\"gossip_throttled\":%llu,"
-		       "\"gossip_refused_visibility\":%llu}\n",
+		       "\"gossip_refused_visibility\":%llu,"
+		       "\"gossip_pushes\":%llu,\"gossip_ihaves\":%llu,"
+		       "\"gossip_grafts\":%llu,\"gossip_prunes\":%llu}\n",
 		       s->sessions, s->handshaking,
 		       (unsigned long long)s->handshakes_ok,
 		       (unsigned long long)s->handshakes_failed,
@@ -492,7 +494,11 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->gossip_duplicates,
 		       (unsigned long long)s->gossip_refused,
 		       (unsigned long long)s->gossip_throttled,
-		       (unsigned long long)s->gossip_refused_visibility);
+		       (unsigned long long)s->gossip_refused_visibility,
+		       (unsigned long long)s->gossip_pushes,
+		       (unsigned long long)s->gossip_ihaves,
+		       (unsigned long long)s->gossip_grafts,
+		       (unsigned long long)s->gossip_prunes);
 	} else {
 		printf("node:        %s\norg:         %s\npublic key:  %s\n",
 		       s->node_name, s->org, hex);
@@ -526,6 +532,12 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->gossip_refused,
 		       (unsigned long long)s->gossip_throttled,
 		       (unsigned long long)s->gossip_refused_visibility);
+		printf("tree:        sent %llu pushes, %llu announcements, "
+		       "%llu grafts, %llu prunes\n",
+		       (unsigned long long)s->gossip_pushes,
+		       (unsigned long long)s->gossip_ihaves,
+		       (unsigned long long)s->gossip_grafts,
+		       (unsigned long long)s->gossip_prunes);
 	}
 	weft__control_response__free_unpacked(r, NULL);
 	return 0;

@@ -30,9 +30,19 @@
 #define G_PUSH_MAX (512 * 1024) /* bytes of entries per push message */
 #define G_DIGEST_MAX 20000	/* origins per digest message */
 #define G_PUSH_ENTRIES_MAX 4096 /* entries per received push */
+#define G_KEYS_MAX 4096		/* keys per IHave / Graft */
+#define G_LAZY_MAX 4096		/* lazy announcements queued per peer */
+#define G_TOLD 6		/* neighbours remembered to hold a version */
 
 typedef struct g_entry {
 	struct g_entry *next; /* hash chain */
+	uint8_t key[G_HASH];  /* BLAKE2b-128 of kind, origin, name */
+	/* neighbours known to hold this version (pushed or announced it to
+	 * us, or we to them): no lazy announcement to them */
+	uint64_t told[G_TOLD];
+	unsigned ntold;
+	int via_tree; /* this version reached us along the broadcast tree
+		       * (or is our own): duplicates over the tree prune */
 	int kind, tombstone;
 	uint8_t origin[WEFT_PK_BYTES];
 	char *name;
@@ -64,8 +74,17 @@ typedef struct g_origin {
 	size_t idx; /* scratch for g_view */
 } g_origin_t;
 
+/* A lazy announcement waiting for the next tick. */
+typedef struct g_lazy {
+	uint8_t key[G_HASH];
+	uint64_t version;
+} g_lazy_t;
+
 typedef struct g_peer {
 	uint64_t id;
+	int lazy; /* off the broadcast tree: announce, don't push */
+	g_lazy_t *lq;
+	size_t lqn, lqcap;
 	uint8_t pk[WEFT_PK_BYTES];
 	char org[WEFT_NAME_MAX + 1];
 	int cross;  /* another org */
@@ -80,6 +99,7 @@ typedef struct g_lost {
 } g_lost_t;
 
 #define G_ADDRS_MAX 4
+#define G_DIALS_MAX 32
 
 struct weft_gossip {
 	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
@@ -95,6 +115,7 @@ struct weft_gossip {
 
 	g_entry_t **tab;
 	size_t nb, n;
+	size_t nshared; /* entries in anti-entropy (all but with partial) */
 	g_origin_t **otab;
 	size_t onb, on;
 	uint8_t root[G_HASH];
@@ -103,6 +124,11 @@ struct weft_gossip {
 	size_t npeers, peers_cap;
 	g_lost_t *lost;
 	size_t nlost, lost_cap;
+	struct {
+		uint8_t pk[WEFT_PK_BYTES];
+		uint64_t at;
+	} dials[G_DIALS_MAX]; /* dials under way */
+	size_t ndials;
 
 	weft_gossip_out_t *out;
 	size_t out_head, out_n, out_cap;
@@ -136,18 +162,28 @@ g_xor(uint8_t *a, const uint8_t *b)
 		a[i] ^= b[i];
 }
 
-static uint64_t
-g_key_hash(int kind, const uint8_t *origin, const char *name)
+/* An entry's key: BLAKE2b-128 of kind, origin and name. Lazy pushes name
+ * entries by it, so it must not collide by accident or by design. */
+static void
+g_key(int kind, const uint8_t *origin, const char *name, uint8_t out[G_HASH])
 {
-	uint8_t k[1 + WEFT_PK_BYTES + WEFT_ENTRY_NAME_MAX];
-	size_t n = strlen(name);
+	crypto_generichash_state st;
+	uint8_t k = (uint8_t)kind;
 
-	if (n > WEFT_ENTRY_NAME_MAX)
-		n = WEFT_ENTRY_NAME_MAX;
-	k[0] = (uint8_t)kind;
-	memcpy(k + 1, origin, WEFT_PK_BYTES);
-	memcpy(k + 1 + WEFT_PK_BYTES, name, n);
-	return XXH64(k, 1 + WEFT_PK_BYTES + n, 0);
+	crypto_generichash_init(&st, NULL, 0, G_HASH);
+	crypto_generichash_update(&st, &k, 1);
+	crypto_generichash_update(&st, origin, WEFT_PK_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&st, out, G_HASH);
+}
+
+static size_t
+g_bucket(const uint8_t key[G_HASH], size_t nb)
+{
+	uint64_t h;
+
+	memcpy(&h, key, sizeof(h));
+	return (size_t)(h & (nb - 1));
 }
 
 static void
@@ -170,19 +206,31 @@ g_entry_hash(const g_entry_t *e, uint8_t out[G_HASH])
 }
 
 static g_entry_t *
-g_find(const weft_gossip_t *g, int kind, const uint8_t *origin,
-       const char *name)
+g_find_key(const weft_gossip_t *g, const uint8_t key[G_HASH])
 {
 	g_entry_t *e;
 
 	if (g->nb == 0)
 		return NULL;
-	e = g->tab[g_key_hash(kind, origin, name) & (g->nb - 1)];
-	for (; e; e = e->next)
-		if (e->kind == kind &&
-		    memcmp(e->origin, origin, WEFT_PK_BYTES) == 0 &&
-		    strcmp(e->name, name) == 0)
+	for (e = g->tab[g_bucket(key, g->nb)]; e; e = e->next)
+		if (memcmp(e->key, key, G_HASH) == 0)
 			return e;
+	return NULL;
+}
+
+static g_entry_t *
+g_find(const weft_gossip_t *g, int kind, const uint8_t *origin,
+       const char *name)
+{
+	uint8_t key[G_HASH];
+	g_entry_t *e;
+
+	g_key(kind, origin, name, key);
+	e = g_find_key(g, key);
+	if (e != NULL && e->kind == kind &&
+	    memcmp(e->origin, origin, WEFT_PK_BYTES) == 0 &&
+	    strcmp(e->name, name) == 0)
+		return e;
 	return NULL;
 }
 
@@ -196,8 +244,7 @@ g_grow(weft_gossip_t *g)
 		return WEFT_ENOMEM;
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = next) {
-			size_t b = g_key_hash(e->kind, e->origin, e->name) &
-				   (nb - 1);
+			size_t b = g_bucket(e->key, nb);
 
 			next = e->next;
 			e->next = t[b];
@@ -386,6 +433,15 @@ weft_gossip_msg_free(Weft__WireMessage *m)
 			free(m->digest->origins);
 		free(m->digest);
 		break;
+	case WEFT__WIRE_MESSAGE__MSG_IHAVE: /* one block with its keys */
+		free(m->ihave);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
+		free(m->graft);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
+		free(m->prune);
+		break;
 	default:
 		break;
 	}
@@ -408,7 +464,8 @@ g_send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m)
 
 /* A push of entries es[0..n) to peer, split to stay under G_PUSH_MAX. */
 static void
-g_push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es, size_t n)
+g_push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es, size_t n,
+       int repair)
 {
 	size_t i = 0;
 
@@ -445,11 +502,226 @@ g_push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es, size_t n)
 			p->entries[j].len = es[i + j]->len;
 		}
 		p->n_entries = j;
+		p->repair = repair;
 		m->msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
 		m->push = p;
 		g->st.pushes_out++;
 		g_send(g, peer, m);
 		i += k;
+	}
+}
+
+/* ---- the broadcast tree (Plumtree; docs/gossip.md) ---- */
+
+/*
+ * Is e part of the shared catalog (anti-entropy, forwarding)? With
+ * partial membership, node records and failure reports stay one hop.
+ */
+static int
+g_shared(const weft_gossip_t *g, const g_entry_t *e)
+{
+	return !g->cfg.partial ||
+	       (e->kind != WEFT_ENTRY_NODE && e->kind != WEFT_ENTRY_REPORT);
+}
+
+static int
+g_is_told(const g_entry_t *e, uint64_t peer)
+{
+	unsigned i;
+
+	for (i = 0; i < e->ntold; i++)
+		if (e->told[i] == peer)
+			return 1;
+	return 0;
+}
+
+/* Remember that peer holds e's version (the first G_TOLD of them). */
+static void
+g_told(g_entry_t *e, uint64_t peer)
+{
+	if (e->ntold < G_TOLD && !g_is_told(e, peer))
+		e->told[e->ntold++] = peer;
+}
+
+/*
+ * p holds e's version (it pushed or announced it to us): remember it,
+ * and strike it from what we were about to announce to p. The scan is
+ * bounded; past it the told list still catches most.
+ */
+static void
+g_heard(g_peer_t *p, g_entry_t *e)
+{
+	size_t i, n = p->lqn < 256 ? p->lqn : 256;
+
+	g_told(e, p->id);
+	for (i = 0; i < n; i++)
+		if (p->lq[i].version == e->version &&
+		    memcmp(p->lq[i].key, e->key, G_HASH) == 0)
+			p->lq[i].version = 0;
+}
+
+/* Queue a lazy announcement of e to p, sent at the next tick. */
+static void
+g_lazy_add(weft_gossip_t *g, g_peer_t *p, const g_entry_t *e)
+{
+	if (p->lqn == p->lqcap) {
+		size_t cap = p->lqcap ? p->lqcap * 2 : 8;
+		g_lazy_t *q;
+
+		if (p->lqn >= G_LAZY_MAX) { /* anti-entropy will do */
+			g->st.lazy_dropped++;
+			return;
+		}
+		q = realloc(p->lq, cap * sizeof(*q));
+		if (q == NULL)
+			return;
+		p->lq = q;
+		p->lqcap = cap;
+	}
+	memcpy(p->lq[p->lqn].key, e->key, G_HASH);
+	p->lq[p->lqn].version = e->version;
+	p->lqn++;
+}
+
+/* A message of keys (IHave with versions, or Graft) in one block that
+ * weft_gossip_msg_free releases with one free. */
+static Weft__WireMessage *
+g_keys_msg(size_t n, int ihave, ProtobufCBinaryData **keys,
+	   uint64_t **versions, uint8_t **bytes)
+{
+	Weft__WireMessage *m = calloc(1, sizeof(*m));
+	size_t head = ihave ? sizeof(Weft__GossipIHave)
+			    : sizeof(Weft__GossipGraft);
+	char *blk;
+
+	head = (head + 15) & ~(size_t)15;
+	blk = calloc(1, head + n * (sizeof(**keys) + sizeof(**versions) +
+				    G_HASH));
+	if (m == NULL || blk == NULL) {
+		free(m);
+		free(blk);
+		return NULL;
+	}
+	weft__wire_message__init(m);
+	*keys = (ProtobufCBinaryData *)(blk + head);
+	*versions = (uint64_t *)(*keys + n);
+	*bytes = (uint8_t *)(*versions + n);
+	if (ihave) {
+		m->ihave = (Weft__GossipIHave *)blk;
+		weft__gossip_ihave__init(m->ihave);
+		m->ihave->keys = *keys;
+		m->ihave->versions = *versions;
+		m->msg_case = WEFT__WIRE_MESSAGE__MSG_IHAVE;
+	} else {
+		m->graft = (Weft__GossipGraft *)blk;
+		weft__gossip_graft__init(m->graft);
+		m->graft->keys = *keys;
+		m->msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
+	}
+	return m;
+}
+
+/* Send p the lazy announcements queued for it that it may still lack. */
+static void
+g_flush_lazy(weft_gossip_t *g, g_peer_t *p)
+{
+	Weft__WireMessage *m;
+	ProtobufCBinaryData *keys;
+	uint64_t *versions;
+	uint8_t *bytes;
+	size_t i, k = 0;
+
+	if (p->lqn == 0)
+		return;
+	m = g_keys_msg(p->lqn, 1, &keys, &versions, &bytes);
+	for (i = 0; m != NULL && i < p->lqn; i++) {
+		g_entry_t *e = g_find_key(g, p->lq[i].key);
+
+		if (e == NULL || e->version != p->lq[i].version ||
+		    g_is_told(e, p->id) || !g_visible(g, e, p))
+			continue;
+		g_told(e, p->id);
+		memcpy(bytes + k * G_HASH, e->key, G_HASH);
+		keys[k].data = bytes + k * G_HASH;
+		keys[k].len = G_HASH;
+		versions[k] = e->version;
+		k++;
+	}
+	p->lqn = 0;
+	if (m == NULL)
+		return;
+	if (k == 0) {
+		weft_gossip_msg_free(m);
+		return;
+	}
+	m->ihave->n_keys = m->ihave->n_versions = k;
+	g->st.ihaves_out++;
+	g_send(g, p->id, m);
+}
+
+static void
+g_prune(weft_gossip_t *g, g_peer_t *p)
+{
+	Weft__WireMessage *m = calloc(1, sizeof(*m));
+	Weft__GossipPrune *pr = calloc(1, sizeof(*pr));
+
+	p->lazy = 1;
+	if (m == NULL || pr == NULL) {
+		free(m);
+		free(pr);
+		return;
+	}
+	weft__wire_message__init(m);
+	weft__gossip_prune__init(pr);
+	m->msg_case = WEFT__WIRE_MESSAGE__MSG_PRUNE;
+	m->prune = pr;
+	g->st.prunes_out++;
+	g_send(g, p->id, m);
+}
+
+static void g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p);
+
+/*
+ * Pass a newly held entry on: pushed along the broadcast tree (eager
+ * neighbours), announced at the next tick to the others. Our own entries
+ * go out even if every link was pruned: one neighbour is put back on the
+ * tree. With partial membership, our own record goes to every neighbour
+ * and other records nowhere.
+ */
+static void
+g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
+{
+	int local = !g_shared(g, e), pushed = 0;
+	size_t i, seen = 0;
+	g_peer_t *pick = NULL;
+
+	if (local && memcmp(e->origin, g->self, WEFT_PK_BYTES) != 0)
+		return;
+	for (i = 0; i < g->npeers; i++) {
+		g_peer_t *p = &g->peers[i];
+
+		if (p->id == from || !g_visible(g, e, p))
+			continue;
+		if (p->lazy && !local) {
+			g_lazy_add(g, p, e);
+			if (g_rand(g) % ++seen == 0)
+				pick = p;
+			continue;
+		}
+		/* what came by repair goes on as repair: it says nothing of
+		 * the tree, so its duplicates must not prune */
+		g_push(g, p->id, &e, 1, local || !e->via_tree);
+		g_told(e, p->id);
+		pushed = 1;
+		if (p->cross)
+			g_note(g, e, p);
+	}
+	if (!pushed && from == 0 && pick != NULL) {
+		pick->lazy = 0;
+		g_push(g, pick->id, &e, 1, 0);
+		g_told(e, pick->id);
+		if (pick->cross)
+			g_note(g, e, pick);
 	}
 }
 
@@ -600,12 +872,12 @@ g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 static int
 g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	 const weft_entry_info_t *info, const uint8_t *env, size_t len,
-	 const uint8_t *body, size_t blen, uint64_t from, int persist)
+	 const uint8_t *body, size_t blen, uint64_t from, int tree,
+	 int persist)
 {
 	g_entry_t *e = g_find(g, info->kind, info->origin, info->name);
 	g_origin_t *o;
 	uint8_t *copy;
-	size_t i;
 
 	if (e == NULL && g->n >= g->cfg.max_entries) {
 		g->st.refused++;
@@ -633,18 +905,23 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		}
 		e->kind = info->kind;
 		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
+		g_key(e->kind, e->origin, e->name, e->key);
 		{
-			size_t b = g_key_hash(e->kind, e->origin, e->name) &
-				   (g->nb - 1);
+			size_t b = g_bucket(e->key, g->nb);
 
 			e->next = g->tab[b];
 			g->tab[b] = e;
 		}
 		g->n++;
-		o->count++;
+		if (g_shared(g, e)) {
+			o->count++;
+			g->nshared++;
+		}
 	} else {
-		g_xor(o->hash, e->hash);
-		g_xor(g->root, e->hash);
+		if (g_shared(g, e)) {
+			g_xor(o->hash, e->hash);
+			g_xor(g->root, e->hash);
+		}
 		free(e->env);
 	}
 	e->version = info->version;
@@ -653,8 +930,14 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	e->env = copy;
 	e->len = len;
 	g_entry_hash(e, e->hash);
-	g_xor(o->hash, e->hash);
-	g_xor(g->root, e->hash);
+	if (g_shared(g, e)) {
+		g_xor(o->hash, e->hash);
+		g_xor(g->root, e->hash);
+	}
+	e->ntold = 0;
+	e->via_tree = tree;
+	if (from != 0)
+		g_told(e, from);
 	g_fill(e, info, body, blen);
 	g_effects(g, e);
 	g->st.accepted++;
@@ -670,15 +953,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			g->out_n--; /* drop the half-made output */
 		}
 	}
-	for (i = 0; i < g->npeers; i++) {
-		g_peer_t *p = &g->peers[i];
-
-		if (p->id == from || !g_visible(g, e, p))
-			continue;
-		g_push(g, p->id, &e, 1);
-		if (p->cross)
-			g_note(g, e, p);
-	}
+	g_forward(g, e, from);
 	/* A report that we failed: refute it with a newer record. */
 	if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone &&
 	    memcmp(e->subject, g->self, WEFT_PK_BYTES) == 0 &&
@@ -717,8 +992,8 @@ g_peek(const uint8_t *env, size_t len, int *kind, uint8_t *origin,
 /* One entry from a peer (from != 0) or from outside (from == 0). */
 static int
 g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
-	const uint8_t *env, size_t len, uint64_t from, int persist,
-	weft_err_t *err)
+	const uint8_t *env, size_t len, uint64_t from, int bcast,
+	int persist, weft_err_t *err)
 {
 	weft_entry_info_t info;
 	char name[WEFT_ENTRY_NAME_MAX + 1];
@@ -738,7 +1013,21 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	e = g_find(g, kind, origin, name);
 	if (e != NULL && e->version >= version) {
 		g->st.duplicates++;
+		if (p != NULL && e->version == version) {
+			g_heard(p, e);
+			/* a second copy along the tree: a cycle; cut it */
+			if (bcast && e->via_tree && !p->lazy)
+				g_prune(g, p);
+		}
 		return 0;
+	}
+	if (p != NULL && g->cfg.partial &&
+	    (kind == WEFT_ENTRY_NODE || kind == WEFT_ENTRY_REPORT) &&
+	    memcmp(origin, p->pk, WEFT_PK_BYTES) != 0) {
+		g->st.refused++;
+		return weft_err_set(err, WEFT_EINVAL, "gossip: a neighbour's "
+				    "record or report relayed by another "
+				    "(partial membership)");
 	}
 	if (p != NULL) {
 		if (p->budget == 0) {
@@ -779,8 +1068,10 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		g->st.refused++;
 		return rc;
 	}
+	if (p != NULL && bcast)
+		p->lazy = 0; /* it came along the tree: keep the link on it */
 	rc = g_accept(g, now_ms, unix_us, &info, env, len, body, blen, from,
-		      persist);
+		      p == NULL || bcast, persist);
 	free(body);
 	if (rc < 0)
 		return weft_err_set(err, rc, "gossip: cannot hold the entry");
@@ -818,7 +1109,7 @@ g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	if (rc != 0)
 		return rc;
 	g->self_version = version;
-	rc = g_offer(g, now_ms, unix_us, env, elen, 0, 1, err);
+	rc = g_offer(g, now_ms, unix_us, env, elen, 0, 0, 1, err);
 	free(env);
 	return rc < 0 ? rc : 0;
 }
@@ -841,7 +1132,7 @@ g_report(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	if (weft_entry_make(g->cfg.signer, WEFT_ENTRY_REPORT, name,
 			    (uint64_t)unix_us, 0, 0, body, blen, &env, &elen,
 			    NULL) == 0)
-		(void)g_offer(g, now_ms, unix_us, env, elen, 0, 1, NULL);
+		(void)g_offer(g, now_ms, unix_us, env, elen, 0, 0, 1, NULL);
 	free(env);
 }
 
@@ -891,6 +1182,8 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		g->cfg.max_entries = 100000;
 	if (g->cfg.budget == 0)
 		g->cfg.budget = 2000;
+	if (cfg->fast_crypto) /* process-wide: the simulator's choice */
+		weft_crypto_set_fast(1);
 	g->trust = cfg->trust;
 	g->rng = cfg->seed;
 	memcpy(g->self, cfg->signer->kp->pk, WEFT_PK_BYTES);
@@ -938,6 +1231,8 @@ weft_gossip_free(weft_gossip_t *g)
 	free(g->tab);
 	free(g->otab);
 	free(g->indirect);
+	for (i = 0; i < g->npeers; i++)
+		free(g->peers[i].lq);
 	free(g->peers);
 	free(g->lost);
 	free(g->out);
@@ -954,7 +1249,7 @@ int
 weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		  const uint8_t *env, size_t len, int persist, weft_err_t *err)
 {
-	return g_offer(g, now_ms, unix_us, env, len, 0, persist, err);
+	return g_offer(g, now_ms, unix_us, env, len, 0, 0, persist, err);
 }
 
 /* What the peer may see of our catalog: per-origin digests (filtered by
@@ -1005,7 +1300,7 @@ g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
 	if (p != NULL && p->cross)
 		for (i = 0; i < g->nb; i++)
 			for (e = g->tab[i]; e; e = e->next) {
-				if (!g_visible(g, e, p))
+				if (!g_shared(g, e) || !g_visible(g, e, p))
 					continue;
 				o = g_origin(g, e->origin, 0);
 				if (o == NULL)
@@ -1079,6 +1374,14 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	for (i = 0; i < g->nlost; i++)
 		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
 			g->lost[i] = g->lost[--g->nlost];
+	/* Partial membership: our record is not in anti-entropy; hand it
+	 * over to the newcomer directly. */
+	if (g->cfg.partial) {
+		g_entry_t *self = g_node(g, g->self);
+
+		if (self != NULL && g_visible(g, self, p))
+			g_push(g, p->id, &self, 1, 1);
+	}
 	/* Start anti-entropy with the newcomer at once. */
 	g_summary(g, p);
 }
@@ -1146,6 +1449,7 @@ weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	if (p == NULL)
 		return;
 	memcpy(pk, p->pk, WEFT_PK_BYTES);
+	free(p->lq);
 	*p = g->peers[--g->npeers];
 	if (g_connected(g, pk) || !g_suspect(g, now_ms, pk))
 		return;
@@ -1159,6 +1463,11 @@ void
 weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 			const uint8_t pk[WEFT_PK_BYTES])
 {
+	size_t i;
+
+	for (i = 0; i < g->ndials; i++) /* no longer under way */
+		if (memcmp(g->dials[i].pk, pk, WEFT_PK_BYTES) == 0)
+			g->dials[i--] = g->dials[--g->ndials];
 	if (!g_connected(g, pk) && g_node(g, pk) != NULL &&
 	    memcmp(pk, g->self, WEFT_PK_BYTES) != 0)
 		(void)g_suspect(g, now_ms, pk);
@@ -1227,7 +1536,7 @@ g_push_origin(weft_gossip_t *g, const g_peer_t *p, const uint8_t *pk)
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = e->next) {
 			if (memcmp(e->origin, pk, WEFT_PK_BYTES) != 0 ||
-			    !g_visible(g, e, p))
+			    !g_shared(g, e) || !g_visible(g, e, p))
 				continue;
 			if (n == cap) {
 				size_t c = cap ? cap * 2 : 16;
@@ -1243,10 +1552,91 @@ g_push_origin(weft_gossip_t *g, const g_peer_t *p, const uint8_t *pk)
 			es[n++] = e;
 		}
 	if (n > 0)
-		g_push(g, p->id, es, n);
+		g_push(g, p->id, es, n, 1);
 	for (i = 0; i < n && p->cross; i++)
 		g_note(g, es[i], p);
 	free(es);
+}
+
+/* Announcements: graft the sender for whatever we lack. */
+static int
+g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
+	     weft_err_t *err)
+{
+	Weft__WireMessage *m;
+	ProtobufCBinaryData *keys;
+	uint64_t *versions;
+	uint8_t *bytes;
+	size_t i, k = 0;
+
+	if (ih->n_keys > G_KEYS_MAX || ih->n_keys != ih->n_versions)
+		return weft_err_set(err, WEFT_EPARSE, "gossip: malformed ihave");
+	for (i = 0; i < ih->n_keys; i++)
+		if (ih->keys[i].len != G_HASH)
+			return weft_err_set(err, WEFT_EPARSE,
+					    "gossip: malformed ihave key");
+	m = g_keys_msg(ih->n_keys, 0, &keys, &versions, &bytes);
+	if (m == NULL)
+		return 0;
+	for (i = 0; i < ih->n_keys; i++) {
+		g_entry_t *e = g_find_key(g, ih->keys[i].data);
+
+		if (e != NULL && e->version >= ih->versions[i]) {
+			if (e->version == ih->versions[i])
+				g_heard(p, e);
+			continue;
+		}
+		memcpy(bytes + k * G_HASH, ih->keys[i].data, G_HASH);
+		keys[k].data = bytes + k * G_HASH;
+		keys[k].len = G_HASH;
+		k++;
+	}
+	if (k == 0) {
+		weft_gossip_msg_free(m);
+		return 0;
+	}
+	/* the tree missed us: put this link back on it */
+	p->lazy = 0;
+	m->graft->n_keys = k;
+	g->st.grafts_out++;
+	g_send(g, p->id, m);
+	return 0;
+}
+
+/* A graft: the link is on the tree again; send what was asked for. */
+static int
+g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
+	     weft_err_t *err)
+{
+	g_entry_t **es;
+	size_t i, n = 0;
+
+	if (gr->n_keys > G_KEYS_MAX)
+		return weft_err_set(err, WEFT_EPARSE, "gossip: malformed graft");
+	for (i = 0; i < gr->n_keys; i++)
+		if (gr->keys[i].len != G_HASH)
+			return weft_err_set(err, WEFT_EPARSE,
+					    "gossip: malformed graft key");
+	p->lazy = 0;
+	if (gr->n_keys == 0)
+		return 0;
+	es = calloc(gr->n_keys, sizeof(*es));
+	if (es == NULL)
+		return 0;
+	for (i = 0; i < gr->n_keys; i++) {
+		g_entry_t *e = g_find_key(g, gr->keys[i].data);
+
+		if (e == NULL || !g_shared(g, e) || !g_visible(g, e, p))
+			continue;
+		es[n++] = e;
+		g_told(e, p->id);
+		if (p->cross)
+			g_note(g, e, p);
+	}
+	if (n > 0) /* along the tree again: a duplicate will prune it */
+		g_push(g, p->id, es, n, 0);
+	free(es);
+	return 0;
 }
 
 int
@@ -1266,7 +1656,15 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		for (i = 0; i < m->push->n_entries; i++)
 			(void)g_offer(g, now_ms, unix_us,
 				      m->push->entries[i].data,
-				      m->push->entries[i].len, peer, 1, NULL);
+				      m->push->entries[i].len, peer,
+				      !m->push->repair, 1, NULL);
+		return 0;
+	case WEFT__WIRE_MESSAGE__MSG_IHAVE:
+		return g_recv_ihave(g, p, m->ihave, err);
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
+		return g_recv_graft(g, p, m->graft, err);
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
+		p->lazy = 1;
 		return 0;
 	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
 		if (m->summary->root.len != G_HASH)
@@ -1376,6 +1774,24 @@ g_pick(weft_gossip_t *g, uint64_t now_ms, int failed)
 	return pick;
 }
 
+/* Dials of the last 5 intervals not yet answered by a session. */
+static size_t
+g_dialling(weft_gossip_t *g, uint64_t now_ms)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->ndials;) {
+		if (now_ms - g->dials[i].at >= 5 * g->cfg.interval_ms ||
+		    g_connected(g, g->dials[i].pk)) {
+			g->dials[i] = g->dials[--g->ndials];
+			continue;
+		}
+		n++;
+		i++;
+	}
+	return n;
+}
+
 static void
 g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e)
 {
@@ -1386,6 +1802,11 @@ g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e)
 	memcpy(o->pk, e->origin, WEFT_PK_BYTES);
 	snprintf(o->addr, sizeof(o->addr), "%s", e->addr);
 	e->dial_at = now_ms ? now_ms : 1;
+	if (g->ndials < G_DIALS_MAX) {
+		memcpy(g->dials[g->ndials].pk, e->origin, WEFT_PK_BYTES);
+		g->dials[g->ndials].at = now_ms;
+		g->ndials++;
+	}
 }
 
 void
@@ -1398,8 +1819,10 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		return;
 	g->next_tick = now_ms + g->cfg.interval_ms;
 	g->ticks++;
-	for (i = 0; i < g->npeers; i++)
+	for (i = 0; i < g->npeers; i++) {
 		g->peers[i].budget = g->cfg.budget;
+		g_flush_lazy(g, &g->peers[i]);
+	}
 	/* Anti-entropy with one random neighbour, every sync_ms (and at
 	 * once when a session comes up: weft_gossip_peer_up). */
 	if (g->npeers > 0 && now_ms >= g->next_sync) {
@@ -1428,9 +1851,13 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		}
 		i++;
 	}
-	/* Keep `degree` neighbours; now and then knock on a failed member,
-	 * which is how a healed partition finds its way back. */
-	want = g->npeers < g->cfg.degree ? g->cfg.degree - g->npeers : 0;
+	/* Keep `degree` neighbours, counting dials still under way (a
+	 * session takes a few round trips; without them every tick would
+	 * dial again and the overlay would end up far denser than asked);
+	 * now and then knock on a failed member, which is how a healed
+	 * partition finds its way back. */
+	want = g->npeers + g_dialling(g, now_ms);
+	want = want < g->cfg.degree ? g->cfg.degree - want : 0;
 	while (want-- > 0 && (e = g_pick(g, now_ms, 0)) != NULL)
 		g_dial(g, now_ms, e);
 	if (g->ticks % 5 == 0 && (e = g_pick(g, now_ms, 1)) != NULL)
@@ -1516,5 +1943,5 @@ void
 weft_gossip_root(const weft_gossip_t *g, uint8_t root[16], uint64_t *count)
 {
 	memcpy(root, g->root, G_HASH);
-	*count = g->n;
+	*count = g->nshared;
 }

@@ -61,6 +61,14 @@ typedef struct weft_gossip_cfg {
 	unsigned budget;	/* entries a neighbour may make us verify per
 				 * interval; 0: 2000 */
 	uint64_t seed;		/* PRNG seed */
+	/* Neighbours-only membership (large meshes, the simulator): node
+	 * records go one hop, to direct neighbours, and are neither
+	 * forwarded nor part of anti-entropy; descriptors spread as usual.
+	 * `weft members` then lists neighbours only. 0: full membership. */
+	int partial;
+	/* Simulator only: entries are parsed and checked but signatures and
+	 * certificates are not verified (weft sim --fast-crypto). */
+	int fast_crypto;
 } weft_gossip_cfg_t;
 
 /* What weft_gossip_poll hands out. */
@@ -103,6 +111,8 @@ typedef struct weft_gossip_stats {
 	uint64_t refused_visibility; /* from another org, may not cross */
 	uint64_t pushes_out, summaries_out, digests_out;
 	uint64_t bytes_out; /* packed gossip messages we queued */
+	uint64_t ihaves_out, grafts_out, prunes_out; /* broadcast tree */
+	uint64_t lazy_dropped; /* announcements over a peer's queue cap */
 } weft_gossip_stats_t;
 
 /*

@@ -305,6 +305,30 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 				why = "GossipDigest with a malformed origin";
 		break;
 	}
+	case WEFT__WIRE_MESSAGE__MSG_IHAVE: {
+		size_t i;
+
+		if (m->ihave->n_keys > 4096 ||
+		    m->ihave->n_keys != m->ihave->n_versions)
+			why = "GossipIHave of over 4096 keys or without a "
+			      "version per key";
+		for (i = 0; i < m->ihave->n_keys && why == NULL; i++)
+			if (m->ihave->keys[i].len != 16)
+				why = "GossipIHave key is not 16 bytes";
+		break;
+	}
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT: {
+		size_t i;
+
+		if (m->graft->n_keys > 4096)
+			why = "GossipGraft of over 4096 keys";
+		for (i = 0; i < m->graft->n_keys && why == NULL; i++)
+			if (m->graft->keys[i].len != 16)
+				why = "GossipGraft key is not 16 bytes";
+		break;
+	}
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
+		break;
 	default:
 		why = "no known message in the envelope";
 		break;

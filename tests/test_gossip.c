@@ -56,6 +56,8 @@ unix_us(const net_t *t)
 	return (int64_t)T0 * 1000000 + (int64_t)t->now * 1000;
 }
 
+static int partial_membership; /* cfg.partial for cores started next */
+
 static void
 node_start(net_t *t, int i)
 {
@@ -75,6 +77,7 @@ node_start(net_t *t, int i)
 	c.interval_ms = IV;
 	c.suspect_ms = 3 * IV;
 	c.degree = 3;
+	c.partial = partial_membership;
 	c.seed = (uint64_t)i + 1;
 	assert_int_equal(weft_gossip_new(&t->n[i].g, &c, t->now, unix_us(t),
 					 NULL), 0);
@@ -368,12 +371,41 @@ descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	return descriptor_vis(t, i, name, version, tomb, 0, NULL, len);
 }
 
+static uint64_t
+total_pushes(const net_t *t)
+{
+	weft_gossip_stats_t st;
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < t->count; i++) {
+		weft_gossip_stats(t->n[i].g, &st);
+		n += st.pushes_out;
+	}
+	return n;
+}
+
+static uint64_t
+total_grafts(const net_t *t)
+{
+	weft_gossip_stats_t st;
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < t->count; i++) {
+		weft_gossip_stats(t->n[i].g, &st);
+		n += st.grafts_out;
+	}
+	return n;
+}
+
 static void
 test_dissemination(void **state)
 {
 	net_t *t = calloc(1, sizeof(*t));
 	uint8_t *env;
 	size_t len;
+	uint64_t pushes, grafts;
 	int i;
 
 	(void)state;
@@ -381,6 +413,8 @@ test_dissemination(void **state)
 	net_init(t, 32);
 	overlay(t);
 	drain(t);
+	/* links off the broadcast tree announce at the next tick */
+	tick_all(t, 2 * IV);
 	assert_true(same_roots(t));
 	for (i = 0; i < 32; i++)
 		assert_int_equal(holders(t, WEFT_ENTRY_NODE, t->n[i].kp->pk,
@@ -394,12 +428,23 @@ test_dissemination(void **state)
 	drain(t);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
 				 "shop.events", 10, 0), 32);
+	/* That first broadcast pruned the links that carried duplicates:
+	 * what is left on the tree spans the overlay, so the next version
+	 * reaches everyone with one push per node (Plumtree). */
+	tick_all(t, 2 * IV);
+	pushes = total_pushes(t);
 	env = descriptor(t, 5, "shop.events", 11, 0, &len);
 	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
 	free(env);
 	drain(t);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
 				 "shop.events", 11, 0), 32);
+	assert_int_equal(total_pushes(t) - pushes, 31);
+	/* the other links hear of it lazily at the next tick, and since
+	 * every node holds it, nobody grafts */
+	grafts = total_grafts(t);
+	tick_all(t, 2 * IV);
+	assert_int_equal(total_grafts(t), grafts);
 	env = descriptor(t, 5, "shop.events", 12, 1, &len);
 	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
 	free(env);
@@ -407,6 +452,45 @@ test_dissemination(void **state)
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
 				 "shop.events", 12, 1), 32);
 	assert_true(same_roots(t));
+	net_free(t);
+	free(t);
+}
+
+/* Partial membership: records stay one hop, descriptors reach all. */
+static void
+test_partial(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	weft_gossip_member_t *mem;
+	uint8_t *env;
+	size_t len, n;
+	int i, j, links;
+
+	(void)state;
+	assert_non_null(t);
+	partial_membership = 1;
+	net_init(t, 32);
+	overlay(t);
+	drain(t);
+	tick_all(t, 2 * IV);
+	assert_true(same_roots(t));
+	for (i = 0; i < 32; i++) {
+		for (links = 0, j = 0; j < 32; j++)
+			links += t->n[i].up[j];
+		assert_int_equal(weft_gossip_members(t->n[i].g, &mem, &n), 0);
+		assert_int_equal(n, (size_t)links + 1); /* neighbours and self */
+		free(mem);
+	}
+	env = descriptor(t, 9, "ops.logs", 3, 0, &len);
+	assert_int_equal(weft_gossip_offer(t->n[9].g, t->now, unix_us(t), env,
+					   len, 1, NULL), 1);
+	free(env);
+	drain(t);
+	tick_all(t, 2 * IV);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[9].kp->pk,
+				 "ops.logs", 3, 0), 32);
+	assert_true(same_roots(t));
+	partial_membership = 0;
 	net_free(t);
 	free(t);
 }
@@ -676,6 +760,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dissemination),
 	    cmocka_unit_test(test_anti_entropy),
+	    cmocka_unit_test(test_partial),
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_trust_boundary),
