@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,18 +524,110 @@ weft_pub_decode(const uint8_t *buf, size_t len, weft_pubkey_t *out,
  * sign: fills sig. verify: 0 if sig is valid. Returns WEFT_ENOMEM,
  * WEFT_ESIG (verify) or WEFT_EIO (sign) on failure; sets no message.
  */
-static int weft_identity_fast; /* weft_crypto_set_fast */
+static atomic_int weft_identity_fast; /* weft_crypto_set_fast */
+
+/*
+ * weft_crypto_set_verify_cache: the BLAKE2b-128 digests of (public key,
+ * signature, domain, message) that verified, in an open-addressing set
+ * under a mutex (the simulator verifies on several threads). Full at
+ * WEFT_VCACHE_MAX: later signatures are verified every time.
+ */
+#define WEFT_VCACHE_MAX (1u << 22)
+static atomic_int weft_vcache_on;
+static struct {
+	pthread_mutex_t mu;
+	uint8_t (*slot)[16];
+	size_t cap, n;
+} weft_vcache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+
+void
+weft_crypto_set_verify_cache(int on)
+{
+	pthread_mutex_lock(&weft_vcache.mu);
+	atomic_store(&weft_vcache_on, on);
+	if (!on) {
+		free(weft_vcache.slot);
+		weft_vcache.slot = NULL;
+		weft_vcache.cap = weft_vcache.n = 0;
+	}
+	pthread_mutex_unlock(&weft_vcache.mu);
+}
+
+static void
+weft_vcache_key(const uint8_t *pk, const char *dom, size_t domlen,
+		const uint8_t *msg, size_t len, const uint8_t *sig,
+		uint8_t key[16])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, pk, WEFT_PK_BYTES);
+	crypto_generichash_update(&st, sig, WEFT_SIG_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)dom, domlen);
+	crypto_generichash_update(&st, msg, len);
+	crypto_generichash_final(&st, key, 16);
+	if (sodium_is_zero(key, 16)) /* the empty slot's mark */
+		key[0] = 1;
+}
+
+/* 1 if key is held; with add, hold it. Caller holds the mutex. */
+static int
+weft_vcache_probe(const uint8_t key[16], int add)
+{
+	size_t i, mask;
+	uint64_t h;
+
+	if (weft_vcache.cap == 0) {
+		if (!add)
+			return 0;
+		weft_vcache.slot = calloc(1u << 16, 16);
+		if (weft_vcache.slot == NULL)
+			return 0;
+		weft_vcache.cap = 1u << 16;
+	}
+	if (add && (weft_vcache.n + 1) * 2 > weft_vcache.cap) {
+		size_t cap = weft_vcache.cap * 2, j;
+		uint8_t (*t)[16];
+
+		if (cap > 2 * (size_t)WEFT_VCACHE_MAX ||
+		    (t = calloc(cap, 16)) == NULL)
+			return 0;
+		for (j = 0; j < weft_vcache.cap; j++) {
+			if (sodium_is_zero(weft_vcache.slot[j], 16))
+				continue;
+			memcpy(&h, weft_vcache.slot[j], sizeof(h));
+			for (i = h & (cap - 1); !sodium_is_zero(t[i], 16);
+			     i = (i + 1) & (cap - 1))
+				;
+			memcpy(t[i], weft_vcache.slot[j], 16);
+		}
+		free(weft_vcache.slot);
+		weft_vcache.slot = t;
+		weft_vcache.cap = cap;
+	}
+	mask = weft_vcache.cap - 1;
+	memcpy(&h, key, sizeof(h));
+	for (i = h & mask; !sodium_is_zero(weft_vcache.slot[i], 16);
+	     i = (i + 1) & mask)
+		if (memcmp(weft_vcache.slot[i], key, 16) == 0)
+			return 1;
+	if (add) {
+		memcpy(weft_vcache.slot[i], key, 16);
+		weft_vcache.n++;
+	}
+	return 0;
+}
 
 void
 weft_crypto_set_fast(int on)
 {
-	weft_identity_fast = on;
+	atomic_store(&weft_identity_fast, on);
 }
 
 int
 weft_crypto_fast(void)
 {
-	return weft_identity_fast;
+	return atomic_load(&weft_identity_fast);
 }
 
 /* The simulator's stand-in for Ed25519: a keyed BLAKE2b of the message
@@ -564,7 +657,7 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 
 	if (len > SIZE_MAX - domlen)
 		return WEFT_ETOOBIG;
-	if (weft_identity_fast) {
+	if (atomic_load(&weft_identity_fast)) {
 		uint8_t want[WEFT_SIG_BYTES];
 
 		/* libsodium's secret key ends with the public key */
@@ -584,14 +677,32 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 	memcpy(m, dom, domlen);
 	if (len > 0)
 		memcpy(m + domlen, msg, len);
-	if (sk != NULL)
+	if (sk != NULL) {
 		rc = crypto_sign_detached(sig, NULL, m, domlen + len, sk) == 0
 			 ? 0
 			 : WEFT_EIO;
-	else
+	} else if (atomic_load(&weft_vcache_on)) {
+		uint8_t key[16];
+		int held;
+
+		weft_vcache_key(pk, dom, domlen, msg, len, sig, key);
+		pthread_mutex_lock(&weft_vcache.mu);
+		held = weft_vcache_probe(key, 0);
+		pthread_mutex_unlock(&weft_vcache.mu);
+		rc = held || crypto_sign_verify_detached(sig, m, domlen + len,
+							  pk) == 0
+			 ? 0
+			 : WEFT_ESIG;
+		if (rc == 0 && !held) {
+			pthread_mutex_lock(&weft_vcache.mu);
+			(void)weft_vcache_probe(key, 1);
+			pthread_mutex_unlock(&weft_vcache.mu);
+		}
+	} else {
 		rc = crypto_sign_verify_detached(sig, m, domlen + len, pk) == 0
 			 ? 0
 			 : WEFT_ESIG;
+	}
 	free(m);
 	return rc;
 }

@@ -171,6 +171,13 @@ int weft_envelope_sign(const weft_keypair_t *kp, const uint8_t *cert,
  */
 void weft_crypto_set_fast(int on);
 int weft_crypto_fast(void);
+/*
+ * Simulator: remember every signature that verified (a digest of key,
+ * signature and message), so identical bytes are verified once per
+ * process instead of once per simulated node. Still real Ed25519: a
+ * signature is accepted only if it verified here once. Thread-safe.
+ */
+void weft_crypto_set_verify_cache(int on);
 
 int weft_envelope_open(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		       int64_t now, uint8_t **payload, size_t *payload_len,

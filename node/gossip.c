@@ -99,7 +99,7 @@ typedef struct g_lost {
 } g_lost_t;
 
 #define G_ADDRS_MAX 4
-#define G_DIALS_MAX 32
+#define G_DIALS_MAX 16
 
 struct weft_gossip {
 	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
@@ -237,7 +237,7 @@ g_find(const weft_gossip_t *g, int kind, const uint8_t *origin,
 static int
 g_grow(weft_gossip_t *g)
 {
-	size_t nb = g->nb ? g->nb * 2 : 256, i;
+	size_t nb = g->nb ? g->nb * 2 : 16, i;
 	g_entry_t **t = calloc(nb, sizeof(*t)), *e, *next;
 
 	if (t == NULL)
@@ -265,10 +265,10 @@ g_origin(weft_gossip_t *g, const uint8_t *pk, int create)
 	if (g->onb == 0) {
 		if (!create)
 			return NULL;
-		g->otab = calloc(256, sizeof(*g->otab));
+		g->otab = calloc(16, sizeof(*g->otab));
 		if (g->otab == NULL)
 			return NULL;
-		g->onb = 256;
+		g->onb = 16;
 	}
 	b = XXH64(pk, WEFT_PK_BYTES, 1) & (g->onb - 1);
 	for (o = g->otab[b]; o; o = o->next)
@@ -314,7 +314,7 @@ g_out(weft_gossip_t *g, weft_gossip_out_kind_t kind)
 	if (g->out_head > 0 && g->out_head == g->out_n)
 		g->out_head = g->out_n = 0;
 	if (g->out_n == g->out_cap) {
-		size_t cap = g->out_cap ? g->out_cap * 2 : 64;
+		size_t cap = g->out_cap ? g->out_cap * 2 : 4;
 		weft_gossip_out_t *p = realloc(g->out, cap * sizeof(*p));
 
 		if (p == NULL)
@@ -1103,8 +1103,8 @@ g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	if (body == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
 	weft__node_record__pack(&r, body);
-	rc = weft_entry_make(g->cfg.signer, WEFT_ENTRY_NODE, "node", version, 0,
-			     0, body, blen, &env, &elen, err);
+	rc = weft_entry_make_at(g->cfg.signer, WEFT_ENTRY_NODE, "node", version,
+				0, 0, body, blen, unix_us, &env, &elen, err);
 	free(body);
 	if (rc != 0)
 		return rc;
@@ -1129,9 +1129,9 @@ g_report(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	r.reason = "unreachable";
 	blen = weft__failure_report__pack(&r, body);
 	g_hex(node->origin, name);
-	if (weft_entry_make(g->cfg.signer, WEFT_ENTRY_REPORT, name,
-			    (uint64_t)unix_us, 0, 0, body, blen, &env, &elen,
-			    NULL) == 0)
+	if (weft_entry_make_at(g->cfg.signer, WEFT_ENTRY_REPORT, name,
+			       (uint64_t)unix_us, 0, 0, body, blen, unix_us,
+			       &env, &elen, NULL) == 0)
 		(void)g_offer(g, now_ms, unix_us, env, elen, 0, 0, 1, NULL);
 	free(env);
 }
@@ -1182,7 +1182,8 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		g->cfg.max_entries = 100000;
 	if (g->cfg.budget == 0)
 		g->cfg.budget = 2000;
-	if (cfg->fast_crypto) /* process-wide: the simulator's choice */
+	if (cfg->fast_crypto && !weft_crypto_fast()) /* process-wide: the
+						       * simulator's choice */
 		weft_crypto_set_fast(1);
 	g->trust = cfg->trust;
 	g->rng = cfg->seed;
@@ -1875,6 +1876,13 @@ weft_gossip_poll(weft_gossip_t *g, weft_gossip_out_t *out)
 {
 	if (g->out_head >= g->out_n) {
 		g->out_head = g->out_n = 0;
+		/* outputs are ~850 bytes each: a burst's queue is not kept
+		 * (a simulator holds a million cores) */
+		if (g->out_cap > 16) {
+			free(g->out);
+			g->out = NULL;
+			g->out_cap = 0;
+		}
 		return 0;
 	}
 	*out = g->out[g->out_head++];

@@ -22,6 +22,17 @@ weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
 		const uint8_t *body, size_t body_len, uint8_t **out,
 		size_t *out_len, weft_err_t *err)
 {
+	return weft_entry_make_at(signer, kind, name, version, tombstone,
+				  expires_at, body, body_len, weft_now_us(),
+				  out, out_len, err);
+}
+
+int
+weft_entry_make_at(const weft_signer_t *signer, int kind, const char *name,
+		   uint64_t version, int tombstone, int64_t expires_at,
+		   const uint8_t *body, size_t body_len, int64_t issued_at_us,
+		   uint8_t **out, size_t *out_len, weft_err_t *err)
+{
 	Weft__CatalogEntry e = WEFT__CATALOG_ENTRY__INIT;
 	uint8_t *buf;
 	size_t len;
@@ -32,7 +43,7 @@ weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
 	e.origin.len = WEFT_PK_BYTES;
 	e.name = (char *)name;
 	e.version = version;
-	e.issued_at = weft_now_us();
+	e.issued_at = issued_at_us;
 	e.expires_at = expires_at;
 	e.tombstone = tombstone != 0;
 	e.body.data = (uint8_t *)body;

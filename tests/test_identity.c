@@ -733,6 +733,69 @@ test_envelope_bitflip(void **state)
 	free(env);
 }
 
+/* The simulator's verify cache remembers only what verified: tampered
+ * envelopes still fail with it on, and the honest one still opens. */
+static void
+test_envelope_verify_cache(void **state)
+{
+	weft_err_t err = {0};
+	uint8_t *env, *payload = NULL;
+	size_t len, plen;
+	fixture_t *f = *state;
+
+	weft_crypto_set_verify_cache(1);
+	env = seal(f->node, f->cert, f->cert_len, "hello, mesh", &len);
+	assert_int_equal(weft_envelope_open(env, len, &f->trust, T0, &payload,
+					    &plen, NULL, &err), 0);
+	free(payload);
+	test_envelope_bitflip(state); /* the cert is cached, its sig not */
+	assert_int_equal(weft_envelope_open(env, len, &f->trust, T0, &payload,
+					    &plen, NULL, &err), 0);
+	free(payload);
+	weft_crypto_set_verify_cache(0);
+	free(env);
+}
+
+/* Fast crypto (simulator only): a real signature does not pass for a
+ * fast one, and fast ones still catch every flipped bit. */
+static void
+test_envelope_fast_crypto(void **state)
+{
+	weft_err_t err = {0};
+	uint8_t *real, *cert, *env, *c, *payload = NULL;
+	size_t rlen, clen, len, plen, i;
+	fixture_t *f = *state;
+
+	real = seal(f->node, f->cert, f->cert_len, "hello, mesh", &rlen);
+	weft_crypto_set_fast(1);
+	assert_true(weft_crypto_fast());
+	assert_int_not_equal(weft_envelope_open(real, rlen, &f->trust, T0,
+						&payload, &plen, NULL, &err), 0);
+	cert = issue(f->org, f->node, T0 - DAY, T0 + DAY, &clen);
+	env = seal(f->node, cert, clen, "hello, mesh", &len);
+	assert_int_equal(weft_envelope_open(env, len, &f->trust, T0, &payload,
+					    &plen, NULL, &err), 0);
+	assert_memory_equal(payload, "hello, mesh", plen);
+	free(payload);
+	c = malloc(len);
+	assert_non_null(c);
+	for (i = 0; i < len; i++) {
+		memcpy(c, env, len);
+		c[i] ^= 1;
+		payload = NULL;
+		assert_int_not_equal(weft_envelope_open(c, len, &f->trust, T0,
+							&payload, &plen, NULL,
+							&err), 0);
+		assert_null(payload);
+	}
+	weft_crypto_set_fast(0);
+	assert_false(weft_crypto_fast());
+	free(c);
+	free(env);
+	free(cert);
+	free(real);
+}
+
 static void
 test_envelope_untrusted(void **state)
 {
@@ -901,6 +964,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_cert_signed_but_malformed,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_envelope_ok, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_envelope_verify_cache, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_envelope_fast_crypto, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_envelope_bitflip, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_envelope_untrusted, setup,
