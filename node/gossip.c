@@ -1379,9 +1379,18 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	 * over to the newcomer directly. */
 	if (g->cfg.partial) {
 		g_entry_t *self = g_node(g, g->self);
+		char hex[2 * WEFT_PK_BYTES + 1];
+		g_entry_t *rep;
 
 		if (self != NULL && g_visible(g, self, p))
 			g_push(g, p->id, &self, 1, 1);
+		/* and the report we made when it was lost, if any, so that
+		 * it refutes it (reports stay one hop: it would never hear
+		 * of it otherwise) */
+		g_hex(pk, hex);
+		rep = g_find(g, WEFT_ENTRY_REPORT, g->self, hex);
+		if (rep != NULL && !rep->tombstone)
+			g_push(g, p->id, &rep, 1, 1);
 	}
 	/* Start anti-entropy with the newcomer at once. */
 	g_summary(g, p);

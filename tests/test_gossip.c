@@ -456,6 +456,21 @@ test_dissemination(void **state)
 	free(t);
 }
 
+/* Members node i holds failed (not itself). */
+static int
+failed_marks(net_t *t, int i)
+{
+	weft_gossip_member_t *mem;
+	size_t n, k;
+	int failed = 0;
+
+	assert_int_equal(weft_gossip_members(t->n[i].g, &mem, &n), 0);
+	for (k = 0; k < n; k++)
+		failed += mem[k].failed && !mem[k].self;
+	free(mem);
+	return failed;
+}
+
 /* Partial membership: records stay one hop, descriptors reach all. */
 static void
 test_partial(void **state)
@@ -490,6 +505,17 @@ test_partial(void **state)
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[9].kp->pk,
 				 "ops.logs", 3, 0), 32);
 	assert_true(same_roots(t));
+	/* A link lost past the suspect timeout: n0 reports n1 failed; when
+	 * the link is back, n0 hands n1 its report, n1 refutes it, and
+	 * nobody holds a live node failed. */
+	link_down(t, 0, 1);
+	tick_all(t, 6 * IV);
+	assert_int_equal(failed_marks(t, 0), 1);
+	link_up(t, 0, 1);
+	drain(t);
+	tick_all(t, 2 * IV);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(failed_marks(t, i), 0);
 	partial_membership = 0;
 	net_free(t);
 	free(t);
