@@ -51,9 +51,10 @@ typedef struct g_entry {
 	uint8_t hash[G_HASH];
 	uint8_t *env;
 	size_t len;
-	/* node records */
-	char node[WEFT_NAME_MAX + 1], org[WEFT_NAME_MAX + 1], roles[160];
-	char addr[WEFT_GOSSIP_ADDR_MAX + 1];
+	/* node records: name, org, roles, address, in one block (nblk) or
+	 * g_empty; a simulator holds millions of entries */
+	char *nblk;
+	const char *node, *org, *roles, *addr;
 	uint64_t failed_cover; /* highest reported version; 0 none */
 	uint64_t dial_at;      /* last DIAL emitted (ms), 0 never */
 	/* reports */
@@ -103,9 +104,7 @@ typedef struct g_lost {
 
 struct weft_gossip {
 	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
-	char addrs[G_ADDRS_MAX][WEFT_GOSSIP_ADDR_MAX + 1];
-	char *addr_ptrs[G_ADDRS_MAX];
-	char roles[WEFT_ROLES_MAX][WEFT_NAME_MAX + 1];
+	char *addr_ptrs[G_ADDRS_MAX]; /* strndup'd (bounded) */
 	char *role_ptrs[WEFT_ROLES_MAX];
 	char version[32];
 	const weft_trust_t *trust;
@@ -139,6 +138,8 @@ struct weft_gossip {
 	int gateway;	  /* we have the gateway role */
 	char *indirect;	  /* ",org,org," reachable only through gateways */
 };
+
+static const char g_empty[1];
 
 /* ---- small helpers ---- */
 
@@ -777,21 +778,41 @@ g_fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *body,
 
 		if (r == NULL)
 			return;
-		snprintf(e->node, sizeof(e->node), "%s", r->name);
-		snprintf(e->org, sizeof(e->org), "%s", r->org);
-		e->roles[0] = 0;
+		char roles[160];
+		const char *addr = r->n_addresses ? r->addresses[0] : "";
+		size_t ln = strnlen(r->name, WEFT_NAME_MAX);
+		size_t lo = strnlen(r->org, WEFT_NAME_MAX);
+		size_t la = strnlen(addr, WEFT_GOSSIP_ADDR_MAX), lr;
+		char *blk;
+
+		roles[0] = 0;
 		e->gateway = 0;
 		for (i = 0, off = 0; i < r->n_roles; i++) {
 			if (strcmp(r->roles[i], "gateway") == 0)
 				e->gateway = 1;
-			if (off + 1 < sizeof(e->roles))
-				off += (size_t)snprintf(e->roles + off,
-							sizeof(e->roles) - off,
+			if (off + 1 < sizeof(roles))
+				off += (size_t)snprintf(roles + off,
+							sizeof(roles) - off,
 							"%s%s", i ? "," : "",
 							r->roles[i]);
 		}
-		snprintf(e->addr, sizeof(e->addr), "%s",
-			 r->n_addresses ? r->addresses[0] : "");
+		lr = strlen(roles);
+		blk = malloc(ln + lo + lr + la + 4);
+		if (blk != NULL) {
+			memcpy(blk, r->name, ln);
+			blk[ln] = 0;
+			memcpy(blk + ln + 1, r->org, lo);
+			blk[ln + 1 + lo] = 0;
+			memcpy(blk + ln + lo + 2, roles, lr + 1);
+			memcpy(blk + ln + lo + lr + 3, addr, la);
+			blk[ln + lo + lr + la + 3] = 0;
+			free(e->nblk);
+			e->nblk = blk;
+			e->node = blk;
+			e->org = blk + ln + 1;
+			e->roles = blk + ln + lo + 2;
+			e->addr = blk + ln + lo + lr + 3;
+		}
 		weft__node_record__free_unpacked(r, NULL);
 	} else if (e->kind == WEFT_ENTRY_REPORT) {
 		Weft__FailureReport *r =
@@ -904,6 +925,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			return WEFT_ENOMEM;
 		}
 		e->kind = info->kind;
+		e->node = e->org = e->roles = e->addr = g_empty;
 		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
 		g_key(e->kind, e->origin, e->name, e->key);
 		{
@@ -1046,6 +1068,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		g_entry_t tmp;
 
 		memset(&tmp, 0, sizeof(tmp));
+		tmp.node = tmp.org = tmp.roles = tmp.addr = g_empty;
 		tmp.kind = info.kind;
 		tmp.tombstone = info.tombstone;
 		if (e != NULL) { /* a tombstone keeps the old visibility */
@@ -1062,6 +1085,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		}
 		if (tmp.visible_to != (e ? e->visible_to : NULL))
 			free(tmp.visible_to);
+		free(tmp.nblk);
 	}
 	if (rc != 0) {
 		free(body);
@@ -1156,15 +1180,14 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		g->cfg.naddresses = G_ADDRS_MAX;
 	if (g->cfg.nroles > WEFT_ROLES_MAX)
 		g->cfg.nroles = WEFT_ROLES_MAX;
-	for (size_t i = 0; i < g->cfg.naddresses; i++) {
-		snprintf(g->addrs[i], sizeof(g->addrs[i]), "%s",
-			 cfg->addresses[i]);
-		g->addr_ptrs[i] = g->addrs[i];
-	}
-	for (size_t i = 0; i < g->cfg.nroles; i++) {
-		snprintf(g->roles[i], sizeof(g->roles[i]), "%s", cfg->roles[i]);
-		g->role_ptrs[i] = g->roles[i];
-	}
+	for (size_t i = 0; i < g->cfg.naddresses; i++)
+		if ((g->addr_ptrs[i] = strndup(cfg->addresses[i],
+					       WEFT_GOSSIP_ADDR_MAX)) == NULL)
+			g->cfg.naddresses = i; /* out of memory: fewer */
+	for (size_t i = 0; i < g->cfg.nroles; i++)
+		if ((g->role_ptrs[i] = strndup(cfg->roles[i],
+					       WEFT_NAME_MAX)) == NULL)
+			g->cfg.nroles = i;
 	snprintf(g->version, sizeof(g->version), "%s",
 		 cfg->version ? cfg->version : "");
 	g->cfg.addresses = NULL;
@@ -1189,7 +1212,7 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 	g->rng = cfg->seed;
 	memcpy(g->self, cfg->signer->kp->pk, WEFT_PK_BYTES);
 	if (g_grow(g) != 0) {
-		free(g);
+		weft_gossip_free(g);
 		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
 	}
 	g->next_tick = now_ms + g->cfg.interval_ms;
@@ -1222,6 +1245,7 @@ weft_gossip_free(weft_gossip_t *g)
 			free(e->env);
 			free(e->name);
 			free(e->visible_to);
+			free(e->nblk);
 			free(e);
 		}
 	for (i = 0; i < g->onb; i++)
@@ -1232,6 +1256,10 @@ weft_gossip_free(weft_gossip_t *g)
 	free(g->tab);
 	free(g->otab);
 	free(g->indirect);
+	for (i = 0; i < G_ADDRS_MAX; i++)
+		free(g->addr_ptrs[i]);
+	for (i = 0; i < WEFT_ROLES_MAX; i++)
+		free(g->role_ptrs[i]);
 	for (i = 0; i < g->npeers; i++)
 		free(g->peers[i].lq);
 	free(g->peers);
@@ -1353,7 +1381,7 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	if (g_peer(g, peer) != NULL)
 		return;
 	if (g->npeers == g->peers_cap) {
-		size_t cap = g->peers_cap ? g->peers_cap * 2 : 16;
+		size_t cap = g->peers_cap ? g->peers_cap * 2 : 4;
 		g_peer_t *np = realloc(g->peers, cap * sizeof(*np));
 
 		if (np == NULL)
