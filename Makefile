@@ -138,7 +138,7 @@ check-layers: deps
 
 cppcheck: deps
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
-	    --suppress=missingIncludeSystem -I. -Ilib lib crypto storage query node
+	    --suppress=missingIncludeSystem -I. -Ilib lib crypto storage query node sim
 
 clean:
 	rm -rf build

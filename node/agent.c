@@ -103,6 +103,13 @@ typedef struct ctl_conn {
 	int handles, done;
 } ctl_conn_t;
 
+/* A gossip message held by --link-delay. */
+struct ag_held {
+	struct ag_held *next;
+	uint64_t due, peer;
+	Weft__WireMessage *msg;
+};
+
 struct agent {
 	const weft_agent_opts_t *o;
 	uv_loop_t *loop;
@@ -131,7 +138,11 @@ struct agent {
 	uv_timer_t gtimer;
 	ag_trust_t *gtrust;
 	uint64_t next_conn_id, gossip_dropped, gticks;
-	int gtimer_open;
+	int gtimer_open, scanned;
+	/* --link-delay: gossip messages held until due, in order */
+	struct ag_held *held, *held_tail;
+	uv_timer_t dtimer;
+	int dtimer_open;
 	/* log rate limiting for floods (ag_log_ok) */
 	uint64_t lim_at[4];
 	double lim_tokens[4];
@@ -968,6 +979,80 @@ conn_by_id(agent_t *a, uint64_t id)
 }
 
 /* Hand the gossip core's outputs to sessions, the store and the dialer. */
+/*
+ * --link-delay: hold a gossip message until now + delay (every message
+ * the same delay, so a link keeps its order), as a WAN would; the tests
+ * compare such a mesh with `weft sim --latency`. The message may borrow
+ * origin keys from the core, which live as long as the core. Returns 1
+ * if held (o->msg is ours now).
+ */
+static void ag_held_send(uv_timer_t *t);
+
+static int
+ag_hold(agent_t *a, weft_gossip_out_t *o)
+{
+	struct ag_held *h = malloc(sizeof(*h));
+
+	if (h == NULL || !a->dtimer_open) {
+		free(h);
+		return 0;
+	}
+	h->next = NULL;
+	h->due = uv_now(a->loop) + a->o->link_delay_ms;
+	h->peer = o->peer;
+	h->msg = o->msg;
+	o->msg = NULL;
+	if (a->held_tail != NULL)
+		a->held_tail->next = h;
+	else
+		a->held = h;
+	a->held_tail = h;
+	if (!uv_is_active((uv_handle_t *)&a->dtimer))
+		uv_timer_start(&a->dtimer, ag_held_send, a->o->link_delay_ms,
+			       0);
+	return 1;
+}
+
+static void
+ag_held_free(agent_t *a)
+{
+	struct ag_held *h, *next;
+
+	for (h = a->held; h; h = next) {
+		next = h->next;
+		weft_gossip_msg_free(h->msg);
+		free(h);
+	}
+	a->held = a->held_tail = NULL;
+}
+
+static void
+ag_held_send(uv_timer_t *t)
+{
+	agent_t *a = t->data;
+	uint64_t now = uv_now(a->loop);
+	struct ag_held *h;
+	weft_err_t err;
+	conn_t *c;
+
+	while ((h = a->held) != NULL && h->due <= now) {
+		a->held = h->next;
+		if (a->held == NULL)
+			a->held_tail = NULL;
+		memset(&err, 0, sizeof(err));
+		c = conn_by_id(a, h->peer);
+		if (c != NULL) {
+			if (weft_sess_send(c->s, now, h->msg, &err) != 0)
+				a->gossip_dropped++;
+			conn_after(c);
+		}
+		weft_gossip_msg_free(h->msg);
+		free(h);
+	}
+	if (a->held != NULL)
+		uv_timer_start(&a->dtimer, ag_held_send, a->held->due - now, 0);
+}
+
 static void
 ag_gossip_flush(agent_t *a)
 {
@@ -982,6 +1067,8 @@ ag_gossip_flush(agent_t *a)
 		memset(&err, 0, sizeof(err));
 		switch (o.kind) {
 		case WEFT_GOSSIP_SEND:
+			if (a->o->link_delay_ms > 0 && ag_hold(a, &o))
+				break;
 			c = conn_by_id(a, o.peer);
 			if (c == NULL)
 				break;
@@ -1080,9 +1167,15 @@ ag_offer_cb(void *arg, const weft_entry_info_t *info, const uint8_t *env,
 {
 	agent_t *a = arg;
 
-	(void)info;
-	(void)weft_gossip_offer(a->gossip, uv_now(a->loop), weft_now_us(),
-				env, len, 0, NULL);
+	if (weft_gossip_offer(a->gossip, uv_now(a->loop), weft_now_us(), env,
+			      len, 0, NULL) == 1 &&
+	    a->scanned && info->kind == WEFT_ENTRY_DESCRIPTOR &&
+	    memcmp(info->origin, a->id.kp->pk, WEFT_PK_BYTES) == 0)
+		/* the moment a product of ours enters the mesh: what the
+		 * simulator comparison (t_sim_reality) times from */
+		ag_log("info", "catalog: offered %s.%s version %llu to the "
+			       "mesh", info->signer.org_name, info->name,
+		       (unsigned long long)info->version);
 	return 0;
 }
 
@@ -1097,6 +1190,7 @@ ag_gossip_scan(agent_t *a)
 		return;
 	if (weft_catalog_list(a->st, 0, NULL, ag_offer_cb, a, &err) < 0)
 		ag_log("error", "reading the catalog: %s", err.msg);
+	a->scanned = 1;
 	ag_gossip_flush(a);
 }
 
@@ -1180,6 +1274,9 @@ ag_gossip_start(agent_t *a)
 	uv_timer_init(a->loop, &a->gtimer);
 	a->gtimer.data = a;
 	a->gtimer_open = 1;
+	uv_timer_init(a->loop, &a->dtimer);
+	a->dtimer.data = a;
+	a->dtimer_open = 1;
 	ag_gossip_scan(a);
 	ag_gossip_arm(a);
 	return 0;
@@ -1624,6 +1721,10 @@ agent_stop(agent_t *a, const char *why)
 		uv_close((uv_handle_t *)&a->gtimer, NULL);
 		a->gtimer_open = 0;
 	}
+	if (a->dtimer_open) {
+		uv_close((uv_handle_t *)&a->dtimer, NULL);
+		a->dtimer_open = 0;
+	}
 	for (c = a->conns; c; c = next) {
 		next = c->next;
 		if (c->up && !c->closing) {
@@ -1797,8 +1898,11 @@ weft_agent_run(const weft_agent_opts_t *opts)
 			uv_close((uv_handle_t *)&a->dialers[i].timer, NULL);
 		if (a->gtimer_open)
 			uv_close((uv_handle_t *)&a->gtimer, NULL);
+		if (a->dtimer_open)
+			uv_close((uv_handle_t *)&a->dtimer, NULL);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
+	ag_held_free(a); /* before the core whose keys they may borrow */
 	weft_gossip_free(a->gossip);
 	ag_trust_put(a->gtrust);
 	uv_loop_close(&loop);

@@ -35,6 +35,8 @@ typedef struct weft_agent_opts {
 	uint64_t sync_ms;	       /* anti-entropy period; 0: 10 s */
 	uint64_t suspect_ms;  /* lost neighbour -> reported; 0: 3 intervals */
 	unsigned degree;      /* neighbours to keep; 0: 4 */
+	uint64_t link_delay_ms; /* hold gossip messages this long before
+				 * sending (WAN latency on one host); 0 */
 } weft_agent_opts_t;
 
 /* Parse HOST:PORT or [IPV6]:PORT; a host name is resolved now (blocking).

@@ -56,6 +56,9 @@ static const char weft_agent_usage[] =
     "  --gossip-interval D     gossip tick: neighbours, suspicion\n"
     "                          (default 1s)\n"
     "  --sync-interval D       anti-entropy with one neighbour (10s)\n"
+    "  --link-delay D          hold every gossip message D before sending:\n"
+    "                          WAN latency on one host, to compare with\n"
+    "                          `weft sim --latency D` (off)\n"
     "  --suspect-timeout D     a lost neighbour not back by then is\n"
     "                          reported failed (default 3 intervals)\n"
     "  --degree N              neighbours to keep connected (default 4)\n";
@@ -134,6 +137,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {"suspect-timeout", required_argument, NULL, 11},
 	    {"degree", required_argument, NULL, 12},
 	    {"sync-interval", required_argument, NULL, 13},
+	    {"link-delay", required_argument, NULL, 14},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -209,6 +213,11 @@ weft_cmd_agent(int argc, char **argv)
 		case 13:
 			if ((o.sync_ms = weft_parse_ms(optarg)) == 0)
 				bad = "--sync-interval";
+			break;
+		case 14:
+			if ((o.link_delay_ms = weft_parse_ms(optarg)) == 0 ||
+			    o.link_delay_ms > 60000)
+				bad = "--link-delay";
 			break;
 		case 'h':
 			fputs(weft_agent_usage, stdout);
