@@ -56,6 +56,7 @@ int weft_cmd_status(int argc, char **argv);
 int weft_cmd_peers(int argc, char **argv);
 int weft_cmd_members(int argc, char **argv);
 int weft_cmd_catalog(int argc, char **argv);
+int weft_cmd_sim(int argc, char **argv);
 /*
  * A product of any node from DIR's catalog (as `weft catalog` lists it),
  * by ORG.DOMAIN.PRODUCT or a DOMAIN.PRODUCT only one org publishes.

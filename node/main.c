@@ -27,6 +27,7 @@ static const struct {
 	{"peers", weft_cmd_peers, "list the running agent's sessions"},
 	{"members", weft_cmd_members, "list the mesh's members (gossip)"},
 	{"catalog", weft_cmd_catalog, "list or search the mesh's catalog"},
+	{"sim", weft_cmd_sim, "simulate a mesh: the real gossip cores over a virtual network"},
 };
 
 #define WEFT_NCMDS (sizeof(weft_cmds) / sizeof(weft_cmds[0]))

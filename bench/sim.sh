@@ -1,0 +1,52 @@
+#!/bin/sh
+# bench/sim.sh: `weft sim` dissemination at 10,000 and 100,000 nodes
+# (real signatures) and 1,000,000 (--fast-crypto): wall time, events per
+# second and peak RSS of each run. Run by bench/run.sh (see bench/lib.sh);
+# docs/sim.md explains the figures.
+#   BENCH_SIM_SIZES  real-signature runs (default "10000 100000")
+#   BENCH_SIM_MAX    the --fast-crypto run's nodes (default 1000000;
+#                    0 skips it)
+set -e
+. "$BENCH_DIR/lib.sh"
+
+if ! bench_has weft; then
+	echo "sim: skipped (weft is not in BENCH_ENGINES)"
+	exit 0
+fi
+SIZES=${BENCH_SIM_SIZES:-"10000 100000"}
+MAX=${BENCH_SIM_MAX:-1000000}
+T=$BENCH_TMP/sim
+mkdir -p "$T"
+
+# sim_run NAME ARGS...: one run, its figures printed and emitted
+sim_run() {
+	name=$1
+	shift
+	bench_time "$T/$name.res" "$T/$name.log" "$WEFT" sim --seed 1 "$@" ||
+		bench_die "sim: $name failed"
+	wall=$(bench_get "$T/$name.res" wall_s)
+	rss=$(bench_get "$T/$name.res" maxrss_kib)
+	evs=$(sed -n 's/.*(\([0-9]*\) events\/s.*/\1/p' "$T/$name.log")
+	full=$(sed -n 's/^ *100% *\([0-9.]*\) s.*/\1/p' "$T/$name.log")
+	echo "sim $name: wall $(bench_calc "sprintf(\"%.1f\", $wall)") s," \
+	    "$evs events/s, peak RSS $(bench_calc "sprintf(\"%.0f\", $rss / 1024)") MiB," \
+	    "100% coverage after ${full:-never} s (virtual)"
+	bench_emit "sim_$name" wall_s "$wall"
+	bench_emit "sim_$name" events_per_s "$evs"
+	bench_emit "sim_$name" maxrss_kib "$rss"
+}
+
+for n in $SIZES; do
+	sim_run "$n" --nodes "$n" --scenario dissemination
+done
+# The cores take about 32 KiB a node today (docs/sim.md): skip a run the
+# machine's memory cannot hold rather than have it killed.
+avail=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+need=$((MAX * 36))
+if [ "$MAX" -gt 0 ] && [ -n "$avail" ] && [ "$need" -gt "$avail" ]; then
+	echo "sim ${MAX}_fast: skipped: needs about $((need / 1048576)) GiB," \
+	    "$((avail / 1048576)) GiB available (BENCH_SIM_MAX=N for fewer nodes)"
+elif [ "$MAX" -gt 0 ]; then
+	sim_run "${MAX}_fast" --nodes "$MAX" --scenario dissemination \
+	    --fast-crypto
+fi

@@ -1,0 +1,657 @@
+/*
+ * cli_sim.c: `weft sim`: options, the summary (text or --json), the CSV
+ * time series and the gnuplot plot of a simulator run (sim.h,
+ * docs/sim.md). Exit codes as every command: 0 done, 1 failure (bad
+ * input, impossible parameters), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "node/cli.h"
+#include "sim/sim.h"
+#include "sim/topo.h"
+
+static const char weft_sim_usage[] =
+    "usage: weft sim [--nodes N] [--topology T] [--scenario S] [--seed N]\n"
+    "                [options]\n\n"
+    "Simulate a mesh: N copies of the gossip core `weft agent` runs, over\n"
+    "a virtual network, in virtual time, deterministically from --seed\n"
+    "(the trace hash printed at the end is the same for the same options\n"
+    "on any machine). See docs/sim.md.\n\n"
+    "  --nodes N             nodes (default 1000; 2 to 1000000)\n"
+    "  --topology T          random (default): each node joins --seeds\n"
+    "                        random nodes; multi-org: --orgs orgs, only\n"
+    "                        their --gateways link across; scale-free\n"
+    "                        (Barabasi-Albert, --seeds edges per node);\n"
+    "                        file:PATH, an edge list (lines \"A B\")\n"
+    "  --seeds K             seeds per node (default 3)\n"
+    "  --orgs N              multi-org: orgs (default 2)\n"
+    "  --gateways M          multi-org: gateways per org (default 2)\n"
+    "  --scenario S          join, dissemination (default), revocation,\n"
+    "                        partition, gateway-failure, churn\n"
+    "  --protocol P          weft (default): the real core; push: a plain\n"
+    "                        push epidemic (--fanout random nodes a\n"
+    "                        round), the theory check\n"
+    "  --seed N              run seed (default 1)\n"
+    "  --membership M        full or partial (neighbours only); default\n"
+    "                        full up to 200 nodes\n"
+    "  --fast-crypto         do not verify signatures (a cheap stand-in)\n"
+    "  --no-verify-cache     real signatures: verify every copy, not each\n"
+    "                        distinct signature once per process\n"
+    "  --threads N           worker threads (default: 1 below 2000 nodes,\n"
+    "                        else the CPUs); results do not depend on it\n"
+    "network:\n"
+    "  --latency L           one-way, per link: D (default 10ms), A..B\n"
+    "                        (uniform) or lognormal:MEDIAN:SIGMA\n"
+    "  --loss P              segment loss (0 to below 1; resent after\n"
+    "                        --rto, doubling, in order as TCP does)\n"
+    "  --rto D               first retransmission timeout (200ms)\n"
+    "  --bandwidth B         per node upload, e.g. 10Mbit (unlimited)\n"
+    "  --dial-timeout D      a dial across a partition fails after (10s)\n"
+    "gossip (as `weft agent`):\n"
+    "  --gossip-interval D   tick (1s)\n"
+    "  --sync-interval D     anti-entropy (10s)\n"
+    "  --suspect-timeout D   lost neighbour reported after (3 ticks)\n"
+    "  --degree N            neighbours to keep (4)\n"
+    "  --fanout N            push protocol: targets per round (3)\n"
+    "scenario (times since the start of the run):\n"
+    "  --publisher N         the node that publishes (0; dissemination,\n"
+    "                        revocation, churn)\n"
+    "  --prime D             dissemination: publish an unmeasured product\n"
+    "                        at --warmup and the measured one D later (on\n"
+    "                        the broadcast tree the first one pruned)\n"
+    "  --warmup D            publish at (10 ticks)\n"
+    "  --partition A..B      halves of the nodes cut apart from A to B\n"
+    "                        (partition scenario: from --warmup, 30 ticks)\n"
+    "  --churn P             this fraction of nodes fails (churn: 0.3)\n"
+    "  --churn-window D      over this long, from half the warmup (10\n"
+    "                        ticks)\n"
+    "  --recover D           failed nodes restart after D (default:\n"
+    "                        never; gateway-failure: 20 ticks)\n"
+    "  --fail-gateways K     gateway-failure: org 0's gateways that fail\n"
+    "                        (default all)\n"
+    "  --race D              revocation: drop this long after the update\n"
+    "  --duration D          stop at the latest (300 ticks after the\n"
+    "                        last scenario event)\n"
+    "output:\n"
+    "  --json                the summary as one JSON object\n"
+    "  --csv FILE            time series: time_s,coverage,messages,bytes\n"
+    "  --sample D            its step (a quarter tick)\n"
+    "  --plot FILE           coverage over time, .png or .svg (gnuplot)\n"
+    "  --progress            progress on stderr (default when a tty)\n";
+
+static int
+weft_sim_uint(const char *opt, const char *s, unsigned long max,
+	      unsigned long *out, weft_err_t *err)
+{
+	char *e;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (errno || e == s || *e || *s == '-' || *s == '+' || v > max)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "%s: \"%.40s\" is not a number from 0 to "
+				    "%lu", opt, s, max);
+	*out = v;
+	return 0;
+}
+
+static int
+weft_sim_csv(const char *path, const weft_sim_result_t *r)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	if (f == NULL) {
+		weft_cli_error("sim", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "time_s,coverage,messages,bytes\n");
+	for (i = 0; i < r->nsamples; i++)
+		fprintf(f, "%.6f,%.6f,%llu,%llu\n",
+			(double)r->samples[i].t_us / 1e6,
+			r->samples[i].coverage,
+			(unsigned long long)r->samples[i].msgs,
+			(unsigned long long)r->samples[i].bytes);
+	if (fclose(f) != 0) {
+		weft_cli_error("sim", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Characters gnuplot would take for syntax inside a quoted file name. */
+static int
+weft_sim_plot_name_ok(const char *p)
+{
+	for (; *p; p++)
+		if (*p == '"' || *p == '\\' || *p == '\n' || *p == '`' ||
+		    (unsigned char)*p < 0x20)
+			return 0;
+	return 1;
+}
+
+static int
+weft_sim_plot(const char *path, const weft_sim_result_t *r,
+	      const char *title)
+{
+	const char *dot = strrchr(path, '.');
+	const char *term;
+	char data[] = "/tmp/weft-sim-plot-XXXXXX";
+	FILE *f, *g;
+	size_t i;
+	int fd, rc = -1;
+
+	if (dot != NULL && strcmp(dot, ".png") == 0)
+		term = "pngcairo size 900,540";
+	else if (dot != NULL && strcmp(dot, ".svg") == 0)
+		term = "svg size 900,540";
+	else {
+		weft_cli_error("sim", "--plot: %s: the name must end in .png "
+			       "or .svg", path);
+		return -1;
+	}
+	if (!weft_sim_plot_name_ok(path)) {
+		weft_cli_error("sim", "--plot: %s: quotes, backslashes and "
+			       "control characters are not allowed", path);
+		return -1;
+	}
+	if ((fd = mkstemp(data)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		weft_cli_error("sim", "--plot: temporary file: %s",
+			       strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(data);
+		}
+		return -1;
+	}
+	for (i = 0; i < r->nsamples; i++)
+		fprintf(f, "%.6f %.4f\n", (double)r->samples[i].t_us / 1e6,
+			100.0 * r->samples[i].coverage);
+	if (fclose(f) != 0)
+		goto out;
+	g = popen("gnuplot 2>&1", "w");
+	if (g == NULL) {
+		weft_cli_error("sim", "--plot: cannot run gnuplot (Debian: "
+			       "apt-get install gnuplot-nox)");
+		goto out;
+	}
+	fprintf(g, "set terminal %s\nset output \"%s\"\n"
+		   "set title \"%s\"\nset xlabel \"virtual time (s)\"\n"
+		   "set ylabel \"coverage (%%)\"\nset yrange [0:105]\n"
+		   "set grid\nset key off\n",
+		term, path, title);
+	if (r->publish_us > 0)
+		fprintf(g, "set arrow from %.6f,0 to %.6f,105 nohead dt 2\n",
+			(double)r->publish_us / 1e6,
+			(double)r->publish_us / 1e6);
+	fprintf(g, "plot \"%s\" using 1:2 with lines lw 2\n", data);
+	if (pclose(g) != 0) {
+		weft_cli_error("sim", "--plot: gnuplot failed (is it "
+			       "installed? Debian: gnuplot-nox)");
+		goto out;
+	}
+	rc = 0;
+out:
+	unlink(data);
+	return rc;
+}
+
+static const char *
+weft_sim_bytes(uint64_t b, char *buf, size_t n)
+{
+	if (b >= 10ull * 1024 * 1024)
+		snprintf(buf, n, "%.1f MiB", (double)b / 1048576.0);
+	else if (b >= 10 * 1024)
+		snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+	else
+		snprintf(buf, n, "%llu B", (unsigned long long)b);
+	return buf;
+}
+
+static void
+weft_sim_print(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
+	       const char *topo, int json)
+{
+	static const char *const pct[4] = {"50", "90", "99", "100"};
+	double iv = (double)c->interval_us / 1e3, n = c->nodes;
+	double evs = r->wall_s > 0 ? (double)r->events / r->wall_s : 0;
+	char b1[32], b2[32];
+	int q;
+
+	if (json) {
+		printf("{\"nodes\":%u,\"topology\":", c->nodes);
+		weft_json_str(stdout, topo, strlen(topo));
+		printf(",\"scenario\":\"%s\",\"protocol\":\"%s\",\"seed\":%llu,"
+		       "\"membership\":\"%s\",\"fast_crypto\":%s,"
+		       "\"verify_cache\":%s,\"publisher\":%u,"
+		       "\"gossip_interval_ms\":%.0f,\"publish_s\":%.6f,"
+		       "\"coverage\":{",
+		       weft_sim_scenario_name(c->scenario),
+		       c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft",
+		       (unsigned long long)c->seed,
+		       r->partial ? "partial" : "full",
+		       c->fast_crypto ? "true" : "false",
+		       r->verify_cache ? "true" : "false", c->publisher, iv,
+		       (double)r->publish_us / 1e6);
+		for (q = 0; q < 4; q++) {
+			if (r->reach_us[q] < 0)
+				printf("%s\"p%s_s\":null,\"p%s_rounds\":null",
+				       q ? "," : "", pct[q], pct[q]);
+			else
+				printf("%s\"p%s_s\":%.6f,\"p%s_rounds\":%.3f",
+				       q ? "," : "", pct[q],
+				       (double)r->reach_us[q] / 1e6, pct[q],
+				       (double)r->reach_us[q] / 1e3 / iv);
+		}
+		printf("},\"final_coverage\":%.6f,\"live\":%u,"
+		       "\"messages\":%llu,\"bytes\":%llu,"
+		       "\"messages_per_node\":%.3f,\"bytes_per_node\":%.1f,"
+		       "\"messages_since_publish\":%llu,"
+		       "\"bytes_since_publish\":%llu,"
+		       "\"peak_queue_bytes\":%llu,\"false_failures\":%llu,"
+		       "\"false_failed_nodes\":%llu,\"links\":%llu,"
+		       "\"retransmits\":%llu,\"dropped\":%llu,"
+		       "\"protocol_errors\":%llu,\"events\":%llu,"
+		       "\"virtual_s\":%.6f,\"setup_s\":%.3f,\"wall_s\":%.3f,"
+		       "\"events_per_s\":%.0f,\"threads\":%u,"
+		       "\"trace_hash\":\"%016llx\"}\n",
+		       r->final_coverage, r->live,
+		       (unsigned long long)r->msgs,
+		       (unsigned long long)r->bytes, (double)r->msgs / n,
+		       (double)r->bytes / n,
+		       (unsigned long long)r->msgs_pub,
+		       (unsigned long long)r->bytes_pub,
+		       (unsigned long long)r->peak_queue,
+		       (unsigned long long)r->false_pairs,
+		       (unsigned long long)r->false_nodes,
+		       (unsigned long long)r->links_up,
+		       (unsigned long long)r->retransmits,
+		       (unsigned long long)r->dropped,
+		       (unsigned long long)r->proto_errors,
+		       (unsigned long long)r->events,
+		       (double)r->end_us / 1e6, r->setup_s, r->wall_s, evs,
+		       r->threads, (unsigned long long)r->trace_hash);
+		return;
+	}
+	printf("weft sim: %u nodes, topology %s, scenario %s, protocol %s, "
+	       "seed %llu\n", c->nodes, topo,
+	       weft_sim_scenario_name(c->scenario),
+	       c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft",
+	       (unsigned long long)c->seed);
+	if (c->protocol == WEFT_SIM_PROTO_WEFT)
+		printf("membership: %s\n",
+		       r->partial ? "partial (node records to neighbours "
+				    "only)"
+				  : "full (every node record everywhere)");
+	if (c->fast_crypto)
+		printf("fast crypto: signatures NOT verified\n");
+	else if (c->protocol == WEFT_SIM_PROTO_WEFT && r->verify_cache)
+		printf("signatures: real, each distinct signature verified "
+		       "once per process\n");
+	else if (c->protocol == WEFT_SIM_PROTO_WEFT)
+		printf("signatures: real, every copy verified at every "
+		       "node\n");
+	printf("gossip interval %.0f ms; published at %.3f s (virtual) by "
+	       "node %u\n", iv, (double)r->publish_us / 1e6, c->publisher);
+	printf("coverage   time after publish   rounds\n");
+	for (q = 0; q < 4; q++) {
+		if (r->reach_us[q] < 0)
+			printf("  %4s%%    never\n", pct[q]);
+		else
+			printf("  %4s%%    %10.3f s      %8.2f\n", pct[q],
+			       (double)r->reach_us[q] / 1e6,
+			       (double)r->reach_us[q] / 1e3 / iv);
+	}
+	printf("final coverage: %.2f%% of %u live nodes\n",
+	       100.0 * r->final_coverage, r->live);
+	printf("messages per node: %.1f (%.1f since publish); bytes per "
+	       "node: %s (%s since publish)\n",
+	       (double)r->msgs / n, (double)r->msgs_pub / n,
+	       weft_sim_bytes((uint64_t)((double)r->bytes / n), b1,
+			      sizeof(b1)),
+	       weft_sim_bytes((uint64_t)((double)r->bytes_pub / n), b2,
+			      sizeof(b2)));
+	printf("peak per-node queue: %s%s\n",
+	       weft_sim_bytes(r->peak_queue, b1, sizeof(b1)),
+	       c->bandwidth_bps ? "" : " (bandwidth unlimited)");
+	if (c->protocol == WEFT_SIM_PROTO_WEFT)
+		printf("false failure detections: %llu (live nodes marked "
+		       "failed by someone: %llu)\n",
+		       (unsigned long long)r->false_pairs,
+		       (unsigned long long)r->false_nodes);
+	printf("retransmissions: %llu; dropped: %llu; protocol errors: "
+	       "%llu\n", (unsigned long long)r->retransmits,
+	       (unsigned long long)r->dropped,
+	       (unsigned long long)r->proto_errors);
+	printf("virtual time %.3f s; %llu events; setup %.2f s, wall %.2f s "
+	       "(%.0f events/s, %u thread%s)\n",
+	       (double)r->end_us / 1e6, (unsigned long long)r->events,
+	       r->setup_s, r->wall_s, evs, r->threads,
+	       r->threads == 1 ? "" : "s");
+	printf("trace hash: %016llx\n", (unsigned long long)r->trace_hash);
+}
+
+int
+weft_cmd_sim(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"nodes", required_argument, NULL, 'n'},
+	    {"topology", required_argument, NULL, 't'},
+	    {"seeds", required_argument, NULL, 'k'},
+	    {"orgs", required_argument, NULL, 'o'},
+	    {"gateways", required_argument, NULL, 'g'},
+	    {"scenario", required_argument, NULL, 's'},
+	    {"protocol", required_argument, NULL, 'p'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"membership", required_argument, NULL, 'm'},
+	    {"fast-crypto", no_argument, NULL, 'f'},
+	    {"threads", required_argument, NULL, 'T'},
+	    {"latency", required_argument, NULL, 1},
+	    {"loss", required_argument, NULL, 2},
+	    {"rto", required_argument, NULL, 3},
+	    {"bandwidth", required_argument, NULL, 4},
+	    {"dial-timeout", required_argument, NULL, 5},
+	    {"gossip-interval", required_argument, NULL, 6},
+	    {"sync-interval", required_argument, NULL, 7},
+	    {"suspect-timeout", required_argument, NULL, 8},
+	    {"degree", required_argument, NULL, 9},
+	    {"fanout", required_argument, NULL, 10},
+	    {"warmup", required_argument, NULL, 11},
+	    {"partition", required_argument, NULL, 12},
+	    {"churn", required_argument, NULL, 13},
+	    {"churn-window", required_argument, NULL, 14},
+	    {"recover", required_argument, NULL, 15},
+	    {"fail-gateways", required_argument, NULL, 16},
+	    {"race", required_argument, NULL, 17},
+	    {"duration", required_argument, NULL, 18},
+	    {"json", no_argument, NULL, 19},
+	    {"csv", required_argument, NULL, 20},
+	    {"sample", required_argument, NULL, 21},
+	    {"plot", required_argument, NULL, 22},
+	    {"progress", no_argument, NULL, 23},
+	    {"publisher", required_argument, NULL, 24},
+	    {"prime", required_argument, NULL, 25},
+	    {"no-verify-cache", no_argument, NULL, 26},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	weft_sim_cfg_t c;
+	weft_sim_result_t r;
+	weft_err_t err = {0};
+	const char *csv = NULL, *plot = NULL, *topo = "random";
+	unsigned long v;
+	int ch, json = 0, progress = -1, rc;
+
+	weft_sim_cfg_default(&c);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		rc = 0;
+		switch (ch) {
+		case 'h':
+			fputs(weft_sim_usage, stdout);
+			return 0;
+		case 'n':
+			rc = weft_sim_uint("--nodes", optarg, 100000000, &v,
+					   &err);
+			c.nodes = (uint32_t)v;
+			if (rc == 0 && (v < 2 || v > WEFT_SIM_NODES_MAX))
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--nodes: %lu: must be from "
+						  "2 to %u", v,
+						  WEFT_SIM_NODES_MAX);
+			break;
+		case 't':
+			topo = optarg;
+			if (strcmp(optarg, "random") == 0)
+				c.topology = WEFT_SIM_TOPO_RANDOM;
+			else if (strcmp(optarg, "multi-org") == 0)
+				c.topology = WEFT_SIM_TOPO_MULTI_ORG;
+			else if (strcmp(optarg, "scale-free") == 0)
+				c.topology = WEFT_SIM_TOPO_SCALE_FREE;
+			else if (strncmp(optarg, "file:", 5) == 0 &&
+				 optarg[5]) {
+				c.topology = WEFT_SIM_TOPO_FILE;
+				c.topo_file = optarg + 5;
+			} else
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--topology: unknown "
+						  "topology \"%.60s\" (random, "
+						  "multi-org, scale-free, "
+						  "file:PATH)", optarg);
+			break;
+		case 'k':
+			rc = weft_sim_uint("--seeds", optarg, 64, &v, &err);
+			c.seeds = (unsigned)v;
+			if (rc == 0 && v == 0)
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--seeds: at least 1");
+			break;
+		case 'o':
+			rc = weft_sim_uint("--orgs", optarg, 64, &v, &err);
+			c.orgs = (unsigned)v;
+			if (rc == 0 && v == 0)
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--orgs: at least 1");
+			break;
+		case 'g':
+			rc = weft_sim_uint("--gateways", optarg, 1000000, &v,
+					   &err);
+			c.gateways = (unsigned)v;
+			if (rc == 0 && v == 0)
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--gateways: at least 1");
+			break;
+		case 's':
+			if ((c.scenario = weft_sim_scenario_parse(optarg)) < 0)
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--scenario: unknown "
+						  "scenario \"%.60s\" (join, "
+						  "dissemination, revocation, "
+						  "partition, gateway-failure, "
+						  "churn)", optarg);
+			break;
+		case 'p':
+			if (strcmp(optarg, "weft") == 0)
+				c.protocol = WEFT_SIM_PROTO_WEFT;
+			else if (strcmp(optarg, "push") == 0)
+				c.protocol = WEFT_SIM_PROTO_PUSH;
+			else
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--protocol: unknown "
+						  "protocol \"%.60s\" (weft, "
+						  "push)", optarg);
+			break;
+		case 'S': {
+			char *e;
+
+			errno = 0;
+			c.seed = strtoull(optarg, &e, 10);
+			if (errno || e == optarg || *e || *optarg == '-')
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--seed: \"%.40s\" is not a "
+						  "number", optarg);
+			break;
+		}
+		case 'm':
+			if (strcmp(optarg, "full") == 0)
+				c.membership = 0;
+			else if (strcmp(optarg, "partial") == 0)
+				c.membership = 1;
+			else
+				rc = weft_err_set(&err, WEFT_EINVAL,
+						  "--membership: \"%.40s\": "
+						  "full or partial", optarg);
+			break;
+		case 'f':
+			c.fast_crypto = 1;
+			break;
+		case 'T':
+			rc = weft_sim_uint("--threads", optarg, 64, &v, &err);
+			c.threads = (unsigned)v;
+			break;
+		case 1:
+			rc = weft_sim_parse_latency(optarg, &c.latency, &err);
+			break;
+		case 2:
+			rc = weft_sim_parse_fraction("--loss", optarg, 1,
+						     &c.loss, &err);
+			break;
+		case 3:
+			rc = weft_sim_parse_duration("--rto", optarg,
+						     &c.rto_us, &err);
+			break;
+		case 4:
+			rc = weft_sim_parse_bandwidth(optarg, &c.bandwidth_bps,
+						      &err);
+			break;
+		case 5:
+			rc = weft_sim_parse_duration("--dial-timeout", optarg,
+						     &c.dial_timeout_us, &err);
+			break;
+		case 6:
+			rc = weft_sim_parse_duration("--gossip-interval",
+						     optarg, &c.interval_us,
+						     &err);
+			break;
+		case 7:
+			rc = weft_sim_parse_duration("--sync-interval", optarg,
+						     &c.sync_us, &err);
+			break;
+		case 8:
+			rc = weft_sim_parse_duration("--suspect-timeout",
+						     optarg, &c.suspect_us,
+						     &err);
+			break;
+		case 9:
+			rc = weft_sim_uint("--degree", optarg, 64, &v, &err);
+			c.degree = (unsigned)v;
+			break;
+		case 10:
+			rc = weft_sim_uint("--fanout", optarg, 64, &v, &err);
+			c.fanout = (unsigned)v;
+			break;
+		case 11:
+			rc = weft_sim_parse_duration("--warmup", optarg,
+						     &c.warmup_us, &err);
+			break;
+		case 12:
+			rc = weft_sim_parse_range("--partition", optarg,
+						  &c.part_from_us,
+						  &c.part_to_us, &err);
+			break;
+		case 13:
+			rc = weft_sim_parse_fraction("--churn", optarg, 1,
+						     &c.churn, &err);
+			break;
+		case 14:
+			rc = weft_sim_parse_duration("--churn-window", optarg,
+						     &c.churn_window_us, &err);
+			break;
+		case 15:
+			rc = weft_sim_parse_duration("--recover", optarg,
+						     &c.recover_us, &err);
+			break;
+		case 16:
+			rc = weft_sim_uint("--fail-gateways", optarg, 1000000,
+					   &v, &err);
+			c.fail_gateways = (unsigned)v;
+			break;
+		case 17:
+			rc = weft_sim_parse_duration("--race", optarg,
+						     &c.race_us, &err);
+			break;
+		case 18:
+			rc = weft_sim_parse_duration("--duration", optarg,
+						     &c.duration_us, &err);
+			break;
+		case 19:
+			json = 1;
+			break;
+		case 20:
+			csv = optarg;
+			break;
+		case 21:
+			rc = weft_sim_parse_duration("--sample", optarg,
+						     &c.sample_us, &err);
+			break;
+		case 22:
+			plot = optarg;
+			break;
+		case 23:
+			progress = 1;
+			break;
+		case 24:
+			rc = weft_sim_uint("--publisher", optarg,
+					   WEFT_SIM_NODES_MAX - 1, &v, &err);
+			c.publisher = (uint32_t)v;
+			break;
+		case 25:
+			rc = weft_sim_parse_duration("--prime", optarg,
+						     &c.prime_us, &err);
+			break;
+		case 26:
+			c.no_verify_cache = 1;
+			break;
+		default:
+			if (optopt != 0)
+				weft_cli_error("sim", "option -%c: unknown or "
+					       "missing its value", optopt);
+			else
+				weft_cli_error("sim", "%s: unknown option or "
+					       "missing its value",
+					       argv[optind - 1]);
+			fputs(weft_sim_usage, stderr);
+			return 2;
+		}
+		if (rc != 0) {
+			weft_cli_error("sim", "%s", err.msg);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		weft_cli_error("sim", "unexpected argument \"%s\"",
+			       argv[optind]);
+		fputs(weft_sim_usage, stderr);
+		return 2;
+	}
+	c.progress = progress < 0 ? isatty(2) : progress;
+	if ((rc = weft_sim_cfg_check(&c, &err)) != 0) {
+		weft_cli_error("sim", "%s", err.msg);
+		return 1;
+	}
+	if (weft_sim_run(&c, &r, &err) != 0) {
+		weft_cli_error("sim", "%s", err.msg);
+		weft_sim_result_free(&r);
+		return 1;
+	}
+	{
+		weft_sim_cfg_t shown = c; /* with the file's node count */
+
+		shown.nodes = r.nodes;
+		weft_sim_print(&shown, &r, topo, json);
+	}
+	rc = 0;
+	if (csv != NULL && weft_sim_csv(csv, &r) != 0)
+		rc = 1;
+	if (plot != NULL) {
+		char title[160];
+
+		snprintf(title, sizeof(title),
+			 "weft sim: %u nodes, %s, %s, seed %llu", r.nodes,
+			 weft_sim_scenario_name(c.scenario),
+			 c.topology == WEFT_SIM_TOPO_FILE ? "file" : topo,
+			 (unsigned long long)c.seed);
+		if (weft_sim_plot(plot, &r, title) != 0)
+			rc = 1;
+	}
+	weft_sim_result_free(&r);
+	return rc;
+}
