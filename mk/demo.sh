@@ -100,4 +100,7 @@ run "$WEFT" catalog --data-dir "$D/node2" --search tier
 run "$WEFT" describe --data-dir "$D/node2" globex.crm.accounts
 for p in $AGENTS; do kill -TERM $p; wait $p; done
 AGENTS=""
+# The same gossip code, 10,000 nodes in the simulator (docs/sim.md).
+run "$WEFT" sim --nodes 10000 --topology random --scenario dissemination \
+    --seed 7 --csv "$D/coverage.csv"
 printf '\nThe demo left its files in %s/ (delete it when done).\n' "$D"
