@@ -382,6 +382,50 @@ test_wire_decode(void **state)
 	n = weft__wire_message__pack(&m, buf);
 	assert_int_equal(weft_wire_decode(buf, n, &out, &err), WEFT_EPARSE);
 	free(big);
+	/* Plumtree announcements: a version per 16-byte key, or refused. */
+	{
+		Weft__GossipIHave ih = WEFT__GOSSIP_IHAVE__INIT;
+		Weft__GossipGraft gr = WEFT__GOSSIP_GRAFT__INIT;
+		ProtobufCBinaryData keys[2];
+		uint8_t k16[16] = {1}, k15[15] = {2};
+		uint64_t versions[2] = {7, 8};
+
+		keys[0].data = k16;
+		keys[0].len = 16;
+		keys[1].data = k16;
+		keys[1].len = 16;
+		ih.keys = keys;
+		ih.n_keys = 2;
+		ih.versions = versions;
+		ih.n_versions = 2;
+		m.msg_case = WEFT__WIRE_MESSAGE__MSG_IHAVE;
+		m.ihave = &ih;
+		n = weft__wire_message__pack(&m, buf);
+		assert_int_equal(weft_wire_decode(buf, n, &out, &err), 0);
+		assert_int_equal(out->ihave->versions[1], 8);
+		weft__wire_message__free_unpacked(out, NULL);
+		ih.n_versions = 1; /* a key without its version */
+		n = weft__wire_message__pack(&m, buf);
+		assert_int_equal(weft_wire_decode(buf, n, &out, &err),
+				 WEFT_EPARSE);
+		ih.n_versions = 2;
+		keys[1].data = k15; /* a short key */
+		keys[1].len = 15;
+		n = weft__wire_message__pack(&m, buf);
+		assert_int_equal(weft_wire_decode(buf, n, &out, &err),
+				 WEFT_EPARSE);
+		gr.keys = keys;
+		gr.n_keys = 2;
+		m.msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
+		m.graft = &gr;
+		n = weft__wire_message__pack(&m, buf);
+		assert_int_equal(weft_wire_decode(buf, n, &out, &err),
+				 WEFT_EPARSE);
+		gr.n_keys = 1;
+		n = weft__wire_message__pack(&m, buf);
+		assert_int_equal(weft_wire_decode(buf, n, &out, &err), 0);
+		weft__wire_message__free_unpacked(out, NULL);
+	}
 	/* Garbage. */
 	memset(buf, 0xff, 64);
 	assert_int_equal(weft_wire_decode(buf, 64, &out, &err), WEFT_EPARSE);
