@@ -73,6 +73,7 @@ typedef struct g_origin {
 	uint8_t hash[G_HASH];
 	uint32_t count;
 	size_t idx; /* scratch for g_view */
+	int mark;   /* scratch for g_push_marked */
 } g_origin_t;
 
 /* A lazy announcement waiting for the next tick. */
@@ -91,6 +92,10 @@ typedef struct g_peer {
 	int cross;  /* another org */
 	int direct; /* a direct link (not gateway to gateway) */
 	unsigned budget; /* verifications left this interval */
+	/* what the peer may make us send this interval: anti-entropy
+	 * answers (a 24-byte summary costs us a digest of every origin) and
+	 * entries served to its grafts (16 bytes ask for ~500) */
+	unsigned answers, served;
 } g_peer_t;
 
 typedef struct g_lost {
@@ -101,6 +106,7 @@ typedef struct g_lost {
 
 #define G_ADDRS_MAX 4
 #define G_DIALS_MAX 16
+#define G_ANSWERS 8 /* anti-entropy answers a peer gets per interval */
 
 struct weft_gossip {
 	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
@@ -1400,6 +1406,8 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	p->direct = p->cross && !(g_in_list(g->indirect, p->org) &&
 				  g->gateway && gateway);
 	p->budget = g->cfg.budget;
+	p->answers = G_ANSWERS;
+	p->served = g->cfg.budget;
 	for (i = 0; i < g->nlost; i++)
 		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
 			g->lost[i] = g->lost[--g->nlost];
@@ -1564,17 +1572,20 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
 	return m;
 }
 
-/* Push every entry of origin pk that the peer may see. */
+/* Push every entry the peer may see of the origins marked (o->mark), in
+ * one pass over the entries, and clear the marks. */
 static void
-g_push_origin(weft_gossip_t *g, const g_peer_t *p, const uint8_t *pk)
+g_push_marked(weft_gossip_t *g, const g_peer_t *p)
 {
 	g_entry_t **es = NULL, *e;
+	g_origin_t *o;
 	size_t n = 0, cap = 0, i;
 
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = e->next) {
-			if (memcmp(e->origin, pk, WEFT_PK_BYTES) != 0 ||
-			    !g_shared(g, e) || !g_visible(g, e, p))
+			if (!g_shared(g, e) ||
+			    (o = g_origin(g, e->origin, 0)) == NULL ||
+			    !o->mark || !g_visible(g, e, p))
 				continue;
 			if (n == cap) {
 				size_t c = cap ? cap * 2 : 16;
@@ -1589,6 +1600,9 @@ g_push_origin(weft_gossip_t *g, const g_peer_t *p, const uint8_t *pk)
 			}
 			es[n++] = e;
 		}
+	for (i = 0; i < g->onb; i++)
+		for (o = g->otab[i]; o; o = o->next)
+			o->mark = 0;
 	if (n > 0)
 		g_push(g, p->id, es, n, 1);
 	for (i = 0; i < n && p->cross; i++)
@@ -1666,6 +1680,11 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 
 		if (e == NULL || !g_shared(g, e) || !g_visible(g, e, p))
 			continue;
+		if (p->served == 0) { /* the rest at its next graft */
+			g->st.throttled++;
+			continue;
+		}
+		p->served--;
 		es[n++] = e;
 		g_told(e, p->id);
 		if (p->cross)
@@ -1708,6 +1727,11 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		if (m->summary->root.len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
 					    "gossip: malformed summary");
+		if (p->answers == 0) { /* an honest peer sends one per sync */
+			g->st.throttled++;
+			return 0;
+		}
+		p->answers--;
 		{
 			g_view_t v;
 			int same;
@@ -1739,35 +1763,67 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 				return weft_err_set(err, WEFT_EPARSE, "gossip: "
 						    "malformed digest");
 		}
+		if (p->answers == 0) {
+			g->st.throttled++;
+			return 0;
+		}
+		p->answers--;
 		/* Push our origins that the peer lacks or holds otherwise. */
 		{
 			g_view_t v;
 
-			if (g_view(g, p, &v) != 0)
+			uint32_t *ix;
+			size_t nix = 16, mask, j;
+			int any = 0;
+
+			/* the peer's origins in an open-addressing index, so
+			 * the comparison is linear, not origins x origins */
+			while (nix < 2 * d->n_origins)
+				nix *= 2;
+			mask = nix - 1;
+			ix = calloc(nix, sizeof(*ix));
+			if (ix == NULL || g_view(g, p, &v) != 0) {
+				free(ix);
 				return 0;
+			}
+			for (j = 0; j < d->n_origins; j++) {
+				size_t b = XXH64(d->origins[j]->origin.data,
+						 WEFT_PK_BYTES, 1) & mask;
+
+				while (ix[b] != 0)
+					b = (b + 1) & mask;
+				ix[b] = (uint32_t)j + 1;
+			}
 			for (i = 0; i < v.n; i++) {
-				size_t j;
+				const Weft__OriginDigest *od = NULL;
+				size_t b;
 				int same = 0;
 
 				if (v.count[i] == 0)
 					continue;
-				for (j = 0; j < d->n_origins; j++) {
-					const Weft__OriginDigest *od =
-					    d->origins[j];
-
+				for (b = XXH64(v.pk[i], WEFT_PK_BYTES, 1) & mask;
+				     ix[b] != 0; b = (b + 1) & mask) {
+					od = d->origins[ix[b] - 1];
 					if (memcmp(od->origin.data, v.pk[i],
-						   WEFT_PK_BYTES) == 0) {
-						same = od->count == v.count[i] &&
-						       memcmp(od->hash.data,
-							      v.hash[i],
-							      G_HASH) == 0;
+						   WEFT_PK_BYTES) == 0)
 						break;
-					}
+					od = NULL;
 				}
-				if (!same)
-					g_push_origin(g, p, v.pk[i]);
+				if (od != NULL)
+					same = od->count == v.count[i] &&
+					       memcmp(od->hash.data, v.hash[i],
+						      G_HASH) == 0;
+				if (!same) {
+					g_origin_t *o = g_origin(g, v.pk[i], 0);
+
+					if (o != NULL)
+						o->mark = any = 1;
+				}
 			}
+			free(ix);
 			g_view_free(&v);
+			if (any)
+				g_push_marked(g, p);
 		}
 		if (!d->reply) {
 			Weft__WireMessage *r = g_digest_msg(g, p, 1);
@@ -1859,6 +1915,8 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	g->ticks++;
 	for (i = 0; i < g->npeers; i++) {
 		g->peers[i].budget = g->cfg.budget;
+		g->peers[i].answers = G_ANSWERS;
+		g->peers[i].served = g->cfg.budget;
 		g_flush_lazy(g, &g->peers[i]);
 	}
 	/* Anti-entropy with one random neighbour, every sync_ms (and at

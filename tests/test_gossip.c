@@ -681,6 +681,66 @@ test_hostile(void **state)
 			free(es[k].data);
 		free(es);
 	}
+	/* Amplification: 50 bogus summaries in one interval get at most 8
+	 * digests back; a graft asking 4096 times for one entry gets at
+	 * most the per-interval budget (2000) of it. */
+	{
+		Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+		Weft__GossipSummary sm = WEFT__GOSSIP_SUMMARY__INIT;
+		Weft__GossipGraft gr = WEFT__GOSSIP_GRAFT__INIT;
+		ProtobufCBinaryData *keys = calloc(4096, sizeof(*keys));
+		crypto_generichash_state hs;
+		uint8_t root[16] = {9}, key[16], kind = WEFT_ENTRY_DESCRIPTOR;
+		weft_gossip_stats_t before, after;
+		weft_gossip_out_t o;
+		size_t pushed = 0;
+
+		assert_non_null(keys);
+		tick_all(t, IV); /* fresh budgets */
+		drain(t);
+		weft_gossip_stats(t->n[1].g, &before);
+		sm.root.data = root;
+		sm.root.len = 16;
+		sm.count = 1;
+		m.msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
+		m.summary = &sm;
+		for (k = 0; k < 50; k++)
+			assert_int_equal(weft_gossip_recv(t->n[1].g, t->now,
+							  unix_us(t), 1, &m,
+							  NULL), 0);
+		weft_gossip_stats(t->n[1].g, &after);
+		assert_true(after.digests_out - before.digests_out <= 8);
+		assert_true(after.throttled - before.throttled >= 42);
+		/* the entry x.y of n0, by its key (as gossip.c makes it) */
+		crypto_generichash_init(&hs, NULL, 0, 16);
+		crypto_generichash_update(&hs, &kind, 1);
+		crypto_generichash_update(&hs, t->n[0].kp->pk, WEFT_PK_BYTES);
+		crypto_generichash_update(&hs, (const uint8_t *)"x.y", 3);
+		crypto_generichash_final(&hs, key, 16);
+		for (k = 0; k < 4096; k++) {
+			keys[k].data = key;
+			keys[k].len = 16;
+		}
+		gr.keys = keys;
+		gr.n_keys = 4096;
+		m.msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
+		m.graft = &gr;
+		while (weft_gossip_poll(t->n[1].g, &o)) { /* the digests */
+			weft_gossip_msg_free(o.msg);
+			free(o.env);
+		}
+		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
+						  1, &m, NULL), 0);
+		while (weft_gossip_poll(t->n[1].g, &o)) {
+			if (o.kind == WEFT_GOSSIP_SEND &&
+			    o.msg->msg_case == WEFT__WIRE_MESSAGE__MSG_PUSH)
+				pushed += o.msg->push->n_entries;
+			weft_gossip_msg_free(o.msg);
+			free(o.env);
+		}
+		assert_true(pushed > 0 && pushed <= 2000);
+		free(keys);
+	}
 	net_free(t);
 	free(t);
 }
