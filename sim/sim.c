@@ -501,9 +501,10 @@ s_sched(s_worker_t *w, uint32_t src, weft_sim_ev_t *e)
 	}
 }
 
-static void
-s_ev(s_worker_t *w, uint32_t src, int type, uint64_t t, uint32_t node,
-     uint32_t peer, uint32_t epoch, uint32_t aux)
+/* An event without a message; the caller orders and queues it. */
+static weft_sim_ev_t
+s_ev_make(int type, uint64_t t, uint32_t node, uint32_t peer,
+	  uint32_t epoch, uint32_t aux)
 {
 	weft_sim_ev_t e;
 
@@ -514,6 +515,15 @@ s_ev(s_worker_t *w, uint32_t src, int type, uint64_t t, uint32_t node,
 	e.peer = peer;
 	e.epoch = epoch;
 	e.aux = aux;
+	return e;
+}
+
+static void
+s_ev(s_worker_t *w, uint32_t src, int type, uint64_t t, uint32_t node,
+     uint32_t peer, uint32_t epoch, uint32_t aux)
+{
+	weft_sim_ev_t e = s_ev_make(type, t, node, peer, epoch, aux);
+
 	s_sched(w, src, &e);
 }
 
@@ -1089,13 +1099,7 @@ s_gsched(s_sim_t *s, int type, uint64_t t, uint32_t node, uint32_t aux,
 
 	if (t > s->c.duration_us && type != G_END)
 		return;
-	memset(&e, 0, sizeof(e));
-	e.type = (uint8_t)type;
-	e.t = t;
-	e.node = node;
-	e.aux = aux;
-	e.epoch = epoch;
-	e.peer = peer;
+	e = s_ev_make(type, t, node, peer, epoch, aux);
 	e.key = s->gseq++;
 	if (weft_sim_heap_push(&s->glob, &e) != 0) {
 		s_fail(&s->gw, WEFT_ENOMEM, "scenario");
