@@ -43,6 +43,8 @@ typedef struct g_entry {
 	unsigned ntold;
 	int via_tree; /* this version reached us along the broadcast tree
 		       * (or is our own): duplicates over the tree prune */
+	struct g_origin *orig; /* its origin's digest (origins live as long
+				* as the core) */
 	int kind, tombstone;
 	uint8_t origin[WEFT_PK_BYTES];
 	char *name;
@@ -688,6 +690,16 @@ g_prune(weft_gossip_t *g, g_peer_t *p)
 
 static void g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p);
 
+/* Push e alone to p, which then holds it; log it if it crosses orgs. */
+static void
+g_push_one(weft_gossip_t *g, g_peer_t *p, g_entry_t *e, int repair)
+{
+	g_push(g, p->id, &e, 1, repair);
+	g_told(e, p->id);
+	if (p->cross)
+		g_note(g, e, p);
+}
+
 /*
  * Pass a newly held entry on: pushed along the broadcast tree (eager
  * neighbours), announced at the next tick to the others. Our own entries
@@ -717,18 +729,12 @@ g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
 		}
 		/* what came by repair goes on as repair: it says nothing of
 		 * the tree, so its duplicates must not prune */
-		g_push(g, p->id, &e, 1, local || !e->via_tree);
-		g_told(e, p->id);
+		g_push_one(g, p, e, local || !e->via_tree);
 		pushed = 1;
-		if (p->cross)
-			g_note(g, e, p);
 	}
 	if (!pushed && from == 0 && pick != NULL) {
 		pick->lazy = 0;
-		g_push(g, pick->id, &e, 1, 0);
-		g_told(e, pick->id);
-		if (pick->cross)
-			g_note(g, e, pick);
+		g_push_one(g, pick, e, 0);
 	}
 }
 
@@ -931,6 +937,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			return WEFT_ENOMEM;
 		}
 		e->kind = info->kind;
+		e->orig = o;
 		e->node = e->org = e->roles = e->addr = g_empty;
 		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
 		g_key(e->kind, e->origin, e->name, e->key);
@@ -1337,11 +1344,8 @@ g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
 			for (e = g->tab[i]; e; e = e->next) {
 				if (!g_shared(g, e) || !g_visible(g, e, p))
 					continue;
-				o = g_origin(g, e->origin, 0);
-				if (o == NULL)
-					continue;
-				g_xor(v->hash[o->idx], e->hash);
-				v->count[o->idx]++;
+				g_xor(v->hash[e->orig->idx], e->hash);
+				v->count[e->orig->idx]++;
 			}
 	for (i = 0; i < v->n; i++) {
 		g_xor(v->root, v->hash[i]);
@@ -1511,9 +1515,11 @@ weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 {
 	size_t i;
 
-	for (i = 0; i < g->ndials; i++) /* no longer under way */
+	for (i = 0; i < g->ndials;) /* no longer under way */
 		if (memcmp(g->dials[i].pk, pk, WEFT_PK_BYTES) == 0)
-			g->dials[i--] = g->dials[--g->ndials];
+			g->dials[i] = g->dials[--g->ndials];
+		else
+			i++;
 	if (!g_connected(g, pk) && g_node(g, pk) != NULL &&
 	    memcmp(pk, g->self, WEFT_PK_BYTES) != 0)
 		(void)g_suspect(g, now_ms, pk);
@@ -1583,9 +1589,8 @@ g_push_marked(weft_gossip_t *g, const g_peer_t *p)
 
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = e->next) {
-			if (!g_shared(g, e) ||
-			    (o = g_origin(g, e->origin, 0)) == NULL ||
-			    !o->mark || !g_visible(g, e, p))
+			if (!g_shared(g, e) || !e->orig->mark ||
+			    !g_visible(g, e, p))
 				continue;
 			if (n == cap) {
 				size_t c = cap ? cap * 2 : 16;
