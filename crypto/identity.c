@@ -681,27 +681,25 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 		rc = crypto_sign_detached(sig, NULL, m, domlen + len, sk) == 0
 			 ? 0
 			 : WEFT_EIO;
-	} else if (atomic_load(&weft_vcache_on)) {
+	} else {
+		int cache = atomic_load(&weft_vcache_on), held = 0;
 		uint8_t key[16];
-		int held;
 
-		weft_vcache_key(pk, dom, domlen, msg, len, sig, key);
-		pthread_mutex_lock(&weft_vcache.mu);
-		held = weft_vcache_probe(key, 0);
-		pthread_mutex_unlock(&weft_vcache.mu);
+		if (cache) {
+			weft_vcache_key(pk, dom, domlen, msg, len, sig, key);
+			pthread_mutex_lock(&weft_vcache.mu);
+			held = weft_vcache_probe(key, 0);
+			pthread_mutex_unlock(&weft_vcache.mu);
+		}
 		rc = held || crypto_sign_verify_detached(sig, m, domlen + len,
 							  pk) == 0
 			 ? 0
 			 : WEFT_ESIG;
-		if (rc == 0 && !held) {
+		if (cache && rc == 0 && !held) {
 			pthread_mutex_lock(&weft_vcache.mu);
 			(void)weft_vcache_probe(key, 1);
 			pthread_mutex_unlock(&weft_vcache.mu);
 		}
-	} else {
-		rc = crypto_sign_verify_detached(sig, m, domlen + len, pk) == 0
-			 ? 0
-			 : WEFT_ESIG;
 	}
 	free(m);
 	return rc;
