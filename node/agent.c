@@ -988,6 +988,21 @@ conn_by_id(agent_t *a, uint64_t id)
  */
 static void ag_held_send(uv_timer_t *t);
 
+/* Send a gossip message to session `peer`, if it is still there. */
+static void
+ag_gossip_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
+{
+	weft_err_t err = {0};
+	conn_t *c = conn_by_id(a, peer);
+
+	if (c == NULL)
+		return;
+	if (weft_sess_send(c->s, uv_now(a->loop), msg, &err) != 0)
+		a->gossip_dropped++; /* full queue: anti-entropy repairs it
+				      * later */
+	conn_after(c);
+}
+
 static int
 ag_hold(agent_t *a, weft_gossip_out_t *o)
 {
@@ -1032,20 +1047,12 @@ ag_held_send(uv_timer_t *t)
 	agent_t *a = t->data;
 	uint64_t now = uv_now(a->loop);
 	struct ag_held *h;
-	weft_err_t err;
-	conn_t *c;
 
 	while ((h = a->held) != NULL && h->due <= now) {
 		a->held = h->next;
 		if (a->held == NULL)
 			a->held_tail = NULL;
-		memset(&err, 0, sizeof(err));
-		c = conn_by_id(a, h->peer);
-		if (c != NULL) {
-			if (weft_sess_send(c->s, now, h->msg, &err) != 0)
-				a->gossip_dropped++;
-			conn_after(c);
-		}
+		ag_gossip_send(a, h->peer, h->msg);
 		weft_gossip_msg_free(h->msg);
 		free(h);
 	}
@@ -1067,16 +1074,8 @@ ag_gossip_flush(agent_t *a)
 		memset(&err, 0, sizeof(err));
 		switch (o.kind) {
 		case WEFT_GOSSIP_SEND:
-			if (a->o->link_delay_ms > 0 && ag_hold(a, &o))
-				break;
-			c = conn_by_id(a, o.peer);
-			if (c == NULL)
-				break;
-			if (weft_sess_send(c->s, uv_now(a->loop), o.msg, &err) !=
-			    0)
-				a->gossip_dropped++; /* full queue: anti-entropy
-						      * repairs it later */
-			conn_after(c);
+			if (a->o->link_delay_ms == 0 || !ag_hold(a, &o))
+				ag_gossip_send(a, o.peer, o.msg);
 			break;
 		case WEFT_GOSSIP_STORE:
 			if (weft_catalog_put(a->st, o.env, o.env_len,
