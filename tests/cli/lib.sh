@@ -24,6 +24,10 @@ mknode() {
 	ok "$WEFT" org create "org$1" --out "$T/org$1.key"
 	ok "$WEFT" init --data-dir "$T/$1" --org "$T/org$1.key" --name "$1"
 }
+# seq_list A B: "A A+1 ... B " (agent numbers for loops)
+seq_list() { i=$1; while [ $i -le $2 ]; do printf '%s ' $i; i=$((i + 1)); done; }
+# listen_addr: the first listen address in the last `weft status --json`
+listen_addr() { sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out"; }
 # until_ok SECONDS CMD...: retry CMD (quietly) every 0.2 s until it
 # succeeds; non-zero if it never did
 until_ok() {

@@ -18,7 +18,7 @@ start() {
 	eval "PID_$n=$!"
 	PIDS="$PIDS $!"
 	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
-	eval "ADDR_$n=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out")"
+	eval "ADDR_$n=$(listen_addr)"
 }
 cat_has() { "$WEFT" catalog --data-dir "$T/$1" --json 2>/dev/null | grep -q "\"name\":\"$2\""; }
 cat_lacks() { "$WEFT" catalog --data-dir "$T/$1" --json >"$T/cat" 2>/dev/null && ! grep -q "\"name\":\"$2\"" "$T/cat"; }

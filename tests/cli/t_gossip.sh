@@ -52,7 +52,6 @@ m_alive() { members_ok "$2" "$1"; }
 m_failed() { failed_ok "$2" "$1"; }
 p_has() { has_product "$3" "$1" "$2"; }
 p_none() { no_product "$2" "$1"; }
-seq_list() { i=$1; while [ $i -le $2 ]; do printf '%s ' $i; i=$((i + 1)); done; }
 ALL=$(seq_list 0 $((N - 1)))
 
 ok "$WEFT" org create acme --out "$T/acme.key"
@@ -61,7 +60,7 @@ for i in $ALL; do
 done
 start 0 --listen 127.0.0.1:0
 ok "$WEFT" status --data-dir "$T/n0" --json --wait 20
-SEED=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out")
+SEED=$(listen_addr)
 for i in $(seq_list 1 $((N - 1))); do
 	start "$i" --listen 127.0.0.1:0 --join "$SEED"
 done

@@ -28,7 +28,7 @@ start() {
 	eval "PID_$n=$!"
 	PIDS="$PIDS $!"
 	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
-	eval "ADDR_$n=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out")"
+	eval "ADDR_$n=$(listen_addr)"
 	eval "[ -n \"\$ADDR_$n\" ]" || die "agent $n: no listen address in status"
 }
 # alive NAME: NAME sees the three others alive

@@ -68,7 +68,7 @@ for n in $SIDE_A $SIDE_B; do
 done
 start a0 $NSA 10.77.0.1
 ok "$WEFT" status --data-dir "$T/a0" --json --wait 20
-SEED=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out")
+SEED=$(listen_addr)
 for n in a1 a2 a3 a4 a5 a6 a7; do start $n $NSA 10.77.0.1 --join "$SEED"; done
 for n in $SIDE_B; do start $n $NSB 10.77.0.2 --join "$SEED"; done
 V_ALIVE=15 V_FAILED=0; check view_is_n "$SIDE_A $SIDE_B" 30

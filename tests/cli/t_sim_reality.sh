@@ -34,7 +34,6 @@ die() {
 }
 DELAY_MS=100
 ARGS="--gossip-interval 200ms --suspect-timeout 1s --backoff-max 1s --max-pending-per-addr 64 --link-delay ${DELAY_MS}ms"
-seq_list() { i=$1; while [ $i -le $2 ]; do printf '%s ' $i; i=$((i + 1)); done; }
 ALL=$(seq_list 0 $((N - 1)))
 
 ok "$WEFT" org create acme --out "$T/acme.key"
@@ -44,7 +43,7 @@ done
 "$WEFT" agent --data-dir "$T/n0" --listen 127.0.0.1:0 $ARGS 2>>"$T/n0.log" &
 PIDS=$!
 ok "$WEFT" status --data-dir "$T/n0" --json --wait 20
-SEED=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out")
+SEED=$(listen_addr)
 for i in $(seq_list 1 $((N - 1))); do
 	"$WEFT" agent --data-dir "$T/n$i" --listen 127.0.0.1:0 --join "$SEED" $ARGS 2>>"$T/n$i.log" &
 	PIDS="$PIDS $!"
