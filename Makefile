@@ -10,9 +10,9 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
 
-# Sources by layer (see docs/architecture.md). node/main.c holds main().
-LIB_SRC  := $(sort $(wildcard lib/*.c crypto/*.c storage/*.c query/*.c sim/*.c) \
-              $(filter-out node/main.c,$(wildcard node/*.c)))
+# Sources by layer (see docs/architecture.md). cli/main.c holds main().
+LAYERS   := lib crypto storage query node agent sim cli
+LIB_SRC  := $(filter-out cli/main.c,$(sort $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))))
 GEN_SRC  := build/gen/weft.pb-c.c
 ALL_SRC  := $(GEN_SRC) $(LIB_SRC)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -45,10 +45,10 @@ build/asan/%.o: %.c build/gen/weft.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -MMD -MP -c $< -o $@
 
-build/weft: $(REL_OBJ) build/rel/node/main.o
+build/weft: $(REL_OBJ) build/rel/cli/main.o
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-build/asan/weft: $(ASAN_OBJ) build/asan/node/main.o
+build/asan/weft: $(ASAN_OBJ) build/asan/cli/main.o
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
 build/weft-gen: bench/gen.c
@@ -138,7 +138,7 @@ check-layers: deps
 
 cppcheck: deps
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
-	    --suppress=missingIncludeSystem -I. -Ilib lib crypto storage query node sim
+	    --suppress=missingIncludeSystem -I. -Ilib $(LAYERS)
 
 clean:
 	rm -rf build

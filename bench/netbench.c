@@ -63,7 +63,7 @@
 #include "crypto/frame.h"
 #include "crypto/handshake.h"
 #include "lib/err.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "node/session.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"

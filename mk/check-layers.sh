@@ -10,10 +10,12 @@ allowed() {
 	storage) echo "lib crypto storage" ;;
 	query) echo "lib crypto storage query" ;;
 	node) echo "lib crypto storage query node" ;;
+	agent) echo "lib crypto storage query node agent cli" ;;
 	sim) echo "lib crypto storage query node sim" ;;
+	cli) echo "lib crypto storage query node agent sim cli" ;;
 	esac
 }
-for dir in lib crypto storage query node sim; do
+for dir in lib crypto storage query node agent sim cli; do
 	[ -d "$dir" ] || continue
 	ok=$(allowed $dir)
 	for f in $(find "$dir" -name '*.[ch]'); do
@@ -23,10 +25,10 @@ for dir in lib crypto storage query node sim; do
 			*) echo "check-layers: $f includes $inc/ (not allowed from $dir/)"; fail=1 ;;
 			esac
 		done
-		if [ "$dir" != node ] && grep -q '#include <uv.h>' "$f"; then
-			echo "check-layers: $f includes <uv.h> (only node/ may)"; fail=1
+		if [ "$dir" != agent ] && grep -q '#include <uv.h>' "$f"; then
+			echo "check-layers: $f includes <uv.h> (only agent/ may)"; fail=1
 		fi
-		if [ "$dir" != node ] && [ "$dir" != sim ] && \
+		if [ "$dir" != agent ] && [ "$dir" != cli ] && [ "$dir" != sim ] && \
 		    grep -Eq '#include <(sys/socket|netinet/in|arpa/inet).h>' "$f"; then
 			echo "check-layers: $f does network I/O (only node/ and sim/ may)"; fail=1
 		fi

@@ -87,7 +87,7 @@
 #include "crypto/identity.h"
 #include "lib/err.h"
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "node/session.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"

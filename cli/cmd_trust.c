@@ -1,5 +1,5 @@
 /*
- * cli_trust.c: `weft trust add|list|remove`: the org roots a node trusts
+ * cmd_trust.c: `weft trust add|list|remove`: the org roots a node trusts
  * besides its own (issue 4's trust boundaries start here).
  */
 #include <getopt.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 
 static const char weft_trust_usage[] =
     "usage: weft trust add    --data-dir DIR ORG.pub [--via-gateway] [--json]\n"

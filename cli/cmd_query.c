@@ -1,5 +1,5 @@
 /*
- * cli_query.c: `weft query`: run one SQL statement over this node's
+ * cmd_query.c: `weft query`: run one SQL statement over this node's
  * products and print the result as an aligned table (like psql), CSV
  * (PostgreSQL's COPY ... CSV HEADER: NULL is an empty field, an empty
  * string is "", fields quoted when they contain a comma, quote, CR or LF)
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "query/expr.h"
 #include "query/query.h"
 

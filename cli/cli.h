@@ -4,8 +4,8 @@
  * directory, output). Each command returns the process exit code:
  * 0 success, 1 failure (message already on stderr), 2 usage error.
  */
-#ifndef WEFT_NODE_CLI_H
-#define WEFT_NODE_CLI_H
+#ifndef WEFT_CLI_CLI_H
+#define WEFT_CLI_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * cli_agent.c: `weft agent` (run the node) and the commands that talk to
+ * cmd_agent.c: `weft agent` (run the node) and the commands that talk to
  * a running agent over its control socket: `weft status`, `weft peers`.
  *
  * Control protocol (DIR/agent.sock, mode 0600): one request per
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "lib/util.h"
-#include "node/agent.h"
-#include "node/cli.h"
+#include "agent/agent.h"
+#include "cli/cli.h"
 #include "weft.pb-c.h"
 
 #define CTL_RESP_MAX (16u * 1024 * 1024)

@@ -1,5 +1,5 @@
 /*
- * cli_catalog.c: `weft catalog`: the decentralised catalog as this node
+ * cmd_catalog.c: `weft catalog`: the decentralised catalog as this node
  * sees it.
  *
  * Every product descriptor entry in the store's catalog (this node's own,
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "storage/catalog.h"
 #include "storage/descriptor.h"
 

@@ -1,5 +1,5 @@
 /*
- * cli_sim.c: `weft sim`: options, the summary (text or --json), the CSV
+ * cmd_sim.c: `weft sim`: options, the summary (text or --json), the CSV
  * time series and the gnuplot plot of a simulator run (sim.h,
  * docs/sim.md). Exit codes as every command: 0 done, 1 failure (bad
  * input, impossible parameters), 2 usage.
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "sim/sim.h"
 #include "sim/topo.h"
 

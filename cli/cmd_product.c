@@ -1,5 +1,5 @@
 /*
- * cli_product.c: `weft publish`, `products`, `describe`, `drop`, `check`.
+ * cmd_product.c: `weft publish`, `products`, `describe`, `drop`, `check`.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "storage/descriptor.h"
 #include "storage/ingest.h"
 #include "storage/odcs.h"

@@ -20,7 +20,7 @@
  * - The trust roots are re-read from the store for every new connection,
  *   so `weft trust add` takes effect for the next handshake.
  */
-#include "node/agent.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@
 #include <uv.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 #include "node/gossip.h"
 #include "node/session.h"
 #include "storage/catalog.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node/cli.h"
+#include "cli/cli.h"
 
 static const struct {
 	const char *name;

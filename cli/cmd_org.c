@@ -1,5 +1,5 @@
 /*
- * cli_org.c: `weft org create|show` and `weft init`.
+ * cmd_org.c: `weft org create|show` and `weft init`.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 
 static void
 weft_org_usage(FILE *f)

@@ -1,5 +1,5 @@
 /*
- * cli_util.c: what the subcommands share: the node identity of a data
+ * util.c: what the subcommands share: the node identity of a data
  * directory, opening its store, error output.
  */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "lib/util.h"
-#include "node/cli.h"
+#include "cli/cli.h"
 
 void
 weft_cli_error(const char *cmd, const char *fmt, ...)

@@ -6,8 +6,8 @@
  * The driver holds no protocol logic: it moves bytes and time between
  * sockets and the sans-IO cores and applies the connection caps.
  */
-#ifndef WEFT_NODE_AGENT_H
-#define WEFT_NODE_AGENT_H
+#ifndef WEFT_AGENT_AGENT_H
+#define WEFT_AGENT_AGENT_H
 
 #include <stddef.h>
 #include <stdint.h>
