@@ -23,11 +23,8 @@
 #include <sodium.h>
 
 #include "crypto/frame.h"
+#include "node/wire.h"
 
-#define WEFT_SESS_ADDR_MAX 255	   /* Hello.listen_addr */
-#define WEFT_SESS_VERSION_MAX 64   /* Hello.version */
-#define WEFT_SESS_PING_MAX 65536   /* Ping/Pong payload */
-#define WEFT_SESS_REASON_MAX 256   /* Goodbye.reason */
 
 enum {
 	WEFT_SESS_S_HS,
@@ -45,9 +42,9 @@ struct weft_sess {
 	weft_frame_rx_t *rx;
 	uint64_t rekey_every;
 	weft_cert_info_t peer;
-	char peer_listen[WEFT_SESS_ADDR_MAX + 1];
-	char listen_addr[WEFT_SESS_ADDR_MAX + 1];
-	char version[WEFT_SESS_VERSION_MAX + 1];
+	char peer_listen[WEFT_WIRE_ADDR_MAX + 1];
+	char listen_addr[WEFT_WIRE_ADDR_MAX + 1];
+	char version[WEFT_WIRE_VERSION_MAX + 1];
 	uint8_t my_pk[WEFT_PK_BYTES];
 
 	uint8_t *pend; /* output not yet taken */
@@ -223,163 +220,6 @@ weft_sess_free(weft_sess_t *s)
 	free(s->pend);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
-}
-
-/* Printable ASCII only, so peer-supplied strings are safe in logs. */
-static int
-weft_sess_printable(const char *p, size_t max)
-{
-	size_t i;
-
-	for (i = 0; p[i]; i++)
-		if (i >= max || p[i] < 0x20 || p[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* protobuf-c keeps unknown fields, even with the invalid field number 0,
- * which it would then re-encode into bytes it cannot parse: refuse them. */
-static int
-weft_sess_bad_unknown(const ProtobufCMessage *m)
-{
-	size_t i;
-
-	for (i = 0; m != NULL && i < m->n_unknown_fields; i++)
-		if (m->unknown_fields[i].tag == 0)
-			return 1;
-	return 0;
-}
-
-int
-weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
-		 weft_err_t *err)
-{
-	Weft__WireMessage *m;
-	const char *why = NULL;
-
-	*out = NULL;
-	if (len > WEFT_FRAME_MAX)
-		return weft_err_set(err, WEFT_EPARSE, "message: %zu bytes "
-				    "exceed the frame cap", len);
-	m = weft__wire_message__unpack(NULL, len, buf);
-	if (m == NULL)
-		return weft_err_set(err, WEFT_EPARSE,
-				    "message: not a valid WireMessage");
-	switch (m->msg_case) {
-	case WEFT__WIRE_MESSAGE__MSG_HELLO:
-		if (!weft_sess_printable(m->hello->listen_addr,
-					 WEFT_SESS_ADDR_MAX) ||
-		    !weft_sess_printable(m->hello->version,
-					 WEFT_SESS_VERSION_MAX))
-			why = "Hello with an over-long or unprintable field";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_PING:
-		if (m->ping->payload.len > WEFT_SESS_PING_MAX)
-			why = "Ping payload over 64 KiB";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_PONG:
-		if (m->pong->payload.len > WEFT_SESS_PING_MAX)
-			why = "Pong payload over 64 KiB";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_BULK:
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_GOODBYE:
-		if (!weft_sess_printable(m->goodbye->reason,
-					 WEFT_SESS_REASON_MAX))
-			why = "Goodbye with an over-long or unprintable reason";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_PUSH:
-		if (m->push->n_entries > 4096)
-			why = "GossipPush of over 4096 entries";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
-		if (m->summary->root.len != 16)
-			why = "GossipSummary root is not 16 bytes";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_DIGEST: {
-		size_t i;
-
-		for (i = 0; i < m->digest->n_origins && why == NULL; i++)
-			if (m->digest->origins[i]->origin.len != 32 ||
-			    m->digest->origins[i]->hash.len != 16)
-				why = "GossipDigest with a malformed origin";
-		break;
-	}
-	case WEFT__WIRE_MESSAGE__MSG_IHAVE: {
-		size_t i;
-
-		if (m->ihave->n_keys > 4096 ||
-		    m->ihave->n_keys != m->ihave->n_versions)
-			why = "GossipIHave of over 4096 keys or without a "
-			      "version per key";
-		for (i = 0; i < m->ihave->n_keys && why == NULL; i++)
-			if (m->ihave->keys[i].len != 16)
-				why = "GossipIHave key is not 16 bytes";
-		break;
-	}
-	case WEFT__WIRE_MESSAGE__MSG_GRAFT: {
-		size_t i;
-
-		if (m->graft->n_keys > 4096)
-			why = "GossipGraft of over 4096 keys";
-		for (i = 0; i < m->graft->n_keys && why == NULL; i++)
-			if (m->graft->keys[i].len != 16)
-				why = "GossipGraft key is not 16 bytes";
-		break;
-	}
-	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
-		break;
-	default:
-		why = "no known message in the envelope";
-		break;
-	}
-	if (why == NULL &&
-	    (weft_sess_bad_unknown(&m->base) ||
-	     /* whichever member is set: each begins with its base */
-	     weft_sess_bad_unknown((const ProtobufCMessage *)m->hello)))
-		why = "field number 0";
-	if (why != NULL) {
-		weft__wire_message__free_unpacked(m, NULL);
-		return weft_err_set(err, WEFT_EPARSE, "message: %s", why);
-	}
-	*out = m;
-	return 0;
-}
-
-/* A canonical varint of at most 5 bytes at b[*i]. */
-static int
-weft_wire_varint(const uint8_t *b, size_t n, size_t *i, uint64_t *v)
-{
-	unsigned k;
-
-	*v = 0;
-	for (k = 0; k < 5 && *i < n; k++) {
-		uint8_t c = b[(*i)++];
-
-		*v |= (uint64_t)(c & 0x7f) << (7 * k);
-		if ((c & 0x80) == 0)
-			return k == 0 || c != 0; /* no trailing zero groups */
-	}
-	return 0;
-}
-
-int
-weft_wire_bulk_view(const uint8_t *buf, size_t len, const uint8_t **data,
-		    size_t *dlen)
-{
-	size_t i = 1;
-	uint64_t l1, l2;
-
-	*data = NULL;
-	*dlen = 0;
-	/* field 4 (bulk), length-delimited, then field 1 (data), the same */
-	if (len < 4 || buf[0] != 0x22 || !weft_wire_varint(buf, len, &i, &l1) ||
-	    l1 != len - i || i >= len || buf[i++] != 0x0a ||
-	    !weft_wire_varint(buf, len, &i, &l2) || l2 != len - i || l2 == 0)
-		return 0;
-	*data = buf + i;
-	*dlen = (size_t)l2;
-	return 1;
 }
 
 static int
@@ -633,7 +473,7 @@ weft_sess_close(weft_sess_t *s, const char *reason)
 {
 	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
 	Weft__Goodbye g = WEFT__GOODBYE__INIT;
-	char why[WEFT_SESS_REASON_MAX + 1];
+	char why[WEFT_WIRE_REASON_MAX + 1];
 	size_t out_len;
 	size_t i;
 

@@ -165,22 +165,4 @@ const char *weft_sess_peer_listen(const weft_sess_t *s);
 weft_sess_fail_t weft_sess_failure(const weft_sess_t *s);
 void weft_sess_stats(const weft_sess_t *s, weft_sess_stats_t *st);
 
-/*
- * Decode one WireMessage from a frame body (hostile bytes): bounded,
- * checked, with exactly one member of the oneof set and every member's
- * fields within their limits. *out is freed with weft__wire_message__free_unpacked.
- * Errors: WEFT_EPARSE with a message "message: ...".
- */
-int weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
-		     weft_err_t *err);
-
-/*
- * The Bulk fast path: if buf is exactly a WireMessage holding a Bulk with
- * non-empty data in canonical encoding, point *data / *dlen at those bytes
- * inside buf and return 1; else 0 (use weft_wire_decode). Whatever it
- * accepts, weft_wire_decode decodes to the same Bulk (fuzz_wire checks).
- */
-int weft_wire_bulk_view(const uint8_t *buf, size_t len, const uint8_t **data,
-			size_t *dlen);
-
 #endif

@@ -39,6 +39,7 @@
 #include "lib/util.h"
 #include "node/gossip.h"
 #include "node/session.h"
+#include "node/wire.h"
 #include "sim/engine.h"
 #include "sim/topo.h"
 #include "storage/catalog.h"

@@ -20,6 +20,7 @@
 
 #include "node/gossip.h"
 #include "node/session.h"
+#include "node/wire.h"
 #include "storage/catalog.h"
 
 #define T0 1700000000

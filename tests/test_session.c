@@ -18,6 +18,7 @@
 
 #include "crypto/frame.h"
 #include "node/session.h"
+#include "node/wire.h"
 
 #define T0 1700000000
 

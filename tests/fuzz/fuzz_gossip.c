@@ -12,6 +12,7 @@
 
 #include "node/gossip.h"
 #include "node/session.h"
+#include "node/wire.h"
 
 static weft_keypair_t *fz_org, *fz_node;
 static uint8_t *fz_cert;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "node/session.h"
+#include "node/wire.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
