@@ -42,10 +42,11 @@
 #include <uv.h>
 
 #include "lib/util.h"
-#include "cli/cli.h"
+#include "lib/version.h"
 #include "node/gossip.h"
 #include "node/session.h"
 #include "storage/catalog.h"
+#include "storage/nodedir.h"
 
 #define AG_READ_BUF (256 * 1024)
 #define AG_CTL_REQ_MAX 4096
@@ -1232,7 +1233,7 @@ ag_gossip_policy(agent_t *a)
 {
 	char via[4096];
 
-	weft_trust_via_list(a->st, via, sizeof(via));
+	weft_nodedir_via_gateway(a->st, via, sizeof(via));
 	weft_gossip_set_policy(a->gossip, ag_is_gateway(&a->id.info), via);
 }
 
@@ -1782,10 +1783,14 @@ agent_start(agent_t *a)
 	weft_err_t err = {0};
 	size_t i;
 
-	if (ag_lock(a) != 0 || weft_node_id_load(a->o->dir, &a->id) != 0 ||
-	    weft_cli_open_store(a->o->dir, &a->st) != 0 ||
-	    weft_node_netkey(a->st, a->netkey) != 0)
+	if (ag_lock(a) != 0)
 		return -1;
+	if (weft_nodedir_id_load(a->o->dir, &a->id, &err) != 0 ||
+	    weft_store_open(a->o->dir, NULL, &a->st, &err) != 0 ||
+	    weft_nodedir_netkey(a->st, a->netkey, &err) != 0) {
+		ag_log("error", "%s", err.msg);
+		return -1;
+	}
 	if (weft_hs_replay_new(0, &a->replay) != 0) {
 		ag_log("error", "out of memory");
 		return -1;
@@ -1908,7 +1913,7 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	weft_hs_replay_free(a->replay);
 	if (a->st)
 		weft_store_close(a->st);
-	weft_node_id_free(&a->id);
+	weft_nodedir_id_free(&a->id);
 	sodium_memzero(a->netkey, sizeof(a->netkey));
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);

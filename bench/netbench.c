@@ -63,7 +63,8 @@
 #include "crypto/frame.h"
 #include "crypto/handshake.h"
 #include "lib/err.h"
-#include "cli/cli.h"
+#include "lib/version.h"
+#include "storage/nodedir.h"
 #include "node/session.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"
@@ -560,11 +561,10 @@ nb_node_load(const char *dir, nb_node_t *n)
 	size_t nroots = 0;
 
 	memset(n, 0, sizeof(*n));
-	if (weft_node_id_load(dir, &n->id) != 0 ||
-	    weft_cli_open_store(dir, &st) != 0)
-		nb_die("%s: cannot load the node (see above)", dir);
-	if (weft_node_netkey(st, n->netkey) != 0)
-		nb_die("%s: no network key (see above)", dir);
+	if (weft_nodedir_id_load(dir, &n->id, &err) != 0 ||
+	    weft_store_open(dir, NULL, &st, &err) != 0 ||
+	    weft_nodedir_netkey(st, n->netkey, &err) != 0)
+		nb_die("%s: cannot load the node: %s", dir, err.msg);
 	if (weft_store_trust_list(st, &n->roots, &nroots, &err) != 0)
 		nb_die("%s: trusted roots: %s", dir, err.msg);
 	weft_store_close(st);
@@ -575,7 +575,7 @@ nb_node_load(const char *dir, nb_node_t *n)
 static void
 nb_node_free(nb_node_t *n)
 {
-	weft_node_id_free(&n->id);
+	weft_nodedir_id_free(&n->id);
 	free(n->roots);
 	sodium_memzero(n->netkey, sizeof(n->netkey));
 }

@@ -13,27 +13,13 @@
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
 #include "storage/descriptor.h"
+#include "storage/nodedir.h"
 #include "storage/store.h"
 
-#define WEFT_VERSION "0.1.0"
+#include "lib/version.h"
 
-/* The identity of a data directory's node: its key and certificate. */
-typedef struct weft_node_id {
-	weft_keypair_t *kp;
-	uint8_t *cert;
-	size_t cert_len;
-	weft_cert_info_t info;
-	weft_signer_t signer; /* borrows the fields above */
-} weft_node_id_t;
-
-/* Load DIR/node.key and DIR/node.cert. Prints the error itself. */
-int weft_node_id_load(const char *dir, weft_node_id_t *id);
-void weft_node_id_free(weft_node_id_t *id);
-
-/* The mesh network key stored by weft init (meta "network_key"). Prints
- * the error itself; returns 0 or -1. */
-int weft_node_netkey(weft_store_t *st, uint8_t key[WEFT_HS_KEY_BYTES]);
-
+/* weft_nodedir_id_load, printing "weft: ..." on failure. */
+int weft_cli_node_id(const char *dir, weft_node_id_t *id);
 /* Open DIR's store, printing "weft: ..." on failure. */
 int weft_cli_open_store(const char *dir, weft_store_t **st);
 /* --data-dir, else $WEFT_DATA_DIR, else NULL with an error printed. */
@@ -65,8 +51,6 @@ int weft_cmd_sim(int argc, char **argv);
  */
 int weft_catalog_lookup(weft_store_t *st, const char *name,
 			weft_product_info_t *out, weft_err_t *err);
-/* The orgs ("a,b") this node links with only gateway to gateway. */
-void weft_trust_via_list(weft_store_t *st, char *out, size_t n);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */
 void weft_agent_notify(const char *dir);
 

@@ -177,7 +177,7 @@ weft_cmd_publish(int argc, char **argv)
 		}
 		rc = 1;
 	}
-	if (weft_node_id_load(dir, &id) != 0) {
+	if (weft_cli_node_id(dir, &id) != 0) {
 		weft_product_info_clear(&ci);
 		return 1;
 	}
@@ -210,7 +210,7 @@ weft_cmd_publish(int argc, char **argv)
 	rc = 0;
 out:
 	weft_store_close(st);
-	weft_node_id_free(&id);
+	weft_nodedir_id_free(&id);
 	weft_product_info_clear(&ci);
 	return rc;
 }
@@ -492,7 +492,7 @@ weft_cmd_drop(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (weft_node_id_load(dir, &id) != 0)
+	if (weft_cli_node_id(dir, &id) != 0)
 		return 1;
 	if (weft_cli_open_store(dir, &st) != 0)
 		goto out;
@@ -511,7 +511,7 @@ weft_cmd_drop(int argc, char **argv)
 	rc = 0;
 out:
 	weft_store_close(st);
-	weft_node_id_free(&id);
+	weft_nodedir_id_free(&id);
 	return rc;
 }
 

@@ -38,20 +38,6 @@ weft_trust_own(weft_store_t *st, char *out, size_t n)
 	return 0;
 }
 
-/* meta "trust_via_gateway": the orgs, "a,b", we link with only gateway
- * to gateway (read by the agent: weft_trust_via_list). */
-void
-weft_trust_via_list(weft_store_t *st, char *out, size_t n)
-{
-	uint8_t *v = NULL;
-	size_t l = 0;
-
-	out[0] = 0;
-	if (weft_store_meta_get(st, "trust_via_gateway", &v, &l, NULL) == 0)
-		snprintf(out, n, "%.*s", (int)l, (const char *)v);
-	free(v);
-}
-
 static int
 weft_trust_in_list(const char *list, const char *org)
 {
@@ -67,27 +53,6 @@ weft_trust_in_list(const char *list, const char *org)
 }
 
 static int
-weft_trust_set_via(weft_store_t *st, const char *org, int via,
-		   weft_err_t *err)
-{
-	char cur[4096], out[4096], *tok, *save = NULL;
-	size_t off = 0;
-
-	weft_trust_via_list(st, cur, sizeof(cur));
-	out[0] = 0;
-	for (tok = strtok_r(cur, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save))
-		if (strcmp(tok, org) != 0)
-			off += (size_t)snprintf(out + off, sizeof(out) - off,
-						"%s%s", off ? "," : "", tok);
-	if (via && off + strlen(org) + 2 < sizeof(out))
-		snprintf(out + off, sizeof(out) - off, "%s%s", off ? "," : "",
-			 org);
-	return weft_store_meta_put(st, "trust_via_gateway", out, strlen(out),
-				   err);
-}
-
-static int
 weft_trust_list(weft_store_t *st, int json)
 {
 	weft_pubkey_t *roots = NULL;
@@ -100,7 +65,7 @@ weft_trust_list(weft_store_t *st, int json)
 		return 1;
 	}
 	weft_trust_own(st, own, sizeof(own));
-	weft_trust_via_list(st, via, sizeof(via));
+	weft_nodedir_via_gateway(st, via, sizeof(via));
 	if (json)
 		putchar('[');
 	else
@@ -204,7 +169,7 @@ weft_cmd_trust(int argc, char **argv)
 			goto out;
 		}
 		if (weft_store_trust_add(st, &pk, &err) != 0 ||
-		    weft_trust_set_via(st, pk.name, via, &err) != 0) {
+		    weft_nodedir_set_via_gateway(st, pk.name, via, &err) != 0) {
 			weft_cli_error("trust", "%s", err.msg);
 			goto out;
 		}
@@ -250,7 +215,7 @@ weft_cmd_trust(int argc, char **argv)
 		}
 	}
 	if (weft_store_trust_remove(st, pk.pk, &err) != 0 ||
-	    weft_trust_set_via(st, pk.name, 0, &err) != 0) {
+	    weft_nodedir_set_via_gateway(st, pk.name, 0, &err) != 0) {
 		weft_cli_error("trust", "%s", err.msg);
 		goto out;
 	}

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "lib/util.h"
 #include "cli/cli.h"
 
@@ -38,51 +36,14 @@ weft_cli_data_dir(const char *opt)
 }
 
 int
-weft_node_id_load(const char *dir, weft_node_id_t *id)
+weft_cli_node_id(const char *dir, weft_node_id_t *id)
 {
-	char path[4096];
 	weft_err_t err = {0};
-	int rc;
+	int rc = weft_nodedir_id_load(dir, id, &err);
 
-	memset(id, 0, sizeof(*id));
-	snprintf(path, sizeof(path), "%s/node.key", dir);
-	rc = weft_key_load(path, &id->kp, &err);
 	if (rc != 0)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/node.cert", dir);
-	rc = weft_read_file(path, WEFT_CERT_MAX, &id->cert, &id->cert_len,
-			    &err);
-	if (rc != 0)
-		goto fail;
-	rc = weft_cert_decode(id->cert, id->cert_len, &id->info, &err);
-	if (rc != 0) {
-		weft_err_prefix(&err, "%s", path);
-		goto fail;
-	}
-	if (memcmp(id->info.subject_pk, id->kp->pk, WEFT_PK_BYTES) != 0) {
-		weft_err_set(&err, WEFT_EINVAL,
-			     "%s: certificate is for another key", path);
-		rc = WEFT_EINVAL;
-		goto fail;
-	}
-	id->signer.kp = id->kp;
-	id->signer.cert = id->cert;
-	id->signer.cert_len = id->cert_len;
-	id->signer.org = id->info.org_name;
-	id->signer.node = id->info.subject_name;
-	return 0;
-fail:
-	fprintf(stderr, "weft: %s\n", err.msg);
-	weft_node_id_free(id);
+		fprintf(stderr, "weft: %s\n", err.msg);
 	return rc;
-}
-
-void
-weft_node_id_free(weft_node_id_t *id)
-{
-	weft_key_free(id->kp);
-	free(id->cert);
-	memset(id, 0, sizeof(*id));
 }
 
 int
@@ -97,25 +58,4 @@ weft_cli_open_store(const char *dir, weft_store_t **st)
 	if (rc != 0)
 		fprintf(stderr, "weft: %s\n", err.msg);
 	return rc;
-}
-
-int
-weft_node_netkey(weft_store_t *st, uint8_t key[WEFT_HS_KEY_BYTES])
-{
-	uint8_t *v = NULL;
-	size_t l = 0;
-	weft_err_t err = {0};
-
-	if (weft_store_meta_get(st, "network_key", &v, &l, &err) != 0 ||
-	    l != WEFT_HS_KEY_BYTES) {
-		fprintf(stderr, "weft: %s: no network key in the store (%s); "
-				"run weft init\n", weft_store_dir(st),
-			err.msg[0] ? err.msg : "wrong length");
-		free(v);
-		return -1;
-	}
-	memcpy(key, v, WEFT_HS_KEY_BYTES);
-	sodium_memzero(v, l);
-	free(v);
-	return 0;
 }

@@ -87,7 +87,8 @@
 #include "crypto/identity.h"
 #include "lib/err.h"
 #include "lib/util.h"
-#include "cli/cli.h"
+#include "lib/version.h"
+#include "storage/nodedir.h"
 #include "node/session.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"
@@ -272,7 +273,7 @@ typedef struct probe_id {
 static void
 probe_id_free(probe_id_t *id)
 {
-	weft_node_id_free(&id->nid);
+	weft_nodedir_id_free(&id->nid);
 	weft_key_free(id->own_kp);
 	weft_key_free(id->own_org);
 	free(id->own_cert);
@@ -290,10 +291,11 @@ probe_id_load_mesh(probe_id_t *id, const char *dir)
 	size_t n = 0;
 	int rc = -1;
 
-	if (weft_cli_open_store(dir, &st) != 0)
-		return -1;
-	if (weft_node_netkey(st, id->netkey) != 0)
+	if (weft_store_open(dir, NULL, &st, &err) != 0 ||
+	    weft_nodedir_netkey(st, id->netkey, &err) != 0) {
+		fprintf(stderr, "weft-probe: %s\n", err.msg);
 		goto out;
+	}
 	if (weft_store_trust_list(st, &id->roots, &n, &err) != 0) {
 		fprintf(stderr, "weft-probe: %s: %s\n", dir, err.msg);
 		goto out;
@@ -310,8 +312,12 @@ out:
 static int
 probe_id_load_node(probe_id_t *id, const char *dir)
 {
-	if (weft_node_id_load(dir, &id->nid) != 0)
+	weft_err_t err = {0};
+
+	if (weft_nodedir_id_load(dir, &id->nid, &err) != 0) {
+		fprintf(stderr, "weft-probe: %s\n", err.msg);
 		return -1;
+	}
 	id->kp = id->nid.kp;
 	id->cert = id->nid.cert;
 	id->cert_len = id->nid.cert_len;

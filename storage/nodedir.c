@@ -1,0 +1,119 @@
+/*
+ * nodedir.c: a data directory's own node (nodedir.h).
+ */
+#include "storage/nodedir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "lib/util.h"
+
+#define NODEDIR_VIA_KEY "trust_via_gateway"
+#define NODEDIR_LIST_MAX 4096
+
+int
+weft_nodedir_id_load(const char *dir, weft_node_id_t *id, weft_err_t *err)
+{
+	char path[4096];
+	int rc;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	rc = weft_key_load(path, &id->kp, err);
+	if (rc != 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/node.cert", dir);
+	rc = weft_read_file(path, WEFT_CERT_MAX, &id->cert, &id->cert_len,
+			    err);
+	if (rc != 0)
+		goto fail;
+	rc = weft_cert_decode(id->cert, id->cert_len, &id->info, err);
+	if (rc != 0) {
+		weft_err_prefix(err, "%s", path);
+		goto fail;
+	}
+	if (memcmp(id->info.subject_pk, id->kp->pk, WEFT_PK_BYTES) != 0) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "%s: certificate is for another key", path);
+		goto fail;
+	}
+	id->signer.kp = id->kp;
+	id->signer.cert = id->cert;
+	id->signer.cert_len = id->cert_len;
+	id->signer.org = id->info.org_name;
+	id->signer.node = id->info.subject_name;
+	return 0;
+fail:
+	weft_nodedir_id_free(id);
+	return rc;
+}
+
+void
+weft_nodedir_id_free(weft_node_id_t *id)
+{
+	weft_key_free(id->kp);
+	free(id->cert);
+	memset(id, 0, sizeof(*id));
+}
+
+int
+weft_nodedir_netkey(weft_store_t *st, uint8_t key[WEFT_HS_KEY_BYTES],
+		    weft_err_t *err)
+{
+	uint8_t *v = NULL;
+	size_t l = 0;
+	weft_err_t e = {0};
+	int rc;
+
+	rc = weft_store_meta_get(st, "network_key", &v, &l, &e);
+	if (rc == 0 && l == WEFT_HS_KEY_BYTES) {
+		memcpy(key, v, WEFT_HS_KEY_BYTES);
+		sodium_memzero(v, l);
+		free(v);
+		return 0;
+	}
+	if (v != NULL)
+		sodium_memzero(v, l);
+	free(v);
+	return weft_err_set(err, rc != 0 && rc != WEFT_ENOTFOUND ? rc
+							       : WEFT_ENOTFOUND,
+			    "%s: no network key in the store (%s); run weft "
+			    "init", weft_store_dir(st),
+			    e.msg[0] ? e.msg : "wrong length");
+}
+
+void
+weft_nodedir_via_gateway(weft_store_t *st, char *out, size_t n)
+{
+	uint8_t *v = NULL;
+	size_t l = 0;
+
+	out[0] = 0;
+	if (weft_store_meta_get(st, NODEDIR_VIA_KEY, &v, &l, NULL) == 0)
+		snprintf(out, n, "%.*s", (int)l, (const char *)v);
+	free(v);
+}
+
+int
+weft_nodedir_set_via_gateway(weft_store_t *st, const char *org, int via,
+			     weft_err_t *err)
+{
+	char cur[NODEDIR_LIST_MAX], out[NODEDIR_LIST_MAX], *tok, *save = NULL;
+	size_t off = 0;
+
+	weft_nodedir_via_gateway(st, cur, sizeof(cur));
+	out[0] = 0;
+	for (tok = strtok_r(cur, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (strcmp(tok, org) != 0)
+			off += (size_t)snprintf(out + off, sizeof(out) - off,
+						"%s%s", off ? "," : "", tok);
+	if (via && off + strlen(org) + 2 < sizeof(out))
+		snprintf(out + off, sizeof(out) - off, "%s%s", off ? "," : "",
+			 org);
+	return weft_store_meta_put(st, NODEDIR_VIA_KEY, out, strlen(out),
+				   err);
+}
