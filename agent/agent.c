@@ -43,7 +43,7 @@
 
 #include "lib/util.h"
 #include "lib/version.h"
-#include "node/gossip.h"
+#include "node/node.h"
 #include "node/session.h"
 #include "storage/catalog.h"
 #include "storage/nodedir.h"
@@ -133,9 +133,8 @@ struct agent {
 	uint8_t rbuf[AG_READ_BUF];
 	/* counters for weft status */
 	uint64_t hs_ok, hs_failed, bad_frames, refused_limit, timeouts, slow;
-	uint64_t bulk_bytes;
-	/* gossip (node/gossip.c) */
-	weft_gossip_t *gossip;
+	/* the node core (node/node.h) */
+	weft_node_t *node;
 	uv_timer_t gtimer;
 	ag_trust_t *gtrust;
 	uint64_t next_conn_id, gossip_dropped, gticks;
@@ -363,8 +362,8 @@ conn_close(conn_t *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	if (c->up && c->a->gossip != NULL && !c->a->stopping) {
-		weft_gossip_peer_down(c->a->gossip, uv_now(c->a->loop), c->id);
+	if (c->up && c->a->node != NULL && !c->a->stopping) {
+		weft_node_peer_down(c->a->node, uv_now(c->a->loop), c->id);
 		ag_gossip_flush(c->a);
 	}
 	if (d != NULL) {
@@ -620,8 +619,8 @@ conn_on_up(conn_t *c)
 	conn_t *other = conn_find_peer(a, p->subject_pk, c);
 
 	a->hs_ok++;
-	if (a->gossip != NULL &&
-	    !weft_gossip_may_link(a->gossip, p->org_name, ag_is_gateway(p))) {
+	if (a->node != NULL &&
+	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p))) {
 		/* an org we reach only gateway to gateway */
 		ag_log("warn", "session %s %s closed: node %s of org %s is "
 			       "reached only through gateways", c->outbound ?
@@ -644,14 +643,13 @@ conn_on_up(conn_t *c)
 	if (other != NULL) {
 		/* Two links to one node (both dialled at once): both ends keep
 		 * the one dialled by the smaller key, so they agree. */
-		int mine_smaller = memcmp(a->id.kp->pk, p->subject_pk,
-					  WEFT_PK_BYTES) < 0;
-		int keep_outbound = mine_smaller;
+		int keep_outbound = weft_node_keep_dialled(a->node,
+							   p->subject_pk);
 		conn_t *drop = c->outbound == keep_outbound ? other : c;
 
 		ag_log("info", "duplicate session with node %s: keeping the "
 			       "one dialled by %s", p->subject_name,
-		       mine_smaller ? "us" : "them");
+		       keep_outbound ? "us" : "them");
 		if (drop->dialer != NULL) {
 			dialer_t *d = drop->dialer;
 
@@ -665,8 +663,8 @@ conn_on_up(conn_t *c)
 	}
 	ag_log("info", "session up: node %s (org %s) %s %s", p->subject_name,
 	       p->org_name, c->outbound ? "dialled at" : "from", c->addr);
-	if (a->gossip != NULL) {
-		weft_gossip_peer_up(a->gossip, uv_now(a->loop), c->id,
+	if (a->node != NULL) {
+		weft_node_peer_up(a->node, uv_now(a->loop), c->id,
 				    p->subject_pk, p->org_name,
 				    ag_is_gateway(p));
 		ag_gossip_flush(a);
@@ -674,50 +672,25 @@ conn_on_up(conn_t *c)
 	return 0;
 }
 
+/* A message for the node core: dispatch, then carry out its outputs. */
 static void
 conn_on_msg(conn_t *c, const Weft__WireMessage *m)
 {
-	Weft__WireMessage r = WEFT__WIRE_MESSAGE__INIT;
-	Weft__Bulk b = WEFT__BULK__INIT;
+	agent_t *a = c->a;
 	weft_err_t err = {0};
 
-	switch (m->msg_case) {
-	case WEFT__WIRE_MESSAGE__MSG_PUSH:
-	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
-	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
-	case WEFT__WIRE_MESSAGE__MSG_IHAVE:
-	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
-	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
-		if (c->a->gossip == NULL)
-			break;
-		if (weft_gossip_recv(c->a->gossip, uv_now(c->a->loop),
-				     weft_now_us(), c->id, m, &err) != 0) {
-			c->a->bad_frames++;
-			ag_log("warn", "session with %s (node %s) closed: %s",
-			       c->addr, conn_peer_name(c),
-			       err.msg);
-			ag_gossip_flush(c->a);
-			conn_close(c);
-			return;
-		}
-		ag_gossip_flush(c->a);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_BULK:
-		c->a->bulk_bytes += m->bulk->data.len;
-		if (m->bulk->data.len == 0) {
-			/* A flush marker: answer once everything before it
-			 * has been read. */
-			r.msg_case = WEFT__WIRE_MESSAGE__MSG_BULK;
-			r.bulk = &b;
-			if (weft_sess_send(c->s, uv_now(c->a->loop), &r,
-					   &err) != 0)
-				ag_log("info", "no room to answer %s: %s",
-				       c->addr, err.msg);
-		}
-		break;
-	default:
-		break;
+	if (a->node == NULL)
+		return;
+	if (weft_node_recv(a->node, uv_now(a->loop), weft_now_us(), c->id, m,
+			   &err) != 0) {
+		a->bad_frames++;
+		ag_log("warn", "session with %s (node %s) closed: %s", c->addr,
+		       conn_peer_name(c), err.msg);
+		ag_gossip_flush(a);
+		conn_close(c);
+		return;
 	}
+	ag_gossip_flush(a);
 }
 
 static void
@@ -1005,7 +978,7 @@ ag_gossip_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
 }
 
 static int
-ag_hold(agent_t *a, weft_gossip_out_t *o)
+ag_hold(agent_t *a, weft_out_t *o)
 {
 	struct ag_held *h = malloc(sizeof(*h));
 
@@ -1036,7 +1009,7 @@ ag_held_free(agent_t *a)
 
 	for (h = a->held; h; h = next) {
 		next = h->next;
-		weft_gossip_msg_free(h->msg);
+		weft_node_msg_free(h->msg);
 		free(h);
 	}
 	a->held = a->held_tail = NULL;
@@ -1054,7 +1027,7 @@ ag_held_send(uv_timer_t *t)
 		if (a->held == NULL)
 			a->held_tail = NULL;
 		ag_gossip_send(a, h->peer, h->msg);
-		weft_gossip_msg_free(h->msg);
+		weft_node_msg_free(h->msg);
 		free(h);
 	}
 	if (a->held != NULL)
@@ -1064,21 +1037,21 @@ ag_held_send(uv_timer_t *t)
 static void
 ag_gossip_flush(agent_t *a)
 {
-	weft_gossip_out_t o;
+	weft_out_t o;
 	weft_entry_info_t info;
 	weft_err_t err;
 	conn_t *c;
 
-	if (a->gossip == NULL)
+	if (a->node == NULL)
 		return;
-	while (weft_gossip_poll(a->gossip, &o)) {
+	while (weft_node_poll(a->node, &o)) {
 		memset(&err, 0, sizeof(err));
 		switch (o.kind) {
-		case WEFT_GOSSIP_SEND:
+		case WEFT_OUT_SEND:
 			if (a->o->link_delay_ms == 0 || !ag_hold(a, &o))
 				ag_gossip_send(a, o.peer, o.msg);
 			break;
-		case WEFT_GOSSIP_STORE:
+		case WEFT_OUT_STORE:
 			if (weft_catalog_put(a->st, o.env, o.env_len,
 					     weft_now_us(), &info, &err) != 0) {
 				if (err.code != WEFT_ESTALE)
@@ -1097,18 +1070,17 @@ ag_gossip_flush(agent_t *a)
 				       info.signer.subject_name);
 			}
 			break;
-		case WEFT_GOSSIP_DIAL:
+		case WEFT_OUT_DIAL:
 			if (conn_find_peer(a, o.pk, NULL) == NULL)
 				ag_dial_addr(a, o.addr, o.pk);
 			break;
-		case WEFT_GOSSIP_NOTE:
+		case WEFT_OUT_NOTE:
 			c = conn_by_id(a, o.peer);
 			ag_log("info", "gossip: %s (node %s)", o.text,
 			       c ? conn_peer_name(c) : "?");
 			break;
 		}
-		weft_gossip_msg_free(o.msg);
-		free(o.env);
+		weft_node_out_free(&o);
 	}
 }
 
@@ -1120,9 +1092,9 @@ ag_member_connected(uv_connect_t *req, int status)
 	if (c->closing)
 		return;
 	if (status < 0 || conn_start(c, WEFT_HS_INITIATOR) != 0) {
-		if (c->a->gossip != NULL && !c->a->stopping)
-			weft_gossip_unreachable(c->a->gossip,
-						uv_now(c->a->loop), c->want_pk);
+		if (c->a->node != NULL && !c->a->stopping)
+			weft_node_unreachable(c->a->node, uv_now(c->a->loop),
+					      c->want_pk);
 		conn_close(c);
 	}
 }
@@ -1156,7 +1128,7 @@ ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk)
 	c->connect.data = c;
 	if (uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&sa,
 			   ag_member_connected) != 0) {
-		weft_gossip_unreachable(a->gossip, uv_now(a->loop), pk);
+		weft_node_unreachable(a->node, uv_now(a->loop), pk);
 		conn_close(c);
 	}
 }
@@ -1167,8 +1139,8 @@ ag_offer_cb(void *arg, const weft_entry_info_t *info, const uint8_t *env,
 {
 	agent_t *a = arg;
 
-	if (weft_gossip_offer(a->gossip, uv_now(a->loop), weft_now_us(), env,
-			      len, 0, NULL) == 1 &&
+	if (weft_node_offer(a->node, uv_now(a->loop), weft_now_us(), env, len,
+			    0, NULL) == 1 &&
 	    a->scanned && info->kind == WEFT_ENTRY_DESCRIPTOR &&
 	    memcmp(info->origin, a->id.kp->pk, WEFT_PK_BYTES) == 0)
 		/* the moment a product of ours enters the mesh: what the
@@ -1186,7 +1158,7 @@ ag_gossip_scan(agent_t *a)
 {
 	weft_err_t err = {0};
 
-	if (a->gossip == NULL)
+	if (a->node == NULL)
 		return;
 	if (weft_catalog_list(a->st, 0, NULL, ag_offer_cb, a, &err) < 0)
 		ag_log("error", "reading the catalog: %s", err.msg);
@@ -1200,7 +1172,7 @@ static void ag_gossip_policy(agent_t *a);
 static void
 ag_gossip_arm(agent_t *a)
 {
-	uint64_t t = weft_gossip_next_timer(a->gossip), now = uv_now(a->loop);
+	uint64_t t = weft_node_next_timer(a->node), now = uv_now(a->loop);
 
 	uv_timer_start(&a->gtimer, ag_gossip_timer, t > now ? t - now : 0, 0);
 }
@@ -1215,12 +1187,12 @@ ag_gossip_timer(uv_timer_t *t)
 		return;
 	/* fresh trusted roots for the entries verified from now on */
 	if ((tr = ag_trust_get(a)) != NULL) {
-		weft_gossip_set_trust(a->gossip, &tr->t);
+		weft_node_set_trust(a->node, &tr->t);
 		ag_trust_put(a->gtrust);
 		a->gtrust = tr;
 	}
 	ag_gossip_policy(a);
-	weft_gossip_tick(a->gossip, uv_now(a->loop), weft_now_us());
+	weft_node_tick(a->node, uv_now(a->loop), weft_now_us());
 	ag_gossip_flush(a);
 	if (++a->gticks % 10 == 0) /* in case a notice from the CLI was lost */
 		ag_gossip_scan(a);
@@ -1234,13 +1206,14 @@ ag_gossip_policy(agent_t *a)
 	char via[4096];
 
 	weft_nodedir_via_gateway(a->st, via, sizeof(via));
-	weft_gossip_set_policy(a->gossip, ag_is_gateway(&a->id.info), via);
+	weft_node_set_policy(a->node, ag_is_gateway(&a->id.info), via);
 }
 
 static int
 ag_gossip_start(agent_t *a)
 {
-	weft_gossip_cfg_t cfg = {0};
+	weft_node_cfg_t nc = {0};
+	weft_gossip_cfg_t *cfg = &nc.gossip;
 	const char *addrs[1] = {a->advertise};
 	const char *roles[WEFT_ROLES_MAX];
 	weft_err_t err = {0};
@@ -1253,20 +1226,20 @@ ag_gossip_start(agent_t *a)
 	for (i = 0; i < a->id.info.nroles; i++)
 		roles[i] = a->id.info.roles[i];
 	randombytes_buf(seed, sizeof(seed));
-	cfg.signer = &a->id.signer;
-	cfg.trust = &a->gtrust->t;
-	cfg.addresses = addrs;
-	cfg.naddresses = 1;
-	cfg.roles = roles;
-	cfg.nroles = a->id.info.nroles;
-	cfg.version = WEFT_VERSION;
-	cfg.interval_ms = a->o->gossip_interval_ms;
-	cfg.sync_ms = a->o->sync_ms;
-	cfg.suspect_ms = a->o->suspect_ms;
-	cfg.degree = a->o->degree;
-	memcpy(&cfg.seed, seed, sizeof(seed));
-	if (weft_gossip_new(&a->gossip, &cfg, uv_now(a->loop), weft_now_us(),
-			    &err) != 0) {
+	cfg->signer = &a->id.signer;
+	cfg->trust = &a->gtrust->t;
+	cfg->addresses = addrs;
+	cfg->naddresses = 1;
+	cfg->roles = roles;
+	cfg->nroles = a->id.info.nroles;
+	cfg->version = WEFT_VERSION;
+	cfg->interval_ms = a->o->gossip_interval_ms;
+	cfg->sync_ms = a->o->sync_ms;
+	cfg->suspect_ms = a->o->suspect_ms;
+	cfg->degree = a->o->degree;
+	memcpy(&cfg->seed, seed, sizeof(seed));
+	if (weft_node_new(&a->node, &nc, uv_now(a->loop), weft_now_us(),
+			  &err) != 0) {
 		ag_log("error", "gossip: %s", err.msg);
 		return -1;
 	}
@@ -1363,12 +1336,13 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles,
 	s->slow_peers = a->slow;
 	s->cert_not_after = a->id.info.not_after;
 	s->pid = (uint32_t)getpid();
-	if (a->gossip != NULL) {
+	if (a->node != NULL) {
+		const weft_gossip_t *g = weft_node_gossip(a->node);
 		weft_gossip_stats_t gs;
 		weft_gossip_member_t *m;
 		size_t n, k;
 
-		weft_gossip_stats(a->gossip, &gs);
+		weft_gossip_stats(g, &gs);
 		s->catalog_entries = gs.entries;
 		s->gossip_accepted = gs.accepted;
 		s->gossip_duplicates = gs.duplicates;
@@ -1379,7 +1353,7 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles,
 		s->gossip_ihaves = gs.ihaves_out;
 		s->gossip_grafts = gs.grafts_out;
 		s->gossip_prunes = gs.prunes_out;
-		if (weft_gossip_members(a->gossip, &m, &n) == 0) {
+		if (weft_gossip_members(g, &m, &n) == 0) {
 			s->members = (uint32_t)n;
 			for (k = 0; k < n; k++)
 				s->members_failed += m[k].failed && !m[k].self;
@@ -1456,8 +1430,8 @@ ctl_fill_members(agent_t *a, ctl_members_t *m)
 {
 	size_t i;
 
-	if (a->gossip == NULL ||
-	    weft_gossip_members(a->gossip, &m->list, &m->n) != 0)
+	if (a->node == NULL ||
+	    weft_gossip_members(weft_node_gossip(a->node), &m->list, &m->n) != 0)
 		return -1;
 	m->info = calloc(m->n ? m->n : 1, sizeof(*m->info));
 	m->ptrs = calloc(m->n ? m->n : 1, sizeof(*m->ptrs));
@@ -1907,7 +1881,7 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
 	ag_held_free(a); /* before the core whose keys they may borrow */
-	weft_gossip_free(a->gossip);
+	weft_node_free(a->node);
 	ag_trust_put(a->gtrust);
 	uv_loop_close(&loop);
 	weft_hs_replay_free(a->replay);

@@ -137,7 +137,7 @@ struct weft_gossip {
 	} dials[G_DIALS_MAX]; /* dials under way */
 	size_t ndials;
 
-	weft_gossip_out_t *out;
+	weft_out_t *out;
 	size_t out_head, out_n, out_cap;
 
 	uint64_t next_tick, next_sync, ticks;
@@ -315,16 +315,16 @@ g_origin(weft_gossip_t *g, const uint8_t *pk, int create)
 	return o;
 }
 
-static weft_gossip_out_t *
-g_out(weft_gossip_t *g, weft_gossip_out_kind_t kind)
+static weft_out_t *
+g_out(weft_gossip_t *g, weft_out_kind_t kind)
 {
-	weft_gossip_out_t *o;
+	weft_out_t *o;
 
 	if (g->out_head > 0 && g->out_head == g->out_n)
 		g->out_head = g->out_n = 0;
 	if (g->out_n == g->out_cap) {
 		size_t cap = g->out_cap ? g->out_cap * 2 : 4;
-		weft_gossip_out_t *p = realloc(g->out, cap * sizeof(*p));
+		weft_out_t *p = realloc(g->out, cap * sizeof(*p));
 
 		if (p == NULL)
 			return NULL;
@@ -460,7 +460,7 @@ weft_gossip_msg_free(Weft__WireMessage *m)
 static void
 g_send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m)
 {
-	weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_SEND);
+	weft_out_t *o = g_out(g, WEFT_OUT_SEND);
 
 	if (o == NULL) {
 		weft_gossip_msg_free(m);
@@ -884,7 +884,7 @@ g_effects(weft_gossip_t *g, g_entry_t *e)
 static void
 g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 {
-	weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_NOTE);
+	weft_out_t *o = g_out(g, WEFT_OUT_NOTE);
 	static const char *kinds[] = {"?", "node", "descriptor", "policy",
 				      "report"};
 
@@ -979,7 +979,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	g->st.entries = g->n;
 
 	if (persist) {
-		weft_gossip_out_t *out = g_out(g, WEFT_GOSSIP_STORE);
+		weft_out_t *out = g_out(g, WEFT_OUT_STORE);
 
 		if (out != NULL && (out->env = malloc(len)) != NULL) {
 			memcpy(out->env, env, len);
@@ -1244,7 +1244,7 @@ weft_gossip_free(weft_gossip_t *g)
 	size_t i;
 	g_entry_t *e, *en;
 	g_origin_t *o, *on;
-	weft_gossip_out_t x;
+	weft_out_t x;
 
 	if (g == NULL)
 		return;
@@ -1894,7 +1894,7 @@ g_dialling(weft_gossip_t *g, uint64_t now_ms)
 static void
 g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e)
 {
-	weft_gossip_out_t *o = g_out(g, WEFT_GOSSIP_DIAL);
+	weft_out_t *o = g_out(g, WEFT_OUT_DIAL);
 
 	if (o == NULL)
 		return;
@@ -1972,7 +1972,7 @@ weft_gossip_next_timer(const weft_gossip_t *g)
 }
 
 int
-weft_gossip_poll(weft_gossip_t *g, weft_gossip_out_t *out)
+weft_gossip_poll(weft_gossip_t *g, weft_out_t *out)
 {
 	if (g->out_head >= g->out_n) {
 		g->out_head = g->out_n = 0;

@@ -37,10 +37,11 @@
 
 #include "crypto/identity.h"
 #include "lib/err.h"
+#include "node/out.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"
 
-#define WEFT_GOSSIP_ADDR_MAX 256
+#define WEFT_GOSSIP_ADDR_MAX WEFT_OUT_ADDR_MAX
 
 typedef struct weft_gossip weft_gossip_t;
 
@@ -70,27 +71,6 @@ typedef struct weft_gossip_cfg {
 	 * certificates are not verified (weft sim --fast-crypto). */
 	int fast_crypto;
 } weft_gossip_cfg_t;
-
-/* What weft_gossip_poll hands out. */
-typedef enum weft_gossip_out_kind {
-	WEFT_GOSSIP_SEND = 1,  /* send msg to peer */
-	WEFT_GOSSIP_STORE = 2, /* persist env (already verified) */
-	WEFT_GOSSIP_DIAL = 3,  /* connect to member pk at addr */
-	WEFT_GOSSIP_NOTE = 4,  /* log text: an entry crossed into another
-				* org through us (the forwarding log) */
-} weft_gossip_out_kind_t;
-
-typedef struct weft_gossip_out {
-	weft_gossip_out_kind_t kind;
-	uint64_t peer;		 /* SEND */
-	Weft__WireMessage *msg;	 /* SEND: owned by the caller, free with
-				  * weft_gossip_msg_free */
-	uint8_t *env;		 /* STORE: owned by the caller (free) */
-	size_t env_len;
-	uint8_t pk[WEFT_PK_BYTES];		/* DIAL */
-	char addr[WEFT_GOSSIP_ADDR_MAX + 1];	/* DIAL */
-	char text[512];				/* NOTE */
-} weft_gossip_out_t;
 
 /* A member as the core sees it. */
 typedef struct weft_gossip_member {
@@ -171,7 +151,7 @@ void weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us);
 uint64_t weft_gossip_next_timer(const weft_gossip_t *g);
 
 /* Take the next output: 1 and *out filled, 0 if none. */
-int weft_gossip_poll(weft_gossip_t *g, weft_gossip_out_t *out);
+int weft_gossip_poll(weft_gossip_t *g, weft_out_t *out);
 void weft_gossip_msg_free(Weft__WireMessage *m);
 
 /* Members (every node record held), into a malloc'd array. */

@@ -9,7 +9,7 @@
  * it is dead (the dialler learns after one more latency, as from a TCP
  * reset) or already has a half for the pair (simultaneous dials: the
  * lower-numbered dialler wins). Three latencies later the dialler has
- * finished the handshake (UP: weft_gossip_peer_up), and its last
+ * finished the handshake (UP: weft_node_peer_up), and its last
  * handshake message, through the link's FIFO, opens the other end (HS3:
  * peer_up there). A message is delivered only to a half that is UP
  * with the message's epoch, so nothing crosses from one session into
@@ -37,9 +37,7 @@
 
 #include "crypto/identity.h"
 #include "lib/util.h"
-#include "node/gossip.h"
-#include "node/session.h"
-#include "node/wire.h"
+#include "node/node.h"
 #include "sim/engine.h"
 #include "sim/topo.h"
 #include "storage/catalog.h"
@@ -85,7 +83,7 @@ typedef struct s_half {
 } s_half_t;
 
 typedef struct s_node {
-	weft_gossip_t *g;
+	weft_node_t *n; /* the node core: NULL for the push protocol */
 	s_half_t *h;
 	uint32_t nh, caph;
 	uint32_t epochs;
@@ -558,9 +556,9 @@ s_retick(s_worker_t *w, uint32_t i, uint64_t t)
 	s_node_t *nd = &w->s->nodes[i];
 	uint64_t nt;
 
-	if (nd->g == NULL || !nd->alive)
+	if (nd->n == NULL || !nd->alive)
 		return;
-	nt = weft_gossip_next_timer(nd->g) * 1000;
+	nt = weft_node_next_timer(nd->n) * 1000;
 	nt = nt > S_BASE_US ? nt - S_BASE_US : 0;
 	if (nt < t)
 		nt = t;
@@ -638,8 +636,8 @@ s_dial(s_worker_t *w, uint32_t a, uint32_t b, uint64_t t)
 
 	if (b >= s->n || b == a || s_half(na, b) != NULL)
 		return;
-	if (s->c.orgs > 1 && na->g != NULL &&
-	    !weft_gossip_may_link(na->g, s->orgname[s->topo.org[b]],
+	if (s->c.orgs > 1 && na->n != NULL &&
+	    !weft_node_may_link(na->n, s->orgname[s->topo.org[b]],
 				  s->topo.gateway[b]))
 		return;
 	if ((h = s_half_add(w, na, b)) == NULL)
@@ -701,33 +699,32 @@ s_drain(s_worker_t *w, uint32_t i, uint64_t t)
 {
 	s_sim_t *s = w->s;
 	s_node_t *nd = &s->nodes[i];
-	weft_gossip_out_t o;
+	weft_out_t o;
 	int64_t b;
 
-	if (nd->g == NULL)
+	if (nd->n == NULL)
 		return;
-	while (weft_gossip_poll(nd->g, &o)) {
+	while (weft_node_poll(nd->n, &o)) {
 		switch (o.kind) {
-		case WEFT_GOSSIP_SEND:
+		case WEFT_OUT_SEND:
 			if (o.msg != NULL)
 				s_send(w, i, o.peer, o.msg, t);
 			break;
-		case WEFT_GOSSIP_STORE:
+		case WEFT_OUT_STORE:
 			s_store(w, i, o.env, o.env_len, t);
 			break;
-		case WEFT_GOSSIP_DIAL:
+		case WEFT_OUT_DIAL:
 			b = s_addr(s, o.addr);
 			if (b < 0 || memcmp(s->kps[b].pk, o.pk,
 					    WEFT_PK_BYTES) != 0)
-				weft_gossip_unreachable(nd->g, s_ms(t), o.pk);
+				weft_node_unreachable(nd->n, s_ms(t), o.pk);
 			else
 				s_dial(w, i, (uint32_t)b, t);
 			break;
 		default:
 			break;
 		}
-		weft_gossip_msg_free(o.msg);
-		free(o.env);
+		weft_node_out_free(&o);
 	}
 	s_retick(w, i, t);
 }
@@ -737,7 +734,7 @@ s_peer_up(s_worker_t *w, uint32_t a, uint32_t b, uint64_t t)
 {
 	s_sim_t *s = w->s;
 
-	weft_gossip_peer_up(s->nodes[a].g, s_ms(t), (uint64_t)b + 1,
+	weft_node_peer_up(s->nodes[a].n, s_ms(t), (uint64_t)b + 1,
 			    s->kps[b].pk, s->orgname[s->topo.org[b]],
 			    s->topo.gateway[b]);
 	s_drain(w, a, t);
@@ -751,11 +748,10 @@ s_deliver(s_worker_t *w, weft_sim_ev_t *e)
 	s_sim_t *s = w->s;
 	s_node_t *nd = &s->nodes[e->node];
 	s_half_t *h = s_half(nd, e->peer);
-	Weft__WireMessage *m = NULL;
 	uint64_t rec[5];
 
 	if (!nd->alive || h == NULL || h->state != H_UP ||
-	    h->epoch != e->epoch || nd->g == NULL) {
+	    h->epoch != e->epoch || nd->n == NULL) {
 		w->dropped++;
 		return;
 	}
@@ -769,14 +765,9 @@ s_deliver(s_worker_t *w, weft_sim_ev_t *e)
 	 * same every run */
 	rec[4] = XXH3_64bits(e->buf, e->len);
 	nd->trace = XXH3_64bits_withSeed(rec, sizeof(rec), nd->trace);
-	if (weft_wire_decode(e->buf, e->len, &m, NULL) != 0) {
+	if (weft_node_input(nd->n, s_ms(e->t), s_unix(e->t),
+			    (uint64_t)e->peer + 1, e->buf, e->len, NULL) < 0)
 		w->proto_err++;
-		return;
-	}
-	if (weft_gossip_recv(nd->g, s_ms(e->t), s_unix(e->t),
-			     (uint64_t)e->peer + 1, m, NULL) < 0)
-		w->proto_err++;
-	weft__wire_message__free_unpacked(m, NULL);
 	s_drain(w, e->node, e->t);
 }
 
@@ -853,10 +844,10 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 			s_push_tick(w, e);
 			break;
 		}
-		if (!nd->alive || t != nd->tick_at || nd->g == NULL)
+		if (!nd->alive || t != nd->tick_at || nd->n == NULL)
 			break;
 		nd->tick_at = S_NEVER;
-		weft_gossip_tick(nd->g, s_ms(t), s_unix(t));
+		weft_node_tick(nd->n, s_ms(t), s_unix(t));
 		s_drain(w, i, t);
 		break;
 	case EV_MSG:
@@ -883,8 +874,8 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 		}
 		if (s_cut(s, p, i))
 			break;
-		if (s->c.orgs > 1 && nd->g != NULL &&
-		    !weft_gossip_may_link(nd->g, s->orgname[s->topo.org[p]],
+		if (s->c.orgs > 1 && nd->n != NULL &&
+		    !weft_node_may_link(nd->n, s->orgname[s->topo.org[p]],
 					  s->topo.gateway[p])) {
 			s_ev(w, i, EV_REFUSED, t + e->aux, p, i, e->epoch, 0);
 			break;
@@ -932,12 +923,12 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 			break;
 		prev = h->state;
 		s_half_del(nd, h);
-		if (!nd->alive || nd->g == NULL || e->type == EV_REFUSED)
+		if (!nd->alive || nd->n == NULL || e->type == EV_REFUSED)
 			break;
 		if (prev == H_UP)
-			weft_gossip_peer_down(nd->g, s_ms(t), (uint64_t)p + 1);
+			weft_node_peer_down(nd->n, s_ms(t), (uint64_t)p + 1);
 		else if (prev == H_CONNECTING)
-			weft_gossip_unreachable(nd->g, s_ms(t), s->kps[p].pk);
+			weft_node_unreachable(nd->n, s_ms(t), s->kps[p].pk);
 		s_drain(w, i, t);
 		break;
 	default:
@@ -988,41 +979,42 @@ s_core_start(s_worker_t *w, uint32_t i, uint64_t t)
 {
 	s_sim_t *s = w->s;
 	s_node_t *nd = &s->nodes[i];
-	weft_gossip_cfg_t c;
+	weft_node_cfg_t nc;
+	weft_gossip_cfg_t *c = &nc.gossip;
 	char addr[24];
 	const char *addrs[1] = {addr};
 	const char *gw[1] = {"gateway"};
 	uint64_t iv_ms = s->c.interval_us / 1000, phase;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
+	memset(&nc, 0, sizeof(nc));
 	snprintf(addr, sizeof(addr), "sim:%u", i);
-	c.signer = &nd->signer;
-	c.trust = &s->trust;
-	c.addresses = addrs;
-	c.naddresses = 1;
-	c.roles = gw;
-	c.nroles = s->topo.gateway[i] ? 1 : 0;
-	c.version = "sim";
-	c.interval_ms = iv_ms;
-	c.sync_ms = s->c.sync_us / 1000;
-	c.suspect_ms = s->c.suspect_us / 1000;
-	c.degree = s->c.degree;
-	c.seed = weft_sim_mix(s->c.seed, ((uint64_t)i << 16) | nd->inc);
-	c.partial = s->partial;
-	c.fast_crypto = s->c.fast_crypto;
+	c->signer = &nd->signer;
+	c->trust = &s->trust;
+	c->addresses = addrs;
+	c->naddresses = 1;
+	c->roles = gw;
+	c->nroles = s->topo.gateway[i] ? 1 : 0;
+	c->version = "sim";
+	c->interval_ms = iv_ms;
+	c->sync_ms = s->c.sync_us / 1000;
+	c->suspect_ms = s->c.suspect_us / 1000;
+	c->degree = s->c.degree;
+	c->seed = weft_sim_mix(s->c.seed, ((uint64_t)i << 16) | nd->inc);
+	c->partial = s->partial;
+	c->fast_crypto = s->c.fast_crypto;
 	/* a random phase: real agents do not start on the same millisecond */
 	phase = weft_sim_below(&nd->rng, iv_ms < S_BASE_US / 1000
 						 ? iv_ms
 						 : S_BASE_US / 1000);
-	rc = weft_gossip_new(&nd->g, &c, s_ms(t) - phase, s_unix(t),
+	rc = weft_node_new(&nd->n, &nc, s_ms(t) - phase, s_unix(t),
 			     &w->errmsg);
 	if (rc != 0) {
 		w->err = rc;
 		return rc;
 	}
 	if (s->c.orgs > 1)
-		weft_gossip_set_policy(nd->g, s->topo.gateway[i],
+		weft_node_set_policy(nd->n, s->topo.gateway[i],
 				       s->indirect[s->topo.org[i]]);
 	nd->tick_at = S_NEVER;
 	s_drain(w, i, t);
@@ -1289,8 +1281,8 @@ s_publish(s_sim_t *s, const weft_sim_ev_t *e)
 		s->tenv[k] = env;
 		s->tlen[k] = len;
 	}
-	if (nd->alive && nd->g != NULL) {
-		(void)weft_gossip_offer(nd->g, s_ms(e->t), s_unix(e->t), env,
+	if (nd->alive && nd->n != NULL) {
+		(void)weft_node_offer(nd->n, s_ms(e->t), s_unix(e->t), env,
 					len, 1, NULL);
 		s_drain(w, i, e->t);
 	}
@@ -1320,7 +1312,7 @@ s_kill(s_sim_t *s, uint32_t i, uint64_t t)
 }
 
 typedef struct s_xfer {
-	weft_gossip_t *g;
+	weft_node_t *n;
 	uint64_t t;
 } s_xfer_t;
 
@@ -1329,8 +1321,8 @@ s_xfer_cb(void *arg, const uint8_t *env, size_t len)
 {
 	s_xfer_t *x = arg;
 
-	(void)weft_gossip_offer(x->g, s_ms(x->t), s_unix(x->t), env, len, 0,
-				NULL);
+	(void)weft_node_offer(x->n, s_ms(x->t), s_unix(x->t), env, len, 0,
+			      NULL);
 }
 
 /* A failed node restarts: a new core that loads what the old one had
@@ -1340,7 +1332,7 @@ s_revive(s_sim_t *s, uint32_t i, uint64_t t)
 {
 	s_worker_t *w = &s->gw;
 	s_node_t *nd = &s->nodes[i];
-	weft_gossip_t *old = nd->g;
+	weft_node_t *old = nd->n;
 	unsigned k;
 	uint32_t j;
 
@@ -1357,16 +1349,16 @@ s_revive(s_sim_t *s, uint32_t i, uint64_t t)
 		return;
 	}
 	nd->inc++;
-	nd->g = NULL;
+	nd->n = NULL;
 	if (s_core_start(w, i, t) != 0) {
-		nd->g = old;
+		nd->n = old;
 		return;
 	}
 	if (old != NULL) {
-		s_xfer_t x = {nd->g, t};
+		s_xfer_t x = {nd->n, t};
 
-		weft_gossip_each(old, s_xfer_cb, &x);
-		weft_gossip_free(old);
+		weft_gossip_each(weft_node_gossip(old), s_xfer_cb, &x);
+		weft_node_free(old);
 		s_drain(w, i, t);
 	}
 	for (j = s->adj_off[i]; j < s->adj_off[i + 1]; j++)
@@ -1402,13 +1394,13 @@ s_cut_pair(s_sim_t *s, uint32_t a, s_half_t *ha, uint64_t t)
 	if (hb != NULL)
 		s_half_del(nb, hb);
 	if (sa == H_UP)
-		weft_gossip_peer_down(na->g, s_ms(t), (uint64_t)b + 1);
+		weft_node_peer_down(na->n, s_ms(t), (uint64_t)b + 1);
 	else if (sa == H_CONNECTING)
-		weft_gossip_unreachable(na->g, s_ms(t), s->kps[b].pk);
+		weft_node_unreachable(na->n, s_ms(t), s->kps[b].pk);
 	if (sb == H_UP)
-		weft_gossip_peer_down(nb->g, s_ms(t), (uint64_t)a + 1);
+		weft_node_peer_down(nb->n, s_ms(t), (uint64_t)a + 1);
 	else if (sb == H_CONNECTING)
-		weft_gossip_unreachable(nb->g, s_ms(t), s->kps[a].pk);
+		weft_node_unreachable(nb->n, s_ms(t), s->kps[a].pk);
 	s_drain(w, a, t);
 	s_drain(w, b, t);
 }
@@ -1931,11 +1923,11 @@ s_false_detections(s_sim_t *s, weft_sim_result_t *r)
 		size_t nm = 0, k;
 		s_node_t *nd = &s->nodes[i];
 
-		if (!nd->alive || nd->g == NULL)
+		if (!nd->alive || nd->n == NULL)
 			continue;
 		for (k = 0; k < nd->nh; k++)
 			r->links_up += nd->h[k].state == H_UP;
-		if (weft_gossip_members(nd->g, &m, &nm) != 0)
+		if (weft_gossip_members(weft_node_gossip(nd->n), &m, &nm) != 0)
 			continue;
 		for (k = 0; k < nm; k++) {
 			int64_t j = s_addr(s, m[k].addr);
@@ -1962,7 +1954,7 @@ s_free(s_sim_t *s)
 
 	if (s->nodes != NULL)
 		for (i = 0; i < s->n; i++) {
-			weft_gossip_free(s->nodes[i].g);
+			weft_node_free(s->nodes[i].n);
 			free(s->nodes[i].h);
 			free(s->nodes[i].cert);
 		}

@@ -199,14 +199,14 @@ drain(net_t *t)
 	while (again) {
 		again = 0;
 		for (i = 0; i < t->count; i++) {
-			weft_gossip_out_t o;
+			weft_out_t o;
 
 			if (!t->n[i].alive)
 				continue;
 			while (weft_gossip_poll(t->n[i].g, &o)) {
-				if (o.kind == WEFT_GOSSIP_STORE)
+				if (o.kind == WEFT_OUT_STORE)
 					t->n[i].stored++;
-				if (o.kind == WEFT_GOSSIP_SEND) {
+				if (o.kind == WEFT_OUT_SEND) {
 					int to = (int)o.peer - 1;
 					size_t len = weft__wire_message__get_packed_size(o.msg);
 					uint8_t *buf = malloc(len ? len : 1);
@@ -693,7 +693,7 @@ test_hostile(void **state)
 		crypto_generichash_state hs;
 		uint8_t root[16] = {9}, key[16], kind = WEFT_ENTRY_DESCRIPTOR;
 		weft_gossip_stats_t before, after;
-		weft_gossip_out_t o;
+		weft_out_t o;
 		size_t pushed = 0;
 
 		assert_non_null(keys);
@@ -733,7 +733,7 @@ test_hostile(void **state)
 		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
 						  1, &m, NULL), 0);
 		while (weft_gossip_poll(t->n[1].g, &o)) {
-			if (o.kind == WEFT_GOSSIP_SEND &&
+			if (o.kind == WEFT_OUT_SEND &&
 			    o.msg->msg_case == WEFT__WIRE_MESSAGE__MSG_PUSH)
 				pushed += o.msg->push->n_entries;
 			weft_gossip_msg_free(o.msg);

@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	weft_gossip_cfg_t cfg = {0};
 	weft_gossip_t *g = NULL;
 	Weft__WireMessage *m = NULL;
-	weft_gossip_out_t o;
+	weft_out_t o;
 	uint8_t peer_pk[WEFT_PK_BYTES] = {1};
 	const char *addr[1] = {"127.0.0.1:1"};
 

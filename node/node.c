@@ -1,0 +1,271 @@
+/*
+ * node.c: the node core (node.h): one node's protocol cores and the
+ * dispatch of events and messages to them.
+ *
+ * Dispatch by message kind: the gossip messages (push, summary, digest,
+ * IHave, Graft, Prune) go to the gossip core; a Bulk is the node core's
+ * own (payload counted; an empty one is a flush marker, answered with an
+ * empty Bulk once everything before it was read: the session benchmark's
+ * round trip); Hello, Ping, Pong and Goodbye never get here (the session
+ * core handles them); anything else is counted and ignored.
+ *
+ * Outputs: the node core's own (Bulk answers) wait in a small FIFO that
+ * weft_node_poll empties before asking the cores, so an answer leaves in
+ * the order the questions came.
+ */
+#include "node/node.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/wire.h"
+
+struct weft_node {
+	weft_gossip_t *g;
+	uint8_t self[WEFT_PK_BYTES];
+	weft_out_t *q; /* own outputs, [qhead, qn) pending */
+	size_t qhead, qn, qcap;
+	weft_node_stats_t st;
+};
+
+/* A Bulk message in one block, freed with one free(). */
+typedef struct node_bulk_msg {
+	Weft__WireMessage m;
+	Weft__Bulk b;
+} node_bulk_msg_t;
+
+int
+weft_node_new(weft_node_t **out, const weft_node_cfg_t *cfg, uint64_t now_ms,
+	      int64_t unix_us, weft_err_t *err)
+{
+	weft_node_t *n;
+	int rc;
+
+	*out = NULL;
+	if (cfg->gossip.signer == NULL || cfg->gossip.signer->kp == NULL)
+		return weft_err_set(err, WEFT_EINVAL, "node: no signer");
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "node: out of memory");
+	memcpy(n->self, cfg->gossip.signer->kp->pk, WEFT_PK_BYTES);
+	rc = weft_gossip_new(&n->g, &cfg->gossip, now_ms, unix_us, err);
+	if (rc != 0) {
+		free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+void
+weft_node_free(weft_node_t *n)
+{
+	if (n == NULL)
+		return;
+	while (n->qhead < n->qn)
+		weft_node_out_free(&n->q[n->qhead++]);
+	free(n->q);
+	weft_gossip_free(n->g);
+	free(n);
+}
+
+void
+weft_node_set_trust(weft_node_t *n, const weft_trust_t *trust)
+{
+	weft_gossip_set_trust(n->g, trust);
+}
+
+void
+weft_node_set_policy(weft_node_t *n, int gateway, const char *indirect)
+{
+	weft_gossip_set_policy(n->g, gateway, indirect);
+}
+
+int
+weft_node_may_link(const weft_node_t *n, const char *org, int gateway)
+{
+	return weft_gossip_may_link(n->g, org, gateway);
+}
+
+int
+weft_node_keep_dialled(const weft_node_t *n, const uint8_t peer[WEFT_PK_BYTES])
+{
+	return memcmp(n->self, peer, WEFT_PK_BYTES) < 0;
+}
+
+void
+weft_node_peer_up(weft_node_t *n, uint64_t now_ms, uint64_t peer,
+		  const uint8_t pk[WEFT_PK_BYTES], const char *org, int gateway)
+{
+	weft_gossip_peer_up(n->g, now_ms, peer, pk, org, gateway);
+}
+
+void
+weft_node_peer_down(weft_node_t *n, uint64_t now_ms, uint64_t peer)
+{
+	weft_gossip_peer_down(n->g, now_ms, peer);
+}
+
+void
+weft_node_unreachable(weft_node_t *n, uint64_t now_ms,
+		      const uint8_t pk[WEFT_PK_BYTES])
+{
+	weft_gossip_unreachable(n->g, now_ms, pk);
+}
+
+/* A slot at the tail of the own-output FIFO, zeroed; NULL without
+ * memory (the output is then lost, as a full send queue would lose it). */
+static weft_out_t *
+node_out(weft_node_t *n, weft_out_kind_t kind)
+{
+	weft_out_t *o;
+
+	if (n->qhead > 0 && n->qhead == n->qn)
+		n->qhead = n->qn = 0;
+	if (n->qn == n->qcap) {
+		size_t cap = n->qcap ? n->qcap * 2 : 2;
+		weft_out_t *p = realloc(n->q, cap * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		n->q = p;
+		n->qcap = cap;
+	}
+	o = &n->q[n->qn++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	return o;
+}
+
+/* A Bulk: count it; answer a flush marker (no data) with one. */
+static void
+node_bulk(weft_node_t *n, uint64_t peer, const Weft__Bulk *b)
+{
+	node_bulk_msg_t *r;
+	weft_out_t *o;
+
+	n->st.bulk_bytes_in += b->data.len;
+	if (b->data.len != 0)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return;
+	weft__wire_message__init(&r->m);
+	weft__bulk__init(&r->b);
+	r->m.msg_case = WEFT__WIRE_MESSAGE__MSG_BULK;
+	r->m.bulk = &r->b;
+	o = node_out(n, WEFT_OUT_SEND);
+	if (o == NULL) {
+		free(r);
+		return;
+	}
+	o->peer = peer;
+	o->msg = &r->m;
+}
+
+int
+weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+	       uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
+{
+	int rc = 0;
+
+	n->st.msgs_in++;
+	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_PUSH:
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
+	case WEFT__WIRE_MESSAGE__MSG_IHAVE:
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
+		rc = weft_gossip_recv(n->g, now_ms, unix_us, peer, m, err);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_BULK:
+		node_bulk(n, peer, m->bulk);
+		break;
+	default:
+		n->st.ignored_in++;
+		break;
+	}
+	if (rc < 0)
+		n->st.proto_errors++;
+	return rc;
+}
+
+int
+weft_node_input(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+		uint64_t peer, const uint8_t *buf, size_t len, weft_err_t *err)
+{
+	Weft__WireMessage *m = NULL;
+	int rc;
+
+	rc = weft_wire_decode(buf, len, &m, err);
+	if (rc != 0) {
+		n->st.proto_errors++;
+		return rc;
+	}
+	rc = weft_node_recv(n, now_ms, unix_us, peer, m, err);
+	weft__wire_message__free_unpacked(m, NULL);
+	return rc;
+}
+
+int
+weft_node_offer(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+		const uint8_t *env, size_t len, int persist, weft_err_t *err)
+{
+	return weft_gossip_offer(n->g, now_ms, unix_us, env, len, persist,
+				 err);
+}
+
+void
+weft_node_tick(weft_node_t *n, uint64_t now_ms, int64_t unix_us)
+{
+	weft_gossip_tick(n->g, now_ms, unix_us);
+}
+
+uint64_t
+weft_node_next_timer(const weft_node_t *n)
+{
+	return weft_gossip_next_timer(n->g);
+}
+
+int
+weft_node_poll(weft_node_t *n, weft_out_t *out)
+{
+	if (n->qhead < n->qn) {
+		*out = n->q[n->qhead++];
+		return 1;
+	}
+	return weft_gossip_poll(n->g, out);
+}
+
+void
+weft_node_msg_free(Weft__WireMessage *m)
+{
+	if (m == NULL)
+		return;
+	if (m->msg_case == WEFT__WIRE_MESSAGE__MSG_BULK)
+		free(m); /* a node_bulk_msg_t: m is its first member */
+	else
+		weft_gossip_msg_free(m);
+}
+
+void
+weft_node_out_free(weft_out_t *out)
+{
+	weft_node_msg_free(out->msg);
+	free(out->env);
+	out->msg = NULL;
+	out->env = NULL;
+}
+
+void
+weft_node_stats(const weft_node_t *n, weft_node_stats_t *st)
+{
+	*st = n->st;
+}
+
+const weft_gossip_t *
+weft_node_gossip(const weft_node_t *n)
+{
+	return n->g;
+}
