@@ -16,7 +16,6 @@
 #include "lib/err.h"
 
 #define WEFT_AGENT_JOIN_MAX 64
-#define WEFT_AGENT_SOCK "agent.sock" /* in the data directory */
 #define WEFT_AGENT_DEFAULT_PORT 7946
 
 typedef struct weft_agent_opts {

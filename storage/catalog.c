@@ -442,3 +442,44 @@ out:
 	free(roots);
 	return rc;
 }
+
+int
+weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
+		 void *arg, weft_err_t *err)
+{
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t start[1];
+	int rc;
+
+	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
+	if (rc != 0) {
+		rc = weft_err_set(err, WEFT_ESTORE, "catalog: %s",
+				  mdb_strerror(rc));
+		goto out;
+	}
+	start[0] = (uint8_t)kind;
+	k.mv_size = kind ? 1 : 0;
+	k.mv_data = start;
+	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
+		    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 1 + WEFT_PK_BYTES)
+			continue;
+		if (kind && ((const uint8_t *)k.mv_data)[0] != kind)
+			break;
+		rc = fn(arg, v.mv_data, v.mv_size);
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}

@@ -104,6 +104,18 @@ int weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 		      weft_catalog_fn fn, void *arg, weft_err_t *err);
 
 /*
+ * Call fn for every stored entry of `kind` (0 = all kinds), in key order,
+ * as stored and WITHOUT verifying it: for a caller that verifies
+ * elsewhere (the agent checks signatures on its worker pool, off the
+ * event loop). The bytes are borrowed for the call; fn returning
+ * non-zero stops the walk and that value is returned.
+ */
+typedef int (*weft_catalog_raw_fn)(void *arg, const uint8_t *env,
+				   size_t len);
+int weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
+		     void *arg, weft_err_t *err);
+
+/*
  * Re-verify every stored entry against the current trusted roots and
  * clock; print each failure to f (a FILE *, may be NULL). Returns the
  * number of failures, or a negative error.

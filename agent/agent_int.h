@@ -1,0 +1,207 @@
+/*
+ * agent_int.h: what the files of the libuv driver share (agent.h is the
+ * public face). The driver holds no protocol logic: it moves bytes and
+ * time between sockets and the sans-IO cores (one session core per
+ * connection, node/session.h; one node core, node/node.h), carries out
+ * their outputs and applies the connection caps.
+ *
+ *   agent.c  start, stop, signals, the data directory's lock
+ *   log.c    log lines on stderr, rate-limited for floods
+ *   conn.c   connections: accept with caps, session cores, reads and
+ *            writes, session up/down into the node core
+ *   dial.c   addresses, the --join dialers with backoff, member dials
+ *   core.c   the node core's driver: its timer, its outputs (sends, the
+ *            store, dials, notes), --link-delay, the catalog scan
+ *   ctl.c    the control server on DIR/agent.sock (framing: control.h)
+ *   pool.c   the worker pool for work that must not run on the loop
+ *
+ * Ownership: the agent owns every conn; a conn owns its TCP handle, its
+ * timer and its session core, and is freed only after both handles have
+ * closed (conn->handles counts them down). Everything runs on the loop
+ * thread except pool jobs' work functions.
+ */
+#ifndef WEFT_AGENT_AGENT_INT_H
+#define WEFT_AGENT_AGENT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "agent/pool.h"
+#include "crypto/handshake.h"
+#include "lib/err.h"
+#include "node/node.h"
+#include "node/session.h"
+#include "storage/nodedir.h"
+#include "storage/store.h"
+
+#define AG_READ_BUF (256 * 1024)
+#define AG_CTL_MAX_CONNS 16
+#define AG_CTL_TIMEOUT_MS 5000
+#define AG_BACKOFF_MIN_MS 500
+#define AG_GRACE_MS 2000 /* shutdown: time to flush CLOSE frames */
+#define AG_ADDR_MAX 64
+#define AG_POOL_JOBS 64	 /* jobs queued or running at once */
+
+typedef struct agent agent_t;
+
+/* A reference-counted copy of the trusted roots, borrowed by handshakes. */
+typedef struct ag_trust {
+	int refs;
+	weft_pubkey_t *roots;
+	weft_trust_t t;
+} ag_trust_t;
+
+typedef struct dialer {
+	agent_t *a;
+	char addr[AG_ADDR_MAX];
+	struct sockaddr_storage sa;
+	uv_timer_t timer;
+	struct conn *conn;
+	uint64_t backoff_ms;
+	uint8_t peer_pk[WEFT_PK_BYTES];
+	int peer_known;
+} dialer_t;
+
+typedef struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t connect;
+	agent_t *a;
+	struct conn *prev, *next;
+	uint64_t id; /* the node core's peer id: unique for the run */
+	uint8_t want_pk[WEFT_PK_BYTES]; /* member dials: who we expect */
+	int member_dial;
+	weft_sess_t *s;
+	ag_trust_t *trust;
+	dialer_t *dialer; /* outbound: the dialer that owns this attempt */
+	char addr[AG_ADDR_MAX], ip[AG_ADDR_MAX];
+	int outbound, up, reading, closing, handles, writes;
+	int64_t since_us;
+} conn_t;
+
+/* A message held by --link-delay. */
+struct ag_held {
+	struct ag_held *next;
+	uint64_t due, peer;
+	Weft__WireMessage *msg;
+};
+
+enum { AG_LIM_CAP, AG_LIM_HS, AG_LIM_TIMEOUT, AG_LIM_N };
+
+struct agent {
+	const weft_agent_opts_t *o;
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	uv_pipe_t ctl;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t grace;
+	weft_store_t *st;
+	weft_node_id_t id;
+	uint8_t netkey[WEFT_HS_KEY_BYTES];
+	weft_hs_replay_t *replay;
+	weft_pool_t *pool;
+	char listen_addr[AG_ADDR_MAX], advertise[AG_ADDR_MAX];
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int lock_fd, stopping, listening, ctl_open;
+	dialer_t dialers[WEFT_AGENT_JOIN_MAX];
+	size_t ndialers;
+	conn_t *conns;
+	unsigned nconns, nctl;
+	int64_t started_us;
+	uint8_t rbuf[AG_READ_BUF];
+	/* counters for weft status */
+	uint64_t hs_ok, hs_failed, bad_frames, refused_limit, timeouts, slow;
+	/* the node core (node/node.h) and its driver (core.c) */
+	weft_node_t *node;
+	uv_timer_t gtimer;
+	ag_trust_t *gtrust;
+	uint64_t next_conn_id, gossip_dropped, gticks;
+	int gtimer_open, scanned;
+	struct ag_scan *scan; /* the catalog scan under way, or NULL */
+	int scan_again;	      /* asked for while one was under way */
+	/* --link-delay: messages held until due, in order */
+	struct ag_held *held, *held_tail;
+	uv_timer_t dtimer;
+	int dtimer_open;
+	/* log rate limiting for floods (ag_log_ok) */
+	uint64_t lim_at[AG_LIM_N];
+	double lim_tokens[AG_LIM_N];
+	unsigned lim_skipped[AG_LIM_N];
+};
+
+/* ---- log.c ---- */
+
+/* One log line on stderr: "TIME LEVEL text". */
+void ag_log(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* 1 if a line of this kind (AG_LIM_*) may be logged now (token bucket),
+ * else counts it as suppressed. */
+int ag_log_ok(agent_t *a, int kind);
+
+/* ---- agent.c ---- */
+
+/* Once stopping and every connection is gone: let the loop end. */
+void ag_maybe_done(agent_t *a);
+
+/* ---- conn.c ---- */
+
+/* A fresh trust snapshot from the store (NULL, logged, on error). */
+ag_trust_t *ag_trust_get(agent_t *a);
+void ag_trust_put(ag_trust_t *t);
+/* 1 if the certificate gives the gateway role. */
+int ag_is_gateway(const weft_cert_info_t *ci);
+conn_t *ag_conn_new(agent_t *a);
+/* Make the session core for a connected socket and start reading. */
+int ag_conn_start(conn_t *c, weft_hs_role_t role);
+void ag_conn_close(conn_t *c);
+/* Write everything the session core has queued. */
+void ag_conn_flush(conn_t *c);
+/* After any call into the session core: write, pause/resume, re-arm. */
+void ag_conn_after(conn_t *c);
+/* The peer's node name for log lines ("?" before the handshake). */
+const char *ag_conn_peer_name(const conn_t *c);
+/* The session (up, not closing) with node pk, other than not. */
+conn_t *ag_conn_find_peer(agent_t *a, const uint8_t pk[WEFT_PK_BYTES],
+			  const conn_t *not);
+/* The session with the node core's peer id, if up and not closing. */
+conn_t *ag_conn_by_id(agent_t *a, uint64_t id);
+void ag_conn_on_accept(uv_stream_t *server, int status);
+
+/* ---- dial.c ---- */
+
+/* "HOST:PORT" or "[V6]:PORT" of sa into out; the bare host into ip. */
+void ag_fmt_addr(const struct sockaddr *sa, char *out, size_t n, char *ip,
+		 size_t ipn);
+/* Dial a --join address now / after ms (with +-20% jitter). */
+void ag_dial_now(dialer_t *d);
+void ag_dial_schedule(dialer_t *d, uint64_t ms);
+/* Dial a member the node core asked for (no redial: it decides). */
+void ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk);
+
+/* ---- core.c ---- */
+
+/* Make the node core, arm its timer, start the first catalog scan. */
+int ag_core_start(agent_t *a);
+/* Carry out every output the node core has queued. */
+void ag_core_flush(agent_t *a);
+/* Offer the store's catalog to the node core again (a scan on the
+ * worker pool; coalesced while one is under way). */
+void ag_core_scan(agent_t *a);
+/* Close the node core's handles (shutdown). */
+void ag_core_stop(agent_t *a);
+/* Free what the node core's driver holds, then the core. */
+void ag_core_free(agent_t *a);
+
+/* ---- ctl.c ---- */
+
+/* Bind DIR/agent.sock, refusing if another agent answers there. */
+int ag_ctl_listen(agent_t *a);
+/* Stop accepting control connections (shutdown). */
+void ag_ctl_stop(agent_t *a);
+
+#endif

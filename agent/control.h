@@ -1,0 +1,50 @@
+/*
+ * control.h: the control protocol between `weft agent` and the commands
+ * that ask it (`weft status`, `peers`, `members`, and `weft publish`'s
+ * "the catalog changed"): over the Unix socket DIR/agent.sock (mode
+ * 0600), one request per connection; each direction is one frame, a
+ * 4-byte big-endian body length and a ControlRequest or ControlResponse
+ * (proto/weft.proto).
+ *
+ * This module is the framing, shared by the agent's server (agent/ctl.c)
+ * and the commands' client (cli/cmd_ctl.c). It does no I/O: the decoder
+ * is fed whatever bytes arrived and says whether a whole frame is there.
+ */
+#ifndef WEFT_AGENT_CONTROL_H
+#define WEFT_AGENT_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "weft.pb-c.h"
+
+#define WEFT_CTL_SOCK "agent.sock"	 /* in the data directory */
+#define WEFT_CTL_HDR 4			 /* the length prefix */
+#define WEFT_CTL_REQ_MAX 4096		 /* request body, bytes */
+#define WEFT_CTL_RESP_MAX (16u << 20)	 /* response body, bytes */
+
+/*
+ * The socket path DIR/agent.sock into out (n bytes: a sun_path).
+ * WEFT_ETOOBIG, with a message naming dir and the limit, if it does not
+ * fit.
+ */
+int weft_ctl_path(const char *dir, char *out, size_t n, weft_err_t *err);
+
+/*
+ * Frame a ControlRequest or ControlResponse: *out is malloc'd (the
+ * caller frees it), WEFT_CTL_HDR + packed size bytes. WEFT_ENOMEM.
+ */
+int weft_ctl_frame(const ProtobufCMessage *m, uint8_t **out, size_t *len);
+
+/*
+ * Whether buf[0..len) begins with a whole frame of at most max body
+ * bytes: 1 with *body and *blen pointing at its body (inside buf), 0 if
+ * more bytes are needed (*blen is then the announced body length once
+ * the header is there, else 0), WEFT_ETOOBIG if the frame announces
+ * more than max.
+ */
+int weft_ctl_unframe(const uint8_t *buf, size_t len, size_t max,
+		     const uint8_t **body, size_t *blen);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * core.c: the node core's driver: its timer, carrying out its outputs
+ * (messages to sessions, entries to the store, member dials, notes for
+ * the log), --link-delay, and the catalog scan that offers the store's
+ * entries to the core (at start, when a command changed the store, and
+ * every 10 ticks in case such a notice was lost).
+ *
+ * The scan: the loop copies the stored envelopes out of one LMDB read
+ * transaction (no verification: a memory copy), a worker checks every
+ * signature against a snapshot of the trusted roots (the O(catalog)
+ * work, off the loop), and the loop offers what verified to the core.
+ * One scan at a time; a request during one runs another after it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "agent/agent_int.h"
+#include "lib/util.h"
+#include "lib/version.h"
+#include "storage/catalog.h"
+
+/* Hand the gossip core's outputs to sessions, the store and the dialer. */
+/*
+ * --link-delay: hold a gossip message until now + delay (every message
+ * the same delay, so a link keeps its order), as a WAN would; the tests
+ * compare such a mesh with `weft sim --latency`. The message may borrow
+ * origin keys from the core, which live as long as the core. Returns 1
+ * if held (o->msg is ours now).
+ */
+static void core_held_send(uv_timer_t *t);
+
+/* Send a gossip message to session `peer`, if it is still there. */
+static void
+core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
+{
+	weft_err_t err = {0};
+	conn_t *c = ag_conn_by_id(a, peer);
+
+	if (c == NULL)
+		return;
+	if (weft_sess_send(c->s, uv_now(a->loop), msg, &err) != 0)
+		a->gossip_dropped++; /* full queue: anti-entropy repairs it
+				      * later */
+	ag_conn_after(c);
+}
+
+static int
+core_hold(agent_t *a, weft_out_t *o)
+{
+	struct ag_held *h = malloc(sizeof(*h));
+
+	if (h == NULL || !a->dtimer_open) {
+		free(h);
+		return 0;
+	}
+	h->next = NULL;
+	h->due = uv_now(a->loop) + a->o->link_delay_ms;
+	h->peer = o->peer;
+	h->msg = o->msg;
+	o->msg = NULL;
+	if (a->held_tail != NULL)
+		a->held_tail->next = h;
+	else
+		a->held = h;
+	a->held_tail = h;
+	if (!uv_is_active((uv_handle_t *)&a->dtimer))
+		uv_timer_start(&a->dtimer, core_held_send, a->o->link_delay_ms,
+			       0);
+	return 1;
+}
+
+static void
+core_held_free(agent_t *a)
+{
+	struct ag_held *h, *next;
+
+	for (h = a->held; h; h = next) {
+		next = h->next;
+		weft_node_msg_free(h->msg);
+		free(h);
+	}
+	a->held = a->held_tail = NULL;
+}
+
+static void
+core_held_send(uv_timer_t *t)
+{
+	agent_t *a = t->data;
+	uint64_t now = uv_now(a->loop);
+	struct ag_held *h;
+
+	while ((h = a->held) != NULL && h->due <= now) {
+		a->held = h->next;
+		if (a->held == NULL)
+			a->held_tail = NULL;
+		core_send(a, h->peer, h->msg);
+		weft_node_msg_free(h->msg);
+		free(h);
+	}
+	if (a->held != NULL)
+		uv_timer_start(&a->dtimer, core_held_send, a->held->due - now, 0);
+}
+
+void
+ag_core_flush(agent_t *a)
+{
+	weft_out_t o;
+	weft_entry_info_t info;
+	weft_err_t err;
+	conn_t *c;
+
+	if (a->node == NULL)
+		return;
+	while (weft_node_poll(a->node, &o)) {
+		memset(&err, 0, sizeof(err));
+		switch (o.kind) {
+		case WEFT_OUT_SEND:
+			if (a->o->link_delay_ms == 0 || !core_hold(a, &o))
+				core_send(a, o.peer, o.msg);
+			break;
+		case WEFT_OUT_STORE:
+			if (weft_catalog_put(a->st, o.env, o.env_len,
+					     weft_now_us(), &info, &err) != 0) {
+				if (err.code != WEFT_ESTALE)
+					ag_log("error", "storing a catalog "
+						       "entry: %s", err.msg);
+			} else if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
+				   memcmp(info.origin, a->id.kp->pk,
+					  WEFT_PK_BYTES) != 0) {
+				/* one line per product version learnt: what
+				 * the gossip benchmark times */
+				ag_log("info", "catalog: %s %s.%s version %llu "
+					       "from node %s",
+				       info.tombstone ? "dropped" : "learnt",
+				       info.signer.org_name, info.name,
+				       (unsigned long long)info.version,
+				       info.signer.subject_name);
+			}
+			break;
+		case WEFT_OUT_DIAL:
+			if (ag_conn_find_peer(a, o.pk, NULL) == NULL)
+				ag_dial_addr(a, o.addr, o.pk);
+			break;
+		case WEFT_OUT_NOTE:
+			c = ag_conn_by_id(a, o.peer);
+			ag_log("info", "gossip: %s (node %s)", o.text,
+			       c ? ag_conn_peer_name(c) : "?");
+			break;
+		}
+		weft_node_out_free(&o);
+	}
+}
+
+/* One catalog scan: the stored envelopes, copied on the loop, checked on
+ * a worker. */
+typedef struct ag_scan_entry {
+	uint8_t *env;
+	size_t len;
+	int ok;			  /* verified (worker) */
+	weft_entry_info_t *mine;  /* a descriptor of ours: its fields (for
+				   * the "offered" log line), else NULL */
+} ag_scan_entry_t;
+
+struct ag_scan {
+	weft_pool_job_t job;
+	agent_t *a;
+	ag_trust_t *trust; /* a snapshot, held until done */
+	uint8_t self[WEFT_PK_BYTES];
+	int64_t now_us;
+	ag_scan_entry_t *e;
+	size_t n, cap;
+};
+
+static void
+scan_free(struct ag_scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n; i++) {
+		free(sc->e[i].env);
+		free(sc->e[i].mine);
+	}
+	free(sc->e);
+	ag_trust_put(sc->trust);
+	free(sc);
+}
+
+/* weft_catalog_raw callback (loop): copy one envelope. */
+static int
+scan_copy(void *arg, const uint8_t *env, size_t len)
+{
+	struct ag_scan *sc = arg;
+	ag_scan_entry_t *e;
+
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? sc->cap * 2 : 64;
+		ag_scan_entry_t *p = realloc(sc->e, cap * sizeof(*p));
+
+		if (p == NULL)
+			return WEFT_ENOMEM;
+		sc->e = p;
+		sc->cap = cap;
+	}
+	e = &sc->e[sc->n];
+	memset(e, 0, sizeof(*e));
+	e->env = malloc(len ? len : 1);
+	if (e->env == NULL)
+		return WEFT_ENOMEM;
+	memcpy(e->env, env, len);
+	e->len = len;
+	sc->n++;
+	return 0;
+}
+
+/* Worker: verify every entry against the snapshot of the roots, as
+ * weft_catalog_list does (what was trusted when stored may have been
+ * revoked or expired since). */
+static void
+scan_work(weft_pool_job_t *job)
+{
+	struct ag_scan *sc = job->arg;
+	weft_entry_info_t info;
+	size_t i;
+
+	for (i = 0; i < sc->n && !weft_pool_cancelled(job); i++) {
+		ag_scan_entry_t *e = &sc->e[i];
+
+		if (weft_entry_verify(e->env, e->len, &sc->trust->t,
+				      sc->now_us, &info, NULL, NULL,
+				      NULL) != 0)
+			continue;
+		e->ok = 1;
+		if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
+		    memcmp(info.origin, sc->self, WEFT_PK_BYTES) == 0 &&
+		    (e->mine = malloc(sizeof(*e->mine))) != NULL)
+			*e->mine = info;
+	}
+}
+
+/* Loop: offer what verified to the node core. */
+static void
+scan_done(weft_pool_job_t *job)
+{
+	struct ag_scan *sc = job->arg;
+	agent_t *a = sc->a;
+	size_t i;
+
+	a->scan = NULL;
+	if (job->cancelled || a->stopping || a->node == NULL) {
+		scan_free(sc);
+		return;
+	}
+	for (i = 0; i < sc->n; i++) {
+		ag_scan_entry_t *e = &sc->e[i];
+		const weft_entry_info_t *m = e->mine;
+
+		if (!e->ok || weft_node_offer(a->node, uv_now(a->loop),
+					      weft_now_us(), e->env, e->len, 0,
+					      NULL) != 1)
+			continue;
+		if (a->scanned && m != NULL)
+			/* the moment a product of ours enters the mesh: what
+			 * the simulator comparison (t_sim_reality) times */
+			ag_log("info", "catalog: offered %s.%s version %llu "
+				       "to the mesh", m->signer.org_name,
+			       m->name, (unsigned long long)m->version);
+	}
+	a->scanned = 1;
+	scan_free(sc);
+	ag_core_flush(a);
+	if (a->scan_again) {
+		a->scan_again = 0;
+		ag_core_scan(a);
+	}
+}
+
+void
+ag_core_scan(agent_t *a)
+{
+	struct ag_scan *sc;
+	weft_err_t err = {0};
+	int rc;
+
+	if (a->node == NULL || a->stopping || a->pool == NULL)
+		return;
+	if (a->scan != NULL) { /* one at a time: run another after it */
+		a->scan_again = 1;
+		return;
+	}
+	a->scan_again = 0;
+	sc = calloc(1, sizeof(*sc));
+	if (sc == NULL || (sc->trust = ag_trust_get(a)) == NULL) {
+		free(sc);
+		a->scan_again = 1; /* the next tick tries again */
+		return;
+	}
+	sc->a = a;
+	memcpy(sc->self, a->id.kp->pk, WEFT_PK_BYTES);
+	sc->now_us = weft_now_us();
+	rc = weft_catalog_raw(a->st, 0, scan_copy, sc, &err);
+	if (rc != 0) {
+		ag_log("error", "reading the catalog: %s",
+		       err.msg[0] ? err.msg : weft_strerror(rc));
+		scan_free(sc);
+		return;
+	}
+	sc->job.work = scan_work;
+	sc->job.done = scan_done;
+	sc->job.arg = sc;
+	if (weft_pool_submit(a->pool, &sc->job) != 0) {
+		scan_free(sc);
+		a->scan_again = 1;
+		return;
+	}
+	a->scan = sc;
+}
+
+static void core_timer(uv_timer_t *t);
+static void core_policy(agent_t *a);
+
+static void
+core_arm(agent_t *a)
+{
+	uint64_t t = weft_node_next_timer(a->node), now = uv_now(a->loop);
+
+	uv_timer_start(&a->gtimer, core_timer, t > now ? t - now : 0, 0);
+}
+
+static void
+core_timer(uv_timer_t *t)
+{
+	agent_t *a = t->data;
+	ag_trust_t *tr;
+
+	if (a->stopping)
+		return;
+	/* fresh trusted roots for the entries verified from now on */
+	if ((tr = ag_trust_get(a)) != NULL) {
+		weft_node_set_trust(a->node, &tr->t);
+		ag_trust_put(a->gtrust);
+		a->gtrust = tr;
+	}
+	core_policy(a);
+	weft_node_tick(a->node, uv_now(a->loop), weft_now_us());
+	ag_core_flush(a);
+	/* every 10 ticks in case a notice from the CLI was lost, and when a
+	 * scan could not start */
+	if (++a->gticks % 10 == 0 || a->scan_again)
+		ag_core_scan(a);
+	core_arm(a);
+}
+
+/* Gateway role and the orgs reached only through gateways. */
+static void
+core_policy(agent_t *a)
+{
+	char via[4096];
+
+	weft_nodedir_via_gateway(a->st, via, sizeof(via));
+	weft_node_set_policy(a->node, ag_is_gateway(&a->id.info), via);
+}
+
+int
+ag_core_start(agent_t *a)
+{
+	weft_node_cfg_t nc = {0};
+	weft_gossip_cfg_t *cfg = &nc.gossip;
+	const char *addrs[1] = {a->advertise};
+	const char *roles[WEFT_ROLES_MAX];
+	weft_err_t err = {0};
+	uint8_t seed[8];
+	size_t i;
+
+	a->gtrust = ag_trust_get(a);
+	if (a->gtrust == NULL)
+		return -1;
+	for (i = 0; i < a->id.info.nroles; i++)
+		roles[i] = a->id.info.roles[i];
+	randombytes_buf(seed, sizeof(seed));
+	cfg->signer = &a->id.signer;
+	cfg->trust = &a->gtrust->t;
+	cfg->addresses = addrs;
+	cfg->naddresses = 1;
+	cfg->roles = roles;
+	cfg->nroles = a->id.info.nroles;
+	cfg->version = WEFT_VERSION;
+	cfg->interval_ms = a->o->gossip_interval_ms;
+	cfg->sync_ms = a->o->sync_ms;
+	cfg->suspect_ms = a->o->suspect_ms;
+	cfg->degree = a->o->degree;
+	memcpy(&cfg->seed, seed, sizeof(seed));
+	if (weft_node_new(&a->node, &nc, uv_now(a->loop), weft_now_us(),
+			  &err) != 0) {
+		ag_log("error", "gossip: %s", err.msg);
+		return -1;
+	}
+	core_policy(a);
+	uv_timer_init(a->loop, &a->gtimer);
+	a->gtimer.data = a;
+	a->gtimer_open = 1;
+	uv_timer_init(a->loop, &a->dtimer);
+	a->dtimer.data = a;
+	a->dtimer_open = 1;
+	ag_core_scan(a);
+	core_arm(a);
+	return 0;
+}
+
+void
+ag_core_stop(agent_t *a)
+{
+	if (a->gtimer_open) {
+		uv_close((uv_handle_t *)&a->gtimer, NULL);
+		a->gtimer_open = 0;
+	}
+	if (a->dtimer_open) {
+		uv_close((uv_handle_t *)&a->dtimer, NULL);
+		a->dtimer_open = 0;
+	}
+}
+
+void
+ag_core_free(agent_t *a)
+{
+	core_held_free(a); /* before the core whose keys they may borrow */
+	weft_node_free(a->node);
+	a->node = NULL;
+	ag_trust_put(a->gtrust);
+	a->gtrust = NULL;
+}
