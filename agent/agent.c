@@ -224,7 +224,7 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	int rc = 1;
 
 	if (a == NULL || sodium_init() < 0 || uv_loop_init(&loop) != 0) {
-		fprintf(stderr, "weft agent: cannot initialise\n");
+		ag_log("error", "cannot initialise (libsodium, the event loop)");
 		free(a);
 		return 1;
 	}

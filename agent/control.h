@@ -7,8 +7,9 @@
  * (proto/weft.proto).
  *
  * This module is the framing, shared by the agent's server (agent/ctl.c)
- * and the commands' client (cli/cmd_ctl.c). It does no I/O: the decoder
- * is fed whatever bytes arrived and says whether a whole frame is there.
+ * and the client below, which the commands use. The framing does no I/O:
+ * the decoder is fed whatever bytes arrived and says whether a whole
+ * frame is there.
  */
 #ifndef WEFT_AGENT_CONTROL_H
 #define WEFT_AGENT_CONTROL_H
@@ -46,5 +47,16 @@ int weft_ctl_frame(const ProtobufCMessage *m, uint8_t **out, size_t *len);
  */
 int weft_ctl_unframe(const uint8_t *buf, size_t len, size_t max,
 		     const uint8_t **body, size_t *blen);
+
+/*
+ * The client: ask DIR's running agent one request, blocking (at most
+ * 10 s a step). *resp is the caller's (free it with
+ * weft__control_response__free_unpacked). wait_s: how long to keep
+ * trying to connect (0: once). Errors, with err filled: WEFT_ENOTFOUND
+ * (no agent answers on DIR/agent.sock), WEFT_EIO (no valid answer),
+ * WEFT_EINVAL (the agent answered with an error: its text).
+ */
+int weft_ctl_call(const char *dir, Weft__ControlOp op, double wait_s,
+		  Weft__ControlResponse **resp, weft_err_t *err);
 
 #endif

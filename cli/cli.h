@@ -54,14 +54,4 @@ int weft_catalog_lookup(weft_store_t *st, const char *name,
 			weft_product_info_t *out, weft_err_t *err);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */
 void weft_agent_notify(const char *dir);
-/*
- * Ask DIR's running agent (cli/ctl.c): one request, its response in
- * *resp (the caller frees it with weft__control_response__free_unpacked).
- * wait_s: how long to keep trying to connect. Errors, with err filled:
- * WEFT_ENOTFOUND (no agent), WEFT_EIO (no valid answer), WEFT_EINVAL
- * (the agent answered with an error).
- */
-int weft_cli_ctl_call(const char *dir, Weft__ControlOp op, double wait_s,
-		      Weft__ControlResponse **resp, weft_err_t *err);
-
 #endif

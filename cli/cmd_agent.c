@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/control.h"
 #include "cli/cli.h"
 #include "lib/util.h"
 #include "weft.pb-c.h"
@@ -236,7 +237,7 @@ weft_agent_notify(const char *dir)
 	weft_err_t err = {0};
 
 	/* Best effort and quiet: no agent is not an error for publish. */
-	if (weft_cli_ctl_call(dir, WEFT__CONTROL_OP__CTL_CATALOG_CHANGED, 0,
+	if (weft_ctl_call(dir, WEFT__CONTROL_OP__CTL_CATALOG_CHANGED, 0,
 			      &r, &err) == 0)
 		weft__control_response__free_unpacked(r, NULL);
 }

@@ -203,6 +203,18 @@ out:
 	return rc;
 }
 
+/* --progress: one line on stderr about once a second. */
+static void
+weft_sim_progress(void *arg, double virtual_s, uint64_t events,
+		  double coverage, int last)
+{
+	(void)arg;
+	(void)last;
+	fprintf(stderr, "weft sim: virtual %.3f s, %llu events, coverage "
+		"%.1f%%\n", virtual_s, (unsigned long long)events,
+		100.0 * coverage);
+}
+
 static const char *
 weft_sim_bytes(uint64_t b, char *buf, size_t n)
 {
@@ -622,7 +634,8 @@ weft_cmd_sim(int argc, char **argv)
 		fputs(weft_sim_usage, stderr);
 		return 2;
 	}
-	c.progress = progress < 0 ? isatty(2) : progress;
+	if (progress < 0 ? isatty(2) : progress)
+		c.progress = weft_sim_progress;
 	if ((rc = weft_sim_cfg_check(&c, &err)) != 0) {
 		weft_cli_error("sim", "%s", err.msg);
 		return 1;

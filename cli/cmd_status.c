@@ -1,12 +1,13 @@
 /*
  * cmd_status.c: the commands that ask a running agent through its
- * control socket (cli/ctl.c): `weft status`, `weft peers`, `weft members`.
+ * control socket (agent/control.h): `weft status`, `weft peers`, `weft members`.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/control.h"
 #include "cli/cli.h"
 #include "lib/util.h"
 #include "weft.pb-c.h"
@@ -109,7 +110,7 @@ ctl_command(int argc, char **argv, const char *usage, Weft__ControlOp op,
 	}
 	if ((dir = weft_cli_data_dir(d)) == NULL)
 		return 2;
-	if (weft_cli_ctl_call(dir, op, wait_s, resp, &err) != 0) {
+	if (weft_ctl_call(dir, op, wait_s, resp, &err) != 0) {
 		fprintf(stderr, "weft: %s\n", err.msg);
 		return 1;
 	}

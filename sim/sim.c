@@ -1744,13 +1744,12 @@ s_progress(s_sim_t *s, uint64_t t, int last)
 {
 	uint64_t now = weft_mono_ns();
 
-	if (!s->c.progress ||
+	if (s->c.progress == NULL ||
 	    (!last && now - s->last_progress_ns < 1000000000ull))
 		return;
 	s->last_progress_ns = now;
-	fprintf(stderr, "weft sim: virtual %.3f s, %llu events, coverage "
-		"%.1f%%\n", (double)t / 1e6, (unsigned long long)s->events,
-		100.0 * s_coverage(s));
+	s->c.progress(s->c.progress_arg, (double)t / 1e6, s->events,
+		      s_coverage(s), last);
 }
 
 /* The main loop, on thread 0 (shard 0 and the coordinator). */

@@ -100,7 +100,11 @@ typedef struct weft_sim_cfg {
 	uint64_t duration_us;	       /* stop at the latest (default:
 					* warmup + 300 intervals) */
 	uint64_t sample_us;	       /* time series step (interval / 4) */
-	int progress;		       /* progress lines on stderr */
+	/* progress: called about once a second of wall time and once at
+	 * the end (last = 1), on the thread that runs the scenario */
+	void (*progress)(void *arg, double virtual_s, uint64_t events,
+			 double coverage, int last);
+	void *progress_arg;
 } weft_sim_cfg_t;
 
 typedef struct weft_sim_sample {
