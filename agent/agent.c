@@ -21,8 +21,9 @@
 #include "lib/util.h"
 #include "lib/version.h"
 
-void
-ag_maybe_done(agent_t *a)
+/* Once stopping and every connection is gone: let the loop end. */
+static void
+agent_maybe_done(agent_t *a)
 {
 	if (a->stopping && a->nconns == 0 && a->nctl == 0 &&
 	    !uv_is_closing((uv_handle_t *)&a->grace))
@@ -39,7 +40,7 @@ ag_grace_cb(uv_timer_t *t)
 		next = c->next;
 		ag_conn_close(c);
 	}
-	ag_maybe_done(a);
+	agent_maybe_done(a);
 }
 
 /* Close every handle but the connections' and the grace timer: nothing
@@ -126,6 +127,15 @@ ag_lock(agent_t *a)
 	return 0;
 }
 
+/* A connection is closing: the node core loses the peer, its dialer (if
+ * any) tries again later. */
+static void
+agent_conn_closing(conn_t *c)
+{
+	ag_core_conn_down(c);
+	ag_dial_conn_closed(c);
+}
+
 /* Worker threads: the CPUs this process may use, at most 4 (the loop
  * keeps one busy too). */
 static unsigned
@@ -146,6 +156,11 @@ agent_start(agent_t *a)
 
 	uv_timer_init(a->loop, &a->grace);
 	a->grace.data = a;
+	a->up.conn_up = ag_core_conn_up;
+	a->up.conn_msg = ag_core_conn_msg;
+	a->up.conn_closing = agent_conn_closing;
+	a->up.released = agent_maybe_done;
+	a->up.catalog_changed = ag_core_scan;
 	if (ag_lock(a) != 0)
 		return -1;
 	if (weft_nodedir_id_load(a->o->dir, &a->id, &err) != 0 ||

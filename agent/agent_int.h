@@ -7,9 +7,10 @@
  *
  *   agent.c  start, stop, signals, the data directory's lock
  *   log.c    log lines on stderr, rate-limited for floods
+ *   addr.c   parsing and formatting addresses
  *   conn.c   connections: accept with caps, session cores, reads and
  *            writes, session up/down into the node core
- *   dial.c   addresses, the --join dialers with backoff, member dials
+ *   dial.c   the --join dialers with backoff, member dials
  *   core.c   the node core's driver: its timer, its outputs (sends, the
  *            store, dials, notes), --link-delay, the catalog scan
  *   ctl.c    the control server on DIR/agent.sock (framing: control.h)
@@ -93,8 +94,28 @@ struct ag_held {
 
 enum { AG_LIM_CAP, AG_LIM_HS, AG_LIM_TIMEOUT, AG_LIM_N };
 
+/*
+ * What the lower files (conn.c, ctl.c) tell the rest of the agent, set
+ * by agent.c: calls up go through these pointers, so no two files call
+ * each other (mk/check-cycles.sh). The files depend on each other
+ * downward only: agent -> ctl, core -> dial -> conn -> addr, log.
+ */
+typedef struct ag_upcalls {
+	/* handshake done: 0 to keep the session, -1 if it was closed */
+	int (*conn_up)(conn_t *c);
+	/* an application message for the node core */
+	void (*conn_msg)(conn_t *c, const Weft__WireMessage *m);
+	/* a connection starts closing (up or not) */
+	void (*conn_closing)(conn_t *c);
+	/* a connection or control connection was freed */
+	void (*released)(agent_t *a);
+	/* a command changed the store's catalog */
+	void (*catalog_changed)(agent_t *a);
+} ag_upcalls_t;
+
 struct agent {
 	const weft_agent_opts_t *o;
+	ag_upcalls_t up;
 	uv_loop_t *loop;
 	uv_tcp_t listener;
 	uv_pipe_t ctl;
@@ -143,11 +164,6 @@ void ag_log(const char *level, const char *fmt, ...)
  * else counts it as suppressed. */
 int ag_log_ok(agent_t *a, int kind);
 
-/* ---- agent.c ---- */
-
-/* Once stopping and every connection is gone: let the loop end. */
-void ag_maybe_done(agent_t *a);
-
 /* ---- conn.c ---- */
 
 /* A fresh trust snapshot from the store (NULL, logged, on error). */
@@ -172,21 +188,33 @@ conn_t *ag_conn_find_peer(agent_t *a, const uint8_t pk[WEFT_PK_BYTES],
 conn_t *ag_conn_by_id(agent_t *a, uint64_t id);
 void ag_conn_on_accept(uv_stream_t *server, int status);
 
-/* ---- dial.c ---- */
+/* ---- addr.c ---- */
 
 /* "HOST:PORT" or "[V6]:PORT" of sa into out; the bare host into ip. */
 void ag_fmt_addr(const struct sockaddr *sa, char *out, size_t n, char *ip,
 		 size_t ipn);
+
+/* ---- dial.c ---- */
 /* Dial a --join address now / after ms (with +-20% jitter). */
 void ag_dial_now(dialer_t *d);
 void ag_dial_schedule(dialer_t *d, uint64_t ms);
 /* Dial a member the node core asked for (no redial: it decides). */
 void ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk);
+/* A dialled session is up: remember who answered, reset the backoff. */
+void ag_dial_conn_up(conn_t *c);
+/* A dialled connection is closing: dial again after the backoff. */
+void ag_dial_conn_closed(conn_t *c);
 
 /* ---- core.c ---- */
 
 /* Make the node core, arm its timer, start the first catalog scan. */
 int ag_core_start(agent_t *a);
+/* Upcalls (ag_upcalls_t): a session is up (may link? a duplicate?
+ * then into the node core), a message for the node core, a session
+ * going down. */
+int ag_core_conn_up(conn_t *c);
+void ag_core_conn_msg(conn_t *c, const Weft__WireMessage *m);
+void ag_core_conn_down(conn_t *c);
 /* Carry out every output the node core has queued. */
 void ag_core_flush(agent_t *a);
 /* Offer the store's catalog to the node core again (a scan on the

@@ -87,32 +87,16 @@ conn_handle_closed(uv_handle_t *h)
 	weft_sess_free(c->s);
 	ag_trust_put(c->trust);
 	free(c);
-	ag_maybe_done(a);
+	a->up.released(a);
 }
 
 void
 ag_conn_close(conn_t *c)
 {
-	dialer_t *d = c->dialer;
-
 	if (c->closing)
 		return;
 	c->closing = 1;
-	if (c->up && c->a->node != NULL && !c->a->stopping) {
-		weft_node_peer_down(c->a->node, uv_now(c->a->loop), c->id);
-		ag_core_flush(c->a);
-	}
-	if (d != NULL) {
-		d->conn = NULL;
-		c->dialer = NULL;
-		if (!c->a->stopping) {
-			ag_dial_schedule(d, d->backoff_ms);
-			if (!c->up && d->backoff_ms < d->a->o->backoff_max_ms)
-				d->backoff_ms *= 2;
-			if (d->backoff_ms > d->a->o->backoff_max_ms)
-				d->backoff_ms = d->a->o->backoff_max_ms;
-		}
-	}
+	c->a->up.conn_closing(c);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
@@ -346,87 +330,13 @@ ag_is_gateway(const weft_cert_info_t *ci)
 	return 0;
 }
 
-/* The handshake finished. Returns 0 to keep the session, -1 if closed. */
+/* The handshake finished: count it, let the agent decide (0 to keep the
+ * session, -1 if it closed it). */
 static int
 conn_on_up(conn_t *c)
 {
-	agent_t *a = c->a;
-	const weft_cert_info_t *p = weft_sess_peer(c->s);
-	conn_t *other = ag_conn_find_peer(a, p->subject_pk, c);
-
-	a->hs_ok++;
-	if (a->node != NULL &&
-	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p))) {
-		/* an org we reach only gateway to gateway */
-		ag_log("warn", "session %s %s closed: node %s of org %s is "
-			       "reached only through gateways", c->outbound ?
-			       "to" : "from", c->addr, p->subject_name,
-		       p->org_name);
-		weft_sess_close(c->s, "org reached only through gateways");
-		ag_conn_flush(c);
-		ag_conn_close(c);
-		return -1;
-	}
-	c->up = 1;
-	c->since_us = weft_now_us();
-	ag_trust_put(c->trust); /* only the handshake needed it */
-	c->trust = NULL;
-	if (c->dialer != NULL) {
-		memcpy(c->dialer->peer_pk, p->subject_pk, WEFT_PK_BYTES);
-		c->dialer->peer_known = 1;
-		c->dialer->backoff_ms = AG_BACKOFF_MIN_MS;
-	}
-	if (other != NULL) {
-		/* Two links to one node (both dialled at once): both ends keep
-		 * the one dialled by the smaller key, so they agree. */
-		int keep_outbound = weft_node_keep_dialled(a->node,
-							   p->subject_pk);
-		conn_t *drop = c->outbound == keep_outbound ? other : c;
-
-		ag_log("info", "duplicate session with node %s: keeping the "
-			       "one dialled by %s", p->subject_name,
-		       keep_outbound ? "us" : "them");
-		if (drop->dialer != NULL) {
-			dialer_t *d = drop->dialer;
-
-			d->backoff_ms = a->o->backoff_max_ms;
-		}
-		weft_sess_close(drop->s, "duplicate session");
-		ag_conn_flush(drop);
-		ag_conn_close(drop);
-		if (drop == c)
-			return -1;
-	}
-	ag_log("info", "session up: node %s (org %s) %s %s", p->subject_name,
-	       p->org_name, c->outbound ? "dialled at" : "from", c->addr);
-	if (a->node != NULL) {
-		weft_node_peer_up(a->node, uv_now(a->loop), c->id,
-				    p->subject_pk, p->org_name,
-				    ag_is_gateway(p));
-		ag_core_flush(a);
-	}
-	return 0;
-}
-
-/* A message for the node core: dispatch, then carry out its outputs. */
-static void
-conn_on_msg(conn_t *c, const Weft__WireMessage *m)
-{
-	agent_t *a = c->a;
-	weft_err_t err = {0};
-
-	if (a->node == NULL)
-		return;
-	if (weft_node_recv(a->node, uv_now(a->loop), weft_now_us(), c->id, m,
-			   &err) != 0) {
-		a->bad_frames++;
-		ag_log("warn", "session with %s (node %s) closed: %s", c->addr,
-		       ag_conn_peer_name(c), err.msg);
-		ag_core_flush(a);
-		ag_conn_close(c);
-		return;
-	}
-	ag_core_flush(a);
+	c->a->hs_ok++;
+	return c->a->up.conn_up(c);
 }
 
 static void
@@ -485,7 +395,7 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		if (rc == WEFT_SESS_UP && conn_on_up(c) != 0)
 			return;
 		if (rc == WEFT_SESS_MSG)
-			conn_on_msg(c, m);
+			a->up.conn_msg(c, m);
 		if (rc == WEFT_SESS_CLOSED) {
 			ag_log("info", "session with %s (node %s) closed by "
 				       "peer", c->addr,

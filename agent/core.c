@@ -154,6 +154,88 @@ ag_core_flush(agent_t *a)
 	}
 }
 
+int
+ag_core_conn_up(conn_t *c)
+{
+	agent_t *a = c->a;
+	const weft_cert_info_t *p = weft_sess_peer(c->s);
+	conn_t *other = ag_conn_find_peer(a, p->subject_pk, c);
+
+	if (a->node != NULL &&
+	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p))) {
+		/* an org we reach only gateway to gateway */
+		ag_log("warn", "session %s %s closed: node %s of org %s is "
+			       "reached only through gateways", c->outbound ?
+			       "to" : "from", c->addr, p->subject_name,
+		       p->org_name);
+		weft_sess_close(c->s, "org reached only through gateways");
+		ag_conn_flush(c);
+		ag_conn_close(c);
+		return -1;
+	}
+	c->up = 1;
+	c->since_us = weft_now_us();
+	ag_trust_put(c->trust); /* only the handshake needed it */
+	c->trust = NULL;
+	ag_dial_conn_up(c);
+	if (other != NULL) {
+		/* Two links to one node (both dialled at once): both ends keep
+		 * the one dialled by the smaller key, so they agree. */
+		int keep_outbound = weft_node_keep_dialled(a->node,
+							   p->subject_pk);
+		conn_t *drop = c->outbound == keep_outbound ? other : c;
+
+		ag_log("info", "duplicate session with node %s: keeping the "
+			       "one dialled by %s", p->subject_name,
+		       keep_outbound ? "us" : "them");
+		if (drop->dialer != NULL) /* it would only dial again */
+			drop->dialer->backoff_ms = a->o->backoff_max_ms;
+		weft_sess_close(drop->s, "duplicate session");
+		ag_conn_flush(drop);
+		ag_conn_close(drop);
+		if (drop == c)
+			return -1;
+	}
+	ag_log("info", "session up: node %s (org %s) %s %s", p->subject_name,
+	       p->org_name, c->outbound ? "dialled at" : "from", c->addr);
+	if (a->node != NULL) {
+		weft_node_peer_up(a->node, uv_now(a->loop), c->id,
+				    p->subject_pk, p->org_name,
+				    ag_is_gateway(p));
+		ag_core_flush(a);
+	}
+	return 0;
+}
+
+void
+ag_core_conn_msg(conn_t *c, const Weft__WireMessage *m)
+{
+	agent_t *a = c->a;
+	weft_err_t err = {0};
+
+	if (a->node == NULL)
+		return;
+	if (weft_node_recv(a->node, uv_now(a->loop), weft_now_us(), c->id, m,
+			   &err) != 0) {
+		a->bad_frames++;
+		ag_log("warn", "session with %s (node %s) closed: %s", c->addr,
+		       ag_conn_peer_name(c), err.msg);
+		ag_core_flush(a);
+		ag_conn_close(c);
+		return;
+	}
+	ag_core_flush(a);
+}
+
+void
+ag_core_conn_down(conn_t *c)
+{
+	if (c->up && c->a->node != NULL && !c->a->stopping) {
+		weft_node_peer_down(c->a->node, uv_now(c->a->loop), c->id);
+		ag_core_flush(c->a);
+	}
+}
+
 /* One catalog scan: the stored envelopes, copied on the loop, checked on
  * a worker. */
 typedef struct ag_scan_entry {

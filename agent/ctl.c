@@ -35,7 +35,7 @@ ctl_closed(uv_handle_t *h)
 		return;
 	a->nctl--;
 	free(cc);
-	ag_maybe_done(a);
+	a->up.released(a);
 }
 
 static void
@@ -260,7 +260,7 @@ ctl_answer(ctl_conn_t *cc, const Weft__ControlRequest *req)
 		ctl_fill_status(a, &st, roles, listen, join);
 		resp.status = &st;
 	} else if (req->op == WEFT__CONTROL_OP__CTL_CATALOG_CHANGED) {
-		ag_core_scan(a);
+		a->up.catalog_changed(a);
 	} else if (req->op == WEFT__CONTROL_OP__CTL_MEMBERS) {
 		if (ctl_fill_members(a, &mem) != 0) {
 			resp.error = "out of memory";
