@@ -21,8 +21,8 @@ REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(ALL_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ALL_SRC))
 TESTS    := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps weft test unit cli-test demo bench check-layers clean fuzz \
-        cppcheck
+.PHONY: all deps weft test unit cli-test demo bench check check-layers \
+        check-size check-cycles check-format clean fuzz cppcheck
 .DEFAULT_GOAL := all
 
 all: deps
@@ -78,7 +78,7 @@ build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 test: deps
 	@$(MAKE) --no-print-directory build/asan/weft build/weft build/weft-gen \
 	    build/weft-rss build/asan/weft-probe $(TESTS)
-	@$(MAKE) --no-print-directory unit cli-test
+	@$(MAKE) --no-print-directory check unit cli-test
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
@@ -133,12 +133,27 @@ fuzz: deps
 	    fi; tail -1 $$f.log; \
 	done
 
-check-layers: deps
+# The house's rules (docs/architecture.md), all part of make test:
+# layering (mk/layers), the size ratchet (mk/size-exceptions), no call
+# cycles between files, cppcheck, and the code as .clang-format has it.
+check: check-layers check-size check-cycles cppcheck check-format
+
+check-layers:
 	@sh mk/check-layers.sh
 
-cppcheck: deps
+check-size:
+	@sh mk/check-size.sh
+
+check-cycles: build/weft
+	@sh mk/check-cycles.sh build/rel
+
+check-format:
+	@sh mk/check-format.sh
+
+cppcheck:
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
-	    --suppress=missingIncludeSystem -I. -Ilib $(LAYERS)
+	    --suppress=missingIncludeSystem -I. -Ilib $(LAYERS) && \
+	    echo "cppcheck: ok"
 
 clean:
 	rm -rf build

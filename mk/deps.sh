@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config libuv1-dev libsodium-dev liblmdb-dev \
 libprotobuf-c-dev protobuf-c-compiler libpg-query-dev libcmocka-dev \
-libyaml-dev libxxhash-dev lmdb-utils sqlite3 clang postgresql serf \
+libyaml-dev libxxhash-dev lmdb-utils sqlite3 clang clang-format cppcheck \
+iproute2 postgresql serf \
 gnuplot-nox"
 missing=""
 for p in $PKGS; do
