@@ -227,71 +227,83 @@ weft_sim_bytes(uint64_t b, char *buf, size_t n)
 	return buf;
 }
 
+static const char *const weft_sim_pct[4] = {"50", "90", "99", "100"};
+
+/* The summary as one JSON object. */
 static void
-weft_sim_print(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
-	       const char *topo, int json)
+sim_print_json(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
+	       const char *topo)
 {
-	static const char *const pct[4] = {"50", "90", "99", "100"};
+	const char *const *pct = weft_sim_pct;
+	double iv = (double)c->interval_us / 1e3, n = c->nodes;
+	double evs = r->wall_s > 0 ? (double)r->events / r->wall_s : 0;
+	int q;
+
+	printf("{\"nodes\":%u,\"topology\":", c->nodes);
+	weft_json_str(stdout, topo, strlen(topo));
+	printf(",\"scenario\":\"%s\",\"protocol\":\"%s\",\"seed\":%llu,"
+	       "\"membership\":\"%s\",\"fast_crypto\":%s,"
+	       "\"verify_cache\":%s,\"publisher\":%u,"
+	       "\"gossip_interval_ms\":%.0f,\"publish_s\":%.6f,"
+	       "\"coverage\":{",
+	       weft_sim_scenario_name(c->scenario),
+	       c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft",
+	       (unsigned long long)c->seed,
+	       r->partial ? "partial" : "full",
+	       c->fast_crypto ? "true" : "false",
+	       r->verify_cache ? "true" : "false", c->publisher, iv,
+	       (double)r->publish_us / 1e6);
+	for (q = 0; q < 4; q++) {
+		if (r->reach_us[q] < 0)
+			printf("%s\"p%s_s\":null,\"p%s_rounds\":null",
+			       q ? "," : "", pct[q], pct[q]);
+		else
+			printf("%s\"p%s_s\":%.6f,\"p%s_rounds\":%.3f",
+			       q ? "," : "", pct[q],
+			       (double)r->reach_us[q] / 1e6, pct[q],
+			       (double)r->reach_us[q] / 1e3 / iv);
+	}
+	printf("},\"final_coverage\":%.6f,\"live\":%u,"
+	       "\"messages\":%llu,\"bytes\":%llu,"
+	       "\"messages_per_node\":%.3f,\"bytes_per_node\":%.1f,"
+	       "\"messages_since_publish\":%llu,"
+	       "\"bytes_since_publish\":%llu,"
+	       "\"peak_queue_bytes\":%llu,\"false_failures\":%llu,"
+	       "\"false_failed_nodes\":%llu,\"links\":%llu,"
+	       "\"retransmits\":%llu,\"dropped\":%llu,"
+	       "\"protocol_errors\":%llu,\"events\":%llu,"
+	       "\"virtual_s\":%.6f,\"setup_s\":%.3f,\"wall_s\":%.3f,"
+	       "\"events_per_s\":%.0f,\"threads\":%u,"
+	       "\"trace_hash\":\"%016llx\"}\n",
+	       r->final_coverage, r->live,
+	       (unsigned long long)r->msgs,
+	       (unsigned long long)r->bytes, (double)r->msgs / n,
+	       (double)r->bytes / n,
+	       (unsigned long long)r->msgs_pub,
+	       (unsigned long long)r->bytes_pub,
+	       (unsigned long long)r->peak_queue,
+	       (unsigned long long)r->false_pairs,
+	       (unsigned long long)r->false_nodes,
+	       (unsigned long long)r->links_up,
+	       (unsigned long long)r->retransmits,
+	       (unsigned long long)r->dropped,
+	       (unsigned long long)r->proto_errors,
+	       (unsigned long long)r->events,
+	       (double)r->end_us / 1e6, r->setup_s, r->wall_s, evs,
+	       r->threads, (unsigned long long)r->trace_hash);
+}
+
+/* The summary for a person. */
+static void
+sim_print_text(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
+	       const char *topo)
+{
+	const char *const *pct = weft_sim_pct;
 	double iv = (double)c->interval_us / 1e3, n = c->nodes;
 	double evs = r->wall_s > 0 ? (double)r->events / r->wall_s : 0;
 	char b1[32], b2[32];
 	int q;
 
-	if (json) {
-		printf("{\"nodes\":%u,\"topology\":", c->nodes);
-		weft_json_str(stdout, topo, strlen(topo));
-		printf(",\"scenario\":\"%s\",\"protocol\":\"%s\",\"seed\":%llu,"
-		       "\"membership\":\"%s\",\"fast_crypto\":%s,"
-		       "\"verify_cache\":%s,\"publisher\":%u,"
-		       "\"gossip_interval_ms\":%.0f,\"publish_s\":%.6f,"
-		       "\"coverage\":{",
-		       weft_sim_scenario_name(c->scenario),
-		       c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft",
-		       (unsigned long long)c->seed,
-		       r->partial ? "partial" : "full",
-		       c->fast_crypto ? "true" : "false",
-		       r->verify_cache ? "true" : "false", c->publisher, iv,
-		       (double)r->publish_us / 1e6);
-		for (q = 0; q < 4; q++) {
-			if (r->reach_us[q] < 0)
-				printf("%s\"p%s_s\":null,\"p%s_rounds\":null",
-				       q ? "," : "", pct[q], pct[q]);
-			else
-				printf("%s\"p%s_s\":%.6f,\"p%s_rounds\":%.3f",
-				       q ? "," : "", pct[q],
-				       (double)r->reach_us[q] / 1e6, pct[q],
-				       (double)r->reach_us[q] / 1e3 / iv);
-		}
-		printf("},\"final_coverage\":%.6f,\"live\":%u,"
-		       "\"messages\":%llu,\"bytes\":%llu,"
-		       "\"messages_per_node\":%.3f,\"bytes_per_node\":%.1f,"
-		       "\"messages_since_publish\":%llu,"
-		       "\"bytes_since_publish\":%llu,"
-		       "\"peak_queue_bytes\":%llu,\"false_failures\":%llu,"
-		       "\"false_failed_nodes\":%llu,\"links\":%llu,"
-		       "\"retransmits\":%llu,\"dropped\":%llu,"
-		       "\"protocol_errors\":%llu,\"events\":%llu,"
-		       "\"virtual_s\":%.6f,\"setup_s\":%.3f,\"wall_s\":%.3f,"
-		       "\"events_per_s\":%.0f,\"threads\":%u,"
-		       "\"trace_hash\":\"%016llx\"}\n",
-		       r->final_coverage, r->live,
-		       (unsigned long long)r->msgs,
-		       (unsigned long long)r->bytes, (double)r->msgs / n,
-		       (double)r->bytes / n,
-		       (unsigned long long)r->msgs_pub,
-		       (unsigned long long)r->bytes_pub,
-		       (unsigned long long)r->peak_queue,
-		       (unsigned long long)r->false_pairs,
-		       (unsigned long long)r->false_nodes,
-		       (unsigned long long)r->links_up,
-		       (unsigned long long)r->retransmits,
-		       (unsigned long long)r->dropped,
-		       (unsigned long long)r->proto_errors,
-		       (unsigned long long)r->events,
-		       (double)r->end_us / 1e6, r->setup_s, r->wall_s, evs,
-		       r->threads, (unsigned long long)r->trace_hash);
-		return;
-	}
 	printf("weft sim: %u nodes, topology %s, scenario %s, protocol %s, "
 	       "seed %llu\n", c->nodes, topo,
 	       weft_sim_scenario_name(c->scenario),
@@ -350,269 +362,286 @@ weft_sim_print(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	printf("trace hash: %016llx\n", (unsigned long long)r->trace_hash);
 }
 
-int
-weft_cmd_sim(int argc, char **argv)
+static void
+weft_sim_print(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
+	       const char *topo, int json)
 {
-	static const struct option lo[] = {
-	    {"nodes", required_argument, NULL, 'n'},
-	    {"topology", required_argument, NULL, 't'},
-	    {"seeds", required_argument, NULL, 'k'},
-	    {"orgs", required_argument, NULL, 'o'},
-	    {"gateways", required_argument, NULL, 'g'},
-	    {"scenario", required_argument, NULL, 's'},
-	    {"protocol", required_argument, NULL, 'p'},
-	    {"seed", required_argument, NULL, 'S'},
-	    {"membership", required_argument, NULL, 'm'},
-	    {"fast-crypto", no_argument, NULL, 'f'},
-	    {"threads", required_argument, NULL, 'T'},
-	    {"latency", required_argument, NULL, 1},
-	    {"loss", required_argument, NULL, 2},
-	    {"rto", required_argument, NULL, 3},
-	    {"bandwidth", required_argument, NULL, 4},
-	    {"dial-timeout", required_argument, NULL, 5},
-	    {"gossip-interval", required_argument, NULL, 6},
-	    {"sync-interval", required_argument, NULL, 7},
-	    {"suspect-timeout", required_argument, NULL, 8},
-	    {"degree", required_argument, NULL, 9},
-	    {"fanout", required_argument, NULL, 10},
-	    {"warmup", required_argument, NULL, 11},
-	    {"partition", required_argument, NULL, 12},
-	    {"churn", required_argument, NULL, 13},
-	    {"churn-window", required_argument, NULL, 14},
-	    {"recover", required_argument, NULL, 15},
-	    {"fail-gateways", required_argument, NULL, 16},
-	    {"race", required_argument, NULL, 17},
-	    {"duration", required_argument, NULL, 18},
-	    {"json", no_argument, NULL, 19},
-	    {"csv", required_argument, NULL, 20},
-	    {"sample", required_argument, NULL, 21},
-	    {"plot", required_argument, NULL, 22},
-	    {"progress", no_argument, NULL, 23},
-	    {"publisher", required_argument, NULL, 24},
-	    {"prime", required_argument, NULL, 25},
-	    {"no-verify-cache", no_argument, NULL, 26},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	weft_sim_cfg_t c;
-	weft_sim_result_t r;
-	weft_err_t err = {0};
-	const char *csv = NULL, *plot = NULL, *topo = "random";
-	unsigned long v;
-	int ch, json = 0, progress = -1, rc;
+	if (json)
+		sim_print_json(c, r, topo);
+	else
+		sim_print_text(c, r, topo);
+}
 
-	weft_sim_cfg_default(&c);
+/* What the command line asks besides the simulator's configuration. */
+typedef struct sim_opts {
+	weft_sim_cfg_t c;
+	const char *csv, *plot, *topo;
+	int json, progress;
+} sim_opts_t;
+
+static const struct option weft_sim_longopts[] = {
+    {"nodes", required_argument, NULL, 'n'},
+    {"topology", required_argument, NULL, 't'},
+    {"seeds", required_argument, NULL, 'k'},
+    {"orgs", required_argument, NULL, 'o'},
+    {"gateways", required_argument, NULL, 'g'},
+    {"scenario", required_argument, NULL, 's'},
+    {"protocol", required_argument, NULL, 'p'},
+    {"seed", required_argument, NULL, 'S'},
+    {"membership", required_argument, NULL, 'm'},
+    {"fast-crypto", no_argument, NULL, 'f'},
+    {"threads", required_argument, NULL, 'T'},
+    {"latency", required_argument, NULL, 1},
+    {"loss", required_argument, NULL, 2},
+    {"rto", required_argument, NULL, 3},
+    {"bandwidth", required_argument, NULL, 4},
+    {"dial-timeout", required_argument, NULL, 5},
+    {"gossip-interval", required_argument, NULL, 6},
+    {"sync-interval", required_argument, NULL, 7},
+    {"suspect-timeout", required_argument, NULL, 8},
+    {"degree", required_argument, NULL, 9},
+    {"fanout", required_argument, NULL, 10},
+    {"warmup", required_argument, NULL, 11},
+    {"partition", required_argument, NULL, 12},
+    {"churn", required_argument, NULL, 13},
+    {"churn-window", required_argument, NULL, 14},
+    {"recover", required_argument, NULL, 15},
+    {"fail-gateways", required_argument, NULL, 16},
+    {"race", required_argument, NULL, 17},
+    {"duration", required_argument, NULL, 18},
+    {"json", no_argument, NULL, 19},
+    {"csv", required_argument, NULL, 20},
+    {"sample", required_argument, NULL, 21},
+    {"plot", required_argument, NULL, 22},
+    {"progress", no_argument, NULL, 23},
+    {"publisher", required_argument, NULL, 24},
+    {"prime", required_argument, NULL, 25},
+    {"no-verify-cache", no_argument, NULL, 26},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --topology T. */
+static int
+sim_opt_topology(sim_opts_t *o, const char *arg, weft_err_t *err)
+{
+	weft_sim_cfg_t *c = &o->c;
+
+	o->topo = arg;
+	if (strcmp(arg, "random") == 0)
+		c->topology = WEFT_SIM_TOPO_RANDOM;
+	else if (strcmp(arg, "multi-org") == 0)
+		c->topology = WEFT_SIM_TOPO_MULTI_ORG;
+	else if (strcmp(arg, "scale-free") == 0)
+		c->topology = WEFT_SIM_TOPO_SCALE_FREE;
+	else if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
+		c->topology = WEFT_SIM_TOPO_FILE;
+		c->topo_file = arg + 5;
+	} else
+		return weft_err_set(err, WEFT_EINVAL, "--topology: unknown "
+				    "topology \"%.60s\" (random, multi-org, "
+				    "scale-free, file:PATH)", arg);
+	return 0;
+}
+
+/* A positive count option (--seeds, --orgs, --gateways). */
+static int
+sim_opt_count(const char *opt, const char *arg, unsigned long max,
+	      unsigned *out, weft_err_t *err)
+{
+	unsigned long v;
+	int rc = weft_sim_uint(opt, arg, max, &v, err);
+
+	if (rc == 0 && v == 0)
+		rc = weft_err_set(err, WEFT_EINVAL, "%s: at least 1", opt);
+	*out = (unsigned)v;
+	return rc;
+}
+
+/* The mesh and the run: nodes, topology, scenario, protocol, seed... */
+static int
+sim_opt_mesh(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
+{
+	weft_sim_cfg_t *c = &o->c;
+	unsigned long v = 0;
+	char *e;
+	int rc = 0;
+
+	switch (ch) {
+	case 'n':
+		rc = weft_sim_uint("--nodes", arg, 100000000, &v, err);
+		c->nodes = (uint32_t)v;
+		if (rc == 0 && (v < 2 || v > WEFT_SIM_NODES_MAX))
+			rc = weft_err_set(err, WEFT_EINVAL, "--nodes: %lu: "
+					  "must be from 2 to %u", v,
+					  WEFT_SIM_NODES_MAX);
+		return rc;
+	case 't': return sim_opt_topology(o, arg, err);
+	case 'k': return sim_opt_count("--seeds", arg, 64, &c->seeds, err);
+	case 'o': return sim_opt_count("--orgs", arg, 64, &c->orgs, err);
+	case 'g':
+		return sim_opt_count("--gateways", arg, 1000000, &c->gateways,
+				     err);
+	case 's':
+		if ((c->scenario = weft_sim_scenario_parse(arg)) < 0)
+			rc = weft_err_set(err, WEFT_EINVAL, "--scenario: "
+					  "unknown scenario \"%.60s\" (join, "
+					  "dissemination, revocation, "
+					  "partition, gateway-failure, churn)",
+					  arg);
+		return rc;
+	case 'p':
+		if (strcmp(arg, "weft") == 0)
+			c->protocol = WEFT_SIM_PROTO_WEFT;
+		else if (strcmp(arg, "push") == 0)
+			c->protocol = WEFT_SIM_PROTO_PUSH;
+		else
+			rc = weft_err_set(err, WEFT_EINVAL, "--protocol: "
+					  "unknown protocol \"%.60s\" (weft, "
+					  "push)", arg);
+		return rc;
+	case 'S':
+		errno = 0;
+		c->seed = strtoull(arg, &e, 10);
+		if (errno || e == arg || *e || *arg == '-')
+			rc = weft_err_set(err, WEFT_EINVAL, "--seed: \"%.40s\" "
+					  "is not a number", arg);
+		return rc;
+	case 'm':
+		if (strcmp(arg, "full") == 0)
+			c->membership = 0;
+		else if (strcmp(arg, "partial") == 0)
+			c->membership = 1;
+		else
+			rc = weft_err_set(err, WEFT_EINVAL, "--membership: "
+					  "\"%.40s\": full or partial", arg);
+		return rc;
+	case 'f': c->fast_crypto = 1; return 0;
+	case 26: c->no_verify_cache = 1; return 0;
+	case 'T':
+		rc = weft_sim_uint("--threads", arg, 64, &v, err);
+		c->threads = (unsigned)v;
+		return rc;
+	}
+	return 1; /* not ours */
+}
+
+/* The network and the gossip settings. */
+static int
+sim_opt_net(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
+{
+	weft_sim_cfg_t *c = &o->c;
+	unsigned long v = 0;
+	int rc;
+
+	switch (ch) {
+	case 1: return weft_sim_parse_latency(arg, &c->latency, err);
+	case 2: return weft_sim_parse_fraction("--loss", arg, 1, &c->loss, err);
+	case 3: return weft_sim_parse_duration("--rto", arg, &c->rto_us, err);
+	case 4: return weft_sim_parse_bandwidth(arg, &c->bandwidth_bps, err);
+	case 5:
+		return weft_sim_parse_duration("--dial-timeout", arg,
+					       &c->dial_timeout_us, err);
+	case 6:
+		return weft_sim_parse_duration("--gossip-interval", arg,
+					       &c->interval_us, err);
+	case 7:
+		return weft_sim_parse_duration("--sync-interval", arg,
+					       &c->sync_us, err);
+	case 8:
+		return weft_sim_parse_duration("--suspect-timeout", arg,
+					       &c->suspect_us, err);
+	case 9:
+		rc = weft_sim_uint("--degree", arg, 64, &v, err);
+		c->degree = (unsigned)v;
+		return rc;
+	case 10:
+		rc = weft_sim_uint("--fanout", arg, 64, &v, err);
+		c->fanout = (unsigned)v;
+		return rc;
+	}
+	return 1; /* not ours */
+}
+
+/* The scenario's timing and the output. */
+static int
+sim_opt_run(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
+{
+	weft_sim_cfg_t *c = &o->c;
+	unsigned long v = 0;
+	int rc;
+
+	switch (ch) {
+	case 11:
+		return weft_sim_parse_duration("--warmup", arg, &c->warmup_us,
+					       err);
+	case 12:
+		return weft_sim_parse_range("--partition", arg,
+					    &c->part_from_us, &c->part_to_us,
+					    err);
+	case 13:
+		return weft_sim_parse_fraction("--churn", arg, 1, &c->churn,
+					       err);
+	case 14:
+		return weft_sim_parse_duration("--churn-window", arg,
+					       &c->churn_window_us, err);
+	case 15:
+		return weft_sim_parse_duration("--recover", arg,
+					       &c->recover_us, err);
+	case 16:
+		rc = weft_sim_uint("--fail-gateways", arg, 1000000, &v, err);
+		c->fail_gateways = (unsigned)v;
+		return rc;
+	case 17:
+		return weft_sim_parse_duration("--race", arg, &c->race_us, err);
+	case 18:
+		return weft_sim_parse_duration("--duration", arg,
+					       &c->duration_us, err);
+	case 21:
+		return weft_sim_parse_duration("--sample", arg, &c->sample_us,
+					       err);
+	case 24:
+		rc = weft_sim_uint("--publisher", arg, WEFT_SIM_NODES_MAX - 1,
+				   &v, err);
+		c->publisher = (uint32_t)v;
+		return rc;
+	case 25:
+		return weft_sim_parse_duration("--prime", arg, &c->prime_us,
+					       err);
+	case 19: o->json = 1; return 0;
+	case 20: o->csv = arg; return 0;
+	case 22: o->plot = arg; return 0;
+	case 23: o->progress = 1; return 0;
+	}
+	return 1; /* not ours */
+}
+
+/* Parse the command line into *o: 0, or the exit code (0 after --help,
+ * 1 a bad value, 2 a usage error), message printed. */
+static int
+sim_parse(int argc, char **argv, sim_opts_t *o)
+{
+	weft_err_t err = {0};
+	int ch, rc;
+
+	memset(o, 0, sizeof(*o));
+	weft_sim_cfg_default(&o->c);
+	o->topo = "random";
+	o->progress = -1;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		rc = 0;
-		switch (ch) {
-		case 'h':
+	while ((ch = getopt_long(argc, argv, "h", weft_sim_longopts,
+				 NULL)) != -1) {
+		if (ch == 'h') {
 			fputs(weft_sim_usage, stdout);
-			return 0;
-		case 'n':
-			rc = weft_sim_uint("--nodes", optarg, 100000000, &v,
-					   &err);
-			c.nodes = (uint32_t)v;
-			if (rc == 0 && (v < 2 || v > WEFT_SIM_NODES_MAX))
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--nodes: %lu: must be from "
-						  "2 to %u", v,
-						  WEFT_SIM_NODES_MAX);
-			break;
-		case 't':
-			topo = optarg;
-			if (strcmp(optarg, "random") == 0)
-				c.topology = WEFT_SIM_TOPO_RANDOM;
-			else if (strcmp(optarg, "multi-org") == 0)
-				c.topology = WEFT_SIM_TOPO_MULTI_ORG;
-			else if (strcmp(optarg, "scale-free") == 0)
-				c.topology = WEFT_SIM_TOPO_SCALE_FREE;
-			else if (strncmp(optarg, "file:", 5) == 0 &&
-				 optarg[5]) {
-				c.topology = WEFT_SIM_TOPO_FILE;
-				c.topo_file = optarg + 5;
-			} else
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--topology: unknown "
-						  "topology \"%.60s\" (random, "
-						  "multi-org, scale-free, "
-						  "file:PATH)", optarg);
-			break;
-		case 'k':
-			rc = weft_sim_uint("--seeds", optarg, 64, &v, &err);
-			c.seeds = (unsigned)v;
-			if (rc == 0 && v == 0)
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--seeds: at least 1");
-			break;
-		case 'o':
-			rc = weft_sim_uint("--orgs", optarg, 64, &v, &err);
-			c.orgs = (unsigned)v;
-			if (rc == 0 && v == 0)
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--orgs: at least 1");
-			break;
-		case 'g':
-			rc = weft_sim_uint("--gateways", optarg, 1000000, &v,
-					   &err);
-			c.gateways = (unsigned)v;
-			if (rc == 0 && v == 0)
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--gateways: at least 1");
-			break;
-		case 's':
-			if ((c.scenario = weft_sim_scenario_parse(optarg)) < 0)
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--scenario: unknown "
-						  "scenario \"%.60s\" (join, "
-						  "dissemination, revocation, "
-						  "partition, gateway-failure, "
-						  "churn)", optarg);
-			break;
-		case 'p':
-			if (strcmp(optarg, "weft") == 0)
-				c.protocol = WEFT_SIM_PROTO_WEFT;
-			else if (strcmp(optarg, "push") == 0)
-				c.protocol = WEFT_SIM_PROTO_PUSH;
-			else
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--protocol: unknown "
-						  "protocol \"%.60s\" (weft, "
-						  "push)", optarg);
-			break;
-		case 'S': {
-			char *e;
-
-			errno = 0;
-			c.seed = strtoull(optarg, &e, 10);
-			if (errno || e == optarg || *e || *optarg == '-')
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--seed: \"%.40s\" is not a "
-						  "number", optarg);
-			break;
+			return -1;
 		}
-		case 'm':
-			if (strcmp(optarg, "full") == 0)
-				c.membership = 0;
-			else if (strcmp(optarg, "partial") == 0)
-				c.membership = 1;
-			else
-				rc = weft_err_set(&err, WEFT_EINVAL,
-						  "--membership: \"%.40s\": "
-						  "full or partial", optarg);
-			break;
-		case 'f':
-			c.fast_crypto = 1;
-			break;
-		case 'T':
-			rc = weft_sim_uint("--threads", optarg, 64, &v, &err);
-			c.threads = (unsigned)v;
-			break;
-		case 1:
-			rc = weft_sim_parse_latency(optarg, &c.latency, &err);
-			break;
-		case 2:
-			rc = weft_sim_parse_fraction("--loss", optarg, 1,
-						     &c.loss, &err);
-			break;
-		case 3:
-			rc = weft_sim_parse_duration("--rto", optarg,
-						     &c.rto_us, &err);
-			break;
-		case 4:
-			rc = weft_sim_parse_bandwidth(optarg, &c.bandwidth_bps,
-						      &err);
-			break;
-		case 5:
-			rc = weft_sim_parse_duration("--dial-timeout", optarg,
-						     &c.dial_timeout_us, &err);
-			break;
-		case 6:
-			rc = weft_sim_parse_duration("--gossip-interval",
-						     optarg, &c.interval_us,
-						     &err);
-			break;
-		case 7:
-			rc = weft_sim_parse_duration("--sync-interval", optarg,
-						     &c.sync_us, &err);
-			break;
-		case 8:
-			rc = weft_sim_parse_duration("--suspect-timeout",
-						     optarg, &c.suspect_us,
-						     &err);
-			break;
-		case 9:
-			rc = weft_sim_uint("--degree", optarg, 64, &v, &err);
-			c.degree = (unsigned)v;
-			break;
-		case 10:
-			rc = weft_sim_uint("--fanout", optarg, 64, &v, &err);
-			c.fanout = (unsigned)v;
-			break;
-		case 11:
-			rc = weft_sim_parse_duration("--warmup", optarg,
-						     &c.warmup_us, &err);
-			break;
-		case 12:
-			rc = weft_sim_parse_range("--partition", optarg,
-						  &c.part_from_us,
-						  &c.part_to_us, &err);
-			break;
-		case 13:
-			rc = weft_sim_parse_fraction("--churn", optarg, 1,
-						     &c.churn, &err);
-			break;
-		case 14:
-			rc = weft_sim_parse_duration("--churn-window", optarg,
-						     &c.churn_window_us, &err);
-			break;
-		case 15:
-			rc = weft_sim_parse_duration("--recover", optarg,
-						     &c.recover_us, &err);
-			break;
-		case 16:
-			rc = weft_sim_uint("--fail-gateways", optarg, 1000000,
-					   &v, &err);
-			c.fail_gateways = (unsigned)v;
-			break;
-		case 17:
-			rc = weft_sim_parse_duration("--race", optarg,
-						     &c.race_us, &err);
-			break;
-		case 18:
-			rc = weft_sim_parse_duration("--duration", optarg,
-						     &c.duration_us, &err);
-			break;
-		case 19:
-			json = 1;
-			break;
-		case 20:
-			csv = optarg;
-			break;
-		case 21:
-			rc = weft_sim_parse_duration("--sample", optarg,
-						     &c.sample_us, &err);
-			break;
-		case 22:
-			plot = optarg;
-			break;
-		case 23:
-			progress = 1;
-			break;
-		case 24:
-			rc = weft_sim_uint("--publisher", optarg,
-					   WEFT_SIM_NODES_MAX - 1, &v, &err);
-			c.publisher = (uint32_t)v;
-			break;
-		case 25:
-			rc = weft_sim_parse_duration("--prime", optarg,
-						     &c.prime_us, &err);
-			break;
-		case 26:
-			c.no_verify_cache = 1;
-			break;
-		default:
+		rc = sim_opt_mesh(o, ch, optarg, &err);
+		if (rc == 1)
+			rc = sim_opt_net(o, ch, optarg, &err);
+		if (rc == 1)
+			rc = sim_opt_run(o, ch, optarg, &err);
+		if (rc == 1) { /* '?': unknown, or a value missing */
 			if (optopt != 0)
 				weft_cli_error("sim", "option -%c: unknown or "
 					       "missing its value", optopt);
@@ -634,37 +663,56 @@ weft_cmd_sim(int argc, char **argv)
 		fputs(weft_sim_usage, stderr);
 		return 2;
 	}
-	if (progress < 0 ? isatty(2) : progress)
-		c.progress = weft_sim_progress;
-	if ((rc = weft_sim_cfg_check(&c, &err)) != 0) {
+	return 0;
+}
+
+/* The summary, then the CSV and the plot if asked for. */
+static int
+sim_output(const sim_opts_t *o, const weft_sim_result_t *r)
+{
+	weft_sim_cfg_t shown = o->c; /* with the file's node count */
+	char title[160];
+	int rc = 0;
+
+	shown.nodes = r->nodes;
+	weft_sim_print(&shown, r, o->topo, o->json);
+	if (o->csv != NULL && weft_sim_csv(o->csv, r) != 0)
+		rc = 1;
+	if (o->plot != NULL) {
+		snprintf(title, sizeof(title),
+			 "weft sim: %u nodes, %s, %s, seed %llu", r->nodes,
+			 weft_sim_scenario_name(o->c.scenario),
+			 o->c.topology == WEFT_SIM_TOPO_FILE ? "file"
+							     : o->topo,
+			 (unsigned long long)o->c.seed);
+		if (weft_sim_plot(o->plot, r, title) != 0)
+			rc = 1;
+	}
+	return rc;
+}
+
+int
+weft_cmd_sim(int argc, char **argv)
+{
+	sim_opts_t o;
+	weft_sim_result_t r;
+	weft_err_t err = {0};
+	int rc;
+
+	if ((rc = sim_parse(argc, argv, &o)) != 0)
+		return rc < 0 ? 0 : rc;
+	if (o.progress < 0 ? isatty(2) : o.progress)
+		o.c.progress = weft_sim_progress;
+	if ((rc = weft_sim_cfg_check(&o.c, &err)) != 0) {
 		weft_cli_error("sim", "%s", err.msg);
 		return 1;
 	}
-	if (weft_sim_run(&c, &r, &err) != 0) {
+	if (weft_sim_run(&o.c, &r, &err) != 0) {
 		weft_cli_error("sim", "%s", err.msg);
 		weft_sim_result_free(&r);
 		return 1;
 	}
-	{
-		weft_sim_cfg_t shown = c; /* with the file's node count */
-
-		shown.nodes = r.nodes;
-		weft_sim_print(&shown, &r, topo, json);
-	}
-	rc = 0;
-	if (csv != NULL && weft_sim_csv(csv, &r) != 0)
-		rc = 1;
-	if (plot != NULL) {
-		char title[160];
-
-		snprintf(title, sizeof(title),
-			 "weft sim: %u nodes, %s, %s, seed %llu", r.nodes,
-			 weft_sim_scenario_name(c.scenario),
-			 c.topology == WEFT_SIM_TOPO_FILE ? "file" : topo,
-			 (unsigned long long)c.seed);
-		if (weft_sim_plot(plot, &r, title) != 0)
-			rc = 1;
-	}
+	rc = sim_output(&o, &r);
 	weft_sim_result_free(&r);
 	return rc;
 }
