@@ -9,11 +9,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
 #include "lib/err.h"
 #include "lib/version.h"
+#include "query/query.h"
 #include "storage/descriptor.h"
 #include "storage/nodedir.h"
 #include "storage/store.h"
@@ -54,4 +56,20 @@ int weft_catalog_lookup(weft_store_t *st, const char *name,
 			weft_product_info_t *out, weft_err_t *err);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */
 void weft_agent_notify(const char *dir);
+/* ---- query_out.c: printing a query's result ---- */
+
+enum { WEFT_QOUT_TABLE, WEFT_QOUT_CSV, WEFT_QOUT_JSON };
+typedef struct weft_qout weft_qout_t;
+/* A printer of q's result in format fmt to f. WEFT_ENOMEM. */
+int weft_qout_new(int fmt, const weft_query_t *q, FILE *f, weft_qout_t **out);
+/* Rows of one batch (the first call prints the CSV header or JSON's
+ * bracket first). WEFT_ENOMEM. */
+int weft_qout_batch(weft_qout_t *o, const weft_batch_t *b, weft_err_t *err);
+/* The end of the rows: the table itself, or JSON's closing bracket; then
+ * flush. WEFT_EIO if the output could not be written. */
+int weft_qout_end(weft_qout_t *o);
+void weft_qout_free(weft_qout_t *o);
+/* Display columns of n bytes of UTF-8 (invalid bytes count 1 each). */
+size_t weft_dwidth(const char *s, size_t n);
+
 #endif

@@ -1,0 +1,398 @@
+/*
+ * query_out.c: how `weft query` prints a result (cli.h, weft_qout_*): an
+ * aligned table (like psql: numbers to the right, East Asian wide
+ * characters two columns), CSV (PostgreSQL's COPY ... CSV HEADER: NULL
+ * is an empty field, an empty string is "", fields quoted when they
+ * contain a comma, quote, CR or LF) or JSON (an array of objects;
+ * numbers as numbers, NULL as null).
+ *
+ * Values are printed with weft_value_format (PostgreSQL's text output).
+ * CSV and JSON stream batch by batch; the table is aligned, so it holds
+ * the formatted rows until the end, as psql does. Nothing is printed
+ * before the first batch (or the end) arrives, so a query that fails at
+ * once prints only its error.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/util.h"
+#include "query/expr.h"
+
+static size_t
+weft_fmt(const weft_batch_t *b, uint32_t c, uint32_t r, char **buf,
+	 size_t *cap)
+{
+	size_t n = weft_value_format(b->cols[c].type, &b->cols[c], r, *buf,
+				     *cap);
+
+	if (n >= *cap) {
+		char *nb = realloc(*buf, n + 1);
+
+		if (nb == NULL)
+			return 0;
+		*buf = nb;
+		*cap = n + 1;
+		n = weft_value_format(b->cols[c].type, &b->cols[c], r, *buf,
+				      *cap);
+	}
+	return n;
+}
+
+static void
+weft_csv_field(const char *s, size_t n, FILE *f)
+{
+	bool q = n == 0 || (n == 2 && s[0] == '\\' && s[1] == '.');
+	size_t i;
+
+	for (i = 0; i < n && !q; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			q = true;
+	if (!q) {
+		fwrite(s, 1, n, f);
+		return;
+	}
+	fputc('"', f);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+static bool
+weft_is_number(weft_sqltype_t t)
+{
+	return t == WEFT_S_INT32 || t == WEFT_S_INT64 || t == WEFT_S_FLOAT64 ||
+	       t == WEFT_S_NUMERIC;
+}
+
+/* Columns a code point takes on a terminal: 0 for combining marks and
+ * zero-width characters, 2 for East Asian wide/fullwidth and emoji, else 1
+ * (the ranges of Unicode's EastAsianWidth W/F that matter in practice). */
+static int
+weft_cpwidth(uint32_t c)
+{
+	if ((c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+	    (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+	    (c >= 0xFE20 && c <= 0xFE2F) || (c >= 0x200B && c <= 0x200F) ||
+	    c == 0xFEFF)
+		return 0;
+	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+	    (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+	    (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+	    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+	    (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+	    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+	    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD))
+		return 2;
+	return 1;
+}
+
+/* Display width of n bytes of UTF-8 (invalid bytes count 1 each). */
+size_t
+weft_dwidth(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, w = 0;
+
+	while (i < n) {
+		uint32_t c = u[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 :
+			   c >= 0xC0 ? 2 : 1;
+		size_t j;
+
+		if (k > 1 && i + k <= n) {
+			c &= 0xFF >> (k + 1);
+			for (j = 1; j < k; j++)
+				c = c << 6 | (u[i + j] & 0x3F);
+		} else {
+			k = 1;
+		}
+		w += (size_t)weft_cpwidth(c);
+		i += k;
+	}
+	return w;
+}
+
+typedef struct weft_table {
+	uint32_t ncols;
+	char **cells; /* row-major, NULL = SQL NULL */
+	size_t n, cap;
+	size_t *w;
+} weft_table_t;
+
+static int
+weft_table_add(weft_table_t *t, char *cell)
+{
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 1024;
+		char **ncells = realloc(t->cells, nc * sizeof(*ncells));
+
+		if (ncells == NULL)
+			return -1;
+		t->cells = ncells;
+		t->cap = nc;
+	}
+	t->cells[t->n++] = cell;
+	return 0;
+}
+
+static void
+weft_pad(FILE *f, size_t n)
+{
+	while (n-- > 0)
+		fputc(' ', f);
+}
+
+static void
+weft_table_print(const weft_query_t *q, weft_table_t *t, FILE *f)
+{
+	uint32_t c;
+	size_t r, rows = t->ncols ? t->n / t->ncols : 0;
+
+	for (c = 0; c < t->ncols; c++) {
+		const char *h = weft_query_colname(q, c);
+		size_t hw = weft_dwidth(h, strlen(h)), left;
+
+		left = (t->w[c] - hw) / 2;
+		fputc(' ', f);
+		weft_pad(f, left);
+		fputs(h, f);
+		if (c + 1 < t->ncols)
+			weft_pad(f, t->w[c] - hw - left);
+		fputs(c + 1 < t->ncols ? " |" : "\n", f);
+	}
+	if (t->ncols == 0)
+		fputs("--\n", f);
+	for (c = 0; c < t->ncols; c++) {
+		size_t k;
+
+		for (k = 0; k < t->w[c] + 2; k++)
+			fputc('-', f);
+		if (c + 1 < t->ncols)
+			fputc('+', f);
+	}
+	if (t->ncols)
+		fputc('\n', f);
+	for (r = 0; r < rows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			size_t sw = s ? weft_dwidth(s, strlen(s)) : 0;
+			bool right = weft_is_number(weft_query_coltype(q, c));
+
+			fputc(' ', f);
+			if (right)
+				weft_pad(f, t->w[c] - sw);
+			if (s)
+				fputs(s, f);
+			if (!right && c + 1 < t->ncols)
+				weft_pad(f, t->w[c] - sw);
+			fputs(c + 1 < t->ncols ? " |" : "\n", f);
+		}
+		if (t->ncols == 0)
+			fputc('\n', f);
+	}
+	fprintf(f, "(%zu row%s)\n", rows, rows == 1 ? "" : "s");
+}
+
+struct weft_qout {
+	int fmt;
+	const weft_query_t *q;
+	FILE *f;
+	uint32_t nc;
+	weft_table_t tab;
+	char *buf; /* one formatted value */
+	size_t cap, rows;
+	bool started;
+};
+
+int
+weft_qout_new(int fmt, const weft_query_t *q, FILE *f, weft_qout_t **out)
+{
+	weft_qout_t *o = calloc(1, sizeof(*o));
+	uint32_t col;
+
+	*out = NULL;
+	if (o == NULL)
+		return WEFT_ENOMEM;
+	o->fmt = fmt;
+	o->q = q;
+	o->f = f;
+	o->nc = weft_query_ncols(q);
+	o->cap = 256;
+	o->buf = malloc(o->cap);
+	if (o->buf == NULL)
+		goto fail;
+	if (fmt == WEFT_QOUT_TABLE) {
+		o->tab.ncols = o->nc;
+		o->tab.w = calloc(o->nc + 1, sizeof(*o->tab.w));
+		if (o->tab.w == NULL)
+			goto fail;
+		for (col = 0; col < o->nc; col++) {
+			const char *h = weft_query_colname(q, col);
+
+			o->tab.w[col] = weft_dwidth(h, strlen(h));
+		}
+	}
+	*out = o;
+	return 0;
+fail:
+	weft_qout_free(o);
+	return WEFT_ENOMEM;
+}
+
+void
+weft_qout_free(weft_qout_t *o)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; o->tab.cells && o->tab.ncols && i < o->tab.n; i++)
+		free(o->tab.cells[i]);
+	free(o->tab.cells);
+	free(o->tab.w);
+	free(o->buf);
+	free(o);
+}
+
+/* The CSV header row, or JSON's opening bracket. */
+static void
+qout_start(weft_qout_t *o)
+{
+	uint32_t col;
+
+	if (o->fmt == WEFT_QOUT_CSV) {
+		for (col = 0; col < o->nc; col++) {
+			const char *h = weft_query_colname(o->q, col);
+
+			if (col)
+				fputc(',', o->f);
+			weft_csv_field(h, strlen(h), o->f);
+		}
+		fputc('\n', o->f);
+	} else if (o->fmt == WEFT_QOUT_JSON) {
+		fputs("[", o->f);
+	}
+	o->started = true;
+}
+
+/* One table cell (the formatted value in o->buf, n bytes, or NULL). */
+static int
+qout_cell_table(weft_qout_t *o, uint32_t col, bool null, size_t n)
+{
+	char *cell = null ? NULL : strndup(o->buf, n);
+
+	if ((!null && cell == NULL) || weft_table_add(&o->tab, cell) != 0) {
+		free(cell);
+		return WEFT_ENOMEM;
+	}
+	if (!null && weft_dwidth(o->buf, n) > o->tab.w[col])
+		o->tab.w[col] = weft_dwidth(o->buf, n);
+	return 0;
+}
+
+/* One CSV field. */
+static void
+qout_cell_csv(weft_qout_t *o, const weft_vec_t *v, uint32_t col, bool null,
+	      size_t n)
+{
+	if (col)
+		fputc(',', o->f);
+	if (null)
+		return;
+	if (v->type == WEFT_S_TEXT)
+		weft_csv_field(o->buf, n, o->f);
+	else
+		fwrite(o->buf, 1, n, o->f);
+}
+
+/* One JSON member: "column":value. */
+static void
+qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col,
+	       uint32_t r, bool null, size_t n)
+{
+	const char *h = weft_query_colname(o->q, col);
+
+	if (col)
+		fputc(',', o->f);
+	weft_json_str(o->f, h, strlen(h));
+	fputc(':', o->f);
+	if (null)
+		fputs("null", o->f);
+	else if (v->type == WEFT_S_BOOL)
+		fputs(v->v.b[r] ? "true" : "false", o->f);
+	else if (weft_is_number(v->type) &&
+		 (v->type == WEFT_S_INT32 || v->type == WEFT_S_INT64 ||
+		  isfinite(v->v.f64[r])))
+		fwrite(o->buf, 1, n, o->f);
+	else
+		weft_json_str(o->f, o->buf, n);
+}
+
+/* One row r of batch b. */
+static int
+qout_row(weft_qout_t *o, const weft_batch_t *b, uint32_t r)
+{
+	uint32_t col;
+
+	if (o->fmt == WEFT_QOUT_JSON)
+		fputs(o->rows ? ",\n{" : "\n{", o->f);
+	if (o->fmt == WEFT_QOUT_TABLE && o->nc == 0)
+		o->tab.n++; /* zero-column rows still count */
+	for (col = 0; col < o->nc; col++) {
+		const weft_vec_t *v = &b->cols[col];
+		bool null = v->nulls[r] || v->type == WEFT_S_NULL;
+		size_t n = null ? 0 : weft_fmt(b, col, r, &o->buf, &o->cap);
+
+		if (o->fmt == WEFT_QOUT_TABLE) {
+			if (qout_cell_table(o, col, null, n) != 0)
+				return WEFT_ENOMEM;
+		} else if (o->fmt == WEFT_QOUT_CSV) {
+			qout_cell_csv(o, v, col, null, n);
+		} else {
+			qout_cell_json(o, v, col, r, null, n);
+		}
+	}
+	if (o->fmt == WEFT_QOUT_CSV)
+		fputc('\n', o->f);
+	else if (o->fmt == WEFT_QOUT_JSON)
+		fputc('}', o->f);
+	o->rows++;
+	return 0;
+}
+
+int
+weft_qout_batch(weft_qout_t *o, const weft_batch_t *b, weft_err_t *err)
+{
+	uint32_t r;
+
+	if (!o->started)
+		qout_start(o);
+	for (r = 0; b != NULL && r < b->n; r++)
+		if (qout_row(o, b, r) != 0)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	return 0;
+}
+
+int
+weft_qout_end(weft_qout_t *o)
+{
+	if (!o->started)
+		qout_start(o);
+	if (o->fmt == WEFT_QOUT_TABLE) {
+		if (o->nc == 0)
+			fprintf(o->f, "--\n(%zu row%s)\n", o->tab.n,
+				o->tab.n == 1 ? "" : "s");
+		else
+			weft_table_print(o->q, &o->tab, o->f);
+	} else if (o->fmt == WEFT_QOUT_JSON) {
+		fputs(o->rows ? "\n]\n" : "]\n", o->f);
+	}
+	return fflush(o->f) == 0 ? 0 : WEFT_EIO;
+}
