@@ -200,8 +200,18 @@ weft_init_netkey(const char *file, const char *mesh, uint8_t key[32])
 	return rc;
 }
 
-int
-weft_cmd_init(int argc, char **argv)
+/* init's options. */
+typedef struct init_opts {
+	const char *dir, *orgf, *name, *nkfile, *mesh;
+	const char *roles[WEFT_ROLES_MAX];
+	size_t nroles;
+	long days;
+	int json;
+} init_opts_t;
+
+/* Parse init's options: 0, -1 after --help, or 2 (usage printed). */
+static int
+weft_init_args(int argc, char **argv, init_opts_t *o)
 {
 	static const struct option lo[] = {
 		{"data-dir", required_argument, NULL, 'd'},
@@ -215,130 +225,101 @@ weft_cmd_init(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *orgf = NULL, *name = NULL;
-	const char *nkfile = NULL, *mesh = NULL;
-	uint8_t netkey[32], fp[8];
-	char fphex[17];
-	const char *roles[WEFT_ROLES_MAX];
-	size_t nroles = 0;
-	long days = 365;
-	weft_keypair_t *org = NULL, *node = NULL;
-	weft_store_t *st = NULL;
-	weft_store_opts_t so = {0};
-	weft_pubkey_t root;
-	weft_err_t err = {0};
-	uint8_t *cert = NULL, serial[8];
-	size_t cert_len;
-	char path[4096], hex[2 * WEFT_PK_BYTES + 1];
-	int json = 0, c, rc = 1;
-	int64_t now;
-	uint64_t ser;
+	char *e;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->days = 365;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:n:r:v:k:m:jh", lo, NULL)) !=
 	       -1) {
 		switch (c) {
-		case 'k': nkfile = optarg; break;
-		case 'm': mesh = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'o': orgf = optarg; break;
-		case 'n': name = optarg; break;
+		case 'k': o->nkfile = optarg; break;
+		case 'm': o->mesh = optarg; break;
+		case 'd': o->dir = optarg; break;
+		case 'o': o->orgf = optarg; break;
+		case 'n': o->name = optarg; break;
 		case 'r':
-			if (nroles == WEFT_ROLES_MAX) {
+			if (o->nroles == WEFT_ROLES_MAX) {
 				weft_cli_error("init", "at most %d roles",
 					       WEFT_ROLES_MAX);
 				return 2;
 			}
-			roles[nroles++] = optarg;
+			o->roles[o->nroles++] = optarg;
 			break;
-		case 'v': {
-			char *e;
-
-			days = strtol(optarg, &e, 10);
-			if (*e || days < 1 || days > 36500) {
+		case 'v':
+			o->days = strtol(optarg, &e, 10);
+			if (*e || o->days < 1 || o->days > 36500) {
 				weft_cli_error("init", "--valid-days: want "
 				    "1..36500, got \"%s\"", optarg);
 				return 2;
 			}
 			break;
-		}
-		case 'j': json = 1; break;
-		case 'h': weft_init_usage(stdout); return 0;
+		case 'j': o->json = 1; break;
+		case 'h': weft_init_usage(stdout); return -1;
 		default: weft_init_usage(stderr); return 2;
 		}
 	}
-	dir = weft_cli_data_dir(dir);
-	if (dir == NULL || orgf == NULL || name == NULL || optind != argc) {
+	o->dir = weft_cli_data_dir(o->dir);
+	if (o->dir == NULL || o->orgf == NULL || o->name == NULL ||
+	    optind != argc) {
 		weft_init_usage(stderr);
 		return 2;
 	}
-	if (nkfile != NULL && mesh != NULL) {
+	if (o->nkfile != NULL && o->mesh != NULL) {
 		weft_cli_error("init", "give --network-key or --mesh, not both");
 		return 2;
 	}
-	if (weft_init_netkey(nkfile, mesh ? mesh : "weft", netkey) != 0)
+	return 0;
+}
+
+int
+weft_cmd_init(int argc, char **argv)
+{
+	init_opts_t o;
+	weft_nodedir_new_t nn = {0};
+	uint8_t netkey[WEFT_HS_KEY_BYTES], fp[8], pk[WEFT_PK_BYTES];
+	char fphex[17], hex[2 * WEFT_PK_BYTES + 1];
+	weft_keypair_t *org = NULL;
+	weft_err_t err = {0};
+	int rc;
+
+	if ((rc = weft_init_args(argc, argv, &o)) != 0)
+		return rc < 0 ? 0 : rc;
+	if (weft_init_netkey(o.nkfile, o.mesh ? o.mesh : "weft", netkey) != 0)
 		return 1;
 	crypto_generichash(fp, sizeof(fp), netkey, sizeof(netkey), NULL, 0);
 	weft_hex(fp, sizeof(fp), fphex);
-	snprintf(path, sizeof(path), "%s/node.key", dir);
-	if (access(path, F_OK) == 0) {
-		weft_cli_error("init", "%s is already initialised (%s exists)",
-			       dir, path);
-		return 1;
-	}
-	if (weft_key_load(orgf, &org, &err) != 0)
+	rc = 1;
+	if (weft_nodedir_fresh(o.dir, &err) != 0 ||
+	    weft_key_load(o.orgf, &org, &err) != 0)
 		goto fail;
 	if (org->kind != WEFT_KEY_ORG) {
-		weft_err_set(&err, WEFT_EINVAL, "%s: not an org key", orgf);
+		weft_err_set(&err, WEFT_EINVAL, "%s: not an org key", o.orgf);
 		goto fail;
 	}
-	if (weft_key_generate(WEFT_KEY_NODE, name, &node, &err) != 0)
+	nn.org = org;
+	nn.name = o.name;
+	nn.roles = o.roles;
+	nn.nroles = o.nroles;
+	nn.valid_s = (int64_t)o.days * 86400;
+	nn.network_key = netkey;
+	if (weft_nodedir_create(o.dir, &nn, pk, &err) != 0)
 		goto fail;
-	now = weft_now_s();
-	randombytes_buf(serial, sizeof(serial));
-	memcpy(&ser, serial, sizeof(ser));
-	if (weft_cert_issue(org, name, node->pk, roles, nroles, now - 300,
-			    now + days * 86400, ser, &cert, &cert_len,
-			    &err) != 0)
-		goto fail;
-	if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
-		weft_err_set(&err, WEFT_EIO, "%s: cannot create directory",
-			     dir);
-		goto fail;
-	}
-	if (weft_key_save(node, path, NULL, &err) != 0)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/node.cert", dir);
-	if (weft_write_file(path, cert, cert_len, 0644, 0, &err) != 0)
-		goto fail;
-	so.create = 1;
-	if (weft_store_open(dir, &so, &st, &err) != 0)
-		goto fail;
-	memset(&root, 0, sizeof(root));
-	root.kind = WEFT_KEY_ORG;
-	memcpy(root.name, org->name, sizeof(root.name));
-	memcpy(root.pk, org->pk, WEFT_PK_BYTES);
-	if (weft_store_trust_add(st, &root, &err) != 0 ||
-	    weft_store_meta_put(st, "node", name, strlen(name), &err) != 0 ||
-	    weft_store_meta_put(st, "org", org->name, strlen(org->name),
-				&err) != 0 ||
-	    weft_store_meta_put(st, "network_key", netkey, sizeof(netkey),
-				&err) != 0)
-		goto fail;
-	weft_hex(node->pk, WEFT_PK_BYTES, hex);
-	if (json) {
+	weft_hex(pk, WEFT_PK_BYTES, hex);
+	if (o.json) {
 		printf("{\"node\":");
-		weft_json_str(stdout, name, strlen(name));
+		weft_json_str(stdout, o.name, strlen(o.name));
 		printf(",\"org\":");
 		weft_json_str(stdout, org->name, strlen(org->name));
 		printf(",\"public_key\":\"%s\",\"data_dir\":", hex);
-		weft_json_str(stdout, dir, strlen(dir));
+		weft_json_str(stdout, o.dir, strlen(o.dir));
 		printf(",\"network_key_fingerprint\":\"%s\"}\n", fphex);
 	} else {
 		printf("initialised node %s of org %s in %s\npublic key: %s\n"
-		       "network key fingerprint: %s (%s)\n", name, org->name,
-		       dir, hex, fphex, nkfile ? nkfile : "derived from mesh "
-		       "name");
+		       "network key fingerprint: %s (%s)\n", o.name, org->name,
+		       o.dir, hex, fphex, o.nkfile ? o.nkfile : "derived from "
+		       "mesh name");
 	}
 	rc = 0;
 	goto out;
@@ -346,9 +327,6 @@ fail:
 	weft_cli_error("init", "%s", err.msg);
 out:
 	sodium_memzero(netkey, sizeof(netkey));
-	weft_store_close(st);
 	weft_key_free(org);
-	weft_key_free(node);
-	free(cert);
 	return rc;
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -48,6 +50,90 @@ weft_nodedir_id_load(const char *dir, weft_node_id_t *id, weft_err_t *err)
 	return 0;
 fail:
 	weft_nodedir_id_free(id);
+	return rc;
+}
+
+int
+weft_nodedir_fresh(const char *dir, weft_err_t *err)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	if (access(path, F_OK) == 0)
+		return weft_err_set(err, WEFT_EEXIST, "%s is already "
+				    "initialised (%s exists)", dir, path);
+	return 0;
+}
+
+/* The store of a new node: its org's root trusted, names, network key. */
+static int
+nodedir_store(const char *dir, const weft_nodedir_new_t *nn, weft_err_t *err)
+{
+	weft_store_opts_t so = {0};
+	weft_store_t *st = NULL;
+	weft_pubkey_t root;
+	int rc;
+
+	so.create = 1;
+	rc = weft_store_open(dir, &so, &st, err);
+	if (rc != 0)
+		return rc;
+	memset(&root, 0, sizeof(root));
+	root.kind = WEFT_KEY_ORG;
+	memcpy(root.name, nn->org->name, sizeof(root.name));
+	memcpy(root.pk, nn->org->pk, WEFT_PK_BYTES);
+	if ((rc = weft_store_trust_add(st, &root, err)) != 0 ||
+	    (rc = weft_store_meta_put(st, "node", nn->name, strlen(nn->name),
+				      err)) != 0 ||
+	    (rc = weft_store_meta_put(st, "org", nn->org->name,
+				      strlen(nn->org->name), err)) != 0)
+		goto out;
+	rc = weft_store_meta_put(st, "network_key", nn->network_key,
+				 WEFT_HS_KEY_BYTES, err);
+out:
+	weft_store_close(st);
+	return rc;
+}
+
+int
+weft_nodedir_create(const char *dir, const weft_nodedir_new_t *nn,
+		    uint8_t pk[WEFT_PK_BYTES], weft_err_t *err)
+{
+	char path[4096];
+	weft_keypair_t *node = NULL;
+	uint8_t *cert = NULL;
+	size_t cert_len;
+	int64_t now = weft_now_s();
+	uint64_t serial;
+	int rc;
+
+	if ((rc = weft_nodedir_fresh(dir, err)) != 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	rc = weft_key_generate(WEFT_KEY_NODE, nn->name, &node, err);
+	if (rc != 0)
+		return rc;
+	randombytes_buf(&serial, sizeof(serial));
+	rc = weft_cert_issue(nn->org, nn->name, node->pk, nn->roles,
+			     nn->nroles, now - 300, now + nn->valid_s, serial,
+			     &cert, &cert_len, err);
+	if (rc != 0)
+		goto out;
+	if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
+		rc = weft_err_set(err, WEFT_EIO, "%s: cannot create directory",
+				  dir);
+		goto out;
+	}
+	if ((rc = weft_key_save(node, path, NULL, err)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/node.cert", dir);
+	if ((rc = weft_write_file(path, cert, cert_len, 0644, 0, err)) != 0 ||
+	    (rc = nodedir_store(dir, nn, err)) != 0)
+		goto out;
+	memcpy(pk, node->pk, WEFT_PK_BYTES);
+out:
+	weft_key_free(node);
+	free(cert);
 	return rc;
 }
 

@@ -19,6 +19,16 @@
 #include "lib/err.h"
 #include "storage/store.h"
 
+/* What a new data directory is made with (weft_nodedir_create). */
+typedef struct weft_nodedir_new {
+	const weft_keypair_t *org;	/* the org root that certifies */
+	const char *name;		/* the node's name */
+	const char *const *roles;	/* e.g. "gateway" */
+	size_t nroles;
+	int64_t valid_s;		/* certificate validity from now */
+	const uint8_t *network_key;	/* WEFT_HS_KEY_BYTES */
+} weft_nodedir_new_t;
+
 /* The identity of a data directory's node: its key and certificate. */
 typedef struct weft_node_id {
 	weft_keypair_t *kp;
@@ -37,6 +47,19 @@ typedef struct weft_node_id {
  */
 int weft_nodedir_id_load(const char *dir, weft_node_id_t *id,
 			 weft_err_t *err);
+/* 0 if DIR holds no node yet, else WEFT_EEXIST ("already initialised"). */
+int weft_nodedir_fresh(const char *dir, weft_err_t *err);
+/*
+ * Make a node's data directory: a fresh node key (DIR/node.key, 0600), a
+ * certificate for it signed by nn->org (DIR/node.cert, valid from five
+ * minutes ago for nn->valid_s), and the store holding the org's root as
+ * trusted, the node's and org's names and the network key. DIR is made
+ * (0700) if missing. *pk receives the node's public key. Errors:
+ * WEFT_EEXIST (DIR/node.key exists: already initialised), key,
+ * certificate, file and store errors; the message names the file.
+ */
+int weft_nodedir_create(const char *dir, const weft_nodedir_new_t *nn,
+			uint8_t pk[WEFT_PK_BYTES], weft_err_t *err);
 /* Wipe and free the key, free the certificate. Accepts a cleared id. */
 void weft_nodedir_id_free(weft_node_id_t *id);
 
