@@ -3,6 +3,7 @@
  * the quiet notice `weft publish` and `weft drop` send a running agent.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,64 @@ weft_parse_count(const char *s)
 	return (unsigned)v;
 }
 
+enum { NUM_MS, NUM_SIZE, NUM_COUNT };
+
+/* The numeric options (getopt ids 1..14): name, kind, field, maximum. */
+static const struct agent_num {
+	int id;
+	const char *name;
+	int kind;
+	size_t off;
+	uint64_t max; /* 0: the parser's own */
+} agent_nums[] = {
+    {1, "--handshake-timeout", NUM_MS,
+     offsetof(weft_agent_opts_t, hs_timeout_ms), 0},
+    {2, "--keepalive", NUM_MS, offsetof(weft_agent_opts_t, keepalive_ms), 0},
+    {3, "--idle-timeout", NUM_MS, offsetof(weft_agent_opts_t, idle_ms), 0},
+    {4, "--stall-timeout", NUM_MS, offsetof(weft_agent_opts_t, stall_ms), 0},
+    {5, "--max-queue", NUM_SIZE, offsetof(weft_agent_opts_t, max_queue), 0},
+    {6, "--max-conns", NUM_COUNT, offsetof(weft_agent_opts_t, max_conns), 0},
+    {7, "--max-per-addr", NUM_COUNT,
+     offsetof(weft_agent_opts_t, max_per_addr), 0},
+    {8, "--max-pending-per-addr", NUM_COUNT,
+     offsetof(weft_agent_opts_t, max_pending_per_addr), 0},
+    {9, "--backoff-max", NUM_MS, offsetof(weft_agent_opts_t, backoff_max_ms),
+     0},
+    {10, "--gossip-interval", NUM_MS,
+     offsetof(weft_agent_opts_t, gossip_interval_ms), 0},
+    {11, "--suspect-timeout", NUM_MS, offsetof(weft_agent_opts_t, suspect_ms),
+     0},
+    {12, "--degree", NUM_COUNT, offsetof(weft_agent_opts_t, degree), 64},
+    {13, "--sync-interval", NUM_MS, offsetof(weft_agent_opts_t, sync_ms), 0},
+    {14, "--link-delay", NUM_MS, offsetof(weft_agent_opts_t, link_delay_ms),
+     60000},
+};
+
+/* Set numeric option id from arg: 0, or 2 with the error printed. */
+static int
+agent_num(weft_agent_opts_t *o, int id, const char *arg)
+{
+	const struct agent_num *n = &agent_nums[id - 1];
+	char *field = (char *)o + n->off;
+	uint64_t v;
+
+	v = n->kind == NUM_MS ? weft_parse_ms(arg)
+	    : n->kind == NUM_SIZE ? weft_parse_size(arg)
+				  : weft_parse_count(arg);
+	if (v == 0 || (n->max && v > n->max)) {
+		weft_cli_error("agent", "%s: invalid value \"%s\"", n->name,
+			       arg);
+		return 2;
+	}
+	if (n->kind == NUM_MS)
+		*(uint64_t *)(void *)field = v;
+	else if (n->kind == NUM_SIZE)
+		*(size_t *)(void *)field = (size_t)v;
+	else
+		*(unsigned *)(void *)field = (unsigned)v;
+	return 0;
+}
+
 int
 weft_cmd_agent(int argc, char **argv)
 {
@@ -130,7 +189,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	weft_agent_opts_t o = {0};
-	const char *dir = NULL, *bad = NULL;
+	const char *dir = NULL;
 	int c;
 
 	o.listen = "127.0.0.1:7946";
@@ -148,75 +207,15 @@ weft_cmd_agent(int argc, char **argv)
 			}
 			o.join[o.njoin++] = optarg;
 			break;
-		case 1:
-			if ((o.hs_timeout_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--handshake-timeout";
-			break;
-		case 2:
-			if ((o.keepalive_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--keepalive";
-			break;
-		case 3:
-			if ((o.idle_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--idle-timeout";
-			break;
-		case 4:
-			if ((o.stall_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--stall-timeout";
-			break;
-		case 5:
-			if ((o.max_queue = weft_parse_size(optarg)) == 0)
-				bad = "--max-queue";
-			break;
-		case 6:
-			if ((o.max_conns = weft_parse_count(optarg)) == 0)
-				bad = "--max-conns";
-			break;
-		case 7:
-			if ((o.max_per_addr = weft_parse_count(optarg)) == 0)
-				bad = "--max-per-addr";
-			break;
-		case 8:
-			if ((o.max_pending_per_addr =
-				 weft_parse_count(optarg)) == 0)
-				bad = "--max-pending-per-addr";
-			break;
-		case 9:
-			if ((o.backoff_max_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--backoff-max";
-			break;
-		case 10:
-			if ((o.gossip_interval_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--gossip-interval";
-			break;
-		case 11:
-			if ((o.suspect_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--suspect-timeout";
-			break;
-		case 12:
-			if ((o.degree = weft_parse_count(optarg)) == 0 ||
-			    o.degree > 64)
-				bad = "--degree";
-			break;
-		case 13:
-			if ((o.sync_ms = weft_parse_ms(optarg)) == 0)
-				bad = "--sync-interval";
-			break;
-		case 14:
-			if ((o.link_delay_ms = weft_parse_ms(optarg)) == 0 ||
-			    o.link_delay_ms > 60000)
-				bad = "--link-delay";
-			break;
 		case 'h':
 			fputs(weft_agent_usage, stdout);
 			return 0;
 		default:
+			if (c >= 1 && c <= 14 && agent_num(&o, c, optarg) == 0)
+				break;
+			if (c >= 1 && c <= 14)
+				return 2;
 			fputs(weft_agent_usage, stderr);
-			return 2;
-		}
-		if (bad != NULL) {
-			weft_cli_error("agent", "%s: invalid value \"%s\"", bad,
-				       optarg);
 			return 2;
 		}
 	}
