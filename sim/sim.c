@@ -236,11 +236,11 @@ s_whole_ms(uint64_t us)
 	return us / 1000 * 1000;
 }
 
-int
-weft_sim_cfg_check(weft_sim_cfg_t *c, weft_err_t *err)
+/* The mesh: topology, nodes, seeds, orgs and gateways, and which
+ * scenario and protocol go with them. */
+static int
+s_check_mesh(weft_sim_cfg_t *c, weft_err_t *err)
 {
-	uint64_t iv, last;
-
 	if (c->topology == WEFT_SIM_TOPO_FILE && c->topo_file == NULL)
 		return weft_err_set(err, WEFT_EINVAL, "--topology file: needs "
 				    "a path (file:PATH)");
@@ -290,6 +290,15 @@ weft_sim_cfg_check(weft_sim_cfg_t *c, weft_err_t *err)
 	    c->scenario != WEFT_SIM_SC_DISSEMINATION)
 		return weft_err_set(err, WEFT_EINVAL, "--protocol push runs "
 				    "only --scenario dissemination");
+	return 0;
+}
+
+/* The network and gossip settings; fills their defaults. */
+static int
+s_check_net(weft_sim_cfg_t *c, weft_err_t *err)
+{
+	uint64_t iv;
+
 	if (!(c->loss >= 0 && c->loss < 1))
 		return weft_err_set(err, WEFT_EINVAL,
 				    "--loss: must be at least 0 and below 1");
@@ -333,6 +342,16 @@ weft_sim_cfg_check(weft_sim_cfg_t *c, weft_err_t *err)
 	if (weft_sim_latency_min(&c->latency) < WEFT_SIM_LAT_MIN_US)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "--latency: at least 10us");
+	return 0;
+}
+
+/* The scenario's timing (from the gossip interval), the publisher and
+ * the run's duration. */
+static int
+s_check_timing(weft_sim_cfg_t *c, weft_err_t *err)
+{
+	uint64_t iv = c->interval_us, last;
+
 	if (c->warmup_us == 0)
 		c->warmup_us = 10 * iv;
 	if (c->race_us == 0)
@@ -379,6 +398,17 @@ weft_sim_cfg_check(weft_sim_cfg_t *c, weft_err_t *err)
 		return weft_err_set(err, WEFT_EINVAL, "--sample: too small "
 				    "for --duration");
 	return 0;
+}
+
+int
+weft_sim_cfg_check(weft_sim_cfg_t *c, weft_err_t *err)
+{
+	int rc;
+
+	if ((rc = s_check_mesh(c, err)) != 0 ||
+	    (rc = s_check_net(c, err)) != 0)
+		return rc;
+	return s_check_timing(c, err);
 }
 
 /* ---- small helpers ---- */
@@ -1997,38 +2027,30 @@ s_free(s_sim_t *s)
 	weft_sim_topo_free(&s->topo);
 }
 
-int
-weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r,
-	     weft_err_t *err)
+/* The run's shape from the configuration: topology, node count,
+ * membership, shards, the crypto switches, orgs and adjacency, and the
+ * arrays every node and worker needs. */
+static int
+s_prepare(s_sim_t *s, const weft_sim_cfg_t *cfg, weft_err_t *err)
 {
-	s_sim_t *s;
-	uint64_t t0 = weft_mono_ns();
-	unsigned j, q, started = 0;
+	unsigned j, q;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	s->c = *cfg;
-	if ((rc = weft_sim_cfg_check(&s->c, err)) != 0)
-		goto out;
-	if ((rc = s_topology(s, err)) != 0)
-		goto out;
+	if ((rc = weft_sim_cfg_check(&s->c, err)) != 0 ||
+	    (rc = s_topology(s, err)) != 0)
+		return rc;
 	s->n = s->topo.nodes;
 	s->c.nodes = s->n;
-	if (s->n < 2) {
-		rc = weft_err_set(err, WEFT_EINVAL, "fewer than 2 nodes");
-		goto out;
-	}
+	if (s->n < 2)
+		return weft_err_set(err, WEFT_EINVAL, "fewer than 2 nodes");
 	if (cfg->topology == WEFT_SIM_TOPO_FILE && cfg->nodes == 0 &&
 	    (rc = weft_sim_cfg_check(&s->c, err)) != 0)
-		goto out;
-	if (s->c.publisher >= s->n) {
-		rc = weft_err_set(err, WEFT_EINVAL, "--publisher: %u: there "
-				  "are %u nodes (0 to %u)", s->c.publisher,
-				  s->n, s->n - 1);
-		goto out;
-	}
+		return rc;
+	if (s->c.publisher >= s->n)
+		return weft_err_set(err, WEFT_EINVAL, "--publisher: %u: there "
+				    "are %u nodes (0 to %u)", s->c.publisher,
+				    s->n, s->n - 1);
 	s->partial = s->c.membership < 0 ? s->n > WEFT_SIM_FULL_MAX
 					 : s->c.membership;
 	s->nt = s->c.threads;
@@ -2051,62 +2073,57 @@ weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r,
 		    s->c.protocol == WEFT_SIM_PROTO_WEFT;
 	weft_crypto_set_verify_cache(s->vcache);
 	if ((rc = s_orgs(s, err)) != 0 || (rc = s_adjacency(s, err)) != 0)
-		goto out;
+		return rc;
 	s->nodes = calloc(s->n, sizeof(*s->nodes));
 	s->kps = calloc(s->n, sizeof(*s->kps));
 	s->w = calloc(s->nt, sizeof(*s->w));
 	s->nw = s->w != NULL ? s->nt : 0;
-	if (s->nodes == NULL || s->kps == NULL || s->w == NULL) {
-		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (s->nodes == NULL || s->kps == NULL || s->w == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	s->gw.s = s;
 	s->gw.serial = 1;
 	for (j = 0; j < s->nt; j++) {
 		s->w[j].s = s;
 		s->w[j].id = j;
 		s->w[j].out = calloc(s->nt, sizeof(*s->w[j].out));
-		if (s->w[j].out == NULL) {
-			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-			goto out;
-		}
+		if (s->w[j].out == NULL)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	}
 	s->live = s->n;
-	started = 1;
-	if (s->nt > 1) {
-		/* threads that fail to start only make the run slower: the
-		 * shards are fixed once they are known (results do not
-		 * depend on their number) */
-		pthread_mutex_init(&s->gate_mu, NULL);
-		pthread_cond_init(&s->gate_cv, NULL);
-		for (j = 1; j < s->nt; j++, started++)
-			if (pthread_create(&s->w[j].th, NULL, s_thread,
-					   &s->w[j]) != 0)
-				break;
-		pthread_mutex_lock(&s->gate_mu);
-		s->nt = started;
-		if (s->nt > 1)
-			pthread_barrier_init(&s->bar, NULL, s->nt);
-		s->gate_open = 1;
-		pthread_cond_broadcast(&s->gate_cv);
-		pthread_mutex_unlock(&s->gate_mu);
-	}
-	s_make_nodes(&s->w[0]);
+	return 0;
+}
+
+/* Start the shards' threads (shard 0 is this thread); returns how many
+ * shards run. Threads that fail to start only make the run slower: the
+ * shards are fixed once they are known (results do not depend on their
+ * number). */
+static unsigned
+s_threads_start(s_sim_t *s)
+{
+	unsigned j, started = 1;
+
+	if (s->nt <= 1)
+		return 1;
+	pthread_mutex_init(&s->gate_mu, NULL);
+	pthread_cond_init(&s->gate_cv, NULL);
+	for (j = 1; j < s->nt; j++, started++)
+		if (pthread_create(&s->w[j].th, NULL, s_thread, &s->w[j]) != 0)
+			break;
+	pthread_mutex_lock(&s->gate_mu);
+	s->nt = started;
 	if (s->nt > 1)
-		pthread_barrier_wait(&s->bar);
-	r->setup_s = (double)(weft_mono_ns() - t0) / 1e9;
-	for (q = 0; q < s->n; q++)
-		s->expect += s->nodes[q].expect;
-	rc = s_any_err(s, err);
-	if (rc == 0)
-		rc = s_plan(s, err);
-	if (rc == 0)
-		s_loop(s);
-	else if (s->nt > 1) {
-		/* release the workers (they wait for a window) */
-		s->stop = 1;
-		pthread_barrier_wait(&s->bar);
-	}
+		pthread_barrier_init(&s->bar, NULL, s->nt);
+	s->gate_open = 1;
+	pthread_cond_broadcast(&s->gate_cv);
+	pthread_mutex_unlock(&s->gate_mu);
+	return started;
+}
+
+static void
+s_threads_join(s_sim_t *s, unsigned started)
+{
+	unsigned j;
+
 	for (j = 1; j < started; j++)
 		pthread_join(s->w[j].th, NULL);
 	if (started > 1) {
@@ -2115,27 +2132,23 @@ weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r,
 		pthread_mutex_destroy(&s->gate_mu);
 		pthread_cond_destroy(&s->gate_cv);
 	}
-	if (rc == 0)
-		rc = s_any_err(s, err);
-	if (rc != 0)
-		goto out;
-	s_collect(s);
-	s_progress(s, s->t_now, 1);
-	/* the trace hash: every node's chain, in node order */
-	{
-		XXH3_state_t *st = XXH3_createState();
-		uint32_t i;
+}
 
-		if (st == NULL) {
-			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-			goto out;
-		}
-		XXH3_64bits_reset_withSeed(st, s->c.seed);
-		for (i = 0; i < s->n; i++)
-			XXH3_64bits_update(st, &s->nodes[i].trace, 8);
-		r->trace_hash = XXH3_64bits_digest(st);
-		XXH3_freeState(st);
-	}
+/* The trace hash (every node's chain, in node order) and the figures. */
+static int
+s_results(s_sim_t *s, weft_sim_result_t *r, weft_err_t *err)
+{
+	XXH3_state_t *st = XXH3_createState();
+	uint32_t i;
+	unsigned q;
+
+	if (st == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	XXH3_64bits_reset_withSeed(st, s->c.seed);
+	for (i = 0; i < s->n; i++)
+		XXH3_64bits_update(st, &s->nodes[i].trace, 8);
+	r->trace_hash = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
 	r->nodes = s->n;
 	r->partial = s->partial;
 	r->verify_cache = s->vcache;
@@ -2160,7 +2173,48 @@ weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r,
 	r->samples = s->samples;
 	r->nsamples = s->nsamples;
 	s->samples = NULL;
-	rc = 0;
+	return 0;
+}
+
+int
+weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r,
+	     weft_err_t *err)
+{
+	s_sim_t *s;
+	uint64_t t0 = weft_mono_ns();
+	unsigned q, started;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	if ((rc = s_prepare(s, cfg, err)) != 0)
+		goto out;
+	started = s_threads_start(s);
+	s_make_nodes(&s->w[0]);
+	if (s->nt > 1)
+		pthread_barrier_wait(&s->bar);
+	r->setup_s = (double)(weft_mono_ns() - t0) / 1e9;
+	for (q = 0; q < s->n; q++)
+		s->expect += s->nodes[q].expect;
+	rc = s_any_err(s, err);
+	if (rc == 0)
+		rc = s_plan(s, err);
+	if (rc == 0)
+		s_loop(s);
+	else if (s->nt > 1) {
+		/* release the workers (they wait for a window) */
+		s->stop = 1;
+		pthread_barrier_wait(&s->bar);
+	}
+	s_threads_join(s, started);
+	if (rc == 0)
+		rc = s_any_err(s, err);
+	if (rc != 0)
+		goto out;
+	s_collect(s);
+	s_progress(s, s->t_now, 1);
+	rc = s_results(s, r, err);
 out:
 	weft_crypto_set_fast(0);
 	if (s->vcache)
