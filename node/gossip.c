@@ -1701,26 +1701,156 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 	return 0;
 }
 
+/* A push: offer every entry (a malformed one is counted, not fatal). */
+static int
+g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+	    uint64_t peer, const Weft__GossipPush *push, weft_err_t *err)
+{
+	size_t i;
+
+	if (push->n_entries > G_PUSH_ENTRIES_MAX)
+		return weft_err_set(err, WEFT_ETOOBIG, "gossip: push of %zu "
+				    "entries", push->n_entries);
+	for (i = 0; i < push->n_entries; i++)
+		(void)g_offer(g, now_ms, unix_us, push->entries[i].data,
+			      push->entries[i].len, peer, !push->repair, 1,
+			      NULL);
+	return 0;
+}
+
+/* Anti-entropy, step 1: a summary; if it differs from what the peer may
+ * see of ours, answer with our digests. */
+static int
+g_recv_summary(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
+	       const Weft__GossipSummary *sum, weft_err_t *err)
+{
+	g_view_t v;
+	int same;
+
+	if (sum->root.len != G_HASH)
+		return weft_err_set(err, WEFT_EPARSE,
+				    "gossip: malformed summary");
+	if (p->answers == 0) { /* an honest peer sends one per sync */
+		g->st.throttled++;
+		return 0;
+	}
+	p->answers--;
+	if (g_view(g, p, &v) != 0)
+		return 0;
+	same = sum->count == v.total &&
+	       memcmp(sum->root.data, v.root, G_HASH) == 0;
+	g_view_free(&v);
+	if (!same) {
+		Weft__WireMessage *d = g_digest_msg(g, p, 0);
+
+		if (d != NULL) {
+			g->st.digests_out++;
+			g_send(g, peer, d);
+		}
+	}
+	return 0;
+}
+
+/* Mark our origins that the peer's digest d lacks or holds otherwise;
+ * 1 if any. The peer's origins go into an open-addressing index, so the
+ * comparison is linear, not origins x origins. */
+static int
+g_digest_mark(weft_gossip_t *g, g_peer_t *p, const Weft__GossipDigest *d)
+{
+	g_view_t v;
+	uint32_t *ix;
+	size_t nix = 16, mask, i, j;
+	int any = 0;
+
+	while (nix < 2 * d->n_origins)
+		nix *= 2;
+	mask = nix - 1;
+	ix = calloc(nix, sizeof(*ix));
+	if (ix == NULL || g_view(g, p, &v) != 0) {
+		free(ix);
+		return 0;
+	}
+	for (j = 0; j < d->n_origins; j++) {
+		size_t b = XXH64(d->origins[j]->origin.data, WEFT_PK_BYTES, 1) &
+			   mask;
+
+		while (ix[b] != 0)
+			b = (b + 1) & mask;
+		ix[b] = (uint32_t)j + 1;
+	}
+	for (i = 0; i < v.n; i++) {
+		const Weft__OriginDigest *od = NULL;
+		size_t b;
+		int same = 0;
+
+		if (v.count[i] == 0)
+			continue;
+		for (b = XXH64(v.pk[i], WEFT_PK_BYTES, 1) & mask; ix[b] != 0;
+		     b = (b + 1) & mask) {
+			od = d->origins[ix[b] - 1];
+			if (memcmp(od->origin.data, v.pk[i], WEFT_PK_BYTES) == 0)
+				break;
+			od = NULL;
+		}
+		if (od != NULL)
+			same = od->count == v.count[i] &&
+			       memcmp(od->hash.data, v.hash[i], G_HASH) == 0;
+		if (!same) {
+			g_origin_t *o = g_origin(g, v.pk[i], 0);
+
+			if (o != NULL)
+				o->mark = any = 1;
+		}
+	}
+	free(ix);
+	g_view_free(&v);
+	return any;
+}
+
+/* Anti-entropy, step 2: the peer's digests. Push our origins that
+ * differ; answer with our own digests unless this was the answer. */
+static int
+g_recv_digest(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
+	      const Weft__GossipDigest *d, weft_err_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_origins; i++) {
+		const Weft__OriginDigest *od = d->origins[i];
+
+		if (od->origin.len != WEFT_PK_BYTES || od->hash.len != G_HASH)
+			return weft_err_set(err, WEFT_EPARSE, "gossip: "
+					    "malformed digest");
+	}
+	if (p->answers == 0) {
+		g->st.throttled++;
+		return 0;
+	}
+	p->answers--;
+	if (g_digest_mark(g, p, d))
+		g_push_marked(g, p);
+	if (!d->reply) {
+		Weft__WireMessage *r = g_digest_msg(g, p, 1);
+
+		if (r != NULL) {
+			g->st.digests_out++;
+			g_send(g, peer, r);
+		}
+	}
+	return 0;
+}
+
 int
 weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		 uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
 {
-	size_t i;
 	g_peer_t *p = g_peer(g, peer);
 
 	if (p == NULL)
 		return weft_err_set(err, WEFT_EINVAL, "gossip: unknown peer");
 	switch (m->msg_case) {
 	case WEFT__WIRE_MESSAGE__MSG_PUSH:
-		if (m->push->n_entries > G_PUSH_ENTRIES_MAX)
-			return weft_err_set(err, WEFT_ETOOBIG, "gossip: push of "
-					    "%zu entries", m->push->n_entries);
-		for (i = 0; i < m->push->n_entries; i++)
-			(void)g_offer(g, now_ms, unix_us,
-				      m->push->entries[i].data,
-				      m->push->entries[i].len, peer,
-				      !m->push->repair, 1, NULL);
-		return 0;
+		return g_recv_push(g, now_ms, unix_us, peer, m->push, err);
 	case WEFT__WIRE_MESSAGE__MSG_IHAVE:
 		return g_recv_ihave(g, p, m->ihave, err);
 	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
@@ -1729,117 +1859,9 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		p->lazy = 1;
 		return 0;
 	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
-		if (m->summary->root.len != G_HASH)
-			return weft_err_set(err, WEFT_EPARSE,
-					    "gossip: malformed summary");
-		if (p->answers == 0) { /* an honest peer sends one per sync */
-			g->st.throttled++;
-			return 0;
-		}
-		p->answers--;
-		{
-			g_view_t v;
-			int same;
-
-			if (g_view(g, p, &v) != 0)
-				return 0;
-			same = m->summary->count == v.total &&
-			       memcmp(m->summary->root.data, v.root,
-				      G_HASH) == 0;
-			g_view_free(&v);
-			if (!same) {
-				Weft__WireMessage *d = g_digest_msg(g, p, 0);
-
-				if (d != NULL) {
-					g->st.digests_out++;
-					g_send(g, peer, d);
-				}
-			}
-		}
-		return 0;
-	case WEFT__WIRE_MESSAGE__MSG_DIGEST: {
-		const Weft__GossipDigest *d = m->digest;
-
-		for (i = 0; i < d->n_origins; i++) {
-			const Weft__OriginDigest *od = d->origins[i];
-
-			if (od->origin.len != WEFT_PK_BYTES ||
-			    od->hash.len != G_HASH)
-				return weft_err_set(err, WEFT_EPARSE, "gossip: "
-						    "malformed digest");
-		}
-		if (p->answers == 0) {
-			g->st.throttled++;
-			return 0;
-		}
-		p->answers--;
-		/* Push our origins that the peer lacks or holds otherwise. */
-		{
-			g_view_t v;
-
-			uint32_t *ix;
-			size_t nix = 16, mask, j;
-			int any = 0;
-
-			/* the peer's origins in an open-addressing index, so
-			 * the comparison is linear, not origins x origins */
-			while (nix < 2 * d->n_origins)
-				nix *= 2;
-			mask = nix - 1;
-			ix = calloc(nix, sizeof(*ix));
-			if (ix == NULL || g_view(g, p, &v) != 0) {
-				free(ix);
-				return 0;
-			}
-			for (j = 0; j < d->n_origins; j++) {
-				size_t b = XXH64(d->origins[j]->origin.data,
-						 WEFT_PK_BYTES, 1) & mask;
-
-				while (ix[b] != 0)
-					b = (b + 1) & mask;
-				ix[b] = (uint32_t)j + 1;
-			}
-			for (i = 0; i < v.n; i++) {
-				const Weft__OriginDigest *od = NULL;
-				size_t b;
-				int same = 0;
-
-				if (v.count[i] == 0)
-					continue;
-				for (b = XXH64(v.pk[i], WEFT_PK_BYTES, 1) & mask;
-				     ix[b] != 0; b = (b + 1) & mask) {
-					od = d->origins[ix[b] - 1];
-					if (memcmp(od->origin.data, v.pk[i],
-						   WEFT_PK_BYTES) == 0)
-						break;
-					od = NULL;
-				}
-				if (od != NULL)
-					same = od->count == v.count[i] &&
-					       memcmp(od->hash.data, v.hash[i],
-						      G_HASH) == 0;
-				if (!same) {
-					g_origin_t *o = g_origin(g, v.pk[i], 0);
-
-					if (o != NULL)
-						o->mark = any = 1;
-				}
-			}
-			free(ix);
-			g_view_free(&v);
-			if (any)
-				g_push_marked(g, p);
-		}
-		if (!d->reply) {
-			Weft__WireMessage *r = g_digest_msg(g, p, 1);
-
-			if (r != NULL) {
-				g->st.digests_out++;
-				g_send(g, peer, r);
-			}
-		}
-		return 0;
-	}
+		return g_recv_summary(g, p, peer, m->summary, err);
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
+		return g_recv_digest(g, p, peer, m->digest, err);
 	default:
 		return weft_err_set(err, WEFT_EINVAL,
 				    "gossip: not a gossip message");
