@@ -101,10 +101,15 @@ bench: deps
 	    sh bench/run.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), each run FUZZ_SECONDS under
-# ASan/UBSan. Crashes are left in build/fuzz/ and fail the target.
+# ASan/UBSan, starting from its seeds (tests/fuzz/seeds/NAME) and the
+# corpus left by earlier runs (build/fuzz/NAME.corpus). Crashes are left
+# in build/fuzz/ and fail the target. A campaign longer than CI's minute
+# on some harnesses: make fuzz FUZZ="fuzz_sql fuzz_frag" FUZZ_SECONDS=1200
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_ALL := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+FUZZ ?= $(FUZZ_ALL)
+FUZZ_BIN := $(patsubst %,build/fuzz/%,$(FUZZ))
 
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(ALL_SRC))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
