@@ -22,17 +22,9 @@
 #include "lib/version.h"
 #include "storage/catalog.h"
 
-/* Hand the gossip core's outputs to sessions, the store and the dialer. */
-/*
- * --link-delay: hold a gossip message until now + delay (every message
- * the same delay, so a link keeps its order), as a WAN would; the tests
- * compare such a mesh with `weft sim --latency`. The message may borrow
- * origin keys from the core, which live as long as the core. Returns 1
- * if held (o->msg is ours now).
- */
 static void core_held_send(uv_timer_t *t);
 
-/* Send a gossip message to session `peer`, if it is still there. */
+/* Send a message to session `peer`, if it is still there. */
 static void
 core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
 {
@@ -47,6 +39,13 @@ core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
 	ag_conn_after(c);
 }
 
+/*
+ * --link-delay: hold a message of the node core until now + delay (every
+ * message the same delay, so a link keeps its order), as a WAN would; the
+ * tests compare such a mesh with `weft sim --latency`. The message may
+ * borrow origin keys from the core, which live as long as the core.
+ * Returns 1 if held (o->msg is ours now).
+ */
 static int
 core_hold(agent_t *a, weft_out_t *o)
 {
@@ -104,6 +103,8 @@ core_held_send(uv_timer_t *t)
 		uv_timer_start(&a->dtimer, core_held_send, a->held->due - now, 0);
 }
 
+/* Carry out the node core's outputs: messages to sessions, entries to
+ * the store, members to dial, notes to the log. */
 void
 ag_core_flush(agent_t *a)
 {
