@@ -150,151 +150,6 @@ wq_edit(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* ---- plan construction ---- */
-
-wq_plan_t *
-wq_plan_new(wq_kind_t kind)
-{
-	wq_plan_t *p = calloc(1, sizeof(*p));
-
-	if (p != NULL) {
-		p->kind = kind;
-		p->limit = -1;
-	}
-	return p;
-}
-
-int
-wq_plan_shape(wq_plan_t *p, uint32_t n)
-{
-	p->ncols = n;
-	p->types = calloc(n ? n : 1, sizeof(*p->types));
-	p->names = calloc(n ? n : 1, sizeof(*p->names));
-	return p->types && p->names ? 0 : WEFT_ENOMEM;
-}
-
-static void
-wq_aggs_free(wq_agg_t *a, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		weft_expr_free(a[i].arg);
-	free(a);
-}
-
-static void
-wq_exprs_free(weft_expr_t **e, uint32_t n)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		weft_expr_free(e[i]);
-	free(e);
-}
-
-void
-wq_frag_free(wq_frag_t *f)
-{
-	if (f == NULL)
-		return;
-	free(f->product);
-	if (f->colnames)
-		for (uint32_t i = 0; i < f->ncols; i++)
-			free(f->colnames[i]);
-	free(f->colnames);
-	free(f->cols);
-	free(f->ctypes);
-	weft_expr_free(f->filter);
-	wq_exprs_free(f->proj, f->nproj);
-	wq_exprs_free(f->keys, f->nkeys);
-	wq_aggs_free(f->aggs, f->naggs);
-	free(f->order);
-	free(f);
-}
-
-void
-wq_plan_free(wq_plan_t *p)
-{
-	uint32_t i;
-
-	if (p == NULL)
-		return;
-	wq_plan_free(p->l);
-	wq_plan_free(p->r);
-	for (i = 0; i < p->ncols && p->names; i++)
-		free(p->names[i]);
-	free(p->names);
-	free(p->types);
-	wq_frag_free(p->frag);
-	weft_expr_free(p->pred);
-	wq_exprs_free(p->exprs, p->nexprs);
-	wq_exprs_free(p->keys, p->nkeys);
-	wq_aggs_free(p->aggs, p->naggs);
-	wq_exprs_free(p->lkeys, p->njkeys);
-	wq_exprs_free(p->rkeys, p->njkeys);
-	weft_expr_free(p->resid);
-	free(p->jskip);
-	free(p->sort);
-	free(p);
-}
-
-/* A projection of child with n expressions (taken) named names (copied). */
-static wq_plan_t *
-wq_mk_project(wq_plan_t *child, uint32_t n, weft_expr_t **exprs,
-	      char *const *names)
-{
-	wq_plan_t *p = wq_plan_new(WQ_PROJECT);
-	uint32_t i;
-
-	if (p == NULL || wq_plan_shape(p, n) != 0) {
-		wq_plan_free(p);
-		return NULL;
-	}
-	p->l = child;
-	p->exprs = exprs;
-	p->nexprs = n;
-	p->rows = child->rows;
-	for (i = 0; i < n; i++) {
-		p->types[i] = exprs[i]->type;
-		p->names[i] = strdup(names[i] ? names[i] : "?column?");
-		if (p->names[i] == NULL) {
-			p->l = NULL;
-			p->exprs = NULL;
-			p->nexprs = 0;
-			wq_plan_free(p);
-			return NULL;
-		}
-	}
-	return p;
-}
-
-/* A node of kind over child with child's shape. */
-static wq_plan_t *
-wq_mk_same(wq_kind_t kind, wq_plan_t *child)
-{
-	wq_plan_t *p = wq_plan_new(kind);
-	uint32_t i;
-
-	if (p == NULL || wq_plan_shape(p, child->ncols) != 0) {
-		wq_plan_free(p);
-		return NULL;
-	}
-	for (i = 0; i < child->ncols; i++) {
-		p->types[i] = child->types[i];
-		p->names[i] = strdup(child->names[i]);
-		if (p->names[i] == NULL) {
-			wq_plan_free(p);
-			return NULL;
-		}
-	}
-	p->l = child;
-	p->rows = child->rows;
-	return p;
-}
-
 /* ---- expressions ---- */
 
 static weft_expr_t *
@@ -424,50 +279,6 @@ wq_aggfn_lookup(const char *name, int *fn)
 			return other[i];
 		}
 	return NULL;
-}
-
-weft_sqltype_t
-wq_agg_result_type(int fn, weft_sqltype_t t)
-{
-	switch (fn) {
-	case WQ_AGG_COUNT_STAR:
-	case WQ_AGG_COUNT:
-		return WEFT_S_INT64;
-	case WQ_AGG_SUM:
-		if (t == WEFT_S_INT32)
-			return WEFT_S_INT64;
-		if (t == WEFT_S_INT64 || t == WEFT_S_NUMERIC)
-			return WEFT_S_NUMERIC;
-		if (t == WEFT_S_FLOAT64)
-			return WEFT_S_FLOAT64;
-		return WEFT_S_NULL;
-	case WQ_AGG_AVG:
-		if (t == WEFT_S_INT32 || t == WEFT_S_INT64 ||
-		    t == WEFT_S_NUMERIC)
-			return WEFT_S_NUMERIC;
-		if (t == WEFT_S_FLOAT64)
-			return WEFT_S_FLOAT64;
-		return WEFT_S_NULL;
-	case WQ_AGG_MIN:
-	case WQ_AGG_MAX:
-		if (t == WEFT_S_INT32 || t == WEFT_S_INT64 ||
-		    t == WEFT_S_NUMERIC || t == WEFT_S_FLOAT64 ||
-		    t == WEFT_S_TEXT || t == WEFT_S_TIMESTAMP ||
-		    t == WEFT_S_INTERVAL)
-			return t;
-		return WEFT_S_NULL;
-	default:
-		return WEFT_S_NULL;
-	}
-}
-
-const char *
-wq_agg_name(int fn)
-{
-	static const char *const n[] = {"count", "count", "sum",
-					"avg", "min", "max"};
-
-	return fn >= 0 && fn < 6 ? n[fn] : "?";
 }
 
 /* Implicit coercion of a resolved e to t. */
@@ -906,7 +717,7 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 		if (g->fn == fn && g->distinct == (bool)f->agg_distinct &&
 		    ((raw == NULL && ac->aggs_raw[i] == NULL) ||
 		     (raw && ac->aggs_raw[i] &&
-		      wq_expr_equal(raw, ac->aggs_raw[i]))))
+		      weft_expr_equal(raw, ac->aggs_raw[i]))))
 			break;
 	}
 	if (i == ac->naggs) {
@@ -1059,7 +870,7 @@ wq_match_key(wq_ectx_t *c, pgn_t *n)
 	if (raw == NULL)
 		return NULL;
 	for (k = 0; k < c->agg->nkeys; k++)
-		if (wq_expr_equal(raw, c->agg->keys_raw[k])) {
+		if (weft_expr_equal(raw, c->agg->keys_raw[k])) {
 			col = weft_expr_col(k, c->agg->keytypes[k], raw->location);
 			break;
 		}
@@ -1844,7 +1655,7 @@ wq_bind_join(wq_bindctx_t *b, PgQuery__JoinExpr *j, wq_plan_t **plan,
 		for (i = 0; i < nl + nr; i++)
 			map[i] = i < nl ? i + nr : i - nl;
 		if (p->resid)
-			wq_expr_remap(p->resid, map);
+			weft_expr_remap(p->resid, map);
 		p->l = r;
 		p->r = l;
 		l = r = NULL;
@@ -1860,7 +1671,7 @@ wq_bind_join(wq_bindctx_t *b, PgQuery__JoinExpr *j, wq_plan_t **plan,
 
 			ex[i] = weft_expr_col(src, p->types[src], 0);
 			if (ex[i] == NULL) {
-				wq_exprs_free(ex, i);
+				weft_expr_free_array(ex, i);
 				free(map);
 				goto oom;
 			}
@@ -1871,15 +1682,15 @@ wq_bind_join(wq_bindctx_t *b, PgQuery__JoinExpr *j, wq_plan_t **plan,
 			wq_plan_t *pr;
 
 			if (nm == NULL) {
-				wq_exprs_free(ex, nl + nr);
+				weft_expr_free_array(ex, nl + nr);
 				goto oom;
 			}
 			for (i = 0; i < nl + nr; i++)
 				nm[i] = p->names[i < nl ? i + nr : i - nl];
-			pr = wq_mk_project(p, nl + nr, ex, nm);
+			pr = wq_plan_project(p, nl + nr, ex, nm);
 			free(nm);
 			if (pr == NULL) {
-				wq_exprs_free(ex, nl + nr);
+				weft_expr_free_array(ex, nl + nr);
 				goto oom;
 			}
 			p = pr;
@@ -2055,7 +1866,7 @@ wq_aggctx_free(wq_aggctx_t *a)
 {
 	uint32_t i;
 
-	wq_exprs_free(a->keys_raw, a->nkeys);
+	weft_expr_free_array(a->keys_raw, a->nkeys);
 	free(a->keytypes);
 	for (i = 0; i < a->naggs; i++) {
 		weft_expr_free(a->aggs[i].arg);
@@ -2186,13 +1997,13 @@ wq_cast_plan(wq_bindctx_t *b, wq_plan_t **p, const weft_sqltype_t *types,
 		if (ex[i] == NULL || wq_coerce(&c, &ex[i], types[i]) != 0) {
 			if (ex[i] == NULL)
 				WQ_OOM(b, err);
-			wq_exprs_free(ex, q->ncols);
+			weft_expr_free_array(ex, q->ncols);
 			return wq_rc(err);
 		}
 	}
-	np = wq_mk_project(q, q->ncols, ex, q->names);
+	np = wq_plan_project(q, q->ncols, ex, q->names);
 	if (np == NULL) {
-		wq_exprs_free(ex, q->ncols);
+		weft_expr_free_array(ex, q->ncols);
 		WQ_OOM(b, err);
 		return WEFT_ENOMEM;
 	}
@@ -2213,7 +2024,7 @@ wq_bind_setop_order(wq_bindctx_t *b, PgQuery__SelectStmt *s, wq_plan_t **p,
 	int rc;
 
 	if (s->n_sort_clause > 0) {
-		n = wq_mk_same(WQ_SORT, q);
+		n = wq_plan_same(WQ_SORT, q);
 		if (n == NULL)
 			goto oom;
 		*p = q = n;
@@ -2286,7 +2097,7 @@ wq_bind_setop_order(wq_bindctx_t *b, PgQuery__SelectStmt *s, wq_plan_t **p,
 	if (rc != 0)
 		return rc;
 	if (lim >= 0 || off > 0) {
-		n = wq_mk_same(WQ_LIMIT, q);
+		n = wq_plan_same(WQ_LIMIT, q);
 		if (n == NULL)
 			goto oom;
 		*p = q = n;
@@ -2359,7 +2170,7 @@ wq_bind_union(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 		rc = wq_cast_plan(b, &r, t, err);
 	if (rc != 0)
 		goto out;
-	p = wq_mk_same(WQ_APPEND, l);
+	p = wq_plan_same(WQ_APPEND, l);
 	if (p == NULL)
 		goto oom;
 	l = NULL;
@@ -2367,7 +2178,7 @@ wq_bind_union(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 	r = NULL;
 	p->rows = p->l->rows + p->r->rows;
 	if (!s->all) {
-		wq_plan_t *d = wq_mk_same(WQ_DISTINCT, p);
+		wq_plan_t *d = wq_plan_same(WQ_DISTINCT, p);
 
 		if (d == NULL)
 			goto oom;
@@ -2428,7 +2239,7 @@ wq_target_ref(wq_bindctx_t *b, PgQuery__SelectStmt *s, pgn_t *x,
 			if (strcmp(sel->names[i], nm) != 0)
 				continue;
 			if (found >= 0 && sel->e[found] && sel->e[i] &&
-			    !wq_expr_equal(sel->e[found], sel->e[i])) {
+			    !weft_expr_equal(sel->e[found], sel->e[i])) {
 				WQ_ERR(b, err, x->column_ref->location,
 				       "%s \"%s\" is ambiguous", clause, nm);
 				return -2;
@@ -2637,7 +2448,7 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 		ec.what = NULL;
 		if (w == NULL)
 			goto fail;
-		n = wq_mk_same(WQ_FILTER, p);
+		n = wq_plan_same(WQ_FILTER, p);
 		if (n == NULL) {
 			weft_expr_free(w);
 			goto oom;
@@ -2811,7 +2622,7 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 
 						for (g2 = 0; g2 < ac.nkeys;
 						     g2++)
-							if (wq_expr_equal(
+							if (weft_expr_equal(
 								e,
 								ac.keys_raw[g2])) {
 								weft_expr_free(e);
@@ -2929,7 +2740,7 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 				if (e->type == WEFT_S_UNKNOWN)
 					(void)wq_coerce(&ec, &e, WEFT_S_TEXT);
 				for (i = 0; i < sel.n; i++)
-					if (wq_expr_equal(e, sel.e[i]))
+					if (weft_expr_equal(e, sel.e[i]))
 						break;
 				if (i < sel.n) {
 					weft_expr_free(e);
@@ -3007,7 +2818,7 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 				}
 		}
 		if (h != NULL) {
-			n = wq_mk_same(WQ_FILTER, p);
+			n = wq_plan_same(WQ_FILTER, p);
 			if (n == NULL) {
 				weft_expr_free(h);
 				goto oom;
@@ -3017,7 +2828,7 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 		}
 	}
 	/* projection */
-	n = wq_mk_project(p, sel.n, sel.e, sel.names);
+	n = wq_plan_project(p, sel.n, sel.e, sel.names);
 	if (n == NULL)
 		goto oom;
 	p = n;
@@ -3037,14 +2848,14 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 			rc = WEFT_EINVAL;
 			goto out;
 		}
-		n = wq_mk_same(WQ_DISTINCT, p);
+		n = wq_plan_same(WQ_DISTINCT, p);
 		if (n == NULL)
 			goto oom;
 		p = n;
 	}
 	/* ORDER BY */
 	if (nsk > 0) {
-		n = wq_mk_same(WQ_SORT, p);
+		n = wq_plan_same(WQ_SORT, p);
 		if (n == NULL)
 			goto oom;
 		p = n;
@@ -3058,7 +2869,7 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 	if (rc != 0)
 		goto out;
 	if (lim >= 0 || off > 0) {
-		n = wq_mk_same(WQ_LIMIT, p);
+		n = wq_plan_same(WQ_LIMIT, p);
 		if (n == NULL)
 			goto oom;
 		p = n;
@@ -3076,13 +2887,13 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 		for (i = 0; i < nvisible; i++) {
 			ex[i] = weft_expr_col(i, p->types[i], 0);
 			if (ex[i] == NULL) {
-				wq_exprs_free(ex, i);
+				weft_expr_free_array(ex, i);
 				goto oom;
 			}
 		}
-		n = wq_mk_project(p, nvisible, ex, p->names);
+		n = wq_plan_project(p, nvisible, ex, p->names);
 		if (n == NULL) {
-			wq_exprs_free(ex, nvisible);
+			weft_expr_free_array(ex, nvisible);
 			goto oom;
 		}
 		p = n;
@@ -3104,7 +2915,7 @@ out:
 	wq_aggctx_free(&ac);
 	wq_sel_free(&sel);
 	if (gkeys)
-		wq_exprs_free(gkeys, ac.nkeys);
+		weft_expr_free_array(gkeys, ac.nkeys);
 	free(sk);
 	return rc;
 }

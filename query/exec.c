@@ -1797,7 +1797,7 @@ wq_scan_open(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 			uint32_t k, nu = 0, last = 0;
 
 			memset(used, 0, f->ncols);
-			wq_expr_refs(e, used, f->ncols);
+			weft_expr_refs(e, used, f->ncols);
 			for (k = 0; k < f->ncols; k++)
 				if (used[k]) {
 					nu++;

@@ -247,6 +247,103 @@ fail:
 	return NULL;
 }
 
+void
+weft_expr_free_array(weft_expr_t **e, uint32_t n)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		weft_expr_free(e[i]);
+	free(e);
+}
+
+void
+weft_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return;
+	if (e->kind == WEFT_E_COL && e->col < n)
+		used[e->col] = 1;
+	for (i = 0; i < e->nargs; i++)
+		weft_expr_refs(e->args[i], used, n);
+}
+
+void
+weft_expr_remap(weft_expr_t *e, const uint32_t *map)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return;
+	if (e->kind == WEFT_E_COL)
+		e->col = map[e->col];
+	for (i = 0; i < e->nargs; i++)
+		weft_expr_remap(e->args[i], map);
+}
+
+bool
+weft_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi)
+{
+	uint32_t i;
+
+	if (e == NULL)
+		return false;
+	if (e->kind == WEFT_E_COL && e->col >= lo && e->col < hi)
+		return true;
+	for (i = 0; i < e->nargs; i++)
+		if (weft_expr_uses_range(e->args[i], lo, hi))
+			return true;
+	return false;
+}
+
+bool
+weft_expr_equal(const weft_expr_t *a, const weft_expr_t *b)
+{
+	uint32_t i;
+
+	if (a->kind != b->kind || a->type != b->type || a->op != b->op ||
+	    a->flags != b->flags || a->nargs != b->nargs)
+		return false;
+	if (a->kind == WEFT_E_COL && a->col != b->col)
+		return false;
+	if (a->kind == WEFT_E_CONST) {
+		const weft_value_t *x = &a->cval, *y = &b->cval;
+
+		if (x->type != y->type || x->null != y->null)
+			return false;
+		if (!x->null) {
+			switch (x->type) {
+			case WEFT_S_BOOL:
+				if (x->u.b != y->u.b)
+					return false;
+				break;
+			case WEFT_S_FLOAT64:
+			case WEFT_S_NUMERIC:
+				if (memcmp(&x->u.f, &y->u.f, 8) != 0)
+					return false;
+				break;
+			case WEFT_S_TEXT:
+			case WEFT_S_UNKNOWN:
+				if (x->u.s.len != y->u.s.len ||
+				    memcmp(x->u.s.p, y->u.s.p, x->u.s.len))
+					return false;
+				break;
+			default:
+				if (x->u.i != y->u.i)
+					return false;
+			}
+		}
+	}
+	for (i = 0; i < a->nargs; i++)
+		if (!weft_expr_equal(a->args[i], b->args[i]))
+			return false;
+	return true;
+}
+
 bool
 weft_expr_is_const(const weft_expr_t *e)
 {

@@ -142,6 +142,8 @@ weft_expr_t *weft_expr_int(int64_t i, weft_sqltype_t type, int location);
 weft_expr_t *weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to,
 			    int location);
 void weft_expr_free(weft_expr_t *e);
+/* Free v[0..n) and the array v itself; v may be NULL. */
+void weft_expr_free_array(weft_expr_t **v, uint32_t n);
 weft_expr_t *weft_expr_copy(const weft_expr_t *e);
 /* Free a value's text (TEXT/UNKNOWN) and mark it NULL. */
 void weft_value_clear(weft_value_t *v);
@@ -189,6 +191,19 @@ int weft_expr_coerce(weft_expr_t **e, weft_sqltype_t to, weft_err_t *err);
 int weft_expr_common(weft_expr_t **es, uint32_t n, const char *context,
 		     weft_sqltype_t *out, weft_err_t *err);
 int weft_expr_finish(weft_expr_t **e, weft_err_t *err);
+
+/*
+ * Walks over a tree (e may be NULL where it makes sense):
+ * weft_expr_refs sets used[c] = 1 for every column c < n that e reads;
+ * weft_expr_remap rewrites every column c to map[c] (which must be valid);
+ * weft_expr_uses_range: does e read a column in [lo, hi)?
+ * weft_expr_equal: are a and b the same tree (kinds, types, operators,
+ * flags, columns and constants, bit for bit; locations and scales aside)?
+ */
+void weft_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n);
+void weft_expr_remap(weft_expr_t *e, const uint32_t *map);
+bool weft_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi);
+bool weft_expr_equal(const weft_expr_t *a, const weft_expr_t *b);
 
 /* True if e is a constant (after resolve, constant subtrees are folded,
  * except now()). */

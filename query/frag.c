@@ -306,7 +306,7 @@ wq_check_typed(const weft_expr_t *e, weft_err_t *err)
 
 	if (c == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	ok = weft_expr_resolve(&c, &e2) == 0 && wq_expr_equal(c, e);
+	ok = weft_expr_resolve(&c, &e2) == 0 && weft_expr_equal(c, e);
 	weft_expr_free(c);
 	if (!ok)
 		return weft_err_set(err, WEFT_EINVAL,
@@ -473,6 +473,26 @@ out:
 	wq_frag_free(f);
 	weft__fragment__free_unpacked(m, NULL);
 	return rc;
+}
+
+void
+wq_frag_free(wq_frag_t *f)
+{
+	if (f == NULL)
+		return;
+	free(f->product);
+	if (f->colnames)
+		for (uint32_t i = 0; i < f->ncols; i++)
+			free(f->colnames[i]);
+	free(f->colnames);
+	free(f->cols);
+	free(f->ctypes);
+	weft_expr_free(f->filter);
+	weft_expr_free_array(f->proj, f->nproj);
+	weft_expr_free_array(f->keys, f->nkeys);
+	wq_aggs_free(f->aggs, f->naggs);
+	free(f->order);
+	free(f);
 }
 
 int

@@ -1,5 +1,6 @@
 /*
- * plan.c: logical plan -> physical plan, in place, and EXPLAIN.
+ * plan.c: the plan tree: its nodes (construction, shape, destruction),
+ * logical plan -> physical plan, in place, and EXPLAIN.
  *
  * Passes, in order:
  *  1. filters move down: through projections (by substitution), into
@@ -17,48 +18,110 @@
 
 #include "query/qint.h"
 
+/* ---- plan nodes ---- */
+
+wq_plan_t *
+wq_plan_new(wq_kind_t kind)
+{
+	wq_plan_t *p = calloc(1, sizeof(*p));
+
+	if (p != NULL) {
+		p->kind = kind;
+		p->limit = -1;
+	}
+	return p;
+}
+
+int
+wq_plan_shape(wq_plan_t *p, uint32_t n)
+{
+	p->ncols = n;
+	p->types = calloc(n ? n : 1, sizeof(*p->types));
+	p->names = calloc(n ? n : 1, sizeof(*p->names));
+	return p->types && p->names ? 0 : WEFT_ENOMEM;
+}
+
+void
+wq_plan_free(wq_plan_t *p)
+{
+	uint32_t i;
+
+	if (p == NULL)
+		return;
+	wq_plan_free(p->l);
+	wq_plan_free(p->r);
+	for (i = 0; i < p->ncols && p->names; i++)
+		free(p->names[i]);
+	free(p->names);
+	free(p->types);
+	wq_frag_free(p->frag);
+	weft_expr_free(p->pred);
+	weft_expr_free_array(p->exprs, p->nexprs);
+	weft_expr_free_array(p->keys, p->nkeys);
+	wq_aggs_free(p->aggs, p->naggs);
+	weft_expr_free_array(p->lkeys, p->njkeys);
+	weft_expr_free_array(p->rkeys, p->njkeys);
+	weft_expr_free(p->resid);
+	free(p->jskip);
+	free(p->sort);
+	free(p);
+}
+
+/* A projection of child with n expressions (taken) named names (copied). */
+wq_plan_t *
+wq_plan_project(wq_plan_t *child, uint32_t n, weft_expr_t **exprs,
+	      char *const *names)
+{
+	wq_plan_t *p = wq_plan_new(WQ_PROJECT);
+	uint32_t i;
+
+	if (p == NULL || wq_plan_shape(p, n) != 0) {
+		wq_plan_free(p);
+		return NULL;
+	}
+	p->l = child;
+	p->exprs = exprs;
+	p->nexprs = n;
+	p->rows = child->rows;
+	for (i = 0; i < n; i++) {
+		p->types[i] = exprs[i]->type;
+		p->names[i] = strdup(names[i] ? names[i] : "?column?");
+		if (p->names[i] == NULL) {
+			p->l = NULL;
+			p->exprs = NULL;
+			p->nexprs = 0;
+			wq_plan_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* A node of kind over child with child's shape. */
+wq_plan_t *
+wq_plan_same(wq_kind_t kind, wq_plan_t *child)
+{
+	wq_plan_t *p = wq_plan_new(kind);
+	uint32_t i;
+
+	if (p == NULL || wq_plan_shape(p, child->ncols) != 0) {
+		wq_plan_free(p);
+		return NULL;
+	}
+	for (i = 0; i < child->ncols; i++) {
+		p->types[i] = child->types[i];
+		p->names[i] = strdup(child->names[i]);
+		if (p->names[i] == NULL) {
+			wq_plan_free(p);
+			return NULL;
+		}
+	}
+	p->l = child;
+	p->rows = child->rows;
+	return p;
+}
+
 /* ---- expression helpers ---- */
-
-void
-wq_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return;
-	if (e->kind == WEFT_E_COL && e->col < n)
-		used[e->col] = 1;
-	for (i = 0; i < e->nargs; i++)
-		wq_expr_refs(e->args[i], used, n);
-}
-
-void
-wq_expr_remap(weft_expr_t *e, const uint32_t *map)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return;
-	if (e->kind == WEFT_E_COL)
-		e->col = map[e->col];
-	for (i = 0; i < e->nargs; i++)
-		wq_expr_remap(e->args[i], map);
-}
-
-bool
-wq_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return false;
-	if (e->kind == WEFT_E_COL && e->col >= lo && e->col < hi)
-		return true;
-	for (i = 0; i < e->nargs; i++)
-		if (wq_expr_uses_range(e->args[i], lo, hi))
-			return true;
-	return false;
-}
 
 static bool
 wq_expr_has_now(const weft_expr_t *e)
@@ -71,50 +134,6 @@ wq_expr_has_now(const weft_expr_t *e)
 		if (wq_expr_has_now(e->args[i]))
 			return true;
 	return false;
-}
-
-bool
-wq_expr_equal(const weft_expr_t *a, const weft_expr_t *b)
-{
-	uint32_t i;
-
-	if (a->kind != b->kind || a->type != b->type || a->op != b->op ||
-	    a->flags != b->flags || a->nargs != b->nargs)
-		return false;
-	if (a->kind == WEFT_E_COL && a->col != b->col)
-		return false;
-	if (a->kind == WEFT_E_CONST) {
-		const weft_value_t *x = &a->cval, *y = &b->cval;
-
-		if (x->type != y->type || x->null != y->null)
-			return false;
-		if (!x->null) {
-			switch (x->type) {
-			case WEFT_S_BOOL:
-				if (x->u.b != y->u.b)
-					return false;
-				break;
-			case WEFT_S_FLOAT64:
-			case WEFT_S_NUMERIC:
-				if (memcmp(&x->u.f, &y->u.f, 8) != 0)
-					return false;
-				break;
-			case WEFT_S_TEXT:
-			case WEFT_S_UNKNOWN:
-				if (x->u.s.len != y->u.s.len ||
-				    memcmp(x->u.s.p, y->u.s.p, x->u.s.len))
-					return false;
-				break;
-			default:
-				if (x->u.i != y->u.i)
-					return false;
-			}
-		}
-	}
-	for (i = 0; i < a->nargs; i++)
-		if (!wq_expr_equal(a->args[i], b->args[i]))
-			return false;
-	return true;
 }
 
 /* A copy of e with each column i replaced by a copy of sub[i]. */
@@ -254,8 +273,8 @@ wq_join_split(wq_plan_t *p)
 		goto out;
 	for (i = 0; i < n; i++) {
 		weft_expr_t *e = c[i];
-		bool ul = wq_expr_uses_range(e, 0, nl);
-		bool ur = wq_expr_uses_range(e, nl, nt);
+		bool ul = weft_expr_uses_range(e, 0, nl);
+		bool ur = weft_expr_uses_range(e, nl, nt);
 
 		c[i] = NULL;
 		if (!ul && ur) {
@@ -270,10 +289,10 @@ wq_join_split(wq_plan_t *p)
 			   e->args[0]->type == e->args[1]->type &&
 			   !wq_expr_has_now(e)) {
 			weft_expr_t *a = e->args[0], *b = e->args[1];
-			bool al = !wq_expr_uses_range(a, nl, nt);
-			bool ar = !wq_expr_uses_range(a, 0, nl);
-			bool bl = !wq_expr_uses_range(b, nl, nt);
-			bool br = !wq_expr_uses_range(b, 0, nl);
+			bool al = !weft_expr_uses_range(a, nl, nt);
+			bool ar = !weft_expr_uses_range(a, 0, nl);
+			bool bl = !weft_expr_uses_range(b, nl, nt);
+			bool br = !weft_expr_uses_range(b, 0, nl);
 			weft_expr_t **nlk, **nrk;
 
 			if (!((al && br) || (ar && bl))) {
@@ -395,8 +414,8 @@ wq_push_filter(wq_plan_t **pp)
 			break;
 		for (i = 0; i < n && rc == 0; i++) {
 			weft_expr_t *e = c[i];
-			bool ul = wq_expr_uses_range(e, 0, nl);
-			bool ur = wq_expr_uses_range(e, nl, nt);
+			bool ul = weft_expr_uses_range(e, 0, nl);
+			bool ur = weft_expr_uses_range(e, nl, nt);
 
 			c[i] = NULL;
 			if (ul && !ur) {
@@ -524,7 +543,7 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 		if (cn == NULL)
 			return WEFT_ENOMEM;
 		memcpy(cn, need, p->ncols);
-		wq_expr_refs(f->filter, cn, p->ncols);
+		weft_expr_refs(f->filter, cn, p->ncols);
 		for (i = 0, k = 0; i < p->ncols; i++) {
 			if (!cn[i]) {
 				map[i] = UINT32_MAX;
@@ -547,7 +566,7 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 		}
 		f->ncols = k;
 		if (f->filter)
-			wq_expr_remap(f->filter, map);
+			weft_expr_remap(f->filter, map);
 		wq_shape_compact(p, map);
 		break;
 	}
@@ -558,7 +577,7 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 		if (cn == NULL)
 			return WEFT_ENOMEM;
 		memcpy(cn, need, p->ncols);
-		wq_expr_refs(p->pred, cn, p->ncols);
+		weft_expr_refs(p->pred, cn, p->ncols);
 		for (i = 0; i < p->nsort; i++)
 			cn[p->sort[i].col] = 1;
 		rc = wq_prune_child(p->l, cn, &cm);
@@ -566,7 +585,7 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 			break;
 		memcpy(map, cm, p->ncols * sizeof(*map));
 		if (p->pred)
-			wq_expr_remap(p->pred, cm);
+			weft_expr_remap(p->pred, cm);
 		for (i = 0; i < p->nsort; i++)
 			p->sort[i].col = cm[p->sort[i].col];
 		wq_shape_copy(p, p->l, cm);
@@ -590,12 +609,12 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 		p->nexprs = k;
 		wq_shape_compact(p, map);
 		for (i = 0; i < p->nexprs; i++)
-			wq_expr_refs(p->exprs[i], cn, nc);
+			weft_expr_refs(p->exprs[i], cn, nc);
 		rc = wq_prune_child(p->l, cn, &cm);
 		if (rc != 0)
 			break;
 		for (i = 0; i < p->nexprs; i++)
-			wq_expr_remap(p->exprs[i], cm);
+			weft_expr_remap(p->exprs[i], cm);
 		break;
 	}
 	case WQ_AGG: {
@@ -607,16 +626,16 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 		if (p->aggmode == WQ_AGG_FINAL)
 			memset(cn, 1, nc);
 		for (i = 0; i < p->nkeys; i++)
-			wq_expr_refs(p->keys[i], cn, nc);
+			weft_expr_refs(p->keys[i], cn, nc);
 		for (i = 0; i < p->naggs; i++)
-			wq_expr_refs(p->aggs[i].arg, cn, nc);
+			weft_expr_refs(p->aggs[i].arg, cn, nc);
 		rc = wq_prune_child(p->l, cn, &cm);
 		if (rc != 0)
 			break;
 		for (i = 0; i < p->nkeys; i++)
-			wq_expr_remap(p->keys[i], cm);
+			weft_expr_remap(p->keys[i], cm);
 		for (i = 0; i < p->naggs; i++)
-			wq_expr_remap(p->aggs[i].arg, cm);
+			weft_expr_remap(p->aggs[i].arg, cm);
 		break;
 	}
 	case WQ_JOIN: {
@@ -632,11 +651,11 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 			return WEFT_ENOMEM;
 		}
 		memcpy(cn, need, nl + nr);
-		wq_expr_refs(p->resid, cn, nl + nr);
+		weft_expr_refs(p->resid, cn, nl + nr);
 		memcpy(outer, cn, nl + nr); /* read above or by resid */
 		for (i = 0; i < p->njkeys; i++) {
-			wq_expr_refs(p->lkeys[i], cn, nl);
-			wq_expr_refs(p->rkeys[i], cn + nl, nr);
+			weft_expr_refs(p->lkeys[i], cn, nl);
+			weft_expr_refs(p->rkeys[i], cn + nl, nr);
 		}
 		rn = cn + nl;
 		rc = wq_prune_child(p->l, cn, &cm);
@@ -653,11 +672,11 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 				 : (i < nl ? m : m + p->l->ncols);
 		}
 		for (i = 0; i < p->njkeys; i++) {
-			wq_expr_remap(p->lkeys[i], cm);
-			wq_expr_remap(p->rkeys[i], cm2);
+			weft_expr_remap(p->lkeys[i], cm);
+			weft_expr_remap(p->rkeys[i], cm2);
 		}
 		if (p->resid)
-			wq_expr_remap(p->resid, map);
+			weft_expr_remap(p->resid, map);
 		free(p->jskip);
 		p->jskip = calloc(p->l->ncols + p->r->ncols + 1, 1);
 		if (p->jskip != NULL)

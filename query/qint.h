@@ -1,7 +1,7 @@
 /*
  * qint.h: internals of the SQL engine shared by the query/ sources: the plan tree
- * (bind.c builds it, plan.c optimises it and cuts scan fragments out of
- * it, exec.c runs it), scan fragments (frag.c serialises them) and the
+ * (bind.c builds it, plan.c holds its nodes, optimises it and cuts scan
+ * fragments out of it, exec.c runs it), scan fragments (frag.c serialises them) and the
  * small column store, hashing and comparison helpers the operators share.
  *
  * Invariants: every plan node knows its output shape (ncols, types,
@@ -56,6 +56,8 @@ weft_sqltype_t wq_agg_state_type(const wq_agg_t *a, uint32_t i);
 /* Result type of fn over argtype; WEFT_S_NULL when not defined. */
 weft_sqltype_t wq_agg_result_type(int fn, weft_sqltype_t argtype);
 const char *wq_agg_name(int fn);
+/* Free the arguments of a[0..n) and the array a. */
+void wq_aggs_free(wq_agg_t *a, uint32_t n);
 
 typedef struct wq_sortkey {
 	uint32_t col;
@@ -155,10 +157,19 @@ typedef struct wq_plan {
 	int64_t offset;
 } wq_plan_t;
 
+/* Plan nodes (plan.c). wq_plan_free frees p, its children and
+ * everything they own; NULL is fine. */
 wq_plan_t *wq_plan_new(wq_kind_t kind);
 void wq_plan_free(wq_plan_t *p);
 /* Give p an output shape of n columns (types and names uninitialised). */
 int wq_plan_shape(wq_plan_t *p, uint32_t n);
+/* A projection of child with n expressions exprs (taken on success) named
+ * names (copied; NULL names "?column?"); NULL on allocation failure, when
+ * child and exprs stay the caller's. */
+wq_plan_t *wq_plan_project(wq_plan_t *child, uint32_t n, weft_expr_t **exprs,
+			   char *const *names);
+/* A node of kind over child (taken on success) with child's shape. */
+wq_plan_t *wq_plan_same(wq_kind_t kind, wq_plan_t *child);
 
 /* Bind: parse tree (PgQuery__Node of a SelectStmt) -> logical plan. */
 typedef struct wq_bindctx wq_bindctx_t;
@@ -168,14 +179,6 @@ int wq_bind(weft_snapshot_t *snap, const char *sql, const void *select_stmt,
 /* Optimise (pushdown, pruning, fragments) in place. */
 int wq_optimize(wq_plan_t **p, weft_err_t *err);
 void wq_plan_print(const wq_plan_t *p, FILE *f);
-
-/* Expression helpers. */
-void wq_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n);
-/* Map column refs: col -> map[col] (must be valid). */
-void wq_expr_remap(weft_expr_t *e, const uint32_t *map);
-bool wq_expr_equal(const weft_expr_t *a, const weft_expr_t *b);
-/* Does e contain a WEFT_E_COL with col in [lo, hi)? */
-bool wq_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi);
 
 /* ---- execution ---- */
 
