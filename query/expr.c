@@ -911,6 +911,9 @@ weft_expr_type_op(weft_expr_t *e, weft_err_t *err)
 	weft_expr_t **a = e->args;
 	int rc;
 
+	if (e->op < WEFT_OP_ADD || e->op > WEFT_OP_CONCAT)
+		return weft_err_set(err, WEFT_EINVAL, "unknown operator %d",
+				    e->op);
 	if ((e->op == WEFT_OP_NEG && e->nargs != 1) ||
 	    (e->op != WEFT_OP_NEG && e->nargs != 2))
 		return weft_err_set(err, WEFT_EINVAL,
@@ -1225,6 +1228,8 @@ weft_expr_type_case(weft_expr_t *e, weft_err_t *err)
 	int rc, scale = -2;
 
 	if (e->flags & WEFT_EF_CASE_OPERAND) {
+		if (e->nargs < 3)
+			return weft_err_set(err, WEFT_EINVAL, "malformed CASE");
 		rc = weft_expr_case_searched(e, err);
 		if (rc != 0)
 			return rc;
@@ -1369,6 +1374,8 @@ weft_expr_type_node(weft_expr_t **slot, weft_err_t *err)
 	case WEFT_E_AND:
 	case WEFT_E_OR:
 	case WEFT_E_NOT:
+		if (e->kind == WEFT_E_NOT && e->nargs != 1)
+			return weft_err_set(err, WEFT_EINVAL, "malformed NOT");
 		for (i = 0; i < e->nargs; i++) {
 			rc = weft_expr_coerce_bool(
 			    &e->args[i],
@@ -1382,6 +1389,9 @@ weft_expr_type_node(weft_expr_t **slot, weft_err_t *err)
 		e->type = WEFT_S_BOOL;
 		return 0;
 	case WEFT_E_ISNULL:
+		if (e->nargs != 1)
+			return weft_err_set(err, WEFT_EINVAL,
+					    "malformed IS NULL");
 		e->type = WEFT_S_BOOL;
 		return 0;
 	case WEFT_E_IN:
@@ -1392,6 +1402,8 @@ weft_expr_type_node(weft_expr_t **slot, weft_err_t *err)
 		return weft_expr_type_case(e, err);
 	case WEFT_E_CAST:
 		t = e->type != WEFT_S_NULL ? e->type : (weft_sqltype_t)e->op;
+		if (e->nargs != 1 || t <= WEFT_S_NULL || t > WEFT_S_UNKNOWN)
+			return weft_err_set(err, WEFT_EINVAL, "malformed CAST");
 		e->type = t;
 		e->op = (int)t;
 		if (e->args[0]->type == t) {
