@@ -112,6 +112,16 @@ wq_agg_result_type(int fn, weft_sqltype_t t)
 	}
 }
 
+int
+wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg)
+{
+	if (type != WEFT_S_NUMERIC || arg == NULL)
+		return -1;
+	if (fn == WQ_AGG_SUM || fn == WQ_AGG_AVG)
+		return arg->type == WEFT_S_NUMERIC ? arg->scale : 0;
+	return arg->scale;
+}
+
 const char *
 wq_agg_name(int fn)
 {

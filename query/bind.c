@@ -10,7 +10,8 @@
  *
  * Anything the engine does not support is refused with "unsupported at
  * character N: <construct>" rather than answered wrongly. Recursion is
- * bounded by WQ_DEPTH_MAX so hostile input cannot exhaust the stack.
+ * bounded (WEFT_FRAG_DEPTH_MAX for expressions, WQ_NEST_MAX for subqueries)
+ * so hostile input cannot exhaust the stack.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -206,6 +207,11 @@ wq_copy(wq_ectx_t *c, const weft_expr_t *e)
 
 	if (e == NULL)
 		return NULL;
+	/* copies are how a tree outgrows its SQL text (BETWEEN, IS DISTINCT
+	 * FROM, nested): bound them */
+	if (weft_expr_nodes(e) > WEFT_FRAG_NODES_MAX)
+		return WQ_ERR(c->b, c->err, e->location - 1, "expression too "
+			      "large (more than %d nodes)", WEFT_FRAG_NODES_MAX);
 	r = weft_expr_copy(e);
 	if (r == NULL)
 		WQ_OOM(c->b, c->err);
@@ -437,7 +443,7 @@ wq_bx_list(wq_ectx_t *c, weft_expr_kind_t kind, int op, int flags,
 	weft_expr_t *e;
 	size_t i, k = 0;
 
-	if (n > 100000)
+	if (n > WEFT_FRAG_ARGS_MAX)
 		return WQ_UNSUP(c->b, c->err, loc, "list too long");
 	args = calloc(n + 1, sizeof(*args));
 	if (args == NULL) {
@@ -741,15 +747,7 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 		ac->aggs[i].arg = arg;
 		ac->aggs[i].argtype = arg ? arg->type : WEFT_S_NULL;
 		ac->aggs[i].type = rt;
-		ac->aggs[i].scale = -1;
-		if (rt == WEFT_S_NUMERIC && fn == WQ_AGG_SUM)
-			ac->aggs[i].scale = arg->type == WEFT_S_NUMERIC
-						? arg->scale : 0;
-		else if (rt == WEFT_S_NUMERIC && fn == WQ_AGG_AVG)
-			ac->aggs[i].scale = arg->type == WEFT_S_NUMERIC
-						? arg->scale : 0;
-		else if (rt == WEFT_S_NUMERIC)
-			ac->aggs[i].scale = arg->scale;
+		ac->aggs[i].scale = wq_agg_scale(fn, rt, arg);
 		ac->aggs_raw[i] = raw;
 		ac->naggs++;
 	} else {
@@ -886,10 +884,10 @@ wq_bx(wq_ectx_t *c, pgn_t *n)
 
 	if (n == NULL)
 		return WQ_ERR(c->b, c->err, -1, "missing expression");
-	if (c->depth >= WQ_DEPTH_MAX)
+	if (c->depth >= WEFT_FRAG_DEPTH_MAX)
 		return WQ_ERR(c->b, c->err, -1,
-			      "expression nested too deeply (limit %d)",
-			      WQ_DEPTH_MAX);
+			      "expression nested too deeply (more than %d "
+			      "levels)", WEFT_FRAG_DEPTH_MAX);
 	c->depth++;
 	if (c->agg != NULL && !c->in_agg && c->agg->nkeys > 0 &&
 	    n->node_case != PG_QUERY__NODE__NODE_A_CONST) {
@@ -1110,7 +1108,7 @@ wq_has_agg(pgn_t *n, int depth)
 	size_t i;
 	int fn;
 
-	if (n == NULL || depth > WQ_DEPTH_MAX)
+	if (n == NULL || depth > WEFT_FRAG_DEPTH_MAX)
 		return false;
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_FUNC_CALL: {
@@ -1382,7 +1380,7 @@ wq_bind_rangevar(wq_bindctx_t *b, PgQuery__RangeVar *rv, wq_plan_t **plan,
 					 "data-modifying WITH");
 				return wq_rc(err);
 			}
-			if (b->depth >= WQ_DEPTH_MAX / 4) {
+			if (b->depth >= WQ_NEST_MAX) {
 				WQ_ERR(b, err, rv->location,
 				       "queries nested too deeply");
 				return WEFT_EINVAL;
@@ -1724,7 +1722,7 @@ wq_bind_from(wq_bindctx_t *b, pgn_t *n, wq_plan_t **plan, wq_scope_t *scope,
 {
 	int rc;
 
-	if (b->depth >= WQ_DEPTH_MAX / 4) {
+	if (b->depth >= WQ_NEST_MAX) {
 		WQ_ERR(b, err, -1, "FROM clause nested too deeply");
 		return WEFT_EINVAL;
 	}
@@ -2132,7 +2130,7 @@ wq_bind_union(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 		WQ_UNSUP(b, err, -1, "set operation form");
 		return WEFT_EINVAL;
 	}
-	if (b->depth >= WQ_DEPTH_MAX / 4) {
+	if (b->depth >= WQ_NEST_MAX) {
 		WQ_ERR(b, err, -1, "UNION nested too deeply");
 		return WEFT_EINVAL;
 	}

@@ -15,6 +15,7 @@
  * WHEN v is rewritten to CASE WHEN x = v; IN has one common type.
  */
 #include "query/expr.h"
+#include "query/frag.h" /* the limits of an expression tree */
 
 #include <math.h>
 #include <stdio.h>
@@ -298,6 +299,30 @@ weft_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi)
 		if (weft_expr_uses_range(e->args[i], lo, hi))
 			return true;
 	return false;
+}
+
+uint32_t
+weft_expr_nodes(const weft_expr_t *e)
+{
+	uint32_t i, n = 1;
+
+	for (i = 0; i < e->nargs; i++)
+		n += weft_expr_nodes(e->args[i]);
+	return n;
+}
+
+uint32_t
+weft_expr_depth(const weft_expr_t *e)
+{
+	uint32_t i, d = 0;
+
+	for (i = 0; i < e->nargs; i++) {
+		uint32_t a = weft_expr_depth(e->args[i]);
+
+		if (a > d)
+			d = a;
+	}
+	return d + 1;
 }
 
 bool
@@ -1194,6 +1219,15 @@ weft_expr_case_searched(weft_expr_t *e, weft_err_t *err)
 	int rc;
 
 	npairs = (e->nargs - 1 - (has_else ? 1 : 0)) / 2;
+	/* x is copied into every arm: nested CASE x WHEN ... would grow
+	 * exponentially */
+	if (npairs > 0 && weft_expr_nodes(x) > WEFT_FRAG_NODES_MAX / npairs) {
+		rc = weft_err_set(err, WEFT_EINVAL, "expression too large (more "
+				  "than %d nodes)", WEFT_FRAG_NODES_MAX);
+		if (err != NULL)
+			err->pos = e->location;
+		return rc;
+	}
 	for (i = 0; i < npairs; i++) {
 		weft_expr_t *args[2], *eq;
 

@@ -204,6 +204,9 @@ void weft_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n);
 void weft_expr_remap(weft_expr_t *e, const uint32_t *map);
 bool weft_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi);
 bool weft_expr_equal(const weft_expr_t *a, const weft_expr_t *b);
+/* Nodes of e, and its levels (a leaf is one level). */
+uint32_t weft_expr_nodes(const weft_expr_t *e);
+uint32_t weft_expr_depth(const weft_expr_t *e);
 
 /* True if e is a constant (after resolve, constant subtrees are folded,
  * except now()). */

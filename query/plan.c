@@ -11,7 +11,10 @@
  *  3. scan fragments absorb what can run next to the data: a projection
  *     directly above, partial aggregation (no DISTINCT aggregates), and
  *     LIMIT or ORDER BY + LIMIT (top-N) -- the nodes above stay, so the
- *     result is the same whether one fragment or many feed them.
+ *     result is the same whether one fragment or many feed them;
+ *  4. each fragment is settled (wq_frag_settle): its expressions in the
+ *     form weft_expr_resolve gives them, within the limits of frag.h, so
+ *     that it is exactly what the fragment decoder accepts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +162,51 @@ wq_expr_subst(const weft_expr_t *e, weft_expr_t *const *sub)
 		c->args[i] = n;
 	}
 	return c;
+}
+
+/* Nodes and levels of e with each column c replaced by a tree of
+ * nodes[c] nodes and depth[c] levels. */
+static void
+wq_subst_size(const weft_expr_t *e, const uint64_t *nodes,
+	      const uint32_t *depth, uint64_t *n, uint32_t *d)
+{
+	uint32_t i, a, dmax = 0;
+
+	if (e->kind == WEFT_E_COL) {
+		*n += nodes[e->col];
+		*d = depth[e->col];
+		return;
+	}
+	*n += 1;
+	for (i = 0; i < e->nargs; i++) {
+		wq_subst_size(e->args[i], nodes, depth, n, &a);
+		if (a > dmax)
+			dmax = a;
+	}
+	*d = dmax + 1;
+}
+
+/* Would wq_expr_subst(e, sub) stay within what a fragment may carry
+ * (frag.h)? Every column reference gets a copy of its expression, so a
+ * filter over nested projections of `x + x` would grow exponentially. */
+static bool
+wq_subst_fits(const weft_expr_t *e, weft_expr_t *const *sub, uint32_t nsub)
+{
+	uint64_t *nodes = calloc(nsub + 1, sizeof(*nodes)), n = 0;
+	uint32_t *depth = calloc(nsub + 1, sizeof(*depth)), d = 0, i;
+	bool fits = false;
+
+	if (nodes != NULL && depth != NULL) {
+		for (i = 0; i < nsub; i++) {
+			nodes[i] = weft_expr_nodes(sub[i]);
+			depth[i] = weft_expr_depth(sub[i]);
+		}
+		wq_subst_size(e, nodes, depth, &n, &d);
+		fits = n <= WEFT_FRAG_NODES_MAX && d <= WEFT_FRAG_DEPTH_MAX;
+	}
+	free(nodes);
+	free(depth);
+	return fits;
 }
 
 static weft_expr_t *
@@ -389,6 +437,8 @@ wq_push_filter(wq_plan_t **pp)
 		for (i = 0; i < ch->nexprs; i++)
 			if (wq_expr_has_now(ch->exprs[i]))
 				return 0;
+		if (!wq_subst_fits(p->pred, ch->exprs, ch->nexprs))
+			return 0; /* stays above the projection */
 		s = wq_expr_subst(p->pred, ch->exprs);
 		if (s == NULL)
 			return WEFT_ENOMEM;
@@ -900,6 +950,21 @@ wq_too_wide(const wq_plan_t *p)
 	return wq_too_wide(p->l) || wq_too_wide(p->r);
 }
 
+/* Pass 4: every fragment in the form the decoder accepts (frag.h). */
+static int
+wq_settle(wq_plan_t *p, weft_err_t *err)
+{
+	int rc;
+
+	if (p == NULL)
+		return 0;
+	if (p->kind == WQ_SCAN && (rc = wq_frag_settle(p->frag, err)) != 0)
+		return rc;
+	if ((rc = wq_settle(p->l, err)) != 0)
+		return rc;
+	return wq_settle(p->r, err);
+}
+
 int
 wq_optimize(wq_plan_t **p, weft_err_t *err)
 {
@@ -928,7 +993,7 @@ wq_optimize(wq_plan_t **p, weft_err_t *err)
 		rc = wq_fragments(p);
 	if (rc != 0)
 		return weft_err_set(err, rc, "out of memory while planning");
-	return 0;
+	return wq_settle(*p, err);
 }
 
 /* ---- EXPLAIN ---- */

@@ -1,8 +1,8 @@
 /*
- * qint.h: internals of the SQL engine shared by the query/ sources: the plan tree
- * (bind.c builds it, plan.c holds its nodes, optimises it and cuts scan
- * fragments out of it, exec.c runs it), scan fragments (frag.c serialises them) and the
- * small column store, hashing and comparison helpers the operators share.
+ * qint.h: internals of the SQL engine shared by the query/ sources: the
+ * plan tree (bind.c builds it, plan.c holds its nodes, optimises it and
+ * cuts scan fragments, frag.h, out of it; exec.c runs it) and the small
+ * column store, hashing and comparison helpers the operators share.
  *
  * Invariants: every plan node knows its output shape (ncols, types,
  * names). Expressions of a node refer to its input columns by index: the
@@ -19,32 +19,16 @@
 
 #include "lib/err.h"
 #include "query/expr.h"
+#include "query/frag.h"
 #include "query/query.h"
 #include "query/vec.h"
 #include "storage/store.h"
 
-#define WQ_DEPTH_MAX 1000 /* nesting of expressions and subqueries */
-#define WQ_COLS_MAX 1664 /* columns of any plan node (PostgreSQL's cap) */
+/* Nesting of subqueries, CTEs, joins and set operations. Expressions
+ * are bounded by WEFT_FRAG_DEPTH_MAX (frag.h). */
+#define WQ_NEST_MAX 250
 
 /* ---- aggregates ---- */
-
-typedef enum wq_aggfn {
-	WQ_AGG_COUNT_STAR = 0,
-	WQ_AGG_COUNT = 1,
-	WQ_AGG_SUM = 2,
-	WQ_AGG_AVG = 3,
-	WQ_AGG_MIN = 4,
-	WQ_AGG_MAX = 5,
-} wq_aggfn_t;
-
-typedef struct wq_agg {
-	int fn;                 /* wq_aggfn_t */
-	bool distinct;          /* count(DISTINCT x) etc. */
-	weft_expr_t *arg;       /* over the aggregation's input; NULL for * */
-	weft_sqltype_t argtype; /* type of arg */
-	weft_sqltype_t type;    /* result type (PostgreSQL's) */
-	int scale;              /* NUMERIC result display scale, -1 unknown */
-} wq_agg_t;
 
 /* Aggregation modes. COMPLETE: rows in, results out. PARTIAL: rows in,
  * transition states out. FINAL: states in (keys first), results out. */
@@ -55,52 +39,13 @@ uint32_t wq_agg_nstate(const wq_agg_t *a);
 weft_sqltype_t wq_agg_state_type(const wq_agg_t *a, uint32_t i);
 /* Result type of fn over argtype; WEFT_S_NULL when not defined. */
 weft_sqltype_t wq_agg_result_type(int fn, weft_sqltype_t argtype);
+/* NUMERIC display scale of fn's result (of type `type`) over arg: sum
+ * and avg of integers have scale 0, of numeric and min/max the
+ * argument's; -1 for other types. */
+int wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg);
 const char *wq_agg_name(int fn);
 /* Free the arguments of a[0..n) and the array a. */
 void wq_aggs_free(wq_agg_t *a, uint32_t n);
-
-typedef struct wq_sortkey {
-	uint32_t col;
-	bool desc;
-	bool nulls_first;
-} wq_sortkey_t;
-
-/* ---- scan fragments ---- */
-
-/*
- * What one scan of one product does, in order: read `ncols` product
- * columns (`cols`, their types `ctypes`); keep rows where `filter` (over
- * the read columns) is true; evaluate `proj` (over the read columns) if
- * nproj > 0; then either aggregate partially (keys and aggs over the rows
- * so far; output = keys then the aggregates' transition states), or keep
- * the first `limit` rows in `order` (top-N; no order: the first rows).
- */
-typedef struct wq_frag {
-	char *product;
-	uint32_t ncols;
-	uint32_t *cols;
-	weft_sqltype_t *ctypes;
-	char **colnames; /* for EXPLAIN only (may be NULL; not serialised) */
-	weft_expr_t *filter;
-	uint32_t nproj;
-	weft_expr_t **proj;
-	bool agg;
-	uint32_t nkeys;
-	weft_expr_t **keys;
-	uint32_t naggs;
-	wq_agg_t *aggs;
-	uint32_t norder;
-	wq_sortkey_t *order;
-	int64_t limit; /* -1: none */
-} wq_frag_t;
-
-void wq_frag_free(wq_frag_t *f);
-/* Output shape of a fragment: *types malloc'd. */
-int wq_frag_types(const wq_frag_t *f, uint32_t *n, weft_sqltype_t **types);
-int wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len,
-		   weft_err_t *err);
-int wq_frag_decode(const uint8_t *buf, size_t len, wq_frag_t **out,
-		   weft_err_t *err);
 
 /* ---- plan ---- */
 
