@@ -224,6 +224,66 @@ int wq_cmp_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
 bool wq_eq_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
 	       size_t j);
 
+/* Compare row i of (an, av) with row j of (bn, bv) (null flags and
+ * values per column, of types) by keys: <0, 0, >0. Inline: sorts and
+ * top-N call it for every row. */
+static inline int
+wq_cmp_keys(const wq_sortkey_t *keys, uint32_t nkeys,
+	    const weft_sqltype_t *types, uint8_t *const *an,
+	    uint8_t *const *av, size_t i, uint8_t *const *bn,
+	    uint8_t *const *bv, size_t j)
+{
+	uint32_t k;
+
+	for (k = 0; k < nkeys; k++) {
+		uint32_t c = keys[k].col;
+		uint8_t na = an[c][i], nb = bn[c][j];
+		int r;
+
+		if (na || nb) {
+			if (na && nb)
+				continue;
+			r = na ? 1 : -1;
+			if (keys[k].nulls_first)
+				r = -r;
+			return r;
+		}
+		r = wq_cmp_raw(types[c], av[c], i, bv[c], j);
+		if (r != 0)
+			return keys[k].desc ? -r : r;
+	}
+	return 0;
+}
+
+/* Sort the rows of r by keys: *idx (grown as needed, *cap entries) gets
+ * the row numbers in order; equal rows keep their order. */
+int wq_sort_rows(const wq_rows_t *r, const wq_sortkey_t *keys, uint32_t nkeys,
+		 uint32_t **idx, size_t *cap);
+
+/* Top-N: keeps the best `limit` rows of everything added. */
+typedef struct wq_topn {
+	uint64_t limit;
+	uint32_t nkeys;
+	const wq_sortkey_t *keys;
+	wq_rows_t rows;
+	bool full; /* rows.n >= limit and rows [0, limit) sorted: row
+		      limit - 1 is the threshold */
+	uint32_t *idx;
+	size_t idxcap;
+	uint32_t *sel;
+	int64_t *scratch; /* WEFT_BATCH keys for wq_topn_select */
+} wq_topn_t;
+
+/* A top-N of `limit` rows of ncols columns of types by keys (borrowed:
+ * they must outlive it); wq_topn_add offers it a batch, wq_topn_shrink
+ * sorts what it holds and keeps the best `limit` (rows [0, n) in order
+ * afterwards). 0 or WEFT_ENOMEM. */
+int wq_topn_new(uint32_t ncols, const weft_sqltype_t *types, uint64_t limit,
+		const wq_sortkey_t *keys, uint32_t nkeys, wq_topn_t **out);
+void wq_topn_free(wq_topn_t *t);
+int wq_topn_add(wq_topn_t *t, const weft_batch_t *b);
+int wq_topn_shrink(wq_topn_t *t);
+
 static inline uint64_t
 wq_mix(uint64_t x)
 {
