@@ -109,55 +109,15 @@ wq_agg_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 {
 	const wq_plan_t *p = o->p;
 	weft_batch_t *b;
-	uint32_t j, n;
 	int rc;
 
 	if (!o->drained) {
 		while ((rc = wq_op_next(o->l, &b, err)) == 1) {
-			const weft_vec_t *kp[WQ_COLS_MAX];
-			const weft_vec_t *ap[WQ_COLS_MAX];
-			wq_dict_t *d = o->l->xdict;
-
 			if (b->n == 0)
 				continue;
-			if (p->nkeys == 1 && p->keys[0]->kind == WEFT_E_COL &&
-			    p->keys[0]->col < b->ncols && d != NULL &&
-			    d[p->keys[0]->col].id != NULL &&
-			    b->cols[p->keys[0]->col].type == WEFT_S_TEXT) {
-				wq_dict_t *dd = &d[p->keys[0]->col];
-
-				rc = wq_aggtab_groups_dict(o->agg, dd->id,
-				    dd->vals, dd->n, dd->codes,
-				    b->cols[p->keys[0]->col].nulls, b->n,
-				    o->gids);
-			} else {
-				for (j = 0; j < p->nkeys; j++) {
-					rc = wq_vec_of(o, p->keys[j], b,
-						       &o->kv[j], b->arena,
-						       &kp[j], err);
-					if (rc != 0)
-						return rc;
-				}
-				rc = wq_aggtab_groups(o->agg, kp, b->n, o->gids);
-			}
-			if (rc != 0)
-				return wq_oom(err);
-			if (p->aggmode == WQ_AGG_FINAL) {
-				for (j = 0; j < o->nav; j++)
-					ap[j] = &b->cols[p->nkeys + j];
-			} else {
-				for (j = 0; j < p->naggs; j++) {
-					ap[j] = NULL;
-					if (p->aggs[j].arg == NULL)
-						continue;
-					rc = wq_vec_of(o, p->aggs[j].arg, b,
-						       &o->av[j], b->arena,
-						       &ap[j], err);
-					if (rc != 0)
-						return rc;
-				}
-			}
-			rc = wq_aggtab_add(o->agg, o->gids, ap, b->n, err);
+			rc = wq_agg_fold(o, p->keys, p->nkeys, p->aggs, p->naggs,
+					 p->aggmode == WQ_AGG_FINAL, b,
+					 o->l->xdict, err);
 			if (rc != 0)
 				return rc;
 		}
@@ -165,18 +125,7 @@ wq_agg_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 			return rc;
 		o->drained = true;
 	}
-	if (o->emit >= wq_aggtab_ngroups(o->agg))
-		return 0;
-	n = wq_aggtab_ngroups(o->agg) - o->emit;
-	if (n > WEFT_BATCH)
-		n = WEFT_BATCH;
-	weft_batch_clear(o->out);
-	rc = wq_aggtab_emit(o->agg, o->emit, n, o->out, err);
-	if (rc != 0)
-		return rc;
-	o->emit += n;
-	*out = o->out;
-	return 1;
+	return wq_agg_emit(o, out, err);
 }
 
 static int
@@ -185,33 +134,22 @@ wq_agg_open(wq_op_t *o, weft_err_t *err)
 	const wq_plan_t *p = o->p;
 	weft_sqltype_t kt[WQ_COLS_MAX];
 	uint32_t c;
+	int rc;
 
 	if (p->nkeys > WQ_COLS_MAX || p->naggs > WQ_COLS_MAX / 2)
 		return weft_err_set(err, WEFT_EINVAL, "too many group keys or "
 				    "aggregates");
 	for (c = 0; c < p->nkeys; c++)
 		kt[c] = p->keys[c]->type;
-	if (wq_aggtab_new(p->aggmode, p->nkeys, kt, p->naggs, p->aggs,
-			  &o->agg) != 0 ||
-	    (o->kv = calloc(p->nkeys + 1, sizeof(*o->kv))) == NULL ||
-	    (o->av = calloc(p->naggs + 1, sizeof(*o->av))) == NULL ||
-	    (o->gids = malloc(WEFT_BATCH * sizeof(*o->gids))) == NULL)
-		return wq_oom(err);
-	for (c = 0; c < p->nkeys; c++)
-		if (weft_vec_init(&o->kv[c], p->keys[c]->type) != 0)
-			return wq_oom(err);
-	if (p->aggmode == WQ_AGG_FINAL) {
-		for (c = 0; c < p->naggs; c++)
-			o->nav += wq_agg_nstate(&p->aggs[c]);
-		if (p->nkeys + o->nav > o->l->ncols)
-			return weft_err_set(err, WEFT_EINVAL,
-					    "aggregation input mismatch");
-	} else {
-		for (c = 0; c < p->naggs; c++)
-			if (p->aggs[c].arg &&
-			    weft_vec_init(&o->av[c], p->aggs[c].arg->type) != 0)
-				return wq_oom(err);
-	}
+	rc = wq_agg_state_open(o, p->aggmode, p->nkeys, kt, p->naggs, p->aggs,
+			       err);
+	if (rc != 0 || p->aggmode != WQ_AGG_FINAL)
+		return rc;
+	for (c = 0; c < p->naggs; c++)
+		o->nav += wq_agg_nstate(&p->aggs[c]);
+	if (p->nkeys + o->nav > o->l->ncols)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "aggregation input mismatch");
 	return 0;
 }
 
@@ -221,7 +159,6 @@ static int
 wq_sort_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 {
 	uint32_t n, c;
-	const wq_rows_t *r;
 	int rc;
 
 	if (!o->drained) {
@@ -253,25 +190,17 @@ wq_sort_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 		}
 		o->drained = true;
 	}
+	if (o->top)
+		return wq_topn_emit(o, o->top, out);
 	if (o->emit >= o->norder)
 		return 0;
 	n = (uint32_t)(o->norder - o->emit);
 	if (n > WEFT_BATCH)
 		n = WEFT_BATCH;
 	weft_batch_clear(o->out);
-	r = o->top ? &o->top->rows : &o->rows;
-	if (o->top) {
-		uint32_t idx[WEFT_BATCH], j;
-
-		for (j = 0; j < n; j++)
-			idx[j] = o->emit + j;
-		for (c = 0; c < o->ncols; c++)
-			wq_rows_gather(r, c, idx, n, &o->out->cols[c], 0);
-	} else {
-		for (c = 0; c < o->ncols; c++)
-			wq_rows_gather(r, c, o->order + o->emit, n,
-				       &o->out->cols[c], 0);
-	}
+	for (c = 0; c < o->ncols; c++)
+		wq_rows_gather(&o->rows, c, o->order + o->emit, n,
+			       &o->out->cols[c], 0);
 	o->out->n = n;
 	o->emit += n;
 	*out = o->out;

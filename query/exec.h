@@ -1,7 +1,8 @@
 /*
- * exec.h: the executor's operator state, shared by its two sources:
- * exec.c (the operator tree and every operator above a scan) and scan.c
- * (the scan operator, which runs a fragment next to the chunks).
+ * exec.h: the executor's operator state, shared by its sources: exec.c
+ * (the operator tree and the operators above a scan), exec_agg.c (what
+ * aggregations share), scan.c and scan_topn.c (the scan operator, which
+ * runs a fragment next to the chunks).
  *
  * An operator (wq_op_t) is one node of the tree wq_op_open builds over a
  * plan, or a lone scan (wq_frag_open). Its fields are grouped by the
@@ -202,6 +203,47 @@ wq_vec_of(wq_op_t *o, const weft_expr_t *e, const weft_batch_t *in,
 	*out = scratch;
 	return 0;
 }
+
+/* Rows [o->emit, o->emit + n) of top-N t (sorted) into o->out, n up to
+ * WEFT_BATCH: 1 with *out = o->out, 0 when all were emitted. */
+static inline int
+wq_topn_emit(wq_op_t *o, const wq_topn_t *t, weft_batch_t **out)
+{
+	uint32_t idx[WEFT_BATCH], n, j, c;
+
+	if (o->emit >= t->rows.n)
+		return 0;
+	n = (uint32_t)(t->rows.n - o->emit);
+	if (n > WEFT_BATCH)
+		n = WEFT_BATCH;
+	for (j = 0; j < n; j++)
+		idx[j] = o->emit + j;
+	weft_batch_clear(o->out);
+	for (c = 0; c < o->ncols; c++)
+		wq_rows_gather(&t->rows, c, idx, n, &o->out->cols[c], 0);
+	o->out->n = n;
+	o->emit += n;
+	*out = o->out;
+	return 1;
+}
+
+/* ---- aggregation (exec_agg.c) ---- */
+
+/* The state of an aggregation in o: the hash table in mode (WQ_AGG_*)
+ * over nkeys keys of keytypes and naggs aggregates (borrowed: they must
+ * outlive o), scratch vectors for keys and arguments, group ids. */
+int wq_agg_state_open(wq_op_t *o, int mode, uint32_t nkeys,
+		      const weft_sqltype_t *keytypes, uint32_t naggs,
+		      const wq_agg_t *aggs, weft_err_t *err);
+/* Fold batch b (d: its dictionaries, or NULL) into o's aggregation:
+ * groups by keys, then the aggregates' arguments over b, or (final) the
+ * transition states that follow the keys in b. */
+int wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
+		const wq_agg_t *aggs, uint32_t naggs, bool final,
+		weft_batch_t *b, const wq_dict_t *d, weft_err_t *err);
+/* The next WEFT_BATCH groups into o->out: 1 with *out set, 0 at the end,
+ * or a negative error. */
+int wq_agg_emit(wq_op_t *o, weft_batch_t **out, weft_err_t *err);
 
 /* ---- the scan operator (scan.c) ---- */
 

@@ -548,6 +548,160 @@ wq_scan_vfilter(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
 	return (int)m;
 }
 
+/* A chunk of a fragment that reads no column: its row count from one
+ * column's view. 1: rows (rb->n set), 0: none, or a negative error. */
+static int
+wq_scan_count_chunk(wq_op_t *o, uint32_t ch, weft_err_t *err)
+{
+	const uint8_t *buf;
+	size_t len;
+	weft_chunk_view_t cv;
+	int rc;
+
+	rc = weft_snapshot_chunk(o->x->snap, o->sid, o->countcol, ch, &buf,
+				 &len, err);
+	if (rc == 0)
+		rc = weft_chunk_view(buf, len, &cv, err);
+	if (rc != 0)
+		return rc;
+	o->rb->n = cv.count;
+	return cv.count > 0;
+}
+
+/* Zone maps first, so that a skipped chunk loads nothing else: 1 when a
+ * row of chunk ch may match, 0 when none can, or a negative error. */
+static int
+wq_scan_zones(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
+	      uint8_t *loaded, uint32_t *cnt, weft_err_t *err)
+{
+	uint32_t z, c;
+	int rc;
+
+	for (z = 0; z < o->nzones; z++) {
+		c = o->zones[z].col;
+		rc = wq_scan_view(o, ch, c, vp, loaded, cnt, err);
+		if (rc != 0)
+			return rc;
+		if (!wq_zone_may(&o->zones[z], &vp[c]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Does the top-N prefilter apply to this scan (scan_topn.c)? Before the
+ * top-N is full it needs an unfiltered, non-float key. */
+static bool
+wq_scan_topn_applies(const wq_op_t *o)
+{
+	const wq_frag_t *f = o->f;
+	int kc;
+
+	if (o->top == NULL || (kc = wq_topn_keycol(o)) < 0)
+		return false;
+	return o->top->full ||
+	       (f->filter == NULL && f->ctypes[kc] != WEFT_S_FLOAT64);
+}
+
+/* Decode columns of chunk ch for rows sel[0..m): the sort keys when
+ * keys, else the other columns. */
+static int
+wq_scan_topn_decode(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
+		    uint8_t *loaded, uint32_t *cnt, uint32_t m, bool keys,
+		    weft_err_t *err)
+{
+	const wq_frag_t *f = o->f;
+	uint32_t c, z;
+	int rc;
+
+	for (c = 0; c < f->ncols; c++) {
+		bool key = false;
+
+		for (z = 0; z < f->norder; z++)
+			key |= f->order[z].col == c;
+		if (key != keys)
+			continue;
+		rc = wq_scan_view(o, ch, c, vp, loaded, cnt, err);
+		if (rc != 0)
+			return rc;
+		wq_scan_decode_sel(o, c, &vp[c], o->sel, m);
+	}
+	return 0;
+}
+
+/* Chunk ch under the top-N prefilter: decode the first sort key alone
+ * and keep only the rows that may beat the current threshold (or, before
+ * there is one, be among the chunk's best), then the other sort keys for
+ * the full comparison, then the other columns. 1: rows in rb, 0: none,
+ * or a negative error. */
+static int
+wq_scan_topn_chunk(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
+		   uint8_t *loaded, uint32_t *cnt, weft_err_t *err)
+{
+	const wq_frag_t *f = o->f;
+	uint32_t kc = (uint32_t)wq_topn_keycol(o), m, c;
+	bool full = o->top->full;
+	int rc;
+
+	if (!o->kbound_done && f->filter == NULL &&
+	    f->ctypes[kc] != WEFT_S_FLOAT64) {
+		rc = wq_topn_bound(o, kc, err);
+		if (rc != 0)
+			return rc;
+	}
+	rc = wq_scan_view(o, ch, kc, vp, loaded, cnt, err);
+	if (rc != 0)
+		return rc;
+	if (*cnt == 0 || (full && wq_topn_zone_skip(o, &vp[kc])) ||
+	    wq_topn_bound_skip(o, &vp[kc]))
+		return 0;
+	if (full)
+		m = wq_topn_candidates(o, kc, &vp[kc], *cnt, o->sel);
+	else
+		m = wq_topn_select(o, &vp[kc], *cnt, o->sel);
+	if (m == 0)
+		return 0;
+	rc = wq_scan_topn_decode(o, ch, vp, loaded, cnt, m, true, err);
+	if (rc != 0)
+		return rc;
+	o->rb->n = m;
+	if (full)
+		m = wq_topn_beats(o, o->sel);
+	if (m == 0)
+		return 0;
+	rc = wq_scan_topn_decode(o, ch, vp, loaded, cnt, m, false, err);
+	if (rc != 0)
+		return rc;
+	for (c = 0; c < f->ncols; c++)
+		o->rdict[c].id = NULL;
+	return 1;
+}
+
+/* Every row of chunk ch, every read column decoded. 1: rows in rb, 0:
+ * an empty chunk, or a negative error. */
+static int
+wq_scan_all(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp, uint8_t *loaded,
+	    uint32_t *cnt, weft_err_t *err)
+{
+	const wq_frag_t *f = o->f;
+	uint32_t c;
+	int rc;
+
+	for (c = 0; c < f->ncols; c++) {
+		rc = wq_scan_view(o, ch, c, vp, loaded, cnt, err);
+		if (rc != 0)
+			return rc;
+	}
+	if (*cnt == 0)
+		return 0;
+	for (c = 0; c < f->ncols; c++) {
+		rc = wq_scan_decode(o, c, &vp[c], NULL, *cnt, err);
+		if (rc != 0)
+			return rc;
+	}
+	o->rb->n = *cnt;
+	return 1;
+}
+
 /* Read the next chunk that may match into rb. 1: rows, 0: end. */
 static int
 wq_scan_chunk(wq_op_t *o, weft_err_t *err)
@@ -555,143 +709,39 @@ wq_scan_chunk(wq_op_t *o, weft_err_t *err)
 	const wq_frag_t *f = o->f;
 	weft_chunk_view_t views[64], *vp = views;
 	uint8_t lbuf[64], *loaded = lbuf;
-	int rc = 1;
+	int rc = 0;
 
 	if (f->ncols > 64) {
 		vp = calloc(f->ncols, sizeof(*vp));
 		loaded = calloc(f->ncols, 1);
 		if (vp == NULL || loaded == NULL) {
-			if (vp != views)
-				free(vp);
-			if (loaded != lbuf)
-				free(loaded);
-			return wq_oom(err);
+			rc = wq_oom(err);
+			goto out;
 		}
 	}
-	while (o->chunk < o->nchunks) {
-		uint32_t ch = o->chunk++, c, cnt = 0, z;
-		bool skip = false;
+	while (rc == 0 && o->chunk < o->nchunks) {
+		uint32_t ch = o->chunk++, c, cnt = UINT32_MAX;
 
 		if (f->ncols == 0) {
-			const uint8_t *buf;
-			size_t len;
-			weft_chunk_view_t cv;
-
-			rc = weft_snapshot_chunk(o->x->snap, o->sid, o->countcol,
-						 ch, &buf, &len, err);
-			if (rc == 0)
-				rc = weft_chunk_view(buf, len, &cv, err);
-			if (rc != 0)
-				goto out;
-			o->rb->n = cv.count;
-			rc = cv.count > 0;
-			if (rc)
-				goto out;
+			rc = wq_scan_count_chunk(o, ch, err);
 			continue;
 		}
 		memset(loaded, 0, f->ncols);
 		for (c = 0; c < f->ncols; c++)
 			o->rdict[c].id = NULL;
 		o->vfilt = false;
-		cnt = UINT32_MAX;
-		/* zone maps first: a skipped chunk loads nothing else */
-		for (z = 0; z < o->nzones && !skip; z++) {
-			c = o->zones[z].col;
-			rc = wq_scan_view(o, ch, c, vp, loaded, &cnt, err);
-			if (rc != 0)
-				goto out;
-			skip = !wq_zone_may(&o->zones[z], &vp[c]);
-		}
-		if (skip)
+		rc = wq_scan_zones(o, ch, vp, loaded, &cnt, err);
+		if (rc <= 0)
 			continue;
-		if (o->top != NULL && wq_topn_keycol(o) >= 0 &&
-		    (o->top->full ||
-		     (f->filter == NULL &&
-		      f->ctypes[wq_topn_keycol(o)] != WEFT_S_FLOAT64))) {
-			/* top-N: decode the first sort key alone and keep only
-			 * the rows that may beat the current threshold (or,
-			 * before there is one, be among the chunk's best) */
-			uint32_t kc = (uint32_t)wq_topn_keycol(o), m;
-			bool full = o->top->full;
-
-			if (!o->kbound_done && f->filter == NULL &&
-			    f->ctypes[kc] != WEFT_S_FLOAT64) {
-				rc = wq_topn_bound(o, kc, err);
-				if (rc != 0)
-					goto out;
-			}
-			rc = wq_scan_view(o, ch, kc, vp, loaded, &cnt, err);
-			if (rc != 0)
-				goto out;
-			if (cnt == 0 || (full && wq_topn_zone_skip(o, &vp[kc])) ||
-			    wq_topn_bound_skip(o, &vp[kc]))
-				continue;
-			if (full)
-				m = wq_topn_candidates(o, kc, &vp[kc], cnt,
-						       o->sel);
-			else
-				m = wq_topn_select(o, &vp[kc], cnt, o->sel);
-			if (m == 0)
-				continue;
-			/* the sort keys of the candidates, then the full
-			 * comparison with the threshold row */
-			for (z = 0; z < f->norder; z++) {
-				c = f->order[z].col;
-				rc = wq_scan_view(o, ch, c, vp, loaded, &cnt,
-						  err);
-				if (rc != 0)
-					goto out;
-				wq_scan_decode_sel(o, c, &vp[c], o->sel, m);
-			}
-			o->rb->n = m;
-			if (full)
-				m = wq_topn_beats(o, o->sel);
-			if (m == 0)
-				continue;
-			for (c = 0; c < f->ncols; c++) {
-				bool key = false;
-
-				for (z = 0; z < f->norder; z++)
-					key |= f->order[z].col == c;
-				if (key)
-					continue;
-				rc = wq_scan_view(o, ch, c, vp, loaded, &cnt,
-						  err);
-				if (rc != 0)
-					goto out;
-				wq_scan_decode_sel(o, c, &vp[c], o->sel, m);
-			}
-			for (c = 0; c < f->ncols; c++)
-				o->rdict[c].id = NULL;
-			rc = 1;
-			goto out;
-		}
-		if (o->nvconj > 0 || o->ndconj > 0) {
+		if (wq_scan_topn_applies(o))
+			rc = wq_scan_topn_chunk(o, ch, vp, loaded, &cnt, err);
+		else if (o->nvconj > 0 || o->ndconj > 0)
 			rc = wq_scan_vfilter(o, ch, vp, loaded, &cnt, err);
-			if (rc < 0)
-				goto out;
-			if (rc == 0)
-				continue;
-			rc = 1;
-			goto out;
-		}
-		for (c = 0; c < f->ncols; c++) {
-			rc = wq_scan_view(o, ch, c, vp, loaded, &cnt, err);
-			if (rc != 0)
-				goto out;
-		}
-		if (cnt == 0)
-			continue;
-		for (c = 0; c < f->ncols; c++) {
-			rc = wq_scan_decode(o, c, &vp[c], NULL, cnt, err);
-			if (rc != 0)
-				goto out;
-		}
-		o->rb->n = cnt;
-		rc = 1;
-		goto out;
+		else
+			rc = wq_scan_all(o, ch, vp, loaded, &cnt, err);
 	}
-	rc = 0;
+	if (rc > 0)
+		rc = 1;
 out:
 	if (vp != views)
 		free(vp);
@@ -883,115 +933,68 @@ wq_scan_rows(wq_op_t *o, weft_batch_t **out, wq_dict_t **dict,
 	return 1;
 }
 
+/* A partial aggregation: fold every row of the scan, then emit the
+ * groups (keys, then transition states) a batch at a time. */
+static int
+wq_scan_next_agg(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+{
+	const wq_frag_t *f = o->f;
+	weft_batch_t *b;
+	wq_dict_t *d;
+	int rc;
+
+	if (!o->drained) {
+		while ((rc = wq_scan_rows(o, &b, &d, err)) == 1) {
+			rc = wq_agg_fold(o, f->keys, f->nkeys, f->aggs,
+					 f->naggs, false, b, d, err);
+			if (rc != 0)
+				return rc;
+		}
+		if (rc < 0)
+			return rc;
+		o->drained = true;
+	}
+	return wq_agg_emit(o, out, err);
+}
+
+/* A top-N: keep the best rows of the whole scan, then emit them in
+ * order a batch at a time. */
+static int
+wq_scan_next_topn(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+{
+	weft_batch_t *b;
+	wq_dict_t *d;
+	int rc;
+
+	if (!o->drained) {
+		while ((rc = wq_scan_rows(o, &b, &d, err)) == 1) {
+			rc = wq_topn_add(o->top, b);
+			if (rc != 0)
+				return wq_oom(err);
+		}
+		if (rc < 0)
+			return rc;
+		rc = wq_topn_shrink(o->top);
+		if (rc != 0)
+			return wq_oom(err);
+		o->drained = true;
+	}
+	return wq_topn_emit(o, o->top, out);
+}
+
 int
 wq_scan_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 {
 	const wq_frag_t *f = o->f;
 	weft_batch_t *b;
 	wq_dict_t *d;
-	uint32_t j;
 	int rc;
 
 	o->xdict = NULL;
-	if (f->agg) {
-		if (!o->drained) {
-			while ((rc = wq_scan_rows(o, &b, &d, err)) == 1) {
-				const weft_vec_t *kp[WQ_COLS_MAX];
-				const weft_vec_t *ap[WQ_COLS_MAX];
-
-				if (f->nkeys == 1 &&
-				    f->keys[0]->kind == WEFT_E_COL &&
-				    f->keys[0]->col < b->ncols &&
-				    d[f->keys[0]->col].id != NULL) {
-					wq_dict_t *dd = &d[f->keys[0]->col];
-
-					rc = wq_aggtab_groups_dict(o->agg, dd->id,
-					    dd->vals, dd->n, dd->codes,
-					    b->cols[f->keys[0]->col].nulls,
-					    b->n, o->gids);
-				} else {
-					for (j = 0; j < f->nkeys; j++) {
-						rc = wq_vec_of(o, f->keys[j], b,
-							       &o->kv[j],
-							       b->arena, &kp[j],
-							       err);
-						if (rc != 0)
-							return rc;
-					}
-					rc = wq_aggtab_groups(o->agg, kp, b->n,
-							      o->gids);
-				}
-				if (rc != 0)
-					return wq_oom(err);
-				for (j = 0; j < f->naggs; j++) {
-					ap[j] = NULL;
-					if (f->aggs[j].arg == NULL)
-						continue;
-					rc = wq_vec_of(o, f->aggs[j].arg, b,
-						       &o->av[j], b->arena,
-						       &ap[j], err);
-					if (rc != 0)
-						return rc;
-				}
-				rc = wq_aggtab_add(o->agg, o->gids, ap, b->n,
-						   err);
-				if (rc != 0)
-					return rc;
-			}
-			if (rc < 0)
-				return rc;
-			o->drained = true;
-		}
-		if (o->emit >= wq_aggtab_ngroups(o->agg))
-			return 0;
-		{
-			uint32_t n = wq_aggtab_ngroups(o->agg) - o->emit;
-
-			if (n > WEFT_BATCH)
-				n = WEFT_BATCH;
-			weft_batch_clear(o->out);
-			rc = wq_aggtab_emit(o->agg, o->emit, n, o->out, err);
-			if (rc != 0)
-				return rc;
-			o->emit += n;
-			*out = o->out;
-			return 1;
-		}
-	}
-	if (f->norder > 0 && f->limit >= 0) {
-		if (!o->drained) {
-			while ((rc = wq_scan_rows(o, &b, &d, err)) == 1) {
-				rc = wq_topn_add(o->top, b);
-				if (rc != 0)
-					return wq_oom(err);
-			}
-			if (rc < 0)
-				return rc;
-			rc = wq_topn_shrink(o->top);
-			if (rc != 0)
-				return wq_oom(err);
-			o->drained = true;
-		}
-		if (o->emit >= o->top->rows.n)
-			return 0;
-		{
-			uint32_t n = (uint32_t)(o->top->rows.n - o->emit), c;
-			uint32_t idx[WEFT_BATCH];
-
-			if (n > WEFT_BATCH)
-				n = WEFT_BATCH;
-			for (j = 0; j < n; j++)
-				idx[j] = o->emit + j;
-			weft_batch_clear(o->out);
-			for (c = 0; c < o->ncols; c++)
-				wq_rows_gather(&o->top->rows, c, idx, n,
-					       &o->out->cols[c], 0);
-			o->out->n = n;
-			o->emit += n;
-			*out = o->out;
-			return 1;
-		}
-	}
+	if (f->agg)
+		return wq_scan_next_agg(o, out, err);
+	if (f->norder > 0 && f->limit >= 0)
+		return wq_scan_next_topn(o, out, err);
 	if (f->limit >= 0 && o->passed >= (uint64_t)f->limit)
 		return 0;
 	rc = wq_scan_rows(o, &b, &d, err);
@@ -1003,6 +1006,152 @@ wq_scan_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	o->xdict = d;
 	*out = b;
 	return 1;
+}
+
+/* Where the fragment's product is: looked up in the snapshot when the
+ * scan runs alone (its columns must still be what f says), else taken
+ * from the plan node; and which column counts rows when none is read. */
+static int
+wq_scan_locate(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
+{
+	weft_product_info_t pi = {0};
+	uint32_t c;
+	int rc;
+
+	if (o->p != NULL) {
+		o->sid = o->p->storage_id;
+		o->nchunks = o->p->nchunks;
+		/* count rows with a fixed-width column when nothing is read */
+		o->countcol = 0;
+		return 0;
+	}
+	rc = weft_snapshot_product(o->x->snap, f->product, &pi, &o->sid,
+				   &o->nchunks, err);
+	if (rc != 0)
+		return rc;
+	for (c = 0; c < f->ncols; c++)
+		if (f->cols[c] >= pi.ncols ||
+		    (weft_sqltype_t)pi.cols[f->cols[c]].type != f->ctypes[c]) {
+			rc = weft_err_set(err, WEFT_EINVAL, "fragment does not "
+					  "match product %s", f->product);
+			goto out;
+		}
+	o->countcol = 0;
+	for (c = 0; c < pi.ncols; c++)
+		if (pi.cols[c].type != WEFT_T_TEXT) {
+			o->countcol = c;
+			break;
+		}
+	if (pi.ncols == 0)
+		o->nchunks = 0;
+out:
+	weft_product_info_clear(&pi);
+	return rc;
+}
+
+/* Conjunct c of the filter (the filter itself when it is no AND). */
+static const weft_expr_t *
+wq_conjunct(const weft_expr_t *filter, uint32_t c)
+{
+	return filter->kind == WEFT_E_AND ? filter->args[c] : filter;
+}
+
+/*
+ * How each conjunct of the filter runs: once per dictionary entry (one
+ * text column: dconj), on the chunk views before decoding (`integer
+ * column op constant`: vconj), or row by row (rconj). Conjuncts run in
+ * the order written unless none can fail, so reordering cannot raise an
+ * error that the written order would have avoided.
+ */
+static int
+wq_scan_conjuncts(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
+{
+	const weft_expr_t *flt = f->filter;
+	uint32_t nc = flt->kind == WEFT_E_AND ? flt->nargs : 1, c;
+	uint8_t *used = calloc(f->ncols + 1, 1);
+	bool allsafe = true;
+
+	o->dconj = calloc(nc, sizeof(*o->dconj));
+	o->rconj = calloc(nc, sizeof(*o->rconj));
+	o->dcol = calloc(nc, sizeof(*o->dcol));
+	o->dtmp = calloc(f->ncols + 1, sizeof(*o->dtmp));
+	o->vconj = calloc(nc, sizeof(*o->vconj));
+	o->vexpr = calloc(nc, sizeof(*o->vexpr));
+	o->dvdone = calloc(nc, 1);
+	o->dok = malloc(WEFT_BATCH + 1);
+	if (!used || !o->dconj || !o->rconj || !o->dcol || !o->dtmp ||
+	    !o->vconj || !o->vexpr || !o->dvdone || !o->dok ||
+	    weft_vec_init(&o->dv, WEFT_S_BOOL) != 0 ||
+	    weft_vec_init(&o->dnullv, WEFT_S_BOOL) != 0) {
+		free(used);
+		return wq_oom(err);
+	}
+	for (c = 0; c < nc; c++)
+		allsafe &= wq_expr_safe(wq_conjunct(flt, c));
+	for (c = 0; c < nc; c++) {
+		const weft_expr_t *e = wq_conjunct(flt, c);
+		uint32_t k, nu = 0, last = 0;
+		wq_zone_t *z = &o->vconj[o->nvconj];
+
+		memset(used, 0, f->ncols);
+		weft_expr_refs(e, used, f->ncols);
+		for (k = 0; k < f->ncols; k++)
+			if (used[k]) {
+				nu++;
+				last = k;
+			}
+		if (allsafe && nu == 1 && f->ctypes[last] == WEFT_S_TEXT &&
+		    e->type == WEFT_S_BOOL) {
+			o->dconj[o->ndconj] = e;
+			o->dcol[o->ndconj++] = last;
+		} else if ((allsafe || o->nrconj == 0) &&
+			   wq_colconst(f, e, z) &&
+			   (f->ctypes[z->col] == WEFT_S_INT64 ||
+			    f->ctypes[z->col] == WEFT_S_TIMESTAMP)) {
+			/* cannot fail: evaluated first, on the view */
+			o->vexpr[o->nvconj++] = e;
+		} else {
+			o->rconj[o->nrconj++] = e;
+		}
+	}
+	free(used);
+	return 0;
+}
+
+/* The batches and state of the fragment's last step: projection, then a
+ * partial aggregation or a top-N; n output columns of types ot. */
+static int
+wq_scan_open_output(wq_op_t *o, const wq_frag_t *f, uint32_t n,
+		    const weft_sqltype_t *ot, weft_err_t *err)
+{
+	weft_sqltype_t t[WQ_COLS_MAX];
+	uint32_t c;
+
+	if (f->nproj > 0) {
+		for (c = 0; c < f->nproj && c < WQ_COLS_MAX; c++)
+			t[c] = f->proj[c]->type;
+		if (weft_batch_new(f->nproj, t, &o->pb) != 0)
+			return wq_oom(err);
+		if (f->nproj > n) {
+			free(o->dict);
+			o->dict = calloc(f->nproj + 1, sizeof(*o->dict));
+			if (o->dict == NULL)
+				return wq_oom(err);
+		}
+	}
+	if (weft_batch_new(n, ot, &o->out) != 0)
+		return wq_oom(err);
+	if (f->agg) {
+		for (c = 0; c < f->nkeys && c < WQ_COLS_MAX; c++)
+			t[c] = f->keys[c]->type;
+		return wq_agg_state_open(o, WQ_AGG_PARTIAL, f->nkeys, t,
+					 f->naggs, f->aggs, err);
+	}
+	if (f->norder > 0 && f->limit >= 0 &&
+	    wq_topn_new(n, ot, (uint64_t)f->limit, f->order, f->norder,
+			&o->top) != 0)
+		return wq_oom(err);
+	return 0;
 }
 
 int
@@ -1018,37 +1167,9 @@ wq_scan_open(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 	    f->nkeys > WQ_COLS_MAX || f->naggs > WQ_COLS_MAX / 2 ||
 	    f->norder > WQ_COLS_MAX)
 		return weft_err_set(err, WEFT_EINVAL, "fragment too wide");
-	if (o->p == NULL) {
-		weft_product_info_t pi = {0};
-
-		rc = weft_snapshot_product(o->x->snap, f->product, &pi, &o->sid,
-					   &o->nchunks, err);
-		if (rc != 0)
-			return rc;
-		for (c = 0; c < f->ncols; c++)
-			if (f->cols[c] >= pi.ncols ||
-			    (weft_sqltype_t)pi.cols[f->cols[c]].type !=
-				f->ctypes[c]) {
-				weft_product_info_clear(&pi);
-				return weft_err_set(err, WEFT_EINVAL,
-				    "fragment does not match product %s",
-				    f->product);
-			}
-		o->countcol = 0;
-		for (c = 0; c < pi.ncols; c++)
-			if (pi.cols[c].type != WEFT_T_TEXT) {
-				o->countcol = c;
-				break;
-			}
-		if (pi.ncols == 0)
-			o->nchunks = 0;
-		weft_product_info_clear(&pi);
-	} else {
-		o->sid = o->p->storage_id;
-		o->nchunks = o->p->nchunks;
-		/* count rows with a fixed-width column when nothing is read */
-		o->countcol = 0;
-	}
+	rc = wq_scan_locate(o, f, err);
+	if (rc != 0)
+		return rc;
 	rc = wq_frag_types(f, &n, &ot);
 	if (rc != 0)
 		return wq_oom(err);
@@ -1069,112 +1190,13 @@ wq_scan_open(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 			if (o->rdict[c].codes == NULL)
 				return wq_oom(err);
 		}
-	if (f->filter && f->filter->kind == WEFT_E_AND &&
-	    f->filter->nargs > 64)
-		; /* too many conjuncts: no zone maps */
-	else
+	/* too many conjuncts: no zone maps */
+	if (!(f->filter && f->filter->kind == WEFT_E_AND &&
+	      f->filter->nargs > 64))
 		wq_zone_collect(o, f->filter);
-	if (f->filter != NULL) {
-		uint32_t nc = f->filter->kind == WEFT_E_AND ? f->filter->nargs
-							    : 1;
-		uint8_t *used = calloc(f->ncols + 1, 1);
-
-		o->dconj = calloc(nc, sizeof(*o->dconj));
-		o->rconj = calloc(nc, sizeof(*o->rconj));
-		o->dcol = calloc(nc, sizeof(*o->dcol));
-		o->dtmp = calloc(f->ncols + 1, sizeof(*o->dtmp));
-		o->vconj = calloc(nc, sizeof(*o->vconj));
-		o->vexpr = calloc(nc, sizeof(*o->vexpr));
-		o->dvdone = calloc(nc, 1);
-		o->dok = malloc(WEFT_BATCH + 1);
-		if (!used || !o->dconj || !o->rconj || !o->dcol || !o->dtmp ||
-		    !o->vconj || !o->vexpr || !o->dvdone || !o->dok ||
-		    weft_vec_init(&o->dv, WEFT_S_BOOL) != 0 ||
-		    weft_vec_init(&o->dnullv, WEFT_S_BOOL) != 0) {
-			free(used);
-			return wq_oom(err);
-		}
-		bool allsafe = true;
-
-		for (c = 0; c < nc; c++)
-			allsafe &= wq_expr_safe(f->filter->kind == WEFT_E_AND
-						    ? f->filter->args[c]
-						    : f->filter);
-		for (c = 0; c < nc; c++) {
-			const weft_expr_t *e = f->filter->kind == WEFT_E_AND
-						   ? f->filter->args[c]
-						   : f->filter;
-			uint32_t k, nu = 0, last = 0;
-
-			memset(used, 0, f->ncols);
-			weft_expr_refs(e, used, f->ncols);
-			for (k = 0; k < f->ncols; k++)
-				if (used[k]) {
-					nu++;
-					last = k;
-				}
-			/* conjuncts run in the order written unless none can
-			 * fail, so reordering cannot raise an error that the
-			 * written order would have avoided */
-			if (allsafe && nu == 1 && f->ctypes[last] == WEFT_S_TEXT &&
-			    e->type == WEFT_S_BOOL) {
-				o->dconj[o->ndconj] = e;
-				o->dcol[o->ndconj++] = last;
-			} else if ((allsafe || o->nrconj == 0) &&
-				   wq_colconst(f, e, &o->vconj[o->nvconj]) &&
-				   (f->ctypes[o->vconj[o->nvconj].col] ==
-					WEFT_S_INT64 ||
-				    f->ctypes[o->vconj[o->nvconj].col] ==
-					WEFT_S_TIMESTAMP)) {
-				/* cannot fail: evaluated first, on the view */
-				o->vexpr[o->nvconj++] = e;
-			} else {
-				o->rconj[o->nrconj++] = e;
-			}
-		}
-		free(used);
-	}
-	if (f->nproj > 0) {
-		weft_sqltype_t pt[WQ_COLS_MAX];
-
-		for (c = 0; c < f->nproj && c < WQ_COLS_MAX; c++)
-			pt[c] = f->proj[c]->type;
-		if (weft_batch_new(f->nproj, pt, &o->pb) != 0)
-			return wq_oom(err);
-		if (f->nproj > n) {
-			free(o->dict);
-			o->dict = calloc(f->nproj + 1, sizeof(*o->dict));
-			if (o->dict == NULL)
-				return wq_oom(err);
-		}
-	}
-	if (weft_batch_new(n, ot, &o->out) != 0)
-		return wq_oom(err);
-	if (f->agg) {
-		weft_sqltype_t kt[WQ_COLS_MAX];
-
-		for (c = 0; c < f->nkeys && c < WQ_COLS_MAX; c++)
-			kt[c] = f->keys[c]->type;
-		if (wq_aggtab_new(WQ_AGG_PARTIAL, f->nkeys, kt, f->naggs,
-				  f->aggs, &o->agg) != 0 ||
-		    (o->kv = calloc(f->nkeys + 1, sizeof(*o->kv))) == NULL ||
-		    (o->av = calloc(f->naggs + 1, sizeof(*o->av))) == NULL ||
-		    (o->gids = malloc(WEFT_BATCH * sizeof(*o->gids))) == NULL)
-			return wq_oom(err);
-		for (c = 0; c < f->nkeys; c++)
-			if (weft_vec_init(&o->kv[c], f->keys[c]->type) != 0)
-				return wq_oom(err);
-		for (c = 0; c < f->naggs; c++)
-			if (f->aggs[c].arg &&
-			    weft_vec_init(&o->av[c], f->aggs[c].arg->type) != 0)
-				return wq_oom(err);
-		o->nav = f->naggs;
-	} else if (f->norder > 0 && f->limit >= 0) {
-		if (wq_topn_new(n, ot, (uint64_t)f->limit, f->order, f->norder,
-				&o->top) != 0)
-			return wq_oom(err);
-	}
-	return 0;
+	if (f->filter != NULL && (rc = wq_scan_conjuncts(o, f, err)) != 0)
+		return rc;
+	return wq_scan_open_output(o, f, n, ot, err);
 }
 
 void
