@@ -567,194 +567,240 @@ wq_shape_compact(wq_plan_t *p, const uint32_t *map)
 	p->ncols = k;
 }
 
-static void
-wq_shape_copy(wq_plan_t *p, const wq_plan_t *c, const uint32_t *map)
+/* A scan reads only the needed columns and those its filter reads
+ * (unless its fragment already computes something over them). */
+static int
+wq_prune_scan(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 {
+	wq_frag_t *f = p->frag;
+	uint8_t *cn;
+	uint32_t i, k;
+
+	if (f->agg || f->nproj || f->norder)
+		return 0;
+	cn = calloc(p->ncols + 1, 1);
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memcpy(cn, need, p->ncols);
+	weft_expr_refs(f->filter, cn, p->ncols);
+	for (i = 0, k = 0; i < p->ncols; i++) {
+		if (!cn[i]) {
+			map[i] = UINT32_MAX;
+			if (f->colnames) {
+				free(f->colnames[i]);
+				f->colnames[i] = NULL;
+			}
+			continue;
+		}
+		map[i] = k;
+		f->cols[k] = f->cols[i];
+		f->ctypes[k] = f->ctypes[i];
+		if (f->colnames) {
+			char *t = f->colnames[k];
+
+			f->colnames[k] = f->colnames[i];
+			f->colnames[i] = t;
+		}
+		k++;
+	}
+	f->ncols = k;
+	if (f->filter)
+		weft_expr_remap(f->filter, map);
 	wq_shape_compact(p, map);
-	(void)c;
+	free(cn);
+	return 0;
 }
 
+/* Filter, sort and limit pass their child's columns through: the child
+ * keeps what is needed above and what the predicate and sort keys
+ * read. */
 static int
-wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+wq_prune_pass(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 {
-	uint8_t *cn = NULL;
-	uint32_t *cm = NULL, *cm2 = NULL, i, k;
-	int rc = 0;
+	uint8_t *cn = calloc(p->ncols + 1, 1);
+	uint32_t *cm = NULL, i;
+	int rc;
 
-	for (i = 0; i < p->ncols; i++)
-		map[i] = i;
-	switch (p->kind) {
-	case WQ_SCAN: {
-		wq_frag_t *f = p->frag;
-
-		if (f->agg || f->nproj || f->norder)
-			return 0;
-		cn = calloc(p->ncols + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		memcpy(cn, need, p->ncols);
-		weft_expr_refs(f->filter, cn, p->ncols);
-		for (i = 0, k = 0; i < p->ncols; i++) {
-			if (!cn[i]) {
-				map[i] = UINT32_MAX;
-				if (f->colnames) {
-					free(f->colnames[i]);
-					f->colnames[i] = NULL;
-				}
-				continue;
-			}
-			map[i] = k;
-			f->cols[k] = f->cols[i];
-			f->ctypes[k] = f->ctypes[i];
-			if (f->colnames) {
-				char *t = f->colnames[k];
-
-				f->colnames[k] = f->colnames[i];
-				f->colnames[i] = t;
-			}
-			k++;
-		}
-		f->ncols = k;
-		if (f->filter)
-			weft_expr_remap(f->filter, map);
-		wq_shape_compact(p, map);
-		break;
-	}
-	case WQ_FILTER:
-	case WQ_SORT:
-	case WQ_LIMIT: {
-		cn = calloc(p->ncols + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		memcpy(cn, need, p->ncols);
-		weft_expr_refs(p->pred, cn, p->ncols);
-		for (i = 0; i < p->nsort; i++)
-			cn[p->sort[i].col] = 1;
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc != 0)
-			break;
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memcpy(cn, need, p->ncols);
+	weft_expr_refs(p->pred, cn, p->ncols);
+	for (i = 0; i < p->nsort; i++)
+		cn[p->sort[i].col] = 1;
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0) {
 		memcpy(map, cm, p->ncols * sizeof(*map));
 		if (p->pred)
 			weft_expr_remap(p->pred, cm);
 		for (i = 0; i < p->nsort; i++)
 			p->sort[i].col = cm[p->sort[i].col];
-		wq_shape_copy(p, p->l, cm);
-		break;
+		wq_shape_compact(p, cm);
 	}
-	case WQ_PROJECT: {
-		uint32_t nc = p->l->ncols;
+	free(cn);
+	free(cm);
+	return rc;
+}
 
-		cn = calloc(nc + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		for (i = 0, k = 0; i < p->nexprs; i++) {
-			if (!need[i]) {
-				map[i] = UINT32_MAX;
-				weft_expr_free(p->exprs[i]);
-				continue;
-			}
-			map[i] = k;
-			p->exprs[k++] = p->exprs[i];
+/* A projection drops the expressions nobody needs; its child keeps
+ * what the rest read. */
+static int
+wq_prune_project(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint32_t nc = p->l->ncols, i, k, *cm = NULL;
+	uint8_t *cn = calloc(nc + 1, 1);
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	for (i = 0, k = 0; i < p->nexprs; i++) {
+		if (!need[i]) {
+			map[i] = UINT32_MAX;
+			weft_expr_free(p->exprs[i]);
+			continue;
 		}
-		p->nexprs = k;
-		wq_shape_compact(p, map);
-		for (i = 0; i < p->nexprs; i++)
-			weft_expr_refs(p->exprs[i], cn, nc);
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc != 0)
-			break;
+		map[i] = k;
+		p->exprs[k++] = p->exprs[i];
+	}
+	p->nexprs = k;
+	wq_shape_compact(p, map);
+	for (i = 0; i < p->nexprs; i++)
+		weft_expr_refs(p->exprs[i], cn, nc);
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0)
 		for (i = 0; i < p->nexprs; i++)
 			weft_expr_remap(p->exprs[i], cm);
-		break;
-	}
-	case WQ_AGG: {
-		uint32_t nc = p->l->ncols;
+	free(cn);
+	free(cm);
+	return rc;
+}
 
-		cn = calloc(nc + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		if (p->aggmode == WQ_AGG_FINAL)
-			memset(cn, 1, nc);
-		for (i = 0; i < p->nkeys; i++)
-			weft_expr_refs(p->keys[i], cn, nc);
-		for (i = 0; i < p->naggs; i++)
-			weft_expr_refs(p->aggs[i].arg, cn, nc);
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc != 0)
-			break;
+/* An aggregation keeps its output (keys and aggregates); its child
+ * keeps what they read (all of it for FINAL, whose input is states). */
+static int
+wq_prune_agg(wq_plan_t *p)
+{
+	uint32_t nc = p->l->ncols, i, *cm = NULL;
+	uint8_t *cn = calloc(nc + 1, 1);
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	if (p->aggmode == WQ_AGG_FINAL)
+		memset(cn, 1, nc);
+	for (i = 0; i < p->nkeys; i++)
+		weft_expr_refs(p->keys[i], cn, nc);
+	for (i = 0; i < p->naggs; i++)
+		weft_expr_refs(p->aggs[i].arg, cn, nc);
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0) {
 		for (i = 0; i < p->nkeys; i++)
 			weft_expr_remap(p->keys[i], cm);
 		for (i = 0; i < p->naggs; i++)
 			weft_expr_remap(p->aggs[i].arg, cm);
-		break;
 	}
-	case WQ_JOIN: {
-		uint32_t nl = p->l->ncols, nr = p->r->ncols;
-		uint8_t *rn;
+	free(cn);
+	free(cm);
+	return rc;
+}
 
-		uint8_t *outer = calloc(nl + nr + 1, 1);
+/* A join: each side keeps what is needed above, what the condition and
+ * its own keys read; output columns read only by the keys are marked in
+ * jskip, so the join does not fill them. */
+static int
+wq_prune_join(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint32_t nl = p->l->ncols, nr = p->r->ncols, i;
+	uint32_t *cm = NULL, *cm2 = NULL;
+	uint8_t *cn = calloc(nl + nr + 1, 1), *outer = calloc(nl + nr + 1, 1);
+	int rc = WEFT_ENOMEM;
 
-		cn = calloc(nl + nr + 1, 1);
-		if (cn == NULL || outer == NULL) {
-			free(cn);
-			free(outer);
-			return WEFT_ENOMEM;
-		}
-		memcpy(cn, need, nl + nr);
-		weft_expr_refs(p->resid, cn, nl + nr);
-		memcpy(outer, cn, nl + nr); /* read above or by resid */
-		for (i = 0; i < p->njkeys; i++) {
-			weft_expr_refs(p->lkeys[i], cn, nl);
-			weft_expr_refs(p->rkeys[i], cn + nl, nr);
-		}
-		rn = cn + nl;
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc == 0)
-			rc = wq_prune_child(p->r, rn, &cm2);
-		if (rc != 0) {
-			free(outer);
-			break;
-		}
-		for (i = 0; i < nl + nr; i++) {
-			uint32_t m = i < nl ? cm[i] : cm2[i - nl];
+	if (cn == NULL || outer == NULL)
+		goto out;
+	memcpy(cn, need, nl + nr);
+	weft_expr_refs(p->resid, cn, nl + nr);
+	memcpy(outer, cn, nl + nr); /* read above or by resid */
+	for (i = 0; i < p->njkeys; i++) {
+		weft_expr_refs(p->lkeys[i], cn, nl);
+		weft_expr_refs(p->rkeys[i], cn + nl, nr);
+	}
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0)
+		rc = wq_prune_child(p->r, cn + nl, &cm2);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < nl + nr; i++) {
+		uint32_t m = i < nl ? cm[i] : cm2[i - nl];
 
-			map[i] = m == UINT32_MAX ? UINT32_MAX
-				 : (i < nl ? m : m + p->l->ncols);
-		}
-		for (i = 0; i < p->njkeys; i++) {
-			weft_expr_remap(p->lkeys[i], cm);
-			weft_expr_remap(p->rkeys[i], cm2);
-		}
-		if (p->resid)
-			weft_expr_remap(p->resid, map);
-		free(p->jskip);
-		p->jskip = calloc(p->l->ncols + p->r->ncols + 1, 1);
-		if (p->jskip != NULL)
-			for (i = 0; i < nl + nr; i++)
-				if (map[i] != UINT32_MAX)
-					p->jskip[map[i]] = !outer[i];
-		free(outer);
-		wq_shape_compact(p, map);
-		break;
+		map[i] = m == UINT32_MAX ? UINT32_MAX
+			 : (i < nl ? m : m + p->l->ncols);
 	}
-	case WQ_DISTINCT:
-	case WQ_APPEND: {
-		cn = malloc(p->ncols + 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		memset(cn, 1, p->ncols + 1);
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc == 0 && p->r)
-			rc = wq_prune_child(p->r, cn, &cm2);
-		break;
+	for (i = 0; i < p->njkeys; i++) {
+		weft_expr_remap(p->lkeys[i], cm);
+		weft_expr_remap(p->rkeys[i], cm2);
 	}
-	default:
-		break;
-	}
+	if (p->resid)
+		weft_expr_remap(p->resid, map);
+	free(p->jskip);
+	p->jskip = calloc(p->l->ncols + p->r->ncols + 1, 1);
+	if (p->jskip != NULL)
+		for (i = 0; i < nl + nr; i++)
+			if (map[i] != UINT32_MAX)
+				p->jskip[map[i]] = !outer[i];
+	wq_shape_compact(p, map);
+out:
+	free(cn);
+	free(outer);
+	free(cm);
+	free(cm2);
+	return rc;
+}
+
+/* DISTINCT and UNION ALL need every column of their inputs. */
+static int
+wq_prune_all(wq_plan_t *p)
+{
+	uint8_t *cn = malloc(p->ncols + 1);
+	uint32_t *cm = NULL, *cm2 = NULL;
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memset(cn, 1, p->ncols + 1);
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0 && p->r)
+		rc = wq_prune_child(p->r, cn, &cm2);
 	free(cn);
 	free(cm);
 	free(cm2);
 	return rc;
+}
+
+static int
+wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->ncols; i++)
+		map[i] = i;
+	switch (p->kind) {
+	case WQ_SCAN:
+		return wq_prune_scan(p, need, map);
+	case WQ_FILTER:
+	case WQ_SORT:
+	case WQ_LIMIT:
+		return wq_prune_pass(p, need, map);
+	case WQ_PROJECT:
+		return wq_prune_project(p, need, map);
+	case WQ_AGG:
+		return wq_prune_agg(p);
+	case WQ_JOIN:
+		return wq_prune_join(p, need, map);
+	case WQ_DISTINCT:
+	case WQ_APPEND:
+		return wq_prune_all(p);
+	default:
+		return 0;
+	}
 }
 
 /* ---- pass 3: fragments ---- */
@@ -791,148 +837,159 @@ wq_lift(wq_plan_t **pp)
 	*pp = c;
 }
 
+/* A projection directly over a plain scan moves into its fragment (an
+ * identity projection just goes). */
+static int
+wq_frag_project(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp, *c = p->l;
+	wq_frag_t *f = c->frag;
+	uint32_t i;
+
+	if (f->agg || f->nproj || f->limit >= 0)
+		return 0;
+	if (wq_proj_identity(p)) {
+		wq_lift(pp);
+		return 0;
+	}
+	f->proj = p->exprs;
+	f->nproj = p->nexprs;
+	p->exprs = NULL;
+	p->nexprs = 0;
+	/* the scan now has the projection's shape */
+	for (i = 0; i < c->ncols; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->types);
+	c->names = p->names;
+	c->types = p->types;
+	c->ncols = p->ncols;
+	p->names = NULL;
+	p->types = NULL;
+	p->ncols = 0;
+	p->l = NULL;
+	wq_plan_free(p);
+	*pp = c;
+	return 0;
+}
+
+/* Aggregation over a scan: the fragment aggregates partially (keys, then
+ * each aggregate's transition states) and the node above becomes the
+ * FINAL step over that output. */
+static int
+wq_frag_agg(wq_plan_t *p)
+{
+	wq_plan_t *c = p->l, *np;
+	wq_frag_t *f = c->frag;
+	uint32_t i, k, s, nstate = 0;
+
+	if (p->aggmode != WQ_AGG_COMPLETE || f->agg || f->limit >= 0)
+		return 0;
+	for (i = 0; i < p->naggs; i++)
+		if (p->aggs[i].distinct)
+			return 0;
+	for (i = 0; i < p->naggs; i++)
+		nstate += wq_agg_nstate(&p->aggs[i]);
+	np = wq_plan_new(WQ_SCAN);
+	f->aggs = calloc(p->naggs + 1, sizeof(*f->aggs));
+	f->keys = calloc(p->nkeys + 1, sizeof(*f->keys));
+	if (np == NULL || wq_plan_shape(np, p->nkeys + nstate) != 0 ||
+	    f->aggs == NULL || f->keys == NULL)
+		goto oom;
+	for (i = 0; i < p->nkeys; i++) {
+		weft_expr_t *kc = weft_expr_col(i, p->keys[i]->type, 0);
+
+		if (kc == NULL)
+			goto oom;
+		f->keys[i] = p->keys[i];
+		p->keys[i] = kc;
+		np->types[i] = f->keys[i]->type;
+		np->names[i] = strdup(p->names[i]);
+	}
+	f->nkeys = p->nkeys;
+	for (i = 0, k = p->nkeys; i < p->naggs; i++) {
+		f->aggs[i] = p->aggs[i];
+		p->aggs[i].arg = NULL;
+		for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
+			char nm[64];
+
+			snprintf(nm, sizeof(nm), "%s_state%u",
+				 wq_agg_name(p->aggs[i].fn), s);
+			np->types[k] = wq_agg_state_type(&p->aggs[i], s);
+			np->names[k++] = strdup(nm);
+		}
+	}
+	f->naggs = p->naggs;
+	f->agg = true;
+	for (i = 0; i < np->ncols; i++)
+		if (np->names[i] == NULL)
+			goto oom;
+	np->frag = f;
+	np->storage_id = c->storage_id;
+	np->nchunks = c->nchunks;
+	np->rows = p->rows;
+	c->frag = NULL;
+	wq_plan_free(c);
+	p->l = np;
+	p->aggmode = WQ_AGG_FINAL;
+	return 0;
+oom:
+	wq_plan_free(np);
+	return WEFT_ENOMEM;
+}
+
+/* LIMIT over a scan, or over a sort of a scan: the fragment keeps the
+ * first limit + offset rows (in the sort's order: a top-N); the nodes
+ * above stay. */
+static int
+wq_frag_limit(wq_plan_t *p)
+{
+	wq_plan_t *c = p->l;
+	wq_frag_t *f;
+	int64_t lim;
+
+	if (p->limit < 0)
+		return 0;
+	lim = p->limit + p->offset;
+	if (lim < p->limit)
+		return 0;
+	if (c->kind == WQ_SCAN) {
+		f = c->frag;
+		if (!f->agg && f->limit < 0)
+			f->limit = lim;
+		return 0;
+	}
+	if (c->kind != WQ_SORT || c->l->kind != WQ_SCAN)
+		return 0;
+	f = c->l->frag;
+	if (f->agg || f->limit >= 0)
+		return 0;
+	f->order = calloc(c->nsort, sizeof(*f->order));
+	if (f->order == NULL)
+		return WEFT_ENOMEM;
+	memcpy(f->order, c->sort, c->nsort * sizeof(*f->order));
+	f->norder = c->nsort;
+	f->limit = lim;
+	return 0;
+}
+
 static int
 wq_fragments(wq_plan_t **pp)
 {
-	wq_plan_t *p = *pp, *c;
-	wq_frag_t *f;
-	uint32_t i;
+	wq_plan_t *p = *pp;
 	int rc;
 
 	if (p->l && (rc = wq_fragments(&p->l)) != 0)
 		return rc;
 	if (p->r && (rc = wq_fragments(&p->r)) != 0)
 		return rc;
-	c = p->l;
 	switch (p->kind) {
 	case WQ_PROJECT:
-		if (c->kind != WQ_SCAN)
-			return 0;
-		f = c->frag;
-		if (f->agg || f->nproj || f->limit >= 0)
-			return 0;
-		if (wq_proj_identity(p)) {
-			wq_lift(pp);
-			return 0;
-		}
-		f->proj = p->exprs;
-		f->nproj = p->nexprs;
-		p->exprs = NULL;
-		p->nexprs = 0;
-		/* the scan now has the projection's shape */
-		for (i = 0; i < c->ncols; i++)
-			free(c->names[i]);
-		free(c->names);
-		free(c->types);
-		c->names = p->names;
-		c->types = p->types;
-		c->ncols = p->ncols;
-		p->names = NULL;
-		p->types = NULL;
-		p->ncols = 0;
-		p->l = NULL;
-		wq_plan_free(p);
-		*pp = c;
-		return 0;
-	case WQ_AGG: {
-		uint32_t k, nstate = 0;
-		wq_plan_t *np;
-
-		if (c->kind != WQ_SCAN || p->aggmode != WQ_AGG_COMPLETE)
-			return 0;
-		f = c->frag;
-		if (f->agg || f->limit >= 0)
-			return 0;
-		for (i = 0; i < p->naggs; i++)
-			if (p->aggs[i].distinct)
-				return 0;
-		for (i = 0; i < p->naggs; i++)
-			nstate += wq_agg_nstate(&p->aggs[i]);
-		/* the scan's output: keys, then transition states */
-		np = wq_plan_new(WQ_SCAN);
-		if (np == NULL || wq_plan_shape(np, p->nkeys + nstate) != 0) {
-			wq_plan_free(np);
-			return WEFT_ENOMEM;
-		}
-		f->aggs = calloc(p->naggs + 1, sizeof(*f->aggs));
-		f->keys = calloc(p->nkeys + 1, sizeof(*f->keys));
-		if (f->aggs == NULL || f->keys == NULL) {
-			wq_plan_free(np);
-			return WEFT_ENOMEM;
-		}
-		for (i = 0; i < p->nkeys; i++) {
-			weft_expr_t *kc = weft_expr_col(i, p->keys[i]->type, 0);
-
-			if (kc == NULL) {
-				wq_plan_free(np);
-				return WEFT_ENOMEM;
-			}
-			f->keys[i] = p->keys[i];
-			p->keys[i] = kc;
-			np->types[i] = f->keys[i]->type;
-			np->names[i] = strdup(p->names[i]);
-		}
-		f->nkeys = p->nkeys;
-		k = p->nkeys;
-		for (i = 0; i < p->naggs; i++) {
-			uint32_t s;
-
-			f->aggs[i] = p->aggs[i];
-			p->aggs[i].arg = NULL;
-			for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
-				char nm[64];
-
-				snprintf(nm, sizeof(nm), "%s_state%u",
-					 wq_agg_name(p->aggs[i].fn), s);
-				np->types[k] = wq_agg_state_type(&p->aggs[i], s);
-				np->names[k++] = strdup(nm);
-			}
-		}
-		f->naggs = p->naggs;
-		f->agg = true;
-		for (i = 0; i < np->ncols; i++)
-			if (np->names[i] == NULL) {
-				wq_plan_free(np);
-				return WEFT_ENOMEM;
-			}
-		np->frag = f;
-		np->storage_id = c->storage_id;
-		np->nchunks = c->nchunks;
-		np->rows = p->rows;
-		c->frag = NULL;
-		wq_plan_free(c);
-		p->l = np;
-		p->aggmode = WQ_AGG_FINAL;
-		return 0;
-	}
-	case WQ_LIMIT: {
-		int64_t lim;
-
-		if (p->limit < 0)
-			return 0;
-		lim = p->limit + p->offset;
-		if (lim < p->limit)
-			return 0;
-		if (c->kind == WQ_SCAN) {
-			f = c->frag;
-			if (f->agg || f->limit >= 0)
-				return 0;
-			f->limit = lim;
-			return 0;
-		}
-		if (c->kind == WQ_SORT && c->l->kind == WQ_SCAN) {
-			f = c->l->frag;
-			if (f->agg || f->limit >= 0)
-				return 0;
-			f->order = calloc(c->nsort, sizeof(*f->order));
-			if (f->order == NULL)
-				return WEFT_ENOMEM;
-			memcpy(f->order, c->sort, c->nsort * sizeof(*f->order));
-			f->norder = c->nsort;
-			f->limit = lim;
-		}
-		return 0;
-	}
+		return p->l->kind == WQ_SCAN ? wq_frag_project(pp) : 0;
+	case WQ_AGG:
+		return p->l->kind == WQ_SCAN ? wq_frag_agg(p) : 0;
+	case WQ_LIMIT:
+		return wq_frag_limit(p);
 	default:
 		return 0;
 	}
