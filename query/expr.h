@@ -13,8 +13,9 @@
  * v is rewritten to CASE WHEN x = v, NULLIF's operands get the comparison
  * type (which is also its result type, as in PostgreSQL), and casts are
  * inserted where operand storage differs. Implemented in query/expr.c
- * (typing, folding, printing), query/func.c (evaluation) and
- * query/cast.c (casts, text input and output).
+ * (trees, printing), query/expr_type.c (typing, folding), query/func.c
+ * and func_text.c (evaluation) and query/cast.c (casts, text input and
+ * output).
  *
  * Known differences from PostgreSQL: NUMERIC is a double (15-17
  * significant digits; scale tracked statically, see vec.h); INTERVAL has
@@ -271,7 +272,8 @@ size_t weft_format_timestamp(int64_t us, char *buf, size_t n);
 size_t weft_format_interval(int64_t us, char *buf, size_t n);
 
 /*
- * Internal: shared by query/expr.c, func.c and cast.c only.
+ * Internal: shared by query/expr.c, expr_type.c, func.c, func_text.c and
+ * cast.c only.
  */
 typedef struct weft_ectx {
 	const weft_batch_t *in;
@@ -302,5 +304,9 @@ void weft_ts__civil(int64_t days, int64_t *y, int *m, int *d);
 /* Decimal rounding of a double to `digits` places, half away from zero,
  * on its shortest decimal form (so round(2.675, 2) = 2.68 as numeric). */
 double weft_num__round(double x, int digits);
+/* SQL spelling of an operator (weft_op_t) and a function (weft_func_t);
+ * "?" when unknown. */
+const char *weft_expr__opname(int op);
+const char *weft_expr__fname(int f);
 
 #endif
