@@ -925,17 +925,6 @@ wq_op_free(wq_op_t *o)
 	free(o->matched);
 	free(o->dmatch);
 	free(o->sel);
-	if (o->frag)
-		free(o->types);
-	else
-		free(o->types);
+	free(o->types);
 	free(o);
-}
-
-/* Output shape of an operator (for query.c). */
-uint32_t wq_op_ncols(const wq_op_t *o);
-uint32_t
-wq_op_ncols(const wq_op_t *o)
-{
-	return o->ncols;
 }
