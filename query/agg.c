@@ -67,6 +67,70 @@ wq_agg_state_type(const wq_agg_t *a, uint32_t i)
 	return a->type;
 }
 
+void
+wq_aggs_free(wq_agg_t *a, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		weft_expr_free(a[i].arg);
+	free(a);
+}
+
+weft_sqltype_t
+wq_agg_result_type(int fn, weft_sqltype_t t)
+{
+	switch (fn) {
+	case WQ_AGG_COUNT_STAR:
+	case WQ_AGG_COUNT:
+		return WEFT_S_INT64;
+	case WQ_AGG_SUM:
+		if (t == WEFT_S_INT32)
+			return WEFT_S_INT64;
+		if (t == WEFT_S_INT64 || t == WEFT_S_NUMERIC)
+			return WEFT_S_NUMERIC;
+		if (t == WEFT_S_FLOAT64)
+			return WEFT_S_FLOAT64;
+		return WEFT_S_NULL;
+	case WQ_AGG_AVG:
+		if (t == WEFT_S_INT32 || t == WEFT_S_INT64 ||
+		    t == WEFT_S_NUMERIC)
+			return WEFT_S_NUMERIC;
+		if (t == WEFT_S_FLOAT64)
+			return WEFT_S_FLOAT64;
+		return WEFT_S_NULL;
+	case WQ_AGG_MIN:
+	case WQ_AGG_MAX:
+		if (t == WEFT_S_INT32 || t == WEFT_S_INT64 ||
+		    t == WEFT_S_NUMERIC || t == WEFT_S_FLOAT64 ||
+		    t == WEFT_S_TEXT || t == WEFT_S_TIMESTAMP ||
+		    t == WEFT_S_INTERVAL)
+			return t;
+		return WEFT_S_NULL;
+	default:
+		return WEFT_S_NULL;
+	}
+}
+
+int
+wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg)
+{
+	if (type != WEFT_S_NUMERIC || arg == NULL)
+		return -1;
+	if (fn == WQ_AGG_SUM || fn == WQ_AGG_AVG)
+		return arg->type == WEFT_S_NUMERIC ? arg->scale : 0;
+	return arg->scale;
+}
+
+const char *
+wq_agg_name(int fn)
+{
+	static const char *const n[] = {"count", "count", "sum",
+					"avg", "min", "max"};
+
+	return fn >= 0 && fn < 6 ? n[fn] : "?";
+}
+
 static bool
 wq_isint(weft_sqltype_t t)
 {

@@ -699,73 +699,89 @@ weft_cast_f2i(double x, bool half_even, weft_sqltype_t to, int64_t *r)
 	return true;
 }
 
-int
-weft_cast__eval(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
-		const uint8_t *sel, int flags, weft_vec_t *out)
+/* Rows of in (mask m) as text: copied when in is text, else through
+ * the output function (PostgreSQL's cast to text unless flags has
+ * WEFT_EF_OUTFN) into the arena. */
+static int
+weft_cast_to_text(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
+		  int flags, weft_vec_t *out)
+{
+	int scale = in->has_scale ? in->scale : -1;
+	uint32_t i, n = cx->n;
+
+	if (weft_sqltype_store(in->type) == 3) {
+		for (i = 0; i < n; i++)
+			out->v.s[i] = in->v.s[i & m];
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char buf[1100], *p;
+		size_t len;
+
+		if (out->nulls[i]) {
+			out->v.s[i] = (weft_str_t){"", 0};
+			continue;
+		}
+		len = weft_cast_format(in->type, in, i & m, scale,
+				       !(flags & WEFT_EF_OUTFN), buf,
+				       sizeof(buf));
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+		p = weft_arena_alloc(cx->arena, len + 1);
+		if (p == NULL)
+			return weft_err_set(cx->err, WEFT_ENOMEM,
+					    "out of memory");
+		memcpy(p, buf, len + 1);
+		out->v.s[i] = (weft_str_t){p, (uint32_t)len};
+	}
+	return 0;
+}
+
+/* Text rows of in (mask m) parsed as out's type; a bad input fails the
+ * cast if its row is selected. */
+static int
+weft_cast_from_text(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
+		    const uint8_t *sel, weft_vec_t *out)
+{
+	int ts = weft_sqltype_store(out->type);
+	uint32_t i, n = cx->n;
+
+	for (i = 0; i < n; i++) {
+		weft_value_t v;
+		int sc;
+		const weft_str_t *s = &in->v.s[i & m];
+
+		if (out->nulls[i] || !WEFT_ACTIVE(sel, i)) {
+			out->v.i64[i] = 0;
+			if (ts == 2)
+				out->v.b[i] = 0;
+			continue;
+		}
+		if (weft_cast__parse(out->type, s->p, s->len, &v, &sc,
+				     cx->err) != 0)
+			return cx->err ? cx->err->code : WEFT_ETYPE;
+		switch (ts) {
+		case 0: out->v.i64[i] = v.u.i; break;
+		case 1: out->v.f64[i] = v.u.f; break;
+		case 2: out->v.b[i] = v.u.b; break;
+		default: break;
+		}
+	}
+	return 0;
+}
+
+/* Between the numeric types and boolean: integers narrowed with a range
+ * check, doubles rounded to integers (half to even for double precision,
+ * half away from zero for numeric), double precision to numeric through
+ * its 15-digit text form. */
+static int
+weft_cast_numbers(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
+		  const uint8_t *sel, weft_vec_t *out)
 {
 	weft_sqltype_t from = in->type, to = out->type;
 	int fs = weft_sqltype_store(from), ts = weft_sqltype_store(to);
 	uint32_t i, n = cx->n;
-	int scale = in->has_scale ? in->scale : -1;
 
-	for (i = 0; i < n; i++)
-		out->nulls[i] = in->nulls[i & m];
-	if (from == WEFT_S_NULL) {
-		memset(out->nulls, 1, n);
-		return 0;
-	}
-	if (to == WEFT_S_TEXT || to == WEFT_S_UNKNOWN) {
-		if (fs == 3) {
-			for (i = 0; i < n; i++)
-				out->v.s[i] = in->v.s[i & m];
-			return 0;
-		}
-		for (i = 0; i < n; i++) {
-			char buf[1100], *p;
-			size_t len;
-
-			if (out->nulls[i]) {
-				out->v.s[i] = (weft_str_t){"", 0};
-				continue;
-			}
-			len = weft_cast_format(from, in, i & m, scale,
-					       !(flags & WEFT_EF_OUTFN), buf,
-					       sizeof(buf));
-			if (len >= sizeof(buf))
-				len = sizeof(buf) - 1;
-			p = weft_arena_alloc(cx->arena, len + 1);
-			if (p == NULL)
-				return weft_err_set(cx->err, WEFT_ENOMEM,
-						    "out of memory");
-			memcpy(p, buf, len + 1);
-			out->v.s[i] = (weft_str_t){p, (uint32_t)len};
-		}
-		return 0;
-	}
-	if (fs == 3) {
-		for (i = 0; i < n; i++) {
-			weft_value_t v;
-			int sc;
-			const weft_str_t *s = &in->v.s[i & m];
-
-			if (out->nulls[i] || !WEFT_ACTIVE(sel, i)) {
-				out->v.i64[i] = 0;
-				if (ts == 2)
-					out->v.b[i] = 0;
-				continue;
-			}
-			if (weft_cast__parse(to, s->p, s->len, &v, &sc,
-					     cx->err) != 0)
-				return cx->err ? cx->err->code : WEFT_ETYPE;
-			switch (ts) {
-			case 0: out->v.i64[i] = v.u.i; break;
-			case 1: out->v.f64[i] = v.u.f; break;
-			case 2: out->v.b[i] = v.u.b; break;
-			default: break;
-			}
-		}
-		return 0;
-	}
 	for (i = 0; i < n; i++) {
 		uint32_t j = i & m;
 		int64_t r = 0;
@@ -822,4 +838,23 @@ weft_cast__eval(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
 		}
 	}
 	return 0;
+}
+
+int
+weft_cast__eval(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
+		const uint8_t *sel, int flags, weft_vec_t *out)
+{
+	uint32_t i, n = cx->n;
+
+	for (i = 0; i < n; i++)
+		out->nulls[i] = in->nulls[i & m];
+	if (in->type == WEFT_S_NULL) {
+		memset(out->nulls, 1, n);
+		return 0;
+	}
+	if (out->type == WEFT_S_TEXT || out->type == WEFT_S_UNKNOWN)
+		return weft_cast_to_text(in, m, cx, flags, out);
+	if (weft_sqltype_store(in->type) == 3)
+		return weft_cast_from_text(in, m, cx, sel, out);
+	return weft_cast_numbers(in, m, cx, sel, out);
 }

@@ -13,8 +13,9 @@
  * v is rewritten to CASE WHEN x = v, NULLIF's operands get the comparison
  * type (which is also its result type, as in PostgreSQL), and casts are
  * inserted where operand storage differs. Implemented in query/expr.c
- * (typing, folding, printing), query/func.c (evaluation) and
- * query/cast.c (casts, text input and output).
+ * (trees, printing), query/expr_type.c (typing, folding), query/func.c
+ * and func_text.c (evaluation) and query/cast.c (casts, text input and
+ * output).
  *
  * Known differences from PostgreSQL: NUMERIC is a double (15-17
  * significant digits; scale tracked statically, see vec.h); INTERVAL has
@@ -142,6 +143,8 @@ weft_expr_t *weft_expr_int(int64_t i, weft_sqltype_t type, int location);
 weft_expr_t *weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to,
 			    int location);
 void weft_expr_free(weft_expr_t *e);
+/* Free v[0..n) and the array v itself; v may be NULL. */
+void weft_expr_free_array(weft_expr_t **v, uint32_t n);
 weft_expr_t *weft_expr_copy(const weft_expr_t *e);
 /* Free a value's text (TEXT/UNKNOWN) and mark it NULL. */
 void weft_value_clear(weft_value_t *v);
@@ -189,6 +192,22 @@ int weft_expr_coerce(weft_expr_t **e, weft_sqltype_t to, weft_err_t *err);
 int weft_expr_common(weft_expr_t **es, uint32_t n, const char *context,
 		     weft_sqltype_t *out, weft_err_t *err);
 int weft_expr_finish(weft_expr_t **e, weft_err_t *err);
+
+/*
+ * Walks over a tree (e may be NULL where it makes sense):
+ * weft_expr_refs sets used[c] = 1 for every column c < n that e reads;
+ * weft_expr_remap rewrites every column c to map[c] (which must be valid);
+ * weft_expr_uses_range: does e read a column in [lo, hi)?
+ * weft_expr_equal: are a and b the same tree (kinds, types, operators,
+ * flags, columns and constants, bit for bit; locations and scales aside)?
+ */
+void weft_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n);
+void weft_expr_remap(weft_expr_t *e, const uint32_t *map);
+bool weft_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi);
+bool weft_expr_equal(const weft_expr_t *a, const weft_expr_t *b);
+/* Nodes of e, and its levels (a leaf is one level). */
+uint32_t weft_expr_nodes(const weft_expr_t *e);
+uint32_t weft_expr_depth(const weft_expr_t *e);
 
 /* True if e is a constant (after resolve, constant subtrees are folded,
  * except now()). */
@@ -253,7 +272,8 @@ size_t weft_format_timestamp(int64_t us, char *buf, size_t n);
 size_t weft_format_interval(int64_t us, char *buf, size_t n);
 
 /*
- * Internal: shared by query/expr.c, func.c and cast.c only.
+ * Internal: shared by query/expr.c, expr_type.c, func.c, func_text.c and
+ * cast.c only.
  */
 typedef struct weft_ectx {
 	const weft_batch_t *in;
@@ -284,5 +304,9 @@ void weft_ts__civil(int64_t days, int64_t *y, int *m, int *d);
 /* Decimal rounding of a double to `digits` places, half away from zero,
  * on its shortest decimal form (so round(2.675, 2) = 2.68 as numeric). */
 double weft_num__round(double x, int digits);
+/* SQL spelling of an operator (weft_op_t) and a function (weft_func_t);
+ * "?" when unknown. */
+const char *weft_expr__opname(int op);
+const char *weft_expr__fname(int f);
 
 #endif

@@ -1,19 +1,22 @@
 /*
  * frag.c: scan fragments <-> weft.Fragment (proto/weft.proto), the one
- * place that converts them.
+ * place that converts them, and the rules every fragment obeys (frag.h):
+ * wq_frag_settle applies them to what the planner made, wq_frag_decode
+ * to bytes from anywhere.
  *
- * Decoding treats the bytes as hostile: every enum, column reference,
- * count and depth is checked, and every expression must come out of
- * weft_expr_resolve unchanged (so its types are the ones the evaluator
- * will trust) before a fragment is accepted.
+ * Decoding treats the bytes as hostile. A first pass over the raw
+ * protobuf encoding bounds the nesting and the number of expressions
+ * before protobuf-c, whose unpacking recurses once per nesting level,
+ * sees them. Then the fragment is built as the bytes say and checked as
+ * a planned one is: every enum, count, column reference and limit, and
+ * every expression must come out of weft_expr_resolve unchanged, so its
+ * types are the ones the evaluator will trust.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "query/qint.h"
 #include "weft.pb-c.h"
-
-#define WQ_FRAG_DEPTH 64
 
 static bool
 wq_type_ok(uint32_t t)
@@ -187,292 +190,560 @@ out:
 	return 0;
 }
 
-/* ---- decode ---- */
+/* ---- the rules (frag.h): one check for planned and decoded fragments ---- */
 
-/* Convert and check an expression over ncols input columns of types. */
-static weft_expr_t *
-wq_expr_from_pb(const Weft__Expr *x, uint32_t ncols,
-		const weft_sqltype_t *types, int depth, weft_err_t *err)
+/* A walk's budget: nodes seen so far, and the prefix of its messages
+ * ("" for the planner, "fragment: " for the decoder). */
+typedef struct wq_rules {
+	uint32_t nodes;
+	const char *who;
+	weft_err_t *err;
+} wq_rules_t;
+
+static int
+wq_rules_fail(wq_rules_t *r, const char *what)
 {
-	weft_expr_t **args = NULL, *e = NULL;
+	return weft_err_set(r->err, WEFT_EINVAL, "%s%s", r->who, what);
+}
+
+static int
+wq_rules_deep(wq_rules_t *r)
+{
+	return weft_err_set(r->err, WEFT_EINVAL, "%sexpression nested too "
+			    "deeply (more than %d levels)", r->who,
+			    WEFT_FRAG_DEPTH_MAX);
+}
+
+static int
+wq_rules_large(wq_rules_t *r)
+{
+	return weft_err_set(r->err, WEFT_EINVAL, "%sexpression too large "
+			    "(more than %d nodes)", r->who,
+			    WEFT_FRAG_NODES_MAX);
+}
+
+/* Limits, column references and constants of e (level `depth`) over
+ * ncols input columns of types. */
+static int
+wq_rules_walk(wq_rules_t *r, const weft_expr_t *e, uint32_t ncols,
+	      const weft_sqltype_t *types, int depth)
+{
+	uint32_t i;
+	int rc;
+
+	if (depth > WEFT_FRAG_DEPTH_MAX)
+		return wq_rules_deep(r);
+	if (++r->nodes > WEFT_FRAG_NODES_MAX)
+		return wq_rules_large(r);
+	if (e->nargs > WEFT_FRAG_ARGS_MAX || !wq_type_ok(e->type))
+		return wq_rules_fail(r, "bad expression");
+	if (e->kind == WEFT_E_COL &&
+	    (e->col >= ncols || types[e->col] != e->type))
+		return wq_rules_fail(r, "bad column reference");
+	if (e->kind == WEFT_E_CONST &&
+	    (e->cval.type != e->type ||
+	     ((e->type == WEFT_S_TEXT || e->type == WEFT_S_UNKNOWN) &&
+	      !e->cval.null && e->cval.u.s.len > WEFT_TEXT_MAX)))
+		return wq_rules_fail(r, "bad constant");
+	for (i = 0; i < e->nargs; i++) {
+		rc = wq_rules_walk(r, e->args[i], ncols, types, depth + 1);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Are a and b the same tree, NUMERIC scales included? */
+static bool
+wq_same_scales(const weft_expr_t *a, const weft_expr_t *b)
+{
+	uint32_t i;
+
+	if (a->scale != b->scale)
+		return false;
+	for (i = 0; i < a->nargs; i++)
+		if (!wq_same_scales(a->args[i], b->args[i]))
+			return false;
+	return true;
+}
+
+/* One expression: within the limits, and exactly what resolving it
+ * again gives. */
+static int
+wq_rules_expr(wq_rules_t *r, const weft_expr_t *e, uint32_t ncols,
+	      const weft_sqltype_t *types)
+{
+	weft_expr_t *c;
+	weft_err_t e2 = {0};
+	bool ok;
+	int rc;
+
+	rc = wq_rules_walk(r, e, ncols, types, 1);
+	if (rc != 0)
+		return rc;
+	c = weft_expr_copy(e);
+	if (c == NULL)
+		return weft_err_set(r->err, WEFT_ENOMEM, "out of memory");
+	ok = weft_expr_resolve(&c, &e2) == 0 && weft_expr_equal(c, e) &&
+	     wq_same_scales(c, e);
+	weft_expr_free(c);
+	return ok ? 0 : wq_rules_fail(r, "expression is not well-typed");
+}
+
+/* Shape, columns, counts and sort keys. */
+static int
+wq_rules_shape(wq_rules_t *r, const wq_frag_t *f)
+{
+	uint32_t i, nout = 0;
+	weft_sqltype_t *ot = NULL;
+
+	if (f->ncols > WEFT_COLS_MAX || f->nproj > WQ_COLS_MAX ||
+	    f->nkeys > WQ_COLS_MAX || f->naggs > WQ_COLS_MAX / 2 ||
+	    f->norder > WQ_COLS_MAX ||
+	    weft_product_name_check(f->product, NULL) != 0 ||
+	    (!f->agg && (f->nkeys || f->naggs)) ||
+	    (f->agg && (f->norder || f->limit >= 0)) || f->limit < -1)
+		return wq_rules_fail(r, "bad shape");
+	for (i = 0; i < f->ncols; i++)
+		if (f->ctypes[i] != WEFT_S_BOOL &&
+		    f->ctypes[i] != WEFT_S_INT64 &&
+		    f->ctypes[i] != WEFT_S_FLOAT64 &&
+		    f->ctypes[i] != WEFT_S_TEXT &&
+		    f->ctypes[i] != WEFT_S_TIMESTAMP)
+			return wq_rules_fail(r, "bad column type");
+	if (wq_frag_types(f, &nout, &ot) != 0)
+		return weft_err_set(r->err, WEFT_ENOMEM, "out of memory");
+	free(ot);
+	for (i = 0; i < f->norder; i++)
+		if (f->order[i].col >= nout)
+			return wq_rules_fail(r, "bad sort key");
+	return 0;
+}
+
+/* Aggregate i over input types in[0..nin): one the binder makes. */
+static int
+wq_rules_agg(wq_rules_t *r, const wq_agg_t *g, uint32_t nin,
+	     const weft_sqltype_t *in)
+{
+	int rc;
+
+	if (g->fn < WQ_AGG_COUNT_STAR || g->fn > WQ_AGG_MAX ||
+	    !wq_type_ok(g->argtype) || g->distinct ||
+	    (g->fn == WQ_AGG_COUNT_STAR) != (g->arg == NULL) ||
+	    wq_agg_result_type(g->fn, g->argtype) != g->type ||
+	    wq_agg_scale(g->fn, g->type, g->arg) != g->scale)
+		return wq_rules_fail(r, "bad aggregate");
+	if (g->arg == NULL)
+		return 0;
+	rc = wq_rules_expr(r, g->arg, nin, in);
+	if (rc == 0 && g->arg->type != g->argtype)
+		rc = wq_rules_fail(r, "bad aggregate argument");
+	return rc;
+}
+
+/* Everything frag.h promises of a fragment; who prefixes the messages. */
+static int
+wq_rules(const wq_frag_t *f, const char *who, weft_err_t *err)
+{
+	wq_rules_t r = {0, who, err};
+	weft_sqltype_t *in = NULL;
+	uint32_t i, nin;
+	int rc;
+
+	rc = wq_rules_shape(&r, f);
+	if (rc == 0 && f->filter != NULL) {
+		rc = wq_rules_expr(&r, f->filter, f->ncols, f->ctypes);
+		if (rc == 0 && f->filter->type != WEFT_S_BOOL)
+			rc = wq_rules_fail(&r, "filter is not boolean");
+	}
+	for (i = 0; rc == 0 && i < f->nproj; i++)
+		rc = wq_rules_expr(&r, f->proj[i], f->ncols, f->ctypes);
+	if (rc != 0)
+		return rc;
+	/* keys and aggregates read the projection, else the read columns */
+	nin = f->nproj ? f->nproj : f->ncols;
+	in = calloc(nin + 1, sizeof(*in));
+	if (in == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	for (i = 0; i < nin; i++)
+		in[i] = f->nproj ? f->proj[i]->type : f->ctypes[i];
+	for (i = 0; rc == 0 && i < f->nkeys; i++)
+		rc = wq_rules_expr(&r, f->keys[i], nin, in);
+	for (i = 0; rc == 0 && i < f->naggs; i++)
+		rc = wq_rules_agg(&r, &f->aggs[i], nin, in);
+	free(in);
+	return rc;
+}
+
+/* ---- the planner's side ---- */
+
+/* Resolve *slot in place; its type must not change. */
+static int
+wq_settle_expr(weft_expr_t **slot, weft_err_t *err)
+{
+	weft_sqltype_t t = (*slot)->type;
+	int rc = weft_expr_resolve(slot, err);
+
+	if (rc == 0 && (*slot)->type != t)
+		rc = weft_err_set(err, WEFT_EINVAL, "fragment: expression "
+				  "changed type when resolved");
+	return rc;
+}
+
+int
+wq_frag_settle(wq_frag_t *f, weft_err_t *err)
+{
+	uint32_t i;
+	int rc = 0;
+
+	if (f->filter != NULL)
+		rc = wq_settle_expr(&f->filter, err);
+	for (i = 0; rc == 0 && i < f->nproj; i++)
+		rc = wq_settle_expr(&f->proj[i], err);
+	for (i = 0; rc == 0 && i < f->nkeys; i++)
+		rc = wq_settle_expr(&f->keys[i], err);
+	for (i = 0; rc == 0 && i < f->naggs; i++)
+		if (f->aggs[i].arg != NULL)
+			rc = wq_settle_expr(&f->aggs[i].arg, err);
+	if (rc != 0)
+		return rc;
+	return wq_rules(f, "", err);
+}
+
+/* ---- decode: the raw bytes ---- */
+
+/* Messages of weft.Fragment whose nesting matters before unpacking. */
+enum { WQ_PB_FRAGMENT, WQ_PB_AGGSPEC, WQ_PB_EXPR, WQ_PB_OTHER };
+
+static bool
+wq_pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	int s;
+
+	for (s = 0; s < 64 && *p < end; s += 7) {
+		uint8_t b = *(*p)++;
+
+		x |= (uint64_t)(b & 0x7f) << s;
+		if (!(b & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The message kind of field `field` of a message of kind `kind`. */
+static int
+wq_pb_child(int kind, uint64_t field)
+{
+	if (kind == WQ_PB_FRAGMENT)
+		return field == 4 || field == 5 || field == 7 ? WQ_PB_EXPR
+		       : field == 8			      ? WQ_PB_AGGSPEC
+							      : WQ_PB_OTHER;
+	if (kind == WQ_PB_AGGSPEC)
+		return field == 3 ? WQ_PB_EXPR : WQ_PB_OTHER;
+	if (kind == WQ_PB_EXPR)
+		return field == 7 ? WQ_PB_EXPR : WQ_PB_OTHER;
+	return WQ_PB_OTHER;
+}
+
+/*
+ * Walk the protobuf encoding of one message of kind `kind` in [p, end),
+ * counting expressions (level: the nesting of the expression it is in)
+ * into r, without unpacking anything: protobuf-c recurses once per
+ * level, so hostile nesting must be refused before it sees the bytes.
+ */
+static int
+wq_pb_scan(wq_rules_t *r, const uint8_t *p, const uint8_t *end, int kind,
+	   int level)
+{
+	uint64_t key, len;
+	int rc;
+
+	if (kind == WQ_PB_EXPR) {
+		if (++level > WEFT_FRAG_DEPTH_MAX)
+			return wq_rules_deep(r);
+		if (++r->nodes > WEFT_FRAG_NODES_MAX)
+			return wq_rules_large(r);
+	}
+	while (p < end) {
+		if (!wq_pb_varint(&p, end, &key) || key >> 3 == 0)
+			return wq_rules_fail(r, "bad message");
+		switch (key & 7) {
+		case 0:
+			if (!wq_pb_varint(&p, end, &len))
+				return wq_rules_fail(r, "bad message");
+			break;
+		case 1:
+		case 5:
+			len = (key & 7) == 1 ? 8 : 4;
+			if ((uint64_t)(end - p) < len)
+				return wq_rules_fail(r, "bad message");
+			p += len;
+			break;
+		case 2:
+			if (!wq_pb_varint(&p, end, &len) ||
+			    (uint64_t)(end - p) < len)
+				return wq_rules_fail(r, "bad message");
+			if (wq_pb_child(kind, key >> 3) != WQ_PB_OTHER) {
+				rc = wq_pb_scan(r, p, p + len,
+						wq_pb_child(kind, key >> 3),
+						level);
+				if (rc != 0)
+					return rc;
+			}
+			p += len;
+			break;
+		default:
+			return wq_rules_fail(r, "bad message");
+		}
+	}
+	return 0;
+}
+
+/* ---- decode: building the fragment ---- */
+
+/* A constant's value from x (whose type was checked). */
+static int
+wq_value_from_pb(const Weft__Expr *x, weft_value_t *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->type = (weft_sqltype_t)x->value->type;
+	v->null = x->value->null || v->type == WEFT_S_NULL;
+	switch (v->type) {
+	case WEFT_S_BOOL:
+		v->u.b = x->value->i != 0;
+		break;
+	case WEFT_S_FLOAT64:
+	case WEFT_S_NUMERIC:
+		v->u.f = x->value->f;
+		break;
+	case WEFT_S_TEXT:
+	case WEFT_S_UNKNOWN:
+		if (x->value->s.len > WEFT_TEXT_MAX)
+			return WEFT_EINVAL;
+		v->u.s.p = x->value->s.data ? (const char *)x->value->s.data
+					    : "";
+		v->u.s.len = (uint32_t)x->value->s.len;
+		break;
+	default:
+		v->u.i = x->value->i;
+	}
+	return 0;
+}
+
+/*
+ * Build the tree of x as it is (the rules check it afterwards); only what
+ * building needs is checked here: kinds, types, the arity of leaves. The
+ * bytes were scanned, so the recursion is bounded.
+ */
+static weft_expr_t *
+wq_expr_from_pb(const Weft__Expr *x, weft_err_t *err)
+{
+	weft_expr_t **args = NULL, *e;
+	weft_value_t v;
 	size_t i;
 
-	if (depth > WQ_FRAG_DEPTH) {
-		weft_err_set(err, WEFT_EINVAL, "fragment: expression too deep");
-		return NULL;
-	}
 	if (x->kind > WEFT_E_NULLIF || x->kind == WEFT_E_PARAM ||
-	    !wq_type_ok(x->type) || x->n_args > 100000) {
+	    !wq_type_ok(x->type) || x->n_args > WEFT_FRAG_ARGS_MAX ||
+	    ((x->kind == WEFT_E_COL || x->kind == WEFT_E_CONST) && x->n_args) ||
+	    (x->kind == WEFT_E_CONST &&
+	     (x->value == NULL || x->value->type != x->type ||
+	      wq_value_from_pb(x, &v) != 0))) {
 		weft_err_set(err, WEFT_EINVAL, "fragment: bad expression");
 		return NULL;
 	}
-	if (x->kind == WEFT_E_COL) {
-		if (x->col >= ncols || types[x->col] != (weft_sqltype_t)x->type ||
-		    x->n_args) {
-			weft_err_set(err, WEFT_EINVAL,
-				     "fragment: bad column reference");
-			return NULL;
-		}
+	if (x->kind == WEFT_E_COL)
 		e = weft_expr_col(x->col, (weft_sqltype_t)x->type, x->location);
-		goto done;
-	}
-	if (x->kind == WEFT_E_CONST) {
-		weft_value_t v;
-
-		if (x->value == NULL || !wq_type_ok(x->value->type) ||
-		    x->value->type != x->type || x->n_args) {
-			weft_err_set(err, WEFT_EINVAL, "fragment: bad constant");
-			return NULL;
-		}
-		memset(&v, 0, sizeof(v));
-		v.type = (weft_sqltype_t)x->value->type;
-		v.null = x->value->null || v.type == WEFT_S_NULL;
-		switch (v.type) {
-		case WEFT_S_BOOL:
-			v.u.b = x->value->i != 0;
-			break;
-		case WEFT_S_FLOAT64:
-		case WEFT_S_NUMERIC:
-			v.u.f = x->value->f;
-			break;
-		case WEFT_S_TEXT:
-		case WEFT_S_UNKNOWN:
-			if (x->value->s.len > WEFT_TEXT_MAX) {
-				weft_err_set(err, WEFT_EINVAL,
-					     "fragment: constant too long");
-				return NULL;
-			}
-			v.u.s.p = (const char *)x->value->s.data;
-			v.u.s.len = (uint32_t)x->value->s.len;
-			if (v.u.s.p == NULL)
-				v.u.s.p = "";
-			break;
-		default:
-			v.u.i = x->value->i;
-		}
-		if ((v.type == WEFT_S_TEXT || v.type == WEFT_S_UNKNOWN) &&
-		    !v.null) {
-			e = weft_expr_str(v.u.s.p, v.u.s.len, x->location);
-			if (e != NULL) {
-				e->type = v.type;
-				e->cval.type = v.type;
-				e->cval.null = v.null;
-			}
-		} else {
-			e = weft_expr_const(&v, x->location);
-		}
-		if (e != NULL)
-			e->scale = x->scale;
-		goto done;
-	}
-	if (x->n_args > 0) {
-		args = calloc(x->n_args, sizeof(*args));
+	else if (x->kind == WEFT_E_CONST)
+		e = weft_expr_const(&v, x->location);
+	else {
+		args = calloc(x->n_args + 1, sizeof(*args));
 		if (args == NULL)
 			goto oom;
 		for (i = 0; i < x->n_args; i++) {
-			args[i] = wq_expr_from_pb(x->args[i], ncols, types,
-						  depth + 1, err);
+			args[i] = wq_expr_from_pb(x->args[i], err);
 			if (args[i] == NULL) {
-				while (i > 0)
-					weft_expr_free(args[--i]);
-				free(args);
+				weft_expr_free_array(args, (uint32_t)i);
 				return NULL;
 			}
 		}
+		e = weft_expr_node((weft_expr_kind_t)x->kind, x->op, x->flags,
+				   (uint32_t)x->n_args, args, x->location);
+		free(args);
 	}
-	e = weft_expr_node((weft_expr_kind_t)x->kind, x->op, x->flags,
-			   (uint32_t)x->n_args, args, x->location);
-	free(args);
-	if (e != NULL) {
-		e->type = (weft_sqltype_t)x->type;
-		e->scale = x->scale;
-	}
-done:
 	if (e == NULL)
 		goto oom;
+	e->type = (weft_sqltype_t)x->type;
+	e->scale = x->scale;
 	return e;
 oom:
 	weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	return NULL;
 }
 
-/* A decoded tree must be exactly what resolving it again gives. */
+/* Expressions xs[0..n) into a new array *out, *cnt of them built. */
 static int
-wq_check_typed(const weft_expr_t *e, weft_err_t *err)
+wq_exprs_from_pb(Weft__Expr *const *xs, size_t n, weft_expr_t ***out,
+		 uint32_t *cnt, weft_err_t *err)
 {
-	weft_expr_t *c = weft_expr_copy(e);
-	weft_err_t e2 = {0};
-	bool ok;
+	size_t i;
 
-	if (c == NULL)
+	*out = calloc(n + 1, sizeof(**out));
+	if (*out == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	ok = weft_expr_resolve(&c, &e2) == 0 && wq_expr_equal(c, e);
-	weft_expr_free(c);
-	if (!ok)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "fragment: expression is not well-typed");
+	for (i = 0; i < n; i++) {
+		(*out)[i] = wq_expr_from_pb(xs[i], err);
+		if ((*out)[i] == NULL)
+			return err->code;
+		(*cnt)++;
+	}
 	return 0;
 }
 
-static weft_expr_t *
-wq_expr_checked(const Weft__Expr *x, uint32_t ncols,
-		const weft_sqltype_t *types, weft_err_t *err)
+/* Columns, counts and flags of m into f (expressions aside). */
+static int
+wq_frag_from_pb_shape(const Weft__Fragment *m, wq_frag_t *f,
+		      weft_err_t *err)
 {
-	weft_expr_t *e = wq_expr_from_pb(x, ncols, types, 0, err);
+	uint32_t i;
 
-	if (e != NULL && wq_check_typed(e, err) != 0) {
-		weft_expr_free(e);
-		return NULL;
+	if (m->n_columns != m->n_column_types ||
+	    m->n_columns > WEFT_COLS_MAX || m->n_project > WQ_COLS_MAX ||
+	    m->n_group_keys > WQ_COLS_MAX || m->n_aggs > WQ_COLS_MAX / 2 ||
+	    m->n_order > WQ_COLS_MAX)
+		return weft_err_set(err, WEFT_EINVAL, "fragment: bad shape");
+	f->product = strdup(m->product);
+	f->ncols = (uint32_t)m->n_columns;
+	f->cols = calloc(f->ncols + 1, sizeof(*f->cols));
+	f->ctypes = calloc(f->ncols + 1, sizeof(*f->ctypes));
+	f->order = calloc(m->n_order + 1, sizeof(*f->order));
+	if (!f->product || !f->cols || !f->ctypes || !f->order)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	for (i = 0; i < f->ncols; i++) {
+		if (!wq_type_ok(m->column_types[i]))
+			return weft_err_set(err, WEFT_EINVAL,
+					    "fragment: bad column type");
+		f->cols[i] = m->columns[i];
+		f->ctypes[i] = (weft_sqltype_t)m->column_types[i];
 	}
-	return e;
+	f->agg = m->partial_agg;
+	f->limit = m->limit;
+	for (i = 0; i < m->n_order; i++) {
+		f->order[i].col = m->order[i]->col;
+		f->order[i].desc = m->order[i]->desc;
+		f->order[i].nulls_first = m->order[i]->nulls_first;
+		f->norder++;
+	}
+	return 0;
+}
+
+/* The aggregates of m into f. */
+static int
+wq_aggs_from_pb(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
+{
+	uint32_t i;
+
+	f->aggs = calloc(m->n_aggs + 1, sizeof(*f->aggs));
+	if (f->aggs == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	for (i = 0; i < m->n_aggs; i++) {
+		const Weft__AggSpec *a = m->aggs[i];
+		wq_agg_t *g = &f->aggs[i];
+
+		if (a->fn > WQ_AGG_MAX || !wq_type_ok(a->arg_type) ||
+		    !wq_type_ok(a->type))
+			return weft_err_set(err, WEFT_EINVAL,
+					    "fragment: bad aggregate");
+		g->fn = (int)a->fn;
+		g->distinct = a->distinct;
+		g->argtype = (weft_sqltype_t)a->arg_type;
+		g->type = (weft_sqltype_t)a->type;
+		g->scale = a->scale;
+		if (a->arg != NULL &&
+		    (g->arg = wq_expr_from_pb(a->arg, err)) == NULL)
+			return err->code;
+		f->naggs++;
+	}
+	return 0;
+}
+
+/* A fragment built from m as it is; f is whole (to free) on failure. */
+static int
+wq_frag_from_pb(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
+{
+	int rc;
+
+	rc = wq_frag_from_pb_shape(m, f, err);
+	if (rc == 0 && m->filter != NULL &&
+	    (f->filter = wq_expr_from_pb(m->filter, err)) == NULL)
+		rc = err->code;
+	if (rc == 0)
+		rc = wq_exprs_from_pb(m->project, m->n_project, &f->proj,
+				      &f->nproj, err);
+	if (rc == 0)
+		rc = wq_exprs_from_pb(m->group_keys, m->n_group_keys,
+				      &f->keys, &f->nkeys, err);
+	if (rc == 0)
+		rc = wq_aggs_from_pb(m, f, err);
+	return rc;
 }
 
 int
 wq_frag_decode(const uint8_t *buf, size_t len, wq_frag_t **out,
 	       weft_err_t *err)
 {
-	Weft__Fragment *m;
+	wq_rules_t r = {0, "fragment: ", err};
+	Weft__Fragment *m = NULL;
 	wq_frag_t *f = NULL;
-	weft_sqltype_t *in = NULL, *ot = NULL;
-	uint32_t nin, i, nout;
-	int rc = WEFT_EINVAL;
+	int rc;
 
 	*out = NULL;
+	rc = wq_pb_scan(&r, buf, buf + len, WQ_PB_FRAGMENT, 0);
+	if (rc != 0)
+		return rc;
 	m = weft__fragment__unpack(NULL, len, buf);
 	if (m == NULL)
 		return weft_err_set(err, WEFT_EINVAL, "fragment: bad message");
-	if (m->n_columns != m->n_column_types || m->n_columns > WEFT_COLS_MAX ||
-	    m->n_project > WQ_COLS_MAX || m->n_group_keys > WQ_COLS_MAX ||
-	    m->n_aggs > WQ_COLS_MAX / 2 || m->n_order > WQ_COLS_MAX ||
-	    weft_product_name_check(m->product, NULL) != 0 ||
-	    (!m->partial_agg && (m->n_group_keys || m->n_aggs)) ||
-	    (m->partial_agg && (m->n_order || m->limit >= 0)) ||
-	    m->limit < -1) {
-		weft_err_set(err, WEFT_EINVAL, "fragment: bad shape");
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
 		goto out;
 	}
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		goto oom;
-	f->product = strdup(m->product);
-	f->ncols = (uint32_t)m->n_columns;
-	f->cols = calloc(f->ncols + 1, sizeof(*f->cols));
-	f->ctypes = calloc(f->ncols + 1, sizeof(*f->ctypes));
-	f->limit = m->limit;
-	if (!f->product || !f->cols || !f->ctypes)
-		goto oom;
-	for (i = 0; i < f->ncols; i++) {
-		uint32_t t = m->column_types[i];
-
-		if (t != WEFT_S_BOOL && t != WEFT_S_INT64 &&
-		    t != WEFT_S_FLOAT64 && t != WEFT_S_TEXT &&
-		    t != WEFT_S_TIMESTAMP) {
-			weft_err_set(err, WEFT_EINVAL, "fragment: bad column "
-				     "type");
-			goto out;
-		}
-		f->cols[i] = m->columns[i];
-		f->ctypes[i] = (weft_sqltype_t)t;
+	rc = wq_frag_from_pb(m, f, err);
+	if (rc == 0)
+		rc = wq_rules(f, "fragment: ", err);
+	if (rc == 0) {
+		*out = f;
+		f = NULL;
 	}
-	if (m->filter) {
-		f->filter = wq_expr_checked(m->filter, f->ncols, f->ctypes, err);
-		if (f->filter == NULL)
-			goto fail;
-		if (f->filter->type != WEFT_S_BOOL) {
-			weft_err_set(err, WEFT_EINVAL, "fragment: filter is not "
-				     "boolean");
-			goto out;
-		}
-	}
-	f->proj = calloc(m->n_project + 1, sizeof(*f->proj));
-	if (f->proj == NULL)
-		goto oom;
-	for (i = 0; i < m->n_project; i++) {
-		f->proj[i] = wq_expr_checked(m->project[i], f->ncols, f->ctypes,
-					     err);
-		if (f->proj[i] == NULL)
-			goto fail;
-		f->nproj++;
-	}
-	/* input of aggregation / ordering */
-	nin = f->nproj ? f->nproj : f->ncols;
-	in = calloc(nin + 1, sizeof(*in));
-	if (in == NULL)
-		goto oom;
-	for (i = 0; i < nin; i++)
-		in[i] = f->nproj ? f->proj[i]->type : f->ctypes[i];
-	f->agg = m->partial_agg;
-	f->keys = calloc(m->n_group_keys + 1, sizeof(*f->keys));
-	f->aggs = calloc(m->n_aggs + 1, sizeof(*f->aggs));
-	if (f->keys == NULL || f->aggs == NULL)
-		goto oom;
-	for (i = 0; i < m->n_group_keys; i++) {
-		f->keys[i] = wq_expr_checked(m->group_keys[i], nin, in, err);
-		if (f->keys[i] == NULL)
-			goto fail;
-		f->nkeys++;
-	}
-	for (i = 0; i < m->n_aggs; i++) {
-		const Weft__AggSpec *a = m->aggs[i];
-		wq_agg_t *g = &f->aggs[i];
-
-		if (a->fn > WQ_AGG_MAX || !wq_type_ok(a->arg_type) ||
-		    (a->fn == WQ_AGG_COUNT_STAR) != (a->arg == NULL) ||
-		    a->distinct ||
-		    wq_agg_result_type((int)a->fn,
-				       (weft_sqltype_t)a->arg_type) !=
-			(weft_sqltype_t)a->type) {
-			weft_err_set(err, WEFT_EINVAL, "fragment: bad aggregate");
-			goto out;
-		}
-		g->fn = (int)a->fn;
-		g->argtype = (weft_sqltype_t)a->arg_type;
-		g->type = (weft_sqltype_t)a->type;
-		g->scale = a->scale;
-		if (a->arg) {
-			g->arg = wq_expr_checked(a->arg, nin, in, err);
-			if (g->arg == NULL)
-				goto fail;
-			if (g->arg->type != g->argtype) {
-				weft_err_set(err, WEFT_EINVAL,
-					     "fragment: bad aggregate argument");
-				f->naggs++;
-				goto out;
-			}
-		}
-		f->naggs++;
-	}
-	if (wq_frag_types(f, &nout, &ot) != 0)
-		goto oom;
-	f->order = calloc(m->n_order + 1, sizeof(*f->order));
-	if (f->order == NULL)
-		goto oom;
-	for (i = 0; i < m->n_order; i++) {
-		if (m->order[i]->col >= nout) {
-			weft_err_set(err, WEFT_EINVAL, "fragment: bad sort key");
-			goto out;
-		}
-		f->order[i].col = m->order[i]->col;
-		f->order[i].desc = m->order[i]->desc;
-		f->order[i].nulls_first = m->order[i]->nulls_first;
-		f->norder++;
-	}
-	*out = f;
-	f = NULL;
-	rc = 0;
-	goto out;
-oom:
-	weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	rc = WEFT_ENOMEM;
-	goto out;
-fail:
-	rc = err->code ? err->code : WEFT_EINVAL;
 out:
-	free(in);
-	free(ot);
 	wq_frag_free(f);
 	weft__fragment__free_unpacked(m, NULL);
 	return rc;
+}
+
+/* ---- fragments as data ---- */
+
+void
+wq_frag_free(wq_frag_t *f)
+{
+	if (f == NULL)
+		return;
+	free(f->product);
+	if (f->colnames)
+		for (uint32_t i = 0; i < f->ncols; i++)
+			free(f->colnames[i]);
+	free(f->colnames);
+	free(f->cols);
+	free(f->ctypes);
+	weft_expr_free(f->filter);
+	weft_expr_free_array(f->proj, f->nproj);
+	weft_expr_free_array(f->keys, f->nkeys);
+	wq_aggs_free(f->aggs, f->naggs);
+	free(f->order);
+	free(f);
 }
 
 int

@@ -1,5 +1,6 @@
 /*
- * plan.c: logical plan -> physical plan, in place, and EXPLAIN.
+ * plan.c: the plan tree: its nodes (construction, shape, destruction),
+ * logical plan -> physical plan, in place, and EXPLAIN.
  *
  * Passes, in order:
  *  1. filters move down: through projections (by substitution), into
@@ -10,55 +11,120 @@
  *  3. scan fragments absorb what can run next to the data: a projection
  *     directly above, partial aggregation (no DISTINCT aggregates), and
  *     LIMIT or ORDER BY + LIMIT (top-N) -- the nodes above stay, so the
- *     result is the same whether one fragment or many feed them.
+ *     result is the same whether one fragment or many feed them;
+ *  4. each fragment is settled (wq_frag_settle): its expressions in the
+ *     form weft_expr_resolve gives them, within the limits of frag.h, so
+ *     that it is exactly what the fragment decoder accepts.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "query/qint.h"
 
+/* ---- plan nodes ---- */
+
+wq_plan_t *
+wq_plan_new(wq_kind_t kind)
+{
+	wq_plan_t *p = calloc(1, sizeof(*p));
+
+	if (p != NULL) {
+		p->kind = kind;
+		p->limit = -1;
+	}
+	return p;
+}
+
+int
+wq_plan_shape(wq_plan_t *p, uint32_t n)
+{
+	p->ncols = n;
+	p->types = calloc(n ? n : 1, sizeof(*p->types));
+	p->names = calloc(n ? n : 1, sizeof(*p->names));
+	return p->types && p->names ? 0 : WEFT_ENOMEM;
+}
+
+void
+wq_plan_free(wq_plan_t *p)
+{
+	uint32_t i;
+
+	if (p == NULL)
+		return;
+	wq_plan_free(p->l);
+	wq_plan_free(p->r);
+	for (i = 0; i < p->ncols && p->names; i++)
+		free(p->names[i]);
+	free(p->names);
+	free(p->types);
+	wq_frag_free(p->frag);
+	weft_expr_free(p->pred);
+	weft_expr_free_array(p->exprs, p->nexprs);
+	weft_expr_free_array(p->keys, p->nkeys);
+	wq_aggs_free(p->aggs, p->naggs);
+	weft_expr_free_array(p->lkeys, p->njkeys);
+	weft_expr_free_array(p->rkeys, p->njkeys);
+	weft_expr_free(p->resid);
+	free(p->jskip);
+	free(p->sort);
+	free(p);
+}
+
+/* A projection of child with n expressions (taken) named names (copied). */
+wq_plan_t *
+wq_plan_project(wq_plan_t *child, uint32_t n, weft_expr_t **exprs,
+	      char *const *names)
+{
+	wq_plan_t *p = wq_plan_new(WQ_PROJECT);
+	uint32_t i;
+
+	if (p == NULL || wq_plan_shape(p, n) != 0) {
+		wq_plan_free(p);
+		return NULL;
+	}
+	p->l = child;
+	p->exprs = exprs;
+	p->nexprs = n;
+	p->rows = child->rows;
+	for (i = 0; i < n; i++) {
+		p->types[i] = exprs[i]->type;
+		p->names[i] = strdup(names[i] ? names[i] : "?column?");
+		if (p->names[i] == NULL) {
+			p->l = NULL;
+			p->exprs = NULL;
+			p->nexprs = 0;
+			wq_plan_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* A node of kind over child with child's shape. */
+wq_plan_t *
+wq_plan_same(wq_kind_t kind, wq_plan_t *child)
+{
+	wq_plan_t *p = wq_plan_new(kind);
+	uint32_t i;
+
+	if (p == NULL || wq_plan_shape(p, child->ncols) != 0) {
+		wq_plan_free(p);
+		return NULL;
+	}
+	for (i = 0; i < child->ncols; i++) {
+		p->types[i] = child->types[i];
+		p->names[i] = strdup(child->names[i]);
+		if (p->names[i] == NULL) {
+			wq_plan_free(p);
+			return NULL;
+		}
+	}
+	p->l = child;
+	p->rows = child->rows;
+	return p;
+}
+
 /* ---- expression helpers ---- */
-
-void
-wq_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return;
-	if (e->kind == WEFT_E_COL && e->col < n)
-		used[e->col] = 1;
-	for (i = 0; i < e->nargs; i++)
-		wq_expr_refs(e->args[i], used, n);
-}
-
-void
-wq_expr_remap(weft_expr_t *e, const uint32_t *map)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return;
-	if (e->kind == WEFT_E_COL)
-		e->col = map[e->col];
-	for (i = 0; i < e->nargs; i++)
-		wq_expr_remap(e->args[i], map);
-}
-
-bool
-wq_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi)
-{
-	uint32_t i;
-
-	if (e == NULL)
-		return false;
-	if (e->kind == WEFT_E_COL && e->col >= lo && e->col < hi)
-		return true;
-	for (i = 0; i < e->nargs; i++)
-		if (wq_expr_uses_range(e->args[i], lo, hi))
-			return true;
-	return false;
-}
 
 static bool
 wq_expr_has_now(const weft_expr_t *e)
@@ -71,50 +137,6 @@ wq_expr_has_now(const weft_expr_t *e)
 		if (wq_expr_has_now(e->args[i]))
 			return true;
 	return false;
-}
-
-bool
-wq_expr_equal(const weft_expr_t *a, const weft_expr_t *b)
-{
-	uint32_t i;
-
-	if (a->kind != b->kind || a->type != b->type || a->op != b->op ||
-	    a->flags != b->flags || a->nargs != b->nargs)
-		return false;
-	if (a->kind == WEFT_E_COL && a->col != b->col)
-		return false;
-	if (a->kind == WEFT_E_CONST) {
-		const weft_value_t *x = &a->cval, *y = &b->cval;
-
-		if (x->type != y->type || x->null != y->null)
-			return false;
-		if (!x->null) {
-			switch (x->type) {
-			case WEFT_S_BOOL:
-				if (x->u.b != y->u.b)
-					return false;
-				break;
-			case WEFT_S_FLOAT64:
-			case WEFT_S_NUMERIC:
-				if (memcmp(&x->u.f, &y->u.f, 8) != 0)
-					return false;
-				break;
-			case WEFT_S_TEXT:
-			case WEFT_S_UNKNOWN:
-				if (x->u.s.len != y->u.s.len ||
-				    memcmp(x->u.s.p, y->u.s.p, x->u.s.len))
-					return false;
-				break;
-			default:
-				if (x->u.i != y->u.i)
-					return false;
-			}
-		}
-	}
-	for (i = 0; i < a->nargs; i++)
-		if (!wq_expr_equal(a->args[i], b->args[i]))
-			return false;
-	return true;
 }
 
 /* A copy of e with each column i replaced by a copy of sub[i]. */
@@ -140,6 +162,51 @@ wq_expr_subst(const weft_expr_t *e, weft_expr_t *const *sub)
 		c->args[i] = n;
 	}
 	return c;
+}
+
+/* Nodes and levels of e with each column c replaced by a tree of
+ * nodes[c] nodes and depth[c] levels. */
+static void
+wq_subst_size(const weft_expr_t *e, const uint64_t *nodes,
+	      const uint32_t *depth, uint64_t *n, uint32_t *d)
+{
+	uint32_t i, a, dmax = 0;
+
+	if (e->kind == WEFT_E_COL) {
+		*n += nodes[e->col];
+		*d = depth[e->col];
+		return;
+	}
+	*n += 1;
+	for (i = 0; i < e->nargs; i++) {
+		wq_subst_size(e->args[i], nodes, depth, n, &a);
+		if (a > dmax)
+			dmax = a;
+	}
+	*d = dmax + 1;
+}
+
+/* Would wq_expr_subst(e, sub) stay within what a fragment may carry
+ * (frag.h)? Every column reference gets a copy of its expression, so a
+ * filter over nested projections of `x + x` would grow exponentially. */
+static bool
+wq_subst_fits(const weft_expr_t *e, weft_expr_t *const *sub, uint32_t nsub)
+{
+	uint64_t *nodes = calloc(nsub + 1, sizeof(*nodes)), n = 0;
+	uint32_t *depth = calloc(nsub + 1, sizeof(*depth)), d = 0, i;
+	bool fits = false;
+
+	if (nodes != NULL && depth != NULL) {
+		for (i = 0; i < nsub; i++) {
+			nodes[i] = weft_expr_nodes(sub[i]);
+			depth[i] = weft_expr_depth(sub[i]);
+		}
+		wq_subst_size(e, nodes, depth, &n, &d);
+		fits = n <= WEFT_FRAG_NODES_MAX && d <= WEFT_FRAG_DEPTH_MAX;
+	}
+	free(nodes);
+	free(depth);
+	return fits;
 }
 
 static weft_expr_t *
@@ -254,8 +321,8 @@ wq_join_split(wq_plan_t *p)
 		goto out;
 	for (i = 0; i < n; i++) {
 		weft_expr_t *e = c[i];
-		bool ul = wq_expr_uses_range(e, 0, nl);
-		bool ur = wq_expr_uses_range(e, nl, nt);
+		bool ul = weft_expr_uses_range(e, 0, nl);
+		bool ur = weft_expr_uses_range(e, nl, nt);
 
 		c[i] = NULL;
 		if (!ul && ur) {
@@ -270,10 +337,10 @@ wq_join_split(wq_plan_t *p)
 			   e->args[0]->type == e->args[1]->type &&
 			   !wq_expr_has_now(e)) {
 			weft_expr_t *a = e->args[0], *b = e->args[1];
-			bool al = !wq_expr_uses_range(a, nl, nt);
-			bool ar = !wq_expr_uses_range(a, 0, nl);
-			bool bl = !wq_expr_uses_range(b, nl, nt);
-			bool br = !wq_expr_uses_range(b, 0, nl);
+			bool al = !weft_expr_uses_range(a, nl, nt);
+			bool ar = !weft_expr_uses_range(a, 0, nl);
+			bool bl = !weft_expr_uses_range(b, nl, nt);
+			bool br = !weft_expr_uses_range(b, 0, nl);
 			weft_expr_t **nlk, **nrk;
 
 			if (!((al && br) || (ar && bl))) {
@@ -370,6 +437,8 @@ wq_push_filter(wq_plan_t **pp)
 		for (i = 0; i < ch->nexprs; i++)
 			if (wq_expr_has_now(ch->exprs[i]))
 				return 0;
+		if (!wq_subst_fits(p->pred, ch->exprs, ch->nexprs))
+			return 0; /* stays above the projection */
 		s = wq_expr_subst(p->pred, ch->exprs);
 		if (s == NULL)
 			return WEFT_ENOMEM;
@@ -395,8 +464,8 @@ wq_push_filter(wq_plan_t **pp)
 			break;
 		for (i = 0; i < n && rc == 0; i++) {
 			weft_expr_t *e = c[i];
-			bool ul = wq_expr_uses_range(e, 0, nl);
-			bool ur = wq_expr_uses_range(e, nl, nt);
+			bool ul = weft_expr_uses_range(e, 0, nl);
+			bool ur = weft_expr_uses_range(e, nl, nt);
 
 			c[i] = NULL;
 			if (ul && !ur) {
@@ -498,194 +567,240 @@ wq_shape_compact(wq_plan_t *p, const uint32_t *map)
 	p->ncols = k;
 }
 
-static void
-wq_shape_copy(wq_plan_t *p, const wq_plan_t *c, const uint32_t *map)
+/* A scan reads only the needed columns and those its filter reads
+ * (unless its fragment already computes something over them). */
+static int
+wq_prune_scan(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 {
+	wq_frag_t *f = p->frag;
+	uint8_t *cn;
+	uint32_t i, k;
+
+	if (f->agg || f->nproj || f->norder)
+		return 0;
+	cn = calloc(p->ncols + 1, 1);
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memcpy(cn, need, p->ncols);
+	weft_expr_refs(f->filter, cn, p->ncols);
+	for (i = 0, k = 0; i < p->ncols; i++) {
+		if (!cn[i]) {
+			map[i] = UINT32_MAX;
+			if (f->colnames) {
+				free(f->colnames[i]);
+				f->colnames[i] = NULL;
+			}
+			continue;
+		}
+		map[i] = k;
+		f->cols[k] = f->cols[i];
+		f->ctypes[k] = f->ctypes[i];
+		if (f->colnames) {
+			char *t = f->colnames[k];
+
+			f->colnames[k] = f->colnames[i];
+			f->colnames[i] = t;
+		}
+		k++;
+	}
+	f->ncols = k;
+	if (f->filter)
+		weft_expr_remap(f->filter, map);
 	wq_shape_compact(p, map);
-	(void)c;
+	free(cn);
+	return 0;
+}
+
+/* Filter, sort and limit pass their child's columns through: the child
+ * keeps what is needed above and what the predicate and sort keys
+ * read. */
+static int
+wq_prune_pass(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint8_t *cn = calloc(p->ncols + 1, 1);
+	uint32_t *cm = NULL, i;
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memcpy(cn, need, p->ncols);
+	weft_expr_refs(p->pred, cn, p->ncols);
+	for (i = 0; i < p->nsort; i++)
+		cn[p->sort[i].col] = 1;
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0) {
+		memcpy(map, cm, p->ncols * sizeof(*map));
+		if (p->pred)
+			weft_expr_remap(p->pred, cm);
+		for (i = 0; i < p->nsort; i++)
+			p->sort[i].col = cm[p->sort[i].col];
+		wq_shape_compact(p, cm);
+	}
+	free(cn);
+	free(cm);
+	return rc;
+}
+
+/* A projection drops the expressions nobody needs; its child keeps
+ * what the rest read. */
+static int
+wq_prune_project(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint32_t nc = p->l->ncols, i, k, *cm = NULL;
+	uint8_t *cn = calloc(nc + 1, 1);
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	for (i = 0, k = 0; i < p->nexprs; i++) {
+		if (!need[i]) {
+			map[i] = UINT32_MAX;
+			weft_expr_free(p->exprs[i]);
+			continue;
+		}
+		map[i] = k;
+		p->exprs[k++] = p->exprs[i];
+	}
+	p->nexprs = k;
+	wq_shape_compact(p, map);
+	for (i = 0; i < p->nexprs; i++)
+		weft_expr_refs(p->exprs[i], cn, nc);
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0)
+		for (i = 0; i < p->nexprs; i++)
+			weft_expr_remap(p->exprs[i], cm);
+	free(cn);
+	free(cm);
+	return rc;
+}
+
+/* An aggregation keeps its output (keys and aggregates); its child
+ * keeps what they read (all of it for FINAL, whose input is states). */
+static int
+wq_prune_agg(wq_plan_t *p)
+{
+	uint32_t nc = p->l->ncols, i, *cm = NULL;
+	uint8_t *cn = calloc(nc + 1, 1);
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	if (p->aggmode == WQ_AGG_FINAL)
+		memset(cn, 1, nc);
+	for (i = 0; i < p->nkeys; i++)
+		weft_expr_refs(p->keys[i], cn, nc);
+	for (i = 0; i < p->naggs; i++)
+		weft_expr_refs(p->aggs[i].arg, cn, nc);
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0) {
+		for (i = 0; i < p->nkeys; i++)
+			weft_expr_remap(p->keys[i], cm);
+		for (i = 0; i < p->naggs; i++)
+			weft_expr_remap(p->aggs[i].arg, cm);
+	}
+	free(cn);
+	free(cm);
+	return rc;
+}
+
+/* A join: each side keeps what is needed above, what the condition and
+ * its own keys read; output columns read only by the keys are marked in
+ * jskip, so the join does not fill them. */
+static int
+wq_prune_join(wq_plan_t *p, const uint8_t *need, uint32_t *map)
+{
+	uint32_t nl = p->l->ncols, nr = p->r->ncols, i;
+	uint32_t *cm = NULL, *cm2 = NULL;
+	uint8_t *cn = calloc(nl + nr + 1, 1), *outer = calloc(nl + nr + 1, 1);
+	int rc = WEFT_ENOMEM;
+
+	if (cn == NULL || outer == NULL)
+		goto out;
+	memcpy(cn, need, nl + nr);
+	weft_expr_refs(p->resid, cn, nl + nr);
+	memcpy(outer, cn, nl + nr); /* read above or by resid */
+	for (i = 0; i < p->njkeys; i++) {
+		weft_expr_refs(p->lkeys[i], cn, nl);
+		weft_expr_refs(p->rkeys[i], cn + nl, nr);
+	}
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0)
+		rc = wq_prune_child(p->r, cn + nl, &cm2);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < nl + nr; i++) {
+		uint32_t m = i < nl ? cm[i] : cm2[i - nl];
+
+		map[i] = m == UINT32_MAX ? UINT32_MAX
+			 : (i < nl ? m : m + p->l->ncols);
+	}
+	for (i = 0; i < p->njkeys; i++) {
+		weft_expr_remap(p->lkeys[i], cm);
+		weft_expr_remap(p->rkeys[i], cm2);
+	}
+	if (p->resid)
+		weft_expr_remap(p->resid, map);
+	free(p->jskip);
+	p->jskip = calloc(p->l->ncols + p->r->ncols + 1, 1);
+	if (p->jskip != NULL)
+		for (i = 0; i < nl + nr; i++)
+			if (map[i] != UINT32_MAX)
+				p->jskip[map[i]] = !outer[i];
+	wq_shape_compact(p, map);
+out:
+	free(cn);
+	free(outer);
+	free(cm);
+	free(cm2);
+	return rc;
+}
+
+/* DISTINCT and UNION ALL need every column of their inputs. */
+static int
+wq_prune_all(wq_plan_t *p)
+{
+	uint8_t *cn = malloc(p->ncols + 1);
+	uint32_t *cm = NULL, *cm2 = NULL;
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memset(cn, 1, p->ncols + 1);
+	rc = wq_prune_child(p->l, cn, &cm);
+	if (rc == 0 && p->r)
+		rc = wq_prune_child(p->r, cn, &cm2);
+	free(cn);
+	free(cm);
+	free(cm2);
+	return rc;
 }
 
 static int
 wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 {
-	uint8_t *cn = NULL;
-	uint32_t *cm = NULL, *cm2 = NULL, i, k;
-	int rc = 0;
+	uint32_t i;
 
 	for (i = 0; i < p->ncols; i++)
 		map[i] = i;
 	switch (p->kind) {
-	case WQ_SCAN: {
-		wq_frag_t *f = p->frag;
-
-		if (f->agg || f->nproj || f->norder)
-			return 0;
-		cn = calloc(p->ncols + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		memcpy(cn, need, p->ncols);
-		wq_expr_refs(f->filter, cn, p->ncols);
-		for (i = 0, k = 0; i < p->ncols; i++) {
-			if (!cn[i]) {
-				map[i] = UINT32_MAX;
-				if (f->colnames) {
-					free(f->colnames[i]);
-					f->colnames[i] = NULL;
-				}
-				continue;
-			}
-			map[i] = k;
-			f->cols[k] = f->cols[i];
-			f->ctypes[k] = f->ctypes[i];
-			if (f->colnames) {
-				char *t = f->colnames[k];
-
-				f->colnames[k] = f->colnames[i];
-				f->colnames[i] = t;
-			}
-			k++;
-		}
-		f->ncols = k;
-		if (f->filter)
-			wq_expr_remap(f->filter, map);
-		wq_shape_compact(p, map);
-		break;
-	}
+	case WQ_SCAN:
+		return wq_prune_scan(p, need, map);
 	case WQ_FILTER:
 	case WQ_SORT:
-	case WQ_LIMIT: {
-		cn = calloc(p->ncols + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		memcpy(cn, need, p->ncols);
-		wq_expr_refs(p->pred, cn, p->ncols);
-		for (i = 0; i < p->nsort; i++)
-			cn[p->sort[i].col] = 1;
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc != 0)
-			break;
-		memcpy(map, cm, p->ncols * sizeof(*map));
-		if (p->pred)
-			wq_expr_remap(p->pred, cm);
-		for (i = 0; i < p->nsort; i++)
-			p->sort[i].col = cm[p->sort[i].col];
-		wq_shape_copy(p, p->l, cm);
-		break;
-	}
-	case WQ_PROJECT: {
-		uint32_t nc = p->l->ncols;
-
-		cn = calloc(nc + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		for (i = 0, k = 0; i < p->nexprs; i++) {
-			if (!need[i]) {
-				map[i] = UINT32_MAX;
-				weft_expr_free(p->exprs[i]);
-				continue;
-			}
-			map[i] = k;
-			p->exprs[k++] = p->exprs[i];
-		}
-		p->nexprs = k;
-		wq_shape_compact(p, map);
-		for (i = 0; i < p->nexprs; i++)
-			wq_expr_refs(p->exprs[i], cn, nc);
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc != 0)
-			break;
-		for (i = 0; i < p->nexprs; i++)
-			wq_expr_remap(p->exprs[i], cm);
-		break;
-	}
-	case WQ_AGG: {
-		uint32_t nc = p->l->ncols;
-
-		cn = calloc(nc + 1, 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		if (p->aggmode == WQ_AGG_FINAL)
-			memset(cn, 1, nc);
-		for (i = 0; i < p->nkeys; i++)
-			wq_expr_refs(p->keys[i], cn, nc);
-		for (i = 0; i < p->naggs; i++)
-			wq_expr_refs(p->aggs[i].arg, cn, nc);
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc != 0)
-			break;
-		for (i = 0; i < p->nkeys; i++)
-			wq_expr_remap(p->keys[i], cm);
-		for (i = 0; i < p->naggs; i++)
-			wq_expr_remap(p->aggs[i].arg, cm);
-		break;
-	}
-	case WQ_JOIN: {
-		uint32_t nl = p->l->ncols, nr = p->r->ncols;
-		uint8_t *rn;
-
-		uint8_t *outer = calloc(nl + nr + 1, 1);
-
-		cn = calloc(nl + nr + 1, 1);
-		if (cn == NULL || outer == NULL) {
-			free(cn);
-			free(outer);
-			return WEFT_ENOMEM;
-		}
-		memcpy(cn, need, nl + nr);
-		wq_expr_refs(p->resid, cn, nl + nr);
-		memcpy(outer, cn, nl + nr); /* read above or by resid */
-		for (i = 0; i < p->njkeys; i++) {
-			wq_expr_refs(p->lkeys[i], cn, nl);
-			wq_expr_refs(p->rkeys[i], cn + nl, nr);
-		}
-		rn = cn + nl;
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc == 0)
-			rc = wq_prune_child(p->r, rn, &cm2);
-		if (rc != 0) {
-			free(outer);
-			break;
-		}
-		for (i = 0; i < nl + nr; i++) {
-			uint32_t m = i < nl ? cm[i] : cm2[i - nl];
-
-			map[i] = m == UINT32_MAX ? UINT32_MAX
-				 : (i < nl ? m : m + p->l->ncols);
-		}
-		for (i = 0; i < p->njkeys; i++) {
-			wq_expr_remap(p->lkeys[i], cm);
-			wq_expr_remap(p->rkeys[i], cm2);
-		}
-		if (p->resid)
-			wq_expr_remap(p->resid, map);
-		free(p->jskip);
-		p->jskip = calloc(p->l->ncols + p->r->ncols + 1, 1);
-		if (p->jskip != NULL)
-			for (i = 0; i < nl + nr; i++)
-				if (map[i] != UINT32_MAX)
-					p->jskip[map[i]] = !outer[i];
-		free(outer);
-		wq_shape_compact(p, map);
-		break;
-	}
+	case WQ_LIMIT:
+		return wq_prune_pass(p, need, map);
+	case WQ_PROJECT:
+		return wq_prune_project(p, need, map);
+	case WQ_AGG:
+		return wq_prune_agg(p);
+	case WQ_JOIN:
+		return wq_prune_join(p, need, map);
 	case WQ_DISTINCT:
-	case WQ_APPEND: {
-		cn = malloc(p->ncols + 1);
-		if (cn == NULL)
-			return WEFT_ENOMEM;
-		memset(cn, 1, p->ncols + 1);
-		rc = wq_prune_child(p->l, cn, &cm);
-		if (rc == 0 && p->r)
-			rc = wq_prune_child(p->r, cn, &cm2);
-		break;
-	}
+	case WQ_APPEND:
+		return wq_prune_all(p);
 	default:
-		break;
+		return 0;
 	}
-	free(cn);
-	free(cm);
-	free(cm2);
-	return rc;
 }
 
 /* ---- pass 3: fragments ---- */
@@ -722,148 +837,159 @@ wq_lift(wq_plan_t **pp)
 	*pp = c;
 }
 
+/* A projection directly over a plain scan moves into its fragment (an
+ * identity projection just goes). */
+static int
+wq_frag_project(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp, *c = p->l;
+	wq_frag_t *f = c->frag;
+	uint32_t i;
+
+	if (f->agg || f->nproj || f->limit >= 0)
+		return 0;
+	if (wq_proj_identity(p)) {
+		wq_lift(pp);
+		return 0;
+	}
+	f->proj = p->exprs;
+	f->nproj = p->nexprs;
+	p->exprs = NULL;
+	p->nexprs = 0;
+	/* the scan now has the projection's shape */
+	for (i = 0; i < c->ncols; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->types);
+	c->names = p->names;
+	c->types = p->types;
+	c->ncols = p->ncols;
+	p->names = NULL;
+	p->types = NULL;
+	p->ncols = 0;
+	p->l = NULL;
+	wq_plan_free(p);
+	*pp = c;
+	return 0;
+}
+
+/* Aggregation over a scan: the fragment aggregates partially (keys, then
+ * each aggregate's transition states) and the node above becomes the
+ * FINAL step over that output. */
+static int
+wq_frag_agg(wq_plan_t *p)
+{
+	wq_plan_t *c = p->l, *np;
+	wq_frag_t *f = c->frag;
+	uint32_t i, k, s, nstate = 0;
+
+	if (p->aggmode != WQ_AGG_COMPLETE || f->agg || f->limit >= 0)
+		return 0;
+	for (i = 0; i < p->naggs; i++)
+		if (p->aggs[i].distinct)
+			return 0;
+	for (i = 0; i < p->naggs; i++)
+		nstate += wq_agg_nstate(&p->aggs[i]);
+	np = wq_plan_new(WQ_SCAN);
+	f->aggs = calloc(p->naggs + 1, sizeof(*f->aggs));
+	f->keys = calloc(p->nkeys + 1, sizeof(*f->keys));
+	if (np == NULL || wq_plan_shape(np, p->nkeys + nstate) != 0 ||
+	    f->aggs == NULL || f->keys == NULL)
+		goto oom;
+	for (i = 0; i < p->nkeys; i++) {
+		weft_expr_t *kc = weft_expr_col(i, p->keys[i]->type, 0);
+
+		if (kc == NULL)
+			goto oom;
+		f->keys[i] = p->keys[i];
+		p->keys[i] = kc;
+		np->types[i] = f->keys[i]->type;
+		np->names[i] = strdup(p->names[i]);
+	}
+	f->nkeys = p->nkeys;
+	for (i = 0, k = p->nkeys; i < p->naggs; i++) {
+		f->aggs[i] = p->aggs[i];
+		p->aggs[i].arg = NULL;
+		for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
+			char nm[64];
+
+			snprintf(nm, sizeof(nm), "%s_state%u",
+				 wq_agg_name(p->aggs[i].fn), s);
+			np->types[k] = wq_agg_state_type(&p->aggs[i], s);
+			np->names[k++] = strdup(nm);
+		}
+	}
+	f->naggs = p->naggs;
+	f->agg = true;
+	for (i = 0; i < np->ncols; i++)
+		if (np->names[i] == NULL)
+			goto oom;
+	np->frag = f;
+	np->storage_id = c->storage_id;
+	np->nchunks = c->nchunks;
+	np->rows = p->rows;
+	c->frag = NULL;
+	wq_plan_free(c);
+	p->l = np;
+	p->aggmode = WQ_AGG_FINAL;
+	return 0;
+oom:
+	wq_plan_free(np);
+	return WEFT_ENOMEM;
+}
+
+/* LIMIT over a scan, or over a sort of a scan: the fragment keeps the
+ * first limit + offset rows (in the sort's order: a top-N); the nodes
+ * above stay. */
+static int
+wq_frag_limit(wq_plan_t *p)
+{
+	wq_plan_t *c = p->l;
+	wq_frag_t *f;
+	int64_t lim;
+
+	if (p->limit < 0)
+		return 0;
+	lim = p->limit + p->offset;
+	if (lim < p->limit)
+		return 0;
+	if (c->kind == WQ_SCAN) {
+		f = c->frag;
+		if (!f->agg && f->limit < 0)
+			f->limit = lim;
+		return 0;
+	}
+	if (c->kind != WQ_SORT || c->l->kind != WQ_SCAN)
+		return 0;
+	f = c->l->frag;
+	if (f->agg || f->limit >= 0)
+		return 0;
+	f->order = calloc(c->nsort, sizeof(*f->order));
+	if (f->order == NULL)
+		return WEFT_ENOMEM;
+	memcpy(f->order, c->sort, c->nsort * sizeof(*f->order));
+	f->norder = c->nsort;
+	f->limit = lim;
+	return 0;
+}
+
 static int
 wq_fragments(wq_plan_t **pp)
 {
-	wq_plan_t *p = *pp, *c;
-	wq_frag_t *f;
-	uint32_t i;
+	wq_plan_t *p = *pp;
 	int rc;
 
 	if (p->l && (rc = wq_fragments(&p->l)) != 0)
 		return rc;
 	if (p->r && (rc = wq_fragments(&p->r)) != 0)
 		return rc;
-	c = p->l;
 	switch (p->kind) {
 	case WQ_PROJECT:
-		if (c->kind != WQ_SCAN)
-			return 0;
-		f = c->frag;
-		if (f->agg || f->nproj || f->limit >= 0)
-			return 0;
-		if (wq_proj_identity(p)) {
-			wq_lift(pp);
-			return 0;
-		}
-		f->proj = p->exprs;
-		f->nproj = p->nexprs;
-		p->exprs = NULL;
-		p->nexprs = 0;
-		/* the scan now has the projection's shape */
-		for (i = 0; i < c->ncols; i++)
-			free(c->names[i]);
-		free(c->names);
-		free(c->types);
-		c->names = p->names;
-		c->types = p->types;
-		c->ncols = p->ncols;
-		p->names = NULL;
-		p->types = NULL;
-		p->ncols = 0;
-		p->l = NULL;
-		wq_plan_free(p);
-		*pp = c;
-		return 0;
-	case WQ_AGG: {
-		uint32_t k, nstate = 0;
-		wq_plan_t *np;
-
-		if (c->kind != WQ_SCAN || p->aggmode != WQ_AGG_COMPLETE)
-			return 0;
-		f = c->frag;
-		if (f->agg || f->limit >= 0)
-			return 0;
-		for (i = 0; i < p->naggs; i++)
-			if (p->aggs[i].distinct)
-				return 0;
-		for (i = 0; i < p->naggs; i++)
-			nstate += wq_agg_nstate(&p->aggs[i]);
-		/* the scan's output: keys, then transition states */
-		np = wq_plan_new(WQ_SCAN);
-		if (np == NULL || wq_plan_shape(np, p->nkeys + nstate) != 0) {
-			wq_plan_free(np);
-			return WEFT_ENOMEM;
-		}
-		f->aggs = calloc(p->naggs + 1, sizeof(*f->aggs));
-		f->keys = calloc(p->nkeys + 1, sizeof(*f->keys));
-		if (f->aggs == NULL || f->keys == NULL) {
-			wq_plan_free(np);
-			return WEFT_ENOMEM;
-		}
-		for (i = 0; i < p->nkeys; i++) {
-			weft_expr_t *kc = weft_expr_col(i, p->keys[i]->type, 0);
-
-			if (kc == NULL) {
-				wq_plan_free(np);
-				return WEFT_ENOMEM;
-			}
-			f->keys[i] = p->keys[i];
-			p->keys[i] = kc;
-			np->types[i] = f->keys[i]->type;
-			np->names[i] = strdup(p->names[i]);
-		}
-		f->nkeys = p->nkeys;
-		k = p->nkeys;
-		for (i = 0; i < p->naggs; i++) {
-			uint32_t s;
-
-			f->aggs[i] = p->aggs[i];
-			p->aggs[i].arg = NULL;
-			for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
-				char nm[64];
-
-				snprintf(nm, sizeof(nm), "%s_state%u",
-					 wq_agg_name(p->aggs[i].fn), s);
-				np->types[k] = wq_agg_state_type(&p->aggs[i], s);
-				np->names[k++] = strdup(nm);
-			}
-		}
-		f->naggs = p->naggs;
-		f->agg = true;
-		for (i = 0; i < np->ncols; i++)
-			if (np->names[i] == NULL) {
-				wq_plan_free(np);
-				return WEFT_ENOMEM;
-			}
-		np->frag = f;
-		np->storage_id = c->storage_id;
-		np->nchunks = c->nchunks;
-		np->rows = p->rows;
-		c->frag = NULL;
-		wq_plan_free(c);
-		p->l = np;
-		p->aggmode = WQ_AGG_FINAL;
-		return 0;
-	}
-	case WQ_LIMIT: {
-		int64_t lim;
-
-		if (p->limit < 0)
-			return 0;
-		lim = p->limit + p->offset;
-		if (lim < p->limit)
-			return 0;
-		if (c->kind == WQ_SCAN) {
-			f = c->frag;
-			if (f->agg || f->limit >= 0)
-				return 0;
-			f->limit = lim;
-			return 0;
-		}
-		if (c->kind == WQ_SORT && c->l->kind == WQ_SCAN) {
-			f = c->l->frag;
-			if (f->agg || f->limit >= 0)
-				return 0;
-			f->order = calloc(c->nsort, sizeof(*f->order));
-			if (f->order == NULL)
-				return WEFT_ENOMEM;
-			memcpy(f->order, c->sort, c->nsort * sizeof(*f->order));
-			f->norder = c->nsort;
-			f->limit = lim;
-		}
-		return 0;
-	}
+		return p->l->kind == WQ_SCAN ? wq_frag_project(pp) : 0;
+	case WQ_AGG:
+		return p->l->kind == WQ_SCAN ? wq_frag_agg(p) : 0;
+	case WQ_LIMIT:
+		return wq_frag_limit(p);
 	default:
 		return 0;
 	}
@@ -879,6 +1005,21 @@ wq_too_wide(const wq_plan_t *p)
 	    (p->frag && p->frag->ncols > WEFT_COLS_MAX))
 		return true;
 	return wq_too_wide(p->l) || wq_too_wide(p->r);
+}
+
+/* Pass 4: every fragment in the form the decoder accepts (frag.h). */
+static int
+wq_settle(wq_plan_t *p, weft_err_t *err)
+{
+	int rc;
+
+	if (p == NULL)
+		return 0;
+	if (p->kind == WQ_SCAN && (rc = wq_frag_settle(p->frag, err)) != 0)
+		return rc;
+	if ((rc = wq_settle(p->l, err)) != 0)
+		return rc;
+	return wq_settle(p->r, err);
 }
 
 int
@@ -909,7 +1050,7 @@ wq_optimize(wq_plan_t **p, weft_err_t *err)
 		rc = wq_fragments(p);
 	if (rc != 0)
 		return weft_err_set(err, rc, "out of memory while planning");
-	return 0;
+	return wq_settle(*p, err);
 }
 
 /* ---- EXPLAIN ---- */

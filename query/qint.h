@@ -1,8 +1,8 @@
 /*
- * qint.h: internals of the SQL engine shared by the query/ sources: the plan tree
- * (bind.c builds it, plan.c optimises it and cuts scan fragments out of
- * it, exec.c runs it), scan fragments (frag.c serialises them) and the
- * small column store, hashing and comparison helpers the operators share.
+ * qint.h: internals of the SQL engine shared by the query/ sources: the
+ * plan tree (bind.c builds it, plan.c holds its nodes, optimises it and
+ * cuts scan fragments, frag.h, out of it; exec.c runs it) and the small
+ * column store, hashing and comparison helpers the operators share.
  *
  * Invariants: every plan node knows its output shape (ncols, types,
  * names). Expressions of a node refer to its input columns by index: the
@@ -19,32 +19,16 @@
 
 #include "lib/err.h"
 #include "query/expr.h"
+#include "query/frag.h"
 #include "query/query.h"
 #include "query/vec.h"
 #include "storage/store.h"
 
-#define WQ_DEPTH_MAX 1000 /* nesting of expressions and subqueries */
-#define WQ_COLS_MAX 1664 /* columns of any plan node (PostgreSQL's cap) */
+/* Nesting of subqueries, CTEs, joins and set operations. Expressions
+ * are bounded by WEFT_FRAG_DEPTH_MAX (frag.h). */
+#define WQ_NEST_MAX 250
 
 /* ---- aggregates ---- */
-
-typedef enum wq_aggfn {
-	WQ_AGG_COUNT_STAR = 0,
-	WQ_AGG_COUNT = 1,
-	WQ_AGG_SUM = 2,
-	WQ_AGG_AVG = 3,
-	WQ_AGG_MIN = 4,
-	WQ_AGG_MAX = 5,
-} wq_aggfn_t;
-
-typedef struct wq_agg {
-	int fn;                 /* wq_aggfn_t */
-	bool distinct;          /* count(DISTINCT x) etc. */
-	weft_expr_t *arg;       /* over the aggregation's input; NULL for * */
-	weft_sqltype_t argtype; /* type of arg */
-	weft_sqltype_t type;    /* result type (PostgreSQL's) */
-	int scale;              /* NUMERIC result display scale, -1 unknown */
-} wq_agg_t;
 
 /* Aggregation modes. COMPLETE: rows in, results out. PARTIAL: rows in,
  * transition states out. FINAL: states in (keys first), results out. */
@@ -55,50 +39,13 @@ uint32_t wq_agg_nstate(const wq_agg_t *a);
 weft_sqltype_t wq_agg_state_type(const wq_agg_t *a, uint32_t i);
 /* Result type of fn over argtype; WEFT_S_NULL when not defined. */
 weft_sqltype_t wq_agg_result_type(int fn, weft_sqltype_t argtype);
+/* NUMERIC display scale of fn's result (of type `type`) over arg: sum
+ * and avg of integers have scale 0, of numeric and min/max the
+ * argument's; -1 for other types. */
+int wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg);
 const char *wq_agg_name(int fn);
-
-typedef struct wq_sortkey {
-	uint32_t col;
-	bool desc;
-	bool nulls_first;
-} wq_sortkey_t;
-
-/* ---- scan fragments ---- */
-
-/*
- * What one scan of one product does, in order: read `ncols` product
- * columns (`cols`, their types `ctypes`); keep rows where `filter` (over
- * the read columns) is true; evaluate `proj` (over the read columns) if
- * nproj > 0; then either aggregate partially (keys and aggs over the rows
- * so far; output = keys then the aggregates' transition states), or keep
- * the first `limit` rows in `order` (top-N; no order: the first rows).
- */
-typedef struct wq_frag {
-	char *product;
-	uint32_t ncols;
-	uint32_t *cols;
-	weft_sqltype_t *ctypes;
-	char **colnames; /* for EXPLAIN only (may be NULL; not serialised) */
-	weft_expr_t *filter;
-	uint32_t nproj;
-	weft_expr_t **proj;
-	bool agg;
-	uint32_t nkeys;
-	weft_expr_t **keys;
-	uint32_t naggs;
-	wq_agg_t *aggs;
-	uint32_t norder;
-	wq_sortkey_t *order;
-	int64_t limit; /* -1: none */
-} wq_frag_t;
-
-void wq_frag_free(wq_frag_t *f);
-/* Output shape of a fragment: *types malloc'd. */
-int wq_frag_types(const wq_frag_t *f, uint32_t *n, weft_sqltype_t **types);
-int wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len,
-		   weft_err_t *err);
-int wq_frag_decode(const uint8_t *buf, size_t len, wq_frag_t **out,
-		   weft_err_t *err);
+/* Free the arguments of a[0..n) and the array a. */
+void wq_aggs_free(wq_agg_t *a, uint32_t n);
 
 /* ---- plan ---- */
 
@@ -155,10 +102,19 @@ typedef struct wq_plan {
 	int64_t offset;
 } wq_plan_t;
 
+/* Plan nodes (plan.c). wq_plan_free frees p, its children and
+ * everything they own; NULL is fine. */
 wq_plan_t *wq_plan_new(wq_kind_t kind);
 void wq_plan_free(wq_plan_t *p);
 /* Give p an output shape of n columns (types and names uninitialised). */
 int wq_plan_shape(wq_plan_t *p, uint32_t n);
+/* A projection of child with n expressions exprs (taken on success) named
+ * names (copied; NULL names "?column?"); NULL on allocation failure, when
+ * child and exprs stay the caller's. */
+wq_plan_t *wq_plan_project(wq_plan_t *child, uint32_t n, weft_expr_t **exprs,
+			   char *const *names);
+/* A node of kind over child (taken on success) with child's shape. */
+wq_plan_t *wq_plan_same(wq_kind_t kind, wq_plan_t *child);
 
 /* Bind: parse tree (PgQuery__Node of a SelectStmt) -> logical plan. */
 typedef struct wq_bindctx wq_bindctx_t;
@@ -168,14 +124,6 @@ int wq_bind(weft_snapshot_t *snap, const char *sql, const void *select_stmt,
 /* Optimise (pushdown, pruning, fragments) in place. */
 int wq_optimize(wq_plan_t **p, weft_err_t *err);
 void wq_plan_print(const wq_plan_t *p, FILE *f);
-
-/* Expression helpers. */
-void wq_expr_refs(const weft_expr_t *e, uint8_t *used, uint32_t n);
-/* Map column refs: col -> map[col] (must be valid). */
-void wq_expr_remap(weft_expr_t *e, const uint32_t *map);
-bool wq_expr_equal(const weft_expr_t *a, const weft_expr_t *b);
-/* Does e contain a WEFT_E_COL with col in [lo, hi)? */
-bool wq_expr_uses_range(const weft_expr_t *e, uint32_t lo, uint32_t hi);
 
 /* ---- execution ---- */
 
@@ -275,6 +223,66 @@ int wq_cmp_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
 	       size_t j);
 bool wq_eq_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
 	       size_t j);
+
+/* Compare row i of (an, av) with row j of (bn, bv) (null flags and
+ * values per column, of types) by keys: <0, 0, >0. Inline: sorts and
+ * top-N call it for every row. */
+static inline int
+wq_cmp_keys(const wq_sortkey_t *keys, uint32_t nkeys,
+	    const weft_sqltype_t *types, uint8_t *const *an,
+	    uint8_t *const *av, size_t i, uint8_t *const *bn,
+	    uint8_t *const *bv, size_t j)
+{
+	uint32_t k;
+
+	for (k = 0; k < nkeys; k++) {
+		uint32_t c = keys[k].col;
+		uint8_t na = an[c][i], nb = bn[c][j];
+		int r;
+
+		if (na || nb) {
+			if (na && nb)
+				continue;
+			r = na ? 1 : -1;
+			if (keys[k].nulls_first)
+				r = -r;
+			return r;
+		}
+		r = wq_cmp_raw(types[c], av[c], i, bv[c], j);
+		if (r != 0)
+			return keys[k].desc ? -r : r;
+	}
+	return 0;
+}
+
+/* Sort the rows of r by keys: *idx (grown as needed, *cap entries) gets
+ * the row numbers in order; equal rows keep their order. */
+int wq_sort_rows(const wq_rows_t *r, const wq_sortkey_t *keys, uint32_t nkeys,
+		 uint32_t **idx, size_t *cap);
+
+/* Top-N: keeps the best `limit` rows of everything added. */
+typedef struct wq_topn {
+	uint64_t limit;
+	uint32_t nkeys;
+	const wq_sortkey_t *keys;
+	wq_rows_t rows;
+	bool full; /* rows.n >= limit and rows [0, limit) sorted: row
+		      limit - 1 is the threshold */
+	uint32_t *idx;
+	size_t idxcap;
+	uint32_t *sel;
+	int64_t *scratch; /* WEFT_BATCH keys for wq_topn_select */
+} wq_topn_t;
+
+/* A top-N of `limit` rows of ncols columns of types by keys (borrowed:
+ * they must outlive it); wq_topn_add offers it a batch, wq_topn_shrink
+ * sorts what it holds and keeps the best `limit` (rows [0, n) in order
+ * afterwards). 0 or WEFT_ENOMEM. */
+int wq_topn_new(uint32_t ncols, const weft_sqltype_t *types, uint64_t limit,
+		const wq_sortkey_t *keys, uint32_t nkeys, wq_topn_t **out);
+void wq_topn_free(wq_topn_t *t);
+int wq_topn_add(wq_topn_t *t, const weft_batch_t *b);
+int wq_topn_shrink(wq_topn_t *t);
 
 static inline uint64_t
 wq_mix(uint64_t x)

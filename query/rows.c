@@ -3,7 +3,9 @@
  * (sort, join build side, aggregation keys), vectorised hashing, value
  * comparison with PostgreSQL's ordering (NULLs handled by callers; NaN
  * above every number; text bytewise, i.e. the "C" collation) and a hash
- * table of distinct keys (wq_ktab) used by aggregation and DISTINCT.
+ * table of distinct keys (wq_ktab) used by aggregation and DISTINCT, and
+ * the sorting of materialised rows and the top-N (wq_topn) that sorts and
+ * scans with ORDER BY ... LIMIT share.
  *
  * Invariants: a wq_rows_t owns copies of its text (in its arena), so rows
  * outlive the batches they came from. Float keys are normalised for
@@ -472,5 +474,167 @@ wq_ktab_find(wq_ktab_t *t, const weft_vec_t *const *k, uint32_t n,
 	}
 	if (nnew)
 		*nnew = nn;
+	return 0;
+}
+
+/* ---- sorting and top-N ---- */
+
+typedef struct wq_cmpctx {
+	const wq_rows_t *r;
+	const wq_sortkey_t *keys;
+	uint32_t nkeys;
+} wq_cmpctx_t;
+
+static int
+wq_sort_cmp(const void *a, const void *b, void *arg)
+{
+	const wq_cmpctx_t *c = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int r = wq_cmp_keys(c->keys, c->nkeys, c->r->types, c->r->nulls,
+			    c->r->vals, i, c->r->nulls, c->r->vals, j);
+
+	if (r != 0)
+		return r;
+	return i < j ? -1 : i > j;
+}
+
+int
+wq_sort_rows(const wq_rows_t *r, const wq_sortkey_t *keys, uint32_t nkeys,
+	     uint32_t **idx, size_t *cap)
+{
+	wq_cmpctx_t c = {r, keys, nkeys};
+	size_t i;
+
+	if (r->n > *cap || *idx == NULL) {
+		uint32_t *ni = realloc(*idx, (r->n + 1) * sizeof(*ni));
+
+		if (ni == NULL)
+			return WEFT_ENOMEM;
+		*idx = ni;
+		*cap = r->n;
+	}
+	for (i = 0; i < r->n; i++)
+		(*idx)[i] = (uint32_t)i;
+	if (r->n > 1)
+		qsort_r(*idx, r->n, sizeof(**idx), wq_sort_cmp, &c);
+	return 0;
+}
+
+void
+wq_topn_free(wq_topn_t *t)
+{
+	if (t == NULL)
+		return;
+	wq_rows_release(&t->rows);
+	free(t->idx);
+	free(t->sel);
+	free(t->scratch);
+	free(t);
+}
+
+int
+wq_topn_new(uint32_t ncols, const weft_sqltype_t *types, uint64_t limit,
+	    const wq_sortkey_t *keys, uint32_t nkeys, wq_topn_t **out)
+{
+	wq_topn_t *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL)
+		return WEFT_ENOMEM;
+	t->limit = limit;
+	t->keys = keys;
+	t->nkeys = nkeys;
+	t->sel = malloc(WEFT_BATCH * sizeof(*t->sel));
+	t->scratch = malloc(WEFT_BATCH * sizeof(*t->scratch));
+	if (t->sel == NULL || t->scratch == NULL ||
+	    wq_rows_init(&t->rows, ncols, types) != 0) {
+		wq_topn_free(t);
+		return WEFT_ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Sort rows and keep the first `limit`. */
+int
+wq_topn_shrink(wq_topn_t *t)
+{
+	wq_rows_t nr;
+	uint32_t c, keep;
+	size_t at;
+	int rc;
+
+	rc = wq_sort_rows(&t->rows, t->keys, t->nkeys, &t->idx, &t->idxcap);
+	if (rc != 0)
+		return rc;
+	keep = (uint32_t)(t->rows.n < t->limit ? t->rows.n : t->limit);
+	rc = wq_rows_init(&nr, t->rows.ncols, t->rows.types);
+	if (rc != 0)
+		return rc;
+	for (at = 0; at < keep; at += WEFT_BATCH) {
+		uint32_t m = keep - at < WEFT_BATCH ? (uint32_t)(keep - at)
+						    : WEFT_BATCH;
+		weft_batch_t *tmp;
+
+		rc = weft_batch_new(nr.ncols, nr.types, &tmp);
+		if (rc != 0)
+			break;
+		for (c = 0; c < nr.ncols; c++)
+			wq_rows_gather(&t->rows, c, t->idx + at, m,
+				       &tmp->cols[c], 0);
+		tmp->n = m;
+		rc = wq_rows_append(&nr, tmp, NULL, 0);
+		weft_batch_free(tmp);
+		if (rc != 0)
+			break;
+	}
+	if (rc != 0) {
+		wq_rows_release(&nr);
+		return rc;
+	}
+	wq_rows_release(&t->rows);
+	t->rows = nr;
+	t->full = t->rows.n >= t->limit && t->limit > 0;
+	return 0;
+}
+
+int
+wq_topn_add(wq_topn_t *t, const weft_batch_t *b)
+{
+	uint32_t i, m = 0;
+	int rc;
+
+	if (t->limit == 0 || b->n == 0)
+		return 0;
+	if (t->full) {
+		uint8_t *bn[WQ_COLS_MAX], *bv[WQ_COLS_MAX];
+		uint32_t c;
+		size_t th = t->limit - 1;
+
+		for (c = 0; c < b->ncols && c < WQ_COLS_MAX; c++) {
+			bn[c] = b->cols[c].nulls;
+			bv[c] = (uint8_t *)b->cols[c].v.i64;
+		}
+		for (i = 0; i < b->n; i++) {
+			int r = wq_cmp_keys(t->keys, t->nkeys, t->rows.types,
+					    bn, bv, i, t->rows.nulls,
+					    t->rows.vals, th);
+
+			t->sel[m] = i;
+			m += r < 0;
+		}
+		if (m == 0)
+			return 0;
+		rc = wq_rows_append(&t->rows, b, t->sel, m);
+	} else {
+		rc = wq_rows_append(&t->rows, b, NULL, 0);
+	}
+	if (rc != 0)
+		return rc;
+	/* shrink as soon as there is a threshold, then often so that it
+	 * keeps tightening */
+	if (t->rows.n >= t->limit +
+			     (!t->full ? 0 : t->limit < 16 ? 16 : t->limit))
+		return wq_topn_shrink(t);
 	return 0;
 }

@@ -1,0 +1,107 @@
+/*
+ * exec_agg.c: what the aggregation operator (exec.c) and a scan's partial
+ * aggregation (scan.c) share: the state (wq_agg_state_open), folding a
+ * batch (wq_agg_fold) and emitting the groups (wq_agg_emit). The hash
+ * table and the transition functions are agg.c's.
+ *
+ * A lone text group key that comes with its dictionary codes (from a
+ * scan, or a join's build side) is grouped once per distinct value of
+ * the batch's dictionary instead of once per row.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/exec.h"
+
+int
+wq_agg_state_open(wq_op_t *o, int mode, uint32_t nkeys,
+		  const weft_sqltype_t *keytypes, uint32_t naggs,
+		  const wq_agg_t *aggs, weft_err_t *err)
+{
+	uint32_t c;
+
+	if (wq_aggtab_new(mode, nkeys, keytypes, naggs, aggs, &o->agg) != 0 ||
+	    (o->kv = calloc(nkeys + 1, sizeof(*o->kv))) == NULL ||
+	    (o->av = calloc(naggs + 1, sizeof(*o->av))) == NULL ||
+	    (o->gids = malloc(WEFT_BATCH * sizeof(*o->gids))) == NULL)
+		return wq_oom(err);
+	for (c = 0; c < nkeys; c++)
+		if (weft_vec_init(&o->kv[c], keytypes[c]) != 0)
+			return wq_oom(err);
+	if (mode == WQ_AGG_FINAL)
+		return 0;
+	for (c = 0; c < naggs; c++)
+		if (aggs[c].arg &&
+		    weft_vec_init(&o->av[c], aggs[c].arg->type) != 0)
+			return wq_oom(err);
+	o->nav = naggs;
+	return 0;
+}
+
+int
+wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
+	    const wq_agg_t *aggs, uint32_t naggs, bool final,
+	    weft_batch_t *b, const wq_dict_t *d, weft_err_t *err)
+{
+	const weft_vec_t *kp[WQ_COLS_MAX];
+	const weft_vec_t *ap[WQ_COLS_MAX];
+	uint32_t j;
+	int rc;
+
+	if (nkeys == 1 && keys[0]->kind == WEFT_E_COL &&
+	    keys[0]->col < b->ncols && d != NULL &&
+	    d[keys[0]->col].id != NULL &&
+	    b->cols[keys[0]->col].type == WEFT_S_TEXT) {
+		const wq_dict_t *dd = &d[keys[0]->col];
+
+		rc = wq_aggtab_groups_dict(o->agg, dd->id, dd->vals, dd->n,
+					   dd->codes,
+					   b->cols[keys[0]->col].nulls, b->n,
+					   o->gids);
+	} else {
+		for (j = 0; j < nkeys; j++) {
+			rc = wq_vec_of(o, keys[j], b, &o->kv[j], b->arena,
+				       &kp[j], err);
+			if (rc != 0)
+				return rc;
+		}
+		rc = wq_aggtab_groups(o->agg, kp, b->n, o->gids);
+	}
+	if (rc != 0)
+		return wq_oom(err);
+	if (final) {
+		for (j = 0; j < o->nav; j++)
+			ap[j] = &b->cols[nkeys + j];
+	} else {
+		for (j = 0; j < naggs; j++) {
+			ap[j] = NULL;
+			if (aggs[j].arg == NULL)
+				continue;
+			rc = wq_vec_of(o, aggs[j].arg, b, &o->av[j], b->arena,
+				       &ap[j], err);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return wq_aggtab_add(o->agg, o->gids, ap, b->n, err);
+}
+
+int
+wq_agg_emit(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+{
+	uint32_t n;
+	int rc;
+
+	if (o->emit >= wq_aggtab_ngroups(o->agg))
+		return 0;
+	n = wq_aggtab_ngroups(o->agg) - o->emit;
+	if (n > WEFT_BATCH)
+		n = WEFT_BATCH;
+	weft_batch_clear(o->out);
+	rc = wq_aggtab_emit(o->agg, o->emit, n, o->out, err);
+	if (rc != 0)
+		return rc;
+	o->emit += n;
+	*out = o->out;
+	return 1;
+}
