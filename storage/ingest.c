@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "storage/chunk.h"
 #include "storage/csv.h"
@@ -330,7 +331,7 @@ weft_ingest_header(weft_ictx_t *x, weft_err_t *err)
 		} else {
 			s = weft_jsonl_colname(x->jl, i, &len);
 		}
-		if (weft_value_utf8_check(s, len) != len)
+		if (weft_utf8_check(s, len) != len)
 			return weft_err_set(
 			    err, WEFT_EINVAL,
 			    "%s:%llu: column %zu: name is not valid UTF-8",
@@ -727,7 +728,7 @@ weft_ingest_row(weft_ictx_t *x, weft_ibatch_t *b, const weft_field_t *f,
 		}
 		default: {
 			weft_istage_t *sg = &b->stage[c];
-			size_t at = weft_value_utf8_check(v->ptr, v->len);
+			size_t at = weft_utf8_check(v->ptr, v->len);
 
 			if (at != v->len)
 				return weft_ingest_text_error(x, col, v, at,
