@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "storage/descriptor.h"
@@ -194,7 +195,7 @@ weft_cmd_publish(int argc, char **argv)
 	}
 	if (json) {
 		printf("{\"product\":");
-		weft_json_str(stdout, name, strlen(name));
+		weft_json_quote(stdout, name, strlen(name));
 		printf(",\"version\":%llu,\"rows\":%llu,\"bytes\":%llu,"
 		       "\"seconds\":%.3f}\n", (unsigned long long)res.version,
 		       (unsigned long long)res.rows,
@@ -256,7 +257,7 @@ weft_json_strfield(const char *key, const char *val, int comma)
 {
 	printf("%s\"%s\":", comma ? "," : "", key);
 	if (val)
-		weft_json_str(stdout, val, strlen(val));
+		weft_json_quote(stdout, val, strlen(val));
 	else
 		printf("null");
 }
@@ -285,14 +286,14 @@ weft_product_json(const weft_product_info_t *p, int full)
 	for (i = 0; i < p->ntags; i++) {
 		if (i)
 			putchar(',');
-		weft_json_str(stdout, p->tags[i], strlen(p->tags[i]));
+		weft_json_quote(stdout, p->tags[i], strlen(p->tags[i]));
 	}
 	printf("],\"visibility\":\"%s\",\"visible_to\":[",
 	       weft_visibility_name(p->visibility));
 	for (i = 0; i < p->nvisible; i++) {
 		if (i)
 			putchar(',');
-		weft_json_str(stdout, p->visible_to[i],
+		weft_json_quote(stdout, p->visible_to[i],
 			      strlen(p->visible_to[i]));
 	}
 	printf("],\"schema\":[");
@@ -502,7 +503,7 @@ weft_cmd_drop(int argc, char **argv)
 	}
 	if (json) {
 		printf("{\"dropped\":");
-		weft_json_str(stdout, argv[optind], strlen(argv[optind]));
+		weft_json_quote(stdout, argv[optind], strlen(argv[optind]));
 		printf("}\n");
 	} else {
 		printf("dropped %s\n", argv[optind]);

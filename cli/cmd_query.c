@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "query/expr.h"
@@ -401,7 +402,7 @@ weft_cmd_query(int argc, char **argv)
 
 					if (col)
 						fputc(',', stdout);
-					weft_json_str(stdout, h, strlen(h));
+					weft_json_quote(stdout, h, strlen(h));
 					fputc(':', stdout);
 					if (null)
 						fputs("null", stdout);
@@ -415,7 +416,7 @@ weft_cmd_query(int argc, char **argv)
 						  isfinite(v->v.f64[r])))
 						fwrite(buf, 1, n, stdout);
 					else
-						weft_json_str(stdout, buf, n);
+						weft_json_quote(stdout, buf, n);
 				}
 			}
 			if (fmt == WQF_CSV)

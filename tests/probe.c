@@ -86,6 +86,7 @@
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "node/session.h"
@@ -193,7 +194,7 @@ probe_json_str(probe_json_t *j, const char *k, const char *v)
 	if (v == NULL)
 		fputs("null", stdout);
 	else
-		weft_json_str(stdout, v, strlen(v));
+		weft_json_quote(stdout, v, strlen(v));
 }
 
 static void
