@@ -37,7 +37,6 @@
 
 #include "crypto/identity.h"
 #include "lib/err.h"
-#include "storage/store.h"
 #include "weft.pb-c.h"
 
 #define WEFT_GOSSIP_ADDR_MAX 256

@@ -37,15 +37,6 @@ typedef struct weft_store_opts {
 	int readonly;
 } weft_store_opts_t;
 
-/* The node identity that signs catalog entries. Borrowed pointers. */
-typedef struct weft_signer {
-	const weft_keypair_t *kp;
-	const uint8_t *cert;
-	size_t cert_len;
-	const char *org;   /* org name, from the certificate */
-	const char *node;  /* node name */
-} weft_signer_t;
-
 int weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		    weft_store_t **out, weft_err_t *err);
 /* Close and free. Accepts NULL. No transaction may be open. */
