@@ -1,5 +1,6 @@
 /*
- * store_int.h: internals shared by store.c and catalog.c only.
+ * store_int.h: internals of the store, shared by store.c (environment,
+ * meta, trust), catalog.c (catalog table) and product.c (products) only.
  */
 #ifndef WEFT_STORAGE_STORE_INT_H
 #define WEFT_STORAGE_STORE_INT_H
@@ -17,6 +18,12 @@ struct weft_store {
 	int st_readonly;
 };
 
+/* Fill err with "store: what: <LMDB message>" and return WEFT_ESTORE. */
+int weft_store_mdb_err(weft_err_t *err, int rc, const char *what);
+/* Grow the map to at least want bytes (bounded by map_max): 0,
+ * WEFT_EMAPFULL at the cap, WEFT_ESTORE. Only when this process has no
+ * transaction open. */
+int weft_store_grow(weft_store_t *st, size_t want);
 /* Begin a transaction, adopting a map grown by another process. */
 int weft_store_txn_begin(weft_store_t *st, unsigned flags, MDB_txn **txn,
 			 weft_err_t *err);
