@@ -108,34 +108,31 @@ weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
 	return mdb_put(txn, st->st_catalog, &k, &v, 0);
 }
 
+typedef struct weft_cat_put {
+	weft_store_t *st;
+	const uint8_t *env;
+	size_t len;
+	int64_t now_us;
+	weft_entry_info_t *info;
+} weft_cat_put_t;
+
+static int
+weft_catalog_put_fn(MDB_txn *txn, void *arg, weft_err_t *err)
+{
+	weft_cat_put_t *p = arg;
+
+	return weft_catalog_put_txn(p->st, txn, p->env, p->len, p->now_us,
+				    p->info, err);
+}
+
 int
 weft_catalog_put(weft_store_t *st, const uint8_t *env, size_t len,
 		 int64_t now_us, weft_entry_info_t *info, weft_err_t *err)
 {
-	MDB_txn *txn;
-	int rc;
+	weft_cat_put_t p = {st, env, len, now_us, info};
 
-	for (;;) {
-		rc = weft_store_txn_begin(st, 0, &txn, err);
-		if (rc != 0)
-			return rc;
-		rc = weft_catalog_put_txn(st, txn, env, len, now_us, info, err);
-		if (rc < 0) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
-		if (rc == 0) {
-			rc = mdb_txn_commit(txn);
-			if (rc == 0)
-				return 0;
-			return weft_err_set(err, WEFT_ESTORE,
-					    "catalog commit: %s",
-					    mdb_strerror(rc));
-		}
-		rc = weft_store_txn_fail(st, txn, rc, "catalog", err);
-		if (rc != WEFT_ERETRY)
-			return rc;
-	}
+	return weft_store_write(st, 0, "catalog", weft_catalog_put_fn, &p,
+				err);
 }
 
 int

@@ -67,9 +67,11 @@ weft_pmeta_read(weft_store_t *st, MDB_txn *txn, const char *name,
 	return rc;
 }
 
+/* Store a ProductMeta inside txn: 0, a weft error with err filled, or an
+ * LMDB code (a weft_store_write_fn result). */
 static int
 weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
-		 const weft_product_info_t *pi)
+		 const weft_product_info_t *pi, weft_err_t *err)
 {
 	Weft__ProductMeta m = WEFT__PRODUCT_META__INIT;
 	uint8_t *db = NULL, *buf = NULL;
@@ -79,7 +81,7 @@ weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
 
 	rc = weft_product_info_encode(pi, &db, &dl);
 	if (rc != 0)
-		return rc;
+		return weft_err_set(err, rc, "cannot encode product metadata");
 	m.name = pi->name;
 	m.storage_id = pm->storage_id;
 	m.version = pm->version;
@@ -93,7 +95,8 @@ weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
 	buf = malloc(len);
 	if (buf == NULL) {
 		free(db);
-		return WEFT_ENOMEM;
+		return weft_err_set(err, WEFT_ENOMEM,
+				    "cannot encode product metadata");
 	}
 	weft__product_meta__pack(&m, buf);
 	free(db);
@@ -103,7 +106,7 @@ weft_pmeta_write(weft_store_t *st, MDB_txn *txn, const weft_pmeta_t *pm,
 	v.mv_data = buf;
 	rc = mdb_put(txn, st->st_products, &k, &v, 0);
 	free(buf);
-	return rc; /* LMDB code (positive) or 0 */
+	return rc;
 }
 
 static void
@@ -186,58 +189,43 @@ struct weft_pwriter {
 	uint64_t pw_prev_version; /* highest version seen for the name */
 };
 
-int
-weft_pwriter_begin(weft_store_t *st, const char *name, int mode,
-		   size_t size_hint, weft_pwriter_t **out, weft_err_t *err)
+/*
+ * Begin the writer's transaction and read what it builds on: the
+ * product's current metadata and, for CREATE and REPLACE, a fresh storage
+ * id. 0, WEFT_ERETRY (the map grew while taking the id: start again) or
+ * an error; on error the transaction is gone.
+ */
+static int
+weft_pwriter_start(weft_pwriter_t *w, weft_err_t *err)
 {
-	weft_pwriter_t *w;
-	size_t map, used;
+	weft_store_t *st = w->pw_st;
 	int rc;
 
-	*out = NULL;
-	if (st->st_readonly)
-		return weft_err_set(err, WEFT_EINVAL, "store is read-only");
-	rc = weft_product_name_check(name, err);
-	if (rc != 0)
-		return rc;
-	/* Grow up front so a big ingest rarely has to restart. */
-	weft_store_usage(st, &map, &used);
-	if (size_hint > 0 && used + 2 * size_hint + (16u << 20) > map)
-		(void)weft_store_grow(st, used + 2 * size_hint + (32u << 20));
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	w->pw_st = st;
-	w->pw_mode = mode;
-	w->pw_name = strdup(name);
-	if (w->pw_name == NULL) {
-		free(w);
-		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	}
+	weft_product_info_clear(&w->pw_info);
+	w->pw_exists = 0;
+	w->pw_prev_version = 0;
 	rc = weft_store_txn_begin(st, 0, &w->pw_txn, err);
 	if (rc != 0)
-		goto fail;
-	rc = weft_pmeta_read(st, w->pw_txn, name, &w->pw_old, &w->pw_info,
-			     err);
+		return rc;
+	rc = weft_pmeta_read(st, w->pw_txn, w->pw_name, &w->pw_old,
+			     &w->pw_info, err);
 	if (rc == 0) {
 		w->pw_exists = 1;
 		w->pw_prev_version = w->pw_old.version;
 	} else if (rc != WEFT_ENOTFOUND) {
 		goto fail;
 	}
-	if (mode == WEFT_PUB_CREATE && w->pw_exists) {
+	rc = 0;
+	if (w->pw_mode == WEFT_PUB_CREATE && w->pw_exists) {
 		rc = weft_err_set(err, WEFT_EEXIST,
 		    "product \"%s\" already exists at version %llu (use "
-		    "--append or --replace)", name,
+		    "--append or --replace)", w->pw_name,
 		    (unsigned long long)w->pw_old.version);
-		goto fail;
-	}
-	if (mode == WEFT_PUB_APPEND && !w->pw_exists) {
+	} else if (w->pw_mode == WEFT_PUB_APPEND && !w->pw_exists) {
 		rc = weft_err_set(err, WEFT_ENOTFOUND,
-		    "cannot append: no product \"%s\" on this node", name);
-		goto fail;
-	}
-	if (mode == WEFT_PUB_APPEND) {
+		    "cannot append: no product \"%s\" on this node",
+		    w->pw_name);
+	} else if (w->pw_mode == WEFT_PUB_APPEND) {
 		w->pw_sid = w->pw_old.storage_id;
 		w->pw_base = w->pw_old.chunk_count;
 	} else {
@@ -248,13 +236,45 @@ weft_pwriter_begin(weft_store_t *st, const char *name, int mode,
 		weft_product_info_clear(&w->pw_info);
 		w->pw_info.created_at = w->pw_exists ? created : 0;
 		rc = weft_sid_next(st, w->pw_txn, &w->pw_sid);
-		if (rc != 0) {
-			rc = weft_store_txn_fail(st, w->pw_txn, rc, "publish",
-						 err);
-			w->pw_txn = NULL;
-			goto fail;
-		}
 	}
+	if (rc == 0)
+		return 0;
+fail:
+	rc = weft_store_txn_end(st, w->pw_txn, rc, "publish", err);
+	w->pw_txn = NULL;
+	return rc;
+}
+
+int
+weft_pwriter_begin(weft_store_t *st, const char *name, int mode,
+		   size_t size_hint, weft_pwriter_t **out, weft_err_t *err)
+{
+	weft_pwriter_t *w;
+	int rc;
+
+	*out = NULL;
+	if (st->st_readonly)
+		return weft_err_set(err, WEFT_EINVAL, "store is read-only");
+	rc = weft_product_name_check(name, err);
+	if (rc != 0)
+		return rc;
+	/* Grow up front so a big ingest rarely has to restart. */
+	weft_store_reserve(st, size_hint);
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	w->pw_st = st;
+	w->pw_mode = mode;
+	w->pw_name = strdup(name);
+	if (w->pw_name == NULL) {
+		free(w);
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	}
+	do
+		rc = weft_pwriter_start(w, err);
+	while (rc == WEFT_ERETRY);
+	if (rc != 0)
+		goto fail;
 	free(w->pw_info.name);
 	w->pw_info.name = strdup(name);
 	if (w->pw_info.name == NULL) {
@@ -313,8 +333,10 @@ weft_pwriter_put_chunk(weft_pwriter_t *w, uint32_t col, const uint8_t *chunk,
 	if (rc == MDB_KEYEXIST) /* out of order: store it anyway */
 		rc = mdb_put(w->pw_txn, w->pw_st->st_chunks, &k, &v, 0);
 	if (rc != 0) {
-		rc = weft_store_txn_fail(w->pw_st, w->pw_txn, rc,
-					 "write chunk", err);
+		/* The writer is done for: WEFT_ERETRY (map grown) or an
+		 * error. */
+		rc = weft_store_txn_end(w->pw_st, w->pw_txn, rc, "write chunk",
+					err);
 		w->pw_txn = NULL;
 		return rc;
 	}
@@ -328,8 +350,33 @@ weft_pwriter_add_rows(weft_pwriter_t *w, uint64_t n)
 	w->pw_rows_added += n;
 }
 
-int
-weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
+/* Check that every column got the same chunks (the writer's contract). */
+static int
+weft_pwriter_check(weft_pwriter_t *w, weft_err_t *err)
+{
+	const weft_product_info_t *pi = &w->pw_info;
+	size_t i;
+
+	if (pi->ncols == 0 || pi->ncols > WEFT_COLS_MAX)
+		return weft_err_set(err, WEFT_ESCHEMA, "product has no columns");
+	if (weft_pwriter_cols(w, (uint32_t)pi->ncols - 1) != 0)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	for (i = 1; i < pi->ncols; i++)
+		if (w->pw_chunks[i] != w->pw_chunks[0])
+			return weft_err_set(err, WEFT_EINVAL,
+			    "internal: column %zu has %u chunks, column 0 %u",
+			    i, w->pw_chunks[i], w->pw_chunks[0]);
+	return 0;
+}
+
+/*
+ * The commit's work inside the writer's transaction: the new metadata
+ * and descriptor, the signed descriptor entry into the catalog, the old
+ * chunks of a replace deleted. A weft_store_write_fn result; *version
+ * gets the new version.
+ */
+static int
+weft_pwriter_finish(weft_pwriter_t *w, const weft_signer_t *signer,
 		    uint64_t *version, weft_err_t *err)
 {
 	weft_product_info_t *pi = &w->pw_info;
@@ -337,30 +384,14 @@ weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
 	weft_pmeta_t pm = {0};
 	weft_entry_info_t ei;
 	uint8_t *body = NULL, *env = NULL;
-	size_t blen, elen, i;
+	size_t blen, elen;
 	uint64_t cat_ver;
 	int64_t now = weft_now_us();
 	int rc;
 
-	if (w->pw_txn == NULL) {
-		rc = weft_err_set(err, WEFT_EINVAL, "writer is aborted");
-		goto out;
-	}
-	if (pi->ncols == 0 || pi->ncols > WEFT_COLS_MAX) {
-		rc = weft_err_set(err, WEFT_ESCHEMA, "product has no columns");
-		goto out;
-	}
-	if (weft_pwriter_cols(w, (uint32_t)pi->ncols - 1) != 0) {
-		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 1; i < pi->ncols; i++)
-		if (w->pw_chunks[i] != w->pw_chunks[0]) {
-			rc = weft_err_set(err, WEFT_EINVAL,
-			    "internal: column %zu has %u chunks, column 0 %u",
-			    i, w->pw_chunks[i], w->pw_chunks[0]);
-			goto out;
-		}
+	rc = weft_pwriter_check(w, err);
+	if (rc != 0)
+		return rc;
 	/* A version greater than anything published under this name,
 	 * including a dropped product's tombstone. */
 	cat_ver = weft_catalog_version_txn(st, w->pw_txn, WEFT_ENTRY_DESCRIPTOR,
@@ -381,54 +412,46 @@ weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
 	free(pi->node);
 	pi->org = strdup(signer->org);
 	pi->node = strdup(signer->node);
-	if (pi->org == NULL || pi->node == NULL) {
-		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (pi->org == NULL || pi->node == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	if (w->pw_mode == WEFT_PUB_REPLACE && w->pw_exists) {
 		rc = weft_chunks_delete(st, w->pw_txn, w->pw_old.storage_id);
 		if (rc != 0)
-			goto mdb_fail;
+			return rc;
 	}
 	rc = weft_product_info_encode(pi, &body, &blen);
-	if (rc != 0) {
-		rc = weft_err_set(err, rc, "cannot encode descriptor");
-		goto out;
-	}
+	if (rc != 0)
+		return weft_err_set(err, rc, "cannot encode descriptor");
 	rc = weft_entry_make(signer, WEFT_ENTRY_DESCRIPTOR, w->pw_name,
 			     pm.version, 0, 0, body, blen, &env, &elen, err);
-	if (rc != 0)
-		goto out;
-	rc = weft_catalog_put_txn(st, w->pw_txn, env, elen, now, &ei, err);
-	if (rc > 0)
-		goto mdb_fail;
-	if (rc < 0)
-		goto out;
-	rc = weft_pmeta_write(st, w->pw_txn, &pm, pi);
-	if (rc < 0) {
-		rc = weft_err_set(err, rc, "cannot encode product metadata");
-		goto out;
-	}
-	if (rc > 0)
-		goto mdb_fail;
-	rc = mdb_txn_commit(w->pw_txn);
-	w->pw_txn = NULL;
-	if (rc != 0) {
-		rc = rc == MDB_MAP_FULL ? weft_err_set(err, WEFT_EMAPFULL,
-		    "store full at commit") : weft_store_mdb_err(err, rc,
-		    "commit");
-		goto out;
-	}
-	if (version != NULL)
-		*version = pm.version;
-	rc = 0;
-	goto out;
-mdb_fail:
-	rc = weft_store_txn_fail(st, w->pw_txn, rc, "publish", err);
-	w->pw_txn = NULL;
-out:
+	if (rc == 0)
+		rc = weft_catalog_put_txn(st, w->pw_txn, env, elen, now, &ei,
+					  err);
+	if (rc == 0)
+		rc = weft_pmeta_write(st, w->pw_txn, &pm, pi, err);
+	*version = pm.version;
 	free(body);
 	free(env);
+	return rc;
+}
+
+int
+weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
+		    uint64_t *version, weft_err_t *err)
+{
+	uint64_t ver = 0;
+	int rc;
+
+	if (w->pw_txn == NULL) {
+		rc = weft_err_set(err, WEFT_EINVAL, "writer is aborted");
+	} else {
+		rc = weft_pwriter_finish(w, signer, &ver, err);
+		rc = weft_store_txn_end(w->pw_st, w->pw_txn, rc, "publish",
+					err);
+		w->pw_txn = NULL;
+	}
+	if (rc == 0 && version != NULL)
+		*version = ver;
 	weft_pwriter_abort(w);
 	return rc;
 }
@@ -446,65 +469,58 @@ weft_pwriter_abort(weft_pwriter_t *w)
 	free(w);
 }
 
-int
-weft_product_drop(weft_store_t *st, const char *name,
-		  const weft_signer_t *signer, weft_err_t *err)
+typedef struct weft_drop {
+	weft_store_t *st;
+	const char *name;
+	const weft_signer_t *signer;
+} weft_drop_t;
+
+/* A drop's work: chunks, metadata, and a signed tombstone entry newer
+ * than anything published under the name. */
+static int
+weft_product_drop_fn(MDB_txn *txn, void *arg, weft_err_t *err)
 {
-	weft_pmeta_t pm;
+	weft_drop_t *d = arg;
+	weft_store_t *st = d->st;
+	MDB_val k = {strlen(d->name), (void *)d->name};
 	weft_entry_info_t ei;
-	MDB_txn *txn;
-	MDB_val k = {strlen(name), (void *)name};
+	weft_pmeta_t pm;
 	uint8_t *env = NULL;
 	size_t elen;
 	uint64_t cat_ver, ver;
 	int rc;
 
+	rc = weft_pmeta_read(st, txn, d->name, &pm, NULL, err);
+	if (rc != 0)
+		return rc;
+	cat_ver = weft_catalog_version_txn(st, txn, WEFT_ENTRY_DESCRIPTOR,
+					   d->signer->kp->pk, d->name);
+	ver = (pm.version > cat_ver ? pm.version : cat_ver) + 1;
+	rc = weft_entry_make(d->signer, WEFT_ENTRY_DESCRIPTOR, d->name, ver, 1,
+			     0, NULL, 0, &env, &elen, err);
+	if (rc != 0)
+		return rc;
+	rc = weft_chunks_delete(st, txn, pm.storage_id);
+	if (rc == 0)
+		rc = mdb_del(txn, st->st_products, &k, NULL);
+	if (rc == 0)
+		rc = weft_catalog_put_txn(st, txn, env, elen, weft_now_us(),
+					  &ei, err);
+	free(env);
+	return rc;
+}
+
+int
+weft_product_drop(weft_store_t *st, const char *name,
+		  const weft_signer_t *signer, weft_err_t *err)
+{
+	weft_drop_t d = {st, name, signer};
+	int rc;
+
 	rc = weft_product_name_check(name, err);
 	if (rc != 0)
 		return rc;
-	for (;;) {
-		rc = weft_store_txn_begin(st, 0, &txn, err);
-		if (rc != 0)
-			return rc;
-		rc = weft_pmeta_read(st, txn, name, &pm, NULL, err);
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
-		cat_ver = weft_catalog_version_txn(st, txn,
-		    WEFT_ENTRY_DESCRIPTOR, signer->kp->pk, name);
-		ver = (pm.version > cat_ver ? pm.version : cat_ver) + 1;
-		free(env);
-		env = NULL;
-		rc = weft_entry_make(signer, WEFT_ENTRY_DESCRIPTOR, name, ver, 1,
-				     0, NULL, 0, &env, &elen, err);
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-			break;
-		}
-		rc = weft_chunks_delete(st, txn, pm.storage_id);
-		if (rc == 0)
-			rc = mdb_del(txn, st->st_products, &k, NULL);
-		if (rc == 0) {
-			rc = weft_catalog_put_txn(st, txn, env, elen,
-						  weft_now_us(), &ei, err);
-			if (rc < 0) {
-				mdb_txn_abort(txn);
-				break;
-			}
-		}
-		if (rc == 0) {
-			rc = mdb_txn_commit(txn);
-			if (rc != 0)
-				rc = weft_store_mdb_err(err, rc, "commit");
-			break;
-		}
-		rc = weft_store_txn_fail(st, txn, rc, "drop", err);
-		if (rc != WEFT_ERETRY)
-			break;
-	}
-	free(env);
-	return rc;
+	return weft_store_write(st, 0, "drop", weft_product_drop_fn, &d, err);
 }
 
 /* ---- reading ---- */

@@ -182,49 +182,107 @@ weft_store_grow(weft_store_t *st, size_t want)
 	return mdb_env_set_mapsize(st->st_env, want) == 0 ? 0 : WEFT_ESTORE;
 }
 
-int
-weft_store_txn_fail(weft_store_t *st, MDB_txn *txn, int mdb_rc,
-		    const char *what, weft_err_t *err)
+void
+weft_store_reserve(weft_store_t *st, size_t size_hint)
+{
+	size_t map, used;
+
+	if (size_hint == 0)
+		return;
+	weft_store_usage(st, &map, &used);
+	if (used + 2 * size_hint + (16u << 20) > map)
+		(void)weft_store_grow(st, used + 2 * size_hint + (32u << 20));
+}
+
+/* The map is full (the transaction already gone): double it, or say why
+ * it cannot grow. WEFT_ERETRY, WEFT_EMAPFULL or WEFT_ESTORE. */
+static int
+weft_store_map_full(weft_store_t *st, weft_err_t *err)
 {
 	MDB_envinfo info;
+	int rc;
 
-	mdb_txn_abort(txn);
-	if (mdb_rc != MDB_MAP_FULL)
-		return weft_store_mdb_err(err, mdb_rc, what);
 	mdb_env_info(st->st_env, &info);
-	if (weft_store_grow(st, info.me_mapsize * 2) != 0)
+	rc = weft_store_grow(st, info.me_mapsize * 2);
+	if (rc == 0)
+		return WEFT_ERETRY;
+	if (rc == WEFT_EMAPFULL)
 		return weft_err_set(err, WEFT_EMAPFULL,
 		    "%s: store is full (%zu MiB) and may not grow past %zu "
 		    "MiB (WEFT_MAP_MAX); nothing was changed", st->st_dir,
 		    info.me_mapsize >> 20, st->st_map_max >> 20);
-	return WEFT_ERETRY;
+	return weft_err_set(err, WEFT_ESTORE,
+	    "%s: store is full (%zu MiB) and its map cannot grow now (a "
+	    "transaction is open in this process); nothing was changed",
+	    st->st_dir, info.me_mapsize >> 20);
+}
+
+int
+weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc, const char *what,
+		   weft_err_t *err)
+{
+	if (rc == 0) {
+		rc = mdb_txn_commit(txn); /* frees txn, also on failure */
+		if (rc == 0)
+			return 0;
+	} else {
+		mdb_txn_abort(txn);
+	}
+	if (rc == MDB_MAP_FULL)
+		return weft_store_map_full(st, err);
+	if (weft_store_is_mdb(rc))
+		return weft_store_mdb_err(err, rc, what);
+	if (err != NULL && err->msg[0] == 0)
+		weft_err_set(err, rc, "%s: %s", what, weft_strerror(rc));
+	return rc;
+}
+
+int
+weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
+		 weft_store_write_fn fn, void *arg, weft_err_t *err)
+{
+	MDB_txn *txn;
+	int rc, tries;
+
+	weft_store_reserve(st, size_hint);
+	/* Each retry doubled the map, so the cap ends the loop well before
+	 * the bound; the bound only guards against a work function that
+	 * keeps returning WEFT_ERETRY itself. */
+	for (tries = 0; tries < 64; tries++) {
+		rc = weft_store_txn_begin(st, 0, &txn, err);
+		if (rc != 0)
+			return rc;
+		rc = weft_store_txn_end(st, txn, fn(txn, arg, err), what, err);
+		if (rc != WEFT_ERETRY)
+			return rc;
+	}
+	return weft_err_set(err, WEFT_ESTORE, "store: %s: gave up after %d "
+			    "restarts", what, tries);
 }
 
 /* ---- meta and trust ---- */
+
+typedef struct weft_store_put {
+	MDB_dbi dbi;
+	MDB_val k, v;
+} weft_store_put_t;
+
+static int
+weft_store_put_fn(MDB_txn *txn, void *arg, weft_err_t *err)
+{
+	weft_store_put_t *p = arg;
+
+	return mdb_put(txn, p->dbi, &p->k, &p->v, 0);
+}
 
 int
 weft_store_meta_put(weft_store_t *st, const char *key, const void *val,
 		    size_t len, weft_err_t *err)
 {
-	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
-	MDB_txn *txn;
-	int rc;
+	weft_store_put_t p = {st->st_meta, {strlen(key), (void *)key},
+			      {len, (void *)val}};
 
-	for (;;) {
-		rc = weft_store_txn_begin(st, 0, &txn, err);
-		if (rc != 0)
-			return rc;
-		rc = mdb_put(txn, st->st_meta, &k, &v, 0);
-		if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		else
-			rc = weft_store_txn_fail(st, txn, rc, "meta", err);
-		if (rc != WEFT_ERETRY)
-			break;
-	}
-	if (rc > 0)
-		return weft_store_mdb_err(err, rc, "meta commit");
-	return rc;
+	return weft_store_write(st, 0, "meta", weft_store_put_fn, &p, err);
 }
 
 int
@@ -265,8 +323,8 @@ int
 weft_store_trust_add(weft_store_t *st, const weft_pubkey_t *root,
 		     weft_err_t *err)
 {
-	MDB_val k = {WEFT_PK_BYTES, (void *)root->pk}, v;
-	MDB_txn *txn;
+	weft_store_put_t p = {st->st_trust, {WEFT_PK_BYTES, (void *)root->pk},
+			      {0, NULL}};
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -274,24 +332,21 @@ weft_store_trust_add(weft_store_t *st, const weft_pubkey_t *root,
 	rc = weft_pub_encode(root, &buf, &len);
 	if (rc != 0)
 		return weft_err_set(err, rc, "cannot encode key");
-	v.mv_size = len;
-	v.mv_data = buf;
-	for (;;) {
-		rc = weft_store_txn_begin(st, 0, &txn, err);
-		if (rc != 0)
-			break;
-		rc = mdb_put(txn, st->st_trust, &k, &v, 0);
-		if (rc == 0) {
-			rc = mdb_txn_commit(txn);
-			if (rc != 0)
-				rc = weft_store_mdb_err(err, rc, "trust");
-		} else {
-			rc = weft_store_txn_fail(st, txn, rc, "trust", err);
-		}
-		if (rc != WEFT_ERETRY)
-			break;
-	}
+	p.v.mv_size = len;
+	p.v.mv_data = buf;
+	rc = weft_store_write(st, 0, "trust", weft_store_put_fn, &p, err);
 	free(buf);
+	return rc;
+}
+
+static int
+weft_store_trust_del_fn(MDB_txn *txn, void *arg, weft_err_t *err)
+{
+	weft_store_put_t *p = arg;
+	int rc = mdb_del(txn, p->dbi, &p->k, NULL);
+
+	if (rc == MDB_NOTFOUND)
+		return weft_err_set(err, WEFT_ENOTFOUND, "org key not trusted");
 	return rc;
 }
 
@@ -299,22 +354,11 @@ int
 weft_store_trust_remove(weft_store_t *st, const uint8_t pk[WEFT_PK_BYTES],
 			weft_err_t *err)
 {
-	MDB_val k = {WEFT_PK_BYTES, (void *)pk};
-	MDB_txn *txn;
-	int rc;
+	weft_store_put_t p = {st->st_trust, {WEFT_PK_BYTES, (void *)pk},
+			      {0, NULL}};
 
-	rc = weft_store_txn_begin(st, 0, &txn, err);
-	if (rc != 0)
-		return rc;
-	rc = mdb_del(txn, st->st_trust, &k, NULL);
-	if (rc == MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return weft_err_set(err, WEFT_ENOTFOUND, "org key not trusted");
-	}
-	if (rc != 0)
-		return weft_store_txn_fail(st, txn, rc, "trust", err);
-	rc = mdb_txn_commit(txn);
-	return rc ? weft_store_mdb_err(err, rc, "trust") : 0;
+	return weft_store_write(st, 0, "trust", weft_store_trust_del_fn, &p,
+				err);
 }
 
 int
