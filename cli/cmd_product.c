@@ -14,6 +14,45 @@
 #include "storage/ingest.h"
 #include "storage/odcs.h"
 
+/* The progress line of `weft publish` on a terminal (stderr). */
+typedef struct weft_publish_bar {
+	const char *name;
+	uint64_t t0;	/* weft_mono_ns() when the ingest started */
+	int shown;	/* a line is drawn and not yet ended */
+} weft_publish_bar_t;
+
+static void
+weft_publish_fmt_count(char out[32], double v)
+{
+	if (v >= 1e6)
+		snprintf(out, 32, "%.1fM", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(out, 32, "%.0fk", v / 1e3);
+	else
+		snprintf(out, 32, "%.0f", v);
+}
+
+/* weft_ingest_progress_fn: redraw the line; end it when done. */
+static void
+weft_publish_progress(void *arg, uint64_t bytes, uint64_t size,
+		      uint64_t nrows, int done)
+{
+	weft_publish_bar_t *bar = arg;
+	double secs = (double)(weft_mono_ns() - bar->t0) / 1e9;
+	char rows[32], rate[32];
+
+	weft_publish_fmt_count(rows, (double)nrows);
+	weft_publish_fmt_count(rate, secs > 0 ? (double)nrows / secs : 0);
+	fprintf(stderr,
+		"\rpublishing %s: %s rows, %.0f MB/%.0f MB (%d%%), %s rows/s"
+		"\033[K",
+		bar->name, rows, (double)bytes / 1e6, (double)size / 1e6,
+		bytes < size ? (int)(bytes * 100 / size) : 100, rate);
+	if (done)
+		fputc('\n', stderr);
+	bar->shown = !done;
+}
+
 static void
 weft_publish_usage(FILE *f)
 {
@@ -99,6 +138,7 @@ weft_cmd_publish(int argc, char **argv)
 	const char *dir = NULL, *contract = NULL, *name, *file;
 	weft_ingest_opts_t io = {0};
 	weft_ingest_result_t res = {0};
+	weft_publish_bar_t bar = {0};
 	weft_product_info_t ci = {0};
 	weft_node_id_t id;
 	weft_store_t *st = NULL;
@@ -188,8 +228,15 @@ weft_cmd_publish(int argc, char **argv)
 	io.mode = append ? WEFT_PUB_APPEND :
 		  replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
 	io.contract = contract ? &ci : NULL;
-	io.progress = !quiet && !json && isatty(2);
+	if (!quiet && !json && isatty(2)) {
+		io.progress = weft_publish_progress;
+		io.progress_arg = &bar;
+	}
+	bar.name = name;
+	bar.t0 = weft_mono_ns();
 	if (weft_ingest(st, name, &io, &id.signer, &res, &err) != 0) {
+		if (bar.shown)
+			fputc('\n', stderr);
 		weft_cli_error("publish", "%s", err.msg);
 		goto out;
 	}
@@ -516,6 +563,13 @@ out:
 	return rc;
 }
 
+/* weft_store_problem_fn: one problem per line on the FILE *arg. */
+static void
+weft_check_print(void *arg, const char *what)
+{
+	fprintf(arg, "%s\n", what);
+}
+
 int
 weft_cmd_check(int argc, char **argv)
 {
@@ -533,7 +587,7 @@ weft_cmd_check(int argc, char **argv)
 		return r == 0 ? 0 : 2;
 	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
-	r = weft_store_check(st, json ? NULL : stderr, &err);
+	r = weft_store_check(st, json ? NULL : weft_check_print, stderr, &err);
 	weft_store_close(st);
 	if (r < 0) {
 		weft_cli_error("check", "%s", err.msg);

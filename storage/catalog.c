@@ -238,9 +238,9 @@ out:
 }
 
 int
-weft_catalog_check(weft_store_t *st, void *fp, weft_err_t *err)
+weft_catalog_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
+		   weft_err_t *err)
 {
-	FILE *f = fp;
 	weft_pubkey_t *roots = NULL;
 	weft_trust_t trust;
 	size_t nroots;
@@ -275,11 +275,15 @@ weft_catalog_check(weft_store_t *st, void *fp, weft_err_t *err)
 				      NULL, NULL, &e) == 0)
 			continue;
 		problems++;
-		if (f != NULL)
-			fprintf(f, "catalog entry \"%.*s\": %s\n",
-				(int)(nl > 200 ? 200 : nl),
-				nl ? (const char *)kb + 1 + WEFT_PK_BYTES : "",
-				e.msg);
+		if (fn != NULL) {
+			char what[WEFT_ERR_MAX + 256];
+
+			snprintf(what, sizeof(what), "catalog entry \"%.*s\": %s",
+				 (int)(nl > 200 ? 200 : nl),
+				 nl ? (const char *)kb + 1 + WEFT_PK_BYTES : "",
+				 e.msg);
+			fn(arg, what);
+		}
 	}
 	rc = problems;
 out:

@@ -48,9 +48,10 @@ int weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 
 /*
  * Re-verify every stored entry against the current trusted roots and
- * clock; print each failure to f (a FILE *, may be NULL). Returns the
- * number of failures, or a negative error.
+ * clock; call fn (if not NULL) with each failure ("catalog entry
+ * \"NAME\": why"). Returns the number of failures, or a negative error.
  */
-int weft_catalog_check(weft_store_t *st, void *f, weft_err_t *err);
+int weft_catalog_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
+		       weft_err_t *err);
 
 #endif

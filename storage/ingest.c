@@ -152,7 +152,6 @@ typedef struct weft_ictx {
 	weft_err_t perr;
 	/* progress */
 	uint64_t t0, last_shown;
-	bool shown;
 } weft_ictx_t;
 
 /* ---- small helpers ---- */
@@ -757,40 +756,20 @@ required:
 
 /* ---- progress ---- */
 
-static void
-weft_ingest_fmt_count(char out[32], double v)
-{
-	if (v >= 1e6)
-		snprintf(out, 32, "%.1fM", v / 1e6);
-	else if (v >= 1e4)
-		snprintf(out, 32, "%.0fk", v / 1e3);
-	else
-		snprintf(out, 32, "%.0f", v);
-}
-
+/* Report progress: at most every 100 ms, and always when final. */
 static void
 weft_ingest_progress(weft_ictx_t *x, uint64_t bytes, bool final)
 {
-	char rows[32], rate[32];
-	uint64_t now = weft_mono_ns();
-	double secs;
+	uint64_t now;
 
-	if (!x->opts->progress)
+	if (x->opts->progress == NULL)
 		return;
+	now = weft_mono_ns();
 	if (!final && now - x->last_shown < 100000000u)
 		return;
 	x->last_shown = now;
-	secs = (double)(now - x->t0) / 1e9;
-	weft_ingest_fmt_count(rows, (double)x->rows);
-	weft_ingest_fmt_count(rate, secs > 0 ? (double)x->rows / secs : 0);
-	fprintf(stderr,
-		"\rpublishing %s: %s rows, %.0f MB/%.0f MB (%d%%), %s rows/s"
-		"\033[K",
-		x->name, rows, (double)bytes / 1e6, (double)x->size / 1e6,
-		bytes < x->size ? (int)(bytes * 100 / x->size) : 100, rate);
-	if (final)
-		fputc('\n', stderr);
-	x->shown = !final;
+	x->opts->progress(x->opts->progress_arg, bytes, x->size, x->rows,
+			  final);
 }
 
 /* ---- writing ---- */
@@ -1354,8 +1333,6 @@ weft_ingest(weft_store_t *st, const char *name, const weft_ingest_opts_t *opts,
 	}
 out:
 	weft_pwriter_abort(x.w);
-	if (x.shown)
-		fputc('\n', stderr);
 	if (res != NULL)
 		res->seconds = (double)(weft_mono_ns() - x.t0) / 1e9;
 	weft_ingest_ctx_free(&x);

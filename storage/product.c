@@ -13,6 +13,7 @@
 #include "storage/store.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -711,9 +712,28 @@ nomem:
 	return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 }
 
+/* Report one problem through the check's callback, printf-style. */
+static void
+weft_check_report(weft_store_problem_fn fn, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+weft_check_report(weft_store_problem_fn fn, void *arg, const char *fmt, ...)
+{
+	char what[WEFT_ERR_MAX + 256];
+	va_list ap;
+
+	if (fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fn(arg, what);
+}
+
 static int
-weft_check_product(weft_snapshot_t *s, const char *name, FILE *f,
-		   weft_err_t *err)
+weft_check_product(weft_snapshot_t *s, const char *name,
+		   weft_store_problem_fn fn, void *arg, weft_err_t *err)
 {
 	weft_product_info_t pi = {0};
 	uint64_t sid, rows = 0;
@@ -722,8 +742,7 @@ weft_check_product(weft_snapshot_t *s, const char *name, FILE *f,
 
 	rc = weft_snapshot_product(s, name, &pi, &sid, &nchunks, err);
 	if (rc != 0) {
-		if (f)
-			fprintf(f, "%s: %s\n", name, err->msg);
+		weft_check_report(fn, arg, "%s: %s", name, err->msg);
 		return 1;
 	}
 	for (c = 0; c < nchunks; c++) {
@@ -737,37 +756,37 @@ weft_check_product(weft_snapshot_t *s, const char *name, FILE *f,
 
 			if (weft_snapshot_chunk(s, sid, col, c, &b, &l, &e) ||
 			    weft_chunk_view(b, l, &v, &e)) {
-				if (f)
-					fprintf(f, "%s: column %u chunk %u: "
-						"%s\n", name, col, c, e.msg);
+				weft_check_report(fn, arg,
+						  "%s: column %u chunk %u: %s",
+						  name, col, c, e.msg);
 				problems++;
 				continue;
 			}
 			if (v.type != pi.cols[col].type) {
-				if (f)
-					fprintf(f, "%s: column %u chunk %u: "
-					    "type %s, schema says %s\n", name,
-					    col, c, weft_type_name(v.type),
-					    weft_type_name(pi.cols[col].type));
+				weft_check_report(fn, arg,
+				    "%s: column %u chunk %u: type %s, schema "
+				    "says %s", name, col, c,
+				    weft_type_name(v.type),
+				    weft_type_name(pi.cols[col].type));
 				problems++;
 			}
 			if (col == 0) {
 				count0 = v.count;
 				rows += v.count;
 			} else if (v.count != count0) {
-				if (f)
-					fprintf(f, "%s: chunk %u: column %u "
-					    "has %u rows, column 0 %u\n", name,
-					    c, col, v.count, count0);
+				weft_check_report(fn, arg,
+				    "%s: chunk %u: column %u has %u rows, "
+				    "column 0 %u", name, c, col, v.count,
+				    count0);
 				problems++;
 			}
 		}
 	}
 	if (rows != pi.row_count) {
-		if (f)
-			fprintf(f, "%s: chunks hold %llu rows, metadata says "
-				"%llu\n", name, (unsigned long long)rows,
-				(unsigned long long)pi.row_count);
+		weft_check_report(fn, arg,
+				  "%s: chunks hold %llu rows, metadata says "
+				  "%llu", name, (unsigned long long)rows,
+				  (unsigned long long)pi.row_count);
 		problems++;
 	}
 	weft_product_info_clear(&pi);
@@ -775,9 +794,9 @@ weft_check_product(weft_snapshot_t *s, const char *name, FILE *f,
 }
 
 int
-weft_store_check(weft_store_t *st, void *fp, weft_err_t *err)
+weft_store_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
+		 weft_err_t *err)
 {
-	FILE *f = fp;
 	weft_product_info_t *list = NULL;
 	weft_snapshot_t *s = NULL;
 	size_t n = 0, i;
@@ -790,13 +809,12 @@ weft_store_check(weft_store_t *st, void *fp, weft_err_t *err)
 	if (rc != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		problems += weft_check_product(s, list[i].name, f, err);
+		problems += weft_check_product(s, list[i].name, fn, arg, err);
 	weft_snapshot_end(s);
 	/* Every stored catalog entry must still verify. */
-	rc = weft_catalog_check(st, f, err);
+	rc = weft_catalog_check(st, fn, arg, err);
 	if (rc < 0) {
-		if (f)
-			fprintf(f, "catalog: %s\n", err->msg);
+		weft_check_report(fn, arg, "catalog: %s", err->msg);
 		problems++;
 	} else {
 		problems += rc;

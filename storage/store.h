@@ -141,10 +141,19 @@ int weft_snapshot_names(weft_snapshot_t *s, char ***names, size_t *n,
 			weft_err_t *err);
 
 /*
+ * A problem found by a check, as one line of text without a newline
+ * (e.g. "sales.orders: column 2 chunk 7: truncated chunk"), borrowed for
+ * the duration of the call.
+ */
+typedef void (*weft_store_problem_fn)(void *arg, const char *what);
+
+/*
  * Check the store: every product's chunks are present, decode, and add up
  * to its row count; every catalog entry still verifies against the trusted
- * roots and the clock. Prints problems to f (if not NULL) and returns the number found (0 = healthy) or a negative error.
+ * roots and the clock. Calls fn (if not NULL) with each problem; returns
+ * the number found (0 = healthy) or a negative error.
  */
-int weft_store_check(weft_store_t *st, void *f, weft_err_t *err);
+int weft_store_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
+		     weft_err_t *err);
 
 #endif

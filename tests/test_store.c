@@ -145,7 +145,7 @@ test_versions(void **state)
 	assert_int_equal(pi.row_count, 20100);
 	assert_string_equal(pi.owner, "team-a"); /* kept by append */
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_REPLACE, 7, 0,
 				 &err), 0);
 	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
@@ -153,7 +153,7 @@ test_versions(void **state)
 	assert_int_equal(pi.version, 3);
 	assert_int_equal(pi.row_count, 7);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 	/* append to a missing product */
 	assert_int_equal(publish(f, "sales.nope", WEFT_PUB_APPEND, 1, 0, &err),
 			 WEFT_ENOTFOUND);
@@ -168,7 +168,7 @@ test_versions(void **state)
 			 0);
 	assert_int_equal(pi.version, 5);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 }
 
 /* A snapshot taken before a replace still reads the old contents. */
@@ -240,7 +240,7 @@ test_map_full(void **state)
 	assert_int_equal(pi.version, 1);
 	assert_int_equal(pi.row_count, 1000);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(g.st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(g.st);
 }
 
@@ -264,7 +264,7 @@ test_map_grows(void **state)
 	assert_int_equal(weft_product_get(g.st, "big.two", &pi, &err), 0);
 	assert_int_equal(pi.row_count, 300000);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(g.st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(g.st);
 }
 
@@ -583,7 +583,7 @@ test_catalog_map_full(void **state)
 		free(got);
 		free(env);
 	}
-	assert_int_equal(weft_store_check(st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(st);
 }
 
