@@ -13,9 +13,15 @@
  * transaction and produces a new product version; a reader's snapshot never
  * sees part of one. The environment is opened by any number of processes
  * (weft agent and the CLI) at once. When a write fails with MDB_MAP_FULL the
- * transaction is aborted, the map grown (doubling, up to map_max) and
- * WEFT_ERETRY returned so the caller restarts its whole operation; past
- * map_max it fails with WEFT_EMAPFULL and nothing is written.
+ * transaction is aborted and the map grown (doubling, up to map_max): a
+ * write made in one call (meta, trust, catalog put, drop) is then run again
+ * by the store itself, while the product writer returns WEFT_ERETRY so its
+ * caller restarts the whole ingest. Past map_max a write fails with
+ * WEFT_EMAPFULL and nothing is written. No write reports success without
+ * a commit, and none fails without a message in err.
+ *
+ * Implemented by store.c (environment, meta, trust) and product.c
+ * (products, snapshots, check); the catalog table is catalog.h.
  */
 #ifndef WEFT_STORAGE_STORE_H
 #define WEFT_STORAGE_STORE_H
@@ -97,7 +103,9 @@ void weft_pwriter_add_rows(weft_pwriter_t *w, uint64_t n);
 /*
  * Sign the new descriptor as `signer`, store it as a catalog entry, update
  * the product metadata and commit, all in this one transaction. Frees w in
- * every case. *version receives the new product version.
+ * every case. *version receives the new product version. May return
+ * WEFT_ERETRY (the map filled up: nothing was written and the map has
+ * grown; start again) or WEFT_EMAPFULL.
  */
 int weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
 			uint64_t *version, weft_err_t *err);
