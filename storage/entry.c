@@ -88,11 +88,13 @@ weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		goto out;
 	}
 	if (e->origin.len != WEFT_PK_BYTES ||
-	    memcmp(e->origin.data, info->signer.subject_pk,
-		   WEFT_PK_BYTES) != 0) {
-		rc = weft_err_set(err, WEFT_EINVAL,
+	    memcmp(e->origin.data, info->signer.subject_pk, WEFT_PK_BYTES) !=
+		0) {
+		rc = weft_err_set(
+		    err, WEFT_EINVAL,
 		    "catalog entry \"%.64s\" claims another node's origin "
-		    "(signed by %s)", e->name, info->signer.subject_name);
+		    "(signed by %s)",
+		    e->name, info->signer.subject_name);
 		goto out;
 	}
 	if (e->name[0] == 0 || strlen(e->name) > WEFT_ENTRY_NAME_MAX) {
@@ -101,8 +103,9 @@ weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		goto out;
 	}
 	if (e->version == 0) {
-		rc = weft_err_set(err, WEFT_EINVAL,
-				  "catalog entry \"%s\" has version 0", e->name);
+		rc =
+		    weft_err_set(err, WEFT_EINVAL,
+				 "catalog entry \"%s\" has version 0", e->name);
 		goto out;
 	}
 	if (e->expires_at != 0 && e->expires_at <= now_us) {
@@ -147,15 +150,16 @@ weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 		;
 	else if (strcmp(pi.name, info->name) != 0)
 		rc = weft_err_set(err, WEFT_EINVAL,
-		    "descriptor \"%s\" filed under name \"%s\"", pi.name,
-		    info->name);
+				  "descriptor \"%s\" filed under name \"%s\"",
+				  pi.name, info->name);
 	else if (strcmp(pi.org ? pi.org : "", info->signer.org_name) != 0 ||
 		 strcmp(pi.node ? pi.node : "", info->signer.subject_name) != 0)
-		rc = weft_err_set(err, WEFT_EINVAL,
+		rc = weft_err_set(
+		    err, WEFT_EINVAL,
 		    "descriptor \"%s\" claims org %s, node %s, but is signed "
-		    "by node %s of org %s", info->name, pi.org ? pi.org : "",
-		    pi.node ? pi.node : "", info->signer.subject_name,
-		    info->signer.org_name);
+		    "by node %s of org %s",
+		    info->name, pi.org ? pi.org : "", pi.node ? pi.node : "",
+		    info->signer.subject_name, info->signer.org_name);
 	weft_product_info_clear(&pi);
 	return rc;
 }

@@ -58,9 +58,9 @@ int weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
 
 /* The same, issued at issued_at_us (Unix microseconds) rather than now:
  * for sans-IO cores and the simulator, which read no clock. */
-int weft_entry_make_at(const weft_signer_t *signer, int kind,
-		       const char *name, uint64_t version, int tombstone,
-		       int64_t expires_at, const uint8_t *body, size_t body_len,
+int weft_entry_make_at(const weft_signer_t *signer, int kind, const char *name,
+		       uint64_t version, int tombstone, int64_t expires_at,
+		       const uint8_t *body, size_t body_len,
 		       int64_t issued_at_us, uint8_t **out, size_t *out_len,
 		       weft_err_t *err);
 

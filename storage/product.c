@@ -180,11 +180,11 @@ struct weft_pwriter {
 	int pw_mode;
 	char *pw_name;
 	weft_product_info_t pw_info;
-	weft_pmeta_t pw_old;      /* valid if pw_exists */
+	weft_pmeta_t pw_old; /* valid if pw_exists */
 	int pw_exists;
 	uint64_t pw_sid;
-	uint32_t pw_base;         /* first new chunk number */
-	uint32_t *pw_chunks;      /* chunks written per column */
+	uint32_t pw_base;    /* first new chunk number */
+	uint32_t *pw_chunks; /* chunks written per column */
 	size_t pw_ncols_alloc;
 	uint64_t pw_rows_added;
 	uint64_t pw_prev_version; /* highest version seen for the name */
@@ -208,8 +208,8 @@ weft_pwriter_start(weft_pwriter_t *w, weft_err_t *err)
 	rc = weft_store_txn_begin(st, 0, &w->pw_txn, err);
 	if (rc != 0)
 		return rc;
-	rc = weft_pmeta_read(st, w->pw_txn, w->pw_name, &w->pw_old,
-			     &w->pw_info, err);
+	rc = weft_pmeta_read(st, w->pw_txn, w->pw_name, &w->pw_old, &w->pw_info,
+			     err);
 	if (rc == 0) {
 		w->pw_exists = 1;
 		w->pw_prev_version = w->pw_old.version;
@@ -218,12 +218,14 @@ weft_pwriter_start(weft_pwriter_t *w, weft_err_t *err)
 	}
 	rc = 0;
 	if (w->pw_mode == WEFT_PUB_CREATE && w->pw_exists) {
-		rc = weft_err_set(err, WEFT_EEXIST,
+		rc = weft_err_set(
+		    err, WEFT_EEXIST,
 		    "product \"%s\" already exists at version %llu (use "
-		    "--append or --replace)", w->pw_name,
-		    (unsigned long long)w->pw_old.version);
+		    "--append or --replace)",
+		    w->pw_name, (unsigned long long)w->pw_old.version);
 	} else if (w->pw_mode == WEFT_PUB_APPEND && !w->pw_exists) {
-		rc = weft_err_set(err, WEFT_ENOTFOUND,
+		rc = weft_err_set(
+		    err, WEFT_ENOTFOUND,
 		    "cannot append: no product \"%s\" on this node",
 		    w->pw_name);
 	} else if (w->pw_mode == WEFT_PUB_APPEND) {
@@ -359,12 +361,14 @@ weft_pwriter_check(weft_pwriter_t *w, weft_err_t *err)
 	size_t i;
 
 	if (pi->ncols == 0 || pi->ncols > WEFT_COLS_MAX)
-		return weft_err_set(err, WEFT_ESCHEMA, "product has no columns");
+		return weft_err_set(err, WEFT_ESCHEMA,
+				    "product has no columns");
 	if (weft_pwriter_cols(w, (uint32_t)pi->ncols - 1) != 0)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	for (i = 1; i < pi->ncols; i++)
 		if (w->pw_chunks[i] != w->pw_chunks[0])
-			return weft_err_set(err, WEFT_EINVAL,
+			return weft_err_set(
+			    err, WEFT_EINVAL,
 			    "internal: column %zu has %u chunks, column 0 %u",
 			    i, w->pw_chunks[i], w->pw_chunks[0]);
 	return 0;
@@ -397,12 +401,13 @@ weft_pwriter_finish(weft_pwriter_t *w, const weft_signer_t *signer,
 	 * including a dropped product's tombstone. */
 	cat_ver = weft_catalog_version_txn(st, w->pw_txn, WEFT_ENTRY_DESCRIPTOR,
 					   signer->kp->pk, w->pw_name);
-	pm.version = (w->pw_prev_version > cat_ver ? w->pw_prev_version :
-		      cat_ver) + 1;
+	pm.version =
+	    (w->pw_prev_version > cat_ver ? w->pw_prev_version : cat_ver) + 1;
 	pm.storage_id = w->pw_sid;
 	pm.chunk_count = w->pw_base + w->pw_chunks[0];
-	pm.row_count = (w->pw_mode == WEFT_PUB_APPEND ? w->pw_old.row_count :
-			0) + w->pw_rows_added;
+	pm.row_count =
+	    (w->pw_mode == WEFT_PUB_APPEND ? w->pw_old.row_count : 0) +
+	    w->pw_rows_added;
 	pm.created_at = pi->created_at ? pi->created_at : now;
 	pm.updated_at = now;
 	pi->version = pm.version;
@@ -447,8 +452,8 @@ weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
 		rc = weft_err_set(err, WEFT_EINVAL, "writer is aborted");
 	} else {
 		rc = weft_pwriter_finish(w, signer, &ver, err);
-		rc = weft_store_txn_end(w->pw_st, w->pw_txn, rc, "publish",
-					err);
+		rc =
+		    weft_store_txn_end(w->pw_st, w->pw_txn, rc, "publish", err);
 		w->pw_txn = NULL;
 	}
 	if (rc == 0 && version != NULL)
@@ -662,7 +667,8 @@ weft_snapshot_chunk(weft_snapshot_t *s, uint64_t storage_id, uint32_t col,
 	rc = mdb_get(s->ss_txn, s->ss_st->st_chunks, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return weft_err_set(err, WEFT_ECORRUPT,
-		    "chunk %u of column %u is missing", chunk, col);
+				    "chunk %u of column %u is missing", chunk,
+				    col);
 	if (rc != 0)
 		return weft_store_mdb_err(err, rc, "chunks");
 	*buf = v.mv_data;
@@ -713,8 +719,8 @@ nomem:
 }
 
 /* Report one problem through the check's callback, printf-style. */
-static void
-weft_check_report(weft_store_problem_fn fn, void *arg, const char *fmt, ...)
+static void weft_check_report(weft_store_problem_fn fn, void *arg,
+			      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -763,10 +769,11 @@ weft_check_product(weft_snapshot_t *s, const char *name,
 				continue;
 			}
 			if (v.type != pi.cols[col].type) {
-				weft_check_report(fn, arg,
+				weft_check_report(
+				    fn, arg,
 				    "%s: column %u chunk %u: type %s, schema "
-				    "says %s", name, col, c,
-				    weft_type_name(v.type),
+				    "says %s",
+				    name, col, c, weft_type_name(v.type),
 				    weft_type_name(pi.cols[col].type));
 				problems++;
 			}
@@ -774,10 +781,11 @@ weft_check_product(weft_snapshot_t *s, const char *name,
 				count0 = v.count;
 				rows += v.count;
 			} else if (v.count != count0) {
-				weft_check_report(fn, arg,
+				weft_check_report(
+				    fn, arg,
 				    "%s: chunk %u: column %u has %u rows, "
-				    "column 0 %u", name, c, col, v.count,
-				    count0);
+				    "column 0 %u",
+				    name, c, col, v.count, count0);
 				problems++;
 			}
 		}
@@ -785,7 +793,8 @@ weft_check_product(weft_snapshot_t *s, const char *name,
 	if (rows != pi.row_count) {
 		weft_check_report(fn, arg,
 				  "%s: chunks hold %llu rows, metadata says "
-				  "%llu", name, (unsigned long long)rows,
+				  "%llu",
+				  name, (unsigned long long)rows,
 				  (unsigned long long)pi.row_count);
 		problems++;
 	}

@@ -78,13 +78,13 @@ int weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
  * weft error (err given a generic message if it had none). txn is gone
  * in every case.
  */
-int weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc,
-		       const char *what, weft_err_t *err);
+int weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc, const char *what,
+		       weft_err_t *err);
 
 /* Trusted roots, read inside txn; *roots malloc'd. 0, WEFT_ESTORE or
  * WEFT_ENOMEM (err not filled). */
-int weft_store_trust_load(weft_store_t *st, MDB_txn *txn,
-			  weft_pubkey_t **roots, size_t *n);
+int weft_store_trust_load(weft_store_t *st, MDB_txn *txn, weft_pubkey_t **roots,
+			  size_t *n);
 
 /*
  * Verify and store an entry inside write txn (put-if-newer): the work of
