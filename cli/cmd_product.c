@@ -53,6 +53,25 @@ weft_publish_progress(void *arg, uint64_t bytes, uint64_t size,
 	bar->shown = !done;
 }
 
+/* weft_ingest, drawing the progress line on stderr when bar is set. */
+static int
+weft_publish_ingest(weft_store_t *st, const char *name, weft_ingest_opts_t *io,
+		    const weft_signer_t *signer, int bar,
+		    weft_ingest_result_t *res, weft_err_t *err)
+{
+	weft_publish_bar_t b = {name, weft_mono_ns(), 0};
+	int rc;
+
+	if (bar) {
+		io->progress = weft_publish_progress;
+		io->progress_arg = &b;
+	}
+	rc = weft_ingest(st, name, io, signer, res, err);
+	if (rc != 0 && b.shown)
+		fputc('\n', stderr); /* end the line before the error */
+	return rc;
+}
+
 static void
 weft_publish_usage(FILE *f)
 {
@@ -138,7 +157,6 @@ weft_cmd_publish(int argc, char **argv)
 	const char *dir = NULL, *contract = NULL, *name, *file;
 	weft_ingest_opts_t io = {0};
 	weft_ingest_result_t res = {0};
-	weft_publish_bar_t bar = {0};
 	weft_product_info_t ci = {0};
 	weft_node_id_t id;
 	weft_store_t *st = NULL;
@@ -228,15 +246,8 @@ weft_cmd_publish(int argc, char **argv)
 	io.mode = append ? WEFT_PUB_APPEND :
 		  replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
 	io.contract = contract ? &ci : NULL;
-	if (!quiet && !json && isatty(2)) {
-		io.progress = weft_publish_progress;
-		io.progress_arg = &bar;
-	}
-	bar.name = name;
-	bar.t0 = weft_mono_ns();
-	if (weft_ingest(st, name, &io, &id.signer, &res, &err) != 0) {
-		if (bar.shown)
-			fputc('\n', stderr);
+	if (weft_publish_ingest(st, name, &io, &id.signer,
+				!quiet && !json && isatty(2), &res, &err) != 0) {
 		weft_cli_error("publish", "%s", err.msg);
 		goto out;
 	}

@@ -85,7 +85,6 @@
 #include "crypto/frame.h"
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
-#include "lib/err.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
