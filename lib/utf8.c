@@ -256,9 +256,11 @@ weft_utf8_ascii8z(const unsigned char *u)
 
 /*
  * The longest well-formed prefix of s; with nul_ok false a NUL byte ends
- * it too. Inlined into both callers, so the flag costs nothing.
+ * it too. Inlined (forced: the compiler would rather not, as it is
+ * large) into both callers, so each gets its own copy and the flag costs
+ * nothing.
  */
-static inline size_t
+static inline __attribute__((always_inline)) size_t
 weft_utf8_span(const unsigned char *u, size_t len, bool nul_ok)
 {
 	size_t i = 0;
