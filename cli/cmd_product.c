@@ -55,18 +55,19 @@ weft_publish_progress(void *arg, uint64_t bytes, uint64_t size,
 
 /* weft_ingest, drawing the progress line on stderr when bar is set. */
 static int
-weft_publish_ingest(weft_store_t *st, const char *name, weft_ingest_opts_t *io,
-		    const weft_signer_t *signer, int bar,
-		    weft_ingest_result_t *res, weft_err_t *err)
+weft_publish_ingest(weft_store_t *st, const char *name,
+		    const weft_ingest_opts_t *io, const weft_signer_t *signer,
+		    int bar, weft_ingest_result_t *res, weft_err_t *err)
 {
 	weft_publish_bar_t b = {name, weft_mono_ns(), 0};
+	weft_ingest_opts_t o = *io;
 	int rc;
 
 	if (bar) {
-		io->progress = weft_publish_progress;
-		io->progress_arg = &b;
+		o.progress = weft_publish_progress;
+		o.progress_arg = &b;
 	}
-	rc = weft_ingest(st, name, io, signer, res, err);
+	rc = weft_ingest(st, name, &o, signer, res, err);
 	if (rc != 0 && b.shown)
 		fputc('\n', stderr); /* end the line before the error */
 	return rc;
