@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "storage/catalog.h"
@@ -402,7 +403,7 @@ weft_catalog_jstr(const char *key, const char *val)
 {
 	printf(",\"%s\":", key);
 	if (val != NULL)
-		weft_json_str(stdout, val, strlen(val));
+		weft_json_quote(stdout, val, strlen(val));
 	else
 		printf("null");
 }
@@ -425,7 +426,7 @@ weft_catalog_json_row(const weft_catalog_row_t *r, int search)
 	int first = 1;
 
 	printf("{\"name\":");
-	weft_json_str(stdout, r->cr_full, strlen(r->cr_full));
+	weft_json_quote(stdout, r->cr_full, strlen(r->cr_full));
 	weft_catalog_jstr("product", pi->name);
 	weft_catalog_jstr("org", r->cr_org);
 	weft_catalog_jstr("node", r->cr_node);
@@ -440,12 +441,12 @@ weft_catalog_json_row(const weft_catalog_row_t *r, int search)
 	for (i = 0; i < pi->ntags; i++) {
 		if (i)
 			putchar(',');
-		weft_json_str(stdout, pi->tags[i], strlen(pi->tags[i]));
+		weft_json_quote(stdout, pi->tags[i], strlen(pi->tags[i]));
 	}
 	printf("],\"columns\":[");
 	for (i = 0; i < pi->ncols; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		weft_json_str(stdout, pi->cols[i].name,
+		weft_json_quote(stdout, pi->cols[i].name,
 			      strlen(pi->cols[i].name));
 		printf(",\"type\":\"%s\"}", weft_type_name(pi->cols[i].type));
 	}

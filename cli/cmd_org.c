@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 
@@ -46,15 +47,15 @@ weft_print_key(const char *kind, const char *name, const uint8_t *pk,
 	weft_hex(pk, WEFT_PK_BYTES, hex);
 	if (json) {
 		printf("{\"kind\":\"%s\",\"name\":", kind);
-		weft_json_str(stdout, name, strlen(name));
+		weft_json_quote(stdout, name, strlen(name));
 		printf(",\"public_key\":\"%s\"", hex);
 		if (secret) {
 			printf(",\"secret_file\":");
-			weft_json_str(stdout, secret, strlen(secret));
+			weft_json_quote(stdout, secret, strlen(secret));
 		}
 		if (pub) {
 			printf(",\"public_file\":");
-			weft_json_str(stdout, pub, strlen(pub));
+			weft_json_quote(stdout, pub, strlen(pub));
 		}
 		printf("}\n");
 		return;
@@ -309,11 +310,11 @@ weft_cmd_init(int argc, char **argv)
 	weft_hex(pk, WEFT_PK_BYTES, hex);
 	if (o.json) {
 		printf("{\"node\":");
-		weft_json_str(stdout, o.name, strlen(o.name));
+		weft_json_quote(stdout, o.name, strlen(o.name));
 		printf(",\"org\":");
-		weft_json_str(stdout, org->name, strlen(org->name));
+		weft_json_quote(stdout, org->name, strlen(org->name));
 		printf(",\"public_key\":\"%s\",\"data_dir\":", hex);
-		weft_json_str(stdout, o.dir, strlen(o.dir));
+		weft_json_quote(stdout, o.dir, strlen(o.dir));
 		printf(",\"network_key_fingerprint\":\"%s\"}\n", fphex);
 	} else {
 		printf("initialised node %s of org %s in %s\npublic key: %s\n"

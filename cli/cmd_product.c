@@ -7,11 +7,71 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "storage/descriptor.h"
 #include "storage/ingest.h"
 #include "storage/odcs.h"
+
+/* The progress line of `weft publish` on a terminal (stderr). */
+typedef struct weft_publish_bar {
+	const char *name;
+	uint64_t t0;	/* weft_mono_ns() when the ingest started */
+	int shown;	/* a line is drawn and not yet ended */
+} weft_publish_bar_t;
+
+static void
+weft_publish_fmt_count(char out[32], double v)
+{
+	if (v >= 1e6)
+		snprintf(out, 32, "%.1fM", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(out, 32, "%.0fk", v / 1e3);
+	else
+		snprintf(out, 32, "%.0f", v);
+}
+
+/* weft_ingest_progress_fn: redraw the line; end it when done. */
+static void
+weft_publish_progress(void *arg, uint64_t bytes, uint64_t size,
+		      uint64_t nrows, int done)
+{
+	weft_publish_bar_t *bar = arg;
+	double secs = (double)(weft_mono_ns() - bar->t0) / 1e9;
+	char rows[32], rate[32];
+
+	weft_publish_fmt_count(rows, (double)nrows);
+	weft_publish_fmt_count(rate, secs > 0 ? (double)nrows / secs : 0);
+	fprintf(stderr,
+		"\rpublishing %s: %s rows, %.0f MB/%.0f MB (%d%%), %s rows/s"
+		"\033[K",
+		bar->name, rows, (double)bytes / 1e6, (double)size / 1e6,
+		bytes < size ? (int)(bytes * 100 / size) : 100, rate);
+	if (done)
+		fputc('\n', stderr);
+	bar->shown = !done;
+}
+
+/* weft_ingest, drawing the progress line on stderr when bar is set. */
+static int
+weft_publish_ingest(weft_store_t *st, const char *name,
+		    const weft_ingest_opts_t *io, const weft_signer_t *signer,
+		    int bar, weft_ingest_result_t *res, weft_err_t *err)
+{
+	weft_publish_bar_t b = {name, weft_mono_ns(), 0};
+	weft_ingest_opts_t o = *io;
+	int rc;
+
+	if (bar) {
+		o.progress = weft_publish_progress;
+		o.progress_arg = &b;
+	}
+	rc = weft_ingest(st, name, &o, signer, res, err);
+	if (rc != 0 && b.shown)
+		fputc('\n', stderr); /* end the line before the error */
+	return rc;
+}
 
 static void
 weft_publish_usage(FILE *f)
@@ -187,14 +247,14 @@ weft_cmd_publish(int argc, char **argv)
 	io.mode = append ? WEFT_PUB_APPEND :
 		  replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
 	io.contract = contract ? &ci : NULL;
-	io.progress = !quiet && !json && isatty(2);
-	if (weft_ingest(st, name, &io, &id.signer, &res, &err) != 0) {
+	if (weft_publish_ingest(st, name, &io, &id.signer,
+				!quiet && !json && isatty(2), &res, &err) != 0) {
 		weft_cli_error("publish", "%s", err.msg);
 		goto out;
 	}
 	if (json) {
 		printf("{\"product\":");
-		weft_json_str(stdout, name, strlen(name));
+		weft_json_quote(stdout, name, strlen(name));
 		printf(",\"version\":%llu,\"rows\":%llu,\"bytes\":%llu,"
 		       "\"seconds\":%.3f}\n", (unsigned long long)res.version,
 		       (unsigned long long)res.rows,
@@ -256,7 +316,7 @@ weft_json_strfield(const char *key, const char *val, int comma)
 {
 	printf("%s\"%s\":", comma ? "," : "", key);
 	if (val)
-		weft_json_str(stdout, val, strlen(val));
+		weft_json_quote(stdout, val, strlen(val));
 	else
 		printf("null");
 }
@@ -285,14 +345,14 @@ weft_product_json(const weft_product_info_t *p, int full)
 	for (i = 0; i < p->ntags; i++) {
 		if (i)
 			putchar(',');
-		weft_json_str(stdout, p->tags[i], strlen(p->tags[i]));
+		weft_json_quote(stdout, p->tags[i], strlen(p->tags[i]));
 	}
 	printf("],\"visibility\":\"%s\",\"visible_to\":[",
 	       weft_visibility_name(p->visibility));
 	for (i = 0; i < p->nvisible; i++) {
 		if (i)
 			putchar(',');
-		weft_json_str(stdout, p->visible_to[i],
+		weft_json_quote(stdout, p->visible_to[i],
 			      strlen(p->visible_to[i]));
 	}
 	printf("],\"schema\":[");
@@ -502,7 +562,7 @@ weft_cmd_drop(int argc, char **argv)
 	}
 	if (json) {
 		printf("{\"dropped\":");
-		weft_json_str(stdout, argv[optind], strlen(argv[optind]));
+		weft_json_quote(stdout, argv[optind], strlen(argv[optind]));
 		printf("}\n");
 	} else {
 		printf("dropped %s\n", argv[optind]);
@@ -513,6 +573,13 @@ out:
 	weft_store_close(st);
 	weft_nodedir_id_free(&id);
 	return rc;
+}
+
+/* weft_store_problem_fn: one problem per line on the FILE *arg. */
+static void
+weft_check_print(void *arg, const char *what)
+{
+	fprintf(arg, "%s\n", what);
 }
 
 int
@@ -532,7 +599,7 @@ weft_cmd_check(int argc, char **argv)
 		return r == 0 ? 0 : 2;
 	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
-	r = weft_store_check(st, json ? NULL : stderr, &err);
+	r = weft_store_check(st, json ? NULL : weft_check_print, stderr, &err);
 	weft_store_close(st);
 	if (r < 0) {
 		weft_cli_error("check", "%s", err.msg);

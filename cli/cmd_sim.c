@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "sim/sim.h"
@@ -240,7 +241,7 @@ sim_print_json(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	int q;
 
 	printf("{\"nodes\":%u,\"topology\":", c->nodes);
-	weft_json_str(stdout, topo, strlen(topo));
+	weft_json_quote(stdout, topo, strlen(topo));
 	printf(",\"scenario\":\"%s\",\"protocol\":\"%s\",\"seed\":%llu,"
 	       "\"membership\":\"%s\",\"fast_crypto\":%s,"
 	       "\"verify_cache\":%s,\"publisher\":%u,"

@@ -9,6 +9,7 @@
 
 #include "agent/control.h"
 #include "cli/cli.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "weft.pb-c.h"
 
@@ -39,7 +40,7 @@ json_strs(const char *key, char **v, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i)
 			putchar(',');
-		weft_json_str(stdout, v[i], strlen(v[i]));
+		weft_json_quote(stdout, v[i], strlen(v[i]));
 	}
 	putchar(']');
 }
@@ -48,7 +49,7 @@ static void
 json_kv(const char *key, const char *v)
 {
 	printf(",\"%s\":", key);
-	weft_json_str(stdout, v, strlen(v));
+	weft_json_quote(stdout, v, strlen(v));
 }
 
 static const char weft_status_usage[] =
@@ -139,7 +140,7 @@ weft_cmd_status(int argc, char **argv)
 	fmt_age(s->now_us - s->started_us, age, sizeof(age));
 	if (json) {
 		printf("{\"node\":");
-		weft_json_str(stdout, s->node_name, strlen(s->node_name));
+		weft_json_quote(stdout, s->node_name, strlen(s->node_name));
 		json_kv("org", s->org);
 		printf(",\"public_key\":\"%s\"", hex);
 		json_strs("roles", s->roles, s->n_roles);
@@ -250,7 +251,7 @@ weft_cmd_peers(int argc, char **argv)
 		fmt_age(now - p->since_us, age, sizeof(age));
 		if (json) {
 			printf("%s{\"node\":", i ? "," : "");
-			weft_json_str(stdout, p->node_name,
+			weft_json_quote(stdout, p->node_name,
 				      strlen(p->node_name));
 			json_kv("org", p->org);
 			printf(",\"public_key\":\"%s\"", hex);
@@ -319,7 +320,7 @@ weft_cmd_members(int argc, char **argv)
 		weft_fmt_ts(m->updated_us, ts);
 		if (json) {
 			printf("%s{\"node\":", i ? "," : "");
-			weft_json_str(stdout, m->node_name,
+			weft_json_quote(stdout, m->node_name,
 				      strlen(m->node_name));
 			json_kv("org", m->org);
 			printf(",\"public_key\":\"%s\"", hex);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 
@@ -76,7 +77,7 @@ weft_trust_list(weft_store_t *st, int json)
 		weft_hex(roots[i].pk, WEFT_PK_BYTES, hex);
 		if (json) {
 			printf("%s{\"org\":", i ? "," : "");
-			weft_json_str(stdout, roots[i].name,
+			weft_json_quote(stdout, roots[i].name,
 				      strlen(roots[i].name));
 			printf(",\"public_key\":\"%s\",\"own\":%s,"
 			       "\"via_gateway\":%s}", hex,

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "query/expr.h"
 
@@ -321,7 +322,7 @@ qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col,
 
 	if (col)
 		fputc(',', o->f);
-	weft_json_str(o->f, h, strlen(h));
+	weft_json_quote(o->f, h, strlen(h));
 	fputc(':', o->f);
 	if (null)
 		fputs("null", o->f);
@@ -332,7 +333,7 @@ qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col,
 		  isfinite(v->v.f64[r])))
 		fwrite(o->buf, 1, n, o->f);
 	else
-		weft_json_str(o->f, o->buf, n);
+		weft_json_quote(o->f, o->buf, n);
 }
 
 /* One row r of batch b. */

@@ -48,6 +48,21 @@ typedef struct weft_trust {
 	size_t n;
 } weft_trust_t;
 
+/*
+ * A node identity that signs: its key pair, its serialized certificate
+ * (SignedCertificate) and the org and node names the certificate holds.
+ * Every pointer is borrowed; the owner keeps them alive while the signer
+ * is in use (weft_envelope_sign takes kp and cert; catalog entries are
+ * made with a whole signer, storage/entry.h).
+ */
+typedef struct weft_signer {
+	const weft_keypair_t *kp;
+	const uint8_t *cert;
+	size_t cert_len;
+	const char *org;  /* org name, from the certificate */
+	const char *node; /* node name */
+} weft_signer_t;
+
 /* The checked contents of a certificate. */
 typedef struct weft_cert_info {
 	char org_name[WEFT_NAME_MAX + 1];

@@ -1,6 +1,7 @@
 /*
  * util.h: small helpers every layer may use: clocks, bounded file I/O,
- * hex, and a JSON string writer. No network, no global state.
+ * hex, timestamps. No network, no global state. (UTF-8: utf8.h; JSON
+ * output: json.h.)
  */
 #ifndef WEFT_UTIL_H
 #define WEFT_UTIL_H
@@ -36,9 +37,6 @@ int weft_write_file(const char *path, const void *data, size_t len,
 char *weft_hex(const uint8_t *in, size_t n, char *out);
 /* Parse exactly 2n hex digits into out. 0 ok, WEFT_EINVAL otherwise. */
 int weft_unhex(const char *in, uint8_t *out, size_t n);
-
-/* Write s (len bytes) to f as a JSON string literal with quotes. */
-void weft_json_str(FILE *f, const char *s, size_t len);
 
 /* Format microseconds since epoch as "YYYY-MM-DD HH:MM:SS[.ffffff]" UTC. */
 void weft_fmt_ts(int64_t us, char out[40]);

@@ -24,7 +24,7 @@
 #include <xxhash.h>
 
 #include "lib/util.h"
-#include "storage/catalog.h"
+#include "storage/entry.h"
 
 #define G_HASH 16
 #define G_PUSH_MAX (512 * 1024) /* bytes of entries per push message */

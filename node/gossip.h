@@ -38,7 +38,6 @@
 #include "crypto/identity.h"
 #include "lib/err.h"
 #include "node/out.h"
-#include "storage/store.h"
 #include "weft.pb-c.h"
 
 #define WEFT_GOSSIP_ADDR_MAX WEFT_OUT_ADDR_MAX

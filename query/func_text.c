@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/utf8.h"
 #include "query/func.h"
 
 /* ---- UTF-8 ---- */
@@ -20,49 +21,6 @@ static inline uint32_t
 weft_u8len(unsigned char c)
 {
 	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-}
-
-/* Decode one code point at s (len > 0 bytes left); *adv gets its size. */
-static uint32_t
-weft_u8dec(const char *s, uint32_t len, uint32_t *adv)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t k = weft_u8len(u[0]), cp, j;
-
-	if (k > len)
-		k = len;
-	*adv = k;
-	if (k == 1)
-		return u[0];
-	cp = u[0] & (0x7f >> k);
-	for (j = 1; j < k; j++)
-		cp = (cp << 6) | (u[j] & 0x3f);
-	return cp;
-}
-
-static uint32_t
-weft_u8enc(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 static uint32_t
@@ -168,15 +126,21 @@ weft_fn_casemap(const weft_ectx_t *cx, const weft_str_t *s, bool upper,
 	if (d == NULL)
 		return weft_fn_nomem(cx);
 	while (i < s->len) {
-		uint32_t adv, cp = weft_u8dec(s->p + i, s->len - i, &adv);
+		unsigned char c = (unsigned char)s->p[i];
+		uint32_t cp = c;
+		size_t adv = 1;
 
-		if (adv == 1 && cp >= 0x80) { /* stray byte: keep */
-			d[o++] = s->p[i++];
-			continue;
+		if (c >= 0x80) {
+			adv = weft_utf8_decode((const unsigned char *)s->p + i,
+					       s->len - i, &cp);
+			if (adv == 0) { /* stray byte: keep */
+				d[o++] = s->p[i++];
+				continue;
+			}
 		}
 		cp = upper ? weft_fn_upper_cp(cp) : weft_fn_lower_cp(cp);
-		o += weft_u8enc(cp, d + o);
-		i += adv;
+		o += (uint32_t)weft_utf8_encode(cp, d + o);
+		i += (uint32_t)adv;
 	}
 	d[o] = 0;
 	*out = (weft_str_t){d, o};

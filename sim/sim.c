@@ -40,7 +40,7 @@
 #include "node/node.h"
 #include "sim/engine.h"
 #include "sim/topo.h"
-#include "storage/catalog.h"
+#include "storage/entry.h"
 #include "weft.pb-c.h"
 
 #define S_T0 1700000000ll	   /* Unix seconds at virtual time 0 */

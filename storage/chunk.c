@@ -469,15 +469,18 @@ weft_chunk_max_code(const weft_chunk_view_t *v)
 	return m;
 }
 
-int
-weft_chunk_view(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
-		weft_err_t *err)
+/*
+ * Read the protobuf fields of a ColumnChunk into *v (zeroed by the
+ * caller), checking only the wire format; the sizes of the NULL bitmap
+ * and the dictionary offsets go to *nulls_len and *offsets_len for
+ * weft_chunk_check.
+ */
+static int
+weft_chunk_fields(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
+		  size_t *nulls_len, size_t *offsets_len, weft_err_t *err)
 {
 	const uint8_t *p = buf, *end = buf + len;
-	size_t nulls_len = 0, offsets_len = 0;
-	uint32_t i;
 
-	memset(v, 0, sizeof(*v));
 	while (p < end) {
 		uint64_t key, x = 0;
 		const uint8_t *data = NULL;
@@ -528,11 +531,11 @@ weft_chunk_view(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
 		case 1: v->type = (weft_type_t)(x > 99 ? 99 : x); break;
 		case 2: v->count = (uint32_t)x; break;
 		case 3: v->null_count = (uint32_t)x; break;
-		case 4: v->nulls = data; nulls_len = dlen; break;
+		case 4: v->nulls = data; *nulls_len = dlen; break;
 		case 5: v->values = data; v->values_len = dlen; break;
 		case 6: v->code_width = (uint32_t)x; break;
 		case 7: v->dict_size = (uint32_t)x; break;
-		case 8: v->dict_offsets = data; offsets_len = dlen; break;
+		case 8: v->dict_offsets = data; *offsets_len = dlen; break;
 		case 9: v->dict_data = data; v->dict_data_len = dlen; break;
 		case 10: v->has_minmax = x != 0; break;
 		case 11: v->min_i = (int64_t)((x >> 1) ^ -(x & 1)); break;
@@ -544,7 +547,46 @@ weft_chunk_view(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
 		default: break; /* unknown fields are skipped */
 		}
 	}
-	/* Now check that every later read stays inside buf. */
+	return 0;
+}
+
+/* A text chunk's codes and dictionary stay inside its bytes. */
+static int
+weft_chunk_check_text(const weft_chunk_view_t *v, size_t offsets_len,
+		      weft_err_t *err)
+{
+	uint32_t i, prev = 0, o;
+
+	if (v->code_width != 1 && v->code_width != 2 && v->code_width != 4)
+		return weft_chunk_bad(err, "bad code width");
+	if (v->values_len != (size_t)v->count * v->code_width)
+		return weft_chunk_bad(err, "codes have the wrong size");
+	if (v->dict_size > v->count ||
+	    offsets_len != ((size_t)v->dict_size + 1) * 4)
+		return weft_chunk_bad(err, "bad dictionary size");
+	for (i = 0; i <= v->dict_size; i++) {
+		memcpy(&o, v->dict_offsets + 4 * (size_t)i, 4);
+		if ((i == 0 && o != 0) || o < prev)
+			return weft_chunk_bad(err,
+					      "dictionary offsets out of order");
+		prev = o;
+	}
+	if (prev != v->dict_data_len)
+		return weft_chunk_bad(err, "dictionary size mismatch");
+	/* Every code must index the dictionary. NULL rows hold code 0, so a
+	 * branch-free maximum over all rows (which the compiler vectorises)
+	 * checks them all at once; a chunk of only NULLs has an empty
+	 * dictionary and only zero codes. */
+	if (weft_chunk_max_code(v) >= (v->dict_size ? v->dict_size : 1))
+		return weft_chunk_bad(err, "dictionary code out of range");
+	return 0;
+}
+
+/* Check that every later read of the decoded *v stays inside its bytes. */
+static int
+weft_chunk_check(weft_chunk_view_t *v, size_t nulls_len, size_t offsets_len,
+		 weft_err_t *err)
+{
 	if (v->type < WEFT_T_BOOL || v->type > WEFT_T_TIMESTAMP)
 		return weft_chunk_bad(err, "unknown column type");
 	if (v->count > WEFT_CHUNK_ROWS)
@@ -562,44 +604,30 @@ weft_chunk_view(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
 	case WEFT_T_TIMESTAMP:
 		if (v->values_len != (size_t)v->count * 8)
 			return weft_chunk_bad(err, "values have the wrong size");
-		break;
+		return 0;
 	case WEFT_T_BOOL:
 		if (v->values_len != ((size_t)v->count + 7) / 8)
 			return weft_chunk_bad(err, "values have the wrong size");
-		break;
-	case WEFT_T_TEXT: {
-		uint32_t prev = 0, o;
-
-		if (v->code_width != 1 && v->code_width != 2 &&
-		    v->code_width != 4)
-			return weft_chunk_bad(err, "bad code width");
-		if (v->values_len != (size_t)v->count * v->code_width)
-			return weft_chunk_bad(err, "codes have the wrong size");
-		if (v->dict_size > v->count ||
-		    offsets_len != ((size_t)v->dict_size + 1) * 4)
-			return weft_chunk_bad(err, "bad dictionary size");
-		for (i = 0; i <= v->dict_size; i++) {
-			memcpy(&o, v->dict_offsets + 4 * (size_t)i, 4);
-			if ((i == 0 && o != 0) || o < prev)
-				return weft_chunk_bad(err,
-				    "dictionary offsets out of order");
-			prev = o;
-		}
-		if (prev != v->dict_data_len)
-			return weft_chunk_bad(err, "dictionary size mismatch");
-		/* Every code must index the dictionary. NULL rows hold code
-		 * 0, so a branch-free maximum over all rows (which the
-		 * compiler vectorises) checks them all at once; a chunk of
-		 * only NULLs has an empty dictionary and only zero codes. */
-		if (weft_chunk_max_code(v) >= (v->dict_size ? v->dict_size : 1))
-			return weft_chunk_bad(err,
-			    "dictionary code out of range");
-		break;
-	}
+		return 0;
+	case WEFT_T_TEXT:
+		return weft_chunk_check_text(v, offsets_len, err);
 	default:
-		break;
+		return 0;
 	}
-	return 0;
+}
+
+int
+weft_chunk_view(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
+		weft_err_t *err)
+{
+	size_t nulls_len = 0, offsets_len = 0;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = weft_chunk_fields(buf, len, v, &nulls_len, &offsets_len, err);
+	if (rc != 0)
+		return rc;
+	return weft_chunk_check(v, nulls_len, offsets_len, err);
 }
 
 int64_t

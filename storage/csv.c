@@ -256,6 +256,113 @@ weft_csv_unescape(weft_csv_t *p, const char *b, const char *e, uint32_t *off,
 	return 0;
 }
 
+/* The field nf (0-based) of the record at line `line` is too long. */
+static int
+weft_csv_field_too_long(const weft_csv_t *p, uint64_t line, size_t nf,
+			weft_err_t *err)
+{
+	return weft_err_set(err, WEFT_ETOOBIG,
+			    "%s:%llu: field %zu is longer than %u bytes",
+			    p->name, (unsigned long long)line, nf + 1,
+			    WEFT_TEXT_MAX);
+}
+
+/*
+ * At the start of the input: skip a UTF-8 byte order mark. 1 (skipped or
+ * none; *sp after it), 0 if the bytes so far may be the start of one and
+ * more are to come.
+ */
+static int
+weft_csv_bom(const char **sp, const char *e, bool eof)
+{
+	static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+	size_t n = (size_t)(e - *sp) < 3 ? (size_t)(e - *sp) : 3;
+
+	if (memcmp(*sp, bom, n) != 0)
+		return 1;
+	if (n < 3 && !eof)
+		return 0;
+	if (n == 3)
+		*sp += 3;
+	return 1;
+}
+
+/*
+ * The quoted field nf starting at f (its opening quote), in a block
+ * ending at e. On success (1) the field is set (if nf is under the cap; a
+ * field with doubled quotes is unescaped into the scratch: pointer NULL,
+ * its offset in p->soff, *scratch set), *sp is past the closing quote and
+ * *nl counts the LFs inside. 0: need more bytes. Or a negative error.
+ */
+static inline int
+weft_csv_quoted(weft_csv_t *p, const char *f, const char *e, bool eof,
+		size_t nf, const char **sp, uint64_t *nl, bool *scratch,
+		weft_err_t *err)
+{
+	const char *s = f + 1;
+	bool esc = false;
+	uint32_t flen;
+
+	for (;;) {
+		s = weft_csv_scan_quoted(s, e, nl);
+		if (s == e) {
+			uint64_t at, lines;
+
+			if (!eof)
+				return 0;
+			at = p->line + *nl - weft_csv_count_lf(f, e);
+			lines = p->line + *nl - (e[-1] == '\n' ? 1 : 0);
+			return weft_err_set(err, WEFT_EPARSE,
+					    "%s:%llu: unterminated quoted "
+					    "field starting at line %llu",
+					    p->name, (unsigned long long)lines,
+					    (unsigned long long)at);
+		}
+		if (s + 1 == e) {
+			if (!eof)
+				return 0;
+			s++;
+			break;
+		}
+		if (s[1] == '"') {
+			esc = true;
+			s += 2;
+			continue;
+		}
+		s++;
+		break;
+	}
+	if ((size_t)(s - f) - 2 > WEFT_TEXT_MAX)
+		return weft_csv_field_too_long(p, p->line + *nl, nf, err);
+	if (esc) {
+		uint32_t off;
+
+		if (weft_csv_unescape(p, f + 1, s - 1, &off, &flen) != 0)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		if (nf < WEFT_CSV_FIELDS_CAP) {
+			p->soff[nf] = off;
+			p->fields[nf].ptr = NULL;
+		}
+		*scratch = true;
+	} else {
+		flen = (uint32_t)(s - f - 2);
+		if (nf < WEFT_CSV_FIELDS_CAP)
+			p->fields[nf].ptr = f + 1;
+	}
+	if (nf < WEFT_CSV_FIELDS_CAP) {
+		p->fields[nf].len = flen;
+		p->fields[nf].kind = WEFT_FK_QUOTED;
+	}
+	if (s < e && *s != ',' && *s != '\n' && *s != '\r')
+		return weft_err_set(err, WEFT_EPARSE,
+				    "%s:%llu: field %zu: unexpected character "
+				    "after closing quote",
+				    p->name, (unsigned long long)(p->line + *nl),
+				    nf + 1);
+	*sp = s;
+	return 1;
+}
+
 /*
  * Parse one record from buf[pos, len). Returns 1 (record in p->fields,
  * p->nf, p->nl; *end just past its terminator), 0 (need bytes past len;
@@ -270,87 +377,22 @@ weft_csv_parse(weft_csv_t *p, const char *buf, size_t len, size_t pos, bool eof,
 	size_t nf = 0, i;
 	uint64_t nl = 0;
 	bool scratch = false;
+	int rc;
 
 	p->scratch_len = 0;
-	if (!p->bom_done) {
-		static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
-		size_t n = (size_t)(e - s) < 3 ? (size_t)(e - s) : 3;
-
-		if (memcmp(s, bom, n) == 0) {
-			if (n < 3 && !eof)
-				return 0;
-			if (n == 3)
-				s += 3;
-		}
-	}
+	if (!p->bom_done && weft_csv_bom(&s, e, eof) == 0)
+		return 0;
 	rec = s;
 	for (;;) {
 		const char *f = s;
-		uint32_t flen, kind;
 
 		if (s < e && *s == '"') {
-			bool esc = false;
-
-			s++;
-			for (;;) {
-				s = weft_csv_scan_quoted(s, e, &nl);
-				if (s == e) {
-					uint64_t at, lines;
-
-					if (!eof)
-						goto more;
-					at = p->line + nl -
-					     weft_csv_count_lf(f, e);
-					lines = p->line + nl -
-						(e[-1] == '\n' ? 1 : 0);
-					return weft_err_set(
-					    err, WEFT_EPARSE,
-					    "%s:%llu: unterminated quoted "
-					    "field starting at line %llu",
-					    p->name, (unsigned long long)lines,
-					    (unsigned long long)at);
-				}
-				if (s + 1 == e) {
-					if (!eof)
-						goto more;
-					s++;
-					break;
-				}
-				if (s[1] == '"') {
-					esc = true;
-					s += 2;
-					continue;
-				}
-				s++;
-				break;
-			}
-			if ((size_t)(s - f) - 2 > WEFT_TEXT_MAX)
-				goto field_too_long;
-			kind = WEFT_FK_QUOTED;
-			if (esc) {
-				uint32_t off;
-
-				if (weft_csv_unescape(p, f + 1, s - 1, &off,
-						      &flen) != 0)
-					return weft_err_set(err, WEFT_ENOMEM,
-							    "out of memory");
-				if (nf < WEFT_CSV_FIELDS_CAP) {
-					p->soff[nf] = off;
-					p->fields[nf].ptr = NULL;
-				}
-				scratch = true;
-			} else {
-				flen = (uint32_t)(s - f - 2);
-				if (nf < WEFT_CSV_FIELDS_CAP)
-					p->fields[nf].ptr = f + 1;
-			}
-			if (s < e && *s != ',' && *s != '\n' && *s != '\r')
-				return weft_err_set(
-				    err, WEFT_EPARSE,
-				    "%s:%llu: field %zu: unexpected character "
-				    "after closing quote",
-				    p->name, (unsigned long long)(p->line + nl),
-				    nf + 1);
+			rc = weft_csv_quoted(p, f, e, eof, nf, &s, &nl,
+					     &scratch, err);
+			if (rc == 0)
+				goto more;
+			if (rc < 0)
+				return rc;
 		} else {
 			s = weft_csv_scan_raw(s, e);
 			if (s < e && *s == '"')
@@ -362,15 +404,13 @@ weft_csv_parse(weft_csv_t *p, const char *buf, size_t len, size_t pos, bool eof,
 				    p->name, (unsigned long long)(p->line + nl),
 				    nf + 1);
 			if ((size_t)(s - f) > WEFT_TEXT_MAX)
-				goto field_too_long;
-			kind = WEFT_FK_RAW;
-			flen = (uint32_t)(s - f);
-			if (nf < WEFT_CSV_FIELDS_CAP)
+				return weft_csv_field_too_long(p, p->line + nl,
+							       nf, err);
+			if (nf < WEFT_CSV_FIELDS_CAP) {
 				p->fields[nf].ptr = f;
-		}
-		if (nf < WEFT_CSV_FIELDS_CAP) {
-			p->fields[nf].len = flen;
-			p->fields[nf].kind = kind;
+				p->fields[nf].len = (uint32_t)(s - f);
+				p->fields[nf].kind = WEFT_FK_RAW;
+			}
 		}
 		nf++;
 		if (s == e) {
@@ -417,10 +457,6 @@ more:
 	if ((size_t)(e - rec) > WEFT_RECORD_MAX)
 		goto record_too_long;
 	return 0;
-field_too_long:
-	return weft_err_set(
-	    err, WEFT_ETOOBIG, "%s:%llu: field %zu is longer than %u bytes",
-	    p->name, (unsigned long long)(p->line + nl), nf + 1, WEFT_TEXT_MAX);
 record_too_long:
 	return weft_err_set(err, WEFT_ETOOBIG,
 			    "%s:%llu: record is longer than %u bytes", p->name,

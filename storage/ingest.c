@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "storage/chunk.h"
 #include "storage/csv.h"
@@ -151,7 +152,6 @@ typedef struct weft_ictx {
 	weft_err_t perr;
 	/* progress */
 	uint64_t t0, last_shown;
-	bool shown;
 } weft_ictx_t;
 
 /* ---- small helpers ---- */
@@ -330,7 +330,7 @@ weft_ingest_header(weft_ictx_t *x, weft_err_t *err)
 		} else {
 			s = weft_jsonl_colname(x->jl, i, &len);
 		}
-		if (weft_value_utf8_check(s, len) != len)
+		if (weft_utf8_check(s, len) != len)
 			return weft_err_set(
 			    err, WEFT_EINVAL,
 			    "%s:%llu: column %zu: name is not valid UTF-8",
@@ -727,7 +727,7 @@ weft_ingest_row(weft_ictx_t *x, weft_ibatch_t *b, const weft_field_t *f,
 		}
 		default: {
 			weft_istage_t *sg = &b->stage[c];
-			size_t at = weft_value_utf8_check(v->ptr, v->len);
+			size_t at = weft_utf8_check(v->ptr, v->len);
 
 			if (at != v->len)
 				return weft_ingest_text_error(x, col, v, at,
@@ -756,40 +756,20 @@ required:
 
 /* ---- progress ---- */
 
-static void
-weft_ingest_fmt_count(char out[32], double v)
-{
-	if (v >= 1e6)
-		snprintf(out, 32, "%.1fM", v / 1e6);
-	else if (v >= 1e4)
-		snprintf(out, 32, "%.0fk", v / 1e3);
-	else
-		snprintf(out, 32, "%.0f", v);
-}
-
+/* Report progress: at most every 100 ms, and always when final. */
 static void
 weft_ingest_progress(weft_ictx_t *x, uint64_t bytes, bool final)
 {
-	char rows[32], rate[32];
-	uint64_t now = weft_mono_ns();
-	double secs;
+	uint64_t now;
 
-	if (!x->opts->progress)
+	if (x->opts->progress == NULL)
 		return;
+	now = weft_mono_ns();
 	if (!final && now - x->last_shown < 100000000u)
 		return;
 	x->last_shown = now;
-	secs = (double)(now - x->t0) / 1e9;
-	weft_ingest_fmt_count(rows, (double)x->rows);
-	weft_ingest_fmt_count(rate, secs > 0 ? (double)x->rows / secs : 0);
-	fprintf(stderr,
-		"\rpublishing %s: %s rows, %.0f MB/%.0f MB (%d%%), %s rows/s"
-		"\033[K",
-		x->name, rows, (double)bytes / 1e6, (double)x->size / 1e6,
-		bytes < x->size ? (int)(bytes * 100 / x->size) : 100, rate);
-	if (final)
-		fputc('\n', stderr);
-	x->shown = !final;
+	x->opts->progress(x->opts->progress_arg, bytes, x->size, x->rows,
+			  final);
 }
 
 /* ---- writing ---- */
@@ -1213,15 +1193,139 @@ weft_ingest_ctx_free(weft_ictx_t *x)
 	pthread_cond_destroy(&x->cv);
 }
 
+/*
+ * Open the input and read its header: the file (a regular one), its
+ * format and parser, the column names, and whether a second thread
+ * helps. 0 or an error.
+ */
+static int
+weft_ingest_open(weft_ictx_t *x, weft_err_t *err)
+{
+	struct stat sb;
+	size_t i;
+	int rc, format;
+
+	x->fd = open(x->path, O_RDONLY | O_CLOEXEC);
+	if (x->fd < 0)
+		return weft_err_set(err, -errno, "%s: cannot open: %s",
+				    x->path, strerror(errno));
+	if (fstat(x->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return weft_err_set(err, WEFT_EINVAL, "%s: %s", x->path,
+				    S_ISDIR(sb.st_mode) ? "is a directory"
+							: "not a regular file");
+	x->size = (uint64_t)sb.st_size;
+	(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	format = weft_ingest_format(x->path, x->fd, x->opts->format);
+	x->block = malloc(WEFT_INGEST_BLOCK);
+	rc = format == WEFT_FMT_JSONL ? weft_jsonl_new(x->path, &x->jl)
+				      : weft_csv_new(x->path, &x->csv);
+	if (x->block == NULL || rc != 0)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	rc = weft_ingest_header(x, err);
+	if (rc != 0)
+		return rc;
+	/* Two threads for files of some size, unless the table is so wide
+	 * that several batches of column buffers would take too much
+	 * memory. */
+	x->threaded = x->size >= WEFT_INGEST_THREAD_MIN &&
+		      x->nfile <= WEFT_INGEST_THREAD_COLS &&
+		      sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	for (i = 0; x->threaded && i < WEFT_INGEST_NBLOCK; i++)
+		if ((x->blocks[i].buf = malloc(WEFT_INGEST_BLOCK)) == NULL)
+			x->threaded = false;
+	return 0;
+}
+
+/* Types: the contract's, else inferred from a sample (an append maps
+ * the product's inside each pass). 0 or an error. */
+static int
+weft_ingest_types(weft_ictx_t *x, weft_err_t *err)
+{
+	const weft_product_info_t *ct = x->opts->contract;
+	int64_t n;
+	int rc;
+
+	if (x->opts->mode == WEFT_PUB_APPEND)
+		return 0;
+	if (ct != NULL)
+		return weft_ingest_cols_from(x, ct->cols, ct->ncols, true,
+					     "contract", err);
+	rc = weft_ingest_cols_infer(x, err);
+	n = rc == 0 ? weft_ingest_sample(x, err) : rc;
+	if (n == 0)
+		return weft_err_set(err, WEFT_EPARSE,
+				    "%s: no data rows (column types cannot be "
+				    "inferred; give a contract)",
+				    x->path);
+	return n < 0 ? (int)n : 0;
+}
+
+/*
+ * The passes: each in its own product-writer transaction, restarted from
+ * byte 0 when a column widened or the map grew, until one commits. 0 (res
+ * filled) or an error.
+ */
+static int
+weft_ingest_passes(weft_ictx_t *x, const weft_signer_t *signer,
+		   weft_ingest_result_t *res, weft_err_t *err)
+{
+	const weft_ingest_opts_t *opts = x->opts;
+	int rc, pass;
+
+	for (pass = 0;; pass++) {
+		weft_product_info_t *pi;
+		uint64_t version = 0;
+
+		if (pass == WEFT_INGEST_MAX_PASSES)
+			return weft_err_set(err, WEFT_ESTORE,
+					    "%s: gave up after %d restarts",
+					    x->path, pass);
+		rc = weft_pwriter_begin(x->st, x->name, opts->mode, x->size,
+					&x->w, err);
+		if (rc != 0)
+			return rc;
+		pi = weft_pwriter_info(x->w);
+		if (opts->mode == WEFT_PUB_APPEND) {
+			/* The schema is read inside each pass's transaction. */
+			weft_ingest_batches_free(x);
+			free(x->cb_types);
+			x->cb_types = NULL;
+			rc = weft_ingest_append_schema(x, pi, err);
+			if (rc != 0)
+				return rc;
+		}
+		rc = weft_ingest_pass(x, err);
+		if (rc == 0)
+			rc = weft_ingest_describe(x, pi, opts->mode, err);
+		if (rc == 0) {
+			rc = weft_pwriter_commit(x->w, signer, &version, err);
+			x->w = NULL;
+			if (rc == 0) {
+				weft_ingest_progress(x, x->bytes_read, true);
+				if (res != NULL) {
+					res->rows = x->rows;
+					res->version = version;
+					res->bytes = x->bytes_read;
+				}
+				return 0;
+			}
+		}
+		weft_pwriter_abort(x->w);
+		x->w = NULL;
+		if (rc != WEFT_INGEST_WIDEN && rc != WEFT_ERETRY)
+			return rc;
+		if (err != NULL)
+			memset(err, 0, sizeof(*err));
+	}
+}
+
 int
 weft_ingest(weft_store_t *st, const char *name, const weft_ingest_opts_t *opts,
 	    const weft_signer_t *signer, weft_ingest_result_t *res,
 	    weft_err_t *err)
 {
 	weft_ictx_t x;
-	struct stat sb;
-	size_t i;
-	int rc, pass, format;
+	int rc;
 
 	memset(&x, 0, sizeof(x));
 	x.fd = -1;
@@ -1245,116 +1349,13 @@ weft_ingest(weft_store_t *st, const char *name, const weft_ingest_opts_t *opts,
 		rc = weft_err_set(err, WEFT_ESCHEMA, "contract has no columns");
 		goto out;
 	}
-	x.fd = open(x.path, O_RDONLY | O_CLOEXEC);
-	if (x.fd < 0) {
-		rc = weft_err_set(err, -errno, "%s: cannot open: %s", x.path,
-				  strerror(errno));
-		goto out;
-	}
-	if (fstat(x.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		rc = weft_err_set(err, WEFT_EINVAL, "%s: %s", x.path,
-				  S_ISDIR(sb.st_mode) ? "is a directory"
-						      : "not a regular file");
-		goto out;
-	}
-	x.size = (uint64_t)sb.st_size;
-	(void)posix_fadvise(x.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	format = weft_ingest_format(x.path, x.fd, opts->format);
-	x.block = malloc(WEFT_INGEST_BLOCK);
-	rc = format == WEFT_FMT_JSONL ? weft_jsonl_new(x.path, &x.jl)
-				      : weft_csv_new(x.path, &x.csv);
-	if (x.block == NULL || rc != 0) {
-		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = weft_ingest_header(&x, err);
-	if (rc != 0)
-		goto out;
-	/* Two threads for files of some size, unless the table is so wide
-	 * that several batches of column buffers would take too much
-	 * memory. */
-	x.threaded = x.size >= WEFT_INGEST_THREAD_MIN &&
-		     x.nfile <= WEFT_INGEST_THREAD_COLS &&
-		     sysconf(_SC_NPROCESSORS_ONLN) > 1;
-	for (i = 0; x.threaded && i < WEFT_INGEST_NBLOCK; i++)
-		if ((x.blocks[i].buf = malloc(WEFT_INGEST_BLOCK)) == NULL)
-			x.threaded = false;
-
-	/* Types: contract, else inferred; an append maps them below. */
-	if (opts->mode != WEFT_PUB_APPEND) {
-		if (opts->contract != NULL) {
-			rc = weft_ingest_cols_from(&x, opts->contract->cols,
-						   opts->contract->ncols, true,
-						   "contract", err);
-		} else {
-			int64_t n;
-
-			rc = weft_ingest_cols_infer(&x, err);
-			n = rc == 0 ? weft_ingest_sample(&x, err) : rc;
-			if (n == 0)
-				rc = weft_err_set(
-				    err, WEFT_EPARSE,
-				    "%s: no data rows (column types cannot "
-				    "be inferred; give a contract)",
-				    x.path);
-			else if (n < 0)
-				rc = (int)n;
-		}
-		if (rc != 0)
-			goto out;
-	}
-
-	for (pass = 0;; pass++) {
-		weft_product_info_t *pi;
-		uint64_t version = 0;
-
-		if (pass == WEFT_INGEST_MAX_PASSES) {
-			rc = weft_err_set(err, WEFT_ESTORE,
-					  "%s: gave up after %d restarts",
-					  x.path, pass);
-			break;
-		}
-		rc =
-		    weft_pwriter_begin(st, name, opts->mode, x.size, &x.w, err);
-		if (rc != 0)
-			break;
-		pi = weft_pwriter_info(x.w);
-		if (opts->mode == WEFT_PUB_APPEND) {
-			/* The schema is read inside each pass's transaction. */
-			weft_ingest_batches_free(&x);
-			free(x.cb_types);
-			x.cb_types = NULL;
-			rc = weft_ingest_append_schema(&x, pi, err);
-			if (rc != 0)
-				break;
-		}
-		rc = weft_ingest_pass(&x, err);
-		if (rc == 0)
-			rc = weft_ingest_describe(&x, pi, opts->mode, err);
-		if (rc == 0) {
-			rc = weft_pwriter_commit(x.w, signer, &version, err);
-			x.w = NULL;
-			if (rc == 0) {
-				weft_ingest_progress(&x, x.bytes_read, true);
-				if (res != NULL) {
-					res->rows = x.rows;
-					res->version = version;
-					res->bytes = x.bytes_read;
-				}
-				break;
-			}
-		}
-		weft_pwriter_abort(x.w);
-		x.w = NULL;
-		if (rc != WEFT_INGEST_WIDEN && rc != WEFT_ERETRY)
-			break;
-		if (err != NULL)
-			memset(err, 0, sizeof(*err));
-	}
+	rc = weft_ingest_open(&x, err);
+	if (rc == 0)
+		rc = weft_ingest_types(&x, err);
+	if (rc == 0)
+		rc = weft_ingest_passes(&x, signer, res, err);
 out:
 	weft_pwriter_abort(x.w);
-	if (x.shown)
-		fputc('\n', stderr);
 	if (res != NULL)
 		res->seconds = (double)(weft_mono_ns() - x.t0) / 1e9;
 	weft_ingest_ctx_free(&x);

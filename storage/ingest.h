@@ -18,6 +18,18 @@
 
 enum { WEFT_FMT_AUTO = 0, WEFT_FMT_CSV = 1, WEFT_FMT_JSONL = 2 };
 
+/*
+ * Progress of an ingest: bytes_done of bytes_total input bytes read and
+ * rows stored so far in this pass (a pass that restarts starts again from
+ * zero rows). Called on the ingesting thread after a chunk of rows is
+ * stored, at most every 100 ms, and once more with done = 1 after the
+ * publish committed; not called after a failure. The callback only
+ * reports (e.g. draws a progress line): it must not call into the store.
+ */
+typedef void (*weft_ingest_progress_fn)(void *arg, uint64_t bytes_done,
+					uint64_t bytes_total, uint64_t rows,
+					int done);
+
 typedef struct weft_ingest_opts {
 	const char *path;   /* input file (regular file) */
 	int format;         /* WEFT_FMT_*; AUTO picks by extension/content */
@@ -26,7 +38,8 @@ typedef struct weft_ingest_opts {
 	 * nullability (the file's header must match them), and its owner,
 	 * description, tags and document go into the descriptor. */
 	const weft_product_info_t *contract;
-	int progress;       /* print a progress line on stderr */
+	weft_ingest_progress_fn progress; /* NULL: none */
+	void *progress_arg;
 	/* Who may see the descriptor (proto Visibility: 0 own org, 1 listed
 	 * orgs, 2 everyone), applied when set_visibility; else a new product
 	 * is own-org only and an append or replace keeps what it had. */

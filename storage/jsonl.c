@@ -23,6 +23,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "lib/utf8.h"
 #include "storage/chunk.h"
 #include "storage/descriptor.h"
 
@@ -229,6 +230,63 @@ weft_jsonl_hex4(const char *s, const char *e, unsigned *out)
 }
 
 /*
+ * Decode the \u escape at s (s[0] == '\\', s[1] == 'u'), with the low half
+ * of a surrogate pair that must follow a high half, into *o as UTF-8.
+ * Returns the bytes of input used, or a negative error.
+ */
+static int
+weft_jsonl_unicode(weft_jsonl_t *p, const char *s, const char *e, char **o,
+		   weft_err_t *err)
+{
+	unsigned cp, lo;
+
+	if (weft_jsonl_hex4(s + 2, e, &cp) != 0)
+		return weft_jsonl_bad(p, s, "\\u needs four hex digits", err);
+	if (cp >= 0xDC00 && cp <= 0xDFFF)
+		return weft_jsonl_bad(p, s, "lone low surrogate in \\u escape",
+				      err);
+	if (cp < 0xD800 || cp > 0xDBFF) {
+		*o += weft_utf8_encode(cp, *o);
+		return 6;
+	}
+	if (e - s < 12 || s[6] != '\\' || s[7] != 'u' ||
+	    weft_jsonl_hex4(s + 8, e, &lo) != 0 || lo < 0xDC00 ||
+	    lo > 0xDFFF)
+		return weft_jsonl_bad(p, s,
+				      "high surrogate in \\u escape not "
+				      "followed by a low one",
+				      err);
+	cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+	*o += weft_utf8_encode(cp, *o);
+	return 12;
+}
+
+/*
+ * Decode the escape at s (a backslash) into *o. Returns the bytes of
+ * input used, or a negative error (q: the string's opening quote).
+ */
+static inline int
+weft_jsonl_escape(weft_jsonl_t *p, const char *q, const char *s,
+		  const char *e, char **o, weft_err_t *err)
+{
+	static const char plain[256] = {
+	    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+	    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+	};
+	unsigned char c;
+
+	if (s + 1 == e)
+		return weft_jsonl_bad(p, q, "unterminated string", err);
+	c = (unsigned char)s[1];
+	if (c == 'u')
+		return weft_jsonl_unicode(p, s, e, o, err);
+	if (plain[c] == 0)
+		return weft_jsonl_bad(p, s, "invalid escape", err);
+	*(*o)++ = plain[c];
+	return 2;
+}
+
+/*
  * Parse the string whose opening quote is at *sp. On success *sp is past
  * the closing quote and the value is either in place (*ptr, *len) or in
  * the scratch buffer (*ptr NULL, offset *off).
@@ -257,7 +315,7 @@ weft_jsonl_string(weft_jsonl_t *p, const char **sp, const char **ptr,
 	memcpy(o, b, (size_t)(s - b));
 	o += s - b;
 	for (;;) {
-		unsigned cp, lo;
+		int n;
 
 		if (s == e)
 			return weft_jsonl_bad(p, *sp, "unterminated string",
@@ -267,77 +325,10 @@ weft_jsonl_string(weft_jsonl_t *p, const char **sp, const char **ptr,
 		if ((unsigned char)*s < 0x20)
 			return weft_jsonl_bad(
 			    p, s, "control character in string", err);
-		/* backslash */
-		if (s + 1 == e)
-			return weft_jsonl_bad(p, *sp, "unterminated string",
-					      err);
-		switch (s[1]) {
-		case '"':
-			*o++ = '"';
-			break;
-		case '\\':
-			*o++ = '\\';
-			break;
-		case '/':
-			*o++ = '/';
-			break;
-		case 'b':
-			*o++ = '\b';
-			break;
-		case 'f':
-			*o++ = '\f';
-			break;
-		case 'n':
-			*o++ = '\n';
-			break;
-		case 'r':
-			*o++ = '\r';
-			break;
-		case 't':
-			*o++ = '\t';
-			break;
-		case 'u':
-			if (weft_jsonl_hex4(s + 2, e, &cp) != 0)
-				return weft_jsonl_bad(
-				    p, s, "\\u needs four hex digits", err);
-			s += 4;
-			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				return weft_jsonl_bad(
-				    p, s - 4,
-				    "lone low surrogate in \\u escape", err);
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (e - s < 8 || s[2] != '\\' || s[3] != 'u' ||
-				    weft_jsonl_hex4(s + 4, e, &lo) != 0 ||
-				    lo < 0xDC00 || lo > 0xDFFF)
-					return weft_jsonl_bad(
-					    p, s - 4,
-					    "high surrogate in \\u escape not "
-					    "followed by a low one",
-					    err);
-				cp = 0x10000 + ((cp - 0xD800) << 10) +
-				     (lo - 0xDC00);
-				s += 6;
-			}
-			if (cp < 0x80) {
-				*o++ = (char)cp;
-			} else if (cp < 0x800) {
-				*o++ = (char)(0xC0 | cp >> 6);
-				*o++ = (char)(0x80 | (cp & 0x3F));
-			} else if (cp < 0x10000) {
-				*o++ = (char)(0xE0 | cp >> 12);
-				*o++ = (char)(0x80 | (cp >> 6 & 0x3F));
-				*o++ = (char)(0x80 | (cp & 0x3F));
-			} else {
-				*o++ = (char)(0xF0 | cp >> 18);
-				*o++ = (char)(0x80 | (cp >> 12 & 0x3F));
-				*o++ = (char)(0x80 | (cp >> 6 & 0x3F));
-				*o++ = (char)(0x80 | (cp & 0x3F));
-			}
-			break;
-		default:
-			return weft_jsonl_bad(p, s, "invalid escape", err);
-		}
-		s += 2;
+		n = weft_jsonl_escape(p, *sp, s, e, &o, err); /* backslash */
+		if (n < 0)
+			return n;
+		s += n;
 		b = s;
 		s = weft_jsonl_scan_str(s, e);
 		memcpy(o, b, (size_t)(s - b));
@@ -483,6 +474,118 @@ weft_jsonl_build_hash(weft_jsonl_t *p, weft_err_t *err)
 }
 
 /*
+ * The value at s (not at the end of the line) into field col. A string
+ * decoded into the scratch is marked (kind | 0x100) and *scratch set, for
+ * weft_jsonl_fixup. Returns the end of the value, or NULL with *rc set
+ * to a negative error.
+ */
+static inline const char *
+weft_jsonl_value(weft_jsonl_t *p, const char *s, long col, bool *scratch,
+		 int *rc, weft_err_t *err)
+{
+	const char *e = p->le, *vptr = NULL, *n;
+	uint32_t voff = 0, kind;
+	size_t vlen = 0;
+
+	switch (*s) {
+	case '"':
+		*rc = weft_jsonl_string(p, &s, &vptr, &voff, &vlen, err);
+		if (*rc < 0)
+			return NULL;
+		if (vlen > WEFT_TEXT_MAX)
+			goto too_long;
+		kind = WEFT_FK_JSTR;
+		if (vptr == NULL) {
+			p->soff[col] = voff;
+			*scratch = true;
+			kind |= 0x100; /* fixed up by weft_jsonl_fixup */
+		}
+		break;
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *lit = *s == 't' ? "true" : *s == 'f' ? "false"
+								  : "null";
+		size_t nl = strlen(lit);
+
+		if ((size_t)(e - s) < nl || memcmp(s, lit, nl) != 0)
+			goto invalid;
+		vptr = s;
+		vlen = nl;
+		kind = *s == 'n' ? WEFT_FK_NULL : WEFT_FK_RAW;
+		s += nl;
+		break;
+	}
+	case '{':
+	case '[':
+		*rc = weft_err_set(err, WEFT_EPARSE,
+				   "%s:%llu: key \"%s\": nested objects and "
+				   "arrays are not supported",
+				   p->name, (unsigned long long)p->line,
+				   p->names + p->name_off[col]);
+		return NULL;
+	default:
+		n = weft_jsonl_number(s, e);
+		if (n == NULL)
+			goto invalid;
+		if ((size_t)(n - s) > WEFT_TEXT_MAX) {
+			*rc = weft_jsonl_bad(p, s, "number too long", err);
+			return NULL;
+		}
+		vptr = s;
+		vlen = (size_t)(n - s);
+		kind = WEFT_FK_RAW;
+		s = n;
+		break;
+	}
+	p->fields[col].ptr = kind == WEFT_FK_NULL ? NULL : vptr;
+	p->fields[col].len = kind == WEFT_FK_NULL ? 0 : (uint32_t)vlen;
+	p->fields[col].kind = kind;
+	return s;
+invalid:
+	*rc = weft_jsonl_bad(p, s, "invalid value", err);
+	return NULL;
+too_long:
+	*rc = weft_err_set(err, WEFT_ETOOBIG,
+			   "%s:%llu: key \"%s\": value longer than %u bytes",
+			   p->name, (unsigned long long)p->line,
+			   p->names + p->name_off[col], WEFT_TEXT_MAX);
+	return NULL;
+}
+
+/*
+ * After the object: on the first line, the column index; then point the
+ * fields decoded into the scratch (which may have moved while it grew)
+ * at their bytes. 1 (the line is a record) or a negative error.
+ */
+static int
+weft_jsonl_fixup(weft_jsonl_t *p, bool first, bool scratch, weft_err_t *err)
+{
+	size_t i;
+	int rc;
+
+	if (first) {
+		if (p->ncols == 0)
+			return weft_err_set(
+			    err, WEFT_EPARSE,
+			    "%s:%llu: the first object has no keys", p->name,
+			    (unsigned long long)p->line);
+		rc = weft_jsonl_build_hash(p, err);
+		if (rc < 0)
+			return rc;
+		for (i = 0; i < p->ncols; i++)
+			p->seen[i] = p->line;
+	}
+	if (scratch)
+		for (i = 0; i < p->ncols; i++)
+			if (p->fields[i].kind & 0x100) {
+				p->fields[i].kind &= 0xFF;
+				p->fields[i].ptr = p->scratch + p->soff[i];
+			}
+	return 1;
+}
+
+/*
  * Parse the line [p->ls, p->le). Returns 1 with p->fields filled, 2 for a
  * blank line, or a negative error.
  */
@@ -490,9 +593,8 @@ static int
 weft_jsonl_parse(weft_jsonl_t *p, weft_err_t *err)
 {
 	const char *s = p->ls, *e = p->le;
-	bool first = p->nrec == 0;
+	bool first = p->nrec == 0, scratch = false;
 	size_t guess = 0, i;
-	bool scratch = false;
 	int rc;
 
 	p->scratch_len = 0;
@@ -517,11 +619,10 @@ weft_jsonl_parse(weft_jsonl_t *p, weft_err_t *err)
 		goto done;
 	}
 	for (;;) {
-		const char *kptr, *vptr = NULL, *kstart = s;
-		uint32_t koff = 0, voff = 0;
-		size_t klen, vlen = 0;
-		uint32_t kind;
-		bool vscratch = false, kscratch;
+		const char *kptr, *kstart = s;
+		uint32_t koff = 0;
+		size_t klen;
+		bool kscratch;
 		long col;
 
 		if (s == e || *s != '"')
@@ -568,71 +669,9 @@ weft_jsonl_parse(weft_jsonl_t *p, weft_err_t *err)
 		/* The key is no longer needed: reuse its scratch bytes. */
 		if (kscratch)
 			p->scratch_len = koff;
-		switch (*s) {
-		case '"':
-			rc = weft_jsonl_string(p, &s, &vptr, &voff, &vlen, err);
-			if (rc < 0)
-				return rc;
-			if (vlen > WEFT_TEXT_MAX)
-				return weft_err_set(
-				    err, WEFT_ETOOBIG,
-				    "%s:%llu: key \"%s\": value longer than "
-				    "%u bytes",
-				    p->name, (unsigned long long)p->line,
-				    p->names + p->name_off[col], WEFT_TEXT_MAX);
-			vscratch = vptr == NULL;
-			kind = WEFT_FK_JSTR;
-			break;
-		case 't':
-		case 'f':
-		case 'n': {
-			const char *lit = *s == 't'   ? "true"
-					  : *s == 'f' ? "false"
-						      : "null";
-			size_t n = strlen(lit);
-
-			if ((size_t)(e - s) < n || memcmp(s, lit, n) != 0)
-				return weft_jsonl_bad(p, s, "invalid value",
-						      err);
-			vptr = s;
-			vlen = n;
-			kind = *s == 'n' ? WEFT_FK_NULL : WEFT_FK_RAW;
-			s += n;
-			break;
-		}
-		case '{':
-		case '[':
-			return weft_err_set(
-			    err, WEFT_EPARSE,
-			    "%s:%llu: key \"%s\": nested objects and arrays "
-			    "are not supported",
-			    p->name, (unsigned long long)p->line,
-			    p->names + p->name_off[col]);
-		default: {
-			const char *n = weft_jsonl_number(s, e);
-
-			if (n == NULL)
-				return weft_jsonl_bad(p, s, "invalid value",
-						      err);
-			if ((size_t)(n - s) > WEFT_TEXT_MAX)
-				return weft_jsonl_bad(p, s, "number too long",
-						      err);
-			vptr = s;
-			vlen = (size_t)(n - s);
-			kind = WEFT_FK_RAW;
-			s = n;
-			break;
-		}
-		}
-		if (vscratch) {
-			p->soff[col] = voff;
-			scratch = true;
-		}
-		p->fields[col].ptr = kind == WEFT_FK_NULL ? NULL : vptr;
-		p->fields[col].len = kind == WEFT_FK_NULL ? 0 : (uint32_t)vlen;
-		p->fields[col].kind = kind;
-		if (vscratch)
-			p->fields[col].kind |= 0x100; /* fix up below */
+		s = weft_jsonl_value(p, s, col, &scratch, &rc, err);
+		if (s == NULL)
+			return rc;
 		s = weft_jsonl_ws(s, e);
 		if (s < e && *s == ',') {
 			s = weft_jsonl_ws(s + 1, e);
@@ -648,25 +687,7 @@ done:
 	s = weft_jsonl_ws(s, e);
 	if (s != e)
 		return weft_jsonl_bad(p, s, "text after the object", err);
-	if (first) {
-		if (p->ncols == 0)
-			return weft_err_set(
-			    err, WEFT_EPARSE,
-			    "%s:%llu: the first object has no keys", p->name,
-			    (unsigned long long)p->line);
-		rc = weft_jsonl_build_hash(p, err);
-		if (rc < 0)
-			return rc;
-		for (i = 0; i < p->ncols; i++)
-			p->seen[i] = p->line;
-	}
-	if (scratch)
-		for (i = 0; i < p->ncols; i++)
-			if (p->fields[i].kind & 0x100) {
-				p->fields[i].kind &= 0xFF;
-				p->fields[i].ptr = p->scratch + p->soff[i];
-			}
-	return 1;
+	return weft_jsonl_fixup(p, first, scratch, err);
 }
 
 /* ---- lines ---- */

@@ -13,9 +13,15 @@
  * transaction and produces a new product version; a reader's snapshot never
  * sees part of one. The environment is opened by any number of processes
  * (weft agent and the CLI) at once. When a write fails with MDB_MAP_FULL the
- * transaction is aborted, the map grown (doubling, up to map_max) and
- * WEFT_ERETRY returned so the caller restarts its whole operation; past
- * map_max it fails with WEFT_EMAPFULL and nothing is written.
+ * transaction is aborted and the map grown (doubling, up to map_max): a
+ * write made in one call (meta, trust, catalog put, drop) is then run again
+ * by the store itself, while the product writer returns WEFT_ERETRY so its
+ * caller restarts the whole ingest. Past map_max a write fails with
+ * WEFT_EMAPFULL and nothing is written. No write reports success without
+ * a commit, and none fails without a message in err.
+ *
+ * Implemented by store.c (environment, meta, trust) and product.c
+ * (products, snapshots, check); the catalog table is catalog.h.
  */
 #ifndef WEFT_STORAGE_STORE_H
 #define WEFT_STORAGE_STORE_H
@@ -36,15 +42,6 @@ typedef struct weft_store_opts {
 	int create;       /* create the directory and environment */
 	int readonly;
 } weft_store_opts_t;
-
-/* The node identity that signs catalog entries. Borrowed pointers. */
-typedef struct weft_signer {
-	const weft_keypair_t *kp;
-	const uint8_t *cert;
-	size_t cert_len;
-	const char *org;   /* org name, from the certificate */
-	const char *node;  /* node name */
-} weft_signer_t;
 
 int weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		    weft_store_t **out, weft_err_t *err);
@@ -106,7 +103,9 @@ void weft_pwriter_add_rows(weft_pwriter_t *w, uint64_t n);
 /*
  * Sign the new descriptor as `signer`, store it as a catalog entry, update
  * the product metadata and commit, all in this one transaction. Frees w in
- * every case. *version receives the new product version.
+ * every case. *version receives the new product version. May return
+ * WEFT_ERETRY (the map filled up: nothing was written and the map has
+ * grown; start again) or WEFT_EMAPFULL.
  */
 int weft_pwriter_commit(weft_pwriter_t *w, const weft_signer_t *signer,
 			uint64_t *version, weft_err_t *err);
@@ -150,10 +149,19 @@ int weft_snapshot_names(weft_snapshot_t *s, char ***names, size_t *n,
 			weft_err_t *err);
 
 /*
+ * A problem found by a check, as one line of text without a newline
+ * (e.g. "sales.orders: column 2 chunk 7: truncated chunk"), borrowed for
+ * the duration of the call.
+ */
+typedef void (*weft_store_problem_fn)(void *arg, const char *what);
+
+/*
  * Check the store: every product's chunks are present, decode, and add up
  * to its row count; every catalog entry still verifies against the trusted
- * roots and the clock. Prints problems to f (if not NULL) and returns the number found (0 = healthy) or a negative error.
+ * roots and the clock. Calls fn (if not NULL) with each problem; returns
+ * the number found (0 = healthy) or a negative error.
  */
-int weft_store_check(weft_store_t *st, void *f, weft_err_t *err);
+int weft_store_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
+		     weft_err_t *err);
 
 #endif

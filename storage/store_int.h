@@ -1,12 +1,20 @@
 /*
- * store_int.h: internals shared by store.c and catalog.c only.
+ * store_int.h: internals of the store, shared by store.c (environment,
+ * meta, trust), catalog.c (catalog table) and product.c (products) only.
+ *
+ * Every write goes through one path: weft_store_write() for a write that
+ * fits in one call, weft_store_txn_end() for the product writer, whose
+ * transaction spans many calls. Both turn LMDB's MDB_MAP_FULL into
+ * "abort, grow the map, start again" (WEFT_ERETRY inside, until the map
+ * reaches its cap: WEFT_EMAPFULL) and every other failure into an error
+ * with a message; neither ever reports success without a commit.
  */
 #ifndef WEFT_STORAGE_STORE_INT_H
 #define WEFT_STORAGE_STORE_INT_H
 
 #include <lmdb.h>
 
-#include "storage/catalog.h"
+#include "storage/entry.h"
 #include "storage/store.h"
 
 struct weft_store {
@@ -17,22 +25,72 @@ struct weft_store {
 	int st_readonly;
 };
 
+/*
+ * Is rc a return code of an LMDB call (an MDB_* code or a positive
+ * errno), rather than 0 or a negative weft / -errno code? The ranges do
+ * not overlap: LMDB's own codes are MDB_KEYEXIST..MDB_LAST_ERRCODE
+ * (-30799..-30780), weft's -1001.., -errno above -4096.
+ */
+static inline int
+weft_store_is_mdb(int rc)
+{
+	return rc > 0 || (rc <= MDB_KEYEXIST && rc >= MDB_LAST_ERRCODE);
+}
+
+/* Fill err with "store: what: <LMDB message>" and return WEFT_ESTORE. */
+int weft_store_mdb_err(weft_err_t *err, int rc, const char *what);
+/* Grow the map to at least want bytes (bounded by map_max): 0,
+ * WEFT_EMAPFULL at the cap, WEFT_ESTORE. Only when this process has no
+ * transaction open. */
+int weft_store_grow(weft_store_t *st, size_t want);
+/* Before a write of about size_hint bytes (0: nothing to do): grow the
+ * map up front so the write rarely has to restart. Best effort. */
+void weft_store_reserve(weft_store_t *st, size_t size_hint);
 /* Begin a transaction, adopting a map grown by another process. */
 int weft_store_txn_begin(weft_store_t *st, unsigned flags, MDB_txn **txn,
 			 weft_err_t *err);
+
 /*
- * Turn an LMDB error inside write txn into a weft error: for MDB_MAP_FULL,
- * abort txn, grow the map and return WEFT_ERETRY (or WEFT_EMAPFULL at the
- * cap). Other errors: abort and WEFT_ESTORE. The txn is gone either way.
+ * The work of one write transaction, done inside txn. Returns 0 (commit
+ * it), a negative weft or -errno code with err filled (abort, report
+ * that), or the return code of a failed LMDB call as LMDB gave it (abort;
+ * MDB_MAP_FULL grows the map and runs the work again). The work may run
+ * several times: it must not keep anything a previous, aborted run did.
  */
-int weft_store_txn_fail(weft_store_t *st, MDB_txn *txn, int mdb_rc,
-			const char *what, weft_err_t *err);
-/* Trusted roots, read inside txn; *roots malloc'd. */
-int weft_store_trust_load(weft_store_t *st, MDB_txn *txn,
-			  weft_pubkey_t **roots, size_t *n);
-/* Verify and store inside an open write txn. Returns an LMDB error as
- * a positive number (for weft_store_txn_fail), or a negative weft error
- * with err filled, or 0. */
+typedef int (*weft_store_write_fn)(MDB_txn *txn, void *arg, weft_err_t *err);
+
+/*
+ * One write transaction: reserve size_hint bytes (0: none), begin, call
+ * fn, commit; when fn or the commit hits MDB_MAP_FULL, abort, double the
+ * map and start again from the beginning, up to the map's cap. what names
+ * the operation in messages ("store: what: ..."). Returns 0 once
+ * committed, else an error with err filled: fn's own, WEFT_EMAPFULL (the
+ * map may not grow further; nothing was written) or WEFT_ESTORE.
+ */
+int weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
+		     weft_store_write_fn fn, void *arg, weft_err_t *err);
+
+/*
+ * End write txn given rc, the result of the work done in it (as a
+ * weft_store_write_fn returns): commit if rc is 0, else abort. Returns 0
+ * (committed), WEFT_ERETRY (map full: aborted and map grown; start the
+ * whole operation again), WEFT_EMAPFULL, WEFT_ESTORE, or rc itself for a
+ * weft error (err given a generic message if it had none). txn is gone
+ * in every case.
+ */
+int weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc, const char *what,
+		       weft_err_t *err);
+
+/* Trusted roots, read inside txn; *roots malloc'd. 0, WEFT_ESTORE or
+ * WEFT_ENOMEM (err not filled). */
+int weft_store_trust_load(weft_store_t *st, MDB_txn *txn, weft_pubkey_t **roots,
+			  size_t *n);
+
+/*
+ * Verify and store an entry inside write txn (put-if-newer): the work of
+ * a write transaction, so it returns 0, a negative weft error with err
+ * filled, or an LMDB return code (see weft_store_write_fn).
+ */
 int weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
 			 size_t len, int64_t now_us, weft_entry_info_t *info,
 			 weft_err_t *err);

@@ -1,6 +1,7 @@
 /*
  * value.c: strict, allocation-free parsing of text into int64, float64,
- * bool and timestamp values, UTF-8 validation, and type inference.
+ * bool and timestamp values, and type inference (UTF-8 validation is
+ * lib/utf8.c's weft_utf8_check).
  *
  * These run once per field on the ingest hot path, so the common shapes
  * (short decimal integers, plain decimals, "YYYY-MM-DD HH:MM:SS", ASCII
@@ -463,93 +464,6 @@ weft_value_ts(const char *s, size_t len, int64_t *out)
 		    1000000 +
 		us);
 	return 0;
-}
-
-/* ---- UTF-8 ---- */
-
-/* All eight bytes in 0x01..0x7F? (A zero byte borrows into bit 7.) */
-static inline bool
-weft_value_ascii8(const unsigned char *u)
-{
-	uint64_t w;
-
-	memcpy(&w, u, 8);
-	return ((w | (w - 0x0101010101010101ull)) & 0x8080808080808080ull) == 0;
-}
-
-static inline bool
-weft_value_ascii4(const unsigned char *u)
-{
-	uint32_t w;
-
-	memcpy(&w, u, 4);
-	return ((w | (w - 0x01010101u)) & 0x80808080u) == 0;
-}
-
-size_t
-weft_value_utf8_check(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
-	/* Short ASCII values, the common case: two overlapping words. */
-	if (len >= 8 && len <= 16) {
-		if (weft_value_ascii8(u) && weft_value_ascii8(u + len - 8))
-			return len;
-	} else if (len >= 4 && len < 8) {
-		if (weft_value_ascii4(u) && weft_value_ascii4(u + len - 4))
-			return len;
-	}
-
-	while (i < len) {
-		unsigned c = u[i];
-
-		/* ASCII runs eight bytes at a time (no high bit, no zero). */
-		if (c < 0x80) {
-			while (i + 8 <= len && weft_value_ascii8(u + i))
-				i += 8;
-			if (i >= len)
-				break;
-			c = u[i];
-			if (c < 0x80) {
-				if (c == 0)
-					return i;
-				i++;
-				continue;
-			}
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			if (i + 1 >= len || (u[i + 1] & 0xC0) != 0x80)
-				return i;
-			i += 2;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			unsigned lo = 0x80, hi = 0xBF;
-
-			if (c == 0xE0)
-				lo = 0xA0; /* overlong */
-			else if (c == 0xED)
-				hi = 0x9F; /* surrogates */
-			if (i + 2 >= len || u[i + 1] < lo || u[i + 1] > hi ||
-			    (u[i + 2] & 0xC0) != 0x80)
-				return i;
-			i += 3;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			unsigned lo = 0x80, hi = 0xBF;
-
-			if (c == 0xF0)
-				lo = 0x90; /* overlong */
-			else if (c == 0xF4)
-				hi = 0x8F; /* > U+10FFFF */
-			if (i + 3 >= len || u[i + 1] < lo || u[i + 1] > hi ||
-			    (u[i + 2] & 0xC0) != 0x80 ||
-			    (u[i + 3] & 0xC0) != 0x80)
-				return i;
-			i += 4;
-		} else {
-			return i; /* continuation, C0/C1 overlong, F5..FF */
-		}
-	}
-	return len;
 }
 
 /* ---- inference ---- */

@@ -80,14 +80,6 @@ int weft_value_bool(const char *s, size_t len, bool *out);
 int weft_value_ts(const char *s, size_t len, int64_t *out);
 
 /*
- * Check that s is valid UTF-8 with no NUL byte: no overlong forms, no
- * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated
- * sequence. Returns len if valid, else the offset of the first byte of
- * the first bad sequence (or of the NUL).
- */
-size_t weft_value_utf8_check(const char *s, size_t len);
-
-/*
  * Type inference: the set of types a value could be, as a bit mask of
  * WEFT_VM_* bits. WEFT_VM_WORD marks a boolean written as a word (true,
  * no, on, ...) rather than 1/0, so a column of only 0 and 1 stays int64.

@@ -85,7 +85,7 @@
 #include "crypto/frame.h"
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
-#include "lib/err.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "lib/version.h"
 #include "storage/nodedir.h"
@@ -194,7 +194,7 @@ probe_json_str(probe_json_t *j, const char *k, const char *v)
 	if (v == NULL)
 		fputs("null", stdout);
 	else
-		weft_json_str(stdout, v, strlen(v));
+		weft_json_quote(stdout, v, strlen(v));
 }
 
 static void

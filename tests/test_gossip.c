@@ -21,7 +21,7 @@
 #include "node/gossip.h"
 #include "node/session.h"
 #include "node/wire.h"
-#include "storage/catalog.h"
+#include "storage/entry.h"
 
 #define T0 1700000000
 #define NMAX 32

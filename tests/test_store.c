@@ -145,7 +145,7 @@ test_versions(void **state)
 	assert_int_equal(pi.row_count, 20100);
 	assert_string_equal(pi.owner, "team-a"); /* kept by append */
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_REPLACE, 7, 0,
 				 &err), 0);
 	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
@@ -153,7 +153,7 @@ test_versions(void **state)
 	assert_int_equal(pi.version, 3);
 	assert_int_equal(pi.row_count, 7);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 	/* append to a missing product */
 	assert_int_equal(publish(f, "sales.nope", WEFT_PUB_APPEND, 1, 0, &err),
 			 WEFT_ENOTFOUND);
@@ -168,7 +168,7 @@ test_versions(void **state)
 			 0);
 	assert_int_equal(pi.version, 5);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 }
 
 /* A snapshot taken before a replace still reads the old contents. */
@@ -240,7 +240,7 @@ test_map_full(void **state)
 	assert_int_equal(pi.version, 1);
 	assert_int_equal(pi.row_count, 1000);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(g.st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(g.st);
 }
 
@@ -264,7 +264,7 @@ test_map_grows(void **state)
 	assert_int_equal(weft_product_get(g.st, "big.two", &pi, &err), 0);
 	assert_int_equal(pi.row_count, 300000);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(g.st, stderr, &err), 0);
+	assert_int_equal(weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(g.st);
 }
 
@@ -493,6 +493,100 @@ test_catalog_list(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* A policy entry (no body checks) with a body of n incompressible bytes. */
+static uint8_t *
+make_big_entry(const weft_signer_t *s, const char *name, size_t n,
+	       size_t *len)
+{
+	uint8_t *body = malloc(n), *env;
+	uint64_t x = 0x9E3779B97F4A7C15ull ^ strlen(name);
+	size_t i;
+
+	assert_non_null(body);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		body[i] = (uint8_t)(x ^ (uint8_t)name[i % strlen(name)]);
+	}
+	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_POLICY, name, 1, 0, 0,
+					 body, n, &env, len, NULL), 0);
+	free(body);
+	return env;
+}
+
+/*
+ * Fill a small map through the catalog: every put either stores its entry
+ * (growing the map on the way) or fails with WEFT_EMAPFULL and a message
+ * and stores nothing; the store still opens, reads and checks after.
+ */
+static void
+test_catalog_map_full(void **state)
+{
+	enum { MAXN = 200, BODY = 60000 };
+	fx_t *f = *state;
+	weft_store_opts_t o = {0};
+	weft_entry_info_t ei;
+	weft_err_t err = {0};
+	char sub[4096], name[32];
+	size_t map, used, len, gl;
+	uint8_t *env, *got;
+	int i, n, stored = 0, rc = 0;
+	weft_store_t *st = small_store(f, 1u << 20, 4u << 20);
+
+	for (i = 0; i < MAXN; i++) {
+		snprintf(name, sizeof(name), "fill.%03d", i);
+		env = make_big_entry(&f->id.signer, name, BODY, &len);
+		memset(&err, 0, sizeof(err));
+		rc = weft_catalog_put(st, env, len, weft_now_us(), &ei, &err);
+		free(env);
+		if (rc != 0)
+			break;
+		stored++;
+	}
+	/* It filled up, clearly, after growing past the initial map. */
+	assert_int_equal(rc, WEFT_EMAPFULL);
+	assert_int_equal(err.code, WEFT_EMAPFULL);
+	assert_non_null(strstr(err.msg, "store is full"));
+	assert_non_null(strstr(err.msg, "may not grow"));
+	assert_true(stored > 20);
+	weft_store_usage(st, &map, &used);
+	assert_true(map > (1u << 20));
+	/* The refused entry is not there, not even in part. */
+	assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_POLICY, f->id.node->pk,
+					  name, &got, &gl, &err),
+			 WEFT_ENOTFOUND);
+	/* A small write still goes in or fails just as clearly. */
+	memset(&err, 0, sizeof(err));
+	rc = weft_store_meta_put(st, "k", "v", 1, &err);
+	assert_true(rc == 0 || (rc == WEFT_EMAPFULL && err.msg[0] != 0));
+	weft_store_close(st);
+
+	/* Reopened: every stored entry reads back whole and verifies. */
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	o.map_max = 4u << 20;
+	assert_int_equal(weft_store_open(sub, &o, &st, &err), 0);
+	n = 0;
+	assert_int_equal(weft_catalog_list(st, WEFT_ENTRY_POLICY, NULL,
+					   count_cb, &n, &err), 0);
+	assert_int_equal(n, stored);
+	for (i = 0; i < stored; i++) {
+		snprintf(name, sizeof(name), "fill.%03d", i);
+		env = make_big_entry(&f->id.signer, name, BODY, &len);
+		assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_POLICY,
+						  f->id.node->pk, name, &got,
+						  &gl, &err), 0);
+		assert_true(weft_entry_verify(got, gl,
+		    &(weft_trust_t){&f->id.root, 1}, weft_now_us(), &ei, NULL,
+		    NULL, &err) == 0);
+		assert_int_equal(gl, len);
+		free(got);
+		free(env);
+	}
+	assert_int_equal(weft_store_check(st, weft_test_problem, stderr, &err), 0);
+	weft_store_close(st);
+}
+
 int
 main(void)
 {
@@ -513,6 +607,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_catalog_foreign_origin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catalog_list, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_catalog_map_full, setup,
 						teardown),
 	};
 

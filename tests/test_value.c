@@ -1,6 +1,6 @@
 /*
- * test_value.c: strict value parsing (int64, float64, bool, timestamp),
- * UTF-8 validation and type inference.
+ * test_value.c: strict value parsing (int64, float64, bool, timestamp)
+ * and type inference. (UTF-8 validation: test_utf8.c.)
  */
 #include <errno.h>
 #include <math.h>
@@ -272,50 +272,6 @@ test_timestamp(void **state)
 	assert_int_equal(weft_value_ts("2024-01-01 10:00", 10, &v), 0);
 }
 
-static size_t
-u8(const char *s)
-{
-	return weft_value_utf8_check(s, strlen(s));
-}
-
-static void
-test_utf8(void **state)
-{
-	assert_int_equal(u8(""), 0);
-	assert_int_equal(u8("plain ascii text, long enough for words"), 39);
-	assert_int_equal(u8("caf\xC3\xA9"), 5);
-	assert_int_equal(u8("\xE2\x82\xAC"), 3);     /* U+20AC */
-	assert_int_equal(u8("\xF0\x9F\x98\x80"), 4); /* U+1F600 */
-	assert_int_equal(u8("\xF4\x8F\xBF\xBF"), 4); /* U+10FFFF */
-	assert_int_equal(u8("\xED\x9F\xBF"), 3);     /* U+D7FF */
-	assert_int_equal(u8("\xEE\x80\x80"), 3);     /* U+E000 */
-	/* Overlong forms. */
-	assert_int_equal(u8("ab\xC0\x80"), 2);
-	assert_int_equal(u8("\xC1\xBF"), 0);
-	assert_int_equal(u8("\xE0\x80\xAF"), 0);
-	assert_int_equal(u8("\xE0\x9F\xBF"), 0);
-	assert_int_equal(u8("\xF0\x80\x80\xAF"), 0);
-	assert_int_equal(u8("\xF0\x8F\xBF\xBF"), 0);
-	/* Surrogates. */
-	assert_int_equal(u8("x\xED\xA0\x80"), 1);
-	assert_int_equal(u8("\xED\xBF\xBF"), 0);
-	/* Above U+10FFFF, invalid lead bytes. */
-	assert_int_equal(u8("\xF4\x90\x80\x80"), 0);
-	assert_int_equal(u8("\xF5\x80\x80\x80"), 0);
-	assert_int_equal(u8("\xFF"), 0);
-	assert_int_equal(u8("abcdefghij\x80"), 10);
-	/* Truncated and broken sequences. */
-	assert_int_equal(u8("abc\xC3"), 3);
-	assert_int_equal(u8("\xE2\x82"), 0);
-	assert_int_equal(u8("\xE2\x28\xA1"), 0);
-	assert_int_equal(u8("\xF0\x9F\x98"), 0);
-	assert_int_equal(u8("\xF0\x9F\x98\x28"), 0);
-	/* NUL is rejected wherever it is. */
-	assert_int_equal(weft_value_utf8_check("abc\0def", 7), 3);
-	assert_int_equal(weft_value_utf8_check("abcdefghijk\0mnop", 16), 11);
-	assert_int_equal(weft_value_utf8_check("\0", 1), 0);
-}
-
 static unsigned
 cls(const char *s, uint32_t kind)
 {
@@ -360,8 +316,7 @@ main(void)
 	    cmocka_unit_test(test_float_fastpath),
 	    cmocka_unit_test(test_bool),
 	    cmocka_unit_test(test_timestamp),
-	    cmocka_unit_test(test_utf8),
-	    cmocka_unit_test(test_infer),
+		    cmocka_unit_test(test_infer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

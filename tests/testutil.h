@@ -70,6 +70,13 @@ weft_test_id_make(weft_test_id_t *id, const char *org, const char *node,
 	id->signer.node = id->node->name;
 }
 
+/* A weft_store_check callback printing each problem to the FILE *arg. */
+static inline void
+weft_test_problem(void *arg, const char *what)
+{
+	fprintf(arg, "%s\n", what);
+}
+
 static inline void
 weft_test_id_free(weft_test_id_t *id)
 {

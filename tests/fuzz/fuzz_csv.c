@@ -6,11 +6,12 @@
  * input is read twice, whole and in blocks of that size (each block its
  * own heap copy, so a read past a block trips ASan), and the two readings
  * must agree record for record, or fail with the same message. Every
- * field also goes through the value parsers.
+ * field also goes through the value parsers, and through the UTF-8
+ * checker, whose answer must agree with decoding it one sequence at a time.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild/gen
  *        -D_GNU_SOURCE tests/fuzz/fuzz_csv.c storage/csv.c storage/value.c
- *        lib/err.c -lm -lpthread -o build/fuzz_csv
+ *        lib/utf8.c lib/err.c -lm -lpthread -o build/fuzz_csv
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/utf8.h"
 #include "storage/csv.h"
 #include "storage/value.h"
 
@@ -38,6 +40,27 @@ fz_mix(fz_digest_t *d, const void *p, size_t n)
 		d->h = (d->h ^ s[i]) * 1099511628211ull;
 }
 
+/* weft_utf8_check must stop where decoding one sequence at a time first
+ * fails or meets a NUL, and weft_utf8_valid agree when there is no NUL. */
+static void
+fz_utf8(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k, at = weft_utf8_check(s, n);
+	uint32_t cp;
+
+	while (i < n && (k = weft_utf8_decode(u + i, n - i, &cp)) != 0 &&
+	       cp != 0)
+		i += k;
+	if (at != i)
+		abort();
+	if (memchr(s, 0, n) == NULL && weft_utf8_valid(s, n) != (at == n))
+		abort();
+	if (weft_utf8_width(s, n) > n ||
+	    weft_utf8_cut(s, n, SIZE_MAX, NULL) != n)
+		abort();
+}
+
 static void
 fz_values(const weft_field_t *f)
 {
@@ -49,8 +72,7 @@ fz_values(const weft_field_t *f)
 	(void)weft_value_f64(f->ptr, f->len, &d);
 	(void)weft_value_bool(f->ptr, f->len, &b);
 	(void)weft_value_ts(f->ptr, f->len, &i);
-	if (weft_value_utf8_check(f->ptr, f->len) > f->len)
-		abort();
+	fz_utf8(f->ptr, f->len);
 	(void)weft_value_classify(f->ptr, f->len, f->kind);
 }
 

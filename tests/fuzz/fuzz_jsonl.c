@@ -8,7 +8,7 @@
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild/gen
  *        -D_GNU_SOURCE tests/fuzz/fuzz_jsonl.c storage/jsonl.c
- *        storage/value.c lib/err.c -lm -lpthread -o build/fuzz_jsonl
+ *        storage/value.c lib/utf8.c lib/err.c -lm -lpthread -o build/fuzz_jsonl
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/utf8.h"
 #include "storage/jsonl.h"
 #include "storage/value.h"
 
@@ -61,7 +62,7 @@ fz_drain(weft_jsonl_t *p, fz_digest_t *d, weft_err_t *err)
 			else if (f[i].len != 0)
 				abort();
 			if (f[i].kind == WEFT_FK_JSTR)
-				(void)weft_value_utf8_check(f[i].ptr, f[i].len);
+				(void)weft_utf8_check(f[i].ptr, f[i].len);
 		}
 	}
 	return rc;

@@ -7,7 +7,8 @@
  * same descriptor.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild/gen \
- *       -D_GNU_SOURCE tests/fuzz/fuzz_odcs.c storage/odcs.c lib/err.c \
+ *       -D_GNU_SOURCE tests/fuzz/fuzz_odcs.c storage/odcs.c \
+ *       storage/odcs_yaml.c lib/err.c \
  *       storage/descriptor.c storage/chunk.c build/gen/weft.pb-c.c \
  *       $(pkg-config --libs yaml-0.1 libprotobuf-c libxxhash) \
  *       -o build/fuzz_odcs

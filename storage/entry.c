@@ -1,0 +1,165 @@
+/*
+ * entry.c: signed catalog entries: making, verifying and checking their
+ * bodies (see entry.h). No store: bytes in, bytes or a verdict out.
+ */
+#include "storage/entry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "weft.pb-c.h"
+
+int
+weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
+		uint64_t version, int tombstone, int64_t expires_at,
+		const uint8_t *body, size_t body_len, uint8_t **out,
+		size_t *out_len, weft_err_t *err)
+{
+	return weft_entry_make_at(signer, kind, name, version, tombstone,
+				  expires_at, body, body_len, weft_now_us(),
+				  out, out_len, err);
+}
+
+int
+weft_entry_make_at(const weft_signer_t *signer, int kind, const char *name,
+		   uint64_t version, int tombstone, int64_t expires_at,
+		   const uint8_t *body, size_t body_len, int64_t issued_at_us,
+		   uint8_t **out, size_t *out_len, weft_err_t *err)
+{
+	Weft__CatalogEntry e = WEFT__CATALOG_ENTRY__INIT;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	e.kind = (Weft__EntryKind)kind;
+	e.origin.data = (uint8_t *)signer->kp->pk;
+	e.origin.len = WEFT_PK_BYTES;
+	e.name = (char *)name;
+	e.version = version;
+	e.issued_at = issued_at_us;
+	e.expires_at = expires_at;
+	e.tombstone = tombstone != 0;
+	e.body.data = (uint8_t *)body;
+	e.body.len = body_len;
+	len = weft__catalog_entry__get_packed_size(&e);
+	buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	weft__catalog_entry__pack(&e, buf);
+	rc = weft_envelope_sign(signer->kp, signer->cert, signer->cert_len, buf,
+				len, out, out_len, err);
+	free(buf);
+	return rc;
+}
+
+int
+weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
+		  int64_t now_us, weft_entry_info_t *info, uint8_t **body,
+		  size_t *body_len, weft_err_t *err)
+{
+	Weft__CatalogEntry *e = NULL;
+	uint8_t *payload = NULL;
+	size_t plen;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (body != NULL) {
+		*body = NULL;
+		*body_len = 0;
+	}
+	if (len > WEFT_ENTRY_MAX)
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "catalog entry of %zu bytes is too large",
+				    len);
+	rc = weft_envelope_open(env, len, trust, now_us / 1000000, &payload,
+				&plen, &info->signer, err);
+	if (rc != 0)
+		return rc;
+	e = weft__catalog_entry__unpack(NULL, plen, payload);
+	if (e == NULL) {
+		rc = weft_err_set(err, WEFT_EPARSE, "malformed catalog entry");
+		goto out;
+	}
+	if (e->kind < WEFT__ENTRY_KIND__ENTRY_NODE ||
+	    e->kind > WEFT__ENTRY_KIND__ENTRY_REPORT) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "catalog entry of unknown kind %d", e->kind);
+		goto out;
+	}
+	if (e->origin.len != WEFT_PK_BYTES ||
+	    memcmp(e->origin.data, info->signer.subject_pk, WEFT_PK_BYTES) !=
+		0) {
+		rc = weft_err_set(
+		    err, WEFT_EINVAL,
+		    "catalog entry \"%.64s\" claims another node's origin "
+		    "(signed by %s)",
+		    e->name, info->signer.subject_name);
+		goto out;
+	}
+	if (e->name[0] == 0 || strlen(e->name) > WEFT_ENTRY_NAME_MAX) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "catalog entry with an empty or long name");
+		goto out;
+	}
+	if (e->version == 0) {
+		rc =
+		    weft_err_set(err, WEFT_EINVAL,
+				 "catalog entry \"%s\" has version 0", e->name);
+		goto out;
+	}
+	if (e->expires_at != 0 && e->expires_at <= now_us) {
+		rc = weft_err_set(err, WEFT_EEXPIRED,
+				  "catalog entry \"%s\" has expired", e->name);
+		goto out;
+	}
+	info->kind = e->kind;
+	memcpy(info->origin, e->origin.data, WEFT_PK_BYTES);
+	strcpy(info->name, e->name);
+	info->version = e->version;
+	info->issued_at = e->issued_at;
+	info->expires_at = e->expires_at;
+	info->tombstone = e->tombstone;
+	if (body != NULL && e->body.len > 0) {
+		*body = malloc(e->body.len);
+		if (*body == NULL) {
+			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(*body, e->body.data, e->body.len);
+		*body_len = e->body.len;
+	}
+out:
+	if (e != NULL)
+		weft__catalog_entry__free_unpacked(e, NULL);
+	free(payload);
+	return rc;
+}
+
+int
+weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
+		      size_t blen, weft_err_t *err)
+{
+	weft_product_info_t pi;
+	int rc;
+
+	if (info->kind != WEFT_ENTRY_DESCRIPTOR || info->tombstone)
+		return 0;
+	rc = weft_product_info_decode(body, blen, &pi, err);
+	if (rc != 0)
+		;
+	else if (strcmp(pi.name, info->name) != 0)
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "descriptor \"%s\" filed under name \"%s\"",
+				  pi.name, info->name);
+	else if (strcmp(pi.org ? pi.org : "", info->signer.org_name) != 0 ||
+		 strcmp(pi.node ? pi.node : "", info->signer.subject_name) != 0)
+		rc = weft_err_set(
+		    err, WEFT_EINVAL,
+		    "descriptor \"%s\" claims org %s, node %s, but is signed "
+		    "by node %s of org %s",
+		    info->name, pi.org ? pi.org : "", pi.node ? pi.node : "",
+		    info->signer.subject_name, info->signer.org_name);
+	weft_product_info_clear(&pi);
+	return rc;
+}
