@@ -16,6 +16,7 @@
  * may change the catalog (the agent sends each as it polls).
  */
 #include "node/gossip.h"
+#include "node/gossip_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,58 +26,6 @@
 
 #include "lib/util.h"
 #include "storage/entry.h"
-
-#define G_HASH 16
-#define G_PUSH_MAX (512 * 1024) /* bytes of entries per push message */
-#define G_DIGEST_MAX 20000	/* origins per digest message */
-#define G_PUSH_ENTRIES_MAX 4096 /* entries per received push */
-#define G_KEYS_MAX 4096		/* keys per IHave / Graft */
-#define G_LAZY_MAX 4096		/* lazy announcements queued per peer */
-#define G_TOLD 6		/* neighbours remembered to hold a version */
-
-typedef struct g_entry {
-	struct g_entry *next; /* hash chain */
-	uint8_t key[G_HASH];  /* BLAKE2b-128 of kind, origin, name */
-	/* neighbours known to hold this version (pushed or announced it to
-	 * us, or we to them): no lazy announcement to them */
-	uint64_t told[G_TOLD];
-	unsigned ntold;
-	int via_tree; /* this version reached us along the broadcast tree
-		       * (or is our own): duplicates over the tree prune */
-	struct g_origin *orig; /* its origin's digest (origins live as long
-				* as the core) */
-	int kind, tombstone;
-	uint8_t origin[WEFT_PK_BYTES];
-	char *name;
-	uint64_t version;
-	int64_t issued_at;
-	uint8_t hash[G_HASH];
-	uint8_t *env;
-	size_t len;
-	/* node records: name, org, roles, address, in one block (nblk) or
-	 * g_empty; a simulator holds millions of entries */
-	char *nblk;
-	const char *node, *org, *roles, *addr;
-	uint64_t failed_cover; /* highest reported version; 0 none */
-	uint64_t dial_at;      /* last DIAL emitted (ms), 0 never */
-	/* reports */
-	uint8_t subject[WEFT_PK_BYTES];
-	uint64_t subject_version;
-	/* who may see it (docs/gossip.md, trust boundaries) */
-	char origin_org[WEFT_NAME_MAX + 1];
-	int gateway;	    /* node records: the node has the gateway role */
-	int vis;	    /* descriptors: 0 org, 1 listed, 2 public */
-	char *visible_to;   /* listed: ",org1,org2," */
-} g_entry_t;
-
-typedef struct g_origin {
-	struct g_origin *next;
-	uint8_t pk[WEFT_PK_BYTES];
-	uint8_t hash[G_HASH];
-	uint32_t count;
-	size_t idx; /* scratch for g_view */
-	int mark;   /* scratch for g_push_marked */
-} g_origin_t;
 
 /* A lazy announcement waiting for the next tick. */
 typedef struct g_lazy {
@@ -147,7 +96,7 @@ struct weft_gossip {
 	char *indirect;	  /* ",org,org," reachable only through gateways */
 };
 
-static const char g_empty[1];
+const char weft_gossip__empty[1];
 
 /* ---- small helpers ---- */
 
@@ -417,45 +366,6 @@ g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 }
 
 /* ---- messages ---- */
-
-void
-weft_gossip_msg_free(Weft__WireMessage *m)
-{
-	if (m == NULL)
-		return;
-	switch (m->msg_case) {
-	case WEFT__WIRE_MESSAGE__MSG_PUSH:
-		if (m->push) {
-			size_t i;
-
-			for (i = 0; i < m->push->n_entries; i++)
-				free(m->push->entries[i].data);
-			free(m->push->entries);
-		}
-		free(m->push);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
-		free(m->summary);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
-		if (m->digest) /* one block: pointers, then digests */
-			free(m->digest->origins);
-		free(m->digest);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_IHAVE: /* one block with its keys */
-		free(m->ihave);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
-		free(m->graft);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
-		free(m->prune);
-		break;
-	default:
-		break;
-	}
-	free(m);
-}
 
 static void
 g_send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m)
@@ -773,97 +683,6 @@ g_cover(const weft_gossip_t *g, const uint8_t *pk)
 static int g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			  weft_err_t *err);
 
-/* Decode the kind-specific body into e's fields; no other effect. */
-static void
-g_fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *body,
-       size_t blen)
-{
-	size_t i, off;
-
-	snprintf(e->origin_org, sizeof(e->origin_org), "%s",
-		 info->signer.org_name);
-	if (e->tombstone)
-		return; /* keeps the visibility of what it replaces */
-	if (e->kind == WEFT_ENTRY_NODE) {
-		Weft__NodeRecord *r = weft__node_record__unpack(NULL, blen,
-								 body);
-
-		if (r == NULL)
-			return;
-		char roles[160];
-		const char *addr = r->n_addresses ? r->addresses[0] : "";
-		size_t ln = strnlen(r->name, WEFT_NAME_MAX);
-		size_t lo = strnlen(r->org, WEFT_NAME_MAX);
-		size_t la = strnlen(addr, WEFT_GOSSIP_ADDR_MAX), lr;
-		char *blk;
-
-		roles[0] = 0;
-		e->gateway = 0;
-		for (i = 0, off = 0; i < r->n_roles; i++) {
-			if (strcmp(r->roles[i], "gateway") == 0)
-				e->gateway = 1;
-			if (off + 1 < sizeof(roles))
-				off += (size_t)snprintf(roles + off,
-							sizeof(roles) - off,
-							"%s%s", i ? "," : "",
-							r->roles[i]);
-		}
-		lr = strlen(roles);
-		blk = malloc(ln + lo + lr + la + 4);
-		if (blk != NULL) {
-			memcpy(blk, r->name, ln);
-			blk[ln] = 0;
-			memcpy(blk + ln + 1, r->org, lo);
-			blk[ln + 1 + lo] = 0;
-			memcpy(blk + ln + lo + 2, roles, lr + 1);
-			memcpy(blk + ln + lo + lr + 3, addr, la);
-			blk[ln + lo + lr + la + 3] = 0;
-			free(e->nblk);
-			e->nblk = blk;
-			e->node = blk;
-			e->org = blk + ln + 1;
-			e->roles = blk + ln + lo + 2;
-			e->addr = blk + ln + lo + lr + 3;
-		}
-		weft__node_record__free_unpacked(r, NULL);
-	} else if (e->kind == WEFT_ENTRY_REPORT) {
-		Weft__FailureReport *r =
-		    weft__failure_report__unpack(NULL, blen, body);
-
-		if (r == NULL)
-			return;
-		if (r->subject.len == WEFT_PK_BYTES) {
-			memcpy(e->subject, r->subject.data, WEFT_PK_BYTES);
-			e->subject_version = r->subject_version;
-		}
-		weft__failure_report__free_unpacked(r, NULL);
-	} else if (e->kind == WEFT_ENTRY_DESCRIPTOR) {
-		Weft__ProductDescriptor *d =
-		    weft__product_descriptor__unpack(NULL, blen, body);
-		size_t need = 2;
-
-		if (d == NULL)
-			return;
-		e->vis = d->visibility == WEFT__VISIBILITY__VIS_PUBLIC   ? 2
-			 : d->visibility == WEFT__VISIBILITY__VIS_LISTED ? 1
-									 : 0;
-		free(e->visible_to);
-		e->visible_to = NULL;
-		for (i = 0; i < d->n_visible_to; i++)
-			need += strlen(d->visible_to[i]) + 1;
-		if (e->vis == 1 && (e->visible_to = malloc(need)) != NULL) {
-			off = 0;
-			e->visible_to[off++] = ',';
-			for (i = 0; i < d->n_visible_to; i++)
-				off += (size_t)snprintf(e->visible_to + off,
-							need - off, "%s,",
-							d->visible_to[i]);
-			e->visible_to[off] = 0;
-		}
-		weft__product_descriptor__free_unpacked(d, NULL);
-	}
-}
-
 /* What a newly held entry changes elsewhere: failure marks. */
 static void
 g_effects(weft_gossip_t *g, g_entry_t *e)
@@ -938,7 +757,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		}
 		e->kind = info->kind;
 		e->orig = o;
-		e->node = e->org = e->roles = e->addr = g_empty;
+		e->node = e->org = e->roles = e->addr = weft_gossip__empty;
 		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
 		g_key(e->kind, e->origin, e->name, e->key);
 		{
@@ -973,7 +792,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	e->via_tree = tree;
 	if (from != 0)
 		g_told(e, from);
-	g_fill(e, info, body, blen);
+	weft_gossip__fill(e, info, body, blen);
 	g_effects(g, e);
 	g->st.accepted++;
 	g->st.entries = g->n;
@@ -997,33 +816,6 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	return 1;
 }
 
-/* Kind, origin, name and version of an envelope without verifying it. */
-static int
-g_peek(const uint8_t *env, size_t len, int *kind, uint8_t *origin,
-       char *name, uint64_t *version)
-{
-	Weft__Envelope *ev = weft__envelope__unpack(NULL, len, env);
-	Weft__CatalogEntry *ce = NULL;
-	int ok = 0;
-
-	if (ev != NULL)
-		ce = weft__catalog_entry__unpack(NULL, ev->payload.len,
-						 ev->payload.data);
-	if (ce != NULL && ce->origin.len == WEFT_PK_BYTES &&
-	    strlen(ce->name) <= WEFT_ENTRY_NAME_MAX) {
-		*kind = ce->kind;
-		memcpy(origin, ce->origin.data, WEFT_PK_BYTES);
-		strcpy(name, ce->name);
-		*version = ce->version;
-		ok = 1;
-	}
-	if (ce)
-		weft__catalog_entry__free_unpacked(ce, NULL);
-	if (ev)
-		weft__envelope__free_unpacked(ev, NULL);
-	return ok;
-}
-
 /* One entry from a peer (from != 0) or from outside (from == 0). */
 static int
 g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
@@ -1039,7 +831,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	g_entry_t *e;
 	g_peer_t *p = from ? g_peer(g, from) : NULL;
 
-	if (len > WEFT_ENTRY_MAX || !g_peek(env, len, &kind, origin, name,
+	if (len > WEFT_ENTRY_MAX || !weft_gossip__peek(env, len, &kind, origin, name,
 					    &version)) {
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EPARSE,
@@ -1081,14 +873,14 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		g_entry_t tmp;
 
 		memset(&tmp, 0, sizeof(tmp));
-		tmp.node = tmp.org = tmp.roles = tmp.addr = g_empty;
+		tmp.node = tmp.org = tmp.roles = tmp.addr = weft_gossip__empty;
 		tmp.kind = info.kind;
 		tmp.tombstone = info.tombstone;
 		if (e != NULL) { /* a tombstone keeps the old visibility */
 			tmp.vis = e->vis;
 			tmp.visible_to = e->visible_to;
 		}
-		g_fill(&tmp, &info, body, blen);
+		weft_gossip__fill(&tmp, &info, body, blen);
 		if (!g_visible(g, &tmp, p)) {
 			g->st.refused_visibility++;
 			rc = weft_err_set(err, WEFT_ETRUST, "gossip: %s from "

@@ -1,0 +1,167 @@
+/*
+ * gossip_entry.c: the gossip core's leaf helpers (gossip_int.h): reading
+ * what an entry says (peek before verifying, fill after), and freeing the
+ * messages the core builds. They call nothing else of the core.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/gossip_int.h"
+
+/* Decode the kind-specific body into e's fields; no other effect. */
+void
+weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *body,
+       size_t blen)
+{
+	size_t i, off;
+
+	snprintf(e->origin_org, sizeof(e->origin_org), "%s",
+		 info->signer.org_name);
+	if (e->tombstone)
+		return; /* keeps the visibility of what it replaces */
+	if (e->kind == WEFT_ENTRY_NODE) {
+		Weft__NodeRecord *r = weft__node_record__unpack(NULL, blen,
+								 body);
+
+		if (r == NULL)
+			return;
+		char roles[160];
+		const char *addr = r->n_addresses ? r->addresses[0] : "";
+		size_t ln = strnlen(r->name, WEFT_NAME_MAX);
+		size_t lo = strnlen(r->org, WEFT_NAME_MAX);
+		size_t la = strnlen(addr, WEFT_GOSSIP_ADDR_MAX), lr;
+		char *blk;
+
+		roles[0] = 0;
+		e->gateway = 0;
+		for (i = 0, off = 0; i < r->n_roles; i++) {
+			if (strcmp(r->roles[i], "gateway") == 0)
+				e->gateway = 1;
+			if (off + 1 < sizeof(roles))
+				off += (size_t)snprintf(roles + off,
+							sizeof(roles) - off,
+							"%s%s", i ? "," : "",
+							r->roles[i]);
+		}
+		lr = strlen(roles);
+		blk = malloc(ln + lo + lr + la + 4);
+		if (blk != NULL) {
+			memcpy(blk, r->name, ln);
+			blk[ln] = 0;
+			memcpy(blk + ln + 1, r->org, lo);
+			blk[ln + 1 + lo] = 0;
+			memcpy(blk + ln + lo + 2, roles, lr + 1);
+			memcpy(blk + ln + lo + lr + 3, addr, la);
+			blk[ln + lo + lr + la + 3] = 0;
+			free(e->nblk);
+			e->nblk = blk;
+			e->node = blk;
+			e->org = blk + ln + 1;
+			e->roles = blk + ln + lo + 2;
+			e->addr = blk + ln + lo + lr + 3;
+		}
+		weft__node_record__free_unpacked(r, NULL);
+	} else if (e->kind == WEFT_ENTRY_REPORT) {
+		Weft__FailureReport *r =
+		    weft__failure_report__unpack(NULL, blen, body);
+
+		if (r == NULL)
+			return;
+		if (r->subject.len == WEFT_PK_BYTES) {
+			memcpy(e->subject, r->subject.data, WEFT_PK_BYTES);
+			e->subject_version = r->subject_version;
+		}
+		weft__failure_report__free_unpacked(r, NULL);
+	} else if (e->kind == WEFT_ENTRY_DESCRIPTOR) {
+		Weft__ProductDescriptor *d =
+		    weft__product_descriptor__unpack(NULL, blen, body);
+		size_t need = 2;
+
+		if (d == NULL)
+			return;
+		e->vis = d->visibility == WEFT__VISIBILITY__VIS_PUBLIC   ? 2
+			 : d->visibility == WEFT__VISIBILITY__VIS_LISTED ? 1
+									 : 0;
+		free(e->visible_to);
+		e->visible_to = NULL;
+		for (i = 0; i < d->n_visible_to; i++)
+			need += strlen(d->visible_to[i]) + 1;
+		if (e->vis == 1 && (e->visible_to = malloc(need)) != NULL) {
+			off = 0;
+			e->visible_to[off++] = ',';
+			for (i = 0; i < d->n_visible_to; i++)
+				off += (size_t)snprintf(e->visible_to + off,
+							need - off, "%s,",
+							d->visible_to[i]);
+			e->visible_to[off] = 0;
+		}
+		weft__product_descriptor__free_unpacked(d, NULL);
+	}
+}
+
+/* Kind, origin, name and version of an envelope without verifying it. */
+int
+weft_gossip__peek(const uint8_t *env, size_t len, int *kind, uint8_t *origin,
+       char *name, uint64_t *version)
+{
+	Weft__Envelope *ev = weft__envelope__unpack(NULL, len, env);
+	Weft__CatalogEntry *ce = NULL;
+	int ok = 0;
+
+	if (ev != NULL)
+		ce = weft__catalog_entry__unpack(NULL, ev->payload.len,
+						 ev->payload.data);
+	if (ce != NULL && ce->origin.len == WEFT_PK_BYTES &&
+	    strlen(ce->name) <= WEFT_ENTRY_NAME_MAX) {
+		*kind = ce->kind;
+		memcpy(origin, ce->origin.data, WEFT_PK_BYTES);
+		strcpy(name, ce->name);
+		*version = ce->version;
+		ok = 1;
+	}
+	if (ce)
+		weft__catalog_entry__free_unpacked(ce, NULL);
+	if (ev)
+		weft__envelope__free_unpacked(ev, NULL);
+	return ok;
+}
+
+void
+weft_gossip_msg_free(Weft__WireMessage *m)
+{
+	if (m == NULL)
+		return;
+	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_PUSH:
+		if (m->push) {
+			size_t i;
+
+			for (i = 0; i < m->push->n_entries; i++)
+				free(m->push->entries[i].data);
+			free(m->push->entries);
+		}
+		free(m->push);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
+		free(m->summary);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
+		if (m->digest) /* one block: pointers, then digests */
+			free(m->digest->origins);
+		free(m->digest);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_IHAVE: /* one block with its keys */
+		free(m->ihave);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
+		free(m->graft);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
+		free(m->prune);
+		break;
+	default:
+		break;
+	}
+	free(m);
+}
