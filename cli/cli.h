@@ -69,7 +69,5 @@ int weft_qout_batch(weft_qout_t *o, const weft_batch_t *b, weft_err_t *err);
  * flush. WEFT_EIO if the output could not be written. */
 int weft_qout_end(weft_qout_t *o);
 void weft_qout_free(weft_qout_t *o);
-/* Display columns of n bytes of UTF-8 (invalid bytes count 1 each). */
-size_t weft_dwidth(const char *s, size_t n);
 
 #endif

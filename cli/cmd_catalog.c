@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "storage/catalog.h"
@@ -58,74 +59,18 @@ typedef struct weft_catalog_walk {
 	size_t cw_skipped; /* entries skipped with a warning */
 } weft_catalog_walk_t;
 
-/*
- * Length of the well-formed UTF-8 sequence at s (1..4), or 0 if the bytes
- * there are not one (overlong forms, surrogates and code points past
- * U+10FFFF included). *cp receives the code point.
- */
-static size_t
-weft_catalog_u8(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		n = 2, c &= 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, c &= 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, c &= 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* 1 if s (may be NULL) is well-formed UTF-8. */
 static int
 weft_catalog_utf8_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t n;
-
-	if (p == NULL)
-		return 1;
-	while (*p) {
-		n = weft_catalog_u8(p, &cp);
-		if (n == 0)
-			return 0;
-		p += n;
-	}
-	return 1;
+	return s == NULL || weft_utf8_valid(s, strlen(s));
 }
 
-/* Characters (code points; a malformed byte counts as one) in s. */
+/* Display columns of s (lib/utf8's rule: East Asian wide two). */
 static size_t
 weft_catalog_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t w = 0, n;
-
-	while (*p) {
-		n = weft_catalog_u8(p, &cp);
-		p += n ? n : 1;
-		w++;
-	}
-	return w;
+	return weft_utf8_width(s, strlen(s));
 }
 
 /*
@@ -138,20 +83,24 @@ static void
 weft_catalog_cell(FILE *f, const char *s, size_t max, size_t pad)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "-");
-	size_t w = weft_catalog_width((const char *)p), shown = 0, keep, n;
+	size_t len = strlen((const char *)p);
+	size_t w = weft_utf8_width((const char *)p, len), shown = 0, keep;
+	size_t n, i = 0;
 	uint32_t cp;
 
 	keep = (max > 3 && w > max) ? max - 3 : w;
-	while (*p && shown < keep) {
-		n = weft_catalog_u8(p, &cp);
+	while (i < len) {
+		n = weft_utf8_decode(p + i, len - i, &cp);
+		if (shown + (n ? (size_t)weft_utf8_cpwidth(cp) : 1) > keep)
+			break;
 		if (n == 0)
 			fputc('?', f);
 		else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
 			fputc(' ', f);
 		else
-			fwrite(p, 1, n, f);
-		p += n ? n : 1;
-		shown++;
+			fwrite(p + i, 1, n, f);
+		shown += n ? (size_t)weft_utf8_cpwidth(cp) : 1;
+		i += n ? n : 1;
 	}
 	if (keep < w) {
 		fputs("...", f);
@@ -399,17 +348,7 @@ weft_catalog_cmp(const void *a, const void *b)
 }
 
 static void
-weft_catalog_jstr(const char *key, const char *val)
-{
-	printf(",\"%s\":", key);
-	if (val != NULL)
-		weft_json_quote(stdout, val, strlen(val));
-	else
-		printf("null");
-}
-
-static void
-weft_catalog_json_row(const weft_catalog_row_t *r, int search)
+weft_catalog_json_row(weft_json_t *j, const weft_catalog_row_t *r, int search)
 {
 	static const struct {
 		unsigned bit;
@@ -423,45 +362,39 @@ weft_catalog_json_row(const weft_catalog_row_t *r, int search)
 	const weft_product_info_t *pi = &r->cr_pi;
 	char hex[2 * WEFT_PK_BYTES + 1];
 	size_t i;
-	int first = 1;
 
-	printf("{\"name\":");
-	weft_json_quote(stdout, r->cr_full, strlen(r->cr_full));
-	weft_catalog_jstr("product", pi->name);
-	weft_catalog_jstr("org", r->cr_org);
-	weft_catalog_jstr("node", r->cr_node);
-	printf(",\"node_key\":\"%s\"",
-	       weft_hex(r->cr_origin, WEFT_PK_BYTES, hex));
-	printf(",\"version\":%llu,\"rows\":%llu,\"updated_us\":%lld",
-	       (unsigned long long)pi->version,
-	       (unsigned long long)pi->row_count, (long long)pi->updated_at);
-	weft_catalog_jstr("owner", pi->owner);
-	weft_catalog_jstr("description", pi->description);
-	printf(",\"tags\":[");
-	for (i = 0; i < pi->ntags; i++) {
-		if (i)
-			putchar(',');
-		weft_json_quote(stdout, pi->tags[i], strlen(pi->tags[i]));
-	}
-	printf("],\"columns\":[");
+	weft_json_begin_object(j, NULL);
+	weft_json_string(j, "name", r->cr_full);
+	weft_json_string(j, "product", pi->name);
+	weft_json_string(j, "org", r->cr_org);
+	weft_json_string(j, "node", r->cr_node);
+	weft_json_string(j, "node_key",
+			 weft_hex(r->cr_origin, WEFT_PK_BYTES, hex));
+	weft_json_uint(j, "version", pi->version);
+	weft_json_uint(j, "rows", pi->row_count);
+	weft_json_int(j, "updated_us", pi->updated_at);
+	weft_json_string(j, "owner", pi->owner);
+	weft_json_string(j, "description", pi->description);
+	weft_json_begin_array(j, "tags");
+	for (i = 0; i < pi->ntags; i++)
+		weft_json_string(j, NULL, pi->tags[i]);
+	weft_json_end_array(j);
+	weft_json_begin_array(j, "columns");
 	for (i = 0; i < pi->ncols; i++) {
-		printf("%s{\"name\":", i ? "," : "");
-		weft_json_quote(stdout, pi->cols[i].name,
-			      strlen(pi->cols[i].name));
-		printf(",\"type\":\"%s\"}", weft_type_name(pi->cols[i].type));
+		weft_json_begin_object(j, NULL);
+		weft_json_string(j, "name", pi->cols[i].name);
+		weft_json_string(j, "type", weft_type_name(pi->cols[i].type));
+		weft_json_end_object(j);
 	}
-	putchar(']');
+	weft_json_end_array(j);
 	if (search) {
-		printf(",\"matched\":[");
+		weft_json_begin_array(j, "matched");
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (r->cr_matched & fields[i].bit) {
-				printf("%s\"%s\"", first ? "" : ",",
-				       fields[i].name);
-				first = 0;
-			}
-		putchar(']');
+			if (r->cr_matched & fields[i].bit)
+				weft_json_string(j, NULL, fields[i].name);
+		weft_json_end_array(j);
 	}
-	putchar('}');
+	weft_json_end_object(j);
 }
 
 /* The tags of a row joined with ", " (malloc'd; NULL if none or OOM). */
@@ -606,13 +539,17 @@ weft_cmd_catalog(int argc, char **argv)
 		qsort(w.cw_rows, w.cw_n, sizeof(w.cw_rows[0]),
 		      weft_catalog_cmp);
 	if (json) {
-		putchar('[');
-		for (i = 0; i < w.cw_n; i++) {
-			if (i)
-				putchar(',');
-			weft_catalog_json_row(&w.cw_rows[i], search != NULL);
-		}
-		printf("]\n");
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_array(&j, NULL);
+		for (i = 0; i < w.cw_n; i++)
+			weft_catalog_json_row(&j, &w.cw_rows[i],
+					      search != NULL);
+		weft_json_end_array(&j);
+		if (weft_json_finish(&j) != 0)
+			goto out;
+		putchar('\n');
 	} else {
 		weft_catalog_table(&w);
 		if (w.cw_n == 0 && search != NULL)

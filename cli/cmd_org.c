@@ -46,18 +46,20 @@ weft_print_key(const char *kind, const char *name, const uint8_t *pk,
 
 	weft_hex(pk, WEFT_PK_BYTES, hex);
 	if (json) {
-		printf("{\"kind\":\"%s\",\"name\":", kind);
-		weft_json_quote(stdout, name, strlen(name));
-		printf(",\"public_key\":\"%s\"", hex);
-		if (secret) {
-			printf(",\"secret_file\":");
-			weft_json_quote(stdout, secret, strlen(secret));
-		}
-		if (pub) {
-			printf(",\"public_file\":");
-			weft_json_quote(stdout, pub, strlen(pub));
-		}
-		printf("}\n");
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_object(&j, NULL);
+		weft_json_string(&j, "kind", kind);
+		weft_json_string(&j, "name", name);
+		weft_json_string(&j, "public_key", hex);
+		if (secret)
+			weft_json_string(&j, "secret_file", secret);
+		if (pub)
+			weft_json_string(&j, "public_file", pub);
+		weft_json_end_object(&j);
+		(void)weft_json_finish(&j);
+		putchar('\n');
 		return;
 	}
 	printf("%s %s\npublic key: %s\n", kind, name, hex);
@@ -309,13 +311,18 @@ weft_cmd_init(int argc, char **argv)
 		goto fail;
 	weft_hex(pk, WEFT_PK_BYTES, hex);
 	if (o.json) {
-		printf("{\"node\":");
-		weft_json_quote(stdout, o.name, strlen(o.name));
-		printf(",\"org\":");
-		weft_json_quote(stdout, org->name, strlen(org->name));
-		printf(",\"public_key\":\"%s\",\"data_dir\":", hex);
-		weft_json_quote(stdout, o.dir, strlen(o.dir));
-		printf(",\"network_key_fingerprint\":\"%s\"}\n", fphex);
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_object(&j, NULL);
+		weft_json_string(&j, "node", o.name);
+		weft_json_string(&j, "org", org->name);
+		weft_json_string(&j, "public_key", hex);
+		weft_json_string(&j, "data_dir", o.dir);
+		weft_json_string(&j, "network_key_fingerprint", fphex);
+		weft_json_end_object(&j);
+		(void)weft_json_finish(&j);
+		putchar('\n');
 	} else {
 		printf("initialised node %s of org %s in %s\npublic key: %s\n"
 		       "network key fingerprint: %s (%s)\n", o.name, org->name,

@@ -140,8 +140,17 @@ weft_parse_visibility(const char *arg, weft_ingest_opts_t *io, char **list,
 	return 0;
 }
 
-int
-weft_cmd_publish(int argc, char **argv)
+/* publish's command line. */
+typedef struct pub_opts {
+	const char *dir, *contract, *name, *file;
+	weft_ingest_opts_t io;
+	int json, quiet, append, replace;
+	char *vis_list[WEFT_VISIBLE_MAX], vis_buf[1024];
+} pub_opts_t;
+
+/* Parse publish's options: 0, -1 after --help, or 2 (usage printed). */
+static int
+weft_publish_args(int argc, char **argv, pub_opts_t *o)
 {
 	static const struct option lo[] = {
 		{"data-dir", required_argument, NULL, 'd'},
@@ -155,118 +164,145 @@ weft_cmd_publish(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *contract = NULL, *name, *file;
-	weft_ingest_opts_t io = {0};
-	weft_ingest_result_t res = {0};
-	weft_product_info_t ci = {0};
-	weft_node_id_t id;
-	weft_store_t *st = NULL;
 	weft_err_t err = {0};
-	int json = 0, quiet = 0, append = 0, replace = 0, c, rc = 1;
-	char *vis_list[WEFT_VISIBLE_MAX], vis_buf[1024];
+	int c;
 
 	optind = 1;
-	io.format = WEFT_FMT_AUTO;
+	o->io.format = WEFT_FMT_AUTO;
 	while ((c = getopt_long(argc, argv, "d:c:arf:qjh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			if (weft_parse_visibility(optarg, &io, vis_list,
-						  vis_buf, sizeof(vis_buf),
+			if (weft_parse_visibility(optarg, &o->io, o->vis_list,
+						  o->vis_buf,
+						  sizeof(o->vis_buf),
 						  &err) != 0) {
 				weft_cli_error("publish", "--visibility: %s",
 					       err.msg);
 				return 2;
 			}
 			break;
-		case 'd': dir = optarg; break;
-		case 'c': contract = optarg; break;
-		case 'a': append = 1; break;
-		case 'r': replace = 1; break;
+		case 'd': o->dir = optarg; break;
+		case 'c': o->contract = optarg; break;
+		case 'a': o->append = 1; break;
+		case 'r': o->replace = 1; break;
 		case 'f':
 			if (strcmp(optarg, "csv") == 0)
-				io.format = WEFT_FMT_CSV;
+				o->io.format = WEFT_FMT_CSV;
 			else if (strcmp(optarg, "jsonl") == 0 ||
 				 strcmp(optarg, "ndjson") == 0)
-				io.format = WEFT_FMT_JSONL;
+				o->io.format = WEFT_FMT_JSONL;
 			else {
 				weft_cli_error("publish", "--format: want csv "
 					       "or jsonl, got \"%s\"", optarg);
 				return 2;
 			}
 			break;
-		case 'q': quiet = 1; break;
-		case 'j': json = 1; break;
-		case 'h': weft_publish_usage(stdout); return 0;
+		case 'q': o->quiet = 1; break;
+		case 'j': o->json = 1; break;
+		case 'h': weft_publish_usage(stdout); return -1;
 		default: weft_publish_usage(stderr); return 2;
 		}
 	}
-	if (optind + 2 != argc || (append && replace)) {
+	if (optind + 2 != argc || (o->append && o->replace)) {
 		weft_publish_usage(stderr);
 		return 2;
 	}
-	dir = weft_cli_data_dir(dir);
-	if (dir == NULL)
+	o->dir = weft_cli_data_dir(o->dir);
+	if (o->dir == NULL)
 		return 2;
-	name = argv[optind];
-	file = argv[optind + 1];
-	if (weft_product_name_check(name, &err) != 0) {
-		weft_cli_error("publish", "%s", err.msg);
-		return 1;
-	}
-	if (contract != NULL) {
-		uint8_t *y;
-		size_t yl;
+	o->name = argv[optind];
+	o->file = argv[optind + 1];
+	return 0;
+}
 
-		if (weft_read_file(contract, WEFT_ODCS_MAX, &y, &yl, &err) !=
-		    0) {
-			weft_cli_error("publish", "%s", err.msg);
-			return 1;
-		}
-		rc = weft_odcs_parse(y, yl, contract, &ci, &err);
-		free(y);
-		if (rc != 0) {
-			weft_cli_error("publish", "%s", err.msg);
-			return 1;
-		}
-		if (ci.name != NULL && strcmp(ci.name, name) != 0) {
-			weft_cli_error("publish", "%s: contract is for product "
-				       "\"%s\", not \"%s\"", contract, ci.name,
-				       name);
-			weft_product_info_clear(&ci);
-			return 1;
-		}
-		rc = 1;
+/* Read --contract into *ci and check it is for product name. */
+static int
+weft_publish_contract(const char *path, const char *name,
+		      weft_product_info_t *ci, weft_err_t *err)
+{
+	uint8_t *y;
+	size_t yl;
+	int rc;
+
+	if ((rc = weft_read_file(path, WEFT_ODCS_MAX, &y, &yl, err)) != 0)
+		return rc;
+	rc = weft_odcs_parse(y, yl, path, ci, err);
+	free(y);
+	if (rc == 0 && ci->name != NULL && strcmp(ci->name, name) != 0)
+		rc = weft_err_set(err, WEFT_EINVAL, "%s: contract is for "
+				  "product \"%s\", not \"%s\"", path, ci->name,
+				  name);
+	return rc;
+}
+
+static void
+weft_publish_report(const pub_opts_t *o, const weft_ingest_result_t *res)
+{
+	weft_json_t j;
+	char secs[32];
+
+	if (o->json) {
+		snprintf(secs, sizeof(secs), "%.3f", res->seconds);
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_object(&j, NULL);
+		weft_json_string(&j, "product", o->name);
+		weft_json_uint(&j, "version", res->version);
+		weft_json_uint(&j, "rows", res->rows);
+		weft_json_uint(&j, "bytes", res->bytes);
+		weft_json_raw(&j, "seconds", secs, strlen(secs));
+		weft_json_end_object(&j);
+		(void)weft_json_finish(&j);
+		putchar('\n');
+	} else {
+		printf("published %s version %llu: %llu rows in %.2f s "
+		       "(%.0f rows/s)\n", o->name,
+		       (unsigned long long)res->version,
+		       (unsigned long long)res->rows, res->seconds,
+		       res->seconds > 0 ? (double)res->rows / res->seconds
+					: 0.0);
 	}
-	if (weft_cli_node_id(dir, &id) != 0) {
+}
+
+int
+weft_cmd_publish(int argc, char **argv)
+{
+	pub_opts_t o;
+	weft_ingest_result_t res = {0};
+	weft_product_info_t ci = {0};
+	weft_node_id_t id;
+	weft_store_t *st = NULL;
+	weft_err_t err = {0};
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = weft_publish_args(argc, argv, &o)) != 0)
+		return rc < 0 ? 0 : rc;
+	if (weft_product_name_check(o.name, &err) != 0 ||
+	    (o.contract != NULL &&
+	     weft_publish_contract(o.contract, o.name, &ci, &err) != 0)) {
+		weft_cli_error("publish", "%s", err.msg);
 		weft_product_info_clear(&ci);
 		return 1;
 	}
-	if (weft_cli_open_store(dir, &st) != 0)
+	if (weft_cli_node_id(o.dir, &id) != 0) {
+		weft_product_info_clear(&ci);
+		return 1;
+	}
+	rc = 1;
+	if (weft_cli_open_store(o.dir, &st) != 0)
 		goto out;
-	io.path = file;
-	io.mode = append ? WEFT_PUB_APPEND :
-		  replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
-	io.contract = contract ? &ci : NULL;
-	if (weft_publish_ingest(st, name, &io, &id.signer,
-				!quiet && !json && isatty(2), &res, &err) != 0) {
+	o.io.path = o.file;
+	o.io.mode = o.append ? WEFT_PUB_APPEND :
+		    o.replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
+	o.io.contract = o.contract ? &ci : NULL;
+	if (weft_publish_ingest(st, o.name, &o.io, &id.signer,
+				!o.quiet && !o.json && isatty(2), &res,
+				&err) != 0) {
 		weft_cli_error("publish", "%s", err.msg);
 		goto out;
 	}
-	if (json) {
-		printf("{\"product\":");
-		weft_json_quote(stdout, name, strlen(name));
-		printf(",\"version\":%llu,\"rows\":%llu,\"bytes\":%llu,"
-		       "\"seconds\":%.3f}\n", (unsigned long long)res.version,
-		       (unsigned long long)res.rows,
-		       (unsigned long long)res.bytes, res.seconds);
-	} else {
-		printf("published %s version %llu: %llu rows in %.2f s "
-		       "(%.0f rows/s)\n", name,
-		       (unsigned long long)res.version,
-		       (unsigned long long)res.rows, res.seconds,
-		       res.seconds > 0 ? (double)res.rows / res.seconds : 0.0);
-	}
-	weft_agent_notify(dir); /* a running agent gossips it */
+	weft_publish_report(&o, &res);
+	weft_agent_notify(o.dir); /* a running agent gossips it */
 	rc = 0;
 out:
 	weft_store_close(st);
@@ -311,61 +347,62 @@ bad:
 	return -1;
 }
 
+/* A product as one JSON object: the listing's fields, or (full) every
+ * field of its descriptor. */
 static void
-weft_json_strfield(const char *key, const char *val, int comma)
-{
-	printf("%s\"%s\":", comma ? "," : "", key);
-	if (val)
-		weft_json_quote(stdout, val, strlen(val));
-	else
-		printf("null");
-}
-
-static void
-weft_product_json(const weft_product_info_t *p, int full)
+weft_product_json(weft_json_t *j, const weft_product_info_t *p, int full)
 {
 	char ts[40];
 	size_t i;
 
-	weft_json_strfield("name", p->name, 0);
-	weft_json_strfield("org", p->org, 1);
-	weft_json_strfield("node", p->node, 1);
-	printf(",\"version\":%llu,\"rows\":%llu,\"columns\":%zu",
-	       (unsigned long long)p->version,
-	       (unsigned long long)p->row_count, p->ncols);
+	weft_json_begin_object(j, NULL);
+	weft_json_string(j, "name", p->name);
+	weft_json_string(j, "org", p->org);
+	weft_json_string(j, "node", p->node);
+	weft_json_uint(j, "version", p->version);
+	weft_json_uint(j, "rows", p->row_count);
+	weft_json_uint(j, "columns", p->ncols);
 	weft_fmt_ts(p->updated_at, ts);
-	weft_json_strfield("updated_at", ts, 1);
-	if (!full)
-		return;
-	weft_fmt_ts(p->created_at, ts);
-	weft_json_strfield("created_at", ts, 1);
-	weft_json_strfield("owner", p->owner, 1);
-	weft_json_strfield("description", p->description, 1);
-	printf(",\"tags\":[");
-	for (i = 0; i < p->ntags; i++) {
-		if (i)
-			putchar(',');
-		weft_json_quote(stdout, p->tags[i], strlen(p->tags[i]));
+	weft_json_string(j, "updated_at", ts);
+	if (full) {
+		weft_fmt_ts(p->created_at, ts);
+		weft_json_string(j, "created_at", ts);
+		weft_json_string(j, "owner", p->owner);
+		weft_json_string(j, "description", p->description);
+		weft_json_begin_array(j, "tags");
+		for (i = 0; i < p->ntags; i++)
+			weft_json_string(j, NULL, p->tags[i]);
+		weft_json_end_array(j);
+		weft_json_string(j, "visibility",
+				 weft_visibility_name(p->visibility));
+		weft_json_begin_array(j, "visible_to");
+		for (i = 0; i < p->nvisible; i++)
+			weft_json_string(j, NULL, p->visible_to[i]);
+		weft_json_end_array(j);
+		weft_json_begin_array(j, "schema");
+		for (i = 0; i < p->ncols; i++) {
+			weft_json_begin_object(j, NULL);
+			weft_json_string(j, "name", p->cols[i].name);
+			weft_json_string(j, "type",
+					 weft_type_name(p->cols[i].type));
+			weft_json_bool(j, "nullable", p->cols[i].nullable);
+			weft_json_string(j, "description",
+					 p->cols[i].description);
+			weft_json_end_object(j);
+		}
+		weft_json_end_array(j);
 	}
-	printf("],\"visibility\":\"%s\",\"visible_to\":[",
-	       weft_visibility_name(p->visibility));
-	for (i = 0; i < p->nvisible; i++) {
-		if (i)
-			putchar(',');
-		weft_json_quote(stdout, p->visible_to[i],
-			      strlen(p->visible_to[i]));
-	}
-	printf("],\"schema\":[");
-	for (i = 0; i < p->ncols; i++) {
-		printf("%s{", i ? "," : "");
-		weft_json_strfield("name", p->cols[i].name, 0);
-		weft_json_strfield("type", weft_type_name(p->cols[i].type), 1);
-		printf(",\"nullable\":%s", p->cols[i].nullable ? "true" :
-		       "false");
-		weft_json_strfield("description", p->cols[i].description, 1);
-		putchar('}');
-	}
-	putchar(']');
+	weft_json_end_object(j);
+}
+
+/* Finish a command's JSON output: 0, or 1 if it could not be written. */
+static int
+weft_json_done(weft_json_t *j)
+{
+	int rc = weft_json_finish(j);
+
+	putchar('\n');
+	return rc == 0 ? 0 : 1;
 }
 
 int
@@ -397,13 +434,14 @@ weft_cmd_products(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		putchar('[');
-		for (i = 0; i < n; i++) {
-			printf("%s{", i ? "," : "");
-			weft_product_json(&list[i], 0);
-			putchar('}');
-		}
-		printf("]\n");
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_array(&j, NULL);
+		for (i = 0; i < n; i++)
+			weft_product_json(&j, &list[i], 0);
+		weft_json_end_array(&j);
+		r = weft_json_done(&j);
 	} else if (n == 0) {
 		printf("no products (publish one with weft publish)\n");
 	} else {
@@ -430,7 +468,7 @@ weft_cmd_products(int argc, char **argv)
 		weft_product_info_clear(&list[i]);
 	free(list);
 	weft_store_close(st);
-	return 0;
+	return json ? r : 0;
 }
 
 static void
@@ -519,9 +557,12 @@ weft_cmd_describe(int argc, char **argv)
 		fwrite(y, 1, yl, stdout);
 		free(y);
 	} else if (json) {
-		putchar('{');
-		weft_product_json(&p, 1);
-		printf("}\n");
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_product_json(&j, &p, 1);
+		if (weft_json_done(&j) != 0)
+			goto out;
 	} else {
 		weft_describe_human(&p);
 	}
@@ -561,9 +602,13 @@ weft_cmd_drop(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		printf("{\"dropped\":");
-		weft_json_quote(stdout, argv[optind], strlen(argv[optind]));
-		printf("}\n");
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_object(&j, NULL);
+		weft_json_string(&j, "dropped", argv[optind]);
+		weft_json_end_object(&j);
+		(void)weft_json_done(&j);
 	} else {
 		printf("dropped %s\n", argv[optind]);
 	}
@@ -605,9 +650,16 @@ weft_cmd_check(int argc, char **argv)
 		weft_cli_error("check", "%s", err.msg);
 		return 1;
 	}
-	if (json)
-		printf("{\"problems\":%d}\n", r);
-	else
+	if (json) {
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_object(&j, NULL);
+		weft_json_int(&j, "problems", r);
+		weft_json_end_object(&j);
+		(void)weft_json_done(&j);
+	} else {
 		printf("%s: %d problem%s\n", dir, r, r == 1 ? "" : "s");
+	}
 	return r == 0 ? 0 : 1;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "cli/cli.h"
 #include "query/expr.h"
@@ -58,7 +59,7 @@ weft_query_print_error(const char *sql, const weft_err_t *err)
 	le = strchr(ls, '\n');
 	if (le == NULL)
 		le = ls + strlen(ls);
-	col = weft_dwidth(ls, (size_t)((p < le ? p : le) - ls));
+	col = weft_utf8_width(ls, (size_t)((p < le ? p : le) - ls));
 	snprintf(prefix, sizeof(prefix), "LINE %d: ", line);
 	fprintf(stderr, "%s%.*s\n", prefix, (int)(le - ls), ls);
 	fprintf(stderr, "%*s^\n", (int)(strlen(prefix) + col), "");

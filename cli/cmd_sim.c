@@ -230,6 +230,16 @@ weft_sim_bytes(uint64_t b, char *buf, size_t n)
 
 static const char *const weft_sim_pct[4] = {"50", "90", "99", "100"};
 
+/* A number printed with fmt (a fixed format the bench scripts read). */
+static void
+sim_json_num(weft_json_t *j, const char *key, const char *fmt, double v)
+{
+	char b[64];
+	int n = snprintf(b, sizeof(b), fmt, v);
+
+	weft_json_raw(j, key, b, n > 0 ? (size_t)n : 0);
+}
+
 /* The summary as one JSON object. */
 static void
 sim_print_json(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
@@ -238,60 +248,67 @@ sim_print_json(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	const char *const *pct = weft_sim_pct;
 	double iv = (double)c->interval_us / 1e3, n = c->nodes;
 	double evs = r->wall_s > 0 ? (double)r->events / r->wall_s : 0;
+	char key[32], hash[17];
+	weft_json_t j;
 	int q;
 
-	printf("{\"nodes\":%u,\"topology\":", c->nodes);
-	weft_json_quote(stdout, topo, strlen(topo));
-	printf(",\"scenario\":\"%s\",\"protocol\":\"%s\",\"seed\":%llu,"
-	       "\"membership\":\"%s\",\"fast_crypto\":%s,"
-	       "\"verify_cache\":%s,\"publisher\":%u,"
-	       "\"gossip_interval_ms\":%.0f,\"publish_s\":%.6f,"
-	       "\"coverage\":{",
-	       weft_sim_scenario_name(c->scenario),
-	       c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft",
-	       (unsigned long long)c->seed,
-	       r->partial ? "partial" : "full",
-	       c->fast_crypto ? "true" : "false",
-	       r->verify_cache ? "true" : "false", c->publisher, iv,
-	       (double)r->publish_us / 1e6);
+	weft_json_init(&j, stdout, 0);
+	weft_json_begin_object(&j, NULL);
+	weft_json_uint(&j, "nodes", c->nodes);
+	weft_json_string(&j, "topology", topo);
+	weft_json_string(&j, "scenario", weft_sim_scenario_name(c->scenario));
+	weft_json_string(&j, "protocol",
+			 c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft");
+	weft_json_uint(&j, "seed", c->seed);
+	weft_json_string(&j, "membership", r->partial ? "partial" : "full");
+	weft_json_bool(&j, "fast_crypto", c->fast_crypto);
+	weft_json_bool(&j, "verify_cache", r->verify_cache);
+	weft_json_uint(&j, "publisher", c->publisher);
+	sim_json_num(&j, "gossip_interval_ms", "%.0f", iv);
+	sim_json_num(&j, "publish_s", "%.6f", (double)r->publish_us / 1e6);
+	weft_json_begin_object(&j, "coverage");
 	for (q = 0; q < 4; q++) {
+		snprintf(key, sizeof(key), "p%s_s", pct[q]);
 		if (r->reach_us[q] < 0)
-			printf("%s\"p%s_s\":null,\"p%s_rounds\":null",
-			       q ? "," : "", pct[q], pct[q]);
+			weft_json_null(&j, key);
 		else
-			printf("%s\"p%s_s\":%.6f,\"p%s_rounds\":%.3f",
-			       q ? "," : "", pct[q],
-			       (double)r->reach_us[q] / 1e6, pct[q],
-			       (double)r->reach_us[q] / 1e3 / iv);
+			sim_json_num(&j, key, "%.6f",
+				     (double)r->reach_us[q] / 1e6);
+		snprintf(key, sizeof(key), "p%s_rounds", pct[q]);
+		if (r->reach_us[q] < 0)
+			weft_json_null(&j, key);
+		else
+			sim_json_num(&j, key, "%.3f",
+				     (double)r->reach_us[q] / 1e3 / iv);
 	}
-	printf("},\"final_coverage\":%.6f,\"live\":%u,"
-	       "\"messages\":%llu,\"bytes\":%llu,"
-	       "\"messages_per_node\":%.3f,\"bytes_per_node\":%.1f,"
-	       "\"messages_since_publish\":%llu,"
-	       "\"bytes_since_publish\":%llu,"
-	       "\"peak_queue_bytes\":%llu,\"false_failures\":%llu,"
-	       "\"false_failed_nodes\":%llu,\"links\":%llu,"
-	       "\"retransmits\":%llu,\"dropped\":%llu,"
-	       "\"protocol_errors\":%llu,\"events\":%llu,"
-	       "\"virtual_s\":%.6f,\"setup_s\":%.3f,\"wall_s\":%.3f,"
-	       "\"events_per_s\":%.0f,\"threads\":%u,"
-	       "\"trace_hash\":\"%016llx\"}\n",
-	       r->final_coverage, r->live,
-	       (unsigned long long)r->msgs,
-	       (unsigned long long)r->bytes, (double)r->msgs / n,
-	       (double)r->bytes / n,
-	       (unsigned long long)r->msgs_pub,
-	       (unsigned long long)r->bytes_pub,
-	       (unsigned long long)r->peak_queue,
-	       (unsigned long long)r->false_pairs,
-	       (unsigned long long)r->false_nodes,
-	       (unsigned long long)r->links_up,
-	       (unsigned long long)r->retransmits,
-	       (unsigned long long)r->dropped,
-	       (unsigned long long)r->proto_errors,
-	       (unsigned long long)r->events,
-	       (double)r->end_us / 1e6, r->setup_s, r->wall_s, evs,
-	       r->threads, (unsigned long long)r->trace_hash);
+	weft_json_end_object(&j);
+	sim_json_num(&j, "final_coverage", "%.6f", r->final_coverage);
+	weft_json_uint(&j, "live", r->live);
+	weft_json_uint(&j, "messages", r->msgs);
+	weft_json_uint(&j, "bytes", r->bytes);
+	sim_json_num(&j, "messages_per_node", "%.3f", (double)r->msgs / n);
+	sim_json_num(&j, "bytes_per_node", "%.1f", (double)r->bytes / n);
+	weft_json_uint(&j, "messages_since_publish", r->msgs_pub);
+	weft_json_uint(&j, "bytes_since_publish", r->bytes_pub);
+	weft_json_uint(&j, "peak_queue_bytes", r->peak_queue);
+	weft_json_uint(&j, "false_failures", r->false_pairs);
+	weft_json_uint(&j, "false_failed_nodes", r->false_nodes);
+	weft_json_uint(&j, "links", r->links_up);
+	weft_json_uint(&j, "retransmits", r->retransmits);
+	weft_json_uint(&j, "dropped", r->dropped);
+	weft_json_uint(&j, "protocol_errors", r->proto_errors);
+	weft_json_uint(&j, "events", r->events);
+	sim_json_num(&j, "virtual_s", "%.6f", (double)r->end_us / 1e6);
+	sim_json_num(&j, "setup_s", "%.3f", r->setup_s);
+	sim_json_num(&j, "wall_s", "%.3f", r->wall_s);
+	sim_json_num(&j, "events_per_s", "%.0f", evs);
+	weft_json_uint(&j, "threads", r->threads);
+	snprintf(hash, sizeof(hash), "%016llx",
+		 (unsigned long long)r->trace_hash);
+	weft_json_string(&j, "trace_hash", hash);
+	weft_json_end_object(&j);
+	(void)weft_json_finish(&j);
+	putchar('\n');
 }
 
 /* The summary for a person. */

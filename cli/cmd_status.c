@@ -31,25 +31,129 @@ fmt_age(int64_t us, char *out, size_t n)
 			 (long long)(s / 3600 % 24));
 }
 
+/* A JSON array of strings. */
 static void
-json_strs(const char *key, char **v, size_t n)
+json_strs(weft_json_t *j, const char *key, char **v, size_t n)
 {
 	size_t i;
 
-	printf(",\"%s\":[", key);
-	for (i = 0; i < n; i++) {
-		if (i)
-			putchar(',');
-		weft_json_quote(stdout, v[i], strlen(v[i]));
-	}
-	putchar(']');
+	weft_json_begin_array(j, key);
+	for (i = 0; i < n; i++)
+		weft_json_string(j, NULL, v[i]);
+	weft_json_end_array(j);
 }
 
-static void
-json_kv(const char *key, const char *v)
+/* The end of a command's JSON: close, check, newline. */
+static int
+json_done(weft_json_t *j)
 {
-	printf(",\"%s\":", key);
-	weft_json_quote(stdout, v, strlen(v));
+	int rc = weft_json_finish(j);
+
+	putchar('\n');
+	return rc == 0 ? 0 : 1;
+}
+
+/* `weft status --json`: one object. */
+static void
+status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
+{
+	char up[32];
+	const struct {
+		const char *k;
+		uint64_t v;
+	} c[] = {
+	    {"sessions", s->sessions},
+	    {"handshaking", s->handshaking},
+	    {"handshakes_ok", s->handshakes_ok},
+	    {"handshakes_failed", s->handshakes_failed},
+	    {"bad_frames", s->bad_frames},
+	    {"refused_limit", s->refused_limit},
+	    {"timeouts", s->timeouts},
+	    {"slow_peers", s->slow_peers},
+	};
+	const struct {
+		const char *k;
+		uint64_t v;
+	} g[] = {
+	    {"members", s->members},
+	    {"members_failed", s->members_failed},
+	    {"catalog_entries", s->catalog_entries},
+	    {"gossip_accepted", s->gossip_accepted},
+	    {"gossip_duplicates", s->gossip_duplicates},
+	    {"gossip_refused", s->gossip_refused},
+	    {"gossip_throttled", s->gossip_throttled},
+	    {"gossip_refused_visibility", s->gossip_refused_visibility},
+	    {"gossip_pushes", s->gossip_pushes},
+	    {"gossip_ihaves", s->gossip_ihaves},
+	    {"gossip_grafts", s->gossip_grafts},
+	    {"gossip_prunes", s->gossip_prunes},
+	};
+	size_t k;
+
+	snprintf(up, sizeof(up), "%.3f",
+		 (double)(s->now_us - s->started_us) / 1e6);
+	weft_json_begin_object(j, NULL);
+	weft_json_string(j, "node", s->node_name);
+	weft_json_string(j, "org", s->org);
+	weft_json_string(j, "public_key", hex);
+	json_strs(j, "roles", s->roles, s->n_roles);
+	weft_json_string(j, "version", s->version);
+	weft_json_uint(j, "pid", s->pid);
+	weft_json_int(j, "started_us", s->started_us);
+	weft_json_raw(j, "uptime_s", up, strlen(up));
+	json_strs(j, "listen", s->listen, s->n_listen);
+	json_strs(j, "join", s->join, s->n_join);
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++)
+		weft_json_uint(j, c[k].k, c[k].v);
+	weft_json_int(j, "cert_not_after", s->cert_not_after);
+	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++)
+		weft_json_uint(j, g[k].k, g[k].v);
+	weft_json_end_object(j);
+}
+
+/* One session of `weft peers --json`. */
+static void
+peer_json(weft_json_t *j, const Weft__PeerInfo *p, const char *hex,
+	  int64_t now)
+{
+	char age[32];
+
+	snprintf(age, sizeof(age), "%.3f", (double)(now - p->since_us) / 1e6);
+	weft_json_begin_object(j, NULL);
+	weft_json_string(j, "node", p->node_name);
+	weft_json_string(j, "org", p->org);
+	weft_json_string(j, "public_key", hex);
+	json_strs(j, "roles", p->roles, p->n_roles);
+	weft_json_string(j, "address", p->address);
+	weft_json_string(j, "listen", p->listen_addr);
+	weft_json_string(j, "direction", p->outbound ? "out" : "in");
+	weft_json_int(j, "since_us", p->since_us);
+	weft_json_raw(j, "age_s", age, strlen(age));
+	weft_json_uint(j, "bytes_in", p->bytes_in);
+	weft_json_uint(j, "bytes_out", p->bytes_out);
+	weft_json_uint(j, "msgs_in", p->msgs_in);
+	weft_json_uint(j, "msgs_out", p->msgs_out);
+	weft_json_uint(j, "queued", p->queued);
+	weft_json_bool(j, "paused", p->paused);
+	weft_json_int(j, "rtt_us", p->rtt_us);
+	weft_json_end_object(j);
+}
+
+/* One member of `weft members --json`. */
+static void
+member_json(weft_json_t *j, const Weft__MemberInfo *m, const char *hex)
+{
+	weft_json_begin_object(j, NULL);
+	weft_json_string(j, "node", m->node_name);
+	weft_json_string(j, "org", m->org);
+	weft_json_string(j, "public_key", hex);
+	weft_json_string(j, "roles", m->roles);
+	weft_json_string(j, "address", m->address);
+	weft_json_string(j, "state", m->state);
+	weft_json_uint(j, "version", m->version);
+	weft_json_int(j, "updated_us", m->updated_us);
+	weft_json_bool(j, "connected", m->connected);
+	weft_json_end_object(j);
 }
 
 static const char weft_status_usage[] =
@@ -139,47 +243,11 @@ weft_cmd_status(int argc, char **argv)
 	weft_hex(s->node_key.data, WEFT_PK_BYTES, hex);
 	fmt_age(s->now_us - s->started_us, age, sizeof(age));
 	if (json) {
-		printf("{\"node\":");
-		weft_json_quote(stdout, s->node_name, strlen(s->node_name));
-		json_kv("org", s->org);
-		printf(",\"public_key\":\"%s\"", hex);
-		json_strs("roles", s->roles, s->n_roles);
-		json_kv("version", s->version);
-		printf(",\"pid\":%u,\"started_us\":%lld,\"uptime_s\":%.3f",
-		       s->pid, (long long)s->started_us,
-		       (double)(s->now_us - s->started_us) / 1e6);
-		json_strs("listen", s->listen, s->n_listen);
-		json_strs("join", s->join, s->n_join);
-		printf(",\"sessions\":%u,\"handshaking\":%u,"
-		       "\"handshakes_ok\":%llu,\"handshakes_failed\":%llu,"
-		       "\"bad_frames\":%llu,\"refused_limit\":%llu,"
-		       "\"timeouts\":%llu,\"slow_peers\":%llu,"
-		       "\"cert_not_after\":%lld,\"members\":%u,"
-		       "\"members_failed\":%u,\"catalog_entries\":%llu,"
-		       "\"gossip_accepted\":%llu,\"gossip_duplicates\":%llu,"
-		       "\"gossip_refused\":%llu,\"gossip_throttled\":%llu,"
-		       "\"gossip_refused_visibility\":%llu,"
-		       "\"gossip_pushes\":%llu,\"gossip_ihaves\":%llu,"
-		       "\"gossip_grafts\":%llu,\"gossip_prunes\":%llu}\n",
-		       s->sessions, s->handshaking,
-		       (unsigned long long)s->handshakes_ok,
-		       (unsigned long long)s->handshakes_failed,
-		       (unsigned long long)s->bad_frames,
-		       (unsigned long long)s->refused_limit,
-		       (unsigned long long)s->timeouts,
-		       (unsigned long long)s->slow_peers,
-		       (long long)s->cert_not_after, s->members,
-		       s->members_failed,
-		       (unsigned long long)s->catalog_entries,
-		       (unsigned long long)s->gossip_accepted,
-		       (unsigned long long)s->gossip_duplicates,
-		       (unsigned long long)s->gossip_refused,
-		       (unsigned long long)s->gossip_throttled,
-		       (unsigned long long)s->gossip_refused_visibility,
-		       (unsigned long long)s->gossip_pushes,
-		       (unsigned long long)s->gossip_ihaves,
-		       (unsigned long long)s->gossip_grafts,
-		       (unsigned long long)s->gossip_prunes);
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		status_json(&j, s, hex);
+		rc = json_done(&j);
 	} else {
 		printf("node:        %s\norg:         %s\npublic key:  %s\n",
 		       s->node_name, s->org, hex);
@@ -221,7 +289,7 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->gossip_prunes);
 	}
 	weft__control_response__free_unpacked(r, NULL);
-	return 0;
+	return json ? rc : 0;
 }
 
 int
@@ -229,6 +297,7 @@ weft_cmd_peers(int argc, char **argv)
 {
 	Weft__ControlResponse *r;
 	char hex[2 * WEFT_PK_BYTES + 1], age[32];
+	weft_json_t j;
 	int json, rc;
 	int64_t now = weft_now_us();
 	size_t i;
@@ -236,8 +305,9 @@ weft_cmd_peers(int argc, char **argv)
 	if ((rc = ctl_command(argc, argv, weft_peers_usage,
 			      WEFT__CONTROL_OP__CTL_PEERS, &json, &r)) >= 0)
 		return rc;
+	weft_json_init(&j, stdout, 0);
 	if (json)
-		putchar('[');
+		weft_json_begin_array(&j, NULL);
 	else
 		printf("%-16s %-12s %-22s %-4s %-7s %12s %12s %8s\n", "NODE",
 		       "ORG", "ADDRESS", "DIR", "AGE", "BYTES IN",
@@ -250,29 +320,7 @@ weft_cmd_peers(int argc, char **argv)
 		weft_hex(p->node_key.data, WEFT_PK_BYTES, hex);
 		fmt_age(now - p->since_us, age, sizeof(age));
 		if (json) {
-			printf("%s{\"node\":", i ? "," : "");
-			weft_json_quote(stdout, p->node_name,
-				      strlen(p->node_name));
-			json_kv("org", p->org);
-			printf(",\"public_key\":\"%s\"", hex);
-			json_strs("roles", p->roles, p->n_roles);
-			json_kv("address", p->address);
-			json_kv("listen", p->listen_addr);
-			printf(",\"direction\":\"%s\",\"since_us\":%lld,"
-			       "\"age_s\":%.3f,\"bytes_in\":%llu,"
-			       "\"bytes_out\":%llu,\"msgs_in\":%llu,"
-			       "\"msgs_out\":%llu,\"queued\":%llu,"
-			       "\"paused\":%s,\"rtt_us\":%lld}",
-			       p->outbound ? "out" : "in",
-			       (long long)p->since_us,
-			       (double)(now - p->since_us) / 1e6,
-			       (unsigned long long)p->bytes_in,
-			       (unsigned long long)p->bytes_out,
-			       (unsigned long long)p->msgs_in,
-			       (unsigned long long)p->msgs_out,
-			       (unsigned long long)p->queued,
-			       p->paused ? "true" : "false",
-			       (long long)p->rtt_us);
+			peer_json(&j, p, hex, now);
 		} else {
 			printf("%-16s %-12s %-22s %-4s %-7s %12llu %12llu "
 			       "%8llu%s\n", p->node_name, p->org, p->address,
@@ -283,10 +331,13 @@ weft_cmd_peers(int argc, char **argv)
 			       p->paused ? " (paused)" : "");
 		}
 	}
-	if (json)
-		printf("]\n");
+	rc = 0;
+	if (json) {
+		weft_json_end_array(&j);
+		rc = json_done(&j);
+	}
 	weft__control_response__free_unpacked(r, NULL);
-	return 0;
+	return rc;
 }
 
 static const char weft_members_usage[] =
@@ -300,14 +351,16 @@ weft_cmd_members(int argc, char **argv)
 {
 	Weft__ControlResponse *r;
 	char hex[2 * WEFT_PK_BYTES + 1], ts[40];
+	weft_json_t j;
 	int json, rc;
 	size_t i;
 
 	if ((rc = ctl_command(argc, argv, weft_members_usage,
 			      WEFT__CONTROL_OP__CTL_MEMBERS, &json, &r)) >= 0)
 		return rc;
+	weft_json_init(&j, stdout, 0);
 	if (json)
-		putchar('[');
+		weft_json_begin_array(&j, NULL);
 	else
 		printf("%-16s %-12s %-12s %-22s %-7s %s\n", "NODE", "ORG",
 		       "ROLES", "ADDRESS", "STATE", "RECORD ISSUED");
@@ -319,19 +372,7 @@ weft_cmd_members(int argc, char **argv)
 		weft_hex(m->node_key.data, WEFT_PK_BYTES, hex);
 		weft_fmt_ts(m->updated_us, ts);
 		if (json) {
-			printf("%s{\"node\":", i ? "," : "");
-			weft_json_quote(stdout, m->node_name,
-				      strlen(m->node_name));
-			json_kv("org", m->org);
-			printf(",\"public_key\":\"%s\"", hex);
-			json_kv("roles", m->roles);
-			json_kv("address", m->address);
-			json_kv("state", m->state);
-			printf(",\"version\":%llu,\"updated_us\":%lld,"
-			       "\"connected\":%s}",
-			       (unsigned long long)m->version,
-			       (long long)m->updated_us,
-			       m->connected ? "true" : "false");
+			member_json(&j, m, hex);
 		} else {
 			printf("%-16s %-12s %-12s %-22s %-7s %s\n",
 			       m->node_name, m->org,
@@ -339,8 +380,11 @@ weft_cmd_members(int argc, char **argv)
 			       m->state, ts);
 		}
 	}
-	if (json)
-		printf("]\n");
+	rc = 0;
+	if (json) {
+		weft_json_end_array(&j);
+		rc = json_done(&j);
+	}
 	weft__control_response__free_unpacked(r, NULL);
-	return 0;
+	return rc;
 }

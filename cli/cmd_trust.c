@@ -59,6 +59,7 @@ weft_trust_list(weft_store_t *st, int json)
 	weft_pubkey_t *roots = NULL;
 	weft_err_t err = {0};
 	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1], via[4096];
+	weft_json_t j;
 	size_t n = 0, i;
 
 	if (weft_store_trust_list(st, &roots, &n, &err) != 0) {
@@ -67,8 +68,9 @@ weft_trust_list(weft_store_t *st, int json)
 	}
 	weft_trust_own(st, own, sizeof(own));
 	weft_nodedir_via_gateway(st, via, sizeof(via));
+	weft_json_init(&j, stdout, 0);
 	if (json)
-		putchar('[');
+		weft_json_begin_array(&j, NULL);
 	else
 		printf("%-20s %-64s %s\n", "ORG", "PUBLIC KEY", "");
 	for (i = 0; i < n; i++) {
@@ -76,14 +78,13 @@ weft_trust_list(weft_store_t *st, int json)
 
 		weft_hex(roots[i].pk, WEFT_PK_BYTES, hex);
 		if (json) {
-			printf("%s{\"org\":", i ? "," : "");
-			weft_json_quote(stdout, roots[i].name,
-				      strlen(roots[i].name));
-			printf(",\"public_key\":\"%s\",\"own\":%s,"
-			       "\"via_gateway\":%s}", hex,
-			       mine ? "true" : "false",
-			       weft_trust_in_list(via, roots[i].name) ? "true"
-								     : "false");
+			weft_json_begin_object(&j, NULL);
+			weft_json_string(&j, "org", roots[i].name);
+			weft_json_string(&j, "public_key", hex);
+			weft_json_bool(&j, "own", mine);
+			weft_json_bool(&j, "via_gateway",
+				       weft_trust_in_list(via, roots[i].name));
+			weft_json_end_object(&j);
 		} else {
 			printf("%-20s %s %s\n", roots[i].name, hex,
 			       mine ? "(own org)"
@@ -92,9 +93,13 @@ weft_trust_list(weft_store_t *st, int json)
 				   : "");
 		}
 	}
-	if (json)
-		printf("]\n");
 	free(roots);
+	if (!json)
+		return 0;
+	weft_json_end_array(&j);
+	if (weft_json_finish(&j) != 0)
+		return 1;
+	putchar('\n');
 	return 0;
 }
 
@@ -174,11 +179,18 @@ weft_cmd_trust(int argc, char **argv)
 			weft_cli_error("trust", "%s", err.msg);
 			goto out;
 		}
-		if (json)
-			printf("{\"added\":\"%s\",\"org\":\"%s\","
-			       "\"via_gateway\":%s}\n", hex, pk.name,
-			       via ? "true" : "false");
-		else
+		if (json) {
+			weft_json_t j;
+
+			weft_json_init(&j, stdout, 0);
+			weft_json_begin_object(&j, NULL);
+			weft_json_string(&j, "added", hex);
+			weft_json_string(&j, "org", pk.name);
+			weft_json_bool(&j, "via_gateway", via);
+			weft_json_end_object(&j);
+			(void)weft_json_finish(&j);
+			putchar('\n');
+		} else
 			printf("trusting org %s (%s)%s\n", pk.name, hex,
 			       via ? ", through gateways only" : "");
 		rc = 0;
@@ -220,9 +232,16 @@ weft_cmd_trust(int argc, char **argv)
 		weft_cli_error("trust", "%s", err.msg);
 		goto out;
 	}
-	if (json)
-		printf("{\"removed\":\"%s\"}\n", hex);
-	else
+	if (json) {
+		weft_json_t j;
+
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_object(&j, NULL);
+		weft_json_string(&j, "removed", hex);
+		weft_json_end_object(&j);
+		(void)weft_json_finish(&j);
+		putchar('\n');
+	} else
 		printf("no longer trusting %s\n", hex);
 	rc = 0;
 out:

@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "lib/json.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "query/expr.h"
 
@@ -72,54 +73,6 @@ weft_is_number(weft_sqltype_t t)
 	       t == WEFT_S_NUMERIC;
 }
 
-/* Columns a code point takes on a terminal: 0 for combining marks and
- * zero-width characters, 2 for East Asian wide/fullwidth and emoji, else 1
- * (the ranges of Unicode's EastAsianWidth W/F that matter in practice). */
-static int
-weft_cpwidth(uint32_t c)
-{
-	if ((c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
-	    (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
-	    (c >= 0xFE20 && c <= 0xFE2F) || (c >= 0x200B && c <= 0x200F) ||
-	    c == 0xFEFF)
-		return 0;
-	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
-	    (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
-	    (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
-	    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
-	    (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
-	    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
-	    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD))
-		return 2;
-	return 1;
-}
-
-/* Display width of n bytes of UTF-8 (invalid bytes count 1 each). */
-size_t
-weft_dwidth(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, w = 0;
-
-	while (i < n) {
-		uint32_t c = u[i];
-		size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 :
-			   c >= 0xC0 ? 2 : 1;
-		size_t j;
-
-		if (k > 1 && i + k <= n) {
-			c &= 0xFF >> (k + 1);
-			for (j = 1; j < k; j++)
-				c = c << 6 | (u[i + j] & 0x3F);
-		} else {
-			k = 1;
-		}
-		w += (size_t)weft_cpwidth(c);
-		i += k;
-	}
-	return w;
-}
-
 typedef struct weft_table {
 	uint32_t ncols;
 	char **cells; /* row-major, NULL = SQL NULL */
@@ -158,7 +111,7 @@ weft_table_print(const weft_query_t *q, weft_table_t *t, FILE *f)
 
 	for (c = 0; c < t->ncols; c++) {
 		const char *h = weft_query_colname(q, c);
-		size_t hw = weft_dwidth(h, strlen(h)), left;
+		size_t hw = weft_utf8_width(h, strlen(h)), left;
 
 		left = (t->w[c] - hw) / 2;
 		fputc(' ', f);
@@ -183,7 +136,7 @@ weft_table_print(const weft_query_t *q, weft_table_t *t, FILE *f)
 	for (r = 0; r < rows; r++) {
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = t->cells[r * t->ncols + c];
-			size_t sw = s ? weft_dwidth(s, strlen(s)) : 0;
+			size_t sw = s ? weft_utf8_width(s, strlen(s)) : 0;
 			bool right = weft_is_number(weft_query_coltype(q, c));
 
 			fputc(' ', f);
@@ -210,6 +163,7 @@ struct weft_qout {
 	char *buf; /* one formatted value */
 	size_t cap, rows;
 	bool started;
+	weft_json_t j; /* WEFT_QOUT_JSON */
 };
 
 int
@@ -237,7 +191,7 @@ weft_qout_new(int fmt, const weft_query_t *q, FILE *f, weft_qout_t **out)
 		for (col = 0; col < o->nc; col++) {
 			const char *h = weft_query_colname(q, col);
 
-			o->tab.w[col] = weft_dwidth(h, strlen(h));
+			o->tab.w[col] = weft_utf8_width(h, strlen(h));
 		}
 	}
 	*out = o;
@@ -278,7 +232,8 @@ qout_start(weft_qout_t *o)
 		}
 		fputc('\n', o->f);
 	} else if (o->fmt == WEFT_QOUT_JSON) {
-		fputs("[", o->f);
+		weft_json_init(&o->j, o->f, WEFT_JSON_ROWS);
+		weft_json_begin_array(&o->j, NULL);
 	}
 	o->started = true;
 }
@@ -293,8 +248,8 @@ qout_cell_table(weft_qout_t *o, uint32_t col, bool null, size_t n)
 		free(cell);
 		return WEFT_ENOMEM;
 	}
-	if (!null && weft_dwidth(o->buf, n) > o->tab.w[col])
-		o->tab.w[col] = weft_dwidth(o->buf, n);
+	if (!null && weft_utf8_width(o->buf, n) > o->tab.w[col])
+		o->tab.w[col] = weft_utf8_width(o->buf, n);
 	return 0;
 }
 
@@ -313,27 +268,24 @@ qout_cell_csv(weft_qout_t *o, const weft_vec_t *v, uint32_t col, bool null,
 		fwrite(o->buf, 1, n, o->f);
 }
 
-/* One JSON member: "column":value. */
+/* One JSON member: "column":value (numbers as numbers, but NaN and
+ * the infinities, which JSON cannot hold, as strings). */
 static void
 qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col,
 	       uint32_t r, bool null, size_t n)
 {
 	const char *h = weft_query_colname(o->q, col);
 
-	if (col)
-		fputc(',', o->f);
-	weft_json_quote(o->f, h, strlen(h));
-	fputc(':', o->f);
 	if (null)
-		fputs("null", o->f);
+		weft_json_null(&o->j, h);
 	else if (v->type == WEFT_S_BOOL)
-		fputs(v->v.b[r] ? "true" : "false", o->f);
+		weft_json_bool(&o->j, h, v->v.b[r]);
 	else if (weft_is_number(v->type) &&
 		 (v->type == WEFT_S_INT32 || v->type == WEFT_S_INT64 ||
 		  isfinite(v->v.f64[r])))
-		fwrite(o->buf, 1, n, o->f);
+		weft_json_raw(&o->j, h, o->buf, n);
 	else
-		weft_json_quote(o->f, o->buf, n);
+		weft_json_string_len(&o->j, h, o->buf, n);
 }
 
 /* One row r of batch b. */
@@ -343,7 +295,7 @@ qout_row(weft_qout_t *o, const weft_batch_t *b, uint32_t r)
 	uint32_t col;
 
 	if (o->fmt == WEFT_QOUT_JSON)
-		fputs(o->rows ? ",\n{" : "\n{", o->f);
+		weft_json_begin_object(&o->j, NULL);
 	if (o->fmt == WEFT_QOUT_TABLE && o->nc == 0)
 		o->tab.n++; /* zero-column rows still count */
 	for (col = 0; col < o->nc; col++) {
@@ -363,7 +315,7 @@ qout_row(weft_qout_t *o, const weft_batch_t *b, uint32_t r)
 	if (o->fmt == WEFT_QOUT_CSV)
 		fputc('\n', o->f);
 	else if (o->fmt == WEFT_QOUT_JSON)
-		fputc('}', o->f);
+		weft_json_end_object(&o->j);
 	o->rows++;
 	return 0;
 }
@@ -393,7 +345,10 @@ weft_qout_end(weft_qout_t *o)
 		else
 			weft_table_print(o->q, &o->tab, o->f);
 	} else if (o->fmt == WEFT_QOUT_JSON) {
-		fputs(o->rows ? "\n]\n" : "]\n", o->f);
+		weft_json_end_array(&o->j);
+		if (weft_json_finish(&o->j) != 0)
+			return WEFT_EIO;
+		fputc('\n', o->f);
 	}
 	return fflush(o->f) == 0 ? 0 : WEFT_EIO;
 }
