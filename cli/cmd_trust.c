@@ -114,6 +114,95 @@ weft_trust_key_arg(const char *arg, weft_pubkey_t *pk, weft_err_t *err)
 	return weft_pub_load(arg, pk, err);
 }
 
+/* `weft trust add`: pk as a trusted root (via: gateway to gateway). */
+static int
+weft_trust_add(weft_store_t *st, const weft_pubkey_t *pk, const char *arg,
+	       int via, int json)
+{
+	char hex[2 * WEFT_PK_BYTES + 1];
+	weft_err_t err = {0};
+	weft_json_t j;
+
+	weft_hex(pk->pk, WEFT_PK_BYTES, hex);
+	if (pk->kind != WEFT_KEY_ORG) {
+		weft_cli_error("trust", "%s: not an org key (a node's key "
+			       "cannot be a trusted root)", arg);
+		return 1;
+	}
+	if (weft_store_trust_add(st, pk, &err) != 0 ||
+	    weft_nodedir_set_via_gateway(st, pk->name, via, &err) != 0) {
+		weft_cli_error("trust", "%s", err.msg);
+		return 1;
+	}
+	if (!json) {
+		printf("trusting org %s (%s)%s\n", pk->name, hex,
+		       via ? ", through gateways only" : "");
+		return 0;
+	}
+	weft_json_init(&j, stdout, 0);
+	weft_json_begin_object(&j, NULL);
+	weft_json_string(&j, "added", hex);
+	weft_json_string(&j, "org", pk->name);
+	weft_json_bool(&j, "via_gateway", via);
+	weft_json_end_object(&j);
+	(void)weft_json_finish(&j);
+	putchar('\n');
+	return 0;
+}
+
+/* `weft trust remove`: never the node's own org. */
+static int
+weft_trust_remove(weft_store_t *st, weft_pubkey_t *pk, int json)
+{
+	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1];
+	weft_pubkey_t *roots = NULL;
+	weft_err_t err = {0};
+	weft_json_t j;
+	size_t n = 0, i;
+	int found = 0;
+
+	weft_hex(pk->pk, WEFT_PK_BYTES, hex);
+	weft_trust_own(st, own, sizeof(own));
+	if (weft_store_trust_list(st, &roots, &n, &err) != 0) {
+		weft_cli_error("trust", "%s", err.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (memcmp(roots[i].pk, pk->pk, WEFT_PK_BYTES) == 0) {
+			found = 1;
+			snprintf(pk->name, sizeof(pk->name), "%s",
+				 roots[i].name);
+			if (strcmp(roots[i].name, own) == 0) {
+				free(roots);
+				weft_cli_error("trust", "%s is this node's own "
+					       "org root; it cannot be removed",
+					       own);
+				return 1;
+			}
+		}
+	free(roots);
+	if (!found) {
+		weft_cli_error("trust", "org key %s is not trusted", hex);
+		return 1;
+	}
+	if (weft_store_trust_remove(st, pk->pk, &err) != 0 ||
+	    weft_nodedir_set_via_gateway(st, pk->name, 0, &err) != 0) {
+		weft_cli_error("trust", "%s", err.msg);
+		return 1;
+	}
+	if (!json) {
+		printf("no longer trusting %s\n", hex);
+		return 0;
+	}
+	weft_json_init(&j, stdout, 0);
+	weft_json_begin_object(&j, NULL);
+	weft_json_string(&j, "removed", hex);
+	weft_json_end_object(&j);
+	(void)weft_json_finish(&j);
+	putchar('\n');
+	return 0;
+}
+
 int
 weft_cmd_trust(int argc, char **argv)
 {
@@ -129,7 +218,6 @@ weft_cmd_trust(int argc, char **argv)
 	weft_store_t *st = NULL;
 	weft_err_t err = {0};
 	weft_pubkey_t pk;
-	char own[WEFT_NAME_MAX + 1], hex[2 * WEFT_PK_BYTES + 1];
 	int json = 0, c, rc = 1;
 
 	optind = 1;
@@ -158,93 +246,14 @@ weft_cmd_trust(int argc, char **argv)
 		return 2;
 	if (weft_cli_open_store(dir, &st) != 0)
 		return 1;
-	if (strcmp(verb, "list") == 0) {
+	if (strcmp(verb, "list") == 0)
 		rc = weft_trust_list(st, json);
-		goto out;
-	}
-	if (weft_trust_key_arg(argv[optind + 1], &pk, &err) != 0) {
+	else if (weft_trust_key_arg(argv[optind + 1], &pk, &err) != 0)
 		weft_cli_error("trust", "%s", err.msg);
-		goto out;
-	}
-	weft_hex(pk.pk, WEFT_PK_BYTES, hex);
-	if (strcmp(verb, "add") == 0) {
-		if (pk.kind != WEFT_KEY_ORG) {
-			weft_cli_error("trust", "%s: not an org key (a node's "
-				       "key cannot be a trusted root)",
-				       argv[optind + 1]);
-			goto out;
-		}
-		if (weft_store_trust_add(st, &pk, &err) != 0 ||
-		    weft_nodedir_set_via_gateway(st, pk.name, via, &err) != 0) {
-			weft_cli_error("trust", "%s", err.msg);
-			goto out;
-		}
-		if (json) {
-			weft_json_t j;
-
-			weft_json_init(&j, stdout, 0);
-			weft_json_begin_object(&j, NULL);
-			weft_json_string(&j, "added", hex);
-			weft_json_string(&j, "org", pk.name);
-			weft_json_bool(&j, "via_gateway", via);
-			weft_json_end_object(&j);
-			(void)weft_json_finish(&j);
-			putchar('\n');
-		} else
-			printf("trusting org %s (%s)%s\n", pk.name, hex,
-			       via ? ", through gateways only" : "");
-		rc = 0;
-		goto out;
-	}
-	/* remove: never the node's own org */
-	{
-		weft_pubkey_t *roots = NULL;
-		size_t n = 0, i;
-		int found = 0;
-
-		weft_trust_own(st, own, sizeof(own));
-		if (weft_store_trust_list(st, &roots, &n, &err) != 0) {
-			weft_cli_error("trust", "%s", err.msg);
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			if (memcmp(roots[i].pk, pk.pk, WEFT_PK_BYTES) == 0) {
-				found = 1;
-				snprintf(pk.name, sizeof(pk.name), "%s",
-					 roots[i].name);
-				if (strcmp(roots[i].name, own) == 0) {
-					free(roots);
-					weft_cli_error("trust", "%s is this node's "
-					    "own org root; it cannot be removed",
-					    own);
-					goto out;
-				}
-			}
-		free(roots);
-		if (!found) {
-			weft_cli_error("trust", "org key %s is not trusted",
-				       hex);
-			goto out;
-		}
-	}
-	if (weft_store_trust_remove(st, pk.pk, &err) != 0 ||
-	    weft_nodedir_set_via_gateway(st, pk.name, 0, &err) != 0) {
-		weft_cli_error("trust", "%s", err.msg);
-		goto out;
-	}
-	if (json) {
-		weft_json_t j;
-
-		weft_json_init(&j, stdout, 0);
-		weft_json_begin_object(&j, NULL);
-		weft_json_string(&j, "removed", hex);
-		weft_json_end_object(&j);
-		(void)weft_json_finish(&j);
-		putchar('\n');
-	} else
-		printf("no longer trusting %s\n", hex);
-	rc = 0;
-out:
+	else if (strcmp(verb, "add") == 0)
+		rc = weft_trust_add(st, &pk, argv[optind + 1], via, json);
+	else
+		rc = weft_trust_remove(st, &pk, json);
 	weft_store_close(st);
 	return rc;
 }
