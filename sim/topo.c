@@ -207,6 +207,36 @@ weft_sim_topo_num(const char **p, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+/* One line of an edge list: 1 with the edge in *a, *b; 0 for a blank
+ * or comment line; WEFT_EPARSE naming path:lineno otherwise. */
+static int
+weft_sim_topo_line(const char *path, unsigned long lineno, const char *p,
+		   uint32_t lim, uint32_t *a, uint32_t *b, weft_err_t *err)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '#' || *p == '\n' || *p == '\r' || *p == 0)
+		return 0;
+	if (weft_sim_topo_num(&p, lim, a) != 0 || (*p != ' ' && *p != '\t'))
+		goto two;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (weft_sim_topo_num(&p, lim, b) != 0)
+		goto two;
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p != 0 && *p != '#')
+		return weft_err_set(err, WEFT_EPARSE, "%s:%lu: unexpected "
+				    "text after \"A B\"", path, lineno);
+	if (*a == *b)
+		return weft_err_set(err, WEFT_EPARSE, "%s:%lu: node %u linked "
+				    "to itself", path, lineno, *a);
+	return 1;
+two:
+	return weft_err_set(err, WEFT_EPARSE, "%s:%lu: expected \"A B\": two "
+			    "node numbers from 0 to %u", path, lineno, lim);
+}
+
 int
 weft_sim_topo_file(weft_sim_topo_t *t, const char *path, uint32_t nodes,
 		   weft_err_t *err)
@@ -224,8 +254,7 @@ weft_sim_topo_file(weft_sim_topo_t *t, const char *path, uint32_t nodes,
 		return weft_err_set(err, -errno, "%s: %s", path,
 				    strerror(errno));
 	for (;;) {
-		const char *p = line;
-		uint32_t a, b;
+		uint32_t a = 0, b = 0;
 		size_t n = 0;
 		int c = 0, nul = 0;
 
@@ -249,41 +278,12 @@ weft_sim_topo_file(weft_sim_topo_t *t, const char *path, uint32_t nodes,
 					  "%s:%lu: NUL byte", path, lineno);
 			goto out;
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\r' || *p == 0)
+		rc = weft_sim_topo_line(path, lineno, line, lim, &a, &b, err);
+		if (rc < 0)
+			goto out;
+		if (rc == 0)
 			continue;
-		if (weft_sim_topo_num(&p, lim, &a) != 0 ||
-		    (*p != ' ' && *p != '\t')) {
-			rc = weft_err_set(err, WEFT_EPARSE,
-					  "%s:%lu: expected \"A B\": two node "
-					  "numbers from 0 to %u", path, lineno,
-					  lim);
-			goto out;
-		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (weft_sim_topo_num(&p, lim, &b) != 0) {
-			rc = weft_err_set(err, WEFT_EPARSE,
-					  "%s:%lu: expected \"A B\": two node "
-					  "numbers from 0 to %u", path, lineno,
-					  lim);
-			goto out;
-		}
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (*p != 0 && *p != '#') {
-			rc = weft_err_set(err, WEFT_EPARSE,
-					  "%s:%lu: unexpected text after \"A "
-					  "B\"", path, lineno);
-			goto out;
-		}
-		if (a == b) {
-			rc = weft_err_set(err, WEFT_EPARSE,
-					  "%s:%lu: node %u linked to itself",
-					  path, lineno, a);
-			goto out;
-		}
+		rc = 0;
 		if (ntmp == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
 			weft_sim_edge_t *e;
