@@ -59,8 +59,10 @@ weft_agent_parse_addr(const char *s, struct sockaddr_storage *sa,
 	hl = (size_t)(colon - s);
 	if (s[0] == '[') {
 		if (hl < 3 || s[hl - 1] != ']')
-			return weft_err_set(err, WEFT_EINVAL, "\"%s\": want "
-					    "[IPV6]:PORT", s);
+			return weft_err_set(err, WEFT_EINVAL,
+					    "\"%s\": want "
+					    "[IPV6]:PORT",
+					    s);
 		h = s + 1;
 		hl -= 2;
 	}
@@ -72,15 +74,19 @@ weft_agent_parse_addr(const char *s, struct sockaddr_storage *sa,
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (colon[1] == 0 || *end || errno || port < 0 || port > 65535)
-		return weft_err_set(err, WEFT_EINVAL, "\"%s\": port must be "
-				    "0..65535", s);
+		return weft_err_set(err, WEFT_EINVAL,
+				    "\"%s\": port must be "
+				    "0..65535",
+				    s);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc != 0 || res == NULL)
-		return weft_err_set(err, WEFT_EINVAL, "\"%s\": cannot resolve "
-				    "%s: %s", s, host, gai_strerror(rc));
+		return weft_err_set(err, WEFT_EINVAL,
+				    "\"%s\": cannot resolve "
+				    "%s: %s",
+				    s, host, gai_strerror(rc));
 	memcpy(sa, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	if (sa->ss_family == AF_INET)

@@ -120,8 +120,10 @@ ag_lock(agent_t *a)
 		return -1;
 	}
 	if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		ag_log("error", "%s: another weft agent is running on this data "
-				"directory", a->o->dir);
+		ag_log("error",
+		       "%s: another weft agent is running on this data "
+		       "directory",
+		       a->o->dir);
 		return -1;
 	}
 	return 0;
@@ -221,10 +223,11 @@ agent_start(agent_t *a)
 	uv_signal_start(&a->sigint, ag_on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, ag_on_signal, SIGTERM);
 	a->started_us = weft_now_us();
-	ag_log("info", "weft agent %s: node %s of org %s listening on %s, "
-		       "control socket %s", WEFT_VERSION,
-	       a->id.info.subject_name, a->id.info.org_name, a->listen_addr,
-	       a->sock_path);
+	ag_log("info",
+	       "weft agent %s: node %s of org %s listening on %s, "
+	       "control socket %s",
+	       WEFT_VERSION, a->id.info.subject_name, a->id.info.org_name,
+	       a->listen_addr, a->sock_path);
 	for (i = 0; i < a->ndialers; i++)
 		ag_dial_now(&a->dialers[i]);
 	return 0;
@@ -239,7 +242,8 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	int rc = 1;
 
 	if (a == NULL || sodium_init() < 0 || uv_loop_init(&loop) != 0) {
-		ag_log("error", "cannot initialise (libsodium, the event loop)");
+		ag_log("error",
+		       "cannot initialise (libsodium, the event loop)");
 		free(a);
 		return 1;
 	}

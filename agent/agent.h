@@ -24,16 +24,17 @@ typedef struct weft_agent_opts {
 	const char *advertise; /* HOST:PORT told to peers; NULL: bound addr */
 	const char *join[WEFT_AGENT_JOIN_MAX];
 	size_t njoin;
-	uint64_t hs_timeout_ms, keepalive_ms, idle_ms, stall_ms; /* 0: default */
-	size_t max_queue;	     /* per session, bytes; 0: default */
-	unsigned max_conns;	     /* all connections; 0: default 1024 */
-	unsigned max_per_addr;	     /* connections per remote IP; 0: 256 */
+	uint64_t hs_timeout_ms, keepalive_ms, idle_ms,
+	    stall_ms;		       /* 0: default */
+	size_t max_queue;	       /* per session, bytes; 0: default */
+	unsigned max_conns;	       /* all connections; 0: default 1024 */
+	unsigned max_per_addr;	       /* connections per remote IP; 0: 256 */
 	unsigned max_pending_per_addr; /* handshaking per remote IP; 0: 16 */
 	uint64_t backoff_max_ms;       /* redial backoff cap; 0: 30 s */
 	uint64_t gossip_interval_ms;   /* gossip tick; 0: 1 s */
 	uint64_t sync_ms;	       /* anti-entropy period; 0: 10 s */
-	uint64_t suspect_ms;  /* lost neighbour -> reported; 0: 3 intervals */
-	unsigned degree;      /* neighbours to keep; 0: 4 */
+	uint64_t suspect_ms;	/* lost neighbour -> reported; 0: 3 intervals */
+	unsigned degree;	/* neighbours to keep; 0: 4 */
 	uint64_t link_delay_ms; /* hold gossip messages this long before
 				 * sending (WAN latency on one host); 0 */
 } weft_agent_opts_t;

@@ -46,7 +46,7 @@
 #define AG_BACKOFF_MIN_MS 500
 #define AG_GRACE_MS 2000 /* shutdown: time to flush CLOSE frames */
 #define AG_ADDR_MAX 64
-#define AG_POOL_JOBS 64	 /* jobs queued or running at once */
+#define AG_POOL_JOBS 64 /* jobs queued or running at once */
 
 typedef struct agent agent_t;
 
@@ -183,7 +183,7 @@ void ag_conn_after(conn_t *c);
 const char *ag_conn_peer_name(const conn_t *c);
 /* The session (up, not closing) with node pk, other than not. */
 conn_t *ag_conn_find_peer(agent_t *a, const uint8_t pk[WEFT_PK_BYTES],
-			  const conn_t *not);
+			  const conn_t * not );
 /* The session with the node core's peer id, if up and not closing. */
 conn_t *ag_conn_by_id(agent_t *a, uint64_t id);
 void ag_conn_on_accept(uv_stream_t *server, int status);

@@ -307,12 +307,13 @@ conn_failed(conn_t *c, const weft_err_t *err)
 }
 
 conn_t *
-ag_conn_find_peer(agent_t *a, const uint8_t pk[WEFT_PK_BYTES], const conn_t *not)
+ag_conn_find_peer(agent_t *a, const uint8_t pk[WEFT_PK_BYTES],
+		  const conn_t * not )
 {
 	conn_t *c;
 
 	for (c = a->conns; c; c = c->next)
-		if (c != not && c->up && !c->closing &&
+		if (c != not &&c->up && !c->closing &&
 		    memcmp(weft_sess_peer(c->s)->subject_pk, pk,
 			   WEFT_PK_BYTES) == 0)
 			return c;
@@ -358,16 +359,18 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 		if (c->up)
 			ag_log("info", "session with %s (node %s) ended: %s",
-			       c->addr, ag_conn_peer_name(c),
-			       why);
+			       c->addr, ag_conn_peer_name(c), why);
 		else if (c->outbound)
-			ag_log("warn", "handshake to %s failed: %s before it "
-				       "finished (a wrong network key, or the "
-				       "peer does not trust our org?)", c->addr,
-			       why);
+			ag_log("warn",
+			       "handshake to %s failed: %s before it "
+			       "finished (a wrong network key, or the "
+			       "peer does not trust our org?)",
+			       c->addr, why);
 		else if (ag_log_ok(a, AG_LIM_HS))
-			ag_log("info", "connection from %s: %s before the "
-				       "handshake finished", c->addr, why);
+			ag_log("info",
+			       "connection from %s: %s before the "
+			       "handshake finished",
+			       c->addr, why);
 		if (!c->up)
 			a->hs_failed++;
 		ag_conn_close(c);
@@ -384,8 +387,8 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		len = 0;
 	}
 	do {
-		rc = weft_sess_input(c->s, uv_now(a->loop), in + off,
-				     len - off, &used, &m, &err);
+		rc = weft_sess_input(c->s, uv_now(a->loop), in + off, len - off,
+				     &used, &m, &err);
 		off += used;
 		if (rc < 0) {
 			ag_conn_flush(c);
@@ -397,9 +400,10 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		if (rc == WEFT_SESS_MSG)
 			a->up.conn_msg(c, m);
 		if (rc == WEFT_SESS_CLOSED) {
-			ag_log("info", "session with %s (node %s) closed by "
-				       "peer", c->addr,
-			       ag_conn_peer_name(c));
+			ag_log("info",
+			       "session with %s (node %s) closed by "
+			       "peer",
+			       c->addr, ag_conn_peer_name(c));
 			ag_conn_flush(c);
 			ag_conn_close(c);
 			return;

@@ -22,10 +22,11 @@ weft_ctl_path(const char *dir, char *out, size_t n, weft_err_t *err)
 	int k = snprintf(out, n, "%s/%s", dir, WEFT_CTL_SOCK);
 
 	if (k < 0 || (size_t)k >= n)
-		return weft_err_set(err, WEFT_ETOOBIG, "%s: data directory "
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "%s: data directory "
 				    "path too long for a Unix socket (max %zu "
-				    "bytes)", dir,
-				    n - 2 - sizeof(WEFT_CTL_SOCK) + 1);
+				    "bytes)",
+				    dir, n - 2 - sizeof(WEFT_CTL_SOCK) + 1);
 	return 0;
 }
 
@@ -129,7 +130,7 @@ ctl_connect(const char *dir, double wait_s, weft_err_t *err)
 
 int
 weft_ctl_call(const char *dir, Weft__ControlOp op, double wait_s,
-		  Weft__ControlResponse **resp, weft_err_t *err)
+	      Weft__ControlResponse **resp, weft_err_t *err)
 {
 	Weft__ControlRequest req = WEFT__CONTROL_REQUEST__INIT;
 	uint8_t hdr[WEFT_CTL_HDR], *frame = NULL, *body = NULL;
@@ -145,8 +146,7 @@ weft_ctl_call(const char *dir, Weft__ControlOp op, double wait_s,
 	if (weft_ctl_frame(&req.base, &frame, &n) != 0 ||
 	    ctl_io(fd, frame, n, 1) != 0 || ctl_io(fd, hdr, sizeof(hdr), 0))
 		goto fail;
-	if (weft_ctl_unframe(hdr, sizeof(hdr), WEFT_CTL_RESP_MAX, &b,
-			     &len) < 0)
+	if (weft_ctl_unframe(hdr, sizeof(hdr), WEFT_CTL_RESP_MAX, &b, &len) < 0)
 		goto fail;
 	body = malloc(len ? len : 1);
 	if (body == NULL || ctl_io(fd, body, len, 0) != 0)
@@ -156,8 +156,8 @@ weft_ctl_call(const char *dir, Weft__ControlOp op, double wait_s,
 		goto fail;
 	rc = 0;
 	if ((*resp)->error[0]) {
-		rc = weft_err_set(err, WEFT_EINVAL, "agent: %s",
-				  (*resp)->error);
+		rc =
+		    weft_err_set(err, WEFT_EINVAL, "agent: %s", (*resp)->error);
 		weft__control_response__free_unpacked(*resp, NULL);
 		*resp = NULL;
 	}

@@ -20,10 +20,10 @@
 #include "lib/err.h"
 #include "weft.pb-c.h"
 
-#define WEFT_CTL_SOCK "agent.sock"	 /* in the data directory */
-#define WEFT_CTL_HDR 4			 /* the length prefix */
-#define WEFT_CTL_REQ_MAX 4096		 /* request body, bytes */
-#define WEFT_CTL_RESP_MAX (16u << 20)	 /* response body, bytes */
+#define WEFT_CTL_SOCK "agent.sock"    /* in the data directory */
+#define WEFT_CTL_HDR 4		      /* the length prefix */
+#define WEFT_CTL_REQ_MAX 4096	      /* request body, bytes */
+#define WEFT_CTL_RESP_MAX (16u << 20) /* response body, bytes */
 
 /*
  * The socket path DIR/agent.sock into out (n bytes: a sun_path).

@@ -100,7 +100,8 @@ core_held_send(uv_timer_t *t)
 		free(h);
 	}
 	if (a->held != NULL)
-		uv_timer_start(&a->dtimer, core_held_send, a->held->due - now, 0);
+		uv_timer_start(&a->dtimer, core_held_send, a->held->due - now,
+			       0);
 }
 
 /* Carry out the node core's outputs: messages to sessions, entries to
@@ -126,15 +127,18 @@ ag_core_flush(agent_t *a)
 			if (weft_catalog_put(a->st, o.env, o.env_len,
 					     weft_now_us(), &info, &err) != 0) {
 				if (err.code != WEFT_ESTALE)
-					ag_log("error", "storing a catalog "
-						       "entry: %s", err.msg);
+					ag_log("error",
+					       "storing a catalog "
+					       "entry: %s",
+					       err.msg);
 			} else if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
 				   memcmp(info.origin, a->id.kp->pk,
 					  WEFT_PK_BYTES) != 0) {
 				/* one line per product version learnt: what
 				 * the gossip benchmark times */
-				ag_log("info", "catalog: %s %s.%s version %llu "
-					       "from node %s",
+				ag_log("info",
+				       "catalog: %s %s.%s version %llu "
+				       "from node %s",
 				       info.tombstone ? "dropped" : "learnt",
 				       info.signer.org_name, info.name,
 				       (unsigned long long)info.version,
@@ -165,9 +169,10 @@ ag_core_conn_up(conn_t *c)
 	if (a->node != NULL &&
 	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p))) {
 		/* an org we reach only gateway to gateway */
-		ag_log("warn", "session %s %s closed: node %s of org %s is "
-			       "reached only through gateways", c->outbound ?
-			       "to" : "from", c->addr, p->subject_name,
+		ag_log("warn",
+		       "session %s %s closed: node %s of org %s is "
+		       "reached only through gateways",
+		       c->outbound ? "to" : "from", c->addr, p->subject_name,
 		       p->org_name);
 		weft_sess_close(c->s, "org reached only through gateways");
 		ag_conn_flush(c);
@@ -182,13 +187,14 @@ ag_core_conn_up(conn_t *c)
 	if (other != NULL) {
 		/* Two links to one node (both dialled at once): both ends keep
 		 * the one dialled by the smaller key, so they agree. */
-		int keep_outbound = weft_node_keep_dialled(a->node,
-							   p->subject_pk);
+		int keep_outbound =
+		    weft_node_keep_dialled(a->node, p->subject_pk);
 		conn_t *drop = c->outbound == keep_outbound ? other : c;
 
-		ag_log("info", "duplicate session with node %s: keeping the "
-			       "one dialled by %s", p->subject_name,
-		       keep_outbound ? "us" : "them");
+		ag_log("info",
+		       "duplicate session with node %s: keeping the "
+		       "one dialled by %s",
+		       p->subject_name, keep_outbound ? "us" : "them");
 		if (drop->dialer != NULL) /* it would only dial again */
 			drop->dialer->backoff_ms = a->o->backoff_max_ms;
 		weft_sess_close(drop->s, "duplicate session");
@@ -201,8 +207,7 @@ ag_core_conn_up(conn_t *c)
 	       p->org_name, c->outbound ? "dialled at" : "from", c->addr);
 	if (a->node != NULL) {
 		weft_node_peer_up(a->node, uv_now(a->loop), c->id,
-				    p->subject_pk, p->org_name,
-				    ag_is_gateway(p));
+				  p->subject_pk, p->org_name, ag_is_gateway(p));
 		ag_core_flush(a);
 	}
 	return 0;
@@ -242,9 +247,9 @@ ag_core_conn_down(conn_t *c)
 typedef struct ag_scan_entry {
 	uint8_t *env;
 	size_t len;
-	int ok;			  /* verified (worker) */
-	weft_entry_info_t *mine;  /* a descriptor of ours: its fields (for
-				   * the "offered" log line), else NULL */
+	int ok;			 /* verified (worker) */
+	weft_entry_info_t *mine; /* a descriptor of ours: its fields (for
+				  * the "offered" log line), else NULL */
 } ag_scan_entry_t;
 
 struct ag_scan {
@@ -311,9 +316,8 @@ scan_work(weft_pool_job_t *job)
 	for (i = 0; i < sc->n && !weft_pool_cancelled(job); i++) {
 		ag_scan_entry_t *e = &sc->e[i];
 
-		if (weft_entry_verify(e->env, e->len, &sc->trust->t,
-				      sc->now_us, &info, NULL, NULL,
-				      NULL) != 0)
+		if (weft_entry_verify(e->env, e->len, &sc->trust->t, sc->now_us,
+				      &info, NULL, NULL, NULL) != 0)
 			continue;
 		e->ok = 1;
 		if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
@@ -340,16 +344,18 @@ scan_done(weft_pool_job_t *job)
 		ag_scan_entry_t *e = &sc->e[i];
 		const weft_entry_info_t *m = e->mine;
 
-		if (!e->ok || weft_node_offer(a->node, uv_now(a->loop),
-					      weft_now_us(), e->env, e->len, 0,
-					      NULL) != 1)
+		if (!e->ok ||
+		    weft_node_offer(a->node, uv_now(a->loop), weft_now_us(),
+				    e->env, e->len, 0, NULL) != 1)
 			continue;
 		if (a->scanned && m != NULL)
 			/* the moment a product of ours enters the mesh: what
 			 * the simulator comparison (t_sim_reality) times */
-			ag_log("info", "catalog: offered %s.%s version %llu "
-				       "to the mesh", m->signer.org_name,
-			       m->name, (unsigned long long)m->version);
+			ag_log("info",
+			       "catalog: offered %s.%s version %llu "
+			       "to the mesh",
+			       m->signer.org_name, m->name,
+			       (unsigned long long)m->version);
 	}
 	a->scanned = 1;
 	scan_free(sc);

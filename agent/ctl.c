@@ -65,8 +65,8 @@ ag_roles(const weft_cert_info_t *ci, char **out)
 }
 
 static void
-ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles,
-		char **listen, char **join)
+ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
+		char **join)
 {
 	conn_t *c;
 	size_t i;
@@ -198,8 +198,8 @@ ctl_fill_members(agent_t *a, ctl_members_t *m)
 {
 	size_t i;
 
-	if (a->node == NULL ||
-	    weft_gossip_members(weft_node_gossip(a->node), &m->list, &m->n) != 0)
+	if (a->node == NULL || weft_gossip_members(weft_node_gossip(a->node),
+						   &m->list, &m->n) != 0)
 		return -1;
 	m->info = calloc(m->n ? m->n : 1, sizeof(*m->info));
 	m->ptrs = calloc(m->n ? m->n : 1, sizeof(*m->ptrs));
@@ -279,8 +279,7 @@ ctl_answer(ctl_conn_t *cc, const Weft__ControlRequest *req)
 		resp.error = "unknown request";
 	}
 	w = calloc(1, sizeof(*w));
-	if (w == NULL ||
-	    weft_ctl_frame(&resp.base, &w->buf, &w->len) != 0) {
+	if (w == NULL || weft_ctl_frame(&resp.base, &w->buf, &w->len) != 0) {
 		free(w);
 		ctl_close(cc);
 		goto out;
@@ -326,8 +325,7 @@ ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	cc->len += (size_t)n;
-	rc = weft_ctl_unframe(cc->buf, cc->len, WEFT_CTL_REQ_MAX, &body,
-			      &blen);
+	rc = weft_ctl_unframe(cc->buf, cc->len, WEFT_CTL_REQ_MAX, &body, &blen);
 	if (rc == 0)
 		return;
 	uv_read_stop(s);

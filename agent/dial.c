@@ -23,7 +23,8 @@ dial_timer_cb(uv_timer_t *t)
 
 	if (d->a->stopping || d->conn != NULL)
 		return;
-	if (d->peer_known && ag_conn_find_peer(d->a, d->peer_pk, NULL) != NULL) {
+	if (d->peer_known &&
+	    ag_conn_find_peer(d->a, d->peer_pk, NULL) != NULL) {
 		/* Already linked (the peer dialled us): look again later. */
 		ag_dial_schedule(d, d->a->o->backoff_max_ms);
 		return;
@@ -52,8 +53,10 @@ dial_connected(uv_connect_t *req, int status)
 		return;
 	if (status < 0) {
 		if (d != NULL)
-			ag_log("info", "cannot reach %s: %s (retrying in "
-				       "%.1f s)", c->addr, uv_strerror(status),
+			ag_log("info",
+			       "cannot reach %s: %s (retrying in "
+			       "%.1f s)",
+			       c->addr, uv_strerror(status),
 			       (double)d->backoff_ms / 1000);
 		ag_conn_close(c);
 		return;

@@ -25,8 +25,8 @@
  *
  * Their types: id, age, city_id, person_id, amount, pop, a, k: bigint;
  * score, b, f, v: double precision; active, d, flag: boolean; joined,
- * placed, e, ts: timestamp; the rest text. These tables draw their own NULLs (--nulls
- * adds more), write every text value quoted in CSV (so "" is the empty
+ * placed, e, ts: timestamp; the rest text. These tables draw their own NULLs
+ * (--nulls adds more), write every text value quoted in CSV (so "" is the empty
  * string and an empty field is NULL, as in PostgreSQL's COPY) and never a
  * float through printf.
  *
@@ -649,26 +649,49 @@ static const char *const gen_people_cols[] = {
 /* Names: case variants, unicode (2-, 3- and 4-byte UTF-8), the empty
  * string, blanks, quotes, commas and LIKE metacharacters. */
 static const char *const gen_names[] = {
-    "Ann",	       "ann",		"ANN",	       "Anna",
-    "Anne-Marie",      "Bob",		"bob",	       "Carl",
-    "Zed",	       "zed",		"Zo\xc3\xab",  "ZO\xc3\x8b",
-    "\xc5\x81ukasz",   "\xc3\x89mile",	"\xc3\xa9mile", "\xc3\x98rsted",
-    "stra\xc3\x9f" "e", "na\xc3\xafve caf\xc3\xa9",
+    "Ann",
+    "ann",
+    "ANN",
+    "Anna",
+    "Anne-Marie",
+    "Bob",
+    "bob",
+    "Carl",
+    "Zed",
+    "zed",
+    "Zo\xc3\xab",
+    "ZO\xc3\x8b",
+    "\xc5\x81ukasz",
+    "\xc3\x89mile",
+    "\xc3\xa9mile",
+    "\xc3\x98rsted",
+    "stra\xc3\x9f"
+    "e",
+    "na\xc3\xafve caf\xc3\xa9",
     "\xe6\x9d\xb1\xe4\xba\xac", /* 東京 */
     "\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc",
-    "\xf0\x9f\x98\x80",		 /* 😀 */
-    "party \xf0\x9f\x8e\x89",	 /* party 🎉 */
+    "\xf0\x9f\x98\x80",			/* 😀 */
+    "party \xf0\x9f\x8e\x89",		/* party 🎉 */
     "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", /* Иван */
-    "\xce\xa9",			 /* Ω */
-    "",		       " padded ",	"O'Brien",     "a,b",
-    "say \"hi\"",      "50%",		"under_score", "back\\slash",
-    "x",	       "X",		"yves",	       "Yves",
+    "\xce\xa9",				/* Ω */
+    "",
+    " padded ",
+    "O'Brien",
+    "a,b",
+    "say \"hi\"",
+    "50%",
+    "under_score",
+    "back\\slash",
+    "x",
+    "X",
+    "yves",
+    "Yves",
 };
 
 /* Scores that are not multiples of 1/4: rounding ties, tiny, huge. */
 static const char *const gen_score_specials[] = {
-    "0.1",  "-0.1", "2.5",	   "-2.5",    "0.5",   "-0.5",
-    "3.5",  "1e-05", "1234567.891", "-99.99",  "1e+15", "0.3",
+    "0.1", "-0.1",  "2.5",	   "-2.5",   "0.5",   "-0.5",
+    "3.5", "1e-05", "1234567.891", "-99.99", "1e+15", "0.3",
 };
 
 static void
@@ -704,15 +727,15 @@ gen_people(gen_row_t *w, uint64_t rows)
 			else if (p < 18)
 				gen_out_ch(&w->out, '0');
 			else if (p < 24)
-				gen_out_tok(w,
-					    gen_score_specials[gen_rng_below(
-						&w->rng,
-						GEN_N(gen_score_specials))],
-					    0);
+				gen_out_tok(
+				    w,
+				    gen_score_specials[gen_rng_below(
+					&w->rng, GEN_N(gen_score_specials))],
+				    0);
 			else
-				gen_out_quarters(&w->out,
-						 gen_rng_range(&w->rng, -2000,
-							       2001));
+				gen_out_quarters(
+				    &w->out,
+				    gen_rng_range(&w->rng, -2000, 2001));
 		}
 		if (gen_field(w)) {
 			unsigned p = (unsigned)gen_rng_below(&w->rng, 100);
@@ -725,8 +748,8 @@ gen_people(gen_row_t *w, uint64_t rows)
 			if (gen_pct(w, 10)) {
 				gen_null(w);
 			} else {
-				int64_t us = gen_rng_range(&w->rng, lo, hi) *
-					     GEN_US;
+				int64_t us =
+				    gen_rng_range(&w->rng, lo, hi) * GEN_US;
 				unsigned p =
 				    (unsigned)gen_rng_below(&w->rng, 100);
 				if (p < 10) /* midnight */
@@ -750,13 +773,13 @@ gen_people(gen_row_t *w, uint64_t rows)
 	}
 }
 
-static const char *const gen_orders_cols[] = {
-    "id", "person_id", "amount", "category", "placed", NULL};
+static const char *const gen_orders_cols[] = {"id",	  "person_id", "amount",
+					      "category", "placed",    NULL};
 
 static const char *const gen_order_cats[] = {
-    "food",	    "toys", "books",	      "caf\xc3\xa9",
-    "Caf\xc3\xa9", "CAF\xc3\x89", "",	      "home & garden",
-    "12\" vinyl",  "a,b",  "\xe6\x9c\xac", /* 本 */
+    "food",	    "toys", "books",	     "caf\xc3\xa9", "Caf\xc3\xa9",
+    "CAF\xc3\x89",  "",	    "home & garden", "12\" vinyl",  "a,b",
+    "\xe6\x9c\xac", /* 本 */
     "Food",
 };
 
@@ -781,9 +804,9 @@ gen_orders(gen_row_t *w, uint64_t rows)
 							  GEN_NPEOPLE + 1,
 							  GEN_NPEOPLE + 60));
 			else
-				gen_out_int(&w->out,
-					    gen_rng_range(&w->rng, 1,
-							  GEN_NPEOPLE + 1));
+				gen_out_int(
+				    &w->out,
+				    gen_rng_range(&w->rng, 1, GEN_NPEOPLE + 1));
 		}
 		if (gen_field(w)) {
 			unsigned p = (unsigned)gen_rng_below(&w->rng, 100);
@@ -805,16 +828,16 @@ gen_orders(gen_row_t *w, uint64_t rows)
 			if (gen_pct(w, 10))
 				gen_null(w);
 			else
-				gen_out_qtext(&w->out, w->fmt,
-					      gen_order_cats[gen_rng_below(
-						  &w->rng,
-						  GEN_N(gen_order_cats))]);
+				gen_out_qtext(
+				    &w->out, w->fmt,
+				    gen_order_cats[gen_rng_below(
+					&w->rng, GEN_N(gen_order_cats))]);
 		}
 		if (gen_field(w)) {
 			int64_t us = gen_rng_range(&w->rng, lo, hi) * GEN_US;
 			if (gen_pct(w, 10))
-				us += gen_rng_range(&w->rng, 1,
-						    (int64_t)GEN_US);
+				us +=
+				    gen_rng_range(&w->rng, 1, (int64_t)GEN_US);
 			gen_out_ts(w, us);
 		}
 		gen_row_end(w);
@@ -836,7 +859,9 @@ static const struct {
     {"S\xc3\xa3o Paulo", "Brazil", 12300000},
     {"New York", "United States", 8400000},
     {"Reykjav\xc3\xadk", "Iceland", 130000},
-    {"\xc5\x81\xc3\xb3" "d\xc5\xba", "Poland", 670000},
+    {"\xc5\x81\xc3\xb3"
+     "d\xc5\xba",
+     "Poland", 670000},
     {"\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", "Russia", -1},
     {"paris", "France", -1},
     {"", NULL, 0},
@@ -904,24 +929,24 @@ gen_nulls(gen_row_t *w, uint64_t rows)
 			if (gen_pct(w, 80))
 				gen_null(w);
 			else
-				gen_out_quarters(&w->out,
-						 2 * gen_rng_range(&w->rng, -20,
-								   21));
+				gen_out_quarters(
+				    &w->out,
+				    2 * gen_rng_range(&w->rng, -20, 21));
 		}
 		if (gen_field(w)) {
 			if (gen_pct(w, 80))
 				gen_null(w);
 			else
-				gen_out_qtext(&w->out, w->fmt,
-					      cs[gen_rng_below(&w->rng,
-							       GEN_N(cs))]);
+				gen_out_qtext(
+				    &w->out, w->fmt,
+				    cs[gen_rng_below(&w->rng, GEN_N(cs))]);
 		}
 		if (gen_field(w)) {
 			if (gen_pct(w, 90))
 				gen_null(w);
 			else
-				gen_out_str(&w->out, gen_pct(w, 50) ? "true"
-								    : "false");
+				gen_out_str(&w->out,
+					    gen_pct(w, 50) ? "true" : "false");
 		}
 		if (gen_field(w)) {
 			if (gen_pct(w, 85))
@@ -934,8 +959,7 @@ gen_nulls(gen_row_t *w, uint64_t rows)
 		if (gen_field(w)) {
 			if (gen_pct(w, 70))
 				gen_null(w);
-			else
-			{
+			else {
 				const char *f =
 				    fs[gen_rng_below(&w->rng, GEN_N(fs))];
 				gen_out_tok(w, f, strpbrk(f, "NI") != NULL);
@@ -947,20 +971,23 @@ gen_nulls(gen_row_t *w, uint64_t rows)
 	}
 }
 
-static const char *const gen_empty_cols[] = {"id", "name", "v", "flag", "ts",
-					     NULL};
+static const char *const gen_empty_cols[] = {"id",   "name", "v",
+					     "flag", "ts",   NULL};
 
-static const char *const gen_big_cols[] = {"id", "g", "k", "v", "ts",
-					   "person_id", "flag", NULL};
+static const char *const gen_big_cols[] = {"id", "g",	      "k",    "v",
+					   "ts", "person_id", "flag", NULL};
 
 static void
 gen_big(gen_row_t *w, uint64_t rows)
 {
 	static const char *const words[] = {
-	    "alpha", "beta",  "gamma", "delta", "epsilon", "zeta", "eta",
-	    "theta", "iota",  "kappa", "lambda", "mu",	   "nu",   "xi",
-	    "omicron", "pi",  "rho",   "sigma", "tau",	   "upsilon",
-	    "\xcf\x86\xce\xb9", /* φι */
+	    "alpha", "beta",	"gamma",
+	    "delta", "epsilon", "zeta",
+	    "eta",   "theta",	"iota",
+	    "kappa", "lambda",	"mu",
+	    "nu",    "xi",	"omicron",
+	    "pi",    "rho",	"sigma",
+	    "tau",   "upsilon", "\xcf\x86\xce\xb9", /* φι */
 	    "",
 	};
 	/* 2024-01-01, plus about 3 minutes a row */
@@ -975,7 +1002,8 @@ gen_big(gen_row_t *w, uint64_t rows)
 			if (gen_pct(w, 5)) {
 				gen_null(w);
 			} else {
-				/* a window of 8 words that moves every 5,000 rows */
+				/* a window of 8 words that moves every 5,000
+				 * rows */
 				uint64_t base = i / 5000;
 				gen_out_qtext(
 				    &w->out, w->fmt,
@@ -995,9 +1023,9 @@ gen_big(gen_row_t *w, uint64_t rows)
 			if (gen_pct(w, 8))
 				gen_null(w);
 			else
-				gen_out_quarters(&w->out,
-						 gen_rng_range(&w->rng, -4000,
-							       4001));
+				gen_out_quarters(
+				    &w->out,
+				    gen_rng_range(&w->rng, -4000, 4001));
 		}
 		if (gen_field(w)) {
 			if (gen_pct(w, 2))
@@ -1180,10 +1208,13 @@ main(int argc, char **argv)
 	}
 	if (!have_rows) {
 		static const uint64_t def_rows[] = {
-		    [GEN_EVENTS] = 3000000,	  [GEN_REGIONS] = GEN_NREGIONS,
-		    [GEN_PEOPLE] = GEN_NPEOPLE, [GEN_ORDERS] = 2000,
+		    [GEN_EVENTS] = 3000000,
+		    [GEN_REGIONS] = GEN_NREGIONS,
+		    [GEN_PEOPLE] = GEN_NPEOPLE,
+		    [GEN_ORDERS] = 2000,
 		    [GEN_CITIES] = GEN_N(gen_cities_rows),
-		    [GEN_NULLS] = 300,	  [GEN_EMPTY] = 0,
+		    [GEN_NULLS] = 300,
+		    [GEN_EMPTY] = 0,
 		    [GEN_BIG] = 25000,
 		};
 		rows = def_rows[table];
@@ -1231,30 +1262,16 @@ main(int argc, char **argv)
 	}
 
 	switch (table) {
-	case GEN_EVENTS:
-		gen_events(&w, rows);
-		break;
-	case GEN_REGIONS:
-		gen_regions(&w, rows);
-		break;
-	case GEN_PEOPLE:
-		gen_people(&w, rows);
-		break;
-	case GEN_ORDERS:
-		gen_orders(&w, rows);
-		break;
-	case GEN_CITIES:
-		gen_cities(&w, rows);
-		break;
-	case GEN_NULLS:
-		gen_nulls(&w, rows);
-		break;
+	case GEN_EVENTS: gen_events(&w, rows); break;
+	case GEN_REGIONS: gen_regions(&w, rows); break;
+	case GEN_PEOPLE: gen_people(&w, rows); break;
+	case GEN_ORDERS: gen_orders(&w, rows); break;
+	case GEN_CITIES: gen_cities(&w, rows); break;
+	case GEN_NULLS: gen_nulls(&w, rows); break;
 	case GEN_EMPTY: /* the header only: rows are ignored */
 		gen_header(&w);
 		break;
-	case GEN_BIG:
-		gen_big(&w, rows);
-		break;
+	case GEN_BIG: gen_big(&w, rows); break;
 	}
 	gen_out_flush(&w.out);
 	if (!w.out.err && fflush(w.out.out) != 0)

@@ -41,10 +41,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -120,9 +120,11 @@ lo_counters(long long *bytes, long long *packets)
 
 		if (p != dev && p[-1] != ' ' && p[-1] != '\n')
 			continue;
-		if (sscanf(p + 3, "%lld %lld %lld %lld %lld %lld %lld %lld "
-		    "%lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		    &v[6], &v[7], &v[8], &v[9]) != 10)
+		if (sscanf(p + 3,
+			   "%lld %lld %lld %lld %lld %lld %lld %lld "
+			   "%lld %lld",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7], &v[8], &v[9]) != 10)
 			break;
 		*bytes = v[8];
 		*packets = v[9];
@@ -212,7 +214,7 @@ sniff(const char *path, long lo, long hi)
 		sl = sizeof(from);
 		/* MSG_TRUNC: the packet's real length, however little fits. */
 		n = recvfrom(s, pkt, sizeof(pkt), MSG_TRUNC,
-		    (struct sockaddr *)&from, &sl);
+			     (struct sockaddr *)&from, &sl);
 		if (n < 0) {
 			if (errno != EINTR && errno != EAGAIN)
 				return die("recvfrom");
@@ -232,7 +234,9 @@ sniff(const char *path, long lo, long hi)
 			continue;
 		}
 		len = (size_t)n;
-		pc = proto == IPPROTO_UDP ? 'u' : proto == IPPROTO_TCP ? 't' : 'o';
+		pc = proto == IPPROTO_UDP   ? 'u'
+		     : proto == IPPROTO_TCP ? 't'
+					    : 'o';
 		l4 = pkt + ihl;
 		sp = dp = 0;
 		if (pc != 'o' && ihl + 4 <= sizeof(pkt)) {
@@ -240,8 +244,10 @@ sniff(const char *path, long lo, long hi)
 			dp = l4[2] << 8 | l4[3];
 			in = (sp >= lo && sp <= hi) || (dp >= lo && dp <= hi);
 		}
-		llen = snprintf(line, sizeof(line), "%" PRId64 " %zu %c %d %ld "
-		    "%ld\n", now_ns(), len, pc, in, sp, dp);
+		llen = snprintf(line, sizeof(line),
+				"%" PRId64 " %zu %c %d %ld "
+				"%ld\n",
+				now_ns(), len, pc, in, sp, dp);
 		if (write(fd, line, (size_t)llen) != llen)
 			return die(path);
 	}
@@ -249,7 +255,7 @@ sniff(const char *path, long lo, long hi)
 	if (getsockopt(s, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0 &&
 	    st.tp_drops > 0)
 		fprintf(stderr, "gossipmeter: the capture dropped %u packets\n",
-		    st.tp_drops);
+			st.tp_drops);
 	close(fd);
 	close(s);
 	return st.tp_drops > 0 ? 1 : 0;
@@ -301,14 +307,14 @@ window(const char *path, double t0, double t1)
 	fclose(f);
 	if (!started || !covered || t1 < t0) {
 		fprintf(stderr, "gossipmeter: %s does not cover [%.0f, %.0f]\n",
-		    path, t0, t1);
+			path, t0, t1);
 		return 1;
 	}
 	printf("bytes=%.0f packets=%.0f udp_bytes=%.0f udp_packets=%.0f "
-	    "tcp_bytes=%.0f tcp_packets=%.0f other_bytes=%.0f "
-	    "other_packets=%.0f seconds=%.6f\n", b[0] + b[1] + b[2],
-	    p[0] + p[1] + p[2], b[0], p[0], b[1], p[1], out_b + b[2],
-	    out_p + p[2], (t1 - t0) / 1e9);
+	       "tcp_bytes=%.0f tcp_packets=%.0f other_bytes=%.0f "
+	       "other_packets=%.0f seconds=%.6f\n",
+	       b[0] + b[1] + b[2], p[0] + p[1] + p[2], b[0], p[0], b[1], p[1],
+	       out_b + b[2], out_p + p[2], (t1 - t0) / 1e9);
 	return 0;
 }
 
@@ -335,12 +341,13 @@ static int
 usage(void)
 {
 	fputs("usage: gossipmeter now\n"
-	    "       gossipmeter stamp FILE [LABEL]\n"
-	    "       gossipmeter exec FILE COMMAND [ARG...]\n"
-	    "       gossipmeter lo-up\n"
-	    "       gossipmeter lo-bytes\n"
-	    "       gossipmeter sniff FILE LO_PORT HI_PORT\n"
-	    "       gossipmeter window FILE T0_NS T1_NS\n", stderr);
+	      "       gossipmeter stamp FILE [LABEL]\n"
+	      "       gossipmeter exec FILE COMMAND [ARG...]\n"
+	      "       gossipmeter lo-up\n"
+	      "       gossipmeter lo-bytes\n"
+	      "       gossipmeter sniff FILE LO_PORT HI_PORT\n"
+	      "       gossipmeter window FILE T0_NS T1_NS\n",
+	      stderr);
 	return 2;
 }
 
@@ -358,11 +365,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "stamp") == 0 && (argc == 3 || argc == 4)) {
-		const char *label = argc == 4 ? argv[3] : getenv("SERF_USER_EVENT");
+		const char *label =
+		    argc == 4 ? argv[3] : getenv("SERF_USER_EVENT");
 
 		if (label == NULL || *label == '\0')
 			label = "-";
-		len = snprintf(buf, sizeof(buf), "%.200s %" PRId64 "\n", label, t);
+		len = snprintf(buf, sizeof(buf), "%.200s %" PRId64 "\n", label,
+			       t);
 		return append(argv[2], buf, (size_t)len);
 	}
 	if (strcmp(argv[1], "exec") == 0 && argc >= 4) {
@@ -384,9 +393,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "sniff") == 0 && argc == 5)
 		return sniff(argv[2], strtol(argv[3], NULL, 10),
-		    strtol(argv[4], NULL, 10));
+			     strtol(argv[4], NULL, 10));
 	if (strcmp(argv[1], "window") == 0 && argc == 5)
 		return window(argv[2], strtod(argv[3], NULL),
-		    strtod(argv[4], NULL));
+			      strtod(argv[4], NULL));
 	return usage();
 }

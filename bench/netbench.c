@@ -64,8 +64,8 @@
 #include "crypto/handshake.h"
 #include "lib/err.h"
 #include "lib/version.h"
-#include "storage/nodedir.h"
 #include "node/session.h"
+#include "storage/nodedir.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"
 
@@ -961,33 +961,17 @@ nb_parse(int argc, char **argv, nb_opts_t *o)
 			o->frame = (size_t)nb_number("frame", optarg, 1,
 						     WEFT_FRAME_MAX - 64);
 			break;
-		case 'm':
-			o->mb = nb_number("mb", optarg, 1, 1u << 20);
-			break;
-		case 'n':
-			o->n = nb_number("n", optarg, 1, 100000000);
-			break;
+		case 'm': o->mb = nb_number("mb", optarg, 1, 1u << 20); break;
+		case 'n': o->n = nb_number("n", optarg, 1, 100000000); break;
 		case 'P':
 			o->parallel = nb_number("parallel", optarg, 1, 256);
 			break;
-		case 'd':
-			o->data_dir = optarg;
-			break;
-		case 'p':
-			o->peer_dir = optarg;
-			break;
-		case 'c':
-			o->connect = optarg;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			nb_usage(stdout);
-			exit(0);
-		default:
-			nb_usage(stderr);
-			exit(2);
+		case 'd': o->data_dir = optarg; break;
+		case 'p': o->peer_dir = optarg; break;
+		case 'c': o->connect = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'h': nb_usage(stdout); exit(0);
+		default: nb_usage(stderr); exit(2);
 		}
 	}
 	if (optind != argc) {

@@ -3,8 +3,8 @@
  * the quiet notice `weft publish` and `weft drop` send a running agent.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,8 @@
 #include "weft.pb-c.h"
 
 static const char weft_agent_usage[] =
-    "usage: weft agent --data-dir DIR [--listen HOST:PORT] [--join HOST:PORT]...\n"
+    "usage: weft agent --data-dir DIR [--listen HOST:PORT] [--join "
+    "HOST:PORT]...\n"
     "                  [--advertise HOST:PORT] [limits]\n\n"
     "Run the node: accept and dial authenticated, encrypted sessions with\n"
     "other nodes of the mesh (same network key, trusted orgs). Logs go to\n"
@@ -122,8 +123,8 @@ static const struct agent_num {
     {4, "--stall-timeout", NUM_MS, offsetof(weft_agent_opts_t, stall_ms), 0},
     {5, "--max-queue", NUM_SIZE, offsetof(weft_agent_opts_t, max_queue), 0},
     {6, "--max-conns", NUM_COUNT, offsetof(weft_agent_opts_t, max_conns), 0},
-    {7, "--max-per-addr", NUM_COUNT,
-     offsetof(weft_agent_opts_t, max_per_addr), 0},
+    {7, "--max-per-addr", NUM_COUNT, offsetof(weft_agent_opts_t, max_per_addr),
+     0},
     {8, "--max-pending-per-addr", NUM_COUNT,
      offsetof(weft_agent_opts_t, max_pending_per_addr), 0},
     {9, "--backoff-max", NUM_MS, offsetof(weft_agent_opts_t, backoff_max_ms),
@@ -146,7 +147,7 @@ agent_num(weft_agent_opts_t *o, int id, const char *arg)
 	char *field = (char *)o + n->off;
 	uint64_t v;
 
-	v = n->kind == NUM_MS ? weft_parse_ms(arg)
+	v = n->kind == NUM_MS	  ? weft_parse_ms(arg)
 	    : n->kind == NUM_SIZE ? weft_parse_size(arg)
 				  : weft_parse_count(arg);
 	if (v == 0 || (n->max && v > n->max)) {
@@ -207,9 +208,7 @@ weft_cmd_agent(int argc, char **argv)
 			}
 			o.join[o.njoin++] = optarg;
 			break;
-		case 'h':
-			fputs(weft_agent_usage, stdout);
-			return 0;
+		case 'h': fputs(weft_agent_usage, stdout); return 0;
 		default:
 			if (c >= 1 && c <= 14 && agent_num(&o, c, optarg) == 0)
 				break;
@@ -236,7 +235,7 @@ weft_agent_notify(const char *dir)
 	weft_err_t err = {0};
 
 	/* Best effort and quiet: no agent is not an error for publish. */
-	if (weft_ctl_call(dir, WEFT__CONTROL_OP__CTL_CATALOG_CHANGED, 0,
-			      &r, &err) == 0)
+	if (weft_ctl_call(dir, WEFT__CONTROL_OP__CTL_CATALOG_CHANGED, 0, &r,
+			  &err) == 0)
 		weft__control_response__free_unpacked(r, NULL);
 }

@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
-#include "cli/cli.h"
 #include "storage/catalog.h"
 #include "storage/descriptor.h"
 
@@ -41,7 +41,7 @@ enum {
 /* One product as listed: its descriptor and who signed it. */
 typedef struct weft_catalog_row {
 	weft_product_info_t cr_pi;
-	char *cr_full;                  /* org.domain.product, malloc'd */
+	char *cr_full;			/* org.domain.product, malloc'd */
 	char cr_org[WEFT_NAME_MAX + 1]; /* from the signer's certificate */
 	char cr_node[WEFT_NAME_MAX + 1];
 	uint8_t cr_origin[WEFT_PK_BYTES];
@@ -55,7 +55,7 @@ typedef struct weft_catalog_walk {
 	const char *cw_search; /* NULL: list everything */
 	weft_catalog_row_t *cw_rows;
 	size_t cw_n, cw_cap;
-	size_t cw_live;    /* verified, decoded, not tombstones */
+	size_t cw_live;	   /* verified, decoded, not tombstones */
 	size_t cw_skipped; /* entries skipped with a warning */
 } weft_catalog_walk_t;
 
@@ -273,8 +273,8 @@ weft_catalog_walk_free(weft_catalog_walk_t *w)
  * frees with weft_catalog_walk_free. Errors: store, WEFT_ENOMEM.
  */
 static int
-weft_catalog_load(weft_store_t *st, const char *search,
-		  weft_catalog_walk_t *w, weft_err_t *err)
+weft_catalog_load(weft_store_t *st, const char *search, weft_catalog_walk_t *w,
+		  weft_err_t *err)
 {
 	weft_pubkey_t *roots = NULL;
 	weft_trust_t trust;
@@ -319,12 +319,16 @@ weft_catalog_lookup(weft_store_t *st, const char *name,
 			 "%s%s", found++ ? ", " : "", r->cr_org);
 	}
 	if (rc == 0 && found == 0)
-		rc = weft_err_set(err, WEFT_ENOTFOUND, "no product \"%s\" "
-				  "here or in the catalog", name);
+		rc = weft_err_set(err, WEFT_ENOTFOUND,
+				  "no product \"%s\" "
+				  "here or in the catalog",
+				  name);
 	else if (rc == 0 && found > 1)
-		rc = weft_err_set(err, WEFT_EINVAL, "\"%s\" is published by "
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "\"%s\" is published by "
 				  "several nodes (orgs %s): give "
-				  "ORG.DOMAIN.PRODUCT", name, orgs);
+				  "ORG.DOMAIN.PRODUCT",
+				  name, orgs);
 	if (rc == 0) { /* hand the row's descriptor over */
 		*out = w.cw_rows[pick].cr_pi;
 		memset(&w.cw_rows[pick].cr_pi, 0, sizeof(*out));
@@ -354,10 +358,10 @@ weft_catalog_json_row(weft_json_t *j, const weft_catalog_row_t *r, int search)
 		unsigned bit;
 		const char *name;
 	} fields[] = {
-		{WEFT_CAT_M_NAME, "name"},
-		{WEFT_CAT_M_DESC, "description"},
-		{WEFT_CAT_M_TAG, "tag"},
-		{WEFT_CAT_M_COLUMN, "column"},
+	    {WEFT_CAT_M_NAME, "name"},
+	    {WEFT_CAT_M_DESC, "description"},
+	    {WEFT_CAT_M_TAG, "tag"},
+	    {WEFT_CAT_M_COLUMN, "column"},
 	};
 	const weft_product_info_t *pi = &r->cr_pi;
 	char hex[2 * WEFT_PK_BYTES + 1];
@@ -471,7 +475,8 @@ weft_catalog_table(const weft_catalog_walk_t *w)
 static void
 weft_catalog_usage(FILE *f)
 {
-	fprintf(f,
+	fprintf(
+	    f,
 	    "usage: weft catalog --data-dir DIR [--search TERM] [--json]\n\n"
 	    "Lists the decentralised catalog as this node sees it: every\n"
 	    "data product whose signed descriptor this node holds and can\n"
@@ -480,7 +485,8 @@ weft_catalog_usage(FILE *f)
 	    "products are not shown. Sorted by full name,\n"
 	    "ORG.DOMAIN.PRODUCT.\n"
 	    "  --search TERM  only products where TERM occurs, ignoring ASCII\n"
-	    "                 case, in the full name (org, domain or product),\n"
+	    "                 case, in the full name (org, domain or "
+	    "product),\n"
 	    "                 the description, a tag or a column name\n"
 	    "  --json         an array of objects: name, product, org, node,\n"
 	    "                 node_key, version, rows, updated_us, owner,\n"
@@ -494,11 +500,11 @@ int
 weft_cmd_catalog(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"search", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"search", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	weft_catalog_walk_t w;
 	weft_store_t *st = NULL;
@@ -553,8 +559,10 @@ weft_cmd_catalog(int argc, char **argv)
 	} else {
 		weft_catalog_table(&w);
 		if (w.cw_n == 0 && search != NULL)
-			fprintf(stderr, "weft catalog: no products match "
-					"\"%s\"\n", search);
+			fprintf(stderr,
+				"weft catalog: no products match "
+				"\"%s\"\n",
+				search);
 		else if (w.cw_live == 0 && w.cw_skipped == 0)
 			fprintf(stderr, "weft catalog: the catalog is empty "
 					"(publish with weft publish, or run "

@@ -10,20 +10,20 @@
 
 #include <sodium.h>
 
+#include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "cli/cli.h"
 
 static void
 weft_org_usage(FILE *f)
 {
-	fprintf(f,
-	    "usage: weft org create NAME --out FILE [--json]\n"
-	    "       weft org show FILE [--json]\n\n"
-	    "create makes an org root key (Ed25519): FILE holds the secret\n"
-	    "(mode 0600; keep it offline), FILE.pub (or NAME.pub beside a\n"
-	    "FILE ending in .key) the public part to hand to other orgs.\n"
-	    "show prints a key file's name and public key.\n");
+	fprintf(
+	    f, "usage: weft org create NAME --out FILE [--json]\n"
+	       "       weft org show FILE [--json]\n\n"
+	       "create makes an org root key (Ed25519): FILE holds the secret\n"
+	       "(mode 0600; keep it offline), FILE.pub (or NAME.pub beside a\n"
+	       "FILE ending in .key) the public part to hand to other orgs.\n"
+	       "show prints a key file's name and public key.\n");
 }
 
 /* "x/acme.key" -> "x/acme.pub"; otherwise append ".pub". */
@@ -73,10 +73,10 @@ int
 weft_cmd_org(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"out", required_argument, NULL, 'o'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"out", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
 	weft_err_t err = {0};
@@ -136,7 +136,8 @@ weft_cmd_org(int argc, char **argv)
 static void
 weft_init_usage(FILE *f)
 {
-	fprintf(f,
+	fprintf(
+	    f,
 	    "usage: weft init --data-dir DIR --org ORG.key --name NAME\n"
 	    "                 [--role ROLE]... [--valid-days N]\n"
 	    "                 [--network-key FILE | --mesh NAME] [--json]\n\n"
@@ -187,16 +188,18 @@ weft_init_netkey(const char *file, const char *mesh, uint8_t key[32])
 		memcpy(key, buf, 32);
 		rc = 0;
 	} else {
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
-				   buf[len - 1] == ' '))
+		while (len > 0 && (buf[len - 1] == '\n' ||
+				   buf[len - 1] == '\r' || buf[len - 1] == ' '))
 			buf[--len] = 0;
 		while (a < len && buf[a] == ' ')
 			a++;
 		if (weft_unhex((const char *)buf + a, key, 32) == 0)
 			rc = 0;
 		else
-			weft_cli_error("init", "%s: not a network key (want 64 "
-				       "hex digits or 32 bytes)", file);
+			weft_cli_error("init",
+				       "%s: not a network key (want 64 "
+				       "hex digits or 32 bytes)",
+				       file);
 	}
 	sodium_memzero(buf, len);
 	free(buf);
@@ -217,16 +220,16 @@ static int
 weft_init_args(int argc, char **argv, init_opts_t *o)
 {
 	static const struct option lo[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"org", required_argument, NULL, 'o'},
-		{"name", required_argument, NULL, 'n'},
-		{"role", required_argument, NULL, 'r'},
-		{"valid-days", required_argument, NULL, 'v'},
-		{"network-key", required_argument, NULL, 'k'},
-		{"mesh", required_argument, NULL, 'm'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"org", required_argument, NULL, 'o'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"valid-days", required_argument, NULL, 'v'},
+	    {"network-key", required_argument, NULL, 'k'},
+	    {"mesh", required_argument, NULL, 'm'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *e;
 	int c;
@@ -253,8 +256,10 @@ weft_init_args(int argc, char **argv, init_opts_t *o)
 		case 'v':
 			o->days = strtol(optarg, &e, 10);
 			if (*e || o->days < 1 || o->days > 36500) {
-				weft_cli_error("init", "--valid-days: want "
-				    "1..36500, got \"%s\"", optarg);
+				weft_cli_error("init",
+					       "--valid-days: want "
+					       "1..36500, got \"%s\"",
+					       optarg);
 				return 2;
 			}
 			break;
@@ -270,7 +275,8 @@ weft_init_args(int argc, char **argv, init_opts_t *o)
 		return 2;
 	}
 	if (o->nkfile != NULL && o->mesh != NULL) {
-		weft_cli_error("init", "give --network-key or --mesh, not both");
+		weft_cli_error("init",
+			       "give --network-key or --mesh, not both");
 		return 2;
 	}
 	return 0;
@@ -325,9 +331,11 @@ weft_cmd_init(int argc, char **argv)
 		putchar('\n');
 	} else {
 		printf("initialised node %s of org %s in %s\npublic key: %s\n"
-		       "network key fingerprint: %s (%s)\n", o.name, org->name,
-		       o.dir, hex, fphex, o.nkfile ? o.nkfile : "derived from "
-		       "mesh name");
+		       "network key fingerprint: %s (%s)\n",
+		       o.name, org->name, o.dir, hex, fphex,
+		       o.nkfile ? o.nkfile
+				: "derived from "
+				  "mesh name");
 	}
 	rc = 0;
 	goto out;

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "cli/cli.h"
 #include "storage/descriptor.h"
 #include "storage/ingest.h"
 #include "storage/odcs.h"
@@ -17,8 +17,8 @@
 /* The progress line of `weft publish` on a terminal (stderr). */
 typedef struct weft_publish_bar {
 	const char *name;
-	uint64_t t0;	/* weft_mono_ns() when the ingest started */
-	int shown;	/* a line is drawn and not yet ended */
+	uint64_t t0; /* weft_mono_ns() when the ingest started */
+	int shown;   /* a line is drawn and not yet ended */
 } weft_publish_bar_t;
 
 static void
@@ -34,8 +34,8 @@ weft_publish_fmt_count(char out[32], double v)
 
 /* weft_ingest_progress_fn: redraw the line; end it when done. */
 static void
-weft_publish_progress(void *arg, uint64_t bytes, uint64_t size,
-		      uint64_t nrows, int done)
+weft_publish_progress(void *arg, uint64_t bytes, uint64_t size, uint64_t nrows,
+		      int done)
 {
 	weft_publish_bar_t *bar = arg;
 	double secs = (double)(weft_mono_ns() - bar->t0) / 1e9;
@@ -76,9 +76,11 @@ weft_publish_ingest(weft_store_t *st, const char *name,
 static void
 weft_publish_usage(FILE *f)
 {
-	fprintf(f,
+	fprintf(
+	    f,
 	    "usage: weft publish --data-dir DIR DOMAIN.PRODUCT FILE\n"
-	    "                    [--contract CONTRACT.yaml] [--append | --replace]\n"
+	    "                    [--contract CONTRACT.yaml] [--append | "
+	    "--replace]\n"
 	    "                    [--format csv|jsonl] [--visibility V]\n"
 	    "                    [--quiet] [--json]\n\n"
 	    "Publishes FILE (CSV with a header row, RFC 4180; or JSON Lines)\n"
@@ -134,7 +136,8 @@ weft_parse_visibility(const char *arg, weft_ingest_opts_t *io, char **list,
 		list[io->nvisible++] = p;
 	}
 	if (io->nvisible == 0)
-		return weft_err_set(err, WEFT_EINVAL, "want org, public or a "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "want org, public or a "
 				    "list of org names");
 	io->visible_to = (const char *const *)list;
 	return 0;
@@ -153,16 +156,16 @@ static int
 weft_publish_args(int argc, char **argv, pub_opts_t *o)
 {
 	static const struct option lo[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"contract", required_argument, NULL, 'c'},
-		{"append", no_argument, NULL, 'a'},
-		{"replace", no_argument, NULL, 'r'},
-		{"format", required_argument, NULL, 'f'},
-		{"visibility", required_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"contract", required_argument, NULL, 'c'},
+	    {"append", no_argument, NULL, 'a'},
+	    {"replace", no_argument, NULL, 'r'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"visibility", required_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	weft_err_t err = {0};
 	int c;
@@ -172,10 +175,9 @@ weft_publish_args(int argc, char **argv, pub_opts_t *o)
 	while ((c = getopt_long(argc, argv, "d:c:arf:qjh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			if (weft_parse_visibility(optarg, &o->io, o->vis_list,
-						  o->vis_buf,
-						  sizeof(o->vis_buf),
-						  &err) != 0) {
+			if (weft_parse_visibility(
+				optarg, &o->io, o->vis_list, o->vis_buf,
+				sizeof(o->vis_buf), &err) != 0) {
 				weft_cli_error("publish", "--visibility: %s",
 					       err.msg);
 				return 2;
@@ -192,8 +194,10 @@ weft_publish_args(int argc, char **argv, pub_opts_t *o)
 				 strcmp(optarg, "ndjson") == 0)
 				o->io.format = WEFT_FMT_JSONL;
 			else {
-				weft_cli_error("publish", "--format: want csv "
-					       "or jsonl, got \"%s\"", optarg);
+				weft_cli_error("publish",
+					       "--format: want csv "
+					       "or jsonl, got \"%s\"",
+					       optarg);
 				return 2;
 			}
 			break;
@@ -229,9 +233,10 @@ weft_publish_contract(const char *path, const char *name,
 	rc = weft_odcs_parse(y, yl, path, ci, err);
 	free(y);
 	if (rc == 0 && ci->name != NULL && strcmp(ci->name, name) != 0)
-		rc = weft_err_set(err, WEFT_EINVAL, "%s: contract is for "
-				  "product \"%s\", not \"%s\"", path, ci->name,
-				  name);
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "%s: contract is for "
+				  "product \"%s\", not \"%s\"",
+				  path, ci->name, name);
 	return rc;
 }
 
@@ -255,8 +260,8 @@ weft_publish_report(const pub_opts_t *o, const weft_ingest_result_t *res)
 		putchar('\n');
 	} else {
 		printf("published %s version %llu: %llu rows in %.2f s "
-		       "(%.0f rows/s)\n", o->name,
-		       (unsigned long long)res->version,
+		       "(%.0f rows/s)\n",
+		       o->name, (unsigned long long)res->version,
 		       (unsigned long long)res->rows, res->seconds,
 		       res->seconds > 0 ? (double)res->rows / res->seconds
 					: 0.0);
@@ -292,8 +297,9 @@ weft_cmd_publish(int argc, char **argv)
 	if (weft_cli_open_store(o.dir, &st) != 0)
 		goto out;
 	o.io.path = o.file;
-	o.io.mode = o.append ? WEFT_PUB_APPEND :
-		    o.replace ? WEFT_PUB_REPLACE : WEFT_PUB_CREATE;
+	o.io.mode = o.append	? WEFT_PUB_APPEND
+		    : o.replace ? WEFT_PUB_REPLACE
+				: WEFT_PUB_CREATE;
 	o.io.contract = o.contract ? &ci : NULL;
 	if (weft_publish_ingest(st, o.name, &o.io, &id.signer,
 				!o.quiet && !o.json && isatty(2), &res,
@@ -317,11 +323,11 @@ weft_read_opts(int argc, char **argv, const char *usage, const char **dir,
 	       int *json, int *contract)
 {
 	static const struct option lo[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"contract", no_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"contract", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -455,8 +461,9 @@ weft_cmd_products(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			char ts[40];
 
-			weft_fmt_ts(list[i].updated_at - list[i].updated_at %
-				    1000000, ts);
+			weft_fmt_ts(list[i].updated_at -
+					list[i].updated_at % 1000000,
+				    ts);
 			printf("%-*s  %12llu  %7zu  %7llu  %s\n", w,
 			       list[i].name,
 			       (unsigned long long)list[i].row_count,

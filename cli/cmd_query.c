@@ -9,16 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
-#include "cli/cli.h"
 #include "query/expr.h"
 #include "query/query.h"
 
 static void
 weft_query_usage(FILE *f)
 {
-	fprintf(f,
+	fprintf(
+	    f,
 	    "usage: weft query --data-dir DIR [--format table|csv|json] SQL\n\n"
 	    "Runs one SQL statement (PostgreSQL dialect: SELECT, WITH, UNION,\n"
 	    "joins, aggregates, EXPLAIN) over the products this node hosts.\n"
@@ -27,7 +28,8 @@ weft_query_usage(FILE *f)
 	    "  --data-dir DIR   the node's data directory (or $WEFT_DATA_DIR)\n"
 	    "  --format F       table (default; aligned, like psql), csv\n"
 	    "                   (header row; NULL is an empty field, an empty\n"
-	    "                   string is \"\"), or json (an array of objects)\n"
+	    "                   string is \"\"), or json (an array of "
+	    "objects)\n"
 	    "Exit status: 0 on success, 1 on an error (printed with its\n"
 	    "position), 2 on a usage error.\n");
 }
@@ -72,10 +74,10 @@ weft_query_args(int argc, char **argv, const char **dir, const char **sql,
 		int *fmt)
 {
 	static const struct option lo[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *d = NULL;
 	int c;
@@ -84,9 +86,7 @@ weft_query_args(int argc, char **argv, const char **dir, const char **sql,
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:f:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			d = optarg;
-			break;
+		case 'd': d = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "table") == 0)
 				*fmt = WEFT_QOUT_TABLE;
@@ -95,17 +95,15 @@ weft_query_args(int argc, char **argv, const char **dir, const char **sql,
 			else if (strcmp(optarg, "json") == 0)
 				*fmt = WEFT_QOUT_JSON;
 			else {
-				weft_cli_error("query", "unknown format \"%s\" "
-					       "(table, csv or json)", optarg);
+				weft_cli_error("query",
+					       "unknown format \"%s\" "
+					       "(table, csv or json)",
+					       optarg);
 				return 2;
 			}
 			break;
-		case 'h':
-			weft_query_usage(stdout);
-			return -1;
-		default:
-			weft_query_usage(stderr);
-			return 2;
+		case 'h': weft_query_usage(stdout); return -1;
+		default: weft_query_usage(stderr); return 2;
 		}
 	}
 	if (optind != argc - 1) {

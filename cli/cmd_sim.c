@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "cli/cli.h"
 #include "sim/sim.h"
 #include "sim/topo.h"
 
@@ -98,7 +98,8 @@ weft_sim_uint(const char *opt, const char *s, unsigned long max,
 	if (errno || e == s || *e || *s == '-' || *s == '+' || v > max)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "%s: \"%.40s\" is not a number from 0 to "
-				    "%lu", opt, s, max);
+				    "%lu",
+				    opt, s, max);
 	*out = v;
 	return 0;
 }
@@ -139,8 +140,7 @@ weft_sim_plot_name_ok(const char *p)
 }
 
 static int
-weft_sim_plot(const char *path, const weft_sim_result_t *r,
-	      const char *title)
+weft_sim_plot(const char *path, const weft_sim_result_t *r, const char *title)
 {
 	const char *dot = strrchr(path, '.');
 	const char *term;
@@ -154,13 +154,17 @@ weft_sim_plot(const char *path, const weft_sim_result_t *r,
 	else if (dot != NULL && strcmp(dot, ".svg") == 0)
 		term = "svg size 900,540";
 	else {
-		weft_cli_error("sim", "--plot: %s: the name must end in .png "
-			       "or .svg", path);
+		weft_cli_error("sim",
+			       "--plot: %s: the name must end in .png "
+			       "or .svg",
+			       path);
 		return -1;
 	}
 	if (!weft_sim_plot_name_ok(path)) {
-		weft_cli_error("sim", "--plot: %s: quotes, backslashes and "
-			       "control characters are not allowed", path);
+		weft_cli_error("sim",
+			       "--plot: %s: quotes, backslashes and "
+			       "control characters are not allowed",
+			       path);
 		return -1;
 	}
 	if ((fd = mkstemp(data)) < 0 || (f = fdopen(fd, "w")) == NULL) {
@@ -180,13 +184,14 @@ weft_sim_plot(const char *path, const weft_sim_result_t *r,
 	g = popen("gnuplot 2>&1", "w");
 	if (g == NULL) {
 		weft_cli_error("sim", "--plot: cannot run gnuplot (Debian: "
-			       "apt-get install gnuplot-nox)");
+				      "apt-get install gnuplot-nox)");
 		goto out;
 	}
-	fprintf(g, "set terminal %s\nset output \"%s\"\n"
-		   "set title \"%s\"\nset xlabel \"virtual time (s)\"\n"
-		   "set ylabel \"coverage (%%)\"\nset yrange [0:105]\n"
-		   "set grid\nset key off\n",
+	fprintf(g,
+		"set terminal %s\nset output \"%s\"\n"
+		"set title \"%s\"\nset xlabel \"virtual time (s)\"\n"
+		"set ylabel \"coverage (%%)\"\nset yrange [0:105]\n"
+		"set grid\nset key off\n",
 		term, path, title);
 	if (r->publish_us > 0)
 		fprintf(g, "set arrow from %.6f,0 to %.6f,105 nohead dt 2\n",
@@ -195,7 +200,7 @@ weft_sim_plot(const char *path, const weft_sim_result_t *r,
 	fprintf(g, "plot \"%s\" using 1:2 with lines lw 2\n", data);
 	if (pclose(g) != 0) {
 		weft_cli_error("sim", "--plot: gnuplot failed (is it "
-			       "installed? Debian: gnuplot-nox)");
+				      "installed? Debian: gnuplot-nox)");
 		goto out;
 	}
 	rc = 0;
@@ -206,14 +211,15 @@ out:
 
 /* --progress: one line on stderr about once a second. */
 static void
-weft_sim_progress(void *arg, double virtual_s, uint64_t events,
-		  double coverage, int last)
+weft_sim_progress(void *arg, double virtual_s, uint64_t events, double coverage,
+		  int last)
 {
 	(void)arg;
 	(void)last;
-	fprintf(stderr, "weft sim: virtual %.3f s, %llu events, coverage "
-		"%.1f%%\n", virtual_s, (unsigned long long)events,
-		100.0 * coverage);
+	fprintf(stderr,
+		"weft sim: virtual %.3f s, %llu events, coverage "
+		"%.1f%%\n",
+		virtual_s, (unsigned long long)events, 100.0 * coverage);
 }
 
 static const char *
@@ -323,8 +329,8 @@ sim_print_text(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	int q;
 
 	printf("weft sim: %u nodes, topology %s, scenario %s, protocol %s, "
-	       "seed %llu\n", c->nodes, topo,
-	       weft_sim_scenario_name(c->scenario),
+	       "seed %llu\n",
+	       c->nodes, topo, weft_sim_scenario_name(c->scenario),
 	       c->protocol == WEFT_SIM_PROTO_PUSH ? "push" : "weft",
 	       (unsigned long long)c->seed);
 	if (c->protocol == WEFT_SIM_PROTO_WEFT)
@@ -341,7 +347,8 @@ sim_print_text(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 		printf("signatures: real, every copy verified at every "
 		       "node\n");
 	printf("gossip interval %.0f ms; published at %.3f s (virtual) by "
-	       "node %u\n", iv, (double)r->publish_us / 1e6, c->publisher);
+	       "node %u\n",
+	       iv, (double)r->publish_us / 1e6, c->publisher);
 	printf("coverage   time after publish   rounds\n");
 	for (q = 0; q < 4; q++) {
 		if (r->reach_us[q] < 0)
@@ -356,8 +363,7 @@ sim_print_text(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	printf("messages per node: %.1f (%.1f since publish); bytes per "
 	       "node: %s (%s since publish)\n",
 	       (double)r->msgs / n, (double)r->msgs_pub / n,
-	       weft_sim_bytes((uint64_t)((double)r->bytes / n), b1,
-			      sizeof(b1)),
+	       weft_sim_bytes((uint64_t)((double)r->bytes / n), b1, sizeof(b1)),
 	       weft_sim_bytes((uint64_t)((double)r->bytes_pub / n), b2,
 			      sizeof(b2)));
 	printf("peak per-node queue: %s%s\n",
@@ -369,7 +375,8 @@ sim_print_text(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 		       (unsigned long long)r->false_pairs,
 		       (unsigned long long)r->false_nodes);
 	printf("retransmissions: %llu; dropped: %llu; protocol errors: "
-	       "%llu\n", (unsigned long long)r->retransmits,
+	       "%llu\n",
+	       (unsigned long long)r->retransmits,
 	       (unsigned long long)r->dropped,
 	       (unsigned long long)r->proto_errors);
 	printf("virtual time %.3f s; %llu events; setup %.2f s, wall %.2f s "
@@ -456,9 +463,11 @@ sim_opt_topology(sim_opts_t *o, const char *arg, weft_err_t *err)
 		c->topology = WEFT_SIM_TOPO_FILE;
 		c->topo_file = arg + 5;
 	} else
-		return weft_err_set(err, WEFT_EINVAL, "--topology: unknown "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--topology: unknown "
 				    "topology \"%.60s\" (random, multi-org, "
-				    "scale-free, file:PATH)", arg);
+				    "scale-free, file:PATH)",
+				    arg);
 	return 0;
 }
 
@@ -490,9 +499,10 @@ sim_opt_mesh(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 		rc = weft_sim_uint("--nodes", arg, 100000000, &v, err);
 		c->nodes = (uint32_t)v;
 		if (rc == 0 && (v < 2 || v > WEFT_SIM_NODES_MAX))
-			rc = weft_err_set(err, WEFT_EINVAL, "--nodes: %lu: "
-					  "must be from 2 to %u", v,
-					  WEFT_SIM_NODES_MAX);
+			rc = weft_err_set(err, WEFT_EINVAL,
+					  "--nodes: %lu: "
+					  "must be from 2 to %u",
+					  v, WEFT_SIM_NODES_MAX);
 		return rc;
 	case 't': return sim_opt_topology(o, arg, err);
 	case 'k': return sim_opt_count("--seeds", arg, 64, &c->seeds, err);
@@ -502,7 +512,8 @@ sim_opt_mesh(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 				     err);
 	case 's':
 		if ((c->scenario = weft_sim_scenario_parse(arg)) < 0)
-			rc = weft_err_set(err, WEFT_EINVAL, "--scenario: "
+			rc = weft_err_set(err, WEFT_EINVAL,
+					  "--scenario: "
 					  "unknown scenario \"%.60s\" (join, "
 					  "dissemination, revocation, "
 					  "partition, gateway-failure, churn)",
@@ -514,16 +525,20 @@ sim_opt_mesh(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 		else if (strcmp(arg, "push") == 0)
 			c->protocol = WEFT_SIM_PROTO_PUSH;
 		else
-			rc = weft_err_set(err, WEFT_EINVAL, "--protocol: "
+			rc = weft_err_set(err, WEFT_EINVAL,
+					  "--protocol: "
 					  "unknown protocol \"%.60s\" (weft, "
-					  "push)", arg);
+					  "push)",
+					  arg);
 		return rc;
 	case 'S':
 		errno = 0;
 		c->seed = strtoull(arg, &e, 10);
 		if (errno || e == arg || *e || *arg == '-')
-			rc = weft_err_set(err, WEFT_EINVAL, "--seed: \"%.40s\" "
-					  "is not a number", arg);
+			rc = weft_err_set(err, WEFT_EINVAL,
+					  "--seed: \"%.40s\" "
+					  "is not a number",
+					  arg);
 		return rc;
 	case 'm':
 		if (strcmp(arg, "full") == 0)
@@ -531,8 +546,10 @@ sim_opt_mesh(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 		else if (strcmp(arg, "partial") == 0)
 			c->membership = 1;
 		else
-			rc = weft_err_set(err, WEFT_EINVAL, "--membership: "
-					  "\"%.40s\": full or partial", arg);
+			rc = weft_err_set(err, WEFT_EINVAL,
+					  "--membership: "
+					  "\"%.40s\": full or partial",
+					  arg);
 		return rc;
 	case 'f': c->fast_crypto = 1; return 0;
 	case 26: c->no_verify_cache = 1; return 0;
@@ -594,9 +611,8 @@ sim_opt_run(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 		return weft_sim_parse_duration("--warmup", arg, &c->warmup_us,
 					       err);
 	case 12:
-		return weft_sim_parse_range("--partition", arg,
-					    &c->part_from_us, &c->part_to_us,
-					    err);
+		return weft_sim_parse_range(
+		    "--partition", arg, &c->part_from_us, &c->part_to_us, err);
 	case 13:
 		return weft_sim_parse_fraction("--churn", arg, 1, &c->churn,
 					       err);
@@ -604,8 +620,8 @@ sim_opt_run(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 		return weft_sim_parse_duration("--churn-window", arg,
 					       &c->churn_window_us, err);
 	case 15:
-		return weft_sim_parse_duration("--recover", arg,
-					       &c->recover_us, err);
+		return weft_sim_parse_duration("--recover", arg, &c->recover_us,
+					       err);
 	case 16:
 		rc = weft_sim_uint("--fail-gateways", arg, 1000000, &v, err);
 		c->fail_gateways = (unsigned)v;
@@ -648,8 +664,8 @@ sim_parse(int argc, char **argv, sim_opts_t *o)
 	o->progress = -1;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", weft_sim_longopts,
-				 NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", weft_sim_longopts, NULL)) !=
+	       -1) {
 		if (ch == 'h') {
 			fputs(weft_sim_usage, stdout);
 			return -1;
@@ -661,10 +677,13 @@ sim_parse(int argc, char **argv, sim_opts_t *o)
 			rc = sim_opt_run(o, ch, optarg, &err);
 		if (rc == 1) { /* '?': unknown, or a value missing */
 			if (optopt != 0)
-				weft_cli_error("sim", "option -%c: unknown or "
-					       "missing its value", optopt);
+				weft_cli_error("sim",
+					       "option -%c: unknown or "
+					       "missing its value",
+					       optopt);
 			else
-				weft_cli_error("sim", "%s: unknown option or "
+				weft_cli_error("sim",
+					       "%s: unknown option or "
 					       "missing its value",
 					       argv[optind - 1]);
 			fputs(weft_sim_usage, stderr);
@@ -700,8 +719,7 @@ sim_output(const sim_opts_t *o, const weft_sim_result_t *r)
 		snprintf(title, sizeof(title),
 			 "weft sim: %u nodes, %s, %s, seed %llu", r->nodes,
 			 weft_sim_scenario_name(o->c.scenario),
-			 o->c.topology == WEFT_SIM_TOPO_FILE ? "file"
-							     : o->topo,
+			 o->c.topology == WEFT_SIM_TOPO_FILE ? "file" : o->topo,
 			 (unsigned long long)o->c.seed);
 		if (weft_sim_plot(o->plot, r, title) != 0)
 			rc = 1;

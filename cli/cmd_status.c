@@ -1,6 +1,7 @@
 /*
  * cmd_status.c: the commands that ask a running agent through its
- * control socket (agent/control.h): `weft status`, `weft peers`, `weft members`.
+ * control socket (agent/control.h): `weft status`, `weft peers`, `weft
+ * members`.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -113,8 +114,7 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 
 /* One session of `weft peers --json`. */
 static void
-peer_json(weft_json_t *j, const Weft__PeerInfo *p, const char *hex,
-	  int64_t now)
+peer_json(weft_json_t *j, const Weft__PeerInfo *p, const char *hex, int64_t now)
 {
 	char age[32];
 
@@ -271,16 +271,17 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->refused_limit,
 		       (unsigned long long)s->timeouts,
 		       (unsigned long long)s->slow_peers);
-		printf("members:     %u (%u failed)\ncatalog:     %llu entries; "
-		       "gossip: %llu accepted, %llu duplicates, %llu refused, "
-		       "%llu throttled, %llu refused at an org boundary\n",
-		       s->members, s->members_failed,
-		       (unsigned long long)s->catalog_entries,
-		       (unsigned long long)s->gossip_accepted,
-		       (unsigned long long)s->gossip_duplicates,
-		       (unsigned long long)s->gossip_refused,
-		       (unsigned long long)s->gossip_throttled,
-		       (unsigned long long)s->gossip_refused_visibility);
+		printf(
+		    "members:     %u (%u failed)\ncatalog:     %llu entries; "
+		    "gossip: %llu accepted, %llu duplicates, %llu refused, "
+		    "%llu throttled, %llu refused at an org boundary\n",
+		    s->members, s->members_failed,
+		    (unsigned long long)s->catalog_entries,
+		    (unsigned long long)s->gossip_accepted,
+		    (unsigned long long)s->gossip_duplicates,
+		    (unsigned long long)s->gossip_refused,
+		    (unsigned long long)s->gossip_throttled,
+		    (unsigned long long)s->gossip_refused_visibility);
 		printf("tree:        sent %llu pushes, %llu announcements, "
 		       "%llu grafts, %llu prunes\n",
 		       (unsigned long long)s->gossip_pushes,
@@ -310,8 +311,8 @@ weft_cmd_peers(int argc, char **argv)
 		weft_json_begin_array(&j, NULL);
 	else
 		printf("%-16s %-12s %-22s %-4s %-7s %12s %12s %8s\n", "NODE",
-		       "ORG", "ADDRESS", "DIR", "AGE", "BYTES IN",
-		       "BYTES OUT", "QUEUED");
+		       "ORG", "ADDRESS", "DIR", "AGE", "BYTES IN", "BYTES OUT",
+		       "QUEUED");
 	for (i = 0; i < r->n_peers; i++) {
 		const Weft__PeerInfo *p = r->peers[i];
 
@@ -323,7 +324,8 @@ weft_cmd_peers(int argc, char **argv)
 			peer_json(&j, p, hex, now);
 		} else {
 			printf("%-16s %-12s %-22s %-4s %-7s %12llu %12llu "
-			       "%8llu%s\n", p->node_name, p->org, p->address,
+			       "%8llu%s\n",
+			       p->node_name, p->org, p->address,
 			       p->outbound ? "out" : "in", age,
 			       (unsigned long long)p->bytes_in,
 			       (unsigned long long)p->bytes_out,

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "cli/cli.h"
 
 static const char weft_trust_usage[] =
     "usage: weft trust add    --data-dir DIR ORG.pub [--via-gateway] [--json]\n"
@@ -125,8 +125,10 @@ weft_trust_add(weft_store_t *st, const weft_pubkey_t *pk, const char *arg,
 
 	weft_hex(pk->pk, WEFT_PK_BYTES, hex);
 	if (pk->kind != WEFT_KEY_ORG) {
-		weft_cli_error("trust", "%s: not an org key (a node's key "
-			       "cannot be a trusted root)", arg);
+		weft_cli_error("trust",
+			       "%s: not an org key (a node's key "
+			       "cannot be a trusted root)",
+			       arg);
 		return 1;
 	}
 	if (weft_store_trust_add(st, pk, &err) != 0 ||
@@ -174,7 +176,8 @@ weft_trust_remove(weft_store_t *st, weft_pubkey_t *pk, int json)
 				 roots[i].name);
 			if (strcmp(roots[i].name, own) == 0) {
 				free(roots);
-				weft_cli_error("trust", "%s is this node's own "
+				weft_cli_error("trust",
+					       "%s is this node's own "
 					       "org root; it cannot be removed",
 					       own);
 				return 1;
@@ -207,11 +210,11 @@ int
 weft_cmd_trust(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"via-gateway", no_argument, NULL, 'g'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"via-gateway", no_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *verb;
 	int via = 0;

@@ -11,23 +11,26 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } weft_cmds[] = {
-	{"org", weft_cmd_org, "create or show an org root key"},
-	{"init", weft_cmd_init, "create a node's data directory and identity"},
-	{"publish", weft_cmd_publish, "publish a CSV or JSON Lines file as a "
-	 "data product"},
-	{"products", weft_cmd_products, "list the products this node hosts"},
-	{"describe", weft_cmd_describe, "show a product's descriptor (or ODCS "
-	 "contract)"},
-	{"drop", weft_cmd_drop, "drop a product"},
-	{"check", weft_cmd_check, "verify the store's integrity"},
-	{"trust", weft_cmd_trust, "add, list or remove trusted org roots"},
-	{"query", weft_cmd_query, "run SQL over this node's products"},
-	{"agent", weft_cmd_agent, "run the node: sessions with the mesh"},
-	{"status", weft_cmd_status, "show the running agent's state"},
-	{"peers", weft_cmd_peers, "list the running agent's sessions"},
-	{"members", weft_cmd_members, "list the mesh's members (gossip)"},
-	{"catalog", weft_cmd_catalog, "list or search the mesh's catalog"},
-	{"sim", weft_cmd_sim, "simulate a mesh: the real gossip cores over a virtual network"},
+    {"org", weft_cmd_org, "create or show an org root key"},
+    {"init", weft_cmd_init, "create a node's data directory and identity"},
+    {"publish", weft_cmd_publish,
+     "publish a CSV or JSON Lines file as a "
+     "data product"},
+    {"products", weft_cmd_products, "list the products this node hosts"},
+    {"describe", weft_cmd_describe,
+     "show a product's descriptor (or ODCS "
+     "contract)"},
+    {"drop", weft_cmd_drop, "drop a product"},
+    {"check", weft_cmd_check, "verify the store's integrity"},
+    {"trust", weft_cmd_trust, "add, list or remove trusted org roots"},
+    {"query", weft_cmd_query, "run SQL over this node's products"},
+    {"agent", weft_cmd_agent, "run the node: sessions with the mesh"},
+    {"status", weft_cmd_status, "show the running agent's state"},
+    {"peers", weft_cmd_peers, "list the running agent's sessions"},
+    {"members", weft_cmd_members, "list the mesh's members (gossip)"},
+    {"catalog", weft_cmd_catalog, "list or search the mesh's catalog"},
+    {"sim", weft_cmd_sim,
+     "simulate a mesh: the real gossip cores over a virtual network"},
 };
 
 #define WEFT_NCMDS (sizeof(weft_cmds) / sizeof(weft_cmds[0]))

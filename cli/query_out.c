@@ -25,11 +25,10 @@
 #include "query/expr.h"
 
 static size_t
-weft_fmt(const weft_batch_t *b, uint32_t c, uint32_t r, char **buf,
-	 size_t *cap)
+weft_fmt(const weft_batch_t *b, uint32_t c, uint32_t r, char **buf, size_t *cap)
 {
-	size_t n = weft_value_format(b->cols[c].type, &b->cols[c], r, *buf,
-				     *cap);
+	size_t n =
+	    weft_value_format(b->cols[c].type, &b->cols[c], r, *buf, *cap);
 
 	if (n >= *cap) {
 		char *nb = realloc(*buf, n + 1);
@@ -271,8 +270,8 @@ qout_cell_csv(weft_qout_t *o, const weft_vec_t *v, uint32_t col, bool null,
 /* One JSON member: "column":value (numbers as numbers, but NaN and
  * the infinities, which JSON cannot hold, as strings). */
 static void
-qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col,
-	       uint32_t r, bool null, size_t n)
+qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col, uint32_t r,
+	       bool null, size_t n)
 {
 	const char *h = weft_query_colname(o->q, col);
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/util.h"
 #include "cli/cli.h"
+#include "lib/util.h"
 
 void
 weft_cli_error(const char *cmd, const char *fmt, ...)

@@ -162,9 +162,8 @@ weft_frame_forge_header(const weft_frame_tx_t *tx, int type,
 	hp[2] = (uint8_t)(claimed_len >> 16);
 	hp[3] = (uint8_t)(claimed_len >> 8);
 	hp[4] = (uint8_t)claimed_len;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, hp, sizeof(hp),
-						   NULL, 0, NULL, nonce,
-						   tx->key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    out, NULL, hp, sizeof(hp), NULL, 0, NULL, nonce, tx->key);
 }
 
 static int
@@ -252,8 +251,7 @@ weft_frame_feed(weft_frame_rx_t *rx, const uint8_t *in, size_t len)
 		if (len > 0)
 			rx->after_close = 1;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return take;
 }
@@ -274,8 +272,7 @@ weft_frame_rx_space(weft_frame_rx_t *rx, size_t *len)
 void
 weft_frame_rx_commit(weft_frame_rx_t *rx, size_t n)
 {
-	if (rx->state == WEFT_FRAME_S_BODY &&
-	    n <= rx->body_need - rx->body_len)
+	if (rx->state == WEFT_FRAME_S_BODY && n <= rx->body_need - rx->body_len)
 		rx->body_len += n;
 }
 

@@ -94,8 +94,7 @@ int weft_frame_seal_close(weft_frame_tx_t *tx, uint8_t *out, size_t cap,
  * reuses the counter and is unusable: drop the session after this).
  */
 void weft_frame_forge_header(const weft_frame_tx_t *tx, int type,
-			     uint32_t claimed_len,
-			     uint8_t out[WEFT_FRAME_HDR]);
+			     uint32_t claimed_len, uint8_t out[WEFT_FRAME_HDR]);
 
 /*
  * Offer received bytes (any split). Takes only as many as the frame being

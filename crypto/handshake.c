@@ -599,9 +599,7 @@ weft_hs_need(const weft_hs_t *hs, size_t *need, weft_err_t *err)
 	int rc;
 
 	switch (hs->state) {
-	case WEFT_HS_S_R_WAIT1:
-		*need = WEFT_HS_MSG1_BYTES;
-		return 0;
+	case WEFT_HS_S_R_WAIT1: *need = WEFT_HS_MSG1_BYTES; return 0;
 	case WEFT_HS_S_I_WAIT2:
 		if (hs->in_len < 34) {
 			*need = 34;
@@ -663,15 +661,9 @@ weft_hs_recv(weft_hs_t *hs, const uint8_t *in, size_t len, size_t *consumed,
 		*consumed += take;
 	}
 	switch (hs->state) {
-	case WEFT_HS_S_R_WAIT1:
-		rc = weft_hs_on_msg1(hs, err);
-		break;
-	case WEFT_HS_S_I_WAIT2:
-		rc = weft_hs_on_msg2(hs, err);
-		break;
-	default:
-		rc = weft_hs_on_msg3(hs, err);
-		break;
+	case WEFT_HS_S_R_WAIT1: rc = weft_hs_on_msg1(hs, err); break;
+	case WEFT_HS_S_I_WAIT2: rc = weft_hs_on_msg2(hs, err); break;
+	default: rc = weft_hs_on_msg3(hs, err); break;
 	}
 	if (rc < 0)
 		return weft_hs_fail(hs, rc);

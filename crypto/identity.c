@@ -587,7 +587,7 @@ weft_vcache_probe(const uint8_t key[16], int add)
 	}
 	if (add && (weft_vcache.n + 1) * 2 > weft_vcache.cap) {
 		size_t cap = weft_vcache.cap * 2, j;
-		uint8_t (*t)[16];
+		uint8_t(*t)[16];
 
 		if (cap > 2 * (size_t)WEFT_VCACHE_MAX ||
 		    (t = calloc(cap, 16)) == NULL)
@@ -692,7 +692,7 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 			pthread_mutex_unlock(&weft_vcache.mu);
 		}
 		rc = held || crypto_sign_verify_detached(sig, m, domlen + len,
-							  pk) == 0
+							 pk) == 0
 			 ? 0
 			 : WEFT_ESIG;
 		if (cache && rc == 0 && !held) {

@@ -19,10 +19,10 @@
 #define WEFT_PK_BYTES 32
 #define WEFT_SK_BYTES 64
 #define WEFT_SIG_BYTES 64
-#define WEFT_NAME_MAX 64     /* org and node names */
+#define WEFT_NAME_MAX 64 /* org and node names */
 #define WEFT_ROLES_MAX 8
 #define WEFT_KEYFILE_MAX 4096
-#define WEFT_CERT_MAX 4096   /* serialized SignedCertificate */
+#define WEFT_CERT_MAX 4096		     /* serialized SignedCertificate */
 #define WEFT_ENVELOPE_MAX (16 * 1024 * 1024) /* serialized Envelope */
 
 enum { WEFT_KEY_ORG = 1, WEFT_KEY_NODE = 2 }; /* = KeyKind in weft.proto */
@@ -132,9 +132,9 @@ int weft_pub_decode(const uint8_t *buf, size_t len, weft_pubkey_t *out,
  */
 int weft_cert_issue(const weft_keypair_t *org, const char *subject_name,
 		    const uint8_t subject_pk[WEFT_PK_BYTES],
-		    const char *const *roles, size_t nroles,
-		    int64_t not_before, int64_t not_after, uint64_t serial,
-		    uint8_t **out, size_t *len, weft_err_t *err);
+		    const char *const *roles, size_t nroles, int64_t not_before,
+		    int64_t not_after, uint64_t serial, uint8_t **out,
+		    size_t *len, weft_err_t *err);
 
 /*
  * Verify a serialized SignedCertificate: well-formed, the org key is one of
@@ -194,8 +194,9 @@ int weft_crypto_fast(void);
  */
 void weft_crypto_set_verify_cache(int on);
 
-int weft_envelope_open(const uint8_t *env, size_t len, const weft_trust_t *trust,
-		       int64_t now, uint8_t **payload, size_t *payload_len,
+int weft_envelope_open(const uint8_t *env, size_t len,
+		       const weft_trust_t *trust, int64_t now,
+		       uint8_t **payload, size_t *payload_len,
 		       weft_cert_info_t *signer, weft_err_t *err);
 
 #endif

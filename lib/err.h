@@ -13,24 +13,24 @@
 
 /* Reserved range below -1000 so it never collides with -errno. */
 enum {
-	WEFT_EINVAL = -1001,    /* bad argument or malformed input */
-	WEFT_EPARSE = -1002,    /* input could not be parsed */
-	WEFT_ETYPE = -1003,     /* value does not fit the column type */
-	WEFT_ESIG = -1004,      /* signature does not verify */
-	WEFT_ETRUST = -1005,    /* signer not certified by a trusted root */
-	WEFT_EEXPIRED = -1006,  /* outside a validity window */
+	WEFT_EINVAL = -1001,	/* bad argument or malformed input */
+	WEFT_EPARSE = -1002,	/* input could not be parsed */
+	WEFT_ETYPE = -1003,	/* value does not fit the column type */
+	WEFT_ESIG = -1004,	/* signature does not verify */
+	WEFT_ETRUST = -1005,	/* signer not certified by a trusted root */
+	WEFT_EEXPIRED = -1006,	/* outside a validity window */
 	WEFT_ENOTFOUND = -1007, /* no such product, key or entry */
-	WEFT_EEXIST = -1008,    /* already exists */
-	WEFT_ESTALE = -1009,    /* not newer than what is stored */
-	WEFT_ESTORE = -1010,    /* LMDB failure */
-	WEFT_EMAPFULL = -1011,  /* store map full and may not grow further */
-	WEFT_ETOOBIG = -1012,   /* input exceeds a hard limit */
-	WEFT_ESCHEMA = -1013,   /* input does not match the schema/contract */
-	WEFT_ENOMEM = -1014,    /* allocation failed */
-	WEFT_EIO = -1015,       /* read or write failed */
-	WEFT_ECORRUPT = -1016,  /* stored data is inconsistent */
-	WEFT_ERETRY = -1017,    /* internal: restart the operation */
-	WEFT_EAGAIN = -1018,    /* busy (e.g. a send queue is full): retry later */
+	WEFT_EEXIST = -1008,	/* already exists */
+	WEFT_ESTALE = -1009,	/* not newer than what is stored */
+	WEFT_ESTORE = -1010,	/* LMDB failure */
+	WEFT_EMAPFULL = -1011,	/* store map full and may not grow further */
+	WEFT_ETOOBIG = -1012,	/* input exceeds a hard limit */
+	WEFT_ESCHEMA = -1013,	/* input does not match the schema/contract */
+	WEFT_ENOMEM = -1014,	/* allocation failed */
+	WEFT_EIO = -1015,	/* read or write failed */
+	WEFT_ECORRUPT = -1016,	/* stored data is inconsistent */
+	WEFT_ERETRY = -1017,	/* internal: restart the operation */
+	WEFT_EAGAIN = -1018, /* busy (e.g. a send queue is full): retry later */
 };
 
 #define WEFT_ERR_MAX 1024

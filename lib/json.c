@@ -43,21 +43,11 @@ weft_json_quote(FILE *f, const char *s, size_t len)
 		if (i > run)
 			fwrite(u + run, 1, i - run, f);
 		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
 		default:
 			if (c < 0x20)
 				fprintf(f, "\\u%04x", c);

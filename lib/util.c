@@ -71,9 +71,10 @@ weft_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
 			if (cap > max) {
 				free(b);
 				close(fd);
-				return weft_err_set(err, WEFT_ETOOBIG,
-				    "%s: larger than the %zu byte limit",
-				    path, max);
+				return weft_err_set(
+				    err, WEFT_ETOOBIG,
+				    "%s: larger than the %zu byte limit", path,
+				    max);
 			}
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			nb = realloc(b, cap + 1);
@@ -196,7 +197,8 @@ weft_unhex(const char *in, uint8_t *out, size_t n)
 	if (strlen(in) != 2 * n)
 		return WEFT_EINVAL;
 	for (i = 0; i < n; i++) {
-		int hi = weft_hexval(in[2 * i]), lo = weft_hexval(in[2 * i + 1]);
+		int hi = weft_hexval(in[2 * i]),
+		    lo = weft_hexval(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return WEFT_EINVAL;

@@ -30,8 +30,8 @@ int weft_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
  * Write len bytes to path atomically (temp file, fsync, rename) with the
  * given mode. Fails with -EEXIST if exclusive and path exists.
  */
-int weft_write_file(const char *path, const void *data, size_t len,
-		    int mode, int exclusive, weft_err_t *err);
+int weft_write_file(const char *path, const void *data, size_t len, int mode,
+		    int exclusive, weft_err_t *err);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). Returns out. */
 char *weft_hex(const uint8_t *in, size_t n, char *out);

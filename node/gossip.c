@@ -40,8 +40,8 @@ typedef struct g_peer {
 	size_t lqn, lqcap;
 	uint8_t pk[WEFT_PK_BYTES];
 	char org[WEFT_NAME_MAX + 1];
-	int cross;  /* another org */
-	int direct; /* a direct link (not gateway to gateway) */
+	int cross;	 /* another org */
+	int direct;	 /* a direct link (not gateway to gateway) */
 	unsigned budget; /* verifications left this interval */
 	/* what the peer may make us send this interval: anti-entropy
 	 * answers (a 24-byte summary costs us a digest of every origin) and
@@ -92,8 +92,8 @@ struct weft_gossip {
 	uint64_t next_tick, next_sync, ticks;
 	weft_gossip_stats_t st;
 	/* trust boundaries */
-	int gateway;	  /* we have the gateway role */
-	char *indirect;	  /* ",org,org," reachable only through gateways */
+	int gateway;	/* we have the gateway role */
+	char *indirect; /* ",org,org," reachable only through gateways */
 };
 
 const char weft_gossip__empty[1];
@@ -242,8 +242,8 @@ g_origin(weft_gossip_t *g, const uint8_t *pk, int create)
 			return NULL;
 		for (i = 0; i < g->onb; i++)
 			for (p = g->otab[i]; p; p = next) {
-				size_t k = XXH64(p->pk, WEFT_PK_BYTES, 1) &
-					   (nb - 1);
+				size_t k =
+				    XXH64(p->pk, WEFT_PK_BYTES, 1) & (nb - 1);
 
 				next = p->next;
 				p->next = t[k];
@@ -346,18 +346,14 @@ g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 		return 1;
 	switch (e->kind) {
 	case WEFT_ENTRY_DESCRIPTOR:
-		return g_vis_org(e, p->org) &&
-		       g_vis_org(e, g->cfg.signer->org);
-	case WEFT_ENTRY_NODE:
-		n = e;
-		break;
+		return g_vis_org(e, p->org) && g_vis_org(e, g->cfg.signer->org);
+	case WEFT_ENTRY_NODE: n = e; break;
 	case WEFT_ENTRY_REPORT:
 		n = g_node(g, e->subject);
 		if (n == NULL)
 			return 0;
 		break;
-	default:
-		return 0;
+	default: return 0;
 	}
 	if (n->gateway)
 		return 1;
@@ -398,7 +394,8 @@ g_push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es, size_t n,
 			free(p);
 			return;
 		}
-		for (j = i; j < n && (k == 0 || bytes + es[j]->len < G_PUSH_MAX);
+		for (j = i;
+		     j < n && (k == 0 || bytes + es[j]->len < G_PUSH_MAX);
 		     j++) {
 			bytes += es[j]->len;
 			k++;
@@ -505,17 +502,17 @@ g_lazy_add(weft_gossip_t *g, g_peer_t *p, const g_entry_t *e)
 /* A message of keys (IHave with versions, or Graft) in one block that
  * weft_gossip_msg_free releases with one free. */
 static Weft__WireMessage *
-g_keys_msg(size_t n, int ihave, ProtobufCBinaryData **keys,
-	   uint64_t **versions, uint8_t **bytes)
+g_keys_msg(size_t n, int ihave, ProtobufCBinaryData **keys, uint64_t **versions,
+	   uint8_t **bytes)
 {
 	Weft__WireMessage *m = calloc(1, sizeof(*m));
-	size_t head = ihave ? sizeof(Weft__GossipIHave)
-			    : sizeof(Weft__GossipGraft);
+	size_t head =
+	    ihave ? sizeof(Weft__GossipIHave) : sizeof(Weft__GossipGraft);
 	char *blk;
 
 	head = (head + 15) & ~(size_t)15;
-	blk = calloc(1, head + n * (sizeof(**keys) + sizeof(**versions) +
-				    G_HASH));
+	blk = calloc(1,
+		     head + n * (sizeof(**keys) + sizeof(**versions) + G_HASH));
 	if (m == NULL || blk == NULL) {
 		free(m);
 		free(blk);
@@ -710,10 +707,11 @@ g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 	if (o == NULL)
 		return;
 	o->peer = p->id;
-	snprintf(o->text, sizeof(o->text), "forwarded %s %s of org %s "
+	snprintf(o->text, sizeof(o->text),
+		 "forwarded %s %s of org %s "
 		 "version %llu%s to org %s",
-		 kinds[e->kind >= 1 && e->kind <= 4 ? e->kind : 0],
-		 e->name, e->origin_org, (unsigned long long)e->version,
+		 kinds[e->kind >= 1 && e->kind <= 4 ? e->kind : 0], e->name,
+		 e->origin_org, (unsigned long long)e->version,
 		 e->tombstone ? " (drop)" : "", p->org);
 }
 
@@ -724,8 +722,7 @@ g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 static int
 g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	 const weft_entry_info_t *info, const uint8_t *env, size_t len,
-	 const uint8_t *body, size_t blen, uint64_t from, int tree,
-	 int persist)
+	 const uint8_t *body, size_t blen, uint64_t from, int tree, int persist)
 {
 	g_entry_t *e = g_find(g, info->kind, info->origin, info->name);
 	g_origin_t *o;
@@ -818,9 +815,8 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 
 /* One entry from a peer (from != 0) or from outside (from == 0). */
 static int
-g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
-	const uint8_t *env, size_t len, uint64_t from, int bcast,
-	int persist, weft_err_t *err)
+g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
+	size_t len, uint64_t from, int bcast, int persist, weft_err_t *err)
 {
 	weft_entry_info_t info;
 	char name[WEFT_ENTRY_NAME_MAX + 1];
@@ -831,8 +827,8 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	g_entry_t *e;
 	g_peer_t *p = from ? g_peer(g, from) : NULL;
 
-	if (len > WEFT_ENTRY_MAX || !weft_gossip__peek(env, len, &kind, origin, name,
-					    &version)) {
+	if (len > WEFT_ENTRY_MAX ||
+	    !weft_gossip__peek(env, len, &kind, origin, name, &version)) {
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EPARSE,
 				    "gossip: malformed catalog entry");
@@ -852,20 +848,22 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	    (kind == WEFT_ENTRY_NODE || kind == WEFT_ENTRY_REPORT) &&
 	    memcmp(origin, p->pk, WEFT_PK_BYTES) != 0) {
 		g->st.refused++;
-		return weft_err_set(err, WEFT_EINVAL, "gossip: a neighbour's "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "gossip: a neighbour's "
 				    "record or report relayed by another "
 				    "(partial membership)");
 	}
 	if (p != NULL) {
 		if (p->budget == 0) {
 			g->st.throttled++;
-			return weft_err_set(err, WEFT_EAGAIN, "gossip: peer over "
+			return weft_err_set(err, WEFT_EAGAIN,
+					    "gossip: peer over "
 					    "its verification budget");
 		}
 		p->budget--;
 	}
-	rc = weft_entry_verify(env, len, g->trust, unix_us, &info, &body,
-			       &blen, err);
+	rc = weft_entry_verify(env, len, g->trust, unix_us, &info, &body, &blen,
+			       err);
 	if (rc == 0)
 		rc = weft_entry_check_body(&info, body, blen, err);
 	if (rc == 0 && p != NULL && p->cross) {
@@ -883,7 +881,8 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		weft_gossip__fill(&tmp, &info, body, blen);
 		if (!g_visible(g, &tmp, p)) {
 			g->st.refused_visibility++;
-			rc = weft_err_set(err, WEFT_ETRUST, "gossip: %s from "
+			rc = weft_err_set(err, WEFT_ETRUST,
+					  "gossip: %s from "
 					  "org %s may not cross into org %s",
 					  info.name, info.signer.org_name,
 					  g->cfg.signer->org);
@@ -990,8 +989,8 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 					       WEFT_GOSSIP_ADDR_MAX)) == NULL)
 			g->cfg.naddresses = i; /* out of memory: fewer */
 	for (size_t i = 0; i < g->cfg.nroles; i++)
-		if ((g->role_ptrs[i] = strndup(cfg->roles[i],
-					       WEFT_NAME_MAX)) == NULL)
+		if ((g->role_ptrs[i] = strndup(cfg->roles[i], WEFT_NAME_MAX)) ==
+		    NULL)
 			g->cfg.nroles = i;
 	snprintf(g->version, sizeof(g->version), "%s",
 		 cfg->version ? cfg->version : "");
@@ -1011,7 +1010,7 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 	if (g->cfg.budget == 0)
 		g->cfg.budget = 2000;
 	if (cfg->fast_crypto && !weft_crypto_fast()) /* process-wide: the
-						       * simulator's choice */
+						      * simulator's choice */
 		weft_crypto_set_fast(1);
 	g->trust = cfg->trust;
 	g->rng = cfg->seed;
@@ -1199,8 +1198,8 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	p->cross = strcmp(p->org, g->cfg.signer->org) != 0;
 	/* across orgs, a link is direct unless the org is one we reach
 	 * only through gateways (then both ends are gateways) */
-	p->direct = p->cross && !(g_in_list(g->indirect, p->org) &&
-				  g->gateway && gateway);
+	p->direct = p->cross &&
+		    !(g_in_list(g->indirect, p->org) && g->gateway && gateway);
 	p->budget = g->cfg.budget;
 	p->answers = G_ANSWERS;
 	p->served = g->cfg.budget;
@@ -1324,7 +1323,7 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
 	Weft__WireMessage *m = calloc(1, sizeof(*m));
 	Weft__GossipDigest *d = calloc(1, sizeof(*d));
 	Weft__OriginDigest *od, **ptrs;
-	uint8_t (*hash)[G_HASH];
+	uint8_t(*hash)[G_HASH];
 	size_t i, k = 0, n;
 	g_view_t v;
 	char *blk = NULL;
@@ -1345,7 +1344,7 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
 	}
 	ptrs = (Weft__OriginDigest **)blk;
 	od = (Weft__OriginDigest *)(blk + n * sizeof(*ptrs));
-	hash = (uint8_t (*)[G_HASH])(blk + n * (sizeof(*ptrs) + sizeof(*od)));
+	hash = (uint8_t(*)[G_HASH])(blk + n * (sizeof(*ptrs) + sizeof(*od)));
 	for (i = 0; i < v.n && k < n; i++) {
 		if (v.count[i] == 0)
 			continue;
@@ -1419,7 +1418,8 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 	size_t i, k = 0;
 
 	if (ih->n_keys > G_KEYS_MAX || ih->n_keys != ih->n_versions)
-		return weft_err_set(err, WEFT_EPARSE, "gossip: malformed ihave");
+		return weft_err_set(err, WEFT_EPARSE,
+				    "gossip: malformed ihave");
 	for (i = 0; i < ih->n_keys; i++)
 		if (ih->keys[i].len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
@@ -1461,7 +1461,8 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 	size_t i, n = 0;
 
 	if (gr->n_keys > G_KEYS_MAX)
-		return weft_err_set(err, WEFT_EPARSE, "gossip: malformed graft");
+		return weft_err_set(err, WEFT_EPARSE,
+				    "gossip: malformed graft");
 	for (i = 0; i < gr->n_keys; i++)
 		if (gr->keys[i].len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
@@ -1495,14 +1496,16 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 
 /* A push: offer every entry (a malformed one is counted, not fatal). */
 static int
-g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
-	    uint64_t peer, const Weft__GossipPush *push, weft_err_t *err)
+g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, uint64_t peer,
+	    const Weft__GossipPush *push, weft_err_t *err)
 {
 	size_t i;
 
 	if (push->n_entries > G_PUSH_ENTRIES_MAX)
-		return weft_err_set(err, WEFT_ETOOBIG, "gossip: push of %zu "
-				    "entries", push->n_entries);
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "gossip: push of %zu "
+				    "entries",
+				    push->n_entries);
 	for (i = 0; i < push->n_entries; i++)
 		(void)g_offer(g, now_ms, unix_us, push->entries[i].data,
 			      push->entries[i].len, peer, !push->repair, 1,
@@ -1563,8 +1566,8 @@ g_digest_mark(weft_gossip_t *g, g_peer_t *p, const Weft__GossipDigest *d)
 		return 0;
 	}
 	for (j = 0; j < d->n_origins; j++) {
-		size_t b = XXH64(d->origins[j]->origin.data, WEFT_PK_BYTES, 1) &
-			   mask;
+		size_t b =
+		    XXH64(d->origins[j]->origin.data, WEFT_PK_BYTES, 1) & mask;
 
 		while (ix[b] != 0)
 			b = (b + 1) & mask;
@@ -1580,7 +1583,8 @@ g_digest_mark(weft_gossip_t *g, g_peer_t *p, const Weft__GossipDigest *d)
 		for (b = XXH64(v.pk[i], WEFT_PK_BYTES, 1) & mask; ix[b] != 0;
 		     b = (b + 1) & mask) {
 			od = d->origins[ix[b] - 1];
-			if (memcmp(od->origin.data, v.pk[i], WEFT_PK_BYTES) == 0)
+			if (memcmp(od->origin.data, v.pk[i], WEFT_PK_BYTES) ==
+			    0)
 				break;
 			od = NULL;
 		}
@@ -1611,7 +1615,8 @@ g_recv_digest(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
 		const Weft__OriginDigest *od = d->origins[i];
 
 		if (od->origin.len != WEFT_PK_BYTES || od->hash.len != G_HASH)
-			return weft_err_set(err, WEFT_EPARSE, "gossip: "
+			return weft_err_set(err, WEFT_EPARSE,
+					    "gossip: "
 					    "malformed digest");
 	}
 	if (p->answers == 0) {
@@ -1647,9 +1652,7 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		return g_recv_ihave(g, p, m->ihave, err);
 	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
 		return g_recv_graft(g, p, m->graft, err);
-	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
-		p->lazy = 1;
-		return 0;
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE: p->lazy = 1; return 0;
 	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
 		return g_recv_summary(g, p, peer, m->summary, err);
 	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
@@ -1830,8 +1833,8 @@ weft_gossip_members(const weft_gossip_t *g, weft_gossip_member_t **out,
 			snprintf(m[k].addr, sizeof(m[k].addr), "%s", e->addr);
 			m[k].version = e->version;
 			m[k].failed = e->failed_cover >= e->version;
-			m[k].self = memcmp(e->origin, g->self,
-					   WEFT_PK_BYTES) == 0;
+			m[k].self =
+			    memcmp(e->origin, g->self, WEFT_PK_BYTES) == 0;
 			m[k].connected = g_connected(g, e->origin);
 			m[k].updated_us = e->issued_at;
 			k++;

@@ -45,22 +45,22 @@
 typedef struct weft_gossip weft_gossip_t;
 
 typedef struct weft_gossip_cfg {
-	const weft_signer_t *signer; /* borrowed: our key, cert, names */
-	const weft_trust_t *trust;   /* borrowed; see weft_gossip_set_trust */
+	const weft_signer_t *signer;  /* borrowed: our key, cert, names */
+	const weft_trust_t *trust;    /* borrowed; see weft_gossip_set_trust */
 	const char *const *addresses; /* where we accept sessions (copied,
 				       * at most 4) */
 	size_t naddresses;
 	const char *const *roles; /* copied */
 	size_t nroles;
-	const char *version;	/* weft version, for our node record */
-	uint64_t interval_ms;	/* tick: dials, suspicion; 0: 1000 */
-	uint64_t sync_ms;	/* anti-entropy with one neighbour; 0: 10 s */
-	uint64_t suspect_ms;	/* lost neighbour -> report; 0: 3 intervals */
-	unsigned degree;	/* neighbours we dial; 0: 4 */
-	size_t max_entries;	/* entries held; 0: 100000 */
-	unsigned budget;	/* entries a neighbour may make us verify per
-				 * interval; 0: 2000 */
-	uint64_t seed;		/* PRNG seed */
+	const char *version;  /* weft version, for our node record */
+	uint64_t interval_ms; /* tick: dials, suspicion; 0: 1000 */
+	uint64_t sync_ms;     /* anti-entropy with one neighbour; 0: 10 s */
+	uint64_t suspect_ms;  /* lost neighbour -> report; 0: 3 intervals */
+	unsigned degree;      /* neighbours we dial; 0: 4 */
+	size_t max_entries;   /* entries held; 0: 100000 */
+	unsigned budget;      /* entries a neighbour may make us verify per
+			       * interval; 0: 2000 */
+	uint64_t seed;	      /* PRNG seed */
 	/* Neighbours-only membership (large meshes, the simulator): node
 	 * records go one hop, to direct neighbours, and are neither
 	 * forwarded nor part of anti-entropy; descriptors spread as usual.
@@ -76,12 +76,12 @@ typedef struct weft_gossip_member {
 	uint8_t pk[WEFT_PK_BYTES];
 	char name[WEFT_NAME_MAX + 1];
 	char org[WEFT_NAME_MAX + 1];
-	char roles[160];	/* comma separated */
+	char roles[160]; /* comma separated */
 	char addr[WEFT_GOSSIP_ADDR_MAX + 1];
-	uint64_t version;	/* its record's version */
-	int failed;		/* a report covers this version */
+	uint64_t version; /* its record's version */
+	int failed;	  /* a report covers this version */
 	int self, connected;
-	int64_t updated_us;	/* record issued at */
+	int64_t updated_us; /* record issued at */
 } weft_gossip_member_t;
 
 /* Counters. */
@@ -128,8 +128,7 @@ void weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 void weft_gossip_set_policy(weft_gossip_t *g, int gateway,
 			    const char *indirect);
 /* May we link directly with a node of org (gateway: it has the role)? */
-int weft_gossip_may_link(const weft_gossip_t *g, const char *org,
-			 int gateway);
+int weft_gossip_may_link(const weft_gossip_t *g, const char *org, int gateway);
 void weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer);
 /* A dial the core asked for failed: suspect the member like a lost
  * neighbour (one more try at suspect_ms / 2, then a report). */

@@ -11,8 +11,8 @@
 
 /* Decode the kind-specific body into e's fields; no other effect. */
 void
-weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *body,
-       size_t blen)
+weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info,
+		  const uint8_t *body, size_t blen)
 {
 	size_t i, off;
 
@@ -21,8 +21,8 @@ weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *bo
 	if (e->tombstone)
 		return; /* keeps the visibility of what it replaces */
 	if (e->kind == WEFT_ENTRY_NODE) {
-		Weft__NodeRecord *r = weft__node_record__unpack(NULL, blen,
-								 body);
+		Weft__NodeRecord *r =
+		    weft__node_record__unpack(NULL, blen, body);
 
 		if (r == NULL)
 			return;
@@ -39,10 +39,9 @@ weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *bo
 			if (strcmp(r->roles[i], "gateway") == 0)
 				e->gateway = 1;
 			if (off + 1 < sizeof(roles))
-				off += (size_t)snprintf(roles + off,
-							sizeof(roles) - off,
-							"%s%s", i ? "," : "",
-							r->roles[i]);
+				off += (size_t)snprintf(
+				    roles + off, sizeof(roles) - off, "%s%s",
+				    i ? "," : "", r->roles[i]);
 		}
 		lr = strlen(roles);
 		blk = malloc(ln + lo + lr + la + 4);
@@ -80,7 +79,7 @@ weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *bo
 
 		if (d == NULL)
 			return;
-		e->vis = d->visibility == WEFT__VISIBILITY__VIS_PUBLIC   ? 2
+		e->vis = d->visibility == WEFT__VISIBILITY__VIS_PUBLIC	 ? 2
 			 : d->visibility == WEFT__VISIBILITY__VIS_LISTED ? 1
 									 : 0;
 		free(e->visible_to);
@@ -103,7 +102,7 @@ weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info, const uint8_t *bo
 /* Kind, origin, name and version of an envelope without verifying it. */
 int
 weft_gossip__peek(const uint8_t *env, size_t len, int *kind, uint8_t *origin,
-       char *name, uint64_t *version)
+		  char *name, uint64_t *version)
 {
 	Weft__Envelope *ev = weft__envelope__unpack(NULL, len, env);
 	Weft__CatalogEntry *ce = NULL;
@@ -143,9 +142,7 @@ weft_gossip_msg_free(Weft__WireMessage *m)
 		}
 		free(m->push);
 		break;
-	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
-		free(m->summary);
-		break;
+	case WEFT__WIRE_MESSAGE__MSG_SUMMARY: free(m->summary); break;
 	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
 		if (m->digest) /* one block: pointers, then digests */
 			free(m->digest->origins);
@@ -154,14 +151,9 @@ weft_gossip_msg_free(Weft__WireMessage *m)
 	case WEFT__WIRE_MESSAGE__MSG_IHAVE: /* one block with its keys */
 		free(m->ihave);
 		break;
-	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
-		free(m->graft);
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
-		free(m->prune);
-		break;
-	default:
-		break;
+	case WEFT__WIRE_MESSAGE__MSG_GRAFT: free(m->graft); break;
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE: free(m->prune); break;
+	default: break;
 	}
 	free(m);
 }

@@ -51,9 +51,9 @@ typedef struct g_entry {
 	uint64_t subject_version;
 	/* who may see it (docs/gossip.md, trust boundaries) */
 	char origin_org[WEFT_NAME_MAX + 1];
-	int gateway;	    /* node records: the node has the gateway role */
-	int vis;	    /* descriptors: 0 org, 1 listed, 2 public */
-	char *visible_to;   /* listed: ",org1,org2," */
+	int gateway;	  /* node records: the node has the gateway role */
+	int vis;	  /* descriptors: 0 org, 1 listed, 2 public */
+	char *visible_to; /* listed: ",org1,org2," */
 } g_entry_t;
 
 typedef struct g_origin {

@@ -164,8 +164,8 @@ node_bulk(weft_node_t *n, uint64_t peer, const Weft__Bulk *b)
 }
 
 int
-weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
-	       uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
+weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
+	       const Weft__WireMessage *m, weft_err_t *err)
 {
 	int rc = 0;
 
@@ -179,12 +179,8 @@ weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
 		rc = weft_gossip_recv(n->g, now_ms, unix_us, peer, m, err);
 		break;
-	case WEFT__WIRE_MESSAGE__MSG_BULK:
-		node_bulk(n, peer, m->bulk);
-		break;
-	default:
-		n->st.ignored_in++;
-		break;
+	case WEFT__WIRE_MESSAGE__MSG_BULK: node_bulk(n, peer, m->bulk); break;
+	default: n->st.ignored_in++; break;
 	}
 	if (rc < 0)
 		n->st.proto_errors++;
@@ -192,8 +188,8 @@ weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 }
 
 int
-weft_node_input(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
-		uint64_t peer, const uint8_t *buf, size_t len, weft_err_t *err)
+weft_node_input(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
+		const uint8_t *buf, size_t len, weft_err_t *err)
 {
 	Weft__WireMessage *m = NULL;
 	int rc;
@@ -212,8 +208,7 @@ int
 weft_node_offer(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		const uint8_t *env, size_t len, int persist, weft_err_t *err)
 {
-	return weft_gossip_offer(n->g, now_ms, unix_us, env, len, persist,
-				 err);
+	return weft_gossip_offer(n->g, now_ms, unix_us, env, len, persist, err);
 }
 
 void

@@ -53,10 +53,10 @@ typedef struct weft_node_cfg {
 
 /* Counters of the node core itself (each core keeps its own too). */
 typedef struct weft_node_stats {
-	uint64_t msgs_in;	  /* application messages received */
-	uint64_t bulk_bytes_in;	  /* Bulk payload bytes received */
-	uint64_t ignored_in;	  /* messages of a kind no core handles */
-	uint64_t proto_errors;	  /* messages a core refused as malformed */
+	uint64_t msgs_in;	/* application messages received */
+	uint64_t bulk_bytes_in; /* Bulk payload bytes received */
+	uint64_t ignored_in;	/* messages of a kind no core handles */
+	uint64_t proto_errors;	/* messages a core refused as malformed */
 } weft_node_stats_t;
 
 /*

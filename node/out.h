@@ -33,9 +33,9 @@ typedef struct weft_out {
 	Weft__WireMessage *msg; /* SEND */
 	uint8_t *env;		/* STORE: a signed catalog entry */
 	size_t env_len;
-	uint8_t pk[WEFT_PK_BYTES];	     /* DIAL */
-	char addr[WEFT_OUT_ADDR_MAX + 1];    /* DIAL */
-	char text[WEFT_OUT_TEXT_MAX + 1];    /* NOTE */
+	uint8_t pk[WEFT_PK_BYTES];	  /* DIAL */
+	char addr[WEFT_OUT_ADDR_MAX + 1]; /* DIAL */
+	char text[WEFT_OUT_TEXT_MAX + 1]; /* NOTE */
 } weft_out_t;
 
 #endif

@@ -25,7 +25,6 @@
 #include "crypto/frame.h"
 #include "node/wire.h"
 
-
 enum {
 	WEFT_SESS_S_HS,
 	WEFT_SESS_S_UP,
@@ -129,7 +128,8 @@ weft_sess_queue_msg(weft_sess_t *s, uint64_t now_ms,
 	if (n > WEFT_FRAME_MAX)
 		return weft_err_set(err, WEFT_ETOOBIG,
 				    "session: message of %zu bytes exceeds the "
-				    "%d byte frame cap", n, WEFT_FRAME_MAX);
+				    "%d byte frame cap",
+				    n, WEFT_FRAME_MAX);
 	if (weft_sess_reserve(s, weft_frame_sealed_len(n)) != 0)
 		return weft_err_set(err, WEFT_ENOMEM, "session: out of memory");
 	/* Pack straight into the output and seal in place: no copy. */
@@ -176,10 +176,10 @@ weft_sess_new(weft_sess_t **out, const weft_sess_cfg_t *cfg, uint64_t now_ms,
 	snprintf(s->version, sizeof(s->version), "%s",
 		 cfg->version ? cfg->version : "");
 	s->rekey_every = cfg->rekey_every;
-	s->max_queue = cfg->max_queue ? cfg->max_queue
-				      : WEFT_SESS_QUEUE_DEFAULT;
-	s->hs_deadline = now_ms + (cfg->hs_timeout_ms ? cfg->hs_timeout_ms
-						      : 10000);
+	s->max_queue =
+	    cfg->max_queue ? cfg->max_queue : WEFT_SESS_QUEUE_DEFAULT;
+	s->hs_deadline =
+	    now_ms + (cfg->hs_timeout_ms ? cfg->hs_timeout_ms : 10000);
 	s->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : 15000;
 	s->idle_ms = cfg->idle_ms ? cfg->idle_ms : 60000;
 	s->stall_ms = cfg->stall_ms ? cfg->stall_ms : 30000;
@@ -322,17 +322,14 @@ weft_sess_handle(weft_sess_t *s, uint64_t now_ms, Weft__WireMessage *m,
 			s->ping_at = 0;
 		}
 		return 0;
-	case WEFT__WIRE_MESSAGE__MSG_GOODBYE:
-		return 0;
-	default:
-		return 1;
+	case WEFT__WIRE_MESSAGE__MSG_GOODBYE: return 0;
+	default: return 1;
 	}
 }
 
 int
-weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
-		size_t len, size_t *consumed, Weft__WireMessage **msg,
-		weft_err_t *err)
+weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in, size_t len,
+		size_t *consumed, Weft__WireMessage **msg, weft_err_t *err)
 {
 	weft_frame_t f;
 	weft_err_t e = {0};
@@ -382,9 +379,10 @@ weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
 		}
 		s->st.msgs_in++;
 		if (s->confirmed &&
-		    weft_wire_bulk_view(f.data, f.len,
-					(const uint8_t **)&s->view_bulk.data.data,
-					&s->view_bulk.data.len)) {
+		    weft_wire_bulk_view(
+			f.data, f.len,
+			(const uint8_t **)&s->view_bulk.data.data,
+			&s->view_bulk.data.len)) {
 			/* Bulk bytes are handed over in place, not copied. */
 			*msg = &s->view;
 			return WEFT_SESS_MSG;
@@ -393,10 +391,11 @@ weft_sess_input(weft_sess_t *s, uint64_t now_ms, const uint8_t *in,
 		if (rc < 0)
 			return weft_sess_failed(s, WEFT_SESS_FAIL_PROTO, err,
 						rc, e.msg);
-		if (!s->confirmed && s->msg->msg_case !=
-					 WEFT__WIRE_MESSAGE__MSG_HELLO)
+		if (!s->confirmed &&
+		    s->msg->msg_case != WEFT__WIRE_MESSAGE__MSG_HELLO)
 			return weft_sess_failed(s, WEFT_SESS_FAIL_PROTO, err,
-						WEFT_EPARSE, "session: the first "
+						WEFT_EPARSE,
+						"session: the first "
 						"message is not a Hello");
 		rc = weft_sess_handle(s, now_ms, s->msg, err);
 		if (rc < 0)
@@ -537,8 +536,7 @@ weft_sess_next_timer(const weft_sess_t *s)
 	uint64_t t;
 
 	switch (s->state) {
-	case WEFT_SESS_S_HS:
-		return s->hs_deadline;
+	case WEFT_SESS_S_HS: return s->hs_deadline;
 	case WEFT_SESS_S_UP:
 	case WEFT_SESS_S_CLOSING:
 		t = s->last_rx + s->idle_ms;
@@ -549,8 +547,7 @@ weft_sess_next_timer(const weft_sess_t *s)
 		    s->last_progress + s->stall_ms < t)
 			t = s->last_progress + s->stall_ms;
 		return t;
-	default:
-		return UINT64_MAX;
+	default: return UINT64_MAX;
 	}
 }
 
@@ -573,21 +570,23 @@ weft_sess_tick(weft_sess_t *s, uint64_t now_ms, weft_err_t *err)
 					"handshake: not completed before "
 					"the deadline");
 	case WEFT_SESS_S_UP:
-	case WEFT_SESS_S_CLOSING:
-		break;
-	default:
-		return 0;
+	case WEFT_SESS_S_CLOSING: break;
+	default: return 0;
 	}
 	if (now_ms >= s->last_rx + s->idle_ms) {
-		snprintf(msg, sizeof(msg), "session: nothing received for "
-			 "%llu ms", (unsigned long long)(now_ms - s->last_rx));
+		snprintf(msg, sizeof(msg),
+			 "session: nothing received for "
+			 "%llu ms",
+			 (unsigned long long)(now_ms - s->last_rx));
 		return weft_sess_failed(s, WEFT_SESS_FAIL_TIMEOUT, err,
 					WEFT_EEXPIRED, msg);
 	}
 	if (weft_sess_queued(s) > 0 &&
 	    now_ms >= s->last_progress + s->stall_ms) {
-		snprintf(msg, sizeof(msg), "session: peer read none of our "
-			 "%zu queued bytes for %llu ms", weft_sess_queued(s),
+		snprintf(msg, sizeof(msg),
+			 "session: peer read none of our "
+			 "%zu queued bytes for %llu ms",
+			 weft_sess_queued(s),
 			 (unsigned long long)(now_ms - s->last_progress));
 		return weft_sess_failed(s, WEFT_SESS_FAIL_STALL, err,
 					WEFT_EAGAIN, msg);

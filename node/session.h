@@ -47,19 +47,19 @@ typedef struct weft_sess_cfg {
 	uint64_t hs_timeout_ms;	    /* handshake deadline; 0: 10 s */
 	uint64_t keepalive_ms;	    /* ping when we sent nothing; 0: 15 s */
 	uint64_t idle_ms;	    /* fail after nothing received; 0: 60 s */
-	uint64_t stall_ms; /* fail after the queue stayed full; 0: 30 s */
-	size_t max_queue;  /* bytes; 0: WEFT_SESS_QUEUE_DEFAULT */
+	uint64_t stall_ms;    /* fail after the queue stayed full; 0: 30 s */
+	size_t max_queue;     /* bytes; 0: WEFT_SESS_QUEUE_DEFAULT */
 	uint64_t rekey_every; /* frames; 0: WEFT_FRAME_REKEY_EVERY */
 } weft_sess_cfg_t;
 
 /* What weft_sess_input reports. */
 typedef enum weft_sess_ev {
-	WEFT_SESS_NONE = 0, /* nothing to report (see *consumed) */
-	WEFT_SESS_UP = 1,   /* handshake done and confirmed (the responder
-			     * after message 3; the initiator when the
-			     * responder's Hello arrives): weft_sess_peer
-			     * is valid */
-	WEFT_SESS_MSG = 2,  /* an application message in *msg */
+	WEFT_SESS_NONE = 0,   /* nothing to report (see *consumed) */
+	WEFT_SESS_UP = 1,     /* handshake done and confirmed (the responder
+			       * after message 3; the initiator when the
+			       * responder's Hello arrives): weft_sess_peer
+			       * is valid */
+	WEFT_SESS_MSG = 2,    /* an application message in *msg */
 	WEFT_SESS_CLOSED = 3, /* the peer closed cleanly; nothing follows */
 } weft_sess_ev_t;
 

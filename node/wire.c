@@ -43,8 +43,10 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 
 	*out = NULL;
 	if (len > WEFT_FRAME_MAX)
-		return weft_err_set(err, WEFT_EPARSE, "message: %zu bytes "
-				    "exceed the frame cap", len);
+		return weft_err_set(err, WEFT_EPARSE,
+				    "message: %zu bytes "
+				    "exceed the frame cap",
+				    len);
 	m = weft__wire_message__unpack(NULL, len, buf);
 	if (m == NULL)
 		return weft_err_set(err, WEFT_EPARSE,
@@ -65,8 +67,7 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 		if (m->pong->payload.len > WEFT_WIRE_PING_MAX)
 			why = "Pong payload over 64 KiB";
 		break;
-	case WEFT__WIRE_MESSAGE__MSG_BULK:
-		break;
+	case WEFT__WIRE_MESSAGE__MSG_BULK: break;
 	case WEFT__WIRE_MESSAGE__MSG_GOODBYE:
 		if (!weft_wire_printable(m->goodbye->reason,
 					 WEFT_WIRE_REASON_MAX))
@@ -111,11 +112,8 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 				why = "GossipGraft key is not 16 bytes";
 		break;
 	}
-	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
-		break;
-	default:
-		why = "no known message in the envelope";
-		break;
+	case WEFT__WIRE_MESSAGE__MSG_PRUNE: break;
+	default: why = "no known message in the envelope"; break;
 	}
 	if (why == NULL &&
 	    (weft_wire_bad_unknown(&m->base) ||

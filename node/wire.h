@@ -18,10 +18,10 @@
 #include "lib/err.h"
 #include "weft.pb-c.h"
 
-#define WEFT_WIRE_ADDR_MAX 255	  /* Hello.listen_addr */
-#define WEFT_WIRE_VERSION_MAX 64  /* Hello.version */
-#define WEFT_WIRE_PING_MAX 65536  /* Ping/Pong payload */
-#define WEFT_WIRE_REASON_MAX 256  /* Goodbye.reason */
+#define WEFT_WIRE_ADDR_MAX 255	 /* Hello.listen_addr */
+#define WEFT_WIRE_VERSION_MAX 64 /* Hello.version */
+#define WEFT_WIRE_PING_MAX 65536 /* Ping/Pong payload */
+#define WEFT_WIRE_REASON_MAX 256 /* Goodbye.reason */
 
 /*
  * Decode one WireMessage from a frame body (hostile bytes): bounded,

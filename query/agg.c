@@ -82,8 +82,7 @@ wq_agg_result_type(int fn, weft_sqltype_t t)
 {
 	switch (fn) {
 	case WQ_AGG_COUNT_STAR:
-	case WQ_AGG_COUNT:
-		return WEFT_S_INT64;
+	case WQ_AGG_COUNT: return WEFT_S_INT64;
 	case WQ_AGG_SUM:
 		if (t == WEFT_S_INT32)
 			return WEFT_S_INT64;
@@ -107,8 +106,7 @@ wq_agg_result_type(int fn, weft_sqltype_t t)
 		    t == WEFT_S_INTERVAL)
 			return t;
 		return WEFT_S_NULL;
-	default:
-		return WEFT_S_NULL;
+	default: return WEFT_S_NULL;
 	}
 }
 
@@ -126,7 +124,7 @@ const char *
 wq_agg_name(int fn)
 {
 	static const char *const n[] = {"count", "count", "sum",
-					"avg", "min", "max"};
+					"avg",	 "min",	  "max"};
 
 	return fn >= 0 && fn < 6 ? n[fn] : "?";
 }
@@ -158,8 +156,8 @@ wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
 	t->rows2 = malloc(WEFT_BATCH * sizeof(*t->rows2));
 	t->gid64 = malloc(WEFT_BATCH * sizeof(*t->gid64));
 	t->zeros = calloc(WEFT_BATCH, 1);
-	if (!t->aggs || !t->st || !t->arena || !t->h || !t->gid2 ||
-	    !t->rows2 || !t->gid64 || !t->zeros ||
+	if (!t->aggs || !t->st || !t->arena || !t->h || !t->gid2 || !t->rows2 ||
+	    !t->gid64 || !t->zeros ||
 	    wq_ktab_init(&t->kt, nkeys, keytypes) != 0)
 		goto fail;
 	if (naggs)
@@ -170,8 +168,8 @@ wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
 
 		a->arg = NULL; /* borrowed pointers are not kept */
 		if (mode == WQ_AGG_FINAL)
-			s->use_i = a->fn == WQ_AGG_SUM &&
-				   a->type == WEFT_S_INT64;
+			s->use_i =
+			    a->fn == WQ_AGG_SUM && a->type == WEFT_S_INT64;
 		else
 			s->use_i = wq_isint(a->argtype);
 		if (a->distinct && mode != WQ_AGG_FINAL &&
@@ -262,10 +260,10 @@ wq_aggtab_reserve(wq_aggtab_t *t, uint32_t n)
 		int rc = wq_grow((void **)&s->cnt, t->cap, nc, 8);
 
 		if (rc == 0 && (a->fn == WQ_AGG_SUM || a->fn == WQ_AGG_AVG))
-			rc = s->use_i ? wq_grow((void **)&s->isum, t->cap, nc,
-						sizeof(__int128))
-				      : wq_grow((void **)&s->fsum, t->cap, nc,
-						8);
+			rc = s->use_i
+				 ? wq_grow((void **)&s->isum, t->cap, nc,
+					   sizeof(__int128))
+				 : wq_grow((void **)&s->fsum, t->cap, nc, 8);
 		if (rc == 0 && (a->fn == WQ_AGG_MIN || a->fn == WQ_AGG_MAX))
 			rc = wq_grow((void **)&s->has, t->cap, nc, 1);
 		if (rc == 0 && (a->fn == WQ_AGG_MIN || a->fn == WQ_AGG_MAX)) {
@@ -281,8 +279,7 @@ wq_aggtab_reserve(wq_aggtab_t *t, uint32_t n)
 			case WEFT_S_BOOL:
 				rc = wq_grow((void **)&s->mb, t->cap, nc, 1);
 				break;
-			default:
-				rc = wq_grow((void **)&s->mi, t->cap, nc, 8);
+			default: rc = wq_grow((void **)&s->mi, t->cap, nc, 8);
 			}
 		}
 		if (rc != 0)
@@ -322,8 +319,8 @@ wq_aggtab_groups_dict(wq_aggtab_t *t, const void *dict_id,
 
 	if (dict_id != t->dict_id || ndict + 1 > t->dmap_cap) {
 		if (ndict + 1 > t->dmap_cap) {
-			uint32_t *nm = realloc(t->dmap, (ndict + 1) *
-							    sizeof(*nm));
+			uint32_t *nm =
+			    realloc(t->dmap, (ndict + 1) * sizeof(*nm));
 
 			if (nm == NULL)
 				return WEFT_ENOMEM;
@@ -402,8 +399,8 @@ wq_minmax(wq_aggtab_t *t, wq_aggst_t *s, bool max, const uint32_t *g,
 			if (v->nulls[i])
 				continue;
 			if (s->has[k]) {
-				int c = wq_cmp_raw(WEFT_S_TEXT, v->v.s, i, s->ms,
-						   k);
+				int c = wq_cmp_raw(WEFT_S_TEXT, v->v.s, i,
+						   s->ms, k);
 
 				if (max ? c <= 0 : c >= 0)
 					continue;
@@ -424,8 +421,8 @@ wq_minmax(wq_aggtab_t *t, wq_aggst_t *s, bool max, const uint32_t *g,
 
 			if (v->nulls[i])
 				continue;
-			if (!s->has[k] || (max ? v->v.b[i] > s->mb[k]
-					       : v->v.b[i] < s->mb[k]))
+			if (!s->has[k] ||
+			    (max ? v->v.b[i] > s->mb[k] : v->v.b[i] < s->mb[k]))
 				s->mb[k] = v->v.b[i];
 			s->has[k] = 1;
 		}
@@ -597,8 +594,7 @@ wq_merge(wq_aggtab_t *t, uint32_t ai, const uint32_t *g,
 			s->cnt[k] += sv[1]->v.i64[i];
 		}
 		return 0;
-	default:
-		return wq_minmax(t, s, a->fn == WQ_AGG_MAX, g, sv[0], n);
+	default: return wq_minmax(t, s, a->fn == WQ_AGG_MAX, g, sv[0], n);
 	}
 }
 
@@ -663,17 +659,10 @@ wq_emit_minmax(const wq_agg_t *a, const wq_aggst_t *s, uint32_t g,
 	o->nulls[r] = 0;
 	switch (a->type) {
 	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC:
-		o->v.f64[r] = s->mf[g];
-		break;
-	case WEFT_S_TEXT:
-		o->v.s[r] = s->ms[g];
-		break;
-	case WEFT_S_BOOL:
-		o->v.b[r] = s->mb[g];
-		break;
-	default:
-		o->v.i64[r] = s->mi[g];
+	case WEFT_S_NUMERIC: o->v.f64[r] = s->mf[g]; break;
+	case WEFT_S_TEXT: o->v.s[r] = s->ms[g]; break;
+	case WEFT_S_BOOL: o->v.b[r] = s->mb[g]; break;
+	default: o->v.i64[r] = s->mi[g];
 	}
 }
 
@@ -694,7 +683,8 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 
 			for (i = 0; i < m; i++)
 				idx[i] = from + r + i;
-			wq_rows_gather(&t->kt.keys, c, idx, m, &out->cols[c], r);
+			wq_rows_gather(&t->kt.keys, c, idx, m, &out->cols[c],
+				       r);
 		}
 	}
 	col = t->nkeys;
@@ -726,7 +716,7 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 			o->has_scale = true;
 			o->scale = (int16_t)sc;
 		} else if (a->type == WEFT_S_NUMERIC && a->scale >= 0 &&
-		    (t->mode != WQ_AGG_PARTIAL || a->fn != WQ_AGG_AVG)) {
+			   (t->mode != WQ_AGG_PARTIAL || a->fn != WQ_AGG_AVG)) {
 			o->has_scale = true;
 			o->scale = (int16_t)a->scale;
 		} else {
@@ -767,8 +757,7 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 							: s->fsum[g]) /
 					      (double)s->cnt[g];
 				break;
-			default:
-				wq_emit_minmax(a, s, g, o, r);
+			default: wq_emit_minmax(a, s, g, o, r);
 			}
 		}
 		col += t->mode == WQ_AGG_PARTIAL ? wq_agg_nstate(a) : 1;

@@ -41,7 +41,8 @@ wq_bind_union(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 	if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION) {
 		WQ_UNSUP(b, err, -1,
 			 s->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT
-			     ? "INTERSECT" : "EXCEPT");
+			     ? "INTERSECT"
+			     : "EXCEPT");
 		return WEFT_EINVAL;
 	}
 	if (s->larg == NULL || s->rarg == NULL) {
@@ -60,7 +61,8 @@ wq_bind_union(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 	if (rc != 0)
 		goto out;
 	if (l->ncols != r->ncols) {
-		WQ_ERR(b, err, -1, "each UNION query must have the same number "
+		WQ_ERR(b, err, -1,
+		       "each UNION query must have the same number "
 		       "of columns");
 		rc = WEFT_EINVAL;
 		goto out;
@@ -70,10 +72,12 @@ wq_bind_union(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 		goto oom;
 	for (i = 0; i < l->ncols; i++) {
 		t[i] = wq_union_type(l->types[i], r->types[i]);
-		if (t[i] == WEFT_S_NULL &&
-		    !(l->types[i] == WEFT_S_NULL && r->types[i] == WEFT_S_NULL)) {
-			WQ_ERR(b, err, -1, "UNION types %s and %s cannot be "
-			       "matched", weft_sqltype_name(l->types[i]),
+		if (t[i] == WEFT_S_NULL && !(l->types[i] == WEFT_S_NULL &&
+					     r->types[i] == WEFT_S_NULL)) {
+			WQ_ERR(b, err, -1,
+			       "UNION types %s and %s cannot be "
+			       "matched",
+			       weft_sqltype_name(l->types[i]),
 			       weft_sqltype_name(r->types[i]));
 			rc = WEFT_EINVAL;
 			goto out;
@@ -121,8 +125,7 @@ out:
 
 /* Forms of SELECT the engine refuses outright. */
 static int
-wq_select_check(wq_bindctx_t *b, const PgQuery__SelectStmt *s,
-		weft_err_t *err)
+wq_select_check(wq_bindctx_t *b, const PgQuery__SelectStmt *s, weft_err_t *err)
 {
 	const char *what = NULL;
 
@@ -161,12 +164,14 @@ wq_bind_with(wq_bindctx_t *b, const PgQuery__SelectStmt *s, size_t ctes0,
 	for (k = 0; k < w->n_ctes; k++) {
 		PgQuery__CommonTableExpr *cte;
 
-		if (w->ctes[k]->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
+		if (w->ctes[k]->node_case !=
+		    PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
 			continue;
 		cte = w->ctes[k]->common_table_expr;
 		for (j = ctes0; j < b->nctes; j++)
 			if (strcmp(b->ctes[j].name, cte->ctename) == 0) {
-				WQ_ERR(b, err, cte->location, "WITH query name "
+				WQ_ERR(b, err, cte->location,
+				       "WITH query name "
 				       "\"%s\" specified more than once",
 				       cte->ctename);
 				return WEFT_EINVAL;
@@ -316,9 +321,8 @@ out:
 /* A CTE (b->ctes[k]) used as relation rel: its query bound now, seeing
  * only the CTEs before it. */
 static int
-wq_bind_cte(wq_bindctx_t *b, PgQuery__RangeVar *rv, size_t k,
-	    const char *rel, wq_plan_t **plan, wq_scope_t *scope,
-	    weft_err_t *err)
+wq_bind_cte(wq_bindctx_t *b, PgQuery__RangeVar *rv, size_t k, const char *rel,
+	    wq_plan_t **plan, wq_scope_t *scope, weft_err_t *err)
 {
 	wq_cte_t *ct = &b->ctes[k];
 	PgQuery__CommonTableExpr *cte = ct->cte;
@@ -364,8 +368,8 @@ wq_bind_rangevar(wq_bindctx_t *b, PgQuery__RangeVar *rv, wq_plan_t **plan,
 	if (!(rv->schemaname && *rv->schemaname))
 		for (k = b->nctes; k > 0; k--)
 			if (strcmp(b->ctes[k - 1].name, rv->relname) == 0)
-				return wq_bind_cte(b, rv, k - 1, rel, plan, scope,
-						   err);
+				return wq_bind_cte(b, rv, k - 1, rel, plan,
+						   scope, err);
 	return wq_bind_product(b, rv, rel, plan, scope, err);
 }
 
@@ -417,7 +421,8 @@ wq_bind_join(wq_bindctx_t *b, PgQuery__JoinExpr *j, wq_plan_t **plan,
 			rc = wq_rc(err);
 	}
 	if (rc == 0 && j->alias)
-		rc = wq_apply_alias(b, scope, j->alias->aliasname, j->alias, err);
+		rc = wq_apply_alias(b, scope, j->alias->aliasname, j->alias,
+				    err);
 	if (rc == 0 && right)
 		rc = wq_join_swap(b, &p, err);
 	if (rc == 0) {
@@ -463,7 +468,8 @@ wq_bind_from(wq_bindctx_t *b, pgn_t *n, wq_plan_t **plan, wq_scope_t *scope,
 			break;
 		}
 		if (rs->subquery == NULL ||
-		    rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
+		    rs->subquery->node_case !=
+			PG_QUERY__NODE__NODE_SELECT_STMT) {
 			WQ_UNSUP(b, err, -1, "subquery form");
 			rc = WEFT_EINVAL;
 			break;

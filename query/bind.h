@@ -91,17 +91,17 @@ typedef struct wq_select {
 	wq_bindctx_t *b;
 	PgQuery__SelectStmt *s;
 	weft_err_t *err;
-	bool keep_unknown;    /* leave unknown-typed items (UNION arms) */
-	wq_plan_t *p;         /* the plan so far */
-	wq_scope_t scope;     /* the columns FROM brings into scope */
-	wq_ectx_t ec;         /* expressions over scope (or groups) */
-	bool agg;             /* an aggregate query */
-	wq_aggctx_t ac;       /* its group keys and aggregates */
-	weft_expr_t **gkeys;  /* the group keys, resolved (ac.nkeys) */
-	wq_sel_t sel;         /* select list, then hidden ORDER BY items */
-	uint32_t nvisible;    /* items of the select list itself */
-	weft_expr_t *having;  /* HAVING, until it becomes a filter */
-	wq_sortkey_t *sk;     /* ORDER BY keys over sel */
+	bool keep_unknown;   /* leave unknown-typed items (UNION arms) */
+	wq_plan_t *p;	     /* the plan so far */
+	wq_scope_t scope;    /* the columns FROM brings into scope */
+	wq_ectx_t ec;	     /* expressions over scope (or groups) */
+	bool agg;	     /* an aggregate query */
+	wq_aggctx_t ac;	     /* its group keys and aggregates */
+	weft_expr_t **gkeys; /* the group keys, resolved (ac.nkeys) */
+	wq_sel_t sel;	     /* select list, then hidden ORDER BY items */
+	uint32_t nvisible;   /* items of the select list itself */
+	weft_expr_t *having; /* HAVING, until it becomes a filter */
+	wq_sortkey_t *sk;    /* ORDER BY keys over sel */
 	uint32_t nsk;
 } wq_select_t;
 
@@ -112,9 +112,11 @@ typedef struct wq_select {
 void *wq_null_err(wq_bindctx_t *b, weft_err_t *err, int loc, int code,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-#define WQ_ERR(b, err, loc, ...) wq_null_err(b, err, loc, WEFT_EINVAL, __VA_ARGS__)
-#define WQ_UNSUP(b, err, loc, what)                                          \
-	wq_null_err(b, err, loc, WEFT_EINVAL, "unsupported at character %d: %s", \
+#define WQ_ERR(b, err, loc, ...)                                               \
+	wq_null_err(b, err, loc, WEFT_EINVAL, __VA_ARGS__)
+#define WQ_UNSUP(b, err, loc, what)                                            \
+	wq_null_err(b, err, loc, WEFT_EINVAL,                                  \
+		    "unsupported at character %d: %s",                         \
 		    wq_charpos((b)->sql, (loc) < 0 ? 0 : (loc)), what)
 #define WQ_OOM(b, err) wq_null_err(b, err, -1, WEFT_ENOMEM, "out of memory")
 
@@ -189,9 +191,9 @@ int wq_join_type(wq_bindctx_t *b, const PgQuery__JoinExpr *j, int *jt,
 wq_plan_t *wq_join_node(const wq_plan_t *l, const wq_plan_t *r, int jt);
 /* USING: each column merged into scope once, hidden in both sides'
  * scopes ls and rs, and left = right ANDed to p's condition. */
-int wq_join_using(wq_bindctx_t *b, const PgQuery__JoinExpr *j,
-		  wq_scope_t *ls, wq_scope_t *rs, uint32_t nl, bool right,
-		  wq_plan_t *p, wq_scope_t *scope, weft_err_t *err);
+int wq_join_using(wq_bindctx_t *b, const PgQuery__JoinExpr *j, wq_scope_t *ls,
+		  wq_scope_t *rs, uint32_t nl, bool right, wq_plan_t *p,
+		  wq_scope_t *scope, weft_err_t *err);
 /* RIGHT JOIN: *pp (a join of left and right) becomes the LEFT JOIN of
  * right and left under a projection back to left-then-right order. On
  * failure *pp is still a whole tree to free. */
@@ -208,8 +210,8 @@ int wq_cast_plan(wq_bindctx_t *b, wq_plan_t **p, const weft_sqltype_t *types,
 		 weft_err_t *err);
 /* ORDER BY / LIMIT over a finished set (UNION): by output name or
  * ordinal only. */
-int wq_bind_setop_order(wq_bindctx_t *b, PgQuery__SelectStmt *s,
-			wq_plan_t **p, weft_err_t *err);
+int wq_bind_setop_order(wq_bindctx_t *b, PgQuery__SelectStmt *s, wq_plan_t **p,
+			weft_err_t *err);
 /*
  * The clauses of a SELECT, each over q and in this order after FROM:
  * WHERE (a filter); GROUP BY (q->agg, keys); the select list; HAVING;

@@ -29,8 +29,7 @@ wq_colname(pgn_t *n)
 		return "?column?";
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_COLUMN_REF:
-		s = wq_lastname(n->column_ref->fields,
-				n->column_ref->n_fields);
+		s = wq_lastname(n->column_ref->fields, n->column_ref->n_fields);
 		return s ? s : "?column?";
 	case PG_QUERY__NODE__NODE_FUNC_CALL:
 		s = wq_lastname(n->func_call->funcname,
@@ -39,8 +38,9 @@ wq_colname(pgn_t *n)
 	case PG_QUERY__NODE__NODE_TYPE_CAST:
 		s = wq_colname(n->type_cast->arg);
 		if (strcmp(s, "?column?") == 0) {
-			const char *t = wq_lastname(n->type_cast->type_name->names,
-				n->type_cast->type_name->n_names);
+			const char *t =
+			    wq_lastname(n->type_cast->type_name->names,
+					n->type_cast->type_name->n_names);
 
 			return t ? t : s;
 		}
@@ -48,16 +48,13 @@ wq_colname(pgn_t *n)
 	case PG_QUERY__NODE__NODE_CASE_EXPR:
 		s = wq_colname(n->case_expr->defresult);
 		return strcmp(s, "?column?") == 0 ? "case" : s;
-	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
-		return "coalesce";
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR: return "coalesce";
 	case PG_QUERY__NODE__NODE_A_EXPR:
 		if (n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF)
 			return "nullif";
 		return "?column?";
-	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
-		return "current_timestamp";
-	default:
-		return "?column?";
+	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION: return "current_timestamp";
+	default: return "?column?";
 	}
 }
 
@@ -139,8 +136,10 @@ wq_limit_value(wq_bindctx_t *b, pgn_t *n, const char *what, int64_t *v,
 		}
 	}
 	if (e->type != WEFT_S_INT64) {
-		WQ_ERR(b, err, e->location - 1, "argument of %s must be type "
-		       "bigint, not type %s", what, weft_sqltype_name(e->type));
+		WQ_ERR(b, err, e->location - 1,
+		       "argument of %s must be type "
+		       "bigint, not type %s",
+		       what, weft_sqltype_name(e->type));
 		weft_expr_free(e);
 		return WEFT_EINVAL;
 	}
@@ -250,8 +249,8 @@ wq_target_node(PgQuery__SelectStmt *s, uint32_t want)
 		    PG_QUERY__NODE__NODE_RES_TARGET)
 			continue;
 		rt = s->target_list[i]->res_target;
-		if (rt->val && rt->val->node_case ==
-				   PG_QUERY__NODE__NODE_COLUMN_REF) {
+		if (rt->val &&
+		    rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
 			PgQuery__ColumnRef *cr = rt->val->column_ref;
 
 			if (cr->n_fields > 0 &&
@@ -309,14 +308,16 @@ wq_bind_limit(wq_bindctx_t *b, PgQuery__SelectStmt *s, wq_plan_t **p,
 weft_sqltype_t
 wq_union_type(weft_sqltype_t a, weft_sqltype_t b)
 {
-	static const int rank[] = {
-	    [WEFT_S_INT32] = 1, [WEFT_S_INT64] = 2, [WEFT_S_NUMERIC] = 3,
-	    [WEFT_S_FLOAT64] = 4};
+	static const int rank[] = {[WEFT_S_INT32] = 1,
+				   [WEFT_S_INT64] = 2,
+				   [WEFT_S_NUMERIC] = 3,
+				   [WEFT_S_FLOAT64] = 4};
 
 	if (a == b)
 		return a == WEFT_S_UNKNOWN ? WEFT_S_TEXT : a;
 	if (a == WEFT_S_NULL || a == WEFT_S_UNKNOWN)
-		return b == WEFT_S_UNKNOWN || b == WEFT_S_NULL ? WEFT_S_TEXT : b;
+		return b == WEFT_S_UNKNOWN || b == WEFT_S_NULL ? WEFT_S_TEXT
+							       : b;
 	if (b == WEFT_S_NULL || b == WEFT_S_UNKNOWN)
 		return a;
 	if ((a == WEFT_S_INT32 || a == WEFT_S_INT64 || a == WEFT_S_NUMERIC ||
@@ -382,8 +383,10 @@ wq_setop_sortcol(wq_bindctx_t *b, const wq_plan_t *q, const pgn_t *x,
 		int v = x->a_const->ival->ival;
 
 		if (v < 1 || (uint32_t)v > q->ncols) {
-			WQ_ERR(b, err, x->a_const->location, "ORDER BY position "
-			       "%d is not in select list", v);
+			WQ_ERR(b, err, x->a_const->location,
+			       "ORDER BY position "
+			       "%d is not in select list",
+			       v);
 			return WEFT_EINVAL;
 		}
 		*col = (uint32_t)v - 1;
@@ -391,7 +394,8 @@ wq_setop_sortcol(wq_bindctx_t *b, const wq_plan_t *q, const pgn_t *x,
 	}
 	if (x && x->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
 	    x->column_ref->n_fields == 1 &&
-	    x->column_ref->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING) {
+	    x->column_ref->fields[0]->node_case ==
+		PG_QUERY__NODE__NODE_STRING) {
 		const char *nm = x->column_ref->fields[0]->string->sval;
 
 		for (k = 0; k < q->ncols; k++)
@@ -427,8 +431,10 @@ wq_bind_setop_order(wq_bindctx_t *b, PgQuery__SelectStmt *s, wq_plan_t **p,
 	for (i = 0; i < s->n_sort_clause; i++) {
 		PgQuery__SortBy *sb;
 
-		if (s->sort_clause[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY) {
-			WQ_ERR(b, err, -1, "invalid UNION/INTERSECT/EXCEPT "
+		if (s->sort_clause[i]->node_case !=
+		    PG_QUERY__NODE__NODE_SORT_BY) {
+			WQ_ERR(b, err, -1,
+			       "invalid UNION/INTERSECT/EXCEPT "
 			       "ORDER BY clause");
 			return WEFT_EINVAL;
 		}
@@ -486,8 +492,9 @@ wq_target_names(const PgQuery__SelectStmt *s, wq_sel_t *names)
 			continue;
 		rt = s->target_list[t]->res_target;
 		if (wq_sel_add(names, NULL,
-			       rt->name && *rt->name ? rt->name
-						     : wq_colname(rt->val)) != 0)
+			       rt->name && *rt->name
+				   ? rt->name
+				   : wq_colname(rt->val)) != 0)
 			return WEFT_ENOMEM;
 	}
 	return 0;
@@ -579,8 +586,7 @@ wq_select_group(wq_select_t *q)
 	if (!q->agg)
 		return 0;
 	q->ac.keys_raw = calloc(s->n_group_clause + 1, sizeof(*q->gkeys));
-	q->ac.keytypes = calloc(s->n_group_clause + 1,
-				sizeof(*q->ac.keytypes));
+	q->ac.keytypes = calloc(s->n_group_clause + 1, sizeof(*q->ac.keytypes));
 	q->gkeys = calloc(s->n_group_clause + 1, sizeof(*q->gkeys));
 	if (!q->ac.keys_raw || !q->ac.keytypes || !q->gkeys)
 		return wq_oom_rc(q->b, q->err);
@@ -610,7 +616,8 @@ wq_star_key(wq_select_t *q, const wq_scol_t *sc, int loc)
 			return e ? e : WQ_OOM(q->b, q->err);
 		}
 	weft_expr_free(e);
-	return WQ_ERR(q->b, q->err, loc, "column \"%s.%s\" must appear in the "
+	return WQ_ERR(q->b, q->err, loc,
+		      "column \"%s.%s\" must appear in the "
 		      "GROUP BY clause or be used in an aggregate function",
 		      sc->rel ? sc->rel : "?", sc->name);
 }
@@ -635,7 +642,8 @@ wq_select_star(wq_select_t *q, PgQuery__ColumnRef *cr)
 		rel = cr->fields[0]->string->sval;
 	}
 	if (rel == NULL && q->s->n_from_clause == 0) {
-		WQ_ERR(q->b, q->err, cr->location, "SELECT * with no tables "
+		WQ_ERR(q->b, q->err, cr->location,
+		       "SELECT * with no tables "
 		       "specified is not valid");
 		return WEFT_EINVAL;
 	}
@@ -659,8 +667,10 @@ wq_select_star(wq_select_t *q, PgQuery__ColumnRef *cr)
 		}
 	}
 	if (rel != NULL && cnt == 0) {
-		WQ_ERR(q->b, q->err, cr->location, "missing FROM-clause entry "
-		       "for table \"%s\"", rel);
+		WQ_ERR(q->b, q->err, cr->location,
+		       "missing FROM-clause entry "
+		       "for table \"%s\"",
+		       rel);
 		return WEFT_EINVAL;
 	}
 	return 0;
@@ -677,7 +687,7 @@ wq_is_star(const PgQuery__ResTarget *rt)
 		return false;
 	cr = rt->val->column_ref;
 	return cr->n_fields > 0 && cr->fields[cr->n_fields - 1]->node_case ==
-					 PG_QUERY__NODE__NODE_A_STAR;
+				       PG_QUERY__NODE__NODE_A_STAR;
 }
 
 int
@@ -708,9 +718,10 @@ wq_select_targets(wq_select_t *q)
 		e = wq_expr(&q->ec, rt->val);
 		if (e == NULL)
 			return wq_rc(q->err);
-		if (wq_sel_add(&q->sel, e, rt->name && *rt->name
-					       ? rt->name
-					       : wq_colname(rt->val)) != 0) {
+		if (wq_sel_add(&q->sel, e,
+			       rt->name && *rt->name
+				   ? rt->name
+				   : wq_colname(rt->val)) != 0) {
 			weft_expr_free(e);
 			return wq_oom_rc(q->b, q->err);
 		}
@@ -760,7 +771,8 @@ wq_order_expr(wq_select_t *q, PgQuery__SortBy *sb, int *ti)
 	}
 	if (q->s->n_distinct_clause > 0) {
 		weft_expr_free(e);
-		WQ_ERR(q->b, q->err, sb->location, "for SELECT DISTINCT, ORDER "
+		WQ_ERR(q->b, q->err, sb->location,
+		       "for SELECT DISTINCT, ORDER "
 		       "BY expressions must appear in select list");
 		return WEFT_EINVAL;
 	}
@@ -791,7 +803,8 @@ wq_select_order(wq_select_t *q)
 		PgQuery__SortBy *sb;
 		wq_sel_t vis = q->sel;
 
-		if (s->sort_clause[k]->node_case != PG_QUERY__NODE__NODE_SORT_BY)
+		if (s->sort_clause[k]->node_case !=
+		    PG_QUERY__NODE__NODE_SORT_BY)
 			continue;
 		sb = s->sort_clause[k]->sort_by;
 		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING) {
@@ -886,7 +899,8 @@ wq_select_project(wq_select_t *q)
 	free(q->sel.names);
 	memset(&q->sel, 0, sizeof(q->sel));
 	if (s->n_distinct_clause > 0) {
-		if (!(s->n_distinct_clause == 1 && s->distinct_clause[0] == NULL) &&
+		if (!(s->n_distinct_clause == 1 &&
+		      s->distinct_clause[0] == NULL) &&
 		    !(s->n_distinct_clause == 1 &&
 		      s->distinct_clause[0]->node_case == 0)) {
 			WQ_UNSUP(q->b, q->err, -1, "DISTINCT ON");
@@ -930,8 +944,9 @@ wq_select_finish(wq_select_t *q)
 		if (ex[i] == NULL)
 			break;
 	}
-	n = i < q->nvisible ? NULL
-			    : wq_plan_project(q->p, q->nvisible, ex, q->p->names);
+	n = i < q->nvisible
+		? NULL
+		: wq_plan_project(q->p, q->nvisible, ex, q->p->names);
 	if (n == NULL) {
 		weft_expr_free_array(ex, q->nvisible);
 		return wq_oom_rc(q->b, q->err);

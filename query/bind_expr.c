@@ -134,8 +134,10 @@ wq_copy(wq_ectx_t *c, const weft_expr_t *e)
 	/* copies are how a tree outgrows its SQL text (BETWEEN, IS DISTINCT
 	 * FROM, nested): bound them */
 	if (weft_expr_nodes(e) > WEFT_FRAG_NODES_MAX)
-		return WQ_ERR(c->b, c->err, e->location - 1, "expression too "
-			      "large (more than %d nodes)", WEFT_FRAG_NODES_MAX);
+		return WQ_ERR(c->b, c->err, e->location - 1,
+			      "expression too "
+			      "large (more than %d nodes)",
+			      WEFT_FRAG_NODES_MAX);
 	r = weft_expr_copy(e);
 	if (r == NULL)
 		WQ_OOM(c->b, c->err);
@@ -150,16 +152,26 @@ wq_typename(const PgQuery__TypeName *t, const char **name)
 		const char *n;
 		weft_sqltype_t t;
 	} map[] = {
-	    {"int2", WEFT_S_INT32}, {"int4", WEFT_S_INT32},
-	    {"integer", WEFT_S_INT32}, {"int", WEFT_S_INT32},
-	    {"smallint", WEFT_S_INT32}, {"int8", WEFT_S_INT64},
-	    {"bigint", WEFT_S_INT64}, {"float8", WEFT_S_FLOAT64},
-	    {"float4", WEFT_S_FLOAT64}, {"real", WEFT_S_FLOAT64},
-	    {"float", WEFT_S_FLOAT64}, {"numeric", WEFT_S_NUMERIC},
-	    {"decimal", WEFT_S_NUMERIC}, {"text", WEFT_S_TEXT},
-	    {"varchar", WEFT_S_TEXT}, {"bool", WEFT_S_BOOL},
-	    {"boolean", WEFT_S_BOOL}, {"timestamp", WEFT_S_TIMESTAMP},
-	    {"timestamptz", WEFT_S_TIMESTAMP}, {"interval", WEFT_S_INTERVAL},
+	    {"int2", WEFT_S_INT32},
+	    {"int4", WEFT_S_INT32},
+	    {"integer", WEFT_S_INT32},
+	    {"int", WEFT_S_INT32},
+	    {"smallint", WEFT_S_INT32},
+	    {"int8", WEFT_S_INT64},
+	    {"bigint", WEFT_S_INT64},
+	    {"float8", WEFT_S_FLOAT64},
+	    {"float4", WEFT_S_FLOAT64},
+	    {"real", WEFT_S_FLOAT64},
+	    {"float", WEFT_S_FLOAT64},
+	    {"numeric", WEFT_S_NUMERIC},
+	    {"decimal", WEFT_S_NUMERIC},
+	    {"text", WEFT_S_TEXT},
+	    {"varchar", WEFT_S_TEXT},
+	    {"bool", WEFT_S_BOOL},
+	    {"boolean", WEFT_S_BOOL},
+	    {"timestamp", WEFT_S_TIMESTAMP},
+	    {"timestamptz", WEFT_S_TIMESTAMP},
+	    {"interval", WEFT_S_INTERVAL},
 	};
 	const char *n = wq_lastname(t->names, t->n_names);
 	size_t i;
@@ -177,16 +189,43 @@ static const char *
 wq_aggfn_lookup(const char *name, int *fn)
 {
 	static const char *const names[] = {"count", "count", "sum",
-					    "avg", "min", "max"};
-	static const char *const other[] = {
-	    "array_agg", "string_agg", "bool_and", "bool_or", "every",
-	    "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop",
-	    "var_samp", "json_agg", "jsonb_agg", "bit_and", "bit_or",
-	    "percentile_cont", "percentile_disc", "mode", "corr", "covar_pop",
-	    "covar_samp", "regr_slope", "xmlagg", "json_object_agg",
-	    "row_number", "rank", "dense_rank", "lag", "lead", "ntile",
-	    "first_value", "last_value", "nth_value", "percent_rank",
-	    "cume_dist", "grouping"};
+					    "avg",   "min",   "max"};
+	static const char *const other[] = {"array_agg",
+					    "string_agg",
+					    "bool_and",
+					    "bool_or",
+					    "every",
+					    "stddev",
+					    "stddev_pop",
+					    "stddev_samp",
+					    "variance",
+					    "var_pop",
+					    "var_samp",
+					    "json_agg",
+					    "jsonb_agg",
+					    "bit_and",
+					    "bit_or",
+					    "percentile_cont",
+					    "percentile_disc",
+					    "mode",
+					    "corr",
+					    "covar_pop",
+					    "covar_samp",
+					    "regr_slope",
+					    "xmlagg",
+					    "json_object_agg",
+					    "row_number",
+					    "rank",
+					    "dense_rank",
+					    "lag",
+					    "lead",
+					    "ntile",
+					    "first_value",
+					    "last_value",
+					    "nth_value",
+					    "percent_rank",
+					    "cume_dist",
+					    "grouping"};
 	size_t i;
 
 	for (i = 1; i < 6; i++)
@@ -224,11 +263,13 @@ wq_colref(wq_ectx_t *c, PgQuery__ColumnRef *cr)
 	int loc = cr->location;
 
 	if (cr->n_fields > 4)
-		return WQ_ERR(c->b, c->err, loc, "improper qualified name (too "
+		return WQ_ERR(c->b, c->err, loc,
+			      "improper qualified name (too "
 			      "many dotted names)");
 	for (i = 0; i < cr->n_fields; i++) {
 		if (cr->fields[i]->node_case == PG_QUERY__NODE__NODE_A_STAR)
-			return WQ_UNSUP(c->b, c->err, loc, "* in an expression");
+			return WQ_UNSUP(c->b, c->err, loc,
+					"* in an expression");
 		if (cr->fields[i]->node_case != PG_QUERY__NODE__NODE_STRING)
 			return WQ_UNSUP(c->b, c->err, loc, "column reference");
 		parts[i] = cr->fields[i]->string->sval;
@@ -246,7 +287,8 @@ wq_colref(wq_ectx_t *c, PgQuery__ColumnRef *cr)
 		if (rel != NULL) {
 			if (sc->rel == NULL || strcmp(sc->rel, rel) != 0)
 				continue;
-			if (schema && (!sc->schema || strcmp(sc->schema, schema)))
+			if (schema &&
+			    (!sc->schema || strcmp(sc->schema, schema)))
 				continue;
 			if (org && (!sc->org || strcmp(sc->org, org)))
 				continue;
@@ -263,8 +305,8 @@ wq_colref(wq_ectx_t *c, PgQuery__ColumnRef *cr)
 		return WQ_ERR(c->b, c->err, loc,
 			      "column reference \"%s\" is ambiguous", name);
 	if (found == 1) {
-		weft_expr_t *e = weft_expr_col(s->c[fi].idx, s->c[fi].type,
-					       loc + 1);
+		weft_expr_t *e =
+		    weft_expr_col(s->c[fi].idx, s->c[fi].type, loc + 1);
 
 		if (e == NULL)
 			WQ_OOM(c->b, c->err);
@@ -272,7 +314,8 @@ wq_colref(wq_ectx_t *c, PgQuery__ColumnRef *cr)
 	}
 	if (rel != NULL && !relseen)
 		return WQ_ERR(c->b, c->err, loc,
-			      "missing FROM-clause entry for table \"%s\"", rel);
+			      "missing FROM-clause entry for table \"%s\"",
+			      rel);
 	/* did you mean? */
 	{
 		int best = 3;
@@ -296,11 +339,11 @@ wq_colref(wq_ectx_t *c, PgQuery__ColumnRef *cr)
 		if (bs != NULL)
 			return WQ_ERR(c->b, c->err, loc,
 				      "column \"%s\" does not exist (did you "
-				      "mean \"%s%s%s\"?)", full,
-				      bs->rel && rel ? bs->rel : "",
+				      "mean \"%s%s%s\"?)",
+				      full, bs->rel && rel ? bs->rel : "",
 				      bs->rel && rel ? "." : "", bs->name);
-		return WQ_ERR(c->b, c->err, loc,
-			      "column \"%s\" does not exist", full);
+		return WQ_ERR(c->b, c->err, loc, "column \"%s\" does not exist",
+			      full);
 	}
 }
 
@@ -343,8 +386,7 @@ wq_aconst(wq_ectx_t *c, PgQuery__AConst *a)
 		return wq_const_i(c, WEFT_S_BOOL, a->boolval->boolval, loc);
 	case PG_QUERY__A__CONST__VAL_SVAL:
 		return wq_const_s(c, a->sval->sval, loc);
-	default:
-		return WQ_UNSUP(c->b, c->err, loc, "bit string constants");
+	default: return WQ_UNSUP(c->b, c->err, loc, "bit string constants");
 	}
 }
 
@@ -397,10 +439,10 @@ wq_aexpr_op(wq_ectx_t *c, PgQuery__AExpr *a, const char *op)
 		const char *s;
 		int op;
 	} ops[] = {
-	    {"+", WEFT_OP_ADD}, {"-", WEFT_OP_SUB}, {"*", WEFT_OP_MUL},
-	    {"/", WEFT_OP_DIV}, {"%", WEFT_OP_MOD}, {"=", WEFT_OP_EQ},
-	    {"<>", WEFT_OP_NE}, {"!=", WEFT_OP_NE}, {"<", WEFT_OP_LT},
-	    {"<=", WEFT_OP_LE}, {">", WEFT_OP_GT}, {">=", WEFT_OP_GE},
+	    {"+", WEFT_OP_ADD},	    {"-", WEFT_OP_SUB}, {"*", WEFT_OP_MUL},
+	    {"/", WEFT_OP_DIV},	    {"%", WEFT_OP_MOD}, {"=", WEFT_OP_EQ},
+	    {"<>", WEFT_OP_NE},	    {"!=", WEFT_OP_NE}, {"<", WEFT_OP_LT},
+	    {"<=", WEFT_OP_LE},	    {">", WEFT_OP_GT},	{">=", WEFT_OP_GE},
 	    {"||", WEFT_OP_CONCAT},
 	};
 	int loc = a->location;
@@ -426,7 +468,8 @@ wq_aexpr_op(wq_ectx_t *c, PgQuery__AExpr *a, const char *op)
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (strcmp(op, ops[i].s) == 0) {
 			wq_aexpr_pair(c, a, args);
-			return wq_node(c, WEFT_E_OP, ops[i].op, 0, 2, args, loc);
+			return wq_node(c, WEFT_E_OP, ops[i].op, 0, 2, args,
+				       loc);
 		}
 	if (strcmp(op, "~~") == 0 || strcmp(op, "!~~") == 0 ||
 	    strcmp(op, "~~*") == 0 || strcmp(op, "!~~*") == 0) {
@@ -447,15 +490,15 @@ wq_aexpr_in(wq_ectx_t *c, PgQuery__AExpr *a, const char *op)
 {
 	weft_expr_t *x;
 
-	if (a->rexpr == NULL || a->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+	if (a->rexpr == NULL ||
+	    a->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
 		return WQ_UNSUP(c->b, c->err, a->location, "IN (subquery)");
 	x = wq_bx(c, a->lexpr);
 	if (x == NULL)
 		return NULL;
-	return wq_bx_list(c, WEFT_E_IN, 0,
-			  strcmp(op, "<>") == 0 ? WEFT_EF_NOT : 0, x,
-			  a->rexpr->list->items, a->rexpr->list->n_items,
-			  a->location);
+	return wq_bx_list(
+	    c, WEFT_E_IN, 0, strcmp(op, "<>") == 0 ? WEFT_EF_NOT : 0, x,
+	    a->rexpr->list->items, a->rexpr->list->n_items, a->location);
 }
 
 /* x [NOT] [I]LIKE p [ESCAPE e]. */
@@ -463,9 +506,10 @@ static weft_expr_t *
 wq_aexpr_like(wq_ectx_t *c, PgQuery__AExpr *a, const char *op)
 {
 	int loc = a->location;
-	int fl = (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE
-		      ? WEFT_EF_ILIKE : 0) |
-		 (op[0] == '!' ? WEFT_EF_NOT : 0);
+	int fl =
+	    (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? WEFT_EF_ILIKE
+							     : 0) |
+	    (op[0] == '!' ? WEFT_EF_NOT : 0);
 	weft_expr_t *args[2];
 
 	if (a->rexpr && a->rexpr->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
@@ -514,8 +558,8 @@ wq_aexpr_between(wq_ectx_t *c, PgQuery__AExpr *a)
 	}
 	l2[0] = x;
 	l2[1] = lo;
-	args[0] = wq_node(c, WEFT_E_OP, neg ? WEFT_OP_LT : WEFT_OP_GE, 0, 2, l2,
-			  loc);
+	args[0] =
+	    wq_node(c, WEFT_E_OP, neg ? WEFT_OP_LT : WEFT_OP_GE, 0, 2, l2, loc);
 	l2[0] = x2;
 	l2[1] = hi;
 	if (args[0] == NULL) {
@@ -523,8 +567,8 @@ wq_aexpr_between(wq_ectx_t *c, PgQuery__AExpr *a)
 		weft_expr_free(hi);
 		return NULL;
 	}
-	args[1] = wq_node(c, WEFT_E_OP, neg ? WEFT_OP_GT : WEFT_OP_LE, 0, 2, l2,
-			  loc);
+	args[1] =
+	    wq_node(c, WEFT_E_OP, neg ? WEFT_OP_GT : WEFT_OP_LE, 0, 2, l2, loc);
 	return wq_node(c, neg ? WEFT_E_OR : WEFT_E_AND, 0, 0, 2, args, loc);
 }
 
@@ -553,7 +597,8 @@ wq_aexpr_distinct(wq_ectx_t *c, PgQuery__AExpr *a)
 	two[1] = y;
 	t[4] = wq_node(c, WEFT_E_OP, WEFT_OP_EQ, 0, 2, two, loc);
 	cs = wq_node(c, WEFT_E_CASE, 0, WEFT_EF_CASE_ELSE, 5, t, loc);
-	if (cs == NULL || a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT)
+	if (cs == NULL ||
+	    a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT)
 		return cs;
 	neg[0] = cs;
 	return wq_node(c, WEFT_E_NOT, 0, 0, 1, neg, loc);
@@ -569,13 +614,11 @@ wq_aexpr(wq_ectx_t *c, PgQuery__AExpr *a)
 	if (op == NULL)
 		return WQ_UNSUP(c->b, c->err, loc, "operator");
 	switch (a->kind) {
-	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
-		return wq_aexpr_op(c, a, op);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP: return wq_aexpr_op(c, a, op);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
 		wq_aexpr_pair(c, a, args);
 		return wq_node(c, WEFT_E_NULLIF, 0, 0, 2, args, loc);
-	case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
-		return wq_aexpr_in(c, a, op);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_IN: return wq_aexpr_in(c, a, op);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
 		return wq_aexpr_like(c, a, op);
@@ -590,8 +633,7 @@ wq_aexpr(wq_ectx_t *c, PgQuery__AExpr *a)
 		return WQ_UNSUP(c->b, c->err, loc, "ANY/ALL (array)");
 	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
 		return WQ_UNSUP(c->b, c->err, loc, "SIMILAR TO");
-	default:
-		return WQ_UNSUP(c->b, c->err, loc, "BETWEEN SYMMETRIC");
+	default: return WQ_UNSUP(c->b, c->err, loc, "BETWEEN SYMMETRIC");
 	}
 }
 
@@ -624,13 +666,15 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 		if (fn != WQ_AGG_COUNT)
 			return WQ_ERR(c->b, c->err, loc,
 				      "%s(*) must be used to call a "
-				      "parameterless aggregate function", name);
+				      "parameterless aggregate function",
+				      name);
 		fn = WQ_AGG_COUNT_STAR;
 	} else {
 		if (f->n_args != 1)
 			return WQ_ERR(c->b, c->err, loc,
 				      "function %s with %zu arguments does not "
-				      "exist", name, f->n_args);
+				      "exist",
+				      name, f->n_args);
 		pre.agg = NULL;
 		pre.in_agg = true;
 		raw = wq_bx(&pre, f->args[0]);
@@ -655,8 +699,8 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 	}
 	rt = wq_agg_result_type(fn, arg ? arg->type : WEFT_S_NULL);
 	if (rt == WEFT_S_NULL) {
-		WQ_ERR(c->b, c->err, loc, "function %s(%s) does not exist", name,
-		       weft_sqltype_name(arg ? arg->type : WEFT_S_NULL));
+		WQ_ERR(c->b, c->err, loc, "function %s(%s) does not exist",
+		       name, weft_sqltype_name(arg ? arg->type : WEFT_S_NULL));
 		goto fail;
 	}
 	for (i = 0; i < ac->naggs; i++) {
@@ -684,8 +728,8 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 			ac->cap = nc;
 		}
 		ac->aggs[i].fn = fn;
-		ac->aggs[i].distinct = f->agg_distinct && fn != WQ_AGG_MIN &&
-				       fn != WQ_AGG_MAX;
+		ac->aggs[i].distinct =
+		    f->agg_distinct && fn != WQ_AGG_MIN && fn != WQ_AGG_MAX;
 		ac->aggs[i].arg = arg;
 		ac->aggs[i].argtype = arg ? arg->type : WEFT_S_NULL;
 		ac->aggs[i].type = rt;
@@ -717,9 +761,13 @@ wq_funccall(wq_ectx_t *c, PgQuery__FuncCall *f)
 	static const struct {
 		const char *a, *b;
 	} alias[] = {
-	    {"substring", "substr"}, {"char_length", "length"},
-	    {"character_length", "length"}, {"ceiling", "ceil"},
-	    {"pow", "power"}, {"trim", "btrim"}, {"extract", "date_part"},
+	    {"substring", "substr"},
+	    {"char_length", "length"},
+	    {"character_length", "length"},
+	    {"ceiling", "ceil"},
+	    {"pow", "power"},
+	    {"trim", "btrim"},
+	    {"extract", "date_part"},
 	};
 	char lname[64];
 	size_t i;
@@ -731,13 +779,13 @@ wq_funccall(wq_ectx_t *c, PgQuery__FuncCall *f)
 		return WQ_UNSUP(c->b, c->err, loc, "window functions");
 	other = wq_aggfn_lookup(name, &fn);
 	if (other != NULL && fn < 0)
-		return wq_null_err(c->b, c->err, loc, WEFT_EINVAL,
+		return wq_null_err(
+		    c->b, c->err, loc, WEFT_EINVAL,
 		    "unsupported at character %d: aggregate function %s",
 		    wq_charpos(c->b->sql, loc), other);
 	if (other != NULL)
 		return wq_aggcall(c, f, fn, name);
-	if (f->agg_star || f->agg_distinct || f->n_agg_order ||
-	    f->agg_filter)
+	if (f->agg_star || f->agg_distinct || f->n_agg_order || f->agg_filter)
 		return WQ_ERR(c->b, c->err, loc,
 			      "%s is not an aggregate function", name);
 	if (f->func_variadic)
@@ -811,7 +859,8 @@ wq_match_key(wq_ectx_t *c, pgn_t *n)
 		return NULL;
 	for (k = 0; k < c->agg->nkeys; k++)
 		if (weft_expr_equal(raw, c->agg->keys_raw[k])) {
-			col = weft_expr_col(k, c->agg->keytypes[k], raw->location);
+			col = weft_expr_col(k, c->agg->keytypes[k],
+					    raw->location);
 			break;
 		}
 	weft_expr_free(raw);
@@ -841,7 +890,8 @@ wq_bx_colref(wq_ectx_t *c, PgQuery__ColumnRef *cr)
 	weft_expr_free(e);
 	return WQ_ERR(c->b, c->err, cr->location,
 		      "column \"%s\" must appear in the GROUP BY clause or be "
-		      "used in an aggregate function", nm ? nm : "?");
+		      "used in an aggregate function",
+		      nm ? nm : "?");
 }
 
 /* AND, OR, NOT. */
@@ -857,8 +907,10 @@ wq_bx_bool(wq_ectx_t *c, PgQuery__BoolExpr *be)
 		args[0] = wq_bx(c, be->args[0]);
 		return wq_node(c, WEFT_E_NOT, 0, 0, 1, args, loc);
 	}
-	return wq_bx_list(c, be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR
-				 ? WEFT_E_AND : WEFT_E_OR,
+	return wq_bx_list(c,
+			  be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR
+			      ? WEFT_E_AND
+			      : WEFT_E_OR,
 			  0, 0, NULL, be->args, be->n_args, loc);
 }
 
@@ -878,7 +930,8 @@ wq_bx_booltest(wq_ectx_t *c, PgQuery__BooleanTest *bt)
 		args[0] = x;
 		return wq_node(c, WEFT_E_ISNULL, 0,
 			       t == PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN
-				   ? WEFT_EF_NOT : 0,
+				   ? WEFT_EF_NOT
+				   : 0,
 			       1, args, loc);
 	}
 	/* IS TRUE: coalesce(x, false); IS FALSE: coalesce(not x, false);
@@ -960,8 +1013,7 @@ wq_bx_unsupported(wq_ectx_t *c, pgn_t *n)
 	case PG_QUERY__NODE__NODE_GROUPING_FUNC:
 		return WQ_UNSUP(c->b, c->err, n->grouping_func->location,
 				"GROUPING");
-	default:
-		return WQ_UNSUP(c->b, c->err, -1, "expression form");
+	default: return WQ_UNSUP(c->b, c->err, -1, "expression form");
 	}
 }
 
@@ -974,18 +1026,16 @@ wq_bx_node(wq_ectx_t *c, pgn_t *n)
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_COLUMN_REF:
 		return wq_bx_colref(c, n->column_ref);
-	case PG_QUERY__NODE__NODE_A_CONST:
-		return wq_aconst(c, n->a_const);
-	case PG_QUERY__NODE__NODE_A_EXPR:
-		return wq_aexpr(c, n->a_expr);
-	case PG_QUERY__NODE__NODE_BOOL_EXPR:
-		return wq_bx_bool(c, n->bool_expr);
+	case PG_QUERY__NODE__NODE_A_CONST: return wq_aconst(c, n->a_const);
+	case PG_QUERY__NODE__NODE_A_EXPR: return wq_aexpr(c, n->a_expr);
+	case PG_QUERY__NODE__NODE_BOOL_EXPR: return wq_bx_bool(c, n->bool_expr);
 	case PG_QUERY__NODE__NODE_NULL_TEST:
 		args[0] = wq_bx(c, n->null_test->arg);
 		return wq_node(c, WEFT_E_ISNULL, 0,
 			       n->null_test->nulltesttype ==
 				       PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL
-				   ? WEFT_EF_NOT : 0,
+				   ? WEFT_EF_NOT
+				   : 0,
 			       1, args, n->null_test->location);
 	case PG_QUERY__NODE__NODE_BOOLEAN_TEST:
 		return wq_bx_booltest(c, n->boolean_test);
@@ -993,17 +1043,14 @@ wq_bx_node(wq_ectx_t *c, pgn_t *n)
 		return wq_bx_typecast(c, n->type_cast);
 	case PG_QUERY__NODE__NODE_FUNC_CALL:
 		return wq_funccall(c, n->func_call);
-	case PG_QUERY__NODE__NODE_CASE_EXPR:
-		return wq_case(c, n->case_expr);
+	case PG_QUERY__NODE__NODE_CASE_EXPR: return wq_case(c, n->case_expr);
 	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
-		return wq_bx_list(c, WEFT_E_COALESCE, 0, 0, NULL,
-				  n->coalesce_expr->args,
-				  n->coalesce_expr->n_args,
-				  n->coalesce_expr->location);
+		return wq_bx_list(
+		    c, WEFT_E_COALESCE, 0, 0, NULL, n->coalesce_expr->args,
+		    n->coalesce_expr->n_args, n->coalesce_expr->location);
 	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
 		return wq_bx_sqlvalue(c, n->sqlvalue_function);
-	default:
-		return wq_bx_unsupported(c, n);
+	default: return wq_bx_unsupported(c, n);
 	}
 }
 
@@ -1017,7 +1064,8 @@ wq_bx(wq_ectx_t *c, pgn_t *n)
 	if (c->depth >= WEFT_FRAG_DEPTH_MAX)
 		return WQ_ERR(c->b, c->err, -1,
 			      "expression nested too deeply (more than %d "
-			      "levels)", WEFT_FRAG_DEPTH_MAX);
+			      "levels)",
+			      WEFT_FRAG_DEPTH_MAX);
 	c->depth++;
 	if (c->agg != NULL && !c->in_agg && c->agg->nkeys > 0 &&
 	    n->node_case != PG_QUERY__NODE__NODE_A_CONST)
@@ -1118,7 +1166,6 @@ wq_has_agg(pgn_t *n, int depth)
 		return wq_has_agg(n->res_target->val, depth + 1);
 	case PG_QUERY__NODE__NODE_SORT_BY:
 		return wq_has_agg(n->sort_by->node, depth + 1);
-	default:
-		return false;
+	default: return false;
 	}
 }

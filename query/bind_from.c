@@ -93,8 +93,10 @@ wq_scope_dups(wq_bindctx_t *b, const wq_scope_t *s, weft_err_t *err)
 			if (s->c[j].rel && !s->c[j].nostar &&
 			    strcmp(s->c[i].rel, s->c[j].rel) == 0 &&
 			    strcmp(s->c[i].name, s->c[j].name) == 0) {
-				WQ_ERR(b, err, -1, "table name \"%s\" specified "
-				       "more than once", s->c[i].rel);
+				WQ_ERR(b, err, -1,
+				       "table name \"%s\" specified "
+				       "more than once",
+				       s->c[i].rel);
 				return WEFT_EINVAL;
 			}
 	}
@@ -109,9 +111,10 @@ wq_apply_alias(wq_bindctx_t *b, wq_scope_t *s, const char *rel,
 	uint32_t i;
 
 	if (al && al->n_colnames > s->n) {
-		WQ_ERR(b, err, -1, "table \"%s\" has %u columns available but "
-		       "%zu columns specified", al->aliasname, s->n,
-		       al->n_colnames);
+		WQ_ERR(b, err, -1,
+		       "table \"%s\" has %u columns available but "
+		       "%zu columns specified",
+		       al->aliasname, s->n, al->n_colnames);
 		return WEFT_EINVAL;
 	}
 	for (i = 0; i < s->n; i++) {
@@ -191,8 +194,9 @@ wq_find_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, weft_err_t *err)
 					uint32_t nc;
 					bool ok;
 
-					if (weft_snapshot_product(b->snap, full,
-					    &pi, &sid, &nc, err) != 0)
+					if (weft_snapshot_product(
+						b->snap, full, &pi, &sid, &nc,
+						err) != 0)
 						return NULL;
 					ok = pi.org && strcmp(pi.org, cat) == 0;
 					weft_product_info_clear(&pi);
@@ -218,7 +222,8 @@ wq_find_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, weft_err_t *err)
 		if (nmatch > 1)
 			return WQ_ERR(b, err, loc,
 				      "relation \"%s\" is ambiguous: give it "
-				      "as domain.%s", rel, rel);
+				      "as domain.%s",
+				      rel, rel);
 		best = NULL;
 	}
 	for (i = 0; i < b->nproducts; i++) {
@@ -227,9 +232,9 @@ wq_find_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, weft_err_t *err)
 		int d;
 
 		snprintf(tail, sizeof(tail), "%s", dot ? dot + 1 : p);
-		d = wq_edit(sch && *sch ? full + (cat && *cat ? strlen(cat) + 1
-							      : 0)
-					: rel,
+		d = wq_edit(sch && *sch
+				? full + (cat && *cat ? strlen(cat) + 1 : 0)
+				: rel,
 			    sch && *sch ? p : tail);
 		if (d < bestd) {
 			bestd = d;
@@ -237,8 +242,10 @@ wq_find_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, weft_err_t *err)
 		}
 	}
 	if (best)
-		return WQ_ERR(b, err, loc, "relation \"%s\" does not exist "
-			      "(did you mean \"%s\"?)", full, best);
+		return WQ_ERR(b, err, loc,
+			      "relation \"%s\" does not exist "
+			      "(did you mean \"%s\"?)",
+			      full, best);
 	return WQ_ERR(b, err, loc, "relation \"%s\" does not exist", full);
 }
 
@@ -314,8 +321,8 @@ out:
 /* ---- joins ---- */
 
 int
-wq_join_type(wq_bindctx_t *b, const PgQuery__JoinExpr *j, int *jt,
-	     bool *right, weft_err_t *err)
+wq_join_type(wq_bindctx_t *b, const PgQuery__JoinExpr *j, int *jt, bool *right,
+	     weft_err_t *err)
 {
 	*right = false;
 	if (j->is_natural) {
@@ -327,16 +334,12 @@ wq_join_type(wq_bindctx_t *b, const PgQuery__JoinExpr *j, int *jt,
 		*jt = (j->quals || j->n_using_clause) ? WQ_JOIN_INNER
 						      : WQ_JOIN_CROSS;
 		return 0;
-	case PG_QUERY__JOIN_TYPE__JOIN_LEFT:
-		*jt = WQ_JOIN_LEFT;
-		return 0;
+	case PG_QUERY__JOIN_TYPE__JOIN_LEFT: *jt = WQ_JOIN_LEFT; return 0;
 	case PG_QUERY__JOIN_TYPE__JOIN_RIGHT:
 		*jt = WQ_JOIN_LEFT;
 		*right = true;
 		return 0;
-	default:
-		WQ_UNSUP(b, err, -1, "FULL JOIN");
-		return WEFT_EINVAL;
+	default: WQ_UNSUP(b, err, -1, "FULL JOIN"); return WEFT_EINVAL;
 	}
 }
 
@@ -373,9 +376,10 @@ wq_using_find(wq_bindctx_t *b, const wq_scope_t *s, const char *un,
 	for (i = 0; i < s->n; i++)
 		if (!s->c[i].nounqual && strcmp(s->c[i].name, un) == 0) {
 			if (*at >= 0) {
-				WQ_ERR(b, err, -1, "common column name \"%s\" "
-				       "appears more than once in %s table", un,
-				       side);
+				WQ_ERR(b, err, -1,
+				       "common column name \"%s\" "
+				       "appears more than once in %s table",
+				       un, side);
 				return WEFT_EINVAL;
 			}
 			*at = (int)i;
@@ -431,7 +435,8 @@ wq_join_using(wq_bindctx_t *b, const PgQuery__JoinExpr *j, wq_scope_t *ls,
 	for (k = 0; k < j->n_using_clause; k++) {
 		const char *un;
 
-		if (j->using_clause[k]->node_case != PG_QUERY__NODE__NODE_STRING)
+		if (j->using_clause[k]->node_case !=
+		    PG_QUERY__NODE__NODE_STRING)
 			continue;
 		un = j->using_clause[k]->string->sval;
 		rc = wq_using_find(b, ls, un, "left", &li, err);
@@ -440,13 +445,14 @@ wq_join_using(wq_bindctx_t *b, const PgQuery__JoinExpr *j, wq_scope_t *ls,
 		if (rc != 0)
 			return rc;
 		if (li < 0 || ri < 0) {
-			WQ_ERR(b, err, -1, "column \"%s\" specified in USING "
-			       "clause does not exist in %s table", un,
-			       li < 0 ? "left" : "right");
+			WQ_ERR(b, err, -1,
+			       "column \"%s\" specified in USING "
+			       "clause does not exist in %s table",
+			       un, li < 0 ? "left" : "right");
 			return WEFT_EINVAL;
 		}
-		rc = wq_using_col(b, &ls->c[li], &rs->c[ri], nl, right, p, scope,
-				  err);
+		rc = wq_using_col(b, &ls->c[li], &rs->c[ri], nl, right, p,
+				  scope, err);
 		if (rc != 0)
 			return rc;
 	}
@@ -475,8 +481,8 @@ wq_join_swap(wq_bindctx_t *b, wq_plan_t **pp, weft_err_t *err)
 	for (i = 0; i < n; i++) {
 		p->types[i] = i < nr ? p->l->types[i] : p->r->types[i - nr];
 		free(p->names[i]);
-		p->names[i] = strdup(i < nr ? p->l->names[i]
-					    : p->r->names[i - nr]);
+		p->names[i] =
+		    strdup(i < nr ? p->l->names[i] : p->r->names[i - nr]);
 		if (p->names[i] == NULL)
 			goto oom;
 	}

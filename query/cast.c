@@ -175,7 +175,8 @@ weft_format_float8(double x, char *buf, size_t n)
 	if (isnan(x))
 		return (size_t)snprintf(buf, n, "NaN");
 	if (isinf(x))
-		return (size_t)snprintf(buf, n, x > 0 ? "Infinity" : "-Infinity");
+		return (size_t)snprintf(buf, n,
+					x > 0 ? "Infinity" : "-Infinity");
 	if (x == 0)
 		return (size_t)snprintf(buf, n, signbit(x) ? "-0" : "0");
 	k = weft_fmt_digits(x, 17, true, dg, &e10);
@@ -201,7 +202,8 @@ weft_format_numeric(double x, int scale, char *buf, size_t n)
 	if (isnan(x))
 		return (size_t)snprintf(buf, n, "NaN");
 	if (isinf(x))
-		return (size_t)snprintf(buf, n, x > 0 ? "Infinity" : "-Infinity");
+		return (size_t)snprintf(buf, n,
+					x > 0 ? "Infinity" : "-Infinity");
 	if (scale > 1000)
 		scale = 1000;
 	if (x == 0 || (scale >= 0 && fabs(x) < 0.5 * pow(10, -scale))) {
@@ -319,8 +321,7 @@ weft_format_interval(int64_t us, char *buf, size_t n)
 		}
 		o += (size_t)snprintf(
 		    out + o, sizeof(out) - o, "%s%s%02d:%02d:%02d%s",
-		    days != 0 ? " " : "",
-		    rem < 0 ? "-" : (days < 0 ? "+" : ""),
+		    days != 0 ? " " : "", rem < 0 ? "-" : (days < 0 ? "+" : ""),
 		    (int)(r / 3600000000u), (int)(r / 60000000u % 60),
 		    (int)(r / 1000000u % 60), fr);
 	}
@@ -352,8 +353,7 @@ weft_cast_format(weft_sqltype_t type, const weft_vec_t *v, uint32_t row,
 	case WEFT_S_INT64:
 		return (size_t)snprintf(buf, n, "%lld",
 					(long long)v->v.i64[row]);
-	case WEFT_S_FLOAT64:
-		return weft_format_float8(v->v.f64[row], buf, n);
+	case WEFT_S_FLOAT64: return weft_format_float8(v->v.f64[row], buf, n);
 	case WEFT_S_NUMERIC:
 		return weft_format_numeric(v->v.f64[row], scale, buf, n);
 	case WEFT_S_TIMESTAMP:
@@ -464,20 +464,38 @@ typedef struct weft_cast_unit {
 } weft_cast_unit_t;
 
 static const weft_cast_unit_t weft_cast_units[] = {
-	{"microsecond", 1}, {"microseconds", 1}, {"us", 1}, {"usec", 1},
-	{"usecs", 1}, {"millisecond", 1000}, {"milliseconds", 1000},
-	{"ms", 1000}, {"msec", 1000}, {"msecs", 1000},
-	{"second", 1000000}, {"seconds", 1000000}, {"sec", 1000000},
-	{"secs", 1000000}, {"s", 1000000},
-	{"minute", 60000000}, {"minutes", 60000000}, {"min", 60000000},
-	{"mins", 60000000}, {"m", 60000000},
-	{"hour", INT64_C(3600000000)}, {"hours", INT64_C(3600000000)},
-	{"hr", INT64_C(3600000000)}, {"hrs", INT64_C(3600000000)},
-	{"h", INT64_C(3600000000)},
-	{"day", WEFT_USEC_DAY}, {"days", WEFT_USEC_DAY}, {"d", WEFT_USEC_DAY},
-	{"week", 7 * WEFT_USEC_DAY}, {"weeks", 7 * WEFT_USEC_DAY},
-	{"w", 7 * WEFT_USEC_DAY},
-	{NULL, 0},
+    {"microsecond", 1},
+    {"microseconds", 1},
+    {"us", 1},
+    {"usec", 1},
+    {"usecs", 1},
+    {"millisecond", 1000},
+    {"milliseconds", 1000},
+    {"ms", 1000},
+    {"msec", 1000},
+    {"msecs", 1000},
+    {"second", 1000000},
+    {"seconds", 1000000},
+    {"sec", 1000000},
+    {"secs", 1000000},
+    {"s", 1000000},
+    {"minute", 60000000},
+    {"minutes", 60000000},
+    {"min", 60000000},
+    {"mins", 60000000},
+    {"m", 60000000},
+    {"hour", INT64_C(3600000000)},
+    {"hours", INT64_C(3600000000)},
+    {"hr", INT64_C(3600000000)},
+    {"hrs", INT64_C(3600000000)},
+    {"h", INT64_C(3600000000)},
+    {"day", WEFT_USEC_DAY},
+    {"days", WEFT_USEC_DAY},
+    {"d", WEFT_USEC_DAY},
+    {"week", 7 * WEFT_USEC_DAY},
+    {"weeks", 7 * WEFT_USEC_DAY},
+    {"w", 7 * WEFT_USEC_DAY},
+    {NULL, 0},
 };
 
 /* interval: [@] (number unit | [+-]hh:mm[:ss[.f]])+ [ago]. Months and
@@ -598,14 +616,15 @@ weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 	case WEFT_S_INT64:
 		rc = weft_value_i64(s, len, &i);
 		if (rc == WEFT_ETYPE)
-			return weft_cast_bad_input(err, weft_sqltype_name(to), s,
-						   len);
+			return weft_cast_bad_input(err, weft_sqltype_name(to),
+						   s, len);
 		if (rc != 0 ||
 		    (to == WEFT_S_INT32 && (i < INT32_MIN || i > INT32_MAX)))
-			return weft_err_set(err, WEFT_ETYPE,
-					    "value \"%.*s\" is out of range for "
-					    "type %s",
-					    (int)len, s, weft_sqltype_name(to));
+			return weft_err_set(
+			    err, WEFT_ETYPE,
+			    "value \"%.*s\" is out of range for "
+			    "type %s",
+			    (int)len, s, weft_sqltype_name(to));
 		out->u.i = i;
 		return 0;
 	case WEFT_S_FLOAT64:
@@ -616,7 +635,8 @@ weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 					    "double precision",
 					    (int)len, s);
 		if (rc != 0)
-			return weft_cast_bad_input(err, "double precision", s, len);
+			return weft_cast_bad_input(err, "double precision", s,
+						   len);
 		out->u.f = f;
 		return 0;
 	case WEFT_S_NUMERIC:
@@ -816,8 +836,8 @@ weft_cast_numbers(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
 		} else if (fs == 0) {
 			out->v.f64[i] = (double)in->v.i64[j];
 		} else if (ts == 0) {
-			if (!weft_cast_f2i(in->v.f64[j],
-					   from == WEFT_S_FLOAT64, to, &r)) {
+			if (!weft_cast_f2i(in->v.f64[j], from == WEFT_S_FLOAT64,
+					   to, &r)) {
 				if (WEFT_ACTIVE(sel, i))
 					return weft_cast_range(cx, to);
 				r = 0;

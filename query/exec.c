@@ -115,9 +115,9 @@ wq_agg_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 		while ((rc = wq_op_next(o->l, &b, err)) == 1) {
 			if (b->n == 0)
 				continue;
-			rc = wq_agg_fold(o, p->keys, p->nkeys, p->aggs, p->naggs,
-					 p->aggmode == WQ_AGG_FINAL, b,
-					 o->l->xdict, err);
+			rc = wq_agg_fold(o, p->keys, p->nkeys, p->aggs,
+					 p->naggs, p->aggmode == WQ_AGG_FINAL,
+					 b, o->l->xdict, err);
 			if (rc != 0)
 				return rc;
 		}
@@ -137,7 +137,8 @@ wq_agg_open(wq_op_t *o, weft_err_t *err)
 	int rc;
 
 	if (p->nkeys > WQ_COLS_MAX || p->naggs > WQ_COLS_MAX / 2)
-		return weft_err_set(err, WEFT_EINVAL, "too many group keys or "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "too many group keys or "
 				    "aggregates");
 	for (c = 0; c < p->nkeys; c++)
 		kt[c] = p->keys[c]->type;
@@ -259,8 +260,8 @@ wq_distinct_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 		}
 		if (b->ncols == 0)
 			memset(o->h, 0, b->n * sizeof(*o->h));
-		rc = wq_ktab_find(&o->kt, k, b->n, o->h, o->gids, o->sel,
-				  &nnew);
+		rc =
+		    wq_ktab_find(&o->kt, k, b->n, o->h, o->gids, o->sel, &nnew);
 		if (rc != 0)
 			return wq_oom(err);
 		if (nnew == 0)
@@ -444,8 +445,8 @@ wq_join_probe_batch(wq_op_t *o, weft_err_t *err)
 		const uint8_t *nulls = b->cols[keys[0]->col].nulls;
 
 		if (d->n + 1 > o->dmatch_cap) {
-			uint32_t *nm = realloc(o->dmatch, (d->n + 1) *
-							      sizeof(*nm));
+			uint32_t *nm =
+			    realloc(o->dmatch, (d->n + 1) * sizeof(*nm));
 
 			if (nm == NULL)
 				return wq_oom(err);
@@ -473,8 +474,8 @@ wq_join_probe_batch(wq_op_t *o, weft_err_t *err)
 				one.v.s = &sv;
 				o->pk->cols[0].v.s[i] = sv;
 				o->pk->cols[0].nulls[i] = 0;
-				o->dmatch[c] = wq_join_lookup(o, i,
-						wq_hash_val(&one, 0));
+				o->dmatch[c] =
+				    wq_join_lookup(o, i, wq_hash_val(&one, 0));
 			}
 			o->bp[i] = o->dmatch[c];
 		}
@@ -620,15 +621,15 @@ wq_join_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 
 				wq_join_fill(o, o->pp, bp2, n);
 				if (p->resid != NULL) {
-					rc = weft_expr_eval(p->resid, o->out,
-							    &o->fv,
-							    o->out->arena,
-							    o->x->now, err);
+					rc = weft_expr_eval(
+					    p->resid, o->out, &o->fv,
+					    o->out->arena, o->x->now, err);
 					if (rc != 0)
 						return rc;
 					m = wq_truesel(&o->fv, n, o->sel);
 					for (i = 0; i < m; i++)
-						o->matched[o->pp[o->sel[i]]] = 1;
+						o->matched[o->pp[o->sel[i]]] =
+						    1;
 					wq_compact(o->out, o->sel, m, o->dict);
 				} else {
 					for (i = 0; i < n; i++)
@@ -684,7 +685,8 @@ wq_join_open(wq_op_t *o, weft_err_t *err)
 		return wq_oom(err);
 	for (j = 0; j < o->ncols; j++)
 		if (o->types[j] == WEFT_S_TEXT) {
-			o->dict[j].codes = malloc(WEFT_BATCH * sizeof(uint32_t));
+			o->dict[j].codes =
+			    malloc(WEFT_BATCH * sizeof(uint32_t));
 			if (o->dict[j].codes == NULL)
 				return wq_oom(err);
 		}
@@ -776,14 +778,14 @@ wq_op_build(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out, weft_err_t *err)
 		/* LIMIT over SORT: the sort keeps only the top rows */
 		if (p->limit >= 0 && o->l->kind == WQ_SORT && !o->l->top &&
 		    (uint64_t)p->limit + (uint64_t)p->offset < (1u << 24)) {
-			if (wq_topn_new(o->l->ncols, o->l->types,
-					(uint64_t)p->limit + (uint64_t)p->offset,
-					p->l->sort, p->l->nsort, &o->l->top) != 0)
+			if (wq_topn_new(
+				o->l->ncols, o->l->types,
+				(uint64_t)p->limit + (uint64_t)p->offset,
+				p->l->sort, p->l->nsort, &o->l->top) != 0)
 				goto oom;
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	*out = o;
 	return 0;
@@ -801,8 +803,7 @@ wq_op_open(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out, weft_err_t *err)
 }
 
 int
-wq_frag_open(wq_exec_t *x, const wq_frag_t *f, wq_op_t **out,
-	     weft_err_t *err)
+wq_frag_open(wq_exec_t *x, const wq_frag_t *f, wq_op_t **out, weft_err_t *err)
 {
 	wq_op_t *o = calloc(1, sizeof(*o));
 	int rc;
@@ -830,40 +831,21 @@ wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	if (o->done)
 		return 0;
 	switch (o->kind) {
-	case WQ_SCAN:
-		rc = wq_scan_next(o, out, err);
-		break;
-	case WQ_FILTER:
-		rc = wq_filter_next(o, out, err);
-		break;
-	case WQ_PROJECT:
-		rc = wq_project_next(o, out, err);
-		break;
-	case WQ_AGG:
-		rc = wq_agg_next(o, out, err);
-		break;
-	case WQ_JOIN:
-		rc = wq_join_next(o, out, err);
-		break;
-	case WQ_SORT:
-		rc = wq_sort_next(o, out, err);
-		break;
-	case WQ_LIMIT:
-		rc = wq_limit_next(o, out, err);
-		break;
-	case WQ_DISTINCT:
-		rc = wq_distinct_next(o, out, err);
-		break;
-	case WQ_APPEND:
-		rc = wq_append_next(o, out, err);
-		break;
+	case WQ_SCAN: rc = wq_scan_next(o, out, err); break;
+	case WQ_FILTER: rc = wq_filter_next(o, out, err); break;
+	case WQ_PROJECT: rc = wq_project_next(o, out, err); break;
+	case WQ_AGG: rc = wq_agg_next(o, out, err); break;
+	case WQ_JOIN: rc = wq_join_next(o, out, err); break;
+	case WQ_SORT: rc = wq_sort_next(o, out, err); break;
+	case WQ_LIMIT: rc = wq_limit_next(o, out, err); break;
+	case WQ_DISTINCT: rc = wq_distinct_next(o, out, err); break;
+	case WQ_APPEND: rc = wq_append_next(o, out, err); break;
 	case WQ_ONEROW:
 		o->done = true;
 		o->out->n = 1;
 		*out = o->out;
 		return 1;
-	default:
-		rc = weft_err_set(err, WEFT_EINVAL, "bad plan node");
+	default: rc = weft_err_set(err, WEFT_EINVAL, "bad plan node");
 	}
 	if (rc == 0)
 		o->done = true;

@@ -42,7 +42,7 @@ struct wq_op {
 	uint32_t ncols;
 	weft_sqltype_t *types;
 	weft_batch_t *out;
-	wq_dict_t *dict; /* per output column (owned), or NULL */
+	wq_dict_t *dict;  /* per output column (owned), or NULL */
 	wq_dict_t *xdict; /* what the parent sees for the current batch */
 	bool done;
 	uint32_t *sel;
@@ -66,7 +66,7 @@ struct wq_op {
 	uint32_t *dcol;
 	uint32_t ndconj, nrconj;
 	weft_vec_t dv, dnullv; /* dictionary results; NULL flags of entries */
-	weft_vec_t *dtmp; /* scratch copies of rb's vectors */
+	weft_vec_t *dtmp;      /* scratch copies of rb's vectors */
 	/* `int column op constant` conjuncts (vconj, their expressions
 	 * vexpr) and the dictionary conjuncts are evaluated on the chunk
 	 * views before anything is decoded (vfilt set for the batch;
@@ -113,15 +113,15 @@ struct wq_op {
 
 	/* join */
 	bool build_left;
-	wq_rows_t bk; /* build keys */
+	wq_rows_t bk;	 /* build keys */
 	wq_rows_t brows; /* build rows (all build columns) */
 	uint64_t *bhash;
 	uint32_t *bucket, *bnext, *bsame;
 	uint32_t bmask;
-	weft_batch_t *pk; /* probe key values */
+	weft_batch_t *pk;    /* probe key values */
 	weft_batch_t *probe; /* current probe batch (borrowed) */
-	uint32_t pi, pj; /* probe position: row, next build row */
-	uint32_t *pp, *bp; /* pairs: probe row, build row */
+	uint32_t pi, pj;     /* probe position: row, next build row */
+	uint32_t *pp, *bp;   /* pairs: probe row, build row */
 	uint8_t *matched;
 	bool tail; /* LEFT: unmatched rows of the current batch emitted */
 	uint32_t *dmatch;
@@ -266,9 +266,8 @@ int wq_topn_keycol(const wq_op_t *o);
 bool wq_topn_zone_skip(const wq_op_t *o, const weft_chunk_view_t *v);
 /* The rows of the chunk (n, key column kc's view v) whose first key is
  * not strictly worse than the threshold row's, into sel; how many. */
-uint32_t wq_topn_candidates(wq_op_t *o, uint32_t kc,
-			    const weft_chunk_view_t *v, uint32_t n,
-			    uint32_t *sel);
+uint32_t wq_topn_candidates(wq_op_t *o, uint32_t kc, const weft_chunk_view_t *v,
+			    uint32_t n, uint32_t *sel);
 /* Before the top-N is full: the rows that may be among the chunk's best
  * `limit` by the first key (all when that would not prune), into sel. */
 uint32_t wq_topn_select(wq_op_t *o, const weft_chunk_view_t *v, uint32_t n,

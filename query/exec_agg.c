@@ -40,8 +40,8 @@ wq_agg_state_open(wq_op_t *o, int mode, uint32_t nkeys,
 
 int
 wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
-	    const wq_agg_t *aggs, uint32_t naggs, bool final,
-	    weft_batch_t *b, const wq_dict_t *d, weft_err_t *err)
+	    const wq_agg_t *aggs, uint32_t naggs, bool final, weft_batch_t *b,
+	    const wq_dict_t *d, weft_err_t *err)
 {
 	const weft_vec_t *kp[WQ_COLS_MAX];
 	const weft_vec_t *ap[WQ_COLS_MAX];
@@ -54,10 +54,9 @@ wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
 	    b->cols[keys[0]->col].type == WEFT_S_TEXT) {
 		const wq_dict_t *dd = &d[keys[0]->col];
 
-		rc = wq_aggtab_groups_dict(o->agg, dd->id, dd->vals, dd->n,
-					   dd->codes,
-					   b->cols[keys[0]->col].nulls, b->n,
-					   o->gids);
+		rc = wq_aggtab_groups_dict(
+		    o->agg, dd->id, dd->vals, dd->n, dd->codes,
+		    b->cols[keys[0]->col].nulls, b->n, o->gids);
 	} else {
 		for (j = 0; j < nkeys; j++) {
 			rc = wq_vec_of(o, keys[j], b, &o->kv[j], b->arena,

@@ -53,8 +53,7 @@ weft_expr_const(const weft_value_t *v, int location)
 	e->type = v->type;
 	if (v->null)
 		memset(&e->cval.u, 0, sizeof(e->cval.u));
-	if ((v->type == WEFT_S_TEXT || v->type == WEFT_S_UNKNOWN) &&
-	    !v->null) {
+	if ((v->type == WEFT_S_TEXT || v->type == WEFT_S_UNKNOWN) && !v->null) {
 		char *p = malloc((size_t)v->u.s.len + 1);
 
 		if (p == NULL) {
@@ -119,15 +118,13 @@ weft_expr_number(const char *text, int location)
 	size_t len = strlen(text);
 
 	if (strpbrk(text, ".eE") == NULL &&
-	    weft_cast__parse(WEFT_S_INT64, text, len, &v, &scale, NULL) ==
-		0) {
+	    weft_cast__parse(WEFT_S_INT64, text, len, &v, &scale, NULL) == 0) {
 		v.type = v.u.i >= INT32_MIN && v.u.i <= INT32_MAX
 			     ? WEFT_S_INT32
 			     : WEFT_S_INT64;
 		return weft_expr_const(&v, location);
 	}
-	if (weft_cast__parse(WEFT_S_NUMERIC, text, len, &v, &scale, NULL) !=
-	    0)
+	if (weft_cast__parse(WEFT_S_NUMERIC, text, len, &v, &scale, NULL) != 0)
 		return NULL;
 	e = weft_expr_const(&v, location);
 	if (e != NULL)
@@ -165,8 +162,8 @@ weft_expr_node(weft_expr_kind_t kind, int op, int flags, uint32_t nargs,
 weft_expr_t *
 weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to, int location)
 {
-	weft_expr_t *e = weft_expr_node(WEFT_E_CAST, (int)to, 0, 1, &arg,
-					location);
+	weft_expr_t *e =
+	    weft_expr_node(WEFT_E_CAST, (int)to, 0, 1, &arg, location);
 
 	if (e != NULL)
 		e->type = to;
@@ -176,8 +173,7 @@ weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to, int location)
 void
 weft_value_clear(weft_value_t *v)
 {
-	if ((v->type == WEFT_S_TEXT || v->type == WEFT_S_UNKNOWN) &&
-	    !v->null)
+	if ((v->type == WEFT_S_TEXT || v->type == WEFT_S_UNKNOWN) && !v->null)
 		free((char *)v->u.s.p);
 	memset(&v->u, 0, sizeof(v->u));
 	v->null = true;
@@ -371,22 +367,39 @@ static const struct {
 	const char *name;
 	int f;
 } weft_expr_fnames[] = {
-	{"lower", WEFT_F_LOWER}, {"upper", WEFT_F_UPPER},
-	{"length", WEFT_F_LENGTH}, {"char_length", WEFT_F_LENGTH},
-	{"character_length", WEFT_F_LENGTH}, {"substr", WEFT_F_SUBSTR},
-	{"substring", WEFT_F_SUBSTR}, {"btrim", WEFT_F_BTRIM},
-	{"trim", WEFT_F_BTRIM}, {"ltrim", WEFT_F_LTRIM},
-	{"rtrim", WEFT_F_RTRIM}, {"concat", WEFT_F_CONCAT},
-	{"replace", WEFT_F_REPLACE}, {"left", WEFT_F_LEFT},
-	{"right", WEFT_F_RIGHT}, {"strpos", WEFT_F_STRPOS},
-	/* position(sub IN s) reaches us as position(s, sub), strpos's order */
-	{"position", WEFT_F_STRPOS},
-	{"abs", WEFT_F_ABS}, {"round", WEFT_F_ROUND}, {"floor", WEFT_F_FLOOR},
-	{"ceil", WEFT_F_CEIL}, {"ceiling", WEFT_F_CEIL}, {"mod", WEFT_F_MOD},
-	{"power", WEFT_F_POWER}, {"pow", WEFT_F_POWER}, {"sqrt", WEFT_F_SQRT},
-	{"sign", WEFT_F_SIGN}, {"date_trunc", WEFT_F_DATE_TRUNC},
-	{"date_part", WEFT_F_DATE_PART}, {"extract", WEFT_F_DATE_PART},
-	{"now", WEFT_F_NOW}, {"current_timestamp", WEFT_F_NOW},
+    {"lower", WEFT_F_LOWER},
+    {"upper", WEFT_F_UPPER},
+    {"length", WEFT_F_LENGTH},
+    {"char_length", WEFT_F_LENGTH},
+    {"character_length", WEFT_F_LENGTH},
+    {"substr", WEFT_F_SUBSTR},
+    {"substring", WEFT_F_SUBSTR},
+    {"btrim", WEFT_F_BTRIM},
+    {"trim", WEFT_F_BTRIM},
+    {"ltrim", WEFT_F_LTRIM},
+    {"rtrim", WEFT_F_RTRIM},
+    {"concat", WEFT_F_CONCAT},
+    {"replace", WEFT_F_REPLACE},
+    {"left", WEFT_F_LEFT},
+    {"right", WEFT_F_RIGHT},
+    {"strpos", WEFT_F_STRPOS},
+    /* position(sub IN s) reaches us as position(s, sub), strpos's order */
+    {"position", WEFT_F_STRPOS},
+    {"abs", WEFT_F_ABS},
+    {"round", WEFT_F_ROUND},
+    {"floor", WEFT_F_FLOOR},
+    {"ceil", WEFT_F_CEIL},
+    {"ceiling", WEFT_F_CEIL},
+    {"mod", WEFT_F_MOD},
+    {"power", WEFT_F_POWER},
+    {"pow", WEFT_F_POWER},
+    {"sqrt", WEFT_F_SQRT},
+    {"sign", WEFT_F_SIGN},
+    {"date_trunc", WEFT_F_DATE_TRUNC},
+    {"date_part", WEFT_F_DATE_PART},
+    {"extract", WEFT_F_DATE_PART},
+    {"now", WEFT_F_NOW},
+    {"current_timestamp", WEFT_F_NOW},
 };
 
 int
@@ -416,9 +429,9 @@ weft_expr__fname(int f)
 const char *
 weft_expr__opname(int op)
 {
-	static const char *const names[] = {"+", "-", "*", "/", "%", "-",
-					    "=", "<>", "<", "<=", ">", ">=",
-					    "||"};
+	static const char *const names[] = {
+	    "+",  "-", "*",  "/", "%",	"-", "=",
+	    "<>", "<", "<=", ">", ">=", "||"};
 
 	return op >= 0 && op <= WEFT_OP_CONCAT ? names[op] : "?";
 }
@@ -519,9 +532,7 @@ weft_expr_print_const(const weft_expr_t *e, FILE *f)
 			fputs("::text", f);
 		return;
 	}
-	case WEFT_S_BOOL:
-		fputs(b ? "true" : "false", f);
-		return;
+	case WEFT_S_BOOL: fputs(b ? "true" : "false", f); return;
 	case WEFT_S_FLOAT64:
 	case WEFT_S_NUMERIC: v.v.f64 = &d; break;
 	default: v.v.i64 = &i; break;
@@ -570,8 +581,8 @@ weft_expr_print_case(const weft_expr_t *e, const char *const *names, FILE *f)
 		weft_expr_print(e->args[0], names, f);
 		start = 1;
 	}
-	for (i = start; i + 1 < e->nargs + (has_else ? 0 : 1) &&
-			i + 1 < e->nargs;
+	for (i = start;
+	     i + 1 < e->nargs + (has_else ? 0 : 1) && i + 1 < e->nargs;
 	     i += 2) {
 		if (has_else && i == e->nargs - 1)
 			break;
@@ -588,8 +599,7 @@ weft_expr_print_case(const weft_expr_t *e, const char *const *names, FILE *f)
 }
 
 void
-weft_expr_print(const weft_expr_t *e, const char *const *col_names,
-		void *file)
+weft_expr_print(const weft_expr_t *e, const char *const *col_names, void *file)
 {
 	FILE *f = file;
 	uint32_t i;
@@ -605,12 +615,8 @@ weft_expr_print(const weft_expr_t *e, const char *const *col_names,
 		else
 			fprintf(f, "$%u", e->col);
 		return;
-	case WEFT_E_CONST:
-		weft_expr_print_const(e, f);
-		return;
-	case WEFT_E_PARAM:
-		fputs("$?", f);
-		return;
+	case WEFT_E_CONST: weft_expr_print_const(e, f); return;
+	case WEFT_E_PARAM: fputs("$?", f); return;
 	case WEFT_E_OP:
 		if (e->op == WEFT_OP_NEG) {
 			fputs("(- ", f);
@@ -665,9 +671,7 @@ weft_expr_print(const weft_expr_t *e, const char *const *col_names,
 		}
 		fputc(')', f);
 		return;
-	case WEFT_E_CASE:
-		weft_expr_print_case(e, col_names, f);
-		return;
+	case WEFT_E_CASE: weft_expr_print_case(e, col_names, f); return;
 	case WEFT_E_CAST:
 		fputc('(', f);
 		weft_expr_print(e->args[0], col_names, f);

@@ -34,19 +34,19 @@
 #include "query/vec.h"
 
 typedef enum weft_expr_kind {
-	WEFT_E_COL,       /* input column `col` of the batch */
-	WEFT_E_CONST,     /* cval */
-	WEFT_E_PARAM,     /* reserved */
-	WEFT_E_OP,        /* operator `op` (weft_op_t) over args */
-	WEFT_E_AND,       /* n-ary, three-valued */
-	WEFT_E_OR,        /* n-ary, three-valued */
+	WEFT_E_COL,   /* input column `col` of the batch */
+	WEFT_E_CONST, /* cval */
+	WEFT_E_PARAM, /* reserved */
+	WEFT_E_OP,    /* operator `op` (weft_op_t) over args */
+	WEFT_E_AND,   /* n-ary, three-valued */
+	WEFT_E_OR,    /* n-ary, three-valued */
 	WEFT_E_NOT,
-	WEFT_E_ISNULL,    /* flags & WEFT_EF_NOT: IS NOT NULL */
-	WEFT_E_IN,        /* args[0] IN (args[1..]); WEFT_EF_NOT: NOT IN */
-	WEFT_E_LIKE,      /* args[0] LIKE args[1]; WEFT_EF_ILIKE, WEFT_EF_NOT */
-	WEFT_E_CASE,      /* args: [operand?] (when, then)* [else]; see flags */
-	WEFT_E_CAST,      /* args[0] cast to `type` */
-	WEFT_E_FUNC,      /* function `op` (weft_func_t) over args */
+	WEFT_E_ISNULL, /* flags & WEFT_EF_NOT: IS NOT NULL */
+	WEFT_E_IN,     /* args[0] IN (args[1..]); WEFT_EF_NOT: NOT IN */
+	WEFT_E_LIKE,   /* args[0] LIKE args[1]; WEFT_EF_ILIKE, WEFT_EF_NOT */
+	WEFT_E_CASE,   /* args: [operand?] (when, then)* [else]; see flags */
+	WEFT_E_CAST,   /* args[0] cast to `type` */
+	WEFT_E_FUNC,   /* function `op` (weft_func_t) over args */
 	WEFT_E_COALESCE,
 	WEFT_E_NULLIF,
 } weft_expr_kind_t;
@@ -55,29 +55,53 @@ enum {
 	WEFT_EF_NOT = 1,
 	WEFT_EF_ILIKE = 2,
 	WEFT_EF_CASE_OPERAND = 4, /* CASE x WHEN ...: args[0] is x */
-	WEFT_EF_CASE_ELSE = 8,    /* last arg is the ELSE */
-	WEFT_EF_EXTRACT = 16,     /* DATE_PART written as EXTRACT(f FROM x):
+	WEFT_EF_CASE_ELSE = 8,	  /* last arg is the ELSE */
+	WEFT_EF_EXTRACT = 16,	  /* DATE_PART written as EXTRACT(f FROM x):
 				   * numeric result (PostgreSQL 14+), where
 				   * date_part() returns double precision */
-	WEFT_EF_OUTFN = 32,       /* CAST to text through the output function
+	WEFT_EF_OUTFN = 32,	  /* CAST to text through the output function
 				   * (concat(true) gives t, true::text true) */
 };
 
 typedef enum weft_op {
-	WEFT_OP_ADD, WEFT_OP_SUB, WEFT_OP_MUL, WEFT_OP_DIV, WEFT_OP_MOD,
+	WEFT_OP_ADD,
+	WEFT_OP_SUB,
+	WEFT_OP_MUL,
+	WEFT_OP_DIV,
+	WEFT_OP_MOD,
 	WEFT_OP_NEG,
-	WEFT_OP_EQ, WEFT_OP_NE, WEFT_OP_LT, WEFT_OP_LE, WEFT_OP_GT, WEFT_OP_GE,
+	WEFT_OP_EQ,
+	WEFT_OP_NE,
+	WEFT_OP_LT,
+	WEFT_OP_LE,
+	WEFT_OP_GT,
+	WEFT_OP_GE,
 	WEFT_OP_CONCAT, /* || : NULL if either side is NULL */
 } weft_op_t;
 
 typedef enum weft_func {
-	WEFT_F_LOWER, WEFT_F_UPPER, WEFT_F_LENGTH, WEFT_F_SUBSTR,
-	WEFT_F_BTRIM, WEFT_F_LTRIM, WEFT_F_RTRIM,
-	WEFT_F_CONCAT,  /* concat(): NULL arguments are skipped */
-	WEFT_F_REPLACE, WEFT_F_LEFT, WEFT_F_RIGHT, WEFT_F_STRPOS,
-	WEFT_F_ABS, WEFT_F_ROUND, WEFT_F_FLOOR, WEFT_F_CEIL, WEFT_F_MOD,
-	WEFT_F_POWER, WEFT_F_SQRT, WEFT_F_SIGN,
-	WEFT_F_DATE_TRUNC, WEFT_F_DATE_PART, /* extract(field from x) too */
+	WEFT_F_LOWER,
+	WEFT_F_UPPER,
+	WEFT_F_LENGTH,
+	WEFT_F_SUBSTR,
+	WEFT_F_BTRIM,
+	WEFT_F_LTRIM,
+	WEFT_F_RTRIM,
+	WEFT_F_CONCAT, /* concat(): NULL arguments are skipped */
+	WEFT_F_REPLACE,
+	WEFT_F_LEFT,
+	WEFT_F_RIGHT,
+	WEFT_F_STRPOS,
+	WEFT_F_ABS,
+	WEFT_F_ROUND,
+	WEFT_F_FLOOR,
+	WEFT_F_CEIL,
+	WEFT_F_MOD,
+	WEFT_F_POWER,
+	WEFT_F_SQRT,
+	WEFT_F_SIGN,
+	WEFT_F_DATE_TRUNC,
+	WEFT_F_DATE_PART, /* extract(field from x) too */
 	WEFT_F_NOW,
 	WEFT_F__COUNT
 } weft_func_t;
@@ -87,8 +111,8 @@ typedef struct weft_value {
 	weft_sqltype_t type;
 	bool null;
 	union {
-		int64_t i;  /* INT32, INT64, TIMESTAMP, INTERVAL */
-		double f;   /* FLOAT64, NUMERIC */
+		int64_t i; /* INT32, INT64, TIMESTAMP, INTERVAL */
+		double f;  /* FLOAT64, NUMERIC */
 		bool b;
 		weft_str_t s;
 	} u;
@@ -96,17 +120,17 @@ typedef struct weft_value {
 
 typedef struct weft_expr {
 	weft_expr_kind_t kind;
-	weft_sqltype_t type;  /* result type, set by weft_expr_resolve */
-	int op;               /* weft_op_t or weft_func_t */
-	int flags;            /* WEFT_EF_* */
-	uint32_t col;         /* WEFT_E_COL */
-	weft_value_t cval;    /* WEFT_E_CONST */
+	weft_sqltype_t type; /* result type, set by weft_expr_resolve */
+	int op;		     /* weft_op_t or weft_func_t */
+	int flags;	     /* WEFT_EF_* */
+	uint32_t col;	     /* WEFT_E_COL */
+	weft_value_t cval;   /* WEFT_E_CONST */
 	uint32_t nargs;
 	struct weft_expr **args;
-	int location;         /* 1-based position in the SQL text, 0 unknown */
-	int scale;            /* NUMERIC display scale, -1 when not known
-			       * (see weft_vec_t); copied to the output
-			       * vector by weft_expr_eval */
+	int location; /* 1-based position in the SQL text, 0 unknown */
+	int scale;    /* NUMERIC display scale, -1 when not known
+		       * (see weft_vec_t); copied to the output
+		       * vector by weft_expr_eval */
 } weft_expr_t;
 
 /*
@@ -140,8 +164,7 @@ weft_expr_t *weft_expr_null(int location);
 weft_expr_t *weft_expr_bool(bool b, int location);
 weft_expr_t *weft_expr_int(int64_t i, weft_sqltype_t type, int location);
 /* CAST(arg AS to); takes arg (freed on failure). */
-weft_expr_t *weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to,
-			    int location);
+weft_expr_t *weft_expr_cast(weft_expr_t *arg, weft_sqltype_t to, int location);
 void weft_expr_free(weft_expr_t *e);
 /* Free v[0..n) and the array v itself; v may be NULL. */
 void weft_expr_free_array(weft_expr_t **v, uint32_t n);
@@ -218,8 +241,8 @@ bool weft_expr_is_const(const weft_expr_t *e);
  * into *out. Text results are malloc'd into out (free with
  * weft_value_clear). Errors as weft_expr_eval.
  */
-int weft_expr_eval_const(const weft_expr_t *e, int64_t now,
-			 weft_value_t *out, weft_err_t *err);
+int weft_expr_eval_const(const weft_expr_t *e, int64_t now, weft_value_t *out,
+			 weft_err_t *err);
 
 /*
  * Evaluate e over the in->n rows of in into out (initialised with
@@ -240,8 +263,8 @@ int weft_expr_eval(const weft_expr_t *e, const weft_batch_t *in,
  * PostgreSQL.
  */
 int weft_expr_eval_sel(const weft_expr_t *e, const weft_batch_t *in,
-		       const uint8_t *sel, weft_vec_t *out,
-		       weft_arena_t *arena, int64_t now, weft_err_t *err);
+		       const uint8_t *sel, weft_vec_t *out, weft_arena_t *arena,
+		       int64_t now, weft_err_t *err);
 
 /* Print e as SQL-ish text (for EXPLAIN); col_names may be NULL. */
 void weft_expr_print(const weft_expr_t *e, const char *const *col_names,
@@ -253,8 +276,8 @@ void weft_expr_print(const weft_expr_t *e, const char *const *col_names,
  * "YYYY-MM-DD HH:MM:SS[.ffffff]", intervals). Writes at most n bytes
  * including the NUL; returns the length it needed.
  */
-size_t weft_value_format(weft_sqltype_t type, const weft_vec_t *v,
-			 uint32_t row, char *buf, size_t n);
+size_t weft_value_format(weft_sqltype_t type, const weft_vec_t *v, uint32_t row,
+			 char *buf, size_t n);
 
 /* PostgreSQL's select_div_scale: the display scale of x / y for numeric
  * operands with scales sx, sy (for avg() too: sum / count). */
@@ -296,8 +319,8 @@ bool weft_cast__allowed(weft_sqltype_t from, weft_sqltype_t to,
 int weft_cast__parse(weft_sqltype_t to, const char *s, size_t len,
 		     weft_value_t *out, int *scale, weft_err_t *err);
 /* Text form of a value as a cast to text gives it (bool as true/false). */
-size_t weft_cast__text(weft_sqltype_t type, const weft_vec_t *v,
-		       uint32_t row, int scale, char *buf, size_t n);
+size_t weft_cast__text(weft_sqltype_t type, const weft_vec_t *v, uint32_t row,
+		       int scale, char *buf, size_t n);
 /* Calendar helpers: days since 1970-01-01 <-> proleptic Gregorian date. */
 int64_t weft_ts__days(int64_t y, int m, int d);
 void weft_ts__civil(int64_t days, int64_t *y, int *m, int *d);

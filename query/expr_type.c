@@ -45,45 +45,45 @@ typedef struct weft_expr_sig {
 } weft_expr_sig_t;
 
 static const weft_expr_sig_t weft_expr_sigs[] = {
-	{WEFT_F_LOWER, 1, {T_}, T_},
-	{WEFT_F_UPPER, 1, {T_}, T_},
-	{WEFT_F_LENGTH, 1, {T_}, I4},
-	{WEFT_F_SUBSTR, 2, {T_, I4}, T_},
-	{WEFT_F_SUBSTR, 3, {T_, I4, I4}, T_},
-	{WEFT_F_BTRIM, 1, {T_}, T_},
-	{WEFT_F_BTRIM, 2, {T_, T_}, T_},
-	{WEFT_F_LTRIM, 1, {T_}, T_},
-	{WEFT_F_LTRIM, 2, {T_, T_}, T_},
-	{WEFT_F_RTRIM, 1, {T_}, T_},
-	{WEFT_F_RTRIM, 2, {T_, T_}, T_},
-	{WEFT_F_REPLACE, 3, {T_, T_, T_}, T_},
-	{WEFT_F_LEFT, 2, {T_, I4}, T_},
-	{WEFT_F_RIGHT, 2, {T_, I4}, T_},
-	{WEFT_F_STRPOS, 2, {T_, T_}, I4},
-	{WEFT_F_ABS, 1, {I4}, I4},
-	{WEFT_F_ABS, 1, {I8}, I8},
-	{WEFT_F_ABS, 1, {NU}, NU},
-	{WEFT_F_ABS, 1, {F8}, F8},
-	{WEFT_F_ROUND, 1, {F8}, F8},
-	{WEFT_F_ROUND, 1, {NU}, NU},
-	{WEFT_F_ROUND, 2, {NU, I4}, NU},
-	{WEFT_F_FLOOR, 1, {F8}, F8},
-	{WEFT_F_FLOOR, 1, {NU}, NU},
-	{WEFT_F_CEIL, 1, {F8}, F8},
-	{WEFT_F_CEIL, 1, {NU}, NU},
-	{WEFT_F_MOD, 2, {I4, I4}, I4},
-	{WEFT_F_MOD, 2, {I8, I8}, I8},
-	{WEFT_F_MOD, 2, {NU, NU}, NU},
-	{WEFT_F_POWER, 2, {F8, F8}, F8},
-	{WEFT_F_POWER, 2, {NU, NU}, NU},
-	{WEFT_F_SQRT, 1, {F8}, F8},
-	{WEFT_F_SQRT, 1, {NU}, NU},
-	{WEFT_F_SIGN, 1, {F8}, F8},
-	{WEFT_F_SIGN, 1, {NU}, NU},
-	{WEFT_F_DATE_TRUNC, 2, {T_, TS}, TS},
-	{WEFT_F_DATE_PART, 2, {T_, TS}, F8},
-	{WEFT_F_DATE_PART, 2, {T_, WEFT_S_INTERVAL}, F8},
-	{WEFT_F_NOW, 0, {0}, TS},
+    {WEFT_F_LOWER, 1, {T_}, T_},
+    {WEFT_F_UPPER, 1, {T_}, T_},
+    {WEFT_F_LENGTH, 1, {T_}, I4},
+    {WEFT_F_SUBSTR, 2, {T_, I4}, T_},
+    {WEFT_F_SUBSTR, 3, {T_, I4, I4}, T_},
+    {WEFT_F_BTRIM, 1, {T_}, T_},
+    {WEFT_F_BTRIM, 2, {T_, T_}, T_},
+    {WEFT_F_LTRIM, 1, {T_}, T_},
+    {WEFT_F_LTRIM, 2, {T_, T_}, T_},
+    {WEFT_F_RTRIM, 1, {T_}, T_},
+    {WEFT_F_RTRIM, 2, {T_, T_}, T_},
+    {WEFT_F_REPLACE, 3, {T_, T_, T_}, T_},
+    {WEFT_F_LEFT, 2, {T_, I4}, T_},
+    {WEFT_F_RIGHT, 2, {T_, I4}, T_},
+    {WEFT_F_STRPOS, 2, {T_, T_}, I4},
+    {WEFT_F_ABS, 1, {I4}, I4},
+    {WEFT_F_ABS, 1, {I8}, I8},
+    {WEFT_F_ABS, 1, {NU}, NU},
+    {WEFT_F_ABS, 1, {F8}, F8},
+    {WEFT_F_ROUND, 1, {F8}, F8},
+    {WEFT_F_ROUND, 1, {NU}, NU},
+    {WEFT_F_ROUND, 2, {NU, I4}, NU},
+    {WEFT_F_FLOOR, 1, {F8}, F8},
+    {WEFT_F_FLOOR, 1, {NU}, NU},
+    {WEFT_F_CEIL, 1, {F8}, F8},
+    {WEFT_F_CEIL, 1, {NU}, NU},
+    {WEFT_F_MOD, 2, {I4, I4}, I4},
+    {WEFT_F_MOD, 2, {I8, I8}, I8},
+    {WEFT_F_MOD, 2, {NU, NU}, NU},
+    {WEFT_F_POWER, 2, {F8, F8}, F8},
+    {WEFT_F_POWER, 2, {NU, NU}, NU},
+    {WEFT_F_SQRT, 1, {F8}, F8},
+    {WEFT_F_SQRT, 1, {NU}, NU},
+    {WEFT_F_SIGN, 1, {F8}, F8},
+    {WEFT_F_SIGN, 1, {NU}, NU},
+    {WEFT_F_DATE_TRUNC, 2, {T_, TS}, TS},
+    {WEFT_F_DATE_PART, 2, {T_, TS}, F8},
+    {WEFT_F_DATE_PART, 2, {T_, WEFT_S_INTERVAL}, F8},
+    {WEFT_F_NOW, 0, {0}, TS},
 };
 
 /* ---- type categories (PostgreSQL's typcategory) ---- */
@@ -189,8 +189,7 @@ weft_expr_cast_to(weft_expr_t **slot, weft_sqltype_t to, bool loose,
 				return 0;
 			}
 			rc = weft_cast__parse(to, e->cval.u.s.p,
-					      e->cval.u.s.len, &v, &scale,
-					      err);
+					      e->cval.u.s.len, &v, &scale, err);
 			if (rc != 0) {
 				if (err != NULL)
 					err->pos = e->location;
@@ -239,17 +238,15 @@ weft_expr_coerce(weft_expr_t **e, weft_sqltype_t to, weft_err_t *err)
 	if (!weft_expr_implicit((*e)->type, to)) {
 		if (err != NULL)
 			err->pos = (*e)->location;
-		return weft_err_set(err, WEFT_ETYPE,
-				    "cannot cast type %s to %s",
-				    weft_sqltype_name((*e)->type),
-				    weft_sqltype_name(to));
+		return weft_err_set(
+		    err, WEFT_ETYPE, "cannot cast type %s to %s",
+		    weft_sqltype_name((*e)->type), weft_sqltype_name(to));
 	}
 	return weft_expr_cast_to(e, to, false, err);
 }
 
 int
-weft_expr_coerce_bool(weft_expr_t **e, const char *construct,
-		      weft_err_t *err)
+weft_expr_coerce_bool(weft_expr_t **e, const char *construct, weft_err_t *err)
 {
 	weft_sqltype_t t = (*e)->type;
 
@@ -375,8 +372,7 @@ weft_expr_notunique(const weft_expr_t *e, weft_err_t *err)
 /* Arithmetic signature for known types: operand and result types. */
 static bool
 weft_expr_arith_sig(int op, weft_sqltype_t l, weft_sqltype_t r,
-		    weft_sqltype_t *lt, weft_sqltype_t *rt,
-		    weft_sqltype_t *res)
+		    weft_sqltype_t *lt, weft_sqltype_t *rt, weft_sqltype_t *res)
 {
 	int rl = weft_expr_rank(l), rr = weft_expr_rank(r);
 
@@ -495,8 +491,8 @@ weft_expr_type_arith(weft_expr_t *e, weft_err_t *err)
 	    (rc = weft_expr_cast_to(&a[1], rt, true, err)) != 0)
 		return rc;
 	e->type = res;
-	e->scale = res == WEFT_S_NUMERIC ? weft_expr_scale_arith(e->op, sa, sb)
-					 : -1;
+	e->scale =
+	    res == WEFT_S_NUMERIC ? weft_expr_scale_arith(e->op, sa, sb) : -1;
 	return 0;
 }
 
@@ -547,8 +543,7 @@ weft_expr_type_op(weft_expr_t *e, weft_err_t *err)
 	case WEFT_OP_MUL:
 	case WEFT_OP_DIV:
 	case WEFT_OP_MOD:
-	case WEFT_OP_NEG:
-		return weft_expr_type_arith(e, err);
+	case WEFT_OP_NEG: return weft_expr_type_arith(e, err);
 	case WEFT_OP_CONCAT: {
 		weft_sqltype_t l = a[0]->type, r = a[1]->type;
 		bool ls = l == WEFT_S_TEXT || weft_expr_isunk(l);
@@ -559,13 +554,15 @@ weft_expr_type_op(weft_expr_t *e, weft_err_t *err)
 		/* text || anynonarray: the other side goes through its
 		 * output function */
 		if (!ls)
-			a[0] = weft_expr_cast(a[0], WEFT_S_TEXT, a[0]->location);
+			a[0] =
+			    weft_expr_cast(a[0], WEFT_S_TEXT, a[0]->location);
 		if (!rs)
-			a[1] = weft_expr_cast(a[1], WEFT_S_TEXT, a[1]->location);
+			a[1] =
+			    weft_expr_cast(a[1], WEFT_S_TEXT, a[1]->location);
 		if (a[0] == NULL || a[1] == NULL)
 			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		if ((rc = weft_expr_cast_to(&a[0], WEFT_S_TEXT, false,
-					    err)) != 0 ||
+		if ((rc = weft_expr_cast_to(&a[0], WEFT_S_TEXT, false, err)) !=
+			0 ||
 		    (rc = weft_expr_cast_to(&a[1], WEFT_S_TEXT, false, err)) !=
 			0)
 			return rc;
@@ -649,8 +646,7 @@ weft_expr_pick_sig(const weft_expr_t *e, const weft_expr_sig_t **out,
 			for (j = 0; j < e->nargs; j++) {
 				weft_sqltype_t t = e->args[j]->type;
 
-				if (!weft_expr_isunk(t) &&
-				    t != cand[k]->a[j] &&
+				if (!weft_expr_isunk(t) && t != cand[k]->a[j] &&
 				    weft_expr_preferred(cand[k]->a[j]))
 					score[k]++;
 			}
@@ -717,8 +713,8 @@ weft_expr_type_func(weft_expr_t *e, weft_err_t *err)
 				continue;
 			if (!weft_expr_isunk(a->type) &&
 			    a->kind != WEFT_E_CONST) {
-				e->args[i] = weft_expr_cast(a, WEFT_S_TEXT,
-							    a->location);
+				e->args[i] =
+				    weft_expr_cast(a, WEFT_S_TEXT, a->location);
 				if (e->args[i] == NULL)
 					return weft_err_set(err, WEFT_ENOMEM,
 							    "out of memory");
@@ -779,8 +775,7 @@ weft_expr_type_func(weft_expr_t *e, weft_err_t *err)
 	case WEFT_F_SIGN: e->scale = 0; break;
 	case WEFT_F_ABS: e->scale = e->args[0]->scale; break;
 	case WEFT_F_MOD:
-		e->scale = weft_expr_scale_arith(WEFT_OP_MOD,
-						 e->args[0]->scale,
+		e->scale = weft_expr_scale_arith(WEFT_OP_MOD, e->args[0]->scale,
 						 e->args[1]->scale);
 		break;
 	case WEFT_F_DATE_PART: {
@@ -819,8 +814,10 @@ weft_expr_case_searched(weft_expr_t *e, weft_err_t *err)
 	/* x is copied into every arm: nested CASE x WHEN ... would grow
 	 * exponentially */
 	if (npairs > 0 && weft_expr_nodes(x) > WEFT_FRAG_NODES_MAX / npairs) {
-		rc = weft_err_set(err, WEFT_EINVAL, "expression too large (more "
-				  "than %d nodes)", WEFT_FRAG_NODES_MAX);
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "expression too large (more "
+				  "than %d nodes)",
+				  WEFT_FRAG_NODES_MAX);
 		if (err != NULL)
 			err->pos = e->location;
 		return rc;
@@ -1004,8 +1001,7 @@ weft_expr_type_cast(weft_expr_t **slot, weft_err_t *err)
 		return 0;
 	}
 	if (!weft_cast__allowed(e->args[0]->type, t, true)) {
-		weft_err_set(err, WEFT_ETYPE,
-			     "cannot cast type %s to %s",
+		weft_err_set(err, WEFT_ETYPE, "cannot cast type %s to %s",
 			     weft_sqltype_name(e->args[0]->type),
 			     weft_sqltype_name(t));
 		if (err != NULL)
@@ -1014,8 +1010,8 @@ weft_expr_type_cast(weft_expr_t **slot, weft_err_t *err)
 	}
 	{
 		weft_expr_t *c = e->args[0];
-		bool integral = weft_expr_rank(c->type) &&
-				weft_expr_rank(c->type) < 3;
+		bool integral =
+		    weft_expr_rank(c->type) && weft_expr_rank(c->type) < 3;
 
 		if (c->kind == WEFT_E_CONST) {
 			/* fold now: a bad literal fails at its
@@ -1030,10 +1026,9 @@ weft_expr_type_cast(weft_expr_t **slot, weft_err_t *err)
 			return rc;
 		}
 		e->scale = t == WEFT_S_NUMERIC
-			       ? (integral ? 0
-				  : c->type == WEFT_S_NUMERIC
-				      ? c->scale
-				      : -1)
+			       ? (integral		      ? 0
+				  : c->type == WEFT_S_NUMERIC ? c->scale
+							      : -1)
 			       : -1;
 	}
 	return 0;
@@ -1048,8 +1043,7 @@ weft_expr_type_coalesce(weft_expr_t *e, weft_err_t *err)
 	int rc;
 
 	if (e->nargs < 1)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "malformed COALESCE");
+		return weft_err_set(err, WEFT_EINVAL, "malformed COALESCE");
 	rc = weft_expr_common(e->args, e->nargs, "COALESCE", &t, err);
 	if (rc != 0)
 		return rc;
@@ -1074,14 +1068,13 @@ weft_expr_type_nullif(weft_expr_t *e, weft_err_t *err)
 	int rc;
 
 	if (e->nargs != 2)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "malformed NULLIF");
+		return weft_err_set(err, WEFT_EINVAL, "malformed NULLIF");
 	{
 		weft_expr_t fake = *e;
 
 		fake.op = WEFT_OP_EQ;
-		rc = weft_expr_type_cmp_pair(&fake, &e->args[0],
-					     &e->args[1], err);
+		rc = weft_expr_type_cmp_pair(&fake, &e->args[0], &e->args[1],
+					     err);
 	}
 	if (rc != 0)
 		return rc;
@@ -1136,34 +1129,24 @@ weft_expr_type_node(weft_expr_t **slot, weft_err_t *err)
 	switch (e->kind) {
 	case WEFT_E_COL:
 	case WEFT_E_CONST:
-	case WEFT_E_PARAM:
-		return 0;
-	case WEFT_E_OP:
-		return weft_expr_type_op(e, err);
+	case WEFT_E_PARAM: return 0;
+	case WEFT_E_OP: return weft_expr_type_op(e, err);
 	case WEFT_E_AND:
 	case WEFT_E_OR:
-	case WEFT_E_NOT:
-		return weft_expr_type_bool(e, err);
+	case WEFT_E_NOT: return weft_expr_type_bool(e, err);
 	case WEFT_E_ISNULL:
 		if (e->nargs != 1)
 			return weft_err_set(err, WEFT_EINVAL,
 					    "malformed IS NULL");
 		e->type = WEFT_S_BOOL;
 		return 0;
-	case WEFT_E_IN:
-		return weft_expr_type_in(e, err);
-	case WEFT_E_LIKE:
-		return weft_expr_type_like(e, err);
-	case WEFT_E_CASE:
-		return weft_expr_type_case(e, err);
-	case WEFT_E_CAST:
-		return weft_expr_type_cast(slot, err);
-	case WEFT_E_FUNC:
-		return weft_expr_type_func(e, err);
-	case WEFT_E_COALESCE:
-		return weft_expr_type_coalesce(e, err);
-	case WEFT_E_NULLIF:
-		return weft_expr_type_nullif(e, err);
+	case WEFT_E_IN: return weft_expr_type_in(e, err);
+	case WEFT_E_LIKE: return weft_expr_type_like(e, err);
+	case WEFT_E_CASE: return weft_expr_type_case(e, err);
+	case WEFT_E_CAST: return weft_expr_type_cast(slot, err);
+	case WEFT_E_FUNC: return weft_expr_type_func(e, err);
+	case WEFT_E_COALESCE: return weft_expr_type_coalesce(e, err);
+	case WEFT_E_NULLIF: return weft_expr_type_nullif(e, err);
 	}
 	return weft_err_set(err, WEFT_EINVAL, "unknown expression kind %d",
 			    (int)e->kind);
@@ -1285,10 +1268,8 @@ weft_expr_fold(weft_expr_t **slot, weft_err_t *err)
 	switch (e->kind) {
 	case WEFT_E_COL:
 	case WEFT_E_CONST:
-	case WEFT_E_PARAM:
-		return 0;
-	case WEFT_E_CASE:
-		return weft_expr_fold_case(slot, err);
+	case WEFT_E_PARAM: return 0;
+	case WEFT_E_CASE: return weft_expr_fold_case(slot, err);
 	case WEFT_E_COALESCE:
 		for (i = 0; i < e->nargs;) {
 			rc = weft_expr_fold(&e->args[i], err);
@@ -1309,8 +1290,7 @@ weft_expr_fold(weft_expr_t **slot, weft_err_t *err)
 		if (e->nargs == 1)
 			weft_expr_hoist(slot, 0);
 		return 0;
-	default:
-		break;
+	default: break;
 	}
 	for (i = 0; i < e->nargs; i++) {
 		rc = weft_expr_fold(&e->args[i], err);
@@ -1326,8 +1306,8 @@ weft_expr_fold(weft_expr_t **slot, weft_err_t *err)
 
 			if (a->kind == WEFT_E_CONST && !a->cval.null &&
 			    a->cval.u.b != is_and) {
-				weft_expr_t *c = weft_expr_bool(!is_and,
-								e->location);
+				weft_expr_t *c =
+				    weft_expr_bool(!is_and, e->location);
 
 				if (c == NULL)
 					return WEFT_ENOMEM;

@@ -65,20 +65,15 @@ wq_pb_expr(const weft_expr_t *e)
 		x->value->null = e->cval.null;
 		if (!e->cval.null) {
 			switch (e->cval.type) {
-			case WEFT_S_BOOL:
-				x->value->i = e->cval.u.b;
-				break;
+			case WEFT_S_BOOL: x->value->i = e->cval.u.b; break;
 			case WEFT_S_FLOAT64:
-			case WEFT_S_NUMERIC:
-				x->value->f = e->cval.u.f;
-				break;
+			case WEFT_S_NUMERIC: x->value->f = e->cval.u.f; break;
 			case WEFT_S_TEXT:
 			case WEFT_S_UNKNOWN:
 				x->value->s.data = (uint8_t *)e->cval.u.s.p;
 				x->value->s.len = e->cval.u.s.len;
 				break;
-			default:
-				x->value->i = e->cval.u.i;
+			default: x->value->i = e->cval.u.i;
 			}
 		}
 	}
@@ -100,8 +95,7 @@ fail:
 }
 
 int
-wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len,
-	       weft_err_t *err)
+wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len, weft_err_t *err)
 {
 	Weft__Fragment m = WEFT__FRAGMENT__INIT;
 	Weft__AggSpec *aggs = NULL, **aggp = NULL;
@@ -120,8 +114,8 @@ wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len,
 	aggp = calloc(f->naggs + 1, sizeof(*aggp));
 	keys = calloc(f->norder + 1, sizeof(*keys));
 	keyp = calloc(f->norder + 1, sizeof(*keyp));
-	if (!types || !m.project || !m.group_keys || !aggs || !aggp ||
-	    !keys || !keyp)
+	if (!types || !m.project || !m.group_keys || !aggs || !aggp || !keys ||
+	    !keyp)
 		goto out;
 	for (i = 0; i < f->ncols; i++)
 		types[i] = f->ctypes[i];
@@ -209,17 +203,19 @@ wq_rules_fail(wq_rules_t *r, const char *what)
 static int
 wq_rules_deep(wq_rules_t *r)
 {
-	return weft_err_set(r->err, WEFT_EINVAL, "%sexpression nested too "
-			    "deeply (more than %d levels)", r->who,
-			    WEFT_FRAG_DEPTH_MAX);
+	return weft_err_set(r->err, WEFT_EINVAL,
+			    "%sexpression nested too "
+			    "deeply (more than %d levels)",
+			    r->who, WEFT_FRAG_DEPTH_MAX);
 }
 
 static int
 wq_rules_large(wq_rules_t *r)
 {
-	return weft_err_set(r->err, WEFT_EINVAL, "%sexpression too large "
-			    "(more than %d nodes)", r->who,
-			    WEFT_FRAG_NODES_MAX);
+	return weft_err_set(r->err, WEFT_EINVAL,
+			    "%sexpression too large "
+			    "(more than %d nodes)",
+			    r->who, WEFT_FRAG_NODES_MAX);
 }
 
 /* Limits, column references and constants of e (level `depth`) over
@@ -385,7 +381,8 @@ wq_settle_expr(weft_expr_t **slot, weft_err_t *err)
 	int rc = weft_expr_resolve(slot, err);
 
 	if (rc == 0 && (*slot)->type != t)
-		rc = weft_err_set(err, WEFT_EINVAL, "fragment: expression "
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "fragment: expression "
 				  "changed type when resolved");
 	return rc;
 }
@@ -495,8 +492,7 @@ wq_pb_scan(wq_rules_t *r, const uint8_t *p, const uint8_t *end, int kind,
 			}
 			p += len;
 			break;
-		default:
-			return wq_rules_fail(r, "bad message");
+		default: return wq_rules_fail(r, "bad message");
 		}
 	}
 	return 0;
@@ -512,23 +508,18 @@ wq_value_from_pb(const Weft__Expr *x, weft_value_t *v)
 	v->type = (weft_sqltype_t)x->value->type;
 	v->null = x->value->null || v->type == WEFT_S_NULL;
 	switch (v->type) {
-	case WEFT_S_BOOL:
-		v->u.b = x->value->i != 0;
-		break;
+	case WEFT_S_BOOL: v->u.b = x->value->i != 0; break;
 	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC:
-		v->u.f = x->value->f;
-		break;
+	case WEFT_S_NUMERIC: v->u.f = x->value->f; break;
 	case WEFT_S_TEXT:
 	case WEFT_S_UNKNOWN:
 		if (x->value->s.len > WEFT_TEXT_MAX)
 			return WEFT_EINVAL;
-		v->u.s.p = x->value->s.data ? (const char *)x->value->s.data
-					    : "";
+		v->u.s.p =
+		    x->value->s.data ? (const char *)x->value->s.data : "";
 		v->u.s.len = (uint32_t)x->value->s.len;
 		break;
-	default:
-		v->u.i = x->value->i;
+	default: v->u.i = x->value->i;
 	}
 	return 0;
 }
@@ -604,15 +595,13 @@ wq_exprs_from_pb(Weft__Expr *const *xs, size_t n, weft_expr_t ***out,
 
 /* Columns, counts and flags of m into f (expressions aside). */
 static int
-wq_frag_from_pb_shape(const Weft__Fragment *m, wq_frag_t *f,
-		      weft_err_t *err)
+wq_frag_from_pb_shape(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 {
 	uint32_t i;
 
-	if (m->n_columns != m->n_column_types ||
-	    m->n_columns > WEFT_COLS_MAX || m->n_project > WQ_COLS_MAX ||
-	    m->n_group_keys > WQ_COLS_MAX || m->n_aggs > WQ_COLS_MAX / 2 ||
-	    m->n_order > WQ_COLS_MAX)
+	if (m->n_columns != m->n_column_types || m->n_columns > WEFT_COLS_MAX ||
+	    m->n_project > WQ_COLS_MAX || m->n_group_keys > WQ_COLS_MAX ||
+	    m->n_aggs > WQ_COLS_MAX / 2 || m->n_order > WQ_COLS_MAX)
 		return weft_err_set(err, WEFT_EINVAL, "fragment: bad shape");
 	f->product = strdup(m->product);
 	f->ncols = (uint32_t)m->n_columns;
@@ -683,16 +672,15 @@ wq_frag_from_pb(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 		rc = wq_exprs_from_pb(m->project, m->n_project, &f->proj,
 				      &f->nproj, err);
 	if (rc == 0)
-		rc = wq_exprs_from_pb(m->group_keys, m->n_group_keys,
-				      &f->keys, &f->nkeys, err);
+		rc = wq_exprs_from_pb(m->group_keys, m->n_group_keys, &f->keys,
+				      &f->nkeys, err);
 	if (rc == 0)
 		rc = wq_aggs_from_pb(m, f, err);
 	return rc;
 }
 
 int
-wq_frag_decode(const uint8_t *buf, size_t len, wq_frag_t **out,
-	       weft_err_t *err)
+wq_frag_decode(const uint8_t *buf, size_t len, wq_frag_t **out, weft_err_t *err)
 {
 	wq_rules_t r = {0, "fragment: ", err};
 	Weft__Fragment *m = NULL;

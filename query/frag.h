@@ -66,12 +66,12 @@ typedef enum wq_aggfn {
 } wq_aggfn_t;
 
 typedef struct wq_agg {
-	int fn;                 /* wq_aggfn_t */
-	bool distinct;          /* count(DISTINCT x) etc. */
-	weft_expr_t *arg;       /* over the aggregation's input; NULL for * */
+	int fn;			/* wq_aggfn_t */
+	bool distinct;		/* count(DISTINCT x) etc. */
+	weft_expr_t *arg;	/* over the aggregation's input; NULL for * */
 	weft_sqltype_t argtype; /* type of arg */
-	weft_sqltype_t type;    /* result type (PostgreSQL's) */
-	int scale;              /* NUMERIC result display scale, -1 unknown */
+	weft_sqltype_t type;	/* result type (PostgreSQL's) */
+	int scale;		/* NUMERIC result display scale, -1 unknown */
 } wq_agg_t;
 
 typedef struct wq_sortkey {

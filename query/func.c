@@ -23,8 +23,8 @@
 /* Fetch e as an operand. o must not move afterwards (a constant's
  * vector points into it). */
 static int
-weft_opnd_get(const weft_expr_t *e, const weft_ectx_t *cx,
-	      const uint8_t *sel, weft_opnd_t *o)
+weft_opnd_get(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	      weft_opnd_t *o)
 {
 	int rc;
 
@@ -60,7 +60,8 @@ weft_opnd_get(const weft_expr_t *e, const weft_ectx_t *cx,
 		return 0;
 	}
 	if (e->kind == WEFT_E_COL && cx->in != NULL && e->col < cx->in->ncols &&
-	    weft_sqltype_store(cx->in->cols[e->col].type) == weft_sqltype_store(e->type)) {
+	    weft_sqltype_store(cx->in->cols[e->col].type) ==
+		weft_sqltype_store(e->type)) {
 		o->v = cx->in->cols[e->col];
 		o->v.type = e->type;
 		o->m = WEFT_ALL;
@@ -90,7 +91,7 @@ weft_fn_arith_int(const weft_expr_t *e, const weft_opnd_t *a,
 		  const uint8_t *sel, weft_vec_t *out)
 {
 	bool is32 = e->type == WEFT_S_INT32;
-	const char *range = is32 ? "integer out of range"
+	const char *range = is32		      ? "integer out of range"
 			    : e->type == WEFT_S_INT64 ? "bigint out of range"
 			    : e->type == WEFT_S_TIMESTAMP
 				? "timestamp out of range"
@@ -141,8 +142,8 @@ weft_fn_arith_int(const weft_expr_t *e, const weft_opnd_t *a,
 
 static int
 weft_fn_arith_f(const weft_expr_t *e, const weft_opnd_t *a,
-		const weft_opnd_t *b, const weft_ectx_t *cx,
-		const uint8_t *sel, weft_vec_t *out)
+		const weft_opnd_t *b, const weft_ectx_t *cx, const uint8_t *sel,
+		weft_vec_t *out)
 {
 	bool num = e->type == WEFT_S_NUMERIC;
 	uint32_t i, n = cx->n;
@@ -182,9 +183,9 @@ weft_fn_arith_f(const weft_expr_t *e, const weft_opnd_t *a,
 			if (isinf(r) && !isinf(x) && !isinf(y))
 				bad = "value out of range: overflow";
 			else if (r == 0 && x != 0 &&
-				 (op == WEFT_OP_MUL ? y != 0
-						    : op == WEFT_OP_DIV &&
-							  !isinf(y)))
+				 (op == WEFT_OP_MUL
+				      ? y != 0
+				      : op == WEFT_OP_DIV && !isinf(y)))
 				bad = "value out of range: underflow";
 		}
 		if (num && bad == NULL && r == 0)
@@ -258,9 +259,9 @@ weft_fn_neg(const weft_expr_t *e, const weft_opnd_t *a, const weft_ectx_t *cx,
 				return weft_fn_err(
 				    cx, e->type == WEFT_S_INT32
 					    ? "integer out of range"
-				    : e->type == WEFT_S_INT64
-					? "bigint out of range"
-					: "interval out of range");
+					: e->type == WEFT_S_INT64
+					    ? "bigint out of range"
+					    : "interval out of range");
 			out->v.i64[i] = 0;
 			continue;
 		}
@@ -294,39 +295,39 @@ weft_fn_cmps(const weft_str_t *x, const weft_str_t *y)
 	return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
 }
 
-#define WEFT_CMP_LOOP(CMPEXPR)                                               \
-	do {                                                                 \
-		switch (op) {                                                \
-		case WEFT_OP_EQ:                                             \
-			for (i = 0; i < n; i++)                              \
-				ob[i] = (CMPEXPR) == 0;                      \
-			break;                                               \
-		case WEFT_OP_NE:                                             \
-			for (i = 0; i < n; i++)                              \
-				ob[i] = (CMPEXPR) != 0;                      \
-			break;                                               \
-		case WEFT_OP_LT:                                             \
-			for (i = 0; i < n; i++)                              \
-				ob[i] = (CMPEXPR) < 0;                       \
-			break;                                               \
-		case WEFT_OP_LE:                                             \
-			for (i = 0; i < n; i++)                              \
-				ob[i] = (CMPEXPR) <= 0;                      \
-			break;                                               \
-		case WEFT_OP_GT:                                             \
-			for (i = 0; i < n; i++)                              \
-				ob[i] = (CMPEXPR) > 0;                       \
-			break;                                               \
-		default:                                                     \
-			for (i = 0; i < n; i++)                              \
-				ob[i] = (CMPEXPR) >= 0;                      \
-			break;                                               \
-		}                                                            \
+#define WEFT_CMP_LOOP(CMPEXPR)                                                 \
+	do {                                                                   \
+		switch (op) {                                                  \
+		case WEFT_OP_EQ:                                               \
+			for (i = 0; i < n; i++)                                \
+				ob[i] = (CMPEXPR) == 0;                        \
+			break;                                                 \
+		case WEFT_OP_NE:                                               \
+			for (i = 0; i < n; i++)                                \
+				ob[i] = (CMPEXPR) != 0;                        \
+			break;                                                 \
+		case WEFT_OP_LT:                                               \
+			for (i = 0; i < n; i++)                                \
+				ob[i] = (CMPEXPR) < 0;                         \
+			break;                                                 \
+		case WEFT_OP_LE:                                               \
+			for (i = 0; i < n; i++)                                \
+				ob[i] = (CMPEXPR) <= 0;                        \
+			break;                                                 \
+		case WEFT_OP_GT:                                               \
+			for (i = 0; i < n; i++)                                \
+				ob[i] = (CMPEXPR) > 0;                         \
+			break;                                                 \
+		default:                                                       \
+			for (i = 0; i < n; i++)                                \
+				ob[i] = (CMPEXPR) >= 0;                        \
+			break;                                                 \
+		}                                                              \
 	} while (0)
 
 static void
-weft_fn_compare(int op, const weft_opnd_t *a, const weft_opnd_t *b,
-		uint32_t n, weft_vec_t *out)
+weft_fn_compare(int op, const weft_opnd_t *a, const weft_opnd_t *b, uint32_t n,
+		weft_vec_t *out)
 {
 	uint8_t *ob = out->v.b;
 	uint32_t i;
@@ -338,18 +339,15 @@ weft_fn_compare(int op, const weft_opnd_t *a, const weft_opnd_t *b,
 		const int64_t *x = a->v.v.i64, *y = b->v.v.i64;
 		uint32_t ma = a->m, mb = b->m;
 
-		WEFT_CMP_LOOP((x[i & ma] > y[i & mb]) - (x[i & ma] < y[i & mb]));
+		WEFT_CMP_LOOP((x[i & ma] > y[i & mb]) -
+			      (x[i & ma] < y[i & mb]));
 		break;
 	}
-	case 1:
-		WEFT_CMP_LOOP(weft_fn_cmpf(OF(a, i), OF(b, i)));
-		break;
+	case 1: WEFT_CMP_LOOP(weft_fn_cmpf(OF(a, i), OF(b, i))); break;
 	case 2:
 		WEFT_CMP_LOOP((int)(OB(a, i) != 0) - (int)(OB(b, i) != 0));
 		break;
-	default:
-		WEFT_CMP_LOOP(weft_fn_cmps(&OS(a, i), &OS(b, i)));
-		break;
+	default: WEFT_CMP_LOOP(weft_fn_cmps(&OS(a, i), &OS(b, i))); break;
 	}
 	for (i = 0; i < n; i++)
 		if (out->nulls[i])
@@ -419,12 +417,8 @@ weft_fn_op(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 		else
 			rc = weft_fn_arith_int(e, &a, &b, cx, sel, out);
 		break;
-	case WEFT_OP_CONCAT:
-		rc = weft_fn_concat2(&a, &b, cx, out);
-		break;
-	default:
-		weft_fn_compare(e->op, &a, &b, cx->n, out);
-		break;
+	case WEFT_OP_CONCAT: rc = weft_fn_concat2(&a, &b, cx, out); break;
+	default: weft_fn_compare(e->op, &a, &b, cx->n, out); break;
 	}
 out_b:
 	weft_opnd_release(&b);
@@ -458,8 +452,8 @@ weft_fn_andor(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 
 		/* rows still undecided: AND stops at false, OR at true */
 		for (i = 0; i < n; i++) {
-			bool decided = !out->nulls[i] &&
-				       (out->v.b[i] != 0) != is_and;
+			bool decided =
+			    !out->nulls[i] && (out->v.b[i] != 0) != is_and;
 
 			sub[i] = WEFT_ACT(sel, i) && !decided;
 			any |= sub[i];
@@ -725,8 +719,8 @@ weft_fn_coalesce(const weft_expr_t *e, const weft_ectx_t *cx,
 }
 
 static int
-weft_fn_nullif(const weft_expr_t *e, const weft_ectx_t *cx,
-	       const uint8_t *sel, weft_vec_t *out)
+weft_fn_nullif(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+	       weft_vec_t *out)
 {
 	weft_opnd_t a, b;
 	weft_vec_t eq = {0};
@@ -811,32 +805,67 @@ static const char *
 weft_fn_unit(const weft_str_t *f)
 {
 	static const char *const map[][2] = {
-	    {"microsecond", "microseconds"}, {"microseconds", "microseconds"},
-	    {"us", "microseconds"}, {"usec", "microseconds"},
-	    {"usecs", "microseconds"}, {"useconds", "microseconds"},
-	    {"millisecond", "milliseconds"}, {"milliseconds", "milliseconds"},
-	    {"ms", "milliseconds"}, {"msec", "milliseconds"},
-	    {"msecs", "milliseconds"}, {"mseconds", "milliseconds"},
-	    {"second", "second"}, {"seconds", "second"}, {"sec", "second"},
-	    {"secs", "second"}, {"s", "second"},
-	    {"minute", "minute"}, {"minutes", "minute"}, {"min", "minute"},
-	    {"mins", "minute"}, {"m", "minute"},
-	    {"hour", "hour"}, {"hours", "hour"}, {"h", "hour"}, {"hr", "hour"},
+	    {"microsecond", "microseconds"},
+	    {"microseconds", "microseconds"},
+	    {"us", "microseconds"},
+	    {"usec", "microseconds"},
+	    {"usecs", "microseconds"},
+	    {"useconds", "microseconds"},
+	    {"millisecond", "milliseconds"},
+	    {"milliseconds", "milliseconds"},
+	    {"ms", "milliseconds"},
+	    {"msec", "milliseconds"},
+	    {"msecs", "milliseconds"},
+	    {"mseconds", "milliseconds"},
+	    {"second", "second"},
+	    {"seconds", "second"},
+	    {"sec", "second"},
+	    {"secs", "second"},
+	    {"s", "second"},
+	    {"minute", "minute"},
+	    {"minutes", "minute"},
+	    {"min", "minute"},
+	    {"mins", "minute"},
+	    {"m", "minute"},
+	    {"hour", "hour"},
+	    {"hours", "hour"},
+	    {"h", "hour"},
+	    {"hr", "hour"},
 	    {"hrs", "hour"},
-	    {"day", "day"}, {"days", "day"}, {"d", "day"},
-	    {"week", "week"}, {"weeks", "week"}, {"w", "week"},
-	    {"month", "month"}, {"months", "month"}, {"mon", "month"},
+	    {"day", "day"},
+	    {"days", "day"},
+	    {"d", "day"},
+	    {"week", "week"},
+	    {"weeks", "week"},
+	    {"w", "week"},
+	    {"month", "month"},
+	    {"months", "month"},
+	    {"mon", "month"},
 	    {"mons", "month"},
-	    {"quarter", "quarter"}, {"qtr", "quarter"},
-	    {"year", "year"}, {"years", "year"}, {"y", "year"}, {"yr", "year"},
+	    {"quarter", "quarter"},
+	    {"qtr", "quarter"},
+	    {"year", "year"},
+	    {"years", "year"},
+	    {"y", "year"},
+	    {"yr", "year"},
 	    {"yrs", "year"},
-	    {"decade", "decade"}, {"decades", "decade"}, {"dec", "decade"},
-	    {"century", "century"}, {"centuries", "century"}, {"c", "century"},
+	    {"decade", "decade"},
+	    {"decades", "decade"},
+	    {"dec", "decade"},
+	    {"century", "century"},
+	    {"centuries", "century"},
+	    {"c", "century"},
 	    {"cent", "century"},
-	    {"millennium", "millennium"}, {"millennia", "millennium"},
-	    {"mil", "millennium"}, {"mils", "millennium"},
-	    {"dow", "dow"}, {"isodow", "isodow"}, {"doy", "doy"},
-	    {"epoch", "epoch"}, {"isoyear", "isoyear"}, {"julian", "julian"},
+	    {"millennium", "millennium"},
+	    {"millennia", "millennium"},
+	    {"mil", "millennium"},
+	    {"mils", "millennium"},
+	    {"dow", "dow"},
+	    {"isodow", "isodow"},
+	    {"doy", "doy"},
+	    {"epoch", "epoch"},
+	    {"isoyear", "isoyear"},
+	    {"julian", "julian"},
 	};
 	char buf[32];
 	uint32_t i, k = 0;
@@ -954,7 +983,8 @@ weft_fn_part(const char *u, int64_t t, double *out)
 	else if (!strcmp(u, "year"))
 		*out = (double)(tm.y > 0 ? tm.y : tm.y - 1);
 	else if (!strcmp(u, "decade"))
-		*out = (double)(tm.y >= 0 ? tm.y / 10 : -((8 - (tm.y - 1)) / 10));
+		*out =
+		    (double)(tm.y >= 0 ? tm.y / 10 : -((8 - (tm.y - 1)) / 10));
 	else if (!strcmp(u, "century"))
 		*out = (double)(tm.y > 0 ? (tm.y + 99) / 100
 					 : -((99 - (tm.y - 1)) / 100));
@@ -1071,8 +1101,7 @@ weft_fn_math(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 			case WEFT_F_ROUND:
 				if (e->nargs == 2)
 					r = weft_num__round(
-					    x, (int)(OI(&o[1], i) > 1000
-							 ? 1000
+					    x, (int)(OI(&o[1], i) > 1000 ? 1000
 						     : OI(&o[1], i) < -1000
 							 ? -1000
 							 : OI(&o[1], i)));
@@ -1232,7 +1261,8 @@ weft_fn_func(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 		}
 		weft_vec_release(&acc);
 		weft_vec_release(&part);
-		return rc == 0 ? 0 : (rc == WEFT_ENOMEM ? weft_fn_nomem(cx) : rc);
+		return rc == 0 ? 0
+			       : (rc == WEFT_ENOMEM ? weft_fn_nomem(cx) : rc);
 	}
 	for (k = 0; k < e->nargs; k++) {
 		rc = weft_opnd_get(e->args[k], cx, sel, &o[k]);
@@ -1243,9 +1273,7 @@ weft_fn_func(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 	switch (e->op) {
 	case WEFT_F_LOWER:
 	case WEFT_F_UPPER:
-	case WEFT_F_LENGTH:
-		rc = weft_fn_text1(e, o, cx, sel, out);
-		break;
+	case WEFT_F_LENGTH: rc = weft_fn_text1(e, o, cx, sel, out); break;
 	case WEFT_F_SUBSTR:
 	case WEFT_F_BTRIM:
 	case WEFT_F_LTRIM:
@@ -1253,19 +1281,11 @@ weft_fn_func(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 	case WEFT_F_REPLACE:
 	case WEFT_F_LEFT:
 	case WEFT_F_RIGHT:
-	case WEFT_F_STRPOS:
-		rc = weft_fn_textn(e, o, cx, sel, out);
-		break;
-	case WEFT_F_CONCAT:
-		rc = weft_fn_concat(e, o, cx, out);
-		break;
+	case WEFT_F_STRPOS: rc = weft_fn_textn(e, o, cx, sel, out); break;
+	case WEFT_F_CONCAT: rc = weft_fn_concat(e, o, cx, out); break;
 	case WEFT_F_DATE_TRUNC:
-	case WEFT_F_DATE_PART:
-		rc = weft_fn_date(e, o, cx, sel, out);
-		break;
-	default:
-		rc = weft_fn_math(e, o, cx, sel, out);
-		break;
+	case WEFT_F_DATE_PART: rc = weft_fn_date(e, o, cx, sel, out); break;
+	default: rc = weft_fn_math(e, o, cx, sel, out); break;
 	}
 out:
 	for (k = 0; k < got; k++)
@@ -1276,8 +1296,8 @@ out:
 /* ---- dispatch ---- */
 
 int
-weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
-		const uint8_t *sel, weft_vec_t *out)
+weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
+		weft_vec_t *out)
 {
 	uint32_t i, n = cx->n;
 	weft_opnd_t a;
@@ -1297,10 +1317,11 @@ weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
 		rc = weft_opnd_get(e, cx, sel, &a);
 		if (rc == 0) {
 			if (e->kind == WEFT_E_COL &&
-			    !(weft_sqltype_store(a.v.type) == weft_sqltype_store(out->type)))
-				rc = weft_err_set(cx->err, WEFT_EINVAL,
-						  "column %u has the wrong type",
-						  e->col);
+			    !(weft_sqltype_store(a.v.type) ==
+			      weft_sqltype_store(out->type)))
+				rc = weft_err_set(
+				    cx->err, WEFT_EINVAL,
+				    "column %u has the wrong type", e->col);
 			else if (a.m == 0 || weft_sqltype_store(out->type) != 3)
 				for (i = 0; i < n; i++)
 					weft_fn_copy_row(out, i, &a.v, i & a.m);
@@ -1315,20 +1336,14 @@ weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
 	case WEFT_E_PARAM:
 		return weft_err_set(cx->err, WEFT_EINVAL,
 				    "parameters are not supported");
-	case WEFT_E_OP:
-		return weft_fn_op(e, cx, sel, out);
+	case WEFT_E_OP: return weft_fn_op(e, cx, sel, out);
 	case WEFT_E_AND:
-	case WEFT_E_OR:
-		return weft_fn_andor(e, cx, sel, out);
+	case WEFT_E_OR: return weft_fn_andor(e, cx, sel, out);
 	case WEFT_E_NOT:
-	case WEFT_E_ISNULL:
-		return weft_fn_not_isnull(e, cx, sel, out);
-	case WEFT_E_IN:
-		return weft_fn_in(e, cx, sel, out);
-	case WEFT_E_LIKE:
-		return weft_fn_like_eval(e, cx, sel, out);
-	case WEFT_E_CASE:
-		return weft_fn_case(e, cx, sel, out);
+	case WEFT_E_ISNULL: return weft_fn_not_isnull(e, cx, sel, out);
+	case WEFT_E_IN: return weft_fn_in(e, cx, sel, out);
+	case WEFT_E_LIKE: return weft_fn_like_eval(e, cx, sel, out);
+	case WEFT_E_CASE: return weft_fn_case(e, cx, sel, out);
 	case WEFT_E_CAST:
 		rc = weft_opnd_get(e->args[0], cx, sel, &a);
 		if (rc == 0)
@@ -1336,12 +1351,9 @@ weft_expr__eval(const weft_expr_t *e, const weft_ectx_t *cx,
 		weft_opnd_release(&a);
 		out->has_scale = e->type == WEFT_S_NUMERIC && e->scale >= 0;
 		return rc;
-	case WEFT_E_FUNC:
-		return weft_fn_func(e, cx, sel, out);
-	case WEFT_E_COALESCE:
-		return weft_fn_coalesce(e, cx, sel, out);
-	case WEFT_E_NULLIF:
-		return weft_fn_nullif(e, cx, sel, out);
+	case WEFT_E_FUNC: return weft_fn_func(e, cx, sel, out);
+	case WEFT_E_COALESCE: return weft_fn_coalesce(e, cx, sel, out);
+	case WEFT_E_NULLIF: return weft_fn_nullif(e, cx, sel, out);
 	}
 	return weft_err_set(cx->err, WEFT_EINVAL, "bad expression kind %d",
 			    (int)e->kind);
@@ -1358,17 +1370,15 @@ weft_expr_eval_sel(const weft_expr_t *e, const weft_batch_t *in,
 		return weft_err_set(err, WEFT_EINVAL, "batch too large");
 	if (weft_sqltype_store(out->type) != weft_sqltype_store(e->type) &&
 	    e->type != WEFT_S_NULL)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "output vector is %s, expression is %s",
-				    weft_sqltype_name(out->type),
-				    weft_sqltype_name(e->type));
+		return weft_err_set(
+		    err, WEFT_EINVAL, "output vector is %s, expression is %s",
+		    weft_sqltype_name(out->type), weft_sqltype_name(e->type));
 	return weft_expr__eval(e, &cx, sel, out);
 }
 
 int
-weft_expr_eval(const weft_expr_t *e, const weft_batch_t *in,
-	       weft_vec_t *out, weft_arena_t *arena, int64_t now,
-	       weft_err_t *err)
+weft_expr_eval(const weft_expr_t *e, const weft_batch_t *in, weft_vec_t *out,
+	       weft_arena_t *arena, int64_t now, weft_err_t *err)
 {
 	return weft_expr_eval_sel(e, in, NULL, out, arena, now, err);
 }

@@ -41,7 +41,6 @@ weft_fn_nomem(const weft_ectx_t *cx)
 	return weft_err_set(cx->err, WEFT_ENOMEM, "out of memory");
 }
 
-
 #define ONUL(o, i) ((o)->v.nulls[(i) & (o)->m])
 #define OI(o, i) ((o)->v.v.i64[(i) & (o)->m])
 #define OF(o, i) ((o)->v.v.f64[(i) & (o)->m])
@@ -50,8 +49,7 @@ weft_fn_nomem(const weft_ectx_t *cx)
 
 /* Copy row j of src into row i of dst (same storage). */
 static inline void
-weft_fn_copy_row(weft_vec_t *dst, uint32_t i, const weft_vec_t *src,
-		 uint32_t j)
+weft_fn_copy_row(weft_vec_t *dst, uint32_t i, const weft_vec_t *src, uint32_t j)
 {
 	dst->nulls[i] = src->nulls[j];
 	switch (weft_sqltype_store(dst->type)) {

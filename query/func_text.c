@@ -46,9 +46,6 @@ weft_u8off(const weft_str_t *s, int64_t k)
 	return i > s->len ? s->len : i;
 }
 
-
-
-
 static uint32_t
 weft_fn_lower_cp(uint32_t c)
 {
@@ -261,8 +258,7 @@ weft_fn_like_match(int shape, const weft_str_t *x, const weft_str_t *lit,
 		return lit->len == 0 ||
 		       (x->len > 0 &&
 			memmem(x->p, x->len, lit->p, lit->len) != NULL);
-	default:
-		return weft_fn_like(x->p, x->len, pat->p, pat->len, esc);
+	default: return weft_fn_like(x->p, x->len, pat->p, pat->len, esc);
 	}
 }
 
@@ -282,7 +278,8 @@ weft_fn_like_rows(const weft_expr_t *e, const weft_opnd_t *s,
 	if (cpattern) {
 		cpat = p->c.s;
 		if (es != NULL && !es->cnull)
-			esc = es->c.s.len == 0 ? -1 : (unsigned char)es->c.s.p[0];
+			esc =
+			    es->c.s.len == 0 ? -1 : (unsigned char)es->c.s.p[0];
 		if (ci) {
 			rc = weft_fn_casemap(cx, &p->c.s, false, &cpat);
 			if (rc != 0)
@@ -323,13 +320,14 @@ weft_fn_like_rows(const weft_expr_t *e, const weft_opnd_t *s,
 		}
 		if (weft_fn_like_bad(&pat, esc)) {
 			if (WEFT_ACT(sel, i))
-				return weft_fn_err(cx, "LIKE pattern must not "
+				return weft_fn_err(cx,
+						   "LIKE pattern must not "
 						   "end with escape character");
 			out->v.b[i] = 0;
 			continue;
 		}
-		out->v.b[i] = weft_fn_like_match(shape, &x, &lit, &pat, esc) !=
-			      neg;
+		out->v.b[i] =
+		    weft_fn_like_match(shape, &x, &lit, &pat, esc) != neg;
 	}
 	return 0;
 }
@@ -358,11 +356,8 @@ weft_fn_text1(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 			rc = weft_fn_casemap(cx, s, e->op == WEFT_F_UPPER,
 					     &out->v.s[i]);
 			break;
-		case WEFT_F_LENGTH:
-			out->v.i64[i] = weft_u8count(s);
-			break;
-		default:
-			break;
+		case WEFT_F_LENGTH: out->v.i64[i] = weft_u8count(s); break;
+		default: break;
 		}
 	}
 	return rc;
@@ -385,8 +380,8 @@ weft_fn_inset(const weft_str_t *set, const char *c, uint32_t adv)
 }
 
 static void
-weft_fn_trim(const weft_str_t *s, const weft_str_t *set, bool left,
-	     bool right, weft_str_t *out)
+weft_fn_trim(const weft_str_t *s, const weft_str_t *set, bool left, bool right,
+	     weft_str_t *out)
 {
 	uint32_t a = 0, z = s->len;
 
@@ -427,7 +422,7 @@ weft_fn_substr_row(const weft_expr_t *e, weft_opnd_t *o, uint32_t i,
 		if (cnt < 0) {
 			if (WEFT_ACT(sel, i))
 				return weft_fn_err(cx, "negative substring "
-						   "length not allowed");
+						       "length not allowed");
 			cnt = 0;
 		}
 		en = st + cnt; /* exclusive, 1-based */
@@ -449,8 +444,7 @@ weft_fn_substr_row(const weft_expr_t *e, weft_opnd_t *o, uint32_t i,
 /* left(s, c) / right(s, c) into *r (a slice of s): c characters, or all
  * but -c when c is negative. */
 static inline void
-weft_fn_leftright_row(bool left, const weft_str_t *s, int64_t c,
-		      weft_str_t *r)
+weft_fn_leftright_row(bool left, const weft_str_t *s, int64_t c, weft_str_t *r)
 {
 	int64_t len = weft_u8count(s), keep;
 	uint32_t off;
@@ -567,12 +561,10 @@ weft_fn_textn(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 			out->v.i64[i] = weft_fn_strpos_row(s, &OS(&o[1], i));
 			break;
 		case WEFT_F_REPLACE:
-			rc = weft_fn_replace_row(s, &OS(&o[1], i),
-						 &OS(&o[2], i), cx,
-						 &out->v.s[i]);
+			rc = weft_fn_replace_row(
+			    s, &OS(&o[1], i), &OS(&o[2], i), cx, &out->v.s[i]);
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return rc;

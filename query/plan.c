@@ -73,7 +73,7 @@ wq_plan_free(wq_plan_t *p)
 /* A projection of child with n expressions (taken) named names (copied). */
 wq_plan_t *
 wq_plan_project(wq_plan_t *child, uint32_t n, weft_expr_t **exprs,
-	      char *const *names)
+		char *const *names)
 {
 	wq_plan_t *p = wq_plan_new(WQ_PROJECT);
 	uint32_t i;
@@ -499,8 +499,7 @@ wq_push_filter(wq_plan_t **pp)
 		*pp = ch;
 		return 0;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 	return rc;
 }
@@ -732,7 +731,7 @@ wq_prune_join(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 		uint32_t m = i < nl ? cm[i] : cm2[i - nl];
 
 		map[i] = m == UINT32_MAX ? UINT32_MAX
-			 : (i < nl ? m : m + p->l->ncols);
+					 : (i < nl ? m : m + p->l->ncols);
 	}
 	for (i = 0; i < p->njkeys; i++) {
 		weft_expr_remap(p->lkeys[i], cm);
@@ -783,23 +782,16 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 	for (i = 0; i < p->ncols; i++)
 		map[i] = i;
 	switch (p->kind) {
-	case WQ_SCAN:
-		return wq_prune_scan(p, need, map);
+	case WQ_SCAN: return wq_prune_scan(p, need, map);
 	case WQ_FILTER:
 	case WQ_SORT:
-	case WQ_LIMIT:
-		return wq_prune_pass(p, need, map);
-	case WQ_PROJECT:
-		return wq_prune_project(p, need, map);
-	case WQ_AGG:
-		return wq_prune_agg(p);
-	case WQ_JOIN:
-		return wq_prune_join(p, need, map);
+	case WQ_LIMIT: return wq_prune_pass(p, need, map);
+	case WQ_PROJECT: return wq_prune_project(p, need, map);
+	case WQ_AGG: return wq_prune_agg(p);
+	case WQ_JOIN: return wq_prune_join(p, need, map);
 	case WQ_DISTINCT:
-	case WQ_APPEND:
-		return wq_prune_all(p);
-	default:
-		return 0;
+	case WQ_APPEND: return wq_prune_all(p);
+	default: return 0;
 	}
 }
 
@@ -984,14 +976,10 @@ wq_fragments(wq_plan_t **pp)
 	if (p->r && (rc = wq_fragments(&p->r)) != 0)
 		return rc;
 	switch (p->kind) {
-	case WQ_PROJECT:
-		return p->l->kind == WQ_SCAN ? wq_frag_project(pp) : 0;
-	case WQ_AGG:
-		return p->l->kind == WQ_SCAN ? wq_frag_agg(p) : 0;
-	case WQ_LIMIT:
-		return wq_frag_limit(p);
-	default:
-		return 0;
+	case WQ_PROJECT: return p->l->kind == WQ_SCAN ? wq_frag_project(pp) : 0;
+	case WQ_AGG: return p->l->kind == WQ_SCAN ? wq_frag_agg(p) : 0;
+	case WQ_LIMIT: return wq_frag_limit(p);
+	default: return 0;
 	}
 }
 
@@ -1030,8 +1018,10 @@ wq_optimize(wq_plan_t **p, weft_err_t *err)
 	int rc;
 
 	if (wq_too_wide(*p))
-		return weft_err_set(err, WEFT_EINVAL, "too many columns (at most "
-				    "%d in any step of a query)", WQ_COLS_MAX);
+		return weft_err_set(err, WEFT_EINVAL,
+				    "too many columns (at most "
+				    "%d in any step of a query)",
+				    WQ_COLS_MAX);
 	rc = wq_push(p);
 	if (rc != 0)
 		return weft_err_set(err, rc, "out of memory while planning");
@@ -1107,7 +1097,8 @@ wq_print_frag(const wq_frag_t *fr, FILE *f, int ind, char **in_names)
 	if (fr->norder) {
 		fprintf(f, "  top-N by [");
 		for (i = 0; i < fr->norder; i++)
-			fprintf(f, "%s#%u%s", i ? ", " : "", fr->order[i].col + 1,
+			fprintf(f, "%s#%u%s", i ? ", " : "",
+				fr->order[i].col + 1,
 				fr->order[i].desc ? " DESC" : "");
 		fprintf(f, "]");
 	}
@@ -1130,7 +1121,8 @@ wq_print(const wq_plan_t *p, FILE *f, int ind)
 		for (i = 0; i < p->frag->ncols && i < WQ_COLS_MAX; i++) {
 			snprintf(t[i], sizeof(t[i]), "c%u", p->frag->cols[i]);
 			nm[i] = p->frag->colnames && p->frag->colnames[i]
-				    ? p->frag->colnames[i] : t[i];
+				    ? p->frag->colnames[i]
+				    : t[i];
 		}
 		wq_print_frag(p->frag, f, ind, nm);
 		return;
@@ -1169,15 +1161,16 @@ wq_print(const wq_plan_t *p, FILE *f, int ind)
 				wq_print_expr(f, p->aggs[i].arg, in);
 			else
 				fprintf(f, p->aggs[i].fn == WQ_AGG_COUNT_STAR
-					       ? "*" : "state");
+					       ? "*"
+					       : "state");
 			fprintf(f, ")");
 		}
 		fprintf(f, "]\n");
 		break;
 	case WQ_JOIN:
 		fprintf(f, "%*s%s Join", ind, "",
-			p->jtype == WQ_JOIN_LEFT ? "Left Hash"
-			: p->njkeys ? "Inner Hash"
+			p->jtype == WQ_JOIN_LEFT    ? "Left Hash"
+			: p->njkeys		    ? "Inner Hash"
 			: p->jtype == WQ_JOIN_CROSS ? "Cross (nested loop)"
 						    : "Inner (nested loop)");
 		if (p->njkeys) {
@@ -1219,15 +1212,9 @@ wq_print(const wq_plan_t *p, FILE *f, int ind)
 			fprintf(f, " offset %lld", (long long)p->offset);
 		fprintf(f, "\n");
 		break;
-	case WQ_DISTINCT:
-		fprintf(f, "%*sDistinct\n", ind, "");
-		break;
-	case WQ_APPEND:
-		fprintf(f, "%*sAppend (UNION ALL)\n", ind, "");
-		break;
-	case WQ_ONEROW:
-		fprintf(f, "%*sResult (one row)\n", ind, "");
-		break;
+	case WQ_DISTINCT: fprintf(f, "%*sDistinct\n", ind, ""); break;
+	case WQ_APPEND: fprintf(f, "%*sAppend (UNION ALL)\n", ind, ""); break;
+	case WQ_ONEROW: fprintf(f, "%*sResult (one row)\n", ind, ""); break;
 	}
 	if (p->l)
 		wq_print(p->l, f, ind + 2);

@@ -197,8 +197,8 @@ int wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
 void wq_aggtab_free(wq_aggtab_t *t);
 uint32_t wq_aggtab_ngroups(const wq_aggtab_t *t);
 /* Group ids for n rows of key vectors (inserting new groups). */
-int wq_aggtab_groups(wq_aggtab_t *t, const weft_vec_t *const *keys,
-		     uint32_t n, uint32_t *gids);
+int wq_aggtab_groups(wq_aggtab_t *t, const weft_vec_t *const *keys, uint32_t n,
+		     uint32_t *gids);
 /* Group ids when the only key is a dictionary-coded text column: codes
  * index vals (ndict entries); nulls marks NULL rows. dict_id identifies
  * the dictionary so its mapping is cached while it stays the same. */
@@ -212,8 +212,8 @@ int wq_aggtab_add(wq_aggtab_t *t, const uint32_t *gids,
 		  const weft_vec_t *const *args, uint32_t n, weft_err_t *err);
 /* Write groups [from, from + n) into out: keys, then results (or the
  * transition states in PARTIAL mode). */
-int wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n,
-		   weft_batch_t *out, weft_err_t *err);
+int wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
+		   weft_err_t *err);
 
 /* Hash of row i of v, combined into h. */
 uint64_t wq_hash_val(const weft_vec_t *v, uint32_t i);
@@ -229,9 +229,8 @@ bool wq_eq_raw(weft_sqltype_t t, const void *a, size_t i, const void *b,
  * top-N call it for every row. */
 static inline int
 wq_cmp_keys(const wq_sortkey_t *keys, uint32_t nkeys,
-	    const weft_sqltype_t *types, uint8_t *const *an,
-	    uint8_t *const *av, size_t i, uint8_t *const *bn,
-	    uint8_t *const *bv, size_t j)
+	    const weft_sqltype_t *types, uint8_t *const *an, uint8_t *const *av,
+	    size_t i, uint8_t *const *bn, uint8_t *const *bv, size_t j)
 {
 	uint32_t k;
 

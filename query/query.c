@@ -44,7 +44,8 @@ wq_stmt_name(const PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return "SET";
 	case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return "SHOW";
 	case PG_QUERY__NODE__NODE_COPY_STMT: return "COPY";
-	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: return "CREATE TABLE AS";
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+		return "CREATE TABLE AS";
 	case PG_QUERY__NODE__NODE_VIEW_STMT: return "CREATE VIEW";
 	default: return "this statement";
 	}
@@ -53,9 +54,9 @@ wq_stmt_name(const PgQuery__Node *n)
 static int
 wq_err_at(weft_err_t *err, const char *sql, int loc, const char *what)
 {
-	int rc = weft_err_set(err, WEFT_EINVAL,
-			      "unsupported at character %d: %s",
-			      wq_charpos(sql, loc < 0 ? 0 : loc), what);
+	int rc =
+	    weft_err_set(err, WEFT_EINVAL, "unsupported at character %d: %s",
+			 wq_charpos(sql, loc < 0 ? 0 : loc), what);
 
 	err->pos = wq_charpos(sql, loc < 0 ? 0 : loc);
 	return rc;
@@ -99,8 +100,8 @@ wq_prepare_tree(weft_query_t *q, const char *sql, PgQuery__ParseResult *t,
 }
 
 int
-weft_query_prepare(weft_snapshot_t *snap, const char *sql,
-		   weft_query_t **out, weft_err_t *err)
+weft_query_prepare(weft_snapshot_t *snap, const char *sql, weft_query_t **out,
+		   weft_err_t *err)
 {
 	PgQueryProtobufParseResult r;
 	PgQuery__ParseResult *tree = NULL;
@@ -129,11 +130,12 @@ weft_query_prepare(weft_snapshot_t *snap, const char *sql,
 		pg_query_free_protobuf_parse_result(r);
 		goto fail;
 	}
-	tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
-					      (const uint8_t *)r.parse_tree.data);
+	tree = pg_query__parse_result__unpack(
+	    NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
 	pg_query_free_protobuf_parse_result(r);
 	if (tree == NULL) {
-		rc = weft_err_set(err, WEFT_EPARSE, "could not read the parse "
+		rc = weft_err_set(err, WEFT_EPARSE,
+				  "could not read the parse "
 				  "tree");
 		goto fail;
 	}
@@ -142,8 +144,10 @@ weft_query_prepare(weft_snapshot_t *snap, const char *sql,
 	if (rc != 0)
 		goto fail;
 	if (q->plan->ncols > WQ_COLS_MAX) {
-		rc = weft_err_set(err, WEFT_EINVAL, "target lists can have at "
-				  "most %d entries", WQ_COLS_MAX);
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "target lists can have at "
+				  "most %d entries",
+				  WQ_COLS_MAX);
 		goto fail;
 	}
 	rc = wq_optimize(&q->plan, err);

@@ -38,8 +38,7 @@ int weft_query_is_explain(const weft_query_t *q);
  * Next batch of results: 1 with *out set (borrowed until the next call),
  * 0 at the end, negative on error.
  */
-int weft_query_next(weft_query_t *q, const weft_batch_t **out,
-		    weft_err_t *err);
+int weft_query_next(weft_query_t *q, const weft_batch_t **out, weft_err_t *err);
 void weft_query_free(weft_query_t *q);
 
 /* Print the physical plan. */

@@ -23,13 +23,10 @@ size_t
 wq_width(weft_sqltype_t t)
 {
 	switch (t) {
-	case WEFT_S_BOOL:
-		return 1;
+	case WEFT_S_BOOL: return 1;
 	case WEFT_S_TEXT:
-	case WEFT_S_UNKNOWN:
-		return sizeof(weft_str_t);
-	default:
-		return 8;
+	case WEFT_S_UNKNOWN: return sizeof(weft_str_t);
+	default: return 8;
 	}
 }
 
@@ -97,8 +94,7 @@ wq_rows_reserve(wq_rows_t *r, size_t want)
 
 /* Copy text (in place in dst[0..n)) into the store's arena. */
 static int
-wq_rows_own_text(wq_rows_t *r, weft_str_t *s, const uint8_t *nulls,
-		 uint32_t n)
+wq_rows_own_text(wq_rows_t *r, weft_str_t *s, const uint8_t *nulls, uint32_t n)
 {
 	size_t total = 0;
 	uint32_t i;
@@ -172,8 +168,8 @@ wq_rows_append(wq_rows_t *r, const weft_batch_t *b, const uint32_t *sel,
 }
 
 void
-wq_rows_gather(const wq_rows_t *r, uint32_t c, const uint32_t *idx,
-	       uint32_t n, weft_vec_t *out, uint32_t at)
+wq_rows_gather(const wq_rows_t *r, uint32_t c, const uint32_t *idx, uint32_t n,
+	       weft_vec_t *out, uint32_t at)
 {
 	size_t w = wq_width(r->types[c]);
 	const uint8_t *sv = r->vals[c], *sn = r->nulls[c];
@@ -233,18 +229,13 @@ wq_hash_val(const weft_vec_t *v, uint32_t i)
 	if (v->nulls[i])
 		return 0x9e3779b97f4a7c15ULL;
 	switch (v->type) {
-	case WEFT_S_BOOL:
-		return wq_mix(v->v.b[i] + 1);
+	case WEFT_S_BOOL: return wq_mix(v->v.b[i] + 1);
 	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC:
-		return wq_hash_f(v->v.f64[i]);
+	case WEFT_S_NUMERIC: return wq_hash_f(v->v.f64[i]);
 	case WEFT_S_TEXT:
-	case WEFT_S_UNKNOWN:
-		return XXH3_64bits(v->v.s[i].p, v->v.s[i].len);
-	case WEFT_S_NULL:
-		return 0x9e3779b97f4a7c15ULL;
-	default:
-		return wq_mix((uint64_t)v->v.i64[i]);
+	case WEFT_S_UNKNOWN: return XXH3_64bits(v->v.s[i].p, v->v.s[i].len);
+	case WEFT_S_NULL: return 0x9e3779b97f4a7c15ULL;
+	default: return wq_mix((uint64_t)v->v.i64[i]);
 	}
 }
 
@@ -259,8 +250,9 @@ wq_hash_vec(const weft_vec_t *v, uint32_t n, uint64_t *h, bool first)
 	case WEFT_S_TIMESTAMP:
 	case WEFT_S_INTERVAL:
 		for (i = 0; i < n; i++) {
-			uint64_t x = v->nulls[i] ? 0x9e3779b97f4a7c15ULL
-						 : wq_mix((uint64_t)v->v.i64[i]);
+			uint64_t x = v->nulls[i]
+					 ? 0x9e3779b97f4a7c15ULL
+					 : wq_mix((uint64_t)v->v.i64[i]);
 
 			h[i] = first ? x : wq_mix(h[i] * 31 + x);
 		}
@@ -306,10 +298,10 @@ wq_cmp_raw(weft_sqltype_t t, const void *a, size_t i, const void *b, size_t j)
 			return c < 0 ? -1 : 1;
 		return x->len < y->len ? -1 : x->len > y->len;
 	}
-	case WEFT_S_NULL:
-		return 0;
+	case WEFT_S_NULL: return 0;
 	default: {
-		int64_t x = ((const int64_t *)a)[i], y = ((const int64_t *)b)[j];
+		int64_t x = ((const int64_t *)a)[i],
+			y = ((const int64_t *)b)[j];
 
 		return x < y ? -1 : x > y;
 	}
@@ -336,10 +328,8 @@ wq_eq_raw(weft_sqltype_t t, const void *a, size_t i, const void *b, size_t j)
 		return x->len == y->len &&
 		       (x->len == 0 || memcmp(x->p, y->p, x->len) == 0);
 	}
-	case WEFT_S_NULL:
-		return true;
-	default:
-		return ((const int64_t *)a)[i] == ((const int64_t *)b)[j];
+	case WEFT_S_NULL: return true;
+	default: return ((const int64_t *)a)[i] == ((const int64_t *)b)[j];
 	}
 }
 
@@ -419,7 +409,8 @@ wq_ktab_find(wq_ktab_t *t, const weft_vec_t *const *k, uint32_t n,
 			g = t->slots[s];
 			if (g == 0)
 				break;
-			if (t->hash[g - 1] == h[i] && wq_ktab_eq(t, g - 1, k, i))
+			if (t->hash[g - 1] == h[i] &&
+			    wq_ktab_eq(t, g - 1, k, i))
 				break;
 			s = (s + 1) & t->mask;
 		}
@@ -572,8 +563,8 @@ wq_topn_shrink(wq_topn_t *t)
 	if (rc != 0)
 		return rc;
 	for (at = 0; at < keep; at += WEFT_BATCH) {
-		uint32_t m = keep - at < WEFT_BATCH ? (uint32_t)(keep - at)
-						    : WEFT_BATCH;
+		uint32_t m =
+		    keep - at < WEFT_BATCH ? (uint32_t)(keep - at) : WEFT_BATCH;
 		weft_batch_t *tmp;
 
 		rc = weft_batch_new(nr.ncols, nr.types, &tmp);
@@ -616,9 +607,9 @@ wq_topn_add(wq_topn_t *t, const weft_batch_t *b)
 			bv[c] = (uint8_t *)b->cols[c].v.i64;
 		}
 		for (i = 0; i < b->n; i++) {
-			int r = wq_cmp_keys(t->keys, t->nkeys, t->rows.types,
-					    bn, bv, i, t->rows.nulls,
-					    t->rows.vals, th);
+			int r =
+			    wq_cmp_keys(t->keys, t->nkeys, t->rows.types, bn,
+					bv, i, t->rows.nulls, t->rows.vals, th);
 
 			t->sel[m] = i;
 			m += r < 0;
@@ -633,8 +624,9 @@ wq_topn_add(wq_topn_t *t, const weft_batch_t *b)
 		return rc;
 	/* shrink as soon as there is a threshold, then often so that it
 	 * keeps tightening */
-	if (t->rows.n >= t->limit +
-			     (!t->full ? 0 : t->limit < 16 ? 16 : t->limit))
+	if (t->rows.n >= t->limit + (!t->full	     ? 0
+				     : t->limit < 16 ? 16
+						     : t->limit))
 		return wq_topn_shrink(t);
 	return 0;
 }

@@ -77,15 +77,15 @@ wq_colconst(const wq_frag_t *f, const weft_expr_t *e, wq_zone_t *z)
 		b = tmp;
 		op = wq_flip(op);
 	}
-	if (a->kind != WEFT_E_COL || b->kind != WEFT_E_CONST ||
-	    b->cval.null || a->col >= f->ncols)
+	if (a->kind != WEFT_E_COL || b->kind != WEFT_E_CONST || b->cval.null ||
+	    a->col >= f->ncols)
 		return false;
 	t = f->ctypes[a->col];
 	if (a->type != t ||
 	    (b->type != t && !(t == WEFT_S_INT64 && b->type == WEFT_S_INT32)))
 		return false;
-	if (t != WEFT_S_INT64 && t != WEFT_S_TIMESTAMP &&
-	    t != WEFT_S_FLOAT64 && t != WEFT_S_TEXT)
+	if (t != WEFT_S_INT64 && t != WEFT_S_TIMESTAMP && t != WEFT_S_FLOAT64 &&
+	    t != WEFT_S_TEXT)
 		return false;
 	z->col = a->col;
 	z->op = op;
@@ -165,8 +165,7 @@ wq_zone_may(const wq_zone_t *z, const weft_chunk_view_t *v)
 		cmax = wq_cmp_text(v->max_s, v->max_s_len, z->k.u.s.p,
 				   z->k.u.s.len);
 		break;
-	default:
-		return true;
+	default: return true;
 	}
 	switch (z->op) {
 	case WEFT_OP_EQ: return cmin <= 0 && cmax >= 0;
@@ -302,8 +301,7 @@ wq_scan_decode(wq_op_t *o, uint32_t c, const weft_chunk_view_t *cv,
 		}
 		break;
 	}
-	default:
-		return weft_err_set(err, WEFT_ECORRUPT, "bad column type");
+	default: return weft_err_set(err, WEFT_ECORRUPT, "bad column type");
 	}
 	return 0;
 }
@@ -331,8 +329,8 @@ wq_scan_decode_sel(wq_op_t *o, uint32_t c, const weft_chunk_view_t *cv,
 			break;
 		default: {
 			size_t len = 0;
-			const char *p = v->nulls[i] ? ""
-					: weft_chunk_text(cv, r, &len);
+			const char *p =
+			    v->nulls[i] ? "" : weft_chunk_text(cv, r, &len);
 
 			v->v.s[i].p = p;
 			v->v.s[i].len = (uint32_t)len;
@@ -372,7 +370,8 @@ wq_scan_view(wq_op_t *o, uint32_t ch, uint32_t c, weft_chunk_view_t *vp,
 	else if (vp[c].count != *cnt)
 		return weft_err_set(err, WEFT_ECORRUPT,
 				    "product %s: chunk %u: columns disagree on "
-				    "row count", f->product, ch);
+				    "row count",
+				    f->product, ch);
 	loaded[c] = 1;
 	return 0;
 }
@@ -387,24 +386,24 @@ wq_vsel_i64(const weft_chunk_view_t *v, int op, int64_t k, uint32_t *sel,
 	const uint8_t *p = v->values;
 	uint32_t i, j = 0;
 
-#define WQ_VSEL(COND)                                                        \
-	do {                                                                 \
-		if (all) {                                                   \
-			for (i = 0; i < m; i++) {                            \
-				int64_t a;                                   \
-				memcpy(&a, p + 8 * (size_t)i, 8);            \
-				sel[j] = i;                                  \
-				j += (COND);                                 \
-			}                                                    \
-		} else {                                                     \
-			for (i = 0; i < m; i++) {                            \
-				uint32_t r = sel[i];                         \
-				int64_t a;                                   \
-				memcpy(&a, p + 8 * (size_t)r, 8);            \
-				sel[j] = r;                                  \
-				j += (COND);                                 \
-			}                                                    \
-		}                                                            \
+#define WQ_VSEL(COND)                                                          \
+	do {                                                                   \
+		if (all) {                                                     \
+			for (i = 0; i < m; i++) {                              \
+				int64_t a;                                     \
+				memcpy(&a, p + 8 * (size_t)i, 8);              \
+				sel[j] = i;                                    \
+				j += (COND);                                   \
+			}                                                      \
+		} else {                                                       \
+			for (i = 0; i < m; i++) {                              \
+				uint32_t r = sel[i];                           \
+				int64_t a;                                     \
+				memcpy(&a, p + 8 * (size_t)r, 8);              \
+				sel[j] = r;                                    \
+				j += (COND);                                   \
+			}                                                      \
+		}                                                              \
 	} while (0)
 	switch (op) {
 	case WEFT_OP_EQ: WQ_VSEL(a == k); break;
@@ -432,8 +431,8 @@ wq_vsel_i64(const weft_chunk_view_t *v, int op, int64_t k, uint32_t *sel,
  * text view v, is true. 0 done, 1 not possible for this chunk (nothing
  * changed), or a negative error. */
 static int
-wq_vsel_dict(wq_op_t *o, uint32_t k, const weft_chunk_view_t *v,
-	     uint32_t *sel, uint32_t *m, bool all, weft_err_t *err)
+wq_vsel_dict(wq_op_t *o, uint32_t k, const weft_chunk_view_t *v, uint32_t *sel,
+	     uint32_t *m, bool all, weft_err_t *err)
 {
 	uint32_t c = o->dcol[k], n, i, j = 0, x, nok = 0;
 	const uint8_t *b, *nl;
@@ -493,11 +492,12 @@ wq_vsel_dict(wq_op_t *o, uint32_t k, const weft_chunk_view_t *v,
  * passes loads nothing more), and decode the surviving rows into rb.
  * Returns how many rows, or a negative error. */
 static int
-wq_scan_vfilter(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
-		uint8_t *loaded, uint32_t *cnt, weft_err_t *err)
+wq_scan_vfilter(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp, uint8_t *loaded,
+		uint32_t *cnt, weft_err_t *err)
 {
 	const wq_frag_t *f = o->f;
-	uint32_t m = UINT32_MAX, z, c; /* UINT32_MAX: every row, count unknown */
+	uint32_t m = UINT32_MAX, z,
+		 c; /* UINT32_MAX: every row, count unknown */
 	bool all = true;
 	int rc;
 
@@ -539,8 +539,8 @@ wq_scan_vfilter(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
 	for (c = 0; c < f->ncols; c++) {
 		rc = wq_scan_view(o, ch, c, vp, loaded, cnt, err);
 		if (rc == 0)
-			rc = wq_scan_decode(o, c, &vp[c], all ? NULL : o->sel, m,
-					    err);
+			rc = wq_scan_decode(o, c, &vp[c], all ? NULL : o->sel,
+					    m, err);
 		if (rc != 0)
 			return rc;
 	}
@@ -571,8 +571,8 @@ wq_scan_count_chunk(wq_op_t *o, uint32_t ch, weft_err_t *err)
 /* Zone maps first, so that a skipped chunk loads nothing else: 1 when a
  * row of chunk ch may match, 0 when none can, or a negative error. */
 static int
-wq_scan_zones(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp,
-	      uint8_t *loaded, uint32_t *cnt, weft_err_t *err)
+wq_scan_zones(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp, uint8_t *loaded,
+	      uint32_t *cnt, weft_err_t *err)
 {
 	uint32_t z, c;
 	int rc;
@@ -766,8 +766,7 @@ wq_expr_safe(const weft_expr_t *e)
 	case WEFT_E_ISNULL:
 	case WEFT_E_IN:
 	case WEFT_E_COALESCE:
-	case WEFT_E_NULLIF:
-		break;
+	case WEFT_E_NULLIF: break;
 	case WEFT_E_LIKE:
 		if (e->nargs > 2)
 			return false; /* ESCAPE may be invalid */
@@ -781,8 +780,7 @@ wq_expr_safe(const weft_expr_t *e)
 		    e->op != WEFT_F_LENGTH)
 			return false;
 		break;
-	default:
-		return false;
+	default: return false;
 	}
 	for (i = 0; i < e->nargs; i++)
 		if (!wq_expr_safe(e->args[i]))
@@ -878,8 +876,7 @@ wq_scan_filter(wq_op_t *o, weft_err_t *err)
 
 /* Next batch of rows after the filter and projection (no agg/top-N). */
 static int
-wq_scan_rows(wq_op_t *o, weft_batch_t **out, wq_dict_t **dict,
-	     weft_err_t *err)
+wq_scan_rows(wq_op_t *o, weft_batch_t **out, wq_dict_t **dict, weft_err_t *err)
 {
 	const wq_frag_t *f = o->f;
 	uint32_t j;
@@ -1032,8 +1029,10 @@ wq_scan_locate(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 	for (c = 0; c < f->ncols; c++)
 		if (f->cols[c] >= pi.ncols ||
 		    (weft_sqltype_t)pi.cols[f->cols[c]].type != f->ctypes[c]) {
-			rc = weft_err_set(err, WEFT_EINVAL, "fragment does not "
-					  "match product %s", f->product);
+			rc = weft_err_set(err, WEFT_EINVAL,
+					  "fragment does not "
+					  "match product %s",
+					  f->product);
 			goto out;
 		}
 	o->countcol = 0;
@@ -1186,7 +1185,8 @@ wq_scan_open(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 		return wq_oom(err);
 	for (c = 0; c < f->ncols; c++)
 		if (f->ctypes[c] == WEFT_S_TEXT) {
-			o->rdict[c].codes = malloc(WEFT_BATCH * sizeof(uint32_t));
+			o->rdict[c].codes =
+			    malloc(WEFT_BATCH * sizeof(uint32_t));
 			if (o->rdict[c].codes == NULL)
 				return wq_oom(err);
 		}

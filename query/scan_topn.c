@@ -58,7 +58,8 @@ wq_topn_zone_skip(const wq_op_t *o, const weft_chunk_view_t *v)
 			return false;
 		return k->desc ? v->max_f < x : v->min_f > x;
 	} else {
-		int64_t x = ((const int64_t *)(const void *)t->rows.vals[c])[th];
+		int64_t x =
+		    ((const int64_t *)(const void *)t->rows.vals[c])[th];
 
 		return k->desc ? v->max_i < x : v->min_i > x;
 	}
@@ -103,7 +104,8 @@ wq_topn_candidates(wq_op_t *o, uint32_t kc, const weft_chunk_view_t *v,
 		return m;
 	}
 	{
-		int64_t x = ((const int64_t *)(const void *)t->rows.vals[kc])[th];
+		int64_t x =
+		    ((const int64_t *)(const void *)t->rows.vals[kc])[th];
 		const uint8_t *p = v->values;
 
 		if (v->nulls == NULL && k->desc) {
@@ -226,9 +228,9 @@ wq_topn_beats(wq_op_t *o, uint32_t *sel)
 		bv[c] = (uint8_t *)o->rb->cols[c].v.i64;
 	}
 	for (i = 0; i < n; i++) {
-		int r = wq_cmp_keys(f->order, f->norder, t->rows.types, bn, bv,
-				    i, t->rows.nulls, t->rows.vals,
-				    t->limit - 1);
+		int r =
+		    wq_cmp_keys(f->order, f->norder, t->rows.types, bn, bv, i,
+				t->rows.nulls, t->rows.vals, t->limit - 1);
 
 		keep[m] = i;
 		m += r < 0;

@@ -167,8 +167,7 @@ weft_vec_release(weft_vec_t *v)
 }
 
 int
-weft_batch_new(uint32_t ncols, const weft_sqltype_t *types,
-	       weft_batch_t **out)
+weft_batch_new(uint32_t ncols, const weft_sqltype_t *types, weft_batch_t **out)
 {
 	weft_batch_t *b = calloc(1, sizeof(*b));
 	uint32_t i;
@@ -224,15 +223,12 @@ weft_vec_cmp_f64(double x, double y)
 }
 
 int
-weft_vec_cmp(const weft_vec_t *a, uint32_t i, const weft_vec_t *b,
-	     uint32_t j)
+weft_vec_cmp(const weft_vec_t *a, uint32_t i, const weft_vec_t *b, uint32_t j)
 {
 	switch (a->type) {
-	case WEFT_S_BOOL:
-		return (int)(a->v.b[i] != 0) - (int)(b->v.b[j] != 0);
+	case WEFT_S_BOOL: return (int)(a->v.b[i] != 0) - (int)(b->v.b[j] != 0);
 	case WEFT_S_FLOAT64:
-	case WEFT_S_NUMERIC:
-		return weft_vec_cmp_f64(a->v.f64[i], b->v.f64[j]);
+	case WEFT_S_NUMERIC: return weft_vec_cmp_f64(a->v.f64[i], b->v.f64[j]);
 	case WEFT_S_TEXT:
 	case WEFT_S_UNKNOWN: {
 		const weft_str_t *x = &a->v.s[i], *y = &b->v.s[j];
@@ -243,8 +239,7 @@ weft_vec_cmp(const weft_vec_t *a, uint32_t i, const weft_vec_t *b,
 			return c < 0 ? -1 : 1;
 		return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
 	}
-	case WEFT_S_NULL:
-		return 0;
+	case WEFT_S_NULL: return 0;
 	default: {
 		int64_t x = a->v.i64[i], y = b->v.i64[j];
 

@@ -83,8 +83,8 @@ typedef struct weft_str {
  * vector has no scale. */
 typedef struct weft_vec {
 	weft_sqltype_t type;
-	bool has_scale;  /* NUMERIC only: scale below is meaningful */
-	int16_t scale;   /* NUMERIC display scale, 0..1000 */
+	bool has_scale; /* NUMERIC only: scale below is meaningful */
+	int16_t scale;	/* NUMERIC display scale, 0..1000 */
 	uint8_t *nulls; /* WEFT_BATCH bytes */
 	union {
 		int64_t *i64;
@@ -103,9 +103,9 @@ void weft_arena_reset(weft_arena_t *a);
 void *weft_arena_alloc(weft_arena_t *a, size_t n);
 
 typedef struct weft_batch {
-	uint32_t n;        /* rows in use */
+	uint32_t n; /* rows in use */
 	uint32_t ncols;
-	weft_vec_t *cols;  /* ncols vectors, each with WEFT_BATCH slots */
+	weft_vec_t *cols; /* ncols vectors, each with WEFT_BATCH slots */
 	weft_arena_t *arena;
 } weft_batch_t;
 

@@ -12,11 +12,11 @@
 
 /* ---- names ---- */
 
-static const char *const s_topo_names[] = {"random", "multi-org",
-					   "scale-free", "file"};
-static const char *const s_sc_names[] = {"join",      "dissemination",
-					 "revocation", "partition",
-					 "gateway-failure", "churn"};
+static const char *const s_topo_names[] = {"random", "multi-org", "scale-free",
+					   "file"};
+static const char *const s_sc_names[] = {
+    "join",	 "dissemination",   "revocation",
+    "partition", "gateway-failure", "churn"};
 
 const char *
 weft_sim_topo_name(int t)
@@ -70,7 +70,8 @@ static int
 s_check_mesh(weft_sim_cfg_t *c, weft_err_t *err)
 {
 	if (c->topology == WEFT_SIM_TOPO_FILE && c->topo_file == NULL)
-		return weft_err_set(err, WEFT_EINVAL, "--topology file: needs "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--topology file: needs "
 				    "a path (file:PATH)");
 	if (c->nodes == 0 && c->topology != WEFT_SIM_TOPO_FILE)
 		c->nodes = 1000;
@@ -85,7 +86,8 @@ s_check_mesh(weft_sim_cfg_t *c, weft_err_t *err)
 				    "--seeds: must be from 1 to 64");
 	if (c->topology != WEFT_SIM_TOPO_MULTI_ORG &&
 	    (c->orgs > 1 || c->gateways > 0))
-		return weft_err_set(err, WEFT_EINVAL, "--orgs and --gateways "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--orgs and --gateways "
 				    "need --topology multi-org");
 	if (c->topology == WEFT_SIM_TOPO_MULTI_ORG) {
 		if (c->orgs == 0)
@@ -105,18 +107,21 @@ s_check_mesh(weft_sim_cfg_t *c, weft_err_t *err)
 		c->orgs = 1;
 	if (c->scenario == WEFT_SIM_SC_GATEWAY_FAILURE &&
 	    c->topology != WEFT_SIM_TOPO_MULTI_ORG)
-		return weft_err_set(err, WEFT_EINVAL, "--scenario "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--scenario "
 				    "gateway-failure needs --topology "
 				    "multi-org");
 	if (c->fail_gateways > c->gateways)
-		return weft_err_set(err, WEFT_EINVAL, "--fail-gateways: %u, "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--fail-gateways: %u, "
 				    "but each org has %u gateways",
 				    c->fail_gateways, c->gateways);
 	if (c->scenario == WEFT_SIM_SC_GATEWAY_FAILURE && c->fail_gateways == 0)
 		c->fail_gateways = c->gateways;
 	if (c->protocol == WEFT_SIM_PROTO_PUSH &&
 	    c->scenario != WEFT_SIM_SC_DISSEMINATION)
-		return weft_err_set(err, WEFT_EINVAL, "--protocol push runs "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--protocol push runs "
 				    "only --scenario dissemination");
 	return 0;
 }
@@ -138,7 +143,8 @@ s_check_net(weft_sim_cfg_t *c, weft_err_t *err)
 	if (c->interval_us == 0)
 		c->interval_us = 1000000;
 	if (c->interval_us < 1000 || c->interval_us > 60000000)
-		return weft_err_set(err, WEFT_EINVAL, "--gossip-interval: "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--gossip-interval: "
 				    "must be from 1ms to 60s");
 	c->interval_us = s_whole_ms(c->interval_us);
 	iv = c->interval_us;
@@ -147,7 +153,8 @@ s_check_net(weft_sim_cfg_t *c, weft_err_t *err)
 	if (c->suspect_us == 0)
 		c->suspect_us = 3 * iv;
 	if (c->sync_us < 1000 || c->suspect_us < 1000)
-		return weft_err_set(err, WEFT_EINVAL, "--sync-interval and "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--sync-interval and "
 				    "--suspect-timeout: at least 1ms");
 	c->sync_us = s_whole_ms(c->sync_us);
 	c->suspect_us = s_whole_ms(c->suspect_us);
@@ -159,8 +166,7 @@ s_check_net(weft_sim_cfg_t *c, weft_err_t *err)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "--degree and --fanout: at most 64");
 	if (c->threads > 64)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "--threads: at most 64");
+		return weft_err_set(err, WEFT_EINVAL, "--threads: at most 64");
 	if (c->rto_us == 0)
 		c->rto_us = 200000;
 	if (c->dial_timeout_us == 0)
@@ -195,21 +201,25 @@ s_check_timing(weft_sim_cfg_t *c, weft_err_t *err)
 	if (c->sample_us == 0)
 		c->sample_us = iv / 4 >= 1000 ? iv / 4 : 1000;
 	if (c->prime_us > 0 && c->scenario != WEFT_SIM_SC_DISSEMINATION)
-		return weft_err_set(err, WEFT_EINVAL, "--prime: only with "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--prime: only with "
 				    "--scenario dissemination");
 	if (c->prime_us > 0 && c->protocol != WEFT_SIM_PROTO_WEFT)
-		return weft_err_set(err, WEFT_EINVAL, "--prime: only with "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--prime: only with "
 				    "--protocol weft");
 	if (c->publisher > 0 && (c->scenario == WEFT_SIM_SC_PARTITION ||
 				 c->scenario == WEFT_SIM_SC_GATEWAY_FAILURE ||
 				 c->scenario == WEFT_SIM_SC_JOIN))
-		return weft_err_set(err, WEFT_EINVAL, "--publisher: only with "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--publisher: only with "
 				    "--scenario dissemination, revocation or "
 				    "churn");
 	if (c->nodes != 0 && c->publisher >= c->nodes)
-		return weft_err_set(err, WEFT_EINVAL, "--publisher: %u: there "
-				    "are %u nodes (0 to %u)", c->publisher,
-				    c->nodes, c->nodes - 1);
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--publisher: %u: there "
+				    "are %u nodes (0 to %u)",
+				    c->publisher, c->nodes, c->nodes - 1);
 	last = c->warmup_us + c->prime_us + c->race_us + iv;
 	if (c->part_to_us > last)
 		last = c->part_to_us;
@@ -220,10 +230,12 @@ s_check_timing(weft_sim_cfg_t *c, weft_err_t *err)
 	if (c->duration_us == 0)
 		c->duration_us = last + 300 * iv;
 	if (c->duration_us < c->warmup_us)
-		return weft_err_set(err, WEFT_EINVAL, "--duration: shorter "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--duration: shorter "
 				    "than --warmup");
 	if (c->sample_us < 1000 || c->duration_us / c->sample_us > 10000000)
-		return weft_err_set(err, WEFT_EINVAL, "--sample: too small "
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--sample: too small "
 				    "for --duration");
 	return 0;
 }
@@ -233,8 +245,7 @@ weft_sim_cfg_check(weft_sim_cfg_t *c, weft_err_t *err)
 {
 	int rc;
 
-	if ((rc = s_check_mesh(c, err)) != 0 ||
-	    (rc = s_check_net(c, err)) != 0)
+	if ((rc = s_check_mesh(c, err)) != 0 || (rc = s_check_net(c, err)) != 0)
 		return rc;
 	return s_check_timing(c, err);
 }

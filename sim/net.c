@@ -55,13 +55,14 @@ weft_sim_parse_duration(const char *opt, const char *s, uint64_t *us,
 	if (weft_sim_dur(s, strlen(s), us) != 0 || *us == 0)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "%s: \"%.40s\" is not a duration (e.g. "
-				    "200ms, 1.5s; at most 7 days)", opt, s);
+				    "200ms, 1.5s; at most 7 days)",
+				    opt, s);
 	return 0;
 }
 
 int
-weft_sim_parse_range(const char *opt, const char *s, uint64_t *a,
-		     uint64_t *b, weft_err_t *err)
+weft_sim_parse_range(const char *opt, const char *s, uint64_t *a, uint64_t *b,
+		     weft_err_t *err)
 {
 	const char *dots = strstr(s, "..");
 
@@ -69,7 +70,8 @@ weft_sim_parse_range(const char *opt, const char *s, uint64_t *a,
 	    weft_sim_dur(dots + 2, strlen(dots + 2), b) != 0 || *a >= *b)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "%s: \"%.40s\" is not a range START..END "
-				    "(e.g. 10s..30s, START < END)", opt, s);
+				    "(e.g. 10s..30s, START < END)",
+				    opt, s);
 	return 0;
 }
 
@@ -81,8 +83,8 @@ weft_sim_parse_latency(const char *s, weft_sim_latency_t *l, weft_err_t *err)
 		const char *c = strchr(s + 10, ':');
 		char *e;
 
-		if (c == NULL || weft_sim_dur(s + 10, (size_t)(c - s - 10),
-					      &l->a_us) != 0)
+		if (c == NULL ||
+		    weft_sim_dur(s + 10, (size_t)(c - s - 10), &l->a_us) != 0)
 			goto bad;
 		errno = 0;
 		l->sigma = strtod(c + 1, &e);
@@ -108,13 +110,15 @@ weft_sim_parse_latency(const char *s, weft_sim_latency_t *l, weft_err_t *err)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "--latency: \"%.40s\": latencies must be "
 				    "between 10us and 60s (lognormal: from "
-				    "median/20)", s);
+				    "median/20)",
+				    s);
 	return 0;
 bad:
 	return weft_err_set(err, WEFT_EINVAL,
 			    "--latency: \"%.40s\" is not a latency: D (fixed), "
 			    "A..B (uniform) or lognormal:MEDIAN:SIGMA "
-			    "(0 <= SIGMA <= 3)", s);
+			    "(0 <= SIGMA <= 3)",
+			    s);
 }
 
 int
@@ -145,8 +149,8 @@ weft_sim_parse_bandwidth(const char *s, uint64_t *bps, weft_err_t *err)
 }
 
 int
-weft_sim_parse_fraction(const char *opt, const char *s, double max,
-			double *f, weft_err_t *err)
+weft_sim_parse_fraction(const char *opt, const char *s, double max, double *f,
+			weft_err_t *err)
 {
 	char *e;
 	double v;
@@ -158,8 +162,8 @@ weft_sim_parse_fraction(const char *opt, const char *s, double max,
 	if (errno || e == s || *e || !(v >= 0) || !(v < max))
 		return weft_err_set(err, WEFT_EINVAL,
 				    "%s: \"%.40s\" must be a fraction from 0 "
-				    "to below %g (e.g. 0.01 or 1%%)", opt, s,
-				    max);
+				    "to below %g (e.g. 0.01 or 1%%)",
+				    opt, s, max);
 	*f = v;
 	return 0;
 }
@@ -187,8 +191,7 @@ weft_sim_latency_draw(const weft_sim_latency_t *l, uint64_t *rng)
 		if (v > (double)l->a_us * 50)
 			v = (double)l->a_us * 50;
 		return (uint64_t)v;
-	default:
-		return l->a_us;
+	default: return l->a_us;
 	}
 }
 

@@ -29,8 +29,9 @@ enum {
 
 typedef struct weft_sim_latency {
 	int kind;
-	uint64_t a_us, b_us; /* fixed: a; uniform: [a, b]; lognormal: median a */
-	double sigma;	     /* lognormal */
+	uint64_t a_us,
+	    b_us;     /* fixed: a; uniform: [a, b]; lognormal: median a */
+	double sigma; /* lognormal */
 } weft_sim_latency_t;
 
 /*

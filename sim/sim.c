@@ -43,10 +43,10 @@
 #include "storage/entry.h"
 #include "weft.pb-c.h"
 
-#define S_T0 1700000000ll	   /* Unix seconds at virtual time 0 */
-#define S_BASE_US 100000000ull	   /* core clock = virtual time + this */
+#define S_T0 1700000000ll      /* Unix seconds at virtual time 0 */
+#define S_BASE_US 100000000ull /* core clock = virtual time + this */
 #define S_NEVER UINT64_MAX
-#define S_PUSH_BYTES 96		   /* push protocol: one rumour message */
+#define S_PUSH_BYTES 96		      /* push protocol: one rumour message */
 #define S_MSG_MAX (16u * 1024 * 1024) /* as a session frame */
 #define S_TARGETS 2
 #define S_PRIME 0xfe /* G_PUBLISH aux: the --prime product */
@@ -268,8 +268,8 @@ static void
 s_sched(s_worker_t *w, uint32_t src, weft_sim_ev_t *e)
 {
 	s_sim_t *s = w->s;
-	uint64_t seq = src == WEFT_SIM_SRC_GLOBAL ? s->gseq++
-						  : s->nodes[src].seq++;
+	uint64_t seq =
+	    src == WEFT_SIM_SRC_GLOBAL ? s->gseq++ : s->nodes[src].seq++;
 	unsigned d = e->node % s->nt;
 	int rc;
 
@@ -303,8 +303,8 @@ s_sched(s_worker_t *w, uint32_t src, weft_sim_ev_t *e)
 
 /* An event without a message; the caller orders and queues it. */
 static weft_sim_ev_t
-s_ev_make(int type, uint64_t t, uint32_t node, uint32_t peer,
-	  uint32_t epoch, uint32_t aux)
+s_ev_make(int type, uint64_t t, uint32_t node, uint32_t peer, uint32_t epoch,
+	  uint32_t aux)
 {
 	weft_sim_ev_t e;
 
@@ -439,7 +439,7 @@ s_dial(s_worker_t *w, uint32_t a, uint32_t b, uint64_t t)
 		return;
 	if (s->c.orgs > 1 && na->n != NULL &&
 	    !weft_node_may_link(na->n, s->orgname[s->topo.org[b]],
-				  s->topo.gateway[b]))
+				s->topo.gateway[b]))
 		return;
 	if ((h = s_half_add(w, na, b)) == NULL)
 		return;
@@ -473,8 +473,7 @@ s_addr(const s_sim_t *s, const char *addr)
 }
 
 static void
-s_store(s_worker_t *w, uint32_t i, const uint8_t *env, size_t len,
-	uint64_t t)
+s_store(s_worker_t *w, uint32_t i, const uint8_t *env, size_t len, uint64_t t)
 {
 	s_sim_t *s = w->s;
 	s_node_t *nd = &s->nodes[i];
@@ -511,19 +510,16 @@ s_drain(s_worker_t *w, uint32_t i, uint64_t t)
 			if (o.msg != NULL)
 				s_send(w, i, o.peer, o.msg, t);
 			break;
-		case WEFT_OUT_STORE:
-			s_store(w, i, o.env, o.env_len, t);
-			break;
+		case WEFT_OUT_STORE: s_store(w, i, o.env, o.env_len, t); break;
 		case WEFT_OUT_DIAL:
 			b = s_addr(s, o.addr);
-			if (b < 0 || memcmp(s->kps[b].pk, o.pk,
-					    WEFT_PK_BYTES) != 0)
+			if (b < 0 ||
+			    memcmp(s->kps[b].pk, o.pk, WEFT_PK_BYTES) != 0)
 				weft_node_unreachable(nd->n, s_ms(t), o.pk);
 			else
 				s_dial(w, i, (uint32_t)b, t);
 			break;
-		default:
-			break;
+		default: break;
 		}
 		weft_node_out_free(&o);
 	}
@@ -535,9 +531,8 @@ s_peer_up(s_worker_t *w, uint32_t a, uint32_t b, uint64_t t)
 {
 	s_sim_t *s = w->s;
 
-	weft_node_peer_up(s->nodes[a].n, s_ms(t), (uint64_t)b + 1,
-			    s->kps[b].pk, s->orgname[s->topo.org[b]],
-			    s->topo.gateway[b]);
+	weft_node_peer_up(s->nodes[a].n, s_ms(t), (uint64_t)b + 1, s->kps[b].pk,
+			  s->orgname[s->topo.org[b]], s->topo.gateway[b]);
 	s_drain(w, a, t);
 }
 
@@ -651,16 +646,14 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 		weft_node_tick(nd->n, s_ms(t), s_unix(t));
 		s_drain(w, i, t);
 		break;
-	case EV_MSG:
-		s_deliver(w, e);
-		break;
+	case EV_MSG: s_deliver(w, e); break;
 	case EV_PMSG:
 		if (nd->alive) {
 			uint64_t rec[3] = {t, p, i};
 
 			w->delivered++;
-			nd->trace = XXH3_64bits_withSeed(rec, sizeof(rec),
-							 nd->trace);
+			nd->trace =
+			    XXH3_64bits_withSeed(rec, sizeof(rec), nd->trace);
 			s_push_infect(w, i, t);
 		}
 		break;
@@ -677,7 +670,7 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 			break;
 		if (s->c.orgs > 1 && nd->n != NULL &&
 		    !weft_node_may_link(nd->n, s->orgname[s->topo.org[p]],
-					  s->topo.gateway[p])) {
+					s->topo.gateway[p])) {
 			s_ev(w, i, EV_REFUSED, t + e->aux, p, i, e->epoch, 0);
 			break;
 		}
@@ -732,8 +725,7 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 			weft_node_unreachable(nd->n, s_ms(t), s->kps[p].pk);
 		s_drain(w, i, t);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	free(e->buf);
 }
@@ -805,18 +797,16 @@ s_core_start(s_worker_t *w, uint32_t i, uint64_t t)
 	c->partial = s->partial;
 	c->fast_crypto = s->c.fast_crypto;
 	/* a random phase: real agents do not start on the same millisecond */
-	phase = weft_sim_below(&nd->rng, iv_ms < S_BASE_US / 1000
-						 ? iv_ms
-						 : S_BASE_US / 1000);
-	rc = weft_node_new(&nd->n, &nc, s_ms(t) - phase, s_unix(t),
-			     &w->errmsg);
+	phase = weft_sim_below(
+	    &nd->rng, iv_ms < S_BASE_US / 1000 ? iv_ms : S_BASE_US / 1000);
+	rc = weft_node_new(&nd->n, &nc, s_ms(t) - phase, s_unix(t), &w->errmsg);
 	if (rc != 0) {
 		w->err = rc;
 		return rc;
 	}
 	if (s->c.orgs > 1)
 		weft_node_set_policy(nd->n, s->topo.gateway[i],
-				       s->indirect[s->topo.org[i]]);
+				     s->indirect[s->topo.org[i]]);
 	nd->tick_at = S_NEVER;
 	s_drain(w, i, t);
 	return 0;
@@ -866,8 +856,9 @@ s_node_init(s_worker_t *w, uint32_t i)
 
 		nd->expect = 1;
 		for (a = 0; a < nadj; a++) {
-			for (b = 0; b < a && ((adj[b] ^ adj[a]) &
-					      0x7fffffffu) != 0; b++)
+			for (b = 0;
+			     b < a && ((adj[b] ^ adj[a]) & 0x7fffffffu) != 0;
+			     b++)
 				;
 			nd->expect += b == a;
 		}
@@ -1020,8 +1011,7 @@ s_collect(s_sim_t *s)
  * (Ed25519 signatures are deterministic). */
 static int
 s_descriptor(s_sim_t *s, uint32_t i, const char *name, uint64_t version,
-	     int tomb, uint64_t t, uint8_t **env, size_t *len,
-	     weft_err_t *err)
+	     int tomb, uint64_t t, uint8_t **env, size_t *len, weft_err_t *err)
 {
 	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
 	uint8_t *body;
@@ -1083,8 +1073,8 @@ s_publish(s_sim_t *s, const weft_sim_ev_t *e)
 		s->tlen[k] = len;
 	}
 	if (nd->alive && nd->n != NULL) {
-		(void)weft_node_offer(nd->n, s_ms(e->t), s_unix(e->t), env,
-					len, 1, NULL);
+		(void)weft_node_offer(nd->n, s_ms(e->t), s_unix(e->t), env, len,
+				      1, NULL);
 		s_drain(w, i, e->t);
 	}
 	if (!target)
@@ -1233,8 +1223,8 @@ s_partition(s_sim_t *s, int on, uint64_t t)
 					continue;
 				if (nt == cap) {
 					size_t nc = cap ? cap * 2 : 256;
-					s_pair_t *p = realloc(todo,
-							      nc * sizeof(*p));
+					s_pair_t *p =
+					    realloc(todo, nc * sizeof(*p));
 
 					if (p == NULL) {
 						s_fail(w, WEFT_ENOMEM,
@@ -1273,8 +1263,8 @@ s_partition(s_sim_t *s, int on, uint64_t t)
 				     na->h[j].epoch, na->h[j].lat);
 	}
 	for (k = 0; k < s->ncut; k++) {
-		uint32_t x = s->cutp[k].a < s->cutp[k].b ? s->cutp[k].a
-							 : s->cutp[k].b;
+		uint32_t x =
+		    s->cutp[k].a < s->cutp[k].b ? s->cutp[k].a : s->cutp[k].b;
 		uint32_t y = s->cutp[k].a ^ s->cutp[k].b ^ x;
 		s_node_t *nx = &s->nodes[x], *ny = &s->nodes[y];
 		s_half_t *hx, *hy;
@@ -1292,8 +1282,8 @@ s_partition(s_sim_t *s, int on, uint64_t t)
 		ep = s_epoch(nx, x, y);
 		hx->state = hy->state = H_UP;
 		hx->epoch = hy->epoch = ep;
-		hx->lat = hy->lat = (uint32_t)weft_sim_latency_draw(
-		    &s->c.latency, &nx->rng);
+		hx->lat = hy->lat =
+		    (uint32_t)weft_sim_latency_draw(&s->c.latency, &nx->rng);
 		hx->tail = hy->tail = t;
 		s_peer_up(w, x, y, t);
 		s_peer_up(w, y, x, t);
@@ -1336,26 +1326,13 @@ s_global(s_sim_t *s, const weft_sim_ev_t *e)
 			s_gsched(s, G_SAMPLE, e->t + s->c.sample_us, 0, 0, 0,
 				 0);
 		break;
-	case G_PUBLISH:
-		s_publish(s, e);
-		break;
-	case G_FAIL:
-		s_kill(s, e->node, e->t);
-		break;
-	case G_RECOVER:
-		s_revive(s, e->node, e->t);
-		break;
-	case G_PART_ON:
-		s_partition(s, 1, e->t);
-		break;
-	case G_PART_OFF:
-		s_partition(s, 0, e->t);
-		break;
-	case G_END:
-		s->stop = 1;
-		break;
-	default:
-		break;
+	case G_PUBLISH: s_publish(s, e); break;
+	case G_FAIL: s_kill(s, e->node, e->t); break;
+	case G_RECOVER: s_revive(s, e->node, e->t); break;
+	case G_PART_ON: s_partition(s, 1, e->t); break;
+	case G_PART_OFF: s_partition(s, 0, e->t); break;
+	case G_END: s->stop = 1; break;
+	default: break;
 	}
 	s_collect(s);
 	s_check(s, e->t);
@@ -1384,8 +1361,7 @@ s_plan(s_sim_t *s, weft_err_t *err)
 		/* an update (version 2) and its drop (a tombstone, version
 		 * 3) race through the mesh; the drop must win everywhere */
 		s_gsched(s, G_PUBLISH, w0, c->publisher, 0xff, 2, 0);
-		s_gsched(s, G_PUBLISH, w0 + c->race_us, c->publisher, 0, 3,
-			 1);
+		s_gsched(s, G_PUBLISH, w0 + c->race_us, c->publisher, 0, 3, 1);
 		break;
 	case WEFT_SIM_SC_PARTITION:
 		s_gsched(s, G_PUBLISH, c->part_from_us + iv, 0, 0, 1, 0);
@@ -1407,10 +1383,8 @@ s_plan(s_sim_t *s, weft_err_t *err)
 		 * link and prunes the Plumtree; the measured one then
 		 * travels the tree, as every later one does */
 		if (c->prime_us > 0)
-			s_gsched(s, G_PUBLISH, w0, c->publisher, S_PRIME, 1,
-				 0);
-		s_gsched(s, G_PUBLISH, w0 + c->prime_us, c->publisher, 0, 1,
-			 0);
+			s_gsched(s, G_PUBLISH, w0, c->publisher, S_PRIME, 1, 0);
+		s_gsched(s, G_PUBLISH, w0 + c->prime_us, c->publisher, 0, 1, 0);
 		break;
 	}
 	if (c->churn > 0) {
@@ -1430,9 +1404,9 @@ s_plan(s_sim_t *s, weft_err_t *err)
 		perm[c->publisher] = 0;
 		for (i = 0; i < nfail; i++) {
 			uint64_t grng = weft_sim_mix(c->seed, 0xc4u + i);
-			uint32_t j = 1 + i +
-				     (uint32_t)weft_sim_below(&grng,
-							      s->n - 1 - i);
+			uint32_t j =
+			    1 + i +
+			    (uint32_t)weft_sim_below(&grng, s->n - 1 - i);
 			uint32_t tmp = perm[1 + i];
 			uint64_t at;
 
@@ -1819,11 +1793,12 @@ s_prepare(s_sim_t *s, const weft_sim_cfg_t *cfg, weft_err_t *err)
 	    (rc = weft_sim_cfg_check(&s->c, err)) != 0)
 		return rc;
 	if (s->c.publisher >= s->n)
-		return weft_err_set(err, WEFT_EINVAL, "--publisher: %u: there "
-				    "are %u nodes (0 to %u)", s->c.publisher,
-				    s->n, s->n - 1);
-	s->partial = s->c.membership < 0 ? s->n > WEFT_SIM_FULL_MAX
-					 : s->c.membership;
+		return weft_err_set(err, WEFT_EINVAL,
+				    "--publisher: %u: there "
+				    "are %u nodes (0 to %u)",
+				    s->c.publisher, s->n, s->n - 1);
+	s->partial =
+	    s->c.membership < 0 ? s->n > WEFT_SIM_FULL_MAX : s->c.membership;
 	s->nt = s->c.threads;
 	if (s->nt == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1948,8 +1923,7 @@ s_results(s_sim_t *s, weft_sim_result_t *r, weft_err_t *err)
 }
 
 int
-weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r,
-	     weft_err_t *err)
+weft_sim_run(const weft_sim_cfg_t *cfg, weft_sim_result_t *r, weft_err_t *err)
 {
 	s_sim_t *s;
 	uint64_t t0 = weft_mono_ns();

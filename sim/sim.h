@@ -61,9 +61,9 @@ enum {
 typedef struct weft_sim_cfg {
 	uint32_t nodes;
 	int topology;
-	const char *topo_file; /* WEFT_SIM_TOPO_FILE */
-	unsigned seeds;	       /* random, multi-org: seeds per node; scale-
-				* free: edges per new node (default 3) */
+	const char *topo_file;	 /* WEFT_SIM_TOPO_FILE */
+	unsigned seeds;		 /* random, multi-org: seeds per node; scale-
+				  * free: edges per new node (default 3) */
 	unsigned orgs, gateways; /* multi-org (defaults 2 and 2) */
 	int scenario;
 	int protocol;
@@ -71,7 +71,7 @@ typedef struct weft_sim_cfg {
 	int membership; /* -1 auto, 0 full, 1 partial */
 	int fast_crypto;
 	int no_verify_cache; /* real crypto: verify every copy again */
-	unsigned threads; /* 0: auto (1 below 2000 nodes, else CPUs) */
+	unsigned threads;    /* 0: auto (1 below 2000 nodes, else CPUs) */
 	/* network */
 	weft_sim_latency_t latency; /* default fixed 10 ms */
 	double loss;		    /* per segment, < 1 */
@@ -83,23 +83,23 @@ typedef struct weft_sim_cfg {
 	unsigned degree;
 	unsigned fanout; /* push protocol: targets per round (3) */
 	/* scenario timing; times are since the run's start (0) */
-	uint32_t publisher;	       /* dissemination, revocation, churn:
-					* the node that publishes (0) */
-	uint64_t prime_us;	       /* dissemination: an unmeasured
-					* product at warmup, the measured
-					* one this much later (0: none) */
-	uint64_t warmup_us;	       /* publish at; default 10 intervals */
+	uint32_t publisher; /* dissemination, revocation, churn:
+			     * the node that publishes (0) */
+	uint64_t prime_us;  /* dissemination: an unmeasured
+			     * product at warmup, the measured
+			     * one this much later (0: none) */
+	uint64_t warmup_us; /* publish at; default 10 intervals */
 	uint64_t part_from_us, part_to_us; /* partition; 0..0 none */
-	double churn;		       /* fraction of nodes that fail */
-	uint64_t churn_window_us;      /* over this long after warmup */
-	uint64_t recover_us;	       /* failed nodes restart after (0:
-					* fail-stop; gateway-failure: 20
-					* intervals) */
-	unsigned fail_gateways;	       /* gateway-failure: of org 0 (all) */
-	uint64_t race_us;	       /* revocation: drop after update */
-	uint64_t duration_us;	       /* stop at the latest (default:
-					* warmup + 300 intervals) */
-	uint64_t sample_us;	       /* time series step (interval / 4) */
+	double churn;			   /* fraction of nodes that fail */
+	uint64_t churn_window_us;	   /* over this long after warmup */
+	uint64_t recover_us;		   /* failed nodes restart after (0:
+					    * fail-stop; gateway-failure: 20
+					    * intervals) */
+	unsigned fail_gateways;		   /* gateway-failure: of org 0 (all) */
+	uint64_t race_us;		   /* revocation: drop after update */
+	uint64_t duration_us;		   /* stop at the latest (default:
+					    * warmup + 300 intervals) */
+	uint64_t sample_us;		   /* time series step (interval / 4) */
 	/* progress: called about once a second of wall time and once at
 	 * the end (last = 1), on the thread that runs the scenario */
 	void (*progress)(void *arg, double virtual_s, uint64_t events,
@@ -115,12 +115,12 @@ typedef struct weft_sim_sample {
 
 typedef struct weft_sim_result {
 	uint64_t trace_hash;
-	uint32_t nodes;	  /* simulated */
-	int partial;	  /* the membership used */
-	int verify_cache; /* real signatures, each verified once */
-	unsigned threads; /* used */
-	uint64_t publish_us;  /* first publish of the measured entry */
-	int64_t reach_us[4];  /* publish to 50/90/99/100% coverage; -1 never */
+	uint32_t nodes;	     /* simulated */
+	int partial;	     /* the membership used */
+	int verify_cache;    /* real signatures, each verified once */
+	unsigned threads;    /* used */
+	uint64_t publish_us; /* first publish of the measured entry */
+	int64_t reach_us[4]; /* publish to 50/90/99/100% coverage; -1 never */
 	double final_coverage;
 	uint64_t msgs, bytes;	      /* sent, all nodes, whole run */
 	uint64_t msgs_pub, bytes_pub; /* sent since the publish */
@@ -129,7 +129,7 @@ typedef struct weft_sim_result {
 				       * failed) pairs at the end */
 	uint64_t false_nodes;	      /* live nodes someone marks failed */
 	uint64_t events, delivered, retransmits, dropped, proto_errors;
-	uint64_t links_up;	      /* link ends up at the end / 2 */
+	uint64_t links_up; /* link ends up at the end / 2 */
 	uint64_t end_us;
 	uint32_t live;
 	double setup_s, wall_s; /* wall clock: making nodes; whole run */

@@ -52,8 +52,8 @@ weft_sim_topo_add(weft_sim_topo_t *t, uint32_t a, uint32_t b)
 
 /* random seeds among nodes [lo, lo + n) */
 static int
-weft_sim_topo_block(weft_sim_topo_t *t, uint32_t lo, uint32_t n,
-		    unsigned seeds, uint64_t *rng)
+weft_sim_topo_block(weft_sim_topo_t *t, uint32_t lo, uint32_t n, unsigned seeds,
+		    uint64_t *rng)
 {
 	uint32_t i;
 	unsigned k;
@@ -158,11 +158,12 @@ weft_sim_topo_multi_org(weft_sim_topo_t *t, uint32_t nodes, unsigned orgs,
 		lo[o] = (uint32_t)((uint64_t)nodes * o / orgs);
 	for (o = 0; o < orgs; o++)
 		if (gateways < 1 || gateways > lo[o + 1] - lo[o])
-			return weft_err_set(err, WEFT_EINVAL,
-					    "--gateways: %u gateways per org, "
-					    "but org %u has %u nodes (and needs "
-					    "at least one gateway)", gateways,
-					    o, lo[o + 1] - lo[o]);
+			return weft_err_set(
+			    err, WEFT_EINVAL,
+			    "--gateways: %u gateways per org, "
+			    "but org %u has %u nodes (and needs "
+			    "at least one gateway)",
+			    gateways, o, lo[o + 1] - lo[o]);
 	if ((rc = weft_sim_topo_init(t, nodes, orgs)) != 0)
 		return weft_err_set(err, rc, "out of memory");
 	for (o = 0; o < orgs; o++) {
@@ -226,15 +227,21 @@ weft_sim_topo_line(const char *path, unsigned long lineno, const char *p,
 	while (*p == ' ' || *p == '\t' || *p == '\r')
 		p++;
 	if (*p != 0 && *p != '#')
-		return weft_err_set(err, WEFT_EPARSE, "%s:%lu: unexpected "
-				    "text after \"A B\"", path, lineno);
+		return weft_err_set(err, WEFT_EPARSE,
+				    "%s:%lu: unexpected "
+				    "text after \"A B\"",
+				    path, lineno);
 	if (*a == *b)
-		return weft_err_set(err, WEFT_EPARSE, "%s:%lu: node %u linked "
-				    "to itself", path, lineno, *a);
+		return weft_err_set(err, WEFT_EPARSE,
+				    "%s:%lu: node %u linked "
+				    "to itself",
+				    path, lineno, *a);
 	return 1;
 two:
-	return weft_err_set(err, WEFT_EPARSE, "%s:%lu: expected \"A B\": two "
-			    "node numbers from 0 to %u", path, lineno, lim);
+	return weft_err_set(err, WEFT_EPARSE,
+			    "%s:%lu: expected \"A B\": two "
+			    "node numbers from 0 to %u",
+			    path, lineno, lim);
 }
 
 int
@@ -274,8 +281,8 @@ weft_sim_topo_file(weft_sim_topo_t *t, const char *path, uint32_t nodes,
 			goto out;
 		}
 		if (nul) {
-			rc = weft_err_set(err, WEFT_EPARSE,
-					  "%s:%lu: NUL byte", path, lineno);
+			rc = weft_err_set(err, WEFT_EPARSE, "%s:%lu: NUL byte",
+					  path, lineno);
 			goto out;
 		}
 		rc = weft_sim_topo_line(path, lineno, line, lim, &a, &b, err);

@@ -26,9 +26,9 @@ typedef struct weft_sim_edge {
 
 typedef struct weft_sim_topo {
 	uint32_t nodes;
-	unsigned orgs;	   /* >= 1 */
-	uint8_t *org;	   /* [nodes] */
-	uint8_t *gateway;  /* [nodes] */
+	unsigned orgs;	  /* >= 1 */
+	uint8_t *org;	  /* [nodes] */
+	uint8_t *gateway; /* [nodes] */
 	weft_sim_edge_t *e;
 	size_t n, cap;
 } weft_sim_topo_t;
@@ -50,9 +50,9 @@ int weft_sim_topo_scale_free(weft_sim_topo_t *t, uint32_t nodes, unsigned m,
  * random; every gateway joins every gateway of the orgs after its own,
  * the only links between orgs. Needs gateways <= nodes per org.
  */
-int weft_sim_topo_multi_org(weft_sim_topo_t *t, uint32_t nodes,
-			    unsigned orgs, unsigned gateways, unsigned seeds,
-			    uint64_t *rng, weft_err_t *err);
+int weft_sim_topo_multi_org(weft_sim_topo_t *t, uint32_t nodes, unsigned orgs,
+			    unsigned gateways, unsigned seeds, uint64_t *rng,
+			    weft_err_t *err);
 /*
  * An edge list file: lines "A B" (node numbers), blank lines and
  * comments from '#' ignored. nodes 0: one more than the largest number.

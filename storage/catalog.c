@@ -96,10 +96,11 @@ weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
 	have = weft_catalog_version_txn(st, txn, info->kind, info->origin,
 					info->name);
 	if (have >= info->version)
-		return weft_err_set(err, WEFT_ESTALE,
+		return weft_err_set(
+		    err, WEFT_ESTALE,
 		    "catalog entry \"%s\" version %llu is not newer than the "
-		    "stored version %llu", info->name,
-		    (unsigned long long)info->version,
+		    "stored version %llu",
+		    info->name, (unsigned long long)info->version,
 		    (unsigned long long)have);
 	k.mv_size = weft_cat_key(key, info->kind, info->origin, info->name);
 	k.mv_data = key;
@@ -131,8 +132,7 @@ weft_catalog_put(weft_store_t *st, const uint8_t *env, size_t len,
 {
 	weft_cat_put_t p = {st, env, len, now_us, info};
 
-	return weft_store_write(st, 0, "catalog", weft_catalog_put_fn, &p,
-				err);
+	return weft_store_write(st, 0, "catalog", weft_catalog_put_fn, &p, err);
 }
 
 int
@@ -205,8 +205,8 @@ weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 	start[0] = (uint8_t)kind;
 	k.mv_size = kind ? 1 : 0;
 	k.mv_data = start;
-	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
-		    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+		  : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
 		weft_entry_info_t info;
@@ -255,8 +255,8 @@ weft_catalog_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
 		return rc;
 	rc = weft_store_trust_load(st, txn, &roots, &nroots);
 	if (rc == 0)
-		rc = mdb_cursor_open(txn, st->st_catalog, &cur) ? WEFT_ESTORE :
-								   0;
+		rc = mdb_cursor_open(txn, st->st_catalog, &cur) ? WEFT_ESTORE
+								: 0;
 	if (rc != 0) {
 		rc = weft_err_set(err, rc, "cannot read the catalog");
 		goto out;
@@ -268,8 +268,9 @@ weft_catalog_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
 		weft_entry_info_t info;
 		weft_err_t e = {0};
 		const uint8_t *kb = k.mv_data;
-		size_t nl = k.mv_size > 1 + WEFT_PK_BYTES ?
-		    k.mv_size - 1 - WEFT_PK_BYTES : 0;
+		size_t nl = k.mv_size > 1 + WEFT_PK_BYTES
+				? k.mv_size - 1 - WEFT_PK_BYTES
+				: 0;
 
 		if (weft_entry_verify(v.mv_data, v.mv_size, &trust, now, &info,
 				      NULL, NULL, &e) == 0)
@@ -278,7 +279,8 @@ weft_catalog_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
 		if (fn != NULL) {
 			char what[WEFT_ERR_MAX + 256];
 
-			snprintf(what, sizeof(what), "catalog entry \"%.*s\": %s",
+			snprintf(what, sizeof(what),
+				 "catalog entry \"%.*s\": %s",
 				 (int)(nl > 200 ? 200 : nl),
 				 nl ? (const char *)kb + 1 + WEFT_PK_BYTES : "",
 				 e.msg);
@@ -295,8 +297,8 @@ out:
 }
 
 int
-weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
-		 void *arg, weft_err_t *err)
+weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn, void *arg,
+		 weft_err_t *err)
 {
 	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
@@ -316,8 +318,8 @@ weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
 	start[0] = (uint8_t)kind;
 	k.mv_size = kind ? 1 : 0;
 	k.mv_data = start;
-	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
-		    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+		  : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 1 + WEFT_PK_BYTES)
 			continue;

@@ -53,8 +53,7 @@ int weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
  * event loop). The bytes are borrowed for the call; fn returning
  * non-zero stops the walk and that value is returned.
  */
-typedef int (*weft_catalog_raw_fn)(void *arg, const uint8_t *env,
-				   size_t len);
+typedef int (*weft_catalog_raw_fn)(void *arg, const uint8_t *env, size_t len);
 int weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
 		     void *arg, weft_err_t *err);
 

@@ -43,25 +43,39 @@ weft_type_parse(const char *s)
 		const char *name;
 		weft_type_t t;
 	} names[] = {
-		{"bool", WEFT_T_BOOL}, {"boolean", WEFT_T_BOOL},
-		{"int64", WEFT_T_INT64}, {"bigint", WEFT_T_INT64},
-		{"int8", WEFT_T_INT64}, {"integer", WEFT_T_INT64},
-		{"int", WEFT_T_INT64}, {"int4", WEFT_T_INT64},
-		{"smallint", WEFT_T_INT64}, {"int2", WEFT_T_INT64},
-		{"long", WEFT_T_INT64},
-		{"float64", WEFT_T_FLOAT64}, {"double precision", WEFT_T_FLOAT64},
-		{"double", WEFT_T_FLOAT64}, {"float8", WEFT_T_FLOAT64},
-		{"float", WEFT_T_FLOAT64}, {"real", WEFT_T_FLOAT64},
-		{"float4", WEFT_T_FLOAT64}, {"numeric", WEFT_T_FLOAT64},
-		{"decimal", WEFT_T_FLOAT64}, {"number", WEFT_T_FLOAT64},
-		{"text", WEFT_T_TEXT}, {"varchar", WEFT_T_TEXT},
-		{"character varying", WEFT_T_TEXT}, {"string", WEFT_T_TEXT},
-		{"char", WEFT_T_TEXT}, {"character", WEFT_T_TEXT},
-		{"timestamp", WEFT_T_TIMESTAMP},
-		{"timestamptz", WEFT_T_TIMESTAMP},
-		{"timestamp with time zone", WEFT_T_TIMESTAMP},
-		{"timestamp without time zone", WEFT_T_TIMESTAMP},
-		{"date", WEFT_T_TIMESTAMP}, {"datetime", WEFT_T_TIMESTAMP},
+	    {"bool", WEFT_T_BOOL},
+	    {"boolean", WEFT_T_BOOL},
+	    {"int64", WEFT_T_INT64},
+	    {"bigint", WEFT_T_INT64},
+	    {"int8", WEFT_T_INT64},
+	    {"integer", WEFT_T_INT64},
+	    {"int", WEFT_T_INT64},
+	    {"int4", WEFT_T_INT64},
+	    {"smallint", WEFT_T_INT64},
+	    {"int2", WEFT_T_INT64},
+	    {"long", WEFT_T_INT64},
+	    {"float64", WEFT_T_FLOAT64},
+	    {"double precision", WEFT_T_FLOAT64},
+	    {"double", WEFT_T_FLOAT64},
+	    {"float8", WEFT_T_FLOAT64},
+	    {"float", WEFT_T_FLOAT64},
+	    {"real", WEFT_T_FLOAT64},
+	    {"float4", WEFT_T_FLOAT64},
+	    {"numeric", WEFT_T_FLOAT64},
+	    {"decimal", WEFT_T_FLOAT64},
+	    {"number", WEFT_T_FLOAT64},
+	    {"text", WEFT_T_TEXT},
+	    {"varchar", WEFT_T_TEXT},
+	    {"character varying", WEFT_T_TEXT},
+	    {"string", WEFT_T_TEXT},
+	    {"char", WEFT_T_TEXT},
+	    {"character", WEFT_T_TEXT},
+	    {"timestamp", WEFT_T_TIMESTAMP},
+	    {"timestamptz", WEFT_T_TIMESTAMP},
+	    {"timestamp with time zone", WEFT_T_TIMESTAMP},
+	    {"timestamp without time zone", WEFT_T_TIMESTAMP},
+	    {"date", WEFT_T_TIMESTAMP},
+	    {"datetime", WEFT_T_TIMESTAMP},
 	};
 	size_t i;
 
@@ -98,7 +112,8 @@ weft_colbuf_new(weft_type_t t, weft_colbuf_t **out)
 			goto fail;
 	} else if (t == WEFT_T_TEXT) {
 		b->cb_codes = malloc(WEFT_CHUNK_ROWS * sizeof(uint32_t));
-		b->cb_dict_off = malloc((WEFT_CHUNK_ROWS + 1) * sizeof(uint32_t));
+		b->cb_dict_off =
+		    malloc((WEFT_CHUNK_ROWS + 1) * sizeof(uint32_t));
 		b->cb_hash = calloc(WEFT_CHUNK_HASH_SLOTS, sizeof(uint32_t));
 		b->cb_hash_h = malloc(WEFT_CHUNK_ROWS * sizeof(uint64_t));
 		b->cb_dict_cap = 64 * 1024;
@@ -246,14 +261,14 @@ weft_colbuf_minmax(weft_colbuf_t *b, Weft__ColumnChunk *m)
 			size_t l = b->cb_dict_off[c + 1] - b->cb_dict_off[c];
 
 			if (any) {
-				const uint8_t *ls = b->cb_dict_data +
-				    b->cb_dict_off[lo];
-				size_t ll = b->cb_dict_off[lo + 1] -
-				    b->cb_dict_off[lo];
-				const uint8_t *hs = b->cb_dict_data +
-				    b->cb_dict_off[hi];
-				size_t hl = b->cb_dict_off[hi + 1] -
-				    b->cb_dict_off[hi];
+				const uint8_t *ls =
+				    b->cb_dict_data + b->cb_dict_off[lo];
+				size_t ll =
+				    b->cb_dict_off[lo + 1] - b->cb_dict_off[lo];
+				const uint8_t *hs =
+				    b->cb_dict_data + b->cb_dict_off[hi];
+				size_t hl =
+				    b->cb_dict_off[hi + 1] - b->cb_dict_off[hi];
 				int cl = memcmp(s, ls, l < ll ? l : ll);
 				int ch = memcmp(s, hs, l < hl ? l : hl);
 
@@ -266,11 +281,11 @@ weft_colbuf_minmax(weft_colbuf_t *b, Weft__ColumnChunk *m)
 		}
 		if (any) {
 			m->min_s.data = b->cb_dict_data + b->cb_dict_off[lo];
-			m->min_s.len = b->cb_dict_off[lo + 1] -
-			    b->cb_dict_off[lo];
+			m->min_s.len =
+			    b->cb_dict_off[lo + 1] - b->cb_dict_off[lo];
 			m->max_s.data = b->cb_dict_data + b->cb_dict_off[hi];
-			m->max_s.len = b->cb_dict_off[hi + 1] -
-			    b->cb_dict_off[hi];
+			m->max_s.len =
+			    b->cb_dict_off[hi + 1] - b->cb_dict_off[hi];
 		}
 	} else {
 		int64_t lo = 0, hi = 0;
@@ -324,13 +339,15 @@ weft_colbuf_encode(weft_colbuf_t *b, const uint8_t **out, size_t *len)
 		memset(b->cb_scratch, 0, (n + 7) / 8 + 1);
 		for (i = 0; i < n; i++)
 			if (b->cb_i64[i])
-				b->cb_scratch[i >> 3] |= (uint8_t)(1u << (i & 7));
+				b->cb_scratch[i >> 3] |=
+				    (uint8_t)(1u << (i & 7));
 		m.values.data = b->cb_scratch;
 		m.values.len = (n + 7) / 8;
 		break;
 	case WEFT_T_TEXT: {
-		uint32_t w = b->cb_dict_size <= 0x100 ? 1 :
-		    b->cb_dict_size <= 0x10000 ? 2 : 4;
+		uint32_t w = b->cb_dict_size <= 0x100	  ? 1
+			     : b->cb_dict_size <= 0x10000 ? 2
+							  : 4;
 		size_t olen = ((size_t)b->cb_dict_size + 1) * 4;
 
 		rc = weft_colbuf_scratch(b, (size_t)n * w + olen);
@@ -344,8 +361,8 @@ weft_colbuf_encode(weft_colbuf_t *b, const uint8_t **out, size_t *len)
 			if (w == 1)
 				b->cb_scratch[i] = (uint8_t)c;
 			else if (w == 2)
-				memcpy(b->cb_scratch + 2 * i, &(uint16_t){
-				    (uint16_t)c}, 2);
+				memcpy(b->cb_scratch + 2 * i,
+				       &(uint16_t){(uint16_t)c}, 2);
 			else
 				memcpy(b->cb_scratch + 4 * i, &c, 4);
 		}
@@ -360,8 +377,7 @@ weft_colbuf_encode(weft_colbuf_t *b, const uint8_t **out, size_t *len)
 		m.dict_data.len = b->cb_dict_len;
 		break;
 	}
-	default:
-		return WEFT_EINVAL;
+	default: return WEFT_EINVAL;
 	}
 	weft_colbuf_minmax(b, &m);
 	need = weft__column_chunk__get_packed_size(&m);
@@ -426,8 +442,8 @@ weft_chunk_max_code(const weft_chunk_view_t *v)
 		int k;
 
 		for (; i + 16 <= n; i += 16)
-			acc = _mm_max_epu8(acc, _mm_loadu_si128(
-						    (const __m128i *)(c + i)));
+			acc = _mm_max_epu8(
+			    acc, _mm_loadu_si128((const __m128i *)(c + i)));
 		_mm_storeu_si128((__m128i *)lanes, acc);
 		for (k = 0; k < 16; k++)
 			m = lanes[k] > m ? lanes[k] : m;
@@ -524,26 +540,44 @@ weft_chunk_fields(const uint8_t *buf, size_t len, weft_chunk_view_t *v,
 		} else if (field >= 4 && field <= 16 && wt != 2) {
 			return weft_chunk_bad(err, "wrong wire type");
 		}
-		if (x > UINT32_MAX && (field == 2 || field == 3 || field == 6 ||
-				       field == 7))
+		if (x > UINT32_MAX &&
+		    (field == 2 || field == 3 || field == 6 || field == 7))
 			return weft_chunk_bad(err, "count out of range");
 		switch (field) {
 		case 1: v->type = (weft_type_t)(x > 99 ? 99 : x); break;
 		case 2: v->count = (uint32_t)x; break;
 		case 3: v->null_count = (uint32_t)x; break;
-		case 4: v->nulls = data; *nulls_len = dlen; break;
-		case 5: v->values = data; v->values_len = dlen; break;
+		case 4:
+			v->nulls = data;
+			*nulls_len = dlen;
+			break;
+		case 5:
+			v->values = data;
+			v->values_len = dlen;
+			break;
 		case 6: v->code_width = (uint32_t)x; break;
 		case 7: v->dict_size = (uint32_t)x; break;
-		case 8: v->dict_offsets = data; *offsets_len = dlen; break;
-		case 9: v->dict_data = data; v->dict_data_len = dlen; break;
+		case 8:
+			v->dict_offsets = data;
+			*offsets_len = dlen;
+			break;
+		case 9:
+			v->dict_data = data;
+			v->dict_data_len = dlen;
+			break;
 		case 10: v->has_minmax = x != 0; break;
 		case 11: v->min_i = (int64_t)((x >> 1) ^ -(x & 1)); break;
 		case 12: v->max_i = (int64_t)((x >> 1) ^ -(x & 1)); break;
 		case 13: memcpy(&v->min_f, &x, 8); break;
 		case 14: memcpy(&v->max_f, &x, 8); break;
-		case 15: v->min_s = data; v->min_s_len = dlen; break;
-		case 16: v->max_s = data; v->max_s_len = dlen; break;
+		case 15:
+			v->min_s = data;
+			v->min_s_len = dlen;
+			break;
+		case 16:
+			v->max_s = data;
+			v->max_s_len = dlen;
+			break;
 		default: break; /* unknown fields are skipped */
 		}
 	}
@@ -567,8 +601,8 @@ weft_chunk_check_text(const weft_chunk_view_t *v, size_t offsets_len,
 	for (i = 0; i <= v->dict_size; i++) {
 		memcpy(&o, v->dict_offsets + 4 * (size_t)i, 4);
 		if ((i == 0 && o != 0) || o < prev)
-			return weft_chunk_bad(err,
-					      "dictionary offsets out of order");
+			return weft_chunk_bad(
+			    err, "dictionary offsets out of order");
 		prev = o;
 	}
 	if (prev != v->dict_data_len)
@@ -603,16 +637,16 @@ weft_chunk_check(weft_chunk_view_t *v, size_t nulls_len, size_t offsets_len,
 	case WEFT_T_FLOAT64:
 	case WEFT_T_TIMESTAMP:
 		if (v->values_len != (size_t)v->count * 8)
-			return weft_chunk_bad(err, "values have the wrong size");
+			return weft_chunk_bad(err,
+					      "values have the wrong size");
 		return 0;
 	case WEFT_T_BOOL:
 		if (v->values_len != ((size_t)v->count + 7) / 8)
-			return weft_chunk_bad(err, "values have the wrong size");
+			return weft_chunk_bad(err,
+					      "values have the wrong size");
 		return 0;
-	case WEFT_T_TEXT:
-		return weft_chunk_check_text(v, offsets_len, err);
-	default:
-		return 0;
+	case WEFT_T_TEXT: return weft_chunk_check_text(v, offsets_len, err);
+	default: return 0;
 	}
 }
 

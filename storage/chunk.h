@@ -46,20 +46,20 @@ weft_type_t weft_type_parse(const char *s);
  */
 typedef struct weft_colbuf {
 	weft_type_t cb_type;
-	uint32_t cb_count;     /* rows pushed since the last reset */
-	uint32_t cb_nulls;     /* NULL rows */
+	uint32_t cb_count; /* rows pushed since the last reset */
+	uint32_t cb_nulls; /* NULL rows */
 	uint8_t cb_nullmap[WEFT_CHUNK_ROWS / 8];
-	int64_t *cb_i64;       /* INT64, TIMESTAMP, BOOL (0/1) */
-	double *cb_f64;        /* FLOAT64 */
-	uint32_t *cb_codes;    /* TEXT: dictionary codes */
+	int64_t *cb_i64;    /* INT64, TIMESTAMP, BOOL (0/1) */
+	double *cb_f64;	    /* FLOAT64 */
+	uint32_t *cb_codes; /* TEXT: dictionary codes */
 	/* TEXT dictionary: open-addressing hash of distinct values. */
-	uint32_t *cb_dict_off;  /* dict_size + 1 offsets into cb_dict_data */
+	uint32_t *cb_dict_off; /* dict_size + 1 offsets into cb_dict_data */
 	uint8_t *cb_dict_data;
 	size_t cb_dict_len, cb_dict_cap;
 	uint32_t cb_dict_size;
-	uint32_t *cb_hash;      /* slots: code + 1, 0 = empty */
+	uint32_t *cb_hash; /* slots: code + 1, 0 = empty */
 	uint32_t cb_hash_mask;
-	uint64_t *cb_hash_h;    /* per code: full hash */
+	uint64_t *cb_hash_h; /* per code: full hash */
 	/* encoded output, valid until the next reset */
 	uint8_t *cb_out;
 	size_t cb_out_cap;

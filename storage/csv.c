@@ -261,10 +261,9 @@ static int
 weft_csv_field_too_long(const weft_csv_t *p, uint64_t line, size_t nf,
 			weft_err_t *err)
 {
-	return weft_err_set(err, WEFT_ETOOBIG,
-			    "%s:%llu: field %zu is longer than %u bytes",
-			    p->name, (unsigned long long)line, nf + 1,
-			    WEFT_TEXT_MAX);
+	return weft_err_set(
+	    err, WEFT_ETOOBIG, "%s:%llu: field %zu is longer than %u bytes",
+	    p->name, (unsigned long long)line, nf + 1, WEFT_TEXT_MAX);
 }
 
 /*
@@ -354,11 +353,11 @@ weft_csv_quoted(weft_csv_t *p, const char *f, const char *e, bool eof,
 		p->fields[nf].kind = WEFT_FK_QUOTED;
 	}
 	if (s < e && *s != ',' && *s != '\n' && *s != '\r')
-		return weft_err_set(err, WEFT_EPARSE,
-				    "%s:%llu: field %zu: unexpected character "
-				    "after closing quote",
-				    p->name, (unsigned long long)(p->line + *nl),
-				    nf + 1);
+		return weft_err_set(
+		    err, WEFT_EPARSE,
+		    "%s:%llu: field %zu: unexpected character "
+		    "after closing quote",
+		    p->name, (unsigned long long)(p->line + *nl), nf + 1);
 	*sp = s;
 	return 1;
 }

@@ -65,8 +65,7 @@ weft_dup(char **dst, const char *src)
 }
 
 int
-weft_product_info_copy(weft_product_info_t *dst,
-		       const weft_product_info_t *src)
+weft_product_info_copy(weft_product_info_t *dst, const weft_product_info_t *src)
 {
 	size_t i;
 	int rc = 0;
@@ -138,20 +137,24 @@ weft_product_name_check(const char *name, weft_err_t *err)
 	const char *dot;
 
 	if (name == NULL || *name == 0)
-		return weft_err_set(err, WEFT_EINVAL,
-				    "product name is empty (want domain.product)");
+		return weft_err_set(
+		    err, WEFT_EINVAL,
+		    "product name is empty (want domain.product)");
 	if (strlen(name) > WEFT_PRODUCT_NAME_MAX)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "product name is longer than %d bytes",
 				    WEFT_PRODUCT_NAME_MAX);
 	dot = strchr(name, '.');
 	if (dot == NULL || strchr(dot + 1, '.') != NULL)
-		return weft_err_set(err, WEFT_EINVAL,
+		return weft_err_set(
+		    err, WEFT_EINVAL,
 		    "invalid product name \"%.*s\": want domain.product "
-		    "(exactly one dot)", WEFT_PRODUCT_NAME_MAX, name);
+		    "(exactly one dot)",
+		    WEFT_PRODUCT_NAME_MAX, name);
 	if (!weft_ident_part(name, (size_t)(dot - name)) ||
 	    !weft_ident_part(dot + 1, strlen(dot + 1)))
-		return weft_err_set(err, WEFT_EINVAL,
+		return weft_err_set(
+		    err, WEFT_EINVAL,
 		    "invalid product name \"%.*s\": domain and product must "
 		    "each be 1-63 of [a-z0-9_] starting with a letter",
 		    WEFT_PRODUCT_NAME_MAX, name);
@@ -166,12 +169,14 @@ weft_column_name_check(const char *name, weft_err_t *err)
 	if (n == 0)
 		return weft_err_set(err, WEFT_EINVAL, "empty column name");
 	if (n > WEFT_COLNAME_MAX)
-		return weft_err_set(err, WEFT_EINVAL,
+		return weft_err_set(
+		    err, WEFT_EINVAL,
 		    "column name \"%.40s...\" is longer than %d bytes", name,
 		    WEFT_COLNAME_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return weft_err_set(err, WEFT_EINVAL,
+			return weft_err_set(
+			    err, WEFT_EINVAL,
 			    "column name contains a control character");
 	return 0;
 }
@@ -213,8 +218,9 @@ weft_product_info_encode(const weft_product_info_t *pi, uint8_t **out,
 			cs[i].name = pi->cols[i].name;
 			cs[i].type = (Weft__ColumnType)pi->cols[i].type;
 			cs[i].nullable = pi->cols[i].nullable != 0;
-			cs[i].description = pi->cols[i].description ?
-			    pi->cols[i].description : "";
+			cs[i].description = pi->cols[i].description
+						? pi->cols[i].description
+						: "";
 			csp[i] = &cs[i];
 		}
 	}
@@ -282,7 +288,8 @@ weft_product_info_decode(const uint8_t *buf, size_t len,
 			if (weft_column_name_check(c->name, err) != 0 ||
 			    c->type < WEFT__COLUMN_TYPE__COL_BOOL ||
 			    c->type > WEFT__COLUMN_TYPE__COL_TIMESTAMP) {
-				rc = weft_err_set(err, WEFT_EPARSE,
+				rc = weft_err_set(
+				    err, WEFT_EPARSE,
 				    "product descriptor has a bad column");
 				break;
 			}

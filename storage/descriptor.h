@@ -17,9 +17,9 @@
 #include "storage/chunk.h"
 
 #define WEFT_PRODUCT_NAME_MAX 128 /* "domain.product" */
-#define WEFT_COLNAME_MAX 63       /* PostgreSQL's NAMEDATALEN - 1 */
+#define WEFT_COLNAME_MAX 63	  /* PostgreSQL's NAMEDATALEN - 1 */
 #define WEFT_COLS_MAX 1024
-#define WEFT_DESC_MAX 65536       /* descriptions */
+#define WEFT_DESC_MAX 65536 /* descriptions */
 #define WEFT_TAGS_MAX 64
 #define WEFT_CONTRACT_MAX (1u << 20) /* ODCS YAML document */
 
@@ -28,16 +28,16 @@ enum { WEFT_VIS_ORG = 0, WEFT_VIS_LISTED = 1, WEFT_VIS_PUBLIC = 2 };
 typedef struct weft_column {
 	char *name;
 	weft_type_t type;
-	int nullable;          /* 1 = may hold NULL */
-	char *description;     /* may be NULL */
+	int nullable;	   /* 1 = may hold NULL */
+	char *description; /* may be NULL */
 } weft_column_t;
 
 typedef struct weft_product_info {
-	char *name;            /* domain.product */
-	char *org;             /* owning org */
-	char *owner;           /* owning team or person */
+	char *name;  /* domain.product */
+	char *org;   /* owning org */
+	char *owner; /* owning team or person */
 	char *description;
-	char *node;            /* hosting node name */
+	char *node; /* hosting node name */
 	char **tags;
 	size_t ntags;
 	weft_column_t *cols;

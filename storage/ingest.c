@@ -1207,8 +1207,8 @@ weft_ingest_open(weft_ictx_t *x, weft_err_t *err)
 
 	x->fd = open(x->path, O_RDONLY | O_CLOEXEC);
 	if (x->fd < 0)
-		return weft_err_set(err, -errno, "%s: cannot open: %s",
-				    x->path, strerror(errno));
+		return weft_err_set(err, -errno, "%s: cannot open: %s", x->path,
+				    strerror(errno));
 	if (fstat(x->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
 		return weft_err_set(err, WEFT_EINVAL, "%s: %s", x->path,
 				    S_ISDIR(sb.st_mode) ? "is a directory"

@@ -31,9 +31,9 @@ typedef void (*weft_ingest_progress_fn)(void *arg, uint64_t bytes_done,
 					int done);
 
 typedef struct weft_ingest_opts {
-	const char *path;   /* input file (regular file) */
-	int format;         /* WEFT_FMT_*; AUTO picks by extension/content */
-	int mode;           /* WEFT_PUB_CREATE / APPEND / REPLACE */
+	const char *path; /* input file (regular file) */
+	int format;	  /* WEFT_FMT_*; AUTO picks by extension/content */
+	int mode;	  /* WEFT_PUB_CREATE / APPEND / REPLACE */
 	/* ODCS contract, or NULL. When given its columns fix names, types and
 	 * nullability (the file's header must match them), and its owner,
 	 * description, tags and document go into the descriptor. */
@@ -50,9 +50,9 @@ typedef struct weft_ingest_opts {
 } weft_ingest_opts_t;
 
 typedef struct weft_ingest_result {
-	uint64_t rows;      /* rows added by this ingest */
-	uint64_t version;   /* the product's new version */
-	uint64_t bytes;     /* input bytes read */
+	uint64_t rows;	  /* rows added by this ingest */
+	uint64_t version; /* the product's new version */
+	uint64_t bytes;	  /* input bytes read */
 	double seconds;
 } weft_ingest_result_t;
 

@@ -250,8 +250,7 @@ weft_jsonl_unicode(weft_jsonl_t *p, const char *s, const char *e, char **o,
 		return 6;
 	}
 	if (e - s < 12 || s[6] != '\\' || s[7] != 'u' ||
-	    weft_jsonl_hex4(s + 8, e, &lo) != 0 || lo < 0xDC00 ||
-	    lo > 0xDFFF)
+	    weft_jsonl_hex4(s + 8, e, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
 		return weft_jsonl_bad(p, s,
 				      "high surrogate in \\u escape not "
 				      "followed by a low one",
@@ -266,12 +265,12 @@ weft_jsonl_unicode(weft_jsonl_t *p, const char *s, const char *e, char **o,
  * input used, or a negative error (q: the string's opening quote).
  */
 static inline int
-weft_jsonl_escape(weft_jsonl_t *p, const char *q, const char *s,
-		  const char *e, char **o, weft_err_t *err)
+weft_jsonl_escape(weft_jsonl_t *p, const char *q, const char *s, const char *e,
+		  char **o, weft_err_t *err)
 {
 	static const char plain[256] = {
-	    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
-	    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+	    ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+	    ['f'] = '\f', ['n'] = '\n',	 ['r'] = '\r', ['t'] = '\t',
 	};
 	unsigned char c;
 
@@ -504,8 +503,9 @@ weft_jsonl_value(weft_jsonl_t *p, const char *s, long col, bool *scratch,
 	case 't':
 	case 'f':
 	case 'n': {
-		const char *lit = *s == 't' ? "true" : *s == 'f' ? "false"
-								  : "null";
+		const char *lit = *s == 't'   ? "true"
+				  : *s == 'f' ? "false"
+					      : "null";
 		size_t nl = strlen(lit);
 
 		if ((size_t)(e - s) < nl || memcmp(s, lit, nl) != 0)

@@ -28,8 +28,7 @@ weft_nodedir_id_load(const char *dir, weft_node_id_t *id, weft_err_t *err)
 	if (rc != 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/node.cert", dir);
-	rc = weft_read_file(path, WEFT_CERT_MAX, &id->cert, &id->cert_len,
-			    err);
+	rc = weft_read_file(path, WEFT_CERT_MAX, &id->cert, &id->cert_len, err);
 	if (rc != 0)
 		goto fail;
 	rc = weft_cert_decode(id->cert, id->cert_len, &id->info, err);
@@ -60,8 +59,10 @@ weft_nodedir_fresh(const char *dir, weft_err_t *err)
 
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	if (access(path, F_OK) == 0)
-		return weft_err_set(err, WEFT_EEXIST, "%s is already "
-				    "initialised (%s exists)", dir, path);
+		return weft_err_set(err, WEFT_EEXIST,
+				    "%s is already "
+				    "initialised (%s exists)",
+				    dir, path);
 	return 0;
 }
 
@@ -114,9 +115,9 @@ weft_nodedir_create(const char *dir, const weft_nodedir_new_t *nn,
 	if (rc != 0)
 		return rc;
 	randombytes_buf(&serial, sizeof(serial));
-	rc = weft_cert_issue(nn->org, nn->name, node->pk, nn->roles,
-			     nn->nroles, now - 300, now + nn->valid_s, serial,
-			     &cert, &cert_len, err);
+	rc = weft_cert_issue(nn->org, nn->name, node->pk, nn->roles, nn->nroles,
+			     now - 300, now + nn->valid_s, serial, &cert,
+			     &cert_len, err);
 	if (rc != 0)
 		goto out;
 	if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
@@ -164,11 +165,11 @@ weft_nodedir_netkey(weft_store_t *st, uint8_t key[WEFT_HS_KEY_BYTES],
 	if (v != NULL)
 		sodium_memzero(v, l);
 	free(v);
-	return weft_err_set(err, rc != 0 && rc != WEFT_ENOTFOUND ? rc
-							       : WEFT_ENOTFOUND,
-			    "%s: no network key in the store (%s); run weft "
-			    "init", weft_store_dir(st),
-			    e.msg[0] ? e.msg : "wrong length");
+	return weft_err_set(
+	    err, rc != 0 && rc != WEFT_ENOTFOUND ? rc : WEFT_ENOTFOUND,
+	    "%s: no network key in the store (%s); run weft "
+	    "init",
+	    weft_store_dir(st), e.msg[0] ? e.msg : "wrong length");
 }
 
 void
@@ -200,6 +201,5 @@ weft_nodedir_set_via_gateway(weft_store_t *st, const char *org, int via,
 	if (via && off + strlen(org) + 2 < sizeof(out))
 		snprintf(out + off, sizeof(out) - off, "%s%s", off ? "," : "",
 			 org);
-	return weft_store_meta_put(st, NODEDIR_VIA_KEY, out, strlen(out),
-				   err);
+	return weft_store_meta_put(st, NODEDIR_VIA_KEY, out, strlen(out), err);
 }

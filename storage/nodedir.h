@@ -21,12 +21,12 @@
 
 /* What a new data directory is made with (weft_nodedir_create). */
 typedef struct weft_nodedir_new {
-	const weft_keypair_t *org;	/* the org root that certifies */
-	const char *name;		/* the node's name */
-	const char *const *roles;	/* e.g. "gateway" */
+	const weft_keypair_t *org; /* the org root that certifies */
+	const char *name;	   /* the node's name */
+	const char *const *roles;  /* e.g. "gateway" */
 	size_t nroles;
-	int64_t valid_s;		/* certificate validity from now */
-	const uint8_t *network_key;	/* WEFT_HS_KEY_BYTES */
+	int64_t valid_s;	    /* certificate validity from now */
+	const uint8_t *network_key; /* WEFT_HS_KEY_BYTES */
 } weft_nodedir_new_t;
 
 /* The identity of a data directory's node: its key and certificate. */
@@ -45,8 +45,7 @@ typedef struct weft_node_id {
  * certificate errors, WEFT_EINVAL (certificate for another key); the
  * message names the file.
  */
-int weft_nodedir_id_load(const char *dir, weft_node_id_t *id,
-			 weft_err_t *err);
+int weft_nodedir_id_load(const char *dir, weft_node_id_t *id, weft_err_t *err);
 /* 0 if DIR holds no node yet, else WEFT_EEXIST ("already initialised"). */
 int weft_nodedir_fresh(const char *dir, weft_err_t *err);
 /*

@@ -304,8 +304,7 @@ weft_odcs_read_owner(const weft_odcs_ctx_t *cx, const weft_odcs_node_t *root,
 	case WEFT_ODCS_SCALAR:
 		return weft_odcs_text(cx, team, "team", WEFT_ODCS_SHORT_MAX,
 				      owner);
-	case WEFT_ODCS_SEQ:
-		return weft_odcs_member_owner(cx, team, owner);
+	case WEFT_ODCS_SEQ: return weft_odcs_member_owner(cx, team, owner);
 	default:
 		rc = weft_odcs_get_text(cx, team, "name", WEFT_ODCS_SHORT_MAX,
 					owner, NULL);
@@ -672,16 +671,11 @@ static const char *
 weft_odcs_physical_name(weft_type_t t)
 {
 	switch (t) {
-	case WEFT_T_BOOL:
-		return "boolean";
-	case WEFT_T_INT64:
-		return "bigint";
-	case WEFT_T_FLOAT64:
-		return "double precision";
-	case WEFT_T_TIMESTAMP:
-		return "timestamp";
-	default:
-		return "text";
+	case WEFT_T_BOOL: return "boolean";
+	case WEFT_T_INT64: return "bigint";
+	case WEFT_T_FLOAT64: return "double precision";
+	case WEFT_T_TIMESTAMP: return "timestamp";
+	default: return "text";
 	}
 }
 
@@ -689,16 +683,11 @@ static const char *
 weft_odcs_logical_name(weft_type_t t, int v31)
 {
 	switch (t) {
-	case WEFT_T_BOOL:
-		return "boolean";
-	case WEFT_T_INT64:
-		return "integer";
-	case WEFT_T_FLOAT64:
-		return "number";
-	case WEFT_T_TIMESTAMP:
-		return v31 ? "timestamp" : "date";
-	default:
-		return "string";
+	case WEFT_T_BOOL: return "boolean";
+	case WEFT_T_INT64: return "integer";
+	case WEFT_T_FLOAT64: return "number";
+	case WEFT_T_TIMESTAMP: return v31 ? "timestamp" : "date";
+	default: return "string";
 	}
 }
 

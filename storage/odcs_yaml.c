@@ -308,8 +308,7 @@ weft_odcs_syntax_error(const weft_odcs_ctx_t *cx, const yaml_parser_t *p)
 	case YAML_READER_ERROR:
 		return weft_err_set(cx->oc_err, WEFT_EPARSE, "%s: byte %zu: %s",
 				    cx->oc_path, p->problem_offset, problem);
-	default:
-		break;
+	default: break;
 	}
 	if (p->context != NULL)
 		return weft_err_set(cx->oc_err, WEFT_EPARSE,
@@ -428,9 +427,7 @@ weft_odcs_load(const weft_odcs_ctx_t *cx, const uint8_t *yaml, size_t len,
 		}
 		have_ev = 1;
 		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
+		case YAML_STREAM_END_EVENT: done = 1; break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++ndocs > 1) {
 				rc = weft_err_set(
@@ -481,8 +478,7 @@ weft_odcs_load(const weft_odcs_ctx_t *cx, const uint8_t *yaml, size_t len,
 			if (depth > 0) /* the parser keeps these balanced */
 				depth--;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 		have_ev = 0;

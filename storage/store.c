@@ -50,9 +50,11 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 
 		snprintf(p, sizeof(p), "%s/data.mdb", dir);
 		if (stat(p, &sb) != 0)
-			return weft_err_set(err, WEFT_ENOTFOUND,
+			return weft_err_set(
+			    err, WEFT_ENOTFOUND,
 			    "%s: not a weft data directory (run weft init "
-			    "--data-dir %s first)", dir, dir);
+			    "--data-dir %s first)",
+			    dir, dir);
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -84,9 +86,9 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	 * instead of anonymous memory, so a large publish does not pin its
 	 * whole output in process memory until commit. The data file is
 	 * sparse up to the map size. */
-	rc = mdb_env_open(st->st_env, dir,
-			  MDB_NOTLS | MDB_WRITEMAP |
-			      (opts->readonly ? MDB_RDONLY : 0), 0600);
+	rc = mdb_env_open(
+	    st->st_env, dir,
+	    MDB_NOTLS | MDB_WRITEMAP | (opts->readonly ? MDB_RDONLY : 0), 0600);
 	if (rc != 0) {
 		rc = weft_err_set(err, WEFT_ESTORE, "%s: cannot open store: %s",
 				  dir, mdb_strerror(rc));
@@ -100,8 +102,8 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	if ((rc = mdb_dbi_open(txn, "meta", dbflags, &st->st_meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "trust", dbflags, &st->st_trust)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "catalog", dbflags, &st->st_catalog)) ||
-	    (rc = mdb_dbi_open(txn, "products", dbflags,
-			       &st->st_products)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "products", dbflags, &st->st_products)) !=
+		0 ||
 	    (rc = mdb_dbi_open(txn, "chunks", dbflags, &st->st_chunks)) != 0) {
 		mdb_txn_abort(txn);
 		rc = weft_store_mdb_err(err, rc, "open tables");
@@ -207,11 +209,13 @@ weft_store_map_full(weft_store_t *st, weft_err_t *err)
 	if (rc == 0)
 		return WEFT_ERETRY;
 	if (rc == WEFT_EMAPFULL)
-		return weft_err_set(err, WEFT_EMAPFULL,
+		return weft_err_set(
+		    err, WEFT_EMAPFULL,
 		    "%s: store is full (%zu MiB) and may not grow past %zu "
-		    "MiB (WEFT_MAP_MAX); nothing was changed", st->st_dir,
-		    info.me_mapsize >> 20, st->st_map_max >> 20);
-	return weft_err_set(err, WEFT_ESTORE,
+		    "MiB (WEFT_MAP_MAX); nothing was changed",
+		    st->st_dir, info.me_mapsize >> 20, st->st_map_max >> 20);
+	return weft_err_set(
+	    err, WEFT_ESTORE,
 	    "%s: store is full (%zu MiB) and its map cannot grow now (a "
 	    "transaction is open in this process); nothing was changed",
 	    st->st_dir, info.me_mapsize >> 20);
@@ -256,8 +260,10 @@ weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
 		if (rc != WEFT_ERETRY)
 			return rc;
 	}
-	return weft_err_set(err, WEFT_ESTORE, "store: %s: gave up after %d "
-			    "restarts", what, tries);
+	return weft_err_set(err, WEFT_ESTORE,
+			    "store: %s: gave up after %d "
+			    "restarts",
+			    what, tries);
 }
 
 /* ---- meta and trust ---- */
@@ -279,8 +285,8 @@ int
 weft_store_meta_put(weft_store_t *st, const char *key, const void *val,
 		    size_t len, weft_err_t *err)
 {
-	weft_store_put_t p = {st->st_meta, {strlen(key), (void *)key},
-			      {len, (void *)val}};
+	weft_store_put_t p = {
+	    st->st_meta, {strlen(key), (void *)key}, {len, (void *)val}};
 
 	return weft_store_write(st, 0, "meta", weft_store_put_fn, &p, err);
 }
@@ -323,8 +329,8 @@ int
 weft_store_trust_add(weft_store_t *st, const weft_pubkey_t *root,
 		     weft_err_t *err)
 {
-	weft_store_put_t p = {st->st_trust, {WEFT_PK_BYTES, (void *)root->pk},
-			      {0, NULL}};
+	weft_store_put_t p = {
+	    st->st_trust, {WEFT_PK_BYTES, (void *)root->pk}, {0, NULL}};
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -354,8 +360,8 @@ int
 weft_store_trust_remove(weft_store_t *st, const uint8_t pk[WEFT_PK_BYTES],
 			weft_err_t *err)
 {
-	weft_store_put_t p = {st->st_trust, {WEFT_PK_BYTES, (void *)pk},
-			      {0, NULL}};
+	weft_store_put_t p = {
+	    st->st_trust, {WEFT_PK_BYTES, (void *)pk}, {0, NULL}};
 
 	return weft_store_write(st, 0, "trust", weft_store_trust_del_fn, &p,
 				err);

@@ -36,10 +36,10 @@
 typedef struct weft_store weft_store_t;
 
 typedef struct weft_store_opts {
-	size_t map_init;  /* initial map size, bytes (0: 64 MiB) */
-	size_t map_max;   /* never grow past this (0: 1 TiB, or the
-			     WEFT_MAP_MAX environment variable) */
-	int create;       /* create the directory and environment */
+	size_t map_init; /* initial map size, bytes (0: 64 MiB) */
+	size_t map_max;	 /* never grow past this (0: 1 TiB, or the
+			    WEFT_MAP_MAX environment variable) */
+	int create;	 /* create the directory and environment */
 	int readonly;
 } weft_store_opts_t;
 
@@ -70,9 +70,9 @@ int weft_store_trust_list(weft_store_t *st, weft_pubkey_t **roots, size_t *n,
 /* ---- Products: writing ---- */
 
 enum {
-	WEFT_PUB_CREATE = 0,   /* fail if the product exists */
-	WEFT_PUB_APPEND = 1,   /* add rows; schema must match */
-	WEFT_PUB_REPLACE = 2,  /* new contents, schema may change */
+	WEFT_PUB_CREATE = 0,  /* fail if the product exists */
+	WEFT_PUB_APPEND = 1,  /* add rows; schema must match */
+	WEFT_PUB_REPLACE = 2, /* new contents, schema may change */
 };
 
 typedef struct weft_pwriter weft_pwriter_t;

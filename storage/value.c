@@ -261,13 +261,10 @@ weft_value_bool_word(const char *p, size_t n, bool *word)
 	case 1:
 		switch (*p | 0x20) {
 		case 't':
-		case 'y':
-			return 1;
+		case 'y': return 1;
 		case 'f':
-		case 'n':
-			return 0;
-		default:
-			break;
+		case 'n': return 0;
+		default: break;
 		}
 		*word = false;
 		if (*p == '1')
@@ -287,12 +284,9 @@ weft_value_bool_word(const char *p, size_t n, bool *word)
 		if (weft_value_ieq(p, n, "off"))
 			return 0;
 		return -1;
-	case 4:
-		return weft_value_ieq(p, n, "true") ? 1 : -1;
-	case 5:
-		return weft_value_ieq(p, n, "false") ? 0 : -1;
-	default:
-		return -1;
+	case 4: return weft_value_ieq(p, n, "true") ? 1 : -1;
+	case 5: return weft_value_ieq(p, n, "false") ? 0 : -1;
+	default: return -1;
 	}
 }
 

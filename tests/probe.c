@@ -88,8 +88,8 @@
 #include "lib/json.h"
 #include "lib/util.h"
 #include "lib/version.h"
-#include "storage/nodedir.h"
 #include "node/session.h"
+#include "storage/nodedir.h"
 #include "storage/store.h"
 #include "weft.pb-c.h"
 
@@ -103,7 +103,7 @@
 #define PROBE_CONNECT_BATCH 64	 /* halfopen: connects in flight */
 #define PROBE_QUICK_MS 500	 /* halfopen: "closed immediately" */
 #define PROBE_COUNT_MAX 1000000ul
-#define PROBE_PUSH_MAX 500	 /* gossip: entries per push */
+#define PROBE_PUSH_MAX 500 /* gossip: entries per push */
 #define PROBE_NAME "probe" /* node name in self-made certificates */
 
 /* ---- Options ---- */
@@ -128,8 +128,8 @@ enum {
 
 /* Option names by bit number, for messages. */
 static const char *const probe_opt_names[] = {
-    "data-dir",	  "connect",   "timeout",   "dump",  "org",
-    "not-before", "not-after", "break-sig", "count", "bind",
+    "data-dir",	  "connect",   "timeout",   "dump",	  "org",
+    "not-before", "not-after", "break-sig", "count",	  "bind",
     "hold",	  "seconds",   "byte",	    "victim-key", "flood",
 };
 #define PROBE_NOPTS (sizeof(probe_opt_names) / sizeof(probe_opt_names[0]))
@@ -839,12 +839,9 @@ static int
 probe_link_cond(const probe_link_t *l, int until)
 {
 	switch (until) {
-	case PROBE_UNTIL_HS:
-		return l->hs_done;
-	case PROBE_UNTIL_ECHO:
-		return l->echo;
-	default:
-		return l->peer_close || probe_link_closed(l);
+	case PROBE_UNTIL_HS: return l->hs_done;
+	case PROBE_UNTIL_ECHO: return l->echo;
+	default: return l->peer_close || probe_link_closed(l);
 	}
 }
 
@@ -2022,10 +2019,10 @@ out:
 typedef struct probe_gossip {
 	probe_link_t *l;
 	const probe_id_t *id;
-	uint64_t deadline;   /* for every queue wait */
-	uint64_t entries;    /* entries queued, all pushes */
+	uint64_t deadline; /* for every queue wait */
+	uint64_t entries;  /* entries queued, all pushes */
 	uint64_t pushes;
-	uint8_t **env;	     /* the batch being built */
+	uint8_t **env; /* the batch being built */
 	size_t *env_len;
 	size_t n;
 } probe_gossip_t;
@@ -2045,8 +2042,7 @@ probe_link_service(probe_link_t *l, int wait)
 	p.fd = l->fd;
 	p.events = POLLIN | (w == 1 ? POLLOUT : 0);
 	p.revents = 0;
-	if (poll(&p, 1, wait) > 0 &&
-	    (p.revents & (POLLIN | POLLHUP | POLLERR)))
+	if (poll(&p, 1, wait) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)))
 		while (!probe_link_closed(l) && !l->failed &&
 		       probe_link_read(l, 1, NULL, NULL, 0) > 0)
 			;
@@ -2225,8 +2221,7 @@ probe_mode_gossip(const probe_opts_t *o)
 	size_t env_len[PROBE_PUSH_MAX], i;
 	char name[32];
 	uint64_t t0 = 0, t1 = 0, flood = 0, hold;
-	unsigned long k, nflood =
-	    (o->seen & PROBE_O_FLOOD) ? o->flood : 10000;
+	unsigned long k, nflood = (o->seen & PROBE_O_FLOOD) ? o->flood : 10000;
 	int rc = 1, r = 0, stage = 0;
 
 	memset(&l, 0, sizeof(l));
@@ -2256,8 +2251,8 @@ probe_mode_gossip(const probe_opts_t *o)
 		goto stop;
 	/* 3: written under the victim's name, signed by us. */
 	stage = 3;
-	if ((r = probe_gossip_add(&g, "evil.origin", 1, o->victim_key, 0,
-				  1)) != 0)
+	if ((r = probe_gossip_add(&g, "evil.origin", 1, o->victim_key, 0, 1)) !=
+	    0)
 		goto stop;
 	/* 4: the flood. */
 	stage = 4;
@@ -2525,11 +2520,8 @@ probe_parse(int argc, char **argv, probe_opts_t *o)
 			o->flood = (unsigned long)v;
 			o->seen |= PROBE_O_FLOOD;
 			break;
-		case 'h':
-			probe_usage(stdout);
-			exit(0);
-		default:
-			return -1;
+		case 'h': probe_usage(stdout); exit(0);
+		default: return -1;
 		}
 	}
 	if (optind < argc) {

@@ -51,8 +51,8 @@ test_int_roundtrip(void **state)
 	assert_int_equal(v.count, WEFT_CHUNK_ROWS);
 	assert_true(v.has_minmax);
 	assert_int_equal(v.min_i, -5000000);
-	assert_int_equal(v.max_i, (int64_t)(WEFT_CHUNK_ROWS - 1) * 1000 -
-			 5000000);
+	assert_int_equal(v.max_i,
+			 (int64_t)(WEFT_CHUNK_ROWS - 1) * 1000 - 5000000);
 	for (i = 0; i < WEFT_CHUNK_ROWS; i++) {
 		assert_int_equal(weft_chunk_is_null(&v, i), i % 7 == 3);
 		if (i % 7 != 3)
@@ -129,7 +129,8 @@ test_text_dictionary(void **state)
 			weft_colbuf_push_null(b);
 			continue;
 		}
-		snprintf(s, sizeof(s), "v%u", i % 300); /* > 256: 2-byte codes */
+		snprintf(s, sizeof(s), "v%u",
+			 i % 300); /* > 256: 2-byte codes */
 		assert_int_equal(weft_colbuf_push_text(b, s, strlen(s)), 0);
 	}
 	assert_int_equal(weft_colbuf_push_text(b, "", 0), 0);
@@ -202,14 +203,11 @@ touch_all(const weft_chunk_view_t *v)
 			continue;
 		switch (v->type) {
 		case WEFT_T_TEXT:
-			sink += (uint64_t)(uintptr_t)weft_chunk_text(v, i, &l) +
-			    l;
+			sink +=
+			    (uint64_t)(uintptr_t)weft_chunk_text(v, i, &l) + l;
 			break;
-		case WEFT_T_BOOL:
-			sink += weft_chunk_bool(v, i);
-			break;
-		default:
-			sink += (uint64_t)weft_chunk_i64(v, i);
+		case WEFT_T_BOOL: sink += weft_chunk_bool(v, i); break;
+		default: sink += (uint64_t)weft_chunk_i64(v, i);
 		}
 	}
 	(void)sink;
@@ -278,12 +276,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_int_roundtrip),
-		cmocka_unit_test(test_float_bool),
-		cmocka_unit_test(test_text_dictionary),
-		cmocka_unit_test(test_decoder_matches_protobuf_c),
-		cmocka_unit_test(test_hostile_bytes),
-		cmocka_unit_test(test_type_names),
+	    cmocka_unit_test(test_int_roundtrip),
+	    cmocka_unit_test(test_float_bool),
+	    cmocka_unit_test(test_text_dictionary),
+	    cmocka_unit_test(test_decoder_matches_protobuf_c),
+	    cmocka_unit_test(test_hostile_bytes),
+	    cmocka_unit_test(test_type_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,16 +156,15 @@ test_literals(void **state)
 static void
 test_arith_types(void **state)
 {
-	assert_int_equal(rtype(OP(WEFT_OP_ADD, N("1"), N("1"))),
-			 WEFT_S_INT32);
-	assert_int_equal(rtype(OP(WEFT_OP_ADD, N("1"),
-				  CAST(N("1"), WEFT_S_INT64))),
-			 WEFT_S_INT64);
+	assert_int_equal(rtype(OP(WEFT_OP_ADD, N("1"), N("1"))), WEFT_S_INT32);
+	assert_int_equal(
+	    rtype(OP(WEFT_OP_ADD, N("1"), CAST(N("1"), WEFT_S_INT64))),
+	    WEFT_S_INT64);
 	assert_int_equal(rtype(OP(WEFT_OP_ADD, N("1"), N("1.5"))),
 			 WEFT_S_NUMERIC);
-	assert_int_equal(rtype(OP(WEFT_OP_MUL, N("1.5"),
-				  CAST(N("2"), WEFT_S_FLOAT64))),
-			 WEFT_S_FLOAT64);
+	assert_int_equal(
+	    rtype(OP(WEFT_OP_MUL, N("1.5"), CAST(N("2"), WEFT_S_FLOAT64))),
+	    WEFT_S_FLOAT64);
 	assert_int_equal(rtype(OP(WEFT_OP_ADD, COL(0, WEFT_S_INT64),
 				  COL(1, WEFT_S_FLOAT64))),
 			 WEFT_S_FLOAT64);
@@ -193,8 +192,7 @@ test_arith_errors(void **state)
 	   "ERROR: integer out of range");
 	EQ(OP(WEFT_OP_ADD, N("9223372036854775807"), N("1")),
 	   "ERROR: bigint out of range");
-	EQ(OP(WEFT_OP_DIV, OP(WEFT_OP_NEG, N("2147483647"), NULL),
-	      N("0")),
+	EQ(OP(WEFT_OP_DIV, OP(WEFT_OP_NEG, N("2147483647"), NULL), N("0")),
 	   "ERROR: division by zero");
 	EQ(OP(WEFT_OP_DIV, N("7.0"), N("0")), "ERROR: division by zero");
 	EQ(OP(WEFT_OP_DIV, CAST(N("7"), WEFT_S_FLOAT64), N("0")),
@@ -288,8 +286,8 @@ test_three_valued(void **state)
 		weft_err_t err = {0};
 
 		assert_int_equal(weft_expr_resolve(&w, &err), 0);
-		assert_int_not_equal(
-		    weft_expr_coerce_bool(&w, "WHERE", &err), 0);
+		assert_int_not_equal(weft_expr_coerce_bool(&w, "WHERE", &err),
+				     0);
 		assert_string_equal(err.msg, "argument of WHERE must be type "
 					     "boolean, not type integer");
 		weft_expr_free(w);
@@ -302,21 +300,17 @@ test_in_case_coalesce(void **state)
 	EQ(NODE(WEFT_E_IN, 0, 0, 3, N("1"), N("1"), NUL()), "t");
 	EQ(NODE(WEFT_E_IN, 0, 0, 3, N("2"), N("1"), NUL()), "NULL");
 	EQ(NODE(WEFT_E_IN, 0, 0, 2, NUL(), N("1")), "NULL");
-	EQ(NODE(WEFT_E_IN, 0, WEFT_EF_NOT, 3, N("2"), N("1"), NUL()),
-	   "NULL");
+	EQ(NODE(WEFT_E_IN, 0, WEFT_EF_NOT, 3, N("2"), N("1"), NUL()), "NULL");
 	EQ(NODE(WEFT_E_IN, 0, WEFT_EF_NOT, 3, N("2"), N("1"), N("3")), "t");
 	EQ(NODE(WEFT_E_IN, 0, 0, 3, S("a"), S("a"), S("b")), "t");
 	EQ(NODE(WEFT_E_IN, 0, 0, 3, N("1"), N("1.5"), N("2")), "f");
 	EQ(NODE(WEFT_E_IN, 0, 0, 2, N("1"), S("a")),
 	   "ERROR: invalid input syntax for type integer: \"a\"");
-	EQ(NODE(WEFT_E_IN, 0, 0, 3, CAST(S("a"), WEFT_S_TEXT), N("1"),
-		N("2")),
+	EQ(NODE(WEFT_E_IN, 0, 0, 3, CAST(S("a"), WEFT_S_TEXT), N("1"), N("2")),
 	   "ERROR: operator does not exist: text = integer");
-	EQ(NODE(WEFT_E_CASE, 0, WEFT_EF_CASE_ELSE, 3, B3(1), N("1"),
-		S("a")),
+	EQ(NODE(WEFT_E_CASE, 0, WEFT_EF_CASE_ELSE, 3, B3(1), N("1"), S("a")),
 	   "ERROR: invalid input syntax for type integer: \"a\"");
-	EQ(NODE(WEFT_E_CASE, 0, WEFT_EF_CASE_ELSE, 3, B3(1), N("1"),
-		N("1.5")),
+	EQ(NODE(WEFT_E_CASE, 0, WEFT_EF_CASE_ELSE, 3, B3(1), N("1"), N("1.5")),
 	   "1");
 	EQ(NODE(WEFT_E_CASE, 0, 0, 2, B3(0), S("a")), "NULL");
 	EQ(NODE(WEFT_E_CASE, 0, WEFT_EF_CASE_OPERAND, 3, N("1"), N("1"),
@@ -337,8 +331,7 @@ test_in_case_coalesce(void **state)
 	   "ERROR: invalid input syntax for type integer: \"a\"");
 	EQ(NODE(WEFT_E_NULLIF, 0, 0, 2, N("1"), N("1.0")), "NULL");
 	EQ(NODE(WEFT_E_NULLIF, 0, 0, 2, S("a"), S("b")), "a");
-	assert_int_equal(rtype(NODE(WEFT_E_NULLIF, 0, 0, 2, N("1"),
-				    N("1.5"))),
+	assert_int_equal(rtype(NODE(WEFT_E_NULLIF, 0, 0, 2, N("1"), N("1.5"))),
 			 WEFT_S_NUMERIC);
 }
 
@@ -438,8 +431,7 @@ test_casts(void **state)
 	EQ(CAST(CAST(N("0.1"), WEFT_S_FLOAT64), WEFT_S_NUMERIC), "0.1");
 	EQ(CAST(CAST(N("1e20"), WEFT_S_FLOAT64), WEFT_S_NUMERIC),
 	   "100000000000000000000");
-	EQ(CAST(CAST(N("1e-7"), WEFT_S_FLOAT64), WEFT_S_NUMERIC),
-	   "0.0000001");
+	EQ(CAST(CAST(N("1e-7"), WEFT_S_FLOAT64), WEFT_S_NUMERIC), "0.0000001");
 	EQ(CAST(S("1 day 2 hours"), WEFT_S_INTERVAL), "1 day 02:00:00");
 	EQ(CAST(S("90 minutes"), WEFT_S_INTERVAL), "01:30:00");
 	EQ(CAST(S("-1 day"), WEFT_S_INTERVAL), "-1 days");
@@ -505,8 +497,7 @@ test_date_funcs(void **state)
 	for (i = 0; i < sizeof(pt) / sizeof(*pt); i++) {
 		weft_expr_t *x;
 
-		EQ(FN(WEFT_F_DATE_PART, 2, S(pt[i].unit), TS(TS1)),
-		   pt[i].part);
+		EQ(FN(WEFT_F_DATE_PART, 2, S(pt[i].unit), TS(TS1)), pt[i].part);
 		x = FN(WEFT_F_DATE_PART, 2, S(pt[i].unit), TS(TS1));
 		x->flags |= WEFT_EF_EXTRACT;
 		EQ(x, pt[i].extract);
@@ -542,8 +533,8 @@ test_string_funcs(void **state)
 	EQ(FN(WEFT_F_SUBSTR, 3, S("hello"), N("0"), N("2")), "h");
 	EQ(FN(WEFT_F_SUBSTR, 3, S("hello"), N("-5"), N("2")), "");
 	EQ(FN(WEFT_F_SUBSTR, 3, S("hello"), N("9"), N("2")), "");
-	EQ(FN(WEFT_F_SUBSTR, 3, S("hello"), N("1"), OP(WEFT_OP_NEG, N("1"),
-						      NULL)),
+	EQ(FN(WEFT_F_SUBSTR, 3, S("hello"), N("1"),
+	      OP(WEFT_OP_NEG, N("1"), NULL)),
 	   "ERROR: negative substring length not allowed");
 	EQ(FN(WEFT_F_SUBSTR, 2, S("abc"), CAST(N("2"), WEFT_S_INT64)),
 	   "ERROR: function substr(unknown, bigint) does not exist");
@@ -554,8 +545,7 @@ test_string_funcs(void **state)
 	EQ(FN(WEFT_F_BTRIM, 2, S("xxaéxx"), S("xé")), "a");
 	EQ(FN(WEFT_F_BTRIM, 2, S("xxx"), S("x")), "");
 	EQ(NODE(WEFT_E_FUNC, WEFT_F_CONCAT, 0, 5, weft_expr_bool(true, 1),
-		N("1"), NUL(), N("1.50"),
-		CAST(N("2.5"), WEFT_S_FLOAT64)),
+		N("1"), NUL(), N("1.50"), CAST(N("2.5"), WEFT_S_FLOAT64)),
 	   "t11.502.5");
 	EQ(FN(WEFT_F_CONCAT, 1, NUL()), "");
 	EQ(FN(WEFT_F_REPLACE, 3, S("abcabc"), S("b"), S("XY")), "aXYcaXYc");
@@ -564,8 +554,7 @@ test_string_funcs(void **state)
 	EQ(FN(WEFT_F_LEFT, 2, S("héllo"), OP(WEFT_OP_NEG, N("2"), NULL)),
 	   "hél");
 	EQ(FN(WEFT_F_RIGHT, 2, S("héllo"), N("4")), "éllo");
-	EQ(FN(WEFT_F_RIGHT, 2, S("héllo"), OP(WEFT_OP_NEG, N("4"), NULL)),
-	   "o");
+	EQ(FN(WEFT_F_RIGHT, 2, S("héllo"), OP(WEFT_OP_NEG, N("4"), NULL)), "o");
 	EQ(FN(WEFT_F_LEFT, 2, S("abc"), N("10")), "abc");
 	EQ(FN(WEFT_F_STRPOS, 2, S("héllo"), S("l")), "3");
 	EQ(FN(WEFT_F_STRPOS, 2, S("hello"), S("z")), "0");
@@ -577,10 +566,8 @@ test_math_funcs(void **state)
 {
 	assert_int_equal(rtype(FN(WEFT_F_ABS, 1, N("1"))), WEFT_S_INT32);
 	assert_int_equal(rtype(FN(WEFT_F_ABS, 1, S("1"))), WEFT_S_FLOAT64);
-	assert_int_equal(rtype(FN(WEFT_F_ROUND, 1, N("1"))),
-			 WEFT_S_FLOAT64);
-	assert_int_equal(rtype(FN(WEFT_F_ROUND, 1, N("1.5"))),
-			 WEFT_S_NUMERIC);
+	assert_int_equal(rtype(FN(WEFT_F_ROUND, 1, N("1"))), WEFT_S_FLOAT64);
+	assert_int_equal(rtype(FN(WEFT_F_ROUND, 1, N("1.5"))), WEFT_S_NUMERIC);
 	assert_int_equal(rtype(FN(WEFT_F_SQRT, 1, N("4"))), WEFT_S_FLOAT64);
 	assert_int_equal(rtype(FN(WEFT_F_MOD, 2, S("7"), N("2"))),
 			 WEFT_S_INT32);
@@ -595,8 +582,7 @@ test_math_funcs(void **state)
 	EQ(FN(WEFT_F_ROUND, 2, CAST(N("1.5"), WEFT_S_FLOAT64), N("1")),
 	   "ERROR: function round(double precision, integer) does not exist");
 	EQ(FN(WEFT_F_ABS, 1, OP(WEFT_OP_NEG, N("3"), NULL)), "3");
-	EQ(FN(WEFT_F_ABS, 1, N("-2147483648")),
-	   "ERROR: integer out of range");
+	EQ(FN(WEFT_F_ABS, 1, N("-2147483648")), "ERROR: integer out of range");
 	EQ(FN(WEFT_F_ABS, 1, NUL()), "NULL");
 	EQ(FN(WEFT_F_ROUND, 1, N("2.5")), "3");
 	EQ(FN(WEFT_F_ROUND, 1, OP(WEFT_OP_NEG, N("2.5"), NULL)), "-3");
@@ -684,14 +670,16 @@ test_batch(void **state)
 	b->n = n;
 	for (i = 0; i < n; i++) {
 		b->cols[0].nulls[i] = i % 7 == 3;
-		b->cols[0].v.i64[i] = b->cols[0].nulls[i] ? 0 : (int64_t)i - 500;
+		b->cols[0].v.i64[i] =
+		    b->cols[0].nulls[i] ? 0 : (int64_t)i - 500;
 		b->cols[1].nulls[i] = i % 5 == 1;
 		b->cols[1].v.f64[i] = b->cols[1].nulls[i] ? 0 : i * 0.5;
 		b->cols[2].nulls[i] = i % 6 == 2;
-		b->cols[2].v.s[i] = b->cols[2].nulls[i]
-					? (weft_str_t){"", 0}
-					: (weft_str_t){txt[i % 5],
-						       (uint32_t)strlen(txt[i % 5])};
+		b->cols[2].v.s[i] =
+		    b->cols[2].nulls[i]
+			? (weft_str_t){"", 0}
+			: (weft_str_t){txt[i % 5],
+				       (uint32_t)strlen(txt[i % 5])};
 		b->cols[3].nulls[i] = i % 4 == 0;
 		b->cols[3].v.i64[i] = (int64_t)i * 3600000000;
 		b->cols[4].nulls[i] = i % 3 == 0;
@@ -743,8 +731,7 @@ test_batch(void **state)
 	       OP(WEFT_OP_ADD, COL(0, WEFT_S_INT64), N("1")));
 	assert_int_equal(weft_expr_resolve(&e, &err), 0);
 	assert_int_equal(weft_vec_init(&out, WEFT_S_INT64), 0);
-	assert_int_not_equal(weft_expr_eval(e, b, &out, b->arena, 0, &err),
-			     0);
+	assert_int_not_equal(weft_expr_eval(e, b, &out, b->arena, 0, &err), 0);
 	assert_string_equal(err.msg, "division by zero");
 	weft_vec_release(&out);
 	weft_expr_free(e);

@@ -223,7 +223,7 @@ test_planner_trees(void **state)
 	assert_non_null(sql);
 	p = sql;
 	p += sprintf(p, "SELECT t.a FROM sales.t t JOIN geo.u u ON t.a = u.a "
-		     "WHERE t.a <> 0");
+			"WHERE t.a <> 0");
 	for (n = 1; n < 900; n++)
 		p += sprintf(p, " AND t.a <> %zu", n);
 	assert_int_equal(roundtrip(sql, NULL, NULL), 2);
@@ -348,8 +348,8 @@ expect_refused(const uint8_t *buf, size_t len, const char *want)
 static void
 test_hostile_bytes(void **state)
 {
-	static const uint8_t truncated[] = {0x0a, 0x03, 'a', '.', 'b', 0x22,
-					    0x05, 0x08};
+	static const uint8_t truncated[] = {0x0a, 0x03, 'a',  '.',
+					    'b',  0x22, 0x05, 0x08};
 	static const uint8_t group[] = {0x0a, 0x03, 'a', '.', 'b', 0x23};
 	uint8_t *buf;
 	size_t len, i, k;
@@ -422,11 +422,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_depth_limit),
-		cmocka_unit_test(test_planner_trees),
-		cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_hostile_bytes),
-		cmocka_unit_test(test_seed_roundtrip),
+	    cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_planner_trees),
+	    cmocka_unit_test(test_size_limit),
+	    cmocka_unit_test(test_hostile_bytes),
+	    cmocka_unit_test(test_seed_roundtrip),
 	};
 
 	fz_fixture_init();

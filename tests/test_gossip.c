@@ -80,15 +80,14 @@ node_start(net_t *t, int i)
 	c.degree = 3;
 	c.partial = partial_membership;
 	c.seed = (uint64_t)i + 1;
-	assert_int_equal(weft_gossip_new(&t->n[i].g, &c, t->now, unix_us(t),
-					 NULL), 0);
+	assert_int_equal(
+	    weft_gossip_new(&t->n[i].g, &c, t->now, unix_us(t), NULL), 0);
 	t->n[i].alive = 1;
 	if (t->org2 != NULL) /* two orgs: each reaches the other only
 			      * through gateways */
-		weft_gossip_set_policy(t->n[i].g, t->n[i].gateway,
-				       strcmp(t->n[i].orgname, "acme") == 0
-					   ? "globex"
-					   : "acme");
+		weft_gossip_set_policy(
+		    t->n[i].g, t->n[i].gateway,
+		    strcmp(t->n[i].orgname, "acme") == 0 ? "globex" : "acme");
 }
 
 /* orgs[i] != 0: node i is of org globex; gw: gateway role */
@@ -99,8 +98,9 @@ net_init_orgs(net_t *t, int count, const int *orgs, const int *gw)
 
 	memset(t, 0, sizeof(*t));
 	if (orgs != NULL)
-		assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "globex",
-						   &t->org2, NULL), 0);
+		assert_int_equal(
+		    weft_key_generate(WEFT_KEY_ORG, "globex", &t->org2, NULL),
+		    0);
 	t->count = count;
 	t->now = 1000;
 	assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "acme", &t->org, NULL),
@@ -126,15 +126,14 @@ net_init_orgs(net_t *t, int count, const int *orgs, const int *gw)
 		n->orgname = two ? "globex" : "acme";
 		n->gateway = gw != NULL && gw[i];
 		snprintf(n->name, sizeof(n->name), "n%d", i);
-		assert_int_equal(weft_key_generate(WEFT_KEY_NODE, n->name,
-						   &n->kp, NULL), 0);
-		assert_int_equal(weft_cert_issue(two ? t->org2 : t->org,
-						 n->name, n->kp->pk,
-						 n->gateway ? role : NULL,
-						 n->gateway ? 1 : 0,
-						 T0 - 100, T0 + 86400,
-						 (uint64_t)i, &n->cert,
-						 &n->cert_len, NULL), 0);
+		assert_int_equal(
+		    weft_key_generate(WEFT_KEY_NODE, n->name, &n->kp, NULL), 0);
+		assert_int_equal(
+		    weft_cert_issue(two ? t->org2 : t->org, n->name, n->kp->pk,
+				    n->gateway ? role : NULL,
+				    n->gateway ? 1 : 0, T0 - 100, T0 + 86400,
+				    (uint64_t)i, &n->cert, &n->cert_len, NULL),
+		    0);
 		n->signer.kp = n->kp;
 		n->signer.cert = n->cert;
 		n->signer.cert_len = n->cert_len;
@@ -170,10 +169,10 @@ link_up(net_t *t, int a, int b)
 	if (t->n[a].up[b])
 		return;
 	t->n[a].up[b] = t->n[b].up[a] = 1;
-	weft_gossip_peer_up(t->n[a].g, t->now, (uint64_t)b + 1,
-			    t->n[b].kp->pk, t->n[b].orgname, t->n[b].gateway);
-	weft_gossip_peer_up(t->n[b].g, t->now, (uint64_t)a + 1,
-			    t->n[a].kp->pk, t->n[a].orgname, t->n[a].gateway);
+	weft_gossip_peer_up(t->n[a].g, t->now, (uint64_t)b + 1, t->n[b].kp->pk,
+			    t->n[b].orgname, t->n[b].gateway);
+	weft_gossip_peer_up(t->n[b].g, t->now, (uint64_t)a + 1, t->n[a].kp->pk,
+			    t->n[a].orgname, t->n[a].gateway);
 }
 
 static void
@@ -208,7 +207,9 @@ drain(net_t *t)
 					t->n[i].stored++;
 				if (o.kind == WEFT_OUT_SEND) {
 					int to = (int)o.peer - 1;
-					size_t len = weft__wire_message__get_packed_size(o.msg);
+					size_t len =
+					    weft__wire_message__get_packed_size(
+						o.msg);
 					uint8_t *buf = malloc(len ? len : 1);
 					Weft__WireMessage *m = NULL;
 
@@ -217,9 +218,19 @@ drain(net_t *t)
 					t->msgs++;
 					t->bytes += len;
 					if (t->n[i].up[to] && t->n[to].alive) {
-						assert_int_equal(weft_wire_decode(buf, len, &m, NULL), 0);
-						assert_int_equal(weft_gossip_recv(t->n[to].g, t->now, unix_us(t), (uint64_t)i + 1, m, NULL), 0);
-						weft__wire_message__free_unpacked(m, NULL);
+						assert_int_equal(
+						    weft_wire_decode(buf, len,
+								     &m, NULL),
+						    0);
+						assert_int_equal(
+						    weft_gossip_recv(
+							t->n[to].g, t->now,
+							unix_us(t),
+							(uint64_t)i + 1, m,
+							NULL),
+						    0);
+						weft__wire_message__free_unpacked(
+						    m, NULL);
 						moved++;
 						again = 1;
 					}
@@ -341,8 +352,8 @@ holders(net_t *t, int kind, const uint8_t *origin, const char *name,
 }
 
 static uint8_t *
-descriptor_vis(net_t *t, int i, const char *name, uint64_t version,
-	       int tomb, int vis, const char *listed, size_t *len)
+descriptor_vis(net_t *t, int i, const char *name, uint64_t version, int tomb,
+	       int vis, const char *listed, size_t *len)
 {
 	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
 	uint8_t *env = NULL, body[512];
@@ -361,7 +372,8 @@ descriptor_vis(net_t *t, int i, const char *name, uint64_t version,
 	blen = weft__product_descriptor__pack(&d, body);
 	assert_int_equal(weft_entry_make(&t->n[i].signer, WEFT_ENTRY_DESCRIPTOR,
 					 name, version, tomb, 0, body, blen,
-					 &env, len, NULL), 0);
+					 &env, len, NULL),
+			 0);
 	return env;
 }
 
@@ -405,17 +417,20 @@ test_dissemination(void **state)
 	tick_all(t, 2 * IV);
 	assert_true(same_roots(t));
 	for (i = 0; i < 32; i++)
-		assert_int_equal(holders(t, WEFT_ENTRY_NODE, t->n[i].kp->pk,
-					 "node", 1, 0), 32);
+		assert_int_equal(
+		    holders(t, WEFT_ENTRY_NODE, t->n[i].kp->pk, "node", 1, 0),
+		    32);
 	/* A product published on n5 reaches everyone, then a new version,
 	 * then its drop. */
 	env = descriptor(t, 5, "shop.events", 10, 0, &len);
-	assert_int_equal(weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env,
-					   len, 1, NULL), 1);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
 	free(env);
 	drain(t);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
-				 "shop.events", 10, 0), 32);
+				 "shop.events", 10, 0),
+			 32);
 	/* That first broadcast pruned the links that carried duplicates:
 	 * what is left on the tree spans the overlay, so the next version
 	 * reaches everyone with one push per node (Plumtree). */
@@ -426,7 +441,8 @@ test_dissemination(void **state)
 	free(env);
 	drain(t);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
-				 "shop.events", 11, 0), 32);
+				 "shop.events", 11, 0),
+			 32);
 	tree_totals(t, &p2, &g2);
 	assert_int_equal(p2 - pushes, 31);
 	/* the other links hear of it lazily at the next tick, and since
@@ -439,7 +455,8 @@ test_dissemination(void **state)
 	free(env);
 	drain(t);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
-				 "shop.events", 12, 1), 32);
+				 "shop.events", 12, 1),
+			 32);
 	assert_true(same_roots(t));
 	net_free(t);
 	free(t);
@@ -482,17 +499,20 @@ test_partial(void **state)
 		for (links = 0, j = 0; j < 32; j++)
 			links += t->n[i].up[j];
 		assert_int_equal(weft_gossip_members(t->n[i].g, &mem, &n), 0);
-		assert_int_equal(n, (size_t)links + 1); /* neighbours and self */
+		assert_int_equal(n,
+				 (size_t)links + 1); /* neighbours and self */
 		free(mem);
 	}
 	env = descriptor(t, 9, "ops.logs", 3, 0, &len);
-	assert_int_equal(weft_gossip_offer(t->n[9].g, t->now, unix_us(t), env,
-					   len, 1, NULL), 1);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[9].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
 	free(env);
 	drain(t);
 	tick_all(t, 2 * IV);
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[9].kp->pk,
-				 "ops.logs", 3, 0), 32);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[9].kp->pk, "ops.logs", 3, 0),
+	    32);
 	assert_true(same_roots(t));
 	/* A link lost past the suspect timeout: n0 reports n1 failed; when
 	 * the link is back, n0 hands n1 its report, n1 refutes it, and
@@ -535,14 +555,17 @@ test_anti_entropy(void **state)
 	weft_gossip_offer(t->n[6].g, t->now, unix_us(t), env, len, 1, NULL);
 	free(env);
 	drain(t);
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk,
-				 "ops.logs", 1, 0), 1);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk, "ops.logs", 1, 0),
+	    1);
 	link_up(t, 3, 4);
 	drain(t);
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk,
-				 "ops.logs", 1, 0), 8);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk, "ops.logs", 1, 0),
+	    8);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[6].kp->pk,
-				 "ops.metrics", 1, 0), 8);
+				 "ops.metrics", 1, 0),
+			 8);
 	assert_true(same_roots(t));
 	net_free(t);
 	free(t);
@@ -642,18 +665,19 @@ test_hostile(void **state)
 				      1, &err) < 0);
 	free(env);
 	drain(t);
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
-				 "x.y", 5, 0), 0);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "x.y", 5, 0), 0);
 	/* A replayed old version: a duplicate, nothing changes. */
 	old = descriptor(t, 0, "x.y", 6, 0, &old_len);
 	env = descriptor(t, 0, "x.y", 7, 0, &len);
 	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
 	drain(t);
 	assert_int_equal(weft_gossip_offer(t->n[2].g, t->now, unix_us(t), old,
-					   old_len, 1, NULL), 0);
+					   old_len, 1, NULL),
+			 0);
 	drain(t);
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
-				 "x.y", 7, 0), 4);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "x.y", 7, 0), 4);
 	free(env);
 	free(old);
 	/* A flood from one neighbour: past the budget, throttled. */
@@ -673,7 +697,8 @@ test_hostile(void **state)
 		m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
 		m.push = &p;
 		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
-						  1, &m, NULL), 0);
+						  1, &m, NULL),
+				 0);
 		weft_gossip_stats(t->n[1].g, &st);
 		/* the budget (2000 a tick) was partly spent on honest
 		 * entries already */
@@ -708,7 +733,8 @@ test_hostile(void **state)
 		for (k = 0; k < 50; k++)
 			assert_int_equal(weft_gossip_recv(t->n[1].g, t->now,
 							  unix_us(t), 1, &m,
-							  NULL), 0);
+							  NULL),
+					 0);
 		weft_gossip_stats(t->n[1].g, &after);
 		assert_true(after.digests_out - before.digests_out <= 8);
 		assert_true(after.throttled - before.throttled >= 42);
@@ -731,7 +757,8 @@ test_hostile(void **state)
 			free(o.env);
 		}
 		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
-						  1, &m, NULL), 0);
+						  1, &m, NULL),
+				 0);
 		while (weft_gossip_poll(t->n[1].g, &o)) {
 			if (o.kind == WEFT_OUT_SEND &&
 			    o.msg->msg_case == WEFT__WIRE_MESSAGE__MSG_PUSH)
@@ -783,18 +810,22 @@ test_trust_boundary(void **state)
 	drain(t);
 	tick_all(t, 5 * IV);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
-				 "a.private", 1, 0), 3); /* acme only */
+				 "a.private", 1, 0),
+			 3); /* acme only */
 	for (i = 3; i < 6; i++) {
-		hold_t c = {t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
-			    "a.private", 1, 0, 0};
+		hold_t c = {
+		    t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "a.private", 1, 0,
+		    0};
 
 		weft_gossip_each(t->n[i].g, hold_cb, &c);
 		assert_false(c.hit);
 	}
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
-				 "a.shared", 1, 0), 6);
-	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
-				 "b.public", 1, 0), 6);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "a.shared", 1, 0),
+	    6);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk, "b.public", 1, 0),
+	    6);
 	/* globex nodes know acme's gateway, not acme's other nodes */
 	assert_int_equal(weft_gossip_members(t->n[5].g, &m, &k), 0);
 	for (pub = 0, i = 0; i < (int)k; i++)
@@ -820,7 +851,8 @@ test_trust_boundary(void **state)
 		w.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
 		w.push = &p;
 		assert_int_equal(weft_gossip_recv(t->n[3].g, t->now, unix_us(t),
-						  3, &w, NULL), 0);
+						  3, &w, NULL),
+				 0);
 	}
 	free(env);
 	weft_gossip_stats(t->n[3].g, &st0);

@@ -746,11 +746,13 @@ test_envelope_verify_cache(void **state)
 	weft_crypto_set_verify_cache(1);
 	env = seal(f->node, f->cert, f->cert_len, "hello, mesh", &len);
 	assert_int_equal(weft_envelope_open(env, len, &f->trust, T0, &payload,
-					    &plen, NULL, &err), 0);
+					    &plen, NULL, &err),
+			 0);
 	free(payload);
 	test_envelope_bitflip(state); /* the cert is cached, its sig not */
 	assert_int_equal(weft_envelope_open(env, len, &f->trust, T0, &payload,
-					    &plen, NULL, &err), 0);
+					    &plen, NULL, &err),
+			 0);
 	free(payload);
 	weft_crypto_set_verify_cache(0);
 	free(env);
@@ -770,11 +772,13 @@ test_envelope_fast_crypto(void **state)
 	weft_crypto_set_fast(1);
 	assert_true(weft_crypto_fast());
 	assert_int_not_equal(weft_envelope_open(real, rlen, &f->trust, T0,
-						&payload, &plen, NULL, &err), 0);
+						&payload, &plen, NULL, &err),
+			     0);
 	cert = issue(f->org, f->node, T0 - DAY, T0 + DAY, &clen);
 	env = seal(f->node, cert, clen, "hello, mesh", &len);
 	assert_int_equal(weft_envelope_open(env, len, &f->trust, T0, &payload,
-					    &plen, NULL, &err), 0);
+					    &plen, NULL, &err),
+			 0);
 	assert_memory_equal(payload, "hello, mesh", plen);
 	free(payload);
 	c = malloc(len);
@@ -785,7 +789,8 @@ test_envelope_fast_crypto(void **state)
 		payload = NULL;
 		assert_int_not_equal(weft_envelope_open(c, len, &f->trust, T0,
 							&payload, &plen, NULL,
-							&err), 0);
+							&err),
+				     0);
 		assert_null(payload);
 	}
 	weft_crypto_set_fast(0);

@@ -56,7 +56,8 @@ nd_make(fx_t *f, nd_t *d, const char *name, uint64_t seed)
 			 0);
 	assert_int_equal(weft_cert_issue(f->org, name, d->kp->pk, NULL, 0,
 					 T0 - 100, T0 + 86400, seed, &d->cert,
-					 &d->cert_len, NULL), 0);
+					 &d->cert_len, NULL),
+			 0);
 	d->signer.kp = d->kp;
 	d->signer.cert = d->cert;
 	d->signer.cert_len = d->cert_len;
@@ -82,8 +83,8 @@ setup(void **state)
 	assert_non_null(f);
 	assert_true(sodium_init() >= 0);
 	f->now = 1000;
-	assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "acme", &f->org,
-					   NULL), 0);
+	assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "acme", &f->org, NULL),
+			 0);
 	f->root.kind = WEFT_KEY_ORG;
 	snprintf(f->root.name, sizeof(f->root.name), "acme");
 	memcpy(f->root.pk, f->org->pk, WEFT_PK_BYTES);
@@ -129,7 +130,8 @@ carry(fx_t *f, nd_t *from, nd_t *to)
 			weft__wire_message__pack(o.msg, buf);
 			assert_int_equal(weft_node_input(to->n, f->now,
 							 unix_us(f), 1, buf,
-							 len, NULL), 0);
+							 len, NULL),
+					 0);
 			free(buf);
 			sends++;
 		}
@@ -198,12 +200,12 @@ test_bulk_flush_marker(void **state)
 	m.bulk = &b;
 	b.data.data = data;
 	b.data.len = sizeof(data);
-	assert_int_equal(weft_node_recv(f->a.n, f->now, unix_us(f), 1, &m,
-					NULL), 0);
+	assert_int_equal(
+	    weft_node_recv(f->a.n, f->now, unix_us(f), 1, &m, NULL), 0);
 	assert_int_equal(weft_node_poll(f->a.n, &o), 0); /* data: no answer */
 	b.data.len = 0; /* a flush marker: answered with an empty Bulk */
-	assert_int_equal(weft_node_recv(f->a.n, f->now, unix_us(f), 7, &m,
-					NULL), 0);
+	assert_int_equal(
+	    weft_node_recv(f->a.n, f->now, unix_us(f), 7, &m, NULL), 0);
 	assert_int_equal(weft_node_poll(f->a.n, &o), 1);
 	assert_int_equal(o.kind, WEFT_OUT_SEND);
 	assert_int_equal(o.peer, 7);
@@ -214,8 +216,8 @@ test_bulk_flush_marker(void **state)
 	assert_int_equal(st.bulk_bytes_in, sizeof(data));
 	assert_int_equal(st.msgs_in, 2);
 	/* an answer left unpolled is freed with the core (ASan checks) */
-	assert_int_equal(weft_node_recv(f->a.n, f->now, unix_us(f), 7, &m,
-					NULL), 0);
+	assert_int_equal(
+	    weft_node_recv(f->a.n, f->now, unix_us(f), 7, &m, NULL), 0);
 }
 
 static void
@@ -234,12 +236,13 @@ test_ignored_and_hostile(void **state)
 	 * passed one, it is counted and ignored */
 	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PING;
 	m.ping = &ping;
-	assert_int_equal(weft_node_recv(f->a.n, f->now, unix_us(f), 1, &m,
-					NULL), 0);
+	assert_int_equal(
+	    weft_node_recv(f->a.n, f->now, unix_us(f), 1, &m, NULL), 0);
 	/* hostile bytes: refused, nothing queued, the core keeps working */
 	memset(junk, 0xff, sizeof(junk));
 	assert_int_equal(weft_node_input(f->a.n, f->now, unix_us(f), 1, junk,
-					 sizeof(junk), &err), WEFT_EPARSE);
+					 sizeof(junk), &err),
+			 WEFT_EPARSE);
 	assert_true(strlen(err.msg) > 0);
 	/* a gossip message on a session the core never heard of */
 	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PRUNE;
@@ -284,8 +287,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ignored_and_hostile, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_link_policy, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_link_policy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

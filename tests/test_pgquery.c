@@ -34,8 +34,8 @@ test_both_runtimes(void **state)
 	r = pg_query_parse_protobuf("SELECT a, count(*) FROM sales.orders "
 				    "WHERE b > 1 GROUP BY a");
 	assert_null(r.error);
-	tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
-					      (const uint8_t *)r.parse_tree.data);
+	tree = pg_query__parse_result__unpack(
+	    NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
 	assert_non_null(tree);
 	assert_int_equal(tree->n_stmts, 1);
 	assert_non_null(tree->stmts[0]->stmt);
@@ -65,7 +65,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_both_runtimes),
+	    cmocka_unit_test(test_both_runtimes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,8 +97,8 @@ setup(void **state)
 
 		if (i % 13 != 0)
 			snprintf(nb, sizeof(nb), "%d", (i * 37) % 501 - 250);
-		len += (size_t)snprintf(big + len, cap - len, "%d,%s,%d.5\n",
-					i, nb, (i * 91) % 777);
+		len += (size_t)snprintf(big + len, cap - len, "%d,%s,%d.5\n", i,
+					nb, (i * 91) % 777);
 	}
 	publish(f, "big.sparse", big);
 	/* text values that only some chunks' dictionaries hold, NULLs in
@@ -119,8 +119,8 @@ setup(void **state)
 			c = i % 1000 == 7 ? "zz" : "c";
 		else
 			c = "a";
-		len += (size_t)snprintf(big + len, cap - len, "%d,%s,%s\n",
-					i, ab, c);
+		len += (size_t)snprintf(big + len, cap - len, "%d,%s,%s\n", i,
+					ab, c);
 	}
 	publish(f, "big.text", big);
 	free(big);
@@ -193,25 +193,25 @@ run(const char *sql)
 	return out;
 }
 
-#define CHECK(sql, want)                                                     \
-	do {                                                                 \
-		char *got_ = run(sql);                                       \
-		if (strcmp(got_, want) != 0)                                 \
-			fail_msg("%s\nwant:\n%s\ngot:\n%s", sql, want, got_);   \
-		free(got_);                                                  \
+#define CHECK(sql, want)                                                       \
+	do {                                                                   \
+		char *got_ = run(sql);                                         \
+		if (strcmp(got_, want) != 0)                                   \
+			fail_msg("%s\nwant:\n%s\ngot:\n%s", sql, want, got_);  \
+		free(got_);                                                    \
 	} while (0)
 
 /* The error of sql must contain `part` and be at position pos. */
-#define CHECK_ERR(sql, pos, part)                                            \
-	do {                                                                 \
-		char *got_ = run(sql);                                       \
-		char want_[64];                                              \
-		snprintf(want_, sizeof(want_), "ERROR@%d: ", pos);           \
-		if (strncmp(got_, want_, strlen(want_)) != 0 ||              \
-		    strstr(got_, part) == NULL)                              \
-			fail_msg("%s\nwant %s...%s\ngot: %s", sql, want_, part,   \
-				 got_);                                      \
-		free(got_);                                                  \
+#define CHECK_ERR(sql, pos, part)                                              \
+	do {                                                                   \
+		char *got_ = run(sql);                                         \
+		char want_[64];                                                \
+		snprintf(want_, sizeof(want_), "ERROR@%d: ", pos);             \
+		if (strncmp(got_, want_, strlen(want_)) != 0 ||                \
+		    strstr(got_, part) == NULL)                                \
+			fail_msg("%s\nwant %s...%s\ngot: %s", sql, want_,      \
+				 part, got_);                                  \
+		free(got_);                                                    \
 	} while (0)
 
 static void
@@ -223,15 +223,20 @@ test_select_basic(void **state)
 	CHECK("SELECT * FROM sales.people WHERE id = 1",
 	      "1|alice|10.5|paris|2001-02-03 04:05:06\n");
 	CHECK("SELECT name AS n, score * 2 AS s FROM people WHERE score > 7 "
-	      "ORDER BY s DESC, n", "alice|21\neve|21\ncarol|14.5\n");
+	      "ORDER BY s DESC, n",
+	      "alice|21\neve|21\ncarol|14.5\n");
 	CHECK("SELECT acme.sales.people.id FROM acme.sales.people "
-	      "WHERE id = 3", "3\n");
+	      "WHERE id = 3",
+	      "3\n");
 	CHECK("SELECT p.id FROM sales.people p WHERE p.city = 'rome'", "5\n");
-	CHECK("SELECT 1 + 2, 'x' || 'y', 7 / 2, 7 % 3, -7 / 2", "3|xy|3|1|-3\n");
+	CHECK("SELECT 1 + 2, 'x' || 'y', 7 / 2, 7 % 3, -7 / 2",
+	      "3|xy|3|1|-3\n");
 	CHECK("SELECT id FROM people WHERE city IN ('rome', 'berlin') "
-	      "ORDER BY id", "2\n5\n");
+	      "ORDER BY id",
+	      "2\n5\n");
 	CHECK("SELECT id FROM people WHERE id BETWEEN 2 AND 4 AND NOT id = 3 "
-	      "ORDER BY 1", "2\n4\n");
+	      "ORDER BY 1",
+	      "2\n4\n");
 	CHECK("SELECT id FROM people WHERE name LIKE '%e%' ORDER BY id",
 	      "1\n5\n");
 	CHECK("SELECT id FROM people WHERE name ILIKE 'A%'", "1\n");
@@ -239,9 +244,11 @@ test_select_basic(void **state)
 	      "THEN 'none' ELSE 'lo' END FROM people ORDER BY id",
 	      "1|hi\n2|none\n3|lo\n4|lo\n5|hi\n");
 	CHECK("SELECT coalesce(name, '?'), nullif(id, 1) FROM people "
-	      "WHERE id IN (1, 4) ORDER BY id", "alice|NULL\n?|4\n");
+	      "WHERE id IN (1, 4) ORDER BY id",
+	      "alice|NULL\n?|4\n");
 	CHECK("SELECT upper(name), length(name), id::text || '!' FROM people "
-	      "WHERE id = 3", "CAROL|5|3!\n");
+	      "WHERE id = 3",
+	      "CAROL|5|3!\n");
 	CHECK("SELECT count(*) FROM people WHERE born > '2001-01-01'", "3\n");
 }
 
@@ -254,13 +261,15 @@ test_nulls(void **state)
 	CHECK("SELECT id FROM people WHERE name IS NOT NULL AND city IS NULL",
 	      "");
 	CHECK("SELECT count(*), count(name), count(score), sum(score), "
-	      "avg(score) FROM people", "5|4|4|31.25|7.8125\n");
+	      "avg(score) FROM people",
+	      "5|4|4|31.25|7.8125\n");
 	CHECK("SELECT count(*), sum(id), max(name) FROM people WHERE id > 9",
 	      "0|NULL|NULL\n");
 	CHECK("SELECT id FROM people WHERE NOT (score > 5) ORDER BY id", "4\n");
 	CHECK("SELECT NULL::int + 1, NULL IS NULL", "NULL|t\n");
 	CHECK("SELECT city, count(*) FROM people GROUP BY city "
-	      "ORDER BY city NULLS FIRST", "NULL|1\nberlin|1\nparis|2\n"
+	      "ORDER BY city NULLS FIRST",
+	      "NULL|1\nberlin|1\nparis|2\n"
 	      "rome|1\n");
 }
 
@@ -269,13 +278,16 @@ test_aggregates(void **state)
 {
 	(void)state;
 	CHECK("SELECT city, count(*) AS n, max(score) FROM people "
-	      "GROUP BY city HAVING count(*) > 1", "paris|2|10.5\n");
+	      "GROUP BY city HAVING count(*) > 1",
+	      "paris|2|10.5\n");
 	CHECK("SELECT city, min(name) FROM people GROUP BY 1 ORDER BY 1",
 	      "berlin|bob\nparis|alice\nrome|eve\nNULL|NULL\n");
 	CHECK("SELECT id % 2 AS odd, count(*) FROM people GROUP BY id % 2 "
-	      "ORDER BY odd", "0|2\n1|3\n");
+	      "ORDER BY odd",
+	      "0|2\n1|3\n");
 	CHECK("SELECT odd, sum(id) FROM (SELECT id % 2 AS odd, id FROM people)"
-	      " s GROUP BY odd ORDER BY 2 DESC", "1|9\n0|6\n");
+	      " s GROUP BY odd ORDER BY 2 DESC",
+	      "1|9\n0|6\n");
 	CHECK("SELECT count(DISTINCT score), count(DISTINCT city) FROM people",
 	      "3|3\n");
 	CHECK("SELECT sum(id), avg(id) FROM people", "15|3.0000000000000000\n");
@@ -302,7 +314,7 @@ test_order_limit(void **state)
 	CHECK("SELECT k, v FROM big.nums ORDER BY v DESC, k LIMIT 3",
 	      "321|999\n1321|999\n2321|999\n");
 	CHECK("SELECT k FROM big.nums WHERE k >= 19998 ORDER BY k", "19998\n"
-	      "19999\n");
+								    "19999\n");
 	CHECK("SELECT count(*) FROM (SELECT k FROM big.nums LIMIT 10000) s",
 	      "10000\n");
 	CHECK("SELECT name FROM people ORDER BY length(name), name LIMIT 2",
@@ -348,25 +360,36 @@ test_topn_consistent(void **state)
 					lines++;
 			*p = 0;
 			if (strcmp(a, b) != 0)
-				fail_msg("%s\nfull sort:\n%s\ntop-N:\n%s", lim, a,
-					 b);
+				fail_msg("%s\nfull sort:\n%s\ntop-N:\n%s", lim,
+					 a, b);
 			free(a);
 			free(b);
 		}
 	CHECK("SELECT count(*), count(n), min(n), max(n), sum(n) FROM "
-	      "big.sparse WHERE n > 200", "2766|2766|201|250|623770\n");
+	      "big.sparse WHERE n > 200",
+	      "2766|2766|201|250|623770\n");
 }
 
 static void
 test_chunk_filters(void **state)
 {
 	static const char *const filters[] = {
-	    "c = 'zz'", "c = 'a' AND a > 2", "a > 2 AND c = 'a'",
-	    "c IS NULL AND k > 5", "c <> 'b' AND a >= -3", "a = 4",
-	    "a <> 4", "a < 0 AND c IN ('b', 'zz')", "c = 'nope'",
-	    "k >= 8191 AND k <= 8193", "a > 2 AND c = 'c' AND k < 20000",
-	    "c IS NOT NULL AND a IS NULL", "c LIKE 'z%' OR a = 1",
-	    "5 < a AND 'b' = c", "a > 2147483647", "c = 'zz' AND a > 1",
+	    "c = 'zz'",
+	    "c = 'a' AND a > 2",
+	    "a > 2 AND c = 'a'",
+	    "c IS NULL AND k > 5",
+	    "c <> 'b' AND a >= -3",
+	    "a = 4",
+	    "a <> 4",
+	    "a < 0 AND c IN ('b', 'zz')",
+	    "c = 'nope'",
+	    "k >= 8191 AND k <= 8193",
+	    "a > 2 AND c = 'c' AND k < 20000",
+	    "c IS NOT NULL AND a IS NULL",
+	    "c LIKE 'z%' OR a = 1",
+	    "5 < a AND 'b' = c",
+	    "a > 2147483647",
+	    "c = 'zz' AND a > 1",
 	};
 	static const char *const shapes[] = {
 	    "SELECT count(*), count(a), sum(k), min(c), max(c) FROM big.text "
@@ -384,13 +407,13 @@ test_chunk_filters(void **state)
 			char fast[512], slow[512], *a, *b;
 
 			snprintf(fast, sizeof(fast), shapes[j], "", filters[i]);
-			snprintf(slow, sizeof(slow), shapes[j], "k / 1 >= 0 AND ",
-				 filters[i]);
+			snprintf(slow, sizeof(slow), shapes[j],
+				 "k / 1 >= 0 AND ", filters[i]);
 			a = run(fast);
 			b = run(slow);
 			if (strcmp(a, b) != 0)
-				fail_msg("%s\ngot:\n%s\nrow by row:\n%s", fast, a,
-					 b);
+				fail_msg("%s\ngot:\n%s\nrow by row:\n%s", fast,
+					 a, b);
 			free(a);
 			free(b);
 		}
@@ -399,7 +422,8 @@ test_chunk_filters(void **state)
 	CHECK("SELECT count(*) FROM big.text WHERE c IS NULL AND k > 9000",
 	      "820\n");
 	CHECK("SELECT c, count(*) FROM big.text WHERE a > 5 GROUP BY c "
-	      "ORDER BY c", "a|946\nb|1323\nc|2024\nzz|2\nNULL|155\n");
+	      "ORDER BY c",
+	      "a|946\nb|1323\nc|2024\nzz|2\nNULL|155\n");
 }
 
 static void
@@ -413,7 +437,8 @@ test_joins(void **state)
 	      "ON p.city = c.city ORDER BY p.id",
 	      "1|fr\n2|de\n3|fr\n4|NULL\n5|NULL\n");
 	CHECK("SELECT city, name, country FROM people JOIN cities USING (city) "
-	      "ORDER BY name", "paris|alice|fr\nberlin|bob|de\n"
+	      "ORDER BY name",
+	      "paris|alice|fr\nberlin|bob|de\n"
 	      "paris|carol|fr\n");
 	CHECK("SELECT count(*) FROM people CROSS JOIN cities", "15\n");
 	CHECK("SELECT count(*) FROM people p, cities c WHERE p.city = c.city",
@@ -431,7 +456,8 @@ test_joins(void **state)
 	      "AND c.pop > 3000000 WHERE c.city IS NULL ORDER BY 1",
 	      "1\n3\n4\n5\n");
 	CHECK("SELECT count(*) FROM big.nums a JOIN big.nums b ON a.k = b.k "
-	      "WHERE a.v < 10", "200\n");
+	      "WHERE a.v < 10",
+	      "200\n");
 	CHECK("SELECT a.g, count(*) FROM big.nums a JOIN (SELECT DISTINCT g "
 	      "FROM big.nums) b ON a.g = b.g GROUP BY a.g ORDER BY 1 LIMIT 1",
 	      "g0|2858\n");
@@ -444,16 +470,21 @@ test_sets_subqueries(void **state)
 	CHECK("SELECT DISTINCT city FROM people ORDER BY city",
 	      "berlin\nparis\nrome\nNULL\n");
 	CHECK("SELECT city FROM people UNION SELECT city FROM cities "
-	      "ORDER BY 1", "berlin\nmadrid\nparis\nrome\nNULL\n");
+	      "ORDER BY 1",
+	      "berlin\nmadrid\nparis\nrome\nNULL\n");
 	CHECK("SELECT 1 UNION ALL SELECT 1 UNION ALL SELECT 2", "1\n1\n2\n");
 	CHECK("SELECT 1 AS x UNION SELECT 2.5 ORDER BY x DESC", "2.5\n1\n");
 	CHECK("WITH p AS (SELECT id, score FROM people WHERE score > 5), "
-	      "q AS (SELECT count(*) AS n FROM p) SELECT n FROM q", "3\n");
+	      "q AS (SELECT count(*) AS n FROM p) SELECT n FROM q",
+	      "3\n");
 	CHECK("SELECT s.c FROM (SELECT city AS c, count(*) AS n FROM people "
-	      "GROUP BY city) s WHERE s.n = 2", "paris\n");
+	      "GROUP BY city) s WHERE s.n = 2",
+	      "paris\n");
 	CHECK("SELECT x FROM (SELECT 1 AS x) t(x)", "1\n");
-	CHECK("SELECT * FROM (SELECT id FROM people ORDER BY id DESC LIMIT 2) t "
-	      "ORDER BY id", "4\n5\n");
+	CHECK(
+	    "SELECT * FROM (SELECT id FROM people ORDER BY id DESC LIMIT 2) t "
+	    "ORDER BY id",
+	    "4\n5\n");
 }
 
 static void
@@ -480,7 +511,8 @@ test_errors(void **state)
 	CHECK_ERR("SELECT FROM WHERE", 13, "syntax error");
 	CHECK_ERR("SELECT nme FROM people", 8, "did you mean \"name\"");
 	CHECK_ERR("SELECT name FROM peopel", 18, "did you mean");
-	CHECK_ERR("SELECT 'abc' + 1", 8, "invalid input syntax for type "
+	CHECK_ERR("SELECT 'abc' + 1", 8,
+		  "invalid input syntax for type "
 		  "integer");
 	CHECK_ERR("SELECT id / 0 FROM people", 0, "division by zero");
 	CHECK_ERR("SELECT rank() OVER () FROM people", 8,
@@ -513,10 +545,10 @@ test_dropped(void **state)
 
 	publish(f, "tmp.doomed", "a\n1\n2\n3\n");
 	assert_int_equal(weft_snapshot_begin(f->st, &s, &err), 0);
-	assert_int_equal(weft_query_prepare(s, "SELECT a FROM tmp.doomed", &q,
-					    &err), 0);
-	assert_int_equal(weft_product_drop(f->st, "tmp.doomed", &f->id.signer,
-					   &err), 0);
+	assert_int_equal(
+	    weft_query_prepare(s, "SELECT a FROM tmp.doomed", &q, &err), 0);
+	assert_int_equal(
+	    weft_product_drop(f->st, "tmp.doomed", &f->id.signer, &err), 0);
 	while ((rc = weft_query_next(q, &b, &err)) == 1)
 		rows += b->n;
 	assert_int_equal(rc, 0);
@@ -566,13 +598,13 @@ static void
 test_fragments_roundtrip(void **state)
 {
 	static const char *const qs[] = {
-	    "SELECT * FROM big.nums",                            /* plain */
-	    "SELECT k FROM big.nums WHERE v > 990 AND g = 'g3'", /* filter */
+	    "SELECT * FROM big.nums",				  /* plain */
+	    "SELECT k FROM big.nums WHERE v > 990 AND g = 'g3'",  /* filter */
 	    "SELECT k * 2, upper(g) FROM big.nums WHERE k < 100", /* project */
 	    "SELECT g, count(*), sum(v), avg(v), min(t), max(k) "
-	    "FROM big.nums WHERE k % 3 = 0 GROUP BY g",          /* partial agg */
-	    "SELECT count(*) FROM big.nums",                     /* no keys */
-	    "SELECT k FROM big.nums LIMIT 17",                   /* limit */
+	    "FROM big.nums WHERE k % 3 = 0 GROUP BY g", /* partial agg */
+	    "SELECT count(*) FROM big.nums",		/* no keys */
+	    "SELECT k FROM big.nums LIMIT 17",		/* limit */
 	    "SELECT k, v FROM big.nums ORDER BY v DESC, k LIMIT 5", /* top-N */
 	    "SELECT id, score FROM people WHERE score IS NOT NULL "
 	    "ORDER BY score NULLS FIRST LIMIT 3",
@@ -616,13 +648,13 @@ test_fragments_roundtrip(void **state)
 	}
 	/* hostile bytes are refused, not trusted */
 	{
-		static const uint8_t junk[] = {0x0a, 0x03, 'a', '.', 'b', 0x22,
-					       0x02, 0x08, 0x05};
+		static const uint8_t junk[] = {0x0a, 0x03, 'a',	 '.', 'b',
+					       0x22, 0x02, 0x08, 0x05};
 		wq_frag_t *back = NULL;
 		weft_err_t err = {0};
 
-		assert_int_not_equal(wq_frag_decode(junk, sizeof(junk), &back,
-						    &err), 0);
+		assert_int_not_equal(
+		    wq_frag_decode(junk, sizeof(junk), &back, &err), 0);
 		assert_null(back);
 	}
 }
@@ -635,7 +667,8 @@ test_bare_names(void **state)
 	CHECK_ERR("SELECT * FROM twin", 15, "ambiguous");
 	CHECK("SELECT t.a FROM hr.twin t", "2\n");
 	CHECK("SELECT h.dept FROM people p JOIN hr.staff h "
-	      "ON p.id = h.id ORDER BY 1", "x\ny\n");
+	      "ON p.id = h.id ORDER BY 1",
+	      "x\ny\n");
 	CHECK_ERR("SELECT * FROM other.sales.people", 15, "does not exist");
 }
 
@@ -643,19 +676,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_select_basic),
-		cmocka_unit_test(test_nulls),
-		cmocka_unit_test(test_aggregates),
-		cmocka_unit_test(test_order_limit),
-		cmocka_unit_test(test_topn_consistent),
-		cmocka_unit_test(test_chunk_filters),
-		cmocka_unit_test(test_joins),
-		cmocka_unit_test(test_sets_subqueries),
-		cmocka_unit_test(test_explain),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_fragments_roundtrip),
-		cmocka_unit_test(test_bare_names),
-		cmocka_unit_test(test_dropped),
+	    cmocka_unit_test(test_select_basic),
+	    cmocka_unit_test(test_nulls),
+	    cmocka_unit_test(test_aggregates),
+	    cmocka_unit_test(test_order_limit),
+	    cmocka_unit_test(test_topn_consistent),
+	    cmocka_unit_test(test_chunk_filters),
+	    cmocka_unit_test(test_joins),
+	    cmocka_unit_test(test_sets_subqueries),
+	    cmocka_unit_test(test_explain),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fragments_roundtrip),
+	    cmocka_unit_test(test_bare_names),
+	    cmocka_unit_test(test_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

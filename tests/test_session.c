@@ -41,14 +41,18 @@ setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(weft_key_generate(WEFT_KEY_ORG, "acme", &f->org, NULL),
 			 0);
-	assert_int_equal(weft_key_generate(WEFT_KEY_NODE, "a", &f->na, NULL), 0);
-	assert_int_equal(weft_key_generate(WEFT_KEY_NODE, "b", &f->nb, NULL), 0);
+	assert_int_equal(weft_key_generate(WEFT_KEY_NODE, "a", &f->na, NULL),
+			 0);
+	assert_int_equal(weft_key_generate(WEFT_KEY_NODE, "b", &f->nb, NULL),
+			 0);
 	assert_int_equal(weft_cert_issue(f->org, "a", f->na->pk, NULL, 0,
 					 T0 - 100, T0 + 100000, 1, &f->ca,
-					 &f->la, NULL), 0);
+					 &f->la, NULL),
+			 0);
 	assert_int_equal(weft_cert_issue(f->org, "b", f->nb->pk, NULL, 0,
 					 T0 - 100, T0 + 100000, 2, &f->cb,
-					 &f->lb, NULL), 0);
+					 &f->lb, NULL),
+			 0);
 	f->root.kind = WEFT_KEY_ORG;
 	snprintf(f->root.name, sizeof(f->root.name), "acme");
 	memcpy(f->root.pk, f->org->pk, WEFT_PK_BYTES);
@@ -334,13 +338,14 @@ test_flipped_bit(void **state)
 	assert_int_equal(send_bulk(f, f->i, 50), 0);
 	assert_int_equal(weft_sess_take(f->i, &buf), 1);
 	buf.data[buf.len - 20] ^= 0x10;
-	assert_int_equal(weft_sess_input(f->r, f->now, buf.data, buf.len,
-					 &used, &m, &err), WEFT_ESIG);
+	assert_int_equal(
+	    weft_sess_input(f->r, f->now, buf.data, buf.len, &used, &m, &err),
+	    WEFT_ESIG);
 	assert_int_equal(weft_sess_failure(f->r), WEFT_SESS_FAIL_FRAME);
 	assert_false(weft_sess_want_read(f->r));
 	/* Failure is final. */
-	assert_true(weft_sess_input(f->r, f->now, buf.data, 1, &used, &m,
-				    NULL) < 0);
+	assert_true(
+	    weft_sess_input(f->r, f->now, buf.data, 1, &used, &m, NULL) < 0);
 	free(buf.data);
 }
 

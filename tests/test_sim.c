@@ -7,6 +7,7 @@
  * revocation racing an update. Runs use fast crypto and a few hundred
  * nodes, except one with real signatures, to stay quick under ASan.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <math.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -44,7 +44,8 @@ test_heap(void **state)
 	for (i = 1; i < 5000; i++) {
 		assert_true(weft_sim_heap_pop(&h, &e));
 		/* by time, then by key: insertion order among equals */
-		assert_true(e.t > prev.t || (e.t == prev.t && e.key > prev.key));
+		assert_true(e.t > prev.t ||
+			    (e.t == prev.t && e.key > prev.key));
 		prev = e;
 	}
 	assert_false(weft_sim_heap_pop(&h, &e));
@@ -117,9 +118,9 @@ test_parsers(void **state)
 
 		assert_int_equal(weft_sim_loss_delay(0, 200000, &rng, &k), 0);
 		/* with loss near 1, the cap of 12 doublings holds */
-		assert_int_equal(weft_sim_loss_delay(0.999999, 200000, &rng,
-						     &k),
-				 200000ull * 4095);
+		assert_int_equal(
+		    weft_sim_loss_delay(0.999999, 200000, &rng, &k),
+		    200000ull * 4095);
 	}
 }
 
@@ -320,8 +321,8 @@ theory(uint32_t n, double loss, uint64_t seed)
 			sim_half = rr;
 		if (fabs(s->coverage - model) > 0.15)
 			fail_msg("push epidemic N=%u loss=%.2f round %.0f: "
-				 "simulated %.3f, model %.3f", n, loss, rr,
-				 s->coverage, model);
+				 "simulated %.3f, model %.3f",
+				 n, loss, rr, s->coverage, model);
 	}
 	/* the model's 50% round */
 	model_half = log(n + 1) / (3.0 / 2 * (1 - loss));

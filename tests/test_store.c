@@ -123,10 +123,9 @@ test_versions(void **state)
 	weft_product_info_t pi;
 	weft_err_t err = {0};
 
-	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_CREATE, 20000, 0,
-				 &err), 0);
-	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
-			 0);
+	assert_int_equal(
+	    publish(f, "sales.orders", WEFT_PUB_CREATE, 20000, 0, &err), 0);
+	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err), 0);
 	assert_int_equal(pi.version, 1);
 	assert_int_equal(pi.row_count, 20000);
 	assert_string_equal(pi.org, "acme");
@@ -134,41 +133,42 @@ test_versions(void **state)
 	assert_string_equal(pi.owner, "team-a");
 	weft_product_info_clear(&pi);
 	/* create again: refused, nothing changes */
-	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_CREATE, 5, 0,
-				 &err), WEFT_EEXIST);
+	assert_int_equal(
+	    publish(f, "sales.orders", WEFT_PUB_CREATE, 5, 0, &err),
+	    WEFT_EEXIST);
 	assert_non_null(strstr(err.msg, "already exists"));
-	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_APPEND, 100,
-				 20000, &err), 0);
-	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
-			 0);
+	assert_int_equal(
+	    publish(f, "sales.orders", WEFT_PUB_APPEND, 100, 20000, &err), 0);
+	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err), 0);
 	assert_int_equal(pi.version, 2);
 	assert_int_equal(pi.row_count, 20100);
 	assert_string_equal(pi.owner, "team-a"); /* kept by append */
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
-	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_REPLACE, 7, 0,
-				 &err), 0);
-	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
-			 0);
+	assert_int_equal(
+	    weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
+	assert_int_equal(
+	    publish(f, "sales.orders", WEFT_PUB_REPLACE, 7, 0, &err), 0);
+	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err), 0);
 	assert_int_equal(pi.version, 3);
 	assert_int_equal(pi.row_count, 7);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
+	assert_int_equal(
+	    weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 	/* append to a missing product */
 	assert_int_equal(publish(f, "sales.nope", WEFT_PUB_APPEND, 1, 0, &err),
 			 WEFT_ENOTFOUND);
 	/* drop, then re-create: version keeps rising past the tombstone */
-	assert_int_equal(weft_product_drop(f->st, "sales.orders",
-					   &f->id.signer, &err), 0);
+	assert_int_equal(
+	    weft_product_drop(f->st, "sales.orders", &f->id.signer, &err), 0);
 	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
 			 WEFT_ENOTFOUND);
-	assert_int_equal(publish(f, "sales.orders", WEFT_PUB_CREATE, 3, 0,
-				 &err), 0);
-	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err),
-			 0);
+	assert_int_equal(
+	    publish(f, "sales.orders", WEFT_PUB_CREATE, 3, 0, &err), 0);
+	assert_int_equal(weft_product_get(f->st, "sales.orders", &pi, &err), 0);
 	assert_int_equal(pi.version, 5);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
+	assert_int_equal(
+	    weft_store_check(f->st, weft_test_problem, stderr, &err), 0);
 }
 
 /* A snapshot taken before a replace still reads the old contents. */
@@ -240,7 +240,8 @@ test_map_full(void **state)
 	assert_int_equal(pi.version, 1);
 	assert_int_equal(pi.row_count, 1000);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
+	assert_int_equal(
+	    weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(g.st);
 }
 
@@ -264,15 +265,15 @@ test_map_grows(void **state)
 	assert_int_equal(weft_product_get(g.st, "big.two", &pi, &err), 0);
 	assert_int_equal(pi.row_count, 300000);
 	weft_product_info_clear(&pi);
-	assert_int_equal(weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
+	assert_int_equal(
+	    weft_store_check(g.st, weft_test_problem, stderr, &err), 0);
 	weft_store_close(g.st);
 }
 
 /* ---- catalog ---- */
 
 static uint8_t *
-make_entry(const weft_signer_t *s, const char *name, uint64_t ver,
-	   size_t *len)
+make_entry(const weft_signer_t *s, const char *name, uint64_t ver, size_t *len)
 {
 	weft_product_info_t pi = {0};
 	weft_cert_info_t ci;
@@ -285,8 +286,9 @@ make_entry(const weft_signer_t *s, const char *name, uint64_t ver,
 	pi.org = ci.org_name;
 	pi.node = ci.subject_name;
 	assert_int_equal(weft_product_info_encode(&pi, &body, &bl), 0);
-	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_DESCRIPTOR, name, ver,
-					 0, 0, body, bl, &env, len, NULL), 0);
+	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_DESCRIPTOR, name, ver, 0,
+					 0, body, bl, &env, len, NULL),
+			 0);
 	free(body);
 	return env;
 }
@@ -307,9 +309,11 @@ test_catalog_claimed_org(void **state)
 	assert_int_equal(weft_product_info_encode(&pi, &body, &bl), 0);
 	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_DESCRIPTOR,
 					 "x.z", 1, 0, 0, body, bl, &env, &len,
-					 NULL), 0);
-	assert_int_equal(weft_catalog_put(f->st, env, len, weft_now_us(), &ei,
-					  &err), WEFT_EINVAL);
+					 NULL),
+			 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err),
+	    WEFT_EINVAL);
 	assert_non_null(strstr(err.msg, "claims org someone-else"));
 	free(body);
 	free(env);
@@ -326,17 +330,20 @@ test_catalog_put_if_newer(void **state)
 
 	e1 = make_entry(&f->id.signer, "x.y", 1, &l1);
 	e2 = make_entry(&f->id.signer, "x.y", 2, &l2);
-	assert_int_equal(weft_catalog_put(f->st, e2, l2, weft_now_us(), &ei,
-					  &err), 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e2, l2, weft_now_us(), &ei, &err), 0);
 	assert_int_equal(ei.version, 2);
 	/* replayed old version and duplicate both refused */
-	assert_int_equal(weft_catalog_put(f->st, e1, l1, weft_now_us(), &ei,
-					  &err), WEFT_ESTALE);
-	assert_int_equal(weft_catalog_put(f->st, e2, l2, weft_now_us(), &ei,
-					  &err), WEFT_ESTALE);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e1, l1, weft_now_us(), &ei, &err),
+	    WEFT_ESTALE);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e2, l2, weft_now_us(), &ei, &err),
+	    WEFT_ESTALE);
 	assert_int_equal(weft_catalog_get(f->st, WEFT_ENTRY_DESCRIPTOR,
 					  f->id.node->pk, "x.y", &got, &gl,
-					  &err), 0);
+					  &err),
+			 0);
 	assert_int_equal(gl, l2);
 	assert_memory_equal(got, e2, l2); /* exact bytes kept */
 	free(got);
@@ -364,8 +371,8 @@ test_catalog_bit_flips(void **state)
 			e[i] ^= (uint8_t)(1 << bit);
 		}
 	assert_int_equal(stored, 0);
-	assert_int_equal(weft_catalog_put(f->st, e, l, weft_now_us(), &ei,
-					  &err), 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e, l, weft_now_us(), &ei, &err), 0);
 	free(e);
 }
 
@@ -382,8 +389,9 @@ test_catalog_untrusted_and_window(void **state)
 
 	weft_test_id_make(&other, "evil", "n9", now - 60, now + 86400);
 	e = make_entry(&other.signer, "p.q", 1, &l);
-	assert_int_equal(weft_catalog_put(f->st, e, l, weft_now_us(), &ei,
-					  &err), WEFT_ETRUST);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e, l, weft_now_us(), &ei, &err),
+	    WEFT_ETRUST);
 	free(e);
 	weft_test_id_free(&other);
 
@@ -394,14 +402,16 @@ test_catalog_untrusted_and_window(void **state)
 	weft_key_free(old.org);
 	old.org = NULL;
 	free(old.cert);
-	assert_int_equal(weft_cert_issue(f->id.org, "n2", old.node->pk, NULL,
-					 0, now - 86400, now - 3600, 2,
-					 &old.cert, &old.cert_len, NULL), 0);
+	assert_int_equal(weft_cert_issue(f->id.org, "n2", old.node->pk, NULL, 0,
+					 now - 86400, now - 3600, 2, &old.cert,
+					 &old.cert_len, NULL),
+			 0);
 	old.signer.cert = old.cert;
 	old.signer.cert_len = old.cert_len;
 	e = make_entry(&old.signer, "p.q", 1, &l);
-	assert_int_equal(weft_catalog_put(f->st, e, l, weft_now_us(), &ei,
-					  &err), WEFT_EEXPIRED);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e, l, weft_now_us(), &ei, &err),
+	    WEFT_EEXPIRED);
 	free(e);
 	weft_test_id_free(&old);
 
@@ -409,15 +419,16 @@ test_catalog_untrusted_and_window(void **state)
 	weft_key_free(future.org);
 	future.org = NULL;
 	free(future.cert);
-	assert_int_equal(weft_cert_issue(f->id.org, "n3", future.node->pk,
-					 NULL, 0, now + 3600, now + 7200, 3,
+	assert_int_equal(weft_cert_issue(f->id.org, "n3", future.node->pk, NULL,
+					 0, now + 3600, now + 7200, 3,
 					 &future.cert, &future.cert_len, NULL),
 			 0);
 	future.signer.cert = future.cert;
 	future.signer.cert_len = future.cert_len;
 	e = make_entry(&future.signer, "p.q", 1, &l);
-	assert_int_equal(weft_catalog_put(f->st, e, l, weft_now_us(), &ei,
-					  &err), WEFT_EEXPIRED);
+	assert_int_equal(
+	    weft_catalog_put(f->st, e, l, weft_now_us(), &ei, &err),
+	    WEFT_EEXPIRED);
 	free(e);
 	weft_test_id_free(&future);
 }
@@ -443,10 +454,12 @@ test_catalog_foreign_origin(void **state)
 	buf = malloc(len);
 	weft__catalog_entry__pack(&ce, buf);
 	assert_int_equal(weft_envelope_sign(f->id.node, f->id.cert,
-					    f->id.cert_len, buf, len, &env,
-					    &el, NULL), 0);
-	assert_int_equal(weft_catalog_put(f->st, env, el, weft_now_us(), &ei,
-					  &err), WEFT_EINVAL);
+					    f->id.cert_len, buf, len, &env, &el,
+					    NULL),
+			 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, el, weft_now_us(), &ei, &err),
+	    WEFT_EINVAL);
 	assert_non_null(strstr(err.msg, "another node's origin"));
 	free(buf);
 	free(env);
@@ -476,27 +489,28 @@ test_catalog_list(void **state)
 		size_t l;
 		uint8_t *e = make_entry(&f->id.signer, names[i], 1, &l);
 
-		assert_int_equal(weft_catalog_put(f->st, e, l, weft_now_us(),
-						  &ei, &err), 0);
+		assert_int_equal(
+		    weft_catalog_put(f->st, e, l, weft_now_us(), &ei, &err), 0);
 		free(e);
 	}
 	assert_int_equal(weft_catalog_list(f->st, WEFT_ENTRY_DESCRIPTOR,
-					   "sales.", count_cb, &n, &err), 0);
+					   "sales.", count_cb, &n, &err),
+			 0);
 	assert_int_equal(n, 2);
 	n = 0;
 	assert_int_equal(weft_catalog_list(f->st, 0, NULL, count_cb, &n, &err),
 			 0);
 	assert_int_equal(n, 3);
 	n = 0;
-	assert_int_equal(weft_catalog_list(f->st, WEFT_ENTRY_NODE, NULL,
-					   count_cb, &n, &err), 0);
+	assert_int_equal(
+	    weft_catalog_list(f->st, WEFT_ENTRY_NODE, NULL, count_cb, &n, &err),
+	    0);
 	assert_int_equal(n, 0);
 }
 
 /* A policy entry (no body checks) with a body of n incompressible bytes. */
 static uint8_t *
-make_big_entry(const weft_signer_t *s, const char *name, size_t n,
-	       size_t *len)
+make_big_entry(const weft_signer_t *s, const char *name, size_t n, size_t *len)
 {
 	uint8_t *body = malloc(n), *env;
 	uint64_t x = 0x9E3779B97F4A7C15ull ^ strlen(name);
@@ -510,7 +524,8 @@ make_big_entry(const weft_signer_t *s, const char *name, size_t n,
 		body[i] = (uint8_t)(x ^ (uint8_t)name[i % strlen(name)]);
 	}
 	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_POLICY, name, 1, 0, 0,
-					 body, n, &env, len, NULL), 0);
+					 body, n, &env, len, NULL),
+			 0);
 	free(body);
 	return env;
 }
@@ -567,23 +582,26 @@ test_catalog_map_full(void **state)
 	o.map_max = 4u << 20;
 	assert_int_equal(weft_store_open(sub, &o, &st, &err), 0);
 	n = 0;
-	assert_int_equal(weft_catalog_list(st, WEFT_ENTRY_POLICY, NULL,
-					   count_cb, &n, &err), 0);
+	assert_int_equal(
+	    weft_catalog_list(st, WEFT_ENTRY_POLICY, NULL, count_cb, &n, &err),
+	    0);
 	assert_int_equal(n, stored);
 	for (i = 0; i < stored; i++) {
 		snprintf(name, sizeof(name), "fill.%03d", i);
 		env = make_big_entry(&f->id.signer, name, BODY, &len);
 		assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_POLICY,
 						  f->id.node->pk, name, &got,
-						  &gl, &err), 0);
-		assert_true(weft_entry_verify(got, gl,
-		    &(weft_trust_t){&f->id.root, 1}, weft_now_us(), &ei, NULL,
-		    NULL, &err) == 0);
+						  &gl, &err),
+				 0);
+		assert_true(weft_entry_verify(
+				got, gl, &(weft_trust_t){&f->id.root, 1},
+				weft_now_us(), &ei, NULL, NULL, &err) == 0);
 		assert_int_equal(gl, len);
 		free(got);
 		free(env);
 	}
-	assert_int_equal(weft_store_check(st, weft_test_problem, stderr, &err), 0);
+	assert_int_equal(weft_store_check(st, weft_test_problem, stderr, &err),
+			 0);
 	weft_store_close(st);
 }
 
@@ -591,25 +609,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_grows, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_catalog_claimed_org,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_catalog_put_if_newer,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_catalog_bit_flips, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_catalog_untrusted_and_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_catalog_foreign_origin,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_catalog_list, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_catalog_map_full, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_claimed_org, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_put_if_newer, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_bit_flips, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_untrusted_and_window,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_foreign_origin, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_map_full, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

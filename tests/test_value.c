@@ -316,7 +316,7 @@ main(void)
 	    cmocka_unit_test(test_float_fastpath),
 	    cmocka_unit_test(test_bool),
 	    cmocka_unit_test(test_timestamp),
-		    cmocka_unit_test(test_infer),
+	    cmocka_unit_test(test_infer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

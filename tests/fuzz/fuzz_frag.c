@@ -87,8 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	a = fz_encode(f, &la);
 	if (wq_frag_decode(a, la, &g, &err) != 0) {
-		fprintf(stderr, "fuzz_frag: re-encoded fragment does not "
-			"decode: %s\n", err.msg);
+		fprintf(stderr,
+			"fuzz_frag: re-encoded fragment does not "
+			"decode: %s\n",
+			err.msg);
 		abort();
 	}
 	b = fz_encode(g, &lb);

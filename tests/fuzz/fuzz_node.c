@@ -99,7 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 2;
 		if (len > size - off)
 			len = size - off;
-		(void)weft_node_input(n, now, unix_us, 7, data + off, len, NULL);
+		(void)weft_node_input(n, now, unix_us, 7, data + off, len,
+				      NULL);
 		off += len;
 		fz_drain(n);
 		now += 250;

@@ -59,8 +59,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (wq_frag_encode(frs[i], &a, &la, &err) != 0)
 				abort();
 			if (wq_frag_decode(a, la, &back, &err) != 0) {
-				fprintf(stderr, "fuzz_sql: fragment does not "
-					"decode: %s\n", err.msg);
+				fprintf(stderr,
+					"fuzz_sql: fragment does not "
+					"decode: %s\n",
+					err.msg);
 				abort();
 			}
 			if (wq_frag_encode(back, &b, &lb, &err) != 0 ||
