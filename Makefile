@@ -112,6 +112,7 @@ FUZZ ?= $(FUZZ_ALL)
 FUZZ_BIN := $(patsubst %,build/fuzz/%,$(FUZZ))
 
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(ALL_SRC))
+.SECONDARY: $(FUZZ_OBJ) # kept between runs, not deleted as intermediates
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
 # The library is compiled once for all harnesses (instrumented for
