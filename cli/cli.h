@@ -14,6 +14,7 @@
 #include "crypto/handshake.h"
 #include "crypto/identity.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "lib/version.h"
 #include "query/query.h"
 #include "storage/descriptor.h"
@@ -27,6 +28,9 @@ int weft_cli_node_id(const char *dir, weft_node_id_t *id);
 int weft_cli_open_store(const char *dir, weft_store_t **st);
 /* --data-dir, else $WEFT_DATA_DIR, else NULL with an error printed. */
 const char *weft_cli_data_dir(const char *opt);
+/* After a command's JSON value: check it (weft_json_finish), end the
+ * line; the exit code, 0 or 1. */
+int weft_cli_json_end(weft_json_t *j);
 /* Print "weft CMD: msg" to stderr. */
 void weft_cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -553,9 +553,8 @@ weft_cmd_catalog(int argc, char **argv)
 			weft_catalog_json_row(&j, &w.cw_rows[i],
 					      search != NULL);
 		weft_json_end_array(&j);
-		if (weft_json_finish(&j) != 0)
+		if (weft_cli_json_end(&j) != 0)
 			goto out;
-		putchar('\n');
 	} else {
 		weft_catalog_table(&w);
 		if (w.cw_n == 0 && search != NULL)

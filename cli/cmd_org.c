@@ -58,8 +58,7 @@ weft_print_key(const char *kind, const char *name, const uint8_t *pk,
 		if (pub)
 			weft_json_string(&j, "public_file", pub);
 		weft_json_end_object(&j);
-		(void)weft_json_finish(&j);
-		putchar('\n');
+		(void)weft_cli_json_end(&j);
 		return;
 	}
 	printf("%s %s\npublic key: %s\n", kind, name, hex);
@@ -327,8 +326,7 @@ weft_cmd_init(int argc, char **argv)
 		weft_json_string(&j, "data_dir", o.dir);
 		weft_json_string(&j, "network_key_fingerprint", fphex);
 		weft_json_end_object(&j);
-		(void)weft_json_finish(&j);
-		putchar('\n');
+		(void)weft_cli_json_end(&j);
 	} else {
 		printf("initialised node %s of org %s in %s\npublic key: %s\n"
 		       "network key fingerprint: %s (%s)\n",

@@ -256,8 +256,7 @@ weft_publish_report(const pub_opts_t *o, const weft_ingest_result_t *res)
 		weft_json_uint(&j, "bytes", res->bytes);
 		weft_json_raw(&j, "seconds", secs, strlen(secs));
 		weft_json_end_object(&j);
-		(void)weft_json_finish(&j);
-		putchar('\n');
+		(void)weft_cli_json_end(&j);
 	} else {
 		printf("published %s version %llu: %llu rows in %.2f s "
 		       "(%.0f rows/s)\n",
@@ -401,16 +400,6 @@ weft_product_json(weft_json_t *j, const weft_product_info_t *p, int full)
 	weft_json_end_object(j);
 }
 
-/* Finish a command's JSON output: 0, or 1 if it could not be written. */
-static int
-weft_json_done(weft_json_t *j)
-{
-	int rc = weft_json_finish(j);
-
-	putchar('\n');
-	return rc == 0 ? 0 : 1;
-}
-
 int
 weft_cmd_products(int argc, char **argv)
 {
@@ -447,7 +436,7 @@ weft_cmd_products(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			weft_product_json(&j, &list[i], 0);
 		weft_json_end_array(&j);
-		r = weft_json_done(&j);
+		r = weft_cli_json_end(&j);
 	} else if (n == 0) {
 		printf("no products (publish one with weft publish)\n");
 	} else {
@@ -568,7 +557,7 @@ weft_cmd_describe(int argc, char **argv)
 
 		weft_json_init(&j, stdout, 0);
 		weft_product_json(&j, &p, 1);
-		if (weft_json_done(&j) != 0)
+		if (weft_cli_json_end(&j) != 0)
 			goto out;
 	} else {
 		weft_describe_human(&p);
@@ -615,7 +604,7 @@ weft_cmd_drop(int argc, char **argv)
 		weft_json_begin_object(&j, NULL);
 		weft_json_string(&j, "dropped", argv[optind]);
 		weft_json_end_object(&j);
-		(void)weft_json_done(&j);
+		(void)weft_cli_json_end(&j);
 	} else {
 		printf("dropped %s\n", argv[optind]);
 	}
@@ -664,7 +653,7 @@ weft_cmd_check(int argc, char **argv)
 		weft_json_begin_object(&j, NULL);
 		weft_json_int(&j, "problems", r);
 		weft_json_end_object(&j);
-		(void)weft_json_done(&j);
+		(void)weft_cli_json_end(&j);
 	} else {
 		printf("%s: %d problem%s\n", dir, r, r == 1 ? "" : "s");
 	}

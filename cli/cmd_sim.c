@@ -313,8 +313,7 @@ sim_print_json(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 		 (unsigned long long)r->trace_hash);
 	weft_json_string(&j, "trace_hash", hash);
 	weft_json_end_object(&j);
-	(void)weft_json_finish(&j);
-	putchar('\n');
+	(void)weft_cli_json_end(&j);
 }
 
 /* The summary for a person. */

@@ -44,25 +44,18 @@ json_strs(weft_json_t *j, const char *key, char **v, size_t n)
 	weft_json_end_array(j);
 }
 
-/* The end of a command's JSON: close, check, newline. */
-static int
-json_done(weft_json_t *j)
-{
-	int rc = weft_json_finish(j);
-
-	putchar('\n');
-	return rc == 0 ? 0 : 1;
-}
+/* A named counter of `weft status --json`. */
+typedef struct status_num {
+	const char *k;
+	uint64_t v;
+} status_num_t;
 
 /* `weft status --json`: one object. */
 static void
 status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 {
 	char up[32];
-	const struct {
-		const char *k;
-		uint64_t v;
-	} c[] = {
+	const status_num_t c[] = {
 	    {"sessions", s->sessions},
 	    {"handshaking", s->handshaking},
 	    {"handshakes_ok", s->handshakes_ok},
@@ -72,10 +65,7 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"timeouts", s->timeouts},
 	    {"slow_peers", s->slow_peers},
 	};
-	const struct {
-		const char *k;
-		uint64_t v;
-	} g[] = {
+	const status_num_t g[] = {
 	    {"members", s->members},
 	    {"members_failed", s->members_failed},
 	    {"catalog_entries", s->catalog_entries},
@@ -247,7 +237,7 @@ weft_cmd_status(int argc, char **argv)
 
 		weft_json_init(&j, stdout, 0);
 		status_json(&j, s, hex);
-		rc = json_done(&j);
+		rc = weft_cli_json_end(&j);
 	} else {
 		printf("node:        %s\norg:         %s\npublic key:  %s\n",
 		       s->node_name, s->org, hex);
@@ -336,7 +326,7 @@ weft_cmd_peers(int argc, char **argv)
 	rc = 0;
 	if (json) {
 		weft_json_end_array(&j);
-		rc = json_done(&j);
+		rc = weft_cli_json_end(&j);
 	}
 	weft__control_response__free_unpacked(r, NULL);
 	return rc;
@@ -385,7 +375,7 @@ weft_cmd_members(int argc, char **argv)
 	rc = 0;
 	if (json) {
 		weft_json_end_array(&j);
-		rc = json_done(&j);
+		rc = weft_cli_json_end(&j);
 	}
 	weft__control_response__free_unpacked(r, NULL);
 	return rc;

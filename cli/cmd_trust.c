@@ -97,10 +97,7 @@ weft_trust_list(weft_store_t *st, int json)
 	if (!json)
 		return 0;
 	weft_json_end_array(&j);
-	if (weft_json_finish(&j) != 0)
-		return 1;
-	putchar('\n');
-	return 0;
+	return weft_cli_json_end(&j);
 }
 
 /* A key given as a file (public or secret org key) or as 64 hex digits. */
@@ -147,8 +144,7 @@ weft_trust_add(weft_store_t *st, const weft_pubkey_t *pk, const char *arg,
 	weft_json_string(&j, "org", pk->name);
 	weft_json_bool(&j, "via_gateway", via);
 	weft_json_end_object(&j);
-	(void)weft_json_finish(&j);
-	putchar('\n');
+	(void)weft_cli_json_end(&j);
 	return 0;
 }
 
@@ -201,8 +197,7 @@ weft_trust_remove(weft_store_t *st, weft_pubkey_t *pk, int json)
 	weft_json_begin_object(&j, NULL);
 	weft_json_string(&j, "removed", hex);
 	weft_json_end_object(&j);
-	(void)weft_json_finish(&j);
-	putchar('\n');
+	(void)weft_cli_json_end(&j);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/json.h"
 #include "lib/util.h"
 
 void
@@ -58,4 +59,13 @@ weft_cli_open_store(const char *dir, weft_store_t **st)
 	if (rc != 0)
 		fprintf(stderr, "weft: %s\n", err.msg);
 	return rc;
+}
+
+int
+weft_cli_json_end(weft_json_t *j)
+{
+	int rc = weft_json_finish(j);
+
+	putchar('\n');
+	return rc == 0 ? 0 : 1;
 }

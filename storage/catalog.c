@@ -172,18 +172,78 @@ weft_catalog_get(weft_store_t *st, int kind,
 	return rc;
 }
 
+/* Call fn(arg, env, len) for every stored entry of kind (0: all) whose
+ * name starts with prefix (NULL: all), in key order, inside txn. */
+static int
+catalog_walk(weft_store_t *st, MDB_txn *txn, int kind, const char *prefix,
+	     weft_catalog_raw_fn fn, void *arg, weft_err_t *err)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t start[1];
+	int rc;
+
+	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
+	if (rc != 0)
+		return weft_err_set(err, WEFT_ESTORE, "catalog: %s",
+				    mdb_strerror(rc));
+	start[0] = (uint8_t)kind;
+	k.mv_size = kind ? 1 : 0;
+	k.mv_data = start;
+	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+		  : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+
+		if (k.mv_size < 1 + WEFT_PK_BYTES)
+			continue;
+		if (kind && kb[0] != kind)
+			break;
+		if (plen && (k.mv_size - 1 - WEFT_PK_BYTES < plen ||
+			     memcmp(kb + 1 + WEFT_PK_BYTES, prefix, plen)))
+			continue;
+		rc = fn(arg, v.mv_data, v.mv_size);
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* weft_catalog_list's walk: re-verify, then the caller's fn. */
+typedef struct catalog_verified {
+	const weft_trust_t *trust;
+	int64_t now;
+	weft_catalog_fn fn;
+	void *arg;
+} catalog_verified_t;
+
+static int
+catalog_verified(void *arg, const uint8_t *env, size_t len)
+{
+	catalog_verified_t *cv = arg;
+	weft_entry_info_t info;
+
+	/* Re-verify on the way out: what was trusted when stored may have
+	 * been revoked or expired since. */
+	if (weft_entry_verify(env, len, cv->trust, cv->now, &info, NULL, NULL,
+			      NULL) != 0)
+		return 0;
+	return cv->fn(cv->arg, &info, env, len);
+}
+
 int
 weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 		  weft_catalog_fn fn, void *arg, weft_err_t *err)
 {
 	weft_pubkey_t *roots = NULL;
 	weft_trust_t trust;
-	size_t nroots, plen = prefix ? strlen(prefix) : 0;
-	MDB_cursor *cur = NULL;
+	catalog_verified_t cv = {&trust, weft_now_us(), fn, arg};
+	size_t nroots;
 	MDB_txn *txn;
-	MDB_val k, v;
-	uint8_t start[1];
-	int64_t now = weft_now_us();
 	int rc;
 
 	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
@@ -196,42 +256,8 @@ weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 	}
 	trust.roots = roots;
 	trust.n = nroots;
-	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
-	if (rc != 0) {
-		rc = weft_err_set(err, WEFT_ESTORE, "catalog: %s",
-				  mdb_strerror(rc));
-		goto out;
-	}
-	start[0] = (uint8_t)kind;
-	k.mv_size = kind ? 1 : 0;
-	k.mv_data = start;
-	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
-		  : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *kb = k.mv_data;
-		weft_entry_info_t info;
-		weft_err_t e = {0};
-
-		if (k.mv_size < 1 + WEFT_PK_BYTES)
-			continue;
-		if (kind && kb[0] != kind)
-			break;
-		if (plen && (k.mv_size - 1 - WEFT_PK_BYTES < plen ||
-			     memcmp(kb + 1 + WEFT_PK_BYTES, prefix, plen)))
-			continue;
-		/* Re-verify on the way out: what was trusted when stored
-		 * may have been revoked or expired since. */
-		if (weft_entry_verify(v.mv_data, v.mv_size, &trust, now, &info,
-				      NULL, NULL, &e) != 0)
-			continue;
-		rc = fn(arg, &info, v.mv_data, v.mv_size);
-		if (rc != 0)
-			goto out;
-	}
-	rc = 0;
+	rc = catalog_walk(st, txn, kind, prefix, catalog_verified, &cv, err);
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	free(roots);
 	return rc;
@@ -300,39 +326,13 @@ int
 weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn, void *arg,
 		 weft_err_t *err)
 {
-	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
-	MDB_val k, v;
-	uint8_t start[1];
 	int rc;
 
 	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
 	if (rc != 0)
 		return rc;
-	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
-	if (rc != 0) {
-		rc = weft_err_set(err, WEFT_ESTORE, "catalog: %s",
-				  mdb_strerror(rc));
-		goto out;
-	}
-	start[0] = (uint8_t)kind;
-	k.mv_size = kind ? 1 : 0;
-	k.mv_data = start;
-	rc = kind ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
-		  : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 1 + WEFT_PK_BYTES)
-			continue;
-		if (kind && ((const uint8_t *)k.mv_data)[0] != kind)
-			break;
-		rc = fn(arg, v.mv_data, v.mv_size);
-		if (rc != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	rc = catalog_walk(st, txn, kind, NULL, fn, arg, err);
 	mdb_txn_abort(txn);
 	return rc;
 }
