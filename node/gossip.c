@@ -86,8 +86,7 @@ struct weft_gossip {
 	} dials[G_DIALS_MAX]; /* dials under way */
 	size_t ndials;
 
-	weft_out_t *out;
-	size_t out_head, out_n, out_cap;
+	weft_outq_t out;
 
 	uint64_t next_tick, next_sync, ticks;
 	weft_gossip_stats_t st;
@@ -267,23 +266,7 @@ g_origin(weft_gossip_t *g, const uint8_t *pk, int create)
 static weft_out_t *
 g_out(weft_gossip_t *g, weft_out_kind_t kind)
 {
-	weft_out_t *o;
-
-	if (g->out_head > 0 && g->out_head == g->out_n)
-		g->out_head = g->out_n = 0;
-	if (g->out_n == g->out_cap) {
-		size_t cap = g->out_cap ? g->out_cap * 2 : 4;
-		weft_out_t *p = realloc(g->out, cap * sizeof(*p));
-
-		if (p == NULL)
-			return NULL;
-		g->out = p;
-		g->out_cap = cap;
-	}
-	o = &g->out[g->out_n++];
-	memset(o, 0, sizeof(*o));
-	o->kind = kind;
-	return o;
+	return weft_outq_push(&g->out, kind);
 }
 
 static g_peer_t *
@@ -801,7 +784,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			memcpy(out->env, env, len);
 			out->env_len = len;
 		} else if (out != NULL) {
-			g->out_n--; /* drop the half-made output */
+			weft_outq_unpush(&g->out); /* the half-made one */
 		}
 	}
 	g_forward(g, e, from);
@@ -1068,7 +1051,7 @@ weft_gossip_free(weft_gossip_t *g)
 		free(g->peers[i].lq);
 	free(g->peers);
 	free(g->lost);
-	free(g->out);
+	weft_outq_free(&g->out);
 	free(g);
 }
 
@@ -1791,19 +1774,7 @@ weft_gossip_next_timer(const weft_gossip_t *g)
 int
 weft_gossip_poll(weft_gossip_t *g, weft_out_t *out)
 {
-	if (g->out_head >= g->out_n) {
-		g->out_head = g->out_n = 0;
-		/* outputs are ~850 bytes each: a burst's queue is not kept
-		 * (a simulator holds a million cores) */
-		if (g->out_cap > 16) {
-			free(g->out);
-			g->out = NULL;
-			g->out_cap = 0;
-		}
-		return 0;
-	}
-	*out = g->out[g->out_head++];
-	return 1;
+	return weft_outq_pop(&g->out, out);
 }
 
 int

@@ -23,8 +23,7 @@
 struct weft_node {
 	weft_gossip_t *g;
 	uint8_t self[WEFT_PK_BYTES];
-	weft_out_t *q; /* own outputs, [qhead, qn) pending */
-	size_t qhead, qn, qcap;
+	weft_outq_t q; /* own outputs */
 	weft_node_stats_t st;
 };
 
@@ -60,11 +59,13 @@ weft_node_new(weft_node_t **out, const weft_node_cfg_t *cfg, uint64_t now_ms,
 void
 weft_node_free(weft_node_t *n)
 {
+	weft_out_t o;
+
 	if (n == NULL)
 		return;
-	while (n->qhead < n->qn)
-		weft_node_out_free(&n->q[n->qhead++]);
-	free(n->q);
+	while (weft_outq_pop(&n->q, &o))
+		weft_node_out_free(&o);
+	weft_outq_free(&n->q);
 	weft_gossip_free(n->g);
 	free(n);
 }
@@ -113,30 +114,6 @@ weft_node_unreachable(weft_node_t *n, uint64_t now_ms,
 	weft_gossip_unreachable(n->g, now_ms, pk);
 }
 
-/* A slot at the tail of the own-output FIFO, zeroed; NULL without
- * memory (the output is then lost, as a full send queue would lose it). */
-static weft_out_t *
-node_out(weft_node_t *n, weft_out_kind_t kind)
-{
-	weft_out_t *o;
-
-	if (n->qhead > 0 && n->qhead == n->qn)
-		n->qhead = n->qn = 0;
-	if (n->qn == n->qcap) {
-		size_t cap = n->qcap ? n->qcap * 2 : 2;
-		weft_out_t *p = realloc(n->q, cap * sizeof(*p));
-
-		if (p == NULL)
-			return NULL;
-		n->q = p;
-		n->qcap = cap;
-	}
-	o = &n->q[n->qn++];
-	memset(o, 0, sizeof(*o));
-	o->kind = kind;
-	return o;
-}
-
 /* A Bulk: count it; answer a flush marker (no data) with one. */
 static void
 node_bulk(weft_node_t *n, uint64_t peer, const Weft__Bulk *b)
@@ -154,7 +131,7 @@ node_bulk(weft_node_t *n, uint64_t peer, const Weft__Bulk *b)
 	weft__bulk__init(&r->b);
 	r->m.msg_case = WEFT__WIRE_MESSAGE__MSG_BULK;
 	r->m.bulk = &r->b;
-	o = node_out(n, WEFT_OUT_SEND);
+	o = weft_outq_push(&n->q, WEFT_OUT_SEND);
 	if (o == NULL) {
 		free(r);
 		return;
@@ -226,11 +203,7 @@ weft_node_next_timer(const weft_node_t *n)
 int
 weft_node_poll(weft_node_t *n, weft_out_t *out)
 {
-	if (n->qhead < n->qn) {
-		*out = n->q[n->qhead++];
-		return 1;
-	}
-	return weft_gossip_poll(n->g, out);
+	return weft_outq_pop(&n->q, out) || weft_gossip_poll(n->g, out);
 }
 
 void

@@ -38,4 +38,24 @@ typedef struct weft_out {
 	char text[WEFT_OUT_TEXT_MAX + 1]; /* NOTE */
 } weft_out_t;
 
+/*
+ * A FIFO of outputs, as every core keeps one: push makes a zeroed slot
+ * at the tail (NULL without memory: the output is lost, as a full send
+ * queue would lose it), unpush drops the slot just pushed, pop hands out
+ * the head. Drained, it frees a large array (outputs are ~850 bytes; a
+ * simulator holds a million cores). Zero-initialise; weft_outq_free
+ * frees the array only, so drain it (and release what each output
+ * owns) first.
+ */
+typedef struct weft_outq {
+	weft_out_t *oq_v;
+	size_t oq_head, oq_n, oq_cap;
+} weft_outq_t;
+
+weft_out_t *weft_outq_push(weft_outq_t *q, weft_out_kind_t kind);
+void weft_outq_unpush(weft_outq_t *q);
+/* 1 and *out filled (its msg and env now the caller's), 0 if empty. */
+int weft_outq_pop(weft_outq_t *q, weft_out_t *out);
+void weft_outq_free(weft_outq_t *q);
+
 #endif
