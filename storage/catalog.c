@@ -336,3 +336,82 @@ weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn, void *arg,
 	mdb_txn_abort(txn);
 	return rc;
 }
+
+/* ---- descriptors of other nodes, inside a snapshot ---- */
+
+/* Does the descriptor entry name nm[0..n) match want ("domain.product",
+ * or a bare "product" matching any domain)? */
+static int
+catalog_name_match(const uint8_t *nm, size_t n, const char *want)
+{
+	size_t wl = strlen(want);
+
+	if (strchr(want, '.') != NULL)
+		return n == wl && memcmp(nm, want, n) == 0;
+	return n > wl + 1 && nm[n - wl - 1] == '.' &&
+	       memcmp(nm + n - wl, want, wl) == 0 &&
+	       memchr(nm, '.', n - wl - 1) == NULL;
+}
+
+int
+weft_catalog_descriptors_txn(weft_store_t *st, MDB_txn *txn, const char *name,
+			     const uint8_t *self, int64_t now_us,
+			     weft_descriptor_fn fn, void *arg, weft_err_t *err)
+{
+	weft_pubkey_t *roots = NULL;
+	weft_trust_t trust;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t start[1] = {WEFT__ENTRY_KIND__ENTRY_DESCRIPTOR};
+	size_t nroots;
+	int rc;
+
+	rc = weft_store_trust_load(st, txn, &roots, &nroots);
+	if (rc != 0)
+		return weft_err_set(err, rc, "cannot read trusted roots");
+	trust.roots = roots;
+	trust.n = nroots;
+	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
+	if (rc != 0) {
+		free(roots);
+		return weft_store_mdb_err(err, rc, "catalog");
+	}
+	k.mv_size = 1;
+	k.mv_data = start;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		weft_product_info_t pi = {0};
+		weft_entry_info_t info;
+		uint8_t *body = NULL;
+		size_t blen = 0;
+
+		if (k.mv_size < 1 + WEFT_PK_BYTES ||
+		    kb[0] != WEFT__ENTRY_KIND__ENTRY_DESCRIPTOR)
+			break;
+		if ((self && memcmp(kb + 1, self, WEFT_PK_BYTES) == 0) ||
+		    !catalog_name_match(kb + 1 + WEFT_PK_BYTES,
+					k.mv_size - 1 - WEFT_PK_BYTES, name))
+			continue;
+		/* verified when stored; again here, as weft_catalog_list
+		 * does, since a root removed since hides what it signed */
+		if (weft_entry_verify(v.mv_data, v.mv_size, &trust, now_us,
+				      &info, &body, &blen, NULL) != 0)
+			continue;
+		if (info.tombstone ||
+		    weft_product_info_decode(body, blen, &pi, NULL) != 0) {
+			free(body);
+			continue;
+		}
+		free(body);
+		rc = fn(arg, &pi, &info);
+		weft_product_info_clear(&pi);
+		if (rc != 0)
+			goto out;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : weft_store_mdb_err(err, rc, "catalog");
+out:
+	mdb_cursor_close(cur);
+	free(roots);
+	return rc;
+}

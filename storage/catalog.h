@@ -18,6 +18,7 @@
 
 #include "crypto/identity.h"
 #include "lib/err.h"
+#include "storage/descriptor.h"
 #include "storage/entry.h"
 #include "storage/store.h"
 
@@ -56,6 +57,21 @@ int weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 typedef int (*weft_catalog_raw_fn)(void *arg, const uint8_t *env, size_t len);
 int weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
 		     void *arg, weft_err_t *err);
+
+/*
+ * Inside snapshot s: every product descriptor of another node (origin
+ * not self; self NULL: any) named `name` (domain.product; a bare
+ * "product" matches any domain) that verifies against the snapshot's
+ * trusted roots at now_us and is not a drop: fn(arg, descriptor, entry)
+ * (both borrowed for the call), in key order. fn returning non-zero stops
+ * the walk with that value. For the binder: names on other nodes.
+ */
+typedef int (*weft_descriptor_fn)(void *arg, const weft_product_info_t *pi,
+				  const weft_entry_info_t *ei);
+int weft_snapshot_descriptors(weft_snapshot_t *s, const char *name,
+			      const uint8_t *self, int64_t now_us,
+			      weft_descriptor_fn fn, void *arg,
+			      weft_err_t *err);
 
 /*
  * Re-verify every stored entry against the current trusted roots and

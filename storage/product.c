@@ -620,13 +620,38 @@ weft_snapshot_begin(weft_store_t *st, weft_snapshot_t **out, weft_err_t *err)
 	if (s == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	s->ss_st = st;
-	rc = weft_store_txn_begin(st, MDB_RDONLY, &s->ss_txn, err);
+	/* Shared for the snapshot's life: no remap while it reads. */
+	pthread_rwlock_rdlock(&st->st_maplock);
+	rc = mdb_txn_begin(st->st_env, NULL, MDB_RDONLY, &s->ss_txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map. Adopting it needs every
+		 * snapshot closed: wait for them (snapshots are taken off
+		 * any event loop), then start again. */
+		pthread_rwlock_unlock(&st->st_maplock);
+		pthread_rwlock_wrlock(&st->st_maplock);
+		rc = mdb_env_set_mapsize(st->st_env, 0);
+		pthread_rwlock_unlock(&st->st_maplock);
+		pthread_rwlock_rdlock(&st->st_maplock);
+		if (rc == 0)
+			rc = mdb_txn_begin(st->st_env, NULL, MDB_RDONLY,
+					   &s->ss_txn);
+	}
 	if (rc != 0) {
+		pthread_rwlock_unlock(&st->st_maplock);
 		free(s);
-		return rc;
+		return weft_store_mdb_err(err, rc, "begin snapshot");
 	}
 	*out = s;
 	return 0;
+}
+
+int
+weft_snapshot_descriptors(weft_snapshot_t *s, const char *name,
+			  const uint8_t *self, int64_t now_us,
+			  weft_descriptor_fn fn, void *arg, weft_err_t *err)
+{
+	return weft_catalog_descriptors_txn(s->ss_st, s->ss_txn, name, self,
+					    now_us, fn, arg, err);
 }
 
 void
@@ -635,6 +660,7 @@ weft_snapshot_end(weft_snapshot_t *s)
 	if (s == NULL)
 		return;
 	mdb_txn_abort(s->ss_txn);
+	pthread_rwlock_unlock(&s->ss_st->st_maplock);
 	free(s);
 }
 

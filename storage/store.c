@@ -60,6 +60,7 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	if (st == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	st->st_dir = strdup(dir);
+	st->st_lock_ok = pthread_rwlock_init(&st->st_maplock, NULL) == 0;
 	st->st_readonly = opts->readonly;
 	st->st_map_max = opts->map_max ? opts->map_max : WEFT_MAP_MAX_DEFAULT;
 	envmax = getenv("WEFT_MAP_MAX");
@@ -70,7 +71,7 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	init = opts->map_init ? opts->map_init : WEFT_MAP_INIT;
 	if (init > st->st_map_max)
 		init = st->st_map_max;
-	if (st->st_dir == NULL) {
+	if (st->st_dir == NULL || !st->st_lock_ok) {
 		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -128,6 +129,8 @@ weft_store_close(weft_store_t *st)
 		return;
 	if (st->st_env != NULL)
 		mdb_env_close(st->st_env);
+	if (st->st_lock_ok)
+		pthread_rwlock_destroy(&st->st_maplock);
 	free(st->st_dir);
 	free(st);
 }
@@ -159,7 +162,15 @@ weft_store_txn_begin(weft_store_t *st, unsigned flags, MDB_txn **txn,
 
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another process grew the map: adopt its size. */
-		mdb_env_set_mapsize(st->st_env, 0);
+		if (weft_store_remap(st, 0) == WEFT_EAGAIN) {
+			*txn = NULL;
+			return weft_err_set(
+			    err, WEFT_EAGAIN,
+			    "%s: the store grew (another process wrote) "
+			    "while queries are reading it; try again when "
+			    "they end",
+			    st->st_dir);
+		}
 		rc = mdb_txn_begin(st->st_env, NULL, flags, txn);
 	}
 	if (rc != 0) {
@@ -167,6 +178,18 @@ weft_store_txn_begin(weft_store_t *st, unsigned flags, MDB_txn **txn,
 		return weft_store_mdb_err(err, rc, "begin transaction");
 	}
 	return 0;
+}
+
+int
+weft_store_remap(weft_store_t *st, size_t size)
+{
+	int rc;
+
+	if (pthread_rwlock_trywrlock(&st->st_maplock) != 0)
+		return WEFT_EAGAIN;
+	rc = mdb_env_set_mapsize(st->st_env, size);
+	pthread_rwlock_unlock(&st->st_maplock);
+	return rc == 0 ? 0 : WEFT_ESTORE;
 }
 
 int
@@ -181,7 +204,7 @@ weft_store_grow(weft_store_t *st, size_t want)
 		want = st->st_map_max;
 	if (want <= info.me_mapsize)
 		return WEFT_EMAPFULL;
-	return mdb_env_set_mapsize(st->st_env, want) == 0 ? 0 : WEFT_ESTORE;
+	return weft_store_remap(st, want);
 }
 
 void
@@ -197,7 +220,7 @@ weft_store_reserve(weft_store_t *st, size_t size_hint)
 }
 
 /* The map is full (the transaction already gone): double it, or say why
- * it cannot grow. WEFT_ERETRY, WEFT_EMAPFULL or WEFT_ESTORE. */
+ * it cannot grow. WEFT_ERETRY, WEFT_EMAPFULL, WEFT_EAGAIN or WEFT_ESTORE. */
 static int
 weft_store_map_full(weft_store_t *st, weft_err_t *err)
 {
@@ -215,9 +238,9 @@ weft_store_map_full(weft_store_t *st, weft_err_t *err)
 		    "MiB (WEFT_MAP_MAX); nothing was changed",
 		    st->st_dir, info.me_mapsize >> 20, st->st_map_max >> 20);
 	return weft_err_set(
-	    err, WEFT_ESTORE,
-	    "%s: store is full (%zu MiB) and its map cannot grow now (a "
-	    "transaction is open in this process); nothing was changed",
+	    err, rc == WEFT_EAGAIN ? WEFT_EAGAIN : WEFT_ESTORE,
+	    "%s: store is full (%zu MiB) and its map cannot grow now "
+	    "(queries are reading it); nothing was changed",
 	    st->st_dir, info.me_mapsize >> 20);
 }
 

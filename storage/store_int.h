@@ -13,7 +13,9 @@
 #define WEFT_STORAGE_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 
+#include "storage/catalog.h"
 #include "storage/entry.h"
 #include "storage/store.h"
 
@@ -23,6 +25,15 @@ struct weft_store {
 	char *st_dir;
 	size_t st_map_max;
 	int st_readonly;
+	/* Remapping (mdb_env_set_mapsize: growing the map, or adopting a
+	 * map another process grew) is allowed only while no transaction
+	 * of this process is open. Snapshots, which worker threads hold for
+	 * a whole scan, hold this lock shared; a remap takes it exclusive,
+	 * without waiting (weft_store_remap): a thread that may not block
+	 * (the agent's loop) gets an error instead. Short transactions run
+	 * on the thread that also remaps, so they need no lock. */
+	pthread_rwlock_t st_maplock;
+	int st_lock_ok;
 };
 
 /*
@@ -39,9 +50,12 @@ weft_store_is_mdb(int rc)
 
 /* Fill err with "store: what: <LMDB message>" and return WEFT_ESTORE. */
 int weft_store_mdb_err(weft_err_t *err, int rc, const char *what);
+/* Set the map size (0: adopt the size in the file) if no snapshot is
+ * open: 0, WEFT_EAGAIN (snapshots are reading), WEFT_ESTORE. */
+int weft_store_remap(weft_store_t *st, size_t size);
 /* Grow the map to at least want bytes (bounded by map_max): 0,
- * WEFT_EMAPFULL at the cap, WEFT_ESTORE. Only when this process has no
- * transaction open. */
+ * WEFT_EMAPFULL at the cap, WEFT_EAGAIN while snapshots are open,
+ * WEFT_ESTORE. Only when this thread has no transaction open. */
 int weft_store_grow(weft_store_t *st, size_t want);
 /* Before a write of about size_hint bytes (0: nothing to do): grow the
  * map up front so the write rarely has to restart. Best effort. */
@@ -80,6 +94,12 @@ int weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
  */
 int weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc, const char *what,
 		       weft_err_t *err);
+
+/* weft_snapshot_descriptors (catalog.h) inside txn. */
+int weft_catalog_descriptors_txn(weft_store_t *st, MDB_txn *txn,
+				 const char *name, const uint8_t *self,
+				 int64_t now_us, weft_descriptor_fn fn,
+				 void *arg, weft_err_t *err);
 
 /* Trusted roots, read inside txn; *roots malloc'd. 0, WEFT_ESTORE or
  * WEFT_ENOMEM (err not filled). */
