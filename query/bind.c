@@ -499,14 +499,15 @@ wq_bind_from(wq_bindctx_t *b, pgn_t *n, wq_plan_t **plan, wq_scope_t *scope,
 /* ---- the entry ---- */
 
 int
-wq_bind(weft_snapshot_t *snap, const char *sql, const void *stmt,
-	wq_plan_t **out, weft_err_t *err)
+wq_bind(weft_snapshot_t *snap, const weft_mesh_t *mesh, const char *sql,
+	const void *stmt, wq_plan_t **out, weft_err_t *err)
 {
 	wq_bindctx_t b = {0};
 	size_t i;
 	int rc;
 
 	b.snap = snap;
+	b.mesh = mesh;
 	b.sql = sql;
 	rc = wq_bind_select(&b, (PgQuery__SelectStmt *)stmt, false, out, err);
 	for (i = 0; i < b.nproducts; i++)

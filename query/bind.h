@@ -47,10 +47,12 @@ typedef struct wq_cte {
 
 struct wq_bindctx {
 	weft_snapshot_t *snap;
+	const weft_mesh_t *mesh;
 	const char *sql;
 	char **products;
 	size_t nproducts;
 	bool listed;
+	bool local_ambiguous; /* the last lookup: several local matches */
 	wq_cte_t *ctes;
 	size_t nctes, ctecap;
 	int depth;
@@ -182,6 +184,16 @@ int wq_bind_subplan(wq_bindctx_t *b, wq_plan_t *sub, const char *rel,
 /* A scan of the product rv names, its columns into scope as rel. */
 int wq_bind_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, const char *rel,
 		    wq_plan_t **plan, wq_scope_t *scope, weft_err_t *err);
+/*
+ * Products of other nodes named by rv (bind_mesh.c), after the local
+ * lookup found `local` (NULL: none) of our org local_org. 0 with *rem
+ * NULL: use the local product (if any); 0 with *rem set (and *rpi, the
+ * descriptor, to clear): the remote one; else an error (ambiguous, or
+ * hosted elsewhere while the mesh cannot be reached).
+ */
+int wq_mesh_resolve(wq_bindctx_t *b, PgQuery__RangeVar *rv, const char *local,
+		    const char *local_org, weft_remote_t **rem,
+		    weft_product_info_t *rpi, weft_err_t *err);
 /* The join type of j (RIGHT: *right, and LEFT with the sides swapped);
  * NATURAL and FULL are refused. */
 int wq_join_type(wq_bindctx_t *b, const PgQuery__JoinExpr *j, int *jt,

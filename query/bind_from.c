@@ -10,6 +10,7 @@
  * its index in the plan's output; nostar hides a column from *,
  * nounqual from unqualified names (both sides of a USING column).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +221,8 @@ wq_find_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, weft_err_t *err)
 		if (nmatch == 1)
 			return strdup(best);
 		if (nmatch > 1)
+			b->local_ambiguous = true;
+		if (nmatch > 1)
 			return WQ_ERR(b, err, loc,
 				      "relation \"%s\" is ambiguous: give it "
 				      "as domain.%s",
@@ -249,71 +252,120 @@ wq_find_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, weft_err_t *err)
 	return WQ_ERR(b, err, loc, "relation \"%s\" does not exist", full);
 }
 
-/* A scan of the product rv names (resolved by wq_find_product), its
- * columns added to scope as relation rel (an alias, else the product). */
+/* A scan's plan node for a product of ncols columns (cols), its columns
+ * added to scope as relation rel (schema: the product's domain). */
+static int
+wq_scan_node(wq_bindctx_t *b, const char *name, const weft_column_t *cols,
+	     size_t ncols, const char *org, const char *rel, wq_plan_t **out,
+	     wq_scope_t *scope, weft_err_t *err)
+{
+	char dom[WEFT_PRODUCT_NAME_MAX + 1], *dot;
+	wq_plan_t *p;
+	uint32_t i;
+
+	snprintf(dom, sizeof(dom), "%s", name);
+	dot = strchr(dom, '.');
+	if (dot)
+		*dot = 0;
+	*out = NULL;
+	p = wq_plan_new(WQ_SCAN);
+	if (p == NULL || wq_plan_shape(p, (uint32_t)ncols) != 0 ||
+	    (p->frag = calloc(1, sizeof(*p->frag))) == NULL)
+		goto oom;
+	p->frag->product = strdup(name);
+	p->frag->limit = -1;
+	p->frag->ncols = (uint32_t)ncols;
+	p->frag->cols = calloc(ncols + 1, sizeof(uint32_t));
+	p->frag->ctypes = calloc(ncols + 1, sizeof(weft_sqltype_t));
+	p->frag->colnames = calloc(ncols + 1, sizeof(char *));
+	if (!p->frag->product || !p->frag->cols || !p->frag->ctypes ||
+	    !p->frag->colnames)
+		goto oom;
+	for (i = 0; i < ncols; i++) {
+		p->frag->cols[i] = i;
+		p->frag->ctypes[i] = (weft_sqltype_t)cols[i].type;
+		p->types[i] = (weft_sqltype_t)cols[i].type;
+		p->names[i] = strdup(cols[i].name);
+		p->frag->colnames[i] = strdup(cols[i].name);
+		if (p->names[i] == NULL || p->frag->colnames[i] == NULL)
+			goto oom;
+		if (wq_scope_add(scope, rel, dot ? dom : NULL, org,
+				 cols[i].name, p->types[i], i) != 0)
+			goto oom;
+	}
+	*out = p;
+	return 0;
+oom:
+	wq_plan_free(p);
+	return wq_oom_rc(b, err);
+}
+
+/* A scan of the product rv names (here: wq_find_product; on another
+ * node: wq_mesh_resolve), its columns added to scope as relation rel (an
+ * alias, else the product). */
 int
 wq_bind_product(wq_bindctx_t *b, PgQuery__RangeVar *rv, const char *rel,
 		wq_plan_t **plan, wq_scope_t *scope, weft_err_t *err)
 {
-	weft_product_info_t pi = {0};
-	char *name = NULL, *dot;
+	weft_product_info_t pi = {0}, rpi = {0};
+	weft_remote_t *rem = NULL;
+	weft_err_t lerr;
+	char *name;
 	wq_plan_t *p = NULL;
-	uint64_t sid;
-	uint32_t nchunks, i;
-	int rc;
+	uint64_t sid = 0;
+	uint32_t nchunks = 0;
+	int rc = 0;
 
+	b->local_ambiguous = false;
 	name = wq_find_product(b, rv, err);
-	if (name == NULL)
-		return wq_rc(err);
-	rc = weft_snapshot_product(b->snap, name, &pi, &sid, &nchunks, err);
+	if (name == NULL && (err->code == WEFT_ENOMEM || b->local_ambiguous ||
+			     b->mesh == NULL)) {
+		rc = wq_rc(err);
+		goto out;
+	}
+	if (name != NULL) {
+		rc = weft_snapshot_product(b->snap, name, &pi, &sid, &nchunks,
+					   err);
+		if (rc != 0)
+			goto out;
+	}
+	if (b->mesh != NULL) {
+		lerr = *err;
+		memset(err, 0, sizeof(*err));
+		rc = wq_mesh_resolve(b, rv, name, pi.org, &rem, &rpi, err);
+		if (rc != 0)
+			goto out;
+		if (rem == NULL && name == NULL) {
+			*err = lerr;
+			rc = wq_rc(err);
+			goto out;
+		}
+	}
+	if (rem != NULL)
+		rc = wq_scan_node(b, rpi.name, rpi.cols, rpi.ncols, rpi.org,
+				  rel, &p, scope, err);
+	else
+		rc = wq_scan_node(b, name, pi.cols, pi.ncols, pi.org, rel, &p,
+				  scope, err);
 	if (rc != 0)
 		goto out;
-	p = wq_plan_new(WQ_SCAN);
-	if (p == NULL || wq_plan_shape(p, (uint32_t)pi.ncols) != 0 ||
-	    (p->frag = calloc(1, sizeof(*p->frag))) == NULL)
-		goto oom;
 	p->storage_id = sid;
 	p->nchunks = nchunks;
-	p->rows = (double)pi.row_count;
-	p->frag->product = strdup(name);
-	p->frag->limit = -1;
-	p->frag->ncols = (uint32_t)pi.ncols;
-	p->frag->cols = calloc(pi.ncols + 1, sizeof(uint32_t));
-	p->frag->ctypes = calloc(pi.ncols + 1, sizeof(weft_sqltype_t));
-	p->frag->colnames = calloc(pi.ncols + 1, sizeof(char *));
-	if (!p->frag->product || !p->frag->cols || !p->frag->ctypes ||
-	    !p->frag->colnames)
-		goto oom;
-	dot = strchr(name, '.');
-	if (dot)
-		*dot = 0;
-	for (i = 0; i < pi.ncols; i++) {
-		p->frag->cols[i] = i;
-		p->frag->ctypes[i] = (weft_sqltype_t)pi.cols[i].type;
-		p->types[i] = (weft_sqltype_t)pi.cols[i].type;
-		p->names[i] = strdup(pi.cols[i].name);
-		p->frag->colnames[i] = strdup(pi.cols[i].name);
-		if (p->names[i] == NULL || p->frag->colnames[i] == NULL)
-			goto oom;
-		rc = wq_scope_add(scope, rel, dot ? name : NULL, pi.org,
-				  pi.cols[i].name, p->types[i], i);
-		if (rc != 0)
-			goto oom;
-	}
+	p->rows = (double)(rem ? rpi.row_count : pi.row_count);
+	p->remote = rem;
+	rem = NULL;
 	rc = wq_apply_alias(b, scope, rel, rv->alias, err);
 	if (rc != 0)
 		goto out;
 	*plan = p;
 	p = NULL;
-	goto out;
-oom:
-	rc = WEFT_ENOMEM;
-	WQ_OOM(b, err);
 out:
 	if (rc != 0)
 		wq_scope_free(scope);
 	wq_plan_free(p);
+	wq_remote_free(rem);
 	weft_product_info_clear(&pi);
+	weft_product_info_clear(&rpi);
 	free(name);
 	return rc;
 }

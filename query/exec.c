@@ -712,7 +712,8 @@ wq_op_build(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out, weft_err_t *err)
 	if (p->r && (rc = wq_op_build(x, p->r, &o->r, err)) != 0)
 		goto fail;
 	if (p->kind == WQ_SCAN) {
-		rc = wq_scan_open(o, p->frag, err);
+		rc = p->remote ? wq_rscan_open(o, err)
+			       : wq_scan_open(o, p->frag, err);
 		if (rc != 0)
 			goto fail;
 		*out = o;
@@ -831,7 +832,10 @@ wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	if (o->done)
 		return 0;
 	switch (o->kind) {
-	case WQ_SCAN: rc = wq_scan_next(o, out, err); break;
+	case WQ_SCAN:
+		rc = o->p && o->p->remote ? wq_rscan_next(o, out, err)
+					  : wq_scan_next(o, out, err);
+		break;
 	case WQ_FILTER: rc = wq_filter_next(o, out, err); break;
 	case WQ_PROJECT: rc = wq_project_next(o, out, err); break;
 	case WQ_AGG: rc = wq_agg_next(o, out, err); break;
@@ -863,7 +867,9 @@ wq_op_free(wq_op_t *o)
 	wq_op_free(o->r);
 	if (o->own && o->out)
 		wq_project_restore(o);
-	if (o->kind == WQ_SCAN)
+	if (o->kind == WQ_SCAN && o->p && o->p->remote)
+		wq_rscan_release(o);
+	else if (o->kind == WQ_SCAN)
 		wq_scan_release(o);
 	weft_batch_free(o->out);
 	weft_batch_free(o->pk);

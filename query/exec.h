@@ -47,6 +47,9 @@ struct wq_op {
 	bool done;
 	uint32_t *sel;
 
+	/* remote scan (scan_remote.c): the mesh's stream */
+	void *rstream;
+
 	/* scan */
 	uint64_t sid;
 	uint32_t nchunks, chunk, countcol;
@@ -280,5 +283,11 @@ uint32_t wq_topn_beats(wq_op_t *o, uint32_t *sel);
 int wq_topn_bound(wq_op_t *o, uint32_t kc, weft_err_t *err);
 /* Is every non-NULL key of chunk view v strictly worse than the bound? */
 bool wq_topn_bound_skip(const wq_op_t *o, const weft_chunk_view_t *v);
+
+/* The scan of a product on another node (scan_remote.c): open sends
+ * the fragment through the query's mesh, next decodes what comes back. */
+int wq_rscan_open(wq_op_t *o, weft_err_t *err);
+int wq_rscan_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err);
+void wq_rscan_release(wq_op_t *o);
 
 #endif

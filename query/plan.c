@@ -58,6 +58,7 @@ wq_plan_free(wq_plan_t *p)
 	free(p->names);
 	free(p->types);
 	wq_frag_free(p->frag);
+	wq_remote_free(p->remote);
 	weft_expr_free(p->pred);
 	weft_expr_free_array(p->exprs, p->nexprs);
 	weft_expr_free_array(p->keys, p->nkeys);
@@ -919,6 +920,8 @@ wq_frag_agg(wq_plan_t *p)
 	np->frag = f;
 	np->storage_id = c->storage_id;
 	np->nchunks = c->nchunks;
+	np->remote = c->remote;
+	c->remote = NULL;
 	np->rows = p->rows;
 	c->frag = NULL;
 	wq_plan_free(c);
@@ -1052,11 +1055,17 @@ wq_print_expr(FILE *f, const weft_expr_t *e, char *const *names)
 }
 
 static void
-wq_print_frag(const wq_frag_t *fr, FILE *f, int ind, char **in_names)
+wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
+	      char **in_names)
 {
 	uint32_t i;
 
-	fprintf(f, "%*sScan %s", ind, "", fr->product);
+	if (r != NULL)
+		fprintf(f, "%*sRemote Scan %s.%s on node %s (version %llu)",
+			ind, "", r->org, fr->product, r->node,
+			(unsigned long long)r->version);
+	else
+		fprintf(f, "%*sScan %s", ind, "", fr->product);
 	fprintf(f, "  columns: [");
 	for (i = 0; i < fr->ncols; i++)
 		fprintf(f, "%s%s", i ? ", " : "", in_names[i]);
@@ -1124,7 +1133,7 @@ wq_print(const wq_plan_t *p, FILE *f, int ind)
 				    ? p->frag->colnames[i]
 				    : t[i];
 		}
-		wq_print_frag(p->frag, f, ind, nm);
+		wq_print_frag(p->frag, p->remote, f, ind, nm);
 		return;
 	}
 	case WQ_FILTER:

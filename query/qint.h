@@ -74,6 +74,7 @@ typedef struct wq_plan {
 
 	/* SCAN */
 	wq_frag_t *frag;
+	weft_remote_t *remote; /* hosted by another node, or NULL */
 	uint64_t storage_id;
 	uint32_t nchunks;
 	/* FILTER */
@@ -118,8 +119,8 @@ wq_plan_t *wq_plan_same(wq_kind_t kind, wq_plan_t *child);
 
 /* Bind: parse tree (PgQuery__Node of a SelectStmt) -> logical plan. */
 typedef struct wq_bindctx wq_bindctx_t;
-int wq_bind(weft_snapshot_t *snap, const char *sql, const void *select_stmt,
-	    wq_plan_t **out, weft_err_t *err);
+int wq_bind(weft_snapshot_t *snap, const weft_mesh_t *mesh, const char *sql,
+	    const void *select_stmt, wq_plan_t **out, weft_err_t *err);
 
 /* Optimise (pushdown, pruning, fragments) in place. */
 int wq_optimize(wq_plan_t **p, weft_err_t *err);
@@ -130,6 +131,7 @@ void wq_plan_print(const wq_plan_t *p, FILE *f);
 typedef struct wq_op wq_op_t;
 typedef struct wq_exec {
 	weft_snapshot_t *snap;
+	const weft_mesh_t *mesh; /* remote scans; NULL: none */
 	int64_t now;
 } wq_exec_t;
 
@@ -145,6 +147,10 @@ int wq_frag_open(wq_exec_t *x, const wq_frag_t *f, wq_op_t **out,
  * pointers into v; returns how many. */
 size_t wq_query_frags(weft_query_t *q, wq_frag_t **v, size_t max);
 int64_t wq_query_now(const weft_query_t *q);
+
+/* A remote product (deep copy; free with wq_remote_free). */
+weft_remote_t *wq_remote_copy(const weft_remote_t *r);
+void wq_remote_free(weft_remote_t *r);
 
 /* ---- shared helpers ---- */
 

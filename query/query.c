@@ -96,12 +96,19 @@ wq_prepare_tree(weft_query_t *q, const char *sql, PgQuery__ParseResult *t,
 	}
 	if (st->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 		return wq_err_at(err, sql, loc, wq_stmt_name(st));
-	return wq_bind(q->snap, sql, st->select_stmt, &q->plan, err);
+	return wq_bind(q->snap, q->x.mesh, sql, st->select_stmt, &q->plan, err);
 }
 
 int
 weft_query_prepare(weft_snapshot_t *snap, const char *sql, weft_query_t **out,
 		   weft_err_t *err)
+{
+	return weft_query_prepare_mesh(snap, NULL, sql, out, err);
+}
+
+int
+weft_query_prepare_mesh(weft_snapshot_t *snap, const weft_mesh_t *mesh,
+			const char *sql, weft_query_t **out, weft_err_t *err)
 {
 	PgQueryProtobufParseResult r;
 	PgQuery__ParseResult *tree = NULL;
@@ -122,6 +129,7 @@ weft_query_prepare(weft_snapshot_t *snap, const char *sql, weft_query_t **out,
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	q->snap = snap;
 	q->x.snap = snap;
+	q->x.mesh = mesh;
 	q->x.now = weft_now_us();
 	r = pg_query_parse_protobuf(sql);
 	if (r.error != NULL) {
@@ -308,6 +316,27 @@ wq_query_frags(weft_query_t *q, wq_frag_t **v, size_t max)
 	size_t n = 0;
 
 	wq_collect_frags(q->plan, v, &n, max);
+	return n;
+}
+
+static void
+wq_collect_remotes(const wq_plan_t *p, const weft_remote_t **v, size_t *n,
+		   size_t max)
+{
+	if (p == NULL)
+		return;
+	if (p->kind == WQ_SCAN && p->remote && *n < max)
+		v[(*n)++] = p->remote;
+	wq_collect_remotes(p->l, v, n, max);
+	wq_collect_remotes(p->r, v, n, max);
+}
+
+size_t
+weft_query_remotes(const weft_query_t *q, const weft_remote_t **v, size_t max)
+{
+	size_t n = 0;
+
+	wq_collect_remotes(q->plan, v, &n, max);
 	return n;
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "crypto/identity.h"
 #include "lib/err.h"
 #include "query/vec.h"
 #include "storage/store.h"
@@ -28,6 +29,52 @@ typedef struct weft_query weft_query_t;
 /* Parse, bind and plan sql against snap (borrowed; must outlive q). */
 int weft_query_prepare(weft_snapshot_t *snap, const char *sql,
 		       weft_query_t **out, weft_err_t *err);
+
+/* ---- the mesh: products hosted by other nodes ---- */
+
+/* A product of another node, from its signed descriptor. */
+typedef struct weft_remote {
+	char *name; /* domain.product */
+	char *org;  /* owning org */
+	char *node; /* hosting node's name */
+	uint8_t node_pk[WEFT_PK_BYTES];
+	uint64_t version; /* the version the query reads */
+	uint64_t rows;	  /* rows, as the descriptor says */
+} weft_remote_t;
+
+/*
+ * How a query reaches other nodes (the agent provides it). Names resolve
+ * against the snapshot's products and, through the snapshot's catalog,
+ * the descriptors of other nodes (not `self`'s: those are the local
+ * products). A scan of a remote product runs its fragment on the hosting
+ * node: open hands the fragment's bytes (weft.Fragment) to the driver,
+ * next gives the result batches (weft.ResultBatch bytes, borrowed until
+ * the next call; 1, 0 at the end, negative on error), close ends it
+ * (also early: a LIMIT satisfied, an error elsewhere). With open NULL,
+ * remote names resolve only to say where they are hosted.
+ *
+ * open, next and close are called on the thread running the query, and
+ * may block (the agent runs queries on worker threads).
+ */
+typedef struct weft_mesh {
+	const uint8_t *self; /* our node key (WEFT_PK_BYTES), or NULL */
+	int (*open)(void *arg, const weft_remote_t *r, const uint8_t *frag,
+		    size_t len, void **stream, weft_err_t *err);
+	int (*next)(void *arg, void *stream, const uint8_t **buf, size_t *len,
+		    weft_err_t *err);
+	void (*close)(void *arg, void *stream);
+	void *arg;
+} weft_mesh_t;
+
+/* weft_query_prepare, with names on other nodes (mesh borrowed; must
+ * outlive q). */
+int weft_query_prepare_mesh(weft_snapshot_t *snap, const weft_mesh_t *mesh,
+			    const char *sql, weft_query_t **out,
+			    weft_err_t *err);
+/* The remote products q reads, one per scan: up to max pointers
+ * (borrowed from q) into v; returns how many. */
+size_t weft_query_remotes(const weft_query_t *q, const weft_remote_t **v,
+			  size_t max);
 /* Result shape. Names are borrowed from q. */
 uint32_t weft_query_ncols(const weft_query_t *q);
 const char *weft_query_colname(const weft_query_t *q, uint32_t i);

@@ -77,7 +77,7 @@ op_rows(wq_op_t *op)
 static char *
 frag_rows(weft_snapshot_t *s, const wq_frag_t *fr)
 {
-	wq_exec_t x = {s, 0};
+	wq_exec_t x = {.snap = s};
 	wq_op_t *op = NULL;
 	weft_err_t err = {0};
 	char *rows;

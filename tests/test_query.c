@@ -562,7 +562,7 @@ test_dropped(void **state)
 static char *
 frag_rows(weft_snapshot_t *s, const wq_frag_t *fr)
 {
-	wq_exec_t x = {s, 0};
+	wq_exec_t x = {.snap = s};
 	wq_op_t *op = NULL;
 	weft_err_t err = {0};
 	weft_batch_t *b;

@@ -1,0 +1,46 @@
+/*
+ * serve.h: the owner's side of a remote scan: run a fragment received
+ * from another node against one snapshot and produce its result batches
+ * as bytes (weft.ResultBatch, query/bwire.h).
+ *
+ * Everything the asker sent is hostile and checked again here, whatever
+ * the asking software did: the fragment is decoded under frag.h's limits,
+ * it must name the product the request names, the product must exist at
+ * the version asked (0: any), and it must be visible to the asker's org
+ * (its descriptor: own org, listed orgs, or public). Issue #9's signed
+ * policies will be checked at this same point.
+ *
+ * Runs on any thread; the snapshot (borrowed) must outlive the runner.
+ */
+#ifndef WEFT_QUERY_SERVE_H
+#define WEFT_QUERY_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "storage/store.h"
+
+typedef struct weft_fragrun weft_fragrun_t;
+
+/*
+ * Check and open fragment frag[0..len) of product `product` at version
+ * (0: any) for a node of org asker_org. 0 with *out set; else an error
+ * for the asker: WEFT_EINVAL (a bad fragment), WEFT_ENOTFOUND (no such
+ * product, or not visible to the asker: the same answer, so a refusal
+ * does not tell what exists), WEFT_ESTALE (the product changed version),
+ * WEFT_ENOMEM.
+ */
+int weft_fragrun_open(weft_snapshot_t *snap, const char *product,
+		      uint64_t version, const char *asker_org,
+		      const uint8_t *frag, size_t len, size_t max,
+		      weft_fragrun_t **out, weft_err_t *err);
+/* The next batch: 1 with *buf (malloc'd, the caller's) of *rows rows,
+ * 0 at the end, negative on error. */
+int weft_fragrun_next(weft_fragrun_t *r, uint8_t **buf, size_t *len,
+		      uint32_t *rows, weft_err_t *err);
+/* The product version the fragment reads. */
+uint64_t weft_fragrun_version(const weft_fragrun_t *r);
+void weft_fragrun_free(weft_fragrun_t *r);
+
+#endif
