@@ -22,6 +22,7 @@
 
 struct weft_node {
 	weft_gossip_t *g;
+	weft_qsvc_t *qs;
 	uint8_t self[WEFT_PK_BYTES];
 	weft_outq_t q; /* own outputs */
 	weft_node_stats_t st;
@@ -32,6 +33,21 @@ typedef struct node_bulk_msg {
 	Weft__WireMessage m;
 	Weft__Bulk b;
 } node_bulk_msg_t;
+
+/* Send m on session peer (a core's message; freed after sending). */
+static void
+node_send(void *arg, uint64_t peer, Weft__WireMessage *m)
+{
+	weft_node_t *n = arg;
+	weft_out_t *o = weft_outq_push(&n->q, WEFT_OUT_SEND);
+
+	if (o == NULL) {
+		weft_node_msg_free(m);
+		return;
+	}
+	o->peer = peer;
+	o->msg = m;
+}
 
 int
 weft_node_new(weft_node_t **out, const weft_node_cfg_t *cfg, uint64_t now_ms,
@@ -47,8 +63,13 @@ weft_node_new(weft_node_t **out, const weft_node_cfg_t *cfg, uint64_t now_ms,
 	if (n == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "node: out of memory");
 	memcpy(n->self, cfg->gossip.signer->kp->pk, WEFT_PK_BYTES);
+	if (weft_qsvc_new(&n->qs, node_send, n) != 0) {
+		free(n);
+		return weft_err_set(err, WEFT_ENOMEM, "node: out of memory");
+	}
 	rc = weft_gossip_new(&n->g, &cfg->gossip, now_ms, unix_us, err);
 	if (rc != 0) {
+		weft_qsvc_free(n->qs);
 		free(n);
 		return rc;
 	}
@@ -67,6 +88,7 @@ weft_node_free(weft_node_t *n)
 		weft_node_out_free(&o);
 	weft_outq_free(&n->q);
 	weft_gossip_free(n->g);
+	weft_qsvc_free(n->qs);
 	free(n);
 }
 
@@ -99,12 +121,14 @@ weft_node_peer_up(weft_node_t *n, uint64_t now_ms, uint64_t peer,
 		  const uint8_t pk[WEFT_PK_BYTES], const char *org, int gateway)
 {
 	weft_gossip_peer_up(n->g, now_ms, peer, pk, org, gateway);
+	weft_qsvc_peer_up(n->qs, peer, pk, org);
 }
 
 void
 weft_node_peer_down(weft_node_t *n, uint64_t now_ms, uint64_t peer)
 {
 	weft_gossip_peer_down(n->g, now_ms, peer);
+	weft_qsvc_peer_down(n->qs, peer);
 }
 
 void
@@ -157,6 +181,13 @@ weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 		rc = weft_gossip_recv(n->g, now_ms, unix_us, peer, m, err);
 		break;
 	case WEFT__WIRE_MESSAGE__MSG_BULK: node_bulk(n, peer, m->bulk); break;
+	case WEFT__WIRE_MESSAGE__MSG_QOPEN:
+	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
+	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
+	case WEFT__WIRE_MESSAGE__MSG_QEND:
+	case WEFT__WIRE_MESSAGE__MSG_QCANCEL:
+		rc = weft_qsvc_recv(n->qs, peer, m, err);
+		break;
 	default: n->st.ignored_in++; break;
 	}
 	if (rc < 0)
@@ -203,7 +234,8 @@ weft_node_next_timer(const weft_node_t *n)
 int
 weft_node_poll(weft_node_t *n, weft_out_t *out)
 {
-	return weft_outq_pop(&n->q, out) || weft_gossip_poll(n->g, out);
+	return weft_outq_pop(&n->q, out) || weft_gossip_poll(n->g, out) ||
+	       weft_qsvc_poll(n->qs, out);
 }
 
 void
@@ -213,6 +245,9 @@ weft_node_msg_free(Weft__WireMessage *m)
 		return;
 	if (m->msg_case == WEFT__WIRE_MESSAGE__MSG_BULK)
 		free(m); /* a node_bulk_msg_t: m is its first member */
+	else if (m->msg_case >= WEFT__WIRE_MESSAGE__MSG_QOPEN &&
+		 m->msg_case <= WEFT__WIRE_MESSAGE__MSG_QCANCEL)
+		weft_qsvc_msg_free(m);
 	else
 		weft_gossip_msg_free(m);
 }
@@ -236,4 +271,10 @@ const weft_gossip_t *
 weft_node_gossip(const weft_node_t *n)
 {
 	return n->g;
+}
+
+weft_qsvc_t *
+weft_node_qsvc(weft_node_t *n)
+{
+	return n->qs;
 }

@@ -40,6 +40,7 @@
 #include "lib/err.h"
 #include "node/gossip.h"
 #include "node/out.h"
+#include "node/qsvc.h"
 #include "weft.pb-c.h"
 
 typedef struct weft_node weft_node_t;
@@ -145,5 +146,11 @@ void weft_node_msg_free(Weft__WireMessage *m);
 void weft_node_stats(const weft_node_t *n, weft_node_stats_t *st);
 /* The gossip core, for read-only views: members, stats, the catalog. */
 const weft_gossip_t *weft_node_gossip(const weft_node_t *n);
+/*
+ * The query service core (node/qsvc.h): the driver asks fragments and
+ * hands back what it runs for others through it; its outputs come out of
+ * weft_node_poll with the others'.
+ */
+weft_qsvc_t *weft_node_qsvc(weft_node_t *n);
 
 #endif

@@ -18,6 +18,7 @@
 
 #define WEFT_OUT_ADDR_MAX 256
 #define WEFT_OUT_TEXT_MAX 511
+#define WEFT_OUT_ORG_MAX 63
 
 typedef enum weft_out_kind {
 	WEFT_OUT_SEND = 1,  /* send msg to the session with id peer */
@@ -25,17 +26,32 @@ typedef enum weft_out_kind {
 	WEFT_OUT_DIAL = 3,  /* connect to member pk at addr */
 	WEFT_OUT_NOTE = 4,  /* log text: an entry crossed into another org
 			     * through us (the forwarding log) */
+	/* the query service (node/qsvc.h), owner side: */
+	WEFT_OUT_QRUN = 5,    /* run fragment env (product text, version,
+			       * asker pk and org) as job qid, sending at
+			       * most n batches before more credit */
+	WEFT_OUT_QCREDIT = 6, /* job qid may send n more batches */
+	WEFT_OUT_QSTOP = 7,   /* stop job qid (cancelled, asker gone) */
+	/* asker side: */
+	WEFT_OUT_QBATCH = 8, /* a result batch (env) for query qid */
+	WEFT_OUT_QEND = 9,   /* query qid ended: text empty or the error;
+			      * rows, version from the owner */
 } weft_out_kind_t;
 
 typedef struct weft_out {
 	weft_out_kind_t kind;
 	uint64_t peer;		/* SEND, NOTE: the session it concerns */
 	Weft__WireMessage *msg; /* SEND */
-	uint8_t *env;		/* STORE: a signed catalog entry */
+	uint8_t *env;		/* STORE: a signed catalog entry;
+				 * QRUN: a fragment; QBATCH: a batch */
 	size_t env_len;
-	uint8_t pk[WEFT_PK_BYTES];	  /* DIAL */
+	uint8_t pk[WEFT_PK_BYTES];	  /* DIAL; QRUN: the asker */
 	char addr[WEFT_OUT_ADDR_MAX + 1]; /* DIAL */
-	char text[WEFT_OUT_TEXT_MAX + 1]; /* NOTE */
+	char text[WEFT_OUT_TEXT_MAX + 1]; /* NOTE; Q*: product or error */
+	uint64_t qid, version, rows;	  /* Q* */
+	uint32_t n;			  /* QRUN, QCREDIT: batches */
+	uint32_t timeout_ms;		  /* QRUN */
+	char org[WEFT_OUT_ORG_MAX + 1];	  /* QRUN: the asker's org */
 } weft_out_t;
 
 /*

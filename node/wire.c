@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "crypto/frame.h"
+#include "lib/utf8.h"
+#include "node/qsvc.h"
 
 /* Printable ASCII only, so peer-supplied strings are safe in logs. */
 static int
@@ -17,6 +19,21 @@ weft_wire_printable(const char *p, size_t max)
 
 	for (i = 0; p[i]; i++)
 		if (i >= max || p[i] < 0x20 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Text for a person (an error sent back): valid UTF-8 of at most max
+ * bytes, no control characters. */
+static int
+weft_wire_text(const char *p, size_t max)
+{
+	size_t i, n = strnlen(p, max + 1);
+
+	if (n > max || !weft_utf8_valid(p, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
 			return 0;
 	return 1;
 }
@@ -113,6 +130,27 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 		break;
 	}
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE: break;
+	case WEFT__WIRE_MESSAGE__MSG_QOPEN:
+		if (!weft_wire_printable(m->qopen->product,
+					 WEFT_QSVC_PRODUCT_MAX))
+			why = "QueryOpen with an over-long or unprintable "
+			      "product";
+		else if (m->qopen->credit == 0 ||
+			 m->qopen->credit > 64 * WEFT_QSVC_CREDIT)
+			why = "QueryOpen with a bad credit";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_QEND:
+		if (!weft_wire_text(m->qend->error, WEFT_QSVC_ERR_MAX))
+			why = "QueryEnd with an over-long or unprintable "
+			      "error";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
+		if (m->qcredit->credit == 0 ||
+		    m->qcredit->credit > 64 * WEFT_QSVC_CREDIT)
+			why = "QueryCredit with a bad credit";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
+	case WEFT__WIRE_MESSAGE__MSG_QCANCEL: break;
 	default: why = "no known message in the envelope"; break;
 	}
 	if (why == NULL &&
