@@ -62,6 +62,7 @@ agent_close_handles(agent_t *a)
 	for (i = 0; i < a->ndialers; i++)
 		uv_close((uv_handle_t *)&a->dialers[i].timer, NULL);
 	a->ndialers = 0;
+	ag_query_stop(a);
 	ag_core_stop(a);
 	weft_pool_close(a->pool);
 	a->pool = NULL;
@@ -163,6 +164,10 @@ agent_start(agent_t *a)
 	a->up.conn_closing = agent_conn_closing;
 	a->up.released = agent_maybe_done;
 	a->up.catalog_changed = ag_core_scan;
+	a->up.query = ag_query_request;
+	a->up.query_gone = ag_query_gone;
+	a->up.ctl_drained = ag_query_kick;
+	a->up.qout = ag_query_out;
 	if (ag_lock(a) != 0)
 		return -1;
 	if (weft_nodedir_id_load(a->o->dir, &a->id, &err) != 0 ||
@@ -180,6 +185,8 @@ agent_start(agent_t *a)
 		ag_log("error", "worker pool: %s", weft_strerror(rc));
 		return -1;
 	}
+	if (ag_query_start(a) != 0)
+		return -1;
 	if (weft_agent_parse_addr(a->o->listen, &sa, &err) != 0) {
 		ag_log("error", "--listen %s", err.msg);
 		return -1;

@@ -49,6 +49,7 @@
 #define AG_POOL_JOBS 64 /* jobs queued or running at once */
 
 typedef struct agent agent_t;
+typedef struct ctl_conn ctl_conn_t;
 
 /* A reference-counted copy of the trusted roots, borrowed by handshakes. */
 typedef struct ag_trust {
@@ -111,6 +112,14 @@ typedef struct ag_upcalls {
 	void (*released)(agent_t *a);
 	/* a command changed the store's catalog */
 	void (*catalog_changed)(agent_t *a);
+	/* the control server: a query request (its answers stream on cc
+	 * until ag_ctl_finish), its client went away, writes completed */
+	void (*query)(agent_t *a, ctl_conn_t *cc,
+		      const Weft__ControlRequest *req);
+	void (*query_gone)(agent_t *a, ctl_conn_t *cc);
+	void (*ctl_drained)(agent_t *a);
+	/* the node core's query-service outputs (core.c -> query.c) */
+	void (*qout)(agent_t *a, weft_out_t *o);
 } ag_upcalls_t;
 
 struct agent {
@@ -149,6 +158,13 @@ struct agent {
 	struct ag_held *held, *held_tail;
 	uv_timer_t dtimer;
 	int dtimer_open;
+	/* federated queries (query.c): asked here, served here */
+	struct ag_query *queries;
+	struct ag_serve *serves;
+	weft_pool_t *qpool, *spool;
+	uv_async_t qasync;
+	int qasync_open;
+	uint64_t q_asked, q_served, q_refused, q_cancelled;
 	/* log rate limiting for floods (ag_log_ok) */
 	uint64_t lim_at[AG_LIM_N];
 	double lim_tokens[AG_LIM_N];
@@ -231,5 +247,23 @@ void ag_core_free(agent_t *a);
 int ag_ctl_listen(agent_t *a);
 /* Stop accepting control connections (shutdown). */
 void ag_ctl_stop(agent_t *a);
+/* A query's answers (query.c): send a frame (taken; -1 if the client is
+ * gone), bytes waiting to be written, close once all is written. */
+int ag_ctl_send(ctl_conn_t *cc, uint8_t *frame, size_t len);
+size_t ag_ctl_queued(const ctl_conn_t *cc);
+void ag_ctl_finish(ctl_conn_t *cc);
+
+/* ---- query.c ---- */
+
+/* Start the query driver (its pools and wakeup handle). */
+int ag_query_start(agent_t *a);
+/* Upcalls: see ag_upcalls_t. */
+void ag_query_request(agent_t *a, ctl_conn_t *cc,
+		      const Weft__ControlRequest *req);
+void ag_query_gone(agent_t *a, ctl_conn_t *cc);
+void ag_query_kick(agent_t *a);
+void ag_query_out(agent_t *a, weft_out_t *o);
+/* Shutdown: stop every query and fragment, join the pools. */
+void ag_query_stop(agent_t *a);
 
 #endif

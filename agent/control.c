@@ -170,3 +170,58 @@ out:
 	close(fd);
 	return rc;
 }
+
+int
+weft_ctl_query_open(const char *dir, const char *sql, uint32_t timeout_ms,
+		    weft_err_t *err)
+{
+	Weft__ControlRequest req = WEFT__CONTROL_REQUEST__INIT;
+	uint8_t *frame = NULL;
+	size_t n;
+	int fd;
+
+	fd = ctl_connect(dir, 0, err);
+	if (fd < 0)
+		return WEFT_ENOTFOUND;
+	req.op = WEFT__CONTROL_OP__CTL_QUERY;
+	req.sql = (char *)sql;
+	req.timeout_ms = timeout_ms;
+	if (weft_ctl_frame(&req.base, &frame, &n) != 0 ||
+	    ctl_io(fd, frame, n, 1) != 0) {
+		free(frame);
+		close(fd);
+		return weft_err_set(err, WEFT_EIO,
+				    "%s: could not send the query to the agent",
+				    dir);
+	}
+	free(frame);
+	return fd;
+}
+
+int
+weft_ctl_query_next(int fd, int wait_ms, Weft__ControlResponse **resp,
+		    weft_err_t *err)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint8_t hdr[WEFT_CTL_HDR], *body;
+	const uint8_t *b;
+	size_t len;
+
+	*resp = NULL;
+	if (poll(&pfd, 1, wait_ms) <= 0 || ctl_io(fd, hdr, sizeof(hdr), 0) ||
+	    weft_ctl_unframe(hdr, sizeof(hdr), WEFT_CTL_RESP_MAX, &b, &len) < 0)
+		return weft_err_set(err, WEFT_EIO,
+				    "the agent stopped answering");
+	body = malloc(len ? len : 1);
+	if (body == NULL || ctl_io(fd, body, len, 0) != 0) {
+		free(body);
+		return weft_err_set(err, WEFT_EIO,
+				    "the agent stopped answering");
+	}
+	*resp = weft__control_response__unpack(NULL, len, body);
+	free(body);
+	if (*resp == NULL)
+		return weft_err_set(err, WEFT_EIO,
+				    "no valid answer from the agent");
+	return 0;
+}

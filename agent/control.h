@@ -22,7 +22,7 @@
 
 #define WEFT_CTL_SOCK "agent.sock"    /* in the data directory */
 #define WEFT_CTL_HDR 4		      /* the length prefix */
-#define WEFT_CTL_REQ_MAX 4096	      /* request body, bytes */
+#define WEFT_CTL_REQ_MAX (64u << 10)  /* request body (SQL), bytes */
 #define WEFT_CTL_RESP_MAX (16u << 20) /* response body, bytes */
 
 /*
@@ -58,5 +58,19 @@ int weft_ctl_unframe(const uint8_t *buf, size_t len, size_t max,
  */
 int weft_ctl_call(const char *dir, Weft__ControlOp op, double wait_s,
 		  Weft__ControlResponse **resp, weft_err_t *err);
+
+/*
+ * A query through DIR's agent (CTL_QUERY): send sql, then read the
+ * answers one at a time with weft_ctl_query_next until one has end set.
+ * weft_ctl_query_open: the connected socket (the caller closes it), or
+ * negative with err: WEFT_ENOTFOUND (no agent answers), WEFT_EIO.
+ * weft_ctl_query_next: 0 with *resp (the caller's), or WEFT_EIO (the
+ * agent went away or sent garbage; err says so) after waiting at most
+ * wait_ms for the next answer.
+ */
+int weft_ctl_query_open(const char *dir, const char *sql, uint32_t timeout_ms,
+			weft_err_t *err);
+int weft_ctl_query_next(int fd, int wait_ms, Weft__ControlResponse **resp,
+			weft_err_t *err);
 
 #endif

@@ -154,6 +154,11 @@ ag_core_flush(agent_t *a)
 			ag_log("info", "gossip: %s (node %s)", o.text,
 			       c ? ag_conn_peer_name(c) : "?");
 			break;
+		case WEFT_OUT_QRUN:
+		case WEFT_OUT_QCREDIT:
+		case WEFT_OUT_QSTOP:
+		case WEFT_OUT_QBATCH:
+		case WEFT_OUT_QEND: a->up.qout(a, &o); break;
 		}
 		weft_node_out_free(&o);
 	}

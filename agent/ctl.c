@@ -16,14 +16,17 @@
 #include "lib/util.h"
 #include "lib/version.h"
 
-typedef struct ctl_conn {
+struct ctl_conn {
 	uv_pipe_t pipe;
 	uv_timer_t timer;
 	agent_t *a;
-	uint8_t buf[WEFT_CTL_HDR + WEFT_CTL_REQ_MAX];
 	size_t len;
 	int handles, done;
-} ctl_conn_t;
+	int streaming; /* a query's answers: closed by ag_ctl_finish */
+	int finish;    /* close once the writes are done */
+	unsigned writes;
+	uint8_t buf[WEFT_CTL_HDR + WEFT_CTL_REQ_MAX];
+};
 
 static void
 ctl_closed(uv_handle_t *h)
@@ -44,6 +47,8 @@ ctl_close(ctl_conn_t *cc)
 	if (cc->done)
 		return;
 	cc->done = 1;
+	if (cc->streaming && !cc->finish)
+		cc->a->up.query_gone(cc->a, cc); /* the client went away */
 	uv_timer_stop(&cc->timer);
 	uv_close((uv_handle_t *)&cc->pipe, ctl_closed);
 	uv_close((uv_handle_t *)&cc->timer, ctl_closed);
@@ -236,10 +241,78 @@ static void
 ctl_written(uv_write_t *req, int status)
 {
 	ctl_write_t *w = (ctl_write_t *)req;
+	ctl_conn_t *cc = w->cc;
 
 	free(w->buf);
-	ctl_close(w->cc);
 	free(w);
+	cc->writes--;
+	if (!cc->streaming || status < 0 || (cc->finish && cc->writes == 0)) {
+		ctl_close(cc);
+		return;
+	}
+	if (!cc->done)
+		cc->a->up.ctl_drained(cc->a);
+}
+
+int
+ag_ctl_send(ctl_conn_t *cc, uint8_t *frame, size_t len)
+{
+	ctl_write_t *w;
+	uv_buf_t b;
+
+	if (cc->done) {
+		free(frame);
+		return -1;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		free(frame);
+		return -1;
+	}
+	w->cc = cc;
+	w->buf = frame;
+	w->len = len;
+	b = uv_buf_init((char *)frame, (unsigned)len);
+	if (uv_write(&w->req, (uv_stream_t *)&cc->pipe, &b, 1, ctl_written)) {
+		free(frame);
+		free(w);
+		return -1;
+	}
+	cc->writes++;
+	return 0;
+}
+
+size_t
+ag_ctl_queued(const ctl_conn_t *cc)
+{
+	return cc->done ? 0
+			: uv_stream_get_write_queue_size(
+			      (const uv_stream_t *)&cc->pipe);
+}
+
+void
+ag_ctl_finish(ctl_conn_t *cc)
+{
+	cc->finish = 1;
+	if (cc->writes == 0)
+		ctl_close(cc);
+}
+
+/* After a query's request: read on, only to see the client go away. */
+static void
+ctl_drain_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	if (n < 0)
+		ctl_close(s->data);
+}
+
+static void
+ctl_alloc_small(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	static char sink[256]; /* read from the loop thread only */
+
+	b->base = sink;
+	b->len = sizeof(sink);
 }
 
 static void
@@ -254,6 +327,14 @@ ctl_answer(ctl_conn_t *cc, const Weft__ControlRequest *req)
 	ctl_write_t *w;
 	uv_buf_t b;
 
+	if (req != NULL && req->op == WEFT__CONTROL_OP__CTL_QUERY) {
+		cc->streaming = 1;
+		uv_timer_stop(&cc->timer); /* the query has its own deadline */
+		uv_read_start((uv_stream_t *)&cc->pipe, ctl_alloc_small,
+			      ctl_drain_read);
+		a->up.query(a, cc, req);
+		return;
+	}
 	if (req == NULL) {
 		resp.error = "malformed request";
 	} else if (req->op == WEFT__CONTROL_OP__CTL_STATUS) {
@@ -290,6 +371,8 @@ ctl_answer(ctl_conn_t *cc, const Weft__ControlRequest *req)
 		free(w->buf);
 		free(w);
 		ctl_close(cc);
+	} else {
+		cc->writes++;
 	}
 out:
 	free(peers.info);

@@ -66,6 +66,10 @@ enum { WEFT_QOUT_TABLE, WEFT_QOUT_CSV, WEFT_QOUT_JSON };
 typedef struct weft_qout weft_qout_t;
 /* A printer of q's result in format fmt to f. WEFT_ENOMEM. */
 int weft_qout_new(int fmt, const weft_query_t *q, FILE *f, weft_qout_t **out);
+/* The same for n columns names/types (copied): an agent's answer. */
+int weft_qout_new_shape(int fmt, uint32_t n, const char *const *names,
+			const weft_sqltype_t *types, FILE *f,
+			weft_qout_t **out);
 /* Rows of one batch (the first call prints the CSV header or JSON's
  * bracket first). WEFT_ENOMEM. */
 int weft_qout_batch(weft_qout_t *o, const weft_batch_t *b, weft_err_t *err);

@@ -102,14 +102,27 @@ weft_pad(FILE *f, size_t n)
 		fputc(' ', f);
 }
 
+struct weft_qout {
+	int fmt;
+	char **names;
+	weft_sqltype_t *types;
+	FILE *f;
+	uint32_t nc;
+	weft_table_t tab;
+	char *buf; /* one formatted value */
+	size_t cap, rows;
+	bool started;
+	weft_json_t j; /* WEFT_QOUT_JSON */
+};
+
 static void
-weft_table_print(const weft_query_t *q, weft_table_t *t, FILE *f)
+weft_table_print(const weft_qout_t *q, weft_table_t *t, FILE *f)
 {
 	uint32_t c;
 	size_t r, rows = t->ncols ? t->n / t->ncols : 0;
 
 	for (c = 0; c < t->ncols; c++) {
-		const char *h = weft_query_colname(q, c);
+		const char *h = q->names[c];
 		size_t hw = weft_utf8_width(h, strlen(h)), left;
 
 		left = (t->w[c] - hw) / 2;
@@ -136,7 +149,7 @@ weft_table_print(const weft_query_t *q, weft_table_t *t, FILE *f)
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = t->cells[r * t->ncols + c];
 			size_t sw = s ? weft_utf8_width(s, strlen(s)) : 0;
-			bool right = weft_is_number(weft_query_coltype(q, c));
+			bool right = weft_is_number(q->types[c]);
 
 			fputc(' ', f);
 			if (right)
@@ -153,20 +166,30 @@ weft_table_print(const weft_query_t *q, weft_table_t *t, FILE *f)
 	fprintf(f, "(%zu row%s)\n", rows, rows == 1 ? "" : "s");
 }
 
-struct weft_qout {
-	int fmt;
-	const weft_query_t *q;
-	FILE *f;
-	uint32_t nc;
-	weft_table_t tab;
-	char *buf; /* one formatted value */
-	size_t cap, rows;
-	bool started;
-	weft_json_t j; /* WEFT_QOUT_JSON */
-};
-
 int
 weft_qout_new(int fmt, const weft_query_t *q, FILE *f, weft_qout_t **out)
+{
+	uint32_t n = weft_query_ncols(q), c;
+	const char **names = calloc(n + 1, sizeof(*names));
+	weft_sqltype_t *types = calloc(n + 1, sizeof(*types));
+	int rc = WEFT_ENOMEM;
+
+	*out = NULL;
+	if (names != NULL && types != NULL) {
+		for (c = 0; c < n; c++) {
+			names[c] = weft_query_colname(q, c);
+			types[c] = weft_query_coltype(q, c);
+		}
+		rc = weft_qout_new_shape(fmt, n, names, types, f, out);
+	}
+	free(names);
+	free(types);
+	return rc;
+}
+
+int
+weft_qout_new_shape(int fmt, uint32_t n, const char *const *names,
+		    const weft_sqltype_t *types, FILE *f, weft_qout_t **out)
 {
 	weft_qout_t *o = calloc(1, sizeof(*o));
 	uint32_t col;
@@ -175,20 +198,27 @@ weft_qout_new(int fmt, const weft_query_t *q, FILE *f, weft_qout_t **out)
 	if (o == NULL)
 		return WEFT_ENOMEM;
 	o->fmt = fmt;
-	o->q = q;
 	o->f = f;
-	o->nc = weft_query_ncols(q);
+	o->nc = n;
 	o->cap = 256;
 	o->buf = malloc(o->cap);
-	if (o->buf == NULL)
+	o->names = calloc(n + 1, sizeof(*o->names));
+	o->types = calloc(n + 1, sizeof(*o->types));
+	if (o->buf == NULL || o->names == NULL || o->types == NULL)
 		goto fail;
+	for (col = 0; col < n; col++) {
+		o->names[col] = strdup(names[col]);
+		o->types[col] = types[col];
+		if (o->names[col] == NULL)
+			goto fail;
+	}
 	if (fmt == WEFT_QOUT_TABLE) {
 		o->tab.ncols = o->nc;
 		o->tab.w = calloc(o->nc + 1, sizeof(*o->tab.w));
 		if (o->tab.w == NULL)
 			goto fail;
 		for (col = 0; col < o->nc; col++) {
-			const char *h = weft_query_colname(q, col);
+			const char *h = o->names[col];
 
 			o->tab.w[col] = weft_utf8_width(h, strlen(h));
 		}
@@ -212,6 +242,10 @@ weft_qout_free(weft_qout_t *o)
 	free(o->tab.cells);
 	free(o->tab.w);
 	free(o->buf);
+	for (i = 0; o->names && i < o->nc; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->types);
 	free(o);
 }
 
@@ -223,7 +257,7 @@ qout_start(weft_qout_t *o)
 
 	if (o->fmt == WEFT_QOUT_CSV) {
 		for (col = 0; col < o->nc; col++) {
-			const char *h = weft_query_colname(o->q, col);
+			const char *h = o->names[col];
 
 			if (col)
 				fputc(',', o->f);
@@ -273,7 +307,7 @@ static void
 qout_cell_json(weft_qout_t *o, const weft_vec_t *v, uint32_t col, uint32_t r,
 	       bool null, size_t n)
 {
-	const char *h = weft_query_colname(o->q, col);
+	const char *h = o->names[col];
 
 	if (null)
 		weft_json_null(&o->j, h);
@@ -342,7 +376,7 @@ weft_qout_end(weft_qout_t *o)
 			fprintf(o->f, "--\n(%zu row%s)\n", o->tab.n,
 				o->tab.n == 1 ? "" : "s");
 		else
-			weft_table_print(o->q, &o->tab, o->f);
+			weft_table_print(o, &o->tab, o->f);
 	} else if (o->fmt == WEFT_QOUT_JSON) {
 		weft_json_end_array(&o->j);
 		if (weft_json_finish(&o->j) != 0)

@@ -1,0 +1,899 @@
+/*
+ * query.c: the agent's part in federated SQL: running `weft query`'s
+ * statements (asker) and the fragments other nodes send (owner), on
+ * worker pools, never on the loop (docs/agent.md, docs/protocol.md).
+ *
+ * Asker. A CTL_QUERY request becomes an ag_query_t, run on the query pool
+ * (qpool): a snapshot, weft_query_prepare_mesh with this file's mesh
+ * callbacks, then the result batches framed as ControlResponses into the
+ * query's outbox. A scan of another node's product calls mesh_open,
+ * which queues an ag_rstream_t; the loop (ag_query_kick) opens it in the
+ * node core's query service (node/qsvc.h), which sends the fragment. The
+ * batches coming back (QBATCH outputs) are appended to the stream, where
+ * mesh_next, on the worker, waits for them; every batch consumed becomes
+ * credit the loop returns to the owner.
+ *
+ * Owner. A QRUN output becomes an ag_serve_t, run on the serving pool
+ * (spool): a snapshot, weft_fragrun_open (which re-checks everything the
+ * asker sent: query/serve.h), then batches into the serve's outbox while
+ * it has credit, waiting otherwise: the owner holds at most its credit's
+ * worth of batches for a slow asker.
+ *
+ * Threads. Each query and each serve has one mutex and one condition
+ * variable shared by its worker and the loop; the loop is woken by one
+ * uv_async_t (qasync) and then looks at every query and serve. Lists and
+ * node-core calls are the loop's only; a worker touches only its own
+ * struct under its mutex.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+#include "agent/control.h"
+#include "crypto/frame.h"
+#include "lib/util.h"
+#include "query/bwire.h"
+#include "query/query.h"
+#include "query/serve.h"
+
+#define AQ_THREADS 4		  /* queries run at once */
+#define AQ_JOBS 16		  /* ... queued or running */
+#define AS_THREADS 8		  /* fragments served at once */
+#define AQ_OUTBOX (4u << 20)	  /* bytes of answers held for a client */
+#define AQ_TIMEOUT_MS 60000	  /* default deadline */
+#define AS_BATCH_MAX (768u << 10) /* bytes of one result batch message */
+
+typedef struct aq_buf {
+	struct aq_buf *next;
+	uint8_t *data;
+	size_t len;
+} aq_buf_t;
+
+/* One fragment this node asked another to run (asker side). */
+typedef struct ag_rstream {
+	struct ag_rstream *next;
+	struct ag_query *q;
+	char product[WEFT_PRODUCT_NAME_MAX + 1], org[WEFT_OUT_ORG_MAX + 1];
+	char node[WEFT_OUT_ORG_MAX + 1];
+	uint8_t pk[WEFT_PK_BYTES];
+	uint64_t version;
+	uint8_t *frag;
+	size_t flen;
+	uint64_t qid;
+	int state; /* 0 to open, 1 open, 2 ended */
+	int want_cancel, closed;
+	uint32_t to_credit;
+	aq_buf_t *head, *tail;
+	aq_buf_t *cur; /* the batch the executor reads */
+	char error[WEFT_ERR_MAX + 128];
+	int failed;
+	uint64_t rows, vread, batches, bytes, t0_ns, t1_ns;
+} ag_rstream_t;
+
+typedef struct ag_query {
+	weft_pool_job_t job;
+	agent_t *a;
+	struct ag_query *next;
+	ctl_conn_t *cc; /* NULL once the client is gone (loop's) */
+	char *sql;
+	uint64_t deadline_ns;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int gone; /* stop: the client went away, shutdown */
+	ag_rstream_t *streams;
+	aq_buf_t *out_head, *out_tail;
+	size_t out_bytes;
+	weft_mesh_t mesh;
+} ag_query_t;
+
+/* One fragment another node asked us to run (owner side). */
+typedef struct ag_serve {
+	weft_pool_job_t job;
+	agent_t *a;
+	struct ag_serve *next;
+	uint64_t id;
+	char product[WEFT_OUT_TEXT_MAX + 1], org[WEFT_OUT_ORG_MAX + 1];
+	char asker[WEFT_OUT_ORG_MAX + 1];
+	uint64_t version;
+	uint8_t *frag;
+	size_t flen;
+	uint64_t deadline_ns;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint32_t credit;
+	int stop;
+	aq_buf_t *head, *tail;
+	char error[WEFT_ERR_MAX + 128];
+	uint64_t rows, vread, t0_ns;
+} ag_serve_t;
+
+static void
+aq_bufs_free(aq_buf_t *b)
+{
+	while (b != NULL) {
+		aq_buf_t *n = b->next;
+
+		free(b->data);
+		free(b);
+		b = n;
+	}
+}
+
+static int
+aq_push(aq_buf_t **head, aq_buf_t **tail, uint8_t *data, size_t len)
+{
+	aq_buf_t *b = calloc(1, sizeof(*b));
+
+	if (b == NULL) {
+		free(data);
+		return WEFT_ENOMEM;
+	}
+	b->data = data;
+	b->len = len;
+	if (*tail)
+		(*tail)->next = b;
+	else
+		*head = b;
+	*tail = b;
+	return 0;
+}
+
+/* Wait on cv until woken or deadline_ns (monotonic) or 100 ms. */
+static void
+aq_wait(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ns)
+{
+	struct timespec ts;
+	uint64_t now = weft_mono_ns(), until = now + 100000000ull;
+
+	if (deadline_ns && deadline_ns < until)
+		until = deadline_ns;
+	if (until <= now)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)((until - now) / 1000000000ull);
+	ts.tv_nsec += (long)((until - now) % 1000000000ull);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+/* ---- asker: the mesh callbacks, on the query's worker ---- */
+
+static int
+mesh_open(void *arg, const weft_remote_t *r, const uint8_t *frag, size_t len,
+	  void **stream, weft_err_t *err)
+{
+	ag_query_t *q = arg;
+	ag_rstream_t *s = calloc(1, sizeof(*s));
+
+	*stream = NULL;
+	if (s == NULL || (s->frag = malloc(len + 1)) == NULL) {
+		free(s);
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	}
+	memcpy(s->frag, frag, len);
+	s->flen = len;
+	s->q = q;
+	snprintf(s->product, sizeof(s->product), "%s", r->name);
+	snprintf(s->org, sizeof(s->org), "%s", r->org);
+	snprintf(s->node, sizeof(s->node), "%s", r->node);
+	memcpy(s->pk, r->node_pk, WEFT_PK_BYTES);
+	s->version = r->version;
+	s->t0_ns = weft_mono_ns();
+	pthread_mutex_lock(&q->mu);
+	s->next = q->streams;
+	q->streams = s;
+	pthread_mutex_unlock(&q->mu);
+	uv_async_send(&q->a->qasync);
+	*stream = s;
+	return 0;
+}
+
+static int
+mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
+	  weft_err_t *err)
+{
+	ag_query_t *q = arg;
+	ag_rstream_t *s = stream;
+	int rc = 0, kick = 0;
+
+	pthread_mutex_lock(&q->mu);
+	if (s->cur != NULL) {
+		free(s->cur->data);
+		free(s->cur);
+		s->cur = NULL;
+	}
+	for (;;) {
+		if (s->head != NULL) {
+			s->cur = s->head;
+			s->head = s->head->next;
+			if (s->head == NULL)
+				s->tail = NULL;
+			s->to_credit++;
+			kick = 1;
+			*buf = s->cur->data;
+			*len = s->cur->len;
+			rc = 1;
+			break;
+		}
+		if (s->state == 2) {
+			if (s->failed)
+				rc = weft_err_set(
+				    err, WEFT_EIO, "%s.%s on node %s: %s",
+				    s->org, s->product, s->node, s->error);
+			break;
+		}
+		if (q->gone) {
+			rc = weft_err_set(err, WEFT_EIO, "query cancelled");
+			break;
+		}
+		if (q->deadline_ns && weft_mono_ns() >= q->deadline_ns) {
+			rc = weft_err_set(err, WEFT_EIO,
+					  "timed out waiting for %s.%s on "
+					  "node %s",
+					  s->org, s->product, s->node);
+			break;
+		}
+		aq_wait(&q->cv, &q->mu, q->deadline_ns);
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (kick)
+		uv_async_send(&q->a->qasync);
+	return rc;
+}
+
+static void
+mesh_close(void *arg, void *stream)
+{
+	ag_query_t *q = arg;
+	ag_rstream_t *s = stream;
+
+	pthread_mutex_lock(&q->mu);
+	if (s->cur != NULL) {
+		free(s->cur->data);
+		free(s->cur);
+		s->cur = NULL;
+	}
+	s->closed = 1;
+	if (s->state != 2)
+		s->want_cancel = 1;
+	pthread_mutex_unlock(&q->mu);
+	uv_async_send(&q->a->qasync);
+}
+
+/* ---- asker: the query's worker ---- */
+
+/* Frame resp into the outbox, waiting while the client is behind. */
+static int
+aq_emit(ag_query_t *q, const Weft__ControlResponse *resp)
+{
+	uint8_t *frame;
+	size_t len;
+	int rc;
+
+	if (weft_ctl_frame(&resp->base, &frame, &len) != 0)
+		return WEFT_ENOMEM;
+	pthread_mutex_lock(&q->mu);
+	while (q->out_bytes > AQ_OUTBOX && !q->gone)
+		aq_wait(&q->cv, &q->mu, 0);
+	rc = q->gone ? WEFT_EIO
+		     : aq_push(&q->out_head, &q->out_tail, frame, len);
+	if (rc == 0)
+		q->out_bytes += len;
+	else if (q->gone)
+		free(frame);
+	pthread_mutex_unlock(&q->mu);
+	uv_async_send(&q->a->qasync);
+	return rc;
+}
+
+static int
+aq_head(ag_query_t *q, weft_query_t *wq)
+{
+	Weft__ControlResponse resp = WEFT__CONTROL_RESPONSE__INIT;
+	Weft__QueryHead head = WEFT__QUERY_HEAD__INIT;
+	uint32_t n = weft_query_ncols(wq), i;
+	char **names = calloc(n + 1, sizeof(*names));
+	uint32_t *types = calloc(n + 1, sizeof(*types));
+	int rc = WEFT_ENOMEM;
+
+	if (names != NULL && types != NULL) {
+		for (i = 0; i < n; i++) {
+			names[i] = (char *)weft_query_colname(wq, i);
+			types[i] = (uint32_t)weft_query_coltype(wq, i);
+		}
+		head.names = names;
+		head.n_names = n;
+		head.types = types;
+		head.n_types = n;
+		head.explain = weft_query_is_explain(wq) != 0;
+		resp.head = &head;
+		rc = aq_emit(q, &resp);
+	}
+	free(names);
+	free(types);
+	return rc;
+}
+
+/* The last answer: the error, if any, and per-fragment figures. */
+static void
+aq_end(ag_query_t *q, const char *error, int pos)
+{
+	Weft__ControlResponse resp = WEFT__CONTROL_RESPONSE__INIT;
+	Weft__FragmentStats *fs = NULL, **ptrs = NULL;
+	char(*names)[WEFT_PRODUCT_NAME_MAX * 2 + 2] = NULL;
+	ag_rstream_t *s;
+	size_t n = 0, i = 0;
+
+	pthread_mutex_lock(&q->mu);
+	for (s = q->streams; s; s = s->next)
+		n++;
+	if (n) {
+		fs = calloc(n, sizeof(*fs));
+		ptrs = calloc(n, sizeof(*ptrs));
+		names = calloc(n, sizeof(*names));
+	}
+	for (s = q->streams; s && fs && ptrs && names; s = s->next, i++) {
+		weft__fragment_stats__init(&fs[i]);
+		snprintf(names[i], sizeof(names[i]), "%s.%s", s->org,
+			 s->product);
+		fs[i].product = names[i];
+		fs[i].node = s->node;
+		fs[i].version = s->vread;
+		fs[i].rows = s->rows;
+		fs[i].batches = s->batches;
+		fs[i].bytes = s->bytes;
+		fs[i].elapsed_us =
+		    s->t1_ns > s->t0_ns ? (s->t1_ns - s->t0_ns) / 1000 : 0;
+		fs[i].route = "direct session";
+		ptrs[i] = &fs[i];
+	}
+	pthread_mutex_unlock(&q->mu);
+	resp.end = 1;
+	resp.error = (char *)(error ? error : "");
+	resp.error_pos = pos;
+	if (fs && ptrs && names) {
+		resp.fragments = ptrs;
+		resp.n_fragments = n;
+	}
+	(void)aq_emit(q, &resp);
+	free(fs);
+	free(ptrs);
+	free(names);
+}
+
+static void
+aq_work(weft_pool_job_t *job)
+{
+	ag_query_t *q = job->arg;
+	weft_snapshot_t *snap = NULL;
+	weft_query_t *wq = NULL;
+	const weft_batch_t *b;
+	weft_err_t err = {0};
+	int rc;
+
+	rc = weft_snapshot_begin(q->a->st, &snap, &err);
+	if (rc == 0)
+		rc = weft_query_prepare_mesh(snap, &q->mesh, q->sql, &wq, &err);
+	if (rc == 0)
+		rc = aq_head(q, wq);
+	while (rc == 0) {
+		Weft__ControlResponse resp = WEFT__CONTROL_RESPONSE__INIT;
+		uint8_t *buf;
+		size_t len;
+
+		if (q->gone || weft_pool_cancelled(job)) {
+			rc = weft_err_set(&err, WEFT_EIO, "query cancelled");
+			break;
+		}
+		rc = weft_query_next(wq, &b, &err);
+		if (rc <= 0)
+			break;
+		rc = weft_bwire_encode(b, &buf, &len, &err);
+		if (rc != 0)
+			break;
+		resp.batch.data = buf;
+		resp.batch.len = len;
+		rc = aq_emit(q, &resp);
+		free(buf);
+	}
+	if (q->deadline_ns && weft_mono_ns() >= q->deadline_ns && rc < 0 &&
+	    err.msg[0] == 0)
+		weft_err_set(&err, WEFT_EIO, "query timed out");
+	weft_query_free(wq); /* closes its remote scans */
+	weft_snapshot_end(snap);
+	aq_end(q, rc < 0 ? (err.msg[0] ? err.msg : "query failed") : NULL,
+	       rc < 0 ? err.pos : 0);
+}
+
+/* ---- asker: the loop's side ---- */
+
+/* Move a query's answers to its client. */
+static void
+aq_flush_out(ag_query_t *q)
+{
+	aq_buf_t *b;
+
+	while (q->out_head != NULL &&
+	       (q->cc == NULL || ag_ctl_queued(q->cc) < AQ_OUTBOX)) {
+		b = q->out_head;
+		q->out_head = b->next;
+		if (q->out_head == NULL)
+			q->out_tail = NULL;
+		q->out_bytes -= b->len;
+		if (q->cc != NULL && ag_ctl_send(q->cc, b->data, b->len) != 0)
+			q->cc = NULL;
+		else if (q->cc == NULL)
+			free(b->data);
+		free(b);
+		pthread_cond_broadcast(&q->cv);
+	}
+}
+
+/* Open, credit and cancel q's fragments in the node core. */
+static void
+aq_streams(agent_t *a, ag_query_t *q)
+{
+	weft_qsvc_t *qs = weft_node_qsvc(a->node);
+	ag_rstream_t *s;
+	weft_err_t err;
+
+	for (s = q->streams; s; s = s->next) {
+		if (s->state == 0 && !s->want_cancel) {
+			memset(&err, 0, sizeof(err));
+			if (weft_qsvc_open(qs, s->pk, s->product, s->version,
+					   s->frag, s->flen, AQ_TIMEOUT_MS,
+					   &s->qid, &err) != 0) {
+				s->state = 2;
+				s->failed = 1;
+				snprintf(
+				    s->error, sizeof(s->error),
+				    "cannot reach node %s of org %s: %.600s",
+				    s->node, s->org, err.msg);
+				pthread_cond_broadcast(&q->cv);
+			} else {
+				s->state = 1;
+				a->q_asked++;
+			}
+			free(s->frag);
+			s->frag = NULL;
+		}
+		if (s->state == 1 && s->want_cancel) {
+			weft_qsvc_cancel(qs, s->qid);
+			s->state = 2;
+		} else if (s->state == 1 && s->to_credit > 0) {
+			weft_qsvc_credit(qs, s->qid, s->to_credit);
+			s->to_credit = 0;
+		}
+		if (s->want_cancel && s->state == 0)
+			s->state = 2;
+	}
+}
+
+void
+ag_query_kick(agent_t *a)
+{
+	ag_query_t *q;
+	ag_serve_t *v;
+
+	for (q = a->queries; q; q = q->next) {
+		pthread_mutex_lock(&q->mu);
+		if (a->node != NULL)
+			aq_streams(a, q);
+		aq_flush_out(q);
+		pthread_mutex_unlock(&q->mu);
+	}
+	for (v = a->serves; v; v = v->next) {
+		aq_buf_t *b, *list;
+
+		pthread_mutex_lock(&v->mu);
+		list = v->head;
+		v->head = v->tail = NULL;
+		pthread_mutex_unlock(&v->mu);
+		for (b = list; b; b = b->next)
+			if (a->node != NULL)
+				(void)weft_qsvc_batch(weft_node_qsvc(a->node),
+						      v->id, b->data, b->len);
+		aq_bufs_free(list);
+	}
+	ag_core_flush(a);
+}
+
+static void
+aq_async(uv_async_t *h)
+{
+	ag_query_kick(h->data);
+}
+
+static void
+aq_free(ag_query_t *q)
+{
+	ag_rstream_t *s;
+
+	while ((s = q->streams) != NULL) {
+		q->streams = s->next;
+		aq_bufs_free(s->head);
+		if (s->cur)
+			aq_bufs_free(s->cur);
+		free(s->frag);
+		free(s);
+	}
+	aq_bufs_free(q->out_head);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q->sql);
+	free(q);
+}
+
+static void
+aq_done(weft_pool_job_t *job)
+{
+	ag_query_t *q = job->arg, **pp;
+	agent_t *a = q->a;
+
+	if (job->cancelled) /* never ran: say so */
+		aq_end(q, "cancelled: the agent is stopping", 0);
+	pthread_mutex_lock(&q->mu);
+	if (a->node != NULL)
+		aq_streams(a, q); /* cancels what is still open */
+	q->out_bytes = 0;	  /* the worker is gone: send everything */
+	while (q->out_head != NULL) {
+		aq_buf_t *b = q->out_head;
+
+		q->out_head = b->next;
+		if (q->cc != NULL && ag_ctl_send(q->cc, b->data, b->len) != 0)
+			q->cc = NULL;
+		else if (q->cc == NULL)
+			free(b->data);
+		free(b);
+	}
+	q->out_tail = NULL;
+	pthread_mutex_unlock(&q->mu);
+	if (q->cc != NULL)
+		ag_ctl_finish(q->cc);
+	for (pp = &a->queries; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	aq_free(q);
+	ag_core_flush(a);
+}
+
+void
+ag_query_request(agent_t *a, ctl_conn_t *cc, const Weft__ControlRequest *req)
+{
+	Weft__ControlResponse resp = WEFT__CONTROL_RESPONSE__INIT;
+	ag_query_t *q = calloc(1, sizeof(*q));
+	uint8_t *frame;
+	size_t len;
+	int rc;
+
+	if (q == NULL || (q->sql = strdup(req->sql)) == NULL) {
+		free(q);
+		resp.error = "out of memory";
+		goto refuse;
+	}
+	q->a = a;
+	q->cc = cc;
+	q->deadline_ns =
+	    weft_mono_ns() +
+	    (uint64_t)(req->timeout_ms ? req->timeout_ms : AQ_TIMEOUT_MS) *
+		1000000ull;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->mesh.self = a->id.kp->pk;
+	q->mesh.open = mesh_open;
+	q->mesh.next = mesh_next;
+	q->mesh.close = mesh_close;
+	q->mesh.arg = q;
+	q->job.work = aq_work;
+	q->job.done = aq_done;
+	q->job.arg = q;
+	rc = a->qpool ? weft_pool_submit(a->qpool, &q->job) : WEFT_EINVAL;
+	if (rc != 0) {
+		aq_free(q);
+		resp.error = rc == WEFT_EAGAIN
+				 ? "busy: the agent runs as many queries as "
+				   "it may; try again"
+				 : "the agent is stopping";
+		goto refuse;
+	}
+	q->next = a->queries;
+	a->queries = q;
+	return;
+refuse:
+	resp.end = 1;
+	if (weft_ctl_frame(&resp.base, &frame, &len) == 0)
+		(void)ag_ctl_send(cc, frame, len);
+	ag_ctl_finish(cc);
+}
+
+void
+ag_query_gone(agent_t *a, ctl_conn_t *cc)
+{
+	ag_query_t *q;
+
+	for (q = a->queries; q; q = q->next)
+		if (q->cc == cc) {
+			pthread_mutex_lock(&q->mu);
+			q->cc = NULL;
+			q->gone = 1;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
+			weft_pool_cancel(a->qpool, &q->job);
+			a->q_cancelled++;
+		}
+}
+
+/* A QBATCH or QEND output: the stream it belongs to. */
+static void
+aq_result(agent_t *a, weft_out_t *o)
+{
+	ag_query_t *q;
+	ag_rstream_t *s;
+
+	for (q = a->queries; q; q = q->next) {
+		pthread_mutex_lock(&q->mu);
+		for (s = q->streams; s; s = s->next)
+			if (s->state == 1 && s->qid == o->qid)
+				break;
+		if (s == NULL) {
+			pthread_mutex_unlock(&q->mu);
+			continue;
+		}
+		if (o->kind == WEFT_OUT_QBATCH) {
+			s->batches++;
+			s->bytes += o->env_len;
+			if (aq_push(&s->head, &s->tail, o->env, o->env_len) ==
+			    0)
+				o->env = NULL; /* the stream's now */
+			else
+				o->env = NULL; /* freed by aq_push */
+		} else {
+			s->state = 2;
+			s->t1_ns = weft_mono_ns();
+			s->rows = o->rows;
+			s->vread = o->version;
+			if (o->text[0]) {
+				s->failed = 1;
+				snprintf(s->error, sizeof(s->error), "%s",
+					 o->text);
+			}
+		}
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+}
+
+/* ---- owner ---- */
+
+static void
+as_work(weft_pool_job_t *job)
+{
+	ag_serve_t *v = job->arg;
+	weft_snapshot_t *snap = NULL;
+	weft_fragrun_t *r = NULL;
+	weft_err_t err = {0};
+	int rc;
+
+	rc = weft_snapshot_begin(v->a->st, &snap, &err);
+	if (rc == 0)
+		rc =
+		    weft_fragrun_open(snap, v->product, v->version, v->org,
+				      v->frag, v->flen, AS_BATCH_MAX, &r, &err);
+	if (rc == 0)
+		v->vread = weft_fragrun_version(r);
+	while (rc == 0) {
+		uint8_t *buf;
+		size_t len;
+		uint32_t rows;
+
+		pthread_mutex_lock(&v->mu);
+		while (v->credit == 0 && !v->stop &&
+		       weft_mono_ns() < v->deadline_ns)
+			aq_wait(&v->cv, &v->mu, v->deadline_ns);
+		if (v->stop || weft_pool_cancelled(job)) {
+			pthread_mutex_unlock(&v->mu);
+			rc = weft_err_set(&err, WEFT_EIO, "cancelled");
+			break;
+		}
+		if (v->credit == 0) {
+			pthread_mutex_unlock(&v->mu);
+			rc = weft_err_set(&err, WEFT_EIO,
+					  "timed out: the asker did not read");
+			break;
+		}
+		v->credit--;
+		pthread_mutex_unlock(&v->mu);
+		rc = weft_fragrun_next(r, &buf, &len, &rows, &err);
+		if (rc <= 0)
+			break;
+		pthread_mutex_lock(&v->mu);
+		rc = aq_push(&v->head, &v->tail, buf, len);
+		v->rows += rows;
+		pthread_mutex_unlock(&v->mu);
+		uv_async_send(&v->a->qasync);
+	}
+	weft_fragrun_free(r);
+	weft_snapshot_end(snap);
+	if (rc < 0)
+		snprintf(v->error, sizeof(v->error), "%s",
+			 err.msg[0] ? err.msg : "failed");
+}
+
+static void
+as_done(weft_pool_job_t *job)
+{
+	ag_serve_t *v = job->arg, **pp;
+	agent_t *a = v->a;
+	weft_qsvc_t *qs = a->node ? weft_node_qsvc(a->node) : NULL;
+	aq_buf_t *b;
+
+	if (job->cancelled)
+		snprintf(v->error, sizeof(v->error), "cancelled");
+	for (b = v->head; b && qs; b = b->next)
+		(void)weft_qsvc_batch(qs, v->id, b->data, b->len);
+	if (qs != NULL)
+		weft_qsvc_end(qs, v->id, v->error, v->rows, v->vread);
+	ag_log(v->error[0] ? "warn" : "info",
+	       "query: fragment of %s for node %s of org %s: %llu rows in "
+	       "%.1f ms%s%s",
+	       v->product, v->asker, v->org, (unsigned long long)v->rows,
+	       (double)(weft_mono_ns() - v->t0_ns) / 1e6,
+	       v->error[0] ? ": " : "", v->error);
+	for (pp = &a->serves; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
+	aq_bufs_free(v->head);
+	free(v->frag);
+	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->cv);
+	free(v);
+	ag_core_flush(a);
+}
+
+static ag_serve_t *
+as_find(agent_t *a, uint64_t id)
+{
+	ag_serve_t *v;
+
+	for (v = a->serves; v; v = v->next)
+		if (v->id == id)
+			return v;
+	return NULL;
+}
+
+static void
+as_run(agent_t *a, weft_out_t *o)
+{
+	ag_serve_t *v = calloc(1, sizeof(*v));
+	conn_t *c = ag_conn_by_id(a, o->peer);
+	uint32_t t = o->timeout_ms ? o->timeout_ms : AQ_TIMEOUT_MS;
+	int rc;
+
+	if (v == NULL) {
+		weft_qsvc_end(weft_node_qsvc(a->node), o->qid, "out of memory",
+			      0, 0);
+		return;
+	}
+	v->a = a;
+	v->id = o->qid;
+	snprintf(v->product, sizeof(v->product), "%s", o->text);
+	snprintf(v->org, sizeof(v->org), "%s", o->org);
+	snprintf(v->asker, sizeof(v->asker), "%s",
+		 c ? ag_conn_peer_name(c) : "?");
+	v->version = o->version;
+	v->frag = o->env;
+	v->flen = o->env_len;
+	o->env = NULL;
+	v->credit = o->n;
+	v->t0_ns = weft_mono_ns();
+	v->deadline_ns =
+	    v->t0_ns +
+	    (uint64_t)(t > AQ_TIMEOUT_MS * 10 ? AQ_TIMEOUT_MS * 10 : t) *
+		1000000ull;
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv, NULL);
+	v->job.work = as_work;
+	v->job.done = as_done;
+	v->job.arg = v;
+	v->next = a->serves;
+	a->serves = v;
+	a->q_served++;
+	rc = weft_pool_submit(a->spool, &v->job);
+	if (rc != 0) {
+		a->serves = v->next;
+		weft_qsvc_end(weft_node_qsvc(a->node), v->id, "busy: try again",
+			      0, 0);
+		a->q_refused++;
+		free(v->frag);
+		pthread_mutex_destroy(&v->mu);
+		pthread_cond_destroy(&v->cv);
+		free(v);
+	}
+}
+
+void
+ag_query_out(agent_t *a, weft_out_t *o)
+{
+	ag_serve_t *v;
+
+	switch (o->kind) {
+	case WEFT_OUT_QRUN: as_run(a, o); break;
+	case WEFT_OUT_QCREDIT:
+	case WEFT_OUT_QSTOP:
+		v = as_find(a, o->qid);
+		if (v == NULL)
+			break;
+		pthread_mutex_lock(&v->mu);
+		if (o->kind == WEFT_OUT_QCREDIT)
+			v->credit += o->n;
+		else
+			v->stop = 1;
+		pthread_cond_broadcast(&v->cv);
+		pthread_mutex_unlock(&v->mu);
+		if (o->kind == WEFT_OUT_QSTOP)
+			weft_pool_cancel(a->spool, &v->job);
+		break;
+	case WEFT_OUT_QBATCH:
+	case WEFT_OUT_QEND: aq_result(a, o); break;
+	default: break;
+	}
+}
+
+/* ---- life ---- */
+
+int
+ag_query_start(agent_t *a)
+{
+	int rc;
+
+	rc = weft_pool_new(a->loop, AQ_THREADS, AQ_JOBS, &a->qpool);
+	if (rc == 0)
+		rc = weft_pool_new(a->loop, AS_THREADS, WEFT_QSVC_SERVE_MAX,
+				   &a->spool);
+	if (rc == 0)
+		rc = uv_async_init(a->loop, &a->qasync, aq_async);
+	if (rc != 0) {
+		ag_log("error", "query pools: %s", weft_strerror(rc));
+		return -1;
+	}
+	a->qasync.data = a;
+	a->qasync_open = 1;
+	return 0;
+}
+
+void
+ag_query_stop(agent_t *a)
+{
+	ag_query_t *q;
+	ag_serve_t *v;
+
+	for (q = a->queries; q; q = q->next) {
+		pthread_mutex_lock(&q->mu);
+		q->gone = 1;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+	}
+	for (v = a->serves; v; v = v->next) {
+		pthread_mutex_lock(&v->mu);
+		v->stop = 1;
+		pthread_cond_broadcast(&v->cv);
+		pthread_mutex_unlock(&v->mu);
+	}
+	weft_pool_close(a->qpool);
+	a->qpool = NULL;
+	weft_pool_close(a->spool);
+	a->spool = NULL;
+	if (a->qasync_open)
+		uv_close((uv_handle_t *)&a->qasync, NULL);
+	a->qasync_open = 0;
+}
