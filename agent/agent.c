@@ -254,6 +254,11 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		free(a);
 		return 1;
 	}
+	a->trace_fd = -1;
+	if (getenv("WEFT_TRACE_INPUT") != NULL)
+		a->trace_fd =
+		    open(getenv("WEFT_TRACE_INPUT"),
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (o.max_conns == 0)
 		o.max_conns = 1024;
 	if (o.max_per_addr == 0)
@@ -301,6 +306,8 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	sodium_memzero(a->netkey, sizeof(a->netkey));
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
+	if (a->trace_fd >= 0)
+		close(a->trace_fd);
 	free(a);
 	return rc;
 }

@@ -124,6 +124,9 @@ typedef struct ag_upcalls {
 
 struct agent {
 	const weft_agent_opts_t *o;
+	/* WEFT_TRACE_INPUT=FILE (tests): every message the node core gets
+	 * from a session, packed, appended there; -1: off */
+	int trace_fd;
 	ag_upcalls_t up;
 	uv_loop_t *loop;
 	uv_tcp_t listener;

@@ -15,6 +15,7 @@
  */
 #include "node/node.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@
 struct weft_node {
 	weft_gossip_t *g;
 	weft_qsvc_t *qs;
+	weft_tun_t *tun; /* NULL: no tunnels (the simulator) */
+	uint64_t now_ms; /* the time of the call in progress */
+	int64_t unix_us;
 	uint8_t self[WEFT_PK_BYTES];
 	weft_outq_t q; /* own outputs */
 	weft_node_stats_t st;
@@ -34,19 +38,87 @@ typedef struct node_bulk_msg {
 	Weft__Bulk b;
 } node_bulk_msg_t;
 
-/* Send m on session peer (a core's message; freed after sending). */
+/* Send m on session peer (a core's message; freed after sending), or on
+ * a tunnel: sealed into Relays at once. */
 static void
 node_send(void *arg, uint64_t peer, Weft__WireMessage *m)
 {
 	weft_node_t *n = arg;
-	weft_out_t *o = weft_outq_push(&n->q, WEFT_OUT_SEND);
+	weft_out_t *o;
 
+	if (peer & WEFT_TUN_BIT) {
+		if (n->tun != NULL)
+			(void)weft_tun_send(n->tun, n->now_ms, peer, m);
+		weft_node_msg_free(m);
+		return;
+	}
+	o = weft_outq_push(&n->q, WEFT_OUT_SEND);
 	if (o == NULL) {
 		weft_node_msg_free(m);
 		return;
 	}
 	o->peer = peer;
 	o->msg = m;
+}
+
+static void
+node_tun_up(void *arg, uint64_t vpeer, const uint8_t *pk, const char *org,
+	    const char *name)
+{
+	weft_node_t *n = arg;
+
+	weft_qsvc_peer_up(n->qs, vpeer, pk, org);
+	weft_qsvc_peer_name(n->qs, vpeer, name);
+}
+
+static void
+node_tun_down(void *arg, uint64_t vpeer, const char *why)
+{
+	weft_node_t *n = arg;
+	char text[WEFT_QSVC_ERR_MAX];
+
+	snprintf(text, sizeof(text), "the tunnel to its node failed: %s", why);
+	weft_qsvc_peer_fail(n->qs, vpeer, text);
+	weft_qsvc_peer_down(n->qs, vpeer);
+}
+
+/* A message inside a tunnel: only queries travel there. */
+static void
+node_tun_deliver(void *arg, uint64_t vpeer, const Weft__WireMessage *m)
+{
+	weft_node_t *n = arg;
+	weft_err_t err = {0};
+
+	n->st.msgs_in++;
+	if (m->msg_case < WEFT__WIRE_MESSAGE__MSG_QOPEN ||
+	    m->msg_case > WEFT__WIRE_MESSAGE__MSG_QCANCEL) {
+		n->st.ignored_in++;
+		return;
+	}
+	/* the inner session decoded it with weft_wire_decode */
+	if (weft_qsvc_recv(n->qs, vpeer, m, &err) < 0)
+		n->st.proto_errors++;
+}
+
+static int
+node_tun_new(weft_node_t *n, const weft_node_cfg_t *cfg, weft_err_t *err)
+{
+	weft_tun_cfg_t tc = cfg->tunnel;
+	weft_tun_cb_t cb = {node_send, node_tun_up, node_tun_down,
+			    node_tun_deliver, n};
+	size_t i;
+
+	if (tc.sess.network_key == NULL)
+		return 0;
+	tc.sess.me = cfg->gossip.signer->kp;
+	tc.sess.cert = cfg->gossip.signer->cert;
+	tc.sess.cert_len = cfg->gossip.signer->cert_len;
+	tc.sess.trust = cfg->gossip.trust;
+	tc.org = cfg->gossip.signer->org;
+	for (i = 0; i < cfg->gossip.nroles; i++)
+		if (strcmp(cfg->gossip.roles[i], "gateway") == 0)
+			tc.gateway = 1;
+	return weft_tun_new(&n->tun, &tc, &cb, err);
 }
 
 int
@@ -68,7 +140,10 @@ weft_node_new(weft_node_t **out, const weft_node_cfg_t *cfg, uint64_t now_ms,
 		return weft_err_set(err, WEFT_ENOMEM, "node: out of memory");
 	}
 	rc = weft_gossip_new(&n->g, &cfg->gossip, now_ms, unix_us, err);
+	if (rc == 0)
+		rc = node_tun_new(n, cfg, err);
 	if (rc != 0) {
+		weft_gossip_free(n->g);
 		weft_qsvc_free(n->qs);
 		free(n);
 		return rc;
@@ -88,6 +163,7 @@ weft_node_free(weft_node_t *n)
 		weft_node_out_free(&o);
 	weft_outq_free(&n->q);
 	weft_gossip_free(n->g);
+	weft_tun_free(n->tun);
 	weft_qsvc_free(n->qs);
 	free(n);
 }
@@ -96,12 +172,16 @@ void
 weft_node_set_trust(weft_node_t *n, const weft_trust_t *trust)
 {
 	weft_gossip_set_trust(n->g, trust);
+	if (n->tun != NULL)
+		weft_tun_set_trust(n->tun, trust);
 }
 
 void
 weft_node_set_policy(weft_node_t *n, int gateway, const char *indirect)
 {
 	weft_gossip_set_policy(n->g, gateway, indirect);
+	if (n->tun != NULL)
+		weft_tun_set_gateway(n->tun, gateway);
 }
 
 int
@@ -120,15 +200,21 @@ void
 weft_node_peer_up(weft_node_t *n, uint64_t now_ms, uint64_t peer,
 		  const uint8_t pk[WEFT_PK_BYTES], const char *org, int gateway)
 {
+	n->now_ms = now_ms;
 	weft_gossip_peer_up(n->g, now_ms, peer, pk, org, gateway);
 	weft_qsvc_peer_up(n->qs, peer, pk, org);
+	if (n->tun != NULL)
+		weft_tun_peer_up(n->tun, peer, pk, org, gateway);
 }
 
 void
 weft_node_peer_down(weft_node_t *n, uint64_t now_ms, uint64_t peer)
 {
+	n->now_ms = now_ms;
 	weft_gossip_peer_down(n->g, now_ms, peer);
 	weft_qsvc_peer_down(n->qs, peer);
+	if (n->tun != NULL)
+		weft_tun_peer_down(n->tun, now_ms, peer);
 }
 
 void
@@ -170,6 +256,8 @@ weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 {
 	int rc = 0;
 
+	n->now_ms = now_ms;
+	n->unix_us = unix_us;
 	n->st.msgs_in++;
 	switch (m->msg_case) {
 	case WEFT__WIRE_MESSAGE__MSG_PUSH:
@@ -187,6 +275,14 @@ weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	case WEFT__WIRE_MESSAGE__MSG_QEND:
 	case WEFT__WIRE_MESSAGE__MSG_QCANCEL:
 		rc = weft_qsvc_recv(n->qs, peer, m, err);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_RELAY:
+	case WEFT__WIRE_MESSAGE__MSG_RELAY_ERROR:
+		if (n->tun != NULL)
+			rc = weft_tun_recv(n->tun, now_ms, unix_us / 1000000,
+					   peer, m, err);
+		else
+			n->st.ignored_in++;
 		break;
 	default: n->st.ignored_in++; break;
 	}
@@ -222,13 +318,53 @@ weft_node_offer(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 void
 weft_node_tick(weft_node_t *n, uint64_t now_ms, int64_t unix_us)
 {
+	n->now_ms = now_ms;
+	n->unix_us = unix_us;
 	weft_gossip_tick(n->g, now_ms, unix_us);
+	if (n->tun != NULL)
+		weft_tun_tick(n->tun, now_ms, unix_us / 1000000);
 }
 
 uint64_t
 weft_node_next_timer(const weft_node_t *n)
 {
-	return weft_gossip_next_timer(n->g);
+	uint64_t g = weft_gossip_next_timer(n->g);
+	uint64_t t = n->tun ? weft_tun_next_timer(n->tun) : UINT64_MAX;
+
+	return t < g ? t : g;
+}
+
+int
+weft_node_query_open(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+		     const uint8_t pk[WEFT_PK_BYTES], const char *org,
+		     const char *product, uint64_t version, const uint8_t *frag,
+		     size_t len, uint32_t timeout_ms, uint64_t *qid,
+		     weft_err_t *err)
+{
+	uint64_t peer;
+	int rc;
+
+	n->now_ms = now_ms;
+	n->unix_us = unix_us;
+	*qid = 0;
+	if (!weft_qsvc_peer_of(n->qs, pk, &peer)) {
+		if (n->tun == NULL)
+			return weft_err_set(err, WEFT_ENOTFOUND,
+					    "no session with the hosting "
+					    "node");
+		rc = weft_tun_open(n->tun, now_ms, unix_us / 1000000, pk, org,
+				   &peer, err);
+		if (rc != 0)
+			return rc;
+	}
+	return weft_qsvc_open_on(n->qs, peer, product, version, frag, len,
+				 timeout_ms, qid, err);
+}
+
+const weft_tun_t *
+weft_node_tunnels(const weft_node_t *n)
+{
+	return n->tun;
 }
 
 int
@@ -245,6 +381,9 @@ weft_node_msg_free(Weft__WireMessage *m)
 		return;
 	if (m->msg_case == WEFT__WIRE_MESSAGE__MSG_BULK)
 		free(m); /* a node_bulk_msg_t: m is its first member */
+	else if (m->msg_case == WEFT__WIRE_MESSAGE__MSG_RELAY ||
+		 m->msg_case == WEFT__WIRE_MESSAGE__MSG_RELAY_ERROR)
+		weft_tun_msg_free(m);
 	else if (m->msg_case >= WEFT__WIRE_MESSAGE__MSG_QOPEN &&
 		 m->msg_case <= WEFT__WIRE_MESSAGE__MSG_QCANCEL)
 		weft_qsvc_msg_free(m);

@@ -41,6 +41,7 @@
 #include "node/gossip.h"
 #include "node/out.h"
 #include "node/qsvc.h"
+#include "node/tunnel.h"
 #include "weft.pb-c.h"
 
 typedef struct weft_node weft_node_t;
@@ -50,6 +51,11 @@ typedef struct weft_node_cfg {
 	 * roles, intervals, seed, ...): see node/gossip.h. Borrowed
 	 * pointers must outlive the node core, as there. */
 	weft_gossip_cfg_t gossip;
+	/* Tunnels through gateways (node/tunnel.h): network_key, replay
+	 * and version of tunnel.sess, and tunnel.seed (secret randomness);
+	 * the rest comes from gossip's signer and trust. Off while
+	 * tunnel.sess.network_key is NULL (the simulator). */
+	weft_tun_cfg_t tunnel;
 } weft_node_cfg_t;
 
 /* Counters of the node core itself (each core keeps its own too). */
@@ -123,6 +129,18 @@ int weft_node_offer(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		    const uint8_t *env, size_t len, int persist,
 		    weft_err_t *err);
 
+/*
+ * Ask fragment frag[0..len) of product at version of node pk (of org):
+ * over our session with it, else through a tunnel (opened now if none;
+ * the QueryOpen waits for it). Outputs and errors as weft_qsvc_open's,
+ * and weft_tun_open's (no gateway to try).
+ */
+int weft_node_query_open(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+			 const uint8_t pk[WEFT_PK_BYTES], const char *org,
+			 const char *product, uint64_t version,
+			 const uint8_t *frag, size_t len, uint32_t timeout_ms,
+			 uint64_t *qid, weft_err_t *err);
+
 /* ---- time ---- */
 
 /* Periodic work of every core; call at weft_node_next_timer. */
@@ -152,5 +170,7 @@ const weft_gossip_t *weft_node_gossip(const weft_node_t *n);
  * weft_node_poll with the others'.
  */
 weft_qsvc_t *weft_node_qsvc(weft_node_t *n);
+/* The tunnel core (NULL when off), for stats. */
+const weft_tun_t *weft_node_tunnels(const weft_node_t *n);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct q_peer {
 	uint64_t id;
 	uint8_t pk[WEFT_PK_BYTES];
 	char org[WEFT_OUT_ORG_MAX + 1];
+	char name[WEFT_NAME_MAX + 1]; /* "" unless told (tunnels) */
 } q_peer_t;
 
 typedef struct q_ask {
@@ -163,6 +164,16 @@ weft_qsvc_peer_up(weft_qsvc_t *q, uint64_t peer,
 	p->id = peer;
 	memcpy(p->pk, pk, WEFT_PK_BYTES);
 	snprintf(p->org, sizeof(p->org), "%s", org ? org : "");
+	p->name[0] = 0;
+}
+
+void
+weft_qsvc_peer_name(weft_qsvc_t *q, uint64_t peer, const char *name)
+{
+	q_peer_t *p = q_peer(q, peer);
+
+	if (p != NULL)
+		snprintf(p->name, sizeof(p->name), "%s", name);
 }
 
 static weft_out_t *
@@ -201,12 +212,17 @@ q_job_drop(weft_qsvc_t *q, size_t i)
 void
 weft_qsvc_peer_down(weft_qsvc_t *q, uint64_t peer)
 {
+	weft_qsvc_peer_fail(q, peer, "the session with its node closed");
+}
+
+void
+weft_qsvc_peer_fail(weft_qsvc_t *q, uint64_t peer, const char *why)
+{
 	size_t i;
 
 	for (i = 0; i < q->nasks;)
 		if (q->asks[i].peer == peer)
-			q_ask_end(q, i, "the session with its node closed", 0,
-				  0);
+			q_ask_end(q, i, why, 0, 0);
 		else
 			i++;
 	for (i = 0; i < q->njobs;)
@@ -227,21 +243,43 @@ weft_qsvc_peer_down(weft_qsvc_t *q, uint64_t peer)
 /* ---- asker ---- */
 
 int
+weft_qsvc_peer_of(const weft_qsvc_t *q, const uint8_t pk[WEFT_PK_BYTES],
+		  uint64_t *peer)
+{
+	size_t i;
+
+	for (i = 0; i < q->npeers; i++)
+		if (memcmp(q->peers[i].pk, pk, WEFT_PK_BYTES) == 0) {
+			*peer = q->peers[i].id;
+			return 1;
+		}
+	return 0;
+}
+
+int
 weft_qsvc_open(weft_qsvc_t *q, const uint8_t pk[WEFT_PK_BYTES],
 	       const char *product, uint64_t version, const uint8_t *frag,
 	       size_t len, uint32_t timeout_ms, uint64_t *qid, weft_err_t *err)
 {
-	size_t i, pl = strlen(product);
-	const q_peer_t *p = NULL;
+	uint64_t peer;
+
+	*qid = 0;
+	if (!weft_qsvc_peer_of(q, pk, &peer))
+		return weft_err_set(err, WEFT_ENOTFOUND,
+				    "no session with the hosting node");
+	return weft_qsvc_open_on(q, peer, product, version, frag, len,
+				 timeout_ms, qid, err);
+}
+
+int
+weft_qsvc_open_on(weft_qsvc_t *q, uint64_t peer, const char *product,
+		  uint64_t version, const uint8_t *frag, size_t len,
+		  uint32_t timeout_ms, uint64_t *qid, weft_err_t *err)
+{
+	size_t pl = strlen(product);
 	q_msg_t *r;
 
 	*qid = 0;
-	for (i = 0; i < q->npeers && p == NULL; i++)
-		if (memcmp(q->peers[i].pk, pk, WEFT_PK_BYTES) == 0)
-			p = &q->peers[i];
-	if (p == NULL)
-		return weft_err_set(err, WEFT_ENOTFOUND,
-				    "no session with the hosting node");
 	if (q->nasks >= WEFT_QSVC_ASK_MAX)
 		return weft_err_set(err, WEFT_EAGAIN,
 				    "busy: %d fragments are already asked",
@@ -272,12 +310,12 @@ weft_qsvc_open(weft_qsvc_t *q, const uint8_t pk[WEFT_PK_BYTES],
 	r->u.open.credit = WEFT_QSVC_CREDIT;
 	r->u.open.timeout_ms = timeout_ms;
 	q->asks[q->nasks].qid = *qid;
-	q->asks[q->nasks].peer = p->id;
+	q->asks[q->nasks].peer = peer;
 	q->asks[q->nasks].granted = WEFT_QSVC_CREDIT;
 	q->asks[q->nasks].received = 0;
 	q->nasks++;
 	q->st.asked++;
-	q_send(q, p->id, r);
+	q_send(q, peer, r);
 	return 0;
 }
 
@@ -412,6 +450,7 @@ q_recv_open(weft_qsvc_t *q, const q_peer_t *p, const Weft__QueryOpen *m)
 	o->env_len = m->fragment.len;
 	o->peer = p->id;
 	snprintf(o->text, sizeof(o->text), "%s", m->product);
+	snprintf(o->addr, sizeof(o->addr), "%s", p->name);
 	o->version = m->version;
 	o->n = m->credit;
 	o->timeout_ms = m->timeout_ms;

@@ -65,6 +65,14 @@ void weft_qsvc_peer_up(weft_qsvc_t *q, uint64_t peer,
 /* Asked fragments on peer end with an error (QEND), served ones stop
  * (QSTOP). */
 void weft_qsvc_peer_down(weft_qsvc_t *q, uint64_t peer);
+/* The node name of peer, from its certificate (tunnels: the driver
+ * knows none), for QRUN outputs. */
+void weft_qsvc_peer_name(weft_qsvc_t *q, uint64_t peer, const char *name);
+/* The same, asked fragments ending with why. */
+void weft_qsvc_peer_fail(weft_qsvc_t *q, uint64_t peer, const char *why);
+/* The session with node pk (1 and *peer), or 0. */
+int weft_qsvc_peer_of(const weft_qsvc_t *q, const uint8_t pk[WEFT_PK_BYTES],
+		      uint64_t *peer);
 
 /* ---- asker ---- */
 
@@ -77,6 +85,11 @@ int weft_qsvc_open(weft_qsvc_t *q, const uint8_t pk[WEFT_PK_BYTES],
 		   const char *product, uint64_t version, const uint8_t *frag,
 		   size_t len, uint32_t timeout_ms, uint64_t *qid,
 		   weft_err_t *err);
+/* The same on session (or tunnel) peer, known or not yet up: its
+ * messages go to the node core's send as they are made. */
+int weft_qsvc_open_on(weft_qsvc_t *q, uint64_t peer, const char *product,
+		      uint64_t version, const uint8_t *frag, size_t len,
+		      uint32_t timeout_ms, uint64_t *qid, weft_err_t *err);
 /* The driver consumed n batches of qid: the owner may send n more. */
 void weft_qsvc_credit(weft_qsvc_t *q, uint64_t qid, uint32_t n);
 /* Stop qid: the owner is told; no output for it follows. */

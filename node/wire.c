@@ -10,6 +10,7 @@
 #include "crypto/frame.h"
 #include "lib/utf8.h"
 #include "node/qsvc.h"
+#include "node/tunnel.h"
 
 /* Printable ASCII only, so peer-supplied strings are safe in logs. */
 static int
@@ -49,6 +50,59 @@ weft_wire_bad_unknown(const ProtobufCMessage *m)
 		if (m->unknown_fields[i].tag == 0)
 			return 1;
 	return 0;
+}
+
+/* The federated messages' limits (queries, tunnels): NULL, or why not. */
+static const char *
+wire_check_fed(const Weft__WireMessage *m)
+{
+	const char *why = NULL;
+
+	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_QOPEN:
+		if (!weft_wire_printable(m->qopen->product,
+					 WEFT_QSVC_PRODUCT_MAX))
+			why = "QueryOpen with an over-long or unprintable "
+			      "product";
+		else if (m->qopen->credit == 0 ||
+			 m->qopen->credit > 64 * WEFT_QSVC_CREDIT)
+			why = "QueryOpen with a bad credit";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_QEND:
+		if (!weft_wire_text(m->qend->error, WEFT_QSVC_ERR_MAX))
+			why = "QueryEnd with an over-long or unprintable "
+			      "error";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
+		if (m->qcredit->credit == 0 ||
+		    m->qcredit->credit > 64 * WEFT_QSVC_CREDIT)
+			why = "QueryCredit with a bad credit";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
+	case WEFT__WIRE_MESSAGE__MSG_QCANCEL: break;
+	case WEFT__WIRE_MESSAGE__MSG_RELAY:
+		if (m->relay->dst.len != 32 || m->relay->src.len != 32)
+			why = "Relay keys are not 32 bytes";
+		else if (!weft_wire_printable(m->relay->dst_org,
+					      WEFT_NAME_MAX) ||
+			 !weft_wire_printable(m->relay->src_org, WEFT_NAME_MAX))
+			why = "Relay with an over-long or unprintable org";
+		else if (m->relay->payload.len == 0 ||
+			 m->relay->payload.len > WEFT_TUN_CHUNK)
+			why = "Relay payload empty or over 256 KiB";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_RELAY_ERROR:
+		if (m->relay_error->to.len != 32 ||
+		    m->relay_error->about.len != 32)
+			why = "RelayError keys are not 32 bytes";
+		else if (!weft_wire_text(m->relay_error->reason,
+					 WEFT_WIRE_REASON_MAX))
+			why = "RelayError with an over-long or unprintable "
+			      "reason";
+		break;
+	default: break;
+	}
+	return why;
 }
 
 int
@@ -131,26 +185,14 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 	}
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE: break;
 	case WEFT__WIRE_MESSAGE__MSG_QOPEN:
-		if (!weft_wire_printable(m->qopen->product,
-					 WEFT_QSVC_PRODUCT_MAX))
-			why = "QueryOpen with an over-long or unprintable "
-			      "product";
-		else if (m->qopen->credit == 0 ||
-			 m->qopen->credit > 64 * WEFT_QSVC_CREDIT)
-			why = "QueryOpen with a bad credit";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_QEND:
-		if (!weft_wire_text(m->qend->error, WEFT_QSVC_ERR_MAX))
-			why = "QueryEnd with an over-long or unprintable "
-			      "error";
-		break;
-	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
-		if (m->qcredit->credit == 0 ||
-		    m->qcredit->credit > 64 * WEFT_QSVC_CREDIT)
-			why = "QueryCredit with a bad credit";
-		break;
 	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
-	case WEFT__WIRE_MESSAGE__MSG_QCANCEL: break;
+	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
+	case WEFT__WIRE_MESSAGE__MSG_QEND:
+	case WEFT__WIRE_MESSAGE__MSG_QCANCEL:
+	case WEFT__WIRE_MESSAGE__MSG_RELAY:
+	case WEFT__WIRE_MESSAGE__MSG_RELAY_ERROR:
+		why = wire_check_fed(m);
+		break;
 	default: why = "no known message in the envelope"; break;
 	}
 	if (why == NULL &&
