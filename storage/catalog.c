@@ -409,7 +409,9 @@ weft_catalog_descriptors_txn(weft_store_t *st, MDB_txn *txn, const char *name,
 		if (rc != 0)
 			goto out;
 	}
-	rc = rc == MDB_NOTFOUND ? 0 : weft_store_mdb_err(err, rc, "catalog");
+	rc = rc == 0 || rc == MDB_NOTFOUND
+		 ? 0
+		 : weft_store_mdb_err(err, rc, "catalog");
 out:
 	mdb_cursor_close(cur);
 	free(roots);
