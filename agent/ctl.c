@@ -108,6 +108,10 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 	s->timeouts = a->timeouts;
 	s->slow_peers = a->slow;
 	s->cert_not_after = a->id.info.not_after;
+	s->queries_asked = a->q_asked;
+	s->queries_served = a->q_served;
+	s->queries_refused = a->q_refused;
+	s->queries_cancelled = a->q_cancelled;
 	s->pid = (uint32_t)getpid();
 	if (a->node != NULL) {
 		const weft_gossip_t *g = weft_node_gossip(a->node);
@@ -126,6 +130,18 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 		s->gossip_ihaves = gs.ihaves_out;
 		s->gossip_grafts = gs.grafts_out;
 		s->gossip_prunes = gs.prunes_out;
+		if (weft_node_tunnels(a->node) != NULL) {
+			weft_tun_stats_t ts;
+
+			weft_tun_stats(weft_node_tunnels(a->node), &ts);
+			s->tunnels = ts.tunnels;
+			s->tunnels_opened = ts.opened;
+			s->tunnels_accepted = ts.accepted;
+			s->tunnels_failed = ts.failed;
+			s->tunnel_relayed = ts.relayed_msgs;
+			s->tunnel_relayed_bytes = ts.relayed_bytes;
+			s->tunnel_refused = ts.refused;
+		}
 		if (weft_gossip_members(g, &m, &n) == 0) {
 			s->members = (uint32_t)n;
 			for (k = 0; k < n; k++)

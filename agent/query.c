@@ -62,7 +62,8 @@ typedef struct ag_rstream {
 	uint8_t *frag;
 	size_t flen;
 	uint64_t qid;
-	int state; /* 0 to open, 1 open, 2 ended */
+	int state;  /* 0 to open, 1 open, 2 ended */
+	int tunnel; /* through gateways (node/tunnel.h) */
 	int want_cancel, closed;
 	uint32_t to_credit;
 	aq_buf_t *head, *tail;
@@ -86,6 +87,9 @@ typedef struct ag_query {
 	aq_buf_t *out_head, *out_tail;
 	size_t out_bytes;
 	weft_mesh_t mesh;
+	uint8_t *direct; /* keys of the nodes we had sessions with at the
+			  * start (for EXPLAIN), ndirect of them */
+	size_t ndirect;
 } ag_query_t;
 
 /* One fragment another node asked us to run (owner side). */
@@ -104,6 +108,7 @@ typedef struct ag_serve {
 	pthread_cond_t cv;
 	uint32_t credit;
 	int stop;
+	int refused; /* weft_fragrun_open said no */
 	aq_buf_t *head, *tail;
 	char error[WEFT_ERR_MAX + 128];
 	uint64_t rows, vread, t0_ns;
@@ -162,6 +167,37 @@ aq_wait(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ns)
 }
 
 /* ---- asker: the mesh callbacks, on the query's worker ---- */
+
+/* The keys of the nodes we hold sessions with (the loop's, copied). */
+static void
+aq_direct_copy(agent_t *a, ag_query_t *q)
+{
+	conn_t *c;
+	size_t n = 0;
+
+	for (c = a->conns; c; c = c->next)
+		n += c->up && !c->closing;
+	q->direct = n ? malloc(n * WEFT_PK_BYTES) : NULL;
+	if (q->direct == NULL)
+		return;
+	for (c = a->conns; c; c = c->next)
+		if (c->up && !c->closing)
+			memcpy(q->direct + WEFT_PK_BYTES * q->ndirect++,
+			       weft_sess_peer(c->s)->subject_pk, WEFT_PK_BYTES);
+}
+
+static int
+mesh_direct(void *arg, const uint8_t *pk)
+{
+	const ag_query_t *q = arg;
+	size_t i;
+
+	for (i = 0; i < q->ndirect; i++)
+		if (memcmp(q->direct + WEFT_PK_BYTES * i, pk, WEFT_PK_BYTES) ==
+		    0)
+			return 1;
+	return 0;
+}
 
 static int
 mesh_open(void *arg, const weft_remote_t *r, const uint8_t *frag, size_t len,
@@ -349,7 +385,8 @@ aq_end(ag_query_t *q, const char *error, int pos)
 		fs[i].bytes = s->bytes;
 		fs[i].elapsed_us =
 		    s->t1_ns > s->t0_ns ? (s->t1_ns - s->t0_ns) / 1000 : 0;
-		fs[i].route = "direct session";
+		fs[i].route =
+		    s->tunnel ? "tunnel through gateways" : "direct session";
 		ptrs[i] = &fs[i];
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -441,13 +478,17 @@ aq_streams(agent_t *a, ag_query_t *q)
 	weft_qsvc_t *qs = weft_node_qsvc(a->node);
 	ag_rstream_t *s;
 	weft_err_t err;
+	uint64_t peer;
 
 	for (s = q->streams; s; s = s->next) {
 		if (s->state == 0 && !s->want_cancel) {
 			memset(&err, 0, sizeof(err));
-			if (weft_qsvc_open(qs, s->pk, s->product, s->version,
-					   s->frag, s->flen, AQ_TIMEOUT_MS,
-					   &s->qid, &err) != 0) {
+			s->tunnel = !weft_qsvc_peer_of(qs, s->pk, &peer) ||
+				    (peer & WEFT_TUN_BIT) != 0;
+			if (weft_node_query_open(
+				a->node, uv_now(a->loop), weft_now_us(), s->pk,
+				s->org, s->product, s->version, s->frag,
+				s->flen, AQ_TIMEOUT_MS, &s->qid, &err) != 0) {
 				s->state = 2;
 				s->failed = 1;
 				snprintf(
@@ -522,6 +563,7 @@ aq_free(ag_query_t *q)
 		free(s->frag);
 		free(s);
 	}
+	free(q->direct);
 	aq_bufs_free(q->out_head);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
@@ -587,6 +629,9 @@ ag_query_request(agent_t *a, ctl_conn_t *cc, const Weft__ControlRequest *req)
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	q->mesh.self = a->id.kp->pk;
+	q->mesh.self_org = a->id.info.org_name;
+	q->mesh.direct = mesh_direct;
+	aq_direct_copy(a, q);
 	q->mesh.open = mesh_open;
 	q->mesh.next = mesh_next;
 	q->mesh.close = mesh_close;
@@ -689,6 +734,8 @@ as_work(weft_pool_job_t *job)
 				      v->frag, v->flen, AS_BATCH_MAX, &r, &err);
 	if (rc == 0)
 		v->vread = weft_fragrun_version(r);
+	else
+		v->refused = 1; /* read by the loop after the job ends */
 	while (rc == 0) {
 		uint8_t *buf;
 		size_t len;
@@ -741,12 +788,21 @@ as_done(weft_pool_job_t *job)
 		(void)weft_qsvc_batch(qs, v->id, b->data, b->len);
 	if (qs != NULL)
 		weft_qsvc_end(qs, v->id, v->error, v->rows, v->vread);
-	ag_log(v->error[0] ? "warn" : "info",
-	       "query: fragment of %s for node %s of org %s: %llu rows in "
-	       "%.1f ms%s%s",
-	       v->product, v->asker, v->org, (unsigned long long)v->rows,
-	       (double)(weft_mono_ns() - v->t0_ns) / 1e6,
-	       v->error[0] ? ": " : "", v->error);
+	if (v->refused) {
+		a->q_refused++;
+		ag_log("warn",
+		       "query: refused a fragment of %s for node %s of org "
+		       "%s: %s",
+		       v->product, v->asker, v->org, v->error);
+	} else {
+		ag_log(v->error[0] ? "warn" : "info",
+		       "query: fragment of %s for node %s of org %s: %llu "
+		       "rows in %.1f ms%s%s",
+		       v->product, v->asker, v->org,
+		       (unsigned long long)v->rows,
+		       (double)(weft_mono_ns() - v->t0_ns) / 1e6,
+		       v->error[0] ? ": " : "", v->error);
+	}
 	for (pp = &a->serves; *pp; pp = &(*pp)->next)
 		if (*pp == v) {
 			*pp = v->next;
@@ -788,8 +844,10 @@ as_run(agent_t *a, weft_out_t *o)
 	v->id = o->qid;
 	snprintf(v->product, sizeof(v->product), "%s", o->text);
 	snprintf(v->org, sizeof(v->org), "%s", o->org);
-	snprintf(v->asker, sizeof(v->asker), "%s",
-		 c ? ag_conn_peer_name(c) : "?");
+	snprintf(v->asker, sizeof(v->asker), "%.63s",
+		 c	      ? ag_conn_peer_name(c)
+		 : o->addr[0] ? o->addr
+			      : "?");
 	v->version = o->version;
 	v->frag = o->env;
 	v->flen = o->env_len;

@@ -78,6 +78,17 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"gossip_ihaves", s->gossip_ihaves},
 	    {"gossip_grafts", s->gossip_grafts},
 	    {"gossip_prunes", s->gossip_prunes},
+	    {"queries_asked", s->queries_asked},
+	    {"queries_served", s->queries_served},
+	    {"queries_refused", s->queries_refused},
+	    {"queries_cancelled", s->queries_cancelled},
+	    {"tunnels", s->tunnels},
+	    {"tunnels_opened", s->tunnels_opened},
+	    {"tunnels_accepted", s->tunnels_accepted},
+	    {"tunnels_failed", s->tunnels_failed},
+	    {"tunnel_relayed", s->tunnel_relayed},
+	    {"tunnel_relayed_bytes", s->tunnel_relayed_bytes},
+	    {"tunnel_refused", s->tunnel_refused},
 	};
 	size_t k;
 
@@ -278,6 +289,21 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->gossip_ihaves,
 		       (unsigned long long)s->gossip_grafts,
 		       (unsigned long long)s->gossip_prunes);
+		printf("queries:     asked %llu fragments; served %llu, "
+		       "refused %llu, cancelled %llu\n",
+		       (unsigned long long)s->queries_asked,
+		       (unsigned long long)s->queries_served,
+		       (unsigned long long)s->queries_refused,
+		       (unsigned long long)s->queries_cancelled);
+		printf("tunnels:     %u open (%llu opened, %llu accepted, "
+		       "%llu failed); relayed %llu messages, %llu bytes; "
+		       "refused %llu\n",
+		       s->tunnels, (unsigned long long)s->tunnels_opened,
+		       (unsigned long long)s->tunnels_accepted,
+		       (unsigned long long)s->tunnels_failed,
+		       (unsigned long long)s->tunnel_relayed,
+		       (unsigned long long)s->tunnel_relayed_bytes,
+		       (unsigned long long)s->tunnel_refused);
 	}
 	weft__control_response__free_unpacked(r, NULL);
 	return json ? rc : 0;

@@ -148,6 +148,14 @@ wq_mesh_resolve(wq_bindctx_t *b, PgQuery__RangeVar *rv, const char *local,
 		goto out;
 	}
 	*rem = wq_remote_of(&c.pi[0], c.pk[0]);
+	if (*rem != NULL) {
+		const weft_mesh_t *m = b->mesh;
+
+		(*rem)->cross = m->self_org != NULL &&
+				strcmp((*rem)->org, m->self_org) != 0;
+		(*rem)->tunnel =
+		    m->direct != NULL && !m->direct(m->arg, (*rem)->node_pk);
+	}
 	if (*rem == NULL || weft_product_info_copy(rpi, &c.pi[0]) != 0) {
 		wq_remote_free(*rem);
 		*rem = NULL;

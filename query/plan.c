@@ -1060,11 +1060,17 @@ wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
 {
 	uint32_t i;
 
-	if (r != NULL)
-		fprintf(f, "%*sRemote Scan %s.%s on node %s (version %llu)",
-			ind, "", r->org, fr->product, r->node,
-			(unsigned long long)r->version);
-	else
+	if (r != NULL) {
+		fprintf(
+		    f,
+		    "%*sRemote Scan %s.%s on node %s (version %llu, %llu "
+		    "rows; %s%s%s%s)",
+		    ind, "", r->org, fr->product, r->node,
+		    (unsigned long long)r->version, (unsigned long long)r->rows,
+		    r->tunnel ? "tunnel through gateways" : "direct session",
+		    r->cross ? "; crosses from org " : "",
+		    r->cross ? r->org : "", r->cross ? ": results only" : "");
+	} else
 		fprintf(f, "%*sScan %s", ind, "", fr->product);
 	fprintf(f, "  columns: [");
 	for (i = 0; i < fr->ncols; i++)

@@ -40,6 +40,8 @@ typedef struct weft_remote {
 	uint8_t node_pk[WEFT_PK_BYTES];
 	uint64_t version; /* the version the query reads */
 	uint64_t rows;	  /* rows, as the descriptor says */
+	int tunnel;	  /* no session with the node: through gateways */
+	int cross;	  /* the node is of another org than ours */
 } weft_remote_t;
 
 /*
@@ -57,7 +59,11 @@ typedef struct weft_remote {
  * may block (the agent runs queries on worker threads).
  */
 typedef struct weft_mesh {
-	const uint8_t *self; /* our node key (WEFT_PK_BYTES), or NULL */
+	const uint8_t *self;  /* our node key (WEFT_PK_BYTES), or NULL */
+	const char *self_org; /* our org, or NULL */
+	/* 1 if we hold a session with node pk (else a tunnel will carry
+	 * the fragment); NULL: unknown. For EXPLAIN. */
+	int (*direct)(void *arg, const uint8_t *pk);
 	int (*open)(void *arg, const weft_remote_t *r, const uint8_t *frag,
 		    size_t len, void **stream, weft_err_t *err);
 	int (*next)(void *arg, void *stream, const uint8_t **buf, size_t *len,

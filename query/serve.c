@@ -56,26 +56,30 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	r->x.snap = snap;
 	r->x.now = weft_now_us();
 	r->max = max;
-	rc = wq_frag_decode(frag, len, &r->f, err);
-	if (rc != 0)
-		goto fail;
-	if (product == NULL || strcmp(r->f->product, product) != 0) {
-		rc = weft_err_set(err, WEFT_EINVAL,
-				  "fragment: reads %s, the request names %s",
-				  r->f->product, product ? product : "none");
-		goto fail;
-	}
-	rc = weft_snapshot_product(snap, product, &pi, &sid, &nchunks, err);
+	/* the asker first: one who may not read the product learns
+	 * nothing else, not even how its fragment would have parsed */
+	rc = product ? weft_snapshot_product(snap, product, &pi, &sid, &nchunks,
+					     err)
+		     : WEFT_ENOTFOUND;
 	if (rc == 0 && !fr_visible(&pi, asker_org))
 		rc = WEFT_ENOTFOUND;
 	if (rc == WEFT_ENOTFOUND) {
-		rc = weft_err_set(err, WEFT_ENOTFOUND,
-				  "no product %s here for org %s", product,
-				  asker_org ? asker_org : "?");
+		rc = weft_err_set(
+		    err, WEFT_ENOTFOUND, "no product %s here for org %s",
+		    product ? product : "(none)", asker_org ? asker_org : "?");
 		goto fail;
 	}
 	if (rc != 0)
 		goto fail;
+	rc = wq_frag_decode(frag, len, &r->f, err);
+	if (rc != 0)
+		goto fail;
+	if (strcmp(r->f->product, product) != 0) {
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "fragment: reads %s, the request names %s",
+				  r->f->product, product);
+		goto fail;
+	}
 	r->version = pi.version;
 	if (version != 0 && version != pi.version) {
 		rc = weft_err_set(err, WEFT_ESTALE,
