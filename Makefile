@@ -64,8 +64,8 @@ build/weft-rss: bench/rss.c
 build/weft-netbench: bench/netbench.c $(REL_OBJ)
 	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(REL_OBJ) $(LIBS)
 
-build/asan/weft-probe: tests/probe.c $(ASAN_OBJ)
-	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(ASAN_OBJ) $(LIBS)
+build/asan/weft-probe: tests/probe.c tests/probe_query.c tests/probe.h $(ASAN_OBJ)
+	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ tests/probe.c tests/probe_query.c $(ASAN_OBJ) $(LIBS)
 
 build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)

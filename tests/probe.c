@@ -41,6 +41,10 @@
  *       with a broken envelope signature; "evil.origin" filed under the
  *       victim's key; N (default 10000) distinct valid "flood.pK" as fast
  *       as the session takes them. Then held open S seconds (default 3).
+ *   qopen      --data-dir DIR --connect HOST:PORT --product NAME
+ *       Session up, then a hand-made QueryOpen for product NAME (any
+ *       version, a fragment of junk bytes) straight to the owner, as a
+ *       modified asker would; reports the QueryEnd's error, if any.
  *
  * Every mode also takes --timeout SECONDS (default 5): the longest any one
  * wait (connect, a handshake, an echo, a drain) may last.
@@ -91,65 +95,22 @@
 #include "node/session.h"
 #include "storage/nodedir.h"
 #include "storage/store.h"
+#include "tests/probe.h"
 #include "weft.pb-c.h"
-
-#define PROBE_RBUF (64 * 1024)	     /* one recv() */
-#define PROBE_DUMP_MAX (1024 * 1024) /* bytes kept for --dump */
-#define PROBE_CAP_MAX (WEFT_HS_MSG1_BYTES + WEFT_HS_MSG_MAX) /* msg 1 + 3 */
-#define PROBE_PING_PAYLOAD 65536 /* slowreader, the core's cap */
-#define PROBE_FLIP_DATA 64	 /* flipbit: Bulk bytes */
-#define PROBE_JUNK 4096		 /* biglen: bytes after the header */
-#define PROBE_GARBAGE 10	 /* halfopen: bytes on odd ones */
-#define PROBE_CONNECT_BATCH 64	 /* halfopen: connects in flight */
-#define PROBE_QUICK_MS 500	 /* halfopen: "closed immediately" */
-#define PROBE_COUNT_MAX 1000000ul
-#define PROBE_PUSH_MAX 500 /* gossip: entries per push */
-#define PROBE_NAME "probe" /* node name in self-made certificates */
 
 /* ---- Options ---- */
 
-enum {
-	PROBE_O_DATA_DIR = 1u << 0,
-	PROBE_O_CONNECT = 1u << 1,
-	PROBE_O_TIMEOUT = 1u << 2,
-	PROBE_O_DUMP = 1u << 3,
-	PROBE_O_ORG = 1u << 4,
-	PROBE_O_NOT_BEFORE = 1u << 5,
-	PROBE_O_NOT_AFTER = 1u << 6,
-	PROBE_O_BREAK_SIG = 1u << 7,
-	PROBE_O_COUNT = 1u << 8,
-	PROBE_O_BIND = 1u << 9,
-	PROBE_O_HOLD = 1u << 10,
-	PROBE_O_SECONDS = 1u << 11,
-	PROBE_O_BYTE = 1u << 12,
-	PROBE_O_VICTIM_KEY = 1u << 13,
-	PROBE_O_FLOOD = 1u << 14,
-};
-
 /* Option names by bit number, for messages. */
 static const char *const probe_opt_names[] = {
-    "data-dir",	  "connect",   "timeout",   "dump",	  "org",
-    "not-before", "not-after", "break-sig", "count",	  "bind",
-    "hold",	  "seconds",   "byte",	    "victim-key", "flood",
+    "data-dir",	 "connect",    "timeout", "dump",    "org",  "not-before",
+    "not-after", "break-sig",  "count",	  "bind",    "hold", "seconds",
+    "byte",	 "victim-key", "flood",	  "product",
 };
 #define PROBE_NOPTS (sizeof(probe_opt_names) / sizeof(probe_opt_names[0]))
 
-typedef struct probe_opts {
-	const char *mode;
-	unsigned seen; /* PROBE_O_* given on the command line */
-	const char *data_dir, *connect, *dump, *org, *bind;
-	uint64_t timeout_ms, hold_ms, seconds_ms;
-	int64_t not_before, not_after;
-	int break_sig;
-	unsigned long count;
-	size_t flip_byte;
-	unsigned long flood;
-	uint8_t victim_key[WEFT_PK_BYTES];
-} probe_opts_t;
-
 /* ---- Small helpers ---- */
 
-static uint64_t
+uint64_t
 probe_now_ms(void)
 {
 	struct timespec ts;
@@ -177,17 +138,13 @@ probe_seed(uint8_t seed[WEFT_HS_SEED_BYTES])
 
 /* ---- JSON output: one object on one line ---- */
 
-typedef struct probe_json {
-	int n; /* members written at the current level */
-} probe_json_t;
-
 static void
 probe_json_key(probe_json_t *j, const char *k)
 {
 	printf("%s\"%s\":", j->n++ ? "," : "", k);
 }
 
-static void
+void
 probe_json_str(probe_json_t *j, const char *k, const char *v)
 {
 	probe_json_key(j, k);
@@ -211,7 +168,7 @@ probe_json_i64(probe_json_t *j, const char *k, int64_t v)
 	printf("%lld", (long long)v);
 }
 
-static void
+void
 probe_json_bool(probe_json_t *j, const char *k, int v)
 {
 	probe_json_key(j, k);
@@ -240,7 +197,7 @@ probe_json_ms(probe_json_t *j, const char *k, uint64_t from, uint64_t to)
 		printf("%llu", (unsigned long long)(to > from ? to - from : 0));
 }
 
-static void
+void
 probe_json_begin(probe_json_t *j, const char *mode)
 {
 	j->n = 0;
@@ -248,7 +205,7 @@ probe_json_begin(probe_json_t *j, const char *mode)
 	probe_json_str(j, "mode", mode);
 }
 
-static void
+void
 probe_json_end(probe_json_t *j)
 {
 	(void)j;
@@ -258,19 +215,7 @@ probe_json_end(probe_json_t *j)
 
 /* ---- Identity: key, certificate, network key, trusted roots ---- */
 
-typedef struct probe_id {
-	const weft_keypair_t *kp; /* the key we present (borrowed below) */
-	const uint8_t *cert;
-	size_t cert_len;
-	weft_node_id_t nid; /* DIR's identity, if loaded */
-	weft_keypair_t *own_kp, *own_org;
-	uint8_t *own_cert;
-	uint8_t netkey[WEFT_HS_KEY_BYTES];
-	weft_pubkey_t *roots;
-	weft_trust_t trust;
-} probe_id_t;
-
-static void
+void
 probe_id_free(probe_id_t *id)
 {
 	weft_nodedir_id_free(&id->nid);
@@ -283,7 +228,7 @@ probe_id_free(probe_id_t *id)
 }
 
 /* DIR's network key and trusted roots. Prints errors itself. */
-static int
+int
 probe_id_load_mesh(probe_id_t *id, const char *dir)
 {
 	weft_store_t *st = NULL;
@@ -309,7 +254,7 @@ out:
 }
 
 /* DIR's node key and certificate. Prints errors itself. */
-static int
+int
 probe_id_load_node(probe_id_t *id, const char *dir)
 {
 	weft_err_t err = {0};
@@ -531,27 +476,6 @@ probe_tcp_connect(const char *hostport, uint64_t deadline)
 
 /* ---- A link: one connection, with or without a session core ---- */
 
-typedef struct probe_link {
-	int fd;
-	weft_sess_t *sess;   /* NULL for raw links */
-	uint64_t t_start;    /* when connected */
-	weft_sess_buf_t out; /* block taken from sess, being written */
-	size_t out_off;
-	int drop_output;	    /* take output and discard it */
-	uint8_t cap[PROBE_CAP_MAX]; /* the first output bytes */
-	size_t cap_len;
-	uint8_t *rbuf;		 /* PROBE_RBUF */
-	uint64_t sent, received; /* bytes on the wire */
-	int hs_done;		 /* our core finished the handshake */
-	int echo;		 /* an empty Bulk came back */
-	int peer_close;		 /* the peer's CLOSE frame arrived */
-	int eof, reset;		 /* the peer closed (FIN) / reset */
-	int failed;		 /* our core failed: error says why */
-	int timed_out;
-	uint64_t closed_at; /* when eof or reset was seen; 0: not */
-	char error[WEFT_ERR_MAX];
-} probe_link_t;
-
 static int
 probe_link_init(probe_link_t *l)
 {
@@ -565,7 +489,7 @@ probe_link_init(probe_link_t *l)
 	return 0;
 }
 
-static void
+void
 probe_link_free(probe_link_t *l)
 {
 	weft_sess_free(l->sess);
@@ -638,7 +562,7 @@ probe_link_sess(probe_link_t *l, const probe_id_t *id, uint64_t hs_ms,
 }
 
 /* Record a failure of our core (first message wins). */
-static void
+void
 probe_link_fail(probe_link_t *l, const char *msg)
 {
 	l->failed = 1;
@@ -787,6 +711,12 @@ probe_link_feed(probe_link_t *l, const uint8_t *p, size_t n)
 			 msg->msg_case == WEFT__WIRE_MESSAGE__MSG_BULK &&
 			 msg->bulk->data.len == 0)
 			l->echo = 1;
+		else if (rc == WEFT_SESS_MSG && msg != NULL &&
+			 msg->msg_case == WEFT__WIRE_MESSAGE__MSG_QEND) {
+			l->qend = 1;
+			snprintf(l->qend_error, sizeof(l->qend_error), "%s",
+				 msg->qend->error);
+		}
 		/* The core takes nothing more (e.g. after the peer's close):
 		 * the rest is dropped, counted in "received" only. */
 		if (used == 0 && ++stuck > 4)
@@ -833,14 +763,13 @@ probe_link_read(probe_link_t *l, int feed, uint8_t *sink, size_t *sink_len,
 	return (size_t)n;
 }
 
-enum { PROBE_UNTIL_HS, PROBE_UNTIL_ECHO, PROBE_UNTIL_CLOSED };
-
 static int
 probe_link_cond(const probe_link_t *l, int until)
 {
 	switch (until) {
 	case PROBE_UNTIL_HS: return l->hs_done;
 	case PROBE_UNTIL_ECHO: return l->echo;
+	case PROBE_UNTIL_QEND: return l->qend;
 	default: return l->peer_close || probe_link_closed(l);
 	}
 }
@@ -850,7 +779,7 @@ probe_link_cond(const probe_link_t *l, int until)
  * timers) until the condition holds (0), the link fails or closes first
  * (-1) or deadline passes (-2).
  */
-static int
+int
 probe_link_pump(probe_link_t *l, uint64_t deadline, int until)
 {
 	struct pollfd p;
@@ -919,7 +848,7 @@ probe_link_drain(probe_link_t *l, uint64_t deadline, uint8_t *sink,
 }
 
 /* Set l->error for a pump that stopped early while waiting for `what`. */
-static void
+void
 probe_link_why(probe_link_t *l, int rc, const char *what)
 {
 	if (l->error[0] != 0 || rc == 0)
@@ -963,7 +892,7 @@ probe_link_send_flush_marker(probe_link_t *l)
  * Bulk and wait for it to come back. 0 when it did, else negative with
  * l->error set.
  */
-static int
+int
 probe_link_establish(probe_link_t *l, uint64_t deadline)
 {
 	int rc;
@@ -982,7 +911,7 @@ probe_link_establish(probe_link_t *l, uint64_t deadline)
 
 /* End a session politely (Goodbye, CLOSE) and wait briefly for the
  * peer's CLOSE, so the agent logs a clean close. */
-static void
+void
 probe_link_goodbye(probe_link_t *l, uint64_t timeout_ms)
 {
 	uint64_t deadline =
@@ -999,7 +928,7 @@ probe_link_goodbye(probe_link_t *l, uint64_t timeout_ms)
 }
 
 /* The JSON fields every session mode reports. */
-static void
+void
 probe_json_link(probe_json_t *j, const probe_link_t *l)
 {
 	const weft_cert_info_t *peer = NULL;
@@ -1033,7 +962,7 @@ probe_json_close(probe_json_t *j, const probe_link_t *l, uint64_t from)
 }
 
 /* Open a link with a session for a mode that uses DIR's identity. */
-static int
+int
 probe_open_session(probe_link_t *l, const probe_id_t *id, const probe_opts_t *o,
 		   uint64_t stall_ms)
 {
@@ -2346,6 +2275,10 @@ static const probe_mode_t probe_modes[] = {
      PROBE_DC | PROBE_O_VICTIM_KEY | PROBE_O_FLOOD | PROBE_O_SECONDS,
      "--data-dir DIR --connect HOST:PORT --victim-key HEX64\n"
      "             [--flood N] [--seconds S]"},
+    {"qopen", probe_mode_qopen, PROBE_DC | PROBE_O_PRODUCT,
+     PROBE_DC | PROBE_O_PRODUCT,
+     "--data-dir DIR --connect HOST:PORT "
+     "--product NAME"},
 };
 
 #define PROBE_NMODES (sizeof(probe_modes) / sizeof(probe_modes[0]))
@@ -2404,6 +2337,20 @@ probe_parse_int(const char *opt, const char *s, long long lo, long long hi,
 }
 
 /* Parse argv (after the mode) into *o. 0 or -1 (usage message printed). */
+/* A node key as hex, for an option. */
+static int
+probe_parse_key(const char *opt, const char *s, uint8_t key[WEFT_PK_BYTES])
+{
+	if (strlen(s) != 2 * WEFT_PK_BYTES ||
+	    sodium_hex2bin(key, WEFT_PK_BYTES, s, strlen(s), NULL, NULL,
+			   NULL) != 0) {
+		fprintf(stderr, "weft-probe: %s %s: expected %d hex digits\n",
+			opt, s, 2 * WEFT_PK_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 probe_parse(int argc, char **argv, probe_opts_t *o)
 {
@@ -2423,6 +2370,7 @@ probe_parse(int argc, char **argv, probe_opts_t *o)
 	    {"byte", required_argument, NULL, 'y'},
 	    {"victim-key", required_argument, NULL, 'V'},
 	    {"flood", required_argument, NULL, 'F'},
+	    {"product", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -2501,16 +2449,9 @@ probe_parse(int argc, char **argv, probe_opts_t *o)
 			o->seen |= PROBE_O_BYTE;
 			break;
 		case 'V':
-			if (strlen(optarg) != 2 * WEFT_PK_BYTES ||
-			    sodium_hex2bin(o->victim_key, WEFT_PK_BYTES, optarg,
-					   strlen(optarg), NULL, NULL,
-					   NULL) != 0) {
-				fprintf(stderr,
-					"weft-probe: --victim-key %s: expected "
-					"%d hex digits\n",
-					optarg, 2 * WEFT_PK_BYTES);
+			if (probe_parse_key("--victim-key", optarg,
+					    o->victim_key))
 				return -1;
-			}
 			o->seen |= PROBE_O_VICTIM_KEY;
 			break;
 		case 'F':
@@ -2519,6 +2460,10 @@ probe_parse(int argc, char **argv, probe_opts_t *o)
 				return -1;
 			o->flood = (unsigned long)v;
 			o->seen |= PROBE_O_FLOOD;
+			break;
+		case 'P':
+			o->product = optarg;
+			o->seen |= PROBE_O_PRODUCT;
 			break;
 		case 'h': probe_usage(stdout); exit(0);
 		default: return -1;

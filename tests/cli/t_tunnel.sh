@@ -1,0 +1,133 @@
+# Federated queries across orgs, through tunnels (node/tunnel.c), with
+# real agents: orgs acme and globex link only gateway to gateway (two
+# gateways each). A node of acme queries a product of globex's node b0:
+#   - the answer is right and --stats names the tunnel;
+#   - the gateways' cores receive no plaintext: a distinctive constant of
+#     the query and a distinctive value of the data appear in nothing
+#     they were given (WEFT_TRACE_INPUT dumps every message a core gets),
+#     while the same query over a direct session shows both (so the dump
+#     would catch them);
+#   - the owner's log names the true asker (a0 of acme), not a gateway;
+#   - one gateway killed: the query goes through the other; all killed:
+#     a clear error naming the org;
+#   - a hand-made QueryOpen straight to the owner from a node of a third
+#     org (weft-probe qopen) is refused and logged, for an org-only
+#     product and for one shared with acme only.
+. "$(dirname "$0")/lib.sh"
+: "${WEFT_PROBE:?WEFT_PROBE must point at weft-probe}"
+PIDS=""
+trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
+die() {
+	for l in "$T"/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
+	echo "FAILED: $*" >&2; exit 1
+}
+ARGS="--gossip-interval 200ms --suspect-timeout 1s --backoff-max 1s"
+start() {
+	n=$1; shift
+	WEFT_TRACE_INPUT="$T/$n.trace" "$WEFT" agent --data-dir "$T/$n" \
+	    --listen 127.0.0.1:0 $ARGS "$@" 2>>"$T/$n.log" &
+	eval "PID_$n=$!"
+	PIDS="$PIDS $!"
+	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
+	eval "ADDR_$n=$(listen_addr)"
+}
+q() { "$WEFT" query --data-dir "$T/$1" --timeout 20 "$2" ${3:-}; }
+
+ok "$WEFT" org create acme --out "$T/acme.key"
+ok "$WEFT" org create globex --out "$T/globex.key"
+ok "$WEFT" org create initech --out "$T/initech.key"
+for n in a0 ga ga2; do
+	role=""; case $n in g*) role="--role gateway" ;; esac
+	ok "$WEFT" init --data-dir "$T/$n" --org "$T/acme.key" --name $n --mesh tn $role
+	ok "$WEFT" trust add --data-dir "$T/$n" "$T/globex.pub" --via-gateway
+done
+for n in b0 b1 gb gb2; do
+	role=""; case $n in g*) role="--role gateway" ;; esac
+	ok "$WEFT" init --data-dir "$T/$n" --org "$T/globex.key" --name $n --mesh tn $role
+	ok "$WEFT" trust add --data-dir "$T/$n" "$T/acme.pub" --via-gateway
+done
+ok "$WEFT" trust add --data-dir "$T/b0" "$T/initech.pub"
+ok "$WEFT" init --data-dir "$T/p" --org "$T/initech.key" --name p --mesh tn
+ok "$WEFT" trust add --data-dir "$T/p" "$T/globex.pub"
+
+start ga
+start ga2 --join "$ADDR_ga"
+start a0 --join "$ADDR_ga"
+start gb --join "$ADDR_ga"
+start gb2 --join "$ADDR_gb"
+start b0 --join "$ADDR_gb"
+start b1 --join "$ADDR_gb"
+
+{
+	echo "id,name,v"
+	i=1
+	while [ $i -le 300 ]; do
+		echo "$i,n$((i % 7)),$i"
+		i=$((i + 1))
+	done
+	echo "301,ZQSECRETVALUEZQ,5"
+} >"$T/orders.csv"
+ok "$WEFT" publish --data-dir "$T/b0" sales.orders "$T/orders.csv" --visibility acme
+ok "$WEFT" publish --data-dir "$T/b0" sales.secret "$T/orders.csv"
+cat_has() { "$WEFT" catalog --data-dir "$T/$1" --json 2>/dev/null | grep -q "\"name\":\"$2\""; }
+until_ok 20 cat_has a0 globex.sales.orders || die "sales.orders never reached a0"
+until_ok 20 cat_has b1 globex.sales.orders || die "sales.orders never reached b1"
+# gateways link both ways before the first query (the tunnel's routes)
+for n in ga ga2; do
+	until_ok 20 sh -c "\"$WEFT\" peers --data-dir \"$T/$n\" | grep -q gb2" ||
+	    die "$n has no session with gb2"
+done
+
+SQL="SELECT name, count(*), sum(v) FROM sales.orders WHERE name <> 'QQDISTINCTQQ' GROUP BY name ORDER BY name"
+# the answer, asked by a node of the owner's org over a direct session
+q b1 "$SQL" >"$T/direct" || die "direct query from b1 failed"
+grep -Eq "ZQSECRETVALUEZQ +\| +1 +\| +5" "$T/direct" || { cat "$T/direct" >&2; die "direct answer"; }
+grep -q "^ n0 " "$T/direct" || die "direct answer lacks n0"
+
+# the same from acme, through two gateways
+q a0 "$SQL" --stats >"$T/out" 2>"$T/err" || { cat "$T/err" >&2; die "tunnelled query failed"; }
+cmp -s "$T/out" "$T/direct" || { diff "$T/out" "$T/direct" >&2; die "tunnelled answer differs"; }
+grep -q "globex.sales.orders on node b0 (tunnel through gateways): version 1, 8 rows" "$T/err" ||
+    { cat "$T/err" >&2; die "--stats does not name the tunnel"; }
+grep -q "query: fragment of sales.orders for node a0 of org acme" "$T/b0.log" ||
+    die "the owner's log does not name the true asker"
+
+# plaintext: at b0 and b1 (direct), never at a gateway
+sleep 0.5
+grep -aq QQDISTINCTQQ "$T/b0.trace" || die "the trace misses the query at the owner"
+grep -aq ZQSECRETVALUEZQ "$T/b1.trace" || die "the trace misses the data at b1"
+relayed=0
+for g in ga ga2 gb gb2; do
+	[ -s "$T/$g.trace" ] || die "no trace from $g"
+	grep -aq QQDISTINCTQQ "$T/$g.trace" && die "gateway $g saw the query text"
+	grep -aq ZQSECRETVALUEZQ "$T/$g.trace" && die "gateway $g saw a row"
+	grep -aq "sales.orders" "$T/$g.trace" || die "no descriptor in $g's trace"
+	ok "$WEFT" status --data-dir "$T/$g" --json
+	n=$(json_num tunnel_relayed)
+	[ -n "$n" ] || die "status of $g lacks tunnel_relayed"
+	relayed=$((relayed + n))
+done
+[ $relayed -ge 4 ] || die "gateways relayed only $relayed messages"
+
+# one gateway of acme gone: the other one carries it
+kill $PID_ga
+sleep 0.3
+q a0 "SELECT count(*) FROM sales.orders" >"$T/out" 2>"$T/err" ||
+    { cat "$T/err" >&2; die "query with one gateway down"; }
+has "^ +301$"
+kill $PID_ga2
+sleep 0.3
+bad "cannot reach node b0 of org globex: no gateway leads to org globex" \
+    "$WEFT" query --data-dir "$T/a0" --timeout 20 "SELECT count(*) FROM sales.orders"
+ok "$WEFT" status --data-dir "$T/a0" --json
+
+# the hostile probe: a node of initech asks b0 directly
+for prod in sales.secret sales.orders; do
+	ok "$WEFT_PROBE" qopen --data-dir "$T/p" --connect "$ADDR_b0" --product $prod
+	grep -q '"qend":true' "$T/out" || { cat "$T/out" >&2; die "no QueryEnd for $prod"; }
+	grep -q "\"qend_error\":\"no product $prod here for org initech\"" "$T/out" ||
+	    { cat "$T/out" >&2; die "probe for $prod not refused"; }
+done
+grep -q "refused.*sales.secret.*initech\|initech.*refused.*sales.secret" "$T/b0.log" ||
+    die "the refusal is not logged"
+exit 0

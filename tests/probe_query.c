@@ -1,0 +1,63 @@
+/*
+ * probe_query.c: the probe's query modes (see tests/probe.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/probe.h"
+
+/*
+ * qopen: a QueryOpen made by hand (junk fragment, any version) for a
+ * product, sent straight to its owner; the owner must refuse what the
+ * asker may not read, whatever the fragment.
+ */
+int
+probe_mode_qopen(const probe_opts_t *o)
+{
+	static const uint8_t junk[] = "not a fragment";
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__QueryOpen q = WEFT__QUERY_OPEN__INIT;
+	probe_id_t id = {0};
+	probe_link_t l;
+	probe_json_t j;
+	weft_err_t err = {0};
+	int rc = 1, r;
+
+	memset(&l, 0, sizeof(l));
+	l.fd = -1;
+	if (probe_id_load_node(&id, o->data_dir) != 0 ||
+	    probe_id_load_mesh(&id, o->data_dir) != 0)
+		goto out;
+	if (probe_open_session(&l, &id, o, 0) != 0)
+		goto out;
+	r = probe_link_establish(&l, probe_now_ms() + o->timeout_ms);
+	if (r == 0) {
+		m.msg_case = WEFT__WIRE_MESSAGE__MSG_QOPEN;
+		m.qopen = &q;
+		q.qid = 7;
+		q.product = (char *)o->product;
+		q.fragment.data = (uint8_t *)junk;
+		q.fragment.len = sizeof(junk) - 1;
+		q.credit = 4;
+		if (weft_sess_send(l.sess, probe_now_ms(), &m, &err) != 0)
+			probe_link_fail(&l, err.msg);
+		else
+			probe_link_why(
+			    &l,
+			    probe_link_pump(&l, probe_now_ms() + o->timeout_ms,
+					    PROBE_UNTIL_QEND),
+			    "a QueryEnd");
+		probe_link_goodbye(&l, o->timeout_ms);
+	}
+	probe_json_begin(&j, o->mode);
+	probe_json_link(&j, &l);
+	probe_json_bool(&j, "qend", l.qend);
+	probe_json_str(&j, "qend_error", l.qend ? l.qend_error : NULL);
+	probe_json_str(&j, "error", l.error[0] ? l.error : NULL);
+	probe_json_end(&j);
+	rc = 0;
+out:
+	probe_link_free(&l);
+	probe_id_free(&id);
+	return rc;
+}
