@@ -857,9 +857,12 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 		tmp.node = tmp.org = tmp.roles = tmp.addr = weft_gossip__empty;
 		tmp.kind = info.kind;
 		tmp.tombstone = info.tombstone;
-		if (e != NULL) { /* a tombstone keeps the old visibility */
+		if (e != NULL) { /* a tombstone keeps the old visibility
+				  * (a copy: weft_gossip__fill frees the
+				  * list it replaces) */
 			tmp.vis = e->vis;
-			tmp.visible_to = e->visible_to;
+			tmp.visible_to =
+			    e->visible_to ? strdup(e->visible_to) : NULL;
 		}
 		weft_gossip__fill(&tmp, &info, body, blen);
 		if (!g_visible(g, &tmp, p)) {
@@ -870,8 +873,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 					  info.name, info.signer.org_name,
 					  g->cfg.signer->org);
 		}
-		if (tmp.visible_to != (e ? e->visible_to : NULL))
-			free(tmp.visible_to);
+		free(tmp.visible_to);
 		free(tmp.nblk);
 	}
 	if (rc != 0) {
