@@ -37,6 +37,8 @@ typedef struct weft_agent_opts {
 	unsigned degree;	/* neighbours to keep; 0: 4 */
 	uint64_t link_delay_ms; /* hold gossip messages this long before
 				 * sending (WAN latency on one host); 0 */
+	size_t cache_size;	/* result cache, bytes; 0: 256 MiB */
+	int no_cache;		/* --cache-size 0: no result cache */
 } weft_agent_opts_t;
 
 /* Parse HOST:PORT or [IPV6]:PORT; a host name is resolved now (blocking).

@@ -37,7 +37,9 @@
 #include "lib/err.h"
 #include "node/node.h"
 #include "node/session.h"
+#include "query/query.h"
 #include "storage/nodedir.h"
+#include "storage/qcache.h"
 #include "storage/store.h"
 
 #define AG_READ_BUF (256 * 1024)
@@ -49,6 +51,20 @@
 #define AG_POOL_JOBS 64 /* jobs queued or running at once */
 
 typedef struct agent agent_t;
+
+/* A buffer in a list (query batches, control frames). */
+typedef struct aq_buf {
+	struct aq_buf *next;
+	uint8_t *data;
+	size_t len;
+} aq_buf_t;
+
+/* A fragment's result collected for the result cache (agent/qcache.c). */
+typedef struct ag_qc_acc {
+	uint8_t *buf;
+	size_t len, cap;
+	int off; /* gave up: too big, or out of memory */
+} ag_qc_acc_t;
 typedef struct ctl_conn ctl_conn_t;
 
 /* A reference-counted copy of the trusted roots, borrowed by handshakes. */
@@ -268,5 +284,24 @@ void ag_query_kick(agent_t *a);
 void ag_query_out(agent_t *a, weft_out_t *o);
 /* Shutdown: stop every query and fragment, join the pools. */
 void ag_query_stop(agent_t *a);
+
+/* ---- qcache.c: the result cache (query workers) ---- */
+
+/* The cache's size cap in bytes (--cache-size), 0 when off. */
+uint64_t ag_qc_cap(const agent_t *a);
+/* The key of fragment frag of remote product r, as we ask it. */
+void ag_qc_key(const agent_t *a, const weft_remote_t *r, const uint8_t *frag,
+	       size_t len, uint8_t key[WEFT_QCACHE_KEY]);
+/* A stored result: 1 and its batches in *head (the caller's) with the
+ * owner's rows and version, batches and bytes; 0 if none. */
+int ag_qc_load(agent_t *a, const uint8_t key[WEFT_QCACHE_KEY], aq_buf_t **head,
+	       uint64_t *rows, uint64_t *version, uint64_t *batches,
+	       uint64_t *bytes);
+/* Collect one more batch of a result (gives up past cap / 4). */
+void ag_qc_add(ag_qc_acc_t *acc, uint64_t cap, const uint8_t *b, size_t len);
+/* Store a whole collected result under key. */
+void ag_qc_store(agent_t *a, const uint8_t key[WEFT_QCACHE_KEY],
+		 ag_qc_acc_t *acc, uint64_t rows, uint64_t version);
+void ag_qc_acc_free(ag_qc_acc_t *acc);
 
 #endif

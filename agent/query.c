@@ -45,12 +45,6 @@
 #define AQ_TIMEOUT_MS 60000	  /* default deadline */
 #define AS_BATCH_MAX (768u << 10) /* bytes of one result batch message */
 
-typedef struct aq_buf {
-	struct aq_buf *next;
-	uint8_t *data;
-	size_t len;
-} aq_buf_t;
-
 /* One fragment this node asked another to run (asker side). */
 typedef struct ag_rstream {
 	struct ag_rstream *next;
@@ -71,6 +65,9 @@ typedef struct ag_rstream {
 	char error[WEFT_ERR_MAX + 128];
 	int failed;
 	uint64_t rows, vread, batches, bytes, t0_ns, t1_ns;
+	uint8_t ckey[WEFT_QCACHE_KEY]; /* its result cache key */
+	int cached, stored;	       /* answered from / put in the cache */
+	ag_qc_acc_t acc;	       /* the result so far, for the cache */
 } ag_rstream_t;
 
 typedef struct ag_query {
@@ -220,11 +217,25 @@ mesh_open(void *arg, const weft_remote_t *r, const uint8_t *frag, size_t len,
 	memcpy(s->pk, r->node_pk, WEFT_PK_BYTES);
 	s->version = r->version;
 	s->t0_ns = weft_mono_ns();
+	ag_qc_key(q->a, r, frag, len, s->ckey);
+	if (ag_qc_load(q->a, s->ckey, &s->head, &s->rows, &s->vread,
+		       &s->batches, &s->bytes)) {
+		/* a result of this very fragment at this version: no need
+		 * to ask the owner */
+		s->cached = 1;
+		s->state = 2;
+		for (s->tail = s->head; s->tail && s->tail->next;)
+			s->tail = s->tail->next;
+		free(s->frag);
+		s->frag = NULL;
+		s->t1_ns = weft_mono_ns();
+	}
 	pthread_mutex_lock(&q->mu);
 	s->next = q->streams;
 	q->streams = s;
 	pthread_mutex_unlock(&q->mu);
-	uv_async_send(&q->a->qasync);
+	if (!s->cached)
+		uv_async_send(&q->a->qasync);
 	*stream = s;
 	return 0;
 }
@@ -235,7 +246,7 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 {
 	ag_query_t *q = arg;
 	ag_rstream_t *s = stream;
-	int rc = 0, kick = 0;
+	int rc = 0, kick = 0, store = 0;
 
 	pthread_mutex_lock(&q->mu);
 	if (s->cur != NULL) {
@@ -249,8 +260,12 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 			s->head = s->head->next;
 			if (s->head == NULL)
 				s->tail = NULL;
-			s->to_credit++;
-			kick = 1;
+			if (!s->cached) {
+				s->to_credit++;
+				kick = 1;
+				ag_qc_add(&s->acc, ag_qc_cap(q->a),
+					  s->cur->data, s->cur->len);
+			}
 			*buf = s->cur->data;
 			*len = s->cur->len;
 			rc = 1;
@@ -261,6 +276,8 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 				rc = weft_err_set(
 				    err, WEFT_EIO, "%s.%s on node %s: %s",
 				    s->org, s->product, s->node, s->error);
+			else if (!s->cached && !s->stored)
+				store = s->stored = 1;
 			break;
 		}
 		if (q->gone) {
@@ -279,6 +296,10 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 	pthread_mutex_unlock(&q->mu);
 	if (kick)
 		uv_async_send(&q->a->qasync);
+	if (store) { /* the whole result: keep it for the next time */
+		ag_qc_store(q->a, s->ckey, &s->acc, s->rows, s->vread);
+		ag_qc_acc_free(&s->acc);
+	}
 	return rc;
 }
 
@@ -385,8 +406,9 @@ aq_end(ag_query_t *q, const char *error, int pos)
 		fs[i].bytes = s->bytes;
 		fs[i].elapsed_us =
 		    s->t1_ns > s->t0_ns ? (s->t1_ns - s->t0_ns) / 1000 : 0;
-		fs[i].route =
-		    s->tunnel ? "tunnel through gateways" : "direct session";
+		fs[i].route = s->cached	  ? "result cache"
+			      : s->tunnel ? "tunnel through gateways"
+					  : "direct session";
 		ptrs[i] = &fs[i];
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -561,6 +583,7 @@ aq_free(ag_query_t *q)
 		if (s->cur)
 			aq_bufs_free(s->cur);
 		free(s->frag);
+		ag_qc_acc_free(&s->acc);
 		free(s);
 	}
 	free(q->direct);

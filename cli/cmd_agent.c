@@ -51,7 +51,11 @@ static const char weft_agent_usage[] =
     "                          `weft sim --latency D` (off)\n"
     "  --suspect-timeout D     a lost neighbour not back by then is\n"
     "                          reported failed (default 3 intervals)\n"
-    "  --degree N              neighbours to keep connected (default 4)\n";
+    "  --degree N              neighbours to keep connected (default 4)\n"
+    "federated queries (docs/agent.md):\n"
+    "  --cache-size SIZE       results of remote fragments kept in the\n"
+    "                          store, least recently used dropped first\n"
+    "                          (default 256M; 0: no cache)\n";
 
 /* "1500ms", "10s", "2m", "10" (seconds). 0 on error. */
 static uint64_t
@@ -186,6 +190,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {"degree", required_argument, NULL, 12},
 	    {"sync-interval", required_argument, NULL, 13},
 	    {"link-delay", required_argument, NULL, 14},
+	    {"cache-size", required_argument, NULL, 15},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -209,6 +214,20 @@ weft_cmd_agent(int argc, char **argv)
 			o.join[o.njoin++] = optarg;
 			break;
 		case 'h': fputs(weft_agent_usage, stdout); return 0;
+		case 15:
+			if (strcmp(optarg, "0") == 0) {
+				o.no_cache = 1;
+				break;
+			}
+			if ((o.cache_size = (size_t)weft_parse_size(optarg)) ==
+			    0) {
+				weft_cli_error("agent",
+					       "--cache-size: invalid value "
+					       "\"%s\"",
+					       optarg);
+				return 2;
+			}
+			break;
 		default:
 			if (c >= 1 && c <= 14 && agent_num(&o, c, optarg) == 0)
 				break;

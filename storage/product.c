@@ -654,6 +654,18 @@ weft_snapshot_descriptors(weft_snapshot_t *s, const char *name,
 					    now_us, fn, arg, err);
 }
 
+MDB_txn *
+weft_snapshot_txn(weft_snapshot_t *s)
+{
+	return s->ss_txn;
+}
+
+weft_store_t *
+weft_snapshot_store(weft_snapshot_t *s)
+{
+	return s->ss_st;
+}
+
 void
 weft_snapshot_end(weft_snapshot_t *s)
 {

@@ -105,11 +105,15 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	    (rc = mdb_dbi_open(txn, "catalog", dbflags, &st->st_catalog)) ||
 	    (rc = mdb_dbi_open(txn, "products", dbflags, &st->st_products)) !=
 		0 ||
-	    (rc = mdb_dbi_open(txn, "chunks", dbflags, &st->st_chunks)) != 0) {
+	    (rc = mdb_dbi_open(txn, "chunks", dbflags, &st->st_chunks)) != 0 ||
+	    ((rc = mdb_dbi_open(txn, "qcache", dbflags, &st->st_qcache)) != 0 &&
+	     !(rc == MDB_NOTFOUND && opts->readonly))) {
 		mdb_txn_abort(txn);
 		rc = weft_store_mdb_err(err, rc, "open tables");
 		goto fail;
 	}
+	st->st_has_qcache = rc == 0; /* a read-only open of an old store:
+				      * no result cache */
 	rc = mdb_txn_commit(txn);
 	if (rc != 0) {
 		rc = weft_store_mdb_err(err, rc, "open tables");

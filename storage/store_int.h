@@ -22,6 +22,8 @@
 struct weft_store {
 	MDB_env *st_env;
 	MDB_dbi st_meta, st_trust, st_catalog, st_products, st_chunks;
+	MDB_dbi st_qcache; /* storage/qcache.c */
+	int st_has_qcache;
 	char *st_dir;
 	size_t st_map_max;
 	int st_readonly;
@@ -94,6 +96,11 @@ int weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
  */
 int weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc, const char *what,
 		       weft_err_t *err);
+
+/* A snapshot's read transaction and store (for storage/ modules that
+ * read through snapshots: qcache.c). */
+MDB_txn *weft_snapshot_txn(weft_snapshot_t *s);
+weft_store_t *weft_snapshot_store(weft_snapshot_t *s);
 
 /* weft_snapshot_descriptors (catalog.h) inside txn. */
 int weft_catalog_descriptors_txn(weft_store_t *st, MDB_txn *txn,

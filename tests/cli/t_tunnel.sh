@@ -92,6 +92,15 @@ grep -q "globex.sales.orders on node b0 (tunnel through gateways): version 1, 8 
 grep -q "query: fragment of sales.orders for node a0 of org acme" "$T/b0.log" ||
     die "the owner's log does not name the true asker"
 
+# the same again: answered from a0's result cache, b0 not asked
+served=$(grep -c "query: fragment of sales.orders for node a0" "$T/b0.log")
+q a0 "$SQL" --stats >"$T/out" 2>"$T/err" || { cat "$T/err" >&2; die "cached query failed"; }
+cmp -s "$T/out" "$T/direct" || die "cached answer differs"
+grep -q "globex.sales.orders on node b0 (result cache): version 1, 8 rows" "$T/err" ||
+    { cat "$T/err" >&2; die "--stats does not show the cache hit"; }
+[ "$(grep -c "query: fragment of sales.orders for node a0" "$T/b0.log")" = "$served" ] ||
+    die "a cached query reached the owner"
+
 # plaintext: at b0 and b1 (direct), never at a gateway
 sleep 0.5
 grep -aq QQDISTINCTQQ "$T/b0.trace" || die "the trace misses the query at the owner"
@@ -109,6 +118,14 @@ for g in ga ga2 gb gb2; do
 done
 [ $relayed -ge 4 ] || die "gateways relayed only $relayed messages"
 
+# a new version (learnt by gossip) is asked again, not served from cache
+ok "$WEFT" publish --data-dir "$T/b0" sales.orders "$T/orders.csv" --replace --visibility acme
+until_ok 20 sh -c "\"$WEFT\" catalog --data-dir \"$T/a0\" --json | grep -q '\"version\":2'" ||
+    die "version 2 never reached a0"
+q a0 "$SQL" --stats >"$T/out" 2>"$T/err" || { cat "$T/err" >&2; die "query of version 2"; }
+grep -q "on node b0 (tunnel through gateways): version 2, 8 rows" "$T/err" ||
+    { cat "$T/err" >&2; die "version 2 was not asked of the owner"; }
+
 # one gateway of acme gone: the other one carries it
 kill $PID_ga
 sleep 0.3
@@ -117,8 +134,9 @@ q a0 "SELECT count(*) FROM sales.orders" >"$T/out" 2>"$T/err" ||
 has "^ +301$"
 kill $PID_ga2
 sleep 0.3
+# (a query not answered before: the result cache would answer that one)
 bad "cannot reach node b0 of org globex: no gateway leads to org globex" \
-    "$WEFT" query --data-dir "$T/a0" --timeout 20 "SELECT count(*) FROM sales.orders"
+    "$WEFT" query --data-dir "$T/a0" --timeout 20 "SELECT count(*) FROM sales.orders WHERE v > 1"
 ok "$WEFT" status --data-dir "$T/a0" --json
 
 # the hostile probe: a node of initech asks b0 directly
