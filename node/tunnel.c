@@ -482,10 +482,11 @@ weft_tun_open(weft_tun_t *t, uint64_t now_ms, int64_t unix_s, const uint8_t *pk,
 	x->initiator = 1;
 	x->last_ms = now_ms;
 	if (t_start(t, x, now_ms, unix_s) != 0) {
-		weft_err_set(err, WEFT_ENOTFOUND, "%s", x->why);
+		int rc = weft_err_set(err, WEFT_ENOTFOUND, "%s", x->why);
+
 		t->tuns[--t->ntuns] = NULL; /* x is the last one */
 		t_tunnel_free(x);
-		return err->code;
+		return rc;
 	}
 	t->st.opened++;
 	*vpeer = x->vid;
