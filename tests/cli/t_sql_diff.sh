@@ -24,6 +24,13 @@
 #   WEFT_DIFF_ONLY=RE   run only the queries whose line "KIND<TAB>ORDERED<TAB>
 #                       SQL" (see below) matches the grep -E RE
 #   WEFT_DIFF_VERBOSE=1 print every query's verdict
+#   WEFT_DIFF_MESH=1    federated (tests/cli/t_fed_diff.sh): the tables
+#                       spread over three nodes of two orgs linked only
+#                       through gateways (acme: a1 people, cities; a2
+#                       empty; globex: g1 orders, nulls, big, shared with
+#                       acme), every query asked of acme's node q, which
+#                       hosts none, through its agent
+#   WEFT_DIFF_KEEP=DIR  copy the agents' logs there at exit
 #   WEFT_PG_PORT        the server's (Unix socket) port, default 5488
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +63,10 @@ if [ "$(id -u)" = 0 ]; then
 else
 	asuser() { (cd "$P" && "$@"); }
 fi
+AGENTS=""
 cleanup() {
+	for p in $AGENTS; do kill -9 "$p" 2>/dev/null; done
+	[ -n "${WEFT_DIFF_KEEP:-}" ] && cp "$T"/*.log "$WEFT_DIFF_KEEP"/ 2>/dev/null
 	if [ -f "$P/data/postmaster.pid" ]; then
 		asuser "$PGBIN/pg_ctl" -D "$P/data" -m immediate -w stop \
 		    >/dev/null 2>&1
@@ -100,6 +110,36 @@ cols_nulls="id bigint a bigint b float8 c text d boolean e timestamp f float8 z 
 cols_empty="id bigint name text v float8 flag boolean ts timestamp"
 cols_big="id bigint g text k bigint v float8 ts timestamp person_id bigint flag boolean"
 pgtype() { case $1 in float8) echo "double precision" ;; *) echo "$1" ;; esac; }
+
+# WEFT_DIFF_MESH: orgs acme (a1, a2, q, gateway ga) and globex (g1,
+# gateway gb), trusting each other only through gateways.
+mesh_start() {
+	ok "$WEFT" org create acme --out "$T/acme.key"
+	ok "$WEFT" org create globex --out "$T/globex.key"
+	join_ga="" join_gb=""
+	for n in ga a1 a2 q gb g1; do
+		org=acme other=globex join=$join_ga role=""
+		case $n in gb | g1) org=globex other=acme ;; esac
+		[ $n = g1 ] && join=$join_gb
+		case $n in ga | gb) role="--role gateway" ;; esac
+		ok "$WEFT" init --data-dir "$T/$n" --org "$T/$org.key" --name $n \
+		    --mesh diff $role
+		ok "$WEFT" trust add --data-dir "$T/$n" "$T/$other.pub" --via-gateway
+		"$WEFT" agent --data-dir "$T/$n" --listen 127.0.0.1:0 \
+		    --gossip-interval 200ms $join 2>"$T/$n.log" &
+		AGENTS="$AGENTS $!"
+		ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
+		[ $n = ga ] && join_ga="--join $(listen_addr)"
+		[ $n = gb ] && join_gb="--join $(listen_addr)"
+	done
+}
+# every product reached q
+mesh_wait() {
+	for t in $TABLES; do
+		until_ok 30 sh -c "\"$WEFT\" catalog --data-dir \"$T/q\" --json | grep -q '\"name\":\"[a-z]*\.t\.$t\"'" ||
+		    die "t.$t never reached q"
+	done
+}
 
 mkdir -p "$T/data"
 for t in $TABLES; do
@@ -148,9 +188,13 @@ if [ "$SELF" = 1 ]; then
 		die "ALTER DATABASE shuf failed"
 	load_pg shuf shuffled
 else
-	# weft: one node, every table a product t.NAME with a contract that
-	# pins the same types
-	mknode node
+	# weft: one node (or, WEFT_DIFF_MESH, the host chosen below), every
+	# table a product t.NAME with a contract that pins the same types
+	if [ "${WEFT_DIFF_MESH:-0}" = 1 ]; then
+		mesh_start
+	else
+		mknode node
+	fi
 	for t in $TABLES; do
 		eval "cols=\$cols_$t"
 		{
@@ -165,9 +209,18 @@ else
 				shift 2
 			done
 		} >"$T/data/$t.yaml"
-		ok "$WEFT" publish --data-dir "$T/node" --quiet "t.$t" \
-		    "$T/data/$t.csv" --contract "$T/data/$t.yaml"
+		host=node vis=""
+		if [ "${WEFT_DIFF_MESH:-0}" = 1 ]; then
+			case $t in
+			people | cities) host=a1 ;;
+			empty) host=a2 ;;
+			*) host=g1 vis="--visibility acme" ;;
+			esac
+		fi
+		ok "$WEFT" publish --data-dir "$T/$host" --quiet "t.$t" \
+		    "$T/data/$t.csv" --contract "$T/data/$t.yaml" $vis
 	done
+	[ "${WEFT_DIFF_MESH:-0}" = 1 ] && mesh_wait
 fi
 
 # ---- The queries -------------------------------------------------------------
@@ -260,7 +313,9 @@ while IFS="$TAB" read -r kind o q; do
 		[ -e "$Bf.err" ] && brc=1
 	else
 		Bf="$T/b"
-		"$WEFT" query --data-dir "$T/node" --format csv "$q" \
+		asker=node
+		[ "${WEFT_DIFF_MESH:-0}" = 1 ] && asker=q
+		"$WEFT" query --data-dir "$T/$asker" --format csv "$q" \
 		    >"$Bf.out" 2>"$Bf.err" </dev/null
 		brc=$?
 		grep -q "Sanitizer\|runtime error" "$Bf.err" && brc=sanitizer
@@ -303,5 +358,12 @@ while IFS="$TAB" read -r kind o q; do
 	[ "$SELF" = 1 ] || rm -f "$Bf.out.n" "$Bf.out.n1"
 done <"$T/queries"
 [ "$SELF" = 1 ] && echo "(WEFT_DIFF_SELF: PostgreSQL against itself)"
+if [ "${WEFT_DIFF_MESH:-0}" = 1 ]; then
+	# the answers came from the owners, not from copies at q
+	for n in a1 g1; do
+		grep -q "query: fragment of t\.[a-z]* for node q of org acme" "$T/$n.log" ||
+		    die "no fragment served by $n for q"
+	done
+fi
 echo "sql-diff: $pass passed, $fail failed ($nq queries, $(( $(date +%s) - start ))s)"
 [ $nq -gt 0 ] && [ $fail -eq 0 ]
