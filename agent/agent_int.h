@@ -43,7 +43,7 @@
 #include "storage/store.h"
 
 #define AG_READ_BUF (256 * 1024)
-#define AG_CTL_MAX_CONNS 16
+#define AG_CTL_MAX_CONNS 128 /* queries hold theirs while they run */
 #define AG_CTL_TIMEOUT_MS 5000
 #define AG_BACKOFF_MIN_MS 500
 #define AG_GRACE_MS 2000 /* shutdown: time to flush CLOSE frames */

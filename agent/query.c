@@ -39,7 +39,7 @@
 #include "query/serve.h"
 
 #define AQ_THREADS 4		  /* queries run at once */
-#define AQ_JOBS 16		  /* ... queued or running */
+#define AQ_JOBS 64		  /* ... queued or running */
 #define AS_THREADS 8		  /* fragments served at once */
 #define AQ_OUTBOX (4u << 20)	  /* bytes of answers held for a client */
 #define AQ_TIMEOUT_MS 60000	  /* default deadline */
@@ -143,6 +143,20 @@ aq_push(aq_buf_t **head, aq_buf_t **tail, uint8_t *data, size_t len)
 }
 
 /* Wait on cv until woken or deadline_ns (monotonic) or 100 ms. */
+/* A condition variable whose timed waits count on CLOCK_MONOTONIC, the
+ * clock aq_wait computes with (the default, CLOCK_REALTIME, would make
+ * every wait end at once). */
+static void
+aq_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t at;
+
+	pthread_condattr_init(&at);
+	pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &at);
+	pthread_condattr_destroy(&at);
+}
+
 static void
 aq_wait(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ns)
 {
@@ -650,7 +664,7 @@ ag_query_request(agent_t *a, ctl_conn_t *cc, const Weft__ControlRequest *req)
 	    (uint64_t)(req->timeout_ms ? req->timeout_ms : AQ_TIMEOUT_MS) *
 		1000000ull;
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	aq_cond_init(&q->cv);
 	q->mesh.self = a->id.kp->pk;
 	q->mesh.self_org = a->id.info.org_name;
 	q->mesh.direct = mesh_direct;
@@ -882,7 +896,7 @@ as_run(agent_t *a, weft_out_t *o)
 	    (uint64_t)(t > AQ_TIMEOUT_MS * 10 ? AQ_TIMEOUT_MS * 10 : t) *
 		1000000ull;
 	pthread_mutex_init(&v->mu, NULL);
-	pthread_cond_init(&v->cv, NULL);
+	aq_cond_init(&v->cv);
 	v->job.work = as_work;
 	v->job.done = as_done;
 	v->job.arg = v;
