@@ -876,7 +876,8 @@ wq_frag_agg(wq_plan_t *p)
 	wq_frag_t *f = c->frag;
 	uint32_t i, k, s, nstate = 0;
 
-	if (p->aggmode != WQ_AGG_COMPLETE || f->agg || f->limit >= 0)
+	if ((p->aggmode != WQ_AGG_COMPLETE && p->aggmode != WQ_AGG_PARTIAL) ||
+	    f->agg || f->limit >= 0)
 		return 0;
 	for (i = 0; i < p->naggs; i++)
 		if (p->aggs[i].distinct)
@@ -980,7 +981,20 @@ wq_fragments(wq_plan_t **pp)
 		return rc;
 	switch (p->kind) {
 	case WQ_PROJECT: return p->l->kind == WQ_SCAN ? wq_frag_project(pp) : 0;
-	case WQ_AGG: return p->l->kind == WQ_SCAN ? wq_frag_agg(p) : 0;
+	case WQ_AGG:
+		if (p->l->kind != WQ_SCAN)
+			return 0;
+		if (p->aggmode != WQ_AGG_PARTIAL)
+			return wq_frag_agg(p);
+		/* below a join (plan_eager.c): the fragment's partial
+		 * aggregation replaces the node */
+		if ((rc = wq_frag_agg(p)) != 0 || p->l->frag == NULL ||
+		    !p->l->frag->agg)
+			return rc;
+		*pp = p->l;
+		p->l = NULL;
+		wq_plan_free(p);
+		return 0;
 	case WQ_LIMIT: return wq_frag_limit(p);
 	default: return 0;
 	}
@@ -1039,6 +1053,8 @@ wq_optimize(wq_plan_t **p, weft_err_t *err)
 	rc = wq_prune(*p, need, map);
 	free(need);
 	free(map);
+	if (rc == 0)
+		rc = wq_eager_agg(*p);
 	if (rc == 0)
 		rc = wq_fragments(p);
 	if (rc != 0)

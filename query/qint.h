@@ -122,6 +122,9 @@ typedef struct wq_bindctx wq_bindctx_t;
 int wq_bind(weft_snapshot_t *snap, const weft_mesh_t *mesh, const char *sql,
 	    const void *select_stmt, wq_plan_t **out, weft_err_t *err);
 
+/* Aggregation below joins over remote scans (plan_eager.c); a pass of
+ * wq_optimize, before fragments are cut. */
+int wq_eager_agg(wq_plan_t *p);
 /* Optimise (pushdown, pruning, fragments) in place. */
 int wq_optimize(wq_plan_t **p, weft_err_t *err);
 void wq_plan_print(const wq_plan_t *p, FILE *f);
