@@ -857,9 +857,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 		tmp.node = tmp.org = tmp.roles = tmp.addr = weft_gossip__empty;
 		tmp.kind = info.kind;
 		tmp.tombstone = info.tombstone;
-		if (e != NULL) { /* a tombstone keeps the old visibility
-				  * (a copy: weft_gossip__fill frees the
-				  * list it replaces) */
+		if (e != NULL) { /* tombstone: the old visibility, copied */
 			tmp.vis = e->vis;
 			tmp.visible_to =
 			    e->visible_to ? strdup(e->visible_to) : NULL;
