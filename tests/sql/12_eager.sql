@@ -1,4 +1,5 @@
--- Aggregation below joins (query/plan_eager.c): in the federated run
+-- Federated planning: aggregation below joins (query/plan_eager.c) and
+-- remote scans whose fragments carry unread columns. In the federated run
 -- (t_fed_diff) orders lives on another org's node, so its owner groups
 -- by the join key first; the answers must not change.
 SELECT p.name, count(*), sum(o.amount), avg(o.amount), min(o.placed), max(o.category) FROM t.orders o JOIN t.people p ON o.person_id = p.id GROUP BY p.name ORDER BY p.name;
@@ -11,3 +12,4 @@ SELECT p.age / 10 AS decade, count(*), min(o.amount) FROM t.orders o JOIN t.peop
 SELECT p.name, count(DISTINCT o.category) FROM t.orders o JOIN t.people p ON o.person_id = p.id GROUP BY p.name ORDER BY 1;
 SELECT n.c, count(*), sum(b.k) FROM t.big b JOIN t.nulls n ON b.id = n.a GROUP BY n.c ORDER BY 1 NULLS FIRST;
 SELECT p.name, count(*) FROM t.orders o LEFT JOIN t.people p ON o.person_id = p.id GROUP BY p.name ORDER BY 1 NULLS FIRST;
+SELECT count(*) FROM (SELECT amount FROM t.orders WHERE amount > 0 LIMIT 1) s;
