@@ -597,6 +597,13 @@ stream_figs() {
 	fi
 	sf_rows=$(stat rows "$1") sf_bytes=$(stat bytes "$1")
 	sf_ms=$(stat ms "$1")
+	if [ -z "$sf_bytes" ] || [ "$sf_rows" != "$SROWS" ] ||
+	    [ "$(bench_calc "($sf_ms > 0)")" != 1 ]; then
+		echo "bench: $1: no fragment of $SROWS rows in weft's" \
+		    "--stats: $(head -n 1 "$T/$1.best.err")" >&2
+		echo "- - - -"
+		return
+	fi
 	bench_calc "sprintf(\"%.0f %.1f %.1f %d\", $sf_rows / $sf_w, \
 	    $sf_bytes / 1048576 / $sf_w, $sf_bytes / 1048576 / ($sf_ms / 1000), \
 	    $sf_bytes)"
@@ -672,6 +679,11 @@ fi
 [ ! -f "$T/d_gw.skip" ] || echo "  (d) not measured: $(cat "$T/d_gw.skip")"
 echo "  (c) session bulk into a's agent, $FRAME-byte Bulks: $sess MiB/s" \
     "(weft-netbench session, best of $REPEAT)"
+if [ -s "$BENCH_TMP/session/session_mib_per_s.all" ]; then
+	echo "      bench/session.sh's figure earlier in this run:" \
+	    "$(sort -g "$BENCH_TMP/session/session_mib_per_s.all" |
+	    tail -n 1) MiB/s"
+fi
 if [ -s "$T/e_repeat.best.err" ]; then
 	echo "  (e) $(head -n 1 "$T/e_repeat.best.err")"
 fi
