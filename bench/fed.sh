@@ -24,7 +24,9 @@
 #       bulk throughput into a's agent (weft-netbench session);
 #   (d) (a)'s group-by of globex.bench.events through both gateways vs
 #       (a)'s remote figure;
-#   (e) (a)'s group-by repeated, unchanged: whole process.
+#   (e) (a)'s group-by repeated, unchanged: whole process;
+# and, for context, a one-row remote query in both (the floor: process,
+# connection, one round trip to the owner).
 # Every timed run of (a) to (d) carries its own always-true bound
 # (amount > -1000001, -1000002, ...), so no two runs send the same fragment
 # and none can be answered from a result cache; (e) repeats one text.
@@ -228,6 +230,7 @@ sql() {
 	stream) echo "SELECT * FROM $2 WHERE amount > -$4 LIMIT $SROWS" ;;
 	repeat) echo "SELECT category, count(*), avg(amount) FROM $2" \
 	    "GROUP BY category" ;;
+	floor) echo "SELECT 1 AS one FROM $2 WHERE amount > -$4 LIMIT 1" ;;
 	esac
 }
 
@@ -511,6 +514,10 @@ must c_xlocal xlocal stream || :
 across c_gw gw stream
 across d_gw gw groupby
 must e_repeat remote repeat || :
+# For context: a one-row remote query, what a process, its connection and
+# a round trip to the owner cost whatever the work.
+must floor_remote remote floor || :
+must floor_fdw fdw floor || :
 
 # The plans PostgreSQL chose, for the record.
 for k in groupby join; do
@@ -519,6 +526,7 @@ for k in groupby join; do
 done
 stop_all || failed="$failed agent-exit"
 trap - EXIT
+bench_emit fed load_avg_end "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
 
 # ---- Report --------------------------------------------------------------
 
@@ -659,7 +667,10 @@ echo
 echo "weft: whole \`weft query\` processes (start-up included), asked from" \
     "node a; postgres: whole psql processes (connecting, and postgres_fdw's" \
     "connection to the owner's server, included)"
-ctx "(a) weft local on the owner (--local)" "$a_l"
+ctx "one-row remote query, weft" "$(best floor_remote)"
+ctx "one-row remote query, postgres_fdw" "$(best floor_fdw)"
+ctx "(a) weft local on the owner (--local)" "$a_l" \
+    "remote / local: $(ratio "$a_r" "$a_l")"
 ctx "(a) postgres local on the owner's server" "$a_p"
 ctx "(b) postgres local, both tables on one server" "$b_p"
 if [ -s "$T/b_remote.best.err" ]; then
