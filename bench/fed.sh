@@ -523,6 +523,8 @@ must floor_fdw fdw floor || :
 for k in groupby join; do
 	pg pga -c "EXPLAIN (VERBOSE) $(sql $k events regions 1000000)" \
 	    >"$T/fdw.$k.plan" 2>&1 || :
+	pg pgb -c "EXPLAIN (VERBOSE) $(sql $k events regions 1000000)" \
+	    >"$T/pglocal.$k.plan" 2>&1 || :
 done
 stop_all || failed="$failed agent-exit"
 trap - EXIT
@@ -703,6 +705,11 @@ for k in groupby join; do
 	echo "  postgres_fdw's remote SQL ($k):" \
 	    "$(sed -n 's/^ *Remote SQL: //p' "$T/fdw.$k.plan" | head -n 1)"
 done
+jit=""
+for k in fdw.groupby fdw.join pglocal.groupby pglocal.join; do
+	grep -q '^ *JIT:' "$T/$k.plan" 2>/dev/null && jit="$jit $k"
+done
+echo "  postgres plans with JIT compilation:${jit:- none}"
 echo
 awk -F'|' '
 function fig(s, mib) {
