@@ -318,55 +318,67 @@ errline() {
 	grep -m 1 'ERROR\|error' "$1" || head -n 1 "$1"
 }
 
-# measure ID ENGINE KIND: checks ENGINE's answer to KIND once (untimed),
-# then runs it REPEAT times, each answer checked; every run's wall time
-# goes to $T/ID.recs and the fastest run's files to $T/ID.best. Returns 1
-# on a wrong answer, 2 when a run fails (its stderr in $T/ID.out.err).
-measure() {
-	m_id=$1 m_eng=$2 m_kind=$3
-	: >"$T/$m_id.recs"
-	run_once "$m_eng" "$m_kind" "$T/$m_id.out" || return 2
-	agree "$m_kind" "$T/$m_id.out" "$m_id (check run)" || return 1
-	m_i=1
-	while [ "$m_i" -le "$REPEAT" ]; do
-		run_once "$m_eng" "$m_kind" "$T/$m_id.out" || return 2
-		agree "$m_kind" "$T/$m_id.out" "$m_id (run $m_i)" || return 1
-		m_w=$(bench_get "$T/$m_id.out.res" wall_s)
-		echo "$m_w" >>"$T/$m_id.recs"
-		if [ "$m_i" = 1 ] || [ "$(bench_calc "($m_w < $(cat \
-		    "$T/$m_id.best"))")" = 1 ]; then
-			echo "$m_w" >"$T/$m_id.best"
-			cp "$T/$m_id.out.err" "$T/$m_id.best.err"
+# once ID ENGINE KIND RUN: one run of ENGINE's query KIND, its answer
+# checked; RUN is "check" (untimed) or a number, whose wall time goes to
+# $T/ID.recs, the fastest run's to $T/ID.best and its stderr to
+# $T/ID.best.err. On failure the ID is out of the series: $T/ID.skip says
+# why when ENGINE is gw and the query failed (not measured), otherwise the
+# ID fails the run, having said why. Returns non-zero then.
+once() {
+	o_id=$1 o_eng=$2 o_kind=$3 o_run=$4
+	if ! run_once "$o_eng" "$o_kind" "$T/$o_id.out"; then
+		if [ "$o_eng" = gw ]; then
+			errline "$T/$o_id.out.err" >"$T/$o_id.skip"
+		else
+			echo "bench: $o_id failed: $(cat "$T/$o_id.out.cmd")" >&2
+			tail -n 20 "$T/$o_id.out.err" | sed 's/^/    /' >&2
+			failed="$failed $o_id"
 		fi
-		m_i=$((m_i + 1))
-	done
-	bench_emit fed "${m_id}_seconds" "$(cat "$T/$m_id.best")"
-	bench_emit fed "${m_id}_seconds_all" "$(paste -sd, "$T/$m_id.recs")"
-}
-
-# must ID ENGINE KIND: measure, and a failure of any kind fails the run.
-must() {
-	mu_rc=0
-	measure "$@" || mu_rc=$?
-	[ "$mu_rc" = 0 ] && return 0
-	if [ "$mu_rc" = 2 ]; then
-		echo "bench: $1 failed: $(cat "$T/$1.out.cmd")" >&2
-		tail -n 20 "$T/$1.out.err" | sed 's/^/    /' >&2
+		return 1
 	fi
-	failed="$failed $1"
-	return 1
+	if ! agree "$o_kind" "$T/$o_id.out" "$o_id (run $o_run)"; then
+		failed="$failed $o_id"
+		return 1
+	fi
+	[ "$o_run" = check ] && return 0
+	o_w=$(bench_get "$T/$o_id.out.res" wall_s)
+	echo "$o_w" >>"$T/$o_id.recs"
+	if [ ! -s "$T/$o_id.best" ] ||
+	    [ "$(bench_calc "($o_w < $(cat "$T/$o_id.best"))")" = 1 ]; then
+		echo "$o_w" >"$T/$o_id.best"
+		cp "$T/$o_id.out.err" "$T/$o_id.best.err"
+	fi
 }
 
-# across ID ENGINE KIND: measure a query through the gateways; if it fails
-# (not a wrong answer: that fails the run), $T/ID.skip says why.
-across() {
-	ac_rc=0
-	measure "$@" || ac_rc=$?
-	case $ac_rc in
-	0) ;;
-	2) errline "$T/$1.out.err" >"$T/$1.skip" ;;
-	*) failed="$failed $1" ;;
-	esac
+# series KIND ID:ENGINE...: the measurements of query KIND: each ID's
+# check run, then REPEAT rounds of one timed run of each ID still in,
+# interleaved, so that a slow spell of the machine does not fall on one
+# figure alone.
+series() {
+	se_kind=$1
+	shift
+	se_in=""
+	for se_p in "$@"; do
+		: >"$T/${se_p%%:*}.recs"
+		rm -f "$T/${se_p%%:*}.best"
+		once "${se_p%%:*}" "${se_p#*:}" "$se_kind" check &&
+		    se_in="$se_in $se_p"
+	done
+	se_i=1
+	while [ "$se_i" -le "$REPEAT" ]; do
+		se_next=""
+		for se_p in $se_in; do
+			once "${se_p%%:*}" "${se_p#*:}" "$se_kind" "$se_i" &&
+			    se_next="$se_next $se_p"
+		done
+		se_in=$se_next
+		se_i=$((se_i + 1))
+	done
+	for se_p in $se_in; do
+		bench_emit fed "${se_p%%:*}_seconds" "$(cat "$T/${se_p%%:*}.best")"
+		bench_emit fed "${se_p%%:*}_seconds_all" \
+		    "$(paste -sd, "$T/${se_p%%:*}.recs")"
+	done
 }
 
 # stat FIELD ID: a figure of the fragment line weft query --stats printed
@@ -481,8 +493,18 @@ start_agents || bench_die "fed: agents"
 
 # ---- Measurements --------------------------------------------------------
 
+series groupby a_remote:remote a_local:local a_fdw:fdw a_pglocal:pglocal \
+    d_gw:gw
+series join b_remote:remote b_fdw:fdw b_pglocal:pglocal
+series stream c_direct:remote c_xlocal:xlocal c_gw:gw
+series repeat e_repeat:remote
+# For context: a one-row remote query, what a process, its connection and
+# a round trip to the owner cost whatever the work.
+series floor floor_remote:remote floor_fdw:fdw
+
 # The session figure (c) is held against: bulk through one weft session
-# into the asker's agent, measured here as bench/session.sh does.
+# into the asker's agent, measured here as bench/session.sh does (after
+# the queries, so that they run on idle agents).
 : >"$T/session.all"
 if [ -x "$NB" ]; then
 	i=1
@@ -502,23 +524,6 @@ else
 	echo "fed: no $NB (make build/weft-netbench): no session figure"
 fi
 
-must a_remote remote groupby || :
-must a_local local groupby || :
-must a_fdw fdw groupby || :
-must a_pglocal pglocal groupby || :
-must b_remote remote join || :
-must b_fdw fdw join || :
-must b_pglocal pglocal join || :
-must c_direct remote stream || :
-must c_xlocal xlocal stream || :
-across c_gw gw stream
-across d_gw gw groupby
-must e_repeat remote repeat || :
-# For context: a one-row remote query, what a process, its connection and
-# a round trip to the owner cost whatever the work.
-must floor_remote remote floor || :
-must floor_fdw fdw floor || :
-
 # The plans PostgreSQL chose, for the record.
 for k in groupby join; do
 	pg pga -c "EXPLAIN (VERBOSE) $(sql $k events regions 1000000)" \
@@ -528,7 +533,6 @@ for k in groupby join; do
 done
 stop_all || failed="$failed agent-exit"
 trap - EXIT
-bench_emit fed load_avg_end "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
 
 # ---- Report --------------------------------------------------------------
 
