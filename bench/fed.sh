@@ -13,8 +13,9 @@
 # foreign table (use_remote_estimate 'true', fetch_size '10000').
 #
 # Measurements, each the fastest of BENCH_REPEAT runs (default 3) of a
-# whole process, weft query or psql, each printed beside its peer with the
-# ratio and the goal:
+# whole process, weft query or psql, the runs of one query's measurements
+# interleaved round by round, each printed beside its peer with the ratio
+# and the goal:
 #   (a) group-by of acme.bench.events asked from a (remote) vs the same on
 #       b with --local, and vs postgres_fdw;
 #   (b) events (b) joined with regions (c), grouped by country, asked from
