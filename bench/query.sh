@@ -71,86 +71,6 @@ q_sorted() {
 	esac
 }
 
-# ---- Answers ------------------------------------------------------------
-
-# norm FILE SKIP SORTED: FILE's CSV rows (RFC 4180, one row a line; the
-# first SKIP lines, a header, left out) with their fields tab-separated,
-# sorted bytewise when SORTED is 1.
-norm() {
-	LC_ALL=C awk -v skip="$2" '
-	NR > skip {
-		sub(/\r$/, "")
-		out = ""; f = ""; q = 0; nf = 0; n = length($0)
-		for (i = 1; i <= n; i++) {
-			c = substr($0, i, 1)
-			if (q) {
-				if (c != "\"")
-					f = f c
-				else if (substr($0, i + 1, 1) == "\"") {
-					f = f c
-					i++
-				} else
-					q = 0
-			} else if (c == "\"")
-				q = 1
-			else if (c == ",") {
-				out = out (nf++ ? "\t" : "") f
-				f = ""
-			} else
-				f = f c
-		}
-		print out (nf ? "\t" : "") f
-	}' "$1" >"$1.norm"
-	if [ "$3" = 1 ]; then
-		LC_ALL=C sort "$1.norm" >"$1.sorted"
-		mv "$1.sorted" "$1.norm"
-	fi
-	cat "$1.norm"
-}
-
-# same A B: true if normalised answers A and B hold the same rows, numbers
-# equal to 1e-9 relative and everything else byte for byte. Otherwise says
-# where they first differ.
-same() {
-	LC_ALL=C awk -F'\t' '
-	function isnum(s) {
-		return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/
-	}
-	function abs(x) { return x < 0 ? -x : x }
-	FILENAME == ARGV[1] { a[++na] = $0; next }
-	{
-		nb++
-		if (nb > na)
-			next
-		n = split(a[nb], x, "\t")
-		if (n != NF) {
-			printf "row %d: %d columns, not %d\n", nb, NF, n
-			bad = 1
-			exit
-		}
-		for (i = 1; i <= n; i++) {
-			if (isnum(x[i]) && isnum($i)) {
-				d = abs(x[i] - $i)
-				m = abs(x[i]) > abs($i) ? abs(x[i]) : abs($i)
-				if (d <= 1e-9 * m)
-					continue
-			} else if (x[i] == $i)
-				continue
-			printf "row %d, column %d: \"%s\", not \"%s\"\n", nb, i,
-			    $i, x[i]
-			bad = 1
-			exit
-		}
-	}
-	END {
-		if (!bad && na != nb) {
-			printf "%d rows, not %d\n", nb, na
-			bad = 1
-		}
-		exit bad
-	}' "$1" "$2"
-}
-
 # ---- Engines --------------------------------------------------------------
 
 # Each engine's answer to query N goes to $T/ENGINE.qN.csv, and its runs to
@@ -313,13 +233,13 @@ for n in 1 2 3 4; do
 		[ -f "$T/$e.q$n.csv" ] || continue
 		skip=0
 		[ "$e" = weft ] && skip=$WEFT_SKIP
-		norm "$T/$e.q$n.csv" "$skip" "$(q_sorted "$n")" >/dev/null
+		bench_norm "$T/$e.q$n.csv" "$skip" "$(q_sorted "$n")" >/dev/null
 	done
 	for pair in weft:sqlite weft:duckdb sqlite:duckdb; do
 		a=${pair%%:*} b=${pair#*:}
 		[ -f "$T/$a.q$n.csv.norm" ] && [ -f "$T/$b.q$n.csv.norm" ] ||
 			continue
-		if ! same "$T/$b.q$n.csv.norm" "$T/$a.q$n.csv.norm" \
+		if ! bench_same "$T/$b.q$n.csv.norm" "$T/$a.q$n.csv.norm" \
 		    >"$T/diff" 2>&1; then
 			{
 				echo "bench: query $n ($(q_label "$n")): $a's" \
