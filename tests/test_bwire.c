@@ -399,6 +399,27 @@ test_hostile(void **state)
 	weft_batch_free(hb_decode(&h, WEFT_S_TEXT, NULL));
 }
 
+/* A column of type NULL holds NULLs, whatever the bitmap says. */
+static void
+test_null_column_stays_null(void **state)
+{
+	weft_batch_t *b;
+	hb_t h;
+	uint32_t r;
+
+	(void)state;
+	hb_init(&h, WEFT_S_NULL);
+	h.col.fixed.len = 0;
+	h.col.nulls.data = h.nulls; /* rows 0 and 2 "not NULL" */
+	h.col.nulls.len = 1;
+	h.nulls[0] = 2;
+	b = hb_decode(&h, WEFT_S_NULL, NULL);
+	assert_int_equal(b->n, 3);
+	for (r = 0; r < 3; r++)
+		assert_true(b->cols[0].nulls[r]);
+	weft_batch_free(b);
+}
+
 int
 main(void)
 {
@@ -406,6 +427,7 @@ main(void)
 	    cmocka_unit_test(test_every_type),
 	    cmocka_unit_test(test_full_batch_dictionary),
 	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_null_column_stays_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
