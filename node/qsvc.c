@@ -408,7 +408,8 @@ q_recv_open(weft_qsvc_t *q, const q_peer_t *p, const Weft__QueryOpen *m)
 		q_send_end(q, p->id, m->qid, "out of memory", 0, 0);
 		return;
 	}
-	memcpy(o->env, m->fragment.data, m->fragment.len);
+	if (m->fragment.len) /* protobuf-c: NULL data when empty */
+		memcpy(o->env, m->fragment.data, m->fragment.len);
 	o->env_len = m->fragment.len;
 	o->peer = p->id;
 	snprintf(o->text, sizeof(o->text), "%s", m->product);
@@ -465,7 +466,8 @@ q_recv_result(weft_qsvc_t *q, uint64_t peer, const Weft__WireMessage *m,
 			snprintf(o->text, sizeof(o->text), "out of memory");
 		return 0;
 	}
-	memcpy(o->env, m->qbatch->batch.data, m->qbatch->batch.len);
+	if (m->qbatch->batch.len)
+		memcpy(o->env, m->qbatch->batch.data, m->qbatch->batch.len);
 	o->env_len = m->qbatch->batch.len;
 	a->received++;
 	q->st.batches_in++;
