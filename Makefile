@@ -102,7 +102,8 @@ bench: deps
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), each run FUZZ_SECONDS under
 # ASan/UBSan, starting from its seeds (tests/fuzz/seeds/NAME) and the
-# corpus left by earlier runs (build/fuzz/NAME.corpus). Crashes are left
+# corpus left by earlier runs (build/fuzz/NAME.corpus). Crashes, and
+# undefined behaviour (which UBSan would otherwise only print), are left
 # in build/fuzz/ and fail the target. A campaign longer than CI's minute
 # on some harnesses: make fuzz FUZZ="fuzz_sql fuzz_frag" FUZZ_SECONDS=1200
 FUZZ_SECONDS ?= 60
@@ -133,7 +134,8 @@ fuzz: deps
 	    mkdir -p $$f.corpus; \
 	    seeds=""; [ -d tests/fuzz/seeds/$$n ] && seeds=$(CURDIR)/tests/fuzz/seeds/$$n; \
 	    dict=""; [ $$n = fuzz_sql ] && dict=-dict=$(CURDIR)/tests/fuzz/sql.dict; \
-	    if ! (cd build/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) $$dict \
+	    if ! (cd build/fuzz && UBSAN_OPTIONS=halt_on_error=1 \
+	        ./$$n -max_total_time=$(FUZZ_SECONDS) $$dict \
 	        -print_final_stats=0 $$n.corpus $$seeds >$$n.log 2>&1); then \
 	        tail -40 $$f.log; echo "fuzz: $$n FAILED (see $$f.log)"; exit 1; \
 	    fi; tail -1 $$f.log; \

@@ -1,8 +1,9 @@
 /*
  * log.c: the agent's log: one line per event on stderr, "TIME LEVEL
- * text" (UTC, milliseconds), and a token bucket per kind of line so a
- * flood of refused connections cannot fill the disk while single events
- * always show.
+ * text" (UTC, milliseconds; control characters in the text become
+ * spaces, so an event is always one line), and a token bucket per kind
+ * of line so a flood of refused connections cannot fill the disk while
+ * single events always show.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,22 +14,29 @@
 #define AG_LOG_BURST 20.0
 #define AG_LOG_RATE 5.0 /* lines a second, per kind, after a burst */
 
+/* One line, whatever the text holds: a line may quote data (a query's
+ * error names the value that failed), so control characters (a tab, a
+ * newline) become spaces and cannot split or forge lines. */
 void
 ag_log(const char *level, const char *fmt, ...)
 {
-	char ts[32];
+	char ts[32], line[4096];
 	struct timespec now;
 	struct tm tm;
 	va_list ap;
+	size_t i;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000, level);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = ' ';
+	fprintf(stderr, "%s.%03ldZ %s %s\n", ts, now.tv_nsec / 1000000, level,
+		line);
 	fflush(stderr);
 }
 

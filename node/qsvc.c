@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/utf8.h"
+
 typedef struct q_peer {
 	uint64_t id;
 	uint8_t pk[WEFT_PK_BYTES];
@@ -111,12 +113,46 @@ q_send(weft_qsvc_t *q, uint64_t peer, q_msg_t *r)
 		q->send(q->arg, peer, &r->m);
 }
 
+/*
+ * Copy error into out (WEFT_QSVC_ERR_MAX + 1 bytes) as a QueryEnd may
+ * carry it (node/wire.c refuses anything else, and with it the session):
+ * well-formed UTF-8 without control characters, cut at a character
+ * boundary. The engine's messages quote data ("x<TAB>y"), so a tab, a
+ * newline or a carriage return becomes a space and any other control
+ * character or malformed byte a '?'.
+ */
+static void
+q_error_text(const char *error, char *out)
+{
+	size_t n = 0, k;
+	uint32_t cp = 0;
+
+	while (error != NULL && *error) {
+		k = weft_utf8_decode((const unsigned char *)error,
+				     strnlen(error, 4), &cp);
+		if (k == 0 || cp < 0x20 || cp == 0x7f) {
+			if (n + 1 > WEFT_QSVC_ERR_MAX)
+				break;
+			out[n++] = k && (cp == '\t' || cp == '\n' || cp == '\r')
+				       ? ' '
+				       : '?';
+			error += k ? k : 1;
+			continue;
+		}
+		if (n + k > WEFT_QSVC_ERR_MAX)
+			break;
+		memcpy(out + n, error, k);
+		n += k;
+		error += k;
+	}
+	out[n] = 0;
+}
+
 static void
 q_send_end(weft_qsvc_t *q, uint64_t peer, uint64_t qid, const char *error,
 	   uint64_t rows, uint64_t version)
 {
-	size_t el = error ? strnlen(error, WEFT_QSVC_ERR_MAX) : 0;
-	q_msg_t *r = q_msg(el + 1);
+	q_msg_t *r = q_msg(WEFT_QSVC_ERR_MAX + 1);
 
 	if (r == NULL)
 		return;
@@ -124,8 +160,7 @@ q_send_end(weft_qsvc_t *q, uint64_t peer, uint64_t qid, const char *error,
 	r->m.msg_case = WEFT__WIRE_MESSAGE__MSG_QEND;
 	r->m.qend = &r->u.end;
 	r->u.end.qid = qid;
-	memcpy(r->data, error ? error : "", el);
-	r->data[el] = 0;
+	q_error_text(error, (char *)r->data);
 	r->u.end.error = (char *)r->data;
 	r->u.end.rows = rows;
 	r->u.end.version = version;
@@ -446,7 +481,8 @@ q_recv_open(weft_qsvc_t *q, const q_peer_t *p, const Weft__QueryOpen *m)
 		q_send_end(q, p->id, m->qid, "out of memory", 0, 0);
 		return;
 	}
-	memcpy(o->env, m->fragment.data, m->fragment.len);
+	if (m->fragment.len) /* protobuf-c: NULL data when empty */
+		memcpy(o->env, m->fragment.data, m->fragment.len);
 	o->env_len = m->fragment.len;
 	o->peer = p->id;
 	snprintf(o->text, sizeof(o->text), "%s", m->product);
@@ -504,7 +540,8 @@ q_recv_result(weft_qsvc_t *q, uint64_t peer, const Weft__WireMessage *m,
 			snprintf(o->text, sizeof(o->text), "out of memory");
 		return 0;
 	}
-	memcpy(o->env, m->qbatch->batch.data, m->qbatch->batch.len);
+	if (m->qbatch->batch.len)
+		memcpy(o->env, m->qbatch->batch.data, m->qbatch->batch.len);
 	o->env_len = m->qbatch->batch.len;
 	a->received++;
 	q->st.batches_in++;

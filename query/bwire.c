@@ -319,10 +319,10 @@ bw_get_column(const Weft__BatchColumn *c, uint32_t n, weft_vec_t *v,
 	if (c->nulls.len != 0 && c->nulls.len != (n + 7) / 8)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "result batch: bad NULL bitmap");
-	for (i = 0; i < n; i++)
-		v->nulls[i] = c->nulls.len
-				  ? (c->nulls.data[i / 8] >> (i % 8)) & 1
-				  : (v->type == WEFT_S_NULL);
+	for (i = 0; i < n; i++) /* a NULL column is NULL, bitmap or not */
+		v->nulls[i] =
+		    v->type == WEFT_S_NULL ||
+		    (c->nulls.len && ((c->nulls.data[i / 8] >> (i % 8)) & 1));
 	if (v->type == WEFT_S_NUMERIC) {
 		v->has_scale = c->scale >= 0 && c->scale <= 1000;
 		v->scale = (int16_t)(v->has_scale ? c->scale : 0);

@@ -387,8 +387,10 @@ weft_catalog_descriptors_txn(weft_store_t *st, MDB_txn *txn, const char *name,
 		size_t blen = 0;
 
 		if (k.mv_size < 1 + WEFT_PK_BYTES ||
-		    kb[0] != WEFT__ENTRY_KIND__ENTRY_DESCRIPTOR)
+		    kb[0] != WEFT__ENTRY_KIND__ENTRY_DESCRIPTOR) {
+			rc = MDB_NOTFOUND; /* past the descriptors: done */
 			break;
+		}
 		if ((self && memcmp(kb + 1, self, WEFT_PK_BYTES) == 0) ||
 		    !catalog_name_match(kb + 1 + WEFT_PK_BYTES,
 					k.mv_size - 1 - WEFT_PK_BYTES, name))

@@ -305,9 +305,11 @@ weft_jsonl_string(weft_jsonl_t *p, const char **sp, const char **ptr,
 		*sp = s + 1;
 		return 0;
 	}
-	/* Escapes: decode into the scratch (at most as long as the input). */
+	/* Escapes: decode into the scratch (at most as long as the input;
+	 * one more byte, so that the scratch exists even for an empty rest
+	 * of the line: no arithmetic on a NULL scratch). */
 	if (weft_jsonl_grow((void **)&p->scratch, &p->scratch_cap,
-			    p->scratch_len + (size_t)(e - b), 1) != 0)
+			    p->scratch_len + (size_t)(e - b) + 1, 1) != 0)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	start = p->scratch_len;
 	o = p->scratch + start;

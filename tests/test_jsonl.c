@@ -191,6 +191,11 @@ test_errors(void **state)
 	       "object");
 	expect("{\"a\":\"x\n",
 	       "ERR t.jsonl:1: invalid JSON at byte 6: unterminated string");
+	/* nothing after the quote: once arithmetic on a NULL scratch (UB) */
+	expect("{\"a\":\"\n",
+	       "ERR t.jsonl:1: invalid JSON at byte 6: unterminated string");
+	expect("{\"a\":\"",
+	       "ERR t.jsonl:1: invalid JSON at byte 6: unterminated string");
 	expect("{\"a\":\"\\ud83d\"}\n",
 	       "ERR t.jsonl:1: invalid JSON at byte 7: high surrogate in \\u "
 	       "escape not followed by a low one");

@@ -16,6 +16,15 @@
 #include "node_fixture.h"
 
 int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_node_fixture();
+	return 0;
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	weft_gossip_cfg_t cfg = {0};

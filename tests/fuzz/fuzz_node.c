@@ -16,6 +16,15 @@
 #include "node/node.h"
 #include "node_fixture.h"
 
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_node_fixture();
+	return 0;
+}
+
 /* Take every output; SENDs must encode. */
 static void
 fz_drain(weft_node_t *n)

@@ -1,7 +1,8 @@
 /*
  * node_fixture.h: the identity the node-side harnesses (fuzz_gossip,
- * fuzz_node) give their core: an org "acme", a node "n" certified by it,
- * trusting acme only. Made once, in LLVMFuzzerInitialize.
+ * fuzz_node, fuzz_qmsg) give their core: an org "acme", a node "n"
+ * certified by it, trusting acme only. Made once: each harness's
+ * LLVMFuzzerInitialize calls fz_node_fixture (any failure aborts).
  */
 #ifndef WEFT_FUZZ_NODE_FIXTURE_H
 #define WEFT_FUZZ_NODE_FIXTURE_H
@@ -21,11 +22,9 @@ static weft_pubkey_t fz_root;
 static weft_trust_t fz_trust;
 static weft_signer_t fz_signer;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+fz_node_fixture(void)
 {
-	(void)argc;
-	(void)argv;
 	if (sodium_init() < 0 ||
 	    weft_key_generate(WEFT_KEY_ORG, "acme", &fz_org, NULL) != 0 ||
 	    weft_key_generate(WEFT_KEY_NODE, "n", &fz_node, NULL) != 0 ||
@@ -42,7 +41,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_signer.cert_len = fz_cert_len;
 	fz_signer.org = "acme";
 	fz_signer.node = "n";
-	return 0;
 }
 
 #endif
