@@ -22,6 +22,15 @@
 #include "node/wire.h"
 #include "node_fixture.h"
 
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_node_fixture();
+	return 0;
+}
+
 static void
 fz_drain(weft_node_t *n)
 {
