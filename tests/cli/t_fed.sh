@@ -103,10 +103,13 @@ grep -q "query: fragment of shop.events for node q of org acme: [0-9]* rows" "$T
 
 # 2. EXPLAIN shows where each scan runs; --stats the versions read.
 ok "$WEFT" query --data-dir "$T/q" "EXPLAIN SELECT r.country, count(*) FROM shop.events e JOIN shop.regions r ON e.region = r.region GROUP BY 1"
-has "Remote Scan acme.shop.events on node a \(version 1\)"
-has "Remote Scan acme.shop.regions on node b \(version 1\)"
+has "Remote Scan acme.shop.events on node a \(version 1, 2000 rows; direct session\)"
+has "Remote Scan acme.shop.regions on node b \(version 1, 3000 rows; direct session\)"
+# the owner of events groups by the join key first (plan_eager.c)
+has "Remote Scan acme.shop.events .* partial aggregate: keys \[region\]"
 ok "$WEFT" query --data-dir "$T/q" --stats "SELECT count(*) FROM shop.events e JOIN shop.regions r ON e.region = r.region"
-grep -q "fragment acme.shop.events on node a (direct session): version 1, 2000 rows" "$T/err" || { cat "$T/err" >&2; die "--stats: events"; }
+# (events arrive grouped by region: fewer rows than it holds)
+grep -Eq "fragment acme.shop.events on node a \(direct session\): version 1, [0-9]+ rows" "$T/err" || { cat "$T/err" >&2; die "--stats: events"; }
 grep -q "fragment acme.shop.regions on node b (direct session): version 1, 3000 rows" "$T/err" || { cat "$T/err" >&2; die "--stats: regions"; }
 ok "$WEFT" publish --data-dir "$T/a" shop.events "$T/ev.csv" --append
 ok "$WEFT" publish --data-dir "$T/ref" shop.events "$T/ev.csv" --append
@@ -114,7 +117,8 @@ until_ok 20 cat_has q acme.shop.events 2 || die "q never learnt shop.events vers
 SELF="SELECT count(*), sum(x.amount) FROM shop.events x JOIN shop.events y ON x.user_id = y.user_id AND x.ts = y.ts"
 same "$SELF" ref
 ok "$WEFT" query --data-dir "$T/q" --stats "$SELF"
-[ "$(grep -c 'fragment acme.shop.events on node a (direct session): version 2, 4000 rows' "$T/err")" -eq 2 ] ||
+# (the same query ran above: the result cache may answer, at version 2)
+[ "$(grep -Ec 'fragment acme.shop.events on node a \((direct session|result cache)\): version 2, ' "$T/err")" -eq 2 ] ||
     { cat "$T/err" >&2; die "--stats: a self-join reads version 2 on both sides"; }
 
 # 3. Without the agent, a remote name says where it is hosted.
@@ -152,9 +156,11 @@ has "^2$"
 ok "$WEFT" publish --data-dir "$T/a" shop.shared "$T/two.csv" --replace --visibility org
 until_ok 20 cat_has q acme.shop.shared 2 || die "q never learnt shop.shared version 2"
 cat_has g acme.shop.shared 1 || die "g lost shop.shared version 1"
+# (a query g has not asked before: the same one would be answered from
+# g's result cache, which holds what version 1 gave it)
 bad "acme.shop.shared on node a: no product shop.shared here for org globex" \
-    "$WEFT" query --data-dir "$T/g" "SELECT count(*) FROM acme.shop.shared"
-grep -q "warn query: fragment of shop.shared for node g of org globex: 0 rows in [0-9.]* ms: no product shop.shared here for org globex" "$T/a.log" ||
+    "$WEFT" query --data-dir "$T/g" "SELECT count(*) FROM acme.shop.shared WHERE id > 1"
+grep -q "warn query: refused a fragment of shop.shared for node g of org globex: no product shop.shared here for org globex" "$T/a.log" ||
     die "a's log does not name the refused asker"
 bad 'relation "acme.shop.events" does not exist' \
     "$WEFT" query --data-dir "$T/g" "SELECT count(*) FROM acme.shop.events"
