@@ -439,6 +439,21 @@ aq_end(ag_query_t *q, const char *error, int pos)
 	free(names);
 }
 
+/* The executor asks between batches and chunks: the client gone, or
+ * the deadline passed, ends the query at once (not only while it waits
+ * for an owner). */
+static int
+aq_stop(void *arg)
+{
+	const ag_query_t *q = arg;
+
+	if (__atomic_load_n(&q->gone, __ATOMIC_RELAXED))
+		return WEFT_STOP_CANCEL;
+	if (q->deadline_ns && weft_mono_ns() >= q->deadline_ns)
+		return WEFT_STOP_DEADLINE;
+	return WEFT_STOP_NO;
+}
+
 static void
 aq_work(weft_pool_job_t *job)
 {
@@ -452,8 +467,10 @@ aq_work(weft_pool_job_t *job)
 	rc = weft_snapshot_begin(q->a->st, &snap, &err);
 	if (rc == 0)
 		rc = weft_query_prepare_mesh(snap, &q->mesh, q->sql, &wq, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		weft_query_set_stop(wq, aq_stop, q);
 		rc = aq_head(q, wq);
+	}
 	while (rc == 0) {
 		Weft__ControlResponse resp = WEFT__CONTROL_RESPONSE__INIT;
 		uint8_t *buf;
@@ -704,7 +721,7 @@ ag_query_gone(agent_t *a, ctl_conn_t *cc)
 		if (q->cc == cc) {
 			pthread_mutex_lock(&q->mu);
 			q->cc = NULL;
-			q->gone = 1;
+			__atomic_store_n(&q->gone, 1, __ATOMIC_RELAXED);
 			pthread_cond_broadcast(&q->cv);
 			pthread_mutex_unlock(&q->mu);
 			weft_pool_cancel(a->qpool, &q->job);
@@ -755,6 +772,20 @@ aq_result(agent_t *a, weft_out_t *o)
 
 /* ---- owner ---- */
 
+/* The fragment's executor asks between chunks: a cancel (QueryCancel,
+ * the asker gone) or the deadline stops it within a chunk's work. */
+static int
+as_stop(void *arg)
+{
+	const ag_serve_t *v = arg;
+
+	if (__atomic_load_n(&v->stop, __ATOMIC_RELAXED))
+		return WEFT_STOP_CANCEL;
+	if (weft_mono_ns() >= v->deadline_ns)
+		return WEFT_STOP_DEADLINE;
+	return WEFT_STOP_NO;
+}
+
 static void
 as_work(weft_pool_job_t *job)
 {
@@ -769,10 +800,12 @@ as_work(weft_pool_job_t *job)
 		rc =
 		    weft_fragrun_open(snap, v->product, v->version, v->org,
 				      v->frag, v->flen, AS_BATCH_MAX, &r, &err);
-	if (rc == 0)
+	if (rc == 0) {
 		v->vread = weft_fragrun_version(r);
-	else
+		weft_fragrun_set_stop(r, as_stop, v);
+	} else {
 		v->refused = 1; /* read by the loop after the job ends */
+	}
 	while (rc == 0) {
 		uint8_t *buf;
 		size_t len;
@@ -932,7 +965,7 @@ ag_query_out(agent_t *a, weft_out_t *o)
 		if (o->kind == WEFT_OUT_QCREDIT)
 			v->credit += o->n;
 		else
-			v->stop = 1;
+			__atomic_store_n(&v->stop, 1, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&v->cv);
 		pthread_mutex_unlock(&v->mu);
 		if (o->kind == WEFT_OUT_QSTOP)
@@ -974,13 +1007,13 @@ ag_query_stop(agent_t *a)
 
 	for (q = a->queries; q; q = q->next) {
 		pthread_mutex_lock(&q->mu);
-		q->gone = 1;
+		__atomic_store_n(&q->gone, 1, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&q->cv);
 		pthread_mutex_unlock(&q->mu);
 	}
 	for (v = a->serves; v; v = v->next) {
 		pthread_mutex_lock(&v->mu);
-		v->stop = 1;
+		__atomic_store_n(&v->stop, 1, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&v->cv);
 		pthread_mutex_unlock(&v->mu);
 	}

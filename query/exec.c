@@ -831,6 +831,8 @@ wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 
 	if (o->done)
 		return 0;
+	if ((rc = wq_stopped(o->x, err)) != 0)
+		return rc;
 	switch (o->kind) {
 	case WQ_SCAN:
 		rc = o->p && o->p->remote ? wq_rscan_next(o, out, err)

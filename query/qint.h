@@ -136,7 +136,24 @@ typedef struct wq_exec {
 	weft_snapshot_t *snap;
 	const weft_mesh_t *mesh; /* remote scans; NULL: none */
 	int64_t now;
+	weft_stop_fn stop; /* asked between batches and chunks; NULL: never */
+	void *stop_arg;
 } wq_exec_t;
+
+/* 0, or the error to stop with (the stop function said so). Inline:
+ * every operator and the scan's chunk loop ask it. */
+static inline int
+wq_stopped(const wq_exec_t *x, weft_err_t *err)
+{
+	int why = x && x->stop ? x->stop(x->stop_arg) : WEFT_STOP_NO;
+
+	if (why == WEFT_STOP_NO)
+		return 0;
+	return weft_err_set(err, WEFT_EIO,
+			    why == WEFT_STOP_DEADLINE
+				? "timed out (the query's deadline passed)"
+				: "cancelled");
+}
 
 int wq_op_open(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out,
 	       weft_err_t *err);

@@ -345,3 +345,10 @@ wq_query_now(const weft_query_t *q)
 {
 	return q->x.now;
 }
+
+void
+weft_query_set_stop(weft_query_t *q, weft_stop_fn stop, void *arg)
+{
+	q->x.stop = stop;
+	q->x.stop_arg = arg;
+}

@@ -58,6 +58,15 @@ typedef struct weft_remote {
  * open, next and close are called on the thread running the query, and
  * may block (the agent runs queries on worker threads).
  */
+/*
+ * Asked by a running query (or fragment) between batches and between
+ * chunks of a scan, from the thread that runs it: WEFT_STOP_NO to go on,
+ * WEFT_STOP_CANCEL or WEFT_STOP_DEADLINE to end it at once with
+ * "cancelled" or "timed out".
+ */
+enum { WEFT_STOP_NO = 0, WEFT_STOP_CANCEL = 1, WEFT_STOP_DEADLINE = 2 };
+typedef int (*weft_stop_fn)(void *arg);
+
 typedef struct weft_mesh {
 	const uint8_t *self;  /* our node key (WEFT_PK_BYTES), or NULL */
 	const char *self_org; /* our org, or NULL */
@@ -77,6 +86,8 @@ typedef struct weft_mesh {
 int weft_query_prepare_mesh(weft_snapshot_t *snap, const weft_mesh_t *mesh,
 			    const char *sql, weft_query_t **out,
 			    weft_err_t *err);
+/* Set the stop function of q (see weft_stop_fn). */
+void weft_query_set_stop(weft_query_t *q, weft_stop_fn stop, void *arg);
 /* The remote products q reads, one per scan: up to max pointers
  * (borrowed from q) into v; returns how many. */
 size_t weft_query_remotes(const weft_query_t *q, const weft_remote_t **v,

@@ -883,6 +883,9 @@ wq_scan_rows(wq_op_t *o, weft_batch_t **out, wq_dict_t **dict, weft_err_t *err)
 	int rc;
 
 	for (;;) {
+		/* a filter that keeps nothing may read many chunks here */
+		if ((rc = wq_stopped(o->x, err)) != 0)
+			return rc;
 		weft_batch_clear(o->rb);
 		for (j = 0; j < f->ncols; j++)
 			o->rdict[j].id = NULL;

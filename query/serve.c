@@ -58,15 +58,16 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	r->max = max;
 	/* the asker first: one who may not read the product learns
 	 * nothing else, not even how its fragment would have parsed */
-	rc = product ? weft_snapshot_product(snap, product, &pi, &sid, &nchunks,
-					     err)
-		     : WEFT_ENOTFOUND;
+	rc = product && *product ? weft_snapshot_product(snap, product, &pi,
+							 &sid, &nchunks, err)
+				 : WEFT_ENOTFOUND;
 	if (rc == 0 && !fr_visible(&pi, asker_org))
 		rc = WEFT_ENOTFOUND;
 	if (rc == WEFT_ENOTFOUND) {
-		rc = weft_err_set(
-		    err, WEFT_ENOTFOUND, "no product %s here for org %s",
-		    product ? product : "(none)", asker_org ? asker_org : "?");
+		rc = weft_err_set(err, WEFT_ENOTFOUND,
+				  "no product %s here for org %s",
+				  product && *product ? product : "(none)",
+				  asker_org ? asker_org : "?");
 		goto fail;
 	}
 	if (rc != 0)
@@ -137,6 +138,13 @@ weft_fragrun_next(weft_fragrun_t *r, uint8_t **buf, size_t *len, uint32_t *rows,
 	r->at += n;
 	*rows = n;
 	return 1;
+}
+
+void
+weft_fragrun_set_stop(weft_fragrun_t *r, weft_stop_fn stop, void *arg)
+{
+	r->x.stop = stop;
+	r->x.stop_arg = arg;
 }
 
 uint64_t

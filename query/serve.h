@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "query/query.h"
 #include "storage/store.h"
 
 typedef struct weft_fragrun weft_fragrun_t;
@@ -40,6 +41,9 @@ int weft_fragrun_open(weft_snapshot_t *snap, const char *product,
 int weft_fragrun_next(weft_fragrun_t *r, uint8_t **buf, size_t *len,
 		      uint32_t *rows, weft_err_t *err);
 /* The product version the fragment reads. */
+/* Set r's stop function (query/query.h: weft_stop_fn): a cancelled
+ * fragment ends within a chunk's work. */
+void weft_fragrun_set_stop(weft_fragrun_t *r, weft_stop_fn stop, void *arg);
 uint64_t weft_fragrun_version(const weft_fragrun_t *r);
 void weft_fragrun_free(weft_fragrun_t *r);
 

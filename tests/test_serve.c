@@ -145,9 +145,11 @@ test_product_and_version(void **state)
 			       "fragment: reads sales.t, the request names "
 			       "geo.u"),
 			 WEFT_EINVAL);
+	/* no product named: refused before the fragment is looked at */
 	assert_int_equal(serve("SELECT a FROM sales.t", "", 0, "acme", 1 << 20,
-			       &rows, &nb, "the request names "),
-			 WEFT_EINVAL);
+			       &rows, &nb,
+			       "no product (none) here for org acme"),
+			 WEFT_ENOTFOUND);
 	assert_int_equal(serve("SELECT a FROM sales.t", NULL, 2, "acme",
 			       1 << 20, &rows, &nb, NULL),
 			 0);

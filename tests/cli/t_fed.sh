@@ -142,11 +142,16 @@ SLOW="SELECT count(*) FROM shop.big WHERE $X OR $X OR $X OR $X"
 t0=$(date +%s)
 bad "timed out waiting for acme.shop.big on node a" "$WEFT" query --data-dir "$T/q" --timeout 1 "$SLOW"
 [ $(($(date +%s) - t0)) -le 4 ] || die "--timeout 1 took $(($(date +%s) - t0)) s"
-# Left out (bug): the deadline is only checked while q waits for an
-# owner's batch, so a query whose time goes to q's own operators ignores
-# it: `weft query --timeout 1 "SELECT count(*) FROM shop.big x JOIN
-# shop.regions r ON x.amount > r.score"` ends after 6 s (timeout + 5) with
-# "the agent stopped answering" while q's worker runs on.
+# The owner stops at the cancel, mid-fragment, not when the scan ends.
+grep "query: fragment of shop.big for node q" "$T/a.log" | tail -1 >"$T/big.line"
+ms=$(sed -n 's/.* rows in \([0-9]*\)\.[0-9] ms: cancelled$/\1/p' "$T/big.line")
+[ -n "$ms" ] || { cat "$T/big.line" >&2; die "the owner did not report the fragment cancelled"; }
+[ "$ms" -lt 1600 ] || die "the owner ran the cancelled fragment for $ms ms"
+# A query whose time goes to q's own operators stops at the deadline too.
+t0=$(date +%s)
+bad "timed out \(the query's deadline passed\)" "$WEFT" query --data-dir "$T/q" --timeout 1 \
+    "SELECT count(*) FROM shop.big x JOIN shop.regions r ON x.amount > r.score"
+[ $(($(date +%s) - t0)) -le 4 ] || die "--timeout 1 on q's own work took $(($(date +%s) - t0)) s"
 
 # 6. Visibility is checked by the owner: g was allowed shop.shared, then
 # acme narrowed it to its own org; g still holds the old descriptor and
