@@ -25,6 +25,7 @@ typedef struct wq_cands {
 	const char *org; /* only this org's (catalog name given), or NULL */
 	weft_product_info_t pi[WQ_CAND_MAX];
 	uint8_t pk[WQ_CAND_MAX][WEFT_PK_BYTES];
+	int64_t issued[WQ_CAND_MAX];
 	size_t n, total;
 	int oom;
 } wq_cands_t;
@@ -35,8 +36,29 @@ wq_cand_add(void *arg, const weft_product_info_t *pi,
 {
 	wq_cands_t *c = arg;
 
+	size_t i;
+
 	if (c->org != NULL && (pi->org == NULL || strcmp(pi->org, c->org) != 0))
 		return 0;
+	/* one org, one node name, two keys: the node was made anew and
+	 * published again; its older self's descriptor lingers until it
+	 * expires. The newer one is the product. */
+	for (i = 0; i < c->n; i++)
+		if (pi->org && pi->node && c->pi[i].org && c->pi[i].node &&
+		    strcmp(pi->org, c->pi[i].org) == 0 &&
+		    strcmp(pi->node, c->pi[i].node) == 0 &&
+		    strcmp(pi->name, c->pi[i].name) == 0) {
+			if (ei->issued_at <= c->issued[i])
+				return 0;
+			weft_product_info_clear(&c->pi[i]);
+			if (weft_product_info_copy(&c->pi[i], pi) != 0) {
+				c->oom = 1;
+				return 1;
+			}
+			memcpy(c->pk[i], ei->origin, WEFT_PK_BYTES);
+			c->issued[i] = ei->issued_at;
+			return 0;
+		}
 	c->total++;
 	if (c->n < WQ_CAND_MAX) {
 		if (weft_product_info_copy(&c->pi[c->n], pi) != 0) {
@@ -44,6 +66,7 @@ wq_cand_add(void *arg, const weft_product_info_t *pi,
 			return 1;
 		}
 		memcpy(c->pk[c->n], ei->origin, WEFT_PK_BYTES);
+		c->issued[c->n] = ei->issued_at;
 		c->n++;
 	}
 	return 0;
