@@ -502,6 +502,20 @@ series repeat e_repeat:remote
 # For context: a one-row remote query, what a process, its connection and
 # a round trip to the owner cost whatever the work.
 series floor floor_remote:remote floor_fdw:fdw
+# And the floor below (e): a process that does nothing (true), and weft
+# starting and stopping (--version), under the same timer.
+for f_id in proc_true proc_weft; do
+	: >"$T/$f_id.recs"
+	f_i=1
+	while [ "$f_i" -le "$REPEAT" ]; do
+		if [ $f_id = proc_true ]; then set -- true; else set -- "$WEFT" --version; fi
+		"$BENCH_RSS" "$T/$f_id.res" "$@" >/dev/null 2>&1 &&
+		    bench_get "$T/$f_id.res" wall_s >>"$T/$f_id.recs"
+		f_i=$((f_i + 1))
+	done
+	sort -g "$T/$f_id.recs" | head -n 1 >"$T/$f_id.best"
+	bench_emit fed "${f_id}_seconds" "$(cat "$T/$f_id.best")"
+done
 
 # The session figure (c) is held against: bulk through one weft session
 # into the asker's agent, measured here as bench/session.sh does (after
@@ -676,6 +690,8 @@ echo "weft: whole \`weft query\` processes (start-up included), asked from" \
     "connection to the owner's server, included)"
 ctx "one-row remote query, weft" "$(best floor_remote)"
 ctx "one-row remote query, postgres_fdw" "$(best floor_fdw)"
+ctx "a process doing nothing (true)" "$(cat "$T/proc_true.best")"
+ctx "weft --version" "$(cat "$T/proc_weft.best")"
 ctx "(a) weft local on the owner (--local)" "$a_l" \
     "remote / local: $(ratio "$a_r" "$a_l")"
 ctx "(a) postgres local on the owner's server" "$a_p"
