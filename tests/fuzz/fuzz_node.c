@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "node/node.h"
+#include "node_drain.h"
 #include "node_fixture.h"
 
 int
@@ -23,30 +24,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fz_node_fixture();
 	return 0;
-}
-
-/* Take every output; SENDs must encode. */
-static void
-fz_drain(weft_node_t *n)
-{
-	weft_out_t o;
-
-	while (weft_node_poll(n, &o)) {
-		if (o.kind == WEFT_OUT_SEND) {
-			size_t len;
-			uint8_t *buf;
-
-			if (o.msg == NULL)
-				abort();
-			len = weft__wire_message__get_packed_size(o.msg);
-			buf = malloc(len ? len : 1);
-			if (buf == NULL)
-				abort();
-			weft__wire_message__pack(o.msg, buf);
-			free(buf);
-		}
-		weft_node_out_free(&o);
-	}
 }
 
 int
