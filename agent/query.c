@@ -43,6 +43,7 @@
 #define AS_THREADS 8		  /* fragments served at once */
 #define AQ_OUTBOX (4u << 20)	  /* bytes of answers held for a client */
 #define AQ_TIMEOUT_MS 60000	  /* default deadline */
+#define AQ_BUSY_RETRIES 40	  /* a busy owner asked again at most */
 #define AS_BATCH_MAX (768u << 10) /* bytes of one result batch message */
 
 /* One fragment this node asked another to run (asker side). */
@@ -56,8 +57,9 @@ typedef struct ag_rstream {
 	uint8_t *frag;
 	size_t flen;
 	uint64_t qid;
-	int state;  /* 0 to open, 1 open, 2 ended */
-	int tunnel; /* through gateways (node/tunnel.h) */
+	int state;   /* 0 to open, 1 open, 2 ended */
+	int tunnel;  /* through gateways (node/tunnel.h) */
+	int retries; /* asked again after "busy" */
 	int want_cancel, closed;
 	uint32_t to_credit;
 	aq_buf_t *head, *tail;
@@ -254,6 +256,35 @@ mesh_open(void *arg, const weft_remote_t *r, const uint8_t *frag, size_t len,
 	return 0;
 }
 
+/*
+ * An owner that answered "busy" before sending anything (its caps on
+ * fragments at once, node-wide or for us) is asked again after a pause
+ * that doubles (10 ms .. 320 ms), within the query's deadline: a burst
+ * of queries waits its turn instead of failing. With q->mu held; 1 if
+ * the stream was reset to be opened again (the caller kicks the loop).
+ */
+static int
+aq_busy_again(ag_query_t *q, ag_rstream_t *s)
+{
+	uint64_t until;
+
+	if (s->state != 2 || !s->failed || s->batches != 0 || s->frag == NULL ||
+	    strncmp(s->error, "busy:", 5) != 0 ||
+	    s->retries >= AQ_BUSY_RETRIES || q->gone)
+		return 0;
+	until =
+	    weft_mono_ns() + (10000000ull << (s->retries < 5 ? s->retries : 5));
+	if (q->deadline_ns && until >= q->deadline_ns)
+		return 0;
+	while (weft_mono_ns() < until && !q->gone)
+		aq_wait(&q->cv, &q->mu, until);
+	s->retries++;
+	s->failed = 0;
+	s->error[0] = 0;
+	s->state = 0;
+	return 1;
+}
+
 static int
 mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 	  weft_err_t *err)
@@ -284,6 +315,10 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 			*len = s->cur->len;
 			rc = 1;
 			break;
+		}
+		if (aq_busy_again(q, s)) {
+			uv_async_send(&q->a->qasync); /* the loop opens it */
+			continue;
 		}
 		if (s->state == 2) {
 			if (s->failed)
@@ -553,8 +588,8 @@ aq_streams(agent_t *a, ag_query_t *q)
 				s->state = 1;
 				a->q_asked++;
 			}
-			free(s->frag);
-			s->frag = NULL;
+			/* the fragment stays until the stream ends: a busy
+			 * owner is asked again (mesh_next) */
 		}
 		if (s->state == 1 && s->want_cancel) {
 			weft_qsvc_cancel(qs, s->qid);

@@ -70,6 +70,27 @@ done
 ok "$WEFT" status --data-dir "$T/o" --json
 [ "$(json_num queries_served)" -ge 100 ] || die "the owner served $(json_num queries_served) fragments"
 
+# a burst of queries of three fragments each from one asker: more than
+# the owner runs for one node at once (8); "busy" fragments are asked
+# again after a pause, so every query answers
+U="SELECT count(*), sum(amount) FROM (SELECT amount FROM bench.events WHERE amount < 10 UNION ALL SELECT amount FROM bench.events WHERE amount < 20 UNION ALL SELECT amount FROM bench.events WHERE amount BETWEEN 5 AND 25) s"
+"$WEFT" query --data-dir "$T/o" --local --format csv "$U" >"$T/uwant" || die "local union"
+i=0
+while [ $i -lt 16 ]; do
+	"$WEFT_REL" query --data-dir "$T/a1" --format csv --timeout 120 "$U" \
+	    >"$T/u.$i" 2>"$T/uerr.$i" &
+	eval "UP_$i=$!"
+	i=$((i + 1))
+done
+i=0
+while [ $i -lt 16 ]; do
+	eval "wait \$UP_$i" || { cat "$T/uerr.$i" >&2; die "burst query $i failed"; }
+	cmp -s "$T/u.$i" "$T/uwant" || die "burst query $i: wrong answer"
+	i=$((i + 1))
+done
+ok "$WEFT" status --data-dir "$T/a1" --json
+echo "a1 asked $(json_num queries_asked) fragments for 25 + 16 x 3"
+
 # a client that stops reading: the owner holds a few batches, no more
 rss0=$(rss_kb $PID_o)
 mkfifo "$T/fifo"
