@@ -37,3 +37,33 @@ until_ok() {
 		sleep 0.2
 	done
 }
+
+# Tests with several agents: mesh_test_init sets the trap that kills them
+# at exit (PIDS) and a die that shows the end of every agent's log;
+# agent_start NAME [ARGS...] starts `weft agent` on $T/NAME (listening on
+# 127.0.0.1, with $ARGS, logging to $T/NAME.log; with AGENT_TRACE=1
+# dumping each agent's core input to $T/NAME.trace), waits for it, and
+# sets PID_NAME and ADDR_NAME.
+mesh_test_init() {
+	PIDS=""
+	trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
+	ARGS=${ARGS:-"--gossip-interval 200ms --suspect-timeout 1s --backoff-max 1s"}
+	die() {
+		for l in "$T"/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
+		echo "FAILED: $*" >&2; exit 1
+	}
+}
+agent_start() {
+	n=$1; shift
+	if [ "${AGENT_TRACE:-0}" = 1 ]; then
+		WEFT_TRACE_INPUT="$T/$n.trace" "$WEFT" agent --data-dir "$T/$n" \
+		    --listen 127.0.0.1:0 $ARGS "$@" 2>>"$T/$n.log" &
+	else
+		"$WEFT" agent --data-dir "$T/$n" --listen 127.0.0.1:0 $ARGS "$@" \
+		    2>>"$T/$n.log" &
+	fi
+	eval "PID_$n=$!"
+	PIDS="$PIDS $!"
+	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
+	eval "ADDR_$n=$(listen_addr)"
+}

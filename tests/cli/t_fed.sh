@@ -15,21 +15,8 @@
 # agent, a remote name says where it is hosted.
 . "$(dirname "$0")/lib.sh"
 : "${WEFT_GEN:?WEFT_GEN must point at weft-gen}"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
-die() {
-	for l in "$T"/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
-	echo "FAILED: $*" >&2; exit 1
-}
-ARGS="--gossip-interval 200ms --suspect-timeout 1s --backoff-max 1s"
-start() {
-	n=$1; shift
-	"$WEFT" agent --data-dir "$T/$n" --listen 127.0.0.1:0 $ARGS "$@" 2>>"$T/$n.log" &
-	eval "PID_$n=$!"
-	PIDS="$PIDS $!"
-	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
-	eval "ADDR_$n=$(listen_addr)"
-}
+mesh_test_init
+start() { agent_start "$@"; }
 stop() {
 	eval "p=\$PID_$1"
 	kill -TERM "$p"

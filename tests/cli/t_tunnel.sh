@@ -15,22 +15,9 @@
 #     product and for one shared with acme only.
 . "$(dirname "$0")/lib.sh"
 : "${WEFT_PROBE:?WEFT_PROBE must point at weft-probe}"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
-die() {
-	for l in "$T"/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
-	echo "FAILED: $*" >&2; exit 1
-}
-ARGS="--gossip-interval 200ms --suspect-timeout 1s --backoff-max 1s"
-start() {
-	n=$1; shift
-	WEFT_TRACE_INPUT="$T/$n.trace" "$WEFT" agent --data-dir "$T/$n" \
-	    --listen 127.0.0.1:0 $ARGS "$@" 2>>"$T/$n.log" &
-	eval "PID_$n=$!"
-	PIDS="$PIDS $!"
-	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
-	eval "ADDR_$n=$(listen_addr)"
-}
+mesh_test_init
+AGENT_TRACE=1
+start() { agent_start "$@"; }
 q() { "$WEFT" query --data-dir "$T/$1" --timeout 20 "$2" ${3:-}; }
 
 ok "$WEFT" org create acme --out "$T/acme.key"
