@@ -111,6 +111,8 @@ struct weft_qout {
 	weft_table_t tab;
 	char *buf; /* one formatted value */
 	size_t cap, rows;
+	char *line; /* WEFT_QOUT_CSV: the row being made, written whole */
+	size_t llen, lcap;
 	bool started;
 	weft_json_t j; /* WEFT_QOUT_JSON */
 };
@@ -242,6 +244,7 @@ weft_qout_free(weft_qout_t *o)
 	free(o->tab.cells);
 	free(o->tab.w);
 	free(o->buf);
+	free(o->line);
 	for (i = 0; o->names && i < o->nc; i++)
 		free(o->names[i]);
 	free(o->names);
@@ -286,19 +289,59 @@ qout_cell_table(weft_qout_t *o, uint32_t col, bool null, size_t n)
 	return 0;
 }
 
-/* One CSV field. */
-static void
+/* Room for `need` more bytes in o->line. */
+static int
+qout_line_room(weft_qout_t *o, size_t need)
+{
+	size_t nc = o->lcap ? o->lcap : 256;
+	char *nl;
+
+	if (o->llen + need <= o->lcap)
+		return 0;
+	while (nc < o->llen + need)
+		nc *= 2;
+	if ((nl = realloc(o->line, nc)) == NULL)
+		return WEFT_ENOMEM;
+	o->line = nl;
+	o->lcap = nc;
+	return 0;
+}
+
+/* One CSV field, appended to the row in o->line (quoted as
+ * weft_csv_field does): at most 2n + 3 bytes. */
+static int
 qout_cell_csv(weft_qout_t *o, const weft_vec_t *v, uint32_t col, bool null,
 	      size_t n)
 {
+	const char *s = o->buf;
+	char *d;
+	bool q = false;
+	size_t i;
+
+	if (qout_line_room(o, 2 * n + 3) != 0)
+		return WEFT_ENOMEM;
+	d = o->line + o->llen;
 	if (col)
-		fputc(',', o->f);
-	if (null)
-		return;
-	if (v->type == WEFT_S_TEXT)
-		weft_csv_field(o->buf, n, o->f);
-	else
-		fwrite(o->buf, 1, n, o->f);
+		*d++ = ',';
+	if (!null && v->type == WEFT_S_TEXT) {
+		q = n == 0 || (n == 2 && s[0] == '\\' && s[1] == '.') ||
+		    memchr(s, ',', n) || memchr(s, '"', n) ||
+		    memchr(s, '\n', n) || memchr(s, '\r', n);
+	}
+	if (!null && !q) {
+		memcpy(d, s, n);
+		d += n;
+	} else if (!null) {
+		*d++ = '"';
+		for (i = 0; i < n; i++) {
+			if (s[i] == '"')
+				*d++ = '"';
+			*d++ = s[i];
+		}
+		*d++ = '"';
+	}
+	o->llen = (size_t)(d - o->line);
+	return 0;
 }
 
 /* One JSON member: "column":value (numbers as numbers, but NaN and
@@ -340,14 +383,19 @@ qout_row(weft_qout_t *o, const weft_batch_t *b, uint32_t r)
 			if (qout_cell_table(o, col, null, n) != 0)
 				return WEFT_ENOMEM;
 		} else if (o->fmt == WEFT_QOUT_CSV) {
-			qout_cell_csv(o, v, col, null, n);
+			if (qout_cell_csv(o, v, col, null, n) != 0)
+				return WEFT_ENOMEM;
 		} else {
 			qout_cell_json(o, v, col, r, null, n);
 		}
 	}
-	if (o->fmt == WEFT_QOUT_CSV)
-		fputc('\n', o->f);
-	else if (o->fmt == WEFT_QOUT_JSON)
+	if (o->fmt == WEFT_QOUT_CSV) {
+		if (qout_line_room(o, 1) != 0)
+			return WEFT_ENOMEM;
+		o->line[o->llen++] = '\n';
+		fwrite_unlocked(o->line, 1, o->llen, o->f);
+		o->llen = 0;
+	} else if (o->fmt == WEFT_QOUT_JSON)
 		weft_json_end_object(&o->j);
 	o->rows++;
 	return 0;
