@@ -259,6 +259,11 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		a->trace_fd =
 		    open(getenv("WEFT_TRACE_INPUT"),
 			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	a->frag_fd = -1;
+	if (getenv("WEFT_TRACE_FRAGMENTS") != NULL)
+		a->frag_fd =
+		    open(getenv("WEFT_TRACE_FRAGMENTS"),
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (o.max_conns == 0)
 		o.max_conns = 1024;
 	if (o.max_per_addr == 0)
@@ -308,6 +313,8 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		close(a->lock_fd);
 	if (a->trace_fd >= 0)
 		close(a->trace_fd);
+	if (a->frag_fd >= 0)
+		close(a->frag_fd);
 	free(a);
 	return rc;
 }

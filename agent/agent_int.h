@@ -143,6 +143,10 @@ struct agent {
 	/* WEFT_TRACE_INPUT=FILE (tests): every message the node core gets
 	 * from a session, packed, appended there; -1: off */
 	int trace_fd;
+	/* WEFT_TRACE_FRAGMENTS=FILE (tests): every fragment this node is
+	 * asked to run, as the query service hands it over (after a
+	 * tunnel's decryption), appended there; -1: off */
+	int frag_fd;
 	ag_upcalls_t up;
 	uv_loop_t *loop;
 	uv_tcp_t listener;
@@ -259,6 +263,11 @@ void ag_core_scan(agent_t *a);
 void ag_core_stop(agent_t *a);
 /* Free what the node core's driver holds, then the core. */
 void ag_core_free(agent_t *a);
+/* WEFT_TRACE_FRAGMENTS: append to a->frag_fd a line naming the product,
+ * the asking node and its org, then the fragment's bytes and a newline
+ * (nothing when off). Borrows everything. */
+void ag_trace_fragment(agent_t *a, const char *product, const char *asker,
+		       const char *org, const uint8_t *frag, size_t len);
 
 /* ---- ctl.c ---- */
 

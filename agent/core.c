@@ -25,6 +25,23 @@
 
 static void core_held_send(uv_timer_t *t);
 
+/* Messages a full queue must not drop: tunnels' frames and queries'
+ * (node/session.h, weft_sess_send_must). */
+static int
+core_must(const Weft__WireMessage *msg)
+{
+	switch (msg->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_RELAY:
+	case WEFT__WIRE_MESSAGE__MSG_RELAY_ERROR:
+	case WEFT__WIRE_MESSAGE__MSG_QOPEN:
+	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
+	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
+	case WEFT__WIRE_MESSAGE__MSG_QEND:
+	case WEFT__WIRE_MESSAGE__MSG_QCANCEL: return 1;
+	default: return 0;
+	}
+}
+
 /* Send a message to session `peer`, if it is still there. */
 static void
 core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
@@ -34,9 +51,14 @@ core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
 
 	if (c == NULL)
 		return;
-	if (weft_sess_send(c->s, uv_now(a->loop), msg, &err) != 0)
+	if (core_must(msg)) {
+		if (weft_sess_send_must(c->s, uv_now(a->loop), msg, &err) != 0)
+			ag_log("warn", "session with %s (node %s): %s", c->addr,
+			       ag_conn_peer_name(c), err.msg);
+	} else if (weft_sess_send(c->s, uv_now(a->loop), msg, &err) != 0) {
 		a->gossip_dropped++; /* full queue: anti-entropy repairs it
 				      * later */
+	}
 	ag_conn_after(c);
 }
 
@@ -239,6 +261,27 @@ core_trace(agent_t *a, const Weft__WireMessage *m)
 	if (write(a->trace_fd, b, len) != (ssize_t)len)
 		a->trace_fd = -1; /* best effort; stop on a short write */
 	free(b);
+}
+
+void
+ag_trace_fragment(agent_t *a, const char *product, const char *asker,
+		  const char *org, const uint8_t *frag, size_t len)
+{
+	char head[512];
+	int n;
+
+	if (a->frag_fd < 0)
+		return;
+	n = snprintf(head, sizeof(head),
+		     "fragment of %s for node %s of org %s: %zu bytes\n",
+		     product, asker, org, len);
+	if (n < 0 || (size_t)n >= sizeof(head) ||
+	    write(a->frag_fd, head, (size_t)n) != n ||
+	    (len && write(a->frag_fd, frag, len) != (ssize_t)len) ||
+	    write(a->frag_fd, "\n", 1) != 1) {
+		close(a->frag_fd); /* best effort: stop on a short write */
+		a->frag_fd = -1;
+	}
 }
 
 void

@@ -205,6 +205,26 @@ weft_sess_new(weft_sess_t **out, const weft_sess_cfg_t *cfg, uint64_t now_ms,
 	return 0;
 }
 
+int
+weft_sess_send_must(weft_sess_t *s, uint64_t now_ms,
+		    const Weft__WireMessage *msg, weft_err_t *err)
+{
+	int rc;
+
+	if (s->state != WEFT_SESS_S_UP)
+		return weft_err_set(err, WEFT_EINVAL, "session: not up");
+	if (weft_sess_queued(s) > WEFT_SESS_QUEUE_HARD * s->max_queue)
+		return weft_sess_failed(s, WEFT_SESS_FAIL_LOCAL, err,
+					WEFT_EAGAIN,
+					"session: the peer does not read (its "
+					"send queue is over its hard cap)");
+	rc = weft_sess_queue_msg(s, now_ms, msg, err);
+	if (rc == WEFT_ENOMEM)
+		return weft_sess_failed(s, WEFT_SESS_FAIL_LOCAL, err, rc,
+					"session: out of memory");
+	return rc;
+}
+
 void
 weft_sess_free(weft_sess_t *s)
 {

@@ -128,6 +128,17 @@ void weft_sess_rx_commit(weft_sess_t *s, uint64_t now_ms, size_t n);
  */
 int weft_sess_send(weft_sess_t *s, uint64_t now_ms,
 		   const Weft__WireMessage *msg, weft_err_t *err);
+/*
+ * The same for a message that must not be lost (a relayed tunnel frame,
+ * a query's messages: a gap kills a tunnel, a missing batch stalls a
+ * query): queued over max_queue too, up to WEFT_SESS_QUEUE_HARD times it;
+ * past that the session fails ("the peer does not read"), which its ends
+ * see and report, rather than a silent gap. Whatever makes these
+ * messages bounds them first: credit per fragment, caps per tunnel.
+ */
+#define WEFT_SESS_QUEUE_HARD 4
+int weft_sess_send_must(weft_sess_t *s, uint64_t now_ms,
+			const Weft__WireMessage *msg, weft_err_t *err);
 
 /* Queue a Goodbye and the CLOSE frame; later sends fail. Harmless if the
  * session is not up (then nothing is queued). */
