@@ -54,6 +54,7 @@ typedef struct ag_rstream {
 	char node[WEFT_OUT_ORG_MAX + 1];
 	uint8_t pk[WEFT_PK_BYTES];
 	uint64_t version;
+	uint32_t scans; /* > 1: a pushed-down plan (weft_remote_t) */
 	uint8_t *frag;
 	size_t flen;
 	uint64_t qid;
@@ -107,7 +108,8 @@ typedef struct ag_serve {
 	pthread_cond_t cv;
 	uint32_t credit;
 	int stop;
-	int refused; /* weft_fragrun_open said no */
+	int refused;	/* weft_fragrun_open said no */
+	uint32_t scans; /* > 1: a plan over that many scans */
 	aq_buf_t *head, *tail;
 	char error[WEFT_ERR_MAX + 128];
 	uint64_t rows, vread, t0_ns;
@@ -232,6 +234,7 @@ mesh_open(void *arg, const weft_remote_t *r, const uint8_t *frag, size_t len,
 	snprintf(s->node, sizeof(s->node), "%s", r->node);
 	memcpy(s->pk, r->node_pk, WEFT_PK_BYTES);
 	s->version = r->version;
+	s->scans = r->scans;
 	s->t0_ns = weft_mono_ns();
 	ag_qc_key(q->a, r, frag, len, s->ckey);
 	if (ag_qc_load(q->a, s->ckey, &s->head, &s->rows, &s->vread,
@@ -371,6 +374,23 @@ mesh_close(void *arg, void *stream)
 	uv_async_send(&q->a->qasync);
 }
 
+/* How a stream's answer came, for EXPLAIN ANALYZE (weft_mesh_t.route). */
+static const char *
+mesh_route(void *arg, void *stream, uint64_t *version)
+{
+	ag_query_t *q = arg;
+	const ag_rstream_t *s = stream;
+	const char *route;
+
+	pthread_mutex_lock(&q->mu);
+	*version = s->vread;
+	route = s->cached   ? "result cache"
+		: s->tunnel ? "tunnel through gateways"
+			    : "direct session";
+	pthread_mutex_unlock(&q->mu);
+	return route;
+}
+
 /* ---- asker: the query's worker ---- */
 
 /* Frame resp into the outbox, waiting while the client is behind. */
@@ -449,6 +469,7 @@ aq_end(ag_query_t *q, const char *error, int pos)
 			 s->product);
 		fs[i].product = names[i];
 		fs[i].node = s->node;
+		fs[i].scans = s->scans;
 		fs[i].version = s->vread;
 		fs[i].rows = s->rows;
 		fs[i].batches = s->batches;
@@ -724,6 +745,7 @@ ag_query_request(agent_t *a, ctl_conn_t *cc, const Weft__ControlRequest *req)
 	q->mesh.open = mesh_open;
 	q->mesh.next = mesh_next;
 	q->mesh.close = mesh_close;
+	q->mesh.route = mesh_route;
 	q->mesh.arg = q;
 	q->job.work = aq_work;
 	q->job.done = aq_done;
@@ -837,6 +859,7 @@ as_work(weft_pool_job_t *job)
 				      v->frag, v->flen, AS_BATCH_MAX, &r, &err);
 	if (rc == 0) {
 		v->vread = weft_fragrun_version(r);
+		v->scans = weft_fragrun_scans(r);
 		weft_fragrun_set_stop(r, as_stop, v);
 	} else {
 		v->refused = 1; /* read by the loop after the job ends */
@@ -900,10 +923,15 @@ as_done(weft_pool_job_t *job)
 		       "%s: %s",
 		       v->product, v->asker, v->org, v->error);
 	} else {
+		char plan[64] = "";
+
+		if (v->scans > 1)
+			snprintf(plan, sizeof(plan), " (a plan of %u scans)",
+				 v->scans);
 		ag_log(v->error[0] ? "warn" : "info",
-		       "query: fragment of %s for node %s of org %s: %llu "
+		       "query: fragment of %s%s for node %s of org %s: %llu "
 		       "rows in %.1f ms%s%s",
-		       v->product, v->asker, v->org,
+		       v->product, plan, v->asker, v->org,
 		       (unsigned long long)v->rows,
 		       (double)(weft_mono_ns() - v->t0_ns) / 1e6,
 		       v->error[0] ? ": " : "", v->error);
@@ -956,6 +984,7 @@ as_run(agent_t *a, weft_out_t *o)
 	v->version = o->version;
 	v->frag = o->env;
 	v->flen = o->env_len;
+	ag_trace_fragment(a, v->product, v->asker, v->org, v->frag, v->flen);
 	o->env = NULL;
 	v->credit = o->n;
 	v->t0_ns = weft_mono_ns();

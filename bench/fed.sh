@@ -26,6 +26,16 @@
 #   (d) (a)'s group-by of globex.bench.events through both gateways vs
 #       (a)'s remote figure;
 #   (e) (a)'s group-by repeated, unchanged: whole process;
+#   (g) (b)'s join of rows (not grouped) with a selective filter on
+#       regions (score > 99.5: about 0.5% of them), asked from a: regions'
+#       keys go into the events fragment (a dynamic filter,
+#       query/plan_dynf.c), vs postgres_fdw (regions local, events
+#       foreign), with the rows the events fragment sent;
+#   (f) (b)'s join with both products on b (bench.places: the regions CSV
+#       again, on b), asked from a: the whole join and group-by run on b
+#       (query/subplan.c), vs the same on b with --local (goal as (a)'s:
+#       <= 1.3 x local + 5 ms), and vs postgres_fdw, which pushes the join
+#       and the aggregate to the owner's server too (for context);
 # and, for context, a one-row remote query in both (the floor: process,
 # connection, one round trip to the owner).
 # Every timed run of (a) to (d) carries its own always-true bound
@@ -225,10 +235,13 @@ sql() {
 	case $1 in
 	groupby) echo "SELECT category, count(*), avg(amount) FROM $2" \
 	    "WHERE amount > -$4 GROUP BY category" ;;
-	join) echo "SELECT r.country, count(*), sum(e.amount) FROM $2 e" \
+	join | pjoin) echo "SELECT r.country, count(*), sum(e.amount) FROM $2 e" \
 	    "JOIN $3 r ON e.region = r.region WHERE e.amount > -$4" \
 	    "GROUP BY r.country" ;;
 	stream) echo "SELECT * FROM $2 WHERE amount > -$4 LIMIT $SROWS" ;;
+	dfilter) echo "SELECT e.user_id, e.amount, r.country FROM $2 e" \
+	    "JOIN $3 r ON e.region = r.region WHERE r.score > 99.5" \
+	    "AND e.amount > -$4" ;;
 	repeat) echo "SELECT category, count(*), avg(amount) FROM $2" \
 	    "GROUP BY category" ;;
 	floor) echo "SELECT 1 AS one FROM $2 WHERE amount > -$4 LIMIT 1" ;;
@@ -252,18 +265,20 @@ BOUND=1000000
 run_once() {
 	r_eng=$1 r_kind=$2 r_out=$3
 	BOUND=$((BOUND + 1))
+	r_w=acme.bench.regions r_p=regions
+	[ "$r_kind" != pjoin ] || r_w=acme.bench.places r_p=places
 	case $r_eng in
 	remote) set -- "$WEFT" query --data-dir "$T/a" --format csv --stats \
-	    "$(sql "$r_kind" acme.bench.events acme.bench.regions "$BOUND")" ;;
+	    "$(sql "$r_kind" acme.bench.events "$r_w" "$BOUND")" ;;
 	local) set -- "$WEFT" query --data-dir "$T/b" --local --format csv \
-	    "$(sql "$r_kind" acme.bench.events acme.bench.regions "$BOUND")" ;;
+	    "$(sql "$r_kind" acme.bench.events "$r_w" "$BOUND")" ;;
 	gw) set -- "$WEFT" query --data-dir "$T/a" --format csv --stats \
 	    "$(sql "$r_kind" globex.bench.events - "$BOUND")" ;;
 	xlocal) set -- "$WEFT" query --data-dir "$T/x" --local --format csv \
 	    "$(sql "$r_kind" globex.bench.events - "$BOUND")" ;;
 	fdw) set -- "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$T/pga" -p 5432 \
 	    -U postgres -d postgres --csv \
-	    -c "$(sql "$r_kind" events regions "$BOUND")" ;;
+	    -c "$(sql "$r_kind" events "$r_p" "$BOUND")" ;;
 	pglocal) set -- "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$T/pgb" -p 5432 \
 	    -U postgres -d postgres --csv \
 	    -c "$(sql "$r_kind" events regions "$BOUND")" ;;
@@ -419,6 +434,8 @@ setup_weft() {
 	"$WEFT" publish --data-dir "$T/b" bench.events "$BENCH_CSV" --quiet &&
 	    "$WEFT" publish --data-dir "$T/c" bench.regions "$T/regions.csv" \
 	    --quiet &&
+	    "$WEFT" publish --data-dir "$T/b" bench.places "$T/regions.csv" \
+	    --quiet &&
 	    "$WEFT" publish --data-dir "$T/x" bench.events "$BENCH_CSV" \
 	    --visibility acme --quiet
 }
@@ -437,7 +454,8 @@ start_agents() {
 			return 1
 		}
 	done
-	for p in acme.bench.events acme.bench.regions globex.bench.events; do
+	for p in acme.bench.events acme.bench.regions acme.bench.places \
+	    globex.bench.events; do
 		wait_for 30 has_product a "$p" || {
 			echo "bench: $p never reached node a's catalog" >&2
 			return 1
@@ -470,6 +488,8 @@ CREATE SERVER owner FOREIGN DATA WRAPPER postgres_fdw OPTIONS (
 CREATE USER MAPPING FOR postgres SERVER owner OPTIONS (user 'postgres');
 IMPORT FOREIGN SCHEMA public LIMIT TO (events) FROM SERVER owner
     INTO public;
+CREATE FOREIGN TABLE places (region text, country text, population bigint,
+    score double precision) SERVER owner OPTIONS (table_name 'regions');
 EOF
 	for p in pgb pga; do
 		pg "$p" -f "$T/$p.sql" >"$T/$p.load.log" 2>&1 && continue
@@ -497,6 +517,8 @@ start_agents || bench_die "fed: agents"
 series groupby a_remote:remote a_local:local a_fdw:fdw a_pglocal:pglocal \
     d_gw:gw
 series join b_remote:remote b_fdw:fdw b_pglocal:pglocal
+series pjoin f_remote:remote f_local:local f_fdw:fdw
+series dfilter g_remote:remote g_fdw:fdw
 series stream c_direct:remote c_xlocal:xlocal c_gw:gw
 series repeat e_repeat:remote
 # For context: a one-row remote query, what a process, its connection and
@@ -540,6 +562,10 @@ else
 fi
 
 # The plans PostgreSQL chose, for the record.
+pg pga -c "EXPLAIN (VERBOSE) $(sql join events places 1000000)" \
+    >"$T/fdw.pjoin.plan" 2>&1 || :
+pg pga -c "EXPLAIN (VERBOSE) $(sql dfilter events regions 1000000)" \
+    >"$T/fdw.dfilter.plan" 2>&1 || :
 for k in groupby join; do
 	pg pga -c "EXPLAIN (VERBOSE) $(sql $k events regions 1000000)" \
 	    >"$T/fdw.$k.plan" 2>&1 || :
@@ -594,6 +620,8 @@ a_r=$(best a_remote) a_l=$(best a_local) a_f=$(best a_fdw)
 a_p=$(best a_pglocal) b_r=$(best b_remote) b_f=$(best b_fdw)
 b_p=$(best b_pglocal) c_d=$(best c_direct) c_g=$(best c_gw)
 d_g=$(best d_gw) e_r=$(best e_repeat)
+f_r=$(best f_remote) f_l=$(best f_local) f_f=$(best f_fdw)
+g_r=$(best g_remote) g_f=$(best g_fdw)
 
 # (a) remote <= 1.3 x local + 5 ms: the ratio is remote over that bound.
 a_bound=-
@@ -674,6 +702,19 @@ fi
 r=$(ratio "$e_r" 0.005)
 row "(e) repeated query vs 5 ms" "$e_r" 0.005 "$r" "<= 1" \
     "$(judge e_repeat_vs_5ms "$r" le 1)"
+f_bound=-
+[ "$f_l" = - ] || f_bound=$(bench_calc "sprintf(\"%.6f\", 1.3 * $f_l + 0.005)")
+r=$(ratio "$f_r" "$f_bound")
+row "(f) join pushed whole, vs 1.3 local + 5 ms" "$f_r" "$f_bound" "$r" \
+    "<= 1" "$(judge f_remote_vs_local_bound "$r" le 1)"
+r=$(ratio "$f_r" "$f_f")
+[ "$r" = - ] || bench_emit fed f_remote_vs_fdw "$r"
+row "(f) join pushed whole, vs postgres_fdw" "$f_r" "$f_f" "$r" - \
+    "(context: both push it)"
+r=$(ratio "$g_r" "$g_f")
+[ "$r" = - ] || bench_emit fed g_remote_vs_fdw "$r"
+row "(g) dynamic filter, vs postgres_fdw" "$g_r" "$g_f" "$r" - \
+    "(context: no goal)"
 
 # ctx LABEL SECONDS [MORE]: a context line.
 ctx() {
@@ -721,7 +762,21 @@ fi
 if [ -s "$T/e_repeat.best.err" ]; then
 	echo "  (e) $(head -n 1 "$T/e_repeat.best.err")"
 fi
-for k in groupby join; do
+ctx "(f) weft local on the owner (--local)" "$f_l" \
+    "remote / local: $(ratio "$f_r" "$f_l")"
+if [ -s "$T/f_remote.best.err" ]; then
+	grep '^fragment' "$T/f_remote.best.err" | sed 's/^/  (f) /'
+fi
+if [ -s "$T/g_remote.best.err" ]; then
+	grep '^fragment' "$T/g_remote.best.err" | sed 's/^/  (g) /'
+	g_rows=$(sed -n 's/^fragment acme.bench.events on node b ([a-z ]*): version [0-9]*, \([0-9]*\) rows.*/\1/p' \
+	    "$T/g_remote.best.err")
+	[ -z "$g_rows" ] || {
+		bench_emit fed g_events_rows_sent "$g_rows"
+		echo "  (g) the events fragment sent $g_rows of $BENCH_ROWS rows"
+	}
+fi
+for k in groupby join pjoin dfilter; do
 	[ -s "$T/fdw.$k.plan" ] || continue
 	echo "  postgres_fdw's remote SQL ($k):" \
 	    "$(sed -n 's/^ *Remote SQL: //p' "$T/fdw.$k.plan" | head -n 1)"
@@ -746,7 +801,8 @@ BEGIN {
 	printf "%-42s %13s %13s %7s %7s  %s\n", $1, fig($2, $1 ~ /^\(c\)/),
 	    fig($3, $1 ~ /^\(c\)/), $4, $5, $6
 }' "$T/table"
-echo "(goals of issue 12; ratio = weft / peer, for (c) MiB/s / MiB/s)"
+echo "(goals of issue 12, and (f)'s as (a)'s; ratio = weft / peer, for (c)" \
+    "MiB/s / MiB/s)"
 echo
 cat "$BENCH_LINES"
 [ -z "$failed" ] || bench_die "fed:$failed"

@@ -27,10 +27,12 @@ weft_query_usage(FILE *f)
 	    "usage: weft query --data-dir DIR [--format table|csv|json]\n"
 	    "                  [--timeout SECONDS] [--stats] [--local] SQL\n\n"
 	    "Runs one SQL statement (PostgreSQL dialect: SELECT, WITH, UNION,\n"
-	    "joins, aggregates, EXPLAIN) over the products this node may see.\n"
-	    "With `weft agent` running on DIR the agent runs it, and products\n"
-	    "hosted by other nodes are read where they live (their fragments\n"
-	    "run on the hosting node); without one, only this node's "
+	    "joins, aggregates, EXPLAIN [ANALYZE]) over the products this "
+	    "node\n"
+	    "may see. With `weft agent` running on DIR the agent runs it, and\n"
+	    "products hosted by other nodes are read where they live (their\n"
+	    "fragments run on the hosting node); without one, only this "
+	    "node's\n"
 	    "products.\n"
 	    "Products are named org.domain.product, or domain.product or just\n"
 	    "product when only one product the node may see has that name.\n"
@@ -162,11 +164,15 @@ weft_query_stats(const Weft__ControlResponse *r)
 
 	for (i = 0; i < r->n_fragments; i++) {
 		const Weft__FragmentStats *f = r->fragments[i];
+		char plan[64] = "";
 
+		if (f->scans > 1)
+			snprintf(plan, sizeof(plan), " (a plan of %u scans)",
+				 f->scans);
 		fprintf(stderr,
-			"fragment %s on node %s (%s): version %llu, %llu "
+			"fragment %s%s on node %s (%s): version %llu, %llu "
 			"rows, %llu batches, %llu bytes, %.1f ms\n",
-			f->product, f->node, f->route,
+			f->product, plan, f->node, f->route,
 			(unsigned long long)f->version,
 			(unsigned long long)f->rows,
 			(unsigned long long)f->batches,

@@ -168,6 +168,8 @@ wq_sort_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 		while ((rc = wq_op_next(o->l, &b, err)) == 1) {
 			if (o->top)
 				rc = wq_topn_add(o->top, b);
+			else if ((rc = wq_hold(o->x, b->n, err)) != 0)
+				return rc;
 			else
 				rc = wq_rows_append(&o->rows, b, NULL, 0);
 			if (rc != 0)
@@ -266,6 +268,8 @@ wq_distinct_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 			return wq_oom(err);
 		if (nnew == 0)
 			continue;
+		if ((rc = wq_hold(o->x, nnew, err)) != 0)
+			return rc;
 		wq_compact(b, o->sel, nnew, NULL);
 		*out = b;
 		return 1;
@@ -319,6 +323,8 @@ wq_join_build(wq_op_t *o, weft_err_t *err)
 				goto out;
 		}
 		kb->n = b->n;
+		if ((rc = wq_hold(o->x, b->n, err)) != 0)
+			goto out;
 		if (wq_rows_append(&o->brows, b, NULL, 0) != 0 ||
 		    wq_rows_append(&o->bk, kb, NULL, 0) != 0) {
 			rc = wq_oom(err);
@@ -554,6 +560,24 @@ wq_join_fill(wq_op_t *o, const uint32_t *pp, const uint32_t *bpr, uint32_t n)
 	o->out->n = n;
 }
 
+/* A dynamic filter (plan_dynf.c): the probe side po, a remote scan
+ * waiting for the build, goes out with the build keys' values. */
+static int
+wq_join_dynf(wq_op_t *o, wq_op_t *po, weft_err_t *err)
+{
+	weft_expr_t *in = NULL;
+	int rc;
+
+	if (o->p->dynf == 0 || o->p->dynf > o->p->njkeys || po->p == NULL ||
+	    po->p->dynkey == NULL)
+		return wq_rscan_start(po, NULL, err);
+	rc = wq_dynf_list(&o->bk, o->p->dynf - 1, po->p->dynkey, &in, err);
+	if (rc == 0)
+		rc = wq_rscan_start(po, in, err);
+	weft_expr_free(in);
+	return rc;
+}
+
 static int
 wq_join_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 {
@@ -567,6 +591,9 @@ wq_join_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 		if (rc != 0)
 			return rc;
 		o->drained = true;
+		if (po->deferred && o->brows.n > 0 &&
+		    (rc = wq_join_dynf(o, po, err)) != 0)
+			return rc;
 	}
 	for (;;) {
 		uint32_t n = 0;
@@ -707,6 +734,13 @@ wq_op_build(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out, weft_err_t *err)
 	o->kind = p->kind;
 	o->x = x;
 	o->p = p;
+	if (p->kind == WQ_REMOTE) { /* its subtree runs on another node */
+		rc = wq_rscan_open(o, err);
+		if (rc != 0)
+			goto fail;
+		*out = o;
+		return 0;
+	}
 	if (p->l && (rc = wq_op_build(x, p->l, &o->l, err)) != 0)
 		goto fail;
 	if (p->r && (rc = wq_op_build(x, p->r, &o->r, err)) != 0)
@@ -824,8 +858,8 @@ wq_frag_open(wq_exec_t *x, const wq_frag_t *f, wq_op_t **out, weft_err_t *err)
 	return 0;
 }
 
-int
-wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+static int
+wq_op_step(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 {
 	int rc;
 
@@ -838,6 +872,7 @@ wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 		rc = o->p && o->p->remote ? wq_rscan_next(o, out, err)
 					  : wq_scan_next(o, out, err);
 		break;
+	case WQ_REMOTE: rc = wq_rscan_next(o, out, err); break;
 	case WQ_FILTER: rc = wq_filter_next(o, out, err); break;
 	case WQ_PROJECT: rc = wq_project_next(o, out, err); break;
 	case WQ_AGG: rc = wq_agg_next(o, out, err); break;
@@ -858,6 +893,22 @@ wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	return rc;
 }
 
+/* One step of o, counted for EXPLAIN ANALYZE (exec.h, wq_opstat_t): a
+ * call and its rows always, the time only when the query asks. */
+int
+wq_op_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+{
+	uint64_t t0 = o->x && o->x->timing ? weft_mono_ns() : 0;
+	int rc = wq_op_step(o, out, err);
+
+	o->st.calls++;
+	if (rc == 1)
+		o->st.rows += (*out)->n;
+	if (t0 != 0)
+		o->st.ns += weft_mono_ns() - t0;
+	return rc;
+}
+
 void
 wq_op_free(wq_op_t *o)
 {
@@ -869,7 +920,8 @@ wq_op_free(wq_op_t *o)
 	wq_op_free(o->r);
 	if (o->own && o->out)
 		wq_project_restore(o);
-	if (o->kind == WQ_SCAN && o->p && o->p->remote)
+	if ((o->kind == WQ_SCAN && o->p && o->p->remote) ||
+	    o->kind == WQ_REMOTE)
 		wq_rscan_release(o);
 	else if (o->kind == WQ_SCAN)
 		wq_scan_release(o);

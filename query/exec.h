@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/util.h"
 #include "query/qint.h"
 
 /* A dictionary view of a text column for the current batch. */
@@ -32,6 +33,19 @@ typedef struct wq_zone {
 	weft_value_t k;
 } wq_zone_t;
 
+/*
+ * What an operator did (EXPLAIN ANALYZE, analyze.c). wq_op_next counts
+ * every call and the rows of every batch returned; with x->timing it
+ * also adds the wall time of each call, its children's included. A
+ * remote scan counts the batches and bytes that came over the wire and
+ * (timing) the time from sending the fragment to the first batch.
+ */
+typedef struct wq_opstat {
+	uint64_t calls, rows, ns;
+	uint64_t rbatches, rbytes, rwait_ns;
+	uint64_t ropen_ns, rfirst_ns; /* monotonic: sent; first batch after */
+} wq_opstat_t;
+
 struct wq_op {
 	wq_kind_t kind;
 	bool frag; /* a scan fragment */
@@ -46,9 +60,12 @@ struct wq_op {
 	wq_dict_t *xdict; /* what the parent sees for the current batch */
 	bool done;
 	uint32_t *sel;
+	wq_opstat_t st; /* what it did, for EXPLAIN ANALYZE */
 
-	/* remote scan (scan_remote.c): the mesh's stream */
+	/* remote scan (scan_remote.c): the mesh's stream; deferred: not
+	 * sent yet (a dynamic filter's join starts it, plan_dynf.c) */
 	void *rstream;
+	bool deferred;
 
 	/* scan */
 	uint64_t sid;
@@ -288,6 +305,40 @@ bool wq_topn_bound_skip(const wq_op_t *o, const weft_chunk_view_t *v);
  * the fragment through the query's mesh, next decodes what comes back. */
 int wq_rscan_open(wq_op_t *o, weft_err_t *err);
 int wq_rscan_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err);
+/* Send a deferred remote scan's fragment, with `in` (NULL: nothing)
+ * added to its filter. */
+int wq_rscan_start(wq_op_t *o, const weft_expr_t *in, weft_err_t *err);
 void wq_rscan_release(wq_op_t *o);
+
+/* ---- EXPLAIN ANALYZE's figures of a remote scan (wq_opstat_t) ---- */
+
+/* The fragment of remote scan o is about to be sent. */
+static inline void
+wq_an_rsent(wq_op_t *o)
+{
+	if (o->x && o->x->timing)
+		o->st.ropen_ns = weft_mono_ns();
+}
+
+/* m->next for remote scan o, counted: batches, bytes, and (timing) the
+ * time waited and the time from sending to the first batch in hand. */
+static inline int
+wq_an_rnext(wq_op_t *o, const weft_mesh_t *m, const uint8_t **buf, size_t *len,
+	    weft_err_t *err)
+{
+	uint64_t t0 = o->x && o->x->timing ? weft_mono_ns() : 0, t1 = 0;
+	int rc = m->next(m->arg, o->rstream, buf, len, err);
+
+	if (t0 != 0) {
+		t1 = weft_mono_ns();
+		o->st.rwait_ns += t1 - t0;
+	}
+	if (rc > 0) {
+		if (o->st.rbatches++ == 0 && t1 != 0 && o->st.ropen_ns != 0)
+			o->st.rfirst_ns = t1 - o->st.ropen_ns;
+		o->st.rbytes += *len;
+	}
+	return rc;
+}
 
 #endif

@@ -45,7 +45,8 @@ wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
 {
 	const weft_vec_t *kp[WQ_COLS_MAX];
 	const weft_vec_t *ap[WQ_COLS_MAX];
-	uint32_t j;
+	uint32_t j, g0 = wq_aggtab_ngroups(o->agg);
+	uint64_t held;
 	int rc;
 
 	if (nkeys == 1 && keys[0]->kind == WEFT_E_COL &&
@@ -68,6 +69,12 @@ wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
 	}
 	if (rc != 0)
 		return wq_oom(err);
+	/* new groups, and (at most) a distinct value per row and aggregate */
+	held = wq_aggtab_ngroups(o->agg) - g0;
+	for (j = 0; j < naggs && !final; j++)
+		held += aggs[j].distinct ? b->n : 0;
+	if ((rc = wq_hold(o->x, held, err)) != 0)
+		return rc;
 	if (final) {
 		for (j = 0; j < o->nav; j++)
 			ap[j] = &b->cols[nkeys + j];

@@ -189,6 +189,7 @@ weft_expr_free(weft_expr_t *e)
 	for (i = 0; i < e->nargs; i++)
 		weft_expr_free(e->args[i]);
 	free(e->args);
+	free(e->aux);
 	if (e->kind == WEFT_E_CONST)
 		weft_value_clear(&e->cval);
 	free(e);
@@ -217,6 +218,7 @@ weft_expr_copy(const weft_expr_t *e)
 	*c = *e;
 	c->args = NULL;
 	c->nargs = 0;
+	c->aux = NULL;
 	if (e->nargs > 0) {
 		c->args = calloc(e->nargs, sizeof(*c->args));
 		if (c->args == NULL)

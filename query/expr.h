@@ -131,6 +131,9 @@ typedef struct weft_expr {
 	int scale;    /* NUMERIC display scale, -1 when not known
 		       * (see weft_vec_t); copied to the output
 		       * vector by weft_expr_eval */
+	void *aux;    /* built on first evaluation (a long IN list's hash
+		       * set, query/func_in.c): one malloc'd block, freed
+		       * with the expression, never copied */
 } weft_expr_t;
 
 /*

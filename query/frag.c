@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query/fragpb.h"
 #include "query/qint.h"
-#include "weft.pb-c.h"
 
 static bool
 wq_type_ok(uint32_t t)
@@ -26,7 +26,7 @@ wq_type_ok(uint32_t t)
 
 /* ---- encode ---- */
 
-static void
+void
 wq_pb_expr_free(Weft__Expr *x)
 {
 	size_t i;
@@ -40,7 +40,7 @@ wq_pb_expr_free(Weft__Expr *x)
 	free(x);
 }
 
-static Weft__Expr *
+Weft__Expr *
 wq_pb_expr(const weft_expr_t *e)
 {
 	Weft__Expr *x = malloc(sizeof(*x));
@@ -95,6 +95,20 @@ fail:
 }
 
 int
+wq_pb_agg(const wq_agg_t *g, Weft__AggSpec *a)
+{
+	weft__agg_spec__init(a);
+	a->fn = (uint32_t)g->fn;
+	a->distinct = g->distinct;
+	a->arg_type = g->argtype;
+	a->type = g->type;
+	a->scale = g->scale;
+	if (g->arg && (a->arg = wq_pb_expr(g->arg)) == NULL)
+		return WEFT_ENOMEM;
+	return 0;
+}
+
+int
 wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len, weft_err_t *err)
 {
 	Weft__Fragment m = WEFT__FRAGMENT__INIT;
@@ -135,14 +149,7 @@ wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len, weft_err_t *err)
 		m.n_group_keys++;
 	}
 	for (i = 0; i < f->naggs; i++) {
-		weft__agg_spec__init(&aggs[i]);
-		aggs[i].fn = (uint32_t)f->aggs[i].fn;
-		aggs[i].distinct = f->aggs[i].distinct;
-		aggs[i].arg_type = f->aggs[i].argtype;
-		aggs[i].type = f->aggs[i].type;
-		aggs[i].scale = f->aggs[i].scale;
-		if (f->aggs[i].arg &&
-		    (aggs[i].arg = wq_pb_expr(f->aggs[i].arg)) == NULL)
+		if (wq_pb_agg(&f->aggs[i], &aggs[i]) != 0)
 			goto out;
 		aggp[i] = &aggs[i];
 		m.n_aggs++;
@@ -186,15 +193,7 @@ out:
 
 /* ---- the rules (frag.h): one check for planned and decoded fragments ---- */
 
-/* A walk's budget: nodes seen so far, and the prefix of its messages
- * ("" for the planner, "fragment: " for the decoder). */
-typedef struct wq_rules {
-	uint32_t nodes;
-	const char *who;
-	weft_err_t *err;
-} wq_rules_t;
-
-static int
+int
 wq_rules_fail(wq_rules_t *r, const char *what)
 {
 	return weft_err_set(r->err, WEFT_EINVAL, "%s%s", r->who, what);
@@ -265,7 +264,7 @@ wq_same_scales(const weft_expr_t *a, const weft_expr_t *b)
 
 /* One expression: within the limits, and exactly what resolving it
  * again gives. */
-static int
+int
 wq_rules_expr(wq_rules_t *r, const weft_expr_t *e, uint32_t ncols,
 	      const weft_sqltype_t *types)
 {
@@ -316,15 +315,16 @@ wq_rules_shape(wq_rules_t *r, const wq_frag_t *f)
 	return 0;
 }
 
-/* Aggregate i over input types in[0..nin): one the binder makes. */
-static int
+/* Aggregate i over input types in[0..nin): one the binder makes (DISTINCT
+ * only when `distinct`: a complete aggregation). */
+int
 wq_rules_agg(wq_rules_t *r, const wq_agg_t *g, uint32_t nin,
-	     const weft_sqltype_t *in)
+	     const weft_sqltype_t *in, bool distinct)
 {
 	int rc;
 
 	if (g->fn < WQ_AGG_COUNT_STAR || g->fn > WQ_AGG_MAX ||
-	    !wq_type_ok(g->argtype) || g->distinct ||
+	    !wq_type_ok(g->argtype) || (g->distinct && !distinct) ||
 	    (g->fn == WQ_AGG_COUNT_STAR) != (g->arg == NULL) ||
 	    wq_agg_result_type(g->fn, g->argtype) != g->type ||
 	    wq_agg_scale(g->fn, g->type, g->arg) != g->scale)
@@ -366,7 +366,7 @@ wq_rules(const wq_frag_t *f, const char *who, weft_err_t *err)
 	for (i = 0; rc == 0 && i < f->nkeys; i++)
 		rc = wq_rules_expr(&r, f->keys[i], nin, in);
 	for (i = 0; rc == 0 && i < f->naggs; i++)
-		rc = wq_rules_agg(&r, &f->aggs[i], nin, in);
+		rc = wq_rules_agg(&r, &f->aggs[i], nin, in, false);
 	free(in);
 	return rc;
 }
@@ -409,10 +409,7 @@ wq_frag_settle(wq_frag_t *f, weft_err_t *err)
 
 /* ---- decode: the raw bytes ---- */
 
-/* Messages of weft.Fragment whose nesting matters before unpacking. */
-enum { WQ_PB_FRAGMENT, WQ_PB_AGGSPEC, WQ_PB_EXPR, WQ_PB_OTHER };
-
-static bool
+bool
 wq_pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	uint64_t x = 0;
@@ -437,7 +434,15 @@ wq_pb_child(int kind, uint64_t field)
 	if (kind == WQ_PB_FRAGMENT)
 		return field == 4 || field == 5 || field == 7 ? WQ_PB_EXPR
 		       : field == 8			      ? WQ_PB_AGGSPEC
+		       : field == 11			      ? WQ_PB_STEP
 							      : WQ_PB_OTHER;
+	/* a step's scan is bytes, decoded on its own: no deeper nesting */
+	if (kind == WQ_PB_STEP)
+		return field == 6 || field == 7 || field == 8 || field == 11 ||
+			       field == 12 || field == 13
+			   ? WQ_PB_EXPR
+		       : field == 9 ? WQ_PB_AGGSPEC
+				    : WQ_PB_OTHER;
 	if (kind == WQ_PB_AGGSPEC)
 		return field == 3 ? WQ_PB_EXPR : WQ_PB_OTHER;
 	if (kind == WQ_PB_EXPR)
@@ -451,7 +456,7 @@ wq_pb_child(int kind, uint64_t field)
  * into r, without unpacking anything: protobuf-c recurses once per
  * level, so hostile nesting must be refused before it sees the bytes.
  */
-static int
+int
 wq_pb_scan(wq_rules_t *r, const uint8_t *p, const uint8_t *end, int kind,
 	   int level)
 {
@@ -529,7 +534,7 @@ wq_value_from_pb(const Weft__Expr *x, weft_value_t *v)
  * building needs is checked here: kinds, types, the arity of leaves. The
  * bytes were scanned, so the recursion is bounded.
  */
-static weft_expr_t *
+weft_expr_t *
 wq_expr_from_pb(const Weft__Expr *x, weft_err_t *err)
 {
 	weft_expr_t **args = NULL, *e;
@@ -601,7 +606,8 @@ wq_frag_from_pb_shape(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 
 	if (m->n_columns != m->n_column_types || m->n_columns > WEFT_COLS_MAX ||
 	    m->n_project > WQ_COLS_MAX || m->n_group_keys > WQ_COLS_MAX ||
-	    m->n_aggs > WQ_COLS_MAX / 2 || m->n_order > WQ_COLS_MAX)
+	    m->n_aggs > WQ_COLS_MAX / 2 || m->n_order > WQ_COLS_MAX ||
+	    m->n_plan > 0)
 		return weft_err_set(err, WEFT_EINVAL, "fragment: bad shape");
 	f->product = strdup(m->product);
 	f->ncols = (uint32_t)m->n_columns;
@@ -628,18 +634,19 @@ wq_frag_from_pb_shape(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 	return 0;
 }
 
-/* The aggregates of m into f. */
-static int
-wq_aggs_from_pb(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
+/* Aggregates as[0..n) into a new array *out, *cnt of them built. */
+int
+wq_aggs_from_pb(Weft__AggSpec *const *as, size_t n, wq_agg_t **out,
+		uint32_t *cnt, weft_err_t *err)
 {
 	uint32_t i;
 
-	f->aggs = calloc(m->n_aggs + 1, sizeof(*f->aggs));
-	if (f->aggs == NULL)
+	*out = calloc(n + 1, sizeof(**out));
+	if (*out == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	for (i = 0; i < m->n_aggs; i++) {
-		const Weft__AggSpec *a = m->aggs[i];
-		wq_agg_t *g = &f->aggs[i];
+	for (i = 0; i < n; i++) {
+		const Weft__AggSpec *a = as[i];
+		wq_agg_t *g = &(*out)[i];
 
 		if (a->fn > WQ_AGG_MAX || !wq_type_ok(a->arg_type) ||
 		    !wq_type_ok(a->type))
@@ -653,7 +660,7 @@ wq_aggs_from_pb(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 		if (a->arg != NULL &&
 		    (g->arg = wq_expr_from_pb(a->arg, err)) == NULL)
 			return err->code;
-		f->naggs++;
+		(*cnt)++;
 	}
 	return 0;
 }
@@ -675,7 +682,8 @@ wq_frag_from_pb(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 		rc = wq_exprs_from_pb(m->group_keys, m->n_group_keys, &f->keys,
 				      &f->nkeys, err);
 	if (rc == 0)
-		rc = wq_aggs_from_pb(m, f, err);
+		rc = wq_aggs_from_pb(m->aggs, m->n_aggs, &f->aggs, &f->naggs,
+				     err);
 	return rc;
 }
 

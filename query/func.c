@@ -523,6 +523,12 @@ weft_fn_in(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 		weft_opnd_release(&x);
 		return rc;
 	}
+	/* a long list of constants: a hash set (func_in.c) */
+	rc = weft_fn_in_set(e, &x, n, out);
+	if (rc != 0) {
+		weft_opnd_release(&x);
+		return rc < 0 ? weft_fn_nomem(cx) : 0;
+	}
 	sawnull = calloc(WEFT_BATCH, 1);
 	if (sawnull == NULL) {
 		weft_opnd_release(&x);

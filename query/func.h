@@ -97,4 +97,13 @@ int weft_fn_like_rows(const weft_expr_t *e, const weft_opnd_t *s,
 		      const weft_ectx_t *cx, const uint8_t *sel,
 		      weft_vec_t *out);
 
+/*
+ * x [NOT] IN (list) by e's hash set, built on the first call (e->aux),
+ * when the list is long and all constants of x's storage (integers or
+ * text): 1 with out[0..n) set, 0 when the linear path must do it,
+ * WEFT_ENOMEM. One thread evaluates an expression at a time.
+ */
+int weft_fn_in_set(const weft_expr_t *e, const weft_opnd_t *x, uint32_t n,
+		   weft_vec_t *out);
+
 #endif

@@ -177,26 +177,16 @@ static int
 wq_add_filter(wq_plan_t **pp, weft_expr_t *e)
 {
 	wq_plan_t *p = *pp, *f;
-	uint32_t i;
 
 	if (p->kind == WQ_FILTER) {
 		p->pred = wq_and(p->pred, e);
 		return p->pred ? 0 : WEFT_ENOMEM;
 	}
 	f = wq_plan_new(WQ_FILTER);
-	if (f == NULL || wq_plan_shape(f, p->ncols) != 0) {
+	if (f == NULL || wq_plan_shape_of(f, p) != 0) {
 		wq_plan_free(f);
 		weft_expr_free(e);
 		return WEFT_ENOMEM;
-	}
-	for (i = 0; i < p->ncols; i++) {
-		f->types[i] = p->types[i];
-		f->names[i] = strdup(p->names[i]);
-		if (f->names[i] == NULL) {
-			wq_plan_free(f);
-			weft_expr_free(e);
-			return WEFT_ENOMEM;
-		}
 	}
 	f->l = p;
 	f->pred = e;
@@ -819,6 +809,8 @@ wq_frag_agg(wq_plan_t *p)
 	np->frag = f;
 	np->storage_id = c->storage_id;
 	np->nchunks = c->nchunks;
+	np->decoded = c->decoded;
+	np->version = c->version;
 	np->remote = c->remote;
 	c->remote = NULL;
 	np->rows = p->rows;
@@ -952,9 +944,23 @@ wq_optimize(wq_plan_t **p, weft_err_t *err)
 	free(need);
 	free(map);
 	if (rc == 0)
+		rc = wq_subplan_cut(p);
+	if (rc == 0)
 		rc = wq_eager_agg(*p);
 	if (rc == 0)
 		rc = wq_fragments(p);
+	if (rc == 0)
+		rc = wq_dynf(*p);
+	if (rc != 0)
+		return weft_err_set(err, rc, "out of memory while planning");
+	return wq_settle(*p, err);
+}
+
+int
+wq_optimize_pushed(wq_plan_t **p, weft_err_t *err)
+{
+	int rc = wq_fragments(p);
+
 	if (rc != 0)
 		return weft_err_set(err, rc, "out of memory while planning");
 	return wq_settle(*p, err);
@@ -968,9 +974,11 @@ wq_print_expr(FILE *f, const weft_expr_t *e, char *const *names)
 	weft_expr_print(e, (const char *const *)names, f);
 }
 
+/* A scan; with r, remote; else local, or (ver set) in a pushed-down
+ * subtree, at the version the plan was made with. */
 static void
 wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
-	      char **in_names)
+	      char **in_names, uint64_t ver, const weft_expr_t *dynkey)
 {
 	uint32_t i;
 
@@ -984,7 +992,10 @@ wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
 		    r->tunnel ? "tunnel through gateways" : "direct session",
 		    r->cross ? "; crosses from org " : "",
 		    r->cross ? r->org : "", r->cross ? ": results only" : "");
-	} else
+	} else if (ver != 0)
+		fprintf(f, "%*sScan %s (version %llu)", ind, "", fr->product,
+			(unsigned long long)ver);
+	else
 		fprintf(f, "%*sScan %s", ind, "", fr->product);
 	fprintf(f, "  columns: [");
 	for (i = 0; i < fr->ncols; i++)
@@ -1033,16 +1044,50 @@ wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
 	}
 	if (fr->limit >= 0)
 		fprintf(f, "  limit: %lld", (long long)fr->limit);
+	if (dynkey != NULL) {
+		fprintf(f, "  dynamic filter: ");
+		wq_print_expr(f, dynkey, in_names);
+		fprintf(f, " IN (the join's build keys)");
+	}
 	fprintf(f, "\n");
 }
 
+/* A pushed-down subtree: where it runs, then its steps (its scans run
+ * next to their data there). */
+static void
+wq_print_remote(const wq_plan_t *p, FILE *f, int ind)
+{
+	const weft_remote_t *r = p->remote;
+
+	fprintf(f, "%*sRemote Plan on node %s (org %s, %zu bytes; %s%s%s%s)\n",
+		ind, "", r->node, r->org, p->sublen,
+		r->tunnel ? "tunnel through gateways" : "direct session",
+		r->cross ? "; crosses from org " : "", r->cross ? r->org : "",
+		r->cross ? ": results only" : "");
+}
+
+static void wq_print_in(const wq_plan_t *p, FILE *f, int ind, bool sub);
+
 static void
 wq_print(const wq_plan_t *p, FILE *f, int ind)
+{
+	wq_print_in(p, f, ind, false);
+}
+
+/* The line(s) of p itself at indent ind, without its children; sub:
+ * inside a pushed-down subtree. A Remote Plan's lines are its whole
+ * subtree (which runs elsewhere). */
+static void
+wq_print_node(const wq_plan_t *p, FILE *f, int ind, bool sub)
 {
 	char **in = p->l ? p->l->names : NULL;
 	uint32_t i;
 
 	switch (p->kind) {
+	case WQ_REMOTE:
+		wq_print_remote(p, f, ind);
+		wq_print_in(p->sub, f, ind + 2, true);
+		return;
 	case WQ_SCAN: {
 		char *nm[WQ_COLS_MAX];
 		char t[WQ_COLS_MAX][16];
@@ -1053,7 +1098,9 @@ wq_print(const wq_plan_t *p, FILE *f, int ind)
 				    ? p->frag->colnames[i]
 				    : t[i];
 		}
-		wq_print_frag(p->frag, p->remote, f, ind, nm);
+		wq_print_frag(p->frag, sub ? NULL : p->remote, f, ind, nm,
+			      sub && p->remote ? p->remote->version : 0,
+			      p->dynkey);
 		return;
 	}
 	case WQ_FILTER:
@@ -1145,10 +1192,23 @@ wq_print(const wq_plan_t *p, FILE *f, int ind)
 	case WQ_APPEND: fprintf(f, "%*sAppend (UNION ALL)\n", ind, ""); break;
 	case WQ_ONEROW: fprintf(f, "%*sResult (one row)\n", ind, ""); break;
 	}
+}
+
+/* p at indent ind; sub: inside a pushed-down subtree. */
+static void
+wq_print_in(const wq_plan_t *p, FILE *f, int ind, bool sub)
+{
+	wq_print_node(p, f, ind, sub);
 	if (p->l)
-		wq_print(p->l, f, ind + 2);
+		wq_print_in(p->l, f, ind + 2, sub);
 	if (p->r)
-		wq_print(p->r, f, ind + 2);
+		wq_print_in(p->r, f, ind + 2, sub);
+}
+
+void
+wq_plan_print_node(const wq_plan_t *p, FILE *f, int ind)
+{
+	wq_print_node(p, f, ind, false);
 }
 
 void

@@ -30,6 +30,39 @@ wq_plan_shape(wq_plan_t *p, uint32_t n)
 	return p->types && p->names ? 0 : WEFT_ENOMEM;
 }
 
+int
+wq_plan_shape_of(wq_plan_t *p, const wq_plan_t *src)
+{
+	uint32_t i;
+
+	if (wq_plan_shape(p, src->ncols) != 0)
+		return WEFT_ENOMEM;
+	for (i = 0; i < src->ncols; i++) {
+		p->types[i] = src->types[i];
+		p->names[i] = strdup(src->names[i]);
+		if (p->names[i] == NULL)
+			return WEFT_ENOMEM;
+	}
+	return 0;
+}
+
+uint32_t
+wq_plan_nscans(const wq_plan_t *p)
+{
+	if (p == NULL)
+		return 0;
+	return p->kind == WQ_SCAN ? 1
+				  : wq_plan_nscans(p->l) + wq_plan_nscans(p->r);
+}
+
+const wq_plan_t *
+wq_plan_first_scan(const wq_plan_t *p)
+{
+	while (p->kind != WQ_SCAN)
+		p = p->l;
+	return p;
+}
+
 void
 wq_plan_free(wq_plan_t *p)
 {
@@ -54,6 +87,9 @@ wq_plan_free(wq_plan_t *p)
 	weft_expr_free(p->resid);
 	free(p->jskip);
 	free(p->sort);
+	wq_plan_free(p->sub);
+	weft_expr_free(p->dynkey);
+	free(p->subbuf);
 	free(p);
 }
 
@@ -92,19 +128,10 @@ wq_plan_t *
 wq_plan_same(wq_kind_t kind, wq_plan_t *child)
 {
 	wq_plan_t *p = wq_plan_new(kind);
-	uint32_t i;
 
-	if (p == NULL || wq_plan_shape(p, child->ncols) != 0) {
+	if (p == NULL || wq_plan_shape_of(p, child) != 0) {
 		wq_plan_free(p);
 		return NULL;
-	}
-	for (i = 0; i < child->ncols; i++) {
-		p->types[i] = child->types[i];
-		p->names[i] = strdup(child->names[i]);
-		if (p->names[i] == NULL) {
-			wq_plan_free(p);
-			return NULL;
-		}
 	}
 	p->l = child;
 	p->rows = child->rows;

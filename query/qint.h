@@ -60,6 +60,7 @@ typedef enum wq_kind {
 	WQ_DISTINCT,
 	WQ_APPEND, /* UNION ALL of l and r */
 	WQ_ONEROW, /* one row, no columns (SELECT without FROM) */
+	WQ_REMOTE, /* a subtree run whole by another node (subplan.c) */
 } wq_kind_t;
 
 enum { WQ_JOIN_INNER = 0, WQ_JOIN_LEFT = 1, WQ_JOIN_CROSS = 2 };
@@ -101,6 +102,20 @@ typedef struct wq_plan {
 	/* LIMIT */
 	int64_t limit; /* -1: all */
 	int64_t offset;
+	/* REMOTE: the subtree (its scans all on remote's node), as planned
+	 * (for EXPLAIN) and encoded (weft.Fragment with plan steps) */
+	struct wq_plan *sub;
+	uint8_t *subbuf;
+	size_t sublen;
+	/* dynamic filters (plan_dynf.c): a JOIN's key (1-based) whose build
+	 * side's values filter the probe scan; that SCAN's key over the
+	 * columns its fragment reads (it is sent once the build is done) */
+	uint32_t dynf;
+	weft_expr_t *dynkey;
+	/* SCAN of a decoded subplan: the version asked (0: any); located
+	 * and checked against the store when opened, like a lone fragment */
+	uint64_t version;
+	bool decoded;
 } wq_plan_t;
 
 /* Plan nodes (plan.c). wq_plan_free frees p, its children and
@@ -109,6 +124,12 @@ wq_plan_t *wq_plan_new(wq_kind_t kind);
 void wq_plan_free(wq_plan_t *p);
 /* Give p an output shape of n columns (types and names uninitialised). */
 int wq_plan_shape(wq_plan_t *p, uint32_t n);
+/* Give p src's output shape (types, names copied). 0 or WEFT_ENOMEM. */
+int wq_plan_shape_of(wq_plan_t *p, const wq_plan_t *src);
+/* The scans under p (p included). */
+uint32_t wq_plan_nscans(const wq_plan_t *p);
+/* The first scan under p, in step order (p has one). */
+const wq_plan_t *wq_plan_first_scan(const wq_plan_t *p);
 /* A projection of child with n expressions exprs (taken on success) named
  * names (copied; NULL names "?column?"); NULL on allocation failure, when
  * child and exprs stay the caller's. */
@@ -125,9 +146,35 @@ int wq_bind(weft_snapshot_t *snap, const weft_mesh_t *mesh, const char *sql,
 /* Aggregation below joins over remote scans (plan_eager.c); a pass of
  * wq_optimize, before fragments are cut. */
 int wq_eager_agg(wq_plan_t *p);
+/* Dynamic filters (plan_dynf.c): wq_dynf marks the joins and probe
+ * scans, a pass of wq_optimize after the fragments; wq_dynf_list makes
+ * `key IN (distinct non-NULL values of column c of keys)` for the scan,
+ * or *out NULL when there are none or too many (then no filter). */
+int wq_dynf(wq_plan_t *p);
 /* Optimise (pushdown, pruning, fragments) in place. */
 int wq_optimize(wq_plan_t **p, weft_err_t *err);
+/* The passes an owner runs on a subplan it received (fragments, settle). */
+int wq_optimize_pushed(wq_plan_t **p, weft_err_t *err);
+
+/*
+ * Whole-subtree pushdown (subplan.c). wq_subplan_cut, a pass of
+ * wq_optimize after pruning: each largest subtree whose scans (two or
+ * more) all read products of one other node, and whose every step that
+ * node can run as it stands, becomes a WQ_REMOTE node. The owner's side:
+ * wq_frag_is_plan tells a subplan from a one-scan fragment, and
+ * wq_subplan_decode turns hostile bytes into a plan that obeys every
+ * rule a planned one does (its scans carry the versions asked); the
+ * caller checks the products it reads.
+ */
+#define WQ_SUBPLAN_STEPS_MAX 64
+int wq_subplan_cut(wq_plan_t **p);
+bool wq_frag_is_plan(const uint8_t *buf, size_t len);
+int wq_subplan_decode(const uint8_t *buf, size_t len, wq_plan_t **out,
+		      weft_err_t *err);
 void wq_plan_print(const wq_plan_t *p, FILE *f);
+/* The line(s) of node p alone (not its children), indented by ind: the
+ * first line is the node's own (EXPLAIN ANALYZE appends to it). */
+void wq_plan_print_node(const wq_plan_t *p, FILE *f, int ind);
 
 /* ---- execution ---- */
 
@@ -138,7 +185,27 @@ typedef struct wq_exec {
 	int64_t now;
 	weft_stop_fn stop; /* asked between batches and chunks; NULL: never */
 	void *stop_arg;
+	/* rows the operators may hold in all (sorts, join build sides,
+	 * groups, distinct rows and values); 0: no limit. An owner running
+	 * another node's subplan sets it (query/serve.c). */
+	uint64_t hold_max, held;
+	bool timing; /* EXPLAIN ANALYZE: time every operator (analyze.c) */
 } wq_exec_t;
+
+/* n more rows held by an operator of x: 0, or the error past the cap. */
+static inline int
+wq_hold(wq_exec_t *x, uint64_t n, weft_err_t *err)
+{
+	if (x == NULL || x->hold_max == 0)
+		return 0;
+	x->held += n;
+	if (x->held <= x->hold_max)
+		return 0;
+	return weft_err_set(err, WEFT_ETOOBIG,
+			    "the plan holds more than %llu rows at once (the "
+			    "owner's limit for a plan sent by another node)",
+			    (unsigned long long)x->hold_max);
+}
 
 /* 0, or the error to stop with (the stop function said so). Inline:
  * every operator and the scan's chunk loop ask it. */
@@ -189,6 +256,9 @@ typedef struct wq_rows {
 	weft_arena_t *arena;
 } wq_rows_t;
 
+/* plan_dynf.c, see wq_dynf above */
+int wq_dynf_list(const wq_rows_t *keys, uint32_t c, const weft_expr_t *key,
+		 weft_expr_t **out, weft_err_t *err);
 int wq_rows_init(wq_rows_t *r, uint32_t ncols, const weft_sqltype_t *types);
 void wq_rows_release(wq_rows_t *r);
 /* Append the rows of b (all, or those in sel[0..nsel) when sel). */

@@ -14,6 +14,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "lib/util.h"
+#include "query/analyze.h"
 #include "query/qint.h"
 
 struct weft_query {
@@ -22,7 +23,10 @@ struct weft_query {
 	wq_exec_t x;
 	wq_op_t *op;
 	bool explain;
-	char *etext; /* EXPLAIN output */
+	wq_explain_t eopt; /* EXPLAIN's options */
+	bool ran;	   /* EXPLAIN ANALYZE: the statement ran */
+	uint64_t plan_ns;  /* parse, bind and plan */
+	char *etext;	   /* EXPLAIN output */
 	size_t epos, elen;
 	weft_batch_t *eb;
 	uint32_t ncols;
@@ -62,6 +66,58 @@ wq_err_at(weft_err_t *err, const char *sql, int loc, const char *what)
 	return rc;
 }
 
+/* The text EXPLAIN returns (q->etext): the plan, with what each operator
+ * did once an EXPLAIN ANALYZE ran (exec_ns: its time), then the summary
+ * lines. */
+static int
+wq_explain_text(weft_query_t *q, uint64_t exec_ns, weft_err_t *err)
+{
+	FILE *f = open_memstream(&q->etext, &q->elen);
+	int rc = 0;
+
+	if (f == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	if (q->eopt.analyze)
+		rc = wq_analyze_print(q->plan, q->op, &q->eopt, f);
+	else
+		wq_plan_print(q->plan, f);
+	wq_explain_summary(&q->eopt, q->plan_ns, exec_ns, f);
+	if (fclose(f) != 0 || rc != 0 || q->etext == NULL) {
+		free(q->etext);
+		q->etext = NULL;
+		q->elen = 0;
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * EXPLAIN ANALYZE: build the operators, counting (and timing, unless
+ * TIMING off) as they go, pull every batch and discard it, then print.
+ * The operators (and the remote scans' streams) are released once the
+ * text is written. A failure of the statement is EXPLAIN's failure.
+ */
+static int
+wq_analyze_run(weft_query_t *q, weft_err_t *err)
+{
+	uint64_t t0 = weft_mono_ns();
+	weft_batch_t *b;
+	int rc;
+
+	q->ran = true;
+	q->x.timing = q->eopt.timing;
+	rc = wq_op_open(&q->x, q->plan, &q->op, err);
+	if (rc == 0)
+		do
+			rc = wq_op_next(q->op, &b, err);
+		while (rc == 1);
+	if (rc == 0)
+		rc = wq_explain_text(q, weft_mono_ns() - t0, err);
+	wq_op_free(q->op);
+	q->op = NULL;
+	return rc;
+}
+
 static int
 wq_prepare_tree(weft_query_t *q, const char *sql, PgQuery__ParseResult *t,
 		weft_err_t *err)
@@ -78,17 +134,10 @@ wq_prepare_tree(weft_query_t *q, const char *sql, PgQuery__ParseResult *t,
 	loc = t->stmts[0]->stmt_location;
 	if (st->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT) {
 		PgQuery__ExplainStmt *ex = st->explain_stmt;
-		size_t i;
+		int rc = wq_explain_options(ex, sql, &q->eopt, err);
 
-		for (i = 0; i < ex->n_options; i++) {
-			PgQuery__Node *o = ex->options[i];
-
-			if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
-			    strcmp(o->def_elem->defname, "analyze") == 0)
-				return wq_err_at(err, sql,
-						 o->def_elem->location,
-						 "EXPLAIN ANALYZE");
-		}
+		if (rc != 0)
+			return rc;
 		q->explain = true;
 		st = ex->query;
 		if (st == NULL)
@@ -97,6 +146,27 @@ wq_prepare_tree(weft_query_t *q, const char *sql, PgQuery__ParseResult *t,
 	if (st->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 		return wq_err_at(err, sql, loc, wq_stmt_name(st));
 	return wq_bind(q->snap, q->x.mesh, sql, st->select_stmt, &q->plan, err);
+}
+
+/* EXPLAIN's result: one text column, "QUERY PLAN"; the plan printed now,
+ * or, for EXPLAIN ANALYZE, once the statement ran (wq_analyze_run). */
+static int
+wq_explain_prepare(weft_query_t *q, weft_err_t *err)
+{
+	weft_sqltype_t t = WEFT_S_TEXT;
+
+	if (weft_batch_new(1, &t, &q->eb) != 0)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	q->ncols = 1;
+	q->names = calloc(1, sizeof(*q->names));
+	q->types = calloc(1, sizeof(*q->types));
+	if (q->names == NULL || q->types == NULL ||
+	    (q->names[0] = strdup("QUERY PLAN")) == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	q->types[0] = WEFT_S_TEXT;
+	if (q->eopt.analyze)
+		return 0;
+	return wq_explain_text(q, 0, err);
 }
 
 int
@@ -115,6 +185,7 @@ weft_query_prepare_mesh(weft_snapshot_t *snap, const weft_mesh_t *mesh,
 	weft_query_t *q;
 	size_t len;
 	uint32_t i;
+	uint64_t t0 = weft_mono_ns();
 	int rc;
 
 	*out = NULL;
@@ -161,29 +232,11 @@ weft_query_prepare_mesh(weft_snapshot_t *snap, const weft_mesh_t *mesh,
 	rc = wq_optimize(&q->plan, err);
 	if (rc != 0)
 		goto fail;
+	q->plan_ns = weft_mono_ns() - t0;
 	if (q->explain) {
-		FILE *f = open_memstream(&q->etext, &q->elen);
-		weft_sqltype_t t = WEFT_S_TEXT;
-
-		if (f == NULL) {
-			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		rc = wq_explain_prepare(q, err);
+		if (rc != 0)
 			goto fail;
-		}
-		wq_plan_print(q->plan, f);
-		fclose(f);
-		if (weft_batch_new(1, &t, &q->eb) != 0) {
-			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-			goto fail;
-		}
-		q->ncols = 1;
-		q->names = calloc(1, sizeof(*q->names));
-		q->types = calloc(1, sizeof(*q->types));
-		if (q->names == NULL || q->types == NULL ||
-		    (q->names[0] = strdup("QUERY PLAN")) == NULL) {
-			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-			goto fail;
-		}
-		q->types[0] = WEFT_S_TEXT;
 		*out = q;
 		return 0;
 	}
@@ -247,6 +300,12 @@ weft_query_next(weft_query_t *q, const weft_batch_t **out, weft_err_t *err)
 	if (q->explain) {
 		uint32_t n = 0;
 
+		if (q->eopt.analyze && !q->ran &&
+		    (rc = wq_analyze_run(q, err)) != 0)
+			return rc;
+		if (q->etext == NULL)
+			return weft_err_set(err, WEFT_EINVAL,
+					    "EXPLAIN ANALYZE failed");
 		weft_batch_clear(q->eb);
 		while (q->epos < q->elen && n < WEFT_BATCH) {
 			const char *s = q->etext + q->epos;

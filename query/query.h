@@ -42,6 +42,8 @@ typedef struct weft_remote {
 	uint64_t rows;	  /* rows, as the descriptor says */
 	int tunnel;	  /* no session with the node: through gateways */
 	int cross;	  /* the node is of another org than ours */
+	uint32_t scans;	  /* > 1: a subtree over that many scans runs there
+			   * (query/subplan.c); name is its first product */
 } weft_remote_t;
 
 /*
@@ -78,6 +80,11 @@ typedef struct weft_mesh {
 	int (*next)(void *arg, void *stream, const uint8_t **buf, size_t *len,
 		    weft_err_t *err);
 	void (*close)(void *arg, void *stream);
+	/* Optional (NULL: not asked), for EXPLAIN ANALYZE, on an open
+	 * stream: the way its answer came ("direct session", "result
+	 * cache": a static string, or NULL when unknown) and *version, the
+	 * product version read (0 when not known yet). */
+	const char *(*route)(void *arg, void *stream, uint64_t *version);
 	void *arg;
 } weft_mesh_t;
 
@@ -96,7 +103,9 @@ size_t weft_query_remotes(const weft_query_t *q, const weft_remote_t **v,
 uint32_t weft_query_ncols(const weft_query_t *q);
 const char *weft_query_colname(const weft_query_t *q, uint32_t i);
 weft_sqltype_t weft_query_coltype(const weft_query_t *q, uint32_t i);
-/* 1 for EXPLAIN statements: weft_query_next yields the plan text rows. */
+/* 1 for EXPLAIN statements: weft_query_next yields the plan text rows
+ * (EXPLAIN ANALYZE: its first call runs the statement, discarding its
+ * rows, and the plan comes with what each operator did). */
 int weft_query_is_explain(const weft_query_t *q);
 /*
  * Next batch of results: 1 with *out set (borrowed until the next call),

@@ -1018,7 +1018,7 @@ wq_scan_locate(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 	uint32_t c;
 	int rc;
 
-	if (o->p != NULL) {
+	if (o->p != NULL && !o->p->decoded) {
 		o->sid = o->p->storage_id;
 		o->nchunks = o->p->nchunks;
 		/* count rows with a fixed-width column when nothing is read */

@@ -25,6 +25,17 @@
 typedef struct weft_fragrun weft_fragrun_t;
 
 /*
+ * A fragment may also be a subplan (query/subplan.c: joins, aggregations
+ * and sorts over several products of this node). Then every product it
+ * reads is checked as the request's is (visible to the asker's org, at
+ * the version asked), and the rows its operators hold at once (sorts,
+ * join build sides, groups) are capped at twice the rows of the products
+ * it reads plus WEFT_SERVE_HOLD_MIN: past that it ends with an error, so
+ * no plan a peer sends makes the owner's memory grow without bound.
+ */
+#define WEFT_SERVE_HOLD_MIN (1u << 20)
+
+/*
  * Check and open fragment frag[0..len) of product `product` at version
  * (0: any) for a node of org asker_org. 0 with *out set; else an error
  * for the asker: WEFT_EINVAL (a bad fragment), WEFT_ENOTFOUND (no such
@@ -45,6 +56,8 @@ int weft_fragrun_next(weft_fragrun_t *r, uint8_t **buf, size_t *len,
  * fragment ends within a chunk's work. */
 void weft_fragrun_set_stop(weft_fragrun_t *r, weft_stop_fn stop, void *arg);
 uint64_t weft_fragrun_version(const weft_fragrun_t *r);
+/* Scans the fragment runs: 1, or more for a subplan. */
+uint32_t weft_fragrun_scans(const weft_fragrun_t *r);
 void weft_fragrun_free(weft_fragrun_t *r);
 
 #endif

@@ -26,7 +26,7 @@
 #   WEFT_DIFF_VERBOSE=1 print every query's verdict
 #   WEFT_DIFF_MESH=1    federated (tests/cli/t_fed_diff.sh): the tables
 #                       spread over three nodes of two orgs linked only
-#                       through gateways (acme: a1 people, cities; a2
+#                       through gateways (acme: a1 people; a2 cities,
 #                       empty; globex: g1 orders, nulls, big, shared with
 #                       acme), every query asked of acme's node q, which
 #                       hosts none, through its agent
@@ -212,8 +212,8 @@ else
 		host=node vis=""
 		if [ "${WEFT_DIFF_MESH:-0}" = 1 ]; then
 			case $t in
-			people | cities) host=a1 ;;
-			empty) host=a2 ;;
+			people) host=a1 ;;
+			cities | empty) host=a2 ;;
 			*) host=g1 vis="--visibility acme" ;;
 			esac
 		fi
@@ -360,7 +360,7 @@ done <"$T/queries"
 [ "$SELF" = 1 ] && echo "(WEFT_DIFF_SELF: PostgreSQL against itself)"
 if [ "${WEFT_DIFF_MESH:-0}" = 1 ]; then
 	# the answers came from the owners, not from copies at q
-	for n in a1 g1; do
+	for n in a1 a2 g1; do
 		grep -q "query: fragment of t\.[a-z]* for node q of org acme" "$T/$n.log" ||
 		    die "no fragment served by $n for q"
 	done
