@@ -45,6 +45,13 @@
 #define AQ_TIMEOUT_MS 60000	  /* default deadline */
 #define AQ_BUSY_RETRIES 40	  /* a busy owner asked again at most */
 #define AS_BATCH_MAX (768u << 10) /* bytes of one result batch message */
+/* Bytes of result batches one fragment may have sent and not yet seen
+ * credited back, whatever credit the asker granted: a fast asker keeps
+ * WEFT_QSVC_CREDIT batches coming (small rows: many small batches), a
+ * wide-row fragment still holds at most this, plus one batch, in the
+ * owner's send queues. */
+#define AS_WINDOW (4u << 20)
+#define AS_RING 64 /* batches sent, not yet credited, remembered */
 
 /* One fragment this node asked another to run (asker side). */
 typedef struct ag_rstream {
@@ -107,6 +114,11 @@ typedef struct ag_serve {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint32_t credit;
+	/* the sizes of the batches sent and not yet credited back, oldest
+	 * first (credits come in order, one per batch the asker took), and
+	 * their sum: the worker waits while it is AS_WINDOW or more */
+	uint32_t ring[AS_RING], rhead, rn;
+	uint64_t inflight;
 	int stop;
 	int refused;	/* weft_fragrun_open said no */
 	uint32_t scans; /* > 1: a plan over that many scans */
@@ -843,6 +855,25 @@ as_stop(void *arg)
 	return WEFT_STOP_NO;
 }
 
+/* Under v->mu: may the worker make and send another batch? Within the
+ * asker's credit and the byte window (AS_WINDOW). */
+static int
+as_may_send(const ag_serve_t *v)
+{
+	return v->credit > 0 && v->rn < AS_RING && v->inflight < AS_WINDOW;
+}
+
+/* Under v->mu: the asker took n more batches (a QueryCredit). */
+static void
+as_credited(ag_serve_t *v, uint32_t n)
+{
+	v->credit = n > UINT32_MAX - v->credit ? UINT32_MAX : v->credit + n;
+	for (; n > 0 && v->rn > 0; n--, v->rn--) {
+		v->inflight -= v->ring[v->rhead];
+		v->rhead = (v->rhead + 1) % AS_RING;
+	}
+}
+
 static void
 as_work(weft_pool_job_t *job)
 {
@@ -870,7 +901,7 @@ as_work(weft_pool_job_t *job)
 		uint32_t rows;
 
 		pthread_mutex_lock(&v->mu);
-		while (v->credit == 0 && !v->stop &&
+		while (!as_may_send(v) && !v->stop &&
 		       weft_mono_ns() < v->deadline_ns)
 			aq_wait(&v->cv, &v->mu, v->deadline_ns);
 		if (v->stop || weft_pool_cancelled(job)) {
@@ -878,7 +909,7 @@ as_work(weft_pool_job_t *job)
 			rc = weft_err_set(&err, WEFT_EIO, "cancelled");
 			break;
 		}
-		if (v->credit == 0) {
+		if (!as_may_send(v)) {
 			pthread_mutex_unlock(&v->mu);
 			rc = weft_err_set(&err, WEFT_EIO,
 					  "timed out: the asker did not read");
@@ -891,6 +922,8 @@ as_work(weft_pool_job_t *job)
 			break;
 		pthread_mutex_lock(&v->mu);
 		rc = aq_push(&v->head, &v->tail, buf, len);
+		v->ring[(v->rhead + v->rn++) % AS_RING] = (uint32_t)len;
+		v->inflight += len;
 		v->rows += rows;
 		pthread_mutex_unlock(&v->mu);
 		uv_async_send(&v->a->qasync);
@@ -1027,7 +1060,7 @@ ag_query_out(agent_t *a, weft_out_t *o)
 			break;
 		pthread_mutex_lock(&v->mu);
 		if (o->kind == WEFT_OUT_QCREDIT)
-			v->credit += o->n;
+			as_credited(v, o->n);
 		else
 			__atomic_store_n(&v->stop, 1, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&v->cv);

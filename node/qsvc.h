@@ -17,8 +17,11 @@
  * gone) go to the driver, which never sends more batches than credited.
  *
  * Flow control is per fragment, in batches: the owner never has more
- * than the granted batches in flight, so a slow asker costs the owner a
- * few batches of memory at most. The asker's core checks the owner does
+ * than the granted batches in flight, and its driver also keeps the
+ * bytes in flight under a window (agent/query.c, AS_WINDOW: 4 MiB), so a
+ * slow asker costs the owner that much memory at most, however wide the
+ * rows, while a fast one is rarely left waiting a round trip for credit
+ * (docs/protocol.md says why 16). The asker's core checks the owner does
  * not exceed its credit either (a hostile owner's flood ends the query).
  *
  * Everything from a peer is hostile: messages were checked by
@@ -36,7 +39,7 @@
 #include "node/out.h"
 #include "weft.pb-c.h"
 
-#define WEFT_QSVC_CREDIT 4	  /* batches in flight per fragment */
+#define WEFT_QSVC_CREDIT 16	  /* batches in flight per fragment */
 #define WEFT_QSVC_SERVE_MAX 16	  /* fragments served at once */
 #define WEFT_QSVC_PEER_MAX 8	  /* ... for one asking node */
 #define WEFT_QSVC_ASK_MAX 1024	  /* fragments asked at once */

@@ -297,8 +297,8 @@ test_ask_flow(void **state)
 	weft_qsvc_stats(f->q, &st);
 	assert_int_equal(st.asked, 1);
 	assert_int_equal(st.asked_failed, 0);
-	assert_int_equal(st.batches_in, 6);
-	assert_int_equal(st.bytes_in, 12);
+	assert_int_equal(st.batches_in, WEFT_QSVC_CREDIT + 2);
+	assert_int_equal(st.bytes_in, 2 * (WEFT_QSVC_CREDIT + 2));
 	assert_int_equal(st.waiting, 0);
 }
 

@@ -512,7 +512,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* Seeds: short conversations that reach each state. */
 static const uint8_t fz_seed_owner[] = {
-    /* acme0 opens qid 1 (credit 4); we send a batch, get credit, end */
+    /* acme0 opens qid 1 (its initial credit); we send a batch, get credit, end
+     */
     0x01, 0x01, 0, 1,	 3,    'a', 'b', 'c',  2,    0, /* QueryOpen */
     0x09, 0x00, 2, 0x0a, 0x00,				/* batch */
     0x03, 0x81, 2,					/* QueryCredit */
