@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,15 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	uv_loop_t loop;
 	int rc = 1;
 
+	/* A streamed answer is packed, sealed and relayed in blocks of a few
+	 * hundred KiB, each freed at once. With glibc's defaults those are
+	 * fresh mappings or a heap grown and trimmed again, and the page
+	 * faults took half the owner's loop: a million rows through two
+	 * gateways came in 0.65-0.78 s, 0.32-0.44 s with these. Blocks under
+	 * 4 MiB come from the heap, and up to 8 MiB free at its top is kept
+	 * (the agents' RSS after that run: 10-65 MiB, as before). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 	if (a == NULL || sodium_init() < 0 || uv_loop_init(&loop) != 0) {
 		ag_log("error",
 		       "cannot initialise (libsodium, the event loop)");
