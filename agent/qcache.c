@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "storage/policy_store.h"
 
 #define QC_DEFAULT (256ull * 1024 * 1024)
 
@@ -38,9 +39,11 @@ ag_qc_key(const agent_t *a, const weft_remote_t *r, const uint8_t *frag,
 	  size_t len, uint8_t key[WEFT_QCACHE_KEY])
 {
 	crypto_generichash_state h;
-	uint8_t ver[8];
+	uint8_t ver[8], pol[8];
+	uint64_t epoch = weft_policy_epoch(a->st, r->node_pk);
 
 	memcpy(ver, &r->version, 8);
+	memcpy(pol, &epoch, 8);
 	crypto_generichash_init(&h, NULL, 0, WEFT_QCACHE_KEY);
 	crypto_generichash_update(&h, (const uint8_t *)"weft qcache 1", 14);
 	crypto_generichash_update(&h, frag, len);
@@ -49,6 +52,8 @@ ag_qc_key(const agent_t *a, const weft_remote_t *r, const uint8_t *frag,
 	crypto_generichash_update(&h, (const uint8_t *)r->org,
 				  strlen(r->org) + 1);
 	crypto_generichash_update(&h, ver, sizeof(ver));
+	/* the owner's policies as gossiped here */
+	crypto_generichash_update(&h, pol, sizeof(pol));
 	crypto_generichash_update(&h, r->node_pk, WEFT_PK_BYTES);
 	crypto_generichash_update(&h, a->id.kp->pk, WEFT_PK_BYTES);
 	crypto_generichash_update(&h, a->id.cert, a->id.cert_len);

@@ -107,6 +107,7 @@ typedef struct ag_serve {
 	uint64_t id;
 	char product[WEFT_OUT_TEXT_MAX + 1], org[WEFT_OUT_ORG_MAX + 1];
 	char asker[WEFT_OUT_ORG_MAX + 1];
+	uint8_t asker_pk[WEFT_PK_BYTES]; /* as its session authenticated it */
 	uint64_t version;
 	uint8_t *frag;
 	size_t flen;
@@ -881,12 +882,14 @@ as_work(weft_pool_job_t *job)
 	weft_snapshot_t *snap = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};
+	weft_asker_t who = {
+	    {v->org, v->asker_pk, NULL, 0}, v->a->id.kp->pk, weft_now_us()};
 	int rc;
 
 	rc = weft_snapshot_begin(v->a->st, &snap, &err);
 	if (rc == 0)
 		rc =
-		    weft_fragrun_open(snap, v->product, v->version, v->org,
+		    weft_fragrun_open(snap, v->product, v->version, &who,
 				      v->frag, v->flen, AS_BATCH_MAX, &r, &err);
 	if (rc == 0) {
 		v->vread = weft_fragrun_version(r);
@@ -1015,6 +1018,7 @@ as_run(agent_t *a, weft_out_t *o)
 		 : o->addr[0] ? o->addr
 			      : "?");
 	v->version = o->version;
+	memcpy(v->asker_pk, o->pk, WEFT_PK_BYTES);
 	v->frag = o->env;
 	v->flen = o->env_len;
 	ag_trace_fragment(a, v->product, v->asker, v->org, v->frag, v->flen);

@@ -30,6 +30,7 @@ weft_strerror(int code)
 	case WEFT_ECORRUPT: return "corrupt data";
 	case WEFT_ERETRY: return "retry";
 	case WEFT_EAGAIN: return "try again";
+	case WEFT_EDENIED: return "denied by policy";
 	default: break;
 	}
 	if (code < 0 && code > -1000)

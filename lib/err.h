@@ -31,6 +31,7 @@ enum {
 	WEFT_ECORRUPT = -1016,	/* stored data is inconsistent */
 	WEFT_ERETRY = -1017,	/* internal: restart the operation */
 	WEFT_EAGAIN = -1018, /* busy (e.g. a send queue is full): retry later */
+	WEFT_EDENIED = -1019, /* a product's policy refuses the request */
 };
 
 #define WEFT_ERR_MAX 1024

@@ -315,10 +315,9 @@ g_vis_org(const g_entry_t *e, const char *org)
 }
 
 /*
- * May entry e cross the link between our org and peer p's (another org)?
- * The same answer from both ends, so filtered digests agree: descriptors
- * by their visibility; node records and reports of gateways always, and
- * of the two orgs' own nodes over a direct link.
+ * May e cross our link to p (of another org)? Both ends answer alike:
+ * descriptors and policies to the orgs they name; gateways' node records
+ * and reports always; the two orgs' own over a direct link.
  */
 static int
 g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
@@ -329,6 +328,7 @@ g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 		return 1;
 	switch (e->kind) {
 	case WEFT_ENTRY_DESCRIPTOR:
+	case WEFT_ENTRY_POLICY:
 		return g_vis_org(e, p->org) && g_vis_org(e, g->cfg.signer->org);
 	case WEFT_ENTRY_NODE: n = e; break;
 	case WEFT_ENTRY_REPORT:

@@ -8,6 +8,39 @@
 #include <string.h>
 
 #include "node/gossip_int.h"
+#include "storage/policy.h"
+
+/* A policy goes where its grants name orgs (and its own org): e->vis
+ * "listed" with those orgs, as a descriptor's visibility. A body that
+ * does not decode lists nobody. */
+static void
+g_fill_policy(g_entry_t *e, const uint8_t *body, size_t blen)
+{
+	Weft__Policy *p = NULL;
+	const char **orgs = NULL;
+	weft_err_t err = {0};
+	size_t i, n = 0, need = 2, off = 0;
+
+	e->vis = 1;
+	free(e->visible_to);
+	e->visible_to = NULL;
+	if (weft_policy_decode(body, blen, &p, &err) != 0)
+		return;
+	if (weft_policy_orgs(p, &orgs, &n) == 0) {
+		for (i = 0; i < n; i++)
+			need += strlen(orgs[i]) + 1;
+		if ((e->visible_to = malloc(need)) != NULL) {
+			e->visible_to[off++] = ',';
+			for (i = 0; i < n; i++)
+				off += (size_t)snprintf(e->visible_to + off,
+							need - off, "%s,",
+							orgs[i]);
+			e->visible_to[off] = 0;
+		}
+	}
+	free(orgs);
+	weft__policy__free_unpacked(p, NULL);
+}
 
 /* Decode the kind-specific body into e's fields; no other effect. */
 void
@@ -72,6 +105,8 @@ weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info,
 			e->subject_version = r->subject_version;
 		}
 		weft__failure_report__free_unpacked(r, NULL);
+	} else if (e->kind == WEFT_ENTRY_POLICY) {
+		g_fill_policy(e, body, blen);
 	} else if (e->kind == WEFT_ENTRY_DESCRIPTOR) {
 		Weft__ProductDescriptor *d =
 		    weft__product_descriptor__unpack(NULL, blen, body);

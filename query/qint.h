@@ -390,4 +390,18 @@ wq_mix(uint64_t x)
 	return x;
 }
 
+/* ---- serve_policy.c ---- */
+
+/*
+ * The product's policy, if this node set one, applied to one scan f of a
+ * fragment asked by asker (query/serve.h): 0 when it may run, else
+ * WEFT_EDENIED with a message for the asker (no grant; a column the grant
+ * does not allow, wherever the fragment uses it; a rule not enforced yet),
+ * or the error reading the policy. pi: the product as stored (columns).
+ */
+struct weft_asker;
+int wq_policy_check(weft_snapshot_t *snap, const struct weft_asker *asker,
+		    const wq_frag_t *f, const weft_product_info_t *pi,
+		    weft_err_t *err);
+
 #endif

@@ -88,8 +88,8 @@ fr_stale(const char *name, const weft_product_info_t *pi, uint64_t version,
 /* Every scan under p: the product exists here, the asker's org may see
  * it, and it is at the version asked; *rows adds up their rows. */
 static int
-fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p, const char *asker_org,
-	      uint64_t *rows, weft_err_t *err)
+fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p,
+	      const weft_asker_t *asker, uint64_t *rows, weft_err_t *err)
 {
 	weft_product_info_t pi = {0};
 	int rc;
@@ -97,21 +97,24 @@ fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p, const char *asker_org,
 	if (p == NULL)
 		return 0;
 	if (p->kind == WQ_SCAN) {
-		rc = fr_product(snap, p->frag->product, asker_org, &pi, err);
+		rc = fr_product(snap, p->frag->product, asker->who.org, &pi,
+				err);
 		if (rc == 0)
 			rc = fr_stale(p->frag->product, &pi, p->version, err);
+		if (rc == 0)
+			rc = wq_policy_check(snap, asker, p->frag, &pi, err);
 		*rows += pi.row_count;
 		weft_product_info_clear(&pi);
 		return rc;
 	}
-	rc = fr_plan_check(snap, p->l, asker_org, rows, err);
-	return rc ? rc : fr_plan_check(snap, p->r, asker_org, rows, err);
+	rc = fr_plan_check(snap, p->l, asker, rows, err);
+	return rc ? rc : fr_plan_check(snap, p->r, asker, rows, err);
 }
 
 /* A subplan: decode, check every product it reads, finish and open. */
 static int
 fr_plan_open(weft_fragrun_t *r, weft_snapshot_t *snap, const char *product,
-	     uint64_t version, const char *asker_org, const uint8_t *frag,
+	     uint64_t version, const weft_asker_t *asker, const uint8_t *frag,
 	     size_t len, weft_err_t *err)
 {
 	const wq_plan_t *s;
@@ -128,7 +131,7 @@ fr_plan_open(weft_fragrun_t *r, weft_snapshot_t *snap, const char *product,
 				    "fragment: the plan's first scan reads "
 				    "%s, the request names %s",
 				    s->frag->product, product);
-	rc = fr_plan_check(snap, r->plan, asker_org, &rows, err);
+	rc = fr_plan_check(snap, r->plan, asker, &rows, err);
 	/* what the plan may hold: twice the rows it reads, and a floor; a
 	 * join of joins on one key value cannot grow without bound */
 	r->x.hold_max = 2 * rows + WEFT_SERVE_HOLD_MIN;
@@ -141,7 +144,7 @@ fr_plan_open(weft_fragrun_t *r, weft_snapshot_t *snap, const char *product,
 
 int
 weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
-		  const char *asker_org, const uint8_t *frag, size_t len,
+		  const weft_asker_t *asker, const uint8_t *frag, size_t len,
 		  size_t max, weft_fragrun_t **out, weft_err_t *err)
 {
 	weft_product_info_t pi = {0};
@@ -157,13 +160,13 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	r->max = max;
 	/* the asker first: one who may not read the product learns
 	 * nothing else, not even how its fragment would have parsed */
-	rc = fr_product(snap, product, asker_org, &pi, err);
+	rc = fr_product(snap, product, asker->who.org, &pi, err);
 	if (rc != 0)
 		goto fail;
 	if (wq_frag_is_plan(frag, len)) {
 		r->version = pi.version;
-		rc = fr_plan_open(r, snap, product, version, asker_org, frag,
-				  len, err);
+		rc = fr_plan_open(r, snap, product, version, asker, frag, len,
+				  err);
 		if (rc != 0)
 			goto fail;
 		weft_product_info_clear(&pi);
@@ -181,6 +184,9 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	}
 	r->version = pi.version;
 	rc = fr_stale(product, &pi, version, err);
+	if (rc != 0)
+		goto fail;
+	rc = wq_policy_check(snap, asker, r->f, &pi, err);
 	if (rc != 0)
 		goto fail;
 	rc = wq_frag_open(&r->x, r->f, &r->op, err);

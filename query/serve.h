@@ -7,8 +7,10 @@
  * the asking software did: the fragment is decoded under frag.h's limits,
  * it must name the product the request names, the product must exist at
  * the version asked (0: any), and it must be visible to the asker's org
- * (its descriptor: own org, listed orgs, or public). Issue #9's signed
- * policies will be checked at this same point.
+ * (its descriptor: own org, listed orgs, or public). Then the product's
+ * policy, if this node set one (storage/policy_store.h; docs/policy.md):
+ * the asker needs a grant, and the fragment may read only the columns
+ * the grant allows, anywhere in it (query/serve_policy.c).
  *
  * Runs on any thread; the snapshot (borrowed) must outlive the runner.
  */
@@ -20,6 +22,7 @@
 
 #include "lib/err.h"
 #include "query/query.h"
+#include "storage/policy.h"
 #include "storage/store.h"
 
 typedef struct weft_fragrun weft_fragrun_t;
@@ -35,16 +38,23 @@ typedef struct weft_fragrun weft_fragrun_t;
  */
 #define WEFT_SERVE_HOLD_MIN (1u << 20)
 
+/* Who asks, as the session or tunnel authenticated it, and this node. */
+typedef struct weft_asker {
+	weft_requester_t who; /* org, node key, roles of its certificate */
+	const uint8_t *self;  /* this node's key: whose policies bind */
+	int64_t now_us;	      /* for grants' expiry */
+} weft_asker_t;
+
 /*
  * Check and open fragment frag[0..len) of product `product` at version
- * (0: any) for a node of org asker_org. 0 with *out set; else an error
- * for the asker: WEFT_EINVAL (a bad fragment), WEFT_ENOTFOUND (no such
- * product, or not visible to the asker: the same answer, so a refusal
- * does not tell what exists), WEFT_ESTALE (the product changed version),
- * WEFT_ENOMEM.
+ * (0: any) for asker. 0 with *out set; else an error for the asker:
+ * WEFT_EINVAL (a bad fragment), WEFT_ENOTFOUND (no such product, or not
+ * visible to the asker: the same answer, so a refusal does not tell what
+ * exists), WEFT_ESTALE (the product changed version), WEFT_EDENIED (its
+ * policy refuses: no grant, or a column not granted), WEFT_ENOMEM.
  */
 int weft_fragrun_open(weft_snapshot_t *snap, const char *product,
-		      uint64_t version, const char *asker_org,
+		      uint64_t version, const weft_asker_t *asker,
 		      const uint8_t *frag, size_t len, size_t max,
 		      weft_fragrun_t **out, weft_err_t *err);
 /* The next batch: 1 with *buf (malloc'd, the caller's) of *rows rows,

@@ -48,6 +48,19 @@ weft_stored_version(const uint8_t *env, size_t len)
 	return v;
 }
 
+int
+weft_catalog_get_txn(weft_store_t *st, MDB_txn *txn, int kind,
+		     const uint8_t origin[WEFT_PK_BYTES], const char *name,
+		     MDB_val *env)
+{
+	uint8_t key[WEFT_CAT_KEY_MAX];
+	MDB_val k;
+
+	k.mv_size = weft_cat_key(key, kind, origin, name);
+	k.mv_data = key;
+	return mdb_get(txn, st->st_catalog, &k, env);
+}
+
 uint64_t
 weft_catalog_version_txn(weft_store_t *st, MDB_txn *txn, int kind,
 			 const uint8_t origin[WEFT_PK_BYTES], const char *name)

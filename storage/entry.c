@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "storage/policy.h"
 #include "weft.pb-c.h"
 
 int
@@ -136,6 +137,24 @@ out:
 	return rc;
 }
 
+/* A policy's body: a valid weft.Policy (storage/policy.h), filed under
+ * the name of the product it is about. */
+static int
+entry_check_policy(const weft_entry_info_t *info, const uint8_t *body,
+		   size_t blen, weft_err_t *err)
+{
+	Weft__Policy *p = NULL;
+	int rc;
+
+	rc = weft_policy_decode(body, blen, &p, err);
+	if (rc == 0 && strcmp(p->product, info->name) != 0)
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "policy of \"%s\" filed under name \"%s\"",
+				  p->product, info->name);
+	weft__policy__free_unpacked(p, NULL);
+	return rc;
+}
+
 int
 weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 		      size_t blen, weft_err_t *err)
@@ -143,6 +162,8 @@ weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 	weft_product_info_t pi;
 	int rc;
 
+	if (info->kind == WEFT_ENTRY_POLICY && !info->tombstone)
+		return entry_check_policy(info, body, blen, err);
 	if (info->kind != WEFT_ENTRY_DESCRIPTOR || info->tombstone)
 		return 0;
 	rc = weft_product_info_decode(body, blen, &pi, err);

@@ -121,6 +121,11 @@ int weft_store_trust_load(weft_store_t *st, MDB_txn *txn, weft_pubkey_t **roots,
 int weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
 			 size_t len, int64_t now_us, weft_entry_info_t *info,
 			 weft_err_t *err);
+/* The stored envelope for a key inside txn, borrowed from the map: 0,
+ * MDB_NOTFOUND, or another LMDB code. */
+int weft_catalog_get_txn(weft_store_t *st, MDB_txn *txn, int kind,
+			 const uint8_t origin[WEFT_PK_BYTES], const char *name,
+			 MDB_val *env);
 /* Version stored for a key inside txn, 0 if none. */
 uint64_t weft_catalog_version_txn(weft_store_t *st, MDB_txn *txn, int kind,
 				  const uint8_t origin[WEFT_PK_BYTES],

@@ -377,6 +377,30 @@ descriptor_vis(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	return env;
 }
 
+/* A POLICY entry of node i about product name with one grant to org. */
+static uint8_t *
+policy_to(net_t *t, int i, const char *name, const char *org, size_t *len)
+{
+	Weft__Policy p = WEFT__POLICY__INIT;
+	Weft__PolicyGrant g = WEFT__POLICY_GRANT__INIT, *gp = &g;
+	char *to[1] = {(char *)org};
+	uint8_t *env = NULL, body[512];
+	size_t blen;
+
+	g.to = to;
+	g.n_to = 1;
+	g.line = 3;
+	p.product = (char *)name;
+	p.grants = &gp;
+	p.n_grants = 1;
+	blen = weft__policy__pack(&p, body);
+	assert_int_equal(weft_entry_make(&t->n[i].signer, WEFT_ENTRY_POLICY,
+					 name, 1, 0, 0, body, blen, &env, len,
+					 NULL),
+			 0);
+	return env;
+}
+
 static uint8_t *
 descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	   size_t *len)
@@ -807,6 +831,17 @@ test_trust_boundary(void **state)
 	env = descriptor_vis(t, 5, "b.public", 1, 0, 2, NULL, &len);
 	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
 	free(env);
+	/* policies go to the orgs their grants name, never to others */
+	env = policy_to(t, 0, "a.shared", "globex", &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
+	free(env);
+	env = policy_to(t, 0, "a.private", "initech", &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
+	free(env);
 	drain(t);
 	tick_all(t, 5 * IV);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
@@ -826,6 +861,11 @@ test_trust_boundary(void **state)
 	assert_int_equal(
 	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk, "b.public", 1, 0),
 	    6);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_POLICY, t->n[0].kp->pk, "a.shared", 1, 0), 6);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_POLICY, t->n[0].kp->pk, "a.private", 1, 0),
+	    3); /* acme only: it names initech, not globex */
 	/* globex nodes know acme's gateway, not acme's other nodes */
 	assert_int_equal(weft_gossip_members(t->n[5].g, &m, &k), 0);
 	for (pub = 0, i = 0; i < (int)k; i++)

@@ -60,6 +60,9 @@ static int
 serve(const char *sql, const char *product, uint64_t version, const char *org,
       size_t max, uint64_t *rows, uint64_t *batches, const char *want)
 {
+	/* no policies: this node's key is none that signed one */
+	static const uint8_t no_key[WEFT_PK_BYTES];
+	weft_asker_t who = {{NULL, NULL, NULL, 0}, no_key, 0};
 	weft_snapshot_t *s = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};
@@ -74,7 +77,8 @@ serve(const char *sql, const char *product, uint64_t version, const char *org,
 	assert_non_null(frag);
 	*rows = *batches = 0;
 	assert_int_equal(weft_snapshot_begin(fz_st, &s, &err), 0);
-	rc = weft_fragrun_open(s, product ? product : own, version, org, frag,
+	who.who.org = org;
+	rc = weft_fragrun_open(s, product ? product : own, version, &who, frag,
 			       len, max, &r, &err);
 	if (rc == 0 && version != 0)
 		assert_int_equal(weft_fragrun_version(r), version);

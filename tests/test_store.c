@@ -17,6 +17,7 @@
 
 #include "storage/catalog.h"
 #include "storage/chunk.h"
+#include "storage/policy.h"
 #include "storage/store.h"
 #include "testutil.h"
 #include "weft.pb-c.h"
@@ -508,7 +509,7 @@ test_catalog_list(void **state)
 	assert_int_equal(n, 0);
 }
 
-/* A policy entry (no body checks) with a body of n incompressible bytes. */
+/* A report entry (no body checks) with a body of n incompressible bytes. */
 static uint8_t *
 make_big_entry(const weft_signer_t *s, const char *name, size_t n, size_t *len)
 {
@@ -523,7 +524,7 @@ make_big_entry(const weft_signer_t *s, const char *name, size_t n, size_t *len)
 		x ^= x << 17;
 		body[i] = (uint8_t)(x ^ (uint8_t)name[i % strlen(name)]);
 	}
-	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_POLICY, name, 1, 0, 0,
+	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_REPORT, name, 1, 0, 0,
 					 body, n, &env, len, NULL),
 			 0);
 	free(body);
@@ -568,7 +569,7 @@ test_catalog_map_full(void **state)
 	weft_store_usage(st, &map, &used);
 	assert_true(map > (1u << 20));
 	/* The refused entry is not there, not even in part. */
-	assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_POLICY, f->id.node->pk,
+	assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_REPORT, f->id.node->pk,
 					  name, &got, &gl, &err),
 			 WEFT_ENOTFOUND);
 	/* A small write still goes in or fails just as clearly. */
@@ -583,13 +584,13 @@ test_catalog_map_full(void **state)
 	assert_int_equal(weft_store_open(sub, &o, &st, &err), 0);
 	n = 0;
 	assert_int_equal(
-	    weft_catalog_list(st, WEFT_ENTRY_POLICY, NULL, count_cb, &n, &err),
+	    weft_catalog_list(st, WEFT_ENTRY_REPORT, NULL, count_cb, &n, &err),
 	    0);
 	assert_int_equal(n, stored);
 	for (i = 0; i < stored; i++) {
 		snprintf(name, sizeof(name), "fill.%03d", i);
 		env = make_big_entry(&f->id.signer, name, BODY, &len);
-		assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_POLICY,
+		assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_REPORT,
 						  f->id.node->pk, name, &got,
 						  &gl, &err),
 				 0);
@@ -640,8 +641,10 @@ test_catalog_descriptors(void **state)
 	for (kind = WEFT_ENTRY_NODE; kind <= WEFT_ENTRY_REPORT; kind++) {
 		if (kind == WEFT_ENTRY_DESCRIPTOR)
 			continue;
-		assert_int_equal(weft_entry_make(&f->id.signer, kind, hex, 1, 0,
-						 0, NULL, 0, &env, &len, NULL),
+		/* A policy needs a weft.Policy body; a dropped one does not. */
+		assert_int_equal(weft_entry_make(&f->id.signer, kind, hex, 1,
+						 kind == WEFT_ENTRY_POLICY, 0,
+						 NULL, 0, &env, &len, NULL),
 				 0);
 		assert_int_equal(
 		    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err),
@@ -661,6 +664,89 @@ test_catalog_descriptors(void **state)
 		assert_int_equal(n, 0); /* our own are not "elsewhere" */
 		weft_snapshot_end(snap);
 	}
+}
+
+/*
+ * A policy entry carries a weft.Policy about the product it is filed
+ * under: an empty or garbled body, or one about another product, is
+ * refused and nothing is stored; a good one and a drop go in.
+ */
+static void
+test_catalog_policy_body(void **state)
+{
+	static const char yaml[] = "product: x.y\ngrants:\n  - to: [globex]\n";
+	static const uint8_t junk[] = {0x0a, 0xff, 0x01};
+	fx_t *f = *state;
+	Weft__Policy *p = NULL;
+	weft_entry_info_t ei;
+	weft_err_t err = {0};
+	uint8_t *body, *env, *got;
+	size_t blen, len, gl;
+
+	assert_int_equal(weft_policy_parse((const uint8_t *)yaml,
+					   sizeof(yaml) - 1, "p.yaml", &p,
+					   &err),
+			 0);
+	blen = weft__policy__get_packed_size(p);
+	body = malloc(blen);
+	assert_non_null(body);
+	weft__policy__pack(p, body);
+	weft__policy__free_unpacked(p, NULL);
+
+	/* Empty, garbled, filed under another product's name. */
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_POLICY,
+					 "x.y", 1, 0, 0, NULL, 0, &env, &len,
+					 NULL),
+			 0);
+	assert_int_not_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err), 0);
+	free(env);
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_POLICY,
+					 "x.y", 1, 0, 0, junk, sizeof(junk),
+					 &env, &len, NULL),
+			 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_not_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err), 0);
+	assert_true(err.msg[0] != 0);
+	free(env);
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_POLICY,
+					 "x.z", 1, 0, 0, body, blen, &env, &len,
+					 NULL),
+			 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err),
+	    WEFT_EINVAL);
+	assert_non_null(strstr(err.msg, "filed under name"));
+	free(env);
+	assert_int_equal(weft_catalog_get(f->st, WEFT_ENTRY_POLICY,
+					  f->id.node->pk, "x.y", &got, &gl,
+					  &err),
+			 WEFT_ENOTFOUND);
+
+	/* The right one goes in and reads back whole; then its drop. */
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_POLICY,
+					 "x.y", 1, 0, 0, body, blen, &env, &len,
+					 NULL),
+			 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err), 0);
+	free(env);
+	assert_int_equal(weft_catalog_get(f->st, WEFT_ENTRY_POLICY,
+					  f->id.node->pk, "x.y", &got, &gl,
+					  &err),
+			 0);
+	assert_int_equal(gl, len);
+	free(got);
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_POLICY,
+					 "x.y", 2, 1, 0, NULL, 0, &env, &len,
+					 NULL),
+			 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err), 0);
+	free(env);
+	free(body);
 }
 
 int
@@ -685,6 +771,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_catalog_descriptors, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_map_full, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_policy_body, setup,
 					    teardown),
 	};
 

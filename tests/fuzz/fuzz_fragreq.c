@@ -184,6 +184,9 @@ fz_drain(weft_fragrun_t *r, const fz_prod_t *p, size_t max, weft_batch_t *b,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* no policies: this node's key is none that signed one */
+	static const uint8_t no_key[WEFT_PK_BYTES];
+	weft_asker_t who = {{NULL, NULL, NULL, 0}, no_key, 0};
 	weft_snapshot_t *s = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};
@@ -210,7 +213,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max = data[0] & FZ_REQ_BIGMAX ? FZ_BIGMAX : FZ_SMALLMAX;
 	if (weft_snapshot_begin(fz_st, &s, &err) != 0)
 		abort();
-	rc = weft_fragrun_open(s, product, version, org, data + 1, size - 1,
+	who.who.org = org;
+	rc = weft_fragrun_open(s, product, version, &who, data + 1, size - 1,
 			       max, &r, &err);
 	if (rc != 0) {
 		if (r != NULL || err.msg[0] == 0)

@@ -1,0 +1,106 @@
+/*
+ * serve_policy.c: a product's policy applied by its owner to one scan of
+ * a fragment it was asked to run (docs/policy.md, "Enforcement").
+ *
+ * The owner reads its own signed policy of the product in the fragment's
+ * snapshot, so a policy set or narrowed applies to the next fragment at
+ * once. Without a policy the product's visibility is the whole rule (the
+ * caller checked it). With one, the asker needs a grant (its org, one of
+ * its roles, or its node key; not expired), and the scan may read only
+ * the columns the grant allows. A decoded fragment evaluates its filter,
+ * projection, group keys, aggregate arguments and order only over the
+ * columns it reads (query/frag.h: the decoder refuses any other
+ * reference), so checking the read columns checks every place a column
+ * can appear: a denied column cannot be used in WHERE, GROUP BY, a join
+ * key or ORDER BY either, unlike policies that only mask the output.
+ *
+ * Rules this node does not apply yet (row predicates, masks, aggregates
+ * only, noise) make the grant refuse every fragment, with a message that
+ * says so: a policy never leaks more than it says.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/qint.h"
+#include "query/serve.h"
+#include "storage/policy_store.h"
+
+/* The first rule of g this node does not enforce yet, or NULL. */
+static const char *
+sp_unenforced(const Weft__PolicyGrant *g)
+{
+	if (g->rows != NULL && g->rows[0] != 0)
+		return "a row predicate (rows)";
+	if (g->n_masks > 0)
+		return "a mask";
+	if (g->aggregate != NULL)
+		return "aggregates only (aggregate)";
+	if (g->noise != NULL)
+		return "noise";
+	return NULL;
+}
+
+int
+wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker,
+		const wq_frag_t *f, const weft_product_info_t *pi,
+		weft_err_t *err)
+{
+	const Weft__PolicyGrant *g;
+	Weft__Policy *p = NULL;
+	const char *rule;
+	uint64_t version = 0;
+	uint32_t i;
+	int rc;
+
+	if (asker->self == NULL)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "policy: no node key to read policies by");
+	if (asker->who.pk != NULL &&
+	    memcmp(asker->who.pk, asker->self, WEFT_PK_BYTES) == 0)
+		return 0; /* the hosting node itself */
+	rc = weft_snapshot_policy(snap, asker->self, f->product, &p, &version,
+				  err);
+	if (rc != 0 || p == NULL)
+		return rc;
+	g = weft_policy_grant(p, &asker->who, asker->now_us);
+	if (g == NULL) {
+		rc = weft_err_set(err, WEFT_EDENIED,
+				  "%s: its policy (version %llu) grants the "
+				  "asking node (org %s) nothing",
+				  f->product, (unsigned long long)version,
+				  asker->who.org ? asker->who.org : "?");
+		goto out;
+	}
+	rule = sp_unenforced(g);
+	if (rule != NULL) {
+		rc = weft_err_set(err, WEFT_EDENIED,
+				  "%s: the grant at line %u of its policy "
+				  "(version %llu) has %s, which this node "
+				  "does not enforce yet: refused rather than "
+				  "answered without it",
+				  f->product, g->line,
+				  (unsigned long long)version, rule);
+		goto out;
+	}
+	for (i = 0; i < f->ncols; i++) {
+		const char *name =
+		    f->cols[i] < pi->ncols ? pi->cols[f->cols[i]].name : NULL;
+
+		if (name == NULL || !weft_policy_allows(g, name)) {
+			rc = weft_err_set(
+			    err, WEFT_EDENIED,
+			    "%s: column \"%s\" is not granted to org %s (its "
+			    "policy, version %llu, grant at line %u); it may "
+			    "appear nowhere in a query, not in WHERE, GROUP "
+			    "BY, joins or ORDER BY either",
+			    f->product, name ? name : "?",
+			    asker->who.org ? asker->who.org : "?",
+			    (unsigned long long)version, g->line);
+			goto out;
+		}
+	}
+out:
+	weft__policy__free_unpacked(p, NULL);
+	return rc;
+}
