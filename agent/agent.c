@@ -177,6 +177,9 @@ agent_start(agent_t *a)
 		ag_log("error", "%s", err.msg);
 		return -1;
 	}
+	crypto_generichash(a->mask_key, sizeof(a->mask_key),
+			   (const uint8_t *)"weft mask key 1", 15, a->id.kp->sk,
+			   32);
 	if (weft_hs_replay_new(0, &a->replay) != 0) {
 		ag_log("error", "out of memory");
 		return -1;
@@ -319,6 +322,7 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		weft_store_close(a->st);
 	weft_nodedir_id_free(&a->id);
 	sodium_memzero(a->netkey, sizeof(a->netkey));
+	sodium_memzero(a->mask_key, sizeof(a->mask_key));
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 	if (a->trace_fd >= 0)

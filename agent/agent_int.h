@@ -156,6 +156,8 @@ struct agent {
 	weft_store_t *st;
 	weft_node_id_t id;
 	uint8_t netkey[WEFT_HS_KEY_BYTES];
+	uint8_t mask_key[32]; /* hash masks of policies: from the node's
+			       * secret key (query/serve_rewrite.c) */
 	weft_hs_replay_t *replay;
 	weft_pool_t *pool;
 	char listen_addr[AG_ADDR_MAX], advertise[AG_ADDR_MAX];

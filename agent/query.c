@@ -882,8 +882,10 @@ as_work(weft_pool_job_t *job)
 	weft_snapshot_t *snap = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};
-	weft_asker_t who = {
-	    {v->org, v->asker_pk, NULL, 0}, v->a->id.kp->pk, weft_now_us()};
+	weft_asker_t who = {{v->org, v->asker_pk, NULL, 0},
+			    v->a->id.kp->pk,
+			    weft_now_us(),
+			    v->a->mask_key};
 	int rc;
 
 	rc = weft_snapshot_begin(v->a->st, &snap, &err);

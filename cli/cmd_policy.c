@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "query/serve.h"
 #include "storage/catalog.h"
 #include "storage/policy_store.h"
 
@@ -143,6 +144,30 @@ pol_json(weft_json_t *j, const Weft__Policy *p, uint64_t version)
 	weft_json_end_object(j);
 }
 
+/* The rows predicates bind with the query binder (policy_set checks
+ * only that they parse): an unknown function is refused now, not at the
+ * first query. No product: policy_set says so. */
+static int
+pol_check_rows(weft_store_t *st, const char *name, const Weft__Policy *p,
+	       const char *path, weft_err_t *err)
+{
+	weft_product_info_t pi = {0};
+	weft_snapshot_t *snap = NULL;
+	uint64_t sid;
+	uint32_t nch;
+	int rc;
+
+	if ((rc = weft_snapshot_begin(st, &snap, err)) != 0)
+		return rc;
+	if (weft_snapshot_product(snap, name, &pi, &sid, &nch, err) == 0)
+		rc = weft_policy_check_rows(p, &pi, path, err);
+	else
+		memset(err, 0, sizeof(*err));
+	weft_product_info_clear(&pi);
+	weft_snapshot_end(snap);
+	return rc;
+}
+
 static int
 pol_set(weft_store_t *st, const weft_node_id_t *id, const char *name,
 	const char *path, int json)
@@ -158,6 +183,8 @@ pol_set(weft_store_t *st, const weft_node_id_t *id, const char *name,
 	if (rc == 0)
 		rc = weft_policy_parse(y, yl, path, &p, &err);
 	free(y);
+	if (rc == 0)
+		rc = pol_check_rows(st, name, p, path, &err);
 	if (rc == 0)
 		rc = weft_policy_set(st, &id->signer, name, p, path, &version,
 				     &err);

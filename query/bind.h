@@ -22,6 +22,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "query/qint.h"
+#include "storage/policy.h"
 
 typedef PgQuery__Node pgn_t;
 
@@ -56,6 +57,9 @@ struct wq_bindctx {
 	wq_cte_t *ctes;
 	size_t nctes, ctecap;
 	int depth;
+	/* binding a policy's rows predicate for this requester
+	 * (serve_rewrite.c): requester_org() and friends are constants */
+	const weft_requester_t *req;
 };
 
 typedef struct wq_aggctx {

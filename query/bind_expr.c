@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "query/bind.h"
 
 /* ---- errors ---- */
@@ -752,6 +754,61 @@ fail:
 	return NULL;
 }
 
+/*
+ * requester_org(), requester_node() (its key, 64 hex digits) and
+ * requester_has_role('r'): in a policy's rows predicate only, where they
+ * are constants of the node that asks (docs/policy.md).
+ */
+static weft_expr_t *
+wq_requester(wq_ectx_t *c, PgQuery__FuncCall *f, const char *name)
+{
+	const weft_requester_t *r = c->b->req;
+	int loc = f->location, l = loc >= 0 ? loc + 1 : 0;
+	char hex[2 * WEFT_PK_BYTES + 1];
+	const char *role;
+	weft_expr_t *e;
+	size_t i;
+	bool has = false;
+
+	if (r == NULL)
+		return WQ_ERR(c->b, c->err, loc,
+			      "%s() may be used only in a policy's rows "
+			      "predicate",
+			      name);
+	if (strcmp(name, "requester_has_role") == 0) {
+		if (f->n_args != 1 ||
+		    f->args[0]->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+		    f->args[0]->a_const->val_case !=
+			PG_QUERY__A__CONST__VAL_SVAL)
+			return WQ_ERR(c->b, c->err, loc,
+				      "requester_has_role() takes one string "
+				      "constant");
+		role = f->args[0]->a_const->sval->sval;
+		for (i = 0; i < r->nroles; i++)
+			has |= strcmp(r->roles[i], role) == 0;
+		e = weft_expr_bool(has, l);
+	} else if (f->n_args != 0) {
+		return WQ_ERR(c->b, c->err, loc, "%s() takes no arguments",
+			      name);
+	} else if (strcmp(name, "requester_org") == 0) {
+		role = r->org ? r->org : "";
+		e = weft_expr_str(role, strlen(role), l);
+	} else {
+		if (r->pk == NULL)
+			hex[0] = 0;
+		else
+			sodium_bin2hex(hex, sizeof(hex), r->pk, WEFT_PK_BYTES);
+		e = weft_expr_str(hex, strlen(hex), l);
+	}
+	if (e == NULL)
+		return WQ_OOM(c->b, c->err);
+	if (weft_expr_finish(&e, c->err) != 0) { /* text, not unknown */
+		weft_expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
 static weft_expr_t *
 wq_funccall(wq_ectx_t *c, PgQuery__FuncCall *f)
 {
@@ -777,6 +834,10 @@ wq_funccall(wq_ectx_t *c, PgQuery__FuncCall *f)
 		return WQ_UNSUP(c->b, c->err, loc, "function name");
 	if (f->over != NULL)
 		return WQ_UNSUP(c->b, c->err, loc, "window functions");
+	if (strcmp(name, "requester_org") == 0 ||
+	    strcmp(name, "requester_node") == 0 ||
+	    strcmp(name, "requester_has_role") == 0)
+		return wq_requester(c, f, name);
 	other = wq_aggfn_lookup(name, &fn);
 	if (other != NULL && fn < 0)
 		return wq_null_err(

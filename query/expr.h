@@ -103,6 +103,9 @@ typedef enum weft_func {
 	WEFT_F_DATE_TRUNC,
 	WEFT_F_DATE_PART, /* extract(field from x) too */
 	WEFT_F_NOW,
+	/* a policy's hash mask (query/func_mask.c): no SQL name, made only
+	 * by the owner's rewrite of a fragment (query/serve_rewrite.c) */
+	WEFT_F_MASK_HASH,
 	WEFT_F__COUNT
 } weft_func_t;
 

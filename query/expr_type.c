@@ -84,6 +84,8 @@ static const weft_expr_sig_t weft_expr_sigs[] = {
     {WEFT_F_DATE_PART, 2, {T_, TS}, F8},
     {WEFT_F_DATE_PART, 2, {T_, WEFT_S_INTERVAL}, F8},
     {WEFT_F_NOW, 0, {0}, TS},
+    {WEFT_F_MASK_HASH, 2, {T_, T_}, T_},
+    {WEFT_F_MASK_HASH, 2, {I8, T_}, I8},
 };
 
 /* ---- type categories (PostgreSQL's typcategory) ---- */

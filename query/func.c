@@ -1291,6 +1291,7 @@ weft_fn_func(const weft_expr_t *e, const weft_ectx_t *cx, const uint8_t *sel,
 	case WEFT_F_CONCAT: rc = weft_fn_concat(e, o, cx, out); break;
 	case WEFT_F_DATE_TRUNC:
 	case WEFT_F_DATE_PART: rc = weft_fn_date(e, o, cx, sel, out); break;
+	case WEFT_F_MASK_HASH: rc = weft_fn_mask_hash(o, cx, out); break;
 	default: rc = weft_fn_math(e, o, cx, sel, out); break;
 	}
 out:

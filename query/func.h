@@ -91,6 +91,10 @@ int weft_fn_textn(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 /* concat(o[0..e->nargs)): NULL arguments are skipped. */
 int weft_fn_concat(const weft_expr_t *e, weft_opnd_t *o, const weft_ectx_t *cx,
 		   weft_vec_t *out);
+/* A policy's hash mask (func_mask.c): o[0] (text or bigint) hashed with
+ * the key o[1] (64 hex digits), the same type out. */
+int weft_fn_mask_hash(const weft_opnd_t *o, const weft_ectx_t *cx,
+		      weft_vec_t *out);
 /* s [NOT] [I]LIKE p [ESCAPE es] (es NULL: none), flags from e. */
 int weft_fn_like_rows(const weft_expr_t *e, const weft_opnd_t *s,
 		      const weft_opnd_t *p, const weft_opnd_t *es,

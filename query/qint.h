@@ -401,7 +401,19 @@ wq_mix(uint64_t x)
  */
 struct weft_asker;
 int wq_policy_check(weft_snapshot_t *snap, const struct weft_asker *asker,
-		    const wq_frag_t *f, const weft_product_info_t *pi,
+		    wq_frag_t *f, const weft_product_info_t *pi,
 		    weft_err_t *err);
+
+/*
+ * Rewrite f in place to read the product as grant g shows it to asker
+ * (serve_rewrite.c): masked columns masked wherever the fragment uses
+ * them, the rows predicate ANDed in front of its filter. The output
+ * types are unchanged. 0, WEFT_EDENIED (the predicate does not bind; a
+ * hash mask without a key, or on a type it cannot keep), WEFT_ENOMEM.
+ */
+struct Weft__PolicyGrant;
+int wq_policy_rewrite(wq_frag_t *f, const weft_product_info_t *pi,
+		      const struct Weft__PolicyGrant *g,
+		      const struct weft_asker *asker, weft_err_t *err);
 
 #endif

@@ -43,7 +43,21 @@ typedef struct weft_asker {
 	weft_requester_t who; /* org, node key, roles of its certificate */
 	const uint8_t *self;  /* this node's key: whose policies bind */
 	int64_t now_us;	      /* for grants' expiry */
+	/* this node's secret for hash masks (32 bytes; NULL: a grant
+	 * with a hash mask refuses) */
+	const uint8_t *mask_key;
 } weft_asker_t;
+
+/*
+ * Bind every grant's rows predicate of p against product pi with the
+ * query binder, as the owner will for each fragment (the storage layer
+ * checked only that it parses): unknown columns or functions, wrong
+ * types. 0, or an error prefixed "path:line: grant N: rows".
+ */
+struct Weft__Policy;
+int weft_policy_check_rows(const struct Weft__Policy *p,
+			   const weft_product_info_t *pi, const char *path,
+			   weft_err_t *err);
 
 /*
  * Check and open fragment frag[0..len) of product `product` at version

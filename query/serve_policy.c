@@ -30,10 +30,6 @@
 static const char *
 sp_unenforced(const Weft__PolicyGrant *g)
 {
-	if (g->rows != NULL && g->rows[0] != 0)
-		return "a row predicate (rows)";
-	if (g->n_masks > 0)
-		return "a mask";
 	if (g->aggregate != NULL)
 		return "aggregates only (aggregate)";
 	if (g->noise != NULL)
@@ -42,9 +38,8 @@ sp_unenforced(const Weft__PolicyGrant *g)
 }
 
 int
-wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker,
-		const wq_frag_t *f, const weft_product_info_t *pi,
-		weft_err_t *err)
+wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
+		const weft_product_info_t *pi, weft_err_t *err)
 {
 	const Weft__PolicyGrant *g;
 	Weft__Policy *p = NULL;
@@ -100,6 +95,8 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker,
 			goto out;
 		}
 	}
+	if ((g->rows != NULL && g->rows[0] != 0) || g->n_masks > 0)
+		rc = wq_policy_rewrite(f, pi, g, asker, err);
 out:
 	weft__policy__free_unpacked(p, NULL);
 	return rc;

@@ -686,6 +686,13 @@ wp_bind_grant(const Weft__PolicyGrant *g, const weft_product_info_t *pi,
 					    "%s: truncate is for timestamps",
 					    m->unit, c->name,
 					    weft_type_name(c->type));
+		if (strcmp(m->kind, "hash") == 0 && c->type != WEFT_T_TEXT &&
+		    c->type != WEFT_T_INT64)
+			return weft_err_set(
+			    err, WEFT_ESCHEMA,
+			    "mask hash on \"%s\", a %s: hash is "
+			    "for text and int64 columns",
+			    c->name, weft_type_name(c->type));
 		if (strcmp(m->kind, "round") == 0 && !wp_is_number(c))
 			return weft_err_set(err, WEFT_ESCHEMA,
 					    "mask round(%d) on \"%s\", a %s: "

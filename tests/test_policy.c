@@ -508,6 +508,13 @@ test_bind(void **state)
 	expect_bind("    mask: {delay: round(-1), distance: round(2), "
 		    "passenger_id: redact, origin: 'null'}\n",
 		    0, NULL);
+	/* hash keeps the column's type: text and int64 only */
+	expect_bind("    mask: {delay: hash, passenger_id: hash}\n", 0, NULL);
+	expect_bind("    mask: {distance: hash}\n", WEFT_ESCHEMA,
+		    "mask hash on \"distance\", a float64: hash is for text "
+		    "and int64 columns");
+	expect_bind("    mask: {date: hash}\n", WEFT_ESCHEMA,
+		    "a timestamp: hash is for text");
 	expect_bind("    aggregate: {entity: nope}\n", WEFT_ESCHEMA,
 		    "aggregate: entity: no column \"nope\"");
 	expect_bind("    noise: {epsilon: 1, budget: 2, per: week, bounds: "

@@ -12,7 +12,7 @@
 #     appears (SELECT, WHERE, GROUP BY, ORDER BY, a join key, count(col));
 #     q (own org, no grant) is refused; each refusal is in the owner's
 #     log, naming the asker;
-#   - a grant with a rule the owner does not enforce yet (rows) refuses
+#   - a grant with a rule the owner does not enforce yet (aggregate) refuses
 #     instead of answering without it; an expired grant grants nothing;
 #   - show/list (text and --json), drop (g reads everything again), and
 #     the policy survives an agent restart.
@@ -146,14 +146,14 @@ ok "$WEFT" policy show --data-dir "$T/o" ops.flights --json
 grep -q '"version":1,' "$T/out" || die "a refused set changed the policy"
 
 # a rule not enforced yet refuses; an expired grant grants nothing
-cat >"$T/rows.yaml" <<'Y'
+cat >"$T/agg.yaml" <<'Y'
 product: ops.flights
 grants:
   - to: [globex]
-    rows: "distance > 1000"
+    aggregate: {min_group: 2}
 Y
-ok "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/rows.yaml"
-denied_soon g "grant at line 3 .*row predicate.*does not enforce yet" "SELECT count(*) FROM acme.ops.flights"
+ok "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/agg.yaml"
+denied_soon g "grant at line 3 .*aggregates only.*does not enforce yet" "SELECT count(*) FROM acme.ops.flights"
 cat >"$T/old.yaml" <<'Y'
 product: ops.flights
 grants:

@@ -1,0 +1,121 @@
+# Row predicates and masks enforced at the owner (issue 13), with real
+# agents on 127.0.0.1. Org acme: node o hosts ops.flights, node q asks;
+# org globex: node g asks and hosts ref.airports. The asking nodes'
+# planners know nothing of policies: the owner rewrites each fragment to
+# read the product as the grant shows it, as a view would:
+#   SELECT <masked columns> FROM ops.flights WHERE <rows>
+# and every answer is compared with the owner's own answer to that view
+# written as SQL (the owner's engine is checked against PostgreSQL by
+# t_sql_diff).
+#
+#   - rows: only rows the predicate (with requester_org()) admits, the
+#     predicate reading a column the grant does not show (distance);
+#     the asker's own filter never runs on a hidden row, not even to
+#     fail on it (100 / delay over a hidden delay of 0);
+#   - masks: round(-1) and truncate(day) equal the SQL they stand for;
+#     hash gives 32 hex digits, equal values hash equal within a grant
+#     (a self-join on the hashed column joins), no comparison reaches
+#     the raw value (= 'JFK', a join with the asker's airports: nothing);
+#     null and redact for another grant; a denied column stays denied.
+#   - a predicate that parses but does not bind (an unknown function) is
+#     refused at `policy set`, naming the line.
+. "$(dirname "$0")/lib.sh"
+mesh_test_init
+
+ok "$WEFT" org create acme --out "$T/acme.key"
+ok "$WEFT" org create globex --out "$T/globex.key"
+for n in o q; do
+	ok "$WEFT" init --data-dir "$T/$n" --org "$T/acme.key" --name $n --mesh rules
+	ok "$WEFT" trust add --data-dir "$T/$n" "$T/globex.pub"
+done
+ok "$WEFT" init --data-dir "$T/g" --org "$T/globex.key" --name g --mesh rules
+ok "$WEFT" trust add --data-dir "$T/g" "$T/acme.pub"
+
+cat >"$T/flights.csv" <<'E'
+origin,destination,delay,distance,date
+AMS,JFK,12,5850,2026-01-03 10:00:00
+AMS,LHR,-3,370,2026-01-03 11:00:00
+CDG,JFK,45,5830,2026-01-04 09:30:00
+CDG,AMS,0,400,2026-01-05 07:00:00
+LHR,JFK,7,5540,2026-01-05 12:00:00
+LHR,AMS,80,370,2026-01-06 18:00:00
+E
+printf 'code,city\nAMS,Amsterdam\nCDG,Paris\nLHR,London\nJFK,New York\n' >"$T/airports.csv"
+ok "$WEFT" publish --data-dir "$T/o" ops.flights "$T/flights.csv" --visibility globex
+ok "$WEFT" publish --data-dir "$T/g" ref.airports "$T/airports.csv"
+
+# a predicate that parses but does not bind is refused at set
+cat >"$T/badfn.yaml" <<'Y'
+product: ops.flights
+grants:
+  - to: [globex]
+    rows: "nosuchfn(origin) = 1"
+Y
+bad "badfn.yaml:3.*nosuchfn" "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/badfn.yaml"
+
+cat >"$T/rules.yaml" <<'Y'
+product: ops.flights
+grants:
+  - to: [globex]
+    columns: [origin, destination, delay, date]
+    mask: {destination: hash, date: truncate(day), delay: round(-1)}
+    rows: "distance > 1000 AND requester_org() = 'globex'"
+  - to: [acme]
+    mask: {origin: null, destination: redact}
+    rows: "requester_org() = 'acme' AND delay >= 0"
+Y
+ok "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/rules.yaml"
+
+agent_start o
+agent_start q --join "$ADDR_o"
+agent_start g --join "$ADDR_o"
+cat_has() { "$WEFT" catalog --data-dir "$T/$1" --json 2>/dev/null | grep -q '"name":"acme.ops.flights"'; }
+until_ok 20 cat_has g || die "g never learnt acme.ops.flights"
+until_ok 20 cat_has q || die "q never learnt acme.ops.flights"
+
+# view NODE SQL VIEW_SQL: NODE's answer to SQL equals the owner's own
+# answer to VIEW_SQL (the rule written out)
+view() {
+	ok "$WEFT" query --data-dir "$T/o" --local --format csv "$3"
+	mv "$T/out" "$T/want"
+	ok "$WEFT" query --data-dir "$T/$1" --format csv "$2"
+	cmp -s "$T/out" "$T/want" || { diff "$T/out" "$T/want" >&2; die "$1: wrong answer: $2"; }
+}
+# one NODE SQL WANT: NODE's answer is the single line WANT after the header
+one() {
+	ok "$WEFT" query --data-dir "$T/$1" --format csv "$2"
+	got=$(sed -n 2p "$T/out")
+	[ "$(wc -l <"$T/out")" -eq 2 ] && echo "$got" | grep -Eq "^$3\$" ||
+	    { cat "$T/out" >&2; die "$1: $2: want /$3/"; }
+}
+
+G="FROM ops.flights WHERE distance > 1000"
+view g "SELECT origin, delay, date FROM acme.ops.flights ORDER BY origin" \
+    "SELECT origin, round(delay::numeric, -1)::bigint AS delay, date_trunc('day', date) AS date $G ORDER BY origin"
+view g "SELECT count(*) FROM acme.ops.flights" "SELECT count(*) $G"
+view g "SELECT origin, sum(delay), max(date) FROM acme.ops.flights GROUP BY origin ORDER BY origin" \
+    "SELECT origin, sum(round(delay::numeric, -1)::bigint), max(date_trunc('day', date)) $G GROUP BY origin ORDER BY origin"
+# hidden rows have a masked delay of 0: the asker's filter never sees them
+view g "SELECT origin FROM acme.ops.flights WHERE 100 / delay > 0 ORDER BY origin" \
+    "SELECT origin $G ORDER BY origin"
+one g "SELECT destination, count(*) FROM acme.ops.flights GROUP BY destination" "[0-9a-f]{32},3"
+one g "SELECT count(*) FROM acme.ops.flights WHERE destination = 'JFK'" "0"
+one g "SELECT count(*) FROM acme.ops.flights f JOIN ref.airports a ON a.code = f.destination" "0"
+one g "SELECT count(*) FROM acme.ops.flights f1 JOIN acme.ops.flights f2 ON f1.destination = f2.destination" "9"
+bad 'column "distance" is not granted to org globex' \
+    "$WEFT" query --data-dir "$T/g" "SELECT origin FROM acme.ops.flights WHERE distance < 1000"
+# the hash is the owner's secret: not the plain text, not a key-less hash
+ok "$WEFT" query --data-dir "$T/g" --format csv "SELECT DISTINCT destination FROM acme.ops.flights"
+grep -q "JFK" "$T/out" && die "a hashed column shows its value"
+
+A="FROM ops.flights WHERE delay >= 0"
+view q "SELECT origin, destination, delay FROM ops.flights ORDER BY delay" \
+    "SELECT NULL::text AS origin, '***' AS destination, delay $A ORDER BY delay"
+view q "SELECT count(*) FROM ops.flights WHERE origin IS NULL" "SELECT count(*) $A"
+view q "SELECT destination, count(*), sum(distance) FROM ops.flights GROUP BY destination" \
+    "SELECT '***' AS destination, count(*), sum(distance) $A"
+
+for n in o q g; do
+	grep -q "Sanitizer\|runtime error" "$T/$n.log" && { cat "$T/$n.log" >&2; die "sanitizer report in agent $n"; }
+done
+echo "policies: row predicates and masks enforced at the owner, equal to their views"
