@@ -129,6 +129,19 @@ wq_agg_name(int fn)
 	return fn >= 0 && fn < 6 ? n[fn] : "?";
 }
 
+/* Does mode m read transition states, does it write them? */
+static bool
+wq_in_states(int m)
+{
+	return m == WQ_AGG_FINAL || m == WQ_AGG_COMBINE;
+}
+
+static bool
+wq_out_states(int m)
+{
+	return m == WQ_AGG_PARTIAL || m == WQ_AGG_COMBINE;
+}
+
 static bool
 wq_isint(weft_sqltype_t t)
 {
@@ -167,12 +180,12 @@ wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
 		wq_aggst_t *s = &t->st[i];
 
 		a->arg = NULL; /* borrowed pointers are not kept */
-		if (mode == WQ_AGG_FINAL)
+		if (wq_in_states(mode))
 			s->use_i =
 			    a->fn == WQ_AGG_SUM && a->type == WEFT_S_INT64;
 		else
 			s->use_i = wq_isint(a->argtype);
-		if (a->distinct && mode != WQ_AGG_FINAL &&
+		if (a->distinct && !wq_in_states(mode) &&
 		    a->fn != WQ_AGG_COUNT_STAR) {
 			weft_sqltype_t kt2[2] = {WEFT_S_INT64, a->argtype};
 
@@ -609,7 +622,7 @@ wq_aggtab_add(wq_aggtab_t *t, const uint32_t *gids,
 		const wq_agg_t *a = &t->aggs[i];
 		wq_aggst_t *s = &t->st[i];
 
-		if (t->mode == WQ_AGG_FINAL) {
+		if (wq_in_states(t->mode)) {
 			rc = wq_merge(t, i, gids, args + k, n);
 			k += wq_agg_nstate(a);
 		} else if (s->dist) {
@@ -694,7 +707,7 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 		weft_vec_t *o = &out->cols[col];
 
 		if (a->type == WEFT_S_NUMERIC && a->fn == WQ_AGG_AVG &&
-		    t->mode != WQ_AGG_PARTIAL) {
+		    !wq_out_states(t->mode)) {
 			/* PostgreSQL's scale of sum / count (select_div_scale)
 			 * depends on the values; a vector has one scale, so
 			 * take the largest of the batch */
@@ -716,7 +729,7 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 			o->has_scale = true;
 			o->scale = (int16_t)sc;
 		} else if (a->type == WEFT_S_NUMERIC && a->scale >= 0 &&
-			   (t->mode != WQ_AGG_PARTIAL || a->fn != WQ_AGG_AVG)) {
+			   (!wq_out_states(t->mode) || a->fn != WQ_AGG_AVG)) {
 			o->has_scale = true;
 			o->scale = (int16_t)a->scale;
 		} else {
@@ -737,7 +750,7 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 					return rc;
 				break;
 			case WQ_AGG_AVG:
-				if (t->mode == WQ_AGG_PARTIAL) {
+				if (wq_out_states(t->mode)) {
 					weft_vec_t *o2 = &out->cols[col + 1];
 
 					o->nulls[r] = 0;
@@ -760,7 +773,7 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 			default: wq_emit_minmax(a, s, g, o, r);
 			}
 		}
-		col += t->mode == WQ_AGG_PARTIAL ? wq_agg_nstate(a) : 1;
+		col += wq_out_states(t->mode) ? wq_agg_nstate(a) : 1;
 	}
 	out->n = n;
 	return 0;

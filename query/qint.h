@@ -32,7 +32,15 @@
 
 /* Aggregation modes. COMPLETE: rows in, results out. PARTIAL: rows in,
  * transition states out. FINAL: states in (keys first), results out. */
-enum { WQ_AGG_COMPLETE = 0, WQ_AGG_PARTIAL = 1, WQ_AGG_FINAL = 2 };
+/* Aggregation modes: rows -> results, rows -> transition states, states
+ * -> results, and states -> states (COMBINE: the owner's remainder group
+ * of an aggregates-only grant, serve_kgate.c). */
+enum {
+	WQ_AGG_COMPLETE = 0,
+	WQ_AGG_PARTIAL = 1,
+	WQ_AGG_FINAL = 2,
+	WQ_AGG_COMBINE = 3
+};
 
 /* Number of state columns of an aggregate and their types. */
 uint32_t wq_agg_nstate(const wq_agg_t *a);
@@ -401,8 +409,24 @@ wq_mix(uint64_t x)
  */
 struct weft_asker;
 int wq_policy_check(weft_snapshot_t *snap, const struct weft_asker *asker,
-		    wq_frag_t *f, const weft_product_info_t *pi,
-		    weft_err_t *err);
+		    wq_frag_t *f, bool in_plan, const weft_product_info_t *pi,
+		    uint64_t *min_group, weft_err_t *err);
+
+/*
+ * The group threshold of an aggregates-only grant (serve_kgate.c), over
+ * the batches of a fragment f whose last aggregate is the count(*) that
+ * wq_policy_check appended: groups of at least k rows pass without that
+ * count; smaller ones fold into one remainder group with NULL keys, sent
+ * last when it has k rows itself. next: 1 with *out, 0 at the end, <0.
+ */
+typedef struct wq_kgate wq_kgate_t;
+int wq_kgate_new(const wq_frag_t *f, uint64_t k, wq_kgate_t **out,
+		 weft_err_t *err);
+int wq_kgate_next(wq_kgate_t *g, wq_op_t *op, weft_batch_t **out,
+		  weft_err_t *err);
+void wq_kgate_stats(const wq_kgate_t *g, uint64_t *groups,
+		    uint64_t *suppressed);
+void wq_kgate_free(wq_kgate_t *g);
 
 /*
  * Rewrite f in place to read the product as grant g shows it to asker

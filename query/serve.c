@@ -24,6 +24,7 @@ struct weft_fragrun {
 	 * executor's batch that did not fit, sent next */
 	weft_batch_t *stage, *pend;
 	bool eof;
+	wq_kgate_t *kg; /* an aggregates-only grant's group threshold */
 };
 
 /* Batches of at least this many rows go as they are. */
@@ -92,6 +93,7 @@ fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p,
 	      const weft_asker_t *asker, uint64_t *rows, weft_err_t *err)
 {
 	weft_product_info_t pi = {0};
+	uint64_t mg = 0;
 	int rc;
 
 	if (p == NULL)
@@ -102,7 +104,8 @@ fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p,
 		if (rc == 0)
 			rc = fr_stale(p->frag->product, &pi, p->version, err);
 		if (rc == 0)
-			rc = wq_policy_check(snap, asker, p->frag, &pi, err);
+			rc = wq_policy_check(snap, asker, p->frag, true, &pi,
+					     &mg, err);
 		*rows += pi.row_count;
 		weft_product_info_clear(&pi);
 		return rc;
@@ -149,6 +152,7 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 {
 	weft_product_info_t pi = {0};
 	weft_fragrun_t *r;
+	uint64_t mg = 0;
 	int rc;
 
 	*out = NULL;
@@ -186,7 +190,9 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	rc = fr_stale(product, &pi, version, err);
 	if (rc != 0)
 		goto fail;
-	rc = wq_policy_check(snap, asker, r->f, &pi, err);
+	rc = wq_policy_check(snap, asker, r->f, false, &pi, &mg, err);
+	if (rc == 0 && mg > 0)
+		rc = wq_kgate_new(r->f, mg, &r->kg, err);
 	if (rc != 0)
 		goto fail;
 	rc = wq_frag_open(&r->x, r->f, &r->op, err);
@@ -257,7 +263,8 @@ fr_refill(weft_fragrun_t *r, weft_err_t *err)
 		} else if (r->eof) {
 			break;
 		} else {
-			rc = wq_op_next(r->op, &b, err);
+			rc = r->kg ? wq_kgate_next(r->kg, r->op, &b, err)
+				   : wq_op_next(r->op, &b, err);
 			if (rc < 0)
 				return rc;
 			if (rc == 0) {
@@ -349,6 +356,13 @@ weft_fragrun_scans(const weft_fragrun_t *r)
 	return r->plan ? wq_plan_nscans(r->plan) : 1;
 }
 
+void
+weft_fragrun_groups(const weft_fragrun_t *r, uint64_t *groups,
+		    uint64_t *suppressed)
+{
+	wq_kgate_stats(r->kg, groups, suppressed);
+}
+
 uint64_t
 weft_fragrun_version(const weft_fragrun_t *r)
 {
@@ -360,6 +374,7 @@ weft_fragrun_free(weft_fragrun_t *r)
 {
 	if (r == NULL)
 		return;
+	wq_kgate_free(r->kg);
 	wq_op_free(r->op);
 	weft_batch_free(r->stage);
 	wq_frag_free(r->f);

@@ -60,6 +60,14 @@ int weft_policy_check_rows(const struct Weft__Policy *p,
 			   weft_err_t *err);
 
 /*
+ * Under an aggregates-only grant with min_group: the groups the
+ * fragment made so far and how many of them were folded into the
+ * remainder (0, 0 without such a grant).
+ */
+void weft_fragrun_groups(const weft_fragrun_t *r, uint64_t *groups,
+			 uint64_t *suppressed);
+
+/*
  * Check and open fragment frag[0..len) of product `product` at version
  * (0: any) for asker. 0 with *out set; else an error for the asker:
  * WEFT_EINVAL (a bad fragment), WEFT_ENOTFOUND (no such product, or not

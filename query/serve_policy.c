@@ -30,16 +30,85 @@
 static const char *
 sp_unenforced(const Weft__PolicyGrant *g)
 {
-	if (g->aggregate != NULL)
-		return "aggregates only (aggregate)";
+	if (g->aggregate != NULL && g->aggregate->entity[0] != 0)
+		return "a threshold of distinct entities (aggregate.entity)";
 	if (g->noise != NULL)
 		return "noise";
 	return NULL;
 }
 
+/* The SQL name of aggregate a, as a grant's `functions` lists it. */
+static const char *
+sp_aggname(const wq_agg_t *a)
+{
+	return a->fn == WQ_AGG_COUNT_STAR ? "count" : wq_agg_name(a->fn);
+}
+
+/*
+ * Aggregates only: one aggregating scan (no pushed plan, whose scans
+ * feed joins), of allowed functions, no DISTINCT; with min_group, a
+ * count(*) appended for the group threshold (serve_kgate.c).
+ */
+static int
+sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
+	     uint64_t version, uint64_t *min_group, weft_err_t *err)
+{
+	const Weft__PolicyAggregate *ag = g->aggregate;
+	wq_agg_t *na;
+	uint32_t i;
+	size_t k;
+
+	if (in_plan || !f->agg)
+		return weft_err_set(
+		    err, WEFT_EDENIED,
+		    "%s: the grant at line %u of its policy (version %llu) "
+		    "allows aggregates only: %s",
+		    f->product, g->line, (unsigned long long)version,
+		    in_plan ? "it answers one aggregating query of the "
+			      "product alone, not a plan that joins it"
+			    : "the query must aggregate it (GROUP BY or "
+			      "aggregate functions)");
+	for (i = 0; i < f->naggs; i++) {
+		for (k = 0; k < ag->n_functions &&
+			    strcmp(ag->functions[k], sp_aggname(&f->aggs[i]));
+		     k++)
+			;
+		if (ag->n_functions > 0 && k == ag->n_functions)
+			return weft_err_set(
+			    err, WEFT_EDENIED,
+			    "%s: the grant at line %u of its policy (version "
+			    "%llu) allows aggregates only, and not %s",
+			    f->product, g->line, (unsigned long long)version,
+			    sp_aggname(&f->aggs[i]));
+		if (f->aggs[i].distinct)
+			return weft_err_set(err, WEFT_EDENIED,
+					    "%s: aggregates only: no DISTINCT "
+					    "aggregates",
+					    f->product);
+	}
+	if (ag->min_group == 0)
+		return 0;
+	if (f->naggs + 1 > WQ_COLS_MAX / 2)
+		return weft_err_set(err, WEFT_EDENIED,
+				    "%s: too many aggregates", f->product);
+	na = realloc(f->aggs, (f->naggs + 1) * sizeof(*na));
+	if (na == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	f->aggs = na;
+	memset(&na[f->naggs], 0, sizeof(*na));
+	na[f->naggs].fn = WQ_AGG_COUNT_STAR;
+	na[f->naggs].argtype = WEFT_S_NULL;
+	na[f->naggs].type = WEFT_S_INT64;
+	na[f->naggs].scale = -1;
+	f->naggs++;
+	*min_group = ag->min_group;
+	return 0;
+}
+
 int
 wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
-		const weft_product_info_t *pi, weft_err_t *err)
+		bool in_plan, const weft_product_info_t *pi,
+		uint64_t *min_group, weft_err_t *err)
 {
 	const Weft__PolicyGrant *g;
 	Weft__Policy *p = NULL;
@@ -97,6 +166,8 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
 	}
 	if ((g->rows != NULL && g->rows[0] != 0) || g->n_masks > 0)
 		rc = wq_policy_rewrite(f, pi, g, asker, err);
+	if (rc == 0 && g->aggregate != NULL)
+		rc = sp_aggregate(f, in_plan, g, version, min_group, err);
 out:
 	weft__policy__free_unpacked(p, NULL);
 	return rc;

@@ -42,6 +42,7 @@ LHR,AMS,80,370,2026-01-06 18:00:00
 E
 printf 'code,city\nAMS,Amsterdam\nCDG,Paris\nLHR,London\nJFK,New York\n' >"$T/airports.csv"
 ok "$WEFT" publish --data-dir "$T/o" ops.flights "$T/flights.csv" --visibility globex
+ok "$WEFT" publish --data-dir "$T/o" ops.legs "$T/flights.csv" --visibility globex
 ok "$WEFT" publish --data-dir "$T/g" ref.airports "$T/airports.csv"
 
 # a predicate that parses but does not bind is refused at set
@@ -65,6 +66,14 @@ grants:
     rows: "requester_org() = 'acme' AND delay >= 0"
 Y
 ok "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/rules.yaml"
+cat >"$T/agg.yaml" <<'Y'
+product: ops.legs
+grants:
+  - to: [globex]
+    deny: [distance]
+    aggregate: {min_group: 2, functions: [count, sum, avg]}
+Y
+ok "$WEFT" policy set --data-dir "$T/o" ops.legs "$T/agg.yaml"
 
 agent_start o
 agent_start q --join "$ADDR_o"
@@ -72,6 +81,8 @@ agent_start g --join "$ADDR_o"
 cat_has() { "$WEFT" catalog --data-dir "$T/$1" --json 2>/dev/null | grep -q '"name":"acme.ops.flights"'; }
 until_ok 20 cat_has g || die "g never learnt acme.ops.flights"
 until_ok 20 cat_has q || die "q never learnt acme.ops.flights"
+legs_known() { "$WEFT" catalog --data-dir "$T/g" --json 2>/dev/null | grep -q '"name":"acme.ops.legs"'; }
+until_ok 20 legs_known || die "g never learnt acme.ops.legs"
 
 # view NODE SQL VIEW_SQL: NODE's answer to SQL equals the owner's own
 # answer to VIEW_SQL (the rule written out)
@@ -114,6 +125,39 @@ view q "SELECT origin, destination, delay FROM ops.flights ORDER BY delay" \
 view q "SELECT count(*) FROM ops.flights WHERE origin IS NULL" "SELECT count(*) $A"
 view q "SELECT destination, count(*), sum(distance) FROM ops.flights GROUP BY destination" \
     "SELECT '***' AS destination, count(*), sum(distance) $A"
+
+# aggregates only, groups of at least 2 (Snowflake's remainder: smaller
+# groups fold into one with NULL keys, itself dropped below 2)
+L="FROM ops.legs"
+view g "SELECT origin, count(*), sum(delay), avg(delay) FROM acme.ops.legs GROUP BY origin ORDER BY origin" \
+    "SELECT origin, count(*), sum(delay), avg(delay) $L GROUP BY origin ORDER BY origin"
+# JFK 3, AMS 2 pass; LHR 1 folds into a remainder of 1: dropped
+view g "SELECT destination, count(*), sum(delay) FROM acme.ops.legs GROUP BY destination ORDER BY destination" \
+    "SELECT destination, count(*), sum(delay) $L GROUP BY destination HAVING count(*) >= 2 ORDER BY destination"
+# every delay is unique: one remainder group of all six, keys NULL
+view g "SELECT delay, count(*), sum(delay), avg(delay) FROM acme.ops.legs GROUP BY delay" \
+    "SELECT NULL::bigint AS delay, count(*), sum(delay), avg(delay) $L"
+# grouped by two keys: (AMS,JFK) (AMS,LHR) ... all single: the remainder
+view g "SELECT origin, destination, count(*) FROM acme.ops.legs GROUP BY origin, destination" \
+    "SELECT NULL::text AS origin, NULL::text AS destination, count(*) $L"
+view g "SELECT count(*), sum(delay) FROM acme.ops.legs WHERE delay > 0" \
+    "SELECT count(*), sum(delay) $L WHERE delay > 0"
+# one row below k: suppressed, read as an aggregate over no rows
+one g "SELECT count(*), sum(delay) FROM acme.ops.legs WHERE origin = 'AMS' AND delay > 0" "0,"
+bad "allows aggregates only: the query must aggregate" \
+    "$WEFT" query --data-dir "$T/g" "SELECT origin FROM acme.ops.legs"
+bad "allows aggregates only, and not max" \
+    "$WEFT" query --data-dir "$T/g" "SELECT origin, max(delay) FROM acme.ops.legs GROUP BY origin"
+bad "allows aggregates only: the query must aggregate" \
+    "$WEFT" query --data-dir "$T/g" "SELECT a.city, f.delay FROM acme.ops.legs f JOIN ref.airports a ON a.code = f.origin"
+# a join the asker can answer from allowed groups (its planner pushes
+# count(*) GROUP BY origin below the join): answered
+one g "SELECT count(*) FROM acme.ops.legs f JOIN ref.airports a ON a.code = f.origin" "6"
+bad 'column "distance" is not granted' \
+    "$WEFT" query --data-dir "$T/g" "SELECT origin, sum(distance) FROM acme.ops.legs GROUP BY origin"
+# DISTINCT aggregates are not pushed: the owner would send rows
+bad "allows aggregates only: the query must aggregate" \
+    "$WEFT" query --data-dir "$T/g" "SELECT count(DISTINCT origin) FROM acme.ops.legs"
 
 for n in o q g; do
 	grep -q "Sanitizer\|runtime error" "$T/$n.log" && { cat "$T/$n.log" >&2; die "sanitizer report in agent $n"; }
