@@ -44,6 +44,7 @@ int weft_cmd_drop(int argc, char **argv);
 int weft_cmd_check(int argc, char **argv);
 int weft_cmd_trust(int argc, char **argv);
 int weft_cmd_policy(int argc, char **argv);
+int weft_cmd_audit(int argc, char **argv);
 int weft_cmd_query(int argc, char **argv);
 int weft_cmd_agent(int argc, char **argv);
 int weft_cmd_status(int argc, char **argv);

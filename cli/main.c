@@ -25,6 +25,8 @@ static const struct {
     {"trust", weft_cmd_trust, "add, list or remove trusted org roots"},
     {"policy", weft_cmd_policy,
      "set, show, list or drop who may read a product, and how"},
+    {"audit", weft_cmd_audit,
+     "list the remote queries this node answered or refused"},
     {"query", weft_cmd_query, "run SQL over this node's products"},
     {"agent", weft_cmd_agent, "run the node: sessions with the mesh"},
     {"status", weft_cmd_status, "show the running agent's state"},

@@ -76,7 +76,7 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		goto fail;
 	}
 	if ((rc = mdb_env_create(&st->st_env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(st->st_env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->st_env, 16)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->st_env, init)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->st_env, 512)) != 0) {
 		rc = weft_store_mdb_err(err, rc, "environment");
@@ -114,6 +114,20 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	}
 	st->st_has_qcache = rc == 0; /* a read-only open of an old store:
 				      * no result cache */
+	rc = mdb_dbi_open(txn, "budget", dbflags, &st->st_budget);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && opts->readonly)) {
+		mdb_txn_abort(txn);
+		rc = weft_store_mdb_err(err, rc, "open tables");
+		goto fail;
+	}
+	st->st_has_budget = rc == 0;
+	rc = mdb_dbi_open(txn, "audit", dbflags, &st->st_audit);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && opts->readonly)) {
+		mdb_txn_abort(txn);
+		rc = weft_store_mdb_err(err, rc, "open tables");
+		goto fail;
+	}
+	st->st_has_audit = rc == 0; /* likewise: no audit log to read */
 	rc = mdb_txn_commit(txn);
 	if (rc != 0) {
 		rc = weft_store_mdb_err(err, rc, "open tables");

@@ -1,6 +1,8 @@
 /*
  * store_int.h: internals of the store, shared by store.c (environment,
- * meta, trust), catalog.c (catalog table) and product.c (products) only.
+ * meta, trust), catalog.c (catalog table), product.c (products) and the
+ * modules of the other tables (qcache.c, policy_store.c, budget.c,
+ * audit.c) only.
  *
  * Every write goes through one path: weft_store_write() for a write that
  * fits in one call, weft_store_txn_end() for the product writer, whose
@@ -24,6 +26,10 @@ struct weft_store {
 	MDB_dbi st_meta, st_trust, st_catalog, st_products, st_chunks;
 	MDB_dbi st_qcache; /* storage/qcache.c */
 	int st_has_qcache;
+	MDB_dbi st_budget; /* storage/budget.c */
+	int st_has_budget;
+	MDB_dbi st_audit; /* storage/audit.c */
+	int st_has_audit; /* 0: a read-only open of a store without it */
 	char *st_dir;
 	size_t st_map_max;
 	int st_readonly;
