@@ -885,7 +885,8 @@ as_work(weft_pool_job_t *job)
 	weft_asker_t who = {{v->org, v->asker_pk, NULL, 0},
 			    v->a->id.kp->pk,
 			    weft_now_us(),
-			    v->a->mask_key};
+			    v->a->mask_key,
+			    v->a->st};
 	int rc;
 
 	rc = weft_snapshot_begin(v->a->st, &snap, &err);

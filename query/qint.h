@@ -408,9 +408,34 @@ wq_mix(uint64_t x)
  * or the error reading the policy. pi: the product as stored (columns).
  */
 struct weft_asker;
+
+/* What the owner does to an aggregates-only fragment's groups on their
+ * way out (serve_kgate.c): the threshold, and noise. */
+typedef struct wq_gate {
+	bool on;	    /* a count(*) was appended to the fragment */
+	uint64_t min_group; /* 0: no threshold */
+	uint32_t nscale;    /* state columns after the keys (no count) */
+	double *scale;	    /* Laplace scale of each (0: none); owned */
+	double eps;	    /* the ε this fragment spent */
+} wq_gate_t;
+
 int wq_policy_check(weft_snapshot_t *snap, const struct weft_asker *asker,
 		    wq_frag_t *f, bool in_plan, const weft_product_info_t *pi,
-		    uint64_t *min_group, weft_err_t *err);
+		    wq_gate_t *gate, weft_err_t *err);
+
+/*
+ * The noise rule of grant g on aggregating fragment f (serve_noise.c):
+ * count, sum and avg only; sum and avg over a column with bounds, whose
+ * values are clamped to them; the grant's ε split evenly over the states
+ * sent, each noised with Laplace(sensitivity / its share) in the gate;
+ * the ε spent from the asking org's budget for the period (LMDB), or
+ * refused when that is spent. 0, WEFT_EDENIED, or a store error.
+ */
+struct Weft__PolicyGrant;
+int wq_policy_noise(wq_frag_t *f, const weft_product_info_t *pi,
+		    const struct Weft__PolicyGrant *g,
+		    const struct weft_asker *asker, wq_gate_t *gate,
+		    weft_err_t *err);
 
 /*
  * The group threshold of an aggregates-only grant (serve_kgate.c), over
@@ -420,12 +445,12 @@ int wq_policy_check(weft_snapshot_t *snap, const struct weft_asker *asker,
  * last when it has k rows itself. next: 1 with *out, 0 at the end, <0.
  */
 typedef struct wq_kgate wq_kgate_t;
-int wq_kgate_new(const wq_frag_t *f, uint64_t k, wq_kgate_t **out,
+int wq_kgate_new(const wq_frag_t *f, const wq_gate_t *gate, wq_kgate_t **out,
 		 weft_err_t *err);
 int wq_kgate_next(wq_kgate_t *g, wq_op_t *op, weft_batch_t **out,
 		  weft_err_t *err);
-void wq_kgate_stats(const wq_kgate_t *g, uint64_t *groups,
-		    uint64_t *suppressed);
+void wq_kgate_stats(const wq_kgate_t *g, uint64_t *groups, uint64_t *suppressed,
+		    double *eps);
 void wq_kgate_free(wq_kgate_t *g);
 
 /*

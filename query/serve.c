@@ -93,7 +93,7 @@ fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p,
 	      const weft_asker_t *asker, uint64_t *rows, weft_err_t *err)
 {
 	weft_product_info_t pi = {0};
-	uint64_t mg = 0;
+	wq_gate_t gate = {0};
 	int rc;
 
 	if (p == NULL)
@@ -105,7 +105,8 @@ fr_plan_check(weft_snapshot_t *snap, const wq_plan_t *p,
 			rc = fr_stale(p->frag->product, &pi, p->version, err);
 		if (rc == 0)
 			rc = wq_policy_check(snap, asker, p->frag, true, &pi,
-					     &mg, err);
+					     &gate, err);
+		free(gate.scale); /* in a plan, a gate always refuses */
 		*rows += pi.row_count;
 		weft_product_info_clear(&pi);
 		return rc;
@@ -152,7 +153,7 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 {
 	weft_product_info_t pi = {0};
 	weft_fragrun_t *r;
-	uint64_t mg = 0;
+	wq_gate_t gate = {0};
 	int rc;
 
 	*out = NULL;
@@ -190,9 +191,10 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	rc = fr_stale(product, &pi, version, err);
 	if (rc != 0)
 		goto fail;
-	rc = wq_policy_check(snap, asker, r->f, false, &pi, &mg, err);
-	if (rc == 0 && mg > 0)
-		rc = wq_kgate_new(r->f, mg, &r->kg, err);
+	rc = wq_policy_check(snap, asker, r->f, false, &pi, &gate, err);
+	if (rc == 0 && gate.on)
+		rc = wq_kgate_new(r->f, &gate, &r->kg, err);
+	free(gate.scale);
 	if (rc != 0)
 		goto fail;
 	rc = wq_frag_open(&r->x, r->f, &r->op, err);
@@ -358,9 +360,9 @@ weft_fragrun_scans(const weft_fragrun_t *r)
 
 void
 weft_fragrun_groups(const weft_fragrun_t *r, uint64_t *groups,
-		    uint64_t *suppressed)
+		    uint64_t *suppressed, double *eps)
 {
-	wq_kgate_stats(r->kg, groups, suppressed);
+	wq_kgate_stats(r->kg, groups, suppressed, eps);
 }
 
 uint64_t

@@ -46,6 +46,9 @@ typedef struct weft_asker {
 	/* this node's secret for hash masks (32 bytes; NULL: a grant
 	 * with a hash mask refuses) */
 	const uint8_t *mask_key;
+	/* where noise budgets are spent (NULL: a grant with noise
+	 * refuses) */
+	weft_store_t *st;
 } weft_asker_t;
 
 /*
@@ -60,12 +63,12 @@ int weft_policy_check_rows(const struct Weft__Policy *p,
 			   weft_err_t *err);
 
 /*
- * Under an aggregates-only grant with min_group: the groups the
- * fragment made so far and how many of them were folded into the
- * remainder (0, 0 without such a grant).
+ * Under an aggregates-only or noise grant: the groups the fragment made
+ * so far, how many of them were folded into the remainder, and the ε
+ * it spent (0, 0, 0 without such a grant).
  */
 void weft_fragrun_groups(const weft_fragrun_t *r, uint64_t *groups,
-			 uint64_t *suppressed);
+			 uint64_t *suppressed, double *eps);
 
 /*
  * Check and open fragment frag[0..len) of product `product` at version

@@ -13,12 +13,18 @@
  * is dropped otherwise. The remainder's states are combined here
  * (WQ_AGG_COMBINE), so the asker never receives a state of fewer than k
  * rows to combine with others.
+ *
+ * Under a noise rule each state of each group that goes out then gets
+ * its Laplace draw (scales from serve_noise.c): counts stay whole and
+ * never negative, sums of bigint stay whole.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "query/exec.h"
 #include "query/func.h"
+#include "query/noise.h"
 #include "query/qint.h"
 
 struct wq_kgate {
@@ -30,6 +36,9 @@ struct wq_kgate {
 	weft_batch_t *remb;   /* the remainder's states, emitted */
 	uint32_t *sel, *gids;
 	uint64_t groups, suppressed;
+	double *scale; /* per state column after the keys; NULL: none */
+	bool *cnt;     /* which of those are counts (never below 0) */
+	double eps;
 	bool done;
 };
 
@@ -44,20 +53,86 @@ wq_kgate_free(wq_kgate_t *g)
 	weft_batch_free(g->remb);
 	free(g->sel);
 	free(g->gids);
+	free(g->scale);
+	free(g->cnt);
 	free(g);
 }
 
+/* Noise on every state of out's rows (the groups going out). */
+static void
+kg_noise(const wq_kgate_t *g, weft_batch_t *out)
+{
+	uint32_t c, i;
+
+	if (g->scale == NULL)
+		return;
+	for (c = g->nkeys; c < g->nout; c++) {
+		weft_vec_t *v = &out->cols[c];
+		double b = g->scale[c - g->nkeys];
+
+		if (!(b > 0))
+			continue;
+		for (i = 0; i < out->n; i++) {
+			double x;
+
+			if (v->nulls[i])
+				continue;
+			x = weft_laplace_draw(b);
+			if (weft_sqltype_store(v->type) == WEFT_STORE_F64) {
+				v->v.f64[i] += x;
+				continue;
+			}
+			x = nearbyint((double)v->v.i64[i] + x);
+			if (g->cnt[c - g->nkeys] && x < 0)
+				x = 0;
+			v->v.i64[i] = x > 9.2e18 ? INT64_C(9200000000000000000)
+				      : x < -9.2e18
+					  ? -INT64_C(9200000000000000000)
+					  : (int64_t)x;
+		}
+	}
+}
+
+/* Copy the gate's noise scales, and mark which states are counts. */
+static int
+kg_scales(wq_kgate_t *g, const wq_frag_t *f, const wq_gate_t *gate)
+{
+	uint32_t i, k = 0;
+
+	if (gate->scale == NULL)
+		return 0;
+	if (gate->nscale != g->nout - g->nkeys)
+		return WEFT_EINVAL;
+	g->scale = malloc(gate->nscale * sizeof(*g->scale));
+	g->cnt = calloc(gate->nscale, sizeof(*g->cnt));
+	if (g->scale == NULL || g->cnt == NULL)
+		return WEFT_ENOMEM;
+	memcpy(g->scale, gate->scale, gate->nscale * sizeof(*g->scale));
+	for (i = 0; i + 1 < f->naggs && k < gate->nscale; i++) {
+		int fn = f->aggs[i].fn;
+
+		if (fn == WQ_AGG_AVG)
+			k++; /* its sum; then its count */
+		g->cnt[k++] = fn == WQ_AGG_COUNT || fn == WQ_AGG_COUNT_STAR ||
+			      fn == WQ_AGG_AVG;
+	}
+	g->eps = gate->eps;
+	return 0;
+}
+
 int
-wq_kgate_new(const wq_frag_t *f, uint64_t k, wq_kgate_t **out, weft_err_t *err)
+wq_kgate_new(const wq_frag_t *f, const wq_gate_t *gate, wq_kgate_t **out,
+	     weft_err_t *err)
 {
 	wq_kgate_t *g = calloc(1, sizeof(*g));
 	weft_sqltype_t *t = NULL;
 	uint32_t n = 0;
+	int rc;
 
 	*out = NULL;
 	if (g == NULL || wq_frag_types(f, &n, &t) != 0)
 		goto oom;
-	g->k = k;
+	g->k = gate->min_group;
 	g->nkeys = f->nkeys;
 	if (!f->agg || f->naggs == 0 || n <= f->nkeys ||
 	    t[n - 1] != WEFT_S_INT64) {
@@ -77,6 +152,13 @@ wq_kgate_new(const wq_frag_t *f, uint64_t k, wq_kgate_t **out, weft_err_t *err)
 	    (g->gids = calloc(WEFT_BATCH, sizeof(*g->gids))) == NULL)
 		goto oom;
 	free(t);
+	t = NULL;
+	if ((rc = kg_scales(g, f, gate)) != 0) {
+		wq_kgate_free(g);
+		return rc == WEFT_ENOMEM
+			   ? weft_err_set(err, rc, "out of memory")
+			   : weft_err_set(err, rc, "noise: states mismatch");
+	}
 	*out = g;
 	return 0;
 oom:
@@ -114,14 +196,16 @@ kg_remainder(wq_kgate_t *g, weft_batch_t **out, weft_err_t *err)
 	uint32_t c;
 	int rc;
 
-	if (wq_aggtab_ngroups(g->rem) == 0)
-		return 0;
+	if (g->suppressed == 0)
+		return 0; /* nothing folded (a table without keys always
+			   * has its one group) */
 	weft_batch_clear(g->remb);
 	rc = wq_aggtab_emit(g->rem, 0, 1, g->remb, err);
 	if (rc != 0)
 		return rc;
 	cnt = &g->remb->cols[g->remb->ncols - 1];
-	if (cnt->nulls[0] || (uint64_t)cnt->v.i64[0] < g->k)
+	if (cnt->nulls[0] || cnt->v.i64[0] <= 0 ||
+	    (uint64_t)cnt->v.i64[0] < g->k)
 		return 0; /* too small itself: dropped */
 	weft_batch_clear(g->out);
 	for (c = 0; c < g->nkeys; c++)
@@ -135,6 +219,7 @@ kg_remainder(wq_kgate_t *g, weft_batch_t **out, weft_err_t *err)
 		weft_fn_copy_row(dv, 0, sv, 0);
 	}
 	g->out->n = 1;
+	kg_noise(g, g->out);
 	*out = g->out;
 	return 1;
 }
@@ -194,14 +279,17 @@ wq_kgate_next(wq_kgate_t *g, wq_op_t *op, weft_batch_t **out, weft_err_t *err)
 			continue;
 		weft_batch_clear(g->out);
 		kg_copy(g->out, b, 0, g->nout, g->sel, nbig);
+		kg_noise(g, g->out);
 		*out = g->out;
 		return 1;
 	}
 }
 
 void
-wq_kgate_stats(const wq_kgate_t *g, uint64_t *groups, uint64_t *suppressed)
+wq_kgate_stats(const wq_kgate_t *g, uint64_t *groups, uint64_t *suppressed,
+	       double *eps)
 {
 	*groups = g ? g->groups : 0;
 	*suppressed = g ? g->suppressed : 0;
+	*eps = g ? g->eps : 0;
 }

@@ -32,8 +32,6 @@ sp_unenforced(const Weft__PolicyGrant *g)
 {
 	if (g->aggregate != NULL && g->aggregate->entity[0] != 0)
 		return "a threshold of distinct entities (aggregate.entity)";
-	if (g->noise != NULL)
-		return "noise";
 	return NULL;
 }
 
@@ -51,9 +49,10 @@ sp_aggname(const wq_agg_t *a)
  */
 static int
 sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
-	     uint64_t version, uint64_t *min_group, weft_err_t *err)
+	     uint64_t version, wq_gate_t *gate, weft_err_t *err)
 {
-	const Weft__PolicyAggregate *ag = g->aggregate;
+	static const Weft__PolicyAggregate none = {0};
+	const Weft__PolicyAggregate *ag = g->aggregate ? g->aggregate : &none;
 	wq_agg_t *na;
 	uint32_t i;
 	size_t k;
@@ -86,7 +85,7 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 					    "aggregates",
 					    f->product);
 	}
-	if (ag->min_group == 0)
+	if (ag->min_group == 0 && g->noise == NULL)
 		return 0;
 	if (f->naggs + 1 > WQ_COLS_MAX / 2)
 		return weft_err_set(err, WEFT_EDENIED,
@@ -101,14 +100,15 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 	na[f->naggs].type = WEFT_S_INT64;
 	na[f->naggs].scale = -1;
 	f->naggs++;
-	*min_group = ag->min_group;
+	gate->on = true;
+	gate->min_group = ag->min_group;
 	return 0;
 }
 
 int
 wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
-		bool in_plan, const weft_product_info_t *pi,
-		uint64_t *min_group, weft_err_t *err)
+		bool in_plan, const weft_product_info_t *pi, wq_gate_t *gate,
+		weft_err_t *err)
 {
 	const Weft__PolicyGrant *g;
 	Weft__Policy *p = NULL;
@@ -166,8 +166,11 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
 	}
 	if ((g->rows != NULL && g->rows[0] != 0) || g->n_masks > 0)
 		rc = wq_policy_rewrite(f, pi, g, asker, err);
-	if (rc == 0 && g->aggregate != NULL)
-		rc = sp_aggregate(f, in_plan, g, version, min_group, err);
+	/* noise implies aggregates only: it protects aggregates, not rows */
+	if (rc == 0 && (g->aggregate != NULL || g->noise != NULL))
+		rc = sp_aggregate(f, in_plan, g, version, gate, err);
+	if (rc == 0 && g->noise != NULL)
+		rc = wq_policy_noise(f, pi, g, asker, gate, err);
 out:
 	weft__policy__free_unpacked(p, NULL);
 	return rc;

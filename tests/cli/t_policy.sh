@@ -12,7 +12,7 @@
 #     appears (SELECT, WHERE, GROUP BY, ORDER BY, a join key, count(col));
 #     q (own org, no grant) is refused; each refusal is in the owner's
 #     log, naming the asker;
-#   - a grant with a rule the owner does not enforce yet (noise) refuses
+#   - a grant with a rule the owner does not enforce yet (entity thresholds) refuses
 #     instead of answering without it; an expired grant grants nothing;
 #   - show/list (text and --json), drop (g reads everything again), and
 #     the policy survives an agent restart.
@@ -150,10 +150,10 @@ cat >"$T/agg.yaml" <<'Y'
 product: ops.flights
 grants:
   - to: [globex]
-    noise: {epsilon: 0.5, budget: 10, per: day, bounds: {delay: [-60, 600]}}
+    aggregate: {min_group: 2, entity: origin}
 Y
 ok "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/agg.yaml"
-denied_soon g "grant at line 3 .*has noise, which this node does not enforce yet" "SELECT count(*) FROM acme.ops.flights"
+denied_soon g "grant at line 3 .*distinct entities.*does not enforce yet" "SELECT count(*) FROM acme.ops.flights"
 cat >"$T/old.yaml" <<'Y'
 product: ops.flights
 grants:
