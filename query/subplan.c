@@ -851,6 +851,8 @@ wq_subplan_decode(const uint8_t *buf, size_t len, wq_plan_t **out,
 	int rc;
 
 	*out = NULL;
+	if (buf == NULL || len == 0) /* protobuf-c's empty bytes: NULL */
+		return weft_err_set(err, WEFT_EINVAL, "fragment: empty");
 	rc = wq_pb_scan(&d.r, buf, buf + len, WQ_PB_FRAGMENT, 0);
 	if (rc != 0)
 		return rc;
