@@ -64,6 +64,7 @@ agent_close_handles(agent_t *a)
 		uv_close((uv_handle_t *)&a->dialers[i].timer, NULL);
 	a->ndialers = 0;
 	ag_query_stop(a);
+	ag_audit_stop(a);
 	ag_core_stop(a);
 	weft_pool_close(a->pool);
 	a->pool = NULL;
@@ -169,6 +170,7 @@ agent_start(agent_t *a)
 	a->up.query_gone = ag_query_gone;
 	a->up.ctl_drained = ag_query_kick;
 	a->up.qout = ag_query_out;
+	a->up.policies_changed = ag_query_revoke;
 	if (ag_lock(a) != 0)
 		return -1;
 	if (weft_nodedir_id_load(a->o->dir, &a->id, &err) != 0 ||
@@ -189,7 +191,7 @@ agent_start(agent_t *a)
 		ag_log("error", "worker pool: %s", weft_strerror(rc));
 		return -1;
 	}
-	if (ag_query_start(a) != 0)
+	if (ag_query_start(a) != 0 || ag_audit_start(a) != 0)
 		return -1;
 	if (weft_agent_parse_addr(a->o->listen, &sa, &err) != 0) {
 		ag_log("error", "--listen %s", err.msg);
@@ -318,6 +320,7 @@ weft_agent_run(const weft_agent_opts_t *opts)
 	ag_core_free(a);
 	uv_loop_close(&loop);
 	weft_hs_replay_free(a->replay);
+	ag_audit_close(a);
 	if (a->st)
 		weft_store_close(a->st);
 	weft_nodedir_id_free(&a->id);

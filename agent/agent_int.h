@@ -24,6 +24,7 @@
 #ifndef WEFT_AGENT_AGENT_INT_H
 #define WEFT_AGENT_AGENT_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -38,6 +39,7 @@
 #include "node/node.h"
 #include "node/session.h"
 #include "query/query.h"
+#include "storage/audit.h"
 #include "storage/nodedir.h"
 #include "storage/qcache.h"
 #include "storage/store.h"
@@ -136,6 +138,8 @@ typedef struct ag_upcalls {
 	void (*ctl_drained)(agent_t *a);
 	/* the node core's query-service outputs (core.c -> query.c) */
 	void (*qout)(agent_t *a, weft_out_t *o);
+	/* a policy of ours changed (core.c's scan -> query.c) */
+	void (*policies_changed)(agent_t *a);
 } ag_upcalls_t;
 
 struct agent {
@@ -177,6 +181,7 @@ struct agent {
 	ag_trust_t *gtrust;
 	uint64_t next_conn_id, gossip_dropped, gticks;
 	int gtimer_open, scanned;
+	uint64_t policies;    /* our POLICY versions summed, at the last scan */
 	struct ag_scan *scan; /* the catalog scan under way, or NULL */
 	int scan_again;	      /* asked for while one was under way */
 	/* --link-delay: messages held until due, in order */
@@ -190,6 +195,14 @@ struct agent {
 	uv_async_t qasync;
 	int qasync_open;
 	uint64_t q_asked, q_served, q_refused, q_cancelled;
+	/* the audit log's queue (audit.c) */
+	pthread_mutex_t audit_mu;
+	weft_audit_rec_t *audit_q;
+	size_t audit_n, audit_cap;
+	int audit_busy, audit_mu_ok, audit_timer_open, audit_job_on;
+	uv_timer_t audit_timer;
+	weft_pool_job_t audit_job;
+	uint64_t audit_dropped, audit_written;
 	/* log rate limiting for floods (ag_log_ok) */
 	uint64_t lim_at[AG_LIM_N];
 	double lim_tokens[AG_LIM_N];
@@ -283,10 +296,24 @@ int ag_ctl_send(ctl_conn_t *cc, uint8_t *frame, size_t len);
 size_t ag_ctl_queued(const ctl_conn_t *cc);
 void ag_ctl_finish(ctl_conn_t *cc);
 
+/* ---- audit.c ---- */
+
+/* Queue an audit record (any thread); may_write: the caller is a worker
+ * with no transaction open, which may write a full batch itself. */
+void ag_audit_push(agent_t *a, const weft_audit_rec_t *r, int may_write);
+/* Start the flush timer; stop it (shutdown); write what is queued and
+ * free the queue (after the pools closed, before the store does). */
+int ag_audit_start(agent_t *a);
+void ag_audit_stop(agent_t *a);
+void ag_audit_close(agent_t *a);
+
 /* ---- query.c ---- */
 
 /* Start the query driver (its pools and wakeup handle). */
 int ag_query_start(agent_t *a);
+/* Our policies changed: cancel every fragment being served, with a
+ * reason the asker sees. */
+void ag_query_revoke(agent_t *a);
 /* Upcalls: see ag_upcalls_t. */
 void ag_query_request(agent_t *a, ctl_conn_t *cc,
 		      const Weft__ControlRequest *req);

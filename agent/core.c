@@ -333,6 +333,7 @@ struct ag_scan {
 	int64_t now_us;
 	ag_scan_entry_t *e;
 	size_t n, cap;
+	uint64_t policies; /* the sum of our POLICY entries' versions */
 };
 
 static void
@@ -393,6 +394,9 @@ scan_work(weft_pool_job_t *job)
 				      &info, NULL, NULL, NULL) != 0)
 			continue;
 		e->ok = 1;
+		if (info.kind == WEFT_ENTRY_POLICY &&
+		    memcmp(info.origin, sc->self, WEFT_PK_BYTES) == 0)
+			sc->policies += info.version;
 		if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
 		    memcmp(info.origin, sc->self, WEFT_PK_BYTES) == 0 &&
 		    (e->mine = malloc(sizeof(*e->mine))) != NULL)
@@ -430,6 +434,11 @@ scan_done(weft_pool_job_t *job)
 			       m->signer.org_name, m->name,
 			       (unsigned long long)m->version);
 	}
+	/* a policy of ours changed (set, narrowed, dropped): fragments
+	 * running under the old one stop now (docs/policy.md) */
+	if (a->scanned && sc->policies != a->policies)
+		a->up.policies_changed(a);
+	a->policies = sc->policies;
 	a->scanned = 1;
 	scan_free(sc);
 	ag_core_flush(a);

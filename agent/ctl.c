@@ -112,6 +112,10 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 	s->queries_served = a->q_served;
 	s->queries_refused = a->q_refused;
 	s->queries_cancelled = a->q_cancelled;
+	s->audit_written = __atomic_load_n(&a->audit_written, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&a->audit_mu);
+	s->audit_dropped = a->audit_dropped;
+	pthread_mutex_unlock(&a->audit_mu);
 	s->pid = (uint32_t)getpid();
 	if (a->node != NULL) {
 		const weft_gossip_t *g = weft_node_gossip(a->node);

@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "agent/agent_int.h"
 #include "agent/control.h"
 #include "crypto/frame.h"
@@ -122,6 +124,7 @@ typedef struct ag_serve {
 	uint64_t inflight;
 	int stop;
 	int refused;	/* weft_fragrun_open said no */
+	int revoked;	/* stopped: a policy of ours changed */
 	uint32_t scans; /* > 1: a plan over that many scans */
 	aq_buf_t *head, *tail;
 	char error[WEFT_ERR_MAX + 128];
@@ -875,6 +878,43 @@ as_credited(ag_serve_t *v, uint32_t n)
 	}
 }
 
+/* The audit record of fragment v (docs/audit.md): r is its run (NULL if
+ * refused), err its error (NULL if answered). Names longer than a record
+ * holds are recorded empty, and named in the reason. */
+static void
+as_audit_fill(const ag_serve_t *v, const weft_fragrun_t *r,
+	      const weft_policy_used_t *used, const weft_err_t *err,
+	      weft_audit_rec_t *au)
+{
+	char why[WEFT_ERR_MAX + 64] = ""; /* cut to a record's reason */
+
+	memset(au, 0, sizeof(*au));
+	au->at_us = weft_now_us();
+	memcpy(au->asker_pk, v->asker_pk, WEFT_PK_BYTES);
+	if (strlen(v->org) < sizeof(au->asker_org))
+		memcpy(au->asker_org, v->org, strlen(v->org) + 1);
+	if (strlen(v->product) < sizeof(au->product))
+		memcpy(au->product, v->product, strlen(v->product) + 1);
+	else
+		snprintf(why, sizeof(why), "product name of %zu bytes; ",
+			 strlen(v->product));
+	au->product_version = v->vread ? v->vread : v->version;
+	au->policy_version = used->version;
+	au->grant_line = used->line;
+	crypto_generichash(au->frag_hash, sizeof(au->frag_hash), v->frag,
+			   v->flen, NULL, 0);
+	au->rows = v->rows;
+	if (r != NULL)
+		weft_fragrun_groups(r, &au->groups, &au->groups_suppressed,
+				    &au->epsilon);
+	if (err != NULL) {
+		au->outcome = err->code ? err->code : WEFT_EIO;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s",
+			 err->msg[0] ? err->msg : "failed");
+	}
+	weft_audit_set_reason(au, why);
+}
+
 static void
 as_work(weft_pool_job_t *job)
 {
@@ -882,11 +922,14 @@ as_work(weft_pool_job_t *job)
 	weft_snapshot_t *snap = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};
+	weft_policy_used_t used = {0, 0};
 	weft_asker_t who = {{v->org, v->asker_pk, NULL, 0},
 			    v->a->id.kp->pk,
 			    weft_now_us(),
 			    v->a->mask_key,
-			    v->a->st};
+			    v->a->st,
+			    &used};
+	weft_audit_rec_t au;
 	int rc;
 
 	rc = weft_snapshot_begin(v->a->st, &snap, &err);
@@ -934,11 +977,18 @@ as_work(weft_pool_job_t *job)
 		pthread_mutex_unlock(&v->mu);
 		uv_async_send(&v->a->qasync);
 	}
+	if (rc < 0 && __atomic_load_n(&v->revoked, __ATOMIC_RELAXED))
+		weft_err_set(&err, WEFT_EDENIED,
+			     "cancelled: a policy of the owner changed while "
+			     "the fragment ran (ask again: it is judged by the "
+			     "new one)");
+	as_audit_fill(v, r, &used, rc < 0 ? &err : NULL, &au);
 	weft_fragrun_free(r);
 	weft_snapshot_end(snap);
 	if (rc < 0)
 		snprintf(v->error, sizeof(v->error), "%s",
 			 err.msg[0] ? err.msg : "failed");
+	ag_audit_push(v->a, &au, 1); /* no transaction open here */
 }
 
 static void
@@ -986,6 +1036,27 @@ as_done(weft_pool_job_t *job)
 	pthread_cond_destroy(&v->cv);
 	free(v);
 	ag_core_flush(a);
+}
+
+void
+ag_query_revoke(agent_t *a)
+{
+	ag_serve_t *v;
+	unsigned n = 0;
+
+	for (v = a->serves; v; v = v->next) {
+		pthread_mutex_lock(&v->mu);
+		__atomic_store_n(&v->revoked, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&v->stop, 1, __ATOMIC_RELAXED);
+		pthread_cond_broadcast(&v->cv);
+		pthread_mutex_unlock(&v->mu);
+		n++;
+	}
+	if (n > 0)
+		ag_log("info",
+		       "query: a policy changed: %u fragment%s being served "
+		       "cancelled",
+		       n, n == 1 ? "" : "s");
 }
 
 static ag_serve_t *
@@ -1043,9 +1114,16 @@ as_run(agent_t *a, weft_out_t *o)
 	rc = weft_pool_submit(a->spool, &v->job);
 	if (rc != 0) {
 		a->serves = v->next;
+		weft_policy_used_t none = {0, 0};
+		weft_err_t busy = {0};
+		weft_audit_rec_t au;
+
 		weft_qsvc_end(weft_node_qsvc(a->node), v->id, "busy: try again",
 			      0, 0);
 		a->q_refused++;
+		weft_err_set(&busy, WEFT_EAGAIN, "busy: try again");
+		as_audit_fill(v, NULL, &none, &busy, &au);
+		ag_audit_push(a, &au, 0);
 		free(v->frag);
 		pthread_mutex_destroy(&v->mu);
 		pthread_cond_destroy(&v->cv);

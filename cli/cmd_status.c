@@ -82,6 +82,8 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"queries_served", s->queries_served},
 	    {"queries_refused", s->queries_refused},
 	    {"queries_cancelled", s->queries_cancelled},
+	    {"audit_written", s->audit_written},
+	    {"audit_dropped", s->audit_dropped},
 	    {"tunnels", s->tunnels},
 	    {"tunnels_opened", s->tunnels_opened},
 	    {"tunnels_accepted", s->tunnels_accepted},

@@ -38,6 +38,12 @@ typedef struct weft_fragrun weft_fragrun_t;
  */
 #define WEFT_SERVE_HOLD_MIN (1u << 20)
 
+/* The policy a fragment was judged by (for the audit log). */
+typedef struct weft_policy_used {
+	uint64_t version; /* 0: the product has no policy */
+	uint32_t line;	  /* the grant applied (its line); 0: none */
+} weft_policy_used_t;
+
 /* Who asks, as the session or tunnel authenticated it, and this node. */
 typedef struct weft_asker {
 	weft_requester_t who; /* org, node key, roles of its certificate */
@@ -49,6 +55,8 @@ typedef struct weft_asker {
 	/* where noise budgets are spent (NULL: a grant with noise
 	 * refuses) */
 	weft_store_t *st;
+	/* filled with the policy and grant that applied (may be NULL) */
+	weft_policy_used_t *used;
 } weft_asker_t;
 
 /*

@@ -128,6 +128,10 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
 	if (rc != 0 || p == NULL)
 		return rc;
 	g = weft_policy_grant(p, &asker->who, asker->now_us);
+	if (asker->used != NULL) {
+		asker->used->version = version;
+		asker->used->line = g ? g->line : 0;
+	}
 	if (g == NULL) {
 		rc = weft_err_set(err, WEFT_EDENIED,
 				  "%s: its policy (version %llu) grants the "

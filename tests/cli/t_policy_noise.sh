@@ -88,6 +88,14 @@ ok "$WEFT" query --data-dir "$T/q" --format csv "SELECT count(*) FROM ops.legs W
 bad "the noise budget of ops.legs for org acme is spent: 1 of 1" \
     "$WEFT" query --data-dir "$T/q" "SELECT count(*) FROM ops.legs WHERE distance > 9"
 
+# the audit log records the ε each answer spent, and the refusals
+audit_has() { "$WEFT" audit --data-dir "$T/o" --json >"$T/audit.json" 2>/dev/null && grep -q "$1" "$T/audit.json"; }
+until_ok 10 audit_has '"asker_org":"acme",.*"epsilon":0.5,"outcome":"answered"' || die "audit: no ε of acme"
+n=$(grep -o '"asker_org":"globex"[^}]*"epsilon":1,"outcome":"answered"' "$T/audit.json" | wc -l)
+[ "$n" -eq 5 ] || die "audit: $n answers of globex spent ε 1, want 5"
+grep -q '"outcome":"refused","error":"denied by policy","reason":"the noise budget of ops.legs for org globex is spent' "$T/audit.json" ||
+    die "audit: no refusal for a spent budget"
+
 for n in o q g; do
 	grep -q "Sanitizer\|runtime error" "$T/$n.log" && { cat "$T/$n.log" >&2; die "sanitizer report in agent $n"; }
 done

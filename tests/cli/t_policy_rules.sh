@@ -159,6 +159,21 @@ bad 'column "distance" is not granted' \
 bad "allows aggregates only: the query must aggregate" \
     "$WEFT" query --data-dir "$T/g" "SELECT count(DISTINCT origin) FROM acme.ops.legs"
 
+# the owner's audit log holds every fragment: answered ones with their
+# policy version and grant line, refusals with the reason, groups folded
+# into a remainder counted
+audit_has() { "$WEFT" audit --data-dir "$T/o" --json >"$T/audit.json" 2>/dev/null && grep -q "$1" "$T/audit.json"; }
+until_ok 10 audit_has '"groups_suppressed":6' || die "no audit record of the remainder: $(cat "$T/audit.json")"
+grep -q '"asker_org":"globex","asker_node":"[0-9a-f]*","product":"ops.flights","product_version":1,"policy_version":1,"grant_line":3,' "$T/audit.json" ||
+    die "audit: no answered fragment of ops.flights under grant 3"
+grep -q '"outcome":"refused","error":"denied by policy","reason":"ops.flights: column \\"distance\\" is not granted' "$T/audit.json" ||
+    die "audit: no refusal of distance: $(grep -o '"reason":"[^"]*' "$T/audit.json" | head)"
+grep -q '"asker_org":"acme",.*"product":"ops.flights",.*"grant_line":7,' "$T/audit.json" ||
+    die "audit: no fragment of q under grant 7"
+ok "$WEFT" audit --data-dir "$T/o" --refused --product ops.legs
+has "must aggregate"
+grep -q "answered" "$T/out" && die "audit --refused lists an answered fragment"
+
 for n in o q g; do
 	grep -q "Sanitizer\|runtime error" "$T/$n.log" && { cat "$T/$n.log" >&2; die "sanitizer report in agent $n"; }
 done
