@@ -42,9 +42,9 @@
  *       victim's key; N (default 10000) distinct valid "flood.pK" as fast
  *       as the session takes them. Then held open S seconds (default 3).
  *   qopen      --data-dir DIR --connect HOST:PORT --product NAME
- *       Session up, then a hand-made QueryOpen for product NAME (any
- *       version, a fragment of junk bytes) straight to the owner, as a
- *       modified asker would; reports the QueryEnd's error, if any.
+ *       Session up, then a hand-made QueryOpen for product NAME (any version;
+ *       junk bytes, or the --count'th fragment of a WEFT_TRACE_FRAGMENTS file
+ *       --dump) to the owner, as a modified asker; reports QueryEnd's error.
  *
  * Every mode also takes --timeout SECONDS (default 5): the longest any one
  * wait (connect, a handshake, an echo, a drain) may last.
@@ -2276,9 +2276,9 @@ static const probe_mode_t probe_modes[] = {
      "--data-dir DIR --connect HOST:PORT --victim-key HEX64\n"
      "             [--flood N] [--seconds S]"},
     {"qopen", probe_mode_qopen, PROBE_DC | PROBE_O_PRODUCT,
-     PROBE_DC | PROBE_O_PRODUCT,
+     PROBE_DC | PROBE_O_PRODUCT | PROBE_O_DUMP | PROBE_O_COUNT,
      "--data-dir DIR --connect HOST:PORT "
-     "--product NAME"},
+     "--product NAME [--dump TRACE [--count N]]"},
 };
 
 #define PROBE_NMODES (sizeof(probe_modes) / sizeof(probe_modes[0]))
