@@ -1049,6 +1049,8 @@ wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
 		wq_print_expr(f, dynkey, in_names);
 		fprintf(f, " IN (the join's build keys)");
 	}
+	if (r != NULL && r->policy != NULL)
+		fprintf(f, "  policy: %s", r->policy);
 	fprintf(f, "\n");
 }
 
@@ -1064,6 +1066,8 @@ wq_print_remote(const wq_plan_t *p, FILE *f, int ind)
 		r->tunnel ? "tunnel through gateways" : "direct session",
 		r->cross ? "; crosses from org " : "", r->cross ? r->org : "",
 		r->cross ? ": results only" : "");
+	if (r->policy != NULL)
+		fprintf(f, "%*s  policy: %s\n", ind, "", r->policy);
 }
 
 static void wq_print_in(const wq_plan_t *p, FILE *f, int ind, bool sub);

@@ -407,6 +407,12 @@ wq_mix(uint64_t x)
  * does not allow, wherever the fragment uses it; a rule not enforced yet),
  * or the error reading the policy. pi: the product as stored (columns).
  */
+/* The asker's check of its remote scans against the owners' policies
+ * as gossiped here (plan_policy.c): an early WEFT_EDENIED with the
+ * owner's message, and each remote's `policy` line for EXPLAIN. */
+int wq_plan_policy(weft_snapshot_t *snap, const weft_mesh_t *m, wq_plan_t *p,
+		   weft_err_t *err);
+
 struct weft_asker;
 
 /* What the owner does to an aggregates-only fragment's groups on their

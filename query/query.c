@@ -230,6 +230,8 @@ weft_query_prepare_mesh(weft_snapshot_t *snap, const weft_mesh_t *mesh,
 		goto fail;
 	}
 	rc = wq_optimize(&q->plan, err);
+	if (rc == 0)
+		rc = wq_plan_policy(snap, mesh, q->plan, err);
 	if (rc != 0)
 		goto fail;
 	q->plan_ns = weft_mono_ns() - t0;

@@ -44,6 +44,8 @@ typedef struct weft_remote {
 	int cross;	  /* the node is of another org than ours */
 	uint32_t scans;	  /* > 1: a subtree over that many scans runs there
 			   * (query/subplan.c); name is its first product */
+	char *policy;	  /* the owner's grant to us, as gossiped here, in
+			   * a line (EXPLAIN); NULL: no policy */
 } weft_remote_t;
 
 /*
@@ -86,6 +88,9 @@ typedef struct weft_mesh {
 	 * product version read (0 when not known yet). */
 	const char *(*route)(void *arg, void *stream, uint64_t *version);
 	void *arg;
+	/* tests: plan without reading the owners' gossiped policies, so
+	 * that only the owner judges (query/plan_policy.c) */
+	int policy_blind;
 } weft_mesh_t;
 
 /* weft_query_prepare, with names on other nodes (mesh borrowed; must

@@ -30,7 +30,8 @@ wq_remote_copy(const weft_remote_t *r)
 	c->name = strdup(r->name);
 	c->org = strdup(r->org);
 	c->node = strdup(r->node);
-	if (!c->name || !c->org || !c->node) {
+	c->policy = r->policy ? strdup(r->policy) : NULL;
+	if (!c->name || !c->org || !c->node || (r->policy && !c->policy)) {
 		wq_remote_free(c);
 		return NULL;
 	}
@@ -45,6 +46,7 @@ wq_remote_free(weft_remote_t *r)
 	free(r->name);
 	free(r->org);
 	free(r->node);
+	free(r->policy);
 	free(r);
 }
 

@@ -123,5 +123,18 @@ until_ok 10 has_rec '"rows":0,"groups":1,"groups_suppressed":1,' ||
     die "audit: the count over one row was not suppressed"
 until_ok 10 has_rec '"rows":3,"groups":3,"groups_suppressed":0,' ||
     die "audit: the allowed group-by"
+# the asking node's own planner (g reads gossiped policies): the same
+# refusals before anything is sent, and EXPLAIN shows the grant
+early() { ! "$WEFT" query --data-dir "$T/g" "$2" >"$T/out" 2>"$T/err" && grep -Eq "$1" "$T/err"; }
+until_ok 20 early 'column "destination" is not granted to org globex' \
+    "SELECT count(destination) FROM acme.ops.flights" || die "g did not refuse early: $(cat "$T/err")"
+early "allows aggregates only: the query must aggregate" "SELECT origin FROM acme.ops.legs WHERE delay > 1" ||
+    die "g: no early refusal for a row query of ops.legs: $(cat "$T/err")"
+grep -q "refused a fragment of ops\.[a-z]* for node g " "$T/o.log" &&
+    die "g sent a fragment its own planner should have refused"
+ok "$WEFT" query --data-dir "$T/g" "EXPLAIN SELECT origin, sum(delay) FROM acme.ops.flights GROUP BY origin"
+has "policy: version 1, grant at line 3; columns 3"
+ok "$WEFT" query --data-dir "$T/g" "EXPLAIN SELECT origin, count(*) FROM acme.ops.legs GROUP BY origin"
+has "policy: version 1, grant at line 3; aggregates only, groups of 2\+"
 grep -q "Sanitizer\|runtime error" "$T/o.log" && die "sanitizer report in the owner"
 echo "policies: raw fragments from a hostile asker refused or thresholded at the owner, all audited"
