@@ -16,7 +16,7 @@
 
 static const char weft_policy_usage[] =
     "usage: weft policy set  --data-dir DIR DOMAIN.PRODUCT FILE [--json]\n"
-    "       weft policy show --data-dir DIR DOMAIN.PRODUCT [--json]\n"
+    "       weft policy show --data-dir DIR [ORG.]DOMAIN.PRODUCT [--json]\n"
     "       weft policy list --data-dir DIR [--json]\n"
     "       weft policy drop --data-dir DIR DOMAIN.PRODUCT [--json]\n\n"
     "A policy says who, besides this node, may read one of its products\n"
@@ -130,11 +130,12 @@ pol_grant_json(weft_json_t *j, const Weft__PolicyGrant *g)
 }
 
 static void
-pol_json(weft_json_t *j, const Weft__Policy *p, uint64_t version)
+pol_json(weft_json_t *j, const char *key, const Weft__Policy *p,
+	 uint64_t version)
 {
 	size_t i;
 
-	weft_json_begin_object(j, NULL);
+	weft_json_begin_object(j, key);
 	weft_json_string(j, "product", p->product);
 	weft_json_uint(j, "version", version);
 	weft_json_begin_array(j, "grants");
@@ -197,7 +198,7 @@ pol_set(weft_store_t *st, const weft_node_id_t *id, const char *name,
 		weft_json_t j;
 
 		weft_json_init(&j, stdout, 0);
-		pol_json(&j, p, version);
+		pol_json(&j, NULL, p, version);
 		rc = weft_cli_json_end(&j);
 	} else {
 		printf("policy of %s set: version %llu, %zu grant%s\n", name,
@@ -206,6 +207,109 @@ pol_set(weft_store_t *st, const weft_node_id_t *id, const char *name,
 	}
 	weft__policy__free_unpacked(p, NULL);
 	return rc;
+}
+
+/* The nodes of org `org` whose POLICY entries of `name` this store
+ * holds (gossiped here), at most POL_REMOTE_MAX. */
+#define POL_REMOTE_MAX 16
+typedef struct pol_remote {
+	const char *org, *name;
+	const uint8_t *self;
+	uint8_t pk[POL_REMOTE_MAX][WEFT_PK_BYTES];
+	char node[POL_REMOTE_MAX][WEFT_NAME_MAX + 1];
+	size_t n;
+} pol_remote_t;
+
+static int
+pol_remote_cb(void *arg, const weft_entry_info_t *info, const uint8_t *env,
+	      size_t len)
+{
+	pol_remote_t *r = arg;
+
+	(void)env;
+	(void)len;
+	if (strcmp(info->name, r->name) == 0 &&
+	    strcmp(info->signer.org_name, r->org) == 0 &&
+	    memcmp(info->origin, r->self, WEFT_PK_BYTES) != 0 &&
+	    r->n < POL_REMOTE_MAX) {
+		memcpy(r->pk[r->n], info->origin, WEFT_PK_BYTES);
+		snprintf(r->node[r->n], sizeof(r->node[0]), "%s",
+			 info->signer.subject_name);
+		r->n++;
+	}
+	return 0;
+}
+
+/* `policy show ORG.DOMAIN.PRODUCT`: the policies of that product that
+ * gossip brought here (the orgs a policy names receive it), per node. */
+static int
+pol_show_remote(weft_store_t *st, const weft_node_id_t *id, const char *full,
+		int json)
+{
+	char org[WEFT_NAME_MAX + 1];
+	const char *dot = strchr(full, '.');
+	pol_remote_t r = {org, dot ? dot + 1 : "", id->kp->pk, {{0}}, {""}, 0};
+	weft_snapshot_t *snap = NULL;
+	weft_err_t err = {0};
+	weft_json_t j;
+	size_t i, shown = 0;
+	int rc;
+
+	if (dot == NULL || (size_t)(dot - full) > WEFT_NAME_MAX) {
+		weft_cli_error("policy show", "bad name \"%s\"", full);
+		return 1;
+	}
+	memcpy(org, full, (size_t)(dot - full));
+	org[dot - full] = 0;
+	rc = weft_catalog_list(st, WEFT_ENTRY_POLICY, r.name, pol_remote_cb, &r,
+			       &err);
+	if (rc == 0)
+		rc = weft_snapshot_begin(st, &snap, &err);
+	if (json && rc == 0) {
+		weft_json_init(&j, stdout, 0);
+		weft_json_begin_array(&j, NULL);
+	}
+	for (i = 0; rc == 0 && i < r.n; i++) {
+		Weft__Policy *p = NULL;
+		uint64_t version = 0;
+		char *y = NULL;
+		size_t yl = 0;
+
+		rc = weft_snapshot_policy(snap, r.pk[i], r.name, &p, &version,
+					  &err);
+		if (rc != 0 || p == NULL) /* dropped */
+			continue;
+		shown++;
+		if (json) {
+			weft_json_begin_object(&j, NULL);
+			weft_json_string(&j, "org", org);
+			weft_json_string(&j, "node", r.node[i]);
+			pol_json(&j, "policy", p, version);
+			weft_json_end_object(&j);
+		} else if ((rc = weft_policy_yaml(p, &y, &yl, &err)) == 0) {
+			printf("# policy of %s on node %s, version %llu (as "
+			       "gossiped here)\n",
+			       full, r.node[i], (unsigned long long)version);
+			fwrite(y, 1, yl, stdout);
+		}
+		free(y);
+		weft__policy__free_unpacked(p, NULL);
+	}
+	weft_snapshot_end(snap);
+	if (json && rc == 0) {
+		weft_json_end_array(&j);
+		rc = weft_cli_json_end(&j);
+	}
+	if (rc == 0 && shown == 0 && !json)
+		rc = weft_err_set(&err, WEFT_ENOTFOUND,
+				  "no policy of %s has reached this node (a "
+				  "policy goes only to the orgs it names)",
+				  full);
+	if (rc != 0) {
+		weft_cli_error("policy show", "%s", err.msg);
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -240,7 +344,7 @@ pol_show(weft_store_t *st, const weft_node_id_t *id, const char *name, int json)
 		weft_json_t j;
 
 		weft_json_init(&j, stdout, 0);
-		pol_json(&j, p, version);
+		pol_json(&j, NULL, p, version);
 		rc = weft_cli_json_end(&j);
 	} else {
 		printf("# policy of %s, version %llu\n", name,
@@ -378,7 +482,10 @@ weft_cmd_policy(int argc, char **argv)
 	if (strcmp(sub, "set") == 0)
 		rc = pol_set(st, &id, argv[0], argv[1], json);
 	else if (strcmp(sub, "show") == 0)
-		rc = pol_show(st, &id, argv[0], json);
+		rc = strchr(argv[0], '.') &&
+			     strchr(strchr(argv[0], '.') + 1, '.')
+			 ? pol_show_remote(st, &id, argv[0], json)
+			 : pol_show(st, &id, argv[0], json);
 	else if (strcmp(sub, "drop") == 0)
 		rc = pol_drop(st, &id, argv[0], json);
 	else

@@ -136,5 +136,13 @@ ok "$WEFT" query --data-dir "$T/g" "EXPLAIN SELECT origin, sum(delay) FROM acme.
 has "policy: version 1, grant at line 3; columns 3"
 ok "$WEFT" query --data-dir "$T/g" "EXPLAIN SELECT origin, count(*) FROM acme.ops.legs GROUP BY origin"
 has "policy: version 1, grant at line 3; aggregates only, groups of 2\+"
+# the owner's policy as gossiped to g
+ok "$WEFT" policy show --data-dir "$T/g" acme.ops.flights
+has "^# policy of acme.ops.flights on node o, version 1 \(as gossiped here\)"
+has "columns: \[origin, delay, distance\]"
+ok "$WEFT" policy show --data-dir "$T/g" acme.ops.legs --json
+has '^\[\{"org":"acme","node":"o","policy":\{"product":"ops.legs","version":1,'
+bad "no policy of globex.ref.airports has reached this node" \
+    "$WEFT" policy show --data-dir "$T/o" globex.ref.airports
 grep -q "Sanitizer\|runtime error" "$T/o.log" && die "sanitizer report in the owner"
 echo "policies: raw fragments from a hostile asker refused or thresholded at the owner, all audited"
