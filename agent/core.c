@@ -168,6 +168,17 @@ ag_core_flush(agent_t *a)
 				       info.signer.org_name, info.name,
 				       (unsigned long long)info.version,
 				       info.signer.subject_name);
+			} else if (info.kind == WEFT_ENTRY_POLICY &&
+				   memcmp(info.origin, a->id.kp->pk,
+					  WEFT_PK_BYTES) != 0) {
+				/* what bench/gossip.sh times for policies */
+				ag_log(
+				    "info",
+				    "catalog: learnt policy of %s.%s version "
+				    "%llu from node %s",
+				    info.signer.org_name, info.name,
+				    (unsigned long long)info.version,
+				    info.signer.subject_name);
 			}
 			break;
 		case WEFT_OUT_DIAL:

@@ -152,6 +152,40 @@ weft_run() {
 		fi
 		r=$((r + 1))
 	done
+	# a policy narrowed on n0 (issue 13's revocation): version 1
+	# grants the org bench.p1's columns; version 2 only id. The time
+	# until every other agent logs "catalog: learnt policy of
+	# bench.bench.p1 version 2": the time until every catalog holds
+	# the narrower grant (the owner applies it at once)
+	printf 'product: bench.p1\ngrants:\n  - to: [bench]\n' >"$d/pol1.yaml"
+	printf 'product: bench.p1\ngrants:\n  - to: [bench]\n    columns: [id]\n' \
+	    >"$d/pol2.yaml"
+	: >"$d/preach"
+	for v in 1 2; do
+		t0=$(now_ms)
+		"$WEFT" policy set --data-dir "$d/n0" bench.p1 "$d/pol$v.yaml" \
+		    >/dev/null
+		w=0
+		while :; do
+			got=$(grep -l "catalog: learnt policy of bench.bench.p1 version $v " \
+			    "$d"/n*.log 2>/dev/null | wc -l)
+			[ "$got" -ge $((n - 1)) ] && break
+			w=$((w + 1))
+			[ $w -lt 300 ] || bench_die "gossip: policy version $v did not reach all $n agents"
+			sleep 0.1
+		done
+		last=0
+		i=1
+		while [ $i -lt "$n" ]; do
+			ts=$(grep -m1 "catalog: learnt policy of bench.bench.p1 version $v " \
+			    "$d/n$i.log" | cut -d' ' -f1)
+			x=$(($(log_ms "$ts") - t0))
+			[ $x -gt $last ] && last=$x
+			i=$((i + 1))
+		done
+		echo "$last" >>"$d/preach"
+	done
+	bench_emit gossip "weft_N${n}_policy_reach_all_ms" "$(tail -n 1 "$d/preach")"
 	med() { sort -n "$1" | sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p"; }
 	cut -d' ' -f1 "$d/reach" >"$d/r.all"
 	cut -d' ' -f2 "$d/reach" >"$d/r50"
@@ -197,6 +231,15 @@ for n in $SIZES; do
 		fi
 		printf '%-44s %12s %12s %8s\n' "N=$n $f" "${w:--}" "${s:--}" "$ratio"
 	done
+	# a narrowed policy reaching every catalog, beside a Serf event
+	w=$(get "weft_N${n}_policy_reach_all_ms")
+	s=$(get "serf_N${n}_reach_all_ms")
+	ratio=-
+	if [ -n "$w" ] && [ -n "$s" ] && [ "$s" != 0 ]; then
+		ratio=$(bench_calc "sprintf(\"%.2f\", $w / $s)")
+	fi
+	printf '%-44s %12s %12s %8s\n' "N=$n policy_v2_reach_all_ms" "${w:--}" \
+	    "${s:--}" "$ratio"
 done
 echo "(ratio = weft / serf; goal: reach_all <= 1 and bytes per node <= 1)"
 for n in $SIZES; do
