@@ -39,6 +39,7 @@
 #include "query/bwire.h"
 #include "query/query.h"
 #include "query/serve.h"
+#include "storage/catalog.h"
 
 #define AQ_THREADS 4		  /* queries run at once */
 #define AQ_JOBS 64		  /* ... queued or running */
@@ -99,6 +100,7 @@ typedef struct ag_query {
 	uint8_t *direct; /* keys of the nodes we had sessions with at the
 			  * start (for EXPLAIN), ndirect of them */
 	size_t ndirect;
+	const char *roles[WEFT_ROLES_MAX]; /* ours, for mesh.self_roles */
 } ag_query_t;
 
 /* One fragment another node asked us to run (owner side). */
@@ -110,6 +112,9 @@ typedef struct ag_serve {
 	char product[WEFT_OUT_TEXT_MAX + 1], org[WEFT_OUT_ORG_MAX + 1];
 	char asker[WEFT_OUT_ORG_MAX + 1];
 	uint8_t asker_pk[WEFT_PK_BYTES]; /* as its session authenticated it */
+	ag_trust_t *trust;	/* for the asker's node record (its roles) */
+	weft_entry_info_t node; /* that record, once read */
+	const char *roles[WEFT_ROLES_MAX];
 	uint64_t version;
 	uint8_t *frag;
 	size_t flen;
@@ -738,7 +743,7 @@ ag_query_request(agent_t *a, ctl_conn_t *cc, const Weft__ControlRequest *req)
 	Weft__ControlResponse resp = WEFT__CONTROL_RESPONSE__INIT;
 	ag_query_t *q = calloc(1, sizeof(*q));
 	uint8_t *frame;
-	size_t len;
+	size_t len, i;
 	int rc;
 
 	if (q == NULL || (q->sql = strdup(req->sql)) == NULL) {
@@ -756,6 +761,10 @@ ag_query_request(agent_t *a, ctl_conn_t *cc, const Weft__ControlRequest *req)
 	aq_cond_init(&q->cv);
 	q->mesh.self = a->id.kp->pk;
 	q->mesh.self_org = a->id.info.org_name;
+	for (i = 0; i < a->id.info.nroles && i < WEFT_ROLES_MAX; i++)
+		q->roles[i] = a->id.info.roles[i];
+	q->mesh.self_roles = q->roles;
+	q->mesh.self_nroles = i;
 	q->mesh.direct = mesh_direct;
 	aq_direct_copy(a, q);
 	q->mesh.open = mesh_open;
@@ -917,6 +926,40 @@ as_audit_fill(const ag_serve_t *v, const weft_fragrun_t *r,
 	weft_audit_set_reason(au, why);
 }
 
+/*
+ * The asker's certificate roles, for a policy that needs them: from its
+ * node record in our catalog (gossiped, signed with that certificate),
+ * verified again here under today's trusted roots; only when the record
+ * is the asker's own key and its certificate's org is the one the
+ * session authenticated. Otherwise no roles: an org:role grant then
+ * grants nothing (it refuses rather than leaks).
+ */
+static void
+as_roles(void *arg, weft_requester_t *who)
+{
+	ag_serve_t *v = arg;
+	weft_err_t err = {0};
+	uint8_t *env = NULL;
+	size_t len = 0, i;
+
+	if (v->trust == NULL ||
+	    weft_catalog_get(v->a->st, WEFT_ENTRY_NODE, v->asker_pk, "node",
+			     &env, &len, &err) != 0)
+		return;
+	if (weft_entry_verify(env, len, &v->trust->t, weft_now_us(), &v->node,
+			      NULL, NULL, &err) == 0 &&
+	    v->node.kind == WEFT_ENTRY_NODE &&
+	    memcmp(v->node.origin, v->asker_pk, WEFT_PK_BYTES) == 0 &&
+	    strcmp(v->node.signer.org_name, v->org) == 0) {
+		for (i = 0; i < v->node.signer.nroles && i < WEFT_ROLES_MAX;
+		     i++)
+			v->roles[i] = v->node.signer.roles[i];
+		who->roles = v->roles;
+		who->nroles = i;
+	}
+	free(env);
+}
+
 static void
 as_work(weft_pool_job_t *job)
 {
@@ -930,7 +973,9 @@ as_work(weft_pool_job_t *job)
 			    weft_now_us(),
 			    v->a->mask_key,
 			    v->a->st,
-			    &used};
+			    &used,
+			    as_roles,
+			    v};
 	weft_audit_rec_t au;
 	int rc;
 
@@ -1034,6 +1079,7 @@ as_done(weft_pool_job_t *job)
 		}
 	aq_bufs_free(v->head);
 	free(v->frag);
+	ag_trust_put(v->trust);
 	pthread_mutex_destroy(&v->mu);
 	pthread_cond_destroy(&v->cv);
 	free(v);
@@ -1095,6 +1141,8 @@ as_run(agent_t *a, weft_out_t *o)
 			      : "?");
 	v->version = o->version;
 	memcpy(v->asker_pk, o->pk, WEFT_PK_BYTES);
+	if ((v->trust = a->gtrust) != NULL)
+		v->trust->refs++; /* released in as_done, on the loop */
 	v->frag = o->env;
 	v->flen = o->env_len;
 	ag_trace_fragment(a, v->product, v->asker, v->org, v->frag, v->flen);
@@ -1127,6 +1175,7 @@ as_run(agent_t *a, weft_out_t *o)
 		as_audit_fill(v, NULL, &none, &busy, &au);
 		ag_audit_push(a, &au, 0);
 		free(v->frag);
+		ag_trust_put(v->trust);
 		pthread_mutex_destroy(&v->mu);
 		pthread_cond_destroy(&v->cv);
 		free(v);

@@ -63,7 +63,8 @@ static int
 pp_scan(weft_snapshot_t *snap, const weft_mesh_t *m, const wq_frag_t *f,
 	weft_remote_t *r, bool in_plan, weft_err_t *err)
 {
-	weft_requester_t me = {m->self_org, m->self, NULL, 0};
+	weft_requester_t me = {m->self_org, m->self, m->self_roles,
+			       m->self_nroles};
 	const Weft__PolicyGrant *g;
 	Weft__Policy *p = NULL;
 	uint64_t version = 0;

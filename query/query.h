@@ -74,6 +74,8 @@ typedef int (*weft_stop_fn)(void *arg);
 typedef struct weft_mesh {
 	const uint8_t *self;  /* our node key (WEFT_PK_BYTES), or NULL */
 	const char *self_org; /* our org, or NULL */
+	const char *const *self_roles; /* our certificate's roles */
+	size_t self_nroles;
 	/* 1 if we hold a session with node pk (else a tunnel will carry
 	 * the fragment); NULL: unknown. For EXPLAIN. */
 	int (*direct)(void *arg, const uint8_t *pk);

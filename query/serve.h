@@ -57,6 +57,11 @@ typedef struct weft_asker {
 	weft_store_t *st;
 	/* filled with the policy and grant that applied (may be NULL) */
 	weft_policy_used_t *used;
+	/* the asker's certificate roles, fetched only when a policy needs
+	 * them (org:role grants, requester_has_role): fills who->roles and
+	 * who->nroles (storage the callee keeps); NULL: no roles */
+	void (*roles)(void *arg, weft_requester_t *who);
+	void *roles_arg;
 } weft_asker_t;
 
 /*

@@ -105,11 +105,31 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 	return 0;
 }
 
+/* Does p need the asker's roles: an org:role grant, or a predicate that
+ * asks requester_has_role? */
+static bool
+sp_needs_roles(const Weft__Policy *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_grants; i++) {
+		const Weft__PolicyGrant *g = p->grants[i];
+
+		for (k = 0; k < g->n_to; k++)
+			if (strchr(g->to[k], ':') != NULL)
+				return true;
+		if (g->rows != NULL && strstr(g->rows, "requester_has_role"))
+			return true;
+	}
+	return false;
+}
+
 int
-wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
+wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker0, wq_frag_t *f,
 		bool in_plan, const weft_product_info_t *pi, wq_gate_t *gate,
 		weft_err_t *err)
 {
+	weft_asker_t a = *asker0, *asker = &a; /* its roles, when needed */
 	const Weft__PolicyGrant *g;
 	Weft__Policy *p = NULL;
 	const char *rule;
@@ -127,6 +147,8 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker, wq_frag_t *f,
 				  err);
 	if (rc != 0 || p == NULL)
 		return rc;
+	if (a.roles != NULL && sp_needs_roles(p))
+		a.roles(a.roles_arg, &a.who);
 	g = weft_policy_grant(p, &asker->who, asker->now_us);
 	if (asker->used != NULL) {
 		asker->used->version = version;

@@ -444,7 +444,7 @@ int
 weft_policy_check_rows(const Weft__Policy *p, const weft_product_info_t *pi,
 		       const char *path, weft_err_t *err)
 {
-	weft_asker_t nobody = {{"", NULL, NULL, 0}, NULL, 0, NULL, NULL, NULL};
+	weft_asker_t nobody = {.who = {"", NULL, NULL, 0}};
 	weft_expr_t *e;
 	size_t i;
 	int rc;

@@ -62,7 +62,7 @@ serve(const char *sql, const char *product, uint64_t version, const char *org,
 {
 	/* no policies: this node's key is none that signed one */
 	static const uint8_t no_key[WEFT_PK_BYTES];
-	weft_asker_t who = {{NULL, NULL, NULL, 0}, no_key, 0, NULL, NULL, NULL};
+	weft_asker_t who = {.self = no_key};
 	weft_snapshot_t *s = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};

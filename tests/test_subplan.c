@@ -205,7 +205,7 @@ run(plan_t *p, const char *org, uint64_t *rows, const char *want)
 {
 	/* no policies: this node's key is none that signed one */
 	static const uint8_t no_key[WEFT_PK_BYTES];
-	weft_asker_t who = {{NULL, NULL, NULL, 0}, no_key, 0, NULL, NULL, NULL};
+	weft_asker_t who = {.self = no_key};
 	weft_snapshot_t *s = NULL;
 	weft_fragrun_t *r = NULL;
 	weft_err_t err = {0};
