@@ -419,6 +419,9 @@ struct weft_asker;
  * way out (serve_kgate.c): the threshold, and noise. */
 typedef struct wq_gate {
 	bool on;	    /* a count(*) was appended to the fragment */
+	bool entity;	    /* and before it count(DISTINCT entity): the
+			     * threshold counts entities; small groups are
+			     * dropped, not folded (no remainder) */
 	uint64_t min_group; /* 0: no threshold */
 	uint32_t nscale;    /* state columns after the keys (no count) */
 	double *scale;	    /* Laplace scale of each (0: none); owned */

@@ -30,10 +30,12 @@
 struct wq_kgate {
 	uint64_t k;
 	uint32_t nkeys, nout; /* output columns: keys, states (no count) */
-	wq_aggtab_t *rem;     /* the remainder: states -> states, no keys */
-	weft_batch_t *out;    /* the groups that pass, then the remainder */
-	weft_batch_t *small;  /* a batch's small groups' states */
-	weft_batch_t *remb;   /* the remainder's states, emitted */
+	uint32_t nhid, tcol;  /* hidden columns at the end; the threshold's */
+	bool entity;
+	wq_aggtab_t *rem;    /* the remainder: states -> states, no keys */
+	weft_batch_t *out;   /* the groups that pass, then the remainder */
+	weft_batch_t *small; /* a batch's small groups' states */
+	weft_batch_t *remb;  /* the remainder's states, emitted */
 	uint32_t *sel, *gids;
 	uint64_t groups, suppressed;
 	double *scale; /* per state column after the keys; NULL: none */
@@ -108,7 +110,7 @@ kg_scales(wq_kgate_t *g, const wq_frag_t *f, const wq_gate_t *gate)
 	if (g->scale == NULL || g->cnt == NULL)
 		return WEFT_ENOMEM;
 	memcpy(g->scale, gate->scale, gate->nscale * sizeof(*g->scale));
-	for (i = 0; i + 1 < f->naggs && k < gate->nscale; i++) {
+	for (i = 0; i + g->nhid < f->naggs && k < gate->nscale; i++) {
 		int fn = f->aggs[i].fn;
 
 		if (fn == WQ_AGG_AVG)
@@ -142,7 +144,16 @@ wq_kgate_new(const wq_frag_t *f, const wq_gate_t *gate, wq_kgate_t **out,
 				    "group threshold on a fragment that does "
 				    "not aggregate");
 	}
-	g->nout = n - 1;
+	g->entity = gate->entity;
+	g->nhid = gate->entity ? 2 : 1;
+	if (n < f->nkeys + g->nhid || t[n - g->nhid] != WEFT_S_INT64) {
+		free(t);
+		wq_kgate_free(g);
+		return weft_err_set(err, WEFT_EINVAL,
+				    "group threshold: no hidden counts");
+	}
+	g->nout = n - g->nhid;
+	g->tcol = n - g->nhid; /* the entity count, else count(*) */
 	if (wq_aggtab_new(WQ_AGG_COMBINE, 0, NULL, f->naggs, f->aggs,
 			  &g->rem) != 0 ||
 	    weft_batch_new(g->nout, t, &g->out) != 0 ||
@@ -196,7 +207,7 @@ kg_remainder(wq_kgate_t *g, weft_batch_t **out, weft_err_t *err)
 	uint32_t c;
 	int rc;
 
-	if (g->suppressed == 0)
+	if (g->suppressed == 0 || g->entity)
 		return 0; /* nothing folded (a table without keys always
 			   * has its one group) */
 	weft_batch_clear(g->remb);
@@ -243,19 +254,23 @@ wq_kgate_next(wq_kgate_t *g, wq_op_t *op, weft_batch_t **out, weft_err_t *err)
 			g->done = true;
 			return kg_remainder(g, out, err);
 		}
-		if (b->ncols != g->nout + 1)
+		if (b->ncols != g->nout + g->nhid)
 			return weft_err_set(err, WEFT_EINVAL,
 					    "group threshold: %u columns, "
 					    "expected %u",
-					    b->ncols, g->nout + 1);
-		cnt = b->cols[b->ncols - 1].v.i64;
+					    b->ncols, g->nout + g->nhid);
+		cnt = b->cols[g->tcol].v.i64;
 		g->groups += b->n;
 		/* the small groups into the remainder */
 		for (i = 0, nsmall = 0; i < b->n; i++)
-			if (b->cols[b->ncols - 1].nulls[i] ||
+			if (b->cols[g->tcol].nulls[i] ||
 			    (uint64_t)cnt[i] < g->k)
 				g->sel[nsmall++] = i;
-		if (nsmall > 0) {
+		if (nsmall > 0 && g->entity) {
+			/* distinct entities do not add up across groups:
+			 * no remainder, the small groups are dropped */
+			g->suppressed += nsmall;
+		} else if (nsmall > 0) {
 			weft_batch_clear(g->small);
 			kg_copy(g->small, b, g->nkeys, b->ncols - g->nkeys,
 				g->sel, nsmall);
@@ -272,7 +287,7 @@ wq_kgate_next(wq_kgate_t *g, wq_op_t *op, weft_batch_t **out, weft_err_t *err)
 		}
 		/* the others out, as they are, without the count */
 		for (i = 0, nbig = 0; i < b->n; i++)
-			if (!b->cols[b->ncols - 1].nulls[i] &&
+			if (!b->cols[g->tcol].nulls[i] &&
 			    (uint64_t)cnt[i] >= g->k)
 				g->sel[nbig++] = i;
 		if (nbig == 0)

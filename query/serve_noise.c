@@ -122,7 +122,8 @@ wq_policy_noise(wq_frag_t *f, const weft_product_info_t *pi,
 {
 	const Weft__PolicyNoise *nz = g->noise;
 	double *sens = NULL, spent = 0;
-	uint32_t i, k = 0, nstates = 0, n = f->naggs - 1; /* no count */
+	uint32_t i, k = 0, nstates = 0;
+	uint32_t n = f->naggs - (gate->entity ? 2 : 1); /* not the hidden */
 	int64_t period;
 	int rc = 0;
 

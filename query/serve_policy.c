@@ -14,26 +14,18 @@
  * can appear: a denied column cannot be used in WHERE, GROUP BY, a join
  * key or ORDER BY either, unlike policies that only mask the output.
  *
- * Rules this node does not apply yet (row predicates, masks, aggregates
- * only, noise) make the grant refuse every fragment, with a message that
- * says so: a policy never leaks more than it says.
+ * Then rows and masks rewrite the fragment (serve_rewrite.c), and an
+ * aggregates-only or noise grant puts a gate on its groups (serve_kgate.c,
+ * serve_noise.c; entity thresholds append a count(DISTINCT) here).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "query/qint.h"
 #include "query/serve.h"
 #include "storage/policy_store.h"
-
-/* The first rule of g this node does not enforce yet, or NULL. */
-static const char *
-sp_unenforced(const Weft__PolicyGrant *g)
-{
-	if (g->aggregate != NULL && g->aggregate->entity[0] != 0)
-		return "a threshold of distinct entities (aggregate.entity)";
-	return NULL;
-}
 
 /* The SQL name of aggregate a, as a grant's `functions` lists it. */
 static const char *
@@ -43,19 +35,95 @@ sp_aggname(const wq_agg_t *a)
 }
 
 /*
+ * A threshold in distinct entities: append count(DISTINCT entity) to f's
+ * aggregates (the hidden count(*) follows it), reading the entity column
+ * (and projecting it, when f projects) if f does not already.
+ */
+static int
+sp_entity(wq_frag_t *f, const weft_product_info_t *pi, const char *entity,
+	  wq_gate_t *gate, weft_err_t *err)
+{
+	weft_sqltype_t t;
+	uint32_t pc, rc_ = 0, arg;
+	wq_agg_t *na;
+
+	for (pc = 0; pc < pi->ncols && strcasecmp(pi->cols[pc].name, entity);
+	     pc++)
+		;
+	if (pc == pi->ncols)
+		return weft_err_set(err, WEFT_EDENIED,
+				    "%s: aggregate entity \"%s\": no such "
+				    "column",
+				    f->product, entity);
+	t = (weft_sqltype_t)pi->cols[pc].type;
+	for (rc_ = 0; rc_ < f->ncols && f->cols[rc_] != pc; rc_++)
+		;
+	if (rc_ == f->ncols) { /* read it too, after the others */
+		uint32_t *nc = realloc(f->cols, (f->ncols + 1) * sizeof(*nc));
+		weft_sqltype_t *nt;
+
+		if (nc == NULL)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		f->cols = nc;
+		nt = realloc(f->ctypes, (f->ncols + 1) * sizeof(*nt));
+		if (nt == NULL)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		f->ctypes = nt;
+		f->cols[f->ncols] = pc;
+		f->ctypes[f->ncols] = t;
+		f->ncols++;
+		free(f->colnames); /* EXPLAIN only; now stale */
+		f->colnames = NULL;
+	}
+	arg = rc_;
+	if (f->nproj > 0) { /* aggregates read the projection's output */
+		weft_expr_t **np;
+
+		if (f->nproj >= WQ_COLS_MAX)
+			return weft_err_set(err, WEFT_EDENIED,
+					    "%s: too many columns", f->product);
+		np = realloc(f->proj, (f->nproj + 1) * sizeof(*np));
+		if (np == NULL)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		f->proj = np;
+		if ((f->proj[f->nproj] = weft_expr_col(rc_, t, 0)) == NULL)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		arg = f->nproj++;
+	}
+	na = realloc(f->aggs, (f->naggs + 1) * sizeof(*na));
+	if (na == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	f->aggs = na;
+	memset(&na[f->naggs], 0, sizeof(*na));
+	na[f->naggs].fn = WQ_AGG_COUNT;
+	na[f->naggs].distinct = true;
+	na[f->naggs].arg = weft_expr_col(arg, t, 0);
+	if (na[f->naggs].arg == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	na[f->naggs].argtype = t;
+	na[f->naggs].type = WEFT_S_INT64;
+	na[f->naggs].scale = -1;
+	f->naggs++;
+	gate->entity = true;
+	return 0;
+}
+
+/*
  * Aggregates only: one aggregating scan (no pushed plan, whose scans
  * feed joins), of allowed functions, no DISTINCT; with min_group, a
  * count(*) appended for the group threshold (serve_kgate.c).
  */
 static int
 sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
-	     uint64_t version, wq_gate_t *gate, weft_err_t *err)
+	     const weft_product_info_t *pi, uint64_t version, wq_gate_t *gate,
+	     weft_err_t *err)
 {
-	static const Weft__PolicyAggregate none = {0};
+	static const Weft__PolicyAggregate none = WEFT__POLICY_AGGREGATE__INIT;
 	const Weft__PolicyAggregate *ag = g->aggregate ? g->aggregate : &none;
 	wq_agg_t *na;
 	uint32_t i;
 	size_t k;
+	int rc;
 
 	if (in_plan || !f->agg)
 		return weft_err_set(
@@ -85,8 +153,11 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 					    "aggregates",
 					    f->product);
 	}
-	if (ag->min_group == 0 && g->noise == NULL)
+	if (ag->min_group == 0 && ag->entity[0] == 0 && g->noise == NULL)
 		return 0;
+	if (ag->entity[0] != 0 &&
+	    (rc = sp_entity(f, pi, ag->entity, gate, err)) != 0)
+		return rc;
 	if (f->naggs + 1 > WQ_COLS_MAX / 2)
 		return weft_err_set(err, WEFT_EDENIED,
 				    "%s: too many aggregates", f->product);
@@ -101,7 +172,9 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 	na[f->naggs].scale = -1;
 	f->naggs++;
 	gate->on = true;
-	gate->min_group = ag->min_group;
+	gate->min_group = ag->min_group ? ag->min_group : 1;
+	if (!gate->entity && ag->min_group == 0)
+		gate->min_group = 0;
 	return 0;
 }
 
@@ -132,7 +205,6 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker0, wq_frag_t *f,
 	weft_asker_t a = *asker0, *asker = &a; /* its roles, when needed */
 	const Weft__PolicyGrant *g;
 	Weft__Policy *p = NULL;
-	const char *rule;
 	uint64_t version = 0;
 	uint32_t i;
 	int rc;
@@ -162,17 +234,6 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker0, wq_frag_t *f,
 				  asker->who.org ? asker->who.org : "?");
 		goto out;
 	}
-	rule = sp_unenforced(g);
-	if (rule != NULL) {
-		rc = weft_err_set(err, WEFT_EDENIED,
-				  "%s: the grant at line %u of its policy "
-				  "(version %llu) has %s, which this node "
-				  "does not enforce yet: refused rather than "
-				  "answered without it",
-				  f->product, g->line,
-				  (unsigned long long)version, rule);
-		goto out;
-	}
 	for (i = 0; i < f->ncols; i++) {
 		const char *name =
 		    f->cols[i] < pi->ncols ? pi->cols[f->cols[i]].name : NULL;
@@ -194,7 +255,7 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker0, wq_frag_t *f,
 		rc = wq_policy_rewrite(f, pi, g, asker, err);
 	/* noise implies aggregates only: it protects aggregates, not rows */
 	if (rc == 0 && (g->aggregate != NULL || g->noise != NULL))
-		rc = sp_aggregate(f, in_plan, g, version, gate, err);
+		rc = sp_aggregate(f, in_plan, g, pi, version, gate, err);
 	if (rc == 0 && g->noise != NULL)
 		rc = wq_policy_noise(f, pi, g, asker, gate, err);
 out:

@@ -12,8 +12,7 @@
 #     appears (SELECT, WHERE, GROUP BY, ORDER BY, a join key, count(col));
 #     q (own org, no grant) is refused; each refusal is in the owner's
 #     log, naming the asker;
-#   - a grant with a rule the owner does not enforce yet (entity thresholds) refuses
-#     instead of answering without it; an expired grant grants nothing;
+#   - an expired grant grants nothing;
 #   - show/list (text and --json), drop (g reads everything again), and
 #     the policy survives an agent restart.
 . "$(dirname "$0")/lib.sh"
@@ -147,15 +146,7 @@ bad "gate" "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/badcol.yaml"
 ok "$WEFT" policy show --data-dir "$T/o" ops.flights --json
 grep -q '"version":1,' "$T/out" || die "a refused set changed the policy"
 
-# a rule not enforced yet refuses; an expired grant grants nothing
-cat >"$T/agg.yaml" <<'Y'
-product: ops.flights
-grants:
-  - to: [globex]
-    aggregate: {min_group: 2, entity: origin}
-Y
-ok "$WEFT" policy set --data-dir "$T/o" ops.flights "$T/agg.yaml"
-denied_soon g "grant at line 3 .*distinct entities.*does not enforce yet" "SELECT count(*) FROM acme.ops.flights"
+# an expired grant grants nothing
 cat >"$T/old.yaml" <<'Y'
 product: ops.flights
 grants:
@@ -172,7 +163,7 @@ denied_soon g "grants the asking node \\(org globex\\) nothing" "SELECT count(*)
 
 # dropped: all of it again
 ok "$WEFT" policy drop --data-dir "$T/o" ops.flights --json
-grep -q '"dropped":"ops.flights","version":4' "$T/out" || die "policy drop --json: $(cat "$T/out")"
+grep -q '"dropped":"ops.flights","version":3' "$T/out" || die "policy drop --json: $(cat "$T/out")"
 bad "no policy is set for ops.flights" "$WEFT" policy drop --data-dir "$T/o" ops.flights
 until_ok 20 "$WEFT" query --data-dir "$T/g" "SELECT count(*) FROM acme.ops.flights" ||
     die "g is still refused after the drop"
