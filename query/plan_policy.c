@@ -90,28 +90,15 @@ pp_scan(weft_snapshot_t *snap, const weft_mesh_t *m, const wq_frag_t *f,
 	for (i = 0; f->colnames != NULL && i < f->ncols; i++)
 		if (f->colnames[i] != NULL &&
 		    !weft_policy_allows(g, f->colnames[i])) {
-			rc = weft_err_set(
-			    err, WEFT_EDENIED,
-			    "%s: column \"%s\" is not granted to org %s (its "
-			    "policy, version %llu, grant at line %u); it may "
-			    "appear nowhere in a query, not in WHERE, GROUP "
-			    "BY, joins or ORDER BY either",
-			    f->product, f->colnames[i],
-			    m->self_org ? m->self_org : "?",
-			    (unsigned long long)version, g->line);
+			rc = wq_policy_deny_column(err, f->product,
+						   f->colnames[i], m->self_org,
+						   version, g->line);
 			goto out;
 		}
 	if ((g->aggregate != NULL || g->noise != NULL) &&
 	    (in_plan || !f->agg)) {
-		rc = weft_err_set(
-		    err, WEFT_EDENIED,
-		    "%s: the grant at line %u of its policy (version %llu) "
-		    "allows aggregates only: %s",
-		    f->product, g->line, (unsigned long long)version,
-		    in_plan ? "it answers one aggregating query of the "
-			      "product alone, not a plan that joins it"
-			    : "the query must aggregate it (GROUP BY or "
-			      "aggregate functions)");
+		rc = wq_policy_deny_rows(err, f->product, g->line, version,
+					 in_plan);
 		goto out;
 	}
 	free(r->policy);

@@ -428,6 +428,14 @@ typedef struct wq_gate {
 	double eps;	    /* the ε this fragment spent */
 } wq_gate_t;
 
+/* The refusals the owner and the asker's planner share, word for word:
+ * a column not granted; a row query (or a scan in a pushed plan) under
+ * an aggregates-only grant. Both return WEFT_EDENIED. */
+int wq_policy_deny_column(weft_err_t *err, const char *product, const char *col,
+			  const char *org, uint64_t version, uint32_t line);
+int wq_policy_deny_rows(weft_err_t *err, const char *product, uint32_t line,
+			uint64_t version, bool in_plan);
+
 int wq_policy_check(weft_snapshot_t *snap, const struct weft_asker *asker,
 		    wq_frag_t *f, bool in_plan, const weft_product_info_t *pi,
 		    wq_gate_t *gate, weft_err_t *err);

@@ -27,6 +27,35 @@
 #include "query/serve.h"
 #include "storage/policy_store.h"
 
+int
+wq_policy_deny_column(weft_err_t *err, const char *product, const char *col,
+		      const char *org, uint64_t version, uint32_t line)
+{
+	return weft_err_set(
+	    err, WEFT_EDENIED,
+	    "%s: column \"%s\" is not granted to org %s (its "
+	    "policy, version %llu, grant at line %u); it may "
+	    "appear nowhere in a query, not in WHERE, GROUP BY, "
+	    "joins or ORDER BY either",
+	    product, col ? col : "?", org ? org : "?",
+	    (unsigned long long)version, line);
+}
+
+int
+wq_policy_deny_rows(weft_err_t *err, const char *product, uint32_t line,
+		    uint64_t version, bool in_plan)
+{
+	return weft_err_set(
+	    err, WEFT_EDENIED,
+	    "%s: the grant at line %u of its policy (version %llu) allows "
+	    "aggregates only: %s",
+	    product, line, (unsigned long long)version,
+	    in_plan ? "it answers one aggregating query of the product "
+		      "alone, not a plan that joins it"
+		    : "the query must aggregate it (GROUP BY or aggregate "
+		      "functions)");
+}
+
 /* The SQL name of aggregate a, as a grant's `functions` lists it. */
 static const char *
 sp_aggname(const wq_agg_t *a)
@@ -126,15 +155,8 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 	int rc;
 
 	if (in_plan || !f->agg)
-		return weft_err_set(
-		    err, WEFT_EDENIED,
-		    "%s: the grant at line %u of its policy (version %llu) "
-		    "allows aggregates only: %s",
-		    f->product, g->line, (unsigned long long)version,
-		    in_plan ? "it answers one aggregating query of the "
-			      "product alone, not a plan that joins it"
-			    : "the query must aggregate it (GROUP BY or "
-			      "aggregate functions)");
+		return wq_policy_deny_rows(err, f->product, g->line, version,
+					   in_plan);
 	for (i = 0; i < f->naggs; i++) {
 		for (k = 0; k < ag->n_functions &&
 			    strcmp(ag->functions[k], sp_aggname(&f->aggs[i]));
@@ -239,15 +261,9 @@ wq_policy_check(weft_snapshot_t *snap, const weft_asker_t *asker0, wq_frag_t *f,
 		    f->cols[i] < pi->ncols ? pi->cols[f->cols[i]].name : NULL;
 
 		if (name == NULL || !weft_policy_allows(g, name)) {
-			rc = weft_err_set(
-			    err, WEFT_EDENIED,
-			    "%s: column \"%s\" is not granted to org %s (its "
-			    "policy, version %llu, grant at line %u); it may "
-			    "appear nowhere in a query, not in WHERE, GROUP "
-			    "BY, joins or ORDER BY either",
-			    f->product, name ? name : "?",
-			    asker->who.org ? asker->who.org : "?",
-			    (unsigned long long)version, g->line);
+			rc = wq_policy_deny_column(err, f->product, name,
+						   asker->who.org, version,
+						   g->line);
 			goto out;
 		}
 	}
