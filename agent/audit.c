@@ -34,6 +34,32 @@ au_take(agent_t *a, size_t *n)
 	return q;
 }
 
+/* Put recs[0..n) back at the head of the queue (what does not fit in
+ * AUDIT_QMAX is dropped and counted). */
+static void
+au_requeue(agent_t *a, const weft_audit_rec_t *recs, size_t n)
+{
+	weft_audit_rec_t *nq;
+	size_t keep;
+
+	pthread_mutex_lock(&a->audit_mu);
+	keep = n + a->audit_n > AUDIT_QMAX ? AUDIT_QMAX - a->audit_n : n;
+	nq = malloc((keep + a->audit_n + 1) * sizeof(*nq));
+	if (nq == NULL) {
+		a->audit_dropped += n;
+	} else {
+		memcpy(nq, recs, keep * sizeof(*nq));
+		if (a->audit_n > 0)
+			memcpy(nq + keep, a->audit_q, a->audit_n * sizeof(*nq));
+		free(a->audit_q);
+		a->audit_q = nq;
+		a->audit_n += keep;
+		a->audit_cap = a->audit_n;
+		a->audit_dropped += n - keep;
+	}
+	pthread_mutex_unlock(&a->audit_mu);
+}
+
 /* Write recs[0..n) (any thread with no transaction open). */
 static void
 au_write(agent_t *a, weft_audit_rec_t *recs, size_t n)
@@ -44,7 +70,13 @@ au_write(agent_t *a, weft_audit_rec_t *recs, size_t n)
 	for (i = 0; i < n; i += AUDIT_BATCH * 4) {
 		size_t m = n - i < AUDIT_BATCH * 4 ? n - i : AUDIT_BATCH * 4;
 
-		if (weft_audit_append(a->st, recs + i, m, 0, &err) != 0) {
+		int rc = weft_audit_append(a->st, recs + i, m, 0, &err);
+
+		if (rc == WEFT_EAGAIN) { /* the map must grow first: later */
+			au_requeue(a, recs + i, n - i);
+			break;
+		}
+		if (rc != 0) {
 			__atomic_add_fetch(&a->audit_dropped, m,
 					   __ATOMIC_RELAXED);
 			ag_log("warn", "audit: %zu records not written: %s", m,
@@ -125,17 +157,21 @@ static void
 au_tick(uv_timer_t *t)
 {
 	agent_t *a = t->data;
+	size_t n;
 	int go;
 
 	if (a->audit_job_on || a->pool == NULL)
 		return;
 	pthread_mutex_lock(&a->audit_mu);
-	go = a->audit_n > 0 && !a->audit_busy;
+	n = a->audit_n;
+	go = n > 0 && !a->audit_busy;
 	if (go)
 		a->audit_busy = 1;
 	pthread_mutex_unlock(&a->audit_mu);
 	if (!go)
 		return;
+	/* the workers may not grow the map: make room for them here */
+	weft_store_prepare(a->st, n * 256 + 65536);
 	memset(&a->audit_job, 0, sizeof(a->audit_job));
 	a->audit_job.work = au_work;
 	a->audit_job.done = au_done;

@@ -26,6 +26,24 @@ weft_store_mdb_err(weft_err_t *err, int rc, const char *what)
 			    mdb_strerror(rc));
 }
 
+/*
+ * The initial map: never less than the file holds. With MDB_WRITEMAP,
+ * LMDB sizes the file to this process's map, so a smaller map (a CLI
+ * command while the agent runs) would cut the file under the agent's
+ * larger map, whose next write past the new end faults (SIGBUS).
+ */
+static size_t
+store_map_floor(const char *dir, size_t init)
+{
+	char p[4096];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	if (stat(p, &sb) == 0 && (size_t)sb.st_size > init)
+		init = ((size_t)sb.st_size + 65535) & ~(size_t)65535;
+	return init;
+}
+
 int
 weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		weft_store_t **out, weft_err_t *err)
@@ -61,6 +79,7 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	st->st_dir = strdup(dir);
 	st->st_lock_ok = pthread_rwlock_init(&st->st_maplock, NULL) == 0;
+	st->st_owner = pthread_self();
 	st->st_readonly = opts->readonly;
 	st->st_map_max = opts->map_max ? opts->map_max : WEFT_MAP_MAX_DEFAULT;
 	envmax = getenv("WEFT_MAP_MAX");
@@ -71,6 +90,7 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	init = opts->map_init ? opts->map_init : WEFT_MAP_INIT;
 	if (init > st->st_map_max)
 		init = st->st_map_max;
+	init = store_map_floor(dir, init);
 	if (st->st_dir == NULL || !st->st_lock_ok) {
 		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
 		goto fail;
@@ -203,6 +223,8 @@ weft_store_remap(weft_store_t *st, size_t size)
 {
 	int rc;
 
+	if (!pthread_equal(pthread_self(), st->st_owner))
+		return WEFT_EAGAIN; /* the owner thread will (store_int.h) */
 	if (pthread_rwlock_trywrlock(&st->st_maplock) != 0)
 		return WEFT_EAGAIN;
 	rc = mdb_env_set_mapsize(st->st_env, size);
@@ -223,6 +245,12 @@ weft_store_grow(weft_store_t *st, size_t want)
 	if (want <= info.me_mapsize)
 		return WEFT_EMAPFULL;
 	return weft_store_remap(st, want);
+}
+
+void
+weft_store_prepare(weft_store_t *st, size_t bytes)
+{
+	weft_store_reserve(st, bytes);
 }
 
 void
@@ -262,6 +290,23 @@ weft_store_map_full(weft_store_t *st, weft_err_t *err)
 	    st->st_dir, info.me_mapsize >> 20);
 }
 
+/* A write transaction ended with rc (its work's, or its commit's): 0,
+ * or what it means (map full: grow, WEFT_ERETRY). */
+static int
+weft_store_txn_settle(weft_store_t *st, int rc, const char *what,
+		      weft_err_t *err)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_MAP_FULL)
+		return weft_store_map_full(st, err);
+	if (weft_store_is_mdb(rc))
+		return weft_store_mdb_err(err, rc, what);
+	if (err != NULL && err->msg[0] == 0)
+		weft_err_set(err, rc, "%s: %s", what, weft_strerror(rc));
+	return rc;
+}
+
 int
 weft_store_txn_end(weft_store_t *st, MDB_txn *txn, int rc, const char *what,
 		   weft_err_t *err)
@@ -294,10 +339,40 @@ weft_store_write(weft_store_t *st, size_t size_hint, const char *what,
 	 * the bound; the bound only guards against a work function that
 	 * keeps returning WEFT_ERETRY itself. */
 	for (tries = 0; tries < 64; tries++) {
-		rc = weft_store_txn_begin(st, 0, &txn, err);
-		if (rc != 0)
-			return rc;
-		rc = weft_store_txn_end(st, txn, fn(txn, arg, err), what, err);
+		/* The transaction holds the map lock shared, as a snapshot
+		 * does: writes also run on worker threads (audit records,
+		 * noise budgets), and another thread's remap must not move
+		 * the map under an open transaction. Released before the
+		 * map grows (which needs it exclusive). */
+		if (st->st_lock_ok)
+			pthread_rwlock_rdlock(&st->st_maplock);
+		rc = mdb_txn_begin(st->st_env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			if (st->st_lock_ok)
+				pthread_rwlock_unlock(&st->st_maplock);
+			if (weft_store_remap(st, 0) == WEFT_EAGAIN)
+				return weft_err_set(
+				    err, WEFT_EAGAIN,
+				    "%s: the store grew (another process "
+				    "wrote) while queries are reading it; try "
+				    "again when they end",
+				    st->st_dir);
+			continue;
+		}
+		if (rc != 0) {
+			if (st->st_lock_ok)
+				pthread_rwlock_unlock(&st->st_maplock);
+			return weft_store_mdb_err(err, rc, "begin transaction");
+		}
+		rc = fn(txn, arg, err);
+		if (rc == 0) {
+			rc = mdb_txn_commit(txn); /* frees txn */
+		} else {
+			mdb_txn_abort(txn);
+		}
+		if (st->st_lock_ok)
+			pthread_rwlock_unlock(&st->st_maplock);
+		rc = weft_store_txn_settle(st, rc, what, err);
 		if (rc != WEFT_ERETRY)
 			return rc;
 	}

@@ -48,6 +48,14 @@ int weft_store_open(const char *dir, const weft_store_opts_t *opts,
 /* Close and free. Accepts NULL. No transaction may be open. */
 void weft_store_close(weft_store_t *st);
 const char *weft_store_dir(const weft_store_t *st);
+/*
+ * On the thread that opened the store: grow the map now if fewer than
+ * about 2 * bytes + 16 MiB are free, so that writes other threads make
+ * soon (which may not move the map) find room. Best effort: nothing
+ * happens while snapshots are open.
+ */
+void weft_store_prepare(weft_store_t *st, size_t bytes);
+
 /* Current map size and bytes in use. */
 int weft_store_usage(weft_store_t *st, size_t *map_size, size_t *used);
 

@@ -42,6 +42,11 @@ struct weft_store {
 	 * on the thread that also remaps, so they need no lock. */
 	pthread_rwlock_t st_maplock;
 	int st_lock_ok;
+	/* the thread that opened the store (the agent's loop): the only
+	 * one that remaps, so its own short transactions, which hold no
+	 * lock, never see the map move; other threads' transactions hold
+	 * st_maplock shared (snapshots, weft_store_write) */
+	pthread_t st_owner;
 };
 
 /*
@@ -59,7 +64,8 @@ weft_store_is_mdb(int rc)
 /* Fill err with "store: what: <LMDB message>" and return WEFT_ESTORE. */
 int weft_store_mdb_err(weft_err_t *err, int rc, const char *what);
 /* Set the map size (0: adopt the size in the file) if no snapshot is
- * open: 0, WEFT_EAGAIN (snapshots are reading), WEFT_ESTORE. */
+ * open, on the thread that opened the store: 0, WEFT_EAGAIN (snapshots
+ * are reading, or another thread asks), WEFT_ESTORE. */
 int weft_store_remap(weft_store_t *st, size_t size);
 /* Grow the map to at least want bytes (bounded by map_max): 0,
  * WEFT_EMAPFULL at the cap, WEFT_EAGAIN while snapshots are open,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -217,6 +218,44 @@ small_store(fx_t *f, size_t init, size_t max)
 	assert_int_equal(weft_store_open(sub, &o, &st, NULL), 0);
 	assert_int_equal(weft_store_trust_add(st, &f->id.root, NULL), 0);
 	return st;
+}
+
+/*
+ * A second open with a smaller map (a CLI command while the agent runs)
+ * must not cut the file under the first one's map: with MDB_WRITEMAP the
+ * first process's next write past the new end would fault (SIGBUS). The
+ * file keeps its size, and the first store still writes.
+ */
+static void
+test_map_keeps_file(void **state)
+{
+	fx_t *f = *state;
+	weft_store_opts_t o = {0};
+	weft_store_t *big = small_store(f, 32u << 20, 0), *small;
+	weft_err_t err = {0};
+	struct stat sb;
+	char sub[4096], path[4200];
+	int i;
+
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	snprintf(path, sizeof(path), "%s/data.mdb", sub);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size >= (32 << 20));
+	o.map_init = 1u << 20;
+	assert_int_equal(weft_store_open(sub, &o, &small, &err), 0);
+	assert_int_equal(weft_store_meta_put(small, "k", "v", 1, &err), 0);
+	weft_store_close(small);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size >= (32 << 20));
+	for (i = 0; i < 64; i++) { /* writes spread over the big map */
+		char k[16], v[65536];
+
+		snprintf(k, sizeof(k), "k%d", i);
+		memset(v, 'a' + i % 26, sizeof(v));
+		assert_int_equal(
+		    weft_store_meta_put(big, k, v, sizeof(v), &err), 0);
+	}
+	weft_store_close(big);
 }
 
 /* A map that may not grow far enough: clear error, old version intact. */
@@ -757,6 +796,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_keeps_file, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_claimed_org, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_put_if_newer, setup,
