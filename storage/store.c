@@ -30,18 +30,24 @@ weft_store_mdb_err(weft_err_t *err, int rc, const char *what)
  * The initial map: never less than the file holds. With MDB_WRITEMAP,
  * LMDB sizes the file to this process's map, so a smaller map (a CLI
  * command while the agent runs) would cut the file under the agent's
- * larger map, whose next write past the new end faults (SIGBUS).
+ * larger map, whose next write past the new end faults (SIGBUS). Up to
+ * the map's cap: an operator who sets WEFT_MAP_MAX below the file's size
+ * asks for that smaller map.
  */
 static size_t
-store_map_floor(const char *dir, size_t init)
+store_map_floor(const char *dir, size_t init, size_t max)
 {
 	char p[4096];
 	struct stat sb;
+	size_t fs;
 
 	snprintf(p, sizeof(p), "%s/data.mdb", dir);
-	if (stat(p, &sb) == 0 && (size_t)sb.st_size > init)
-		init = ((size_t)sb.st_size + 65535) & ~(size_t)65535;
-	return init;
+	if (stat(p, &sb) != 0)
+		return init;
+	fs = ((size_t)sb.st_size + 65535) & ~(size_t)65535;
+	if (fs > max)
+		fs = max;
+	return fs > init ? fs : init;
 }
 
 int
@@ -90,7 +96,7 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 	init = opts->map_init ? opts->map_init : WEFT_MAP_INIT;
 	if (init > st->st_map_max)
 		init = st->st_map_max;
-	init = store_map_floor(dir, init);
+	init = store_map_floor(dir, init, st->st_map_max);
 	if (st->st_dir == NULL || !st->st_lock_ok) {
 		rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
 		goto fail;
