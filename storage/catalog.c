@@ -30,7 +30,7 @@ weft_cat_key(uint8_t *key, int kind, const uint8_t *origin, const char *name)
 }
 
 /* Version of a stored envelope (already verified when stored). */
-static uint64_t
+uint64_t
 weft_stored_version(const uint8_t *env, size_t len)
 {
 	Weft__Envelope *e = weft__envelope__unpack(NULL, len, env);

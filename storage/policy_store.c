@@ -204,20 +204,10 @@ weft_policy_epoch(weft_store_t *st, const uint8_t *origin)
 	k.mv_data = prefix;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		Weft__Envelope *e;
-		Weft__CatalogEntry *ce = NULL;
-
 		if (k.mv_size < sizeof(prefix) ||
 		    memcmp(k.mv_data, prefix, sizeof(prefix)) != 0)
 			break;
-		e = weft__envelope__unpack(NULL, v.mv_size, v.mv_data);
-		if (e != NULL)
-			ce = weft__catalog_entry__unpack(NULL, e->payload.len,
-							 e->payload.data);
-		if (ce != NULL)
-			sum += ce->version;
-		weft__catalog_entry__free_unpacked(ce, NULL);
-		weft__envelope__free_unpacked(e, NULL);
+		sum += weft_stored_version(v.mv_data, v.mv_size);
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);

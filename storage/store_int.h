@@ -61,6 +61,10 @@ weft_store_is_mdb(int rc)
 	return rc > 0 || (rc <= MDB_KEYEXIST && rc >= MDB_LAST_ERRCODE);
 }
 
+/* The version of a stored catalog envelope (verified when stored), 0
+ * if it does not unpack (catalog.c). */
+uint64_t weft_stored_version(const uint8_t *env, size_t len);
+
 /* Fill err with "store: what: <LMDB message>" and return WEFT_ESTORE. */
 int weft_store_mdb_err(weft_err_t *err, int rc, const char *what);
 /* Set the map size (0: adopt the size in the file) if no snapshot is
