@@ -477,6 +477,13 @@ void wq_kgate_free(wq_kgate_t *g);
  * types are unchanged. 0, WEFT_EDENIED (the predicate does not bind; a
  * hash mask without a key, or on a type it cannot keep), WEFT_ENOMEM.
  */
+/* The read column of f that reads product column pc (type t): found, or
+ * appended after f's own (serve_rewrite.c); the caller keeps f's output
+ * as it was (an aggregate, or a projection). 0, WEFT_EDENIED (too many
+ * columns), WEFT_ENOMEM. */
+int wq_frag_read_col(wq_frag_t *f, uint32_t pc, weft_sqltype_t t, uint32_t *idx,
+		     weft_err_t *err);
+
 struct Weft__PolicyGrant;
 int wq_policy_rewrite(wq_frag_t *f, const weft_product_info_t *pi,
 		      const struct Weft__PolicyGrant *g,

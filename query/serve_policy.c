@@ -75,6 +75,7 @@ sp_entity(wq_frag_t *f, const weft_product_info_t *pi, const char *entity,
 	weft_sqltype_t t;
 	uint32_t pc, rc_ = 0, arg;
 	wq_agg_t *na;
+	int rc;
 
 	for (pc = 0; pc < pi->ncols && strcasecmp(pi->cols[pc].name, entity);
 	     pc++)
@@ -85,25 +86,9 @@ sp_entity(wq_frag_t *f, const weft_product_info_t *pi, const char *entity,
 				    "column",
 				    f->product, entity);
 	t = (weft_sqltype_t)pi->cols[pc].type;
-	for (rc_ = 0; rc_ < f->ncols && f->cols[rc_] != pc; rc_++)
-		;
-	if (rc_ == f->ncols) { /* read it too, after the others */
-		uint32_t *nc = realloc(f->cols, (f->ncols + 1) * sizeof(*nc));
-		weft_sqltype_t *nt;
-
-		if (nc == NULL)
-			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		f->cols = nc;
-		nt = realloc(f->ctypes, (f->ncols + 1) * sizeof(*nt));
-		if (nt == NULL)
-			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-		f->ctypes = nt;
-		f->cols[f->ncols] = pc;
-		f->ctypes[f->ncols] = t;
-		f->ncols++;
-		free(f->colnames); /* EXPLAIN only; now stale */
-		f->colnames = NULL;
-	}
+	/* read it too (an aggregating fragment's output does not change) */
+	if ((rc = wq_frag_read_col(f, pc, t, &rc_, err)) != 0)
+		return rc;
 	arg = rc_;
 	if (f->nproj > 0) { /* aggregates read the projection's output */
 		weft_expr_t **np;

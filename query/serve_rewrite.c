@@ -199,6 +199,36 @@ rw_subst(weft_expr_t **e, weft_expr_t *const *mk, uint32_t n, weft_err_t *err)
 	return 0;
 }
 
+int
+wq_frag_read_col(wq_frag_t *f, uint32_t pc, weft_sqltype_t t, uint32_t *idx,
+		 weft_err_t *err)
+{
+	uint32_t *nc;
+	weft_sqltype_t *nt;
+
+	for (*idx = 0; *idx < f->ncols && f->cols[*idx] != pc; (*idx)++)
+		;
+	if (*idx < f->ncols)
+		return 0;
+	if (f->ncols >= WEFT_COLS_MAX)
+		return weft_err_set(err, WEFT_EDENIED, "%s: too many columns",
+				    f->product);
+	nc = realloc(f->cols, (f->ncols + 1) * sizeof(*nc));
+	if (nc == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	f->cols = nc;
+	nt = realloc(f->ctypes, (f->ncols + 1) * sizeof(*nt));
+	if (nt == NULL)
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	f->ctypes = nt;
+	f->cols[f->ncols] = pc;
+	f->ctypes[f->ncols] = t;
+	*idx = f->ncols++;
+	free(f->colnames); /* EXPLAIN only; now stale */
+	f->colnames = NULL;
+	return 0;
+}
+
 /* Without a projection the output is the read columns: give f one that
  * keeps it so (column c, or mk[c] where mk and it are set), before more columns
  * are read or masks applied. */
@@ -365,35 +395,18 @@ rw_rows(wq_frag_t *f, const weft_product_info_t *pi, weft_expr_t *p,
 			continue;
 		for (k = 0; k < f->ncols && f->cols[k] != c; k++)
 			;
-		map[c] = k < f->ncols ? k : UINT32_MAX; /* appended below */
 		more += k == f->ncols;
 	}
-	if (more > 0) {
-		uint32_t *nc;
-		weft_sqltype_t *nt;
-
-		if ((rc = rw_own_proj(f, NULL, err)) != 0)
-			goto out;
-		nc = realloc(f->cols, (f->ncols + more) * sizeof(*nc));
-		if (nc != NULL)
-			f->cols = nc;
-		nt = realloc(f->ctypes, (f->ncols + more) * sizeof(*nt));
-		if (nt != NULL)
-			f->ctypes = nt;
-		if (nc == NULL || nt == NULL) {
-			rc = weft_err_set(err, WEFT_ENOMEM, "out of memory");
-			goto out;
-		}
-		for (c = 0; c < pi->ncols; c++)
-			if (used[c] && map[c] == UINT32_MAX) {
-				f->cols[f->ncols] = c;
-				f->ctypes[f->ncols] =
-				    (weft_sqltype_t)pi->cols[c].type;
-				map[c] = f->ncols++;
-			}
-		free(f->colnames); /* EXPLAIN only; now stale */
-		f->colnames = NULL;
-	}
+	/* columns read after the fragment's own: keep its output as it is */
+	if (more > 0 && (rc = rw_own_proj(f, NULL, err)) != 0)
+		goto out;
+	for (c = 0; c < pi->ncols && rc == 0; c++)
+		if (used[c])
+			rc = wq_frag_read_col(f, c,
+					      (weft_sqltype_t)pi->cols[c].type,
+					      &map[c], err);
+	if (rc != 0)
+		goto out;
 	weft_expr_remap(p, map);
 	np = p->kind == WEFT_E_AND ? p->nargs : 1;
 	nf = f->filter == NULL		     ? 0
