@@ -28,7 +28,8 @@ typedef struct wq_aggst {
 	weft_str_t *ms;
 	uint8_t *mb;
 	uint8_t *has;
-	bool use_i; /* integer sum */
+	double *mom; /* statistics: wq_stat_width doubles per group */
+	bool use_i;  /* integer sum */
 	bool dist;
 	wq_ktab_t dset; /* DISTINCT: (group, value) pairs seen */
 	weft_vec_t tmp; /* DISTINCT: the new values of a batch */
@@ -54,12 +55,76 @@ struct wq_aggtab {
 uint32_t
 wq_agg_nstate(const wq_agg_t *a)
 {
+	if (wq_agg_is_stat(a->fn))
+		return 1 + wq_stat_width(a);
 	return a->fn == WQ_AGG_AVG ? 2 : 1;
+}
+
+uint32_t
+wq_aggs_nstate(const wq_agg_t *a, uint32_t n)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += wq_agg_nstate(&a[i]);
+	return k;
+}
+
+uint32_t
+wq_agg_nargs(const wq_agg_t *a)
+{
+	return a->arg != NULL ? 1 + a->nmore : 0;
+}
+
+weft_expr_t **
+wq_agg_argp(wq_agg_t *a, uint32_t i)
+{
+	return i == 0 ? &a->arg : &a->more[i - 1];
+}
+
+weft_expr_t *
+wq_agg_arg(const wq_agg_t *a, uint32_t i)
+{
+	return i == 0 ? a->arg : a->more[i - 1];
+}
+
+int
+wq_agg_copy_args(wq_agg_t *d, const wq_agg_t *s)
+{
+	uint32_t i;
+
+	d->arg = NULL;
+	d->more = NULL;
+	if (s->arg != NULL && (d->arg = weft_expr_copy(s->arg)) == NULL)
+		return WEFT_ENOMEM;
+	if (s->more == NULL)
+		return 0;
+	if ((d->more = calloc(s->nmore, sizeof(*d->more))) == NULL)
+		return WEFT_ENOMEM;
+	for (i = 0; i < s->nmore; i++)
+		if ((d->more[i] = weft_expr_copy(s->more[i])) == NULL)
+			return WEFT_ENOMEM;
+	return 0;
+}
+
+void
+wq_agg_free_args(wq_agg_t *a)
+{
+	uint32_t i;
+
+	weft_expr_free(a->arg);
+	for (i = 0; a->more != NULL && i < a->nmore; i++)
+		weft_expr_free(a->more[i]);
+	free(a->more);
+	a->arg = NULL;
+	a->more = NULL;
 }
 
 weft_sqltype_t
 wq_agg_state_type(const wq_agg_t *a, uint32_t i)
 {
+	if (wq_agg_is_stat(a->fn))
+		return i == 0 ? WEFT_S_INT64 : WEFT_S_FLOAT64;
 	if (a->fn == WQ_AGG_AVG)
 		return i == 1 ? WEFT_S_INT64
 			      : (a->argtype == WEFT_S_FLOAT64 ? WEFT_S_FLOAT64
@@ -72,14 +137,16 @@ wq_aggs_free(wq_agg_t *a, uint32_t n)
 {
 	uint32_t i;
 
-	for (i = 0; i < n; i++)
-		weft_expr_free(a[i].arg);
+	for (i = 0; a != NULL && i < n; i++)
+		wq_agg_free_args(&a[i]);
 	free(a);
 }
 
 weft_sqltype_t
 wq_agg_result_type(int fn, weft_sqltype_t t)
 {
+	if (wq_agg_is_stat(fn))
+		return wq_stat_result_type(fn, t);
 	switch (fn) {
 	case WQ_AGG_COUNT_STAR:
 	case WQ_AGG_COUNT: return WEFT_S_INT64;
@@ -113,7 +180,7 @@ wq_agg_result_type(int fn, weft_sqltype_t t)
 int
 wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg)
 {
-	if (type != WEFT_S_NUMERIC || arg == NULL)
+	if (type != WEFT_S_NUMERIC || arg == NULL || wq_agg_is_stat(fn))
 		return -1;
 	if (fn == WQ_AGG_SUM || fn == WQ_AGG_AVG)
 		return arg->type == WEFT_S_NUMERIC ? arg->scale : 0;
@@ -123,10 +190,17 @@ wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg)
 const char *
 wq_agg_name(int fn)
 {
-	static const char *const n[] = {"count", "count", "sum",
-					"avg",	 "min",	  "max"};
+	static const char *const n[] = {
+	    "count",	   "count",	 "sum",
+	    "avg",	   "min",	 "max",
+	    "var_pop",	   "var_samp",	 "stddev_pop",
+	    "stddev_samp", "covar_pop",	 "covar_samp",
+	    "corr",	   "regr_count", "regr_sxx",
+	    "regr_syy",	   "regr_sxy",	 "regr_avgx",
+	    "regr_avgy",   "regr_slope", "regr_intercept",
+	    "regr_r2",	   "weft_linreg"};
 
-	return fn >= 0 && fn < 6 ? n[fn] : "?";
+	return fn >= 0 && fn <= WQ_AGG_FN_LAST ? n[fn] : "?";
 }
 
 /* Does mode m read transition states, does it write them? */
@@ -180,6 +254,7 @@ wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
 		wq_aggst_t *s = &t->st[i];
 
 		a->arg = NULL; /* borrowed pointers are not kept */
+		a->more = NULL;
 		if (wq_in_states(mode))
 			s->use_i =
 			    a->fn == WQ_AGG_SUM && a->type == WEFT_S_INT64;
@@ -220,6 +295,7 @@ wq_aggtab_free(wq_aggtab_t *t)
 		free(s->ms);
 		free(s->mb);
 		free(s->has);
+		free(s->mom);
 		if (s->dist) {
 			wq_ktab_release(&s->dset);
 			weft_vec_release(&s->tmp);
@@ -272,6 +348,10 @@ wq_aggtab_reserve(wq_aggtab_t *t, uint32_t n)
 		const wq_agg_t *a = &t->aggs[i];
 		int rc = wq_grow((void **)&s->cnt, t->cap, nc, 8);
 
+		if (rc == 0 && wq_agg_is_stat(a->fn))
+			rc = wq_grow((void **)&s->mom,
+				     (size_t)t->cap * wq_stat_width(a),
+				     (size_t)nc * wq_stat_width(a), 8);
 		if (rc == 0 && (a->fn == WQ_AGG_SUM || a->fn == WQ_AGG_AVG))
 			rc = s->use_i
 				 ? wq_grow((void **)&s->isum, t->cap, nc,
@@ -477,6 +557,10 @@ wq_fold(wq_aggtab_t *t, uint32_t ai, const uint32_t *g, const weft_vec_t *v,
 	wq_aggst_t *s = &t->st[ai];
 	uint32_t i;
 
+	if (wq_agg_is_stat(a->fn)) { /* one variable: DISTINCT's values */
+		wq_stat_fold(a, s->cnt, s->mom, g, &v, n);
+		return 0;
+	}
 	switch (a->fn) {
 	case WQ_AGG_COUNT_STAR:
 		for (i = 0; i < n; i++)
@@ -575,6 +659,10 @@ wq_merge(wq_aggtab_t *t, uint32_t ai, const uint32_t *g,
 	wq_aggst_t *s = &t->st[ai];
 	uint32_t i;
 
+	if (wq_agg_is_stat(a->fn)) {
+		wq_stat_merge(a, s->cnt, s->mom, g, sv, n);
+		return 0;
+	}
 	switch (a->fn) {
 	case WQ_AGG_COUNT_STAR:
 	case WQ_AGG_COUNT:
@@ -625,11 +713,15 @@ wq_aggtab_add(wq_aggtab_t *t, const uint32_t *gids,
 		if (wq_in_states(t->mode)) {
 			rc = wq_merge(t, i, gids, args + k, n);
 			k += wq_agg_nstate(a);
-		} else if (s->dist) {
-			rc = wq_fold_distinct(t, i, gids, args[i], n);
-		} else {
-			rc = wq_fold(t, i, gids, args[i], n);
+			continue;
 		}
+		if (s->dist)
+			rc = wq_fold_distinct(t, i, gids, args[k], n);
+		else if (wq_agg_is_stat(a->fn))
+			wq_stat_fold(a, s->cnt, s->mom, gids, args + k, n);
+		else
+			rc = wq_fold(t, i, gids, args[k], n);
+		k += 1 + a->nmore; /* count(*): a slot of its own too */
 	}
 	if (rc != 0)
 		return weft_err_set(err, rc, "out of memory in aggregation");
@@ -679,6 +771,38 @@ wq_emit_minmax(const wq_agg_t *a, const wq_aggst_t *s, uint32_t g,
 	}
 }
 
+/* Groups [from, from + n) of statistics aggregate a: its states from
+ * column col on, or its result in column col. */
+static int
+wq_emit_stat(const wq_aggtab_t *t, const wq_agg_t *a, const wq_aggst_t *s,
+	     uint32_t from, uint32_t n, weft_batch_t *out, uint32_t col)
+{
+	uint32_t r, j, w = wq_stat_width(a);
+	weft_vec_t *ov[WQ_STAT_STATES_MAX];
+	int rc;
+
+	if (wq_out_states(t->mode)) {
+		for (j = 0; j <= w; j++) {
+			ov[j] = &out->cols[col + j];
+			ov[j]->has_scale = false;
+		}
+		for (r = 0; r < n; r++)
+			wq_stat_emit_state(a, s->cnt[from + r],
+					   s->mom + (size_t)w * (from + r), ov,
+					   r);
+		return 0;
+	}
+	out->cols[col].has_scale = false;
+	for (r = 0; r < n; r++) {
+		rc = wq_stat_emit(a, s->cnt[from + r],
+				  s->mom + (size_t)w * (from + r),
+				  &out->cols[col], r, out->arena);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 	       weft_err_t *err)
@@ -706,6 +830,13 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 		const wq_aggst_t *s = &t->st[i];
 		weft_vec_t *o = &out->cols[col];
 
+		if (wq_agg_is_stat(a->fn)) {
+			rc = wq_emit_stat(t, a, s, from, n, out, col);
+			if (rc != 0)
+				return weft_err_set(err, rc, "out of memory");
+			col += wq_out_states(t->mode) ? wq_agg_nstate(a) : 1;
+			continue;
+		}
 		if (a->type == WEFT_S_NUMERIC && a->fn == WQ_AGG_AVG &&
 		    !wq_out_states(t->mode)) {
 			/* PostgreSQL's scale of sum / count (select_div_scale)

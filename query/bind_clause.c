@@ -104,7 +104,7 @@ wq_aggctx_free(wq_aggctx_t *a)
 	weft_expr_free_array(a->keys_raw, a->nkeys);
 	free(a->keytypes);
 	for (i = 0; i < a->naggs; i++) {
-		weft_expr_free(a->aggs[i].arg);
+		wq_agg_free_args(&a->aggs[i]);
 		weft_expr_free(a->aggs_raw[i]);
 	}
 	free(a->aggs);
@@ -865,6 +865,7 @@ wq_select_aggregate(wq_select_t *q)
 		for (i = 0; i < ac->naggs; i++) {
 			n->aggs[i] = ac->aggs[i];
 			ac->aggs[i].arg = NULL;
+			ac->aggs[i].more = NULL;
 		}
 		for (i = 0; i < ac->nkeys + ac->naggs; i++)
 			if (n->names[i] == NULL)

@@ -190,19 +190,11 @@ wq_typename(const PgQuery__TypeName *t, const char **name)
 static const char *
 wq_aggfn_lookup(const char *name, int *fn)
 {
-	static const char *const names[] = {"count", "count", "sum",
-					    "avg",   "min",   "max"};
 	static const char *const other[] = {"array_agg",
 					    "string_agg",
 					    "bool_and",
 					    "bool_or",
 					    "every",
-					    "stddev",
-					    "stddev_pop",
-					    "stddev_samp",
-					    "variance",
-					    "var_pop",
-					    "var_samp",
 					    "json_agg",
 					    "jsonb_agg",
 					    "bit_and",
@@ -210,10 +202,6 @@ wq_aggfn_lookup(const char *name, int *fn)
 					    "percentile_cont",
 					    "percentile_disc",
 					    "mode",
-					    "corr",
-					    "covar_pop",
-					    "covar_samp",
-					    "regr_slope",
 					    "xmlagg",
 					    "json_object_agg",
 					    "row_number",
@@ -230,11 +218,15 @@ wq_aggfn_lookup(const char *name, int *fn)
 					    "grouping"};
 	size_t i;
 
-	for (i = 1; i < 6; i++)
-		if (strcmp(name, names[i]) == 0) {
+	for (i = 1; i <= WQ_AGG_FN_LAST; i++)
+		if (strcmp(name, wq_agg_name((int)i)) == 0) {
 			*fn = (int)i;
 			return "";
 		}
+	if (strcmp(name, "variance") == 0 || strcmp(name, "stddev") == 0) {
+		*fn = name[0] == 'v' ? WQ_AGG_VAR_SAMP : WQ_AGG_STDDEV_SAMP;
+		return "";
+	}
 	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
 		if (strcmp(name, other[i]) == 0) {
 			*fn = -1;
@@ -639,16 +631,119 @@ wq_aexpr(wq_ectx_t *c, PgQuery__AExpr *a)
 	}
 }
 
+/* Do f's arguments fit aggregate fn? 0, or an error set. */
+static int
+wq_aggargs_check(wq_ectx_t *c, const PgQuery__FuncCall *f, int fn,
+		 const char *name)
+{
+	uint32_t want = wq_agg_is_stat(fn) ? wq_stat_nargs(fn) : 1;
+	int loc = f->location;
+
+	if (fn == WQ_AGG_LINREG &&
+	    (f->n_args < 2 || f->n_args > 1 + WQ_LINREG_X_MAX)) {
+		WQ_ERR(c->b, c->err, loc,
+		       "weft_linreg takes y and 1 to %d regressors, not %zu "
+		       "argument%s",
+		       WQ_LINREG_X_MAX, f->n_args, f->n_args == 1 ? "" : "s");
+		return c->err->code;
+	}
+	if (fn != WQ_AGG_LINREG && f->n_args != want) {
+		WQ_ERR(c->b, c->err, loc,
+		       "function %s with %zu arguments does not exist", name,
+		       f->n_args);
+		return c->err->code;
+	}
+	if (wq_agg_is_stat(fn) && f->agg_distinct && f->n_args > 1) {
+		WQ_UNSUP(c->b, c->err, loc,
+			 "DISTINCT in an aggregate of two or more arguments");
+		return c->err->code;
+	}
+	return 0;
+}
+
+/*
+ * The arguments after the first of a statistical aggregate, bound in
+ * pre (an aggregate's argument), each coerced to double precision as
+ * PostgreSQL's corr(double precision, double precision) takes them.
+ */
+static int
+wq_aggargs_more(wq_ectx_t *pre, const PgQuery__FuncCall *f, wq_agg_t *g)
+{
+	uint32_t i, n = (uint32_t)f->n_args - 1;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((g->more = calloc(n, sizeof(*g->more))) == NULL) {
+		WQ_OOM(pre->b, pre->err);
+		return WEFT_ENOMEM;
+	}
+	g->nmore = n;
+	for (i = 0; i < n && rc == 0; i++) {
+		weft_expr_t *x = wq_bx(pre, f->args[i + 1]);
+
+		if (x == NULL)
+			return pre->err->code ? pre->err->code : WEFT_EINVAL;
+		g->more[i] = x;
+		rc = weft_expr_resolve(&g->more[i], pre->err);
+		if (rc == 0)
+			rc = wq_coerce(pre, &g->more[i], WEFT_S_FLOAT64);
+	}
+	return rc;
+}
+
+/*
+ * The arguments of aggregate call f: the first as written (*raw, for
+ * finding the same aggregate twice) and resolved (*arg), the others into
+ * more->more. 0, or an error set and nothing left to free.
+ */
+static int
+wq_aggargs_bind(wq_ectx_t *c, const PgQuery__FuncCall *f, int fn,
+		const char *name, weft_expr_t **raw, weft_expr_t **arg,
+		wq_agg_t *more)
+{
+	wq_ectx_t pre = *c;
+	int rc;
+
+	if ((rc = wq_aggargs_check(c, f, fn, name)) != 0)
+		return rc;
+	pre.agg = NULL;
+	pre.in_agg = true;
+	if ((*raw = wq_bx(&pre, f->args[0])) == NULL)
+		return WEFT_EINVAL;
+	if ((*arg = wq_copy(c, *raw)) == NULL) {
+		weft_expr_free(*raw);
+		*raw = NULL;
+		return WEFT_ENOMEM;
+	}
+	rc = weft_expr_resolve(arg, c->err);
+	if (rc == 0 &&
+	    ((*arg)->type == WEFT_S_UNKNOWN ||
+	     ((*arg)->type == WEFT_S_NULL &&
+	      (fn == WQ_AGG_MIN || fn == WQ_AGG_MAX || fn == WQ_AGG_COUNT))))
+		rc = wq_coerce(c, arg, WEFT_S_TEXT);
+	if (rc == 0 && wq_agg_is_stat(fn) && wq_stat_nargs(fn) != 1)
+		rc = wq_coerce(c, arg, WEFT_S_FLOAT64);
+	if (rc == 0)
+		rc = wq_aggargs_more(&pre, f, more);
+	if (rc != 0) {
+		wq_agg_free_args(more);
+		weft_expr_free(*raw);
+		weft_expr_free(*arg);
+		*raw = *arg = NULL;
+	}
+	return rc;
+}
+
 static weft_expr_t *
 wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 {
 	int loc = f->location;
-	wq_ectx_t pre = *c;
 	weft_expr_t *arg = NULL, *raw = NULL, *col;
+	wq_agg_t more = {0};
 	wq_aggctx_t *ac = c->agg;
 	weft_sqltype_t rt;
 	uint32_t i;
-	int rc;
 
 	if (c->what != NULL)
 		return WQ_ERR(c->b, c->err, loc,
@@ -671,33 +766,8 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 				      "parameterless aggregate function",
 				      name);
 		fn = WQ_AGG_COUNT_STAR;
-	} else {
-		if (f->n_args != 1)
-			return WQ_ERR(c->b, c->err, loc,
-				      "function %s with %zu arguments does not "
-				      "exist",
-				      name, f->n_args);
-		pre.agg = NULL;
-		pre.in_agg = true;
-		raw = wq_bx(&pre, f->args[0]);
-		if (raw == NULL)
-			return NULL;
-		arg = wq_copy(c, raw);
-		if (arg == NULL) {
-			weft_expr_free(raw);
-			return NULL;
-		}
-		rc = weft_expr_resolve(&arg, c->err);
-		if (rc == 0 && (arg->type == WEFT_S_UNKNOWN ||
-				(arg->type == WEFT_S_NULL &&
-				 (fn == WQ_AGG_MIN || fn == WQ_AGG_MAX ||
-				  fn == WQ_AGG_COUNT))))
-			rc = wq_coerce(c, &arg, WEFT_S_TEXT);
-		if (rc != 0) {
-			weft_expr_free(raw);
-			weft_expr_free(arg);
-			return NULL;
-		}
+	} else if (wq_aggargs_bind(c, f, fn, name, &raw, &arg, &more) != 0) {
+		return NULL;
 	}
 	rt = wq_agg_result_type(fn, arg ? arg->type : WEFT_S_NULL);
 	if (rt == WEFT_S_NULL) {
@@ -709,6 +779,7 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 		wq_agg_t *g = &ac->aggs[i];
 
 		if (g->fn == fn && g->distinct == (bool)f->agg_distinct &&
+		    more.nmore == 0 &&
 		    ((raw == NULL && ac->aggs_raw[i] == NULL) ||
 		     (raw && ac->aggs_raw[i] &&
 		      weft_expr_equal(raw, ac->aggs_raw[i]))))
@@ -733,6 +804,9 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 		ac->aggs[i].distinct =
 		    f->agg_distinct && fn != WQ_AGG_MIN && fn != WQ_AGG_MAX;
 		ac->aggs[i].arg = arg;
+		ac->aggs[i].nmore = more.nmore;
+		ac->aggs[i].more = more.more;
+		more.more = NULL;
 		ac->aggs[i].argtype = arg ? arg->type : WEFT_S_NULL;
 		ac->aggs[i].type = rt;
 		ac->aggs[i].scale = wq_agg_scale(fn, rt, arg);
@@ -742,6 +816,7 @@ wq_aggcall(wq_ectx_t *c, PgQuery__FuncCall *f, int fn, const char *name)
 		weft_expr_free(arg);
 		weft_expr_free(raw);
 	}
+	wq_agg_free_args(&more);
 	col = weft_expr_col(ac->nkeys + i, rt, loc + 1);
 	if (col == NULL)
 		WQ_OOM(c->b, c->err);
@@ -751,6 +826,7 @@ oom:
 fail:
 	weft_expr_free(arg);
 	weft_expr_free(raw);
+	wq_agg_free_args(&more);
 	return NULL;
 }
 

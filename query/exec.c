@@ -941,9 +941,7 @@ wq_op_free(wq_op_t *o)
 		free(o->kv);
 	}
 	if (o->av) {
-		uint32_t n = o->frag ? o->f->naggs : o->p->naggs;
-
-		for (c = 0; c < n; c++)
+		for (c = 0; c < o->navec; c++)
 			weft_vec_release(&o->av[c]);
 		free(o->av);
 	}

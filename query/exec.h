@@ -102,6 +102,7 @@ struct wq_op {
 	wq_aggtab_t *agg;
 	weft_vec_t *kv, *av;
 	uint32_t nav;
+	uint32_t navec; /* vectors of av (an aggregate's argument slots) */
 	uint32_t *gids;
 	bool drained;
 	uint32_t emit;

@@ -18,23 +18,37 @@ wq_agg_state_open(wq_op_t *o, int mode, uint32_t nkeys,
 		  const weft_sqltype_t *keytypes, uint32_t naggs,
 		  const wq_agg_t *aggs, weft_err_t *err)
 {
-	uint32_t c;
+	uint32_t c, i, slots = 0;
 
+	for (c = 0; c < naggs; c++)
+		slots += 1 + aggs[c].nmore;
+	if (nkeys > WQ_COLS_MAX || slots > WQ_COLS_MAX ||
+	    wq_aggs_nstate(aggs, naggs) > WQ_COLS_MAX)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "too many aggregates or aggregate "
+				    "arguments (at most %d)",
+				    WQ_COLS_MAX);
 	if (wq_aggtab_new(mode, nkeys, keytypes, naggs, aggs, &o->agg) != 0 ||
 	    (o->kv = calloc(nkeys + 1, sizeof(*o->kv))) == NULL ||
-	    (o->av = calloc(naggs + 1, sizeof(*o->av))) == NULL ||
+	    (o->av = calloc(slots + 1, sizeof(*o->av))) == NULL ||
 	    (o->gids = malloc(WEFT_BATCH * sizeof(*o->gids))) == NULL)
 		return wq_oom(err);
+	o->navec = slots;
 	for (c = 0; c < nkeys; c++)
 		if (weft_vec_init(&o->kv[c], keytypes[c]) != 0)
 			return wq_oom(err);
 	if (mode == WQ_AGG_FINAL)
 		return 0;
-	for (c = 0; c < naggs; c++)
-		if (aggs[c].arg &&
-		    weft_vec_init(&o->av[c], aggs[c].arg->type) != 0)
-			return wq_oom(err);
-	o->nav = naggs;
+	for (c = 0, slots = 0; c < naggs; c++) {
+		wq_agg_t *a = (wq_agg_t *)&aggs[c]; /* argp only reads */
+
+		for (i = 0; i < wq_agg_nargs(a); i++)
+			if (weft_vec_init(&o->av[slots + i],
+					  (*wq_agg_argp(a, i))->type) != 0)
+				return wq_oom(err);
+		slots += 1 + a->nmore;
+	}
+	o->nav = slots;
 	return 0;
 }
 
@@ -45,7 +59,7 @@ wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
 {
 	const weft_vec_t *kp[WQ_COLS_MAX];
 	const weft_vec_t *ap[WQ_COLS_MAX];
-	uint32_t j, g0 = wq_aggtab_ngroups(o->agg);
+	uint32_t j, i, k, g0 = wq_aggtab_ngroups(o->agg);
 	uint64_t held;
 	int rc;
 
@@ -79,14 +93,17 @@ wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
 		for (j = 0; j < o->nav; j++)
 			ap[j] = &b->cols[nkeys + j];
 	} else {
-		for (j = 0; j < naggs; j++) {
-			ap[j] = NULL;
-			if (aggs[j].arg == NULL)
-				continue;
-			rc = wq_vec_of(o, aggs[j].arg, b, &o->av[j], b->arena,
-				       &ap[j], err);
-			if (rc != 0)
-				return rc;
+		for (j = 0, k = 0; j < naggs; k += 1 + aggs[j].nmore, j++) {
+			wq_agg_t *a = (wq_agg_t *)&aggs[j];
+
+			ap[k] = NULL;
+			for (i = 0; i < wq_agg_nargs(a); i++) {
+				rc = wq_vec_of(o, *wq_agg_argp(a, i), b,
+					       &o->av[k + i], b->arena,
+					       &ap[k + i], err);
+				if (rc != 0)
+					return rc;
+			}
 		}
 	}
 	return wq_aggtab_add(o->agg, o->gids, ap, b->n, err);

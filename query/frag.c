@@ -97,6 +97,8 @@ fail:
 int
 wq_pb_agg(const wq_agg_t *g, Weft__AggSpec *a)
 {
+	uint32_t i;
+
 	weft__agg_spec__init(a);
 	a->fn = (uint32_t)g->fn;
 	a->distinct = g->distinct;
@@ -105,7 +107,30 @@ wq_pb_agg(const wq_agg_t *g, Weft__AggSpec *a)
 	a->scale = g->scale;
 	if (g->arg && (a->arg = wq_pb_expr(g->arg)) == NULL)
 		return WEFT_ENOMEM;
+	if (g->arg == NULL || g->nmore == 0)
+		return 0;
+	if ((a->more = calloc(g->nmore, sizeof(*a->more))) == NULL)
+		return WEFT_ENOMEM;
+	for (i = 0; i < g->nmore; i++) {
+		if ((a->more[i] = wq_pb_expr(g->more[i])) == NULL)
+			return WEFT_ENOMEM;
+		a->n_more++;
+	}
 	return 0;
+}
+
+void
+wq_pb_agg_free(Weft__AggSpec *a)
+{
+	size_t i;
+
+	wq_pb_expr_free(a->arg);
+	for (i = 0; i < a->n_more; i++)
+		wq_pb_expr_free(a->more[i]);
+	free(a->more);
+	a->arg = NULL;
+	a->more = NULL;
+	a->n_more = 0;
 }
 
 int
@@ -178,7 +203,7 @@ out:
 	for (i = 0; i < m.n_group_keys; i++)
 		wq_pb_expr_free(m.group_keys[i]);
 	for (i = 0; aggs && i < f->naggs; i++)
-		wq_pb_expr_free(aggs[i].arg);
+		wq_pb_agg_free(&aggs[i]);
 	free(m.project);
 	free(m.group_keys);
 	free(aggs);
@@ -294,6 +319,7 @@ wq_rules_shape(wq_rules_t *r, const wq_frag_t *f)
 
 	if (f->ncols > WEFT_COLS_MAX || f->nproj > WQ_COLS_MAX ||
 	    f->nkeys > WQ_COLS_MAX || f->naggs > WQ_COLS_MAX / 2 ||
+	    wq_aggs_nstate(f->aggs, f->naggs) > WQ_COLS_MAX ||
 	    f->norder > WQ_COLS_MAX ||
 	    weft_product_name_check(f->product, NULL) != 0 ||
 	    (!f->agg && (f->nkeys || f->naggs)) ||
@@ -315,25 +341,43 @@ wq_rules_shape(wq_rules_t *r, const wq_frag_t *f)
 	return 0;
 }
 
+/* The number of arguments g's function takes, and no DISTINCT for the
+ * statistics. */
+static bool
+wq_agg_arity_ok(const wq_agg_t *g)
+{
+	if (!wq_agg_is_stat(g->fn))
+		return g->nmore == 0;
+	if ((g->distinct && g->nmore > 0) || g->arg == NULL)
+		return false;
+	if (g->fn == WQ_AGG_LINREG)
+		return g->nmore >= 1 && g->nmore <= WQ_LINREG_X_MAX;
+	return g->nmore + 1 == wq_stat_nargs(g->fn);
+}
+
 /* Aggregate i over input types in[0..nin): one the binder makes (DISTINCT
  * only when `distinct`: a complete aggregation). */
 int
 wq_rules_agg(wq_rules_t *r, const wq_agg_t *g, uint32_t nin,
 	     const weft_sqltype_t *in, bool distinct)
 {
-	int rc;
+	uint32_t i;
+	int rc = 0;
 
-	if (g->fn < WQ_AGG_COUNT_STAR || g->fn > WQ_AGG_MAX ||
+	if (g->fn < WQ_AGG_COUNT_STAR || g->fn > WQ_AGG_FN_LAST ||
 	    !wq_type_ok(g->argtype) || (g->distinct && !distinct) ||
 	    (g->fn == WQ_AGG_COUNT_STAR) != (g->arg == NULL) ||
 	    wq_agg_result_type(g->fn, g->argtype) != g->type ||
-	    wq_agg_scale(g->fn, g->type, g->arg) != g->scale)
+	    wq_agg_scale(g->fn, g->type, g->arg) != g->scale ||
+	    !wq_agg_arity_ok(g))
 		return wq_rules_fail(r, "bad aggregate");
-	if (g->arg == NULL)
-		return 0;
-	rc = wq_rules_expr(r, g->arg, nin, in);
-	if (rc == 0 && g->arg->type != g->argtype)
-		rc = wq_rules_fail(r, "bad aggregate argument");
+	for (i = 0; rc == 0 && i < wq_agg_nargs(g); i++) {
+		const weft_expr_t *x = wq_agg_arg(g, i);
+
+		rc = wq_rules_expr(r, x, nin, in);
+		if (rc == 0 && x->type != g->argtype)
+			rc = wq_rules_fail(r, "bad aggregate argument");
+	}
 	return rc;
 }
 
@@ -390,7 +434,7 @@ wq_settle_expr(weft_expr_t **slot, weft_err_t *err)
 int
 wq_frag_settle(wq_frag_t *f, weft_err_t *err)
 {
-	uint32_t i;
+	uint32_t i, k;
 	int rc = 0;
 
 	if (f->filter != NULL)
@@ -400,8 +444,8 @@ wq_frag_settle(wq_frag_t *f, weft_err_t *err)
 	for (i = 0; rc == 0 && i < f->nkeys; i++)
 		rc = wq_settle_expr(&f->keys[i], err);
 	for (i = 0; rc == 0 && i < f->naggs; i++)
-		if (f->aggs[i].arg != NULL)
-			rc = wq_settle_expr(&f->aggs[i].arg, err);
+		for (k = 0; rc == 0 && k < wq_agg_nargs(&f->aggs[i]); k++)
+			rc = wq_settle_expr(wq_agg_argp(&f->aggs[i], k), err);
 	if (rc != 0)
 		return rc;
 	return wq_rules(f, "", err);
@@ -639,7 +683,7 @@ int
 wq_aggs_from_pb(Weft__AggSpec *const *as, size_t n, wq_agg_t **out,
 		uint32_t *cnt, weft_err_t *err)
 {
-	uint32_t i;
+	uint32_t i, k;
 
 	*out = calloc(n + 1, sizeof(**out));
 	if (*out == NULL)
@@ -648,8 +692,8 @@ wq_aggs_from_pb(Weft__AggSpec *const *as, size_t n, wq_agg_t **out,
 		const Weft__AggSpec *a = as[i];
 		wq_agg_t *g = &(*out)[i];
 
-		if (a->fn > WQ_AGG_MAX || !wq_type_ok(a->arg_type) ||
-		    !wq_type_ok(a->type))
+		if (a->fn > WQ_AGG_FN_LAST || !wq_type_ok(a->arg_type) ||
+		    !wq_type_ok(a->type) || a->n_more > WQ_LINREG_X_MAX)
 			return weft_err_set(err, WEFT_EINVAL,
 					    "fragment: bad aggregate");
 		g->fn = (int)a->fn;
@@ -657,10 +701,19 @@ wq_aggs_from_pb(Weft__AggSpec *const *as, size_t n, wq_agg_t **out,
 		g->argtype = (weft_sqltype_t)a->arg_type;
 		g->type = (weft_sqltype_t)a->type;
 		g->scale = a->scale;
+		(*cnt)++; /* freed with what it holds so far on failure */
 		if (a->arg != NULL &&
 		    (g->arg = wq_expr_from_pb(a->arg, err)) == NULL)
 			return err->code;
-		(*cnt)++;
+		if (a->n_more > 0 &&
+		    (g->more = calloc(a->n_more, sizeof(*g->more))) == NULL)
+			return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+		for (k = 0; k < a->n_more; k++) {
+			if ((g->more[k] = wq_expr_from_pb(a->more[k], err)) ==
+			    NULL)
+				return err->code;
+			g->nmore++;
+		}
 	}
 	return 0;
 }

@@ -63,12 +63,41 @@ typedef enum wq_aggfn {
 	WQ_AGG_AVG = 3,
 	WQ_AGG_MIN = 4,
 	WQ_AGG_MAX = 5,
+	/* statistics (agg_stat.c): one state of co-moments over 1 + nmore
+	 * double precision variables, mergeable in any order */
+	WQ_AGG_VAR_POP = 6,
+	WQ_AGG_VAR_SAMP = 7, /* variance */
+	WQ_AGG_STDDEV_POP = 8,
+	WQ_AGG_STDDEV_SAMP = 9, /* stddev */
+	WQ_AGG_COVAR_POP = 10,	/* (y, x) from here on */
+	WQ_AGG_COVAR_SAMP = 11,
+	WQ_AGG_CORR = 12,
+	WQ_AGG_REGR_COUNT = 13,
+	WQ_AGG_REGR_SXX = 14,
+	WQ_AGG_REGR_SYY = 15,
+	WQ_AGG_REGR_SXY = 16,
+	WQ_AGG_REGR_AVGX = 17,
+	WQ_AGG_REGR_AVGY = 18,
+	WQ_AGG_REGR_SLOPE = 19,
+	WQ_AGG_REGR_INTERCEPT = 20,
+	WQ_AGG_REGR_R2 = 21,
+	WQ_AGG_LINREG = 22, /* weft_linreg(y, x1, ..., xk) */
 } wq_aggfn_t;
+
+#define WQ_AGG_FN_LAST WQ_AGG_LINREG
+/* Regressors of weft_linreg: its state holds (k + 1)(k + 4) / 2 + 1
+ * numbers per group (171 at k = 16). */
+#define WQ_LINREG_X_MAX 16
 
 typedef struct wq_agg {
 	int fn;			/* wq_aggfn_t */
 	bool distinct;		/* count(DISTINCT x) etc. */
 	weft_expr_t *arg;	/* over the aggregation's input; NULL for * */
+	uint32_t nmore;		/* arguments after arg: corr(y, x) has 1 */
+	weft_expr_t **more;	/* [nmore], of type argtype, like arg; NULL
+				 * with arg in a final aggregation (of
+				 * states), whose nmore still says the
+				 * state's shape */
 	weft_sqltype_t argtype; /* type of arg */
 	weft_sqltype_t type;	/* result type (PostgreSQL's) */
 	int scale;		/* NUMERIC result display scale, -1 unknown */

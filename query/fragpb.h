@@ -51,6 +51,8 @@ void wq_pb_expr_free(Weft__Expr *x);
 /* g into *a (initialised here; a->arg from wq_pb_expr, the caller's to
  * free). 0 or WEFT_ENOMEM. */
 int wq_pb_agg(const wq_agg_t *g, Weft__AggSpec *a);
+/* Free what wq_pb_agg put into a (not a itself). */
+void wq_pb_agg_free(Weft__AggSpec *a);
 
 /* The tree of x as the bytes say (kinds, types and leaf arity checked;
  * the rules come after); NULL with err set. x must have been pre-scanned. */

@@ -567,7 +567,7 @@ wq_prune_project(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 static int
 wq_prune_agg(wq_plan_t *p)
 {
-	uint32_t nc = p->l->ncols, i, *cm = NULL;
+	uint32_t nc = p->l->ncols, i, k, *cm = NULL;
 	uint8_t *cn = calloc(nc + 1, 1);
 	int rc;
 
@@ -578,13 +578,15 @@ wq_prune_agg(wq_plan_t *p)
 	for (i = 0; i < p->nkeys; i++)
 		weft_expr_refs(p->keys[i], cn, nc);
 	for (i = 0; i < p->naggs; i++)
-		weft_expr_refs(p->aggs[i].arg, cn, nc);
+		for (k = 0; k < wq_agg_nargs(&p->aggs[i]); k++)
+			weft_expr_refs(wq_agg_arg(&p->aggs[i], k), cn, nc);
 	rc = wq_prune_child(p->l, cn, &cm);
 	if (rc == 0) {
 		for (i = 0; i < p->nkeys; i++)
 			weft_expr_remap(p->keys[i], cm);
 		for (i = 0; i < p->naggs; i++)
-			weft_expr_remap(p->aggs[i].arg, cm);
+			for (k = 0; k < wq_agg_nargs(&p->aggs[i]); k++)
+				weft_expr_remap(wq_agg_arg(&p->aggs[i], k), cm);
 	}
 	free(cn);
 	free(cm);
@@ -791,7 +793,8 @@ wq_frag_agg(wq_plan_t *p)
 	f->nkeys = p->nkeys;
 	for (i = 0, k = p->nkeys; i < p->naggs; i++) {
 		f->aggs[i] = p->aggs[i];
-		p->aggs[i].arg = NULL;
+		p->aggs[i].arg = NULL; /* the fragment's now */
+		p->aggs[i].more = NULL;
 		for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
 			char nm[64];
 
@@ -948,6 +951,8 @@ wq_optimize(wq_plan_t **p, weft_err_t *err)
 	if (rc == 0)
 		rc = wq_eager_agg(*p);
 	if (rc == 0)
+		rc = wq_union_agg(*p);
+	if (rc == 0)
 		rc = wq_fragments(p);
 	if (rc == 0)
 		rc = wq_dynf(*p);
@@ -968,10 +973,74 @@ wq_optimize_pushed(wq_plan_t **p, weft_err_t *err)
 
 /* ---- EXPLAIN ---- */
 
+static void wq_print_expr(FILE *f, const weft_expr_t *e, char *const *names);
+
+/* count(*), sum(x), corr(y, x); "state" for the argument of a final
+ * aggregation (its input is transition states). */
+static void
+wq_print_agg(FILE *f, const wq_agg_t *a, char *const *in, bool first)
+{
+	uint32_t k;
+
+	fprintf(f, "%s%s(%s", first ? "" : ", ", wq_agg_name(a->fn),
+		a->distinct ? "DISTINCT " : "");
+	if (a->arg == NULL)
+		fprintf(f, a->fn == WQ_AGG_COUNT_STAR ? "*" : "state");
+	for (k = 0; k < wq_agg_nargs(a); k++) {
+		if (k > 0)
+			fprintf(f, ", ");
+		wq_print_expr(f, wq_agg_arg(a, k), in);
+	}
+	fprintf(f, ")");
+}
+
 static void
 wq_print_expr(FILE *f, const weft_expr_t *e, char *const *names)
 {
 	weft_expr_print(e, (const char *const *)names, f);
+}
+
+/* A fragment's partial aggregation; its keys and arguments read the
+ * projection's outputs when it has one, shown as their expressions. */
+static void
+wq_print_frag_agg(const wq_frag_t *fr, FILE *f, char **in_names)
+{
+	char **pn = NULL, **names = in_names;
+	uint32_t i;
+
+	if (fr->nproj > 0 && (pn = calloc(fr->nproj, sizeof(*pn))) != NULL) {
+		for (i = 0; i < fr->nproj; i++) {
+			size_t len = 0;
+			FILE *m = open_memstream(&pn[i], &len);
+
+			if (m == NULL)
+				break;
+			wq_print_expr(m, fr->proj[i], in_names);
+			fclose(m);
+		}
+		names = pn;
+		for (i = 0; i < fr->nproj; i++)
+			if (pn[i] == NULL)
+				names = NULL;
+	}
+	if (names == NULL) {
+		fprintf(f, "  partial aggregate (out of memory)");
+		goto out;
+	}
+	fprintf(f, "  partial aggregate: keys [");
+	for (i = 0; i < fr->nkeys; i++) {
+		if (i)
+			fprintf(f, ", ");
+		wq_print_expr(f, fr->keys[i], names);
+	}
+	fprintf(f, "] aggs [");
+	for (i = 0; i < fr->naggs; i++)
+		wq_print_agg(f, &fr->aggs[i], names, i == 0);
+	fprintf(f, "]");
+out:
+	for (i = 0; pn != NULL && i < fr->nproj; i++)
+		free(pn[i]);
+	free(pn);
 }
 
 /* A scan; with r, remote; else local, or (ver set) in a pushed-down
@@ -1014,26 +1083,8 @@ wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
 		}
 		fprintf(f, "]");
 	}
-	if (fr->agg) {
-		fprintf(f, "  partial aggregate: keys [");
-		for (i = 0; i < fr->nkeys; i++) {
-			if (i)
-				fprintf(f, ", ");
-			wq_print_expr(f, fr->keys[i], in_names);
-		}
-		fprintf(f, "] aggs [");
-		for (i = 0; i < fr->naggs; i++) {
-			fprintf(f, "%s%s(%s", i ? ", " : "",
-				wq_agg_name(fr->aggs[i].fn),
-				fr->aggs[i].distinct ? "DISTINCT " : "");
-			if (fr->aggs[i].arg)
-				wq_print_expr(f, fr->aggs[i].arg, in_names);
-			else
-				fprintf(f, "*");
-			fprintf(f, ")");
-		}
-		fprintf(f, "]");
-	}
+	if (fr->agg)
+		wq_print_frag_agg(fr, f, in_names);
 	if (fr->norder) {
 		fprintf(f, "  top-N by [");
 		for (i = 0; i < fr->norder; i++)
@@ -1133,18 +1184,8 @@ wq_print_node(const wq_plan_t *p, FILE *f, int ind, bool sub)
 			wq_print_expr(f, p->keys[i], in);
 		}
 		fprintf(f, "] aggs [");
-		for (i = 0; i < p->naggs; i++) {
-			fprintf(f, "%s%s(%s", i ? ", " : "",
-				wq_agg_name(p->aggs[i].fn),
-				p->aggs[i].distinct ? "DISTINCT " : "");
-			if (p->aggs[i].arg)
-				wq_print_expr(f, p->aggs[i].arg, in);
-			else
-				fprintf(f, p->aggs[i].fn == WQ_AGG_COUNT_STAR
-					       ? "*"
-					       : "state");
-			fprintf(f, ")");
-		}
+		for (i = 0; i < p->naggs; i++)
+			wq_print_agg(f, &p->aggs[i], in, i == 0);
 		fprintf(f, "]\n");
 		break;
 	case WQ_JOIN:

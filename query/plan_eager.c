@@ -73,7 +73,7 @@ wq_remote_side(const wq_plan_t *s)
 static int
 wq_eager_side(const wq_plan_t *p, const wq_plan_t *j)
 {
-	uint32_t nl = j->l->ncols, nt = j->ncols, i, side;
+	uint32_t nl = j->l->ncols, nt = j->ncols, i, k, side;
 
 	if (j->kind != WQ_JOIN || j->jtype != WQ_JOIN_INNER || j->njkeys == 0 ||
 	    j->resid != NULL || p->naggs == 0)
@@ -87,7 +87,9 @@ wq_eager_side(const wq_plan_t *p, const wq_plan_t *j)
 		bool fit = wq_remote_side(side ? j->r : j->l);
 
 		for (i = 0; i < p->naggs && fit; i++)
-			fit = wq_cols_in(p->aggs[i].arg, elo, ehi);
+			for (k = 0; k < wq_agg_nargs(&p->aggs[i]) && fit; k++)
+				fit = wq_cols_in(wq_agg_arg(&p->aggs[i], k),
+						 elo, ehi);
 		for (i = 0; i < p->nkeys && fit; i++)
 			fit = wq_cols_in(p->keys[i], olo, ohi);
 		if (fit)
@@ -96,10 +98,9 @@ wq_eager_side(const wq_plan_t *p, const wq_plan_t *j)
 	return -1;
 }
 
-/* The partial aggregation of side e by its join keys ek[0..n). */
-static wq_plan_t *
-wq_eager_partial(const wq_plan_t *p, wq_plan_t *e, weft_expr_t **ek, uint32_t n,
-		 int64_t shift)
+wq_plan_t *
+wq_agg_partial(const wq_plan_t *p, wq_plan_t *e, weft_expr_t *const *ek,
+	       uint32_t n, int64_t shift, const char *kname)
 {
 	wq_plan_t *pa = wq_plan_new(WQ_AGG);
 	uint32_t i, s, k, nstate = 0;
@@ -118,19 +119,17 @@ wq_eager_partial(const wq_plan_t *p, wq_plan_t *e, weft_expr_t **ek, uint32_t n,
 			goto oom;
 		pa->nkeys++;
 		pa->types[i] = ek[i]->type;
-		snprintf(nm, sizeof(nm), "jkey%u", i);
+		snprintf(nm, sizeof(nm), "%s%u", kname, i);
 		if ((pa->names[i] = strdup(nm)) == NULL)
 			goto oom;
 	}
 	for (i = 0, k = n; i < p->naggs; i++) {
 		pa->aggs[i] = p->aggs[i];
-		pa->aggs[i].arg = NULL;
-		if (p->aggs[i].arg != NULL &&
-		    (pa->aggs[i].arg = weft_expr_copy(p->aggs[i].arg)) == NULL)
+		pa->naggs++; /* freed with what it holds so far */
+		if (wq_agg_copy_args(&pa->aggs[i], &p->aggs[i]) != 0)
 			goto oom;
-		pa->naggs++;
-		if (pa->aggs[i].arg != NULL)
-			wq_cols_add(pa->aggs[i].arg, shift);
+		for (s = 0; s < wq_agg_nargs(&pa->aggs[i]); s++)
+			wq_cols_add(wq_agg_arg(&pa->aggs[i], s), shift);
 		for (s = 0; s < wq_agg_nstate(&p->aggs[i]); s++) {
 			char nm[64];
 
@@ -159,7 +158,7 @@ wq_eager_apply(wq_plan_t *p, int side)
 	uint32_t nl = j->l->ncols, n = j->njkeys, i, nstate, soff;
 	int64_t grow;
 
-	pa = wq_eager_partial(p, e, ek, n, side ? -(int64_t)nl : 0);
+	pa = wq_agg_partial(p, e, ek, n, side ? -(int64_t)nl : 0, "jkey");
 	if (pa == NULL)
 		return WEFT_ENOMEM;
 	nstate = pa->ncols - n;
@@ -231,10 +230,9 @@ wq_eager_apply(wq_plan_t *p, int side)
 	for (i = 0; i < p->nkeys; i++)
 		if ((p->keys[i] = weft_expr_col(i, pr->types[i], 0)) == NULL)
 			return WEFT_ENOMEM;
-	for (i = 0; i < p->naggs; i++) {
-		weft_expr_free(p->aggs[i].arg);
-		p->aggs[i].arg = NULL;
-	}
+	for (i = 0; i < p->naggs; i++)
+		wq_agg_free_args(
+		    &p->aggs[i]); /* nmore stays: the states' shape */
 	p->aggmode = WQ_AGG_FINAL;
 	return 0;
 oom:

@@ -54,6 +54,37 @@ int wq_agg_scale(int fn, weft_sqltype_t type, const weft_expr_t *arg);
 const char *wq_agg_name(int fn);
 /* Free the arguments of a[0..n) and the array a. */
 void wq_aggs_free(wq_agg_t *a, uint32_t n);
+/* State columns of a[0..n) together. */
+uint32_t wq_aggs_nstate(const wq_agg_t *a, uint32_t n);
+/* Arguments of a (arg, then more[]), the i-th's slot; deep copies into
+ * d (whose own pointers are overwritten; on failure d holds what was
+ * copied, to free), and freeing them. */
+uint32_t wq_agg_nargs(const wq_agg_t *a);
+weft_expr_t **wq_agg_argp(wq_agg_t *a, uint32_t i);
+weft_expr_t *wq_agg_arg(const wq_agg_t *a, uint32_t i);
+int wq_agg_copy_args(wq_agg_t *d, const wq_agg_t *s);
+void wq_agg_free_args(wq_agg_t *a);
+
+/* Statistics (agg_stat.c): variance ... weft_linreg. wq_stat_nargs: the
+ * arguments fn takes (0: two or more, weft_linreg); wq_stat_width: the
+ * doubles of one group's state (the state columns are a count, then as
+ * many double precision). Rows fold from the arguments' vectors v[0..1 +
+ * a->nmore), states merge from their columns sv[0..1 + width). */
+#define WQ_STAT_STATES_MAX                                                     \
+	(1 + (WQ_LINREG_X_MAX + 1) +                                           \
+	 (WQ_LINREG_X_MAX + 1) * (WQ_LINREG_X_MAX + 2) / 2)
+bool wq_agg_is_stat(int fn);
+uint32_t wq_stat_nargs(int fn);
+uint32_t wq_stat_width(const wq_agg_t *a);
+weft_sqltype_t wq_stat_result_type(int fn, weft_sqltype_t argtype);
+void wq_stat_fold(const wq_agg_t *a, int64_t *cnt, double *blk,
+		  const uint32_t *g, const weft_vec_t *const *v, uint32_t n);
+void wq_stat_merge(const wq_agg_t *a, int64_t *cnt, double *blk,
+		   const uint32_t *g, const weft_vec_t *const *sv, uint32_t n);
+void wq_stat_emit_state(const wq_agg_t *a, int64_t c, const double *s,
+			weft_vec_t *const *o, uint32_t r);
+int wq_stat_emit(const wq_agg_t *a, int64_t c, const double *s, weft_vec_t *o,
+		 uint32_t r, weft_arena_t *arena);
 
 /* ---- plan ---- */
 
@@ -154,6 +185,15 @@ int wq_bind(weft_snapshot_t *snap, const weft_mesh_t *mesh, const char *sql,
 /* Aggregation below joins over remote scans (plan_eager.c); a pass of
  * wq_optimize, before fragments are cut. */
 int wq_eager_agg(wq_plan_t *p);
+/* The partial aggregation (PARTIAL) of e by keys ek[0..n) (copied, named
+ * kname0, kname1, ...) with p's aggregates, their arguments copied and
+ * their columns moved by shift (plan_eager.c), over e (its l: clear it
+ * before freeing the node to keep e). NULL when out of memory. */
+wq_plan_t *wq_agg_partial(const wq_plan_t *p, wq_plan_t *e,
+			  weft_expr_t *const *ek, uint32_t n, int64_t shift,
+			  const char *kname);
+/* Aggregation below UNION ALL (plan_union.c); a pass of wq_optimize. */
+int wq_union_agg(wq_plan_t *p);
 /* Dynamic filters (plan_dynf.c): wq_dynf marks the joins and probe
  * scans, a pass of wq_optimize after the fragments; wq_dynf_list makes
  * `key IN (distinct non-NULL values of column c of keys)` for the scan,

@@ -63,6 +63,17 @@ sp_aggname(const wq_agg_t *a)
 	return a->fn == WQ_AGG_COUNT_STAR ? "count" : wq_agg_name(a->fn);
 }
 
+/* Does a grant's `functions` entry name allow a? PostgreSQL's aliases
+ * count: variance is var_samp, stddev stddev_samp. */
+static bool
+sp_fn_allows(const char *name, const wq_agg_t *a)
+{
+	if (strcmp(name, sp_aggname(a)) == 0)
+		return true;
+	return (a->fn == WQ_AGG_VAR_SAMP && strcmp(name, "variance") == 0) ||
+	       (a->fn == WQ_AGG_STDDEV_SAMP && strcmp(name, "stddev") == 0);
+}
+
 /*
  * A threshold in distinct entities: append count(DISTINCT entity) to f's
  * aggregates (the hidden count(*) follows it), reading the entity column
@@ -144,7 +155,7 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 					   in_plan);
 	for (i = 0; i < f->naggs; i++) {
 		for (k = 0; k < ag->n_functions &&
-			    strcmp(ag->functions[k], sp_aggname(&f->aggs[i]));
+			    !sp_fn_allows(ag->functions[k], &f->aggs[i]);
 		     k++)
 			;
 		if (ag->n_functions > 0 && k == ag->n_functions)

@@ -90,7 +90,7 @@ sp_any_now(weft_expr_t *const *v, uint32_t n)
 static bool
 sp_step_ok(const wq_plan_t *p)
 {
-	uint32_t i;
+	uint32_t i, k;
 
 	switch (p->kind) {
 	case WQ_SCAN:
@@ -104,8 +104,9 @@ sp_step_ok(const wq_plan_t *p)
 		    sp_any_now(p->keys, p->nkeys))
 			return false;
 		for (i = 0; i < p->naggs; i++)
-			if (sp_has_now(p->aggs[i].arg))
-				return false;
+			for (k = 0; k < wq_agg_nargs(&p->aggs[i]); k++)
+				if (sp_has_now(wq_agg_arg(&p->aggs[i], k)))
+					return false;
 		return true;
 	case WQ_JOIN:
 		return (p->jtype == WQ_JOIN_INNER ||
@@ -157,7 +158,7 @@ sp_steps_free(Weft__PlanStep *s, uint32_t n)
 		for (j = 0; j < s[i].n_rkeys; j++)
 			wq_pb_expr_free(s[i].rkeys[j]);
 		for (j = 0; j < s[i].n_aggs; j++) {
-			wq_pb_expr_free(s[i].aggs[j]->arg);
+			wq_pb_agg_free(s[i].aggs[j]);
 			free(s[i].aggs[j]);
 		}
 		for (j = 0; j < s[i].n_sort; j++)
@@ -412,7 +413,7 @@ static int
 sp_settle(wq_plan_t *p)
 {
 	weft_err_t err = {0};
-	uint32_t i;
+	uint32_t i, k;
 	int rc = 0;
 
 	if (p == NULL)
@@ -432,8 +433,8 @@ sp_settle(wq_plan_t *p)
 	if (rc == 0)
 		rc = sp_settle_v(p->rkeys, p->njkeys);
 	for (i = 0; rc == 0 && i < p->naggs; i++)
-		if (p->aggs[i].arg)
-			rc = sp_settle_v(&p->aggs[i].arg, 1);
+		for (k = 0; rc == 0 && k < wq_agg_nargs(&p->aggs[i]); k++)
+			rc = sp_settle_v(wq_agg_argp(&p->aggs[i], k), 1);
 	if (rc == 0)
 		rc = sp_settle(p->l);
 	if (rc == 0)

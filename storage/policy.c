@@ -31,8 +31,23 @@
 static const char *const wp_kinds[] = {"hash",	   "null",  "redact",
 				       "truncate", "round", NULL};
 static const char *const wp_units[] = {"day", "month", "year", NULL};
-static const char *const wp_funcs[] = {"count", "sum", "avg",
-				       "min",	"max", NULL};
+/* the aggregates a grant may allow (query/agg.c's names and
+ * PostgreSQL's aliases variance, stddev) */
+static const char *const wp_funcs[] = {"count",	      "sum",
+				       "avg",	      "min",
+				       "max",	      "variance",
+				       "var_pop",     "var_samp",
+				       "stddev",      "stddev_pop",
+				       "stddev_samp", "covar_pop",
+				       "covar_samp",  "corr",
+				       "regr_count",  "regr_sxx",
+				       "regr_syy",    "regr_sxy",
+				       "regr_avgx",   "regr_avgy",
+				       "regr_slope",  "regr_intercept",
+				       "regr_r2",     "weft_linreg",
+				       NULL};
+#define WP_NFUNCS (sizeof(wp_funcs) / sizeof(wp_funcs[0]) - 1)
+_Static_assert(WP_NFUNCS == WEFT_POLICY_FUNCS_MAX, "wp_funcs");
 static const char *const wp_pers[] = {"day", "week", "month", NULL};
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -249,8 +264,9 @@ weft_policy__check_function(const char *what, const char *s, weft_err_t *err)
 	if (weft_policy__word(wp_funcs, s) >= 0)
 		return 0;
 	return weft_err_set(err, WEFT_ESCHEMA,
-			    "%s: \"%s\" is not one of count, sum, avg, min, "
-			    "max",
+			    "%s: \"%s\" is not an aggregate weft has (count, "
+			    "sum, avg, min, max, the statistics of "
+			    "docs/policy.md)",
 			    what, weft_policy__show(s, show));
 }
 
@@ -350,10 +366,11 @@ weft_policy__check_aggregate(const Weft__PolicyAggregate *a, weft_err_t *err)
 	    (rc = weft_policy__check_column("aggregate: entity", a->entity,
 					    err)) != 0)
 		return rc;
-	if (a->n_functions > 5)
+	if (a->n_functions > WP_NFUNCS)
 		return weft_err_set(err, WEFT_ESCHEMA,
-				    "aggregate: functions: more than the five "
-				    "there are");
+				    "aggregate: functions: more than the %zu "
+				    "there are",
+				    (size_t)WP_NFUNCS);
 	return weft_policy__check_list("aggregate: functions", a->functions,
 				       a->n_functions,
 				       weft_policy__check_function, err);

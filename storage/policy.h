@@ -27,6 +27,7 @@
 #define WEFT_POLICY_GRANTS_MAX 64	  /* grants of one policy */
 #define WEFT_POLICY_TO_MAX 64		  /* requesters of one grant */
 #define WEFT_POLICY_ROWS_MAX 4096	  /* bytes of a row predicate */
+#define WEFT_POLICY_FUNCS_MAX 24	  /* aggregates a grant may name */
 
 /*
  * Parse a policy document (len bytes, need not be NUL-terminated; YAML as
@@ -37,7 +38,8 @@
  * or 64 hex digits; masks: hash | null | redact | truncate(day|month|year)
  * | round(N); expires: an RFC 3339 time; noise numbers positive, bounds
  * lo < hi; aggregate: min_group >= 1 or entity, functions among count,
- * sum, avg, min, max; columns and deny not both), and the limits above.
+ * sum, avg, min, max and the statistics (variance ... weft_linreg);
+ * columns and deny not both), and the limits above.
  * Each grant's `line` is the line it starts on.
  *
  * Errors (err says where and why): WEFT_EPARSE (YAML syntax, aliases,

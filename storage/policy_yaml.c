@@ -619,7 +619,8 @@ wp_read_aggregate(const wp_cx_t *cx, const wp_node_t *n, Weft__PolicyGrant *g)
 			return wp_refail(cx, v[1], rc);
 	}
 	if (v[2] != NULL) {
-		if ((rc = wp_read_list(cx, v[2], "aggregate: functions", 0, 5,
+		if ((rc = wp_read_list(cx, v[2], "aggregate: functions", 0,
+				       WEFT_POLICY_FUNCS_MAX,
 				       weft_policy__check_function,
 				       &a->functions, &a->n_functions)) != 0)
 			return rc;

@@ -320,7 +320,7 @@ test_grant_errors(void **state)
 	    "    aggregate: {min_group: 5, functions: [median]}\n",
 	    WEFT_ESCHEMA,
 	    "p.yaml:4:43: aggregate: functions: \"median\" is "
-	    "not one of");
+	    "not an aggregate weft has");
 	expect_grant_error("    aggregate: {entity: a, functions: []}\n",
 			   WEFT_ESCHEMA,
 			   "p.yaml:4:39: aggregate: functions: an empty list");
