@@ -76,6 +76,7 @@ typedef struct ag_rstream {
 	aq_buf_t *head, *tail;
 	aq_buf_t *cur; /* the batch the executor reads */
 	char error[WEFT_ERR_MAX + 128];
+	char policy[WEFT_QSVC_NOTE_MAX + 1]; /* the owner's note */
 	int failed;
 	uint64_t rows, vread, batches, bytes, t0_ns, t1_ns;
 	uint8_t ckey[WEFT_QCACHE_KEY]; /* its result cache key */
@@ -133,6 +134,8 @@ typedef struct ag_serve {
 	uint32_t scans; /* > 1: a plan over that many scans */
 	aq_buf_t *head, *tail;
 	char error[WEFT_ERR_MAX + 128];
+	char note[WEFT_QSVC_NOTE_MAX +
+		  1]; /* the policy applied, for the asker */
 	uint64_t rows, vread, t0_ns;
 } ag_serve_t;
 
@@ -497,6 +500,7 @@ aq_end(ag_query_t *q, const char *error, int pos)
 		fs[i].bytes = s->bytes;
 		fs[i].elapsed_us =
 		    s->t1_ns > s->t0_ns ? (s->t1_ns - s->t0_ns) / 1000 : 0;
+		fs[i].policy = s->policy;
 		fs[i].route = s->cached	  ? "result cache"
 			      : s->tunnel ? "tunnel through gateways"
 					  : "direct session";
@@ -842,6 +846,9 @@ aq_result(agent_t *a, weft_out_t *o)
 			s->t1_ns = weft_mono_ns();
 			s->rows = o->rows;
 			s->vread = o->version;
+			/* the note: cut to its limit (wire.c checked it) */
+			memcpy(s->policy, o->addr, sizeof(s->policy) - 1);
+			s->policy[sizeof(s->policy) - 1] = 0;
 			if (o->text[0]) {
 				s->failed = 1;
 				snprintf(s->error, sizeof(s->error), "%s",
@@ -924,6 +931,32 @@ as_audit_fill(const ag_serve_t *v, const weft_fragrun_t *r,
 			 err->msg[0] ? err->msg : "failed");
 	}
 	weft_audit_set_reason(au, why);
+}
+
+/* What the asker is told of the policy applied (QueryEnd.policy, shown by
+ * --stats): its version and grant, the groups kept and folded away, the
+ * epsilon spent. Nothing without a policy. */
+static void
+as_note(ag_serve_t *v, const weft_audit_rec_t *au)
+{
+	size_t n;
+
+	v->note[0] = 0;
+	if (au->policy_version == 0)
+		return;
+	n = (size_t)snprintf(
+	    v->note, sizeof(v->note), "policy version %llu, grant at line %u",
+	    (unsigned long long)au->policy_version, au->grant_line);
+	if ((au->groups || au->groups_suppressed) && n < sizeof(v->note))
+		n += (size_t)snprintf(
+		    v->note + n, sizeof(v->note) - n,
+		    ": %llu group%s sent, %llu below the threshold folded "
+		    "away",
+		    (unsigned long long)au->groups, au->groups == 1 ? "" : "s",
+		    (unsigned long long)au->groups_suppressed);
+	if (au->epsilon > 0 && n < sizeof(v->note))
+		snprintf(v->note + n, sizeof(v->note) - n,
+			 ", epsilon %.3g spent", au->epsilon);
 }
 
 /*
@@ -1030,6 +1063,7 @@ as_work(weft_pool_job_t *job)
 			     "the fragment ran (ask again: it is judged by the "
 			     "new one)");
 	as_audit_fill(v, r, &used, rc < 0 ? &err : NULL, &au);
+	as_note(v, &au);
 	weft_fragrun_free(r);
 	weft_snapshot_end(snap);
 	if (rc < 0)
@@ -1051,7 +1085,7 @@ as_done(weft_pool_job_t *job)
 	for (b = v->head; b && qs; b = b->next)
 		(void)weft_qsvc_batch(qs, v->id, b->data, b->len);
 	if (qs != NULL)
-		weft_qsvc_end(qs, v->id, v->error, v->rows, v->vread);
+		weft_qsvc_end(qs, v->id, v->error, v->rows, v->vread, v->note);
 	if (v->refused) {
 		a->q_refused++;
 		ag_log("warn",
@@ -1128,7 +1162,7 @@ as_run(agent_t *a, weft_out_t *o)
 
 	if (v == NULL) {
 		weft_qsvc_end(weft_node_qsvc(a->node), o->qid, "out of memory",
-			      0, 0);
+			      0, 0, NULL);
 		return;
 	}
 	v->a = a;
@@ -1169,7 +1203,7 @@ as_run(agent_t *a, weft_out_t *o)
 		weft_audit_rec_t au;
 
 		weft_qsvc_end(weft_node_qsvc(a->node), v->id, "busy: try again",
-			      0, 0);
+			      0, 0, NULL);
 		a->q_refused++;
 		weft_err_set(&busy, WEFT_EAGAIN, "busy: try again");
 		as_audit_fill(v, NULL, &none, &busy, &au);

@@ -179,6 +179,8 @@ weft_query_stats(const Weft__ControlResponse *r)
 			(unsigned long long)f->batches,
 			(unsigned long long)f->bytes,
 			(double)f->elapsed_us / 1000.0);
+		if (f->policy != NULL && f->policy[0] != 0)
+			fprintf(stderr, "  the owner's %s\n", f->policy);
 	}
 }
 

@@ -47,7 +47,8 @@ typedef struct weft_out {
 	size_t env_len;
 	uint8_t pk[WEFT_PK_BYTES];	  /* DIAL; QRUN: the asker */
 	char addr[WEFT_OUT_ADDR_MAX + 1]; /* DIAL; QRUN: the asker's node
-					   * name if known ("" else) */
+					   * name if known ("" else); QEND:
+					   * the owner's policy note */
 	char text[WEFT_OUT_TEXT_MAX + 1]; /* NOTE; Q*: product or error */
 	uint64_t qid, version, rows;	  /* Q* */
 	uint32_t n;			  /* QRUN, QCREDIT: batches */

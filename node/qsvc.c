@@ -114,7 +114,7 @@ q_send(weft_qsvc_t *q, uint64_t peer, q_msg_t *r)
 }
 
 /*
- * Copy error into out (WEFT_QSVC_ERR_MAX + 1 bytes) as a QueryEnd may
+ * Copy error into out (max + 1 bytes) as a QueryEnd may
  * carry it (node/wire.c refuses anything else, and with it the session):
  * well-formed UTF-8 without control characters, cut at a character
  * boundary. The engine's messages quote data ("x<TAB>y"), so a tab, a
@@ -122,7 +122,7 @@ q_send(weft_qsvc_t *q, uint64_t peer, q_msg_t *r)
  * character or malformed byte a '?'.
  */
 static void
-q_error_text(const char *error, char *out)
+q_error_text(const char *error, char *out, size_t max)
 {
 	size_t n = 0, k;
 	uint32_t cp = 0;
@@ -131,7 +131,7 @@ q_error_text(const char *error, char *out)
 		k = weft_utf8_decode((const unsigned char *)error,
 				     strnlen(error, 4), &cp);
 		if (k == 0 || cp < 0x20 || cp == 0x7f) {
-			if (n + 1 > WEFT_QSVC_ERR_MAX)
+			if (n + 1 > max)
 				break;
 			out[n++] = k && (cp == '\t' || cp == '\n' || cp == '\r')
 				       ? ' '
@@ -139,7 +139,7 @@ q_error_text(const char *error, char *out)
 			error += k ? k : 1;
 			continue;
 		}
-		if (n + k > WEFT_QSVC_ERR_MAX)
+		if (n + k > max)
 			break;
 		memcpy(out + n, error, k);
 		n += k;
@@ -150,9 +150,9 @@ q_error_text(const char *error, char *out)
 
 static void
 q_send_end(weft_qsvc_t *q, uint64_t peer, uint64_t qid, const char *error,
-	   uint64_t rows, uint64_t version)
+	   uint64_t rows, uint64_t version, const char *policy)
 {
-	q_msg_t *r = q_msg(WEFT_QSVC_ERR_MAX + 1);
+	q_msg_t *r = q_msg(WEFT_QSVC_ERR_MAX + 1 + WEFT_QSVC_NOTE_MAX + 1);
 
 	if (r == NULL)
 		return;
@@ -160,8 +160,11 @@ q_send_end(weft_qsvc_t *q, uint64_t peer, uint64_t qid, const char *error,
 	r->m.msg_case = WEFT__WIRE_MESSAGE__MSG_QEND;
 	r->m.qend = &r->u.end;
 	r->u.end.qid = qid;
-	q_error_text(error, (char *)r->data);
+	q_error_text(error, (char *)r->data, WEFT_QSVC_ERR_MAX);
 	r->u.end.error = (char *)r->data;
+	q_error_text(policy, (char *)r->data + WEFT_QSVC_ERR_MAX + 1,
+		     WEFT_QSVC_NOTE_MAX);
+	r->u.end.policy = (char *)r->data + WEFT_QSVC_ERR_MAX + 1;
 	r->u.end.rows = rows;
 	r->u.end.version = version;
 	q_send(q, peer, r);
@@ -224,12 +227,13 @@ q_out(weft_qsvc_t *q, weft_out_kind_t kind, uint64_t qid)
 /* The asked fragment qid ends here with error (NULL: success). */
 static void
 q_ask_end(weft_qsvc_t *q, size_t i, const char *error, uint64_t rows,
-	  uint64_t version)
+	  uint64_t version, const char *policy)
 {
 	weft_out_t *o = q_out(q, WEFT_OUT_QEND, q->asks[i].qid);
 
 	if (o != NULL) {
 		snprintf(o->text, sizeof(o->text), "%s", error ? error : "");
+		snprintf(o->addr, sizeof(o->addr), "%s", policy ? policy : "");
 		o->rows = rows;
 		o->version = version;
 	}
@@ -257,7 +261,7 @@ weft_qsvc_peer_fail(weft_qsvc_t *q, uint64_t peer, const char *why)
 
 	for (i = 0; i < q->nasks;)
 		if (q->asks[i].peer == peer)
-			q_ask_end(q, i, why, 0, 0);
+			q_ask_end(q, i, why, 0, 0, NULL);
 		else
 			i++;
 	for (i = 0; i < q->njobs;)
@@ -440,14 +444,14 @@ weft_qsvc_batch(weft_qsvc_t *q, uint64_t qid, const uint8_t *buf, size_t len)
 
 void
 weft_qsvc_end(weft_qsvc_t *q, uint64_t qid, const char *error, uint64_t rows,
-	      uint64_t version)
+	      uint64_t version, const char *policy)
 {
 	size_t i = q_job_find(q, qid);
 
 	if (i == SIZE_MAX)
 		return;
 	q_send_end(q, q->jobs[i].peer, q->jobs[i].asker_qid, error, rows,
-		   version);
+		   version, policy);
 	q_job_drop(q, i);
 }
 
@@ -471,14 +475,14 @@ q_recv_open(weft_qsvc_t *q, const q_peer_t *p, const Weft__QueryOpen *m)
 				 "it may; try again"
 			       : "busy: your node runs as many fragments "
 				 "here as it may; try again",
-			   0, 0);
+			   0, 0, NULL);
 		return;
 	}
 	o = q_out(q, WEFT_OUT_QRUN, q->next_id);
 	if (o == NULL || (o->env = malloc(m->fragment.len + 1)) == NULL) {
 		if (o != NULL)
 			weft_outq_unpush(&q->out);
-		q_send_end(q, p->id, m->qid, "out of memory", 0, 0);
+		q_send_end(q, p->id, m->qid, "out of memory", 0, 0, NULL);
 		return;
 	}
 	if (m->fragment.len) /* protobuf-c: NULL data when empty */
@@ -515,8 +519,8 @@ q_recv_result(weft_qsvc_t *q, uint64_t peer, const Weft__WireMessage *m,
 		return 0; /* cancelled meanwhile, or not ours */
 	a = &q->asks[i];
 	if (m->msg_case == WEFT__WIRE_MESSAGE__MSG_QEND) {
-		q_ask_end(q, i, m->qend->error, m->qend->rows,
-			  m->qend->version);
+		q_ask_end(q, i, m->qend->error, m->qend->rows, m->qend->version,
+			  m->qend->policy);
 		return 0;
 	}
 	if (a->received >= a->granted) {

@@ -44,6 +44,7 @@
 #define WEFT_QSVC_PEER_MAX 8	  /* ... for one asking node */
 #define WEFT_QSVC_ASK_MAX 1024	  /* fragments asked at once */
 #define WEFT_QSVC_ERR_MAX 400	  /* bytes of an error sent back */
+#define WEFT_QSVC_NOTE_MAX 200	  /* bytes of a policy note sent back */
 #define WEFT_QSVC_PRODUCT_MAX 200 /* bytes of a product name */
 
 typedef struct weft_qsvc weft_qsvc_t;
@@ -104,9 +105,11 @@ void weft_qsvc_cancel(weft_qsvc_t *q, uint64_t qid);
  * gone: stop it), WEFT_ENOMEM. */
 int weft_qsvc_batch(weft_qsvc_t *q, uint64_t qid, const uint8_t *buf,
 		    size_t len);
-/* Job qid ended: error NULL or empty on success. */
+/* Job qid ended: error NULL or empty on success; policy NULL or the
+ * owner's policy note for the asker (cut to WEFT_QSVC_NOTE_MAX). The
+ * asker's QEND output carries the note in its addr. */
 void weft_qsvc_end(weft_qsvc_t *q, uint64_t qid, const char *error,
-		   uint64_t rows, uint64_t version);
+		   uint64_t rows, uint64_t version, const char *policy);
 
 /* ---- input, output ---- */
 

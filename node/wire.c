@@ -72,6 +72,9 @@ wire_check_fed(const Weft__WireMessage *m)
 		if (!weft_wire_text(m->qend->error, WEFT_QSVC_ERR_MAX))
 			why = "QueryEnd with an over-long or unprintable "
 			      "error";
+		else if (!weft_wire_text(m->qend->policy, WEFT_QSVC_NOTE_MAX))
+			why = "QueryEnd with an over-long or unprintable "
+			      "policy note";
 		break;
 	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
 		if (m->qcredit->credit == 0 ||

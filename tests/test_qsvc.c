@@ -182,6 +182,8 @@ recv_end(fx_t *f, uint64_t peer, uint64_t qid, const char *error)
 	e.error = (char *)error;
 	e.rows = 42;
 	e.version = 7;
+	e.policy =
+	    (char *)(error[0] ? "" : "policy version 2, grant at line 3");
 	m.msg_case = WEFT__WIRE_MESSAGE__MSG_QEND;
 	m.qend = &e;
 	assert_int_equal(weft_qsvc_recv(f->q, peer, &m, NULL), 0);
@@ -288,6 +290,7 @@ test_ask_flow(void **state)
 	recv_end(f, 1, qid, "");
 	o = out1(f, WEFT_OUT_QEND, qid);
 	assert_string_equal(o.text, "");
+	assert_string_equal(o.addr, "policy version 2, grant at line 3");
 	assert_int_equal(o.rows, 42);
 	assert_int_equal(o.version, 7);
 	/* after the end: nothing */
@@ -451,17 +454,21 @@ test_serve_flow(void **state)
 	recv_credit(f, 1, 500, 3); /* another node's credit: not its job */
 	recv_credit(f, 2, 501, 3);
 	no_output(f);
-	weft_qsvc_end(f->q, job, NULL, 10, 7);
+	weft_qsvc_end(f->q, job, NULL, 10, 7,
+		      "policy version 3, grant at line 4\t");
 	m = sent1(f, WEFT__WIRE_MESSAGE__MSG_QEND, 2);
 	assert_int_equal(m->qend->qid, 500);
 	assert_string_equal(m->qend->error, "");
+	/* the note as the wire carries it: no control characters */
+	assert_string_equal(m->qend->policy,
+			    "policy version 3, grant at line 4 ");
 	assert_int_equal(m->qend->rows, 10);
 	assert_int_equal(m->qend->version, 7);
 	sent_clear(f);
 	/* the job is gone: its batches are refused, its end not sent */
 	assert_int_equal(weft_qsvc_batch(f->q, job, (const uint8_t *)"ab", 2),
 			 WEFT_ENOTFOUND);
-	weft_qsvc_end(f->q, job, "again", 0, 0);
+	weft_qsvc_end(f->q, job, "again", 0, 0, NULL);
 	recv_cancel(f, 2, 500);
 	no_output(f);
 	assert_int_equal(f->nsent, 0);
@@ -494,7 +501,8 @@ test_serve_cancel(void **state)
 	no_output(f);
 	assert_int_equal(weft_qsvc_batch(f->q, job, (const uint8_t *)"x", 1),
 			 WEFT_ENOTFOUND);
-	weft_qsvc_end(f->q, job, "cancelled", 0, 0); /* the driver's end */
+	weft_qsvc_end(f->q, job, "cancelled", 0, 0,
+		      NULL); /* the driver's end */
 	assert_int_equal(f->nsent, 0);
 	weft_qsvc_stats(f->q, &st);
 	assert_int_equal(st.served, 2);
@@ -541,7 +549,7 @@ test_serve_caps(void **state)
 	assert_int_equal(st.running, WEFT_QSVC_SERVE_MAX);
 	assert_int_equal(st.refused, 2);
 	/* one of node 1's jobs ends: node 1 may run one more */
-	weft_qsvc_end(f->q, jobs[0], NULL, 0, 7);
+	weft_qsvc_end(f->q, jobs[0], NULL, 0, 7, NULL);
 	sent_clear(f);
 	recv_open(f, 1, 400, 4);
 	run1(f, 1);
@@ -635,7 +643,7 @@ test_end_error_text(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		recv_open(f, 1, 10 + i, 4);
 		job = run1(f, 1);
-		weft_qsvc_end(f->q, job, cases[i].in, 0, 0);
+		weft_qsvc_end(f->q, job, cases[i].in, 0, 0, NULL);
 		m = sent1(f, WEFT__WIRE_MESSAGE__MSG_QEND, 1);
 		assert_string_equal(m->qend->error, cases[i].out);
 		sent_clear(f);
@@ -645,7 +653,7 @@ test_end_error_text(void **state)
 	memcpy(cut + WEFT_QSVC_ERR_MAX - 1, "\xc3\xa9!", 4);
 	recv_open(f, 1, 20, 4);
 	job = run1(f, 1);
-	weft_qsvc_end(f->q, job, cut, 0, 0);
+	weft_qsvc_end(f->q, job, cut, 0, 0, NULL);
 	m = sent1(f, WEFT__WIRE_MESSAGE__MSG_QEND, 1);
 	assert_int_equal(strlen(m->qend->error), WEFT_QSVC_ERR_MAX - 1);
 	sent_clear(f);
@@ -653,7 +661,7 @@ test_end_error_text(void **state)
 	lng[sizeof(lng) - 1] = 0;
 	recv_open(f, 1, 21, 4);
 	job = run1(f, 1);
-	weft_qsvc_end(f->q, job, lng, 0, 0);
+	weft_qsvc_end(f->q, job, lng, 0, 0, NULL);
 	m = sent1(f, WEFT__WIRE_MESSAGE__MSG_QEND, 1);
 	assert_int_equal(strlen(m->qend->error), WEFT_QSVC_ERR_MAX);
 	sent_clear(f);

@@ -9,7 +9,8 @@
 #     plain local store, no agent) to 1e-9 relative, and regr_slope,
 #     corr and stddev over the union equal the local ones too;
 #   - each owner's fragment sends one row (its state), never its rows
-#     (--stats), and EXPLAIN shows the partial aggregation at each owner;
+#     (--stats, which also shows globex's policy note: version, grant,
+#     groups), and EXPLAIN shows the partial aggregation at each owner;
 #   - globex's policy allows acme aggregates only, min_group 5, of the
 #     functions weft_linreg, regr_slope, count: the fit is answered, a
 #     row query and corr (not listed) are refused by the owner, and its
@@ -92,6 +93,11 @@ for o in "acme.ops.legs on node a" "globex.ops.legs on node g"; do
 	grep -Eq "fragment $o \(direct session\): version 1, 1 rows" "$T/err" ||
 	    { cat "$T/err" >&2; die "--stats: $o sent more than its state"; }
 done
+# the owner under a policy says which grant applied and what it kept
+grep -q "the owner's policy version 1, grant at line 3: 1 group sent, 0 below the threshold folded away" "$T/err" ||
+	{ cat "$T/err" >&2; die "--stats: globex's policy note"; }
+[ "$(grep -c "the owner's policy" "$T/err")" -eq 1 ] ||
+	{ cat "$T/err" >&2; die "--stats: a policy note from acme, which has no policy"; }
 ok "$WEFT" query --data-dir "$T/q" "EXPLAIN SELECT weft_linreg(delay, distance, hour) FROM ($U) u"
 [ "$(grep -c 'Remote Scan .* partial aggregate: keys \[\] aggs \[weft_linreg(' "$T/out")" -eq 2 ] ||
 	{ cat "$T/out" >&2; die "EXPLAIN: the fit is not at both owners"; }

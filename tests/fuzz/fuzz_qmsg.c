@@ -413,7 +413,8 @@ fz_agent(int op)
 	}
 	e = fz_errors[fz_u8() % 8];
 	rows = fz_u8();
-	weft_qsvc_end(qs, id, e, rows, fz_u8());
+	weft_qsvc_end(qs, id, e, rows, fz_u8(),
+		      fz_u8() & 1 ? fz_errors[fz_u8() % 8] : NULL);
 	if (i != SIZE_MAX)
 		fz.jobs[i] = fz.jobs[--fz.njobs];
 }
