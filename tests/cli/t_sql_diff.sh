@@ -36,68 +36,22 @@
 here=$(cd "$(dirname "$0")" && pwd)
 sqldir=$(cd "$here/../sql" && pwd)
 : "${WEFT_GEN:?WEFT_GEN must point at weft-gen}"
-PORT=${WEFT_PG_PORT:-5488}
 SELF=${WEFT_DIFF_SELF:-0}
 B=weft
 [ "$SELF" = 1 ] && B="pg-shuffled"
 
 # ---- PostgreSQL: a server of its own in a temporary directory -------------
-PGBIN=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n); do
-	[ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && PGBIN=$d
-done
-if [ -z "$PGBIN" ] && command -v pg_ctl >/dev/null 2>&1; then
-	PGBIN=$(dirname "$(command -v pg_ctl)")
-fi
-[ -n "$PGBIN" ] || die "no PostgreSQL server (make deps installs postgresql)"
-PSQL="$PGBIN/psql"
-[ -x "$PSQL" ] || PSQL=psql
-
-P=$(mktemp -d /tmp/weft-pg-XXXXXX)
-# PostgreSQL refuses to run as root: run the server as the postgres user
-# the Debian package creates.
-if [ "$(id -u)" = 0 ]; then
-	id postgres >/dev/null 2>&1 || die "no postgres user (is postgresql installed?)"
-	chown postgres "$P"
-	asuser() { (cd "$P" && runuser -u postgres -- "$@"); }
-else
-	asuser() { (cd "$P" && "$@"); }
-fi
+. "$here/pglib.sh"
 AGENTS=""
 cleanup() {
 	for p in $AGENTS; do kill -9 "$p" 2>/dev/null; done
 	[ -n "${WEFT_DIFF_KEEP:-}" ] && cp "$T"/*.log "$WEFT_DIFF_KEEP"/ 2>/dev/null
-	if [ -f "$P/data/postmaster.pid" ]; then
-		asuser "$PGBIN/pg_ctl" -D "$P/data" -m immediate -w stop \
-		    >/dev/null 2>&1
-	fi
-	rm -rf "$P" "$T"
+	pg_stop
+	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
-
-export TZ=UTC PGTZ=UTC LC_ALL=C PGOPTIONS=
-unset PGDATABASE PGUSER PGHOST PGPORT PGSERVICE PGPASSWORD 2>/dev/null || :
-# Collation C: text compares bytewise, as in weft. Character classes
-# C.UTF-8: upper/lower/ILIKE map non-ASCII letters, as weft does (under
-# LC_CTYPE=C PostgreSQL would map ASCII letters only).
-asuser "$PGBIN/initdb" -D "$P/data" --locale=C --lc-ctype=C.UTF-8 \
-    --encoding=UTF8 -A trust -U postgres --no-sync >"$P/initdb.log" 2>&1 ||
-	{ cat "$P/initdb.log" >&2; die "initdb failed"; }
-asuser "$PGBIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 60 -o "\
--c listen_addresses='' -c unix_socket_directories='$P' -p $PORT \
--c fsync=off -c synchronous_commit=off -c full_page_writes=off \
--c timezone=UTC -c datestyle='iso, mdy' -c intervalstyle=postgres \
--c lc_messages=C -c max_connections=10 -c shared_buffers=16MB" start \
-    >"$P/pg_ctl.log" 2>&1 ||
-	{ cat "$P/pg_ctl.log" "$P/server.log" >&2; die "PostgreSQL did not start"; }
-
-# psql DB ARGS...: one client, no psqlrc, errors fail
-pg() {
-	db=$1; shift
-	"$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$P" -p "$PORT" -U postgres \
-	    -d "$db" "$@"
-}
+pg_start
 
 # ---- The tables ------------------------------------------------------------
 # name, then "column type" pairs (PostgreSQL types; the ODCS contract that
