@@ -292,6 +292,14 @@ wq_bind_select(wq_bindctx_t *b, PgQuery__SelectStmt *s, bool keep_unknown,
 	q.ec.err = err;
 	if (rc == 0)
 		rc = wq_select_where(&q);
+	if (rc == 0 && wq_is_profile(s)) {
+		rc = wq_bind_profile(&q);
+		if (rc == 0) {
+			*out = q.p;
+			q.p = NULL;
+		}
+		goto out;
+	}
 	if (rc == 0)
 		rc = wq_select_group(&q);
 	if (rc == 0)

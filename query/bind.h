@@ -237,6 +237,9 @@ int wq_bind_setop_order(wq_bindctx_t *b, PgQuery__SelectStmt *s, wq_plan_t **p,
  * q->err; what they build stays in q until it is in q->p.
  */
 int wq_select_where(wq_select_t *q);
+/* weft_profile(*) (bind_profile.c): is s one; its node over q->p. */
+bool wq_is_profile(const PgQuery__SelectStmt *s);
+int wq_bind_profile(wq_select_t *q);
 int wq_select_group(wq_select_t *q);
 int wq_select_targets(wq_select_t *q);
 int wq_select_having(wq_select_t *q);

@@ -910,6 +910,10 @@ wq_funccall(wq_ectx_t *c, PgQuery__FuncCall *f)
 		return WQ_UNSUP(c->b, c->err, loc, "function name");
 	if (f->over != NULL)
 		return WQ_UNSUP(c->b, c->err, loc, "window functions");
+	if (strcmp(name, "weft_profile") == 0)
+		return WQ_ERR(c->b, c->err, loc,
+			      "weft_profile(*) must be the only item of a "
+			      "select list: SELECT weft_profile(*) FROM ...");
 	if (strcmp(name, "requester_org") == 0 ||
 	    strcmp(name, "requester_node") == 0 ||
 	    strcmp(name, "requester_has_role") == 0)

@@ -290,6 +290,27 @@ wq_append_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	return wq_op_next(o->r, out, err);
 }
 
+/* A profile of the child's rows (a fragment's runs in its scan). */
+static int
+wq_profile_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+{
+	weft_batch_t *b;
+	int rc;
+
+	if (!o->drained) {
+		while ((rc = wq_op_next(o->l, &b, err)) == 1)
+			if (wq_prof_add(o->prof, b, o->l->xdict) != 0)
+				return wq_oom(err);
+		if (rc < 0)
+			return rc;
+		o->drained = true;
+	}
+	rc = wq_prof_emit(o->prof, o->out, err);
+	if (rc == 1)
+		*out = o->out;
+	return rc;
+}
+
 /* ---- join ---- */
 
 /* Build side: all rows and their key values; hash table over keys with
@@ -809,6 +830,12 @@ wq_op_build(wq_exec_t *x, const wq_plan_t *p, wq_op_t **out, weft_err_t *err)
 		if (weft_batch_new(0, NULL, &o->out) != 0)
 			goto oom;
 		break;
+	case WQ_PROFILE:
+		if (weft_batch_new(p->ncols, p->types, &o->out) != 0 ||
+		    wq_prof_new(p->l->ncols, p->l->types, p->l->names,
+				x->prof_k, x->prof_withhold, &o->prof) != 0)
+			goto oom;
+		break;
 	case WQ_LIMIT:
 		/* LIMIT over SORT: the sort keeps only the top rows */
 		if (p->limit >= 0 && o->l->kind == WQ_SORT && !o->l->top &&
@@ -881,6 +908,7 @@ wq_op_step(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	case WQ_LIMIT: rc = wq_limit_next(o, out, err); break;
 	case WQ_DISTINCT: rc = wq_distinct_next(o, out, err); break;
 	case WQ_APPEND: rc = wq_append_next(o, out, err); break;
+	case WQ_PROFILE: rc = wq_profile_next(o, out, err); break;
 	case WQ_ONEROW:
 		o->done = true;
 		o->out->n = 1;
@@ -933,6 +961,7 @@ wq_op_free(wq_op_t *o)
 			free(o->dict[c].codes);
 	free(o->dict);
 	wq_aggtab_free(o->agg);
+	wq_prof_free(o->prof);
 	if (o->kv) {
 		uint32_t n = o->frag ? o->f->nkeys : o->p->nkeys;
 

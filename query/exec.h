@@ -113,6 +113,8 @@ struct wq_op {
 
 	/* sort / top-N */
 	wq_topn_t *top;
+	/* a profile fragment (profile.c) */
+	wq_prof_t *prof;
 	/* top-N without a filter on an integer first key: the first key's
 	 * view of every chunk (kviews) and a bound from their zone maps:
 	 * `limit` rows are at least as good as kbound, so a row or chunk

@@ -190,6 +190,7 @@ wq_frag_encode(const wq_frag_t *f, uint8_t **buf, size_t *len, weft_err_t *err)
 	m.n_order = f->norder;
 	m.order = keyp;
 	m.limit = f->limit;
+	m.profile = f->profile;
 	*len = weft__fragment__get_packed_size(&m);
 	*buf = malloc(*len ? *len : 1);
 	if (*buf == NULL)
@@ -323,7 +324,9 @@ wq_rules_shape(wq_rules_t *r, const wq_frag_t *f)
 	    f->norder > WQ_COLS_MAX ||
 	    weft_product_name_check(f->product, NULL) != 0 ||
 	    (!f->agg && (f->nkeys || f->naggs)) ||
-	    (f->agg && (f->norder || f->limit >= 0)) || f->limit < -1)
+	    (f->agg && (f->norder || f->limit >= 0)) || f->limit < -1 ||
+	    (f->profile && (f->agg || f->nproj || f->norder || f->limit >= 0 ||
+			    f->ncols == 0)))
 		return wq_rules_fail(r, "bad shape");
 	for (i = 0; i < f->ncols; i++)
 		if (f->ctypes[i] != WEFT_S_BOOL &&
@@ -669,6 +672,7 @@ wq_frag_from_pb_shape(const Weft__Fragment *m, wq_frag_t *f, weft_err_t *err)
 	}
 	f->agg = m->partial_agg;
 	f->limit = m->limit;
+	f->profile = m->profile;
 	for (i = 0; i < m->n_order; i++) {
 		f->order[i].col = m->order[i]->col;
 		f->order[i].desc = m->order[i]->desc;
@@ -803,6 +807,14 @@ wq_frag_types(const wq_frag_t *f, uint32_t *n, weft_sqltype_t **types)
 	weft_sqltype_t *t;
 	uint32_t i, k = 0, cnt;
 
+	if (f->profile) {
+		if ((t = calloc(WQ_PROF_NCOLS, sizeof(*t))) == NULL)
+			return WEFT_ENOMEM;
+		wq_prof_types(t, NULL);
+		*n = WQ_PROF_NCOLS;
+		*types = t;
+		return 0;
+	}
 	if (f->agg) {
 		cnt = f->nkeys;
 		for (i = 0; i < f->naggs; i++)

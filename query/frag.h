@@ -136,14 +136,19 @@ typedef struct wq_frag {
 	uint32_t norder;
 	wq_sortkey_t *order;
 	int64_t limit; /* -1: none */
+	/* the profile of the output (query/profile.c) instead of its rows;
+	 * the asker's fragment reads columns (and filters) only, the owner
+	 * may add a projection (its masks) */
+	bool profile;
 } wq_frag_t;
 
 /* Free f and everything it owns; NULL is fine. */
 void wq_frag_free(wq_frag_t *f);
 
 /*
- * The output shape of f: keys then transition states for a partial
- * aggregation, else the projection, else the read columns. *types is
+ * The output shape of f: the profile's rows for a profile, keys then
+ * transition states for a partial aggregation, else the projection,
+ * else the read columns. *types is
  * malloc'd (the caller frees it). 0, or WEFT_ENOMEM.
  */
 int wq_frag_types(const wq_frag_t *f, uint32_t *n, weft_sqltype_t **types);

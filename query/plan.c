@@ -665,6 +665,23 @@ wq_prune_all(wq_plan_t *p)
 	return rc;
 }
 
+/* A profile reads every column of its child. */
+static int
+wq_prune_profile(wq_plan_t *p)
+{
+	uint8_t *cn = malloc(p->l->ncols + 1);
+	uint32_t *cm = NULL;
+	int rc;
+
+	if (cn == NULL)
+		return WEFT_ENOMEM;
+	memset(cn, 1, p->l->ncols + 1);
+	rc = wq_prune_child(p->l, cn, &cm);
+	free(cn);
+	free(cm);
+	return rc;
+}
+
 static int
 wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 {
@@ -682,6 +699,7 @@ wq_prune(wq_plan_t *p, const uint8_t *need, uint32_t *map)
 	case WQ_JOIN: return wq_prune_join(p, need, map);
 	case WQ_DISTINCT:
 	case WQ_APPEND: return wq_prune_all(p);
+	case WQ_PROFILE: return wq_prune_profile(p);
 	default: return 0;
 	}
 }
@@ -862,6 +880,105 @@ wq_frag_limit(wq_plan_t *p)
 	return 0;
 }
 
+/* A projection of read columns only (SELECT b, a FROM p) becomes the
+ * read columns in its order; nonzero when f projects anything else, or
+ * filters on a column it does not project. */
+static int
+wq_frag_unproject(wq_frag_t *f)
+{
+	uint32_t i, *cols = NULL, *map = NULL;
+	weft_sqltype_t *t = NULL;
+	char **nm = NULL;
+	uint8_t *used = NULL;
+
+	for (i = 0; i < f->nproj; i++)
+		if (f->proj[i]->kind != WEFT_E_COL ||
+		    f->proj[i]->col >= f->ncols)
+			return -1;
+	if (f->nproj == 0)
+		return 0;
+	cols = calloc(f->nproj, sizeof(*cols));
+	t = calloc(f->nproj, sizeof(*t));
+	nm = calloc(f->nproj, sizeof(*nm));
+	map = malloc(f->ncols * sizeof(*map));
+	used = calloc(f->ncols + 1, 1);
+	if (cols == NULL || t == NULL || nm == NULL || map == NULL ||
+	    used == NULL)
+		goto fail;
+	memset(map, 0xff, f->ncols * sizeof(*map));
+	for (i = f->nproj; i-- > 0;)
+		map[f->proj[i]->col] = i;
+	weft_expr_refs(f->filter, used, f->ncols);
+	for (i = 0; i < f->ncols; i++)
+		if (used[i] && map[i] == UINT32_MAX)
+			goto fail;
+	for (i = 0; i < f->nproj; i++) {
+		uint32_t k = f->proj[i]->col;
+
+		cols[i] = f->cols[k];
+		t[i] = f->ctypes[k];
+		if (f->colnames && f->colnames[k] &&
+		    (nm[i] = strdup(f->colnames[k])) == NULL)
+			goto fail;
+	}
+	if (f->filter != NULL)
+		weft_expr_remap(f->filter, map);
+	for (i = 0; f->colnames && i < f->ncols; i++)
+		free(f->colnames[i]);
+	free(f->colnames);
+	free(f->cols);
+	free(f->ctypes);
+	weft_expr_free_array(f->proj, f->nproj);
+	f->proj = NULL;
+	f->cols = cols;
+	f->ctypes = t;
+	f->colnames = nm;
+	f->ncols = f->nproj;
+	f->nproj = 0;
+	free(map);
+	free(used);
+	return 0;
+fail:
+	for (i = 0; nm && i < f->nproj; i++)
+		free(nm[i]);
+	free(nm);
+	free(cols);
+	free(t);
+	free(map);
+	free(used);
+	return -1;
+}
+
+/* A profile of a scan that only reads (and filters): the fragment
+ * profiles its rows where they are, and the scan node takes the
+ * profile's shape. */
+static int
+wq_frag_profile(wq_plan_t **pp)
+{
+	wq_plan_t *p = *pp, *c = p->l;
+	wq_frag_t *f = c->frag;
+	uint32_t i;
+
+	if (c->kind != WQ_SCAN || f == NULL || f->agg || f->norder ||
+	    f->limit >= 0 || f->ncols == 0 || c->dynkey ||
+	    wq_frag_unproject(f) != 0)
+		return 0;
+	for (i = 0; i < c->ncols; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->types);
+	c->names = NULL;
+	c->types = NULL;
+	c->ncols = 0;
+	if (wq_plan_shape_of(c, p) != 0)
+		return WEFT_ENOMEM;
+	f->profile = true;
+	*pp = c;
+	p->l = NULL;
+	wq_plan_free(p);
+	return 0;
+}
+
 static int
 wq_fragments(wq_plan_t **pp)
 {
@@ -889,6 +1006,7 @@ wq_fragments(wq_plan_t **pp)
 		wq_plan_free(p);
 		return 0;
 	case WQ_LIMIT: return wq_frag_limit(p);
+	case WQ_PROFILE: return wq_frag_profile(pp);
 	default: return 0;
 	}
 }
@@ -1085,6 +1203,8 @@ wq_print_frag(const wq_frag_t *fr, const weft_remote_t *r, FILE *f, int ind,
 	}
 	if (fr->agg)
 		wq_print_frag_agg(fr, f, in_names);
+	if (fr->profile)
+		fprintf(f, "  profile");
 	if (fr->norder) {
 		fprintf(f, "  top-N by [");
 		for (i = 0; i < fr->norder; i++)
@@ -1234,6 +1354,7 @@ wq_print_node(const wq_plan_t *p, FILE *f, int ind, bool sub)
 		fprintf(f, "\n");
 		break;
 	case WQ_DISTINCT: fprintf(f, "%*sDistinct\n", ind, ""); break;
+	case WQ_PROFILE: fprintf(f, "%*sProfile\n", ind, ""); break;
 	case WQ_APPEND: fprintf(f, "%*sAppend (UNION ALL)\n", ind, ""); break;
 	case WQ_ONEROW: fprintf(f, "%*sResult (one row)\n", ind, ""); break;
 	}

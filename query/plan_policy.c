@@ -96,7 +96,8 @@ pp_scan(weft_snapshot_t *snap, const weft_mesh_t *m, const wq_frag_t *f,
 			goto out;
 		}
 	if ((g->aggregate != NULL || g->noise != NULL) &&
-	    (in_plan || !f->agg)) {
+	    (in_plan || !f->agg) &&
+	    !(f->profile && !in_plan && g->noise == NULL)) {
 		rc = wq_policy_deny_rows(err, f->product, g->line, version,
 					 in_plan);
 		goto out;

@@ -97,9 +97,10 @@ typedef enum wq_kind {
 	WQ_SORT,
 	WQ_LIMIT,
 	WQ_DISTINCT,
-	WQ_APPEND, /* UNION ALL of l and r */
-	WQ_ONEROW, /* one row, no columns (SELECT without FROM) */
-	WQ_REMOTE, /* a subtree run whole by another node (subplan.c) */
+	WQ_APPEND,  /* UNION ALL of l and r */
+	WQ_ONEROW,  /* one row, no columns (SELECT without FROM) */
+	WQ_REMOTE,  /* a subtree run whole by another node (subplan.c) */
+	WQ_PROFILE, /* the profile of l's rows (profile.c): weft_profile(*) */
 } wq_kind_t;
 
 enum { WQ_JOIN_INNER = 0, WQ_JOIN_LEFT = 1, WQ_JOIN_CROSS = 2 };
@@ -192,6 +193,25 @@ int wq_eager_agg(wq_plan_t *p);
 wq_plan_t *wq_agg_partial(const wq_plan_t *p, wq_plan_t *e,
 			  weft_expr_t *const *ek, uint32_t n, int64_t shift,
 			  const char *kname);
+/*
+ * Profiles (profile.c): the statistics of n columns (types t, names
+ * names) of every batch added, emitted as rows (column, stat, key, value,
+ * rows) of the types wq_prof_types gives. k > 0 with withhold: under an
+ * aggregates-only grant of min_group k (what is released then: the top
+ * of profile.c). wq_prof_add: 0 or WEFT_ENOMEM; wq_prof_emit: 1 with a
+ * batch of rows in out (WQ_PROF_NCOLS columns), 0 at the end.
+ */
+#define WQ_PROF_NCOLS 5
+typedef struct wq_prof wq_prof_t;
+int wq_prof_new(uint32_t n, const weft_sqltype_t *t, char *const *names,
+		uint64_t k, bool withhold, wq_prof_t **out);
+struct wq_dict;
+/* d: the batch's dictionaries (exec.h; NULL, or an id per column) */
+int wq_prof_add(wq_prof_t *p, const weft_batch_t *b, const struct wq_dict *d);
+int wq_prof_emit(wq_prof_t *p, weft_batch_t *out, weft_err_t *err);
+void wq_prof_free(wq_prof_t *p);
+void wq_prof_types(weft_sqltype_t t[WQ_PROF_NCOLS], const char **names);
+
 /* Aggregation below UNION ALL (plan_union.c); a pass of wq_optimize. */
 int wq_union_agg(wq_plan_t *p);
 /* Dynamic filters (plan_dynf.c): wq_dynf marks the joins and probe
@@ -238,6 +258,10 @@ typedef struct wq_exec {
 	 * another node's subplan sets it (query/serve.c). */
 	uint64_t hold_max, held;
 	bool timing; /* EXPLAIN ANALYZE: time every operator (analyze.c) */
+	/* a profile fragment under an aggregates-only grant (serve.c):
+	 * release what min_group prof_k allows (profile.c) */
+	bool prof_withhold;
+	uint64_t prof_k;
 } wq_exec_t;
 
 /* n more rows held by an operator of x: 0, or the error past the cap. */
@@ -466,6 +490,8 @@ typedef struct wq_gate {
 	uint32_t nscale;    /* state columns after the keys (no count) */
 	double *scale;	    /* Laplace scale of each (0: none); owned */
 	double eps;	    /* the ε this fragment spent */
+	bool profile;	    /* a profile (profile.c) under an aggregates-
+			     * only grant: release what min_group allows */
 } wq_gate_t;
 
 /* The refusals the owner and the asker's planner share, word for word:

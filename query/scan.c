@@ -957,6 +957,28 @@ wq_scan_next_agg(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	return wq_agg_emit(o, out, err);
 }
 
+/* A profile: every row of the scan into the profile, then its rows. */
+static int
+wq_scan_next_prof(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
+{
+	weft_batch_t *b;
+	wq_dict_t *d;
+	int rc;
+
+	if (!o->drained) {
+		while ((rc = wq_scan_rows(o, &b, &d, err)) == 1)
+			if (wq_prof_add(o->prof, b, d) != 0)
+				return wq_oom(err);
+		if (rc < 0)
+			return rc;
+		o->drained = true;
+	}
+	rc = wq_prof_emit(o->prof, o->out, err);
+	if (rc == 1)
+		*out = o->out;
+	return rc;
+}
+
 /* A top-N: keep the best rows of the whole scan, then emit them in
  * order a batch at a time. */
 static int
@@ -991,6 +1013,8 @@ wq_scan_next(wq_op_t *o, weft_batch_t **out, weft_err_t *err)
 	int rc;
 
 	o->xdict = NULL;
+	if (f->profile)
+		return wq_scan_next_prof(o, out, err);
 	if (f->agg)
 		return wq_scan_next_agg(o, out, err);
 	if (f->norder > 0 && f->limit >= 0)
@@ -1120,6 +1144,46 @@ wq_scan_conjuncts(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
 	return 0;
 }
 
+/* The names of the columns a profile shows: the plan's (the asker's own
+ * scan), else the product's, read column c named after the product's
+ * column cols[c] (the owner's projection keeps the asker's columns in
+ * place: a mask stands where its column stood). */
+static int
+wq_scan_open_prof(wq_op_t *o, const wq_frag_t *f, weft_err_t *err)
+{
+	uint32_t c, n = f->nproj ? f->nproj : f->ncols;
+	weft_sqltype_t t[WQ_COLS_MAX];
+	weft_product_info_t pi = {0};
+	char *names[WQ_COLS_MAX];
+	uint64_t sid;
+	uint32_t nch;
+	int rc = 0;
+
+	if (n > WQ_COLS_MAX)
+		return weft_err_set(err, WEFT_EINVAL, "fragment too wide");
+	if (f->colnames == NULL)
+		rc = weft_snapshot_product(o->x->snap, f->product, &pi, &sid,
+					   &nch, err);
+	for (c = 0; rc == 0 && c < n; c++) {
+		t[c] = f->nproj ? f->proj[c]->type : f->ctypes[c];
+		names[c] = f->colnames && c < f->ncols ? f->colnames[c]
+			   : c < f->ncols && f->cols[c] < pi.ncols
+			       ? pi.cols[f->cols[c]].name
+			       : NULL;
+	}
+	if (rc == 0 && wq_prof_new(n, t, names, o->x->prof_k,
+				   o->x->prof_withhold, &o->prof) != 0)
+		rc = wq_oom(err);
+	weft_product_info_clear(&pi);
+	if (rc == 0 && n > WQ_PROF_NCOLS) {
+		/* the rows' dictionaries, one per profiled column */
+		free(o->dict);
+		if ((o->dict = calloc(n + 1, sizeof(*o->dict))) == NULL)
+			rc = wq_oom(err);
+	}
+	return rc;
+}
+
 /* The batches and state of the fragment's last step: projection, then a
  * partial aggregation or a top-N; n output columns of types ot. */
 static int
@@ -1143,6 +1207,8 @@ wq_scan_open_output(wq_op_t *o, const wq_frag_t *f, uint32_t n,
 	}
 	if (weft_batch_new(n, ot, &o->out) != 0)
 		return wq_oom(err);
+	if (f->profile)
+		return wq_scan_open_prof(o, f, err);
 	if (f->agg) {
 		for (c = 0; c < f->nkeys && c < WQ_COLS_MAX; c++)
 			t[c] = f->keys[c]->type;

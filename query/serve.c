@@ -194,6 +194,10 @@ weft_fragrun_open(weft_snapshot_t *snap, const char *product, uint64_t version,
 	rc = wq_policy_check(snap, asker, r->f, false, &pi, &gate, err);
 	if (rc == 0 && gate.on)
 		rc = wq_kgate_new(r->f, &gate, &r->kg, err);
+	if (rc == 0 && gate.profile) {
+		r->x.prof_withhold = true;
+		r->x.prof_k = gate.min_group;
+	}
 	free(gate.scale);
 	if (rc != 0)
 		goto fail;

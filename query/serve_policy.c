@@ -134,6 +134,47 @@ sp_entity(wq_frag_t *f, const weft_product_info_t *pi, const char *entity,
 }
 
 /*
+ * A profile under an aggregates-only grant: its counts are rows, so it
+ * needs count among the grant's functions (or no list), no noise (a
+ * profile releases many counts, none of them noised) and no entity rule
+ * (it counts rows, not entities); then profile.c releases only counts of
+ * min_group rows or more.
+ */
+static int
+sp_profile(const wq_frag_t *f, const Weft__PolicyGrant *g,
+	   const Weft__PolicyAggregate *ag, uint64_t version, wq_gate_t *gate,
+	   weft_err_t *err)
+{
+	size_t k;
+
+	if (g->noise != NULL)
+		return weft_err_set(err, WEFT_EDENIED,
+				    "%s: the grant at line %u adds noise, "
+				    "which a profile cannot take: count, sum "
+				    "and avg queries only",
+				    f->product, g->line);
+	if (ag->entity[0] != 0)
+		return weft_err_set(err, WEFT_EDENIED,
+				    "%s: the grant at line %u counts distinct "
+				    "entities (%s); a profile counts rows: "
+				    "refused",
+				    f->product, g->line, ag->entity);
+	for (k = 0; k < ag->n_functions && strcmp(ag->functions[k], "count");
+	     k++)
+		;
+	if (ag->n_functions > 0 && k == ag->n_functions)
+		return weft_err_set(
+		    err, WEFT_EDENIED,
+		    "%s: the grant at line %u of its policy (version %llu) "
+		    "allows aggregates only, and not count (a profile counts "
+		    "rows)",
+		    f->product, g->line, (unsigned long long)version);
+	gate->profile = true;
+	gate->min_group = ag->min_group ? ag->min_group : 1;
+	return 0;
+}
+
+/*
  * Aggregates only: one aggregating scan (no pushed plan, whose scans
  * feed joins), of allowed functions, no DISTINCT; with min_group, a
  * count(*) appended for the group threshold (serve_kgate.c).
@@ -150,6 +191,8 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 	size_t k;
 	int rc;
 
+	if (f->profile && !in_plan)
+		return sp_profile(f, g, ag, version, gate, err);
 	if (in_plan || !f->agg)
 		return wq_policy_deny_rows(err, f->product, g->line, version,
 					   in_plan);

@@ -1,0 +1,877 @@
+/*
+ * profile.c: the profile of a product's columns in one pass over its rows
+ * (`SELECT weft_profile(*) FROM p`, `weft profile`), computed where the
+ * rows are: the owner's scan feeds every batch here instead of sending
+ * it, and sends the profile.
+ *
+ * Per column, as PostgreSQL's pg_stats describes one (null_frac,
+ * n_distinct, most_common_vals/freqs, histogram_bounds), from one pass:
+ *   - rows and NULLs: exact;
+ *   - min and max: exact (bytewise for text, as weft orders text);
+ *   - distinct values: exact while the column holds at most PROF_EXACT
+ *     of them (a hash table of values and counts), else a HyperLogLog
+ *     estimate (2^12 registers: about 1.6% standard error);
+ *   - most common values with their counts: exact, from the same table
+ *     (a column with more distinct values has none to report: no value
+ *     of it is common);
+ *   - quantiles (1, 5, 25, 50, 75, 95, 99%) and an equal-width histogram
+ *     between min and max, of the orderable non-text types: exact from
+ *     the table while it lasts, else from a uniform sample of PROF_SAMPLE
+ *     values (reservoir sampling, Vitter's algorithm L, with a fixed
+ *     seed: the same rows in the same order give the same profile), the
+ *     histogram's counts then scaled to the column's rows and marked
+ *     estimated; as PostgreSQL's ANALYZE, which samples 30,000 rows.
+ *
+ * Under an aggregates-only grant (k = min_group > 0, withhold) the owner
+ * releases only what its rule allows: no min, max, quantiles or histogram
+ * (each is a value of single rows, or bounds made of them); a count
+ * below k (NULLs, a common value's rows) is withheld; common values are
+ * those of at least k rows, the rest folded into one remainder (key
+ * NULL), itself withheld below k; nothing but the row count when the
+ * product has fewer than k rows.
+ *
+ * Output: one row per statistic, (column, stat, key, value, rows): stat
+ * "type" (value: the type), "rows", "nulls", "distinct" (key "exact" or
+ * "estimate"), "min", "max", "quantile" (key the fraction), "histogram"
+ * (key and value the bucket's bounds, [key, value), the last of a float
+ * column [key, value]; key "estimate" on a
+ * separate "sample" row says the buckets were scaled from a sample of
+ * `rows` values), "mcv" (key the value), "withheld" (value: what and why).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/exec.h"
+
+#define PROF_HLL_P 12
+#define PROF_HLL_M (1u << PROF_HLL_P)
+#define PROF_EXACT 4096		    /* distinct values counted exactly */
+#define PROF_EXACT_BYTES (1u << 20) /* text held by that table */
+#define PROF_SAMPLE 16384	    /* values sampled for quantiles */
+
+typedef struct pv { /* one distinct value and its rows */
+	uint64_t h, n;
+	union {
+		int64_t i;
+		double f;
+		weft_str_t s;
+	} u;
+} pv_t;
+
+typedef struct pcol {
+	weft_sqltype_t type;
+	char *name;
+	uint64_t rows, nulls;
+	bool has; /* min, max */
+	int64_t imin, imax;
+	double fmin, fmax;
+	char *smin, *smax;
+	size_t lmin, lmax;
+	uint8_t hll[PROF_HLL_M];
+	pv_t *tab; /* open addressing, 2 * PROF_EXACT slots; NULL: gave up */
+	uint32_t ntab;
+	size_t tbytes;
+	double *smp; /* the reservoir (numeric kinds) */
+	uint32_t nsmp;
+	uint64_t seen, next; /* algorithm L: values seen, the next taken */
+	double w;
+} pcol_t;
+
+struct wq_prof {
+	uint32_t ncols;
+	pcol_t *c;
+	uint64_t k;
+	bool withhold;
+	uint32_t buckets, top;
+	uint64_t rng;
+	uint64_t *dcnt; /* rows per dictionary code of a batch */
+	uint32_t ndcnt;
+	/* the output, built at the end */
+	struct prow {
+		uint32_t col;
+		const char *stat;
+		char *key, *val;
+		bool has_n;
+		uint64_t n;
+	} * out;
+	size_t nout, capout, emitted;
+	bool built;
+};
+
+/* numeric kinds: quantiles and a histogram */
+static bool
+pf_ordered(weft_sqltype_t t)
+{
+	return t == WEFT_S_INT32 || t == WEFT_S_INT64 || t == WEFT_S_FLOAT64 ||
+	       t == WEFT_S_NUMERIC || t == WEFT_S_TIMESTAMP ||
+	       t == WEFT_S_INTERVAL;
+}
+
+static bool
+pf_isf(weft_sqltype_t t)
+{
+	return t == WEFT_S_FLOAT64 || t == WEFT_S_NUMERIC;
+}
+
+/* xorshift64*, uniform in (0, 1] */
+static double
+pf_unif(wq_prof_t *p)
+{
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return ((double)((p->rng * 2685821657736338717ull) >> 11) + 1.0) /
+	       9007199254740992.0;
+}
+
+void
+wq_prof_free(wq_prof_t *p)
+{
+	uint32_t i;
+	size_t j;
+
+	if (p == NULL)
+		return;
+	for (i = 0; p->c && i < p->ncols; i++) {
+		pcol_t *c = &p->c[i];
+
+		free(c->name);
+		free(c->smin);
+		free(c->smax);
+		if (c->tab && c->type == WEFT_S_TEXT)
+			for (j = 0; j < 2 * PROF_EXACT; j++)
+				if (c->tab[j].n)
+					free((char *)c->tab[j].u.s.p);
+		free(c->tab);
+		free(c->smp);
+	}
+	for (j = 0; j < p->nout; j++) {
+		free(p->out[j].key);
+		free(p->out[j].val);
+	}
+	free(p->out);
+	free(p->c);
+	free(p->dcnt);
+	free(p);
+}
+
+int
+wq_prof_new(uint32_t n, const weft_sqltype_t *t, char *const *names, uint64_t k,
+	    bool withhold, wq_prof_t **out)
+{
+	wq_prof_t *p = calloc(1, sizeof(*p));
+	uint32_t i;
+
+	*out = NULL;
+	if (p == NULL || (p->c = calloc(n + 1, sizeof(*p->c))) == NULL)
+		goto oom;
+	p->ncols = n;
+	p->k = k;
+	p->withhold = withhold;
+	p->buckets = 10;
+	p->top = 10;
+	p->rng = 0x9e3779b97f4a7c15ull;
+	for (i = 0; i < n; i++) {
+		pcol_t *c = &p->c[i];
+
+		c->type = t[i];
+		c->name = strdup(names && names[i] ? names[i] : "?column?");
+		c->tab = calloc(2 * PROF_EXACT, sizeof(*c->tab));
+		if (c->name == NULL || c->tab == NULL)
+			goto oom;
+		if (pf_ordered(c->type)) {
+			c->smp = malloc(PROF_SAMPLE * sizeof(*c->smp));
+			if (c->smp == NULL)
+				goto oom;
+		}
+	}
+	*out = p;
+	return 0;
+oom:
+	wq_prof_free(p);
+	return WEFT_ENOMEM;
+}
+
+static void
+pf_drop_tab(pcol_t *c)
+{
+	size_t j;
+
+	if (c->type == WEFT_S_TEXT)
+		for (j = 0; j < 2 * PROF_EXACT; j++)
+			if (c->tab[j].n)
+				free((char *)c->tab[j].u.s.p);
+	free(c->tab);
+	c->tab = NULL;
+}
+
+/* Count w rows of value k (its hash k->h; text borrowed) in c's table;
+ * gives up the table past its bounds (or out of memory: exactness is
+ * lost, nothing else). */
+static void
+pf_count(pcol_t *c, const pv_t *k, uint64_t w)
+{
+	uint32_t mask = 2 * PROF_EXACT - 1, s = (uint32_t)k->h & mask;
+	pv_t *e;
+
+	for (;; s = (s + 1) & mask) {
+		e = &c->tab[s];
+		if (e->n == 0)
+			break;
+		if (e->h != k->h)
+			continue;
+		if (c->type == WEFT_S_TEXT
+			? e->u.s.len == k->u.s.len &&
+			      memcmp(e->u.s.p, k->u.s.p, e->u.s.len) == 0
+			: memcmp(&e->u, &k->u, 8) == 0) {
+			e->n += w;
+			return;
+		}
+	}
+	if (c->ntab >= PROF_EXACT) {
+		pf_drop_tab(c);
+		return;
+	}
+	*e = *k;
+	if (c->type == WEFT_S_TEXT) {
+		size_t len = k->u.s.len;
+		char *q = c->tbytes + len <= PROF_EXACT_BYTES
+			      ? malloc(len ? len : 1)
+			      : NULL;
+
+		if (q == NULL) {
+			e->n = 0;
+			pf_drop_tab(c);
+			return;
+		}
+		memcpy(q, k->u.s.p, len);
+		e->u.s.p = q;
+		c->tbytes += len;
+	}
+	e->n = w;
+	c->ntab++;
+}
+
+/* The table key of value i of v (its hash mixed once more: HLL reads the
+ * top bits). */
+static void
+pf_key(const pcol_t *c, const weft_vec_t *v, uint32_t i, pv_t *k)
+{
+	uint64_t h = wq_hash_val(v, i);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	memset(&k->u, 0, sizeof(k->u));
+	k->h = h;
+	k->n = 0;
+	if (c->type == WEFT_S_TEXT)
+		k->u.s = v->v.s[i];
+	else if (pf_isf(c->type))
+		k->u.f = v->v.f64[i];
+	else
+		k->u.i = c->type == WEFT_S_BOOL ? v->v.b[i] : v->v.i64[i];
+}
+
+static void
+pf_hll(pcol_t *c, uint64_t h)
+{
+	uint32_t idx = (uint32_t)(h >> (64 - PROF_HLL_P));
+	uint64_t w = (h << PROF_HLL_P) | (1ull << (PROF_HLL_P - 1));
+	uint8_t r = (uint8_t)(__builtin_clzll(w) + 1);
+
+	if (r > c->hll[idx])
+		c->hll[idx] = r;
+}
+
+/* Algorithm L (Li, 1994): the reservoir fills, then the next index taken
+ * is drawn ahead, so most values cost a comparison. */
+static void
+pf_sample(wq_prof_t *p, pcol_t *c, double x)
+{
+	uint64_t at = c->seen++;
+
+	if (c->nsmp < PROF_SAMPLE) {
+		c->smp[c->nsmp++] = x;
+		if (c->nsmp == PROF_SAMPLE) {
+			c->w = exp(log(pf_unif(p)) / PROF_SAMPLE);
+			c->next = c->seen + (uint64_t)floor(log(pf_unif(p)) /
+							    log(1 - c->w));
+		}
+		return;
+	}
+	if (at != c->next)
+		return;
+	c->smp[(uint32_t)(pf_unif(p) * PROF_SAMPLE) % PROF_SAMPLE] = x;
+	c->w *= exp(log(pf_unif(p)) / PROF_SAMPLE);
+	c->next = c->seen + (uint64_t)floor(log(pf_unif(p)) / log(1 - c->w));
+}
+
+static int
+pf_minmax_text(pcol_t *c, weft_str_t s)
+{
+	char *q;
+
+	if (c->has) {
+		int lo =
+		    memcmp(s.p, c->smin, s.len < c->lmin ? s.len : c->lmin);
+		int hi =
+		    memcmp(s.p, c->smax, s.len < c->lmax ? s.len : c->lmax);
+		bool below = lo < 0 || (lo == 0 && s.len < c->lmin);
+		bool above = hi > 0 || (hi == 0 && s.len > c->lmax);
+
+		if (!below && !above)
+			return 0;
+		if ((q = malloc(s.len ? s.len : 1)) == NULL)
+			return WEFT_ENOMEM;
+		memcpy(q, s.p, s.len);
+		if (below) {
+			free(c->smin);
+			c->smin = q;
+			c->lmin = s.len;
+		} else {
+			free(c->smax);
+			c->smax = q;
+			c->lmax = s.len;
+		}
+		return 0;
+	}
+	c->smin = malloc(s.len ? s.len : 1);
+	c->smax = malloc(s.len ? s.len : 1);
+	if (c->smin == NULL || c->smax == NULL)
+		return WEFT_ENOMEM;
+	memcpy(c->smin, s.p, s.len);
+	memcpy(c->smax, s.p, s.len);
+	c->lmin = c->lmax = s.len;
+	c->has = true;
+	return 0;
+}
+
+/* A text column with its batch's dictionary: each value once, with its
+ * rows. */
+static int
+pf_add_dict(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, const wq_dict_t *d,
+	    uint32_t n)
+{
+	weft_vec_t one;
+	uint8_t nul = 0;
+	uint32_t i;
+	pv_t k;
+	int rc;
+
+	if (d->n + 1 > p->ndcnt) {
+		uint64_t *q = realloc(p->dcnt, (d->n + 1) * sizeof(*q));
+
+		if (q == NULL)
+			return WEFT_ENOMEM;
+		memset(q + p->ndcnt, 0, (d->n + 1 - p->ndcnt) * sizeof(*q));
+		p->dcnt = q;
+		p->ndcnt = d->n + 1;
+	}
+	c->rows += n;
+	for (i = 0; i < n; i++) {
+		if (v->nulls[i] || d->codes[i] >= d->n)
+			c->nulls++;
+		else
+			p->dcnt[d->codes[i]]++;
+	}
+	memset(&one, 0, sizeof(one));
+	one.type = WEFT_S_TEXT;
+	one.nulls = &nul;
+	for (i = 0; i < d->n; i++) {
+		uint64_t w = p->dcnt[i];
+
+		if (w == 0)
+			continue;
+		p->dcnt[i] = 0;
+		one.v.s = (weft_str_t *)&d->vals[i];
+		pf_key(c, &one, 0, &k);
+		pf_hll(c, k.h);
+		if (c->tab != NULL)
+			pf_count(c, &k, w);
+		if ((rc = pf_minmax_text(c, d->vals[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* An integer-like column (the kinds held in i64): its loop apart, the
+ * hash inline, the sample's skip tested before any call. */
+static void
+pf_add_ints(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
+{
+	int64_t lo = c->has ? c->imin : INT64_MAX;
+	int64_t hi = c->has ? c->imax : INT64_MIN;
+	uint32_t i, seen = 0;
+	pv_t k;
+
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < n; i++) {
+		int64_t x = v->v.i64[i];
+		uint64_t h;
+
+		if (v->nulls[i])
+			continue;
+		seen++;
+		h = (uint64_t)x * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+		h *= 0xd6e8feb86659fd93ull;
+		h ^= h >> 32;
+		pf_hll(c, h);
+		if (c->tab != NULL) {
+			k.h = h;
+			k.u.i = x;
+			pf_count(c, &k, 1);
+		}
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
+		if (c->nsmp < PROF_SAMPLE || c->seen >= c->next)
+			pf_sample(p, c, (double)x);
+		else
+			c->seen++;
+	}
+	c->nulls += n - seen;
+	if (seen > 0) {
+		c->imin = lo;
+		c->imax = hi;
+		c->has = true;
+	}
+}
+
+static int
+pf_add_col(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
+{
+	uint32_t i;
+	pv_t k;
+	int rc;
+
+	c->rows += n;
+	if (c->type == WEFT_S_INT64 || c->type == WEFT_S_INT32 ||
+	    c->type == WEFT_S_TIMESTAMP || c->type == WEFT_S_INTERVAL) {
+		pf_add_ints(p, c, v, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (v->nulls[i]) {
+			c->nulls++;
+			continue;
+		}
+		pf_key(c, v, i, &k);
+		pf_hll(c, k.h);
+		if (c->tab != NULL)
+			pf_count(c, &k, 1);
+		if (c->type == WEFT_S_TEXT) {
+			if ((rc = pf_minmax_text(c, v->v.s[i])) != 0)
+				return rc;
+		} else if (pf_isf(c->type)) {
+			double x = v->v.f64[i];
+
+			if (!c->has || x < c->fmin)
+				c->fmin = x;
+			if (!c->has || x > c->fmax)
+				c->fmax = x;
+			c->has = true;
+			pf_sample(p, c, x);
+		} else {
+			int64_t x = v->v.b[i];
+
+			if (!c->has || x < c->imin)
+				c->imin = x;
+			if (!c->has || x > c->imax)
+				c->imax = x;
+			c->has = true;
+		}
+	}
+	return 0;
+}
+
+int
+wq_prof_add(wq_prof_t *p, const weft_batch_t *b, const wq_dict_t *d)
+{
+	uint32_t i;
+	int rc;
+
+	if (b->ncols < p->ncols)
+		return WEFT_EINVAL;
+	for (i = 0; i < p->ncols; i++) {
+		pcol_t *c = &p->c[i];
+
+		if (c->type == WEFT_S_TEXT && d != NULL && d[i].id != NULL &&
+		    d[i].codes != NULL)
+			rc = pf_add_dict(p, c, &b->cols[i], &d[i], b->n);
+		else
+			rc = pf_add_col(p, c, &b->cols[i], b->n);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the output ---- */
+
+static int
+pf_row(wq_prof_t *p, uint32_t col, const char *stat, const char *key,
+       const char *val, bool has_n, uint64_t n)
+{
+	struct prow *r;
+
+	if (p->nout == p->capout) {
+		size_t nc = p->capout ? 2 * p->capout : 64;
+		struct prow *q = realloc(p->out, nc * sizeof(*q));
+
+		if (q == NULL)
+			return WEFT_ENOMEM;
+		p->out = q;
+		p->capout = nc;
+	}
+	r = &p->out[p->nout];
+	r->col = col;
+	r->stat = stat;
+	r->key = key ? strdup(key) : NULL;
+	r->val = val ? strdup(val) : NULL;
+	r->has_n = has_n;
+	r->n = n;
+	if ((key && !r->key) || (val && !r->val)) {
+		free(r->key);
+		free(r->val);
+		return WEFT_ENOMEM;
+	}
+	p->nout++;
+	return 0;
+}
+
+/* A value of c's type, from the double the sample and histogram use. */
+static void
+pf_fmt(const pcol_t *c, double x, char *buf, size_t n)
+{
+	switch (c->type) {
+	case WEFT_S_FLOAT64: weft_format_float8(x, buf, n); break;
+	case WEFT_S_NUMERIC: weft_format_numeric(x, -1, buf, n); break;
+	case WEFT_S_TIMESTAMP:
+		weft_format_timestamp((int64_t)floor(x), buf, n);
+		break;
+	case WEFT_S_INTERVAL:
+		weft_format_interval((int64_t)floor(x), buf, n);
+		break;
+	case WEFT_S_BOOL:
+		snprintf(buf, n, "%s", x != 0 ? "true" : "false");
+		break;
+	default: snprintf(buf, n, "%lld", (long long)floor(x));
+	}
+}
+
+/* A table entry's value as text (text values cut to 200 bytes, marked) */
+static void
+pf_fmt_entry(const pcol_t *c, const pv_t *e, char *buf, size_t n)
+{
+	if (c->type == WEFT_S_TEXT) {
+		size_t len = e->u.s.len < 200 ? e->u.s.len : 200;
+
+		snprintf(buf, n, "%.*s%s", (int)len, e->u.s.p,
+			 e->u.s.len > 200 ? "..." : "");
+	} else if (pf_isf(c->type)) {
+		pf_fmt(c, e->u.f, buf, n);
+	} else if (c->type == WEFT_S_INT64 || c->type == WEFT_S_INT32) {
+		snprintf(buf, n, "%lld", (long long)e->u.i);
+	} else {
+		pf_fmt(c, (double)e->u.i, buf, n);
+	}
+}
+
+static double
+pf_entry_x(const pcol_t *c, const pv_t *e)
+{
+	return pf_isf(c->type) ? e->u.f : (double)e->u.i;
+}
+
+static int
+pf_cmp_n(const void *a, const void *b)
+{
+	const pv_t *x = *(pv_t *const *)a, *y = *(pv_t *const *)b;
+
+	return x->n > y->n ? -1 : x->n < y->n ? 1 : 0;
+}
+
+static int
+pf_cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The table's entries (when it lasted), most rows first. */
+static pv_t **
+pf_entries(const pcol_t *c)
+{
+	pv_t **v = calloc(c->ntab + 1, sizeof(*v));
+	uint32_t j, m = 0;
+
+	if (v == NULL)
+		return NULL;
+	for (j = 0; j < 2 * PROF_EXACT; j++)
+		if (c->tab[j].n)
+			v[m++] = &c->tab[j];
+	qsort(v, m, sizeof(*v), pf_cmp_n);
+	return v;
+}
+
+static uint64_t
+pf_distinct(const pcol_t *c)
+{
+	double sum = 0, m = PROF_HLL_M, e;
+	uint32_t j, zeros = 0;
+
+	if (c->tab != NULL)
+		return c->ntab;
+	for (j = 0; j < PROF_HLL_M; j++) {
+		sum += ldexp(1.0, -c->hll[j]);
+		zeros += c->hll[j] == 0;
+	}
+	e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	if (e <= 2.5 * m && zeros > 0)
+		e = m * log(m / zeros);
+	return (uint64_t)llround(e);
+}
+
+/* Quantiles and the histogram of an ordered column: from its values and
+ * counts (x, w) sorted by x, total weight tot; scale turns a sampled
+ * count into rows (1 when exact). */
+static int
+pf_spread(wq_prof_t *p, uint32_t ci, const double *x, const double *w,
+	  uint32_t m, double tot, double scale)
+{
+	static const double qs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+	const pcol_t *c = &p->c[ci];
+	char a[96], b[96], q[16];
+	double cum = 0, lo, hi, width;
+	uint64_t *cnt;
+	uint32_t j, qi = 0, nb = p->buckets;
+	int rc = 0;
+
+	for (j = 0; j < m && qi < 7 && rc == 0; j++) {
+		cum += w[j];
+		while (qi < 7 && cum >= qs[qi] * tot) {
+			snprintf(q, sizeof(q), "%g", qs[qi]);
+			pf_fmt(c, x[j], a, sizeof(a));
+			rc = pf_row(p, ci, "quantile", q, a, false, 0);
+			qi++;
+		}
+	}
+	lo = pf_isf(c->type) ? c->fmin : (double)c->imin;
+	hi = pf_isf(c->type) ? c->fmax : (double)c->imax;
+	if (rc != 0 || !(hi > lo) || !isfinite(hi - lo))
+		return rc;
+	if (pf_isf(c->type)) {
+		width = (hi - lo) / nb;
+	} else { /* integers: whole widths, [lo, hi + 1) covered */
+		width = ceil((hi - lo + 1) / nb);
+		nb = (uint32_t)ceil((hi - lo + 1) / width);
+	}
+	if ((cnt = calloc(nb, sizeof(*cnt))) == NULL)
+		return WEFT_ENOMEM;
+	for (j = 0; j < m; j++) {
+		uint32_t k = (uint32_t)((x[j] - lo) / width);
+
+		cnt[k < nb ? k : nb - 1] += (uint64_t)llround(w[j] * scale);
+	}
+	for (j = 0; j < nb && rc == 0; j++) {
+		double up = lo + (j + 1) * width;
+
+		pf_fmt(c, lo + j * width, a, sizeof(a));
+		pf_fmt(c, j + 1 == nb && pf_isf(c->type) ? hi : up, b,
+		       sizeof(b));
+		rc = pf_row(p, ci, "histogram", a, b, true, cnt[j]);
+	}
+	free(cnt);
+	return rc;
+}
+
+static int
+pf_ordered_stats(wq_prof_t *p, uint32_t ci, pv_t **ent)
+{
+	pcol_t *c = &p->c[ci];
+	uint32_t j, m = ent ? c->ntab : c->nsmp;
+	double *xw = malloc((2 * (size_t)m + 2) * sizeof(*xw)), *x, *w;
+	int rc;
+
+	x = malloc(((size_t)m + 1) * sizeof(*x));
+	w = malloc(((size_t)m + 1) * sizeof(*w));
+	rc = xw && x && w ? 0 : WEFT_ENOMEM;
+	/* (value, weight) pairs sorted by value: the table's values and
+	 * their rows (exact), else the sample's values, each one */
+	for (j = 0; rc == 0 && j < m; j++) {
+		xw[2 * j] = ent ? pf_entry_x(c, ent[j]) : c->smp[j];
+		xw[2 * j + 1] = ent ? (double)ent[j]->n : 1.0;
+	}
+	if (rc == 0) {
+		qsort(xw, m, 2 * sizeof(*xw), pf_cmp_d);
+		for (j = 0; j < m; j++) {
+			x[j] = xw[2 * j];
+			w[j] = xw[2 * j + 1];
+		}
+	}
+	if (rc == 0 && ent != NULL)
+		rc = pf_spread(p, ci, x, w, m, (double)(c->rows - c->nulls),
+			       1.0);
+	else if (rc == 0) {
+		rc = pf_row(p, ci, "sample", "estimate", NULL, true, m);
+		if (rc == 0)
+			rc = pf_spread(p, ci, x, w, m, (double)m,
+				       (double)(c->rows - c->nulls) / m);
+	}
+	free(xw);
+	free(x);
+	free(w);
+	return rc;
+}
+
+/* The common values (and, withholding, the remainder below k). */
+static int
+pf_mcv(wq_prof_t *p, uint32_t ci, pv_t **ent)
+{
+	const pcol_t *c = &p->c[ci];
+	uint64_t rest = 0;
+	uint32_t j, shown = 0;
+	char a[256];
+	int rc = 0;
+
+	for (j = 0; j < c->ntab && rc == 0; j++) {
+		if (ent[j]->n < 2 && !p->withhold)
+			break; /* a value of one row is not common */
+		if (shown >= p->top || (p->withhold && ent[j]->n < p->k)) {
+			rest += ent[j]->n;
+			continue;
+		}
+		pf_fmt_entry(c, ent[j], a, sizeof(a));
+		rc = pf_row(p, ci, "mcv", a, NULL, true, ent[j]->n);
+		shown++;
+	}
+	if (rc == 0 && p->withhold && rest >= p->k && rest > 0)
+		rc = pf_row(p, ci, "mcv", NULL, NULL, true, rest);
+	return rc;
+}
+
+static int
+pf_col(wq_prof_t *p, uint32_t ci)
+{
+	pcol_t *c = &p->c[ci];
+	pv_t **ent = NULL;
+	char a[256];
+	int rc;
+
+	rc = pf_row(p, ci, "type", NULL, weft_sqltype_name(c->type), false, 0);
+	if (rc == 0)
+		rc = pf_row(p, ci, "rows", NULL, NULL, true, c->rows);
+	if (rc != 0)
+		return rc;
+	if (p->withhold && c->rows < p->k)
+		return pf_row(p, ci, "withheld", NULL,
+			      "everything but the row count: fewer rows than "
+			      "the grant's min_group",
+			      false, 0);
+	if (!p->withhold || c->nulls == 0 || c->nulls >= p->k)
+		rc = pf_row(p, ci, "nulls", NULL, NULL, true, c->nulls);
+	if (rc == 0)
+		rc = pf_row(p, ci, "distinct", c->tab ? "exact" : "estimate",
+			    NULL, true, pf_distinct(c));
+	if (rc == 0 && c->tab != NULL && (ent = pf_entries(c)) == NULL)
+		rc = WEFT_ENOMEM;
+	if (rc == 0 && p->withhold) {
+		rc = pf_row(p, ci, "withheld", NULL,
+			    "min, max, quantiles, histogram: values of single "
+			    "rows, under an aggregates-only grant",
+			    false, 0);
+	} else if (rc == 0 && c->has) {
+		if (c->type == WEFT_S_TEXT) {
+			snprintf(a, sizeof(a), "%.*s",
+				 (int)(c->lmin < 200 ? c->lmin : 200), c->smin);
+			rc = pf_row(p, ci, "min", NULL, a, false, 0);
+			snprintf(a, sizeof(a), "%.*s",
+				 (int)(c->lmax < 200 ? c->lmax : 200), c->smax);
+			if (rc == 0)
+				rc = pf_row(p, ci, "max", NULL, a, false, 0);
+		} else {
+			pf_fmt(c, pf_isf(c->type) ? c->fmin : (double)c->imin,
+			       a, sizeof(a));
+			if (!pf_isf(c->type) && c->type != WEFT_S_BOOL &&
+			    c->type != WEFT_S_TIMESTAMP &&
+			    c->type != WEFT_S_INTERVAL)
+				snprintf(a, sizeof(a), "%lld",
+					 (long long)c->imin);
+			rc = pf_row(p, ci, "min", NULL, a, false, 0);
+			pf_fmt(c, pf_isf(c->type) ? c->fmax : (double)c->imax,
+			       a, sizeof(a));
+			if (!pf_isf(c->type) && c->type != WEFT_S_BOOL &&
+			    c->type != WEFT_S_TIMESTAMP &&
+			    c->type != WEFT_S_INTERVAL)
+				snprintf(a, sizeof(a), "%lld",
+					 (long long)c->imax);
+			if (rc == 0)
+				rc = pf_row(p, ci, "max", NULL, a, false, 0);
+		}
+		if (rc == 0 && pf_ordered(c->type) && (ent || c->nsmp > 0))
+			rc = pf_ordered_stats(p, ci, ent);
+	}
+	if (rc == 0 && ent != NULL)
+		rc = pf_mcv(p, ci, ent);
+	free(ent);
+	return rc;
+}
+
+static void
+pf_put_text(weft_vec_t *v, uint32_t r, const char *s, weft_arena_t *a)
+{
+	size_t len = s ? strlen(s) : 0;
+	char *q = s && len ? weft_arena_alloc(a, len) : NULL;
+
+	v->nulls[r] = s == NULL || (len && q == NULL);
+	v->v.s[r].p = q ? q : "";
+	v->v.s[r].len = q ? len : 0;
+	if (q)
+		memcpy(q, s, len);
+}
+
+int
+wq_prof_emit(wq_prof_t *p, weft_batch_t *out, weft_err_t *err)
+{
+	uint32_t r = 0, i;
+	int rc;
+
+	if (!p->built) {
+		for (i = 0; i < p->ncols; i++)
+			if ((rc = pf_col(p, i)) != 0)
+				return weft_err_set(err, rc, "out of memory");
+		p->built = true;
+	}
+	weft_batch_clear(out);
+	while (p->emitted < p->nout && r < WEFT_BATCH) {
+		const struct prow *w = &p->out[p->emitted++];
+
+		pf_put_text(&out->cols[0], r, p->c[w->col].name, out->arena);
+		pf_put_text(&out->cols[1], r, w->stat, out->arena);
+		pf_put_text(&out->cols[2], r, w->key, out->arena);
+		pf_put_text(&out->cols[3], r, w->val, out->arena);
+		out->cols[4].nulls[r] = !w->has_n;
+		out->cols[4].v.i64[r] = (int64_t)w->n;
+		r++;
+	}
+	out->n = r;
+	return r > 0;
+}
+
+void
+wq_prof_types(weft_sqltype_t t[WQ_PROF_NCOLS], const char **names)
+{
+	static const char *const nm[WQ_PROF_NCOLS] = {"column", "stat", "key",
+						      "value", "rows"};
+	uint32_t i;
+
+	for (i = 0; i < WQ_PROF_NCOLS; i++) {
+		t[i] = i == 4 ? WEFT_S_INT64 : WEFT_S_TEXT;
+		if (names)
+			names[i] = nm[i];
+	}
+}
