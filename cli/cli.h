@@ -46,6 +46,7 @@ int weft_cmd_trust(int argc, char **argv);
 int weft_cmd_policy(int argc, char **argv);
 int weft_cmd_audit(int argc, char **argv);
 int weft_cmd_query(int argc, char **argv);
+int weft_cmd_profile(int argc, char **argv);
 int weft_cmd_agent(int argc, char **argv);
 int weft_cmd_status(int argc, char **argv);
 int weft_cmd_peers(int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct {
     {"audit", weft_cmd_audit,
      "list the remote queries this node answered or refused"},
     {"query", weft_cmd_query, "run SQL over this node's products"},
+    {"profile", weft_cmd_profile, "profile a product's columns where it lives"},
     {"agent", weft_cmd_agent, "run the node: sessions with the mesh"},
     {"status", weft_cmd_status, "show the running agent's state"},
     {"peers", weft_cmd_peers, "list the running agent's sessions"},

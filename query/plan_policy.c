@@ -95,9 +95,13 @@ pp_scan(weft_snapshot_t *snap, const weft_mesh_t *m, const wq_frag_t *f,
 						   version, g->line);
 			goto out;
 		}
-	if ((g->aggregate != NULL || g->noise != NULL) &&
-	    (in_plan || !f->agg) &&
-	    !(f->profile && !in_plan && g->noise == NULL)) {
+	if ((g->aggregate != NULL || g->noise != NULL) && f->profile &&
+	    !in_plan) {
+		rc = wq_policy_profile(f, g, version, NULL, err);
+		if (rc != 0)
+			goto out;
+	} else if ((g->aggregate != NULL || g->noise != NULL) &&
+		   (in_plan || !f->agg)) {
 		rc = wq_policy_deny_rows(err, f->product, g->line, version,
 					 in_plan);
 		goto out;

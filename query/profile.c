@@ -587,11 +587,25 @@ pf_entry_x(const pcol_t *c, const pv_t *e)
 }
 
 static int
-pf_cmp_n(const void *a, const void *b)
+pf_cmp_n(const void *a, const void *b, void *arg)
 {
 	const pv_t *x = *(pv_t *const *)a, *y = *(pv_t *const *)b;
+	const pcol_t *c = arg;
+	size_t l;
+	int d;
 
-	return x->n > y->n ? -1 : x->n < y->n ? 1 : 0;
+	if (x->n != y->n) /* most rows first, then by value */
+		return x->n > y->n ? -1 : 1;
+	if (c->type == WEFT_S_TEXT) {
+		l = x->u.s.len < y->u.s.len ? x->u.s.len : y->u.s.len;
+		d = memcmp(x->u.s.p, y->u.s.p, l);
+		return d ? d
+			 : (x->u.s.len > y->u.s.len) -
+			       (x->u.s.len < y->u.s.len);
+	}
+	if (pf_isf(c->type))
+		return (x->u.f > y->u.f) - (x->u.f < y->u.f);
+	return (x->u.i > y->u.i) - (x->u.i < y->u.i);
 }
 
 static int
@@ -614,7 +628,7 @@ pf_entries(const pcol_t *c)
 	for (j = 0; j < 2 * PROF_EXACT; j++)
 		if (c->tab[j].n)
 			v[m++] = &c->tab[j];
-	qsort(v, m, sizeof(*v), pf_cmp_n);
+	qsort_r(v, m, sizeof(*v), pf_cmp_n, (void *)c);
 	return v;
 }
 
@@ -647,7 +661,7 @@ pf_spread(wq_prof_t *p, uint32_t ci, const double *x, const double *w,
 	const pcol_t *c = &p->c[ci];
 	char a[96], b[96], q[16];
 	double cum = 0, lo, hi, width;
-	uint64_t *cnt;
+	double *cnt;
 	uint32_t j, qi = 0, nb = p->buckets;
 	int rc = 0;
 
@@ -675,7 +689,7 @@ pf_spread(wq_prof_t *p, uint32_t ci, const double *x, const double *w,
 	for (j = 0; j < m; j++) {
 		uint32_t k = (uint32_t)((x[j] - lo) / width);
 
-		cnt[k < nb ? k : nb - 1] += (uint64_t)llround(w[j] * scale);
+		cnt[k < nb ? k : nb - 1] += w[j] * scale;
 	}
 	for (j = 0; j < nb && rc == 0; j++) {
 		double up = lo + (j + 1) * width;
@@ -683,7 +697,8 @@ pf_spread(wq_prof_t *p, uint32_t ci, const double *x, const double *w,
 		pf_fmt(c, lo + j * width, a, sizeof(a));
 		pf_fmt(c, j + 1 == nb && pf_isf(c->type) ? hi : up, b,
 		       sizeof(b));
-		rc = pf_row(p, ci, "histogram", a, b, true, cnt[j]);
+		rc = pf_row(p, ci, "histogram", a, b, true,
+			    (uint64_t)llround(cnt[j]));
 	}
 	free(cnt);
 	return rc;
@@ -717,7 +732,8 @@ pf_ordered_stats(wq_prof_t *p, uint32_t ci, pv_t **ent)
 		rc = pf_spread(p, ci, x, w, m, (double)(c->rows - c->nulls),
 			       1.0);
 	else if (rc == 0) {
-		rc = pf_row(p, ci, "sample", "estimate", NULL, true, m);
+		if (m < c->rows - c->nulls) /* else it holds every value */
+			rc = pf_row(p, ci, "sample", "estimate", NULL, true, m);
 		if (rc == 0)
 			rc = pf_spread(p, ci, x, w, m, (double)m,
 				       (double)(c->rows - c->nulls) / m);

@@ -497,6 +497,12 @@ typedef struct wq_gate {
 /* The refusals the owner and the asker's planner share, word for word:
  * a column not granted; a row query (or a scan in a pushed plan) under
  * an aggregates-only grant. Both return WEFT_EDENIED. */
+/* A profile fragment f under grant g (aggregates only or noise): 0 (the
+ * gate, when given, set to release what min_group allows), or
+ * WEFT_EDENIED with why. */
+struct Weft__PolicyGrant;
+int wq_policy_profile(const wq_frag_t *f, const struct Weft__PolicyGrant *g,
+		      uint64_t version, wq_gate_t *gate, weft_err_t *err);
 int wq_policy_deny_column(weft_err_t *err, const char *product, const char *col,
 			  const char *org, uint64_t version, uint32_t line);
 int wq_policy_deny_rows(weft_err_t *err, const char *product, uint32_t line,

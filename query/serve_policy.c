@@ -140,11 +140,12 @@ sp_entity(wq_frag_t *f, const weft_product_info_t *pi, const char *entity,
  * (it counts rows, not entities); then profile.c releases only counts of
  * min_group rows or more.
  */
-static int
-sp_profile(const wq_frag_t *f, const Weft__PolicyGrant *g,
-	   const Weft__PolicyAggregate *ag, uint64_t version, wq_gate_t *gate,
-	   weft_err_t *err)
+int
+wq_policy_profile(const wq_frag_t *f, const Weft__PolicyGrant *g,
+		  uint64_t version, wq_gate_t *gate, weft_err_t *err)
 {
+	static const Weft__PolicyAggregate none = WEFT__POLICY_AGGREGATE__INIT;
+	const Weft__PolicyAggregate *ag = g->aggregate ? g->aggregate : &none;
 	size_t k;
 
 	if (g->noise != NULL)
@@ -169,8 +170,10 @@ sp_profile(const wq_frag_t *f, const Weft__PolicyGrant *g,
 		    "allows aggregates only, and not count (a profile counts "
 		    "rows)",
 		    f->product, g->line, (unsigned long long)version);
-	gate->profile = true;
-	gate->min_group = ag->min_group ? ag->min_group : 1;
+	if (gate != NULL) {
+		gate->profile = true;
+		gate->min_group = ag->min_group ? ag->min_group : 1;
+	}
 	return 0;
 }
 
@@ -192,7 +195,7 @@ sp_aggregate(wq_frag_t *f, bool in_plan, const Weft__PolicyGrant *g,
 	int rc;
 
 	if (f->profile && !in_plan)
-		return sp_profile(f, g, ag, version, gate, err);
+		return wq_policy_profile(f, g, version, gate, err);
 	if (in_plan || !f->agg)
 		return wq_policy_deny_rows(err, f->product, g->line, version,
 					   in_plan);
