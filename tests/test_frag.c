@@ -401,6 +401,9 @@ static const char *const seed_queries[] = {
     "SELECT u.f, count(*) FROM sales.t t JOIN geo.u u ON t.a = u.a "
     "GROUP BY u.f",
     "SELECT z % 3, -z, abs(z) FROM hr.t",
+    "SELECT b, variance(a), stddev(c), corr(c, a), regr_slope(c, a), "
+    "weft_linreg(c, a, a * 2) FROM sales.t GROUP BY b",
+    "SELECT weft_profile(*) FROM sales.t WHERE a > 0",
 };
 
 static void

@@ -1,0 +1,1 @@
+SELECT b, variance(a), stddev_pop(c), covar_samp(c, a), regr_r2(c, a), weft_linreg(c, a) FROM sales.t GROUP BY b

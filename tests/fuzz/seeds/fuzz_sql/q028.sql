@@ -1,0 +1,1 @@
+SELECT weft_profile(*) FROM (SELECT b, a FROM sales.t WHERE a > 1) s

@@ -1,0 +1,1 @@
+SELECT sum(x), corr(x, y) FROM (SELECT a AS x, c AS y FROM sales.t UNION ALL SELECT a, a FROM geo.u) u
