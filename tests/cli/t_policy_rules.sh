@@ -1,6 +1,7 @@
 # Row predicates and masks enforced at the owner (issue 13), with real
 # agents on 127.0.0.1. Org acme: node o hosts ops.flights, node q asks;
-# org globex: node g asks and hosts ref.airports. The asking nodes'
+# org globex: node g asks and hosts ref.airports; the orgs linked only
+# through their gateways ga and gb. The asking nodes'
 # planners know nothing of policies: the owner rewrites each fragment to
 # read the product as the grant shows it, as a view would:
 #   SELECT <masked columns> FROM ops.flights WHERE <rows>
@@ -30,14 +31,22 @@ pg_start
 # the askers do not read gossiped policies: every check here is the owner's
 export WEFT_TEST_POLICY_BLIND=1
 
+# the two orgs meet only gateway to gateway (ga, gb): globex's fragments
+# reach o through both, sealed end to end (as t_gateway.sh)
 ok "$WEFT" org create acme --out "$T/acme.key"
 ok "$WEFT" org create globex --out "$T/globex.key"
-for n in o q; do
-	ok "$WEFT" init --data-dir "$T/$n" --org "$T/acme.key" --name $n --mesh rules
-	ok "$WEFT" trust add --data-dir "$T/$n" "$T/globex.pub"
+for n in o q ga; do
+	role=""
+	[ $n = ga ] && role="--role gateway"
+	ok "$WEFT" init --data-dir "$T/$n" --org "$T/acme.key" --name $n --mesh rules $role
+	ok "$WEFT" trust add --data-dir "$T/$n" "$T/globex.pub" --via-gateway
 done
-ok "$WEFT" init --data-dir "$T/g" --org "$T/globex.key" --name g --mesh rules
-ok "$WEFT" trust add --data-dir "$T/g" "$T/acme.pub"
+for n in g gb; do
+	role=""
+	[ $n = gb ] && role="--role gateway"
+	ok "$WEFT" init --data-dir "$T/$n" --org "$T/globex.key" --name $n --mesh rules $role
+	ok "$WEFT" trust add --data-dir "$T/$n" "$T/acme.pub" --via-gateway
+done
 
 cat >"$T/flights.csv" <<'E'
 origin,destination,delay,distance,date
@@ -104,9 +113,11 @@ grants:
 Y
 ok "$WEFT" policy set --data-dir "$T/o" ops.pax "$T/pax.yaml"
 
-agent_start o
-agent_start q --join "$ADDR_o"
-agent_start g --join "$ADDR_o"
+agent_start ga
+agent_start o --join "$ADDR_ga"
+agent_start q --join "$ADDR_ga"
+agent_start gb --join "$ADDR_ga"
+agent_start g --join "$ADDR_gb"
 cat_has() { "$WEFT" catalog --data-dir "$T/$1" --json 2>/dev/null | grep -q '"name":"acme.ops.flights"'; }
 until_ok 20 cat_has g || die "g never learnt acme.ops.flights"
 until_ok 20 cat_has q || die "q never learnt acme.ops.flights"
@@ -141,6 +152,10 @@ one() {
 	    { cat "$T/out" >&2; die "$1: $2: want /$3/"; }
 }
 
+# globex reaches o only through the gateways
+ok "$WEFT" query --data-dir "$T/g" --stats "SELECT count(*) FROM acme.ops.flights"
+grep -q "fragment acme.ops.flights on node o (tunnel through gateways)" "$T/err" ||
+	{ cat "$T/err" >&2; die "g's fragment did not go through the gateways"; }
 G="FROM ops.flights WHERE distance > 1000"
 view g "SELECT origin, delay, date FROM acme.ops.flights ORDER BY origin" \
     "SELECT origin, round(delay::numeric, -1)::bigint AS delay, date_trunc('day', date) AS date $G ORDER BY origin"
@@ -228,7 +243,7 @@ one g "SELECT count(*) FROM acme.ops.pax WHERE origin = 'AMS'" "0"
 bad 'column "passenger" is not granted' \
     "$WEFT" query --data-dir "$T/g" "SELECT count(*) FROM acme.ops.pax GROUP BY passenger"
 
-for n in o q g; do
+for n in o q g ga gb; do
 	grep -q "Sanitizer\|runtime error" "$T/$n.log" && { cat "$T/$n.log" >&2; die "sanitizer report in agent $n"; }
 done
 echo "policies: row predicates and masks enforced at the owner, equal to their views"
