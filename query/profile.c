@@ -64,7 +64,8 @@ typedef struct pcol {
 	weft_sqltype_t type;
 	char *name;
 	uint64_t rows, nulls;
-	bool has; /* min, max */
+	bool has;     /* min, max */
+	bool mm_lost; /* out of memory folding them in: not shown */
 	int64_t imin, imax;
 	double fmin, fmax;
 	char *smin, *smax;
@@ -194,15 +195,41 @@ oom:
 	return WEFT_ENOMEM;
 }
 
+static int pf_minmax_text(pcol_t *c, weft_str_t s);
+static void pf_hll(pcol_t *c, uint64_t h);
+
+/* A text column's min and max from its table (while the table lasts,
+ * its values are not compared one by one). */
+static int
+pf_text_minmax_tab(pcol_t *c)
+{
+	size_t j;
+	int rc = 0;
+
+	for (j = 0; j < 2 * PROF_EXACT && rc == 0; j++)
+		if (c->tab[j].n)
+			rc = pf_minmax_text(c, c->tab[j].u.s);
+	return rc;
+}
+
+/* Give up the table: past it, a text column's values go into the
+ * HyperLogLog and the min and max as they come, so what the table held
+ * goes there first. */
 static void
 pf_drop_tab(pcol_t *c)
 {
 	size_t j;
 
-	if (c->type == WEFT_S_TEXT)
+	if (c->type == WEFT_S_TEXT) {
+		for (j = 0; j < 2 * PROF_EXACT; j++)
+			if (c->tab[j].n)
+				pf_hll(c, c->tab[j].h);
+		if (pf_text_minmax_tab(c) != 0)
+			c->mm_lost = true;
 		for (j = 0; j < 2 * PROF_EXACT; j++)
 			if (c->tab[j].n)
 				free((char *)c->tab[j].u.s.p);
+	}
 	free(c->tab);
 	c->tab = NULL;
 }
@@ -388,9 +415,12 @@ pf_add_dict(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, const wq_dict_t *d,
 		p->dcnt[i] = 0;
 		one.v.s = (weft_str_t *)&d->vals[i];
 		pf_key(c, &one, 0, &k);
-		pf_hll(c, k.h);
-		if (c->tab != NULL)
+		if (c->tab != NULL) {
 			pf_count(c, &k, w);
+			if (c->tab != NULL)
+				continue; /* counted: the rest at the end */
+		}
+		pf_hll(c, k.h);
 		if ((rc = pf_minmax_text(c, d->vals[i])) != 0)
 			return rc;
 	}
@@ -459,9 +489,12 @@ pf_add_col(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
 			continue;
 		}
 		pf_key(c, v, i, &k);
-		pf_hll(c, k.h);
-		if (c->tab != NULL)
+		if (c->tab != NULL) {
 			pf_count(c, &k, 1);
+			if (c->tab != NULL && c->type == WEFT_S_TEXT)
+				continue; /* counted: the rest at the end */
+		}
+		pf_hll(c, k.h);
 		if (c->type == WEFT_S_TEXT) {
 			if ((rc = pf_minmax_text(c, v->v.s[i])) != 0)
 				return rc;
@@ -647,6 +680,9 @@ pf_distinct(const pcol_t *c)
 	e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
 	if (e <= 2.5 * m && zeros > 0)
 		e = m * log(m / zeros);
+	/* never more than the values counted */
+	if (e > (double)(c->rows - c->nulls))
+		e = (double)(c->rows - c->nulls);
 	return (uint64_t)llround(e);
 }
 
@@ -682,6 +718,11 @@ pf_spread(wq_prof_t *p, uint32_t ci, const double *x, const double *w,
 		width = (hi - lo) / nb;
 	} else { /* integers: whole widths, [lo, hi + 1) covered */
 		width = ceil((hi - lo + 1) / nb);
+		/* timestamps and intervals: whole seconds past a second */
+		if ((c->type == WEFT_S_TIMESTAMP ||
+		     c->type == WEFT_S_INTERVAL) &&
+		    width > 1e6)
+			width = ceil(width / 1e6) * 1e6;
 		nb = (uint32_t)ceil((hi - lo + 1) / width);
 	}
 	if ((cnt = calloc(nb, sizeof(*cnt))) == NULL)
@@ -778,6 +819,9 @@ pf_col(wq_prof_t *p, uint32_t ci)
 	char a[256];
 	int rc;
 
+	if (c->type == WEFT_S_TEXT && c->tab != NULL &&
+	    pf_text_minmax_tab(c) != 0)
+		return WEFT_ENOMEM;
 	rc = pf_row(p, ci, "type", NULL, weft_sqltype_name(c->type), false, 0);
 	if (rc == 0)
 		rc = pf_row(p, ci, "rows", NULL, NULL, true, c->rows);
@@ -800,7 +844,7 @@ pf_col(wq_prof_t *p, uint32_t ci)
 			    "min, max, quantiles, histogram: values of single "
 			    "rows, under an aggregates-only grant",
 			    false, 0);
-	} else if (rc == 0 && c->has) {
+	} else if (rc == 0 && c->has && !c->mm_lost) {
 		if (c->type == WEFT_S_TEXT) {
 			snprintf(a, sizeof(a), "%.*s",
 				 (int)(c->lmin < 200 ? c->lmin : 200), c->smin);

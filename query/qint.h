@@ -202,6 +202,10 @@ wq_plan_t *wq_agg_partial(const wq_plan_t *p, wq_plan_t *e,
  * batch of rows in out (WQ_PROF_NCOLS columns), 0 at the end.
  */
 #define WQ_PROF_NCOLS 5
+/* rows of one column's profile, at most: type, rows, nulls, distinct,
+ * min, max, withheld, sample, 7 quantiles, 10 buckets, 10 common values
+ * and a remainder (profile.c) */
+#define WQ_PROF_ROWS_MAX 40
 typedef struct wq_prof wq_prof_t;
 int wq_prof_new(uint32_t n, const weft_sqltype_t *t, char *const *names,
 		uint64_t k, bool withhold, wq_prof_t **out);

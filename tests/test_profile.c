@@ -204,6 +204,8 @@ test_exact(void **state)
 	must(&r, "t|mcv|a||5000");
 	must(&r, "t|mcv|b||3000");
 	must(&r, "t|mcv|c||2000");
+	assert_true(count_prefix(&r, "i|") <= WQ_PROF_ROWS_MAX);
+	assert_true(count_prefix(&r, "f|") <= WQ_PROF_ROWS_MAX);
 	prows_free(&r);
 	wq_prof_free(p);
 }

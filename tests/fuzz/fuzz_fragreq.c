@@ -115,7 +115,7 @@ fz_plan_scans(const wq_plan_t *p, unsigned oi)
 
 /* The output types of fragment bytes that weft_fragrun_open accepted. */
 static weft_batch_t *
-fz_out_batch(const uint8_t *frag, size_t len, unsigned oi)
+fz_out_batch(const uint8_t *frag, size_t len, unsigned oi, uint64_t *bound)
 {
 	weft_sqltype_t *types = NULL;
 	weft_batch_t *b = NULL;
@@ -137,6 +137,9 @@ fz_out_batch(const uint8_t *frag, size_t len, unsigned oi)
 	    wq_frag_types(f, &n, &types) != 0 ||
 	    weft_batch_new(n, types, &b) != 0)
 		abort();
+	/* a profile's rows are its statistics, at most so many a column */
+	if (f->profile)
+		*bound = (uint64_t)f->ncols * WQ_PROF_ROWS_MAX;
 	free(types);
 	wq_frag_free(f);
 	return b;
@@ -144,7 +147,7 @@ fz_out_batch(const uint8_t *frag, size_t len, unsigned oi)
 
 /* Drain r: bounded, every batch as the asker will decode it. */
 static void
-fz_drain(weft_fragrun_t *r, const fz_prod_t *p, size_t max, weft_batch_t *b,
+fz_drain(weft_fragrun_t *r, uint64_t bound, size_t max, weft_batch_t *b,
 	 bool plan)
 {
 	uint64_t total = 0, calls = 0;
@@ -177,7 +180,7 @@ fz_drain(weft_fragrun_t *r, const fz_prod_t *p, size_t max, weft_batch_t *b,
 	}
 	if (rc < 0 && (err.msg[0] == 0 || buf != NULL))
 		abort();
-	if (!plan && total > (p->rows ? p->rows : 1))
+	if (!plan && total > bound)
 		abort(); /* rows out of nowhere */
 }
 
@@ -223,13 +226,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == WEFT_ESTALE && !(p->vis >> oi & 1))
 			abort();
 	} else {
-		weft_batch_t *b = fz_out_batch(data + 1, size - 1, oi);
+		uint64_t bound = p->rows ? p->rows : 1;
+		weft_batch_t *b = fz_out_batch(data + 1, size - 1, oi, &bound);
 
 		if (p->version == 0 || !(p->vis >> oi & 1) || org == NULL ||
 		    (version != 0 && version != p->version) ||
 		    weft_fragrun_version(r) != p->version)
 			abort(); /* opened what it must refuse */
-		fz_drain(r, p, max, b, wq_frag_is_plan(data + 1, size - 1));
+		fz_drain(r, bound, max, b, wq_frag_is_plan(data + 1, size - 1));
 		weft_batch_free(b);
 	}
 	weft_fragrun_free(r);
