@@ -957,19 +957,12 @@ wq_frag_profile(wq_plan_t **pp)
 {
 	wq_plan_t *p = *pp, *c = p->l;
 	wq_frag_t *f = c->frag;
-	uint32_t i;
 
 	if (c->kind != WQ_SCAN || f == NULL || f->agg || f->norder ||
 	    f->limit >= 0 || f->ncols == 0 || c->dynkey ||
 	    wq_frag_unproject(f) != 0)
 		return 0;
-	for (i = 0; i < c->ncols; i++)
-		free(c->names[i]);
-	free(c->names);
-	free(c->types);
-	c->names = NULL;
-	c->types = NULL;
-	c->ncols = 0;
+	wq_plan_unshape(c);
 	if (wq_plan_shape_of(c, p) != 0)
 		return WEFT_ENOMEM;
 	f->profile = true;

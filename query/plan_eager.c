@@ -187,13 +187,7 @@ wq_eager_apply(wq_plan_t *p, int side)
 	else
 		j->l = pa;
 	grow = (int64_t)pa->ncols - (int64_t)e->ncols;
-	for (i = 0; i < j->ncols; i++)
-		free(j->names[i]);
-	free(j->names);
-	free(j->types);
-	j->names = NULL;
-	j->types = NULL;
-	j->ncols = 0;
+	wq_plan_unshape(j);
 	if (wq_plan_shape(j, j->l->ncols + j->r->ncols) != 0)
 		goto oom;
 	for (i = 0; i < j->ncols; i++) {

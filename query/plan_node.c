@@ -30,6 +30,20 @@ wq_plan_shape(wq_plan_t *p, uint32_t n)
 	return p->types && p->names ? 0 : WEFT_ENOMEM;
 }
 
+void
+wq_plan_unshape(wq_plan_t *p)
+{
+	uint32_t i;
+
+	for (i = 0; p->names != NULL && i < p->ncols; i++)
+		free(p->names[i]);
+	free(p->names);
+	free(p->types);
+	p->names = NULL;
+	p->types = NULL;
+	p->ncols = 0;
+}
+
 int
 wq_plan_shape_of(wq_plan_t *p, const wq_plan_t *src)
 {

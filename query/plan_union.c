@@ -35,20 +35,13 @@ static int
 wq_union_leaves(const wq_plan_t *p, wq_plan_t **pp)
 {
 	wq_plan_t *c = *pp, *pa;
-	uint32_t i;
 	int rc;
 
 	if (c->kind == WQ_APPEND) {
 		if ((rc = wq_union_leaves(p, &c->l)) != 0 ||
 		    (rc = wq_union_leaves(p, &c->r)) != 0)
 			return rc;
-		for (i = 0; i < c->ncols; i++)
-			free(c->names[i]);
-		free(c->names);
-		free(c->types);
-		c->names = NULL;
-		c->types = NULL;
-		c->ncols = 0;
+		wq_plan_unshape(c);
 		c->rows = c->l->rows + c->r->rows;
 		return wq_plan_shape_of(c, c->l);
 	}

@@ -164,6 +164,8 @@ wq_plan_t *wq_plan_new(wq_kind_t kind);
 void wq_plan_free(wq_plan_t *p);
 /* Give p an output shape of n columns (types and names uninitialised). */
 int wq_plan_shape(wq_plan_t *p, uint32_t n);
+/* Drop p's output shape (names and types freed, no columns). */
+void wq_plan_unshape(wq_plan_t *p);
 /* Give p src's output shape (types, names copied). 0 or WEFT_ENOMEM. */
 int wq_plan_shape_of(wq_plan_t *p, const wq_plan_t *src);
 /* The scans under p (p included). */
