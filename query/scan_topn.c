@@ -154,7 +154,9 @@ wq_topn_select(wq_op_t *o, const weft_chunk_view_t *v, uint32_t n,
 			a[m] = ~a[m];
 		m++;
 	}
-	if (limit == 0 || limit * 4 > m) {
+	/* limit > m / 4, not limit * 4 > m: a limit from the wire may be
+	 * near 2^63, and the product wraps (fuzz_frag) */
+	if (limit == 0 || limit > m / 4) {
 		if (o->has_kbound) {
 			x = o->kbound;
 			goto pick;
