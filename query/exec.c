@@ -146,8 +146,7 @@ wq_agg_open(wq_op_t *o, weft_err_t *err)
 			       err);
 	if (rc != 0 || p->aggmode != WQ_AGG_FINAL)
 		return rc;
-	for (c = 0; c < p->naggs; c++)
-		o->nav += wq_agg_nstate(&p->aggs[c]);
+	o->nav = wq_aggs_nstate(p->aggs, p->naggs);
 	if (p->nkeys + o->nav > o->l->ncols)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "aggregation input mismatch");

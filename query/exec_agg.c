@@ -40,11 +40,11 @@ wq_agg_state_open(wq_op_t *o, int mode, uint32_t nkeys,
 	if (mode == WQ_AGG_FINAL)
 		return 0;
 	for (c = 0, slots = 0; c < naggs; c++) {
-		wq_agg_t *a = (wq_agg_t *)&aggs[c]; /* argp only reads */
+		const wq_agg_t *a = &aggs[c];
 
 		for (i = 0; i < wq_agg_nargs(a); i++)
 			if (weft_vec_init(&o->av[slots + i],
-					  (*wq_agg_argp(a, i))->type) != 0)
+					  wq_agg_arg(a, i)->type) != 0)
 				return wq_oom(err);
 		slots += 1 + a->nmore;
 	}
@@ -94,11 +94,11 @@ wq_agg_fold(wq_op_t *o, weft_expr_t *const *keys, uint32_t nkeys,
 			ap[j] = &b->cols[nkeys + j];
 	} else {
 		for (j = 0, k = 0; j < naggs; k += 1 + aggs[j].nmore, j++) {
-			wq_agg_t *a = (wq_agg_t *)&aggs[j];
+			const wq_agg_t *a = &aggs[j];
 
 			ap[k] = NULL;
 			for (i = 0; i < wq_agg_nargs(a); i++) {
-				rc = wq_vec_of(o, *wq_agg_argp(a, i), b,
+				rc = wq_vec_of(o, wq_agg_arg(a, i), b,
 					       &o->av[k + i], b->arena,
 					       &ap[k + i], err);
 				if (rc != 0)

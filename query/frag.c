@@ -816,9 +816,7 @@ wq_frag_types(const wq_frag_t *f, uint32_t *n, weft_sqltype_t **types)
 		return 0;
 	}
 	if (f->agg) {
-		cnt = f->nkeys;
-		for (i = 0; i < f->naggs; i++)
-			cnt += wq_agg_nstate(&f->aggs[i]);
+		cnt = f->nkeys + wq_aggs_nstate(f->aggs, f->naggs);
 	} else {
 		cnt = f->nproj ? f->nproj : f->ncols;
 	}

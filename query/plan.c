@@ -790,8 +790,7 @@ wq_frag_agg(wq_plan_t *p)
 	for (i = 0; i < p->naggs; i++)
 		if (p->aggs[i].distinct)
 			return 0;
-	for (i = 0; i < p->naggs; i++)
-		nstate += wq_agg_nstate(&p->aggs[i]);
+	nstate = wq_aggs_nstate(p->aggs, p->naggs);
 	np = wq_plan_new(WQ_SCAN);
 	f->aggs = calloc(p->naggs + 1, sizeof(*f->aggs));
 	f->keys = calloc(p->nkeys + 1, sizeof(*f->keys));

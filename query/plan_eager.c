@@ -103,10 +103,8 @@ wq_agg_partial(const wq_plan_t *p, wq_plan_t *e, weft_expr_t *const *ek,
 	       uint32_t n, int64_t shift, const char *kname)
 {
 	wq_plan_t *pa = wq_plan_new(WQ_AGG);
-	uint32_t i, s, k, nstate = 0;
+	uint32_t i, s, k, nstate = wq_aggs_nstate(p->aggs, p->naggs);
 
-	for (i = 0; i < p->naggs; i++)
-		nstate += wq_agg_nstate(&p->aggs[i]);
 	if (pa == NULL || wq_plan_shape(pa, n + nstate) != 0 ||
 	    (pa->keys = calloc(n + 1, sizeof(*pa->keys))) == NULL ||
 	    (pa->aggs = calloc(p->naggs + 1, sizeof(*pa->aggs))) == NULL)

@@ -134,8 +134,7 @@ wq_policy_noise(wq_frag_t *f, const weft_product_info_t *pi,
 				    "%s: noise, and this node keeps no "
 				    "budgets",
 				    f->product);
-	for (i = 0; i < n; i++)
-		nstates += wq_agg_nstate(&f->aggs[i]);
+	nstates = wq_aggs_nstate(f->aggs, n);
 	sens = calloc(nstates + 1, sizeof(*sens));
 	if (sens == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
