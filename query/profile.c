@@ -17,10 +17,17 @@
  *   - quantiles (1, 5, 25, 50, 75, 95, 99%) and an equal-width histogram
  *     between min and max, of the orderable non-text types: exact from
  *     the table while it lasts, else from a uniform sample of PROF_SAMPLE
- *     values (reservoir sampling, Vitter's algorithm L, with a fixed
- *     seed: the same rows in the same order give the same profile), the
- *     histogram's counts then scaled to the column's rows and marked
- *     estimated; as PostgreSQL's ANALYZE, which samples 30,000 rows.
+ *     rows, one for all columns (reservoir sampling, Li's algorithm L,
+ *     with a fixed seed: the same rows in the same order give the same
+ *     profile), the histogram's counts then scaled to the column's rows
+ *     and marked estimated; as PostgreSQL's ANALYZE, which samples 30,000
+ *     rows. Floats as PostgreSQL orders them: -0 is 0, NaN one value
+ *     above all numbers (the max), kept out of quantiles and histogram.
+ *
+ * Past PROF_LANES_ROWS rows the columns are profiled on two threads
+ * (lanes.c), split by the time each has taken so far; each column is
+ * still fed every batch in order by one thread, so the profile is the
+ * same as on one.
  *
  * Under an aggregates-only grant (k = min_group > 0, withhold) the owner
  * releases only what its rule allows: no min, max, quantiles or histogram
@@ -42,14 +49,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "query/exec.h"
+#include "query/lanes.h"
 
 #define PROF_HLL_P 12
 #define PROF_HLL_M (1u << PROF_HLL_P)
 #define PROF_EXACT 4096		    /* distinct values counted exactly */
 #define PROF_EXACT_BYTES (1u << 20) /* text held by that table */
 #define PROF_SAMPLE 16384	    /* values sampled for quantiles */
+#define PROF_LANES_ROWS 65536	    /* rows seen before a second thread */
 
 typedef struct pv { /* one distinct value and its rows */
 	uint64_t h, n;
@@ -64,8 +74,9 @@ typedef struct pcol {
 	weft_sqltype_t type;
 	char *name;
 	uint64_t rows, nulls;
-	bool has;     /* min, max */
-	bool mm_lost; /* out of memory folding them in: not shown */
+	uint64_t nnan; /* NaNs of a float column */
+	bool has;      /* min, max */
+	bool mm_lost;  /* out of memory folding them in: not shown */
 	int64_t imin, imax;
 	double fmin, fmax;
 	char *smin, *smax;
@@ -73,11 +84,14 @@ typedef struct pcol {
 	uint8_t hll[PROF_HLL_M];
 	pv_t *tab; /* open addressing, 2 * PROF_EXACT slots; NULL: gave up */
 	uint32_t ntab;
+	char *tbuf; /* the table's text, PROF_EXACT_BYTES at most */
 	size_t tbytes;
-	double *smp; /* the reservoir (numeric kinds) */
-	uint32_t nsmp;
-	uint64_t seen, next; /* algorithm L: values seen, the next taken */
-	double w;
+	double *smp;	 /* the sample's values (numeric kinds); NaN: none */
+	uint64_t *dcnt;	 /* rows per dictionary code of a batch */
+	uint64_t *dhash; /* the used codes' hashes */
+	uint32_t *dused, ndcnt;
+	unsigned lane; /* wq_lanes_run's lane profiling it */
+	uint64_t ns;   /* time spent on it: how lanes are balanced */
 } pcol_t;
 
 struct wq_prof {
@@ -86,9 +100,16 @@ struct wq_prof {
 	uint64_t k;
 	bool withhold;
 	uint32_t buckets, top;
+	/* the sample of rows, algorithm L, one for every column: p->nsmp
+	 * slots, filled by the rows picked (row of the batch, slot) */
+	uint32_t nsmp;
+	uint64_t seen, next; /* rows seen, the next taken */
+	double w;
 	uint64_t rng;
-	uint64_t *dcnt; /* rows per dictionary code of a batch */
-	uint32_t ndcnt;
+	uint32_t *pick, npick, cappick; /* pairs (row, slot) */
+	wq_lanes_t *lanes; /* the columns on two threads (NULL: one) */
+	bool lanes_tried;
+	uint64_t batches;
 	/* the output, built at the end */
 	struct prow {
 		uint32_t col;
@@ -141,11 +162,11 @@ wq_prof_free(wq_prof_t *p)
 		free(c->name);
 		free(c->smin);
 		free(c->smax);
-		if (c->tab && c->type == WEFT_S_TEXT)
-			for (j = 0; j < 2 * PROF_EXACT; j++)
-				if (c->tab[j].n)
-					free((char *)c->tab[j].u.s.p);
 		free(c->tab);
+		free(c->tbuf);
+		free(c->dcnt);
+		free(c->dhash);
+		free(c->dused);
 		free(c->smp);
 	}
 	for (j = 0; j < p->nout; j++) {
@@ -154,7 +175,8 @@ wq_prof_free(wq_prof_t *p)
 	}
 	free(p->out);
 	free(p->c);
-	free(p->dcnt);
+	wq_lanes_free(p->lanes);
+	free(p->pick);
 	free(p);
 }
 
@@ -172,8 +194,8 @@ wq_prof_new(uint32_t n, const weft_sqltype_t *t, char *const *names, uint64_t k,
 	p->k = k;
 	p->withhold = withhold;
 	p->buckets = 10;
-	p->top = 10;
 	p->rng = 0x9e3779b97f4a7c15ull;
+	p->top = 10;
 	for (i = 0; i < n; i++) {
 		pcol_t *c = &p->c[i];
 
@@ -226,12 +248,21 @@ pf_drop_tab(pcol_t *c)
 				pf_hll(c, c->tab[j].h);
 		if (pf_text_minmax_tab(c) != 0)
 			c->mm_lost = true;
-		for (j = 0; j < 2 * PROF_EXACT; j++)
-			if (c->tab[j].n)
-				free((char *)c->tab[j].u.s.p);
 	}
 	free(c->tab);
+	free(c->tbuf);
 	c->tab = NULL;
+	c->tbuf = NULL;
+}
+
+/* Two texts the same: short ones (most dictionary values) compared in
+ * line, not through a call */
+static inline bool
+pf_same(weft_str_t a, weft_str_t b)
+{
+	if (a.len != b.len)
+		return false;
+	return memcmp(a.p, b.p, a.len) == 0;
 }
 
 /* Count w rows of value k (its hash k->h; text borrowed) in c's table;
@@ -249,10 +280,8 @@ pf_count(pcol_t *c, const pv_t *k, uint64_t w)
 			break;
 		if (e->h != k->h)
 			continue;
-		if (c->type == WEFT_S_TEXT
-			? e->u.s.len == k->u.s.len &&
-			      memcmp(e->u.s.p, k->u.s.p, e->u.s.len) == 0
-			: memcmp(&e->u, &k->u, 8) == 0) {
+		if (c->type == WEFT_S_TEXT ? pf_same(e->u.s, k->u.s)
+					   : memcmp(&e->u, &k->u, 8) == 0) {
 			e->n += w;
 			return;
 		}
@@ -264,17 +293,15 @@ pf_count(pcol_t *c, const pv_t *k, uint64_t w)
 	*e = *k;
 	if (c->type == WEFT_S_TEXT) {
 		size_t len = k->u.s.len;
-		char *q = c->tbytes + len <= PROF_EXACT_BYTES
-			      ? malloc(len ? len : 1)
-			      : NULL;
-
-		if (q == NULL) {
+		if (c->tbuf == NULL)
+			c->tbuf = malloc(PROF_EXACT_BYTES);
+		if (c->tbuf == NULL || c->tbytes + len > PROF_EXACT_BYTES) {
 			e->n = 0;
 			pf_drop_tab(c);
 			return;
 		}
-		memcpy(q, k->u.s.p, len);
-		e->u.s.p = q;
+		memcpy(c->tbuf + c->tbytes, k->u.s.p, len);
+		e->u.s.p = c->tbuf + c->tbytes;
 		c->tbytes += len;
 	}
 	e->n = w;
@@ -313,27 +340,69 @@ pf_hll(pcol_t *c, uint64_t h)
 		c->hll[idx] = r;
 }
 
-/* Algorithm L (Li, 1994): the reservoir fills, then the next index taken
- * is drawn ahead, so most values cost a comparison. */
-static void
-pf_sample(wq_prof_t *p, pcol_t *c, double x)
+/* The rows after the next one taken: algorithm L's skip, drawn ahead
+ * (bounded: w never reaches 1, but a rounding must not overflow). */
+static uint64_t
+pf_skip(wq_prof_t *p)
 {
-	uint64_t at = c->seen++;
+	double k = floor(log(pf_unif(p)) / log1p(-p->w));
 
-	if (c->nsmp < PROF_SAMPLE) {
-		c->smp[c->nsmp++] = x;
-		if (c->nsmp == PROF_SAMPLE) {
-			c->w = exp(log(pf_unif(p)) / PROF_SAMPLE);
-			c->next = c->seen + (uint64_t)floor(log(pf_unif(p)) /
-							    log(1 - c->w));
-		}
-		return;
+	return k >= 0 && k < 4e18 ? (uint64_t)k : 0;
+}
+
+/* Which rows of the next n go into the sample, and where: algorithm L
+ * (Li, 1994) over rows: the first PROF_SAMPLE fill it, then the next row
+ * taken is drawn ahead, so most rows cost nothing, and the columns share
+ * the draws (as PostgreSQL's ANALYZE samples rows, not values). */
+static int
+pf_pick(wq_prof_t *p, uint32_t n)
+{
+	uint64_t base = p->seen, end = base + n;
+	uint32_t *q;
+
+	if (n > p->cappick) {
+		if ((q = realloc(p->pick, 2 * (size_t)n * sizeof(*q))) == NULL)
+			return WEFT_ENOMEM;
+		p->pick = q;
+		p->cappick = n;
 	}
-	if (at != c->next)
-		return;
-	c->smp[(uint32_t)(pf_unif(p) * PROF_SAMPLE) % PROF_SAMPLE] = x;
-	c->w *= exp(log(pf_unif(p)) / PROF_SAMPLE);
-	c->next = c->seen + (uint64_t)floor(log(pf_unif(p)) / log(1 - c->w));
+	q = p->pick;
+	p->npick = 0;
+	for (; p->nsmp < PROF_SAMPLE && p->seen < end; p->seen++) {
+		q[2 * p->npick] = (uint32_t)(p->seen - base);
+		q[2 * p->npick++ + 1] = p->nsmp++;
+		if (p->nsmp == PROF_SAMPLE) {
+			p->w = exp(log(pf_unif(p)) / PROF_SAMPLE);
+			p->next = p->seen + 1 + pf_skip(p);
+		}
+	}
+	while (p->nsmp == PROF_SAMPLE && p->next < end) {
+		q[2 * p->npick] = (uint32_t)(p->next - base);
+		q[2 * p->npick++ + 1] =
+		    (uint32_t)(pf_unif(p) * PROF_SAMPLE) % PROF_SAMPLE;
+		p->w *= exp(log(pf_unif(p)) / PROF_SAMPLE);
+		p->next += 1 + pf_skip(p);
+	}
+	p->seen = end;
+	return 0;
+}
+
+/* The picked rows' values of an ordered column into its sample (NULL
+ * as NaN: no value). */
+static void
+pf_sampled(const wq_prof_t *p, pcol_t *c, const weft_vec_t *v)
+{
+	const uint32_t *q = p->pick;
+	bool f = pf_isf(c->type);
+	uint32_t j;
+
+	for (j = 0; j < p->npick; j++) {
+		uint32_t r = q[2 * j];
+
+		c->smp[q[2 * j + 1]] = v->nulls[r] ? NAN
+				       : f	   ? v->v.f64[r]
+						   : (double)v->v.i64[r];
+	}
 }
 
 static int
@@ -376,61 +445,100 @@ pf_minmax_text(pcol_t *c, weft_str_t s)
 	return 0;
 }
 
-/* A text column with its batch's dictionary: each value once, with its
- * rows. */
-static int
-pf_add_dict(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, const wq_dict_t *d,
-	    uint32_t n)
+/* A text value's key hash: XXH3, mixed once more (HLL reads the top
+ * bits, the table the bottom ones). */
+static uint64_t
+pf_hash_text(weft_str_t s)
 {
-	weft_vec_t one;
-	uint8_t nul = 0;
-	uint32_t i;
+	uint64_t h = XXH3_64bits(s.p, s.len);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Room for a batch's dictionary of n values: rows per code (and one for
+ * NULL), and the used codes with their hashes. */
+static int
+pf_dict_room(pcol_t *c, uint32_t n)
+{
+	uint64_t *q;
+	uint32_t *u;
+
+	if (n + 1 <= c->ndcnt)
+		return 0;
+	if ((q = realloc(c->dcnt, (n + 1) * sizeof(*q))) == NULL)
+		return WEFT_ENOMEM;
+	memset(q + c->ndcnt, 0, (n + 1 - c->ndcnt) * sizeof(*q));
+	c->dcnt = q;
+	if ((q = realloc(c->dhash, (n + 1) * sizeof(*q))) == NULL)
+		return WEFT_ENOMEM;
+	c->dhash = q;
+	if ((u = realloc(c->dused, (n + 1) * sizeof(*u))) == NULL)
+		return WEFT_ENOMEM;
+	c->dused = u;
+	c->ndcnt = n + 1;
+	return 0;
+}
+
+/* A text column with its batch's dictionary: each value once, with its
+ * rows. The values' hashes first, then the table probed with each slot
+ * fetched a few values ahead (a dictionary of thousands of values per
+ * batch is mostly cache misses otherwise). */
+static int
+pf_add_dict(pcol_t *c, const weft_vec_t *v, const wq_dict_t *d, uint32_t n)
+{
+	uint32_t i, m = 0, dn = d->n, mask = 2 * PROF_EXACT - 1;
+	uint64_t *cnt;
 	pv_t k;
 	int rc;
 
-	if (d->n + 1 > p->ndcnt) {
-		uint64_t *q = realloc(p->dcnt, (d->n + 1) * sizeof(*q));
-
-		if (q == NULL)
-			return WEFT_ENOMEM;
-		memset(q + p->ndcnt, 0, (d->n + 1 - p->ndcnt) * sizeof(*q));
-		p->dcnt = q;
-		p->ndcnt = d->n + 1;
-	}
+	if ((rc = pf_dict_room(c, dn)) != 0)
+		return rc;
+	cnt = c->dcnt;
 	c->rows += n;
-	for (i = 0; i < n; i++) {
-		if (v->nulls[i] || d->codes[i] >= d->n)
-			c->nulls++;
-		else
-			p->dcnt[d->codes[i]]++;
-	}
-	memset(&one, 0, sizeof(one));
-	one.type = WEFT_S_TEXT;
-	one.nulls = &nul;
-	for (i = 0; i < d->n; i++) {
-		uint64_t w = p->dcnt[i];
+	for (i = 0; i < n; i++) { /* NULL rows (code dn) counted apart */
+		uint32_t x = d->codes[i];
 
-		if (w == 0)
-			continue;
-		p->dcnt[i] = 0;
-		one.v.s = (weft_str_t *)&d->vals[i];
-		pf_key(c, &one, 0, &k);
+		cnt[v->nulls[i] || x > dn ? dn : x]++;
+	}
+	c->nulls += cnt[dn];
+	cnt[dn] = 0;
+	for (i = 0; i < dn; i++)
+		if (cnt[i] != 0) {
+			c->dused[m] = i;
+			c->dhash[m++] = pf_hash_text(d->vals[i]);
+		}
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < m; i++) {
+		uint32_t x = c->dused[i];
+		uint64_t w = cnt[x];
+
+		cnt[x] = 0;
+		k.h = c->dhash[i];
+		k.u.s = d->vals[x];
 		if (c->tab != NULL) {
+			if (i + 8 < m)
+				__builtin_prefetch(
+				    &c->tab[c->dhash[i + 8] & mask]);
 			pf_count(c, &k, w);
 			if (c->tab != NULL)
 				continue; /* counted: the rest at the end */
 		}
 		pf_hll(c, k.h);
-		if ((rc = pf_minmax_text(c, d->vals[i])) != 0)
-			return rc;
+		if ((rc = pf_minmax_text(c, d->vals[x])) != 0)
+			break;
 	}
-	return 0;
+	for (; i < m; i++) /* (out of memory: the counts start at 0 again) */
+		cnt[c->dused[i]] = 0;
+	return rc;
 }
 
 /* An integer-like column (the kinds held in i64): its loop apart, the
  * hash inline, the sample's skip tested before any call. */
 static void
-pf_add_ints(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
+pf_add_ints(pcol_t *c, const weft_vec_t *v, uint32_t n)
 {
 	int64_t lo = c->has ? c->imin : INT64_MAX;
 	int64_t hi = c->has ? c->imax : INT64_MIN;
@@ -457,10 +565,6 @@ pf_add_ints(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
 		}
 		lo = x < lo ? x : lo;
 		hi = x > hi ? x : hi;
-		if (c->nsmp < PROF_SAMPLE || c->seen >= c->next)
-			pf_sample(p, c, (double)x);
-		else
-			c->seen++;
 	}
 	c->nulls += n - seen;
 	if (seen > 0) {
@@ -470,8 +574,59 @@ pf_add_ints(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
 	}
 }
 
+/* A float column: its loop apart as the integers'. -0 counts as 0 and
+ * every NaN as one value (as PostgreSQL orders and groups them); NaN is
+ * above every number, so it is the max and stays out of the min, the
+ * sample and the histogram, which describe the numbers. */
+static void
+pf_add_floats(pcol_t *c, const weft_vec_t *v, uint32_t n)
+{
+	double lo = c->has ? c->fmin : INFINITY;
+	double hi = c->has ? c->fmax : -INFINITY;
+	uint32_t i, seen = 0, nums = 0;
+	pv_t k;
+
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < n; i++) {
+		double x = v->v.f64[i];
+		uint64_t h;
+
+		if (v->nulls[i])
+			continue;
+		seen++;
+		if (x == 0)
+			x = 0; /* -0 */
+		if (isnan(x))
+			x = NAN; /* one bit pattern */
+		memcpy(&h, &x, 8);
+		h *= 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+		h *= 0xd6e8feb86659fd93ull;
+		h ^= h >> 32;
+		pf_hll(c, h);
+		if (c->tab != NULL) {
+			k.h = h;
+			k.u.f = x;
+			pf_count(c, &k, 1);
+		}
+		if (isnan(x)) {
+			c->nnan++;
+			continue;
+		}
+		nums++;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
+	}
+	c->nulls += n - seen;
+	if (nums > 0) {
+		c->fmin = lo;
+		c->fmax = hi;
+		c->has = true;
+	}
+}
+
 static int
-pf_add_col(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
+pf_add_col(pcol_t *c, const weft_vec_t *v, uint32_t n)
 {
 	uint32_t i;
 	pv_t k;
@@ -480,7 +635,11 @@ pf_add_col(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
 	c->rows += n;
 	if (c->type == WEFT_S_INT64 || c->type == WEFT_S_INT32 ||
 	    c->type == WEFT_S_TIMESTAMP || c->type == WEFT_S_INTERVAL) {
-		pf_add_ints(p, c, v, n);
+		pf_add_ints(c, v, n);
+		return 0;
+	}
+	if (pf_isf(c->type)) {
+		pf_add_floats(c, v, n);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -498,15 +657,6 @@ pf_add_col(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
 		if (c->type == WEFT_S_TEXT) {
 			if ((rc = pf_minmax_text(c, v->v.s[i])) != 0)
 				return rc;
-		} else if (pf_isf(c->type)) {
-			double x = v->v.f64[i];
-
-			if (!c->has || x < c->fmin)
-				c->fmin = x;
-			if (!c->has || x > c->fmax)
-				c->fmax = x;
-			c->has = true;
-			pf_sample(p, c, x);
 		} else {
 			int64_t x = v->v.b[i];
 
@@ -520,26 +670,86 @@ pf_add_col(wq_prof_t *p, pcol_t *c, const weft_vec_t *v, uint32_t n)
 	return 0;
 }
 
+/* One lane's columns of a batch (wq_lanes_run), each timed. */
+struct pf_batch {
+	wq_prof_t *p;
+	const weft_batch_t *b;
+	const wq_dict_t *d;
+};
+
+static int
+pf_lane(void *arg, unsigned lane)
+{
+	const struct pf_batch *x = arg;
+	wq_prof_t *p = x->p;
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->ncols && rc == 0; i++) {
+		pcol_t *c = &p->c[i];
+		const wq_dict_t *d = x->d ? &x->d[i] : NULL;
+		uint64_t t0;
+
+		if (c->lane != lane)
+			continue;
+		t0 = weft_mono_ns();
+		if (c->type == WEFT_S_TEXT && d != NULL && d->id != NULL &&
+		    d->codes != NULL)
+			rc = pf_add_dict(c, &x->b->cols[i], d, x->b->n);
+		else
+			rc = pf_add_col(c, &x->b->cols[i], x->b->n);
+		if (c->smp != NULL)
+			pf_sampled(p, c, &x->b->cols[i]);
+		c->ns += weft_mono_ns() - t0;
+	}
+	return rc;
+}
+
+/* The columns onto the two lanes, the costliest first each onto the
+ * lane with less work so far (LPT), by the time each took so far: at
+ * the first batches, then every 32nd. */
+static void
+pf_assign(wq_prof_t *p)
+{
+	uint64_t load[2] = {0, 0};
+	uint32_t i, j, *o;
+
+	if (p->batches > 4 && p->batches % 32 != 0)
+		return;
+	if ((o = malloc(p->ncols * sizeof(*o))) == NULL)
+		return;			 /* (the lanes stay as they were) */
+	for (i = 0; i < p->ncols; i++) { /* insertion: few columns */
+		for (j = i; j > 0 && p->c[o[j - 1]].ns < p->c[i].ns; j--)
+			o[j] = o[j - 1];
+		o[j] = i;
+	}
+	for (i = 0; i < p->ncols; i++) {
+		pcol_t *c = &p->c[o[i]];
+
+		c->lane = load[1] < load[0];
+		load[c->lane] += c->ns + 1;
+	}
+	free(o);
+}
+
 int
 wq_prof_add(wq_prof_t *p, const weft_batch_t *b, const wq_dict_t *d)
 {
-	uint32_t i;
+	struct pf_batch x = {p, b, d};
 	int rc;
 
 	if (b->ncols < p->ncols)
 		return WEFT_EINVAL;
-	for (i = 0; i < p->ncols; i++) {
-		pcol_t *c = &p->c[i];
-
-		if (c->type == WEFT_S_TEXT && d != NULL && d[i].id != NULL &&
-		    d[i].codes != NULL)
-			rc = pf_add_dict(p, c, &b->cols[i], &d[i], b->n);
-		else
-			rc = pf_add_col(p, c, &b->cols[i], b->n);
-		if (rc != 0)
-			return rc;
+	if ((rc = pf_pick(p, b->n)) != 0)
+		return rc;
+	/* a second thread once the product is seen to be large */
+	if (!p->lanes_tried && p->seen >= PROF_LANES_ROWS && p->ncols > 1) {
+		p->lanes = wq_lanes_new();
+		p->lanes_tried = true;
 	}
-	return 0;
+	pf_assign(p);
+	p->batches++;
+	return wq_lanes_run(p->lanes, pf_lane, &x);
 }
 
 /* ---- the output ---- */
@@ -636,17 +846,11 @@ pf_cmp_n(const void *a, const void *b, void *arg)
 			 : (x->u.s.len > y->u.s.len) -
 			       (x->u.s.len < y->u.s.len);
 	}
+	if (pf_isf(c->type) && (isnan(x->u.f) || isnan(y->u.f)))
+		return isnan(x->u.f) - isnan(y->u.f); /* NaN above all */
 	if (pf_isf(c->type))
 		return (x->u.f > y->u.f) - (x->u.f < y->u.f);
 	return (x->u.i > y->u.i) - (x->u.i < y->u.i);
-}
-
-static int
-pf_cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /* The table's entries (when it lasted), most rows first. */
@@ -745,41 +949,103 @@ pf_spread(wq_prof_t *p, uint32_t ci, const double *x, const double *w,
 	return rc;
 }
 
+/* A value and its weight, the value as a key whose unsigned order is the
+ * doubles' (NaN aside). */
+typedef struct pkw {
+	uint64_t k;
+	double w;
+} pkw_t;
+
+static uint64_t
+pf_dkey(double x)
+{
+	uint64_t u;
+
+	memcpy(&u, &x, 8);
+	return u >> 63 ? ~u : u | 1ull << 63;
+}
+
+static double
+pf_keyd(uint64_t u)
+{
+	double x;
+
+	u = u >> 63 ? u & ~(1ull << 63) : ~u;
+	memcpy(&x, &u, 8);
+	return x;
+}
+
+/* a[0..m) sorted by key: LSD radix, a byte a pass, the passes where
+ * every key has the same byte skipped (tens of thousands of sampled
+ * values: no comparisons, a few linear passes). Leaves the result in a
+ * or tmp and returns which. */
+static pkw_t *
+pf_radix(pkw_t *a, pkw_t *tmp, uint32_t m)
+{
+	uint32_t cnt[256], j, b, sum;
+
+	for (b = 0; b < 64; b += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (j = 0; j < m; j++)
+			cnt[(a[j].k >> b) & 255]++;
+		if (m == 0 || cnt[(a[0].k >> b) & 255] == m)
+			continue;
+		for (j = 0, sum = 0; j < 256; j++) {
+			uint32_t t = cnt[j];
+
+			cnt[j] = sum;
+			sum += t;
+		}
+		for (j = 0; j < m; j++)
+			tmp[cnt[(a[j].k >> b) & 255]++] = a[j];
+		pkw_t *sw = a;
+
+		a = tmp;
+		tmp = sw;
+	}
+	return a;
+}
+
 static int
 pf_ordered_stats(wq_prof_t *p, uint32_t ci, pv_t **ent)
 {
 	pcol_t *c = &p->c[ci];
-	uint32_t j, m = ent ? c->ntab : c->nsmp;
-	double *xw = malloc((2 * (size_t)m + 2) * sizeof(*xw)), *x, *w;
-	int rc;
+	uint32_t j, n, m = ent ? c->ntab : p->nsmp;
+	uint64_t nums = c->rows - c->nulls - c->nnan;
+	pkw_t *kw = malloc(2 * ((size_t)m + 1) * sizeof(*kw)), *o;
+	double *x = malloc(((size_t)m + 1) * sizeof(*x));
+	double *w = malloc(((size_t)m + 1) * sizeof(*w));
+	int rc = kw && x && w ? 0 : WEFT_ENOMEM;
 
-	x = malloc(((size_t)m + 1) * sizeof(*x));
-	w = malloc(((size_t)m + 1) * sizeof(*w));
-	rc = xw && x && w ? 0 : WEFT_ENOMEM;
 	/* (value, weight) pairs sorted by value: the table's values and
-	 * their rows (exact), else the sample's values, each one */
-	for (j = 0; rc == 0 && j < m; j++) {
-		xw[2 * j] = ent ? pf_entry_x(c, ent[j]) : c->smp[j];
-		xw[2 * j + 1] = ent ? (double)ent[j]->n : 1.0;
+	 * their rows (exact), else the sample's values, each one; NaN
+	 * (above the numbers) apart */
+	for (j = 0, n = 0; rc == 0 && j < m; j++) {
+		double v = ent ? pf_entry_x(c, ent[j]) : c->smp[j];
+
+		if (isnan(v))
+			continue;
+		kw[n].k = pf_dkey(v);
+		kw[n++].w = ent ? (double)ent[j]->n : 1.0;
 	}
+	m = n;
 	if (rc == 0) {
-		qsort(xw, m, 2 * sizeof(*xw), pf_cmp_d);
+		o = pf_radix(kw, kw + m, m);
 		for (j = 0; j < m; j++) {
-			x[j] = xw[2 * j];
-			w[j] = xw[2 * j + 1];
+			x[j] = pf_keyd(o[j].k);
+			w[j] = o[j].w;
 		}
 	}
-	if (rc == 0 && ent != NULL)
-		rc = pf_spread(p, ci, x, w, m, (double)(c->rows - c->nulls),
-			       1.0);
-	else if (rc == 0) {
-		if (m < c->rows - c->nulls) /* else it holds every value */
+	if (rc == 0 && ent != NULL) {
+		rc = pf_spread(p, ci, x, w, m, (double)nums, 1.0);
+	} else if (rc == 0) {
+		if (m < nums) /* else it holds every number */
 			rc = pf_row(p, ci, "sample", "estimate", NULL, true, m);
-		if (rc == 0)
+		if (rc == 0 && m > 0)
 			rc = pf_spread(p, ci, x, w, m, (double)m,
-				       (double)(c->rows - c->nulls) / m);
+				       (double)nums / m);
 	}
-	free(xw);
+	free(kw);
 	free(x);
 	free(w);
 	return rc;
@@ -844,7 +1110,7 @@ pf_col(wq_prof_t *p, uint32_t ci)
 			    "min, max, quantiles, histogram: values of single "
 			    "rows, under an aggregates-only grant",
 			    false, 0);
-	} else if (rc == 0 && c->has && !c->mm_lost) {
+	} else if (rc == 0 && (c->has || c->nnan) && !c->mm_lost) {
 		if (c->type == WEFT_S_TEXT) {
 			snprintf(a, sizeof(a), "%.*s",
 				 (int)(c->lmin < 200 ? c->lmin : 200), c->smin);
@@ -854,7 +1120,9 @@ pf_col(wq_prof_t *p, uint32_t ci)
 			if (rc == 0)
 				rc = pf_row(p, ci, "max", NULL, a, false, 0);
 		} else {
-			pf_fmt(c, pf_isf(c->type) ? c->fmin : (double)c->imin,
+			pf_fmt(c,
+			       pf_isf(c->type) ? (c->has ? c->fmin : NAN)
+					       : (double)c->imin,
 			       a, sizeof(a));
 			if (!pf_isf(c->type) && c->type != WEFT_S_BOOL &&
 			    c->type != WEFT_S_TIMESTAMP &&
@@ -862,7 +1130,9 @@ pf_col(wq_prof_t *p, uint32_t ci)
 				snprintf(a, sizeof(a), "%lld",
 					 (long long)c->imin);
 			rc = pf_row(p, ci, "min", NULL, a, false, 0);
-			pf_fmt(c, pf_isf(c->type) ? c->fmax : (double)c->imax,
+			pf_fmt(c,
+			       pf_isf(c->type) ? (c->nnan ? NAN : c->fmax)
+					       : (double)c->imax,
 			       a, sizeof(a));
 			if (!pf_isf(c->type) && c->type != WEFT_S_BOOL &&
 			    c->type != WEFT_S_TIMESTAMP &&
@@ -872,7 +1142,7 @@ pf_col(wq_prof_t *p, uint32_t ci)
 			if (rc == 0)
 				rc = pf_row(p, ci, "max", NULL, a, false, 0);
 		}
-		if (rc == 0 && pf_ordered(c->type) && (ent || c->nsmp > 0))
+		if (rc == 0 && pf_ordered(c->type) && (ent || p->nsmp > 0))
 			rc = pf_ordered_stats(p, ci, ent);
 	}
 	if (rc == 0 && ent != NULL)

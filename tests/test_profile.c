@@ -327,14 +327,118 @@ test_dict(void **state)
 	wq_prof_free(p);
 }
 
+/* The columns are profiled on two threads past the first rows: each
+ * column's rows must be those of the column profiled alone (one column
+ * never takes a second thread; the sample's rows are drawn once for all
+ * columns, so they are the same rows). */
+static void
+test_lanes(void **state)
+{
+	weft_sqltype_t t[1] = {WEFT_S_FLOAT64};
+	char *names[1] = {"f"};
+	wq_prof_t *p = mkprof(0, false), *q = NULL;
+	weft_batch_t *b = NULL;
+	uint32_t i, at = 0, n = 300000;
+	prows_t r, r1;
+	size_t nf = 0;
+
+	(void)state;
+	feed(p, n);
+	collect(p, &r);
+	assert_int_equal(wq_prof_new(1, t, names, 0, false, &q), 0);
+	assert_int_equal(weft_batch_new(1, t, &b), 0);
+	while (at < n) { /* feed's f, in batches of another size */
+		uint32_t m = n - at < 1000 ? n - at : 1000;
+
+		for (i = 0; i < m; i++) {
+			b->cols[0].nulls[i] = 0;
+			b->cols[0].v.f64[i] = (at + i) / 4.0;
+		}
+		b->n = m;
+		assert_int_equal(wq_prof_add(q, b, NULL), 0);
+		at += m;
+	}
+	collect(q, &r1);
+	for (i = 0; i < r.n; i++)
+		if (strncmp(r.row[i], "f|", 2) == 0) {
+			assert_true(nf < r1.n);
+			assert_string_equal(r.row[i], r1.row[nf]);
+			nf++;
+		}
+	assert_int_equal(nf, r1.n);
+	assert_true(nf > 20);
+	prows_free(&r);
+	prows_free(&r1);
+	weft_batch_free(b);
+	wq_prof_free(p);
+	wq_prof_free(q);
+}
+
+/* Floats as PostgreSQL orders and groups them: -0 is 0, every NaN one
+ * value above all numbers (the max), kept out of the numbers' quantiles
+ * and histogram; an infinity leaves no histogram (no finite width). */
+static void
+test_nan(void **state)
+{
+	weft_sqltype_t t[1] = {WEFT_S_FLOAT64};
+	char *names[1] = {"f"};
+	const double v[] = {NAN, -0.0, 0.0, 1.5, -NAN, 0.0, 1.5, NAN, 2.0};
+	wq_prof_t *p = NULL;
+	weft_batch_t *b = NULL;
+	uint32_t i, n = sizeof(v) / sizeof(v[0]);
+	prows_t r;
+
+	(void)state;
+	assert_int_equal(wq_prof_new(1, t, names, 0, false, &p), 0);
+	assert_int_equal(weft_batch_new(1, t, &b), 0);
+	for (i = 0; i < n; i++) {
+		b->cols[0].nulls[i] = 0;
+		b->cols[0].v.f64[i] = v[i];
+	}
+	b->cols[0].nulls[n] = 1; /* and one NULL */
+	b->cols[0].v.f64[n] = 0;
+	b->n = n + 1;
+	assert_int_equal(wq_prof_add(p, b, NULL), 0);
+	collect(p, &r);
+	must(&r, "f|rows|||10");
+	must(&r, "f|nulls|||1");
+	must(&r, "f|distinct|exact||4");
+	must(&r, "f|min||0|");
+	must(&r, "f|max||NaN|");
+	must(&r, "f|mcv|0||3");
+	must(&r, "f|mcv|NaN||3");
+	must(&r, "f|mcv|1.5||2");
+	/* the numbers 0 0 0 1.5 1.5 2: the median 0, the 0.99 quantile 2 */
+	must(&r, "f|quantile|0.5|0|");
+	must(&r, "f|quantile|0.99|2|");
+	assert_int_equal(sum_prefix(&r, "f|histogram|"), 6);
+	prows_free(&r);
+	weft_batch_free(b);
+	wq_prof_free(p);
+	/* an infinity: no histogram, the rest as before */
+	assert_int_equal(wq_prof_new(1, t, names, 0, false, &p), 0);
+	assert_int_equal(weft_batch_new(1, t, &b), 0);
+	for (i = 0; i < 3; i++) {
+		b->cols[0].nulls[i] = 0;
+		b->cols[0].v.f64[i] = i == 2 ? INFINITY : i;
+	}
+	b->n = 3;
+	assert_int_equal(wq_prof_add(p, b, NULL), 0);
+	collect(p, &r);
+	must(&r, "f|max||Infinity|");
+	assert_int_equal(count_prefix(&r, "f|histogram|"), 0);
+	prows_free(&r);
+	weft_batch_free(b);
+	wq_prof_free(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exact),
-	    cmocka_unit_test(test_sampled),
-	    cmocka_unit_test(test_withheld),
-	    cmocka_unit_test(test_dict),
+	    cmocka_unit_test(test_exact),    cmocka_unit_test(test_sampled),
+	    cmocka_unit_test(test_withheld), cmocka_unit_test(test_dict),
+	    cmocka_unit_test(test_lanes),    cmocka_unit_test(test_nan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
