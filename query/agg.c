@@ -31,6 +31,9 @@ typedef struct wq_aggst {
 	double *mom; /* statistics: wq_stat_width doubles per group */
 	bool use_i;  /* integer sum */
 	bool dist;
+	uint32_t same;	/* a second count(*): 1 + the first's index, whose
+			 * counts it copies when emitted, folding nothing
+			 * (the owner's group threshold appends one) */
 	wq_ktab_t dset; /* DISTINCT: (group, value) pairs seen */
 	weft_vec_t tmp; /* DISTINCT: the new values of a batch */
 } wq_aggst_t;
@@ -252,9 +255,16 @@ wq_aggtab_new(int mode, uint32_t nkeys, const weft_sqltype_t *keytypes,
 	for (i = 0; i < naggs; i++) {
 		wq_agg_t *a = &t->aggs[i];
 		wq_aggst_t *s = &t->st[i];
+		uint32_t j;
 
 		a->arg = NULL; /* borrowed pointers are not kept */
 		a->more = NULL;
+		for (j = 0; j < i && !wq_in_states(mode) &&
+			    a->fn == WQ_AGG_COUNT_STAR && s->same == 0;
+		     j++)
+			if (t->aggs[j].fn == WQ_AGG_COUNT_STAR &&
+			    t->st[j].same == 0)
+				s->same = j + 1;
 		if (wq_in_states(mode))
 			s->use_i =
 			    a->fn == WQ_AGG_SUM && a->type == WEFT_S_INT64;
@@ -715,7 +725,9 @@ wq_aggtab_add(wq_aggtab_t *t, const uint32_t *gids,
 			k += wq_agg_nstate(a);
 			continue;
 		}
-		if (s->dist)
+		if (s->same != 0)
+			; /* counted by an earlier count(*) */
+		else if (s->dist)
 			rc = wq_fold_distinct(t, i, gids, args[k], n);
 		else if (wq_agg_is_stat(a->fn))
 			wq_stat_fold(a, s->cnt, s->mom, gids, args + k, n);
@@ -813,6 +825,11 @@ wq_aggtab_emit(wq_aggtab_t *t, uint32_t from, uint32_t n, weft_batch_t *out,
 
 	if (wq_aggtab_reserve(t, from + n) != 0)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	for (i = 0; i < t->naggs; i++)
+		if (t->st[i].same != 0)
+			memcpy(t->st[i].cnt + from,
+			       t->st[t->st[i].same - 1].cnt + from,
+			       (size_t)n * sizeof(*t->st[i].cnt));
 	/* keys */
 	for (c = 0; c < t->nkeys; c++) {
 		for (r = 0; r < n; r += 256) {

@@ -131,6 +131,42 @@ wq_cmp_text(const uint8_t *a, size_t al, const char *b, size_t bl)
 	return al < bl ? -1 : al > bl;
 }
 
+/* The signs of (min - k) and (max - k) of the chunk's zone map against
+ * the conjunct's constant; false when they are not known. */
+static bool
+wq_zone_cmp(const wq_zone_t *z, const weft_chunk_view_t *v, int *lo, int *hi)
+{
+	int cmin, cmax;
+
+	if (!v->has_minmax)
+		return false;
+	switch (v->type) {
+	case WEFT_T_INT64:
+	case WEFT_T_TIMESTAMP:
+		cmin = v->min_i < z->k.u.i ? -1 : v->min_i > z->k.u.i;
+		cmax = v->max_i < z->k.u.i ? -1 : v->max_i > z->k.u.i;
+		break;
+	case WEFT_T_FLOAT64:
+		if (isnan(v->min_f) || isnan(v->max_f) || isnan(z->k.u.f))
+			return false;
+		cmin = v->min_f < z->k.u.f ? -1 : v->min_f > z->k.u.f;
+		cmax = v->max_f < z->k.u.f ? -1 : v->max_f > z->k.u.f;
+		break;
+	case WEFT_T_TEXT:
+		if (v->min_s == NULL || v->max_s == NULL)
+			return false;
+		cmin = wq_cmp_text(v->min_s, v->min_s_len, z->k.u.s.p,
+				   z->k.u.s.len);
+		cmax = wq_cmp_text(v->max_s, v->max_s_len, z->k.u.s.p,
+				   z->k.u.s.len);
+		break;
+	default: return false;
+	}
+	*lo = cmin;
+	*hi = cmax;
+	return true;
+}
+
 /* May a row of this chunk satisfy the zone's conjunct? */
 static bool
 wq_zone_may(const wq_zone_t *z, const weft_chunk_view_t *v)
@@ -143,30 +179,8 @@ wq_zone_may(const wq_zone_t *z, const weft_chunk_view_t *v)
 		return v->null_count < v->count;
 	if (v->null_count == v->count)
 		return false; /* comparisons with NULL are never true */
-	if (!v->has_minmax)
+	if (!wq_zone_cmp(z, v, &cmin, &cmax))
 		return true;
-	switch (v->type) {
-	case WEFT_T_INT64:
-	case WEFT_T_TIMESTAMP:
-		cmin = v->min_i < z->k.u.i ? -1 : v->min_i > z->k.u.i;
-		cmax = v->max_i < z->k.u.i ? -1 : v->max_i > z->k.u.i;
-		break;
-	case WEFT_T_FLOAT64:
-		if (isnan(v->min_f) || isnan(v->max_f) || isnan(z->k.u.f))
-			return true;
-		cmin = v->min_f < z->k.u.f ? -1 : v->min_f > z->k.u.f;
-		cmax = v->max_f < z->k.u.f ? -1 : v->max_f > z->k.u.f;
-		break;
-	case WEFT_T_TEXT:
-		if (v->min_s == NULL || v->max_s == NULL)
-			return true;
-		cmin = wq_cmp_text(v->min_s, v->min_s_len, z->k.u.s.p,
-				   z->k.u.s.len);
-		cmax = wq_cmp_text(v->max_s, v->max_s_len, z->k.u.s.p,
-				   z->k.u.s.len);
-		break;
-	default: return true;
-	}
 	switch (z->op) {
 	case WEFT_OP_EQ: return cmin <= 0 && cmax >= 0;
 	case WEFT_OP_NE: return !(cmin == 0 && cmax == 0);
@@ -175,6 +189,31 @@ wq_zone_may(const wq_zone_t *z, const weft_chunk_view_t *v)
 	case WEFT_OP_GT: return cmax > 0;
 	case WEFT_OP_GE: return cmax >= 0;
 	default: return true;
+	}
+}
+
+/* Does every row of this chunk satisfy the zone's conjunct (no NULL, and
+ * the zone map inside its range)? Then it need not be evaluated: a row
+ * policy's predicate that holds for the whole chunk costs nothing. */
+static bool
+wq_zone_all(const wq_zone_t *z, const weft_chunk_view_t *v)
+{
+	int cmin, cmax;
+
+	if (z->op == -1)
+		return v->null_count == v->count;
+	if (z->op == -2)
+		return v->null_count == 0;
+	if (v->null_count != 0 || !wq_zone_cmp(z, v, &cmin, &cmax))
+		return false;
+	switch (z->op) {
+	case WEFT_OP_EQ: return cmin == 0 && cmax == 0;
+	case WEFT_OP_NE: return cmax < 0 || cmin > 0;
+	case WEFT_OP_LT: return cmax < 0;
+	case WEFT_OP_LE: return cmax <= 0;
+	case WEFT_OP_GT: return cmin > 0;
+	case WEFT_OP_GE: return cmin >= 0;
+	default: return false;
 	}
 }
 
@@ -531,6 +570,8 @@ wq_scan_vfilter(wq_op_t *o, uint32_t ch, weft_chunk_view_t *vp, uint8_t *loaded,
 			m = *cnt;
 		if (m == 0)
 			return 0;
+		if (wq_zone_all(q, &vp[q->col]))
+			continue; /* every row passes */
 		m = wq_vsel_i64(&vp[q->col], q->op, q->k.u.i, o->sel, m, all);
 		all = false;
 	}

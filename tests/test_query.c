@@ -390,6 +390,13 @@ test_chunk_filters(void **state)
 	    "5 < a AND 'b' = c",
 	    "a > 2147483647",
 	    "c = 'zz' AND a > 1",
+	    /* true for whole chunks by their zone maps (not evaluated), or
+	     * not, for the NULLs of a */
+	    "k >= 0",
+	    "k > 8191",
+	    "k <> 99999 AND k <= 25999",
+	    "a > -100",
+	    "a >= -3 AND k >= 8192",
 	};
 	static const char *const shapes[] = {
 	    "SELECT count(*), count(a), sum(k), min(c), max(c) FROM big.text "
@@ -421,6 +428,9 @@ test_chunk_filters(void **state)
 	      "8|17007|24007\n");
 	CHECK("SELECT count(*) FROM big.text WHERE c IS NULL AND k > 9000",
 	      "820\n");
+	CHECK("SELECT count(*), count(a) FROM big.text WHERE k > 8191",
+	      "17808|16760\n");
+	CHECK("SELECT count(*) FROM big.text WHERE a > -100", "24470\n");
 	CHECK("SELECT c, count(*) FROM big.text WHERE a > 5 GROUP BY c "
 	      "ORDER BY c",
 	      "a|946\nb|1323\nc|2024\nzz|2\nNULL|155\n");
