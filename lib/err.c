@@ -31,6 +31,7 @@ weft_strerror(int code)
 	case WEFT_ERETRY: return "retry";
 	case WEFT_EAGAIN: return "try again";
 	case WEFT_EDENIED: return "denied by policy";
+	case WEFT_EPERM: return "unsafe ownership or mode";
 	default: break;
 	}
 	if (code < 0 && code > -1000)

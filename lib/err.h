@@ -32,6 +32,7 @@ enum {
 	WEFT_ERETRY = -1017,	/* internal: restart the operation */
 	WEFT_EAGAIN = -1018, /* busy (e.g. a send queue is full): retry later */
 	WEFT_EDENIED = -1019, /* a product's policy refuses the request */
+	WEFT_EPERM = -1020,   /* a file others own or may change */
 };
 
 #define WEFT_ERR_MAX 1024

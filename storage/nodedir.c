@@ -3,6 +3,8 @@
  */
 #include "storage/nodedir.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +59,38 @@ weft_nodedir_fresh(const char *dir, weft_err_t *err)
 {
 	char path[4096];
 
+	struct stat sb;
+	struct dirent *de;
+	DIR *d;
+
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	if (access(path, F_OK) == 0)
 		return weft_err_set(err, WEFT_EEXIST,
 				    "%s is already "
 				    "initialised (%s exists)",
 				    dir, path);
-	return 0;
+	if (stat(dir, &sb) != 0)
+		return 0; /* made 0700 by weft_nodedir_create */
+	if ((d = opendir(dir)) == NULL)
+		return weft_err_set(err, WEFT_EIO, "%s: cannot read: %s", dir,
+				    strerror(errno));
+	/* a directory made by someone else may hold a planted store (a
+	 * trusted root, a network key) or files weft would take over with
+	 * their modes: a new node starts from nothing */
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			break;
+	if (de != NULL) {
+		weft_err_set(err, WEFT_EEXIST,
+			     "%s is not empty (it holds %s): weft init needs a "
+			     "new or empty directory",
+			     dir, de->d_name);
+		closedir(d);
+		return WEFT_EEXIST;
+	}
+	closedir(d);
+	return weft_store_dir_safe(dir, err);
 }
 
 /* The store of a new node: its org's root trusted, names, network key. */

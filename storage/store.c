@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "storage/store_int.h"
@@ -50,6 +51,60 @@ store_map_floor(const char *dir, size_t init, size_t max)
 	return fs > init ? fs : init;
 }
 
+/* path's mode and owner fit a data directory's file (or the directory):
+ * ours, nobody else may write it (and, for the store, read it: it holds
+ * the network key). A missing file is fine (LMDB makes it 0600). */
+static int
+store_mode_ok(const char *path, mode_t deny, const char *what, weft_err_t *err)
+{
+	struct stat sb;
+	const char *who;
+	mode_t m;
+
+	if (stat(path, &sb) != 0)
+		return 0;
+	if (sb.st_uid != geteuid())
+		return weft_err_set(err, WEFT_EPERM,
+				    "%s: owned by uid %u, not by this user "
+				    "(uid %u): refusing to use %s another "
+				    "user controls",
+				    path, (unsigned)sb.st_uid,
+				    (unsigned)geteuid(), what);
+	m = sb.st_mode & deny;
+	if (m == 0)
+		return 0;
+	who = (m & 0070) && (m & 0007) ? "its group and other users"
+	      : (m & 0070)	       ? "its group"
+				       : "other users";
+	if ((m & 0222) == 0)
+		return weft_err_set(err, WEFT_EPERM,
+				    "%s: mode %04o lets %s read it: refusing "
+				    "to use %s that others can read (it holds "
+				    "the network key; chmod 600 %s)",
+				    path, (unsigned)(sb.st_mode & 07777), who,
+				    what, path);
+	return weft_err_set(err, WEFT_EPERM,
+			    "%s: mode %04o lets %s write it: refusing to use "
+			    "%s that others could change (chmod %s %s)",
+			    path, (unsigned)(sb.st_mode & 07777), who, what,
+			    S_ISDIR(sb.st_mode) ? "700" : "600", path);
+}
+
+int
+weft_store_dir_safe(const char *dir, weft_err_t *err)
+{
+	char p[4096];
+	int rc;
+
+	if ((rc = store_mode_ok(dir, 0022, "a data directory", err)) != 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	if ((rc = store_mode_ok(p, 0077, "a store", err)) != 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	return store_mode_ok(p, 0022, "a store's lock file", err);
+}
+
 int
 weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		weft_store_t **out, weft_err_t *err)
@@ -80,6 +135,8 @@ weft_store_open(const char *dir, const weft_store_opts_t *opts,
 			    "--data-dir %s first)",
 			    dir, dir);
 	}
+	if ((rc = weft_store_dir_safe(dir, err)) != 0)
+		return rc;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");

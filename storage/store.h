@@ -45,6 +45,11 @@ typedef struct weft_store_opts {
 
 int weft_store_open(const char *dir, const weft_store_opts_t *opts,
 		    weft_store_t **out, weft_err_t *err);
+/* DIR, DIR/data.mdb and DIR/lock.mdb (those that exist) are owned by
+ * this user and nobody else may write them (nor read data.mdb: it holds
+ * the network key); else WEFT_EPERM saying which and the chmod that
+ * fixes it. weft_store_open checks it every time. */
+int weft_store_dir_safe(const char *dir, weft_err_t *err);
 /* Close and free. Accepts NULL. No transaction may be open. */
 void weft_store_close(weft_store_t *st);
 const char *weft_store_dir(const weft_store_t *st);
