@@ -58,6 +58,11 @@ typedef struct g_lost {
 #define G_ADDRS_MAX 4
 #define G_DIALS_MAX 16
 #define G_ANSWERS 8 /* anti-entropy answers a peer gets per interval */
+/* A failure report lasts this long (then the node may be dialled and
+ * reported again); the version reported may be this far ahead of our
+ * clock, no further */
+#define G_REPORT_TTL_US (600LL * 1000000)
+#define G_SKEW_US (300LL * 1000000)
 
 struct weft_gossip {
 	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
@@ -90,6 +95,9 @@ struct weft_gossip {
 
 	uint64_t next_tick, next_sync, ticks;
 	weft_gossip_stats_t st;
+	g_entry_t **reps; /* the failure reports held (entries live as long
+			   * as the core): what marks a node failed */
+	size_t nreps, reps_cap;
 	/* trust boundaries */
 	int gateway;	/* we have the gateway role */
 	char *indirect; /* ",org,org," reachable only through gateways */
@@ -110,58 +118,6 @@ g_rand(weft_gossip_t *g)
 	return z ^ (z >> 31);
 }
 
-static void
-g_xor(uint8_t *a, const uint8_t *b)
-{
-	int i;
-
-	for (i = 0; i < G_HASH; i++)
-		a[i] ^= b[i];
-}
-
-/* An entry's key: BLAKE2b-128 of kind, origin and name. Lazy pushes name
- * entries by it, so it must not collide by accident or by design. */
-static void
-g_key(int kind, const uint8_t *origin, const char *name, uint8_t out[G_HASH])
-{
-	crypto_generichash_state st;
-	uint8_t k = (uint8_t)kind;
-
-	crypto_generichash_init(&st, NULL, 0, G_HASH);
-	crypto_generichash_update(&st, &k, 1);
-	crypto_generichash_update(&st, origin, WEFT_PK_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
-	crypto_generichash_final(&st, out, G_HASH);
-}
-
-static size_t
-g_bucket(const uint8_t key[G_HASH], size_t nb)
-{
-	uint64_t h;
-
-	memcpy(&h, key, sizeof(h));
-	return (size_t)(h & (nb - 1));
-}
-
-static void
-g_entry_hash(const g_entry_t *e, uint8_t out[G_HASH])
-{
-	crypto_generichash_state st;
-	uint8_t k[10];
-	int i;
-
-	k[0] = (uint8_t)e->kind;
-	k[1] = (uint8_t)e->tombstone;
-	for (i = 0; i < 8; i++)
-		k[2 + i] = (uint8_t)(e->version >> (8 * i));
-	crypto_generichash_init(&st, NULL, 0, G_HASH);
-	crypto_generichash_update(&st, k, sizeof(k));
-	crypto_generichash_update(&st, e->origin, WEFT_PK_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)e->name,
-				  strlen(e->name) + 1);
-	crypto_generichash_final(&st, out, G_HASH);
-}
-
 static g_entry_t *
 g_find_key(const weft_gossip_t *g, const uint8_t key[G_HASH])
 {
@@ -169,7 +125,7 @@ g_find_key(const weft_gossip_t *g, const uint8_t key[G_HASH])
 
 	if (g->nb == 0)
 		return NULL;
-	for (e = g->tab[g_bucket(key, g->nb)]; e; e = e->next)
+	for (e = g->tab[weft_gossip__bucket(key, g->nb)]; e; e = e->next)
 		if (memcmp(e->key, key, G_HASH) == 0)
 			return e;
 	return NULL;
@@ -182,7 +138,7 @@ g_find(const weft_gossip_t *g, int kind, const uint8_t *origin,
 	uint8_t key[G_HASH];
 	g_entry_t *e;
 
-	g_key(kind, origin, name, key);
+	weft_gossip__key(kind, origin, name, key);
 	e = g_find_key(g, key);
 	if (e != NULL && e->kind == kind &&
 	    memcmp(e->origin, origin, WEFT_PK_BYTES) == 0 &&
@@ -201,7 +157,7 @@ g_grow(weft_gossip_t *g)
 		return WEFT_ENOMEM;
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = next) {
-			size_t b = g_bucket(e->key, nb);
+			size_t b = weft_gossip__bucket(e->key, nb);
 
 			next = e->next;
 			e->next = t[b];
@@ -293,26 +249,7 @@ g_connected(const weft_gossip_t *g, const uint8_t *pk)
 
 /* ---- trust boundaries ---- */
 
-static int
-g_in_list(const char *list, const char *org)
-{
-	char pat[WEFT_NAME_MAX + 3];
-
-	if (list == NULL)
-		return 0;
-	snprintf(pat, sizeof(pat), ",%s,", org);
-	return strstr(list, pat) != NULL;
-}
-
 static g_entry_t *g_node(const weft_gossip_t *g, const uint8_t *pk);
-
-/* Is descriptor e visible to org? (its own org, public, or listed) */
-static int
-g_vis_org(const g_entry_t *e, const char *org)
-{
-	return strcmp(e->origin_org, org) == 0 || e->vis == 2 ||
-	       (e->vis == 1 && g_in_list(e->visible_to, org));
-}
 
 /*
  * May e cross our link to p (of another org)? Both ends answer alike:
@@ -322,18 +259,22 @@ g_vis_org(const g_entry_t *e, const char *org)
 static int
 g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 {
-	const g_entry_t *n;
+	const g_entry_t *n, *r;
 
 	if (!p->cross)
 		return 1;
 	switch (e->kind) {
 	case WEFT_ENTRY_DESCRIPTOR:
 	case WEFT_ENTRY_POLICY:
-		return g_vis_org(e, p->org) && g_vis_org(e, g->cfg.signer->org);
+		return weft_gossip__vis_org(e, p->org) &&
+		       weft_gossip__vis_org(e, g->cfg.signer->org);
 	case WEFT_ENTRY_NODE: n = e; break;
 	case WEFT_ENTRY_REPORT:
+		/* across orgs only a gateway's reports: any member could
+		 * otherwise mark another org's gateway failed there */
 		n = g_node(g, e->subject);
-		if (n == NULL)
+		if (n == NULL || (r = g_node(g, e->origin)) == NULL ||
+		    !r->gateway)
 			return 0;
 		break;
 	default: return 0;
@@ -482,44 +423,6 @@ g_lazy_add(weft_gossip_t *g, g_peer_t *p, const g_entry_t *e)
 	p->lqn++;
 }
 
-/* A message of keys (IHave with versions, or Graft) in one block that
- * weft_gossip_msg_free releases with one free. */
-static Weft__WireMessage *
-g_keys_msg(size_t n, int ihave, ProtobufCBinaryData **keys, uint64_t **versions,
-	   uint8_t **bytes)
-{
-	Weft__WireMessage *m = calloc(1, sizeof(*m));
-	size_t head =
-	    ihave ? sizeof(Weft__GossipIHave) : sizeof(Weft__GossipGraft);
-	char *blk;
-
-	head = (head + 15) & ~(size_t)15;
-	blk = calloc(1,
-		     head + n * (sizeof(**keys) + sizeof(**versions) + G_HASH));
-	if (m == NULL || blk == NULL) {
-		free(m);
-		free(blk);
-		return NULL;
-	}
-	weft__wire_message__init(m);
-	*keys = (ProtobufCBinaryData *)(blk + head);
-	*versions = (uint64_t *)(*keys + n);
-	*bytes = (uint8_t *)(*versions + n);
-	if (ihave) {
-		m->ihave = (Weft__GossipIHave *)blk;
-		weft__gossip_ihave__init(m->ihave);
-		m->ihave->keys = *keys;
-		m->ihave->versions = *versions;
-		m->msg_case = WEFT__WIRE_MESSAGE__MSG_IHAVE;
-	} else {
-		m->graft = (Weft__GossipGraft *)blk;
-		weft__gossip_graft__init(m->graft);
-		m->graft->keys = *keys;
-		m->msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
-	}
-	return m;
-}
-
 /* Send p the lazy announcements queued for it that it may still lack. */
 static void
 g_flush_lazy(weft_gossip_t *g, g_peer_t *p)
@@ -532,7 +435,7 @@ g_flush_lazy(weft_gossip_t *g, g_peer_t *p)
 
 	if (p->lqn == 0)
 		return;
-	m = g_keys_msg(p->lqn, 1, &keys, &versions, &bytes);
+	m = weft_gossip__keys_msg(p->lqn, 1, &keys, &versions, &bytes);
 	for (i = 0; m != NULL && i < p->lqn; i++) {
 		g_entry_t *e = g_find_key(g, p->lq[i].key);
 
@@ -643,21 +546,56 @@ g_node(const weft_gossip_t *g, const uint8_t *pk)
 	return g_find(g, WEFT_ENTRY_NODE, pk, "node");
 }
 
-/* The highest subject_version of the reports about pk. */
+/* A report that still counts: not dropped, not expired. */
+static int
+g_rep_live(const g_entry_t *e, int64_t now_us)
+{
+	return !e->tombstone && e->expires_at > now_us;
+}
+
+/* The highest subject_version of the live reports about pk. */
 static uint64_t
-g_cover(const weft_gossip_t *g, const uint8_t *pk)
+g_cover(const weft_gossip_t *g, const uint8_t *pk, int64_t now_us)
 {
 	uint64_t best = 0;
 	size_t i;
-	g_entry_t *e;
 
-	for (i = 0; i < g->nb; i++)
-		for (e = g->tab[i]; e; e = e->next)
-			if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone &&
-			    memcmp(e->subject, pk, WEFT_PK_BYTES) == 0 &&
-			    e->subject_version > best)
-				best = e->subject_version;
+	for (i = 0; i < g->nreps; i++) {
+		const g_entry_t *e = g->reps[i];
+
+		if (g_rep_live(e, now_us) &&
+		    memcmp(e->subject, pk, WEFT_PK_BYTES) == 0 &&
+		    e->subject_version > best)
+			best = e->subject_version;
+	}
 	return best;
+}
+
+/* Is the node of record n failed: reported at its version or later,
+ * and no session with it (direct evidence outvotes any report)? */
+static int
+g_failed(const weft_gossip_t *g, const g_entry_t *n)
+{
+	return n->failed_cover >= n->version && !g_connected(g, n->origin);
+}
+
+/* Reports that expired since the last sweep: their subjects' marks are
+ * worked out again from the reports left. */
+static void
+g_reps_sweep(weft_gossip_t *g, int64_t now_us)
+{
+	size_t i;
+	g_entry_t *n;
+
+	for (i = 0; i < g->nreps; i++) {
+		g_entry_t *e = g->reps[i];
+
+		if (e->lapsed || g_rep_live(e, now_us))
+			continue;
+		e->lapsed = 1;
+		if ((n = g_node(g, e->subject)) != NULL)
+			n->failed_cover = g_cover(g, e->subject, now_us);
+	}
 }
 
 static int g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
@@ -665,15 +603,15 @@ static int g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 
 /* What a newly held entry changes elsewhere: failure marks. */
 static void
-g_effects(weft_gossip_t *g, g_entry_t *e)
+g_effects(weft_gossip_t *g, g_entry_t *e, int64_t now_us)
 {
 	g_entry_t *n;
 
 	if (e->tombstone)
 		return;
 	if (e->kind == WEFT_ENTRY_NODE) {
-		e->failed_cover = g_cover(g, e->origin);
-	} else if (e->kind == WEFT_ENTRY_REPORT) {
+		e->failed_cover = g_cover(g, e->origin, now_us);
+	} else if (e->kind == WEFT_ENTRY_REPORT && g_rep_live(e, now_us)) {
 		n = g_node(g, e->subject);
 		if (n != NULL && e->subject_version > n->failed_cover)
 			n->failed_cover = e->subject_version;
@@ -739,13 +677,28 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		e->orig = o;
 		e->node = e->org = e->roles = e->addr = weft_gossip__empty;
 		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
-		g_key(e->kind, e->origin, e->name, e->key);
+		weft_gossip__key(e->kind, e->origin, e->name, e->key);
 		{
-			size_t b = g_bucket(e->key, g->nb);
+			size_t b = weft_gossip__bucket(e->key, g->nb);
 
 			e->next = g->tab[b];
 			g->tab[b] = e;
 		}
+		if (e->kind == WEFT_ENTRY_REPORT && g->nreps == g->reps_cap) {
+			size_t nc = g->reps_cap ? 2 * g->reps_cap : 16;
+			g_entry_t **r = realloc(g->reps, nc * sizeof(*r));
+
+			if (r == NULL) {
+				free(e->name);
+				free(e);
+				free(copy);
+				return WEFT_ENOMEM;
+			}
+			g->reps = r;
+			g->reps_cap = nc;
+		}
+		if (e->kind == WEFT_ENTRY_REPORT)
+			g->reps[g->nreps++] = e;
 		g->n++;
 		if (g_shared(g, e)) {
 			o->count++;
@@ -753,27 +706,29 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		}
 	} else {
 		if (g_shared(g, e)) {
-			g_xor(o->hash, e->hash);
-			g_xor(g->root, e->hash);
+			weft_gossip__xor(o->hash, e->hash);
+			weft_gossip__xor(g->root, e->hash);
 		}
 		free(e->env);
 	}
 	e->version = info->version;
 	e->tombstone = info->tombstone;
 	e->issued_at = info->issued_at;
+	e->expires_at = info->expires_at ? info->expires_at : INT64_MAX;
+	e->lapsed = 0;
 	e->env = copy;
 	e->len = len;
-	g_entry_hash(e, e->hash);
+	weft_gossip__entry_hash(e, e->hash);
 	if (g_shared(g, e)) {
-		g_xor(o->hash, e->hash);
-		g_xor(g->root, e->hash);
+		weft_gossip__xor(o->hash, e->hash);
+		weft_gossip__xor(g->root, e->hash);
 	}
 	e->ntold = 0;
 	e->via_tree = tree;
 	if (from != 0)
 		g_told(e, from);
 	weft_gossip__fill(e, info, body, blen);
-	g_effects(g, e);
+	g_effects(g, e, unix_us);
 	g->st.accepted++;
 	g->st.entries = g->n;
 
@@ -788,11 +743,15 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		}
 	}
 	g_forward(g, e, from);
-	/* A report that we failed: refute it with a newer record. */
-	if (e->kind == WEFT_ENTRY_REPORT && !e->tombstone &&
+	/* A report that we failed: refute it with a newer record (newer
+	 * than the version reported, which may be ahead of our clock by
+	 * the skew g_offer allows). */
+	if (e->kind == WEFT_ENTRY_REPORT && g_rep_live(e, unix_us) &&
 	    memcmp(e->subject, g->self, WEFT_PK_BYTES) == 0 &&
-	    e->subject_version >= g->self_version)
+	    e->subject_version >= g->self_version) {
+		g->self_version = e->subject_version;
 		(void)g_issue_record(g, now_ms, unix_us, NULL);
+	}
 	return 1;
 }
 
@@ -815,6 +774,14 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EPARSE,
 				    "gossip: malformed catalog entry");
+	}
+	if (kind == WEFT_ENTRY_REPORT &&
+	    version > (uint64_t)unix_us + G_SKEW_US) {
+		g->st.refused++;
+		return weft_err_set(err, WEFT_EINVAL,
+				    "gossip: a failure report made in the "
+				    "future (version %llu)",
+				    (unsigned long long)version);
 	}
 	e = g_find(g, kind, origin, name);
 	if (e != NULL && e->version >= version) {
@@ -941,8 +908,8 @@ g_report(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	blen = weft__failure_report__pack(&r, body);
 	g_hex(node->origin, name);
 	if (weft_entry_make_at(g->cfg.signer, WEFT_ENTRY_REPORT, name,
-			       (uint64_t)unix_us, 0, 0, body, blen, unix_us,
-			       &env, &elen, NULL) == 0)
+			       (uint64_t)unix_us, 0, unix_us + G_REPORT_TTL_US,
+			       body, blen, unix_us, &env, &elen, NULL) == 0)
 		(void)g_offer(g, now_ms, unix_us, env, elen, 0, 0, 1, NULL);
 	free(env);
 }
@@ -1042,6 +1009,7 @@ weft_gossip_free(weft_gossip_t *g)
 		}
 	free(g->tab);
 	free(g->otab);
+	free(g->reps);
 	free(g->indirect);
 	for (i = 0; i < G_ADDRS_MAX; i++)
 		free(g->addr_ptrs[i]);
@@ -1118,11 +1086,12 @@ g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
 			for (e = g->tab[i]; e; e = e->next) {
 				if (!g_shared(g, e) || !g_visible(g, e, p))
 					continue;
-				g_xor(v->hash[e->orig->idx], e->hash);
+				weft_gossip__xor(v->hash[e->orig->idx],
+						 e->hash);
 				v->count[e->orig->idx]++;
 			}
 	for (i = 0; i < v->n; i++) {
-		g_xor(v->root, v->hash[i]);
+		weft_gossip__xor(v->root, v->hash[i]);
 		v->total += v->count[i];
 	}
 	return 0;
@@ -1181,8 +1150,8 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	p->cross = strcmp(p->org, g->cfg.signer->org) != 0;
 	/* across orgs, a link is direct unless the org is one we reach
 	 * only through gateways (then both ends are gateways) */
-	p->direct = p->cross &&
-		    !(g_in_list(g->indirect, p->org) && g->gateway && gateway);
+	p->direct = p->cross && !(weft_gossip__in_list(g->indirect, p->org) &&
+				  g->gateway && gateway);
 	p->budget = g->cfg.budget;
 	p->answers = G_ANSWERS;
 	p->served = g->cfg.budget;
@@ -1229,7 +1198,7 @@ int
 weft_gossip_may_link(const weft_gossip_t *g, const char *org, int gateway)
 {
 	if (strcmp(org, g->cfg.signer->org) == 0 ||
-	    !g_in_list(g->indirect, org))
+	    !weft_gossip__in_list(g->indirect, org))
 		return 1;
 	return g->gateway && gateway;
 }
@@ -1407,7 +1376,7 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 		if (ih->keys[i].len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
 					    "gossip: malformed ihave key");
-	m = g_keys_msg(ih->n_keys, 0, &keys, &versions, &bytes);
+	m = weft_gossip__keys_msg(ih->n_keys, 0, &keys, &versions, &bytes);
 	if (m == NULL)
 		return 0;
 	for (i = 0; i < ih->n_keys; i++) {
@@ -1662,7 +1631,7 @@ g_pick(weft_gossip_t *g, uint64_t now_ms, int failed)
 			    g_connected(g, e->origin) ||
 			    !weft_gossip_may_link(g, e->origin_org,
 						  e->gateway) ||
-			    (e->failed_cover >= e->version) != failed ||
+			    g_failed(g, e) != failed ||
 			    (e->dial_at &&
 			     now_ms - e->dial_at < 5 * g->cfg.interval_ms))
 				continue;
@@ -1718,6 +1687,7 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		return;
 	g->next_tick = now_ms + g->cfg.interval_ms;
 	g->ticks++;
+	g_reps_sweep(g, unix_us);
 	for (i = 0; i < g->npeers; i++) {
 		g->peers[i].budget = g->cfg.budget;
 		g->peers[i].answers = G_ANSWERS;
@@ -1803,7 +1773,7 @@ weft_gossip_members(const weft_gossip_t *g, weft_gossip_member_t **out,
 				 e->roles);
 			snprintf(m[k].addr, sizeof(m[k].addr), "%s", e->addr);
 			m[k].version = e->version;
-			m[k].failed = e->failed_cover >= e->version;
+			m[k].failed = g_failed(g, e);
 			m[k].self =
 			    memcmp(e->origin, g->self, WEFT_PK_BYTES) == 0;
 			m[k].connected = g_connected(g, e->origin);

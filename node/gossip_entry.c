@@ -1,11 +1,14 @@
 /*
  * gossip_entry.c: the gossip core's leaf helpers (gossip_int.h): reading
- * what an entry says (peek before verifying, fill after), and freeing the
- * messages the core builds. They call nothing else of the core.
+ * what an entry says (peek before verifying, fill after), freeing the
+ * messages the core builds, and the pure ones: keys, hashes, visibility
+ * lists. They call nothing else of the core.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "node/gossip_int.h"
 #include "storage/policy.h"
@@ -191,4 +194,116 @@ weft_gossip_msg_free(Weft__WireMessage *m)
 	default: break;
 	}
 	free(m);
+}
+
+/* ---- keys, hashes and visibility lists (pure) ---- */
+
+void
+weft_gossip__xor(uint8_t *a, const uint8_t *b)
+{
+	int i;
+
+	for (i = 0; i < G_HASH; i++)
+		a[i] ^= b[i];
+}
+
+/* An entry's key: BLAKE2b-128 of kind, origin and name. Lazy pushes name
+ * entries by it, so it must not collide by accident or by design. */
+void
+weft_gossip__key(int kind, const uint8_t *origin, const char *name,
+		 uint8_t out[G_HASH])
+{
+	crypto_generichash_state st;
+	uint8_t k = (uint8_t)kind;
+
+	crypto_generichash_init(&st, NULL, 0, G_HASH);
+	crypto_generichash_update(&st, &k, 1);
+	crypto_generichash_update(&st, origin, WEFT_PK_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&st, out, G_HASH);
+}
+
+size_t
+weft_gossip__bucket(const uint8_t key[G_HASH], size_t nb)
+{
+	uint64_t h;
+
+	memcpy(&h, key, sizeof(h));
+	return (size_t)(h & (nb - 1));
+}
+
+void
+weft_gossip__entry_hash(const g_entry_t *e, uint8_t out[G_HASH])
+{
+	crypto_generichash_state st;
+	uint8_t k[10];
+	int i;
+
+	k[0] = (uint8_t)e->kind;
+	k[1] = (uint8_t)e->tombstone;
+	for (i = 0; i < 8; i++)
+		k[2 + i] = (uint8_t)(e->version >> (8 * i));
+	crypto_generichash_init(&st, NULL, 0, G_HASH);
+	crypto_generichash_update(&st, k, sizeof(k));
+	crypto_generichash_update(&st, e->origin, WEFT_PK_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)e->name,
+				  strlen(e->name) + 1);
+	crypto_generichash_final(&st, out, G_HASH);
+}
+
+/* A message of keys (IHave with versions, or Graft) in one block that
+ * weft_gossip_msg_free releases with one free. */
+Weft__WireMessage *
+weft_gossip__keys_msg(size_t n, int ihave, ProtobufCBinaryData **keys,
+		      uint64_t **versions, uint8_t **bytes)
+{
+	Weft__WireMessage *m = calloc(1, sizeof(*m));
+	size_t head =
+	    ihave ? sizeof(Weft__GossipIHave) : sizeof(Weft__GossipGraft);
+	char *blk;
+
+	head = (head + 15) & ~(size_t)15;
+	blk = calloc(1,
+		     head + n * (sizeof(**keys) + sizeof(**versions) + G_HASH));
+	if (m == NULL || blk == NULL) {
+		free(m);
+		free(blk);
+		return NULL;
+	}
+	weft__wire_message__init(m);
+	*keys = (ProtobufCBinaryData *)(blk + head);
+	*versions = (uint64_t *)(*keys + n);
+	*bytes = (uint8_t *)(*versions + n);
+	if (ihave) {
+		m->ihave = (Weft__GossipIHave *)blk;
+		weft__gossip_ihave__init(m->ihave);
+		m->ihave->keys = *keys;
+		m->ihave->versions = *versions;
+		m->msg_case = WEFT__WIRE_MESSAGE__MSG_IHAVE;
+	} else {
+		m->graft = (Weft__GossipGraft *)blk;
+		weft__gossip_graft__init(m->graft);
+		m->graft->keys = *keys;
+		m->msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
+	}
+	return m;
+}
+
+int
+weft_gossip__in_list(const char *list, const char *org)
+{
+	char pat[WEFT_NAME_MAX + 3];
+
+	if (list == NULL)
+		return 0;
+	snprintf(pat, sizeof(pat), ",%s,", org);
+	return strstr(list, pat) != NULL;
+}
+
+/* Is descriptor e visible to org? (its own org, public, or listed) */
+int
+weft_gossip__vis_org(const g_entry_t *e, const char *org)
+{
+	return strcmp(e->origin_org, org) == 0 || e->vis == 2 ||
+	       (e->vis == 1 && weft_gossip__in_list(e->visible_to, org));
 }

@@ -49,6 +49,8 @@ typedef struct g_entry {
 	/* reports */
 	uint8_t subject[WEFT_PK_BYTES];
 	uint64_t subject_version;
+	int64_t expires_at; /* INT64_MAX: never */
+	int lapsed;	    /* an expired report, its subject's mark redone */
 	/* who may see it (docs/gossip.md, trust boundaries) */
 	char origin_org[WEFT_NAME_MAX + 1];
 	int gateway;	  /* node records: the node has the gateway role */
@@ -79,5 +81,23 @@ void weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info,
  * 1 if it parses as an entry, else 0. */
 int weft_gossip__peek(const uint8_t *env, size_t len, int *kind,
 		      uint8_t *origin, char *name, uint64_t *version);
+
+/* Pure helpers of gossip.c, kept here: a ^= b (G_HASH bytes); an
+ * entry's key, BLAKE2b-128 of kind, origin and name (lazy pushes name
+ * entries by it); its hash bucket of nb (a power of two); the hash of
+ * an entry's version (anti-entropy's digests XOR them); an IHave (ihave)
+ * or Graft of n keys in one block that weft_gossip_msg_free frees with
+ * one free; is org in ",a,b," list; is descriptor e visible to org (its
+ * own org, public, or listed)? */
+void weft_gossip__xor(uint8_t *a, const uint8_t *b);
+void weft_gossip__key(int kind, const uint8_t *origin, const char *name,
+		      uint8_t out[G_HASH]);
+size_t weft_gossip__bucket(const uint8_t key[G_HASH], size_t nb);
+void weft_gossip__entry_hash(const g_entry_t *e, uint8_t out[G_HASH]);
+Weft__WireMessage *weft_gossip__keys_msg(size_t n, int ihave,
+					 ProtobufCBinaryData **keys,
+					 uint64_t **versions, uint8_t **bytes);
+int weft_gossip__in_list(const char *list, const char *org);
+int weft_gossip__vis_org(const g_entry_t *e, const char *org);
 
 #endif

@@ -155,6 +155,55 @@ entry_check_policy(const weft_entry_info_t *info, const uint8_t *body,
 	return rc;
 }
 
+/* A failure report names its subject (the name is the subject's key in
+ * hex: one report per reporter and subject), reports a version of the
+ * subject's record no later than its own making, and expires within
+ * WEFT_REPORT_TTL_MAX of it: a report cannot mark a node failed forever
+ * nor for a version the node has yet to issue. */
+static int
+entry_check_report(const weft_entry_info_t *info, const uint8_t *body,
+		   size_t blen, weft_err_t *err)
+{
+	Weft__FailureReport *r = weft__failure_report__unpack(NULL, blen, body);
+	char hex[2 * WEFT_PK_BYTES + 1];
+	int rc = 0;
+
+	if (r == NULL)
+		return weft_err_set(err, WEFT_EPARSE,
+				    "failure report \"%.16s...\": the body "
+				    "does not parse",
+				    info->name);
+	if (r->subject.len != WEFT_PK_BYTES)
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "failure report \"%.16s...\": its subject "
+				  "is not a node key",
+				  info->name);
+	else if (strcmp(weft_hex(r->subject.data, WEFT_PK_BYTES, hex),
+			info->name) != 0)
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "failure report about node %.16s... filed "
+				  "under the name \"%.16s...\"",
+				  hex, info->name);
+	else if (r->subject_version == 0 || r->subject_version > info->version)
+		rc = weft_err_set(
+		    err, WEFT_EINVAL,
+		    "failure report about node %.16s...: it reports version "
+		    "%llu of the node's record, later than the report itself "
+		    "(%llu)",
+		    hex, (unsigned long long)r->subject_version,
+		    (unsigned long long)info->version);
+	else if (info->expires_at <= 0 ||
+		 (uint64_t)info->expires_at >
+		     info->version + (uint64_t)WEFT_REPORT_TTL_MAX)
+		rc = weft_err_set(err, WEFT_EINVAL,
+				  "failure report about node %.16s...: it "
+				  "must expire within %lld s of being made",
+				  hex,
+				  (long long)(WEFT_REPORT_TTL_MAX / 1000000));
+	weft__failure_report__free_unpacked(r, NULL);
+	return rc;
+}
+
 int
 weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 		      size_t blen, weft_err_t *err)
@@ -164,6 +213,8 @@ weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 
 	if (info->kind == WEFT_ENTRY_POLICY && !info->tombstone)
 		return entry_check_policy(info, body, blen, err);
+	if (info->kind == WEFT_ENTRY_REPORT && !info->tombstone)
+		return entry_check_report(info, body, blen, err);
 	if (info->kind != WEFT_ENTRY_DESCRIPTOR || info->tombstone)
 		return 0;
 	rc = weft_product_info_decode(body, blen, &pi, err);

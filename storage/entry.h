@@ -56,6 +56,10 @@ int weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
 		    const uint8_t *body, size_t body_len, uint8_t **out,
 		    size_t *out_len, weft_err_t *err);
 
+/* A failure report (kind REPORT) must expire at most this long (µs)
+ * after it was made (weft_entry_check_body). */
+#define WEFT_REPORT_TTL_MAX (3600LL * 1000000)
+
 /* The same, issued at issued_at_us (Unix microseconds) rather than now:
  * for sans-IO cores and the simulator, which read no clock. */
 int weft_entry_make_at(const weft_signer_t *signer, int kind, const char *name,

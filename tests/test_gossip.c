@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "lib/util.h"
 #include "node/gossip.h"
 #include "node/session.h"
 #include "node/wire.h"
@@ -665,6 +666,125 @@ test_failure_and_refute(void **state)
 	free(t);
 }
 
+/* A failure report by node i about node subj: its record's version sv,
+ * made at unix time `at` (µs), expiring at exp (0: never), filed under
+ * name (NULL: the subject's key in hex, as reports are). */
+static uint8_t *
+report(net_t *t, int i, int subj, uint64_t sv, int64_t at, int64_t exp,
+       const char *name, size_t *len)
+{
+	Weft__FailureReport r = WEFT__FAILURE_REPORT__INIT;
+	char hex[2 * WEFT_PK_BYTES + 1];
+	uint8_t body[128], *env = NULL;
+	size_t blen;
+
+	r.subject.data = t->n[subj].kp->pk;
+	r.subject.len = WEFT_PK_BYTES;
+	r.subject_version = sv;
+	r.reason = "unreachable";
+	blen = weft__failure_report__pack(&r, body);
+	weft_hex(t->n[subj].kp->pk, WEFT_PK_BYTES, hex);
+	assert_int_equal(weft_entry_make_at(&t->n[i].signer, WEFT_ENTRY_REPORT,
+					    name ? name : hex, (uint64_t)at, 0,
+					    exp, body, blen, at, &env, len,
+					    NULL),
+			 0);
+	return env;
+}
+
+/* The version of node subj's record as node i holds it (0: none). */
+static uint64_t
+record_version(net_t *t, int i, int subj)
+{
+	weft_gossip_member_t *m;
+	size_t nm, k;
+	uint64_t v = 0;
+
+	assert_int_equal(weft_gossip_members(t->n[i].g, &m, &nm), 0);
+	for (k = 0; k < nm; k++)
+		if (memcmp(m[k].pk, t->n[subj].kp->pk, 32) == 0)
+			v = m[k].version;
+	free(m);
+	return v;
+}
+
+/* Issue 14, finding 5: failure reports that lie. A trusted member's
+ * report of a version its subject never issued (UINT64_MAX), one filed
+ * under another name, one that never expires and one made in the future
+ * are refused; an honest-looking report marks its subject failed only
+ * until it expires, and never where a session with the subject is up. */
+static void
+test_report_lies(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env;
+	size_t len;
+	weft_err_t err;
+	int64_t now;
+	uint64_t v3;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 4);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	link_up(t, 2, 3);
+	drain(t);
+	now = unix_us(t);
+	v3 = record_version(t, 1, 3);
+	assert_true(v3 > 0);
+	/* n3 goes quiet but its link to n2 stays up: it cannot refute */
+	t->n[3].alive = 0;
+	/* the version of a record n3 never issued */
+	env = report(t, 0, 3, UINT64_MAX, now, now + 60000000, NULL, &len);
+	memset(&err, 0, sizeof(err));
+	assert_true(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, &err) < 0);
+	assert_non_null(strstr(err.msg, "later than the report itself"));
+	free(env);
+	/* filed under another node's name */
+	env = report(t, 0, 3, v3, now, now + 60000000, "0123abcd", &len);
+	memset(&err, 0, sizeof(err));
+	assert_true(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, &err) < 0);
+	assert_non_null(strstr(err.msg, "filed under the name"));
+	free(env);
+	/* never expiring, or expiring in two hours */
+	env = report(t, 0, 3, v3, now, 0, NULL, &len);
+	memset(&err, 0, sizeof(err));
+	assert_true(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, &err) < 0);
+	assert_non_null(strstr(err.msg, "must expire within 3600 s"));
+	free(env);
+	env = report(t, 0, 3, v3, now, now + 7200000000LL, NULL, &len);
+	assert_true(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, NULL) < 0);
+	free(env);
+	/* made an hour from now */
+	env = report(t, 0, 3, v3, now + 3600000000LL, now + 3700000000LL, NULL,
+		     &len);
+	memset(&err, 0, sizeof(err));
+	assert_true(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, &err) < 0);
+	assert_non_null(strstr(err.msg, "in the future"));
+	free(env);
+	drain(t);
+	assert_int_equal(failed_seen(t, 3), 0);
+	/* an honest-looking report, expiring in 2 s: n0 and n1 see n3
+	 * failed; n2, whose session with n3 is up, does not */
+	env = report(t, 0, 3, v3, now, now + 2000000, NULL, &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, NULL), 1);
+	free(env);
+	drain(t);
+	assert_int_equal(failed_seen(t, 3), 2);
+	/* it expires: nobody sees n3 failed any more */
+	tick_all(t, 2500);
+	assert_int_equal(failed_seen(t, 3), 0);
+	net_free(t);
+	free(t);
+}
+
 static void
 test_hostile(void **state)
 {
@@ -910,6 +1030,7 @@ main(void)
 	    cmocka_unit_test(test_partial),
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_report_lies),
 	    cmocka_unit_test(test_trust_boundary),
 	};
 
