@@ -62,7 +62,7 @@ typedef struct g_lost {
  * reported again); the version reported may be this far ahead of our
  * clock, no further */
 #define G_REPORT_TTL_US (600LL * 1000000)
-#define G_SKEW_US (300LL * 1000000)
+#define G_SKEW_US WEFT_CLOCK_SKEW_MAX
 
 struct weft_gossip {
 	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */

@@ -109,6 +109,16 @@ weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
 				 "catalog entry \"%s\" has version 0", e->name);
 		goto out;
 	}
+	if (e->issued_at > now_us + WEFT_CLOCK_SKEW_MAX) {
+		rc = weft_err_set(
+		    err, WEFT_EINVAL,
+		    "catalog entry \"%s\" was issued %lld s "
+		    "ahead of this node's clock (at most %lld s "
+		    "of skew are allowed)",
+		    e->name, (long long)((e->issued_at - now_us) / 1000000),
+		    (long long)(WEFT_CLOCK_SKEW_MAX / 1000000));
+		goto out;
+	}
 	if (e->expires_at != 0 && e->expires_at <= now_us) {
 		rc = weft_err_set(err, WEFT_EEXPIRED,
 				  "catalog entry \"%s\" has expired", e->name);

@@ -56,6 +56,11 @@ int weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
 		    const uint8_t *body, size_t body_len, uint8_t **out,
 		    size_t *out_len, weft_err_t *err);
 
+/* An entry issued further ahead of the verifier's clock than this (µs)
+ * is refused (weft_entry_verify): clocks of the mesh may differ by up
+ * to five minutes, as Kerberos allows. */
+#define WEFT_CLOCK_SKEW_MAX (300LL * 1000000)
+
 /* A failure report (kind REPORT) must expire at most this long (µs)
  * after it was made (weft_entry_check_body). */
 #define WEFT_REPORT_TTL_MAX (3600LL * 1000000)

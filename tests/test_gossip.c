@@ -371,9 +371,10 @@ descriptor_vis(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	d.node = t->n[i].name;
 	d.version = version;
 	blen = weft__product_descriptor__pack(&d, body);
-	assert_int_equal(weft_entry_make(&t->n[i].signer, WEFT_ENTRY_DESCRIPTOR,
-					 name, version, tomb, 0, body, blen,
-					 &env, len, NULL),
+	assert_int_equal(weft_entry_make_at(&t->n[i].signer,
+					    WEFT_ENTRY_DESCRIPTOR, name,
+					    version, tomb, 0, body, blen,
+					    unix_us(t), &env, len, NULL),
 			 0);
 	return env;
 }
@@ -395,9 +396,9 @@ policy_to(net_t *t, int i, const char *name, const char *org, size_t *len)
 	p.grants = &gp;
 	p.n_grants = 1;
 	blen = weft__policy__pack(&p, body);
-	assert_int_equal(weft_entry_make(&t->n[i].signer, WEFT_ENTRY_POLICY,
-					 name, 1, 0, 0, body, blen, &env, len,
-					 NULL),
+	assert_int_equal(weft_entry_make_at(&t->n[i].signer, WEFT_ENTRY_POLICY,
+					    name, 1, 0, 0, body, blen,
+					    unix_us(t), &env, len, NULL),
 			 0);
 	return env;
 }
@@ -692,6 +693,26 @@ report(net_t *t, int i, int subj, uint64_t sv, int64_t at, int64_t exp,
 	return env;
 }
 
+/* A descriptor of node i issued at unix time `at` (µs). */
+static uint8_t *
+descriptor_at(net_t *t, int i, const char *name, int64_t at, size_t *len)
+{
+	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
+	uint8_t *env = NULL, body[256];
+	size_t blen;
+
+	d.name = (char *)name;
+	d.org = (char *)t->n[i].orgname;
+	d.node = t->n[i].name;
+	d.version = 1;
+	blen = weft__product_descriptor__pack(&d, body);
+	assert_int_equal(weft_entry_make_at(&t->n[i].signer,
+					    WEFT_ENTRY_DESCRIPTOR, name, 1, 0,
+					    0, body, blen, at, &env, len, NULL),
+			 0);
+	return env;
+}
+
 /* The version of node subj's record as node i holds it (0: none). */
 static uint64_t
 record_version(net_t *t, int i, int subj)
@@ -759,6 +780,17 @@ test_report_lies(void **state)
 	env = report(t, 0, 3, v3, now, now + 7200000000LL, NULL, &len);
 	assert_true(
 	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, NULL) < 0);
+	free(env);
+	/* any entry issued an hour from now; a minute is within the skew */
+	env = descriptor_at(t, 0, "x.future", now + 3600000000LL, &len);
+	memset(&err, 0, sizeof(err));
+	assert_true(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, &err) < 0);
+	assert_non_null(strstr(err.msg, "ahead of this node's clock"));
+	free(env);
+	env = descriptor_at(t, 0, "x.soon", now + 60000000LL, &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, NULL), 1);
 	free(env);
 	/* made an hour from now */
 	env = report(t, 0, 3, v3, now + 3600000000LL, now + 3700000000LL, NULL,
