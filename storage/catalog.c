@@ -350,6 +350,47 @@ weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn, void *arg,
 	return rc;
 }
 
+int
+weft_catalog_raw_origin(weft_store_t *st, const uint8_t origin[WEFT_PK_BYTES],
+			weft_catalog_raw_fn fn, void *arg, weft_err_t *err)
+{
+	uint8_t start[1 + WEFT_PK_BYTES];
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int kind, rc;
+
+	rc = weft_store_txn_begin(st, MDB_RDONLY, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_open(txn, st->st_catalog, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return weft_err_set(err, WEFT_ESTORE, "catalog: %s",
+				    mdb_strerror(rc));
+	}
+	/* keys are kind, origin, name: one range per kind */
+	for (kind = WEFT_ENTRY_NODE; kind <= WEFT_ENTRY_REPORT; kind++) {
+		start[0] = (uint8_t)kind;
+		memcpy(start + 1, origin, WEFT_PK_BYTES);
+		k.mv_size = sizeof(start);
+		k.mv_data = start;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (k.mv_size < sizeof(start) ||
+			    memcmp(k.mv_data, start, sizeof(start)) != 0)
+				break;
+			if ((rc = fn(arg, v.mv_data, v.mv_size)) != 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 /* ---- descriptors of other nodes, inside a snapshot ---- */
 
 /* Does the descriptor entry name nm[0..n) match want ("domain.product",

@@ -57,6 +57,11 @@ int weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 typedef int (*weft_catalog_raw_fn)(void *arg, const uint8_t *env, size_t len);
 int weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
 		     void *arg, weft_err_t *err);
+/* The same for the entries of one origin only (every kind), in key
+ * order: O(its entries), not O(catalog). */
+int weft_catalog_raw_origin(weft_store_t *st,
+			    const uint8_t origin[WEFT_PK_BYTES],
+			    weft_catalog_raw_fn fn, void *arg, weft_err_t *err);
 
 /*
  * Inside snapshot s: every product descriptor of another node (origin

@@ -647,6 +647,72 @@ test_catalog_map_full(void **state)
 }
 
 static int
+raw_count_cb(void *arg, const uint8_t *env, size_t len)
+{
+	(void)env;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* One origin's entries, of every kind, and no other's: what the agent
+ * re-reads every few ticks instead of the whole catalog. */
+static void
+test_catalog_raw_origin(void **state)
+{
+	fx_t *f = *state;
+	weft_test_id_t other;
+	weft_entry_info_t ei;
+	weft_err_t err = {0};
+	uint8_t *env, none[WEFT_PK_BYTES];
+	size_t len;
+	int n, i;
+	static const char *const mine[] = {"a.one", "a.two", "b.three"};
+
+	weft_test_id_make(&other, "other", "o1", weft_now_s() - 60,
+			  weft_now_s() + 3600);
+	assert_int_equal(weft_store_trust_add(f->st, &other.root, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		env = make_entry(&f->id.signer, mine[i], 1, &len);
+		assert_int_equal(
+		    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err),
+		    0);
+		free(env);
+	}
+	/* a dropped policy of ours: another kind, the same origin */
+	assert_int_equal(weft_entry_make(&f->id.signer, WEFT_ENTRY_POLICY,
+					 "a.one", 1, 1, 0, NULL, 0, &env, &len,
+					 NULL),
+			 0);
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err), 0);
+	free(env);
+	env = make_entry(&other.signer, "z.four", 1, &len);
+	assert_int_equal(
+	    weft_catalog_put(f->st, env, len, weft_now_us(), &ei, &err), 0);
+	free(env);
+	n = 0;
+	assert_int_equal(weft_catalog_raw_origin(f->st, f->id.node->pk,
+						 raw_count_cb, &n, &err),
+			 0);
+	assert_int_equal(n, 4);
+	n = 0;
+	assert_int_equal(weft_catalog_raw_origin(f->st, other.node->pk,
+						 raw_count_cb, &n, &err),
+			 0);
+	assert_int_equal(n, 1);
+	memset(none, 0xff, sizeof(none));
+	n = 0;
+	assert_int_equal(
+	    weft_catalog_raw_origin(f->st, none, raw_count_cb, &n, &err), 0);
+	assert_int_equal(n, 0);
+	n = 0;
+	assert_int_equal(weft_catalog_raw(f->st, 0, raw_count_cb, &n, &err), 0);
+	assert_int_equal(n, 5);
+	weft_test_id_free(&other);
+}
+
+static int
 descriptor_cb(void *arg, const weft_product_info_t *pi,
 	      const weft_entry_info_t *ei)
 {
@@ -796,6 +862,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_raw_origin, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
