@@ -1030,8 +1030,8 @@ s_descriptor(s_sim_t *s, uint32_t i, const char *name, uint64_t version,
 		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
 	weft__product_descriptor__pack(&d, body);
 	rc = weft_entry_make_at(&s->nodes[i].signer, WEFT_ENTRY_DESCRIPTOR,
-				name, version, tomb, 0, body, blen, s_unix(t),
-				env, len, err);
+				name, version, tomb, 0, body, tomb ? 0 : blen,
+				s_unix(t), env, len, err);
 	free(body);
 	return rc;
 }

@@ -214,12 +214,53 @@ entry_check_report(const weft_entry_info_t *info, const uint8_t *body,
 	return rc;
 }
 
+/* A node record: the only one of its origin (name "node"), small, and
+ * a weft.NodeRecord. */
+static int
+entry_check_node(const weft_entry_info_t *info, const uint8_t *body,
+		 size_t blen, weft_err_t *err)
+{
+	Weft__NodeRecord *r;
+
+	if (strcmp(info->name, "node") != 0)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "node record of %s filed under the name "
+				    "\"%.64s\"",
+				    info->signer.subject_name, info->name);
+	if (blen > WEFT_NODE_RECORD_MAX)
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "node record of %s: %zu bytes (at most %u)",
+				    info->signer.subject_name, blen,
+				    (unsigned)WEFT_NODE_RECORD_MAX);
+	if ((r = weft__node_record__unpack(NULL, blen, body)) == NULL)
+		return weft_err_set(err, WEFT_EPARSE,
+				    "node record of %s does not parse",
+				    info->signer.subject_name);
+	weft__node_record__free_unpacked(r, NULL);
+	return 0;
+}
+
 int
 weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 		      size_t blen, weft_err_t *err)
 {
 	weft_product_info_t pi;
 	int rc;
+
+	/* a drop says which entry it drops, nothing more */
+	if (info->tombstone && blen > 0)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "catalog entry \"%.64s\": a drop with a "
+				    "body of %zu bytes",
+				    info->name, blen);
+	if (info->kind == WEFT_ENTRY_NODE && !info->tombstone)
+		return entry_check_node(info, body, blen, err);
+	if (info->kind == WEFT_ENTRY_REPORT && blen > WEFT_REPORT_MAX)
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "failure report of %s: %zu bytes (at most "
+				    "%u)",
+				    info->signer.subject_name, blen,
+				    (unsigned)WEFT_REPORT_MAX);
 
 	if (info->kind == WEFT_ENTRY_POLICY && !info->tombstone)
 		return entry_check_policy(info, body, blen, err);

@@ -61,6 +61,13 @@ int weft_entry_make(const weft_signer_t *signer, int kind, const char *name,
  * to five minutes, as Kerberos allows. */
 #define WEFT_CLOCK_SKEW_MAX (300LL * 1000000)
 
+/* Bodies of the small kinds (weft_entry_check_body): a node record, a
+ * failure report. Descriptors are bounded by WEFT_ENTRY_MAX (a contract
+ * of up to 1 MiB rides along), policies by WEFT_POLICY_MAX; drops carry
+ * no body. */
+#define WEFT_NODE_RECORD_MAX 4096
+#define WEFT_REPORT_MAX 1024
+
 /* A failure report (kind REPORT) must expire at most this long (µs)
  * after it was made (weft_entry_check_body). */
 #define WEFT_REPORT_TTL_MAX (3600LL * 1000000)

@@ -370,7 +370,7 @@ descriptor_vis(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	d.org = (char *)t->n[i].orgname;
 	d.node = t->n[i].name;
 	d.version = version;
-	blen = weft__product_descriptor__pack(&d, body);
+	blen = tomb ? 0 : weft__product_descriptor__pack(&d, body);
 	assert_int_equal(weft_entry_make_at(&t->n[i].signer,
 					    WEFT_ENTRY_DESCRIPTOR, name,
 					    version, tomb, 0, body, blen,

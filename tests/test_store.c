@@ -548,26 +548,37 @@ test_catalog_list(void **state)
 	assert_int_equal(n, 0);
 }
 
-/* A node-record entry (its body is not checked yet: issue 14, finding 2)
- * with a body of n incompressible bytes. */
+/* A descriptor whose description is n pseudo-random letters. */
 static uint8_t *
 make_big_entry(const weft_signer_t *s, const char *name, size_t n, size_t *len)
 {
-	uint8_t *body = malloc(n), *env;
+	weft_product_info_t pi = {0};
+	weft_cert_info_t ci;
+	char *desc = malloc(n + 1);
+	uint8_t *body, *env;
 	uint64_t x = 0x9E3779B97F4A7C15ull ^ strlen(name);
-	size_t i;
+	size_t i, bl;
 
-	assert_non_null(body);
+	assert_non_null(desc);
 	for (i = 0; i < n; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		body[i] = (uint8_t)(x ^ (uint8_t)name[i % strlen(name)]);
+		desc[i] =
+		    (char)('a' + (x ^ (uint8_t)name[i % strlen(name)]) % 26);
 	}
-	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_NODE, name, 1, 0, 0,
-					 body, n, &env, len, NULL),
+	desc[n] = 0;
+	assert_int_equal(weft_cert_decode(s->cert, s->cert_len, &ci, NULL), 0);
+	pi.name = (char *)name;
+	pi.org = ci.org_name;
+	pi.node = ci.subject_name;
+	pi.description = desc;
+	assert_int_equal(weft_product_info_encode(&pi, &body, &bl), 0);
+	assert_int_equal(weft_entry_make(s, WEFT_ENTRY_DESCRIPTOR, name, 1, 0,
+					 0, body, bl, &env, len, NULL),
 			 0);
 	free(body);
+	free(desc);
 	return env;
 }
 
@@ -591,10 +602,12 @@ test_catalog_map_full(void **state)
 	weft_store_t *st = small_store(f, 1u << 20, 4u << 20);
 
 	for (i = 0; i < MAXN; i++) {
-		snprintf(name, sizeof(name), "fill.%03d", i);
+		snprintf(name, sizeof(name), "fill.f%03d", i);
 		env = make_big_entry(&f->id.signer, name, BODY, &len);
 		memset(&err, 0, sizeof(err));
 		rc = weft_catalog_put(st, env, len, weft_now_us(), &ei, &err);
+		if (rc != 0 && rc != WEFT_EMAPFULL)
+			fail_msg("put %s: %s", name, err.msg);
 		free(env);
 		if (rc != 0)
 			break;
@@ -609,8 +622,9 @@ test_catalog_map_full(void **state)
 	weft_store_usage(st, &map, &used);
 	assert_true(map > (1u << 20));
 	/* The refused entry is not there, not even in part. */
-	assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_NODE, f->id.node->pk,
-					  name, &got, &gl, &err),
+	assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_DESCRIPTOR,
+					  f->id.node->pk, name, &got, &gl,
+					  &err),
 			 WEFT_ENOTFOUND);
 	/* A small write still goes in or fails just as clearly. */
 	memset(&err, 0, sizeof(err));
@@ -623,14 +637,14 @@ test_catalog_map_full(void **state)
 	o.map_max = 4u << 20;
 	assert_int_equal(weft_store_open(sub, &o, &st, &err), 0);
 	n = 0;
-	assert_int_equal(
-	    weft_catalog_list(st, WEFT_ENTRY_NODE, NULL, count_cb, &n, &err),
-	    0);
+	assert_int_equal(weft_catalog_list(st, WEFT_ENTRY_DESCRIPTOR, NULL,
+					   count_cb, &n, &err),
+			 0);
 	assert_int_equal(n, stored);
 	for (i = 0; i < stored; i++) {
-		snprintf(name, sizeof(name), "fill.%03d", i);
+		snprintf(name, sizeof(name), "fill.f%03d", i);
 		env = make_big_entry(&f->id.signer, name, BODY, &len);
-		assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_NODE,
+		assert_int_equal(weft_catalog_get(st, WEFT_ENTRY_DESCRIPTOR,
 						  f->id.node->pk, name, &got,
 						  &gl, &err),
 				 0);
@@ -747,11 +761,8 @@ test_catalog_descriptors(void **state)
 	for (kind = WEFT_ENTRY_NODE; kind <= WEFT_ENTRY_REPORT; kind++) {
 		if (kind == WEFT_ENTRY_DESCRIPTOR)
 			continue;
-		/* A policy needs a weft.Policy body, a report a weft.
-		 * FailureReport; a dropped one does not. */
-		assert_int_equal(weft_entry_make(&f->id.signer, kind, hex, 1,
-						 kind == WEFT_ENTRY_POLICY ||
-						     kind == WEFT_ENTRY_REPORT,
+		/* Each kind's body has its checks; a drop has none. */
+		assert_int_equal(weft_entry_make(&f->id.signer, kind, hex, 1, 1,
 						 0, NULL, 0, &env, &len, NULL),
 				 0);
 		assert_int_equal(
