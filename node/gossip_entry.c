@@ -69,15 +69,20 @@ weft_gossip__fill(g_entry_t *e, const weft_entry_info_t *info,
 		size_t la = strnlen(addr, WEFT_GOSSIP_ADDR_MAX), lr;
 		char *blk;
 
+		/* the roles its certificate grants, not those the record
+		 * claims: a node may not make itself a gateway (issue 14,
+		 * finding 10) */
 		roles[0] = 0;
 		e->gateway = 0;
-		for (i = 0, off = 0; i < r->n_roles; i++) {
-			if (strcmp(r->roles[i], "gateway") == 0)
+		for (i = 0, off = 0; i < info->signer.nroles; i++) {
+			const char *ro = info->signer.roles[i];
+
+			if (strcmp(ro, "gateway") == 0)
 				e->gateway = 1;
 			if (off + 1 < sizeof(roles))
 				off += (size_t)snprintf(
 				    roles + off, sizeof(roles) - off, "%s%s",
-				    i ? "," : "", r->roles[i]);
+				    i ? "," : "", ro);
 		}
 		lr = strlen(roles);
 		blk = malloc(ln + lo + lr + la + 4);

@@ -953,6 +953,40 @@ test_hostile(void **state)
  * n0-n1-n2=n3-n4-n5: products cross only as their visibility allows,
  * node records only of gateways, and the filtered summaries across the
  * gateway link agree once converged (no endless repair). */
+/* Issue 14, finding 10: the gateway role comes from the certificate. A
+ * node whose certificate has no role but whose record claims "gateway"
+ * is no gateway to the others: its roles show empty. */
+static void
+test_gateway_claim(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	weft_gossip_member_t *m;
+	size_t nm, k;
+	int seen = 0;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 3);
+	/* n2 restarts claiming the role its certificate lacks */
+	weft_gossip_free(t->n[2].g);
+	t->n[2].gateway = 1;
+	node_start(t, 2);
+	t->n[2].gateway = 0;
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	drain(t);
+	assert_int_equal(weft_gossip_members(t->n[0].g, &m, &nm), 0);
+	for (k = 0; k < nm; k++)
+		if (memcmp(m[k].pk, t->n[2].kp->pk, 32) == 0) {
+			assert_string_equal(m[k].roles, "");
+			seen = 1;
+		}
+	free(m);
+	assert_true(seen);
+	net_free(t);
+	free(t);
+}
+
 static void
 test_trust_boundary(void **state)
 {
@@ -1063,6 +1097,7 @@ main(void)
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_report_lies),
+	    cmocka_unit_test(test_gateway_claim),
 	    cmocka_unit_test(test_trust_boundary),
 	};
 
