@@ -537,6 +537,18 @@ pf_add_dict(pcol_t *c, const weft_vec_t *v, const wq_dict_t *d, uint32_t n)
 
 /* An integer-like column (the kinds held in i64): its loop apart, the
  * hash inline, the sample's skip tested before any call. */
+/* A 64-bit value's key hash (HLL reads the top bits, the table the
+ * bottom ones). */
+static inline uint64_t
+pf_mix(uint64_t h)
+{
+	h *= 0x9e3779b97f4a7c15ull;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return h;
+}
+
 static void
 pf_add_ints(pcol_t *c, const weft_vec_t *v, uint32_t n)
 {
@@ -553,10 +565,7 @@ pf_add_ints(pcol_t *c, const weft_vec_t *v, uint32_t n)
 		if (v->nulls[i])
 			continue;
 		seen++;
-		h = (uint64_t)x * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-		h *= 0xd6e8feb86659fd93ull;
-		h ^= h >> 32;
+		h = pf_mix((uint64_t)x);
 		pf_hll(c, h);
 		if (c->tab != NULL) {
 			k.h = h;
@@ -599,10 +608,7 @@ pf_add_floats(pcol_t *c, const weft_vec_t *v, uint32_t n)
 		if (isnan(x))
 			x = NAN; /* one bit pattern */
 		memcpy(&h, &x, 8);
-		h *= 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-		h *= 0xd6e8feb86659fd93ull;
-		h ^= h >> 32;
+		h = pf_mix(h);
 		pf_hll(c, h);
 		if (c->tab != NULL) {
 			k.h = h;
