@@ -48,7 +48,12 @@
 #define AG_CTL_MAX_CONNS 128 /* queries hold theirs while they run */
 #define AG_CTL_TIMEOUT_MS 5000
 #define AG_BACKOFF_MIN_MS 500
-#define AG_GRACE_MS 2000 /* shutdown: time to flush CLOSE frames */
+/* A session up this long counts as a success even if the peer never
+ * spoke; one that ends sooner, before the peer's first message, was
+ * refused (dial.c) */
+#define AG_SESS_LIVED_MS 10000
+#define AG_REFUSALS_MAX 64 /* nodes whose sessions were refused, kept */
+#define AG_GRACE_MS 2000   /* shutdown: time to flush CLOSE frames */
 #define AG_ADDR_MAX 64
 #define AG_POOL_JOBS 64 /* jobs queued or running at once */
 
@@ -87,6 +92,17 @@ typedef struct dialer {
 	int peer_known;
 } dialer_t;
 
+/* A node whose sessions were refused lately (by it or by us): its member
+ * dials wait, and the lines about it are folded (dial.c). */
+typedef struct ag_refusal {
+	uint8_t pk[WEFT_PK_BYTES];
+	uint64_t backoff_ms; /* the last wait, before jitter */
+	uint64_t until;	     /* uv_now: no member dial to it before */
+	uint64_t log_at;     /* uv_now: no line about it before */
+	uint64_t last;	     /* uv_now of the last refusal */
+	unsigned folded;     /* refusals not logged since the last line */
+} ag_refusal_t;
+
 typedef struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
@@ -101,6 +117,8 @@ typedef struct conn {
 	dialer_t *dialer; /* outbound: the dialer that owns this attempt */
 	char addr[AG_ADDR_MAX], ip[AG_ADDR_MAX];
 	int outbound, up, reading, closing, handles, writes;
+	int accepted; /* the peer's node core spoke: a message arrived */
+	int refused;  /* we closed it after the handshake (may_link) */
 	int64_t since_us;
 } conn_t;
 
@@ -169,6 +187,8 @@ struct agent {
 	int lock_fd, stopping, listening, ctl_open;
 	dialer_t dialers[WEFT_AGENT_JOIN_MAX];
 	size_t ndialers;
+	ag_refusal_t refusals[AG_REFUSALS_MAX];
+	size_t nrefusals;
 	conn_t *conns;
 	unsigned nconns, nctl;
 	int64_t started_us;
@@ -252,12 +272,31 @@ void ag_fmt_addr(const struct sockaddr *sa, char *out, size_t n, char *ip,
 /* Dial a --join address now / after ms (with +-20% jitter). */
 void ag_dial_now(dialer_t *d);
 void ag_dial_schedule(dialer_t *d, uint64_t ms);
-/* Dial a member the node core asked for (no redial: it decides). */
+/* Dial a member the node core asked for (no redial: it decides); while
+ * the member's sessions are refused (ag_dial_refused) the dial waits out
+ * its backoff and is reported to the node core as failed. */
 void ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk);
-/* A dialled session is up: remember who answered, reset the backoff. */
+/* A dialled session is up: remember who answered. */
 void ag_dial_conn_up(conn_t *c);
-/* A dialled connection is closing: dial again after the backoff. */
+/* The peer accepted the session (its first message): reset the dialer's
+ * backoff and forget the node's refusals. */
+void ag_dial_conn_ok(conn_t *c);
+/* A connection starts closing, before the node core hears of it (it may
+ * ask to redial at once): a session that ended before the peer's first
+ * message and before AG_SESS_LIVED_MS counts as refused. */
+void ag_dial_conn_down(conn_t *c);
+/* A dialled connection is closing: dial again after the backoff, which
+ * doubles unless the session was accepted or lived. */
 void ag_dial_conn_closed(conn_t *c);
+/*
+ * A session with node pk was refused (by it, or by us): its member dials
+ * wait 0.5 s, doubling with each refusal up to --backoff-max (+-20%
+ * jitter), until a session with it is accepted. Returns 1 if a line about
+ * it may be logged now (one per backoff period), with fold set to " (N
+ * more since the last line)" or ""; 0 to stay quiet (counted).
+ */
+int ag_dial_refused(agent_t *a, const uint8_t pk[WEFT_PK_BYTES], char *fold,
+		    size_t n);
 
 /* ---- core.c ---- */
 

@@ -357,10 +357,12 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		const char *why = n == UV_EOF ? "connection closed by peer"
 					      : uv_strerror((int)n);
 
-		if (c->up)
-			ag_log("info", "session with %s (node %s) ended: %s",
-			       c->addr, ag_conn_peer_name(c), why);
-		else if (c->outbound)
+		if (c->up) {
+			if (c->accepted) /* else dial.c logs a refusal */
+				ag_log("info",
+				       "session with %s (node %s) ended: %s",
+				       c->addr, ag_conn_peer_name(c), why);
+		} else if (c->outbound)
 			ag_log("warn",
 			       "handshake to %s failed: %s before it "
 			       "finished (a wrong network key, or the "
@@ -400,10 +402,11 @@ conn_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		if (rc == WEFT_SESS_MSG)
 			a->up.conn_msg(c, m);
 		if (rc == WEFT_SESS_CLOSED) {
-			ag_log("info",
-			       "session with %s (node %s) closed by "
-			       "peer",
-			       c->addr, ag_conn_peer_name(c));
+			if (c->accepted) /* else dial.c logs a refusal */
+				ag_log("info",
+				       "session with %s (node %s) closed by "
+				       "peer",
+				       c->addr, ag_conn_peer_name(c));
 			ag_conn_flush(c);
 			ag_conn_close(c);
 			return;

@@ -210,15 +210,19 @@ ag_core_conn_up(conn_t *c)
 	agent_t *a = c->a;
 	const weft_cert_info_t *p = weft_sess_peer(c->s);
 	conn_t *other = ag_conn_find_peer(a, p->subject_pk, c);
+	char fold[64];
 
 	if (a->node != NULL &&
 	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p))) {
-		/* an org we reach only gateway to gateway */
-		ag_log("warn",
-		       "session %s %s closed: node %s of org %s is "
-		       "reached only through gateways",
-		       c->outbound ? "to" : "from", c->addr, p->subject_name,
-		       p->org_name);
+		/* an org we reach only gateway to gateway: a refusal, which
+		 * backs off our dials to it and folds these lines */
+		c->refused = 1;
+		if (ag_dial_refused(a, p->subject_pk, fold, sizeof(fold)))
+			ag_log("warn",
+			       "session %s %s closed: node %s of org %s is "
+			       "reached only through gateways%s",
+			       c->outbound ? "to" : "from", c->addr,
+			       p->subject_name, p->org_name, fold);
 		weft_sess_close(c->s, "org reached only through gateways");
 		ag_conn_flush(c);
 		ag_conn_close(c);
@@ -301,6 +305,10 @@ ag_core_conn_msg(conn_t *c, const Weft__WireMessage *m)
 	agent_t *a = c->a;
 	weft_err_t err = {0};
 
+	if (!c->accepted) { /* the peer keeps the session: a success */
+		c->accepted = 1;
+		ag_dial_conn_ok(c);
+	}
 	if (a->node == NULL)
 		return;
 	if (a->trace_fd >= 0)
@@ -320,6 +328,9 @@ ag_core_conn_msg(conn_t *c, const Weft__WireMessage *m)
 void
 ag_core_conn_down(conn_t *c)
 {
+	/* first: the node core may ask to redial at once, and a refused
+	 * session's node must be waiting its backoff by then */
+	ag_dial_conn_down(c);
 	if (c->up && c->a->node != NULL && !c->a->stopping) {
 		weft_node_peer_down(c->a->node, uv_now(c->a->loop), c->id);
 		ag_core_flush(c->a);
