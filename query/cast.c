@@ -862,6 +862,16 @@ weft_cast_numbers(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
 	int fs = weft_sqltype_store(from), ts = weft_sqltype_store(to);
 	uint32_t i, n = cx->n;
 
+	if (fs == 0 && ts == 1 && m == UINT32_MAX) {
+		/* integers to double precision (or numeric), the arguments of
+		 * the statistical aggregates: one loop without branches */
+		for (i = 0; i < n; i++) {
+			double d = (double)in->v.i64[i];
+
+			out->v.f64[i] = out->nulls[i] ? 0.0 : d;
+		}
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		uint32_t j = i & m;
 		int64_t r = 0;
@@ -926,8 +936,13 @@ weft_cast__eval(const weft_vec_t *in, uint32_t m, const weft_ectx_t *cx,
 {
 	uint32_t i, n = cx->n;
 
-	for (i = 0; i < n; i++)
-		out->nulls[i] = in->nulls[i & m];
+	if (m == UINT32_MAX)
+		memcpy(out->nulls, in->nulls, n);
+	else if (m == 0)
+		memset(out->nulls, in->nulls[0], n);
+	else
+		for (i = 0; i < n; i++)
+			out->nulls[i] = in->nulls[i & m];
 	if (in->type == WEFT_S_NULL) {
 		memset(out->nulls, 1, n);
 		return 0;
