@@ -187,12 +187,42 @@ st_dot(const double *a, const double *b, uint32_t c)
 }
 
 /*
+ * Merge a partial state (c2 rows; s2 laid out as s: the sums, then the
+ * co-moments) into a group's (*cnt rows, s), as PostgreSQL's
+ * float8_regr_combine does (Chan et al.).
+ */
+static void
+st_combine(uint32_t m, int64_t *cnt, double *s, int64_t c2, const double *s2)
+{
+	double d[WQ_LINREG_X_MAX + 1], n1, n2, f;
+	uint32_t j, l;
+
+	if (*cnt == 0) {
+		*cnt = c2;
+		memcpy(s, s2, (m + m * (m + 1) / 2) * sizeof(*s));
+		return;
+	}
+	n1 = (double)*cnt;
+	n2 = (double)c2;
+	f = n1 * n2 / (n1 + n2);
+	for (j = 0; j < m; j++)
+		d[j] = s[j] / n1 - s2[j] / n2;
+	for (j = 0; j < m; j++)
+		for (l = j; l < m; l++)
+			s[st_ix(m, j, l)] +=
+			    s2[st_ix(m, j, l)] + f * d[j] * d[l];
+	for (j = 0; j < m; j++)
+		s[j] += s2[j];
+	*cnt += c2;
+}
+
+/*
  * Rows [i0, i0 + n), n <= ST_BLOCK, all of one group (no GROUP BY, the
  * common case of regr_* and weft_linreg): their own sums and co-moments
  * by two passes (the block's means, then the products of deviations:
- * loops with no division and no dependence from row to row, which the
- * compiler vectorises), merged into the group's state as wq_stat_merge
- * merges a partial state (Chan et al.). As accurate as the row-by-row
+ * no division per row, and st_dot's partial sums keep the additions
+ * from waiting on each other), merged into the group's state as a
+ * partial state merges (st_combine). As accurate as the row-by-row
  * fold, whose per-row division and chain through the state cost several
  * times as much.
  */
@@ -201,9 +231,7 @@ st_fold_block(uint32_t m, int64_t *cnt, double *s, const weft_vec_t *const *v,
 	      uint32_t i0, uint32_t n)
 {
 	double x[(WQ_LINREG_X_MAX + 1) * ST_BLOCK];
-	double sum[WQ_LINREG_X_MAX + 1], d[WQ_LINREG_X_MAX + 1];
-	double mom[WQ_STAT_STATES_MAX];
-	double n1, n2, f;
+	double st[WQ_STAT_STATES_MAX]; /* the block's state, as s */
 	uint32_t c, i, j, l;
 
 	c = st_pack(m, v, i0, n, x);
@@ -212,36 +240,17 @@ st_fold_block(uint32_t m, int64_t *cnt, double *s, const weft_vec_t *const *v,
 	for (j = 0; j < m; j++) {
 		double *xj = x + j * ST_BLOCK, mean;
 
-		sum[j] = st_dot(xj, NULL, c);
-		mean = sum[j] / c;
+		st[j] = st_dot(xj, NULL, c);
+		mean = st[j] / c;
 		for (i = 0; i < c; i++) /* deviations in place */
 			xj[i] -= mean;
 	}
 	for (j = 0; j < m; j++)
 		for (l = j; l < m; l++) {
-			mom[st_ix(m, j, l)] =
+			st[st_ix(m, j, l)] =
 			    st_dot(x + j * ST_BLOCK, x + l * ST_BLOCK, c);
 		}
-	if (*cnt == 0) {
-		*cnt = c;
-		for (j = 0; j < m; j++)
-			s[j] = sum[j];
-		for (j = m; j < m + m * (m + 1) / 2; j++)
-			s[j] = mom[j];
-		return;
-	}
-	n1 = (double)*cnt;
-	n2 = (double)c;
-	f = n1 * n2 / (n1 + n2);
-	for (j = 0; j < m; j++)
-		d[j] = s[j] / n1 - sum[j] / n2;
-	for (j = 0; j < m; j++)
-		for (l = j; l < m; l++)
-			s[st_ix(m, j, l)] +=
-			    mom[st_ix(m, j, l)] + f * d[j] * d[l];
-	for (j = 0; j < m; j++)
-		s[j] += sum[j];
-	*cnt += c;
+	st_combine(m, cnt, s, c, st);
 }
 
 void
@@ -292,11 +301,10 @@ void
 wq_stat_merge(const wq_agg_t *a, int64_t *cnt, double *blk, const uint32_t *g,
 	      const weft_vec_t *const *sv, uint32_t n)
 {
-	uint32_t m = 1 + a->nmore, w = wq_stat_width(a), i, j, l;
-	double d[WQ_LINREG_X_MAX + 1];
+	uint32_t m = 1 + a->nmore, w = wq_stat_width(a), i, j;
+	double s2[WQ_STAT_STATES_MAX];
 
 	for (i = 0; i < n; i++) {
-		double *s = blk + (size_t)w * g[i], n1, n2, f;
 		int64_t c2 = sv[0]->nulls[i] ? 0 : sv[0]->v.i64[i];
 		bool bad = false;
 
@@ -304,25 +312,9 @@ wq_stat_merge(const wq_agg_t *a, int64_t *cnt, double *blk, const uint32_t *g,
 			bad |= sv[j]->nulls[i] != 0;
 		if (c2 <= 0 || bad)
 			continue;
-		if (cnt[g[i]] == 0) {
-			cnt[g[i]] = c2;
-			for (j = 0; j < w; j++)
-				s[j] = sv[1 + j]->v.f64[i];
-			continue;
-		}
-		n1 = (double)cnt[g[i]];
-		n2 = (double)c2;
-		f = n1 * n2 / (n1 + n2);
-		for (j = 0; j < m; j++)
-			d[j] = s[j] / n1 - sv[1 + j]->v.f64[i] / n2;
-		for (j = 0; j < m; j++)
-			for (l = j; l < m; l++)
-				s[st_ix(m, j, l)] +=
-				    sv[1 + st_ix(m, j, l)]->v.f64[i] +
-				    f * d[j] * d[l];
-		for (j = 0; j < m; j++)
-			s[j] += sv[1 + j]->v.f64[i];
-		cnt[g[i]] += c2;
+		for (j = 0; j < w; j++)
+			s2[j] = sv[1 + j]->v.f64[i];
+		st_combine(m, cnt + g[i], blk + (size_t)w * g[i], c2, s2);
 	}
 }
 

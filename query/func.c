@@ -86,13 +86,13 @@ weft_opnd_release(weft_opnd_t *o)
 /* ---- arithmetic ---- */
 
 /*
- * bigint or integer + and - of two vectors or a vector and a constant
- * (ym 0: y[0] for every row), the common case, in one loop without
- * branches, which the compiler vectorises: wrapping arithmetic, with the
- * overflow of every active, non-NULL row gathered into one flag (its top
- * bit). act is the selection or, with none, a row of ones.
+ * bigint + and - of two vectors or a vector and a constant (ym 0: y[0]
+ * for every row), the common case, in one loop without branches:
+ * wrapping arithmetic, with the overflow of every active, non-NULL row
+ * gathered into one flag (its top bit). act is the selection or, with
+ * none, a row of ones.
  */
-static inline __attribute__((always_inline)) uint64_t
+static uint64_t
 weft_fn_addsub_rows(const int64_t *restrict x, const uint8_t *restrict xn,
 		    const int64_t *restrict y, const uint8_t *restrict yn,
 		    uint32_t ym, const uint8_t *restrict act, bool sub,
@@ -124,32 +124,16 @@ weft_fn_addsub_fast(const weft_expr_t *e, const weft_opnd_t *a,
 		    const uint8_t *sel, weft_vec_t *out)
 {
 	static const uint8_t ones[WEFT_BATCH] = {[0 ... WEFT_BATCH - 1] = 1};
-	bool sub = e->op == WEFT_OP_SUB;
-	uint32_t n = cx->n;
 	uint64_t bad;
 
-	if ((e->op != WEFT_OP_ADD && !sub) || e->type != WEFT_S_INT64 ||
-	    a->m != WEFT_ALL || (b->m != WEFT_ALL && b->m != 0) ||
-	    n > WEFT_BATCH)
+	if ((e->op != WEFT_OP_ADD && e->op != WEFT_OP_SUB) ||
+	    e->type != WEFT_S_INT64 || a->m != WEFT_ALL ||
+	    (b->m != WEFT_ALL && b->m != 0) || cx->n > WEFT_BATCH)
 		return false;
-	if (b->m == 0) /* vector op constant: the branch-free loop's twin */
-		bad = sub ? weft_fn_addsub_rows(a->v.v.i64, a->v.nulls,
-						b->v.v.i64, b->v.nulls, 0,
-						sel ? sel : ones, true, n,
-						out->v.i64, out->nulls)
-			  : weft_fn_addsub_rows(a->v.v.i64, a->v.nulls,
-						b->v.v.i64, b->v.nulls, 0,
-						sel ? sel : ones, false, n,
-						out->v.i64, out->nulls);
-	else
-		bad = sub ? weft_fn_addsub_rows(a->v.v.i64, a->v.nulls,
-						b->v.v.i64, b->v.nulls,
-						WEFT_ALL, sel ? sel : ones,
-						true, n, out->v.i64, out->nulls)
-			  : weft_fn_addsub_rows(
-				a->v.v.i64, a->v.nulls, b->v.v.i64, b->v.nulls,
-				WEFT_ALL, sel ? sel : ones, false, n,
-				out->v.i64, out->nulls);
+	bad =
+	    weft_fn_addsub_rows(a->v.v.i64, a->v.nulls, b->v.v.i64, b->v.nulls,
+				b->m, sel ? sel : ones, e->op == WEFT_OP_SUB,
+				cx->n, out->v.i64, out->nulls);
 	return (bad >> 63) == 0;
 }
 
