@@ -38,7 +38,11 @@ typedef struct weft_agent_opts {
 	uint64_t link_delay_ms; /* hold gossip messages this long before
 				 * sending (WAN latency on one host); 0 */
 	size_t cache_size;	/* result cache, bytes; 0: 256 MiB */
-	int no_cache;		/* --cache-size 0: no result cache */
+	/* catalog quotas (docs/gossip.md); 0: the gossip core's defaults */
+	unsigned catalog_max_entries, origin_max_entries, org_max_entries;
+	size_t catalog_max_bytes;
+	unsigned origin_rate; /* replacements a second */
+	int no_cache;	      /* --cache-size 0: no result cache */
 } weft_agent_opts_t;
 
 /* Parse HOST:PORT or [IPV6]:PORT; a host name is resolved now (blocking).

@@ -577,6 +577,9 @@ ag_core_start(agent_t *a)
 	a->gtrust = ag_trust_get(a);
 	if (a->gtrust == NULL)
 		return -1;
+	/* every signature is checked once: a node's certificate once for
+	 * all its entries, an entry not again when stored (1 MiB) */
+	(void)weft_crypto_set_verify_cache_slots(1u << 16);
 	for (i = 0; i < a->id.info.nroles; i++)
 		roles[i] = a->id.info.roles[i];
 	randombytes_buf(seed, sizeof(seed));
@@ -591,6 +594,11 @@ ag_core_start(agent_t *a)
 	cfg->sync_ms = a->o->sync_ms;
 	cfg->suspect_ms = a->o->suspect_ms;
 	cfg->degree = a->o->degree;
+	cfg->max_entries = a->o->catalog_max_entries;
+	cfg->max_bytes = a->o->catalog_max_bytes;
+	cfg->origin_entries = a->o->origin_max_entries;
+	cfg->org_entries = a->o->org_max_entries;
+	cfg->origin_rate = a->o->origin_rate;
 	memcpy(&cfg->seed, seed, sizeof(seed));
 	/* tunnels: sessions inside Relays, with our session settings */
 	nc.tunnel.sess.network_key = a->netkey;

@@ -125,6 +125,9 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 
 		weft_gossip_stats(g, &gs);
 		s->catalog_entries = gs.entries;
+		s->catalog_bytes = gs.bytes;
+		s->gossip_over_quota = gs.over_quota;
+		s->sig_verifies = weft_crypto_verifies();
 		s->gossip_accepted = gs.accepted;
 		s->gossip_duplicates = gs.duplicates;
 		s->gossip_refused = gs.refused;

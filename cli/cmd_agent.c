@@ -52,6 +52,15 @@ static const char weft_agent_usage[] =
     "  --suspect-timeout D     a lost neighbour not back by then is\n"
     "                          reported failed (default 3 intervals)\n"
     "  --degree N              neighbours to keep connected (default 4)\n"
+    "catalog quotas (docs/gossip.md, \"Quotas\"):\n"
+    "  --catalog-max-entries N entries held in all (default 100000)\n"
+    "  --catalog-max-bytes SIZE  their bytes (default 256M); an origin may\n"
+    "                          hold a tenth of both, an org a quarter\n"
+    "  --origin-max-entries N  entries of one origin (default: a tenth)\n"
+    "  --org-max-entries N     entries of one other org (default: a quarter)\n"
+    "  --origin-rate N         replacements an origin may make a second,\n"
+    "                          a minute's worth at once; an org ten times\n"
+    "                          that (default 20)\n"
     "federated queries (docs/agent.md):\n"
     "  --cache-size SIZE       results of remote fragments kept in the\n"
     "                          store, least recently used dropped first\n"
@@ -112,7 +121,8 @@ weft_parse_count(const char *s)
 
 enum { NUM_MS, NUM_SIZE, NUM_COUNT };
 
-/* The numeric options (getopt ids 1..14): name, kind, field, maximum. */
+/* The numeric options (getopt ids 1..AGENT_NUMS): name, kind, field,
+ * maximum. */
 static const struct agent_num {
 	int id;
 	const char *name;
@@ -141,15 +151,35 @@ static const struct agent_num {
     {13, "--sync-interval", NUM_MS, offsetof(weft_agent_opts_t, sync_ms), 0},
     {14, "--link-delay", NUM_MS, offsetof(weft_agent_opts_t, link_delay_ms),
      60000},
+    {16, "--catalog-max-entries", NUM_COUNT,
+     offsetof(weft_agent_opts_t, catalog_max_entries), 0},
+    {17, "--catalog-max-bytes", NUM_SIZE,
+     offsetof(weft_agent_opts_t, catalog_max_bytes), 0},
+    {18, "--origin-max-entries", NUM_COUNT,
+     offsetof(weft_agent_opts_t, origin_max_entries), 0},
+    {19, "--org-max-entries", NUM_COUNT,
+     offsetof(weft_agent_opts_t, org_max_entries), 0},
+    {20, "--origin-rate", NUM_COUNT, offsetof(weft_agent_opts_t, origin_rate),
+     1000000},
 };
+#define AGENT_NUMS 20
+#define AGENT_CACHE_SIZE 21 /* getopt id of --cache-size */
 
 /* Set numeric option id from arg: 0, or 2 with the error printed. */
 static int
 agent_num(weft_agent_opts_t *o, int id, const char *arg)
 {
-	const struct agent_num *n = &agent_nums[id - 1];
-	char *field = (char *)o + n->off;
+	const struct agent_num *n = NULL;
+	char *field;
 	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(agent_nums) / sizeof(agent_nums[0]); i++)
+		if (agent_nums[i].id == id)
+			n = &agent_nums[i];
+	if (n == NULL)
+		return 2;
+	field = (char *)o + n->off;
 
 	v = n->kind == NUM_MS	  ? weft_parse_ms(arg)
 	    : n->kind == NUM_SIZE ? weft_parse_size(arg)
@@ -190,7 +220,12 @@ weft_cmd_agent(int argc, char **argv)
 	    {"degree", required_argument, NULL, 12},
 	    {"sync-interval", required_argument, NULL, 13},
 	    {"link-delay", required_argument, NULL, 14},
-	    {"cache-size", required_argument, NULL, 15},
+	    {"catalog-max-entries", required_argument, NULL, 16},
+	    {"catalog-max-bytes", required_argument, NULL, 17},
+	    {"origin-max-entries", required_argument, NULL, 18},
+	    {"org-max-entries", required_argument, NULL, 19},
+	    {"origin-rate", required_argument, NULL, 20},
+	    {"cache-size", required_argument, NULL, AGENT_CACHE_SIZE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -214,7 +249,7 @@ weft_cmd_agent(int argc, char **argv)
 			o.join[o.njoin++] = optarg;
 			break;
 		case 'h': fputs(weft_agent_usage, stdout); return 0;
-		case 15:
+		case AGENT_CACHE_SIZE:
 			if (strcmp(optarg, "0") == 0) {
 				o.no_cache = 1;
 				break;
@@ -229,9 +264,10 @@ weft_cmd_agent(int argc, char **argv)
 			}
 			break;
 		default:
-			if (c >= 1 && c <= 14 && agent_num(&o, c, optarg) == 0)
+			if (c >= 1 && c <= AGENT_NUMS &&
+			    agent_num(&o, c, optarg) == 0)
 				break;
-			if (c >= 1 && c <= 14)
+			if (c >= 1 && c <= AGENT_NUMS)
 				return 2;
 			fputs(weft_agent_usage, stderr);
 			return 2;

@@ -69,6 +69,9 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"members", s->members},
 	    {"members_failed", s->members_failed},
 	    {"catalog_entries", s->catalog_entries},
+	    {"catalog_bytes", s->catalog_bytes},
+	    {"gossip_over_quota", s->gossip_over_quota},
+	    {"sig_verifies", s->sig_verifies},
 	    {"gossip_accepted", s->gossip_accepted},
 	    {"gossip_duplicates", s->gossip_duplicates},
 	    {"gossip_refused", s->gossip_refused},
@@ -275,15 +278,18 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->timeouts,
 		       (unsigned long long)s->slow_peers);
 		printf(
-		    "members:     %u (%u failed)\ncatalog:     %llu entries; "
-		    "gossip: %llu accepted, %llu duplicates, %llu refused, "
-		    "%llu throttled, %llu refused at an org boundary\n",
+		    "members:     %u (%u failed)\ncatalog:     %llu entries, "
+		    "%llu bytes; gossip: %llu accepted, %llu duplicates, "
+		    "%llu refused, %llu throttled, %llu over quota, %llu "
+		    "refused at an org boundary\n",
 		    s->members, s->members_failed,
 		    (unsigned long long)s->catalog_entries,
+		    (unsigned long long)s->catalog_bytes,
 		    (unsigned long long)s->gossip_accepted,
 		    (unsigned long long)s->gossip_duplicates,
 		    (unsigned long long)s->gossip_refused,
 		    (unsigned long long)s->gossip_throttled,
+		    (unsigned long long)s->gossip_over_quota,
 		    (unsigned long long)s->gossip_refused_visibility);
 		printf("tree:        sent %llu pushes, %llu announcements, "
 		       "%llu grafts, %llu prunes\n",

@@ -534,23 +534,49 @@ static atomic_int weft_identity_fast; /* weft_crypto_set_fast */
  */
 #define WEFT_VCACHE_MAX (1u << 22)
 static atomic_int weft_vcache_on;
+static atomic_ullong weft_verifies; /* Ed25519 checks really made */
 static struct {
 	pthread_mutex_t mu;
 	uint8_t (*slot)[16];
 	size_t cap, n;
-} weft_vcache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+	int fixed; /* a bounded cache: cap slots, direct-mapped */
+} weft_vcache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
 
 void
 weft_crypto_set_verify_cache(int on)
 {
 	pthread_mutex_lock(&weft_vcache.mu);
 	atomic_store(&weft_vcache_on, on);
-	if (!on) {
-		free(weft_vcache.slot);
-		weft_vcache.slot = NULL;
-		weft_vcache.cap = weft_vcache.n = 0;
+	free(weft_vcache.slot);
+	weft_vcache.slot = NULL;
+	weft_vcache.cap = weft_vcache.n = 0;
+	weft_vcache.fixed = 0;
+	pthread_mutex_unlock(&weft_vcache.mu);
+}
+
+int
+weft_crypto_set_verify_cache_slots(size_t slots)
+{
+	size_t cap = 16;
+
+	while (cap < slots && cap < WEFT_VCACHE_MAX)
+		cap *= 2;
+	weft_crypto_set_verify_cache(0);
+	pthread_mutex_lock(&weft_vcache.mu);
+	weft_vcache.slot = calloc(cap, 16);
+	if (weft_vcache.slot != NULL) {
+		weft_vcache.cap = cap;
+		weft_vcache.fixed = 1;
+		atomic_store(&weft_vcache_on, 1);
 	}
 	pthread_mutex_unlock(&weft_vcache.mu);
+	return weft_vcache.slot != NULL ? 0 : WEFT_ENOMEM;
+}
+
+uint64_t
+weft_crypto_verifies(void)
+{
+	return atomic_load(&weft_verifies);
 }
 
 static void
@@ -577,6 +603,15 @@ weft_vcache_probe(const uint8_t key[16], int add)
 	size_t i, mask;
 	uint64_t h;
 
+	if (weft_vcache.fixed) { /* one slot a key; a newcomer evicts */
+		memcpy(&h, key, sizeof(h));
+		i = h & (weft_vcache.cap - 1);
+		if (memcmp(weft_vcache.slot[i], key, 16) == 0)
+			return 1;
+		if (add)
+			memcpy(weft_vcache.slot[i], key, 16);
+		return 0;
+	}
 	if (weft_vcache.cap == 0) {
 		if (!add)
 			return 0;
@@ -691,6 +726,8 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 			held = weft_vcache_probe(key, 0);
 			pthread_mutex_unlock(&weft_vcache.mu);
 		}
+		if (!held)
+			atomic_fetch_add(&weft_verifies, 1);
 		rc = held || crypto_sign_verify_detached(sig, m, domlen + len,
 							 pk) == 0
 			 ? 0

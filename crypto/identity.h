@@ -193,6 +193,17 @@ int weft_crypto_fast(void);
  * signature is accepted only if it verified here once. Thread-safe.
  */
 void weft_crypto_set_verify_cache(int on);
+/*
+ * The agent: the same, bounded: `slots` digests (rounded up to a power
+ * of two; 16 bytes each), one slot per digest, a newcomer evicting what
+ * was there, so the cache never grows and a flood of fresh signatures
+ * only costs what no cache would. A certificate, which every entry of a
+ * node carries, is then checked once, and an entry the gossip core
+ * verified is not checked again when it is stored. 0 or WEFT_ENOMEM.
+ */
+int weft_crypto_set_verify_cache_slots(size_t slots);
+/* Ed25519 signature checks made by this process (cache hits excluded). */
+uint64_t weft_crypto_verifies(void);
 
 int weft_envelope_open(const uint8_t *env, size_t len,
 		       const weft_trust_t *trust, int64_t now,

@@ -27,82 +27,6 @@
 #include "lib/util.h"
 #include "storage/entry.h"
 
-/* A lazy announcement waiting for the next tick. */
-typedef struct g_lazy {
-	uint8_t key[G_HASH];
-	uint64_t version;
-} g_lazy_t;
-
-typedef struct g_peer {
-	uint64_t id;
-	int lazy; /* off the broadcast tree: announce, don't push */
-	g_lazy_t *lq;
-	size_t lqn, lqcap;
-	uint8_t pk[WEFT_PK_BYTES];
-	char org[WEFT_NAME_MAX + 1];
-	int cross;	 /* another org */
-	int direct;	 /* a direct link (not gateway to gateway) */
-	unsigned budget; /* verifications left this interval */
-	/* what the peer may make us send this interval: anti-entropy
-	 * answers (a 24-byte summary costs us a digest of every origin) and
-	 * entries served to its grafts (16 bytes ask for ~500) */
-	unsigned answers, served;
-} g_peer_t;
-
-typedef struct g_lost {
-	uint8_t pk[WEFT_PK_BYTES];
-	uint64_t since;
-	int redialled;
-} g_lost_t;
-
-#define G_ADDRS_MAX 4
-#define G_DIALS_MAX 16
-#define G_ANSWERS 8 /* anti-entropy answers a peer gets per interval */
-/* A failure report lasts this long (then the node may be dialled and
- * reported again); the version reported may be this far ahead of our
- * clock, no further */
-#define G_REPORT_TTL_US (600LL * 1000000)
-#define G_SKEW_US WEFT_CLOCK_SKEW_MAX
-
-struct weft_gossip {
-	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
-	char *addr_ptrs[G_ADDRS_MAX]; /* strndup'd (bounded) */
-	char *role_ptrs[WEFT_ROLES_MAX];
-	char version[32];
-	const weft_trust_t *trust;
-	uint8_t self[WEFT_PK_BYTES];
-	uint64_t self_version;
-	uint64_t rng;
-
-	g_entry_t **tab;
-	size_t nb, n;
-	size_t nshared; /* entries in anti-entropy (all but with partial) */
-	g_origin_t **otab;
-	size_t onb, on;
-	uint8_t root[G_HASH];
-
-	g_peer_t *peers;
-	size_t npeers, peers_cap;
-	g_lost_t *lost;
-	size_t nlost, lost_cap;
-	struct {
-		uint8_t pk[WEFT_PK_BYTES];
-		uint64_t at;
-	} dials[G_DIALS_MAX]; /* dials under way */
-	size_t ndials;
-
-	weft_outq_t out;
-
-	uint64_t next_tick, next_sync, ticks;
-	weft_gossip_stats_t st;
-	g_entry_t **reps; /* the failure reports held (entries live as long
-			   * as the core): what marks a node failed */
-	size_t nreps, reps_cap;
-	/* trust boundaries */
-	int gateway;	/* we have the gateway role */
-	char *indirect; /* ",org,org," reachable only through gateways */
-};
-
 const char weft_gossip__empty[1];
 
 /* ---- small helpers ---- */
@@ -116,35 +40,6 @@ g_rand(weft_gossip_t *g)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-static g_entry_t *
-g_find_key(const weft_gossip_t *g, const uint8_t key[G_HASH])
-{
-	g_entry_t *e;
-
-	if (g->nb == 0)
-		return NULL;
-	for (e = g->tab[weft_gossip__bucket(key, g->nb)]; e; e = e->next)
-		if (memcmp(e->key, key, G_HASH) == 0)
-			return e;
-	return NULL;
-}
-
-static g_entry_t *
-g_find(const weft_gossip_t *g, int kind, const uint8_t *origin,
-       const char *name)
-{
-	uint8_t key[G_HASH];
-	g_entry_t *e;
-
-	weft_gossip__key(kind, origin, name, key);
-	e = g_find_key(g, key);
-	if (e != NULL && e->kind == kind &&
-	    memcmp(e->origin, origin, WEFT_PK_BYTES) == 0 &&
-	    strcmp(e->name, name) == 0)
-		return e;
-	return NULL;
 }
 
 static int
@@ -167,62 +62,6 @@ g_grow(weft_gossip_t *g)
 	g->tab = t;
 	g->nb = nb;
 	return 0;
-}
-
-static g_origin_t *
-g_origin(weft_gossip_t *g, const uint8_t *pk, int create)
-{
-	g_origin_t *o;
-	size_t b;
-
-	if (g->onb == 0) {
-		if (!create)
-			return NULL;
-		g->otab = calloc(16, sizeof(*g->otab));
-		if (g->otab == NULL)
-			return NULL;
-		g->onb = 16;
-	}
-	b = XXH64(pk, WEFT_PK_BYTES, 1) & (g->onb - 1);
-	for (o = g->otab[b]; o; o = o->next)
-		if (memcmp(o->pk, pk, WEFT_PK_BYTES) == 0)
-			return o;
-	if (!create)
-		return NULL;
-	if (g->on >= g->onb) { /* grow */
-		size_t nb = g->onb * 2, i;
-		g_origin_t **t = calloc(nb, sizeof(*t)), *p, *next;
-
-		if (t == NULL)
-			return NULL;
-		for (i = 0; i < g->onb; i++)
-			for (p = g->otab[i]; p; p = next) {
-				size_t k =
-				    XXH64(p->pk, WEFT_PK_BYTES, 1) & (nb - 1);
-
-				next = p->next;
-				p->next = t[k];
-				t[k] = p;
-			}
-		free(g->otab);
-		g->otab = t;
-		g->onb = nb;
-		b = XXH64(pk, WEFT_PK_BYTES, 1) & (g->onb - 1);
-	}
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return NULL;
-	memcpy(o->pk, pk, WEFT_PK_BYTES);
-	o->next = g->otab[b];
-	g->otab[b] = o;
-	g->on++;
-	return o;
-}
-
-static weft_out_t *
-g_out(weft_gossip_t *g, weft_out_kind_t kind)
-{
-	return weft_outq_push(&g->out, kind);
 }
 
 static g_peer_t *
@@ -249,120 +88,9 @@ g_connected(const weft_gossip_t *g, const uint8_t *pk)
 
 /* ---- trust boundaries ---- */
 
-static g_entry_t *g_node(const weft_gossip_t *g, const uint8_t *pk);
-
-/*
- * May e cross our link to p (of another org)? Both ends answer alike:
- * descriptors and policies to the orgs they name; gateways' node records
- * and reports always; the two orgs' own over a direct link.
- */
-static int
-g_visible(const weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
-{
-	const g_entry_t *n, *r;
-
-	if (!p->cross)
-		return 1;
-	switch (e->kind) {
-	case WEFT_ENTRY_DESCRIPTOR:
-	case WEFT_ENTRY_POLICY:
-		return weft_gossip__vis_org(e, p->org) &&
-		       weft_gossip__vis_org(e, g->cfg.signer->org);
-	case WEFT_ENTRY_NODE: n = e; break;
-	case WEFT_ENTRY_REPORT:
-		/* across orgs only a gateway's reports: any member could
-		 * otherwise mark another org's gateway failed there */
-		n = g_node(g, e->subject);
-		if (n == NULL || (r = g_node(g, e->origin)) == NULL ||
-		    !r->gateway)
-			return 0;
-		break;
-	default: return 0;
-	}
-	if (n->gateway)
-		return 1;
-	return p->direct && (strcmp(n->origin_org, p->org) == 0 ||
-			     strcmp(n->origin_org, g->cfg.signer->org) == 0);
-}
-
 /* ---- messages ---- */
 
-static void
-g_send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m)
-{
-	weft_out_t *o = g_out(g, WEFT_OUT_SEND);
-
-	if (o == NULL) {
-		weft_gossip_msg_free(m);
-		return;
-	}
-	o->peer = peer;
-	o->msg = m;
-	g->st.bytes_out += weft__wire_message__get_packed_size(m);
-}
-
-/* A push of entries es[0..n) to peer, split to stay under G_PUSH_MAX. */
-static void
-g_push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es, size_t n,
-       int repair)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		Weft__WireMessage *m = calloc(1, sizeof(*m));
-		Weft__GossipPush *p = calloc(1, sizeof(*p));
-		size_t k = 0, bytes = 0, j;
-
-		if (m == NULL || p == NULL) {
-			free(m);
-			free(p);
-			return;
-		}
-		for (j = i;
-		     j < n && (k == 0 || bytes + es[j]->len < G_PUSH_MAX);
-		     j++) {
-			bytes += es[j]->len;
-			k++;
-		}
-		weft__wire_message__init(m);
-		weft__gossip_push__init(p);
-		p->entries = calloc(k, sizeof(*p->entries));
-		if (p->entries == NULL) {
-			free(m);
-			free(p);
-			return;
-		}
-		/* copies: an entry may be replaced before this is sent */
-		for (j = 0; j < k; j++) {
-			p->entries[j].data = malloc(es[i + j]->len);
-			if (p->entries[j].data == NULL)
-				break;
-			memcpy(p->entries[j].data, es[i + j]->env,
-			       es[i + j]->len);
-			p->entries[j].len = es[i + j]->len;
-		}
-		p->n_entries = j;
-		p->repair = repair;
-		m->msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
-		m->push = p;
-		g->st.pushes_out++;
-		g_send(g, peer, m);
-		i += k;
-	}
-}
-
 /* ---- the broadcast tree (Plumtree; docs/gossip.md) ---- */
-
-/*
- * Is e part of the shared catalog (anti-entropy, forwarding)? With
- * partial membership, node records and failure reports stay one hop.
- */
-static int
-g_shared(const weft_gossip_t *g, const g_entry_t *e)
-{
-	return !g->cfg.partial ||
-	       (e->kind != WEFT_ENTRY_NODE && e->kind != WEFT_ENTRY_REPORT);
-}
 
 static int
 g_is_told(const g_entry_t *e, uint64_t peer)
@@ -437,10 +165,10 @@ g_flush_lazy(weft_gossip_t *g, g_peer_t *p)
 		return;
 	m = weft_gossip__keys_msg(p->lqn, 1, &keys, &versions, &bytes);
 	for (i = 0; m != NULL && i < p->lqn; i++) {
-		g_entry_t *e = g_find_key(g, p->lq[i].key);
+		g_entry_t *e = weft_gossip__find_key(g, p->lq[i].key);
 
 		if (e == NULL || e->version != p->lq[i].version ||
-		    g_is_told(e, p->id) || !g_visible(g, e, p))
+		    g_is_told(e, p->id) || !weft_gossip__visible(g, e, p))
 			continue;
 		g_told(e, p->id);
 		memcpy(bytes + k * G_HASH, e->key, G_HASH);
@@ -458,7 +186,7 @@ g_flush_lazy(weft_gossip_t *g, g_peer_t *p)
 	}
 	m->ihave->n_keys = m->ihave->n_versions = k;
 	g->st.ihaves_out++;
-	g_send(g, p->id, m);
+	weft_gossip__send(g, p->id, m);
 }
 
 static void
@@ -478,19 +206,17 @@ g_prune(weft_gossip_t *g, g_peer_t *p)
 	m->msg_case = WEFT__WIRE_MESSAGE__MSG_PRUNE;
 	m->prune = pr;
 	g->st.prunes_out++;
-	g_send(g, p->id, m);
+	weft_gossip__send(g, p->id, m);
 }
-
-static void g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p);
 
 /* Push e alone to p, which then holds it; log it if it crosses orgs. */
 static void
 g_push_one(weft_gossip_t *g, g_peer_t *p, g_entry_t *e, int repair)
 {
-	g_push(g, p->id, &e, 1, repair);
+	weft_gossip__push(g, p->id, &e, 1, repair);
 	g_told(e, p->id);
 	if (p->cross)
-		g_note(g, e, p);
+		weft_gossip__note(g, e, p);
 }
 
 /*
@@ -503,7 +229,7 @@ g_push_one(weft_gossip_t *g, g_peer_t *p, g_entry_t *e, int repair)
 static void
 g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
 {
-	int local = !g_shared(g, e), pushed = 0;
+	int local = !weft_gossip__shared(g, e), pushed = 0;
 	size_t i, seen = 0;
 	g_peer_t *pick = NULL;
 
@@ -512,7 +238,7 @@ g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
 	for (i = 0; i < g->npeers; i++) {
 		g_peer_t *p = &g->peers[i];
 
-		if (p->id == from || !g_visible(g, e, p))
+		if (p->id == from || !weft_gossip__visible(g, e, p))
 			continue;
 		if (p->lazy && !local) {
 			g_lazy_add(g, p, e);
@@ -537,13 +263,6 @@ static void
 g_hex(const uint8_t *pk, char out[2 * WEFT_PK_BYTES + 1])
 {
 	weft_hex(pk, WEFT_PK_BYTES, out);
-}
-
-/* The node entry of pk, if held. */
-static g_entry_t *
-g_node(const weft_gossip_t *g, const uint8_t *pk)
-{
-	return g_find(g, WEFT_ENTRY_NODE, pk, "node");
 }
 
 /* A report that still counts: not dropped, not expired. */
@@ -579,22 +298,59 @@ g_failed(const weft_gossip_t *g, const g_entry_t *n)
 	return n->failed_cover >= n->version && !g_connected(g, n->origin);
 }
 
-/* Reports that expired since the last sweep: their subjects' marks are
- * worked out again from the reports left. */
+/* Forget a held entry: out of its chain, the digests and the quotas.
+ * The caller has taken it out of every list that points at it. */
+static void
+g_drop(weft_gossip_t *g, g_entry_t *e)
+{
+	g_entry_t **pp = &g->tab[weft_gossip__bucket(e->key, g->nb)];
+
+	while (*pp != NULL && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return;
+	*pp = e->next;
+	if (weft_gossip__shared(g, e)) {
+		weft_gossip__xor(e->orig->hash, e->hash);
+		weft_gossip__xor(g->root, e->hash);
+		e->orig->count--;
+		g->nshared--;
+	}
+	weft_gossip__quota_uncharge(&g->q, e->orig, e->len);
+	g->n--;
+	g->st.entries = g->n;
+	free(e->env);
+	free(e->name);
+	free(e->visible_to);
+	free(e->nblk);
+	free(e);
+}
+
+/*
+ * Reports that expired since the last sweep are forgotten (issue 14,
+ * finding 10: a node that joined later refuses them as expired, and
+ * held they kept two nodes' digests apart for ever); their subjects'
+ * marks are worked out again from the reports left. O(reports held).
+ */
 static void
 g_reps_sweep(weft_gossip_t *g, int64_t now_us)
 {
+	uint8_t subject[WEFT_PK_BYTES];
 	size_t i;
 	g_entry_t *n;
 
-	for (i = 0; i < g->nreps; i++) {
+	for (i = 0; i < g->nreps;) {
 		g_entry_t *e = g->reps[i];
 
-		if (e->lapsed || g_rep_live(e, now_us))
+		if (g_rep_live(e, now_us)) {
+			i++;
 			continue;
-		e->lapsed = 1;
-		if ((n = g_node(g, e->subject)) != NULL)
-			n->failed_cover = g_cover(g, e->subject, now_us);
+		}
+		memcpy(subject, e->subject, WEFT_PK_BYTES);
+		g->reps[i] = g->reps[--g->nreps];
+		g_drop(g, e);
+		if ((n = weft_gossip__node(g, subject)) != NULL)
+			n->failed_cover = g_cover(g, subject, now_us);
 	}
 }
 
@@ -612,28 +368,10 @@ g_effects(weft_gossip_t *g, g_entry_t *e, int64_t now_us)
 	if (e->kind == WEFT_ENTRY_NODE) {
 		e->failed_cover = g_cover(g, e->origin, now_us);
 	} else if (e->kind == WEFT_ENTRY_REPORT && g_rep_live(e, now_us)) {
-		n = g_node(g, e->subject);
+		n = weft_gossip__node(g, e->subject);
 		if (n != NULL && e->subject_version > n->failed_cover)
 			n->failed_cover = e->subject_version;
 	}
-}
-
-static void
-g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
-{
-	weft_out_t *o = g_out(g, WEFT_OUT_NOTE);
-	static const char *kinds[] = {"?", "node", "descriptor", "policy",
-				      "report"};
-
-	if (o == NULL)
-		return;
-	o->peer = p->id;
-	snprintf(o->text, sizeof(o->text),
-		 "forwarded %s %s of org %s "
-		 "version %llu%s to org %s",
-		 kinds[e->kind >= 1 && e->kind <= 4 ? e->kind : 0], e->name,
-		 e->origin_org, (unsigned long long)e->version,
-		 e->tombstone ? " (drop)" : "", p->org);
 }
 
 /*
@@ -643,21 +381,28 @@ g_note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 static int
 g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	 const weft_entry_info_t *info, const uint8_t *env, size_t len,
-	 const uint8_t *body, size_t blen, uint64_t from, int tree, int persist)
+	 const uint8_t *body, size_t blen, uint64_t from, int tree, int persist,
+	 weft_err_t *err)
 {
-	g_entry_t *e = g_find(g, info->kind, info->origin, info->name);
-	g_origin_t *o;
+	g_entry_t *e =
+	    weft_gossip__find(g, info->kind, info->origin, info->name);
+	g_origin_t *o = weft_gossip__origin(g, info->origin, 0);
+	int old = e != NULL, rc;
+	size_t old_len = e ? e->len : 0;
 	uint8_t *copy;
 
-	if (e == NULL && g->n >= g->cfg.max_entries) {
-		g->st.refused++;
-		return WEFT_ETOOBIG;
+	rc = weft_gossip__quota_admit(&g->q, g->n, o, &info->signer, old,
+				      old_len, len, from != 0, now_ms, err);
+	if (rc != 0) {
+		g->st.over_quota++;
+		return rc;
 	}
 	copy = malloc(len);
 	if (copy == NULL)
 		return WEFT_ENOMEM;
 	memcpy(copy, env, len);
-	o = g_origin(g, info->origin, 1);
+	if (o == NULL)
+		o = weft_gossip__origin(g, info->origin, 1);
 	if (o == NULL) {
 		free(copy);
 		return WEFT_ENOMEM;
@@ -700,26 +445,26 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		if (e->kind == WEFT_ENTRY_REPORT)
 			g->reps[g->nreps++] = e;
 		g->n++;
-		if (g_shared(g, e)) {
+		if (weft_gossip__shared(g, e)) {
 			o->count++;
 			g->nshared++;
 		}
 	} else {
-		if (g_shared(g, e)) {
+		if (weft_gossip__shared(g, e)) {
 			weft_gossip__xor(o->hash, e->hash);
 			weft_gossip__xor(g->root, e->hash);
 		}
 		free(e->env);
 	}
+	weft_gossip__quota_charge(&g->q, o, &info->signer, old, old_len, len);
 	e->version = info->version;
 	e->tombstone = info->tombstone;
 	e->issued_at = info->issued_at;
 	e->expires_at = info->expires_at ? info->expires_at : INT64_MAX;
-	e->lapsed = 0;
 	e->env = copy;
 	e->len = len;
 	weft_gossip__entry_hash(e, e->hash);
-	if (g_shared(g, e)) {
+	if (weft_gossip__shared(g, e)) {
 		weft_gossip__xor(o->hash, e->hash);
 		weft_gossip__xor(g->root, e->hash);
 	}
@@ -733,7 +478,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	g->st.entries = g->n;
 
 	if (persist) {
-		weft_out_t *out = g_out(g, WEFT_OUT_STORE);
+		weft_out_t *out = weft_gossip__out(g, WEFT_OUT_STORE);
 
 		if (out != NULL && (out->env = malloc(len)) != NULL) {
 			memcpy(out->env, env, len);
@@ -783,7 +528,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 				    "future (version %llu)",
 				    (unsigned long long)version);
 	}
-	e = g_find(g, kind, origin, name);
+	e = weft_gossip__find(g, kind, origin, name);
 	if (e != NULL && e->version >= version) {
 		g->st.duplicates++;
 		if (p != NULL && e->version == version) {
@@ -793,6 +538,16 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 				g_prune(g, p);
 		}
 		return 0;
+	}
+	/* an origin at its quota costs a peek, not a signature check */
+	if (p != NULL &&
+	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, origin, 0),
+				    e != NULL, now_ms)) {
+		g->st.over_quota++;
+		return weft_err_set(err, WEFT_ETOOBIG,
+				    "gossip: the origin of \"%s\" is at its "
+				    "quota",
+				    name);
 	}
 	if (p != NULL && g->cfg.partial &&
 	    (kind == WEFT_ENTRY_NODE || kind == WEFT_ENTRY_REPORT) &&
@@ -830,7 +585,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 			    e->visible_to ? strdup(e->visible_to) : NULL;
 		}
 		weft_gossip__fill(&tmp, &info, body, blen);
-		if (!g_visible(g, &tmp, p)) {
+		if (!weft_gossip__visible(g, &tmp, p)) {
 			g->st.refused_visibility++;
 			rc = weft_err_set(err, WEFT_ETRUST,
 					  "gossip: %s from "
@@ -849,10 +604,10 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 	if (p != NULL && bcast)
 		p->lazy = 0; /* it came along the tree: keep the link on it */
 	rc = g_accept(g, now_ms, unix_us, &info, env, len, body, blen, from,
-		      p == NULL || bcast, persist);
+		      p == NULL || bcast, persist, err);
 	free(body);
-	if (rc < 0)
-		return weft_err_set(err, rc, "gossip: cannot hold the entry");
+	if (rc == WEFT_ENOMEM)
+		return weft_err_set(err, rc, "gossip: out of memory");
 	return rc;
 }
 
@@ -955,8 +710,8 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		g->cfg.degree = 4;
 	if (g->cfg.sync_ms == 0)
 		g->cfg.sync_ms = 10000;
-	if (g->cfg.max_entries == 0)
-		g->cfg.max_entries = 100000;
+	weft_gossip__quota_init(&g->q, cfg, cfg->signer->kp->pk);
+	g->cfg.max_entries = g->q.max_entries;
 	if (g->cfg.budget == 0)
 		g->cfg.budget = 2000;
 	if (cfg->fast_crypto && !weft_crypto_fast()) /* process-wide: the
@@ -1010,6 +765,7 @@ weft_gossip_free(weft_gossip_t *g)
 	free(g->tab);
 	free(g->otab);
 	free(g->reps);
+	weft_gossip__quota_free(&g->q);
 	free(g->indirect);
 	for (i = 0; i < G_ADDRS_MAX; i++)
 		free(g->addr_ptrs[i]);
@@ -1034,93 +790,6 @@ weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		  const uint8_t *env, size_t len, int persist, weft_err_t *err)
 {
 	return g_offer(g, now_ms, unix_us, env, len, 0, 0, persist, err);
-}
-
-/* What the peer may see of our catalog: per-origin digests (filtered by
- * g_visible when the peer is of another org), and their XOR. */
-typedef struct g_view {
-	const uint8_t **pk;
-	uint8_t (*hash)[G_HASH];
-	uint32_t *count;
-	size_t n;
-	uint8_t root[G_HASH];
-	uint64_t total;
-} g_view_t;
-
-static void
-g_view_free(g_view_t *v)
-{
-	free(v->pk);
-	free(v->hash);
-	free(v->count);
-}
-
-static int
-g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
-{
-	g_origin_t *o;
-	g_entry_t *e;
-	size_t i, k = 0, n = g->on;
-
-	memset(v, 0, sizeof(*v));
-	v->pk = calloc(n ? n : 1, sizeof(*v->pk));
-	v->hash = calloc(n ? n : 1, sizeof(*v->hash));
-	v->count = calloc(n ? n : 1, sizeof(*v->count));
-	if (v->pk == NULL || v->hash == NULL || v->count == NULL) {
-		g_view_free(v);
-		return WEFT_ENOMEM;
-	}
-	for (i = 0; i < g->onb; i++)
-		for (o = g->otab[i]; o; o = o->next) {
-			o->idx = k;
-			v->pk[k] = o->pk;
-			if (p == NULL || !p->cross) {
-				memcpy(v->hash[k], o->hash, G_HASH);
-				v->count[k] = o->count;
-			}
-			k++;
-		}
-	v->n = k;
-	if (p != NULL && p->cross)
-		for (i = 0; i < g->nb; i++)
-			for (e = g->tab[i]; e; e = e->next) {
-				if (!g_shared(g, e) || !g_visible(g, e, p))
-					continue;
-				weft_gossip__xor(v->hash[e->orig->idx],
-						 e->hash);
-				v->count[e->orig->idx]++;
-			}
-	for (i = 0; i < v->n; i++) {
-		weft_gossip__xor(v->root, v->hash[i]);
-		v->total += v->count[i];
-	}
-	return 0;
-}
-
-static void
-g_summary(weft_gossip_t *g, const g_peer_t *p)
-{
-	Weft__WireMessage *m = calloc(1, sizeof(*m));
-	/* the summary and its root in one block (freed as m->summary) */
-	Weft__GossipSummary *s = calloc(1, sizeof(*s) + G_HASH);
-	g_view_t v;
-
-	if (m == NULL || s == NULL || g_view(g, p, &v) != 0) {
-		free(m);
-		free(s);
-		return;
-	}
-	weft__wire_message__init(m);
-	weft__gossip_summary__init(s);
-	memcpy(s + 1, v.root, G_HASH);
-	s->root.data = (uint8_t *)(s + 1);
-	s->root.len = G_HASH;
-	s->count = v.total;
-	g_view_free(&v);
-	m->msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
-	m->summary = s;
-	g->st.summaries_out++;
-	g_send(g, p->id, m);
 }
 
 void
@@ -1161,22 +830,22 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	/* Partial membership: our record is not in anti-entropy; hand it
 	 * over to the newcomer directly. */
 	if (g->cfg.partial) {
-		g_entry_t *self = g_node(g, g->self);
+		g_entry_t *self = weft_gossip__node(g, g->self);
 		char hex[2 * WEFT_PK_BYTES + 1];
 		g_entry_t *rep;
 
-		if (self != NULL && g_visible(g, self, p))
-			g_push(g, p->id, &self, 1, 1);
+		if (self != NULL && weft_gossip__visible(g, self, p))
+			weft_gossip__push(g, p->id, &self, 1, 1);
 		/* and the report we made when it was lost, if any, so that
 		 * it refutes it (reports stay one hop: it would never hear
 		 * of it otherwise) */
 		g_hex(pk, hex);
-		rep = g_find(g, WEFT_ENTRY_REPORT, g->self, hex);
+		rep = weft_gossip__find(g, WEFT_ENTRY_REPORT, g->self, hex);
 		if (rep != NULL && !rep->tombstone)
-			g_push(g, p->id, &rep, 1, 1);
+			weft_gossip__push(g, p->id, &rep, 1, 1);
 	}
 	/* Start anti-entropy with the newcomer at once. */
-	g_summary(g, p);
+	weft_gossip__summary(g, p);
 }
 
 void
@@ -1247,7 +916,7 @@ weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	if (g_connected(g, pk) || !g_suspect(g, now_ms, pk))
 		return;
 	/* Try to get it back before suspecting it. */
-	n = g_node(g, pk);
+	n = weft_gossip__node(g, pk);
 	if (n != NULL && n->addr[0])
 		g_dial(g, now_ms, n);
 }
@@ -1263,99 +932,9 @@ weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 			g->dials[i] = g->dials[--g->ndials];
 		else
 			i++;
-	if (!g_connected(g, pk) && g_node(g, pk) != NULL &&
+	if (!g_connected(g, pk) && weft_gossip__node(g, pk) != NULL &&
 	    memcmp(pk, g->self, WEFT_PK_BYTES) != 0)
 		(void)g_suspect(g, now_ms, pk);
-}
-
-/* Per-origin digests of what the peer may see. */
-static Weft__WireMessage *
-g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
-{
-	Weft__WireMessage *m = calloc(1, sizeof(*m));
-	Weft__GossipDigest *d = calloc(1, sizeof(*d));
-	Weft__OriginDigest *od, **ptrs;
-	uint8_t(*hash)[G_HASH];
-	size_t i, k = 0, n;
-	g_view_t v;
-	char *blk = NULL;
-
-	if (m == NULL || d == NULL || g_view(g, p, &v) != 0) {
-		free(m);
-		free(d);
-		return NULL;
-	}
-	n = v.n < G_DIGEST_MAX ? v.n : G_DIGEST_MAX;
-	/* one block: the pointers, the digests, their hashes */
-	blk = calloc(n ? n : 1, sizeof(*ptrs) + sizeof(*od) + G_HASH);
-	if (blk == NULL) {
-		g_view_free(&v);
-		free(m);
-		free(d);
-		return NULL;
-	}
-	ptrs = (Weft__OriginDigest **)blk;
-	od = (Weft__OriginDigest *)(blk + n * sizeof(*ptrs));
-	hash = (uint8_t(*)[G_HASH])(blk + n * (sizeof(*ptrs) + sizeof(*od)));
-	for (i = 0; i < v.n && k < n; i++) {
-		if (v.count[i] == 0)
-			continue;
-		weft__origin_digest__init(&od[k]);
-		od[k].origin.data = (uint8_t *)v.pk[i];
-		od[k].origin.len = WEFT_PK_BYTES;
-		memcpy(hash[k], v.hash[i], G_HASH);
-		od[k].hash.data = hash[k];
-		od[k].hash.len = G_HASH;
-		od[k].count = v.count[i];
-		ptrs[k] = &od[k];
-		k++;
-	}
-	g_view_free(&v);
-	weft__wire_message__init(m);
-	weft__gossip_digest__init(d);
-	d->origins = ptrs;
-	d->n_origins = k;
-	d->reply = reply;
-	m->msg_case = WEFT__WIRE_MESSAGE__MSG_DIGEST;
-	m->digest = d;
-	return m;
-}
-
-/* Push every entry the peer may see of the origins marked (o->mark), in
- * one pass over the entries, and clear the marks. */
-static void
-g_push_marked(weft_gossip_t *g, const g_peer_t *p)
-{
-	g_entry_t **es = NULL, *e;
-	g_origin_t *o;
-	size_t n = 0, cap = 0, i;
-
-	for (i = 0; i < g->nb; i++)
-		for (e = g->tab[i]; e; e = e->next) {
-			if (!g_shared(g, e) || !e->orig->mark ||
-			    !g_visible(g, e, p))
-				continue;
-			if (n == cap) {
-				size_t c = cap ? cap * 2 : 16;
-				g_entry_t **np = realloc(es, c * sizeof(*np));
-
-				if (np == NULL) {
-					free(es);
-					return;
-				}
-				es = np;
-				cap = c;
-			}
-			es[n++] = e;
-		}
-	for (i = 0; i < g->onb; i++)
-		for (o = g->otab[i]; o; o = o->next)
-			o->mark = 0;
-	if (n > 0)
-		g_push(g, p->id, es, n, 1);
-	for (i = 0; i < n && p->cross; i++)
-		g_note(g, es[i], p);
-	free(es);
 }
 
 /* Announcements: graft the sender for whatever we lack. */
@@ -1380,7 +959,7 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 	if (m == NULL)
 		return 0;
 	for (i = 0; i < ih->n_keys; i++) {
-		g_entry_t *e = g_find_key(g, ih->keys[i].data);
+		g_entry_t *e = weft_gossip__find_key(g, ih->keys[i].data);
 
 		if (e != NULL && e->version >= ih->versions[i]) {
 			if (e->version == ih->versions[i])
@@ -1400,7 +979,7 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 	p->lazy = 0;
 	m->graft->n_keys = k;
 	g->st.grafts_out++;
-	g_send(g, p->id, m);
+	weft_gossip__send(g, p->id, m);
 	return 0;
 }
 
@@ -1426,9 +1005,10 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 	if (es == NULL)
 		return 0;
 	for (i = 0; i < gr->n_keys; i++) {
-		g_entry_t *e = g_find_key(g, gr->keys[i].data);
+		g_entry_t *e = weft_gossip__find_key(g, gr->keys[i].data);
 
-		if (e == NULL || !g_shared(g, e) || !g_visible(g, e, p))
+		if (e == NULL || !weft_gossip__shared(g, e) ||
+		    !weft_gossip__visible(g, e, p))
 			continue;
 		if (p->served == 0) { /* the rest at its next graft */
 			g->st.throttled++;
@@ -1438,10 +1018,10 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 		es[n++] = e;
 		g_told(e, p->id);
 		if (p->cross)
-			g_note(g, e, p);
+			weft_gossip__note(g, e, p);
 	}
 	if (n > 0) /* along the tree again: a duplicate will prune it */
-		g_push(g, p->id, es, n, 0);
+		weft_gossip__push(g, p->id, es, n, 0);
 	free(es);
 	return 0;
 }
@@ -1465,130 +1045,6 @@ g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	return 0;
 }
 
-/* Anti-entropy, step 1: a summary; if it differs from what the peer may
- * see of ours, answer with our digests. */
-static int
-g_recv_summary(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
-	       const Weft__GossipSummary *sum, weft_err_t *err)
-{
-	g_view_t v;
-	int same;
-
-	if (sum->root.len != G_HASH)
-		return weft_err_set(err, WEFT_EPARSE,
-				    "gossip: malformed summary");
-	if (p->answers == 0) { /* an honest peer sends one per sync */
-		g->st.throttled++;
-		return 0;
-	}
-	p->answers--;
-	if (g_view(g, p, &v) != 0)
-		return 0;
-	same = sum->count == v.total &&
-	       memcmp(sum->root.data, v.root, G_HASH) == 0;
-	g_view_free(&v);
-	if (!same) {
-		Weft__WireMessage *d = g_digest_msg(g, p, 0);
-
-		if (d != NULL) {
-			g->st.digests_out++;
-			g_send(g, peer, d);
-		}
-	}
-	return 0;
-}
-
-/* Mark our origins that the peer's digest d lacks or holds otherwise;
- * 1 if any. The peer's origins go into an open-addressing index, so the
- * comparison is linear, not origins x origins. */
-static int
-g_digest_mark(weft_gossip_t *g, g_peer_t *p, const Weft__GossipDigest *d)
-{
-	g_view_t v;
-	uint32_t *ix;
-	size_t nix = 16, mask, i, j;
-	int any = 0;
-
-	while (nix < 2 * d->n_origins)
-		nix *= 2;
-	mask = nix - 1;
-	ix = calloc(nix, sizeof(*ix));
-	if (ix == NULL || g_view(g, p, &v) != 0) {
-		free(ix);
-		return 0;
-	}
-	for (j = 0; j < d->n_origins; j++) {
-		size_t b =
-		    XXH64(d->origins[j]->origin.data, WEFT_PK_BYTES, 1) & mask;
-
-		while (ix[b] != 0)
-			b = (b + 1) & mask;
-		ix[b] = (uint32_t)j + 1;
-	}
-	for (i = 0; i < v.n; i++) {
-		const Weft__OriginDigest *od = NULL;
-		size_t b;
-		int same = 0;
-
-		if (v.count[i] == 0)
-			continue;
-		for (b = XXH64(v.pk[i], WEFT_PK_BYTES, 1) & mask; ix[b] != 0;
-		     b = (b + 1) & mask) {
-			od = d->origins[ix[b] - 1];
-			if (memcmp(od->origin.data, v.pk[i], WEFT_PK_BYTES) ==
-			    0)
-				break;
-			od = NULL;
-		}
-		if (od != NULL)
-			same = od->count == v.count[i] &&
-			       memcmp(od->hash.data, v.hash[i], G_HASH) == 0;
-		if (!same) {
-			g_origin_t *o = g_origin(g, v.pk[i], 0);
-
-			if (o != NULL)
-				o->mark = any = 1;
-		}
-	}
-	free(ix);
-	g_view_free(&v);
-	return any;
-}
-
-/* Anti-entropy, step 2: the peer's digests. Push our origins that
- * differ; answer with our own digests unless this was the answer. */
-static int
-g_recv_digest(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
-	      const Weft__GossipDigest *d, weft_err_t *err)
-{
-	size_t i;
-
-	for (i = 0; i < d->n_origins; i++) {
-		const Weft__OriginDigest *od = d->origins[i];
-
-		if (od->origin.len != WEFT_PK_BYTES || od->hash.len != G_HASH)
-			return weft_err_set(err, WEFT_EPARSE,
-					    "gossip: "
-					    "malformed digest");
-	}
-	if (p->answers == 0) {
-		g->st.throttled++;
-		return 0;
-	}
-	p->answers--;
-	if (g_digest_mark(g, p, d))
-		g_push_marked(g, p);
-	if (!d->reply) {
-		Weft__WireMessage *r = g_digest_msg(g, p, 1);
-
-		if (r != NULL) {
-			g->st.digests_out++;
-			g_send(g, peer, r);
-		}
-	}
-	return 0;
-}
-
 int
 weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		 uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
@@ -1606,9 +1062,9 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		return g_recv_graft(g, p, m->graft, err);
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE: p->lazy = 1; return 0;
 	case WEFT__WIRE_MESSAGE__MSG_SUMMARY:
-		return g_recv_summary(g, p, peer, m->summary, err);
+		return weft_gossip__recv_summary(g, p, peer, m->summary, err);
 	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
-		return g_recv_digest(g, p, peer, m->digest, err);
+		return weft_gossip__recv_digest(g, p, peer, m->digest, err);
 	default:
 		return weft_err_set(err, WEFT_EINVAL,
 				    "gossip: not a gossip message");
@@ -1663,7 +1119,7 @@ g_dialling(weft_gossip_t *g, uint64_t now_ms)
 static void
 g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e)
 {
-	weft_out_t *o = g_out(g, WEFT_OUT_DIAL);
+	weft_out_t *o = weft_gossip__out(g, WEFT_OUT_DIAL);
 
 	if (o == NULL)
 		return;
@@ -1698,13 +1154,13 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	 * once when a session comes up: weft_gossip_peer_up). */
 	if (g->npeers > 0 && now_ms >= g->next_sync) {
 		g->next_sync = now_ms + g->cfg.sync_ms;
-		g_summary(g, &g->peers[g_rand(g) % g->npeers]);
+		weft_gossip__summary(g, &g->peers[g_rand(g) % g->npeers]);
 	}
 	/* Lost neighbours: redial once, then report. */
 	for (i = 0; i < g->nlost;) {
 		g_lost_t *l = &g->lost[i];
 
-		e = g_node(g, l->pk);
+		e = weft_gossip__node(g, l->pk);
 		if (e == NULL) {
 			*l = g->lost[--g->nlost];
 			continue;
@@ -1803,6 +1259,7 @@ weft_gossip_stats(const weft_gossip_t *g, weft_gossip_stats_t *st)
 {
 	*st = g->st;
 	st->entries = g->n;
+	st->bytes = g->q.bytes;
 }
 
 void

@@ -58,9 +58,18 @@ typedef struct weft_gossip_cfg {
 	uint64_t suspect_ms;  /* lost neighbour -> report; 0: 3 intervals */
 	unsigned degree;      /* neighbours we dial; 0: 4 */
 	size_t max_entries;   /* entries held; 0: 100000 */
-	unsigned budget;      /* entries a neighbour may make us verify per
-			       * interval; 0: 2000 */
-	uint64_t seed;	      /* PRNG seed */
+	/* Quotas (docs/gossip.md, "Quotas"); 0: the default in brackets */
+	size_t max_bytes;      /* envelope bytes held [256 MiB] */
+	size_t origin_entries; /* one origin, not ours [max_entries / 10] */
+	size_t origin_bytes;   /* [max_bytes / 10] */
+	size_t org_entries;    /* one org, not ours [max_entries / 4] */
+	size_t org_bytes;      /* [max_bytes / 4] */
+	double origin_rate;    /* replacements an origin may make a second,
+				* a minute's worth at once; an org ten times
+				* that [20] */
+	unsigned budget;       /* entries a neighbour may make us verify per
+				* interval; 0: 2000 */
+	uint64_t seed;	       /* PRNG seed */
 	/* Neighbours-only membership (large meshes, the simulator): node
 	 * records go one hop, to direct neighbours, and are neither
 	 * forwarded nor part of anti-entropy; descriptors spread as usual.
@@ -92,6 +101,8 @@ typedef struct weft_gossip_stats {
 	uint64_t bytes_out; /* packed gossip messages we queued */
 	uint64_t ihaves_out, grafts_out, prunes_out; /* broadcast tree */
 	uint64_t lazy_dropped; /* announcements over a peer's queue cap */
+	uint64_t over_quota;   /* refused: an origin's or org's quota */
+	uint64_t bytes;	       /* envelope bytes held */
 } weft_gossip_stats_t;
 
 /*

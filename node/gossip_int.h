@@ -50,7 +50,6 @@ typedef struct g_entry {
 	uint8_t subject[WEFT_PK_BYTES];
 	uint64_t subject_version;
 	int64_t expires_at; /* INT64_MAX: never */
-	int lapsed;	    /* an expired report, its subject's mark redone */
 	/* who may see it (docs/gossip.md, trust boundaries) */
 	char origin_org[WEFT_NAME_MAX + 1];
 	int gateway;	  /* node records: the node has the gateway role */
@@ -58,14 +57,86 @@ typedef struct g_entry {
 	char *visible_to; /* listed: ",org1,org2," */
 } g_entry_t;
 
+/* An org's share of the catalog (gossip_quota.c), keyed by its trusted
+ * root's key: at most as many as there are trusted roots. */
+typedef struct g_org {
+	uint8_t pk[WEFT_PK_BYTES];
+	char name[WEFT_NAME_MAX + 1];
+	uint32_t held; /* entries of its origins */
+	size_t bytes;  /* their envelope bytes */
+	double tokens; /* replacements it may still make */
+	uint64_t last_ms;
+	int rated; /* tokens set (a full bucket at first) */
+} g_org_t;
+
 typedef struct g_origin {
 	struct g_origin *next;
 	uint8_t pk[WEFT_PK_BYTES];
 	uint8_t hash[G_HASH];
-	uint32_t count;
-	size_t idx; /* scratch for g_view */
-	int mark;   /* scratch for g_push_marked */
+	uint32_t count; /* entries in anti-entropy (its digest) */
+	size_t idx;	/* scratch for g_view */
+	int mark;	/* scratch for g_push_marked */
+	/* quotas (gossip_quota.c) */
+	g_org_t *org;  /* set with its first entry */
+	uint32_t held; /* entries held, shared or not */
+	size_t bytes;
+	double tokens;
+	uint64_t last_ms;
+	int rated;
 } g_origin_t;
+
+/*
+ * Quotas (docs/gossip.md, "Quotas"): the limits, filled in from the
+ * configuration, and the totals. Our own origin is bound only by the
+ * totals, our own org by the totals and per-origin limits.
+ */
+typedef struct g_quota {
+	size_t max_entries, max_bytes;	     /* everything held */
+	size_t origin_entries, origin_bytes; /* one origin */
+	size_t org_entries, org_bytes;	     /* one org but ours */
+	double origin_rate, org_rate;	     /* replacements per second */
+	double origin_burst, org_burst;
+	size_t bytes; /* envelope bytes held */
+	g_org_t **orgs;
+	size_t norgs;
+	uint8_t self[WEFT_PK_BYTES];
+	uint8_t self_org[WEFT_PK_BYTES];
+	int self_org_known;
+} g_quota_t;
+
+#define G_ORGS_MAX 4096 /* orgs tracked: one per trusted root */
+
+/* Fill q's limits from cfg (0 fields take their defaults). */
+void weft_gossip__quota_init(g_quota_t *q, const weft_gossip_cfg_t *cfg,
+			     const uint8_t self[WEFT_PK_BYTES]);
+void weft_gossip__quota_free(g_quota_t *q);
+/*
+ * May origin o (NULL: none held yet) of org (its root's key, org_name)
+ * hold an entry of len bytes in place of old_len (old: an entry of the
+ * same key is held; from_peer: a neighbour sent it, not our store or
+ * ourselves)? 0, or WEFT_ETOOBIG (a count or byte limit) or WEFT_EAGAIN
+ * (the replacement rate) with err saying which. Takes a rate token when
+ * it says yes to a peer's replacement.
+ */
+int weft_gossip__quota_admit(g_quota_t *q, size_t held, g_origin_t *o,
+			     const weft_cert_info_t *signer, int old,
+			     size_t old_len, size_t len, int from_peer,
+			     uint64_t now_ms, weft_err_t *err);
+/* Account an admitted entry to o (attaching o to its org): old_len the
+ * bytes it replaced (0 for a new entry). */
+/*
+ * Before verifying: is origin o (NULL: none held) surely refused, new
+ * entry or (old) replacement, from a neighbour? Only what o's verified
+ * entries settled counts (its count, its org's, its bucket), so a forged
+ * claim can only refuse what the claimed origin could not send either.
+ */
+int weft_gossip__quota_full(g_quota_t *q, g_origin_t *o, int old,
+			    uint64_t now_ms);
+/* An entry of len bytes of origin o is no longer held. */
+void weft_gossip__quota_uncharge(g_quota_t *q, g_origin_t *o, size_t len);
+void weft_gossip__quota_charge(g_quota_t *q, g_origin_t *o,
+			       const weft_cert_info_t *signer, int old,
+			       size_t old_len, size_t len);
 
 /* "" for the node-record fields of an entry that is not one. */
 extern const char weft_gossip__empty[1];
@@ -99,5 +170,112 @@ Weft__WireMessage *weft_gossip__keys_msg(size_t n, int ihave,
 					 uint64_t **versions, uint8_t **bytes);
 int weft_gossip__in_list(const char *list, const char *org);
 int weft_gossip__vis_org(const g_entry_t *e, const char *org);
+
+/* The core's state, shared by its files (gossip.c, gossip_ae.c). */
+/* A lazy announcement waiting for the next tick. */
+typedef struct g_lazy {
+	uint8_t key[G_HASH];
+	uint64_t version;
+} g_lazy_t;
+
+typedef struct g_peer {
+	uint64_t id;
+	int lazy; /* off the broadcast tree: announce, don't push */
+	g_lazy_t *lq;
+	size_t lqn, lqcap;
+	uint8_t pk[WEFT_PK_BYTES];
+	char org[WEFT_NAME_MAX + 1];
+	int cross;	 /* another org */
+	int direct;	 /* a direct link (not gateway to gateway) */
+	unsigned budget; /* verifications left this interval */
+	/* what the peer may make us send this interval: anti-entropy
+	 * answers (a 24-byte summary costs us a digest of every origin) and
+	 * entries served to its grafts (16 bytes ask for ~500) */
+	unsigned answers, served;
+} g_peer_t;
+
+typedef struct g_lost {
+	uint8_t pk[WEFT_PK_BYTES];
+	uint64_t since;
+	int redialled;
+} g_lost_t;
+
+#define G_ADDRS_MAX 4
+#define G_DIALS_MAX 16
+#define G_ANSWERS 8 /* anti-entropy answers a peer gets per interval */
+/* A failure report lasts this long (then the node may be dialled and
+ * reported again); the version reported may be this far ahead of our
+ * clock, no further */
+#define G_REPORT_TTL_US (600LL * 1000000)
+#define G_SKEW_US WEFT_CLOCK_SKEW_MAX
+
+struct weft_gossip {
+	weft_gossip_cfg_t cfg; /* addresses, roles, version: copies below */
+	char *addr_ptrs[G_ADDRS_MAX]; /* strndup'd (bounded) */
+	char *role_ptrs[WEFT_ROLES_MAX];
+	char version[32];
+	const weft_trust_t *trust;
+	uint8_t self[WEFT_PK_BYTES];
+	uint64_t self_version;
+	uint64_t rng;
+
+	g_entry_t **tab;
+	size_t nb, n;
+	g_quota_t q;
+	size_t nshared;	  /* entries in anti-entropy (all but with partial) */
+	size_t ae_cursor; /* the bucket the next anti-entropy push starts at */
+	g_origin_t **otab;
+	size_t onb, on;
+	uint8_t root[G_HASH];
+
+	g_peer_t *peers;
+	size_t npeers, peers_cap;
+	g_lost_t *lost;
+	size_t nlost, lost_cap;
+	struct {
+		uint8_t pk[WEFT_PK_BYTES];
+		uint64_t at;
+	} dials[G_DIALS_MAX]; /* dials under way */
+	size_t ndials;
+
+	weft_outq_t out;
+
+	uint64_t next_tick, next_sync, ticks;
+	weft_gossip_stats_t st;
+	g_entry_t **reps; /* the failure reports held (forgotten when they
+			   * expire, g_reps_sweep): what marks a node
+			   * failed */
+	size_t nreps, reps_cap;
+	/* trust boundaries */
+	int gateway;	/* we have the gateway role */
+	char *indirect; /* ",org,org," reachable only through gateways */
+};
+
+/* gossip_base.c: the entry (kind, origin, name) or of key; node pk's
+ * record; a new output; queue a message to a peer; push entries (repair: off
+ * the tree); note an entry crossing into another org; an origin's digest
+ * (create: make it); is e in anti- entropy; may peer p see e? */
+g_entry_t *weft_gossip__find_key(const weft_gossip_t *g,
+				 const uint8_t key[G_HASH]);
+g_entry_t *weft_gossip__find(const weft_gossip_t *g, int kind,
+			     const uint8_t *origin, const char *name);
+g_entry_t *weft_gossip__node(const weft_gossip_t *g, const uint8_t *pk);
+weft_out_t *weft_gossip__out(weft_gossip_t *g, weft_out_kind_t kind);
+void weft_gossip__send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m);
+void weft_gossip__push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es,
+		       size_t n, int repair);
+void weft_gossip__note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p);
+g_origin_t *weft_gossip__origin(weft_gossip_t *g, const uint8_t *pk,
+				int create);
+int weft_gossip__shared(const weft_gossip_t *g, const g_entry_t *e);
+int weft_gossip__visible(const weft_gossip_t *g, const g_entry_t *e,
+			 const g_peer_t *p);
+/* Anti-entropy (gossip_ae.c): send our summary to p; take a peer's
+ * summary or digests (0, or negative for a protocol violation). */
+void weft_gossip__summary(weft_gossip_t *g, const g_peer_t *p);
+int weft_gossip__recv_summary(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
+			      const Weft__GossipSummary *sum, weft_err_t *err);
+int weft_gossip__recv_digest(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
+			     const Weft__GossipDigest *d, weft_err_t *err);
 
 #endif

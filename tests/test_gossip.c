@@ -58,7 +58,8 @@ unix_us(const net_t *t)
 	return (int64_t)T0 * 1000000 + (int64_t)t->now * 1000;
 }
 
-static int partial_membership; /* cfg.partial for cores started next */
+static int partial_membership;		/* cfg.partial for cores started next */
+static const weft_gossip_cfg_t *quotas; /* quota fields for them, if set */
 
 static void
 node_start(net_t *t, int i)
@@ -81,6 +82,15 @@ node_start(net_t *t, int i)
 	c.degree = 3;
 	c.partial = partial_membership;
 	c.seed = (uint64_t)i + 1;
+	if (quotas != NULL) {
+		c.max_entries = quotas->max_entries;
+		c.max_bytes = quotas->max_bytes;
+		c.origin_entries = quotas->origin_entries;
+		c.origin_bytes = quotas->origin_bytes;
+		c.org_entries = quotas->org_entries;
+		c.org_bytes = quotas->org_bytes;
+		c.origin_rate = quotas->origin_rate;
+	}
 	assert_int_equal(
 	    weft_gossip_new(&t->n[i].g, &c, t->now, unix_us(t), NULL), 0);
 	t->n[i].alive = 1;
@@ -741,6 +751,7 @@ test_report_lies(void **state)
 	uint8_t *env;
 	size_t len;
 	weft_err_t err;
+	weft_gossip_stats_t st0;
 	int64_t now;
 	uint64_t v3;
 
@@ -804,15 +815,32 @@ test_report_lies(void **state)
 	assert_int_equal(failed_seen(t, 3), 0);
 	/* an honest-looking report, expiring in 2 s: n0 and n1 see n3
 	 * failed; n2, whose session with n3 is up, does not */
+	weft_gossip_stats(t->n[1].g, &st0);
 	env = report(t, 0, 3, v3, now, now + 2000000, NULL, &len);
 	assert_int_equal(
 	    weft_gossip_offer(t->n[1].g, t->now, now, env, len, 1, NULL), 1);
 	free(env);
 	drain(t);
 	assert_int_equal(failed_seen(t, 3), 2);
-	/* it expires: nobody sees n3 failed any more */
+	/* it expires: nobody sees n3 failed any more, and every node has
+	 * forgotten it, so all digests agree again (finding 10) */
 	tick_all(t, 2500);
 	assert_int_equal(failed_seen(t, 3), 0);
+	{
+		uint8_t r0[16], ri[16];
+		uint64_t c0, ci;
+		weft_gossip_stats_t st;
+		int i;
+
+		weft_gossip_root(t->n[0].g, r0, &c0);
+		for (i = 0; i < 3; i++) { /* n3 is quiet */
+			weft_gossip_stats(t->n[i].g, &st);
+			assert_int_equal(st.entries, st0.entries);
+			weft_gossip_root(t->n[i].g, ri, &ci);
+			assert_int_equal(ci, c0);
+			assert_memory_equal(ri, r0, 16);
+		}
+	}
 	net_free(t);
 	free(t);
 }
@@ -1087,6 +1115,163 @@ test_trust_boundary(void **state)
 	free(t);
 }
 
+/* Does node i hold (kind, origin, name, version)? */
+static int
+held_on(net_t *t, int i, const uint8_t *origin, const char *name,
+	uint64_t version)
+{
+	hold_t c = {t, WEFT_ENTRY_DESCRIPTOR, origin, name, version, 0, 0};
+
+	weft_gossip_each(t->n[i].g, hold_cb, &c);
+	return c.hit;
+}
+
+/* A descriptor of node i with a description of dlen bytes. */
+static uint8_t *
+descriptor_big(net_t *t, int i, const char *name, size_t dlen, size_t *len)
+{
+	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
+	uint8_t *env = NULL, *body;
+	size_t blen;
+
+	d.name = (char *)name;
+	d.org = (char *)t->n[i].orgname;
+	d.node = t->n[i].name;
+	d.version = 1;
+	d.description = calloc(1, dlen + 1);
+	assert_non_null(d.description);
+	memset(d.description, 'x', dlen);
+	blen = weft__product_descriptor__get_packed_size(&d);
+	body = malloc(blen);
+	assert_non_null(body);
+	weft__product_descriptor__pack(&d, body);
+	assert_int_equal(
+	    weft_entry_make_at(&t->n[i].signer, WEFT_ENTRY_DESCRIPTOR, name, 1,
+			       0, 0, body, blen, unix_us(t), &env, len, NULL),
+	    0);
+	free(body);
+	free(d.description);
+	return env;
+}
+
+/* Push entries (freed here) to node `to` as from neighbour `from`. */
+static void
+push_from(net_t *t, int to, int from, uint8_t **envs, size_t *lens, size_t n)
+{
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+	ProtobufCBinaryData es[16];
+	size_t k;
+
+	assert_true(n <= 16);
+	for (k = 0; k < n; k++) {
+		es[k].data = envs[k];
+		es[k].len = lens[k];
+	}
+	p.entries = es;
+	p.n_entries = n;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+	m.push = &p;
+	assert_int_equal(weft_gossip_recv(t->n[to].g, t->now, unix_us(t),
+					  (uint64_t)from + 1, &m, NULL),
+			 0);
+	for (k = 0; k < n; k++)
+		free(envs[k]);
+}
+
+/*
+ * Quotas (issue 14, finding 1): an insider origin of our own org (n2)
+ * floods n1 through n0; it keeps its quota of entries and no more, while
+ * n0's honest entry still gets in. Org globex (n3, n4) shares one org
+ * quota; a byte quota refuses a large descriptor; replacements beyond
+ * an origin's burst wait for its rate.
+ */
+static void
+test_quota(void **state)
+{
+	static const int orgs[5] = {0, 0, 0, 1, 1};
+	weft_gossip_cfg_t q = {0};
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *envs[16];
+	size_t lens[16], k;
+	weft_gossip_stats_t st0, st1;
+	char name[32];
+	int n;
+
+	(void)state;
+	assert_non_null(t);
+	q.origin_entries = 5;
+	q.org_entries = 8;
+	q.origin_bytes = 8192;
+	q.origin_rate = 0.05; /* a burst of 3, then one per 20 s */
+	quotas = &q;
+	net_init_orgs(t, 5, orgs, NULL);
+	quotas = NULL;
+	link_up(t, 0, 1);
+	drain(t);
+	weft_gossip_stats(t->n[1].g, &st0);
+	/* n2 (acme): 8 new entries, its quota is 5 */
+	for (k = 0; k < 8; k++) {
+		snprintf(name, sizeof(name), "flood.p%zu", k);
+		envs[k] = descriptor(t, 2, name, 1, 0, &lens[k]);
+	}
+	push_from(t, 1, 0, envs, lens, 8);
+	for (k = 0, n = 0; k < 8; k++) {
+		snprintf(name, sizeof(name), "flood.p%zu", k);
+		n += held_on(t, 1, t->n[2].kp->pk, name, 1);
+	}
+	assert_int_equal(n, 5);
+	weft_gossip_stats(t->n[1].g, &st1);
+	assert_int_equal(st1.over_quota - st0.over_quota, 3);
+	/* an honest entry of another origin still gets in */
+	envs[0] = descriptor(t, 0, "honest.data", 1, 0, &lens[0]);
+	push_from(t, 1, 0, envs, lens, 1);
+	assert_true(held_on(t, 1, t->n[0].kp->pk, "honest.data", 1));
+	/* org globex: 5 of n3 and 3 of n4 fill its quota of 8 */
+	for (k = 0; k < 5; k++) {
+		snprintf(name, sizeof(name), "g.a%zu", k);
+		envs[k] = descriptor(t, 3, name, 1, 0, &lens[k]);
+		snprintf(name, sizeof(name), "g.b%zu", k);
+		envs[5 + k] = descriptor(t, 4, name, 1, 0, &lens[5 + k]);
+	}
+	push_from(t, 1, 0, envs, lens, 10);
+	for (k = 0, n = 0; k < 5; k++) {
+		snprintf(name, sizeof(name), "g.b%zu", k);
+		n += held_on(t, 1, t->n[4].kp->pk, name, 1);
+	}
+	assert_true(held_on(t, 1, t->n[3].kp->pk, "g.a4", 1));
+	assert_int_equal(n, 3);
+	/* bytes: 3000 + 3000 fit in n0's 8192, a third does not */
+	for (k = 0; k < 3; k++) {
+		snprintf(name, sizeof(name), "big.p%zu", k);
+		envs[k] = descriptor_big(t, 0, name, 3000, &lens[k]);
+	}
+	push_from(t, 1, 0, envs, lens, 3);
+	assert_true(held_on(t, 1, t->n[0].kp->pk, "big.p1", 1));
+	assert_false(held_on(t, 1, t->n[0].kp->pk, "big.p2", 1));
+	/* n2 replaces its 5: a burst of 3 gets in, 2 wait */
+	for (k = 0; k < 5; k++) {
+		snprintf(name, sizeof(name), "flood.p%zu", k);
+		envs[k] = descriptor(t, 2, name, 2, 0, &lens[k]);
+	}
+	push_from(t, 1, 0, envs, lens, 5);
+	for (k = 0, n = 0; k < 5; k++) {
+		snprintf(name, sizeof(name), "flood.p%zu", k);
+		n += held_on(t, 1, t->n[2].kp->pk, name, 2);
+	}
+	assert_int_equal(n, 3);
+	t->now += 20000; /* one more token */
+	for (k = 3; k < 5; k++) {
+		snprintf(name, sizeof(name), "flood.p%zu", k);
+		envs[k - 3] = descriptor(t, 2, name, 2, 0, &lens[k - 3]);
+	}
+	push_from(t, 1, 0, envs, lens, 2);
+	assert_true(held_on(t, 1, t->n[2].kp->pk, "flood.p3", 2));
+	assert_false(held_on(t, 1, t->n[2].kp->pk, "flood.p4", 2));
+	net_free(t);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1099,6 +1284,7 @@ main(void)
 	    cmocka_unit_test(test_report_lies),
 	    cmocka_unit_test(test_gateway_claim),
 	    cmocka_unit_test(test_trust_boundary),
+	    cmocka_unit_test(test_quota),
 	};
 
 	if (sodium_init() < 0)
