@@ -63,6 +63,7 @@ agent_close_handles(agent_t *a)
 	for (i = 0; i < a->ndialers; i++)
 		uv_close((uv_handle_t *)&a->dialers[i].timer, NULL);
 	a->ndialers = 0;
+	ag_resolve_stop(a);
 	ag_query_stop(a);
 	ag_audit_stop(a);
 	ag_core_stop(a);
@@ -141,6 +142,16 @@ agent_conn_closing(conn_t *c)
 	ag_dial_conn_closed(c);
 }
 
+/* A handshake finished: a member dial must have reached the node it
+ * meant to (dial.c), then the node core decides (core.c). */
+static int
+agent_conn_up(conn_t *c)
+{
+	if (ag_dial_check_key(c) != 0)
+		return -1;
+	return ag_core_conn_up(c);
+}
+
 /* Worker threads: the CPUs this process may use, at most 4 (the loop
  * keeps one busy too). */
 static unsigned
@@ -161,7 +172,7 @@ agent_start(agent_t *a)
 
 	uv_timer_init(a->loop, &a->grace);
 	a->grace.data = a;
-	a->up.conn_up = ag_core_conn_up;
+	a->up.conn_up = agent_conn_up;
 	a->up.conn_msg = ag_core_conn_msg;
 	a->up.conn_closing = agent_conn_closing;
 	a->up.released = agent_maybe_done;
@@ -217,10 +228,13 @@ agent_start(agent_t *a)
 	for (i = 0; i < a->o->njoin; i++) {
 		dialer_t *d = &a->dialers[a->ndialers];
 
-		if (weft_agent_parse_addr(a->o->join[i], &d->sa, &err) != 0) {
+		/* a name is resolved for every dial, off the loop (dial.c) */
+		rc = ag_addr_parse(a->o->join[i], &d->sa, &err);
+		if (rc < 0) {
 			ag_log("error", "--join %s", err.msg);
 			return -1;
 		}
+		d->numeric = rc == 0;
 		d->a = a;
 		snprintf(d->addr, sizeof(d->addr), "%s", a->o->join[i]);
 		d->backoff_ms = AG_BACKOFF_MIN_MS;
@@ -285,6 +299,15 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		o.max_per_addr = 256;
 	if (o.max_pending_per_addr == 0)
 		o.max_pending_per_addr = 16;
+	if (o.max_handshakes == 0) {
+		/* half the slots at most, so half-open connections never
+		 * fill them; not below the per-address cap, which raising
+		 * (tests, benchmarks on one host) raises this too */
+		o.max_handshakes =
+		    o.max_conns / 2 < 128 ? o.max_conns / 2 : 128;
+		if (o.max_handshakes < o.max_pending_per_addr)
+			o.max_handshakes = o.max_pending_per_addr;
+	}
 	if (o.backoff_max_ms == 0)
 		o.backoff_max_ms = 30000;
 	if (o.gossip_interval_ms == 0)
@@ -293,6 +316,7 @@ weft_agent_run(const weft_agent_opts_t *opts)
 		o.backoff_max_ms = AG_BACKOFF_MIN_MS;
 	a->o = &o;
 	a->loop = &loop;
+	randombytes_buf(a->ipc_key, sizeof(a->ipc_key));
 	a->lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	{

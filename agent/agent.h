@@ -30,6 +30,10 @@ typedef struct weft_agent_opts {
 	unsigned max_conns;	       /* all connections; 0: default 1024 */
 	unsigned max_per_addr;	       /* connections per remote IP; 0: 256 */
 	unsigned max_pending_per_addr; /* handshaking per remote IP; 0: 16 */
+	unsigned max_handshakes;       /* inbound handshaking in all, the
+					* oldest evicted for a newcomer; 0:
+					* min(128, max_conns / 2), at least
+					* max_pending_per_addr */
 	uint64_t backoff_max_ms;       /* redial backoff cap; 0: 30 s */
 	uint64_t gossip_interval_ms;   /* gossip tick; 0: 1 s */
 	uint64_t sync_ms;	       /* anti-entropy period; 0: 10 s */
@@ -45,7 +49,8 @@ typedef struct weft_agent_opts {
 	int no_cache;	      /* --cache-size 0: no result cache */
 } weft_agent_opts_t;
 
-/* Parse HOST:PORT or [IPV6]:PORT; a host name is resolved now (blocking).
+/* Parse HOST:PORT or [IPV6]:PORT; a host name is resolved now (blocking:
+ * for --listen, before the loop runs; dials resolve off the loop).
  * Errors: WEFT_EINVAL with a message naming the address. */
 int weft_agent_parse_addr(const char *s, struct sockaddr_storage *sa,
 			  weft_err_t *err);

@@ -7,7 +7,8 @@
  *
  *   agent.c  start, stop, signals, the data directory's lock
  *   log.c    log lines on stderr, rate-limited for floods
- *   addr.c   parsing and formatting addresses
+ *   addr.c   parsing and formatting addresses, host names resolved on
+ *            libuv's thread pool (never on the loop)
  *   conn.c   connections: accept with caps, session cores, reads and
  *            writes, session up/down into the node core
  *   dial.c   the --join dialers with backoff, member dials
@@ -55,7 +56,9 @@
 #define AG_REFUSALS_MAX 64 /* nodes whose sessions were refused, kept */
 #define AG_GRACE_MS 2000   /* shutdown: time to flush CLOSE frames */
 #define AG_ADDR_MAX 64
-#define AG_POOL_JOBS 64 /* jobs queued or running at once */
+#define AG_POOL_JOBS 64	    /* jobs queued or running at once */
+#define AG_IPC_BUCKETS 1024 /* the per-address counts' hash table */
+#define AG_RESOLVE_MAX 16   /* host names being resolved at once */
 
 typedef struct agent agent_t;
 
@@ -84,13 +87,25 @@ typedef struct ag_trust {
 typedef struct dialer {
 	agent_t *a;
 	char addr[AG_ADDR_MAX];
-	struct sockaddr_storage sa;
+	struct sockaddr_storage sa; /* numeric: parsed at start; a name:
+				     * resolved again for every dial */
+	int numeric, resolving;
 	uv_timer_t timer;
 	struct conn *conn;
 	uint64_t backoff_ms;
 	uint8_t peer_pk[WEFT_PK_BYTES];
 	int peer_known;
 } dialer_t;
+
+/* Inbound connections from one remote IP, for the per-address caps
+ * (conn.c): found in O(1) through a keyed hash of the address, freed
+ * when its last connection starts closing. */
+typedef struct ag_ipc {
+	struct ag_ipc *next;
+	unsigned n;	  /* inbound connections not closing */
+	unsigned pending; /* of which the handshake is unfinished */
+	char ip[AG_ADDR_MAX];
+} ag_ipc_t;
 
 /* A node whose sessions were refused lately (by it or by us): its member
  * dials wait, and the lines about it are folded (dial.c). */
@@ -118,8 +133,15 @@ typedef struct conn {
 	char addr[AG_ADDR_MAX], ip[AG_ADDR_MAX];
 	int outbound, up, reading, closing, handles, writes;
 	int accepted; /* the peer's node core spoke: a message arrived */
-	int refused;  /* we closed it after the handshake (may_link) */
+	int refused;  /* we closed it after the handshake (may_link), or
+		       * a member dial reached another node (dial.c) */
 	int64_t since_us;
+	/* inbound: its address's counts; while the handshake is unfinished,
+	 * its place in the agent's queue of them (oldest first) */
+	ag_ipc_t *ipc;
+	struct conn *hs_prev, *hs_next;
+	int hs_queued;
+	uint64_t hs_at; /* uv_now at accept */
 } conn_t;
 
 /* A message held by --link-delay. */
@@ -191,6 +213,17 @@ struct agent {
 	size_t nrefusals;
 	conn_t *conns;
 	unsigned nconns, nctl;
+	/* admission (conn.c): connections not closing; inbound ones with an
+	 * unfinished handshake, oldest first (evicted first); inbound
+	 * connections per remote IP */
+	unsigned nlive, nhs;
+	conn_t *hs_head, *hs_tail;
+	ag_ipc_t *ipc[AG_IPC_BUCKETS];
+	uint8_t ipc_key[16]; /* crypto_shorthash_KEYBYTES, random */
+	uint64_t hs_evicted;
+	/* host names being resolved (addr.c) */
+	struct ag_resolve *resolving;
+	unsigned nresolving;
 	int64_t started_us;
 	uint8_t rbuf[AG_READ_BUF];
 	/* counters for weft status */
@@ -267,6 +300,22 @@ void ag_conn_on_accept(uv_stream_t *server, int status);
 /* "HOST:PORT" or "[V6]:PORT" of sa into out; the bare host into ip. */
 void ag_fmt_addr(const struct sockaddr *sa, char *out, size_t n, char *ip,
 		 size_t ipn);
+/* Parse "HOST:PORT" or "[V6]:PORT" without resolving anything: 0 with *sa
+ * filled if HOST is an IP literal, 1 if it is a name (see ag_resolve),
+ * WEFT_EINVAL (message naming the address) if s is malformed. */
+int ag_addr_parse(const char *s, struct sockaddr_storage *sa, weft_err_t *err);
+/* What ag_resolve reports, on the loop thread: status 0 and *sa (port
+ * set), or a negative libuv code (UV_ECANCELED: the agent is stopping). */
+typedef void (*ag_resolved_cb)(agent_t *a, void *arg, int status,
+			       const struct sockaddr_storage *sa);
+/* Resolve s's host name off the loop (uv_getaddrinfo, libuv's thread
+ * pool) and call cb(a, arg, ...) once. Returns 0, or -1 without calling
+ * cb: s malformed, AG_RESOLVE_MAX already under way, out of memory, or
+ * the agent stopping. arg is the caller's; it must live until cb. */
+int ag_resolve(agent_t *a, const char *s, ag_resolved_cb cb, void *arg);
+/* Shutdown: cancel the resolutions under way (their callbacks see
+ * UV_ECANCELED; one already running ends first). */
+void ag_resolve_stop(agent_t *a);
 
 /* ---- dial.c ---- */
 /* Dial a --join address now / after ms (with +-20% jitter). */
@@ -278,6 +327,12 @@ void ag_dial_schedule(dialer_t *d, uint64_t ms);
 void ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk);
 /* A dialled session is up: remember who answered. */
 void ag_dial_conn_up(conn_t *c);
+/* The handshake of a connection finished, before the node core hears of
+ * it: 0 to go on; -1 if a member dial reached a node other than the one
+ * we meant (another key at the member's address): the connection is
+ * closed, logged, and counted as a failed dial of that member (its
+ * backoff, weft_node_unreachable). --join dials expect no key. */
+int ag_dial_check_key(conn_t *c);
 /* The peer accepted the session (its first message): reset the dialer's
  * backoff and forget the node's refusals. */
 void ag_dial_conn_ok(conn_t *c);

@@ -8,8 +8,17 @@
  *   write what the session core queued, pause reading while
  *   weft_sess_want_read says 0, and call weft_sess_tick when
  *   weft_sess_next_timer says.
- * - Caps are checked on accept, before any session state exists: total
- *   connections, connections per remote IP, handshaking ones per IP.
+ * - Caps are checked on accept, before any session state exists, in O(1)
+ *   (issue 14, finding 7): per remote IP, inbound connections
+ *   (--max-per-addr) and unfinished handshakes (--max-pending-per-addr),
+ *   over which the newcomer is refused; in all, unfinished inbound
+ *   handshakes (--max-handshakes) and connections (--max-conns), over
+ *   which the oldest unfinished inbound handshake is closed to make room
+ *   (a queue in accept order), and the newcomer refused only if there is
+ *   none. A session whose handshake finished is never closed for a
+ *   newcomer, and a stranger's half-open connections cannot fill the
+ *   slots: they hold at most --max-handshakes of them, each for at most
+ *   the handshake deadline.
  * - One read buffer serves all connections: libuv calls alloc and read
  *   back to back on this thread, and the core copies what it keeps.
  * - Writes in flight keep the buffers the core handed over; their
@@ -90,33 +99,82 @@ conn_handle_closed(uv_handle_t *h)
 	a->up.released(a);
 }
 
+/* ---- admission ---- */
+
+_Static_assert(sizeof(((agent_t *)0)->ipc_key) == crypto_shorthash_KEYBYTES,
+	       "ipc_key is a crypto_shorthash key");
+
+/* Where ip's counts are in the hash table: the pointer to its entry, or
+ * to the NULL that ends its bucket. SipHash under a random key, so remote
+ * addresses cannot be chosen to pile into one bucket. */
+static ag_ipc_t **
+conn_ipc_slot(agent_t *a, const char *ip)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+	ag_ipc_t **p;
+
+	crypto_shorthash(h, (const uint8_t *)ip, strlen(ip), a->ipc_key);
+	memcpy(&v, h, sizeof(v));
+	for (p = &a->ipc[v % AG_IPC_BUCKETS]; *p != NULL; p = &(*p)->next)
+		if (strcmp((*p)->ip, ip) == 0)
+			break;
+	return p;
+}
+
+/* The handshake of c is over (done, or c is closing): out of the queue
+ * of unfinished ones. */
+static void
+conn_hs_done(conn_t *c)
+{
+	agent_t *a = c->a;
+
+	if (!c->hs_queued)
+		return;
+	if (c->hs_prev)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		a->hs_head = c->hs_next;
+	if (c->hs_next)
+		c->hs_next->hs_prev = c->hs_prev;
+	else
+		a->hs_tail = c->hs_prev;
+	c->hs_prev = c->hs_next = NULL;
+	c->hs_queued = 0;
+	a->nhs--;
+	c->ipc->pending--;
+}
+
+/* c starts closing: it no longer counts against any cap. */
+static void
+conn_admit_release(conn_t *c)
+{
+	agent_t *a = c->a;
+	ag_ipc_t **p, *e = c->ipc;
+
+	a->nlive--;
+	conn_hs_done(c);
+	if (e == NULL)
+		return;
+	c->ipc = NULL;
+	if (--e->n > 0)
+		return;
+	p = conn_ipc_slot(a, e->ip);
+	*p = e->next;
+	free(e);
+}
+
 void
 ag_conn_close(conn_t *c)
 {
 	if (c->closing)
 		return;
 	c->closing = 1;
+	conn_admit_release(c);
 	c->a->up.conn_closing(c);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
-}
-
-static int
-conn_count_ip(agent_t *a, const char *ip, unsigned *pending)
-{
-	conn_t *c;
-	int n = 0;
-
-	*pending = 0;
-	for (c = a->conns; c; c = c->next) {
-		if (c->closing || strcmp(c->ip, ip) != 0)
-			continue;
-		n++;
-		if (!c->up)
-			(*pending)++;
-	}
-	return n;
 }
 
 conn_t *
@@ -128,6 +186,7 @@ ag_conn_new(agent_t *a)
 		return NULL;
 	c->a = a;
 	c->id = ++a->next_conn_id;
+	a->nlive++;
 	uv_tcp_init(a->loop, &c->tcp);
 	uv_timer_init(a->loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
@@ -336,6 +395,7 @@ ag_is_gateway(const weft_cert_info_t *ci)
 static int
 conn_on_up(conn_t *c)
 {
+	conn_hs_done(c); /* a session now: never evicted for a newcomer */
 	c->a->hs_ok++;
 	return c->a->up.conn_up(c);
 }
@@ -470,6 +530,75 @@ ag_conn_start(conn_t *c, weft_hs_role_t role)
 	return 0;
 }
 
+/* Close the oldest unfinished inbound handshake to make room (why: the
+ * cap that is full). */
+static void
+conn_evict(agent_t *a, const char *why)
+{
+	conn_t *v = a->hs_head;
+
+	a->hs_evicted++;
+	a->refused_limit++;
+	if (ag_log_ok(a, AG_LIM_CAP))
+		ag_log("warn",
+		       "evicted the oldest unfinished handshake, from %s "
+		       "(%llu ms old): %s (%llu evicted so far)",
+		       v->addr,
+		       (unsigned long long)(uv_now(a->loop) - v->hs_at), why,
+		       (unsigned long long)a->hs_evicted);
+	ag_conn_close(v);
+}
+
+/* May inbound connection c (counted in nlive, not yet in its address's
+ * counts) stay? NULL and c counted, or why not. Over a cap of its own
+ * address the newcomer is refused; over a global one the oldest
+ * unfinished inbound handshakes make room, never a finished session. */
+static const char *
+conn_admit(conn_t *c)
+{
+	agent_t *a = c->a;
+	const weft_agent_opts_t *o = a->o;
+	ag_ipc_t **p = conn_ipc_slot(a, c->ip), *e = *p;
+	char why[96];
+
+	if (e != NULL && e->pending >= o->max_pending_per_addr)
+		return "too many unfinished handshakes from this address";
+	if (e != NULL && e->n >= o->max_per_addr)
+		return "too many connections from this address";
+	while (a->nhs >= o->max_handshakes || a->nlive > o->max_conns) {
+		if (a->hs_head == NULL)
+			return "too many connections";
+		if (a->nhs >= o->max_handshakes)
+			snprintf(why, sizeof(why),
+				 "%u unfinished handshakes (--max-handshakes)",
+				 a->nhs);
+		else
+			snprintf(why, sizeof(why),
+				 "%u connections (--max-conns)", a->nlive - 1);
+		conn_evict(a, why);
+	}
+	p = conn_ipc_slot(a, c->ip); /* an eviction may have freed it */
+	if (*p == NULL) {
+		*p = calloc(1, sizeof(**p));
+		if (*p == NULL)
+			return "out of memory";
+		snprintf((*p)->ip, sizeof((*p)->ip), "%s", c->ip);
+	}
+	c->ipc = *p;
+	c->ipc->n++;
+	c->ipc->pending++;
+	c->hs_queued = 1;
+	c->hs_at = uv_now(a->loop);
+	c->hs_prev = a->hs_tail;
+	if (a->hs_tail)
+		a->hs_tail->hs_next = c;
+	else
+		a->hs_head = c;
+	a->hs_tail = c;
+	a->nhs++;
+	return NULL;
+}
+
 void
 ag_conn_on_accept(uv_stream_t *server, int status)
 {
@@ -477,9 +606,7 @@ ag_conn_on_accept(uv_stream_t *server, int status)
 	conn_t *c;
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
-	unsigned pending = 0;
-	const char *why = NULL;
-	unsigned per;
+	const char *why;
 
 	if (status < 0) {
 		ag_log("warn", "accept: %s", uv_strerror(status));
@@ -497,14 +624,7 @@ ag_conn_on_accept(uv_stream_t *server, int status)
 			    c->ip, sizeof(c->ip));
 	else
 		snprintf(c->addr, sizeof(c->addr), "?");
-	per = (unsigned)conn_count_ip(a, c->ip, &pending);
-	/* conn_count_ip counted c itself (not up yet) */
-	if (a->nconns > a->o->max_conns)
-		why = "too many connections";
-	else if (pending > a->o->max_pending_per_addr)
-		why = "too many unfinished handshakes from this address";
-	else if (per > a->o->max_per_addr)
-		why = "too many connections from this address";
+	why = conn_admit(c);
 	if (why != NULL) {
 		a->refused_limit++;
 		if (ag_log_ok(a, AG_LIM_CAP))

@@ -16,6 +16,17 @@
  * accepted us), or a session that lived, resets both. The refusal
  * record also folds the log lines about the node: one per backoff
  * period, with the count of those left out.
+ *
+ * A member dial expects a key (issue 14, finding 10): the node core asks
+ * to dial member pk at the address its record gives. If the handshake
+ * shows another node there (the member moved, its address was reused,
+ * or its record lies), the session is closed before the node core hears
+ * of it, and counts as a failed dial of pk (weft_node_unreachable, and
+ * pk's refusal backoff). A --join address expects no particular key.
+ *
+ * Host names are resolved off the loop (addr.c): a --join name for every
+ * dial (so a seed's new address is followed), a member's when its record
+ * gives a name; IP literals need no resolver.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,13 +40,14 @@
 
 #include "agent/agent_int.h"
 #include "lib/util.h"
+#include "node/gossip.h"
 
 static void
 dial_timer_cb(uv_timer_t *t)
 {
 	dialer_t *d = t->data;
 
-	if (d->a->stopping || d->conn != NULL)
+	if (d->a->stopping || d->conn != NULL || d->resolving)
 		return;
 	if (d->peer_known &&
 	    ag_conn_find_peer(d->a, d->peer_pk, NULL) != NULL) {
@@ -154,8 +166,9 @@ dial_connected(uv_connect_t *req, int status)
 		ag_conn_close(c);
 }
 
-void
-ag_dial_now(dialer_t *d)
+/* Connect d to d->sa now. */
+static void
+dial_connect(dialer_t *d)
 {
 	agent_t *a = d->a;
 	conn_t *c = ag_conn_new(a);
@@ -179,6 +192,55 @@ ag_dial_now(dialer_t *d)
 	}
 }
 
+/* A failed dial of d (no connection made): again after the backoff,
+ * which doubles. */
+static void
+dial_retry(dialer_t *d)
+{
+	ag_dial_schedule(d, d->backoff_ms);
+	if (d->backoff_ms < d->a->o->backoff_max_ms)
+		d->backoff_ms *= 2;
+	if (d->backoff_ms > d->a->o->backoff_max_ms)
+		d->backoff_ms = d->a->o->backoff_max_ms;
+}
+
+/* d's host name resolved (or not). */
+static void
+dial_resolved(agent_t *a, void *arg, int status,
+	      const struct sockaddr_storage *sa)
+{
+	dialer_t *d = arg;
+
+	d->resolving = 0;
+	if (a->stopping || status == UV_ECANCELED)
+		return;
+	if (status < 0) {
+		ag_log("info", "cannot resolve %s: %s (retrying in %.1f s)",
+		       d->addr, uv_strerror(status),
+		       (double)d->backoff_ms / 1000);
+		dial_retry(d);
+		return;
+	}
+	d->sa = *sa;
+	dial_connect(d);
+}
+
+void
+ag_dial_now(dialer_t *d)
+{
+	if (d->numeric) {
+		dial_connect(d);
+		return;
+	}
+	if (d->resolving)
+		return;
+	d->resolving = 1;
+	if (ag_resolve(d->a, d->addr, dial_resolved, d) != 0) {
+		d->resolving = 0;
+		dial_retry(d); /* too many under way: later */
+	}
+}
+
 static void
 ag_member_connected(uv_connect_t *req, int status)
 {
@@ -194,26 +256,14 @@ ag_member_connected(uv_connect_t *req, int status)
 	}
 }
 
-/* Dial a member the gossip core asked for (no redial: it decides). */
-void
-ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk)
+/* Connect to member pk at sa (the node core asked). */
+static void
+dial_member(agent_t *a, const struct sockaddr_storage *sa, const uint8_t *pk)
 {
-	struct sockaddr_storage sa;
 	char norm[AG_ADDR_MAX];
-	weft_err_t err = {0};
-	ag_refusal_t *r;
 	conn_t *c;
 
-	if (a->stopping || weft_agent_parse_addr(addr, &sa, &err) != 0)
-		return;
-	r = dial_refusal(a, pk);
-	if (r != NULL && uv_now(a->loop) < r->until) {
-		/* its sessions are refused: a failed dial, until the wait is
-		 * over */
-		weft_node_unreachable(a->node, uv_now(a->loop), pk);
-		return;
-	}
-	ag_fmt_addr((struct sockaddr *)&sa, norm, sizeof(norm), NULL, 0);
+	ag_fmt_addr((const struct sockaddr *)sa, norm, sizeof(norm), NULL, 0);
 	if (strcmp(norm, a->listen_addr) == 0)
 		return;
 	for (c = a->conns; c; c = c->next) /* already dialling there */
@@ -226,14 +276,127 @@ ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk)
 	c->outbound = 1;
 	c->member_dial = 1;
 	memcpy(c->want_pk, pk, WEFT_PK_BYTES);
-	ag_fmt_addr((struct sockaddr *)&sa, c->addr, sizeof(c->addr), c->ip,
-		    sizeof(c->ip));
+	ag_fmt_addr((const struct sockaddr *)sa, c->addr, sizeof(c->addr),
+		    c->ip, sizeof(c->ip));
 	c->connect.data = c;
-	if (uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&sa,
+	if (uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *)sa,
 			   ag_member_connected) != 0) {
 		weft_node_unreachable(a->node, uv_now(a->loop), pk);
 		ag_conn_close(c);
 	}
+}
+
+/* A member dial waiting for its host name. */
+typedef struct dial_name {
+	uint8_t pk[WEFT_PK_BYTES];
+	char addr[WEFT_OUT_ADDR_MAX + 1];
+} dial_name_t;
+
+static void
+dial_member_resolved(agent_t *a, void *arg, int status,
+		     const struct sockaddr_storage *sa)
+{
+	dial_name_t *n = arg;
+
+	if (a->stopping || status == UV_ECANCELED) {
+		free(n);
+		return;
+	}
+	if (status < 0) {
+		if (ag_log_ok(a, AG_LIM_HS))
+			ag_log("info", "cannot resolve member address %s: %s",
+			       n->addr, uv_strerror(status));
+		weft_node_unreachable(a->node, uv_now(a->loop), n->pk);
+	} else if (ag_conn_find_peer(a, n->pk, NULL) == NULL) {
+		dial_member(a, sa, n->pk);
+	}
+	free(n);
+}
+
+/* Dial a member the gossip core asked for (no redial: it decides). */
+void
+ag_dial_addr(agent_t *a, const char *addr, const uint8_t *pk)
+{
+	struct sockaddr_storage sa;
+	weft_err_t err = {0};
+	ag_refusal_t *r;
+	dial_name_t *n;
+	int rc;
+
+	if (a->stopping)
+		return;
+	rc = ag_addr_parse(addr, &sa, &err);
+	if (rc < 0)
+		return;
+	r = dial_refusal(a, pk);
+	if (r != NULL && uv_now(a->loop) < r->until) {
+		/* its sessions are refused: a failed dial, until the wait is
+		 * over */
+		weft_node_unreachable(a->node, uv_now(a->loop), pk);
+		return;
+	}
+	if (rc == 0) {
+		dial_member(a, &sa, pk);
+		return;
+	}
+	/* a host name: resolved off the loop, then dialled */
+	n = calloc(1, sizeof(*n));
+	if (n != NULL) {
+		memcpy(n->pk, pk, WEFT_PK_BYTES);
+		snprintf(n->addr, sizeof(n->addr), "%s", addr);
+	}
+	if (n == NULL || ag_resolve(a, addr, dial_member_resolved, n) != 0) {
+		free(n);
+		weft_node_unreachable(a->node, uv_now(a->loop), pk);
+	}
+}
+
+/* The name of member pk as gossip knows it, or "?" (for a log line). */
+static void
+dial_member_name(agent_t *a, const uint8_t *pk, char *out, size_t n)
+{
+	weft_gossip_member_t *m = NULL;
+	size_t i, k = 0;
+
+	snprintf(out, n, "?");
+	if (a->node == NULL ||
+	    weft_gossip_members(weft_node_gossip(a->node), &m, &k) != 0)
+		return;
+	for (i = 0; i < k; i++)
+		if (memcmp(m[i].pk, pk, WEFT_PK_BYTES) == 0) {
+			snprintf(out, n, "%s", m[i].name);
+			break;
+		}
+	free(m);
+}
+
+int
+ag_dial_check_key(conn_t *c)
+{
+	agent_t *a = c->a;
+	const weft_cert_info_t *p = weft_sess_peer(c->s);
+	char want[2 * WEFT_PK_BYTES + 1], got[2 * WEFT_PK_BYTES + 1];
+	char name[WEFT_NAME_MAX + 1], fold[64];
+
+	if (!c->outbound || !c->member_dial ||
+	    memcmp(p->subject_pk, c->want_pk, WEFT_PK_BYTES) == 0)
+		return 0;
+	c->refused = 1; /* counted here, not again when it closes */
+	if (ag_dial_refused(a, c->want_pk, fold, sizeof(fold))) {
+		dial_member_name(a, c->want_pk, name, sizeof(name));
+		ag_log("warn",
+		       "dialled node %s at %s expecting key %s, got %s (node "
+		       "%s of org %s): closed%s",
+		       name, c->addr, weft_hex(c->want_pk, WEFT_PK_BYTES, want),
+		       weft_hex(p->subject_pk, WEFT_PK_BYTES, got),
+		       p->subject_name, p->org_name, fold);
+	}
+	weft_sess_close(c->s, "not the node dialled");
+	ag_conn_flush(c);
+	ag_conn_close(c);
+	if (a->node != NULL && !a->stopping)
+		weft_node_unreachable(a->node, uv_now(a->loop), c->want_pk);
+	return -1;
 }
 
 void

@@ -42,6 +42,10 @@ static const char weft_agent_usage[] =
     "  --max-per-addr N        connections per remote IP (default 256)\n"
     "  --max-pending-per-addr N  unfinished handshakes per remote IP\n"
     "                          (default 16)\n"
+    "  --max-handshakes N      unfinished inbound handshakes in all; the\n"
+    "                          oldest is closed to admit a newcomer\n"
+    "                          (default 128, at most --max-conns / 2,\n"
+    "                          at least --max-pending-per-addr)\n"
     "gossip (docs/gossip.md):\n"
     "  --gossip-interval D     gossip tick: neighbours, suspicion\n"
     "                          (default 1s)\n"
@@ -151,6 +155,8 @@ static const struct agent_num {
     {13, "--sync-interval", NUM_MS, offsetof(weft_agent_opts_t, sync_ms), 0},
     {14, "--link-delay", NUM_MS, offsetof(weft_agent_opts_t, link_delay_ms),
      60000},
+    {15, "--max-handshakes", NUM_COUNT,
+     offsetof(weft_agent_opts_t, max_handshakes), 0},
     {16, "--catalog-max-entries", NUM_COUNT,
      offsetof(weft_agent_opts_t, catalog_max_entries), 0},
     {17, "--catalog-max-bytes", NUM_SIZE,
@@ -220,6 +226,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {"degree", required_argument, NULL, 12},
 	    {"sync-interval", required_argument, NULL, 13},
 	    {"link-delay", required_argument, NULL, 14},
+	    {"max-handshakes", required_argument, NULL, 15},
 	    {"catalog-max-entries", required_argument, NULL, 16},
 	    {"catalog-max-bytes", required_argument, NULL, 17},
 	    {"origin-max-entries", required_argument, NULL, 18},
