@@ -76,7 +76,7 @@ measure() {
 # `weft publish` is timed.
 weft_once() {
 	rm -rf "$T/node"
-	if ! "$WEFT" init --data-dir "$T/node" --org "$T/org.key" \
+	if ! "$WEFT" init --mesh test --data-dir "$T/node" --org "$T/org.key" \
 	    --name bench1 >"$T/weft-init.log" 2>&1; then
 		echo "bench: weft init failed:" >&2
 		sed 's/^/    /' "$T/weft-init.log" | tail -n 20 >&2

@@ -119,7 +119,7 @@ WEFT_SKIP=1
 weft_side() {
 	if ! "$WEFT" org create benchorg --out "$T/org.key" \
 	    >"$T/weft-setup.log" 2>&1 ||
-	    ! "$WEFT" init --data-dir "$T/node" --org "$T/org.key" \
+	    ! "$WEFT" init --mesh test --data-dir "$T/node" --org "$T/org.key" \
 	    --name bench1 >>"$T/weft-setup.log" 2>&1; then
 		echo "bench: weft set-up failed:" >&2
 		tail -n 20 "$T/weft-setup.log" | sed 's/^/    /' >&2

@@ -1,6 +1,8 @@
 /*
  * cmd_org.c: `weft org create|show` and `weft init`.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,8 +150,10 @@ weft_init_usage(FILE *f)
 	    "  --network-key F  the mesh's network key: 64 hex digits (or 32\n"
 	    "                   raw bytes) in file F; nodes without it cannot\n"
 	    "                   even learn who answers (docs/protocol.md)\n"
-	    "  --mesh NAME      derive the network key from a mesh name\n"
-	    "                   (default: \"weft\")\n");
+	    "  --mesh NAME      derive the network key from a name: a key\n"
+	    "                   anyone who guesses the name has; for demos\n"
+	    "With neither, the node starts a new mesh: a random network key,\n"
+	    "written to DIR/network.key (0600) to give to the other nodes.\n");
 }
 
 /*
@@ -203,6 +207,41 @@ weft_init_netkey(const char *file, const char *mesh, uint8_t key[32])
 	sodium_memzero(buf, len);
 	free(buf);
 	return rc;
+}
+
+/* Write a new mesh's network key to DIR/network.key (64 hex digits and a
+ * newline, 0600, a new file): 0, or an error in err. */
+static int
+weft_init_write_netkey(const char *dir, const uint8_t key[32], char *path,
+		       size_t cap, weft_err_t *err)
+{
+	char hex[65];
+	int fd, n = snprintf(path, cap, "%s/network.key", dir);
+	ssize_t w;
+
+	if (n < 0 || (size_t)n >= cap)
+		return weft_err_set(err, WEFT_EINVAL, "%s: path too long", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return weft_err_set(err, WEFT_EIO, "%s: %s", path,
+				    strerror(errno));
+	weft_hex(key, 32, hex);
+	hex[64] = '\n';
+	w = write(fd, hex, sizeof(hex));
+	sodium_memzero(hex, sizeof(hex));
+	if (w != (ssize_t)sizeof(hex) || fsync(fd) != 0) {
+		int e = errno;
+
+		close(fd);
+		return weft_err_set(err, WEFT_EIO, "%s: %s", path,
+				    w < 0 || w == (ssize_t)sizeof(hex)
+					? strerror(e)
+					: "short write");
+	}
+	if (close(fd) != 0)
+		return weft_err_set(err, WEFT_EIO, "%s: %s", path,
+				    strerror(errno));
+	return 0;
 }
 
 /* init's options. */
@@ -287,15 +326,24 @@ weft_cmd_init(int argc, char **argv)
 	init_opts_t o;
 	weft_nodedir_new_t nn = {0};
 	uint8_t netkey[WEFT_HS_KEY_BYTES], fp[8], pk[WEFT_PK_BYTES];
-	char fphex[17], hex[2 * WEFT_PK_BYTES + 1];
+	char fphex[17], hex[2 * WEFT_PK_BYTES + 1], nkpath[4096] = "";
 	weft_keypair_t *org = NULL;
 	weft_err_t err = {0};
 	int rc;
 
 	if ((rc = weft_init_args(argc, argv, &o)) != 0)
 		return rc < 0 ? 0 : rc;
-	if (weft_init_netkey(o.nkfile, o.mesh ? o.mesh : "weft", netkey) != 0)
+	if (o.nkfile == NULL && o.mesh == NULL)
+		randombytes_buf(netkey, sizeof(netkey)); /* a new mesh */
+	else if (weft_init_netkey(o.nkfile, o.mesh, netkey) != 0)
 		return 1;
+	if (o.mesh != NULL)
+		fprintf(stderr,
+			"weft init: warning: --mesh %s: a network key anyone "
+			"who guesses the name can make; fine for a demo, but "
+			"to keep strangers out use a random one (weft init "
+			"without --mesh writes DIR/network.key)\n",
+			o.mesh);
 	crypto_generichash(fp, sizeof(fp), netkey, sizeof(netkey), NULL, 0);
 	weft_hex(fp, sizeof(fp), fphex);
 	rc = 1;
@@ -314,6 +362,10 @@ weft_cmd_init(int argc, char **argv)
 	nn.network_key = netkey;
 	if (weft_nodedir_create(o.dir, &nn, pk, &err) != 0)
 		goto fail;
+	if (o.nkfile == NULL && o.mesh == NULL &&
+	    weft_init_write_netkey(o.dir, netkey, nkpath, sizeof(nkpath),
+				   &err) != 0)
+		goto fail;
 	weft_hex(pk, WEFT_PK_BYTES, hex);
 	if (o.json) {
 		weft_json_t j;
@@ -325,15 +377,26 @@ weft_cmd_init(int argc, char **argv)
 		weft_json_string(&j, "public_key", hex);
 		weft_json_string(&j, "data_dir", o.dir);
 		weft_json_string(&j, "network_key_fingerprint", fphex);
+		weft_json_string(&j, "network_key_file",
+				 nkpath[0] ? nkpath : o.nkfile);
 		weft_json_end_object(&j);
 		(void)weft_cli_json_end(&j);
 	} else {
 		printf("initialised node %s of org %s in %s\npublic key: %s\n"
-		       "network key fingerprint: %s (%s)\n",
+		       "network key fingerprint: %s (%s%s)\n",
 		       o.name, org->name, o.dir, hex, fphex,
 		       o.nkfile ? o.nkfile
-				: "derived from "
-				  "mesh name");
+		       : o.mesh ? "derived from the mesh name "
+				: "new, random: ",
+		       o.nkfile ? ""
+		       : o.mesh ? o.mesh
+				: nkpath);
+		if (nkpath[0])
+			printf(
+			    "a new mesh: give %s to every other node "
+			    "(weft init --network-key %s); without it no one "
+			    "can connect, nor learn who answers\n",
+			    nkpath, nkpath);
 	}
 	rc = 0;
 	goto out;

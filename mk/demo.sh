@@ -74,8 +74,10 @@ agent() {
 	"$WEFT" status --data-dir "$D/$1" --json --wait 10 >"$D/$1.status"
 }
 run "$WEFT" org create globex --out "$D/globex.key"
-run "$WEFT" init --data-dir "$D/node2" --org "$D/acme.key" --name node2
-run "$WEFT" init --data-dir "$D/node3" --org "$D/globex.key" --name node3
+run "$WEFT" init --data-dir "$D/node2" --org "$D/acme.key" --name node2 \
+    --network-key "$D/node1/network.key"
+run "$WEFT" init --data-dir "$D/node3" --org "$D/globex.key" --name node3 \
+    --network-key "$D/node1/network.key"
 run "$WEFT" trust add --data-dir "$D/node1" "$D/globex.pub"
 run "$WEFT" trust add --data-dir "$D/node2" "$D/globex.pub"
 run "$WEFT" trust add --data-dir "$D/node3" "$D/acme.pub"

@@ -22,7 +22,7 @@ json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$T/out" | head -1; }
 # a fresh org + node in $T/$1
 mknode() {
 	ok "$WEFT" org create "org$1" --out "$T/org$1.key"
-	ok "$WEFT" init --data-dir "$T/$1" --org "$T/org$1.key" --name "$1"
+	ok "$WEFT" init --mesh test --data-dir "$T/$1" --org "$T/org$1.key" --name "$1"
 }
 # seq_list A B: "A A+1 ... B " (agent numbers for loops)
 seq_list() { i=$1; while [ $i -le $2 ]; do printf '%s ' $i; i=$((i + 1)); done; }

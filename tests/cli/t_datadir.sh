@@ -11,20 +11,20 @@ ok "$WEFT" org create evil --out "$T/evil.key"
 # a world-writable directory someone made for us
 mkdir "$T/w" && chmod 777 "$T/w"
 bad "mode 0777 lets its group and other users write it.*chmod 700" \
-    "$WEFT" init --data-dir "$T/w" --org "$T/acme.key" --name w
+    "$WEFT" init --mesh test --data-dir "$T/w" --org "$T/acme.key" --name w
 [ -e "$T/w/node.key" ] && die "init wrote into a world-writable directory"
 
 # a directory with a planted store: the attacker's org trusted in it
-ok "$WEFT" init --data-dir "$T/planted" --org "$T/evil.key" --name p
+ok "$WEFT" init --mesh test --data-dir "$T/planted" --org "$T/evil.key" --name p
 rm "$T/planted/node.key" "$T/planted/node.cert"
 bad "is not empty \(it holds (data|lock)\.mdb\)" \
-    "$WEFT" init --data-dir "$T/planted" --org "$T/acme.key" --name n
+    "$WEFT" init --mesh test --data-dir "$T/planted" --org "$T/acme.key" --name n
 [ -e "$T/planted/node.key" ] && die "init took over a planted store"
 
 # an empty pre-made directory is fine; a new one is made 0700
 mkdir "$T/empty"
-ok "$WEFT" init --data-dir "$T/empty" --org "$T/acme.key" --name e
-ok "$WEFT" init --data-dir "$T/n" --org "$T/acme.key" --name n
+ok "$WEFT" init --mesh test --data-dir "$T/empty" --org "$T/acme.key" --name e
+ok "$WEFT" init --mesh test --data-dir "$T/n" --org "$T/acme.key" --name n
 [ "$(stat -c %a "$T/n")" = 700 ] || die "data directory is not 0700"
 [ "$(stat -c %a "$T/n/data.mdb")" = 600 ] || die "data.mdb is not 0600"
 [ "$(stat -c %a "$T/n/node.key")" = 600 ] || die "node.key is not 0600"

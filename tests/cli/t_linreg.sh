@@ -27,7 +27,7 @@ done
 ok "$WEFT" init --data-dir "$T/g" --org "$T/globex.key" --name g --mesh lr
 ok "$WEFT" trust add --data-dir "$T/g" "$T/acme.pub"
 ok "$WEFT" org create ref --out "$T/ref.key"
-ok "$WEFT" init --data-dir "$T/r" --org "$T/ref.key" --name r
+ok "$WEFT" init --mesh test --data-dir "$T/r" --org "$T/ref.key" --name r
 
 # 600 legs: delay = 3 + 0.02 distance - 1.5 hour + a deterministic
 # wiggle; every 37th leg has no hour (it drops out of the fit)

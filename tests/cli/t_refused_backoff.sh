@@ -24,12 +24,12 @@ refusals() { grep -c "node $1 of org globex is reached only through gateways" "$
 
 ok "$WEFT" org create acme --out "$T/acme.key"
 ok "$WEFT" org create globex --out "$T/globex.key"
-ok "$WEFT" init --data-dir "$T/ga" --org "$T/acme.key" --name ga --role gateway
+ok "$WEFT" init --mesh test --data-dir "$T/ga" --org "$T/acme.key" --name ga --role gateway
 ok "$WEFT" trust add --data-dir "$T/ga" "$T/globex.pub" --via-gateway
-ok "$WEFT" init --data-dir "$T/gb" --org "$T/globex.key" --name gb --role gateway
+ok "$WEFT" init --mesh test --data-dir "$T/gb" --org "$T/globex.key" --name gb --role gateway
 ok "$WEFT" trust add --data-dir "$T/gb" "$T/acme.pub" --via-gateway
 for n in b c; do
-	ok "$WEFT" init --data-dir "$T/$n" --org "$T/globex.key" --name $n
+	ok "$WEFT" init --mesh test --data-dir "$T/$n" --org "$T/globex.key" --name $n
 	ok "$WEFT" trust add --data-dir "$T/$n" "$T/acme.pub" # not via gateways
 done
 
