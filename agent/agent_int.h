@@ -16,6 +16,8 @@
  *            store, dials, notes), --link-delay, the catalog scan
  *   ctl.c    the control server on DIR/agent.sock (framing: control.h)
  *   pool.c   the worker pool for work that must not run on the loop
+ *   recheck.c  sessions re-checked every tick: a peer certificate
+ *            expired, an org no longer trusted (issue 14, finding 9)
  *
  * Ownership: the agent owns every conn; a conn owns its TCP handle, its
  * timer and its session core, and is freed only after both handles have
@@ -81,6 +83,7 @@ typedef struct ctl_conn ctl_conn_t;
 typedef struct ag_trust {
 	int refs;
 	weft_pubkey_t *roots;
+	weft_revoked_t *revoked; /* a copy: workers read snapshots */
 	weft_trust_t t;
 } ag_trust_t;
 
@@ -232,6 +235,11 @@ struct agent {
 	weft_node_t *node;
 	uv_timer_t gtimer;
 	ag_trust_t *gtrust;
+	/* node keys revoked by their org roots (the node core's REVOKE
+	 * outputs), sorted by weft_revoked_cmp: every trust snapshot
+	 * (ag_trust_get) carries them, so handshakes refuse them */
+	weft_revoked_t *revoked;
+	size_t nrevoked, revoked_cap;
 	uint64_t next_conn_id, gossip_dropped, gticks;
 	int gtimer_open, scanned;
 	uint64_t policies;    /* our POLICY versions summed, at the last scan */
@@ -265,6 +273,8 @@ struct agent {
 /* ---- log.c ---- */
 
 /* One log line on stderr: "TIME LEVEL text". */
+/* revoke.c: act on the node core's WEFT_OUT_REVOKE. */
+void ag_revoke(agent_t *a, const weft_out_t *o);
 void ag_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* 1 if a line of this kind (AG_LIM_*) may be logged now (token bucket),
@@ -377,6 +387,14 @@ void ag_core_free(agent_t *a);
  * (nothing when off). Borrows everything. */
 void ag_trace_fragment(agent_t *a, const char *product, const char *asker,
 		       const char *org, const uint8_t *frag, size_t len);
+
+/* ---- recheck.c ---- */
+
+/* Every tick, after the roots were re-read (a->gtrust): close, with a
+ * log line, each session whose peer certificate expired, whose org is
+ * no longer trusted or now reached only through gateways; its node's
+ * member dials wait a refusal backoff (ag_dial_refused). O(sessions). */
+void ag_recheck(agent_t *a);
 
 /* ---- ctl.c ---- */
 

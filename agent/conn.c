@@ -53,6 +53,19 @@ ag_trust_get(agent_t *a)
 		free(t);
 		return NULL;
 	}
+	if (a->nrevoked > 0) {
+		t->revoked = malloc(a->nrevoked * sizeof(*t->revoked));
+		if (t->revoked == NULL) {
+			ag_log("error", "reading trusted roots: out of memory");
+			free(t->roots);
+			free(t);
+			return NULL;
+		}
+		memcpy(t->revoked, a->revoked,
+		       a->nrevoked * sizeof(*t->revoked));
+		t->t.revoked = t->revoked;
+		t->t.nrevoked = a->nrevoked;
+	}
 	t->refs = 1;
 	t->t.roots = t->roots;
 	t->t.n = n;
@@ -65,6 +78,7 @@ ag_trust_put(ag_trust_t *t)
 	if (t == NULL || --t->refs > 0)
 		return;
 	free(t->roots);
+	free(t->revoked);
 	free(t);
 }
 

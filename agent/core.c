@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "agent/agent_int.h"
+#include "crypto/revoke.h"
 #include "lib/util.h"
 #include "lib/version.h"
 #include "storage/catalog.h"
@@ -185,6 +186,7 @@ ag_core_flush(agent_t *a)
 			if (ag_conn_find_peer(a, o.pk, NULL) == NULL)
 				ag_dial_addr(a, o.addr, o.pk);
 			break;
+		case WEFT_OUT_REVOKE: ag_revoke(a, &o); break;
 		case WEFT_OUT_NOTE:
 			c = ag_conn_by_id(a, o.peer);
 			ag_log("info", "gossip: %s (node %s)", o.text,
@@ -224,6 +226,21 @@ ag_core_conn_up(conn_t *c)
 			       c->outbound ? "to" : "from", c->addr,
 			       p->subject_name, p->org_name, fold);
 		weft_sess_close(c->s, "org reached only through gateways");
+		ag_conn_flush(c);
+		ag_conn_close(c);
+		return -1;
+	}
+	if (a->gtrust != NULL &&
+	    weft_trust_revoked(&a->gtrust->t, p->subject_pk, p->org_pk)) {
+		/* revoked while its handshake ran on an older snapshot */
+		c->refused = 1;
+		if (ag_dial_refused(a, p->subject_pk, fold, sizeof(fold)))
+			ag_log("warn",
+			       "session %s %s closed: node %s of org %s was "
+			       "revoked by its org%s",
+			       c->outbound ? "to" : "from", c->addr,
+			       p->subject_name, p->org_name, fold);
+		weft_sess_close(c->s, "your certificate was revoked");
 		ag_conn_flush(c);
 		ag_conn_close(c);
 		return -1;
@@ -543,6 +560,7 @@ core_timer(uv_timer_t *t)
 		a->gtrust = tr;
 	}
 	core_policy(a);
+	ag_recheck(a); /* sessions that expired or lost trust: recheck.c */
 	weft_node_tick(a->node, uv_now(a->loop), weft_now_us());
 	ag_core_flush(a);
 	/* every 10 ticks in case a notice from the CLI was lost, and when a
@@ -647,4 +665,7 @@ ag_core_free(agent_t *a)
 	a->node = NULL;
 	ag_trust_put(a->gtrust);
 	a->gtrust = NULL;
+	free(a->revoked);
+	a->revoked = NULL;
+	a->nrevoked = a->revoked_cap = 0;
 }

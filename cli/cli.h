@@ -37,6 +37,9 @@ void weft_cli_error(const char *cmd, const char *fmt, ...)
 
 int weft_cmd_org(int argc, char **argv);
 int weft_cmd_init(int argc, char **argv);
+/* `weft init --renew` (cmd_renew.c): a fresh node.cert for the node's
+ * existing key, signed by the same org root; argv as weft_cmd_init's. */
+int weft_cmd_init_renew(int argc, char **argv);
 int weft_cmd_publish(int argc, char **argv);
 int weft_cmd_products(int argc, char **argv);
 int weft_cmd_describe(int argc, char **argv);
@@ -63,6 +66,8 @@ int weft_catalog_lookup(weft_store_t *st, const char *name,
 			weft_product_info_t *out, weft_err_t *err);
 /* Tell DIR's running agent (if any, quietly) that the catalog changed. */
 void weft_agent_notify(const char *dir);
+/* `weft org revoke` (cmd_revoke.c); argv[0] is "revoke". */
+int weft_cmd_org_revoke(int argc, char **argv);
 /* ---- query_out.c: printing a query's result ---- */
 
 enum { WEFT_QOUT_TABLE, WEFT_QOUT_CSV, WEFT_QOUT_JSON };

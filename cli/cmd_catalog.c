@@ -277,7 +277,7 @@ weft_catalog_load(weft_store_t *st, const char *search, weft_catalog_walk_t *w,
 		  weft_err_t *err)
 {
 	weft_pubkey_t *roots = NULL;
-	weft_trust_t trust;
+	weft_trust_t trust = {0};
 	size_t nroots = 0;
 	int rc;
 

@@ -20,12 +20,16 @@ static void
 weft_org_usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: weft org create NAME --out FILE [--json]\n"
-	       "       weft org show FILE [--json]\n\n"
-	       "create makes an org root key (Ed25519): FILE holds the secret\n"
-	       "(mode 0600; keep it offline), FILE.pub (or NAME.pub beside a\n"
-	       "FILE ending in .key) the public part to hand to other orgs.\n"
-	       "show prints a key file's name and public key.\n");
+	    f,
+	    "usage: weft org create NAME --out FILE [--json]\n"
+	    "       weft org show FILE [--json]\n"
+	    "       weft org revoke --org ORG.key --data-dir DIR NODE "
+	    "[--reason TEXT]\n\n"
+	    "create makes an org root key (Ed25519): FILE holds the secret\n"
+	    "(mode 0600; keep it offline), FILE.pub (or NAME.pub beside a\n"
+	    "FILE ending in .key) the public part to hand to other orgs.\n"
+	    "show prints a key file's name and public key.\n"
+	    "revoke revokes a node's certificates (weft org revoke --help).\n");
 }
 
 /* "x/acme.key" -> "x/acme.pub"; otherwise append ".pub". */
@@ -83,6 +87,8 @@ weft_cmd_org(int argc, char **argv)
 	weft_err_t err = {0};
 	int json = 0, c;
 
+	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
+		return weft_cmd_org_revoke(argc - 1, argv + 1);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:jh", lo, NULL)) != -1) {
 		switch (c) {
@@ -141,7 +147,9 @@ weft_init_usage(FILE *f)
 	    f,
 	    "usage: weft init --data-dir DIR --org ORG.key --name NAME\n"
 	    "                 [--role ROLE]... [--valid-days N]\n"
-	    "                 [--network-key FILE | --mesh NAME] [--json]\n\n"
+	    "                 [--network-key FILE | --mesh NAME] [--json]\n"
+	    "       weft init --renew --data-dir DIR --org ORG.key "
+	    "[--valid-days N]\n\n"
 	    "Creates DIR with the node's identity key (node.key, 0600), a\n"
 	    "certificate signed by the org root (node.cert; name, roles,\n"
 	    "validity window) and an empty store that trusts the org's root.\n"
@@ -329,8 +337,11 @@ weft_cmd_init(int argc, char **argv)
 	char fphex[17], hex[2 * WEFT_PK_BYTES + 1], nkpath[4096] = "";
 	weft_keypair_t *org = NULL;
 	weft_err_t err = {0};
-	int rc;
+	int rc, i;
 
+	for (i = 1; i < argc; i++) /* a fresh certificate: cmd_renew.c */
+		if (strcmp(argv[i], "--renew") == 0)
+			return weft_cmd_init_renew(argc, argv);
 	if ((rc = weft_init_args(argc, argv, &o)) != 0)
 		return rc < 0 ? 0 : rc;
 	if (o.nkfile == NULL && o.mesh == NULL)

@@ -18,6 +18,7 @@
  *   org key and org name both match the same trusted root.
  */
 #include "crypto/identity.h"
+#include "crypto/revoke.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1014,6 +1015,14 @@ weft_identity_cert_check(const Weft__SignedCertificate *sc,
 		    ci.subject_name, ci.org_name,
 		    weft_identity_fmt_time(ci.not_after, t1),
 		    weft_identity_fmt_time(now, t2));
+		goto out;
+	}
+	if (weft_trust_revoked(trust, ci.subject_pk, ci.org_pk)) {
+		rc =
+		    weft_err_set(err, WEFT_ETRUST,
+				 "certificate for node %s (org %s) was revoked "
+				 "by its org",
+				 ci.subject_name, ci.org_name);
 		goto out;
 	}
 	if (info != NULL)

@@ -42,10 +42,20 @@ typedef struct weft_pubkey {
 	uint8_t pk[WEFT_PK_BYTES];
 } weft_pubkey_t;
 
-/* A set of trusted org roots (borrowed array; the caller owns it). */
+/* A node key an org root revoked: every certificate that root issued
+ * for it is refused (crypto/revoke.c). */
+typedef struct weft_revoked {
+	uint8_t subject[WEFT_PK_BYTES];
+	uint8_t org[WEFT_PK_BYTES];
+} weft_revoked_t;
+
+/* A set of trusted org roots (borrowed arrays; the caller owns them),
+ * and the revoked keys, sorted by weft_revoked_cmp (may be empty). */
 typedef struct weft_trust {
 	const weft_pubkey_t *roots;
 	size_t n;
+	const weft_revoked_t *revoked;
+	size_t nrevoked;
 } weft_trust_t;
 
 /*

@@ -24,6 +24,7 @@
 #include <sodium.h>
 #include <xxhash.h>
 
+#include "crypto/revoke.h"
 #include "lib/util.h"
 #include "storage/entry.h"
 
@@ -298,34 +299,6 @@ g_failed(const weft_gossip_t *g, const g_entry_t *n)
 	return n->failed_cover >= n->version && !g_connected(g, n->origin);
 }
 
-/* Forget a held entry: out of its chain, the digests and the quotas.
- * The caller has taken it out of every list that points at it. */
-static void
-g_drop(weft_gossip_t *g, g_entry_t *e)
-{
-	g_entry_t **pp = &g->tab[weft_gossip__bucket(e->key, g->nb)];
-
-	while (*pp != NULL && *pp != e)
-		pp = &(*pp)->next;
-	if (*pp == NULL)
-		return;
-	*pp = e->next;
-	if (weft_gossip__shared(g, e)) {
-		weft_gossip__xor(e->orig->hash, e->hash);
-		weft_gossip__xor(g->root, e->hash);
-		e->orig->count--;
-		g->nshared--;
-	}
-	weft_gossip__quota_uncharge(&g->q, e->orig, e->len);
-	g->n--;
-	g->st.entries = g->n;
-	free(e->env);
-	free(e->name);
-	free(e->visible_to);
-	free(e->nblk);
-	free(e);
-}
-
 /*
  * Reports that expired since the last sweep are forgotten (issue 14,
  * finding 10: a node that joined later refuses them as expired, and
@@ -347,8 +320,7 @@ g_reps_sweep(weft_gossip_t *g, int64_t now_us)
 			continue;
 		}
 		memcpy(subject, e->subject, WEFT_PK_BYTES);
-		g->reps[i] = g->reps[--g->nreps];
-		g_drop(g, e);
+		weft_gossip__drop(g, e); /* out of reps too: i is another now */
 		if ((n = weft_gossip__node(g, subject)) != NULL)
 			n->failed_cover = g_cover(g, subject, now_us);
 	}
@@ -374,6 +346,48 @@ g_effects(weft_gossip_t *g, g_entry_t *e, int64_t now_us)
 	}
 }
 
+/* A new entry (info's key, origin o) in the table, the list of reports
+ * and the counts; NULL without memory (nothing changed). */
+static g_entry_t *
+g_new_entry(weft_gossip_t *g, const weft_entry_info_t *info, g_origin_t *o)
+{
+	g_entry_t *e;
+	size_t b;
+
+	if (g->n + 1 > g->nb * 3 / 4 && g_grow(g) != 0)
+		return NULL;
+	if (info->kind == WEFT_ENTRY_REPORT && g->nreps == g->reps_cap) {
+		size_t nc = g->reps_cap ? 2 * g->reps_cap : 16;
+		g_entry_t **r = realloc(g->reps, nc * sizeof(*r));
+
+		if (r == NULL)
+			return NULL;
+		g->reps = r;
+		g->reps_cap = nc;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->name = strdup(info->name)) == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->kind = info->kind;
+	e->orig = o;
+	e->node = e->org = e->roles = e->addr = weft_gossip__empty;
+	memcpy(e->origin, info->origin, WEFT_PK_BYTES);
+	weft_gossip__key(e->kind, e->origin, e->name, e->key);
+	b = weft_gossip__bucket(e->key, g->nb);
+	e->next = g->tab[b];
+	g->tab[b] = e;
+	if (e->kind == WEFT_ENTRY_REPORT)
+		g->reps[g->nreps++] = e;
+	g->n++;
+	if (weft_gossip__shared(g, e)) {
+		o->count++;
+		g->nshared++;
+	}
+	return e;
+}
+
 /*
  * Hold a verified entry (newer than what is held), persist it if asked,
  * and push it to every neighbour but `from` (0: none).
@@ -391,6 +405,14 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	size_t old_len = e ? e->len : 0;
 	uint8_t *copy;
 
+	if (weft_gossip__revoked(o, info->signer.org_pk)) {
+		g->st.refused++;
+		return weft_err_set(err, WEFT_ETRUST,
+				    "gossip: \"%s\" comes from node %s, "
+				    "revoked by org %s",
+				    info->name, info->signer.subject_name,
+				    info->signer.org_name);
+	}
 	rc = weft_gossip__quota_admit(&g->q, g->n, o, &info->signer, old,
 				      old_len, len, from != 0, now_ms, err);
 	if (rc != 0) {
@@ -408,46 +430,9 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		return WEFT_ENOMEM;
 	}
 	if (e == NULL) {
-		if (g->n + 1 > g->nb * 3 / 4 && g_grow(g) != 0) {
+		if ((e = g_new_entry(g, info, o)) == NULL) {
 			free(copy);
 			return WEFT_ENOMEM;
-		}
-		e = calloc(1, sizeof(*e));
-		if (e == NULL || (e->name = strdup(info->name)) == NULL) {
-			free(e);
-			free(copy);
-			return WEFT_ENOMEM;
-		}
-		e->kind = info->kind;
-		e->orig = o;
-		e->node = e->org = e->roles = e->addr = weft_gossip__empty;
-		memcpy(e->origin, info->origin, WEFT_PK_BYTES);
-		weft_gossip__key(e->kind, e->origin, e->name, e->key);
-		{
-			size_t b = weft_gossip__bucket(e->key, g->nb);
-
-			e->next = g->tab[b];
-			g->tab[b] = e;
-		}
-		if (e->kind == WEFT_ENTRY_REPORT && g->nreps == g->reps_cap) {
-			size_t nc = g->reps_cap ? 2 * g->reps_cap : 16;
-			g_entry_t **r = realloc(g->reps, nc * sizeof(*r));
-
-			if (r == NULL) {
-				free(e->name);
-				free(e);
-				free(copy);
-				return WEFT_ENOMEM;
-			}
-			g->reps = r;
-			g->reps_cap = nc;
-		}
-		if (e->kind == WEFT_ENTRY_REPORT)
-			g->reps[g->nreps++] = e;
-		g->n++;
-		if (weft_gossip__shared(g, e)) {
-			o->count++;
-			g->nshared++;
 		}
 	} else {
 		if (weft_gossip__shared(g, e)) {
@@ -506,6 +491,7 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 	size_t len, uint64_t from, int bcast, int persist, weft_err_t *err)
 {
 	weft_entry_info_t info;
+	weft_revocation_t rv;
 	char name[WEFT_ENTRY_NAME_MAX + 1];
 	uint8_t origin[WEFT_PK_BYTES], *body = NULL;
 	size_t blen = 0;
@@ -539,6 +525,12 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 		}
 		return 0;
 	}
+	if (weft_gossip__revoked(weft_gossip__origin(g, origin, 0), NULL)) {
+		g->st.refused++;
+		return weft_err_set(err, WEFT_ETRUST,
+				    "gossip: \"%s\" comes from a revoked node",
+				    name);
+	}
 	/* an origin at its quota costs a peek, not a signature check */
 	if (p != NULL &&
 	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, origin, 0),
@@ -571,6 +563,8 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 			       err);
 	if (rc == 0)
 		rc = weft_entry_check_body(&info, body, blen, err);
+	if (rc == 0 && info.kind == WEFT_ENTRY_REVOCATION)
+		rc = weft_revocation_check(body, blen, g->trust, &rv, err);
 	if (rc == 0 && p != NULL && p->cross) {
 		/* From another org: it must be something that may cross. */
 		g_entry_t tmp;
@@ -606,6 +600,9 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 	rc = g_accept(g, now_ms, unix_us, &info, env, len, body, blen, from,
 		      p == NULL || bcast, persist, err);
 	free(body);
+	if (rc == 1 && info.kind == WEFT_ENTRY_REVOCATION &&
+	    weft_gossip__revoke(g, &rv) != 0)
+		rc = WEFT_ENOMEM;
 	if (rc == WEFT_ENOMEM)
 		return weft_err_set(err, rc, "gossip: out of memory");
 	return rc;

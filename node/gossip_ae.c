@@ -160,19 +160,21 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
  * Push the entries the peer may see of the origins marked (o->mark), in
  * one pass over the entries, and clear the marks. At most a budget's
  * worth a round (the peer verifies no more an interval): the pass
- * starts where the last one stopped, so rounds take turns.
+ * starts where the last one stopped, so rounds take turns. Revocations
+ * go first and always (issue 14, finding 9: they spread with priority).
  */
 static void
 g_push_marked(weft_gossip_t *g, const g_peer_t *p)
 {
-	g_entry_t **es = NULL, *e;
+	g_entry_t **es = NULL, *e, *x;
 	g_origin_t *o;
-	size_t n = 0, cap = 0, i, b, max = g->cfg.budget;
+	size_t n = 0, cap = 0, i, b, k, max = g->cfg.budget, full = 0;
 
-	for (i = 0; i < g->nb && n < max; i++) {
+	for (i = 0; i < g->nb; i++) {
 		b = (g->ae_cursor + i) & (g->nb - 1);
 		for (e = g->tab[b]; e; e = e->next) {
 			if (!weft_gossip__shared(g, e) || !e->orig->mark ||
+			    (full && e->kind != WEFT_ENTRY_REVOCATION) ||
 			    !weft_gossip__visible(g, e, p))
 				continue;
 			if (n == cap) {
@@ -188,12 +190,20 @@ g_push_marked(weft_gossip_t *g, const g_peer_t *p)
 			}
 			es[n++] = e;
 		}
-		if (n >= max) /* the next round starts after this bucket */
+		if (n >= max && !full) { /* the next round starts after it */
 			g->ae_cursor = b + 1;
+			full = 1;
+		}
 	}
 	for (i = 0; i < g->onb; i++)
 		for (o = g->otab[i]; o; o = o->next)
 			o->mark = 0;
+	for (i = k = 0; i < n; i++) /* revocations first */
+		if (es[i]->kind == WEFT_ENTRY_REVOCATION) {
+			x = es[k];
+			es[k++] = es[i];
+			es[i] = x;
+		}
 	if (n > 0)
 		weft_gossip__push(g, p->id, es, n, 1);
 	for (i = 0; i < n && p->cross; i++)

@@ -122,6 +122,7 @@ weft_gossip__visible(const weft_gossip_t *g, const g_entry_t *e,
 	case WEFT_ENTRY_POLICY:
 		return weft_gossip__vis_org(e, p->org) &&
 		       weft_gossip__vis_org(e, g->cfg.signer->org);
+	case WEFT_ENTRY_REVOCATION: return 1; /* to all who trust its root */
 	case WEFT_ENTRY_NODE: n = e; break;
 	case WEFT_ENTRY_REPORT:
 		/* across orgs only a gateway's reports: any member could
@@ -219,8 +220,8 @@ void
 weft_gossip__note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 {
 	weft_out_t *o = weft_gossip__out(g, WEFT_OUT_NOTE);
-	static const char *kinds[] = {"?", "node", "descriptor", "policy",
-				      "report"};
+	static const char *kinds[] = {"?",	"node",	  "descriptor",
+				      "policy", "report", "revocation"};
 
 	if (o == NULL)
 		return;
@@ -228,7 +229,41 @@ weft_gossip__note(weft_gossip_t *g, const g_entry_t *e, const g_peer_t *p)
 	snprintf(o->text, sizeof(o->text),
 		 "forwarded %s %s of org %s "
 		 "version %llu%s to org %s",
-		 kinds[e->kind >= 1 && e->kind <= 4 ? e->kind : 0], e->name,
+		 kinds[e->kind >= 1 && e->kind <= 5 ? e->kind : 0], e->name,
 		 e->origin_org, (unsigned long long)e->version,
 		 e->tombstone ? " (drop)" : "", p->org);
+}
+
+/* Forget a held entry: out of its chain, the digests, the quotas and
+ * the list of reports. */
+void
+weft_gossip__drop(weft_gossip_t *g, g_entry_t *e)
+{
+	g_entry_t **pp = &g->tab[weft_gossip__bucket(e->key, g->nb)];
+
+	while (*pp != NULL && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return;
+	*pp = e->next;
+	if (e->kind == WEFT_ENTRY_REPORT)
+		for (size_t i = 0; i < g->nreps; i++)
+			if (g->reps[i] == e) {
+				g->reps[i] = g->reps[--g->nreps];
+				break;
+			}
+	if (weft_gossip__shared(g, e)) {
+		weft_gossip__xor(e->orig->hash, e->hash);
+		weft_gossip__xor(g->root, e->hash);
+		e->orig->count--;
+		g->nshared--;
+	}
+	weft_gossip__quota_uncharge(&g->q, e->orig, e->len);
+	g->n--;
+	g->st.entries = g->n;
+	free(e->env);
+	free(e->name);
+	free(e->visible_to);
+	free(e->nblk);
+	free(e);
 }

@@ -83,6 +83,9 @@ typedef struct g_origin {
 	double tokens;
 	uint64_t last_ms;
 	int rated;
+	/* revoked by the org root revoked_by (gossip_revoke.c) */
+	int revoked;
+	uint8_t revoked_by[WEFT_PK_BYTES];
 } g_origin_t;
 
 /*
@@ -270,6 +273,16 @@ g_origin_t *weft_gossip__origin(weft_gossip_t *g, const uint8_t *pk,
 int weft_gossip__shared(const weft_gossip_t *g, const g_entry_t *e);
 int weft_gossip__visible(const weft_gossip_t *g, const g_entry_t *e,
 			 const g_peer_t *p);
+void weft_gossip__drop(weft_gossip_t *g, g_entry_t *e);
+/* Revocations (gossip_revoke.c): act on a checked revocation: its
+ * subject's entries signed under the revoking root are dropped and
+ * refused from now on, and the driver is told (WEFT_OUT_REVOKE). 0 or
+ * WEFT_ENOMEM. */
+struct weft_revocation;
+int weft_gossip__revoke(weft_gossip_t *g, const struct weft_revocation *rv);
+/* Is an entry of origin o signed under org root org_pk (NULL: o's own
+ * org, if known) refused as revoked? */
+int weft_gossip__revoked(const g_origin_t *o, const uint8_t *org_pk);
 /* Anti-entropy (gossip_ae.c): send our summary to p; take a peer's
  * summary or digests (0, or negative for a protocol violation). */
 void weft_gossip__summary(weft_gossip_t *g, const g_peer_t *p);

@@ -36,6 +36,12 @@ typedef enum weft_out_kind {
 	WEFT_OUT_QBATCH = 8, /* a result batch (env) for query qid */
 	WEFT_OUT_QEND = 9,   /* query qid ended: text empty or the error;
 			      * rows, version from the owner */
+	/* gossip: */
+	WEFT_OUT_REVOKE = 10, /* node pk's certificates of org root env (32
+			       * bytes; org: its name) are revoked; text:
+			       * the reason; addr: the node's name if
+			       * known; n: 1 if that root is the node's
+			       * own (as far as we know) */
 } weft_out_kind_t;
 
 typedef struct weft_out {

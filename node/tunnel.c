@@ -42,8 +42,9 @@ typedef struct t_tunnel {
 	weft_sess_t *s;
 	weft_trust_t trust; /* the inner session's own copy of the roots */
 	weft_pubkey_t *roots;
-	uint64_t last_ms; /* last application message */
-	uint8_t *pend;	  /* messages waiting: 4-byte length, packed */
+	weft_revoked_t *revoked; /* ... and of the revoked keys */
+	uint64_t last_ms;	 /* last application message */
+	uint8_t *pend;		 /* messages waiting: 4-byte length, packed */
 	size_t npend;
 	char why[200]; /* the last hop's refusal */
 } t_tunnel_t;
@@ -115,6 +116,7 @@ t_tunnel_free(t_tunnel_t *x)
 {
 	weft_sess_free(x->s);
 	free(x->roots);
+	free(x->revoked);
 	free(x->pend);
 	free(x);
 }
@@ -352,8 +354,22 @@ t_sess_new(weft_tun_t *t, t_tunnel_t *x, weft_hs_role_t role, uint64_t now_ms,
 
 	/* a copy: the node core's roots change while we shake hands */
 	free(x->roots);
+	free(x->revoked);
 	x->roots = NULL;
-	x->trust.n = 0;
+	x->revoked = NULL;
+	x->trust.n = x->trust.nrevoked = 0;
+	if (t->cfg.sess.trust != NULL && t->cfg.sess.trust->nrevoked != 0) {
+		size_t n = t->cfg.sess.trust->nrevoked;
+
+		x->revoked = malloc(n * sizeof(*x->revoked));
+		if (x->revoked == NULL)
+			return weft_err_set(err, WEFT_ENOMEM,
+					    "tunnel: out of memory");
+		memcpy(x->revoked, t->cfg.sess.trust->revoked,
+		       n * sizeof(*x->revoked));
+		x->trust.nrevoked = n;
+	}
+	x->trust.revoked = x->revoked;
 	if (t->cfg.sess.trust != NULL && t->cfg.sess.trust->n != 0) {
 		size_t n = t->cfg.sess.trust->n;
 

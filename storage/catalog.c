@@ -82,7 +82,7 @@ weft_catalog_put_txn(weft_store_t *st, MDB_txn *txn, const uint8_t *env,
 {
 	uint8_t key[WEFT_CAT_KEY_MAX];
 	weft_pubkey_t *roots = NULL;
-	weft_trust_t trust;
+	weft_trust_t trust = {0};
 	size_t nroots;
 	uint8_t *body = NULL;
 	size_t blen;
@@ -253,7 +253,7 @@ weft_catalog_list(weft_store_t *st, int kind, const char *prefix,
 		  weft_catalog_fn fn, void *arg, weft_err_t *err)
 {
 	weft_pubkey_t *roots = NULL;
-	weft_trust_t trust;
+	weft_trust_t trust = {0};
 	catalog_verified_t cv = {&trust, weft_now_us(), fn, arg};
 	size_t nroots;
 	MDB_txn *txn;
@@ -281,7 +281,7 @@ weft_catalog_check(weft_store_t *st, weft_store_problem_fn fn, void *arg,
 		   weft_err_t *err)
 {
 	weft_pubkey_t *roots = NULL;
-	weft_trust_t trust;
+	weft_trust_t trust = {0};
 	size_t nroots;
 	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
@@ -370,7 +370,7 @@ weft_catalog_raw_origin(weft_store_t *st, const uint8_t origin[WEFT_PK_BYTES],
 				    mdb_strerror(rc));
 	}
 	/* keys are kind, origin, name: one range per kind */
-	for (kind = WEFT_ENTRY_NODE; kind <= WEFT_ENTRY_REPORT; kind++) {
+	for (kind = WEFT_ENTRY_NODE; kind <= WEFT_ENTRY_REVOCATION; kind++) {
 		start[0] = (uint8_t)kind;
 		memcpy(start + 1, origin, WEFT_PK_BYTES);
 		k.mv_size = sizeof(start);
@@ -388,6 +388,60 @@ weft_catalog_raw_origin(weft_store_t *st, const uint8_t origin[WEFT_PK_BYTES],
 out:
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+typedef struct cat_drop {
+	weft_store_t *st;
+	const uint8_t *origin;
+	size_t n;
+} cat_drop_t;
+
+static int
+catalog_drop_fn(MDB_txn *txn, void *arg, weft_err_t *err)
+{
+	cat_drop_t *d = arg;
+	uint8_t start[1 + WEFT_PK_BYTES];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int kind, rc;
+
+	d->n = 0;
+	rc = mdb_cursor_open(txn, d->st->st_catalog, &cur);
+	if (rc != 0)
+		return weft_err_set(err, WEFT_ESTORE, "catalog: %s",
+				    mdb_strerror(rc));
+	for (kind = WEFT_ENTRY_NODE; kind < WEFT_ENTRY_REVOCATION; kind++) {
+		start[0] = (uint8_t)kind;
+		memcpy(start + 1, d->origin, WEFT_PK_BYTES);
+		k.mv_size = sizeof(start);
+		k.mv_data = start;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		while (rc == 0 && k.mv_size >= sizeof(start) &&
+		       memcmp(k.mv_data, start, sizeof(start)) == 0) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			d->n++;
+			/* after a delete, NEXT gives the record that moved
+			 * under the cursor (LMDB's C_DEL) */
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+weft_catalog_drop_origin(weft_store_t *st, const uint8_t origin[WEFT_PK_BYTES],
+			 size_t *n, weft_err_t *err)
+{
+	cat_drop_t d = {st, origin, 0};
+	int rc = weft_store_write(st, 0, "catalog", catalog_drop_fn, &d, err);
+
+	*n = rc == 0 ? d.n : 0;
 	return rc;
 }
 
@@ -413,7 +467,7 @@ weft_catalog_descriptors_txn(weft_store_t *st, MDB_txn *txn, const char *name,
 			     weft_descriptor_fn fn, void *arg, weft_err_t *err)
 {
 	weft_pubkey_t *roots = NULL;
-	weft_trust_t trust;
+	weft_trust_t trust = {0};
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	uint8_t start[1] = {WEFT__ENTRY_KIND__ENTRY_DESCRIPTOR};

@@ -62,6 +62,11 @@ int weft_catalog_raw(weft_store_t *st, int kind, weft_catalog_raw_fn fn,
 int weft_catalog_raw_origin(weft_store_t *st,
 			    const uint8_t origin[WEFT_PK_BYTES],
 			    weft_catalog_raw_fn fn, void *arg, weft_err_t *err);
+/* Delete every entry of origin but its revocations (a revoked node's:
+ * issue 14, finding 9), in one write transaction; *n: how many. */
+int weft_catalog_drop_origin(weft_store_t *st,
+			     const uint8_t origin[WEFT_PK_BYTES], size_t *n,
+			     weft_err_t *err);
 
 /*
  * Inside snapshot s: every product descriptor of another node (origin

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/revoke.h"
 #include "lib/util.h"
 #include "storage/policy.h"
 #include "weft.pb-c.h"
@@ -83,7 +84,7 @@ weft_entry_verify(const uint8_t *env, size_t len, const weft_trust_t *trust,
 		goto out;
 	}
 	if (e->kind < WEFT__ENTRY_KIND__ENTRY_NODE ||
-	    e->kind > WEFT__ENTRY_KIND__ENTRY_REPORT) {
+	    e->kind > WEFT__ENTRY_KIND__ENTRY_REVOCATION) {
 		rc = weft_err_set(err, WEFT_EINVAL,
 				  "catalog entry of unknown kind %d", e->kind);
 		goto out;
@@ -163,6 +164,27 @@ entry_check_policy(const weft_entry_info_t *info, const uint8_t *body,
 				  p->product, info->name);
 	weft__policy__free_unpacked(p, NULL);
 	return rc;
+}
+
+/* A revocation parses and is filed under its subject's and root's keys
+ * (weft_revocation_name); its signature is the org root's, checked by who
+ * acts on it against its trusted roots (the gossip core). */
+static int
+entry_check_revocation(const weft_entry_info_t *info, const uint8_t *body,
+		       size_t blen, weft_err_t *err)
+{
+	weft_revocation_t r;
+	char want[WEFT_REVOCATION_NAME + 1];
+	int rc = weft_revocation_check(body, blen, NULL, &r, err);
+
+	if (rc != 0)
+		return rc;
+	if (strcmp(weft_revocation_name(&r.key, want), info->name) != 0)
+		return weft_err_set(err, WEFT_EINVAL,
+				    "revocation of node %.16s... filed under "
+				    "the name \"%.16s...\"",
+				    want, info->name);
+	return 0;
 }
 
 /* A failure report names its subject (the name is the subject's key in
@@ -266,6 +288,11 @@ weft_entry_check_body(const weft_entry_info_t *info, const uint8_t *body,
 		return entry_check_policy(info, body, blen, err);
 	if (info->kind == WEFT_ENTRY_REPORT && !info->tombstone)
 		return entry_check_report(info, body, blen, err);
+	if (info->kind == WEFT_ENTRY_REVOCATION)
+		return info->tombstone
+			   ? weft_err_set(err, WEFT_EINVAL,
+					  "a revocation cannot be dropped")
+			   : entry_check_revocation(info, body, blen, err);
 	if (info->kind != WEFT_ENTRY_DESCRIPTOR || info->tombstone)
 		return 0;
 	rc = weft_product_info_decode(body, blen, &pi, err);

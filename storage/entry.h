@@ -32,6 +32,7 @@ enum {
 	WEFT_ENTRY_DESCRIPTOR = 2,
 	WEFT_ENTRY_POLICY = 3,
 	WEFT_ENTRY_REPORT = 4,
+	WEFT_ENTRY_REVOCATION = 5,
 };
 
 /* A verified entry's key fields and its signer's certificate (plain

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "crypto/revoke.h"
 #include "lib/util.h"
 #include "node/gossip.h"
 #include "node/session.h"
@@ -39,7 +40,8 @@ typedef struct gnode {
 	weft_gossip_t *g;
 	int up[NMAX]; /* links */
 	int alive;
-	size_t stored; /* STORE outputs seen */
+	size_t stored;	/* STORE outputs seen */
+	size_t revokes; /* REVOKE outputs seen */
 } gnode_t;
 
 typedef struct net {
@@ -216,6 +218,8 @@ drain(net_t *t)
 			while (weft_gossip_poll(t->n[i].g, &o)) {
 				if (o.kind == WEFT_OUT_STORE)
 					t->n[i].stored++;
+				if (o.kind == WEFT_OUT_REVOKE)
+					t->n[i].revokes++;
 				if (o.kind == WEFT_OUT_SEND) {
 					int to = (int)o.peer - 1;
 					size_t len =
@@ -1272,6 +1276,131 @@ test_quota(void **state)
 	free(t);
 }
 
+/* A revocation of node `subject` by org root `org`, carried by node
+ * `carrier` (version: now); bad: the root's signature broken. */
+static uint8_t *
+revocation_bad(net_t *t, int carrier, const weft_keypair_t *org, int subject,
+	       int bad, size_t *len)
+{
+	uint8_t *body = NULL, *env = NULL;
+	size_t blen;
+	char name[WEFT_REVOCATION_NAME + 1];
+	weft_revoked_t k;
+
+	assert_int_equal(weft_revocation_make(org, t->n[subject].kp->pk,
+					      unix_us(t), "stolen", &body,
+					      &blen, NULL),
+			 0);
+	if (bad)
+		body[blen - 1] ^= 1; /* the signature is the last field */
+	memcpy(k.subject, t->n[subject].kp->pk, WEFT_PK_BYTES);
+	memcpy(k.org, org->pk, WEFT_PK_BYTES);
+	assert_int_equal(weft_entry_make_at(&t->n[carrier].signer,
+					    WEFT_ENTRY_REVOCATION,
+					    weft_revocation_name(&k, name),
+					    (uint64_t)unix_us(t), 0, 0, body,
+					    blen, unix_us(t), &env, len, NULL),
+			 0);
+	free(body);
+	return env;
+}
+
+static uint8_t *
+revocation(net_t *t, int carrier, const weft_keypair_t *org, int subject,
+	   size_t *len)
+{
+	return revocation_bad(t, carrier, org, subject, 0, len);
+}
+
+/* Is pk a member in node i's view? */
+static int
+member_of(net_t *t, int i, const uint8_t *pk)
+{
+	weft_gossip_member_t *m;
+	size_t nm, k;
+	int hit = 0;
+
+	assert_int_equal(weft_gossip_members(t->n[i].g, &m, &nm), 0);
+	for (k = 0; k < nm; k++)
+		hit |= memcmp(m[k].pk, pk, WEFT_PK_BYTES) == 0;
+	free(m);
+	return hit;
+}
+
+/*
+ * Revocation (issue 14, finding 9): n0 carries org acme's revocation of
+ * n2; n0 and n1 drop n2's record and descriptor, are told (REVOKE), and
+ * refuse what n2 sends next; n2 keeps its own. A revocation of n2 by
+ * another org's root (globex, trusted) drops nothing of n2's.
+ */
+static void
+test_revoke(void **state)
+{
+	static const int orgs[4] = {0, 0, 0, 1};
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env;
+	size_t len;
+	weft_err_t err = {0};
+
+	(void)state;
+	assert_non_null(t);
+	net_init_orgs(t, 4, orgs, NULL);
+	t->n[3].alive = 0; /* only its org root matters here */
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	drain(t);
+	env = descriptor(t, 2, "x.y", 1, 0, &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[2].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
+	free(env);
+	drain(t);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[2].kp->pk, "x.y", 1, 0), 3);
+	/* another org's root: held and passed on, n2's entries stay */
+	env = revocation(t, 0, t->org2, 2, &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
+	free(env);
+	drain(t);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[2].kp->pk, "x.y", 1, 0), 3);
+	assert_true(member_of(t, 0, t->n[2].kp->pk));
+	/* a revocation whose root signature is broken: refused */
+	env = revocation_bad(t, 0, t->org, 2, 1, &len);
+	assert_true(weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len,
+				      1, &err) < 0);
+	assert_non_null(strstr(err.msg, "signature does not verify"));
+	free(env);
+	/* acme's own: n2 is gone from n0's and n1's view */
+	t->now += 10;
+	env = revocation(t, 0, t->org, 2, &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
+	free(env);
+	drain(t);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[2].kp->pk, "x.y", 1, 0), 1);
+	assert_false(member_of(t, 0, t->n[2].kp->pk));
+	assert_false(member_of(t, 1, t->n[2].kp->pk));
+	assert_true(t->n[0].revokes >= 2 && t->n[1].revokes >= 2);
+	assert_int_equal(t->n[2].revokes, 2); /* told it was revoked */
+	/* what n2 sends next is refused */
+	env = descriptor(t, 2, "x.z", 1, 0, &len);
+	assert_int_equal(
+	    weft_gossip_offer(t->n[2].g, t->now, unix_us(t), env, len, 1, NULL),
+	    1);
+	free(env);
+	drain(t);
+	tick_all(t, 5 * IV);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[2].kp->pk, "x.z", 1, 0), 1);
+	net_free(t);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1285,6 +1414,7 @@ main(void)
 	    cmocka_unit_test(test_gateway_claim),
 	    cmocka_unit_test(test_trust_boundary),
 	    cmocka_unit_test(test_quota),
+	    cmocka_unit_test(test_revoke),
 	};
 
 	if (sodium_init() < 0)

@@ -444,7 +444,7 @@ test_cert_untrusted(void **state)
 	fixture_t *f = *state;
 	weft_keypair_t *evil = NULL;
 	weft_pubkey_t roots[2];
-	weft_trust_t trust;
+	weft_trust_t trust = {0};
 	weft_cert_info_t info;
 	weft_err_t err = {0};
 	uint8_t *cert;
