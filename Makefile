@@ -28,7 +28,8 @@ TESTS    := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 all: deps
 	@$(MAKE) --no-print-directory weft
 
-weft: build/weft build/weft-gen build/weft-rss build/weft-netbench
+weft: build/weft build/weft-gen build/weft-rss build/weft-netbench \
+      build/weft-catfill
 
 deps:
 	@sh mk/deps.sh
@@ -62,6 +63,10 @@ build/weft-rss: bench/rss.c
 # Session benchmark client (bench/netbench.c) and the hostile-peer probe
 # the agent tests use (tests/probe.c, under ASan like everything tested).
 build/weft-netbench: bench/netbench.c $(REL_OBJ)
+	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(REL_OBJ) $(LIBS)
+
+# The catalog benchmark's load (bench/catalog.sh).
+build/weft-catfill: bench/catfill.c $(REL_OBJ)
 	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(REL_OBJ) $(LIBS)
 
 build/asan/weft-probe: tests/probe.c tests/probe_query.c tests/probe.h $(ASAN_OBJ)

@@ -132,61 +132,111 @@ static void core_arm(agent_t *a);
 
 /* Carry out the node core's outputs: messages to sessions, entries to
  * the store, members to dial, notes to the log. */
+/* The entries the node core asked to store in one flush. */
+#define CORE_BATCH_MAX 256
+typedef struct core_batch {
+	uint8_t *env[CORE_BATCH_MAX];
+	size_t len[CORE_BATCH_MAX];
+	size_t n;
+} core_batch_t;
+
+/* One line per product (or policy) version learnt from another node:
+ * what the gossip benchmark times. */
+static void
+core_store_log(agent_t *a, const weft_entry_info_t *info)
+{
+	if (memcmp(info->origin, a->id.kp->pk, WEFT_PK_BYTES) == 0)
+		return;
+	if (info->kind == WEFT_ENTRY_DESCRIPTOR)
+		ag_log("info", "catalog: %s %s.%s version %llu from node %s",
+		       info->tombstone ? "dropped" : "learnt",
+		       info->signer.org_name, info->name,
+		       (unsigned long long)info->version,
+		       info->signer.subject_name);
+	else if (info->kind == WEFT_ENTRY_POLICY)
+		ag_log("info",
+		       "catalog: learnt policy of %s.%s version %llu from "
+		       "node %s",
+		       info->signer.org_name, info->name,
+		       (unsigned long long)info->version,
+		       info->signer.subject_name);
+}
+
+/* Store the batch: one transaction (one fsync) for all; if it fails,
+ * entry by entry, so one bad entry costs only itself. */
+static void
+core_batch_store(agent_t *a, core_batch_t *b)
+{
+	static weft_entry_info_t infos[CORE_BATCH_MAX];
+	weft_err_t err = {0};
+	size_t i, stored;
+
+	if (b->n == 0)
+		return;
+	if (weft_catalog_put_many(a->st, (const uint8_t *const *)b->env, b->len,
+				  b->n, weft_now_us(), infos, &stored,
+				  &err) == 0) {
+		for (i = 0; i < b->n; i++)
+			if (infos[i].kind != 0)
+				core_store_log(a, &infos[i]);
+	} else {
+		for (i = 0; i < b->n; i++) {
+			memset(&err, 0, sizeof(err));
+			if (weft_catalog_put(a->st, b->env[i], b->len[i],
+					     weft_now_us(), &infos[0],
+					     &err) == 0)
+				core_store_log(a, &infos[0]);
+			else if (err.code != WEFT_ESTALE)
+				ag_log("error", "storing a catalog entry: %s",
+				       err.msg);
+		}
+	}
+	for (i = 0; i < b->n; i++)
+		free(b->env[i]);
+	b->n = 0;
+}
+
+/* Take o's entry into the batch (storing the batch first when full). */
+static void
+core_batch_add(core_batch_t *b, weft_out_t *o, agent_t *a)
+{
+	if (b->n == CORE_BATCH_MAX)
+		core_batch_store(a, b);
+	b->env[b->n] = o->env;
+	b->len[b->n] = o->env_len;
+	b->n++;
+	o->env = NULL;
+}
+
 void
 ag_core_flush(agent_t *a)
 {
 	weft_out_t o;
-	weft_entry_info_t info;
-	weft_err_t err;
+	core_batch_t b;
 	conn_t *c;
 
 	if (a->node == NULL)
 		return;
+	b.n = 0;
 	while (weft_node_poll(a->node, &o)) {
-		memset(&err, 0, sizeof(err));
 		switch (o.kind) {
 		case WEFT_OUT_SEND:
 			if (a->o->link_delay_ms == 0 || !core_hold(a, &o))
 				core_send(a, o.peer, o.msg);
 			break;
 		case WEFT_OUT_STORE:
-			if (weft_catalog_put(a->st, o.env, o.env_len,
-					     weft_now_us(), &info, &err) != 0) {
-				if (err.code != WEFT_ESTALE)
-					ag_log("error",
-					       "storing a catalog "
-					       "entry: %s",
-					       err.msg);
-			} else if (info.kind == WEFT_ENTRY_DESCRIPTOR &&
-				   memcmp(info.origin, a->id.kp->pk,
-					  WEFT_PK_BYTES) != 0) {
-				/* one line per product version learnt: what
-				 * the gossip benchmark times */
-				ag_log("info",
-				       "catalog: %s %s.%s version %llu "
-				       "from node %s",
-				       info.tombstone ? "dropped" : "learnt",
-				       info.signer.org_name, info.name,
-				       (unsigned long long)info.version,
-				       info.signer.subject_name);
-			} else if (info.kind == WEFT_ENTRY_POLICY &&
-				   memcmp(info.origin, a->id.kp->pk,
-					  WEFT_PK_BYTES) != 0) {
-				/* what bench/gossip.sh times for policies */
-				ag_log(
-				    "info",
-				    "catalog: learnt policy of %s.%s version "
-				    "%llu from node %s",
-				    info.signer.org_name, info.name,
-				    (unsigned long long)info.version,
-				    info.signer.subject_name);
-			}
+			/* stored together after the loop: one commit */
+			core_batch_add(&b, &o, a);
 			break;
 		case WEFT_OUT_DIAL:
 			if (ag_conn_find_peer(a, o.pk, NULL) == NULL)
 				ag_dial_addr(a, o.addr, o.pk);
 			break;
-		case WEFT_OUT_REVOKE: ag_revoke(a, &o); break;
+		case WEFT_OUT_REVOKE:
+			/* the batch first: its drop must come after */
+			core_batch_store(a, &b);
+			ag_revoke(a, &o);
+			break;
 		case WEFT_OUT_NOTE:
 			c = ag_conn_by_id(a, o.peer);
 			ag_log("info", "gossip: %s (node %s)", o.text,
@@ -200,6 +250,7 @@ ag_core_flush(agent_t *a)
 		}
 		weft_node_out_free(&o);
 	}
+	core_batch_store(a, &b);
 	/* a call may have brought a timer forward (a tunnel's handshake) */
 	if (a->gtimer_open && !a->stopping &&
 	    weft_node_next_timer(a->node) < uv_now(a->loop) + 1000)

@@ -402,7 +402,8 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	    weft_gossip__find(g, info->kind, info->origin, info->name);
 	g_origin_t *o = weft_gossip__origin(g, info->origin, 0);
 	int old = e != NULL, rc;
-	size_t old_len = e ? e->len : 0;
+	size_t old_len = e ? G_COST(e->len, e->name) : 0;
+	size_t cost = G_COST(len, info->name);
 	uint8_t *copy;
 
 	if (weft_gossip__revoked(o, info->signer.org_pk)) {
@@ -414,7 +415,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 				    info->signer.org_name);
 	}
 	rc = weft_gossip__quota_admit(&g->q, g->n, o, &info->signer, old,
-				      old_len, len, from != 0, now_ms, err);
+				      old_len, cost, from != 0, now_ms, err);
 	if (rc != 0) {
 		g->st.over_quota++;
 		return rc;
@@ -441,7 +442,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		}
 		free(e->env);
 	}
-	weft_gossip__quota_charge(&g->q, o, &info->signer, old, old_len, len);
+	weft_gossip__quota_charge(&g->q, o, &info->signer, old, old_len, cost);
 	e->version = info->version;
 	e->tombstone = info->tombstone;
 	e->issued_at = info->issued_at;
@@ -1146,6 +1147,10 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		g->peers[i].answers = G_ANSWERS;
 		g->peers[i].served = g->cfg.budget;
 		g_flush_lazy(g, &g->peers[i]);
+		if (g->peers[i].ae_more) { /* the rest of a cut round */
+			g->peers[i].ae_more = 0;
+			weft_gossip__summary(g, &g->peers[i]);
+		}
 	}
 	/* Anti-entropy with one random neighbour, every sync_ms (and at
 	 * once when a session comes up: weft_gossip_peer_up). */

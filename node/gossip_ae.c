@@ -164,7 +164,7 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
  * go first and always (issue 14, finding 9: they spread with priority).
  */
 static void
-g_push_marked(weft_gossip_t *g, const g_peer_t *p)
+g_push_marked(weft_gossip_t *g, g_peer_t *p)
 {
 	g_entry_t **es = NULL, *e, *x;
 	g_origin_t *o;
@@ -206,6 +206,7 @@ g_push_marked(weft_gossip_t *g, const g_peer_t *p)
 		}
 	if (n > 0)
 		weft_gossip__push(g, p->id, es, n, 1);
+	p->ae_more = full; /* a node catching up gets a budget a tick */
 	for (i = 0; i < n && p->cross; i++)
 		weft_gossip__note(g, es[i], p);
 	free(es);

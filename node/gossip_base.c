@@ -258,7 +258,7 @@ weft_gossip__drop(weft_gossip_t *g, g_entry_t *e)
 		e->orig->count--;
 		g->nshared--;
 	}
-	weft_gossip__quota_uncharge(&g->q, e->orig, e->len);
+	weft_gossip__quota_uncharge(&g->q, e->orig, G_COST(e->len, e->name));
 	g->n--;
 	g->st.entries = g->n;
 	free(e->env);

@@ -57,6 +57,11 @@ typedef struct g_entry {
 	char *visible_to; /* listed: ",org1,org2," */
 } g_entry_t;
 
+/* What holding an entry costs, in the byte quotas: its envelope, the
+ * table's record and its name (so the byte caps bound the memory the
+ * catalog takes, not only the envelopes; docs/gossip.md, "Quotas"). */
+#define G_COST(len, name) ((len) + sizeof(g_entry_t) + strlen(name) + 1)
+
 /* An org's share of the catalog (gossip_quota.c), keyed by its trusted
  * root's key: at most as many as there are trusted roots. */
 typedef struct g_org {
@@ -195,6 +200,8 @@ typedef struct g_peer {
 	 * answers (a 24-byte summary costs us a digest of every origin) and
 	 * entries served to its grafts (16 bytes ask for ~500) */
 	unsigned answers, served;
+	int ae_more; /* our last anti-entropy push to it was cut at the
+		      * bound: another round at the next tick */
 } g_peer_t;
 
 typedef struct g_lost {

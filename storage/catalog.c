@@ -148,6 +148,59 @@ weft_catalog_put(weft_store_t *st, const uint8_t *env, size_t len,
 	return weft_store_write(st, 0, "catalog", weft_catalog_put_fn, &p, err);
 }
 
+typedef struct weft_cat_many {
+	weft_store_t *st;
+	const uint8_t *const *envs;
+	const size_t *lens;
+	size_t n, stored;
+	int64_t now_us;
+	weft_entry_info_t *infos;
+} weft_cat_many_t;
+
+static int
+weft_catalog_many_fn(MDB_txn *txn, void *arg, weft_err_t *err)
+{
+	weft_cat_many_t *m = arg;
+	weft_entry_info_t info = {0};
+	size_t i;
+	int rc;
+
+	m->stored = 0;
+	for (i = 0; i < m->n; i++) {
+		weft_entry_info_t *ip = m->infos ? &m->infos[i] : &info;
+
+		rc = weft_catalog_put_txn(m->st, txn, m->envs[i], m->lens[i],
+					  m->now_us, ip, err);
+		if (rc == WEFT_ESTALE) {
+			ip->kind = 0;
+			if (err != NULL)
+				memset(err, 0, sizeof(*err));
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		m->stored++;
+	}
+	return 0;
+}
+
+int
+weft_catalog_put_many(weft_store_t *st, const uint8_t *const *envs,
+		      const size_t *lens, size_t n, int64_t now_us,
+		      weft_entry_info_t *infos, size_t *stored, weft_err_t *err)
+{
+	weft_cat_many_t m = {st, envs, lens, n, 0, now_us, infos};
+	size_t i, hint = 0;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		hint += lens[i];
+	rc = weft_store_write(st, hint, "catalog", weft_catalog_many_fn, &m,
+			      err);
+	*stored = rc == 0 ? m.stored : 0;
+	return rc;
+}
+
 int
 weft_catalog_get(weft_store_t *st, int kind,
 		 const uint8_t origin[WEFT_PK_BYTES], const char *name,

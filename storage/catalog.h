@@ -30,6 +30,17 @@
 int weft_catalog_put(weft_store_t *st, const uint8_t *env, size_t len,
 		     int64_t now_us, weft_entry_info_t *info, weft_err_t *err);
 
+/*
+ * The same for n entries in one transaction (one commit, one fsync):
+ * each is verified and stored if newer; a stale one is skipped (counted
+ * out of *stored; infos[i].kind 0), any other error stores nothing of
+ * the batch. infos (NULL, or n slots): what each stored entry is.
+ */
+int weft_catalog_put_many(weft_store_t *st, const uint8_t *const *envs,
+			  const size_t *lens, size_t n, int64_t now_us,
+			  weft_entry_info_t *infos, size_t *stored,
+			  weft_err_t *err);
+
 /* The stored envelope for a key; *env is malloc'd. WEFT_ENOTFOUND if
  * absent. */
 int weft_catalog_get(weft_store_t *st, int kind,

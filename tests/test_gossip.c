@@ -1206,7 +1206,7 @@ test_quota(void **state)
 	assert_non_null(t);
 	q.origin_entries = 5;
 	q.org_entries = 8;
-	q.origin_bytes = 8192;
+	q.origin_bytes = 12000;
 	q.origin_rate = 0.05; /* a burst of 3, then one per 20 s */
 	quotas = &q;
 	net_init_orgs(t, 5, orgs, NULL);
@@ -1245,7 +1245,8 @@ test_quota(void **state)
 	}
 	assert_true(held_on(t, 1, t->n[3].kp->pk, "g.a4", 1));
 	assert_int_equal(n, 3);
-	/* bytes: 3000 + 3000 fit in n0's 8192, a third does not */
+	/* bytes: two of 3000 (and what they cost held) fit in n0's 12000
+	 * with its record and honest.data, a third does not */
 	for (k = 0; k < 3; k++) {
 		snprintf(name, sizeof(name), "big.p%zu", k);
 		envs[k] = descriptor_big(t, 0, name, 3000, &lens[k]);
