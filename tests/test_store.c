@@ -649,7 +649,8 @@ test_catalog_map_full(void **state)
 						  &gl, &err),
 				 0);
 		assert_true(weft_entry_verify(
-				got, gl, &(weft_trust_t){&f->id.root, 1, NULL, 0},
+				got, gl,
+				&(weft_trust_t){&f->id.root, 1, NULL, 0},
 				weft_now_us(), &ei, NULL, NULL, &err) == 0);
 		assert_int_equal(gl, len);
 		free(got);
