@@ -89,9 +89,10 @@ unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
 cli-test: build/asan/weft build/weft build/weft-gen build/weft-rss \
-    build/asan/weft-probe
+    build/asan/weft-probe build/weft-catfill
 	@WEFT=$(CURDIR)/build/asan/weft WEFT_REL=$(CURDIR)/build/weft \
 	    WEFT_PROBE=$(CURDIR)/build/asan/weft-probe \
+	    WEFT_CATFILL=$(CURDIR)/build/weft-catfill \
 	    WEFT_GEN=$(CURDIR)/build/weft-gen WEFT_RSS=$(CURDIR)/build/weft-rss \
 	    sh tests/cli/run.sh
 

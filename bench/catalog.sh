@@ -88,7 +88,7 @@ acc=$((c1 - c0))
 per10k=$(bench_calc "sprintf(\"%.1f\", ($r1 - $r0) / 1024 * 10000 / $COUNT)")
 perent=$(bench_calc "sprintf(\"%.3f\", ($v1 - $v0) / $acc)")
 echo "catalog: $COUNT descriptors of one node learnt by another"
-echo "  memory: RSS $((r0 / 1024)) -> $((r1 / 1024)) MiB: $per10k MiB per 10k entries; envelopes held $(bench_calc "sprintf(\"%.1f\", $cb / 1048576)") MiB"
+echo "  memory: RSS $((r0 / 1024)) -> $((r1 / 1024)) MiB: $per10k MiB per 10k entries; the catalog counts $(bench_calc "sprintf(\"%.1f\", $cb / 1048576)") MiB held (envelopes and records)"
 echo "  verification: $((v1 - v0)) Ed25519 checks for $acc entries accepted: $perent per entry (goal: 1)"
 echo "  catch-up: all $COUNT held $((t1 - t0)) ms after a started (anti-entropy, one budget of 2,000 a tick)"
 bench_emit catalog rss_mib_per_10k "$per10k"

@@ -3,9 +3,10 @@
  * (bench/catalog.sh; docs/bench.md, "Catalog").
  *
  *   weft-catfill --data-dir DIR --count N [--prefix NAME]
+ *                [--desc-bytes B]
  *
  * Stores N product descriptors (NAME.p0 ... NAME.pN-1, version 1, a
- * description of 120 bytes, four columns) signed by DIR's node in its
+ * description of B bytes (default 120), four columns) signed by DIR's node in its
  * catalog, in one transaction: what N `weft publish` runs leave in the
  * catalog, without their data and in a second instead of minutes. The
  * node's agent, started afterwards, offers them to the mesh like any of
@@ -30,18 +31,21 @@ cf_die(const char *what, const char *msg)
 
 /* One descriptor entry of node id, named name. */
 static uint8_t *
-cf_entry(const weft_node_id_t *id, const char *name, size_t *len)
+cf_entry(const weft_node_id_t *id, const char *name, size_t dbytes,
+	 size_t *len)
 {
 	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
 	Weft__ColumnSchema cols[4], *cp[4];
 	static const char *cn[4] = {"id", "amount", "country", "at"};
-	char desc[121];
+	char *desc = malloc(dbytes + 1);
 	uint8_t *body, *env = NULL;
 	size_t blen, i;
 	weft_err_t err = {0};
 
-	memset(desc, 'd', 120);
-	desc[120] = 0;
+	if (desc == NULL)
+		cf_die("entry", "out of memory");
+	memset(desc, 'd', dbytes);
+	desc[dbytes] = 0;
 	for (i = 0; i < 4; i++) {
 		weft__column_schema__init(&cols[i]);
 		cols[i].name = (char *)cn[i];
@@ -65,6 +69,7 @@ cf_entry(const weft_node_id_t *id, const char *name, size_t *len)
 			    body, blen, &env, len, &err) != 0)
 		cf_die(name, err.msg);
 	free(body);
+	free(desc);
 	return env;
 }
 
@@ -76,7 +81,7 @@ main(int argc, char **argv)
 	weft_store_t *st = NULL;
 	weft_err_t err = {0};
 	uint8_t **envs;
-	size_t *lens, n = 0, i, stored, bytes = 0;
+	size_t *lens, n = 0, i, stored, bytes = 0, dbytes = 120;
 	char name[80];
 
 	for (int a = 1; a + 1 < argc; a += 2) {
@@ -86,10 +91,13 @@ main(int argc, char **argv)
 			n = strtoul(argv[a + 1], NULL, 10);
 		else if (strcmp(argv[a], "--prefix") == 0)
 			prefix = argv[a + 1];
+		else if (strcmp(argv[a], "--desc-bytes") == 0)
+			dbytes = strtoul(argv[a + 1], NULL, 10);
 	}
-	if (dir == NULL || n == 0 || n > 10000000 || strlen(prefix) > 40) {
+	if (dir == NULL || n == 0 || n > 10000000 || strlen(prefix) > 40 ||
+	    dbytes > (1 << 20)) {
 		fputs("usage: weft-catfill --data-dir DIR --count N "
-		      "[--prefix NAME]\n",
+		      "[--prefix NAME] [--desc-bytes B]\n",
 		      stderr);
 		return 2;
 	}
@@ -102,7 +110,7 @@ main(int argc, char **argv)
 		cf_die("entries", "out of memory");
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "%s.p%zu", prefix, i);
-		envs[i] = cf_entry(&id, name, &lens[i]);
+		envs[i] = cf_entry(&id, name, dbytes, &lens[i]);
 		bytes += lens[i];
 	}
 	if (weft_catalog_put_many(st, (const uint8_t *const *)envs, lens, n,

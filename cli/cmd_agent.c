@@ -97,17 +97,21 @@ weft_parse_size(const char *s)
 	char *e;
 	unsigned long long v;
 
+	unsigned shift = 0;
+
 	errno = 0;
 	v = strtoull(s, &e, 10);
 	if (errno || e == s || *s == '-')
 		return 0;
 	if (*e == 'K' || *e == 'k')
-		v *= 1024, e++;
+		shift = 10, e++;
 	else if (*e == 'M' || *e == 'm')
-		v *= 1024 * 1024, e++;
-	if (*e || v > (1ull << 34))
+		shift = 20, e++;
+	else if (*e == 'G' || *e == 'g')
+		shift = 30, e++;
+	if (*e || v > ((1ull << 40) >> shift)) /* at most 1 TiB */
 		return 0;
-	return v;
+	return v << shift;
 }
 
 static unsigned

@@ -159,7 +159,8 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
 /*
  * Push the entries the peer may see of the origins marked (o->mark), in
  * one pass over the entries, and clear the marks. At most a budget's
- * worth a round (the peer verifies no more an interval): the pass
+ * worth a round (the peer verifies no more an interval), and about
+ * G_AE_BYTES (what the session queue takes without dropping): the pass
  * starts where the last one stopped, so rounds take turns. Revocations
  * go first and always (issue 14, finding 9: they spread with priority).
  */
@@ -169,6 +170,7 @@ g_push_marked(weft_gossip_t *g, g_peer_t *p)
 	g_entry_t **es = NULL, *e, *x;
 	g_origin_t *o;
 	size_t n = 0, cap = 0, i, b, k, max = g->cfg.budget, full = 0;
+	size_t bytes = 0;
 
 	for (i = 0; i < g->nb; i++) {
 		b = (g->ae_cursor + i) & (g->nb - 1);
@@ -189,8 +191,10 @@ g_push_marked(weft_gossip_t *g, g_peer_t *p)
 				cap = c;
 			}
 			es[n++] = e;
+			bytes += e->len;
 		}
-		if (n >= max && !full) { /* the next round starts after it */
+		if ((n >= max || bytes >= G_AE_BYTES) && !full) {
+			/* the next round starts after this bucket */
 			g->ae_cursor = b + 1;
 			full = 1;
 		}

@@ -15,6 +15,11 @@
 
 #define G_HASH 16
 #define G_PUSH_MAX (512 * 1024) /* bytes of entries per push message */
+/* bytes of entries an anti-entropy round pushes: a quarter of a
+ * session's default send queue (4 MiB), over which gossip messages are
+ * dropped; with a round at every tick while one is cut, a node catching
+ * up gets 1 MiB a tick */
+#define G_AE_BYTES (1024 * 1024)
 #define G_DIGEST_MAX 20000	/* origins per digest message */
 #define G_PUSH_ENTRIES_MAX 4096 /* entries per received push */
 #define G_KEYS_MAX 4096		/* keys per IHave / Graft */
