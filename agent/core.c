@@ -257,45 +257,42 @@ ag_core_flush(agent_t *a)
 		core_arm(a);
 }
 
+/* Close a session that came up but may not stay: a refusal, which backs
+ * off our dials to the node and folds these lines. Returns -1. */
+static int
+core_refuse(conn_t *c, const weft_cert_info_t *p, const char *why,
+	    const char *bye)
+{
+	char fold[64];
+
+	c->refused = 1;
+	if (ag_dial_refused(c->a, p->subject_pk, fold, sizeof(fold)))
+		ag_log("warn", "session %s %s closed: node %s of org %s %s%s",
+		       c->outbound ? "to" : "from", c->addr, p->subject_name,
+		       p->org_name, why, fold);
+	weft_sess_close(c->s, bye);
+	ag_conn_flush(c);
+	ag_conn_close(c);
+	return -1;
+}
+
 int
 ag_core_conn_up(conn_t *c)
 {
 	agent_t *a = c->a;
 	const weft_cert_info_t *p = weft_sess_peer(c->s);
 	conn_t *other = ag_conn_find_peer(a, p->subject_pk, c);
-	char fold[64];
 
 	if (a->node != NULL &&
-	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p))) {
-		/* an org we reach only gateway to gateway: a refusal, which
-		 * backs off our dials to it and folds these lines */
-		c->refused = 1;
-		if (ag_dial_refused(a, p->subject_pk, fold, sizeof(fold)))
-			ag_log("warn",
-			       "session %s %s closed: node %s of org %s is "
-			       "reached only through gateways%s",
-			       c->outbound ? "to" : "from", c->addr,
-			       p->subject_name, p->org_name, fold);
-		weft_sess_close(c->s, "org reached only through gateways");
-		ag_conn_flush(c);
-		ag_conn_close(c);
-		return -1;
-	}
+	    !weft_node_may_link(a->node, p->org_name, ag_is_gateway(p)))
+		/* an org we reach only gateway to gateway */
+		return core_refuse(c, p, "is reached only through gateways",
+				   "org reached only through gateways");
 	if (a->gtrust != NULL &&
-	    weft_trust_revoked(&a->gtrust->t, p->subject_pk, p->org_pk)) {
+	    weft_trust_revoked(&a->gtrust->t, p->subject_pk, p->org_pk))
 		/* revoked while its handshake ran on an older snapshot */
-		c->refused = 1;
-		if (ag_dial_refused(a, p->subject_pk, fold, sizeof(fold)))
-			ag_log("warn",
-			       "session %s %s closed: node %s of org %s was "
-			       "revoked by its org%s",
-			       c->outbound ? "to" : "from", c->addr,
-			       p->subject_name, p->org_name, fold);
-		weft_sess_close(c->s, "your certificate was revoked");
-		ag_conn_flush(c);
-		ag_conn_close(c);
-		return -1;
-	}
+		return core_refuse(c, p, "was revoked by its org",
+				   "your certificate was revoked");
 	c->up = 1;
 	c->since_us = weft_now_us();
 	ag_trust_put(c->trust); /* only the handshake needed it */

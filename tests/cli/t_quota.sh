@@ -11,25 +11,9 @@
 NODES="a b c"
 FLOOD=3000
 QUOTA=150
-PIDS=""
-PROBE_PID=""
-die() {
-	for l in "$T"/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
-	echo "FAILED: $*" >&2; exit 1
-}
-trap 'for p in $PIDS $PROBE_PID; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
 ARGS="--gossip-interval 1s --sync-interval 2s --catalog-max-entries 1500 ${QUOTA_ARGS:-}"
-
-start() {
-	n=$1; shift
-	"$WEFT" agent --data-dir "$T/$n" --listen 127.0.0.1:0 $ARGS "$@" \
-	    2>"$T/$n.log" &
-	eval "PID_$n=$!"
-	PIDS="$PIDS $!"
-	ok "$WEFT" status --data-dir "$T/$n" --json --wait 20
-	eval "ADDR_$n=$(listen_addr)"
-	eval "[ -n \"\$ADDR_$n\" ]" || die "agent $n: no listen address in status"
-}
+mesh_test_init
+start() { agent_start "$@"; }
 alive() {
 	"$WEFT" members --data-dir "$T/$1" --json >"$T/m_$1" 2>/dev/null || return 1
 	[ "$(grep -o '"state":"alive"' "$T/m_$1" | wc -l)" -eq 2 ]
@@ -66,11 +50,11 @@ VICTIM=$(sed -n 's/.*"public_key":"\([0-9a-f]*\)".*/\1/p' "$T/out")
     --victim-key "$VICTIM" --flood $FLOOD --seconds 4 --timeout 20 \
     >"$T/probe.json" 2>"$T/probe.err" &
 PROBE_PID=$!
+PIDS="$PIDS $PROBE_PID"
 printf 'id,amount\n1,2.5\n2,3.5\n' >"$T/h.csv"
 sleep 1
 ok "$WEFT" publish --data-dir "$T/c" honest.data "$T/h.csv"
 wait $PROBE_PID || { cat "$T/probe.err" >&2; die "weft-probe gossip exited with $?"; }
-PROBE_PID=""
 P=$(cat "$T/probe.json")
 echo "$P" | grep -q '"up":true' || die "probe session did not come up: $P"
 echo "$P" | grep -q "\"flood_sent\":$FLOOD[,}]" || die "probe did not send the whole flood: $P"
