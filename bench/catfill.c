@@ -6,8 +6,8 @@
  *                [--desc-bytes B]
  *
  * Stores N product descriptors (NAME.p0 ... NAME.pN-1, version 1, a
- * description of B bytes (default 120), four columns) signed by DIR's node in its
- * catalog, in one transaction: what N `weft publish` runs leave in the
+ * description of B bytes (default 120), four columns) signed by DIR's node in
+ * its catalog, in one transaction: what N `weft publish` runs leave in the
  * catalog, without their data and in a second instead of minutes. The
  * node's agent, started afterwards, offers them to the mesh like any of
  * its own entries. Prints "stored=N bytes=B" (B: envelope bytes).
@@ -31,8 +31,7 @@ cf_die(const char *what, const char *msg)
 
 /* One descriptor entry of node id, named name. */
 static uint8_t *
-cf_entry(const weft_node_id_t *id, const char *name, size_t dbytes,
-	 size_t *len)
+cf_entry(const weft_node_id_t *id, const char *name, size_t dbytes, size_t *len)
 {
 	Weft__ProductDescriptor d = WEFT__PRODUCT_DESCRIPTOR__INIT;
 	Weft__ColumnSchema cols[4], *cp[4];
