@@ -758,6 +758,7 @@ weft_gossip_free(weft_gossip_t *g)
 	for (i = 0; i < g->onb; i++)
 		for (o = g->otab[i]; o; o = on) {
 			on = o->next;
+			free(o->revoked_by);
 			free(o);
 		}
 	free(g->tab);

@@ -71,12 +71,11 @@ typedef struct g_entry {
  * root's key: at most as many as there are trusted roots. */
 typedef struct g_org {
 	uint8_t pk[WEFT_PK_BYTES];
-	char name[WEFT_NAME_MAX + 1];
-	uint32_t held; /* entries of its origins */
-	size_t bytes;  /* their envelope bytes */
-	double tokens; /* replacements it may still make */
+	size_t bytes; /* what its origins' entries cost (G_COST) */
 	uint64_t last_ms;
-	int rated; /* tokens set (a full bucket at first) */
+	uint32_t held; /* entries of its origins */
+	float tokens;  /* replacements it may still make */
+	int rated;     /* tokens set (a full bucket at first) */
 } g_org_t;
 
 typedef struct g_origin {
@@ -86,16 +85,15 @@ typedef struct g_origin {
 	uint32_t count; /* entries in anti-entropy (its digest) */
 	size_t idx;	/* scratch for g_view */
 	int mark;	/* scratch for g_push_marked */
-	/* quotas (gossip_quota.c) */
-	g_org_t *org;  /* set with its first entry */
-	uint32_t held; /* entries held, shared or not */
+	/* quotas (gossip_quota.c); a simulator holds millions of these */
+	g_org_t *org; /* set with its first entry */
 	size_t bytes;
-	double tokens;
 	uint64_t last_ms;
+	uint32_t held; /* entries held, shared or not */
+	float tokens;
 	int rated;
-	/* revoked by the org root revoked_by (gossip_revoke.c) */
-	int revoked;
-	uint8_t revoked_by[WEFT_PK_BYTES];
+	/* revoked by this org root (malloc'd; gossip_revoke.c), or NULL */
+	uint8_t *revoked_by;
 } g_origin_t;
 
 /*

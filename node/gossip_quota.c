@@ -75,22 +75,23 @@ q_org(const g_quota_t *q, const uint8_t pk[WEFT_PK_BYTES])
 /* Refill a bucket for the time since its last use; take one token if
  * there is one: 1, else 0 (nothing taken). */
 static int
-q_take(double *tokens, uint64_t *last_ms, int *rated, double rate, double burst,
+q_take(float *tokens, uint64_t *last_ms, int *rated, double rate, double burst,
        uint64_t now_ms, int take)
 {
 	if (!*rated) {
-		*tokens = burst;
+		*tokens = (float)burst;
 		*rated = 1;
 	} else if (now_ms > *last_ms) {
-		*tokens += (double)(now_ms - *last_ms) * rate / 1000.0;
-		if (*tokens > burst)
-			*tokens = burst;
+		double t =
+		    *tokens + (double)(now_ms - *last_ms) * rate / 1000.0;
+
+		*tokens = (float)(t > burst ? burst : t);
 	}
 	*last_ms = now_ms;
-	if (*tokens < 1.0)
+	if (*tokens < 1.0f)
 		return 0;
 	if (take)
-		*tokens -= 1.0;
+		*tokens -= 1.0f;
 	return 1;
 }
 
@@ -192,7 +193,7 @@ weft_gossip__quota_admit(g_quota_t *q, size_t held, g_origin_t *o,
 				    "gossip: org %s replaces entries faster "
 				    "than %.0f a second",
 				    s->org_name, q->org_rate);
-	o->tokens -= 1.0;
+	o->tokens -= 1.0f;
 	return 0;
 }
 
@@ -213,8 +214,6 @@ weft_gossip__quota_charge(g_quota_t *q, g_origin_t *o,
 		}
 		if (org != NULL) {
 			memcpy(org->pk, s->org_pk, WEFT_PK_BYTES);
-			snprintf(org->name, sizeof(org->name), "%s",
-				 s->org_name);
 			q->orgs[q->norgs++] = org;
 		}
 	}

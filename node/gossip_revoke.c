@@ -22,7 +22,7 @@
 int
 weft_gossip__revoked(const g_origin_t *o, const uint8_t *org_pk)
 {
-	if (o == NULL || !o->revoked)
+	if (o == NULL || o->revoked_by == NULL)
 		return 0;
 	if (org_pk == NULL)
 		org_pk = o->org != NULL ? o->org->pk : NULL;
@@ -66,14 +66,17 @@ weft_gossip__revoke(weft_gossip_t *g, const weft_revocation_t *rv)
 	o = weft_gossip__origin(g, rv->key.subject, 1);
 	if (o == NULL)
 		return WEFT_ENOMEM;
-	known = o->revoked &&
+	known = o->revoked_by != NULL &&
 		memcmp(o->revoked_by, rv->key.org, WEFT_PK_BYTES) == 0;
 	/* the root that matters is the origin's own (a root revokes only
 	 * what it issued): a revocation by another root never displaces
 	 * one by the origin's */
-	if (!o->revoked || (o->org != NULL && memcmp(o->org->pk, rv->key.org,
-						     WEFT_PK_BYTES) == 0)) {
-		o->revoked = 1;
+	if (o->revoked_by == NULL) {
+		if ((o->revoked_by = malloc(WEFT_PK_BYTES)) == NULL)
+			return WEFT_ENOMEM;
+		memcpy(o->revoked_by, rv->key.org, WEFT_PK_BYTES);
+	} else if (o->org != NULL &&
+		   memcmp(o->org->pk, rv->key.org, WEFT_PK_BYTES) == 0) {
 		memcpy(o->revoked_by, rv->key.org, WEFT_PK_BYTES);
 	}
 	if (weft_gossip__revoked(o, NULL) || (o->org == NULL && o->held > 0))
