@@ -292,6 +292,8 @@ conn_t *ag_conn_new(agent_t *a);
 /* Make the session core for a connected socket and start reading. */
 int ag_conn_start(conn_t *c, weft_hs_role_t role);
 void ag_conn_close(conn_t *c);
+/* Say Goodbye (reason) on c's session, write what is queued, close. */
+void ag_conn_bye(conn_t *c, const char *reason);
 /* Write everything the session core has queued. */
 void ag_conn_flush(conn_t *c);
 /* After any call into the session core: write, pause/resume, re-arm. */

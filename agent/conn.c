@@ -191,6 +191,14 @@ ag_conn_close(conn_t *c)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
+void
+ag_conn_bye(conn_t *c, const char *reason)
+{
+	weft_sess_close(c->s, reason);
+	ag_conn_flush(c);
+	ag_conn_close(c);
+}
+
 conn_t *
 ag_conn_new(agent_t *a)
 {

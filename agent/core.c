@@ -270,9 +270,7 @@ core_refuse(conn_t *c, const weft_cert_info_t *p, const char *why,
 		ag_log("warn", "session %s %s closed: node %s of org %s %s%s",
 		       c->outbound ? "to" : "from", c->addr, p->subject_name,
 		       p->org_name, why, fold);
-	weft_sess_close(c->s, bye);
-	ag_conn_flush(c);
-	ag_conn_close(c);
+	ag_conn_bye(c, bye);
 	return -1;
 }
 
@@ -311,9 +309,7 @@ ag_core_conn_up(conn_t *c)
 		       p->subject_name, keep_outbound ? "us" : "them");
 		if (drop->dialer != NULL) /* it would only dial again */
 			drop->dialer->backoff_ms = a->o->backoff_max_ms;
-		weft_sess_close(drop->s, "duplicate session");
-		ag_conn_flush(drop);
-		ag_conn_close(drop);
+		ag_conn_bye(drop, "duplicate session");
 		if (drop == c)
 			return -1;
 	}

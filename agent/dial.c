@@ -391,9 +391,7 @@ ag_dial_check_key(conn_t *c)
 		       weft_hex(p->subject_pk, WEFT_PK_BYTES, got),
 		       p->subject_name, p->org_name, fold);
 	}
-	weft_sess_close(c->s, "not the node dialled");
-	ag_conn_flush(c);
-	ag_conn_close(c);
+	ag_conn_bye(c, "not the node dialled");
 	if (a->node != NULL && !a->stopping)
 		weft_node_unreachable(a->node, uv_now(a->loop), c->want_pk);
 	return -1;

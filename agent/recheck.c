@@ -98,9 +98,7 @@ ag_recheck(agent_t *a)
 		memcpy(pk, p->subject_pk, WEFT_PK_BYTES);
 		ag_log("warn", "session with node %s (org %s) closed: %s",
 		       p->subject_name, p->org_name, why);
-		weft_sess_close(c->s, bye);
-		ag_conn_flush(c);
-		ag_conn_close(c);
+		ag_conn_bye(c, bye);
 		/* after the close (which forgets a session that lived):
 		 * hold its member dials, which the handshake would refuse */
 		(void)ag_dial_refused(a, pk, fold, sizeof(fold));

@@ -106,9 +106,7 @@ rv_close_sessions(agent_t *a, const weft_revoked_t *k, char *name,
 		    memcmp(p->org_pk, k->org, WEFT_PK_BYTES) != 0)
 			continue;
 		snprintf(name, namecap, "%s", p->subject_name);
-		weft_sess_close(c->s, "your certificate was revoked");
-		ag_conn_after(c);
-		ag_conn_close(c);
+		ag_conn_bye(c, "your certificate was revoked");
 		n++;
 	}
 	return n;

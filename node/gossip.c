@@ -709,7 +709,6 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 	if (g->cfg.sync_ms == 0)
 		g->cfg.sync_ms = 10000;
 	weft_gossip__quota_init(&g->q, cfg, cfg->signer->kp->pk);
-	g->cfg.max_entries = g->q.max_entries;
 	if (g->cfg.budget == 0)
 		g->cfg.budget = 2000;
 	if (cfg->fast_crypto && !weft_crypto_fast()) /* process-wide: the

@@ -63,6 +63,13 @@ weft_gossip__quota_free(g_quota_t *q)
 	q->norgs = 0;
 }
 
+/* Is org root pk our own org's? */
+static int
+q_own_org(const g_quota_t *q, const uint8_t *pk)
+{
+	return q->self_org_known && memcmp(pk, q->self_org, WEFT_PK_BYTES) == 0;
+}
+
 static g_org_t *
 q_org(const g_quota_t *q, const uint8_t pk[WEFT_PK_BYTES])
 {
@@ -141,8 +148,7 @@ weft_gossip__quota_full(g_quota_t *q, g_origin_t *o, int old, uint64_t now_ms)
 	if (o == NULL || o->org == NULL ||
 	    memcmp(o->pk, q->self, WEFT_PK_BYTES) == 0)
 		return 0;
-	own_org = q->self_org_known &&
-		  memcmp(o->org->pk, q->self_org, WEFT_PK_BYTES) == 0;
+	own_org = q_own_org(q, o->org->pk);
 	if (!old)
 		return o->held >= q->origin_entries ||
 		       (!own_org && o->org->held >= q->org_entries);
@@ -172,8 +178,7 @@ weft_gossip__quota_admit(g_quota_t *q, size_t held, g_origin_t *o,
 				    q->max_bytes);
 	if (memcmp(s->subject_pk, q->self, WEFT_PK_BYTES) == 0)
 		return 0;
-	own_org = q->self_org_known &&
-		  memcmp(s->org_pk, q->self_org, WEFT_PK_BYTES) == 0;
+	own_org = q_own_org(q, s->org_pk);
 	rc = q_room(q, o, org, own_org, s, old, grow, err);
 	if (rc != 0 || !old || !from_peer || o == NULL)
 		return rc;
