@@ -37,11 +37,12 @@ typedef struct weft_agent_opts {
 	uint64_t backoff_max_ms;       /* redial backoff cap; 0: 30 s */
 	uint64_t gossip_interval_ms;   /* gossip tick; 0: 1 s */
 	uint64_t sync_ms;	       /* anti-entropy period; 0: 10 s */
-	uint64_t suspect_ms;	/* lost neighbour -> reported; 0: 3 intervals */
-	unsigned degree;	/* neighbours to keep; 0: 4 */
-	uint64_t link_delay_ms; /* hold gossip messages this long before
-				 * sending (WAN latency on one host); 0 */
-	size_t cache_size;	/* result cache, bytes; 0: 256 MiB */
+	uint64_t suspect_ms; /* lost neighbour -> reported; 0: 3 intervals */
+	unsigned degree;     /* neighbours to keep; 0: 4 */
+	unsigned max_neighbours; /* the active view; 0: 2 * degree */
+	uint64_t link_delay_ms;	 /* hold gossip messages this long before
+				  * sending (WAN latency on one host); 0 */
+	size_t cache_size;	 /* result cache, bytes; 0: 256 MiB */
 	/* catalog quotas (docs/gossip.md); 0: the gossip core's defaults */
 	unsigned catalog_max_entries, origin_max_entries, org_max_entries;
 	size_t catalog_max_bytes;

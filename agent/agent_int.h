@@ -55,8 +55,9 @@
  * spoke; one that ends sooner, before the peer's first message, was
  * refused (dial.c) */
 #define AG_SESS_LIVED_MS 10000
-#define AG_REFUSALS_MAX 64 /* nodes whose sessions were refused, kept */
-#define AG_GRACE_MS 2000   /* shutdown: time to flush CLOSE frames */
+#define AG_CONTACT_CHECK_MS 2000 /* a parted --join contact: are we alone? */
+#define AG_REFUSALS_MAX 64	 /* nodes whose sessions were refused, kept */
+#define AG_GRACE_MS 2000	 /* shutdown: time to flush CLOSE frames */
 #define AG_ADDR_MAX 64
 #define AG_POOL_JOBS 64	    /* jobs queued or running at once */
 #define AG_IPC_BUCKETS 1024 /* the per-address counts' hash table */
@@ -98,6 +99,10 @@ typedef struct dialer {
 	uint64_t backoff_ms;
 	uint8_t peer_pk[WEFT_PK_BYTES];
 	int peer_known;
+	/* its session was let go by the overlay (the seed's active view
+	 * was full): a join contact now, dialled again only while we have
+	 * no neighbour */
+	int parted;
 } dialer_t;
 
 /* Inbound connections from one remote IP, for the per-address caps
@@ -136,6 +141,7 @@ typedef struct conn {
 	char addr[AG_ADDR_MAX], ip[AG_ADDR_MAX];
 	int outbound, up, reading, closing, handles, writes;
 	int accepted; /* the peer's node core spoke: a message arrived */
+	int parted;   /* ended by the overlay (WEFT_OUT_PART): no failure */
 	int refused;  /* we closed it after the handshake (may_link), or
 		       * a member dial reached another node (dial.c) */
 	int64_t since_us;

@@ -237,6 +237,15 @@ ag_core_flush(agent_t *a)
 			core_batch_store(a, &b);
 			ag_revoke(a, &o);
 			break;
+		case WEFT_OUT_PART:
+			/* let go by the overlay: not a refusal, not a
+			 * failure (dial.c) */
+			if ((c = ag_conn_by_id(a, o.peer)) != NULL) {
+				c->parted = 1;
+				if (o.n)
+					ag_conn_bye(c, "overlay full");
+			}
+			break;
 		case WEFT_OUT_NOTE:
 			c = ag_conn_by_id(a, o.peer);
 			ag_log("info", "gossip: %s (node %s)", o.text,
@@ -656,6 +665,7 @@ ag_core_start(agent_t *a)
 	cfg->sync_ms = a->o->sync_ms;
 	cfg->suspect_ms = a->o->suspect_ms;
 	cfg->degree = a->o->degree;
+	cfg->active_max = a->o->max_neighbours;
 	cfg->max_entries = a->o->catalog_max_entries;
 	cfg->max_bytes = a->o->catalog_max_bytes;
 	cfg->origin_entries = a->o->origin_max_entries;

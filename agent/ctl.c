@@ -137,6 +137,11 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 		s->gossip_ihaves = gs.ihaves_out;
 		s->gossip_grafts = gs.grafts_out;
 		s->gossip_prunes = gs.prunes_out;
+		s->neighbours = gs.active;
+		s->neighbours_max = gs.active_max;
+		s->overlay_let_go = gs.disconnects_out;
+		s->overlay_parted = gs.disconnects_in;
+		s->overlay_walk_dials = gs.walk_dials;
 		if (weft_node_tunnels(a->node) != NULL) {
 			weft_tun_stats_t ts;
 

@@ -55,6 +55,16 @@ dial_timer_cb(uv_timer_t *t)
 		ag_dial_schedule(d, d->a->o->backoff_max_ms);
 		return;
 	}
+	if (d->parted && d->a->node != NULL) {
+		weft_gossip_stats_t st;
+
+		weft_gossip_stats(weft_node_gossip(d->a->node), &st);
+		if (st.active > 0) {
+			/* a join contact: only for a node left alone */
+			ag_dial_schedule(d, AG_CONTACT_CHECK_MS);
+			return;
+		}
+	}
 	ag_dial_now(d);
 }
 
@@ -445,6 +455,8 @@ ag_dial_conn_down(conn_t *c)
 		return;
 	}
 	p = weft_sess_peer(c->s);
+	if (c->parted) /* the overlay let it go: no refusal */
+		return;
 	if (dial_lived(c)) {
 		dial_forget(a, p->subject_pk);
 		return;
@@ -470,6 +482,13 @@ ag_dial_conn_closed(conn_t *c)
 	c->dialer = NULL;
 	if (c->a->stopping)
 		return;
+	if (c->parted) {
+		/* the seed let us go: a join contact from now on */
+		d->parted = 1;
+		d->backoff_ms = AG_BACKOFF_MIN_MS;
+		ag_dial_schedule(d, AG_CONTACT_CHECK_MS);
+		return;
+	}
 	ag_dial_schedule(d, d->backoff_ms);
 	if (!dial_lived(c) && d->backoff_ms < d->a->o->backoff_max_ms)
 		d->backoff_ms *= 2;

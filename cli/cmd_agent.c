@@ -25,9 +25,11 @@ static const char weft_agent_usage[] =
     "`weft peers` ask a running agent through DIR/agent.sock.\n\n"
     "  --listen HOST:PORT      where to accept sessions (default\n"
     "                          127.0.0.1:7946; port 0 picks a free port)\n"
-    "  --join HOST:PORT        a node to dial and keep dialling, with\n"
-    "                          backoff from 0.5 s to --backoff-max\n"
-    "                          (default 30s; repeatable)\n"
+    "  --join HOST:PORT        a node to join through: dialled at start and\n"
+    "                          redialled with backoff from 0.5 s to\n"
+    "                          --backoff-max (default 30s); once it lets\n"
+    "                          us go to keep its overlay bounded, only\n"
+    "                          while we have no neighbour (repeatable)\n"
     "  --advertise HOST:PORT   the address peers are told (default: the\n"
     "                          bound listen address)\n"
     "limits (durations take ms, s or m; sizes K or M):\n"
@@ -56,6 +58,10 @@ static const char weft_agent_usage[] =
     "  --suspect-timeout D     a lost neighbour not back by then is\n"
     "                          reported failed (default 3 intervals)\n"
     "  --degree N              neighbours to keep connected (default 4)\n"
+    "  --max-neighbours N      neighbours at most (the overlay's active\n"
+    "                          view); a newcomer over it stays and a\n"
+    "                          random other one is let go (default 2 x\n"
+    "                          --degree, at least --degree)\n"
     "catalog quotas (docs/gossip.md, \"Quotas\"):\n"
     "  --catalog-max-entries N entries held in all (default 100000)\n"
     "  --catalog-max-bytes SIZE  their bytes (default 256M); an origin may\n"
@@ -171,8 +177,10 @@ static const struct agent_num {
      offsetof(weft_agent_opts_t, org_max_entries), 0},
     {20, "--origin-rate", NUM_COUNT, offsetof(weft_agent_opts_t, origin_rate),
      1000000},
+    {21, "--max-neighbours", NUM_COUNT,
+     offsetof(weft_agent_opts_t, max_neighbours), 1024},
 };
-#define AGENT_NUMS 20
+#define AGENT_NUMS 21
 #define AGENT_CACHE_SIZE 21 /* getopt id of --cache-size */
 
 /* Set numeric option id from arg: 0, or 2 with the error printed. */
@@ -228,6 +236,7 @@ weft_cmd_agent(int argc, char **argv)
 	    {"gossip-interval", required_argument, NULL, 10},
 	    {"suspect-timeout", required_argument, NULL, 11},
 	    {"degree", required_argument, NULL, 12},
+	    {"max-neighbours", required_argument, NULL, 21},
 	    {"sync-interval", required_argument, NULL, 13},
 	    {"link-delay", required_argument, NULL, 14},
 	    {"max-handshakes", required_argument, NULL, 15},

@@ -29,6 +29,8 @@ static const char weft_sim_usage[] =
     "                        random nodes; multi-org: --orgs orgs, only\n"
     "                        their --gateways link across; scale-free\n"
     "                        (Barabasi-Albert, --seeds edges per node);\n"
+    "                        seed: every node joins node 0 (one --join)\n"
+    "                        over --join-window;\n"
     "                        file:PATH, an edge list (lines \"A B\")\n"
     "  --seeds K             seeds per node (default 3)\n"
     "  --orgs N              multi-org: orgs (default 2)\n"
@@ -59,6 +61,10 @@ static const char weft_sim_usage[] =
     "  --sync-interval D     anti-entropy (10s)\n"
     "  --suspect-timeout D   lost neighbour reported after (3 ticks)\n"
     "  --degree N            neighbours to keep (4)\n"
+    "  --max-neighbours N    neighbours at most, the active view (2 x\n"
+    "                        --degree)\n"
+    "  --join-window D       nodes dial their seeds at random times within\n"
+    "                        D of the start (1ms)\n"
     "  --fanout N            push protocol: targets per round (3)\n"
     "scenario (times since the start of the run):\n"
     "  --publisher N         the node that publishes (0; dissemination,\n"
@@ -300,6 +306,9 @@ sim_print_json(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	weft_json_uint(&j, "false_failures", r->false_pairs);
 	weft_json_uint(&j, "false_failed_nodes", r->false_nodes);
 	weft_json_uint(&j, "links", r->links_up);
+	weft_json_uint(&j, "links_max", r->links_max);
+	weft_json_uint(&j, "links_node0", r->links_seed);
+	weft_json_uint(&j, "links_let_go", r->let_go);
 	weft_json_uint(&j, "retransmits", r->retransmits);
 	weft_json_uint(&j, "dropped", r->dropped);
 	weft_json_uint(&j, "protocol_errors", r->proto_errors);
@@ -368,11 +377,16 @@ sim_print_text(const weft_sim_cfg_t *c, const weft_sim_result_t *r,
 	printf("peak per-node queue: %s%s\n",
 	       weft_sim_bytes(r->peak_queue, b1, sizeof(b1)),
 	       c->bandwidth_bps ? "" : " (bandwidth unlimited)");
-	if (c->protocol == WEFT_SIM_PROTO_WEFT)
+	if (c->protocol == WEFT_SIM_PROTO_WEFT) {
 		printf("false failure detections: %llu (live nodes marked "
 		       "failed by someone: %llu)\n",
 		       (unsigned long long)r->false_pairs,
 		       (unsigned long long)r->false_nodes);
+		printf("overlay: %llu links; at most %u at one node, %u at "
+		       "node 0; %llu let go\n",
+		       (unsigned long long)r->links_up, r->links_max,
+		       r->links_seed, (unsigned long long)r->let_go);
+	}
 	printf("retransmissions: %llu; dropped: %llu; protocol errors: "
 	       "%llu\n",
 	       (unsigned long long)r->retransmits,
@@ -441,6 +455,8 @@ static const struct option weft_sim_longopts[] = {
     {"publisher", required_argument, NULL, 24},
     {"prime", required_argument, NULL, 25},
     {"no-verify-cache", no_argument, NULL, 26},
+    {"max-neighbours", required_argument, NULL, 27},
+    {"join-window", required_argument, NULL, 28},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -458,6 +474,8 @@ sim_opt_topology(sim_opts_t *o, const char *arg, weft_err_t *err)
 		c->topology = WEFT_SIM_TOPO_MULTI_ORG;
 	else if (strcmp(arg, "scale-free") == 0)
 		c->topology = WEFT_SIM_TOPO_SCALE_FREE;
+	else if (strcmp(arg, "seed") == 0)
+		c->topology = WEFT_SIM_TOPO_SEED;
 	else if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
 		c->topology = WEFT_SIM_TOPO_FILE;
 		c->topo_file = arg + 5;
@@ -465,7 +483,7 @@ sim_opt_topology(sim_opts_t *o, const char *arg, weft_err_t *err)
 		return weft_err_set(err, WEFT_EINVAL,
 				    "--topology: unknown "
 				    "topology \"%.60s\" (random, multi-org, "
-				    "scale-free, file:PATH)",
+				    "scale-free, seed, file:PATH)",
 				    arg);
 	return 0;
 }
@@ -588,6 +606,13 @@ sim_opt_net(sim_opts_t *o, int ch, const char *arg, weft_err_t *err)
 	case 9:
 		rc = weft_sim_uint("--degree", arg, 64, &v, err);
 		c->degree = (unsigned)v;
+		return rc;
+	case 28:
+		return weft_sim_parse_duration("--join-window", arg,
+					       &c->join_window_us, err);
+	case 27:
+		rc = weft_sim_uint("--max-neighbours", arg, 1024, &v, err);
+		c->max_neighbours = (unsigned)v;
 		return rc;
 	case 10:
 		rc = weft_sim_uint("--fanout", arg, 64, &v, err);

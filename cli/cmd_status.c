@@ -81,6 +81,11 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"gossip_ihaves", s->gossip_ihaves},
 	    {"gossip_grafts", s->gossip_grafts},
 	    {"gossip_prunes", s->gossip_prunes},
+	    {"neighbours", s->neighbours},
+	    {"neighbours_max", s->neighbours_max},
+	    {"overlay_let_go", s->overlay_let_go},
+	    {"overlay_parted", s->overlay_parted},
+	    {"overlay_walk_dials", s->overlay_walk_dials},
 	    {"queries_asked", s->queries_asked},
 	    {"queries_served", s->queries_served},
 	    {"queries_refused", s->queries_refused},
@@ -297,6 +302,13 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->gossip_ihaves,
 		       (unsigned long long)s->gossip_grafts,
 		       (unsigned long long)s->gossip_prunes);
+		printf("overlay:     %llu of at most %llu neighbours; let go "
+		       "%llu, let go by %llu; %llu joiners dialled\n",
+		       (unsigned long long)s->neighbours,
+		       (unsigned long long)s->neighbours_max,
+		       (unsigned long long)s->overlay_let_go,
+		       (unsigned long long)s->overlay_parted,
+		       (unsigned long long)s->overlay_walk_dials);
 		printf("queries:     asked %llu fragments; served %llu, "
 		       "refused %llu, cancelled %llu\n",
 		       (unsigned long long)s->queries_asked,

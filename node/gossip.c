@@ -32,17 +32,6 @@ const char weft_gossip__empty[1];
 
 /* ---- small helpers ---- */
 
-static uint64_t
-g_rand(weft_gossip_t *g)
-{
-	/* splitmix64: deterministic from the seed */
-	uint64_t z = (g->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static int
 g_grow(weft_gossip_t *g)
 {
@@ -243,7 +232,7 @@ g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
 			continue;
 		if (p->lazy && !local) {
 			g_lazy_add(g, p, e);
-			if (g_rand(g) % ++seen == 0)
+			if (weft_gossip__rand(g) % ++seen == 0)
 				pick = p;
 			continue;
 		}
@@ -382,7 +371,10 @@ g_new_entry(weft_gossip_t *g, const weft_entry_info_t *info, g_origin_t *o)
 		g->reps[g->nreps++] = e;
 	g->n++;
 	if (weft_gossip__shared(g, e)) {
-		o->count++;
+		if (o->count++ == 0) {
+			o->snext = g->shared_o;
+			g->shared_o = o;
+		}
 		g->nshared++;
 	}
 	return e;
@@ -706,6 +698,10 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		g->cfg.suspect_ms = 3 * g->cfg.interval_ms;
 	if (g->cfg.degree == 0)
 		g->cfg.degree = 4;
+	if (g->cfg.active_max == 0)
+		g->cfg.active_max = 2 * g->cfg.degree;
+	if (g->cfg.active_max < g->cfg.degree)
+		g->cfg.active_max = g->cfg.degree;
 	if (g->cfg.sync_ms == 0)
 		g->cfg.sync_ms = 10000;
 	weft_gossip__quota_init(&g->q, cfg, cfg->signer->kp->pk);
@@ -844,6 +840,8 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	}
 	/* Start anti-entropy with the newcomer at once. */
 	weft_gossip__summary(g, p);
+	/* Over the active maximum: another neighbour goes, not this one. */
+	weft_gossip__overlay_up(g, p);
 }
 
 void
@@ -871,6 +869,7 @@ weft_gossip_may_link(const weft_gossip_t *g, const char *org, int gateway)
 }
 
 static void g_dial(weft_gossip_t *g, uint64_t now_ms, g_entry_t *e);
+static size_t g_dialling(weft_gossip_t *g, uint64_t now_ms);
 
 /* Start suspecting pk (lost neighbour, failed dial): the tick redials it
  * once and reports it after suspect_ms. 1 if added, 0 if it already was
@@ -899,24 +898,41 @@ g_suspect(weft_gossip_t *g, uint64_t now_ms, const uint8_t *pk)
 	return 1;
 }
 
-void
-weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
+static void
+g_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 {
 	g_peer_t *p = g_peer(g, peer);
 	uint8_t pk[WEFT_PK_BYTES];
 	g_entry_t *n;
+	int parting;
 
 	if (p == NULL)
 		return;
+	parting = p->parting;
 	memcpy(pk, p->pk, WEFT_PK_BYTES);
 	free(p->lq);
 	*p = g->peers[--g->npeers];
+	if (parting) {
+		/* let go by the overlay: not a failure; not dialled again
+		 * for a while (g_pick) */
+		if ((n = weft_gossip__node(g, pk)) != NULL)
+			n->dial_at = now_ms ? now_ms : 1;
+		return;
+	}
 	if (g_connected(g, pk) || !g_suspect(g, now_ms, pk))
 		return;
 	/* Try to get it back before suspecting it. */
 	n = weft_gossip__node(g, pk);
 	if (n != NULL && n->addr[0])
 		g_dial(g, now_ms, n);
+}
+
+void
+weft_gossip_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
+{
+	g_peer_down(g, now_ms, peer);
+	if (g->cfg.partial) /* a bounded passive view */
+		weft_gossip__overlay_passive(g);
 }
 
 void
@@ -1043,6 +1059,104 @@ g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	return 0;
 }
 
+/* The shape of a joiner's record from p (a Join: p's own node record; a
+ * ForwardJoin: a node record): 0, or WEFT_EINVAL. No signature checked. */
+static int
+g_join_peek(const g_peer_t *p, const ProtobufCBinaryData *rec, int own,
+	    uint8_t origin[WEFT_PK_BYTES], weft_err_t *err)
+{
+	char name[WEFT_ENTRY_NAME_MAX + 1];
+	uint64_t version;
+	int kind;
+
+	if (!weft_gossip__peek(rec->data, rec->len, &kind, origin, name,
+			       &version) ||
+	    kind != WEFT_ENTRY_NODE ||
+	    (own && memcmp(origin, p->pk, WEFT_PK_BYTES) != 0))
+		return weft_err_set(err, WEFT_EINVAL,
+				    "gossip: a %s whose record is not %s "
+				    "node record",
+				    own ? "Join" : "ForwardJoin",
+				    own ? "the sender's" : "a");
+	return 0;
+}
+
+/* A joiner's record from p (a Join: p's own; a ForwardJoin: relayed):
+ * offered as an entry p makes us verify; the node's entry if held. */
+static g_entry_t *
+g_join_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, g_peer_t *p,
+	      const ProtobufCBinaryData *rec, int own, weft_err_t *err)
+{
+	uint8_t origin[WEFT_PK_BYTES];
+	uint64_t from = p->id;
+	int rc;
+
+	if (g_join_peek(p, rec, own, origin, err) != 0)
+		return NULL;
+	if (memcmp(origin, g->self, WEFT_PK_BYTES) == 0 ||
+	    (own && p->joined++)) /* one Join per session */
+		return NULL;
+	if (!own && g->cfg.partial && !p->cross) {
+		/* partial membership refuses records relayed by another
+		 * neighbour; a walk's record is one, charged to p here */
+		if (p->budget == 0) {
+			g->st.throttled++;
+			return NULL;
+		}
+		p->budget--;
+		from = 0;
+	}
+	rc = g_offer(g, now_ms, unix_us, rec->data, rec->len, from, 0, 1, NULL);
+	if (rc < 0)
+		return NULL;
+	return weft_gossip__node(g, origin);
+}
+
+/* The overlay's messages (gossip_overlay.c). */
+static int
+g_recv_overlay(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, g_peer_t *p,
+	       const Weft__WireMessage *m, weft_err_t *err)
+{
+	weft_err_t e2 = {0};
+	uint8_t pk[WEFT_PK_BYTES];
+	g_entry_t *e;
+	int rc;
+
+	switch (m->msg_case) {
+	case WEFT__WIRE_MESSAGE__MSG_JOIN:
+		e = g_join_record(g, now_ms, unix_us, p, &m->join->record, 1,
+				  &e2);
+		if (e2.code != 0)
+			return weft_err_set(err, e2.code, "%s", e2.msg);
+		if (e != NULL && !e->tombstone)
+			weft_gossip__overlay_join(g, p, e);
+		return 0;
+	case WEFT__WIRE_MESSAGE__MSG_FORWARD_JOIN:
+		rc = g_join_peek(p, &m->forward_join->record, 0, pk, err);
+		if (rc != 0)
+			return rc;
+		if (!weft_gossip__overlay_forward(g, p, m->forward_join))
+			return 0;
+		e = g_join_record(g, now_ms, unix_us, p,
+				  &m->forward_join->record, 0, &e2);
+		if (e2.code != 0)
+			return weft_err_set(err, e2.code, "%s", e2.msg);
+		/* the walk ends here: take the joiner if we have room */
+		if (e != NULL && !e->tombstone && e->addr[0] &&
+		    !g_connected(g, e->origin) && !g_failed(g, e) &&
+		    weft_gossip_may_link(g, e->origin_org, e->gateway) &&
+		    weft_gossip__active(g) + g_dialling(g, now_ms) <
+			g->cfg.active_max) {
+			g->st.walk_dials++;
+			g_dial(g, now_ms, e);
+		}
+		return 0;
+	default: /* MSG_DISCONNECT */
+		weft_gossip__overlay_parted(g, p);
+		return 0;
+	}
+}
+
 int
 weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		 uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
@@ -1063,6 +1177,10 @@ weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		return weft_gossip__recv_summary(g, p, peer, m->summary, err);
 	case WEFT__WIRE_MESSAGE__MSG_DIGEST:
 		return weft_gossip__recv_digest(g, p, peer, m->digest, err);
+	case WEFT__WIRE_MESSAGE__MSG_JOIN:
+	case WEFT__WIRE_MESSAGE__MSG_FORWARD_JOIN:
+	case WEFT__WIRE_MESSAGE__MSG_DISCONNECT:
+		return g_recv_overlay(g, now_ms, unix_us, p, m, err);
 	default:
 		return weft_err_set(err, WEFT_EINVAL,
 				    "gossip: not a gossip message");
@@ -1090,7 +1208,7 @@ g_pick(weft_gossip_t *g, uint64_t now_ms, int failed)
 			     now_ms - e->dial_at < 5 * g->cfg.interval_ms))
 				continue;
 			/* reservoir sampling: uniform over candidates */
-			if (g_rand(g) % ++seen == 0)
+			if (weft_gossip__rand(g) % ++seen == 0)
 				pick = e;
 		}
 	return pick;
@@ -1156,7 +1274,8 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	 * once when a session comes up: weft_gossip_peer_up). */
 	if (g->npeers > 0 && now_ms >= g->next_sync) {
 		g->next_sync = now_ms + g->cfg.sync_ms;
-		weft_gossip__summary(g, &g->peers[g_rand(g) % g->npeers]);
+		weft_gossip__summary(
+		    g, &g->peers[weft_gossip__rand(g) % g->npeers]);
 	}
 	/* Lost neighbours: redial once, then report. */
 	for (i = 0; i < g->nlost;) {
@@ -1185,7 +1304,7 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	 * dial again and the overlay would end up far denser than asked);
 	 * now and then knock on a failed member, which is how a healed
 	 * partition finds its way back. */
-	want = g->npeers + g_dialling(g, now_ms);
+	want = weft_gossip__active(g) + g_dialling(g, now_ms);
 	want = want < g->cfg.degree ? g->cfg.degree - want : 0;
 	while (want-- > 0 && (e = g_pick(g, now_ms, 0)) != NULL)
 		g_dial(g, now_ms, e);
@@ -1262,6 +1381,8 @@ weft_gossip_stats(const weft_gossip_t *g, weft_gossip_stats_t *st)
 	*st = g->st;
 	st->entries = g->n;
 	st->bytes = g->q.bytes;
+	st->active = weft_gossip__active(g);
+	st->active_max = g->cfg.active_max;
 }
 
 void

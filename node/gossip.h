@@ -57,6 +57,9 @@ typedef struct weft_gossip_cfg {
 	uint64_t sync_ms;     /* anti-entropy with one neighbour; 0: 10 s */
 	uint64_t suspect_ms;  /* lost neighbour -> report; 0: 3 intervals */
 	unsigned degree;      /* neighbours we dial; 0: 4 */
+	unsigned active_max;  /* neighbours at most (the active view; over
+			       * it a random other one is let go); 0:
+			       * 2 * degree */
 	size_t max_entries;   /* entries held; 0: 100000 */
 	/* Quotas (docs/gossip.md, "Quotas"); 0: the default in brackets */
 	size_t max_bytes;      /* envelope bytes held [256 MiB] */
@@ -103,6 +106,12 @@ typedef struct weft_gossip_stats {
 	uint64_t lazy_dropped; /* announcements over a peer's queue cap */
 	uint64_t over_quota;   /* refused: an origin's or org's quota */
 	uint64_t bytes;	       /* envelope bytes held */
+	/* the bounded overlay */
+	uint64_t joins_out, joins_in, forward_joins_out, forward_joins_in;
+	uint64_t walk_dials; /* joiners dialled at a walk's end */
+	uint64_t disconnects_out, disconnects_in; /* links let go */
+	uint64_t active;			  /* neighbours now */
+	uint64_t active_max;			  /* at most */
 } weft_gossip_stats_t;
 
 /*

@@ -39,7 +39,10 @@ g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
 {
 	g_origin_t *o;
 	g_entry_t *e;
-	size_t i, k = 0, n = g->on;
+	/* only origins with entries in anti-entropy count (a seed with
+	 * partial membership knows many origins, of node records only):
+	 * the shared_o list */
+	size_t i, k = 0, n = g->on < g->nshared ? g->on : g->nshared;
 
 	memset(v, 0, sizeof(*v));
 	v->pk = calloc(n ? n : 1, sizeof(*v->pk));
@@ -49,16 +52,15 @@ g_view(weft_gossip_t *g, const g_peer_t *p, g_view_t *v)
 		g_view_free(v);
 		return WEFT_ENOMEM;
 	}
-	for (i = 0; i < g->onb; i++)
-		for (o = g->otab[i]; o; o = o->next) {
-			o->idx = k;
-			v->pk[k] = o->pk;
-			if (p == NULL || !p->cross) {
-				memcpy(v->hash[k], o->hash, G_HASH);
-				v->count[k] = o->count;
-			}
-			k++;
+	for (o = g->shared_o; o != NULL && k < n; o = o->snext) {
+		o->idx = (uint32_t)k;
+		v->pk[k] = o->pk;
+		if (p == NULL || !p->cross) {
+			memcpy(v->hash[k], o->hash, G_HASH);
+			v->count[k] = o->count;
 		}
+		k++;
+	}
 	v->n = k;
 	if (p != NULL && p->cross)
 		for (i = 0; i < g->nb; i++)

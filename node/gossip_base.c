@@ -255,7 +255,14 @@ weft_gossip__drop(weft_gossip_t *g, g_entry_t *e)
 	if (weft_gossip__shared(g, e)) {
 		weft_gossip__xor(e->orig->hash, e->hash);
 		weft_gossip__xor(g->root, e->hash);
-		e->orig->count--;
+		if (--e->orig->count == 0) {
+			g_origin_t **op = &g->shared_o;
+
+			while (*op != NULL && *op != e->orig)
+				op = &(*op)->snext;
+			if (*op != NULL)
+				*op = e->orig->snext;
+		}
 		g->nshared--;
 	}
 	weft_gossip__quota_uncharge(&g->q, e->orig, G_COST(e->len, e->name));

@@ -196,6 +196,17 @@ weft_gossip_msg_free(Weft__WireMessage *m)
 		break;
 	case WEFT__WIRE_MESSAGE__MSG_GRAFT: free(m->graft); break;
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE: free(m->prune); break;
+	case WEFT__WIRE_MESSAGE__MSG_JOIN:
+		if (m->join)
+			free(m->join->record.data);
+		free(m->join);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_FORWARD_JOIN:
+		if (m->forward_join)
+			free(m->forward_join->record.data);
+		free(m->forward_join);
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_DISCONNECT: free(m->disconnect); break;
 	default: break;
 	}
 	free(m);

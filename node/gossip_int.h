@@ -83,8 +83,11 @@ typedef struct g_origin {
 	uint8_t pk[WEFT_PK_BYTES];
 	uint8_t hash[G_HASH];
 	uint32_t count; /* entries in anti-entropy (its digest) */
-	size_t idx;	/* scratch for g_view */
-	int mark;	/* scratch for g_push_marked */
+	uint32_t idx;	/* scratch for g_view */
+	/* the next origin with count > 0 (the core's shared_o list: what
+	 * anti-entropy walks, not every origin ever seen) */
+	struct g_origin *snext;
+	int mark; /* scratch for g_push_marked */
 	/* quotas (gossip_quota.c); a simulator holds millions of these */
 	g_org_t *org; /* set with its first entry */
 	size_t bytes;
@@ -205,6 +208,9 @@ typedef struct g_peer {
 	unsigned answers, served;
 	int ae_more; /* our last anti-entropy push to it was cut at the
 		      * bound: another round at the next tick */
+	/* the bounded overlay (gossip_overlay.c) */
+	int parting; /* a Disconnect went or came: not a failure */
+	int joined;  /* it sent its Join (one per session) */
 } g_peer_t;
 
 typedef struct g_lost {
@@ -239,6 +245,7 @@ struct weft_gossip {
 	size_t ae_cursor; /* the bucket the next anti-entropy push starts at */
 	g_origin_t **otab;
 	size_t onb, on;
+	g_origin_t *shared_o; /* origins with count > 0 */
 	uint8_t root[G_HASH];
 
 	g_peer_t *peers;
@@ -293,6 +300,30 @@ int weft_gossip__revoke(weft_gossip_t *g, const struct weft_revocation *rv);
 /* Is an entry of origin o signed under org root org_pk (NULL: o's own
  * org, if known) refused as revoked? */
 int weft_gossip__revoked(const g_origin_t *o, const uint8_t *org_pk);
+/* The bounded overlay (gossip_overlay.c; docs/gossip.md, "Overlay"). */
+#define G_ARWL 4 /* a ForwardJoin's hops (HyParView's active random walk) */
+/* splitmix64 from the core's seed */
+uint64_t weft_gossip__rand(weft_gossip_t *g);
+/* Neighbours not parting: the active view's size. */
+size_t weft_gossip__active(const weft_gossip_t *g);
+/* Session p just came up: over the active maximum, end a random other
+ * link (GossipDisconnect, WEFT_OUT_PART); p our only neighbour: ask it
+ * to introduce us (GossipJoin with our record). */
+void weft_gossip__overlay_up(weft_gossip_t *g, g_peer_t *p);
+/* p asked to be introduced and its record e is held: a ForwardJoin to up
+ * to `degree` other neighbours that may see e. */
+void weft_gossip__overlay_join(weft_gossip_t *g, const g_peer_t *p,
+			       const g_entry_t *e);
+/* A ForwardJoin from p: 1 if its walk ends here (the caller takes the
+ * joiner), 0 if passed on (or dropped). */
+int weft_gossip__overlay_forward(weft_gossip_t *g, const g_peer_t *p,
+				 const Weft__GossipForwardJoin *fj);
+/* Partial membership: keep at most G_PASSIVE_MAX node records of nodes
+ * we have no session with (the passive view), dropping random ones. */
+#define G_PASSIVE_MAX 32
+void weft_gossip__overlay_passive(weft_gossip_t *g);
+/* A Disconnect from p: it leaves, not failed. */
+void weft_gossip__overlay_parted(weft_gossip_t *g, g_peer_t *p);
 /* Anti-entropy (gossip_ae.c): send our summary to p; take a peer's
  * summary or digests (0, or negative for a protocol violation). */
 void weft_gossip__summary(weft_gossip_t *g, const g_peer_t *p);

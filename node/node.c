@@ -266,6 +266,9 @@ weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	case WEFT__WIRE_MESSAGE__MSG_IHAVE:
 	case WEFT__WIRE_MESSAGE__MSG_GRAFT:
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE:
+	case WEFT__WIRE_MESSAGE__MSG_JOIN:
+	case WEFT__WIRE_MESSAGE__MSG_FORWARD_JOIN:
+	case WEFT__WIRE_MESSAGE__MSG_DISCONNECT:
 		rc = weft_gossip_recv(n->g, now_ms, unix_us, peer, m, err);
 		break;
 	case WEFT__WIRE_MESSAGE__MSG_BULK: node_bulk(n, peer, m->bulk); break;

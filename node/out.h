@@ -42,6 +42,12 @@ typedef enum weft_out_kind {
 			       * the reason; addr: the node's name if
 			       * known; n: 1 if that root is the node's
 			       * own (as far as we know) */
+	WEFT_OUT_PART = 11,   /* the session peer ends to keep the overlay
+			       * bounded, not as a failure: n 1, we end it
+			       * (send the Disconnect queued before this,
+			       * then close); n 0, the peer does (do not
+			       * treat the close as a refusal; a --join
+			       * contact is dialled again only when alone) */
 } weft_out_kind_t;
 
 typedef struct weft_out {

@@ -187,6 +187,19 @@ weft_wire_decode(const uint8_t *buf, size_t len, Weft__WireMessage **out,
 		break;
 	}
 	case WEFT__WIRE_MESSAGE__MSG_PRUNE: break;
+	case WEFT__WIRE_MESSAGE__MSG_JOIN:
+		if (m->join->record.len == 0 ||
+		    m->join->record.len > WEFT_WIRE_JOIN_MAX)
+			why = "GossipJoin record empty or over 8 KiB";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_FORWARD_JOIN:
+		if (m->forward_join->record.len == 0 ||
+		    m->forward_join->record.len > WEFT_WIRE_JOIN_MAX)
+			why = "GossipForwardJoin record empty or over 8 KiB";
+		else if (m->forward_join->ttl > WEFT_WIRE_JOIN_TTL)
+			why = "GossipForwardJoin ttl over 8";
+		break;
+	case WEFT__WIRE_MESSAGE__MSG_DISCONNECT: break;
 	case WEFT__WIRE_MESSAGE__MSG_QOPEN:
 	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
 	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:

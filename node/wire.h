@@ -22,6 +22,8 @@
 #define WEFT_WIRE_VERSION_MAX 64 /* Hello.version */
 #define WEFT_WIRE_PING_MAX 65536 /* Ping/Pong payload */
 #define WEFT_WIRE_REASON_MAX 256 /* Goodbye.reason */
+#define WEFT_WIRE_JOIN_MAX 8192	 /* GossipJoin/ForwardJoin record */
+#define WEFT_WIRE_JOIN_TTL 8	 /* GossipForwardJoin hops */
 
 /*
  * Decode one WireMessage from a frame body (hostile bytes): bounded,

@@ -13,7 +13,7 @@
 /* ---- names ---- */
 
 static const char *const s_topo_names[] = {"random", "multi-org", "scale-free",
-					   "file"};
+					   "file", "seed"};
 static const char *const s_sc_names[] = {
     "join",	 "dissemination",   "revocation",
     "partition", "gateway-failure", "churn"};
@@ -21,7 +21,7 @@ static const char *const s_sc_names[] = {
 const char *
 weft_sim_topo_name(int t)
 {
-	return t >= 0 && t < 4 ? s_topo_names[t] : "?";
+	return t >= 0 && t < 5 ? s_topo_names[t] : "?";
 }
 
 const char *

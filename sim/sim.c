@@ -91,6 +91,7 @@ typedef struct s_node {
 	uint32_t phase;		 /* push protocol: tick phase (us) */
 	uint16_t inc;		 /* incarnation */
 	uint8_t alive, holds;
+	uint8_t parted; /* a neighbour let it go (the overlay's bound) */
 	uint64_t tick_at, nic_free, rng, trace, seq;
 	uint8_t *cert;
 	size_t cert_len;
@@ -494,6 +495,22 @@ s_store(s_worker_t *w, uint32_t i, const uint8_t *env, size_t len, uint64_t t)
 		}
 }
 
+/* Node i lets its link to b go (the overlay's Disconnect is on it): gone
+ * here now; at b once the Disconnect has arrived. */
+static void
+s_part(s_worker_t *w, uint32_t i, uint32_t b, uint64_t t)
+{
+	s_node_t *nd = &w->s->nodes[i];
+	s_half_t *h = s_half(nd, b);
+
+	if (h == NULL || h->state != H_UP)
+		return;
+	s_ev(w, i, EV_RESET, h->tail > t + h->lat ? h->tail : t + h->lat, b, i,
+	     h->epoch, 0);
+	s_half_del(nd, h);
+	weft_node_peer_down(nd->n, s_ms(t), (uint64_t)b + 1);
+}
+
 static void
 s_drain(s_worker_t *w, uint32_t i, uint64_t t)
 {
@@ -519,6 +536,12 @@ s_drain(s_worker_t *w, uint32_t i, uint64_t t)
 			else
 				s_dial(w, i, (uint32_t)b, t);
 			break;
+		case WEFT_OUT_PART:
+			if (o.n && o.peer > 0 && o.peer <= s->n)
+				s_part(w, i, (uint32_t)(o.peer - 1), t);
+			else if (!o.n)
+				nd->parted = 1;
+			break;
 		default: break;
 		}
 		weft_node_out_free(&o);
@@ -534,6 +557,23 @@ s_peer_up(s_worker_t *w, uint32_t a, uint32_t b, uint64_t t)
 	weft_node_peer_up(s->nodes[a].n, s_ms(t), (uint64_t)b + 1, s->kps[b].pk,
 			  s->orgname[s->topo.org[b]], s->topo.gateway[b]);
 	s_drain(w, a, t);
+}
+
+/* A node let go by a neighbour and left with no link dials its first seed
+ * again, as an agent does its --join contact (agent/dial.c). */
+static void
+s_contact(s_worker_t *w, uint32_t i, uint64_t t)
+{
+	s_sim_t *s = w->s;
+	uint32_t k;
+
+	if (!s->nodes[i].parted || s->nodes[i].nh != 0 || s->adj_off == NULL)
+		return;
+	for (k = s->adj_off[i]; k < s->adj_off[i + 1]; k++)
+		if (s->adj[k] & 0x80000000u) {
+			s_dial(w, i, s->adj[k] & 0x7fffffffu, t);
+			return;
+		}
 }
 
 /* ---- node events ---- */
@@ -644,6 +684,7 @@ s_handle(s_worker_t *w, weft_sim_ev_t *e)
 			break;
 		nd->tick_at = S_NEVER;
 		weft_node_tick(nd->n, s_ms(t), s_unix(t));
+		s_contact(w, i, t);
 		s_drain(w, i, t);
 		break;
 	case EV_MSG: s_deliver(w, e); break;
@@ -793,6 +834,7 @@ s_core_start(s_worker_t *w, uint32_t i, uint64_t t)
 	c->sync_ms = s->c.sync_us / 1000;
 	c->suspect_ms = s->c.suspect_us / 1000;
 	c->degree = s->c.degree;
+	c->active_max = s->c.max_neighbours;
 	c->seed = weft_sim_mix(s->c.seed, ((uint64_t)i << 16) | nd->inc);
 	c->partial = s->partial;
 	c->fast_crypto = s->c.fast_crypto;
@@ -819,6 +861,7 @@ s_node_init(s_worker_t *w, uint32_t i)
 	s_node_t *nd = &s->nodes[i];
 	const char *gw[1] = {"gateway"};
 	unsigned org = s->topo.org[i];
+	uint64_t at;
 	uint32_t k;
 	int rc;
 
@@ -866,11 +909,14 @@ s_node_init(s_worker_t *w, uint32_t i)
 		nd->expect = s->n;
 	if ((rc = s_core_start(w, i, 0)) != 0)
 		return rc;
-	/* the seeds: dial them all at once, within a millisecond */
+	/* the seeds: dial them all at once, at a random time within the
+	 * join window (a millisecond unless --join-window) */
+	at = weft_sim_below(&nd->rng,
+			    s->c.join_window_us ? s->c.join_window_us : 1000);
 	for (k = s->adj_off[i]; k < s->adj_off[i + 1]; k++)
 		if (s->adj[k] & 0x80000000u)
-			s_ev(w, i, EV_SEED, weft_sim_below(&nd->rng, 1000), i,
-			     s->adj[k] & 0x7fffffffu, 0, 0);
+			s_ev(w, i, EV_SEED, at, i, s->adj[k] & 0x7fffffffu, 0,
+			     0);
 	return 0;
 }
 
@@ -1626,62 +1672,6 @@ s_orgs(s_sim_t *s, weft_err_t *err)
 
 /* Undirected adjacency from the edges; a dialler's entry for its seed
  * has the top bit set. */
-static int
-s_adjacency(s_sim_t *s, weft_err_t *err)
-{
-	size_t k;
-	uint32_t i, *fill;
-
-	s->adj_off = calloc((size_t)s->n + 1, sizeof(*s->adj_off));
-	s->adj = malloc((s->topo.n * 2 + 1) * sizeof(*s->adj));
-	fill = calloc((size_t)s->n + 1, sizeof(*fill));
-	if (s->adj_off == NULL || s->adj == NULL || fill == NULL) {
-		free(fill);
-		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
-	}
-	for (k = 0; k < s->topo.n; k++) {
-		s->adj_off[s->topo.e[k].a + 1]++;
-		s->adj_off[s->topo.e[k].b + 1]++;
-	}
-	for (i = 0; i < s->n; i++)
-		s->adj_off[i + 1] += s->adj_off[i];
-	for (k = 0; k < s->topo.n; k++) {
-		uint32_t a = s->topo.e[k].a, b = s->topo.e[k].b;
-
-		s->adj[s->adj_off[a] + fill[a]++] = b | 0x80000000u;
-		s->adj[s->adj_off[b] + fill[b]++] = a;
-	}
-	free(fill);
-	return 0;
-}
-
-static int
-s_topology(s_sim_t *s, weft_err_t *err)
-{
-	uint64_t rng = weft_sim_mix(s->c.seed, 0x7070);
-	int rc;
-
-	switch (s->c.topology) {
-	case WEFT_SIM_TOPO_FILE:
-		return weft_sim_topo_file(&s->topo, s->c.topo_file, s->c.nodes,
-					  err);
-	case WEFT_SIM_TOPO_MULTI_ORG:
-		return weft_sim_topo_multi_org(&s->topo, s->c.nodes, s->c.orgs,
-					       s->c.gateways, s->c.seeds, &rng,
-					       err);
-	case WEFT_SIM_TOPO_SCALE_FREE:
-		rc = weft_sim_topo_scale_free(&s->topo, s->c.nodes, s->c.seeds,
-					      &rng);
-		break;
-	default:
-		rc = weft_sim_topo_random(&s->topo, s->c.nodes, s->c.seeds,
-					  &rng);
-		break;
-	}
-	return rc ? weft_err_set(err, rc, "topology: %s", weft_strerror(rc))
-		  : 0;
-}
-
 static void
 s_false_detections(s_sim_t *s, weft_sim_result_t *r)
 {
@@ -1696,11 +1686,18 @@ s_false_detections(s_sim_t *s, weft_sim_result_t *r)
 		weft_gossip_member_t *m = NULL;
 		size_t nm = 0, k;
 		s_node_t *nd = &s->nodes[i];
+		uint32_t up = 0;
+		weft_gossip_stats_t gs;
 
 		if (!nd->alive || nd->n == NULL)
 			continue;
 		for (k = 0; k < nd->nh; k++)
-			r->links_up += nd->h[k].state == H_UP;
+			up += nd->h[k].state == H_UP;
+		r->links_up += up;
+		r->links_max = up > r->links_max ? up : r->links_max;
+		r->links_seed = i == 0 ? up : r->links_seed;
+		weft_gossip_stats(weft_node_gossip(nd->n), &gs);
+		r->let_go += gs.disconnects_out;
 		if (weft_gossip_members(weft_node_gossip(nd->n), &m, &nm) != 0)
 			continue;
 		for (k = 0; k < nm; k++) {
@@ -1783,7 +1780,7 @@ s_prepare(s_sim_t *s, const weft_sim_cfg_t *cfg, weft_err_t *err)
 
 	s->c = *cfg;
 	if ((rc = weft_sim_cfg_check(&s->c, err)) != 0 ||
-	    (rc = s_topology(s, err)) != 0)
+	    (rc = weft_sim_topo_make(&s->topo, &s->c, err)) != 0)
 		return rc;
 	s->n = s->topo.nodes;
 	s->c.nodes = s->n;
@@ -1818,7 +1815,9 @@ s_prepare(s_sim_t *s, const weft_sim_cfg_t *cfg, weft_err_t *err)
 	s->vcache = !s->c.fast_crypto && !s->c.no_verify_cache &&
 		    s->c.protocol == WEFT_SIM_PROTO_WEFT;
 	weft_crypto_set_verify_cache(s->vcache);
-	if ((rc = s_orgs(s, err)) != 0 || (rc = s_adjacency(s, err)) != 0)
+	if ((rc = s_orgs(s, err)) != 0 ||
+	    (rc = weft_sim_topo_adjacency(&s->topo, s->n, &s->adj_off, &s->adj,
+					  err)) != 0)
 		return rc;
 	s->nodes = calloc(s->n, sizeof(*s->nodes));
 	s->kps = calloc(s->n, sizeof(*s->kps));

@@ -38,6 +38,7 @@ enum {
 	WEFT_SIM_TOPO_MULTI_ORG = 1,
 	WEFT_SIM_TOPO_SCALE_FREE = 2,
 	WEFT_SIM_TOPO_FILE = 3,
+	WEFT_SIM_TOPO_SEED = 4, /* every node joins node 0 */
 };
 
 enum {
@@ -78,10 +79,13 @@ typedef struct weft_sim_cfg {
 	uint64_t rto_us;	    /* default 200 ms */
 	uint64_t bandwidth_bps;	    /* 0: unlimited */
 	uint64_t dial_timeout_us;   /* dial to a cut-off node (10 s) */
+	uint64_t join_window_us;    /* nodes dial their seeds at random times
+				     * within it (0: 1 ms) */
 	/* gossip, as `weft agent` takes them (0: the agent's default) */
 	uint64_t interval_us, sync_us, suspect_us;
 	unsigned degree;
-	unsigned fanout; /* push protocol: targets per round (3) */
+	unsigned max_neighbours; /* the active view (0: 2 * degree) */
+	unsigned fanout;	 /* push protocol: targets per round (3) */
 	/* scenario timing; times are since the run's start (0) */
 	uint32_t publisher; /* dissemination, revocation, churn:
 			     * the node that publishes (0) */
@@ -130,6 +134,10 @@ typedef struct weft_sim_result {
 	uint64_t false_nodes;	      /* live nodes someone marks failed */
 	uint64_t events, delivered, retransmits, dropped, proto_errors;
 	uint64_t links_up; /* link ends up at the end / 2 */
+	/* the overlay at the end: the most links one node holds, node 0's;
+	 * links let go during the run (docs/gossip.md, "Overlay") */
+	uint32_t links_max, links_seed;
+	uint64_t let_go;
 	uint64_t end_us;
 	uint32_t live;
 	double setup_s, wall_s; /* wall clock: making nodes; whole run */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim/engine.h"
+#include "sim/sim.h"
 
 static int
 weft_sim_topo_init(weft_sim_topo_t *t, uint32_t nodes, unsigned orgs)
@@ -83,6 +84,19 @@ weft_sim_topo_random(weft_sim_topo_t *t, uint32_t nodes, unsigned seeds,
 	int rc = weft_sim_topo_init(t, nodes, 1);
 
 	if (rc == 0 && (rc = weft_sim_topo_block(t, 0, nodes, seeds, rng)) != 0)
+		weft_sim_topo_free(t);
+	return rc;
+}
+
+int
+weft_sim_topo_seed(weft_sim_topo_t *t, uint32_t nodes)
+{
+	uint32_t i;
+	int rc = weft_sim_topo_init(t, nodes, 1);
+
+	for (i = 1; rc == 0 && i < nodes; i++)
+		rc = weft_sim_topo_add(t, i, 0);
+	if (rc != 0)
 		weft_sim_topo_free(t);
 	return rc;
 }
@@ -350,4 +364,56 @@ weft_sim_topo_free(weft_sim_topo_t *t)
 	free(t->gateway);
 	free(t->e);
 	memset(t, 0, sizeof(*t));
+}
+
+int
+weft_sim_topo_make(weft_sim_topo_t *t, const weft_sim_cfg_t *c, weft_err_t *err)
+{
+	uint64_t rng = weft_sim_mix(c->seed, 0x7070);
+	int rc;
+
+	switch (c->topology) {
+	case WEFT_SIM_TOPO_FILE:
+		return weft_sim_topo_file(t, c->topo_file, c->nodes, err);
+	case WEFT_SIM_TOPO_MULTI_ORG:
+		return weft_sim_topo_multi_org(
+		    t, c->nodes, c->orgs, c->gateways, c->seeds, &rng, err);
+	case WEFT_SIM_TOPO_SEED: rc = weft_sim_topo_seed(t, c->nodes); break;
+	case WEFT_SIM_TOPO_SCALE_FREE:
+		rc = weft_sim_topo_scale_free(t, c->nodes, c->seeds, &rng);
+		break;
+	default: rc = weft_sim_topo_random(t, c->nodes, c->seeds, &rng); break;
+	}
+	return rc ? weft_err_set(err, rc, "topology: %s", weft_strerror(rc))
+		  : 0;
+}
+
+int
+weft_sim_topo_adjacency(const weft_sim_topo_t *t, uint32_t n, uint32_t **off,
+			uint32_t **adj, weft_err_t *err)
+{
+	uint32_t i, *fill, *o, *a;
+	size_t k;
+
+	*off = o = calloc((size_t)n + 1, sizeof(*o));
+	*adj = a = malloc((t->n * 2 + 1) * sizeof(*a));
+	fill = calloc((size_t)n + 1, sizeof(*fill));
+	if (o == NULL || a == NULL || fill == NULL) {
+		free(fill);
+		return weft_err_set(err, WEFT_ENOMEM, "out of memory");
+	}
+	for (k = 0; k < t->n; k++) {
+		o[t->e[k].a + 1]++;
+		o[t->e[k].b + 1]++;
+	}
+	for (i = 0; i < n; i++)
+		o[i + 1] += o[i];
+	for (k = 0; k < t->n; k++) {
+		uint32_t x = t->e[k].a, y = t->e[k].b;
+
+		a[o[x] + fill[x]++] = y | 0x80000000u;
+		a[o[y] + fill[y]++] = x;
+	}
+	free(fill);
+	return 0;
 }

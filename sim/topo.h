@@ -60,6 +60,20 @@ int weft_sim_topo_multi_org(weft_sim_topo_t *t, uint32_t nodes, unsigned orgs,
  */
 int weft_sim_topo_file(weft_sim_topo_t *t, const char *path, uint32_t nodes,
 		       weft_err_t *err);
+/* seed: every node joins node 0, as agents given one --join. */
+int weft_sim_topo_seed(weft_sim_topo_t *t, uint32_t nodes);
 void weft_sim_topo_free(weft_sim_topo_t *t);
+
+/* The topology c asks for (its --topology, --nodes, --seeds, ...). */
+struct weft_sim_cfg;
+int weft_sim_topo_make(weft_sim_topo_t *t, const struct weft_sim_cfg *c,
+		       weft_err_t *err);
+/*
+ * Every node's neighbours in t, as CSR arrays: node i's are
+ * (*adj)[(*off)[i] .. (*off)[i + 1]), the ones it dials (its seeds) with
+ * bit 31 set. Both arrays are the caller's (free). Errors: WEFT_ENOMEM.
+ */
+int weft_sim_topo_adjacency(const weft_sim_topo_t *t, uint32_t n,
+			    uint32_t **off, uint32_t **adj, weft_err_t *err);
 
 #endif
