@@ -67,6 +67,7 @@ agent_close_handles(agent_t *a)
 	ag_query_stop(a);
 	ag_audit_stop(a);
 	ag_core_stop(a);
+	ag_catw_stop(a);
 	weft_pool_close(a->pool);
 	a->pool = NULL;
 }
@@ -202,7 +203,8 @@ agent_start(agent_t *a)
 		ag_log("error", "worker pool: %s", weft_strerror(rc));
 		return -1;
 	}
-	if (ag_query_start(a) != 0 || ag_audit_start(a) != 0)
+	if (ag_query_start(a) != 0 || ag_audit_start(a) != 0 ||
+	    ag_catw_start(a) != 0)
 		return -1;
 	if (weft_agent_parse_addr(a->o->listen, &sa, &err) != 0) {
 		ag_log("error", "--listen %s", err.msg);

@@ -16,6 +16,8 @@
  *            store, dials, notes), --link-delay, the catalog scan
  *   ctl.c    the control server on DIR/agent.sock (framing: control.h)
  *   pool.c   the worker pool for work that must not run on the loop
+ *   catwrite.c  the catalog writer: accepted entries stored off the
+ *            loop, group-committed, in order with revocation drops
  *   recheck.c  sessions re-checked every tick: a peer certificate
  *            expired, an org no longer trusted (issue 14, finding 9)
  *
@@ -213,6 +215,13 @@ struct agent {
 			       * secret key (query/serve_rewrite.c) */
 	weft_hs_replay_t *replay;
 	weft_pool_t *pool;
+	/* the catalog writer (catwrite.c): its thread, the batch still
+	 * queued that later ones join (under cw_mu), batches queued */
+	weft_pool_t *wpool;
+	pthread_mutex_t cw_mu;
+	int cw_mu_ok;
+	struct cw_job *cw_open;
+	unsigned cw_queued;
 	char listen_addr[AG_ADDR_MAX], advertise[AG_ADDR_MAX];
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int lock_fd, stopping, listening, ctl_open;
@@ -442,6 +451,16 @@ void ag_query_kick(agent_t *a);
 void ag_query_out(agent_t *a, weft_out_t *o);
 /* Shutdown: stop every query and fragment, join the pools. */
 void ag_query_stop(agent_t *a);
+
+/* ---- catwrite.c: the catalog writer ---- */
+
+/* Start its thread (0, or -1 logged) / store what is queued and stop
+ * (before the store closes). */
+int ag_catw_start(agent_t *a);
+void ag_catw_stop(agent_t *a);
+/* Store entries env[0..n) (verified by the node core; the writer takes
+ * them, freed once stored) off the loop, logging each one learnt. */
+void ag_catw_put(agent_t *a, uint8_t **env, const size_t *len, size_t n);
 
 /* ---- qcache.c: the result cache (query workers) ---- */
 

@@ -142,57 +142,14 @@ typedef struct core_batch {
 
 /* One line per product (or policy) version learnt from another node:
  * what the gossip benchmark times. */
-static void
-core_store_log(agent_t *a, const weft_entry_info_t *info)
-{
-	if (memcmp(info->origin, a->id.kp->pk, WEFT_PK_BYTES) == 0)
-		return;
-	if (info->kind == WEFT_ENTRY_DESCRIPTOR)
-		ag_log("info", "catalog: %s %s.%s version %llu from node %s",
-		       info->tombstone ? "dropped" : "learnt",
-		       info->signer.org_name, info->name,
-		       (unsigned long long)info->version,
-		       info->signer.subject_name);
-	else if (info->kind == WEFT_ENTRY_POLICY)
-		ag_log("info",
-		       "catalog: learnt policy of %s.%s version %llu from "
-		       "node %s",
-		       info->signer.org_name, info->name,
-		       (unsigned long long)info->version,
-		       info->signer.subject_name);
-}
-
-/* Store the batch: one transaction (one fsync) for all; if it fails,
- * entry by entry, so one bad entry costs only itself. */
+/* Hand the batch to the catalog writer (catwrite.c): stored off the
+ * loop, in one transaction with what is queued before it. */
 static void
 core_batch_store(agent_t *a, core_batch_t *b)
 {
-	static weft_entry_info_t infos[CORE_BATCH_MAX];
-	weft_err_t err = {0};
-	size_t i, stored;
-
 	if (b->n == 0)
 		return;
-	if (weft_catalog_put_many(a->st, (const uint8_t *const *)b->env, b->len,
-				  b->n, weft_now_us(), infos, &stored,
-				  &err) == 0) {
-		for (i = 0; i < b->n; i++)
-			if (infos[i].kind != 0)
-				core_store_log(a, &infos[i]);
-	} else {
-		for (i = 0; i < b->n; i++) {
-			memset(&err, 0, sizeof(err));
-			if (weft_catalog_put(a->st, b->env[i], b->len[i],
-					     weft_now_us(), &infos[0],
-					     &err) == 0)
-				core_store_log(a, &infos[0]);
-			else if (err.code != WEFT_ESTALE)
-				ag_log("error", "storing a catalog entry: %s",
-				       err.msg);
-		}
-	}
-	for (i = 0; i < b->n; i++)
-		free(b->env[i]);
+	ag_catw_put(a, b->env, b->len, b->n);
 	b->n = 0;
 }
 

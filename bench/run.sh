@@ -21,7 +21,7 @@
 set -e
 
 # Benchmarks run by default, in order; a new one is bench/NAME.sh, added here.
-BENCH_ALL="ingest query session fed policy linreg profile gossip catalog sim"
+BENCH_ALL="ingest query session fed policy linreg profile gossip catalog overlay sim"
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 BENCH_ROWS=${BENCH_ROWS:-3000000}

@@ -177,6 +177,14 @@ weft_catalog_many_fn(MDB_txn *txn, void *arg, weft_err_t *err)
 				memset(err, 0, sizeof(*err));
 			continue;
 		}
+		if (rc != 0 && rc != WEFT_ESTORE && rc != WEFT_ENOMEM) {
+			/* this entry is refused (it no longer verifies, ...):
+			 * the others are stored */
+			ip->kind = rc;
+			if (err != NULL)
+				memset(err, 0, sizeof(*err));
+			continue;
+		}
 		if (rc != 0)
 			return rc;
 		m->stored++;

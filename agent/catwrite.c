@@ -1,0 +1,215 @@
+/*
+ * catwrite.c: the catalog writer: entries the node core accepted are
+ * persisted off the event loop (rule 7: an LMDB commit waits for the
+ * disk; with 500 agents on one host the loop spent its time in fsync,
+ * sessions timed out and nodes were reported failed). One thread of its
+ * own (a pool of one: writes and revocation drops keep their order);
+ * batches the loop hands over while one is still queued join it, so a
+ * slow disk gets fewer, larger transactions (group commit). The log
+ * lines ("catalog: learnt ...") are written on the loop once the
+ * transaction committed.
+ *
+ * Bounds: at most CW_JOBS batches queued; past that the loop stores the
+ * batch itself (it waits for the disk rather than holding without
+ * bound). At shutdown the queued batches are stored before the store
+ * closes (ag_catw_stop).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+#include "lib/util.h"
+#include "storage/catalog.h"
+
+#define CW_JOBS 64	/* batches queued */
+#define CW_ENTRIES 2048 /* entries one batch (one transaction) takes */
+
+typedef struct cw_job {
+	weft_pool_job_t job;
+	agent_t *a;
+	size_t n;
+	uint8_t *env[CW_ENTRIES];
+	size_t len[CW_ENTRIES];
+	weft_entry_info_t *infos; /* n, filled by the work */
+	unsigned char *ok;	  /* n: infos[i] holds a stored entry */
+} cw_job_t;
+
+/* The log line of an entry stored (not our own). */
+static void
+cw_log(const agent_t *a, const weft_entry_info_t *info)
+{
+	if (memcmp(info->origin, a->id.kp->pk, WEFT_PK_BYTES) == 0)
+		return;
+	if (info->kind == WEFT_ENTRY_DESCRIPTOR)
+		ag_log("info", "catalog: %s %s.%s version %llu from node %s",
+		       info->tombstone ? "dropped" : "learnt",
+		       info->signer.org_name, info->name,
+		       (unsigned long long)info->version,
+		       info->signer.subject_name);
+	else if (info->kind == WEFT_ENTRY_POLICY)
+		ag_log("info",
+		       "catalog: learnt policy of %s.%s version %llu from "
+		       "node %s",
+		       info->signer.org_name, info->name,
+		       (unsigned long long)info->version,
+		       info->signer.subject_name);
+}
+
+/* Store j's entries: one transaction for all; if it fails, entry by
+ * entry, so one bad entry costs only itself. Any thread. */
+static void
+cw_store(cw_job_t *j)
+{
+	weft_err_t err = {0};
+	size_t i, stored;
+
+	j->infos = calloc(j->n ? j->n : 1, sizeof(*j->infos));
+	j->ok = calloc(j->n ? j->n : 1, 1);
+	if (j->infos == NULL || j->ok == NULL)
+		return;
+	if (weft_catalog_put_many(j->a->st, (const uint8_t *const *)j->env,
+				  j->len, j->n, weft_now_us(), j->infos,
+				  &stored, &err) == 0) {
+		for (i = 0; i < j->n; i++)
+			j->ok[i] = j->infos[i].kind > 0;
+		return;
+	}
+	for (i = 0; i < j->n; i++) {
+		memset(&err, 0, sizeof(err));
+		if (weft_catalog_put(j->a->st, j->env[i], j->len[i],
+				     weft_now_us(), &j->infos[i], &err) == 0)
+			j->ok[i] = 1;
+		else if (err.code != WEFT_ESTALE)
+			j->infos[i].kind =
+			    err.code; /* < 0: logged in cw_done */
+	}
+}
+
+static void
+cw_work(weft_pool_job_t *pj)
+{
+	cw_job_t *j = pj->arg;
+
+	pthread_mutex_lock(&j->a->cw_mu);
+	if (j->a->cw_open == j) /* no more joins it */
+		j->a->cw_open = NULL;
+	pthread_mutex_unlock(&j->a->cw_mu);
+	cw_store(j);
+}
+
+/* On the loop: the log lines, then free the batch. */
+static void
+cw_done(weft_pool_job_t *pj)
+{
+	cw_job_t *j = pj->arg;
+	agent_t *a = j->a;
+	size_t i;
+
+	if (pj->cancelled) /* shutting down: store it here */
+		cw_store(j);
+	for (i = 0; j->infos != NULL && j->ok != NULL && i < j->n; i++) {
+		if (j->ok[i])
+			cw_log(a, &j->infos[i]);
+		else if (j->infos[i].kind < 0)
+			ag_log("error", "storing a catalog entry: %s",
+			       weft_strerror(j->infos[i].kind));
+		free(j->env[i]);
+	}
+	if (j->infos == NULL || j->ok == NULL) {
+		ag_log("error", "storing %zu catalog entries: out of memory",
+		       j->n);
+		for (i = 0; i < j->n; i++)
+			free(j->env[i]);
+	}
+	a->cw_queued--;
+	free(j->infos);
+	free(j->ok);
+	free(j);
+}
+
+int
+ag_catw_start(agent_t *a)
+{
+	int rc;
+
+	if (pthread_mutex_init(&a->cw_mu, NULL) != 0)
+		return -1;
+	a->cw_mu_ok = 1;
+	rc = weft_pool_new(a->loop, 1, CW_JOBS + 8, &a->wpool);
+	if (rc != 0) {
+		ag_log("error", "catalog writer: %s", weft_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+ag_catw_stop(agent_t *a)
+{
+	weft_pool_close(a->wpool); /* runs what is queued: cw_done */
+	a->wpool = NULL;
+	if (a->cw_mu_ok)
+		pthread_mutex_destroy(&a->cw_mu);
+	a->cw_mu_ok = 0;
+}
+
+void
+ag_catw_put(agent_t *a, uint8_t **env, const size_t *len, size_t n)
+{
+	cw_job_t *j;
+	size_t i = 0, k;
+
+	/* join the batch still queued, as far as it has room */
+	pthread_mutex_lock(&a->cw_mu);
+	j = a->cw_open;
+	if (j != NULL) {
+		k = CW_ENTRIES - j->n < n ? CW_ENTRIES - j->n : n;
+		memcpy(j->env + j->n, env, k * sizeof(*env));
+		memcpy(j->len + j->n, len, k * sizeof(*len));
+		j->n += k;
+		i = k;
+	}
+	pthread_mutex_unlock(&a->cw_mu);
+	while (i < n) {
+		j = calloc(1, sizeof(*j));
+		k = n - i < CW_ENTRIES ? n - i : CW_ENTRIES;
+		if (j == NULL) {
+			ag_log("error",
+			       "storing %zu catalog entries: out of "
+			       "memory",
+			       n - i);
+			for (; i < n; i++)
+				free(env[i]);
+			return;
+		}
+		j->a = a;
+		j->n = k;
+		memcpy(j->env, env + i, k * sizeof(*env));
+		memcpy(j->len, len + i, k * sizeof(*len));
+		i += k;
+		j->job.work = cw_work;
+		j->job.done = cw_done;
+		j->job.arg = j;
+		if (a->wpool == NULL || a->cw_queued >= CW_JOBS) {
+			/* the disk is far behind: wait for it here */
+			cw_store(j);
+			a->cw_queued++;
+			cw_done(&j->job);
+			continue;
+		}
+		pthread_mutex_lock(&a->cw_mu);
+		a->cw_open = j;
+		pthread_mutex_unlock(&a->cw_mu);
+		if (weft_pool_submit(a->wpool, &j->job) != 0) {
+			pthread_mutex_lock(&a->cw_mu);
+			a->cw_open = NULL;
+			pthread_mutex_unlock(&a->cw_mu);
+			cw_store(j);
+			a->cw_queued++;
+			cw_done(&j->job);
+			continue;
+		}
+		a->cw_queued++;
+	}
+}
