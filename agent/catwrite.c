@@ -15,6 +15,7 @@
  * closes (ag_catw_stop).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 
 #define CW_JOBS 64	/* batches queued */
 #define CW_ENTRIES 2048 /* entries one batch (one transaction) takes */
+#define CW_TRIES 64	/* a batch handed back after the map grew */
 
 typedef struct cw_job {
 	weft_pool_job_t job;
@@ -33,7 +35,23 @@ typedef struct cw_job {
 	size_t len[CW_ENTRIES];
 	weft_entry_info_t *infos; /* n, filled by the work */
 	unsigned char *ok;	  /* n: infos[i] holds a stored entry */
+	int again;	/* the map must grow, which only the loop thread may do
+			 * (storage/store_int.h): stored again in cw_done */
+	int on_loop;	/* cw_store runs on the loop thread */
+	unsigned tries; /* handed back to the writer after the map grew */
+	char why[WEFT_ERR_MAX]; /* the first entry's error, if any failed */
+	size_t failed;
 } cw_job_t;
+
+static size_t
+cw_bytes(const cw_job_t *j)
+{
+	size_t i, b = 0;
+
+	for (i = 0; i < j->n; i++)
+		b += j->len[i];
+	return b;
+}
 
 /* The log line of an entry stored (not our own). */
 static void
@@ -63,16 +81,22 @@ cw_store(cw_job_t *j)
 {
 	weft_err_t err = {0};
 	size_t i, stored;
+	int rc;
 
 	j->infos = calloc(j->n ? j->n : 1, sizeof(*j->infos));
 	j->ok = calloc(j->n ? j->n : 1, 1);
 	if (j->infos == NULL || j->ok == NULL)
 		return;
-	if (weft_catalog_put_many(j->a->st, (const uint8_t *const *)j->env,
-				  j->len, j->n, weft_now_us(), j->infos,
-				  &stored, &err) == 0) {
+	rc = weft_catalog_put_many(j->a->st, (const uint8_t *const *)j->env,
+				   j->len, j->n, weft_now_us(), j->infos,
+				   &stored, &err);
+	if (rc == 0) {
 		for (i = 0; i < j->n; i++)
 			j->ok[i] = j->infos[i].kind > 0;
+		return;
+	}
+	if (rc == WEFT_EAGAIN && !j->on_loop) {
+		j->again = 1;
 		return;
 	}
 	for (i = 0; i < j->n; i++) {
@@ -80,9 +104,12 @@ cw_store(cw_job_t *j)
 		if (weft_catalog_put(j->a->st, j->env[i], j->len[i],
 				     weft_now_us(), &j->infos[i], &err) == 0)
 			j->ok[i] = 1;
-		else if (err.code != WEFT_ESTALE)
+		else if (err.code != WEFT_ESTALE) {
 			j->infos[i].kind =
 			    err.code; /* < 0: logged in cw_done */
+			if (j->failed++ == 0)
+				snprintf(j->why, sizeof(j->why), "%s", err.msg);
+		}
 	}
 }
 
@@ -106,16 +133,40 @@ cw_done(weft_pool_job_t *pj)
 	agent_t *a = j->a;
 	size_t i;
 
-	if (pj->cancelled) /* shutting down: store it here */
+	if (j->again && !pj->cancelled && j->tries++ < CW_TRIES) {
+		/* the map must grow: here, on the thread that may grow it
+		 * (it cannot while the writer is inside a transaction: then
+		 * the next try), and the batch goes back to the writer */
+		weft_store_prepare(a->st, cw_bytes(j));
+		free(j->infos);
+		free(j->ok);
+		j->infos = NULL;
+		j->ok = NULL;
+		j->again = 0;
+		if (weft_pool_submit(a->wpool, &j->job) == 0)
+			return;
+	}
+	if (pj->cancelled || j->again || j->infos == NULL) {
+		/* shutting down, or the map still must grow: store it here
+		 * (the loop waits for one transaction) */
+		free(j->infos);
+		free(j->ok);
+		j->again = 0;
+		j->on_loop = 1;
+		j->failed = 0;
 		cw_store(j);
+	}
 	for (i = 0; j->infos != NULL && j->ok != NULL && i < j->n; i++) {
 		if (j->ok[i])
 			cw_log(a, &j->infos[i]);
-		else if (j->infos[i].kind < 0)
+		else if (j->infos[i].kind < 0 && j->failed == 0)
 			ag_log("error", "storing a catalog entry: %s",
 			       weft_strerror(j->infos[i].kind));
 		free(j->env[i]);
 	}
+	if (j->failed > 0) /* one line for the batch, not one an entry */
+		ag_log("error", "storing %zu of %zu catalog entries failed: %s",
+		       j->failed, j->n, j->why);
 	if (j->infos == NULL || j->ok == NULL) {
 		ag_log("error", "storing %zu catalog entries: out of memory",
 		       j->n);
@@ -193,11 +244,14 @@ ag_catw_put(agent_t *a, uint8_t **env, const size_t *len, size_t n)
 		j->job.arg = j;
 		if (a->wpool == NULL || a->cw_queued >= CW_JOBS) {
 			/* the disk is far behind: wait for it here */
+			j->on_loop = 1;
 			cw_store(j);
 			a->cw_queued++;
 			cw_done(&j->job);
 			continue;
 		}
+		/* room for it in the map, grown here while we may */
+		weft_store_prepare(a->st, cw_bytes(j));
 		pthread_mutex_lock(&a->cw_mu);
 		a->cw_open = j;
 		pthread_mutex_unlock(&a->cw_mu);
@@ -205,6 +259,7 @@ ag_catw_put(agent_t *a, uint8_t **env, const size_t *len, size_t n)
 			pthread_mutex_lock(&a->cw_mu);
 			a->cw_open = NULL;
 			pthread_mutex_unlock(&a->cw_mu);
+			j->on_loop = 1;
 			cw_store(j);
 			a->cw_queued++;
 			cw_done(&j->job);

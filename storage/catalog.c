@@ -177,7 +177,9 @@ weft_catalog_many_fn(MDB_txn *txn, void *arg, weft_err_t *err)
 				memset(err, 0, sizeof(*err));
 			continue;
 		}
-		if (rc != 0 && rc != WEFT_ESTORE && rc != WEFT_ENOMEM) {
+		if (rc != 0 && !weft_store_is_mdb(rc) && rc != WEFT_ESTORE &&
+		    rc != WEFT_ENOMEM && rc != WEFT_EAGAIN &&
+		    rc != WEFT_ERETRY && rc != WEFT_EMAPFULL) {
 			/* this entry is refused (it no longer verifies, ...):
 			 * the others are stored */
 			ip->kind = rc;

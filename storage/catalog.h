@@ -35,8 +35,9 @@ int weft_catalog_put(weft_store_t *st, const uint8_t *env, size_t len,
  * each is verified and stored if newer; a stale one is skipped (counted
  * out of *stored; infos[i].kind 0), one refused (it does not verify, its
  * body is malformed, ...) too, with infos[i].kind its negative error
- * code; a store error (WEFT_ESTORE, WEFT_ENOMEM) stores nothing of the
- * batch. infos (NULL, or n slots): what each stored entry is.
+ * code; a store error (LMDB's, the map full, WEFT_ESTORE, WEFT_ENOMEM,
+ * WEFT_EAGAIN) stores nothing of the batch. infos (NULL, or n slots): what each
+ * stored entry is.
  */
 int weft_catalog_put_many(weft_store_t *st, const uint8_t *const *envs,
 			  const size_t *lens, size_t n, int64_t now_us,
