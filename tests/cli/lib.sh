@@ -31,9 +31,9 @@ listen_addr() { sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/out"; }
 # until_ok SECONDS CMD...: retry CMD (quietly) every 0.2 s until it
 # succeeds; non-zero if it never did
 until_ok() {
-	s=$1; shift; i=0
+	_us=$1; shift; _ui=0 # not s or i: callers loop over $i
 	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -gt $((s * 5)) ] && return 1
+		_ui=$((_ui + 1)); [ $_ui -gt $((_us * 5)) ] && return 1
 		sleep 0.2
 	done
 }
