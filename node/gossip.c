@@ -65,17 +65,6 @@ g_peer(weft_gossip_t *g, uint64_t id)
 	return NULL;
 }
 
-static int
-g_connected(const weft_gossip_t *g, const uint8_t *pk)
-{
-	size_t i;
-
-	for (i = 0; i < g->npeers; i++)
-		if (memcmp(g->peers[i].pk, pk, WEFT_PK_BYTES) == 0)
-			return 1;
-	return 0;
-}
-
 /* ---- trust boundaries ---- */
 
 /* ---- messages ---- */
@@ -285,7 +274,8 @@ g_cover(const weft_gossip_t *g, const uint8_t *pk, int64_t now_us)
 static int
 g_failed(const weft_gossip_t *g, const g_entry_t *n)
 {
-	return n->failed_cover >= n->version && !g_connected(g, n->origin);
+	return n->failed_cover >= n->version &&
+	       !weft_gossip__connected(g, n->origin);
 }
 
 /*
@@ -919,7 +909,7 @@ g_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 			n->dial_at = now_ms ? now_ms : 1;
 		return;
 	}
-	if (g_connected(g, pk) || !g_suspect(g, now_ms, pk))
+	if (weft_gossip__connected(g, pk) || !g_suspect(g, now_ms, pk))
 		return;
 	/* Try to get it back before suspecting it. */
 	n = weft_gossip__node(g, pk);
@@ -946,7 +936,8 @@ weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 			g->dials[i] = g->dials[--g->ndials];
 		else
 			i++;
-	if (!g_connected(g, pk) && weft_gossip__node(g, pk) != NULL &&
+	if (!weft_gossip__connected(g, pk) &&
+	    weft_gossip__node(g, pk) != NULL &&
 	    memcmp(pk, g->self, WEFT_PK_BYTES) != 0)
 		(void)g_suspect(g, now_ms, pk);
 }
@@ -1143,7 +1134,7 @@ g_recv_overlay(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, g_peer_t *p,
 			return weft_err_set(err, e2.code, "%s", e2.msg);
 		/* the walk ends here: take the joiner if we have room */
 		if (e != NULL && !e->tombstone && e->addr[0] &&
-		    !g_connected(g, e->origin) && !g_failed(g, e) &&
+		    !weft_gossip__connected(g, e->origin) && !g_failed(g, e) &&
 		    weft_gossip_may_link(g, e->origin_org, e->gateway) &&
 		    weft_gossip__active(g) + g_dialling(g, now_ms) <
 			g->cfg.active_max) {
@@ -1200,7 +1191,7 @@ g_pick(weft_gossip_t *g, uint64_t now_ms, int failed)
 			if (e->kind != WEFT_ENTRY_NODE || e->tombstone ||
 			    !e->addr[0] ||
 			    memcmp(e->origin, g->self, WEFT_PK_BYTES) == 0 ||
-			    g_connected(g, e->origin) ||
+			    weft_gossip__connected(g, e->origin) ||
 			    !weft_gossip_may_link(g, e->origin_org,
 						  e->gateway) ||
 			    g_failed(g, e) != failed ||
@@ -1222,7 +1213,7 @@ g_dialling(weft_gossip_t *g, uint64_t now_ms)
 
 	for (i = 0; i < g->ndials;) {
 		if (now_ms - g->dials[i].at >= 5 * g->cfg.interval_ms ||
-		    g_connected(g, g->dials[i].pk)) {
+		    weft_gossip__connected(g, g->dials[i].pk)) {
 			g->dials[i] = g->dials[--g->ndials];
 			continue;
 		}
@@ -1353,7 +1344,7 @@ weft_gossip_members(const weft_gossip_t *g, weft_gossip_member_t **out,
 			m[k].failed = g_failed(g, e);
 			m[k].self =
 			    memcmp(e->origin, g->self, WEFT_PK_BYTES) == 0;
-			m[k].connected = g_connected(g, e->origin);
+			m[k].connected = weft_gossip__connected(g, e->origin);
 			m[k].updated_us = e->issued_at;
 			k++;
 		}

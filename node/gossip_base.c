@@ -97,6 +97,18 @@ weft_gossip__out(weft_gossip_t *g, weft_out_kind_t kind)
 	return weft_outq_push(&g->out, kind);
 }
 
+/* Have we a session with node pk? */
+int
+weft_gossip__connected(const weft_gossip_t *g, const uint8_t *pk)
+{
+	size_t i;
+
+	for (i = 0; i < g->npeers; i++)
+		if (memcmp(g->peers[i].pk, pk, WEFT_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
 /* The node entry of pk, if held. */
 g_entry_t *
 weft_gossip__node(const weft_gossip_t *g, const uint8_t *pk)

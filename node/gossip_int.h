@@ -280,6 +280,7 @@ g_entry_t *weft_gossip__find_key(const weft_gossip_t *g,
 g_entry_t *weft_gossip__find(const weft_gossip_t *g, int kind,
 			     const uint8_t *origin, const char *name);
 g_entry_t *weft_gossip__node(const weft_gossip_t *g, const uint8_t *pk);
+int weft_gossip__connected(const weft_gossip_t *g, const uint8_t *pk);
 weft_out_t *weft_gossip__out(weft_gossip_t *g, weft_out_kind_t kind);
 void weft_gossip__send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m);
 void weft_gossip__push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es,

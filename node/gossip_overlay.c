@@ -227,11 +227,9 @@ ov_keep(const weft_gossip_t *g, const uint8_t *pk)
 {
 	size_t i;
 
-	if (memcmp(pk, g->self, WEFT_PK_BYTES) == 0)
+	if (memcmp(pk, g->self, WEFT_PK_BYTES) == 0 ||
+	    weft_gossip__connected(g, pk))
 		return 1;
-	for (i = 0; i < g->npeers; i++)
-		if (memcmp(g->peers[i].pk, pk, WEFT_PK_BYTES) == 0)
-			return 1;
 	for (i = 0; i < g->nlost; i++)
 		if (memcmp(g->lost[i].pk, pk, WEFT_PK_BYTES) == 0)
 			return 1;
