@@ -67,8 +67,10 @@ core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
  * --link-delay: hold a message of the node core until now + delay (every
  * message the same delay, so a link keeps its order), as a WAN would; the
  * tests compare such a mesh with `weft sim --latency`. The message may
- * borrow origin keys from the core, which live as long as the core.
- * Returns 1 if held (o->msg is ours now).
+ * borrow origin keys from the core, which live as long as the core. A
+ * held NULL message is the overlay's Goodbye: it closes the session after
+ * the messages before it (the GossipDisconnect that tells the peer it was
+ * let go, not refused). Returns 1 if held (o->msg is ours now).
  */
 static int
 core_hold(agent_t *a, weft_out_t *o)
@@ -114,12 +116,16 @@ core_held_send(uv_timer_t *t)
 	agent_t *a = t->data;
 	uint64_t now = uv_now(a->loop);
 	struct ag_held *h;
+	conn_t *c;
 
 	while ((h = a->held) != NULL && h->due <= now) {
 		a->held = h->next;
 		if (a->held == NULL)
 			a->held_tail = NULL;
-		core_send(a, h->peer, h->msg);
+		if (h->msg != NULL)
+			core_send(a, h->peer, h->msg);
+		else if ((c = ag_conn_by_id(a, h->peer)) != NULL)
+			ag_conn_bye(c, "overlay full");
 		weft_node_msg_free(h->msg);
 		free(h);
 	}
@@ -199,7 +205,9 @@ ag_core_flush(agent_t *a)
 			 * failure (dial.c) */
 			if ((c = ag_conn_by_id(a, o.peer)) != NULL) {
 				c->parted = 1;
-				if (o.n)
+				/* after the held disconnect (core_hold) */
+				if (o.n && (a->o->link_delay_ms == 0 ||
+					    !core_hold(a, &o)))
 					ag_conn_bye(c, "overlay full");
 			}
 			break;
