@@ -38,7 +38,9 @@ core_must(const Weft__WireMessage *msg)
 	case WEFT__WIRE_MESSAGE__MSG_QBATCH:
 	case WEFT__WIRE_MESSAGE__MSG_QCREDIT:
 	case WEFT__WIRE_MESSAGE__MSG_QEND:
-	case WEFT__WIRE_MESSAGE__MSG_QCANCEL: return 1;
+	case WEFT__WIRE_MESSAGE__MSG_QCANCEL:
+	case WEFT__WIRE_MESSAGE__MSG_DISCONNECT:
+		return 1; /* a parting, not a refusal */
 	default: return 0;
 	}
 }
