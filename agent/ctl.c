@@ -142,6 +142,7 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 		s->overlay_let_go = gs.disconnects_out;
 		s->overlay_parted = gs.disconnects_in;
 		s->overlay_walk_dials = gs.walk_dials;
+		s->gossip_dropped = a->gossip_dropped;
 		if (weft_node_tunnels(a->node) != NULL) {
 			weft_tun_stats_t ts;
 

@@ -76,6 +76,7 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"gossip_duplicates", s->gossip_duplicates},
 	    {"gossip_refused", s->gossip_refused},
 	    {"gossip_throttled", s->gossip_throttled},
+	    {"gossip_dropped", s->gossip_dropped},
 	    {"gossip_refused_visibility", s->gossip_refused_visibility},
 	    {"gossip_pushes", s->gossip_pushes},
 	    {"gossip_ihaves", s->gossip_ihaves},
