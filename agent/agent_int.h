@@ -142,6 +142,7 @@ typedef struct conn {
 	dialer_t *dialer; /* outbound: the dialer that owns this attempt */
 	char addr[AG_ADDR_MAX], ip[AG_ADDR_MAX];
 	int outbound, up, reading, closing, handles, writes;
+	int dirty;    /* queued output for core_before_sleep to write */
 	int accepted; /* the peer's node core spoke: a message arrived */
 	int parted;   /* ended by the overlay (WEFT_OUT_PART): no failure */
 	int refused;  /* we closed it after the handshake (may_link), or
@@ -264,6 +265,11 @@ struct agent {
 	struct ag_held *held, *held_tail;
 	uv_timer_t dtimer;
 	int dtimer_open;
+	/* sessions the node core sent to since the loop last slept: written
+	 * once, just before it sleeps again (core.c, core_before_sleep) */
+	uv_prepare_t wprep;
+	int wprep_open;
+	size_t ndirty;
 	/* federated queries (query.c): asked here, served here */
 	struct ag_query *queries;
 	struct ag_serve *serves;

@@ -62,7 +62,32 @@ core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
 		a->gossip_dropped++; /* full queue: anti-entropy repairs it
 				      * later */
 	}
-	ag_conn_after(c);
+	/* written before the loop sleeps: what one read makes the core send
+	 * a neighbour leaves in one write, not one per message */
+	if (!c->dirty) {
+		c->dirty = 1;
+		a->ndirty++;
+	}
+}
+
+/* Before the loop polls: write what the node core queued for sessions
+ * (Redis's beforeSleep). A closed session has left a->conns. */
+static void
+core_before_sleep(uv_prepare_t *h)
+{
+	agent_t *a = h->data;
+	conn_t *c, *next;
+
+	if (a->ndirty == 0)
+		return;
+	a->ndirty = 0;
+	for (c = a->conns; c; c = next) {
+		next = c->next;
+		if (c->dirty) {
+			c->dirty = 0;
+			ag_conn_after(c);
+		}
+	}
 }
 
 /*
@@ -660,6 +685,10 @@ ag_core_start(agent_t *a)
 	uv_timer_init(a->loop, &a->dtimer);
 	a->dtimer.data = a;
 	a->dtimer_open = 1;
+	uv_prepare_init(a->loop, &a->wprep);
+	a->wprep.data = a;
+	a->wprep_open = 1;
+	uv_prepare_start(&a->wprep, core_before_sleep);
 	ag_core_scan(a);
 	core_arm(a);
 	return 0;
@@ -675,6 +704,11 @@ ag_core_stop(agent_t *a)
 	if (a->dtimer_open) {
 		uv_close((uv_handle_t *)&a->dtimer, NULL);
 		a->dtimer_open = 0;
+	}
+	if (a->wprep_open) {
+		core_before_sleep(&a->wprep); /* nothing left unwritten */
+		uv_close((uv_handle_t *)&a->wprep, NULL);
+		a->wprep_open = 0;
 	}
 }
 
