@@ -69,8 +69,16 @@ build/weft-netbench: bench/netbench.c $(REL_OBJ)
 build/weft-catfill: bench/catfill.c $(REL_OBJ)
 	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(REL_OBJ) $(LIBS)
 
-build/asan/weft-probe: tests/probe.c tests/probe_query.c tests/probe.h $(ASAN_OBJ)
-	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ tests/probe.c tests/probe_query.c $(ASAN_OBJ) $(LIBS)
+# The insider benchmark's status client (bench/insider.sh).
+build/weft-ctlping: bench/ctlping.c $(REL_OBJ)
+	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(REL_OBJ) $(LIBS)
+
+PROBE_SRC = tests/probe.c tests/probe_query.c tests/probe_gossip.c
+# released for bench/insider.sh, whose flood must not be slowed by ASan
+build/weft-probe: $(PROBE_SRC) tests/probe.h $(REL_OBJ)
+	$(CC) $(WARN) $(REL_CFLAGS) $(CPPFLAGS_ALL) -o $@ $(PROBE_SRC) $(REL_OBJ) $(LIBS)
+build/asan/weft-probe: $(PROBE_SRC) tests/probe.h $(ASAN_OBJ)
+	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $(PROBE_SRC) $(ASAN_OBJ) $(LIBS)
 
 build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)

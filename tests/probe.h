@@ -109,7 +109,10 @@ void probe_json_begin(probe_json_t *j, const char *mode);
 void probe_json_str(probe_json_t *j, const char *k, const char *v);
 void probe_json_bool(probe_json_t *j, const char *k, int v);
 void probe_json_end(probe_json_t *j);
+void probe_json_u64(probe_json_t *j, const char *k, uint64_t v);
+void probe_json_ms(probe_json_t *j, const char *k, uint64_t from, uint64_t to);
 void probe_json_link(probe_json_t *j, const probe_link_t *l);
+void probe_json_close(probe_json_t *j, const probe_link_t *l, uint64_t from);
 int probe_id_load_node(probe_id_t *id, const char *dir);
 int probe_id_load_mesh(probe_id_t *id, const char *dir);
 void probe_id_free(probe_id_t *id);
@@ -121,7 +124,13 @@ void probe_link_why(probe_link_t *l, int rc, const char *what);
 void probe_link_fail(probe_link_t *l, const char *msg);
 void probe_link_goodbye(probe_link_t *l, uint64_t timeout_ms);
 void probe_link_free(probe_link_t *l);
+int probe_link_closed(const probe_link_t *l);
+int probe_link_write_some(probe_link_t *l);
+int probe_link_flush(probe_link_t *l, uint64_t deadline);
+size_t probe_link_read(probe_link_t *l, int feed, uint8_t *sink,
+		       size_t *sink_len, size_t sink_cap);
 
 int probe_mode_qopen(const probe_opts_t *o);
+int probe_mode_gossip(const probe_opts_t *o);
 
 #endif
