@@ -29,7 +29,7 @@ all: deps
 	@$(MAKE) --no-print-directory weft
 
 weft: build/weft build/weft-gen build/weft-rss build/weft-netbench \
-      build/weft-catfill
+      build/weft-catfill build/weft-probe build/weft-ctlping
 
 deps:
 	@sh mk/deps.sh

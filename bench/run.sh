@@ -16,12 +16,13 @@
 #   BENCH_SEED     weft-gen seed (default 1)
 #   BENCH_ENGINES  engines to compare (default "weft sqlite duckdb")
 #   BENCH_REPEAT   runs of each measurement; the fastest counts (default 3)
+#   BENCH_KEEP     if set, the scratch folder is kept (to read the logs)
 #   TMPDIR         where the scratch folder goes (default /tmp); put it on
 #                  the disk you mean to measure, since engines write there
 set -e
 
 # Benchmarks run by default, in order; a new one is bench/NAME.sh, added here.
-BENCH_ALL="ingest query session fed policy linreg profile gossip catalog overlay sim"
+BENCH_ALL="ingest query session fed policy linreg profile gossip catalog insider overlay sim"
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 BENCH_ROWS=${BENCH_ROWS:-3000000}
@@ -42,7 +43,7 @@ export WEFT WEFT_GEN
 
 BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/weft-bench.XXXXXX")
 export BENCH_TMP
-trap 'rm -rf "$BENCH_TMP"' EXIT
+trap '[ -n "$BENCH_KEEP" ] || rm -rf "$BENCH_TMP"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
