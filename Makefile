@@ -80,6 +80,12 @@ build/weft-probe: $(PROBE_SRC) tests/probe.h $(REL_OBJ)
 build/asan/weft-probe: $(PROBE_SRC) tests/probe.h $(ASAN_OBJ)
 	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $(PROBE_SRC) $(ASAN_OBJ) $(LIBS)
 
+# test_gossip's harness is a file of its own (tests/gossip_net.c)
+build/asan/tests/test_gossip: tests/test_gossip.c tests/gossip_net.c \
+    tests/gossip_net.h $(ASAN_OBJ)
+	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ tests/test_gossip.c \
+	    tests/gossip_net.c $(ASAN_OBJ) $(LIBS) -lcmocka
+
 build/asan/tests/%: tests/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(ASAN_CFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(ASAN_OBJ) \

@@ -270,6 +270,10 @@ struct agent {
 	uv_prepare_t wprep;
 	int wprep_open;
 	size_t ndirty;
+	/* push entries waiting their turn (weft_node_work): a turn each
+	 * loop iteration, between the other events (core.c, core_turn) */
+	uv_idle_t widle;
+	int widle_open;
 	/* federated queries (query.c): asked here, served here */
 	struct ag_query *queries;
 	struct ag_serve *serves;

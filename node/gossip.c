@@ -665,6 +665,7 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 	if (g == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
 	g->cfg = *cfg;
+	g->turn_left = G_TURN;
 	if (g->cfg.naddresses > G_ADDRS_MAX)
 		g->cfg.naddresses = G_ADDRS_MAX;
 	if (g->cfg.nroles > WEFT_ROLES_MAX)
@@ -755,8 +756,10 @@ weft_gossip_free(weft_gossip_t *g)
 		free(g->addr_ptrs[i]);
 	for (i = 0; i < WEFT_ROLES_MAX; i++)
 		free(g->role_ptrs[i]);
-	for (i = 0; i < g->npeers; i++)
+	for (i = 0; i < g->npeers; i++) {
 		free(g->peers[i].lq);
+		(void)weft_gossip__pend_free(&g->peers[i]);
+	}
 	free(g->peers);
 	free(g->lost);
 	weft_outq_free(&g->out);
@@ -901,6 +904,7 @@ g_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	parting = p->parting;
 	memcpy(pk, p->pk, WEFT_PK_BYTES);
 	free(p->lq);
+	g->npend -= weft_gossip__pend_free(p);
 	*p = g->peers[--g->npeers];
 	if (parting) {
 		/* let go by the overlay: not a failure; not dialled again
@@ -1036,18 +1040,70 @@ static int
 g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	    const Weft__GossipPush *push, weft_err_t *err)
 {
-	size_t i;
+	g_peer_t *p = g_peer(g, peer);
+	size_t i = 0;
 
 	if (push->n_entries > G_PUSH_ENTRIES_MAX)
 		return weft_err_set(err, WEFT_ETOOBIG,
 				    "gossip: push of %zu "
 				    "entries",
 				    push->n_entries);
-	for (i = 0; i < push->n_entries; i++)
-		(void)g_offer(g, now_ms, unix_us, push->entries[i].data,
-			      push->entries[i].len, peer, !push->repair, 1,
-			      NULL);
+	/* what is left of the turn now, unless earlier ones still wait */
+	if (p->pqh == p->pqn)
+		for (; i < push->n_entries && g->turn_left > 0;
+		     i++, g->turn_left--)
+			(void)g_offer(g, now_ms, unix_us, push->entries[i].data,
+				      push->entries[i].len, peer, !push->repair,
+				      1, NULL);
+	for (; i < push->n_entries; i++) {
+		if (weft_gossip__pend_push(p, push->entries[i].data,
+					   push->entries[i].len, !push->repair,
+					   g->cfg.budget))
+			g->npend++;
+		else
+			g->st.throttled++; /* anti-entropy brings it */
+	}
 	return 0;
+}
+
+size_t
+weft_gossip_pending(const weft_gossip_t *g)
+{
+	return g->npend;
+}
+
+void
+weft_gossip_turn(weft_gossip_t *g)
+{
+	g->turn_left = G_TURN;
+}
+
+size_t
+weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, size_t max)
+{
+	size_t done = 0, k, n;
+	uint8_t *env;
+	size_t len;
+	int bcast;
+
+	while (done < max && g->npend > 0 && g->npeers > 0) {
+		/* a slice of each neighbour's queue in turn */
+		for (k = 0; k < g->npeers && done < max; k++) {
+			size_t at = (g->turn + k) % g->npeers;
+
+			for (n = 0; n < G_PEND_SLICE && done < max &&
+				    weft_gossip__pend_pop(&g->peers[at], &env,
+							  &len, &bcast);
+			     n++, done++) {
+				g->npend--;
+				(void)g_offer(g, now_ms, unix_us, env, len,
+					      g->peers[at].id, bcast, 1, NULL);
+				free(env);
+			}
+		}
+		g->turn++;
+	}
+	return g->npend;
 }
 
 /* The shape of a joiner's record from p (a Join: p's own node record; a

@@ -164,6 +164,19 @@ int weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		     uint64_t peer, const Weft__WireMessage *m,
 		     weft_err_t *err);
 
+/*
+ * Pushes' entries are taken at once up to 64 a turn (all pushes
+ * together), the rest wait theirs (gossip_turn.c): weft_gossip_turn
+ * starts a turn (a driver calls it once per loop iteration);
+ * weft_gossip_pending says how many wait; weft_gossip_work takes up to
+ * max of them, a few per neighbour in turn, and returns how many are
+ * left: a driver calls it between its other work until none are.
+ */
+void weft_gossip_turn(weft_gossip_t *g);
+size_t weft_gossip_pending(const weft_gossip_t *g);
+size_t weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+			size_t max);
+
 /* Periodic work; call at weft_gossip_next_timer. */
 void weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us);
 uint64_t weft_gossip_next_timer(const weft_gossip_t *g);

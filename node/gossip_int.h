@@ -25,6 +25,11 @@
 #define G_KEYS_MAX 4096		/* keys per IHave / Graft */
 #define G_LAZY_MAX 4096		/* lazy announcements queued per peer */
 #define G_TOLD 6		/* neighbours remembered to hold a version */
+/* a received push's entries taken at once; the rest wait their turn
+ * (gossip_turn.c), at most a budget of entries and G_PEND_BYTES a peer */
+#define G_TURN 64
+#define G_PEND_BYTES (2 * 1024 * 1024)
+#define G_PEND_SLICE 16 /* entries of one peer's queue a round */
 
 typedef struct g_entry {
 	struct g_entry *next; /* hash chain */
@@ -192,6 +197,13 @@ typedef struct g_lazy {
 	uint64_t version;
 } g_lazy_t;
 
+/* An entry of a push waiting its turn (gossip_turn.c). */
+typedef struct g_pend {
+	uint8_t *env;
+	size_t len;
+	int bcast;
+} g_pend_t;
+
 typedef struct g_peer {
 	uint64_t id;
 	int lazy; /* off the broadcast tree: announce, don't push */
@@ -211,6 +223,9 @@ typedef struct g_peer {
 	/* the bounded overlay (gossip_overlay.c) */
 	int parting; /* a Disconnect went or came: not a failure */
 	int joined;  /* it sent its Join (one per session) */
+	/* its push entries waiting their turn: pq[pqh .. pqn) */
+	g_pend_t *pq;
+	size_t pqh, pqn, pqcap, pqbytes;
 } g_peer_t;
 
 typedef struct g_lost {
@@ -250,6 +265,9 @@ struct weft_gossip {
 
 	g_peer_t *peers;
 	size_t npeers, peers_cap;
+	size_t npend;	  /* entries waiting their turn, all peers */
+	size_t turn_left; /* pushes' entries still taken at once this turn */
+	size_t turn;	  /* the peer weft_gossip_work starts at */
 	g_lost_t *lost;
 	size_t nlost, lost_cap;
 	struct {
@@ -281,6 +299,12 @@ g_entry_t *weft_gossip__find(const weft_gossip_t *g, int kind,
 			     const uint8_t *origin, const char *name);
 g_entry_t *weft_gossip__node(const weft_gossip_t *g, const uint8_t *pk);
 int weft_gossip__connected(const weft_gossip_t *g, const uint8_t *pk);
+
+/* gossip_turn.c: a peer's queue of push entries waiting their turn */
+int weft_gossip__pend_push(g_peer_t *p, const uint8_t *env, size_t len,
+			   int bcast, size_t max);
+int weft_gossip__pend_pop(g_peer_t *p, uint8_t **env, size_t *len, int *bcast);
+size_t weft_gossip__pend_free(g_peer_t *p);
 weft_out_t *weft_gossip__out(weft_gossip_t *g, weft_out_kind_t kind);
 void weft_gossip__send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m);
 void weft_gossip__push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es,

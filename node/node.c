@@ -308,7 +308,28 @@ weft_node_input(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	}
 	rc = weft_node_recv(n, now_ms, unix_us, peer, m, err);
 	weft__wire_message__free_unpacked(m, NULL);
+	(void)weft_node_work(n, now_ms, unix_us, SIZE_MAX);
 	return rc;
+}
+
+void
+weft_node_turn(weft_node_t *n)
+{
+	weft_gossip_turn(n->g);
+}
+
+size_t
+weft_node_pending(const weft_node_t *n)
+{
+	return weft_gossip_pending(n->g);
+}
+
+size_t
+weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us, size_t max)
+{
+	n->now_ms = now_ms;
+	n->unix_us = unix_us;
+	return weft_gossip_work(n->g, now_ms, unix_us, max);
 }
 
 int

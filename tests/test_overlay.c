@@ -167,6 +167,7 @@ o_deliver(onet_t *t, int i, int to, const Weft__WireMessage *msg)
 		if (weft_gossip_recv(t->n[to].g, t->now, o_unix(t),
 				     (uint64_t)i + 1, m, NULL) != 0)
 			t->errors++;
+		(void)weft_gossip_work(t->n[to].g, t->now, o_unix(t), SIZE_MAX);
 		weft__wire_message__free_unpacked(m, NULL);
 	}
 	free(buf);
@@ -373,6 +374,7 @@ o_send_join(onet_t *t, int i, int to, int forward, const uint8_t *rec,
 	if (rc == 0) {
 		rc = weft_gossip_recv(t->n[to].g, t->now, o_unix(t),
 				      (uint64_t)i + 1, dec, NULL);
+		(void)weft_gossip_work(t->n[to].g, t->now, o_unix(t), SIZE_MAX);
 		weft__wire_message__free_unpacked(dec, NULL);
 	}
 	free(buf);
