@@ -26,16 +26,7 @@ CF=$(dirname "$WEFT")/weft-catfill
 [ -x "$CF" ] || bench_die "catalog: no $CF (make build/weft-catfill)"
 T=$BENCH_TMP/catalog
 mkdir -p "$T"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-now_ms() { date +%s%3N; }
-log_ms() { date -u -d "$(echo "$1" | sed 's/T/ /; s/Z$//')" +%s%3N; }
+bench_agents_trap
 rss_kib() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
 # stat DIR KEY: a number from DIR's `weft status --json`
 stat() {
@@ -46,7 +37,7 @@ agent() { # DIR LOG ARGS...
 	_ad=$1 _al=$2
 	shift 2
 	"$WEFT" agent --data-dir "$_ad" --listen 127.0.0.1:0 "$@" 2>"$_al" &
-	PIDS="$PIDS $!"
+	BENCH_PIDS="$BENCH_PIDS $!"
 	APID=$!
 	"$WEFT" status --data-dir "$_ad" --json --wait 20 >"$T/s.json"
 	AADDR=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$T/s.json")
@@ -68,7 +59,7 @@ sleep 1
 r0=$(rss_kib "$BPID")
 v0=$(stat "$T/b" sig_verifies)
 c0=$(stat "$T/b" gossip_accepted)
-t0=$(now_ms)
+t0=$(bench_now_ms)
 agent "$T/a" "$T/a.log" $ARGS --join "$BADDR"
 w=0
 while :; do
@@ -78,7 +69,7 @@ while :; do
 	[ $w -lt 1200 ] || bench_die "catalog: b holds ${e:-0} of $((COUNT + 2)) entries after 120 s"
 	sleep 0.1
 done
-t1=$(now_ms)
+t1=$(bench_now_ms)
 sleep 1
 r1=$(rss_kib "$BPID")
 v1=$(stat "$T/b" sig_verifies)
@@ -94,67 +85,29 @@ echo "  catch-up: all $COUNT held $((t1 - t0)) ms after a started (anti-entropy,
 bench_emit catalog rss_mib_per_10k "$per10k"
 bench_emit catalog verifies_per_entry "$perent"
 bench_emit catalog catchup_ms $((t1 - t0))
-cleanup
-PIDS=""
+bench_agents_stop 2>/dev/null || :
 
 # 4: revocation through NREV agents
 d=$T/rv
 mkdir -p "$d"
-"$WEFT" org create rv --out "$d/rv.key" >/dev/null
-i=0
-while [ $i -lt "$NREV" ]; do
-	"$WEFT" init --data-dir "$d/n$i" --org "$d/rv.key" --name "n$i" \
-	    --mesh bench >/dev/null 2>&1
-	i=$((i + 1))
-done
-RARGS="--gossip-interval 200ms --max-pending-per-addr $((2 * NREV)) --backoff-max 1s"
-agent "$d/n0" "$d/n0.log" $RARGS
-SEED=$AADDR
-i=1
-while [ $i -lt "$NREV" ]; do
-	"$WEFT" agent --data-dir "$d/n$i" --listen 127.0.0.1:0 --join "$SEED" \
-	    $RARGS 2>"$d/n$i.log" &
-	PIDS="$PIDS $!"
-	i=$((i + 1))
-done
+bench_mesh_init "$d" rv "$NREV" bench
+bench_mesh_start "$d" "$NREV" --gossip-interval 200ms \
+    --max-pending-per-addr $((2 * NREV)) --backoff-max 1s
 last=$((NREV - 1))
-w=0
-i=0
-while [ $i -lt "$NREV" ]; do
-	a=$("$WEFT" members --data-dir "$d/n$i" --json 2>/dev/null |
-	    grep -o '"state":"alive"' | wc -l)
-	if [ "$a" -eq $((NREV - 1)) ]; then
-		i=$((i + 1))
-		continue
-	fi
-	w=$((w + 1))
-	if [ $w -ge 600 ]; then
-		tail -n 5 "$d/n$i.log" >&2
-		bench_die "catalog: $NREV agents did not converge (n$i sees $a alive)"
-	fi
-	sleep 0.1
-done
-t0=$(now_ms)
-"$WEFT" org revoke --org "$d/rv.key" --data-dir "$d/n0" "n$last" \
+bench_mesh_wait "$d" "$NREV" 60 || bench_die "catalog: $NREV agents did not converge: $BENCH_SHORT"
+t0=$(bench_now_ms)
+"$WEFT" org revoke --org "$d/org.key" --data-dir "$d/n0" "n$last" \
     >/dev/null || bench_die "catalog: weft org revoke failed"
-w=0
-while :; do
-	got=$(grep -l "node n$last (key .*) revoked by org rv" \
-	    "$d"/n*.log 2>/dev/null | wc -l)
-	[ "$got" -ge $((NREV - 1)) ] && break
-	w=$((w + 1))
-	[ $w -lt 300 ] || bench_die "catalog: the revocation reached $got of $((NREV - 1)) agents in 30 s"
-	sleep 0.1
-done
 : >"$d/arr"
+worst=$(bench_reach "$d" "$NREV" "$last" "node n$last (key .*) revoked by org rv" "$t0" 30) ||
+    bench_die "catalog: the revocation did not reach every agent"
 i=0
 while [ $i -lt "$last" ]; do
 	ts=$(grep -m1 "node n$last (key .*) revoked by org rv" "$d/n$i.log" |
 	    cut -d' ' -f1)
-	echo $(($(log_ms "$ts") - t0)) >>"$d/arr"
+	echo $(($(bench_log_ms "$ts") - t0)) >>"$d/arr"
 	i=$((i + 1))
 done
-worst=$(sort -n "$d/arr" | tail -n 1)
 p50=$(sort -n "$d/arr" | sed -n "$((NREV / 2))p")
 echo "  revocation: $NREV agents, from weft org revoke to the last of $((NREV - 1)) refusing n$last: $worst ms (median $p50 ms)"
 bench_emit catalog revoke_last_ms "$worst"

@@ -37,19 +37,12 @@ BENCH_LINES=$T/bench.lines
 : >"$BENCH_LINES"
 export BENCH_LINES
 
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
-	ip netns del $NS 2>/dev/null || :
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_agents_trap
+bench_on_exit() { ip netns del $NS 2>/dev/null || :; }
+BENCH_NETNS=$NS
 
 lo_bytes() { ip netns exec $NS "$GM" lo-bytes | cut -d' ' -f1; }
-now_ms() { date +%s%3N; }
-log_ms() { date -u -d "$(echo "$1" | sed 's/T/ /; s/Z$//')" +%s%3N; }
+now_ms() { bench_now_ms; }
 
 # weft_run N: the weft figures for N agents, as bench lines
 weft_run() {
@@ -59,42 +52,12 @@ weft_run() {
 	mkdir -p "$d"
 	ip netns add $NS
 	ip -n $NS link set lo up
-	"$WEFT" org create bench --out "$d/org.key" >/dev/null
-	i=0
-	while [ $i -lt "$n" ]; do
-		"$WEFT" init --data-dir "$d/n$i" --org "$d/org.key" \
-		    --name "n$i" --mesh bench >/dev/null
-		i=$((i + 1))
-	done
-	args="--gossip-interval ${IV}ms --max-pending-per-addr $((2 * n)) \
-	    --backoff-max 1s"
-	ip netns exec $NS "$WEFT" agent --data-dir "$d/n0" \
-	    --listen 127.0.0.1:0 $args 2>"$d/n0.log" &
-	PIDS="$PIDS $!"
-	"$WEFT" status --data-dir "$d/n0" --json --wait 20 >"$d/s.json"
-	seed=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$d/s.json")
-	i=1
-	while [ $i -lt "$n" ]; do
-		ip netns exec $NS "$WEFT" agent --data-dir "$d/n$i" \
-		    --listen 127.0.0.1:0 --join "$seed" $args \
-		    2>"$d/n$i.log" &
-		PIDS="$PIDS $!"
-		i=$((i + 1))
-	done
+	bench_mesh_init "$d" bench "$n" bench
+	bench_mesh_start "$d" "$n" --gossip-interval ${IV}ms \
+	    --max-pending-per-addr $((2 * n)) --backoff-max 1s
 	# converge: every agent lists n alive members (itself as self)
-	t=0
-	i=0
-	while [ $i -lt "$n" ]; do
-		a=$("$WEFT" members --data-dir "$d/n$i" --json 2>/dev/null |
-		    grep -o '"state":"alive"' | wc -l)
-		if [ "$a" -eq $((n - 1)) ]; then
-			i=$((i + 1))
-			continue
-		fi
-		t=$((t + 1))
-		[ $t -lt 600 ] || bench_die "gossip: $n weft agents did not converge"
-		sleep 0.1
-	done
+	bench_mesh_wait "$d" "$n" 60 ||
+	    bench_die "gossip: $n weft agents did not converge: $BENCH_SHORT"
 	sleep 2
 	b0=$(lo_bytes)
 	t0=$(now_ms)
@@ -114,26 +77,10 @@ weft_run() {
 		t0=$(now_ms)
 		"$WEFT" publish --data-dir "$d/n0" "bench.p$r" "$d/p.csv" \
 		    --quiet >/dev/null
-		# wait for every other agent's log line
-		w=0
-		while :; do
-			got=$(grep -l "catalog: learnt bench.bench.p$r version" \
-			    "$d"/n*.log 2>/dev/null | wc -l)
-			[ "$got" -ge $((n - 1)) ] && break
-			w=$((w + 1))
-			[ $w -lt 300 ] || bench_die "gossip: bench.p$r did not reach all $n weft agents"
-			sleep 0.1
-		done
-		: >"$d/arr"
-		i=1
-		while [ $i -lt "$n" ]; do
-			ts=$(grep -m1 "catalog: learnt bench.bench.p$r version" \
-			    "$d/n$i.log" | cut -d' ' -f1)
-			echo $(($(log_ms "$ts") - t0)) >>"$d/arr"
-			i=$((i + 1))
-		done
-		sort -n "$d/arr" >"$d/arr.s"
-		last=$(tail -n 1 "$d/arr.s")
+		last=$(bench_reach "$d" "$n" 0 \
+		    "catalog: learnt bench.bench.p$r version" "$t0" 30) ||
+		    bench_die "gossip: bench.p$r did not reach all $n weft agents"
+		mv "$d/reach.ms" "$d/arr.s"
 		p50=$(sed -n "$(((n - 1 + 1) / 2))p" "$d/arr.s")
 		p90=$(sed -n "$(((n - 1) * 9 / 10))p" "$d/arr.s")
 		# bytes from the publish to the last arrival plus the tail
@@ -165,24 +112,10 @@ weft_run() {
 		t0=$(now_ms)
 		"$WEFT" policy set --data-dir "$d/n0" bench.p1 "$d/pol$v.yaml" \
 		    >/dev/null
-		w=0
-		while :; do
-			got=$(grep -l "catalog: learnt policy of bench.bench.p1 version $v " \
-			    "$d"/n*.log 2>/dev/null | wc -l)
-			[ "$got" -ge $((n - 1)) ] && break
-			w=$((w + 1))
-			[ $w -lt 300 ] || bench_die "gossip: policy version $v did not reach all $n agents"
-			sleep 0.1
-		done
-		last=0
-		i=1
-		while [ $i -lt "$n" ]; do
-			ts=$(grep -m1 "catalog: learnt policy of bench.bench.p1 version $v " \
-			    "$d/n$i.log" | cut -d' ' -f1)
-			x=$(($(log_ms "$ts") - t0))
-			[ $x -gt $last ] && last=$x
-			i=$((i + 1))
-		done
+		last=$(bench_reach "$d" "$n" 0 \
+		    "catalog: learnt policy of bench.bench.p1 version $v " \
+		    "$t0" 30) ||
+		    bench_die "gossip: policy version $v did not reach all $n agents"
 		echo "$last" >>"$d/preach"
 	done
 	bench_emit gossip "weft_N${n}_policy_reach_all_ms" "$(tail -n 1 "$d/preach")"
@@ -197,9 +130,7 @@ weft_run() {
 	bench_emit gossip "weft_N${n}_rest_bytes_per_node_s" "$rest"
 	bench_emit gossip "weft_N${n}_dissem_bytes_per_node_s" "$(med "$d/dissem")"
 	bench_emit gossip "weft_N${n}_dissem_bytes_per_node_s_all" "$(paste -sd, "$d/dissem")"
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" || bench_die "gossip: a weft agent exited with $?"; done
-	PIDS=""
+	bench_agents_stop || bench_die "gossip: a weft agent exited with $?"
 	for f in "$d"/n*.log; do
 		if grep -q "Sanitizer\|runtime error" "$f"; then
 			bench_die "gossip: sanitizer report in $f"

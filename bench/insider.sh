@@ -50,57 +50,18 @@ BENCH_LINES=$T/bench.lines
 : >"$BENCH_LINES"
 export BENCH_LINES
 
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_agents_trap
 
-now_ms() { date +%s%3N; }
-log_ms() { date -u -d "$(echo "$1" | sed 's/T/ /; s/Z$//')" +%s%3N; }
-
-"$WEFT" org create acme --out "$d/org.key" >/dev/null
-i=0
-while [ $i -lt "$N" ]; do
-	"$WEFT" init --data-dir "$d/n$i" --org "$d/org.key" --name "n$i" \
-	    --mesh insider >/dev/null 2>&1
-	i=$((i + 1))
-done
+bench_mesh_init "$d" acme "$N" insider
 "$WEFT" init --data-dir "$d/idle" --org "$d/org.key" --name idle \
     --mesh insider-idle >/dev/null 2>&1
 "$WEFT" init --data-dir "$d/p" --org "$d/org.key" --name p --mesh insider \
     >/dev/null 2>&1
-args="--gossip-interval 200ms --backoff-max 1s --catalog-max-entries $CAP \
-    --catalog-max-bytes ${CAP_MIB}M"
-"$WEFT" agent --data-dir "$d/n0" --listen 127.0.0.1:0 $args 2>"$d/n0.log" &
-PIDS="$PIDS $!"
-"$WEFT" status --data-dir "$d/n0" --json --wait 20 >"$d/s.json"
-seed=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$d/s.json")
 "$WEFT" agent --data-dir "$d/idle" --listen 127.0.0.1:0 2>"$d/idle.log" &
-PIDS="$PIDS $!"
-i=1
-while [ $i -lt "$N" ]; do
-	"$WEFT" agent --data-dir "$d/n$i" --listen 127.0.0.1:0 --join "$seed" \
-	    $args 2>"$d/n$i.log" &
-	PIDS="$PIDS $!"
-	i=$((i + 1))
-done
-i=0
-w=0
-while [ $i -lt "$N" ]; do
-	a=$("$WEFT" members --data-dir "$d/n$i" --json 2>/dev/null |
-	    grep -o '"state":"alive"' | wc -l)
-	if [ "$a" -eq $((N - 1)) ]; then
-		i=$((i + 1))
-		continue
-	fi
-	w=$((w + 1))
-	[ $w -lt 1200 ] || bench_die "insider: n$i lists $a of $((N - 1)) members"
-	sleep 0.1
-done
+BENCH_PIDS="$BENCH_PIDS $!"
+bench_mesh_start "$d" "$N" --gossip-interval 200ms --backoff-max 1s \
+    --catalog-max-entries "$CAP" --catalog-max-bytes "${CAP_MIB}M"
+bench_mesh_wait "$d" "$N" 120 || bench_die "insider: $BENCH_SHORT"
 sleep 2
 
 # reach NAME: publish acme.NAME on the last agent; prints the ms until
@@ -108,24 +69,10 @@ sleep 2
 printf 'id,v\n1,2\n' >"$d/p.csv"
 P=$((N - 1))
 reach() {
-	t0=$(now_ms)
+	t0=$(bench_now_ms)
 	"$WEFT" publish --data-dir "$d/n$P" "$1" "$d/p.csv" --quiet >/dev/null
-	w=0
-	while :; do
-		got=$(grep -l "catalog: learnt acme.$1 version" "$d"/n*.log |
-		    wc -l)
-		[ "$got" -ge $((N - 1)) ] && break
-		w=$((w + 1))
-		[ $w -lt 600 ] || bench_die "insider: $1 reached $got of $((N - 1)) agents in 60 s"
-		sleep 0.1
-	done
-	i=0
-	while [ $i -lt "$P" ]; do
-		ts=$(grep -m1 "catalog: learnt acme.$1 version" "$d/n$i.log" |
-		    cut -d' ' -f1)
-		echo $(($(log_ms "$ts") - t0))
-		i=$((i + 1))
-	done | sort -n | tail -n 1
+	bench_reach "$d" "$N" "$P" "catalog: learnt acme.$1 version" "$t0" 60 ||
+	    bench_die "insider: $1 reached $BENCH_SHORT"
 }
 
 # the first broadcast floods and prunes the tree; not measured
@@ -148,14 +95,14 @@ addr1=$("$WEFT" status --data-dir "$d/n1" --json |
     --flood "$ORIGIN_QUOTA" --hold "$FLOOD_S" --seconds 1 --timeout 30 \
     >"$d/probe.json" 2>"$d/probe.err" &
 probe=$!
-tf=$(now_ms)
+tf=$(bench_now_ms)
 # status sampler: n1 (flooded), n0 (seed), n$((N / 2)), the idle agent
 "$PING" "$FLOOD_S" 250 "$d/n1" "$d/n0" "$d/n$((N / 2))" "$d/idle" \
     >"$d/status_us" 2>"$d/ping.err" &
 sampler=$!
 : >"$d/flood"
 for q in 1 2 3; do
-	until [ $(($(now_ms) - tf)) -ge $((FLOOD_S * 1000 * q / 4)) ]; do
+	until [ $(($(bench_now_ms) - tf)) -ge $((FLOOD_S * 1000 * q / 4)) ]; do
 		sleep 0.2
 	done
 	reach "flood.honest$q" >>"$d/flood"
@@ -181,7 +128,7 @@ over=$("$WEFT" status --data-dir "$d/n1" --json |
 # the peak RSS of every agent, and how many flood entries each holds
 hwm=0
 held=0
-for p in $PIDS; do
+for p in $BENCH_PIDS; do
 	x=$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' /proc/$p/status)
 	[ -n "$x" ] && [ "$x" -gt "$hwm" ] && hwm=$x
 done
@@ -240,6 +187,4 @@ printf '%-40s %10s\n' "idle agent's status max (host load), ms" \
 echo "(ratio = weft / goal; goal: <= 1)"
 echo
 cat "$BENCH_LINES"
-for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-for p in $PIDS; do wait "$p" || bench_die "insider: an agent exited with $?"; done
-PIDS=""
+bench_agents_stop || bench_die "insider: an agent exited with $?"

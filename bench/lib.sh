@@ -143,3 +143,124 @@ bench_same() {
 		exit bad
 	}' "$1" "$2"
 }
+
+# ---- Meshes of agents (bench/gossip.sh, overlay.sh, catalog.sh, insider.sh)
+# A script keeps its agents' pids in BENCH_PIDS and calls bench_agents_trap
+# once: at exit the agents are stopped, then bench_on_exit runs (a script
+# that made a network namespace redefines it to delete it). With
+# BENCH_NETNS set, bench_mesh_start runs the agents inside that namespace.
+
+bench_now_ms() { date +%s%3N; }
+
+# bench_log_ms TIME: an agent log line's time (2026-12-07T04:31:07.123Z) in
+# milliseconds since the epoch.
+bench_log_ms() {
+	date -u -d "$(echo "$1" | sed 's/T/ /; s/Z$//')" +%s%3N
+}
+
+bench_on_exit() { :; }
+
+# bench_agents_stop: SIGTERM to every agent in BENCH_PIDS; waits for them.
+# Returns non-zero if one exited with an error.
+bench_agents_stop() {
+	_bs_rc=0
+	for _bs_p in $BENCH_PIDS; do kill -TERM "$_bs_p" 2>/dev/null || :; done
+	for _bs_p in $BENCH_PIDS; do wait "$_bs_p" || _bs_rc=$?; done
+	BENCH_PIDS=""
+	return $_bs_rc
+}
+
+bench_agents_trap() {
+	BENCH_PIDS=""
+	trap 'bench_agents_stop 2>/dev/null; bench_on_exit' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# bench_mesh_init DIR ORG N MESH: org ORG (key DIR/org.key) and N nodes
+# DIR/n0 .. DIR/n(N-1) of it on mesh MESH.
+bench_mesh_init() {
+	"$WEFT" org create "$2" --out "$1/org.key" >/dev/null
+	_bi=0
+	while [ $_bi -lt "$3" ]; do
+		"$WEFT" init --data-dir "$1/n$_bi" --org "$1/org.key" \
+		    --name "n$_bi" --mesh "$4" >/dev/null 2>&1 ||
+		    bench_die "weft init of $1/n$_bi failed"
+		_bi=$((_bi + 1))
+	done
+}
+
+# bench_mesh_start DIR N ARGS...: DIR/n0's agent listens on 127.0.0.1 (the
+# seed: its address in BENCH_SEED, its pid in BENCH_SEED_PID), then the
+# others start, each with --join the seed, as fast as the shell starts
+# them; every agent gets ARGS and logs to DIR/nI.log.
+bench_mesh_start() {
+	_bd=$1 _bn=$2
+	shift 2
+	${BENCH_NETNS:+ip netns exec "$BENCH_NETNS"} "$WEFT" agent \
+	    --data-dir "$_bd/n0" --listen 127.0.0.1:0 "$@" 2>"$_bd/n0.log" &
+	BENCH_SEED_PID=$!
+	BENCH_PIDS="$BENCH_PIDS $!"
+	"$WEFT" status --data-dir "$_bd/n0" --json --wait 20 >"$_bd/seed.json" ||
+	    bench_die "the seed agent did not start: $(tail -n 3 "$_bd/n0.log")"
+	BENCH_SEED=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$_bd/seed.json")
+	_bi=1
+	while [ $_bi -lt "$_bn" ]; do
+		${BENCH_NETNS:+ip netns exec "$BENCH_NETNS"} "$WEFT" agent \
+		    --data-dir "$_bd/n$_bi" --listen 127.0.0.1:0 \
+		    --join "$BENCH_SEED" "$@" 2>"$_bd/n$_bi.log" &
+		BENCH_PIDS="$BENCH_PIDS $!"
+		_bi=$((_bi + 1))
+	done
+}
+
+# bench_mesh_wait DIR N SECONDS: until every agent lists the N - 1 others
+# alive (asked in turn; one once complete is not asked again). Non-zero
+# after SECONDS, with BENCH_SHORT saying who lacks how many.
+bench_mesh_wait() {
+	_bend=$(($(bench_now_ms) + $3 * 1000))
+	_bi=0
+	while [ $_bi -lt "$2" ]; do
+		_ba=$("$WEFT" members --data-dir "$1/n$_bi" --json 2>/dev/null |
+		    grep -o '"state":"alive"' | wc -l)
+		if [ "$_ba" -eq $(($2 - 1)) ]; then
+			_bi=$((_bi + 1))
+			continue
+		fi
+		if [ "$(bench_now_ms)" -ge "$_bend" ]; then
+			BENCH_SHORT="n$_bi lists $_ba of $(($2 - 1)) members alive after $3 s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# bench_reach DIR N SKIP LINE T0 SECONDS: waits until the log of every agent
+# but nSKIP holds LINE (a grep pattern), then prints the most milliseconds
+# from T0 (bench_now_ms) to an agent's first such line; every agent's
+# figure, sorted, is left in DIR/reach.ms. Non-zero after
+# SECONDS, with BENCH_SHORT saying how many had it (and on stderr, since
+# the caller usually runs it in a command substitution).
+bench_reach() {
+	_bend=$(($(bench_now_ms) + $6 * 1000))
+	while :; do
+		_bg=$(grep -l -- "$4" "$1"/n*.log 2>/dev/null | grep -v "/n$3\.log$" |
+		    wc -l)
+		[ "$_bg" -ge $(($2 - 1)) ] && break
+		if [ "$(bench_now_ms)" -ge "$_bend" ]; then
+			BENCH_SHORT="$_bg of $(($2 - 1)) agents after $6 s"
+			echo "bench_reach: $4: $BENCH_SHORT" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	_bi=0
+	while [ $_bi -lt "$2" ]; do
+		if [ $_bi -ne "$3" ]; then
+			_bt=$(grep -m1 -- "$4" "$1/n$_bi.log" | cut -d' ' -f1)
+			echo $(($(bench_log_ms "$_bt") - $5))
+		fi
+		_bi=$((_bi + 1))
+	done | sort -n >"$1/reach.ms"
+	tail -n 1 "$1/reach.ms"
+}

@@ -30,17 +30,9 @@ BENCH_LINES=$T/bench.lines
 : >"$BENCH_LINES"
 export BENCH_LINES
 
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
-	ip netns del $NS 2>/dev/null || :
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-now_ms() { date +%s%3N; }
+bench_agents_trap
+bench_on_exit() { ip netns del $NS 2>/dev/null || :; }
+BENCH_NETNS=$NS
 # st I KEY: a number from agent I's `weft status --json`
 st() {
 	"$WEFT" status --data-dir "$d/n$1" --json 2>/dev/null |
@@ -54,45 +46,14 @@ weft_run() {
 	mkdir -p "$d"
 	ip netns add $NS
 	ip -n $NS link set lo up
-	"$WEFT" org create bench --out "$d/org.key" >/dev/null
-	i=0
-	while [ $i -lt "$n" ]; do
-		"$WEFT" init --data-dir "$d/n$i" --org "$d/org.key" \
-		    --name "n$i" --mesh bench >/dev/null 2>&1
-		i=$((i + 1))
-	done
-	args="--gossip-interval ${IV}ms --backoff-max 1s"
-	t0=$(now_ms)
-	ip netns exec $NS "$WEFT" agent --data-dir "$d/n0" \
-	    --listen 127.0.0.1:0 $args 2>"$d/n0.log" &
-	seedpid=$!
-	PIDS="$PIDS $!"
-	"$WEFT" status --data-dir "$d/n0" --json --wait 20 >"$d/s.json"
-	seed=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$d/s.json")
-	i=1
-	while [ $i -lt "$n" ]; do
-		ip netns exec $NS "$WEFT" agent --data-dir "$d/n$i" \
-		    --listen 127.0.0.1:0 --join "$seed" $args \
-		    2>"$d/n$i.log" &
-		PIDS="$PIDS $!"
-		i=$((i + 1))
-	done
-	started=$(($(now_ms) - t0))
-	# complete: every agent lists n - 1 others alive (checked in turn;
-	# an agent once complete is not asked again)
-	i=0
-	while [ $i -lt "$n" ]; do
-		a=$("$WEFT" members --data-dir "$d/n$i" --json 2>/dev/null |
-		    grep -o '"state":"alive"' | wc -l)
-		if [ "$a" -eq $((n - 1)) ]; then
-			i=$((i + 1))
-			continue
-		fi
-		[ $(($(now_ms) - t0)) -lt 300000 ] ||
-		    bench_die "overlay: agent n$i lists $a of $((n - 1)) after 300 s"
-		sleep 0.2
-	done
-	conv=$(($(now_ms) - t0))
+	bench_mesh_init "$d" bench "$n" bench
+	t0=$(bench_now_ms)
+	bench_mesh_start "$d" "$n" --gossip-interval ${IV}ms --backoff-max 1s
+	seedpid=$BENCH_SEED_PID
+	started=$(($(bench_now_ms) - t0))
+	# complete: every agent lists n - 1 others alive
+	bench_mesh_wait "$d" "$n" 300 || bench_die "overlay: $BENCH_SHORT"
+	conv=$(($(bench_now_ms) - t0))
 	rss=$(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' /proc/$seedpid/status)
 	snb=$(st 0 neighbours)
 	letgo=$(st 0 overlay_let_go)
@@ -111,9 +72,7 @@ weft_run() {
 	bench_emit overlay "weft_N${n}_seed_neighbours" "$snb"
 	bench_emit overlay "weft_N${n}_seed_let_go" "$letgo"
 	bench_emit overlay "weft_N${n}_max_neighbours" "$maxnb"
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $PIDS; do wait "$p" || bench_die "overlay: a weft agent exited with $?"; done
-	PIDS=""
+	bench_agents_stop || bench_die "overlay: a weft agent exited with $?"
 	ip netns del $NS
 	rm -rf "$d"
 }
