@@ -1357,6 +1357,14 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		g_dial(g, now_ms, e);
 	if (g->ticks % 5 == 0 && (e = g_pick(g, now_ms, 1)) != NULL)
 		g_dial(g, now_ms, e);
+	/* mix: a random member now and then, for one of our links (gossip_
+	 * overlay.c), so no part of the overlay stays cut off for good */
+	if (g->ticks % G_MIX_TICKS == 0 && weft_gossip__active(g) > 0 &&
+	    (e = g_pick(g, now_ms, 0)) != NULL) {
+		g_dial(g, now_ms, e);
+		memcpy(g->mix_pk, e->origin, WEFT_PK_BYTES);
+		g->mixing = 1;
+	}
 }
 
 uint64_t

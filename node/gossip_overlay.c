@@ -163,6 +163,18 @@ weft_gossip__overlay_up(weft_gossip_t *g, g_peer_t *p)
 		ov_disconnect(g, q);
 		active--;
 	}
+	/* the member a mix dialled: it replaces a neighbour over `degree` */
+	if (g->mixing && memcmp(p->pk, g->mix_pk, WEFT_PK_BYTES) == 0) {
+		g_peer_t *q = ov_pick(g, p, 1);
+
+		g->mixing = 0;
+		if (q == NULL)
+			q = ov_pick(g, p, 0);
+		if (active > g->cfg.degree && q != NULL) {
+			ov_disconnect(g, q);
+			active--;
+		}
+	}
 	if (active == 1) {
 		const g_entry_t *self = weft_gossip__node(g, g->self);
 

@@ -36,11 +36,24 @@ p_has() {
 	"$WEFT" catalog --data-dir "$T/n$2" --json >"$T/c$2" 2>/dev/null || return 1
 	grep -q "\"product\":\"$1\"" "$T/c$2"
 }
+# why I: what agent I holds, compactly (a failing check's context)
+why() {
+	"$WEFT" members --data-dir "$T/n$1" --json 2>/dev/null | tr '{' '\n' |
+	    sed -n 's/.*"node":"\([^"]*\)".*"state":"\([a-z]*\)".*"connected":\([a-z]*\).*/\1 \2 \3/p' |
+	    tr '\n' ';' >&2
+	echo >&2
+	"$WEFT" status --data-dir "$T/n$1" --json 2>/dev/null | tr ',' '\n' |
+	    grep -E 'neighbours|overlay_|gossip_(throttled|dropped|refused)"' | tr '\n' ' ' >&2
+	echo >&2
+	grep -o '"product":"[^"]*"' "$T/c$1" 2>/dev/null | tr '\n' ' ' >&2
+	echo "--- n$1.log" >&2
+	tail -n 15 "$T/n$1.log" >&2
+}
 # all LIST CHECK ARG: CHECK ARG I holds for every I in LIST, within 60 s
 all() {
 	list=$1; shift
 	for j in $list; do
-		until_ok 60 "$@" "$j" || { cat "$T/m$j" "$T/c$j" 2>/dev/null | head -c 3000 >&2; die "$* on n$j"; }
+		until_ok 60 "$@" "$j" || { why "$j"; die "$* on n$j"; }
 	done
 }
 # bounded LIST: every agent in LIST holds at most MAXN neighbours and at
