@@ -1359,8 +1359,11 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		g_dial(g, now_ms, e);
 	/* mix: a random member now and then, for one of our links (gossip_
 	 * overlay.c), so no part of the overlay stays cut off for good */
-	if (g->ticks % G_MIX_TICKS == 0 && weft_gossip__active(g) > 0 &&
+	if (g->mix_at == 0)
+		g->mix_at = now_ms ? now_ms : 1;
+	if (now_ms - g->mix_at >= G_MIX_MS && weft_gossip__active(g) > 0 &&
 	    (e = g_pick(g, now_ms, 0)) != NULL) {
+		g->mix_at = now_ms;
 		g_dial(g, now_ms, e);
 		memcpy(g->mix_pk, e->origin, WEFT_PK_BYTES);
 		g->mixing = 1;

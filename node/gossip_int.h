@@ -30,10 +30,12 @@
 #define G_TURN 64
 #define G_PEND_BYTES (2 * 1024 * 1024)
 #define G_PEND_SLICE 16 /* entries of one peer's queue a round */
-/* every G_MIX_TICKS a node links to a random member and lets another
+/* every G_MIX_MS a node links to a random member and lets another
  * neighbour go (gossip_overlay.c): the overlay keeps mixing, so parts that
- * lost every link between them (killed nodes) find each other again */
-#define G_MIX_TICKS 25
+ * lost every link between them (killed nodes) find each other again. A
+ * time, not ticks: each mix costs a handshake and a catch-up exchange,
+ * and at 200 ms ticks a mix every 25 ticks cost 400 bytes/node/s */
+#define G_MIX_MS 30000
 
 typedef struct g_entry {
 	struct g_entry *next; /* hash chain */
@@ -271,6 +273,7 @@ struct weft_gossip {
 	size_t npeers, peers_cap;
 	uint8_t mix_pk[WEFT_PK_BYTES]; /* the member the last mix dialled */
 	int mixing;		       /* ... and its session is not up yet */
+	uint64_t mix_at;	       /* when the last mix was (first: tick) */
 	size_t npend;	  /* entries waiting their turn, all peers */
 	size_t turn_left; /* pushes' entries still taken at once this turn */
 	size_t turn;	  /* the peer weft_gossip_work starts at */
