@@ -148,32 +148,33 @@ ov_disconnect(weft_gossip_t *g, g_peer_t *q)
 	}
 }
 
+/* Let one neighbour other than p go, one of our own org first; 0 if
+ * there was none to let go. */
+static int
+ov_let_go_one(weft_gossip_t *g, const g_peer_t *p)
+{
+	g_peer_t *q = ov_pick(g, p, 1);
+
+	if (q == NULL)
+		q = ov_pick(g, p, 0);
+	if (q == NULL)
+		return 0;
+	ov_disconnect(g, q);
+	return 1;
+}
+
 void
 weft_gossip__overlay_up(weft_gossip_t *g, g_peer_t *p)
 {
 	size_t active = weft_gossip__active(g);
 
-	while (active > g->cfg.active_max) {
-		g_peer_t *q = ov_pick(g, p, 1);
-
-		if (q == NULL)
-			q = ov_pick(g, p, 0);
-		if (q == NULL)
-			break;
-		ov_disconnect(g, q);
+	while (active > g->cfg.active_max && ov_let_go_one(g, p))
 		active--;
-	}
 	/* the member a mix dialled: it replaces a neighbour over `degree` */
 	if (g->mixing && memcmp(p->pk, g->mix_pk, WEFT_PK_BYTES) == 0) {
-		g_peer_t *q = ov_pick(g, p, 1);
-
 		g->mixing = 0;
-		if (q == NULL)
-			q = ov_pick(g, p, 0);
-		if (active > g->cfg.degree && q != NULL) {
-			ov_disconnect(g, q);
+		if (active > g->cfg.degree && ov_let_go_one(g, p))
 			active--;
-		}
 	}
 	if (active == 1) {
 		const g_entry_t *self = weft_gossip__node(g, g->self);
