@@ -190,26 +190,40 @@ bench_mesh_init() {
 	done
 }
 
-# bench_mesh_start DIR N ARGS...: DIR/n0's agent listens on 127.0.0.1 (the
-# seed: its address in BENCH_SEED, its pid in BENCH_SEED_PID), then the
-# others start, each with --join the seed, as fast as the shell starts
-# them; every agent gets ARGS and logs to DIR/nI.log.
+# bench_mesh_start DIR N ARGS...: DIR/n0's agent listens (the seed: its
+# address in BENCH_SEED, its pid in BENCH_SEED_PID), then the others
+# start, each with --join the seed, as fast as the shell starts them;
+# every agent gets ARGS, logs to DIR/nI.log and leaves its pid in
+# DIR/nI.pid. Agents listen on 127.0.0.1 (in BENCH_NETNS if set), or,
+# with BENCH_HOSTS set to a list of NETNS,ADDR items, agent I runs in
+# item I mod (the number of items) and listens on its ADDR.
+bench_mesh_agent() {
+	_ba_i=$1
+	shift
+	_ba_ns=$BENCH_NETNS _ba_addr=127.0.0.1
+	if [ -n "$BENCH_HOSTS" ]; then
+		# shellcheck disable=SC2086 # a list
+		_ba_h=$(printf '%s\n' $BENCH_HOSTS |
+		    sed -n "$((_ba_i % $(printf '%s\n' $BENCH_HOSTS | wc -l) + 1))p")
+		_ba_ns=${_ba_h%%,*} _ba_addr=${_ba_h#*,}
+	fi
+	${_ba_ns:+ip netns exec "$_ba_ns"} "$WEFT" agent \
+	    --data-dir "$_bd/n$_ba_i" --listen "$_ba_addr:0" "$@" \
+	    2>"$_bd/n$_ba_i.log" &
+	echo $! >"$_bd/n$_ba_i.pid"
+	BENCH_PIDS="$BENCH_PIDS $!"
+}
 bench_mesh_start() {
 	_bd=$1 _bn=$2
 	shift 2
-	${BENCH_NETNS:+ip netns exec "$BENCH_NETNS"} "$WEFT" agent \
-	    --data-dir "$_bd/n0" --listen 127.0.0.1:0 "$@" 2>"$_bd/n0.log" &
+	bench_mesh_agent 0 "$@"
 	BENCH_SEED_PID=$!
-	BENCH_PIDS="$BENCH_PIDS $!"
 	"$WEFT" status --data-dir "$_bd/n0" --json --wait 20 >"$_bd/seed.json" ||
 	    bench_die "the seed agent did not start: $(tail -n 3 "$_bd/n0.log")"
 	BENCH_SEED=$(sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p' "$_bd/seed.json")
 	_bi=1
 	while [ $_bi -lt "$_bn" ]; do
-		${BENCH_NETNS:+ip netns exec "$BENCH_NETNS"} "$WEFT" agent \
-		    --data-dir "$_bd/n$_bi" --listen 127.0.0.1:0 \
-		    --join "$BENCH_SEED" "$@" 2>"$_bd/n$_bi.log" &
-		BENCH_PIDS="$BENCH_PIDS $!"
+		bench_mesh_agent $_bi --join "$BENCH_SEED" "$@"
 		_bi=$((_bi + 1))
 	done
 }

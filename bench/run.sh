@@ -22,7 +22,7 @@
 set -e
 
 # Benchmarks run by default, in order; a new one is bench/NAME.sh, added here.
-BENCH_ALL="ingest query session fed policy linreg profile gossip catalog insider overlay sim"
+BENCH_ALL="ingest query session fed policy linreg profile gossip catalog insider overlay wan sim"
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 BENCH_ROWS=${BENCH_ROWS:-3000000}

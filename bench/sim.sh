@@ -6,6 +6,10 @@
 #   BENCH_SIM_SIZES  real-signature runs (default "10000 100000")
 #   BENCH_SIM_MAX    the --fast-crypto run's nodes (default 1000000;
 #                    0 skips it)
+#   BENCH_SIM_SEED   nodes of the bounded-overlay run: every node joins
+#                    through node 0 within 5 s (default 100000; 0 skips)
+# The seed run prints the most links one node holds and node 0's (issue
+# 14: at most --max-neighbours, 8, node 0 too).
 set -e
 . "$BENCH_DIR/lib.sh"
 
@@ -50,6 +54,15 @@ for n in $SIZES; do
 	[ "$n" -eq 100000 ] && g=60
 	sim_run "$n" "$g" --nodes "$n" --scenario dissemination
 done
+# Issue 14: a bounded overlay at 10^5 nodes through one seed
+SEED=${BENCH_SIM_SEED:-100000}
+if [ "$SEED" -gt 0 ]; then
+	sim_run "seed_$SEED" 0 --nodes "$SEED" --topology seed \
+	    --join-window 5s --scenario dissemination
+	sed -n "s/^overlay: /sim seed_$SEED overlay: /p" "$T/seed_$SEED.log"
+	bench_emit "sim_seed_$SEED" max_links "$(sed -n \
+	    's/^overlay: .*at most \([0-9]*\) at one node.*/\1/p' "$T/seed_$SEED.log")"
+fi
 # About 19.5 KiB a node (docs/sim.md): skip a run the machine's memory
 # cannot hold rather than have it killed.
 avail=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)

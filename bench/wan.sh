@@ -110,7 +110,7 @@ bounded() {
 # to the last "learnt" line
 printf 'id,v\n1,2\n' >"$T/p.csv"
 publish() {
-	"$WEFT" publish --data-dir "$d/n$1" "shop.$2" "$T/p.csv" --quiet ||
+	"$WEFT" publish --data-dir "$d/n$1" "shop.$2" "$T/p.csv" >/dev/null ||
 	    bench_die "wan: publish on n$1 failed"
 	end=$(($(bench_now_ms) + 120000))
 	for i in $3; do
@@ -169,6 +169,18 @@ sleep 1
 pub=$(publish "$P" b "$ALL")
 echo "wan: a publish on n$P reached all $N after $pub ms"
 bench_emit wan publish_ms "$pub"
+# what a loop turn waits for a core here (the simulator models no CPU):
+# 3 s of status requests to four agents in turn (bench/ctlping.c)
+PING=$(dirname "$WEFT")/weft-ctlping
+if [ -x "$PING" ]; then
+	"$PING" 3 20 "$d/n1" "$d/n$P" "$d/n$((N / 2))" "$d/n$((N - 1))" \
+	    >"$T/ping" 2>/dev/null || :
+	wait_ms=$(awk '$3 ~ /^[0-9]+$/ { print $3 / 1000 }' "$T/ping" | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR) printf "%.1f\n", v[int((NR + 1) / 2)] }')
+	echo "wan: an agent answers status in ${wait_ms:-?} ms (median) here," \
+	    "at rest: the wait for a loop turn on this host, at every hop"
+	[ -z "$wait_ms" ] || bench_emit wan status_median_ms "$wait_ms"
+fi
 
 # 3. the simulator on the same parameters
 sjoin=$(simt --topology seed --scenario join --join-window "${started}ms")
