@@ -81,7 +81,7 @@ st() {
 # converge LIST SECONDS: every agent in LIST lists exactly the others of
 # LIST alive (asked in turn); non-zero after SECONDS
 converge() {
-	want=$(($(echo $1 | wc -w) - 1))
+	want=$(($(echo "$1" | wc -w) - 1))
 	end=$(($(bench_now_ms) + $2 * 1000))
 	for i in $1; do
 		while [ "$(alive "$i")" -ne "$want" ]; do
@@ -194,14 +194,14 @@ DEAD=$(seq 1 $((N - 1)) | awk 'BEGIN { srand(1) } { print rand(), $1 }' |
     sort -n | head -n $((N / 4)) | cut -d' ' -f2 | sort -n)
 for i in $DEAD; do kill -9 "$(cat "$d/n$i.pid")"; done
 tk=$(bench_now_ms)
-LIVE=$(echo "$ALL" | grep -vxF "$(echo "$DEAD")")
+LIVE=$(echo "$ALL" | grep -vxF "$DEAD")
 Q=$(echo "$LIVE" | sed -n 2p)
 kpub=$(publish "$Q" c "$LIVE")
 converge "$LIVE" 300 || bench_die "wan: the survivors did not converge"
 kconv=$(($(bench_now_ms) - tk))
 most=$(bounded "$LIVE")
-echo "wan: $(echo $DEAD | wc -w) killed: a publish reached the" \
-    "$(echo $LIVE | wc -w) others after $kpub ms; they list exactly each" \
+echo "wan: $(echo "$DEAD" | wc -w) killed: a publish reached the" \
+    "$(echo "$LIVE" | wc -w) others after $kpub ms; they list exactly each" \
     "other alive $kconv ms after the kill; at most $most neighbours"
 bench_emit wan killed_publish_ms "$kpub"
 bench_emit wan killed_converge_ms "$kconv"
@@ -213,7 +213,7 @@ REST=$(echo "$LIVE" | grep -vx 0)
 spub2=$(publish "$Q" d "$REST")
 converge "$REST" 300 || bench_die "wan: partition after the seed was killed"
 sconv=$(($(bench_now_ms) - tk))
-echo "wan: the seed killed: a publish reached the $(echo $REST | wc -w)" \
+echo "wan: the seed killed: a publish reached the $(echo "$REST" | wc -w)" \
     "others after $spub2 ms; they list exactly each other alive $sconv ms" \
     "after the kill (no partition)"
 bench_emit wan seedless_publish_ms "$spub2"
