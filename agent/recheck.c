@@ -16,7 +16,8 @@
  * The closed peer does not come back in a loop: a redial (ours, or its
  * own) is refused by the handshake, and refused sessions back off
  * (dial.c); its member dials are held at once by a refusal record.
- * Sessions inside tunnels (node/tunnel.c) are not re-checked here.
+ * Sessions inside tunnels are re-checked by the tunnel core itself
+ * (node/tunnel.c, t_stale: revoked, root gone, expired; every tick).
  */
 #include <stdio.h>
 #include <string.h>

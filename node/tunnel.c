@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/revoke.h"
+
 #define T_ORG_MAX WEFT_NAME_MAX
 #define T_TRIED_MAX 8
 #define T_TEXT_MAX 256
@@ -926,6 +928,48 @@ weft_tun_set_trust(weft_tun_t *t, const weft_trust_t *trust)
 
 /* ---- time ---- */
 
+/*
+ * Why the certificate the remote end of up tunnel x showed no longer
+ * holds, or NULL: its org revoked it, that org's root is no longer
+ * trusted (by key and name, as weft_cert_verify matches it), or it
+ * expired. A handshake checks a certificate once; the node core's trust
+ * changes under a tunnel as under a session (agent/recheck.c), so every
+ * tick looks again. O(tunnels x roots) compares, no signature.
+ */
+static const char *
+t_stale(const weft_tun_t *t, const t_tunnel_t *x, int64_t unix_s)
+{
+	const weft_trust_t *tr = t->cfg.sess.trust;
+	const weft_cert_info_t *p;
+	size_t i;
+
+	if (!x->up || tr == NULL || (p = weft_sess_peer(x->s)) == NULL)
+		return NULL;
+	if (weft_trust_revoked(tr, p->subject_pk, p->org_pk))
+		return "was revoked by its org";
+	if (unix_s > 0 && p->not_after < unix_s)
+		return "expired";
+	for (i = 0; i < tr->n; i++)
+		if (memcmp(tr->roots[i].pk, p->org_pk, WEFT_PK_BYTES) == 0 &&
+		    strcmp(tr->roots[i].name, p->org_name) == 0)
+			return NULL;
+	return "is of an org this node no longer trusts";
+}
+
+/* Close up tunnel x: its remote's certificate no longer holds (why). */
+static void
+t_close_stale(weft_tun_t *t, t_tunnel_t *x, uint64_t now_ms, const char *why)
+{
+	const weft_cert_info_t *p = weft_sess_peer(x->s);
+	char text[2 * WEFT_NAME_MAX + 96];
+
+	snprintf(text, sizeof(text), "the certificate of node %s (org %s) %s",
+		 p->subject_name, p->org_name, why);
+	weft_sess_close(x->s, "your certificate is no longer accepted");
+	t_flush(t, x, now_ms);
+	t_drop(t, x, text);
+}
+
 void
 weft_tun_tick(weft_tun_t *t, uint64_t now_ms, int64_t unix_s)
 {
@@ -935,7 +979,12 @@ weft_tun_tick(weft_tun_t *t, uint64_t now_ms, int64_t unix_s)
 	t->unix_s = unix_s;
 	for (i = 0; i < t->ntuns;) {
 		t_tunnel_t *x = t->tuns[i];
+		const char *why = t_stale(t, x, unix_s);
 
+		if (why != NULL) {
+			t_close_stale(t, x, now_ms, why);
+			continue;
+		}
 		if (x->up && now_ms >= x->last_ms + WEFT_TUN_IDLE_MS) {
 			weft_sess_close(x->s, "idle");
 			t_flush(t, x, now_ms);
