@@ -26,19 +26,6 @@
 #include "agent/agent_int.h"
 #include "lib/util.h"
 
-/* 1 if trust holds the root that signed ci: its key under its name. */
-static int
-recheck_trusted(const weft_trust_t *t, const weft_cert_info_t *ci)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (memcmp(t->roots[i].pk, ci->org_pk, WEFT_PK_BYTES) == 0 &&
-		    strcmp(t->roots[i].name, ci->org_name) == 0)
-			return 1;
-	return 0;
-}
-
 /* Why session c may not stay: 1 with the log's words in why and the
  * peer's (its Goodbye) in *bye; 0 if it may. */
 static int
@@ -60,7 +47,7 @@ recheck_why(agent_t *a, conn_t *c, int64_t now, char *why, size_t n,
 		*bye = "your certificate expired";
 		return 1;
 	}
-	if (a->gtrust != NULL && !recheck_trusted(&a->gtrust->t, p)) {
+	if (a->gtrust != NULL && !weft_trust_has_root(&a->gtrust->t, p)) {
 		snprintf(why, n, "org %s is no longer trusted", p->org_name);
 		*bye = "your org is no longer trusted";
 		return 1;

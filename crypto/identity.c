@@ -1054,6 +1054,19 @@ weft_identity_sc_unpack(const uint8_t *cert, size_t len,
 }
 
 int
+weft_trust_has_root(const weft_trust_t *trust, const weft_cert_info_t *ci)
+{
+	size_t i;
+
+	for (i = 0; trust != NULL && i < trust->n; i++)
+		if (memcmp(trust->roots[i].pk, ci->org_pk, WEFT_PK_BYTES) ==
+			0 &&
+		    strcmp(trust->roots[i].name, ci->org_name) == 0)
+			return 1;
+	return 0;
+}
+
+int
 weft_cert_verify(const uint8_t *cert, size_t len, const weft_trust_t *trust,
 		 int64_t now, weft_cert_info_t *info, weft_err_t *err)
 {

@@ -160,6 +160,11 @@ int weft_cert_issue(const weft_keypair_t *org, const char *subject_name,
 int weft_cert_verify(const uint8_t *cert, size_t len, const weft_trust_t *trust,
 		     int64_t now, weft_cert_info_t *info, weft_err_t *err);
 
+/* 1 if trust (may be NULL) still holds the root that signed the checked
+ * certificate ci: its key under its name, as weft_cert_verify matches
+ * it; 0 if not. For re-checking a certificate after trust changed. */
+int weft_trust_has_root(const weft_trust_t *trust, const weft_cert_info_t *ci);
+
 /* Decode a certificate without verifying it (for display only). The
  * contents are checked for well-formedness (lengths, names, roles), not for
  * trust, signature or validity. */

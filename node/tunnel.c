@@ -941,7 +941,6 @@ t_stale(const weft_tun_t *t, const t_tunnel_t *x, int64_t unix_s)
 {
 	const weft_trust_t *tr = t->cfg.sess.trust;
 	const weft_cert_info_t *p;
-	size_t i;
 
 	if (!x->up || tr == NULL || (p = weft_sess_peer(x->s)) == NULL)
 		return NULL;
@@ -949,11 +948,9 @@ t_stale(const weft_tun_t *t, const t_tunnel_t *x, int64_t unix_s)
 		return "was revoked by its org";
 	if (unix_s > 0 && p->not_after < unix_s)
 		return "expired";
-	for (i = 0; i < tr->n; i++)
-		if (memcmp(tr->roots[i].pk, p->org_pk, WEFT_PK_BYTES) == 0 &&
-		    strcmp(tr->roots[i].name, p->org_name) == 0)
-			return NULL;
-	return "is of an org this node no longer trusts";
+	if (!weft_trust_has_root(tr, p))
+		return "is of an org this node no longer trusts";
+	return NULL;
 }
 
 /* Close up tunnel x: its remote's certificate no longer holds (why). */
