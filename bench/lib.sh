@@ -228,25 +228,41 @@ bench_mesh_start() {
 	done
 }
 
-# bench_mesh_wait DIR N SECONDS: until every agent lists the N - 1 others
-# alive (asked in turn; one once complete is not asked again). Non-zero
-# after SECONDS, with BENCH_SHORT saying who lacks how many.
-bench_mesh_wait() {
+# bench_alive DIR: how many members DIR's agent lists alive.
+bench_alive() {
+	"$WEFT" members --data-dir "$1" --json 2>/dev/null |
+	    grep -o '"state":"alive"' | wc -l
+}
+
+# bench_stat DIR KEY: a number from DIR's `weft status --json` (empty if
+# the agent does not answer).
+bench_stat() {
+	"$WEFT" status --data-dir "$1" --json 2>/dev/null |
+	    sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -1
+}
+
+# bench_mesh_wait_list DIR LIST SECONDS: until every agent DIR/nI, I in
+# LIST, lists exactly the others of LIST alive (asked in turn; one once
+# complete is not asked again). Non-zero after SECONDS, with BENCH_SHORT
+# saying who lacks how many.
+bench_mesh_wait_list() {
 	_bend=$(($(bench_now_ms) + $3 * 1000))
-	_bi=0
-	while [ $_bi -lt "$2" ]; do
-		_ba=$("$WEFT" members --data-dir "$1/n$_bi" --json 2>/dev/null |
-		    grep -o '"state":"alive"' | wc -l)
-		if [ "$_ba" -eq $(($2 - 1)) ]; then
-			_bi=$((_bi + 1))
-			continue
-		fi
-		if [ "$(bench_now_ms)" -ge "$_bend" ]; then
-			BENCH_SHORT="n$_bi lists $_ba of $(($2 - 1)) members alive after $3 s"
-			return 1
-		fi
-		sleep 0.1
+	_bwant=$(($(echo "$2" | wc -w) - 1))
+	for _bi in $2; do
+		while [ "$(bench_alive "$1/n$_bi")" -ne "$_bwant" ]; do
+			if [ "$(bench_now_ms)" -ge "$_bend" ]; then
+				BENCH_SHORT="n$_bi lists $(bench_alive "$1/n$_bi") of $_bwant members alive after $3 s"
+				return 1
+			fi
+			sleep 0.1
+		done
 	done
+}
+
+# bench_mesh_wait DIR N SECONDS: bench_mesh_wait_list for DIR/n0 ..
+# DIR/n(N-1).
+bench_mesh_wait() {
+	bench_mesh_wait_list "$1" "$(seq 0 $(($2 - 1)))" "$3"
 }
 
 # bench_reach DIR N SKIP LINE T0 SECONDS: waits until the log of every agent

@@ -34,10 +34,7 @@ bench_agents_trap
 bench_on_exit() { ip netns del $NS 2>/dev/null || :; }
 BENCH_NETNS=$NS
 # st I KEY: a number from agent I's `weft status --json`
-st() {
-	"$WEFT" status --data-dir "$d/n$1" --json 2>/dev/null |
-	    sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -1
-}
+st() { bench_stat "$d/n$1" "$2"; }
 
 weft_run() {
 	n=$1

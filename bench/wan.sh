@@ -70,31 +70,8 @@ while [ $h -lt "$H" ]; do
 	h=$((h + 1))
 done
 
-# alive I: the members agent I lists alive
-alive() {
-	"$WEFT" members --data-dir "$d/n$1" --json 2>/dev/null |
-	    grep -o '"state":"alive"' | wc -l
-}
 # st I KEY: a number from agent I's `weft status --json`
-st() {
-	"$WEFT" status --data-dir "$d/n$1" --json 2>/dev/null |
-	    sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -1
-}
-# converge LIST SECONDS: every agent in LIST lists exactly the others of
-# LIST alive (asked in turn); non-zero after SECONDS
-converge() {
-	want=$(($(echo "$1" | wc -w) - 1))
-	end=$(($(bench_now_ms) + $2 * 1000))
-	for i in $1; do
-		while [ "$(alive "$i")" -ne "$want" ]; do
-			if [ "$(bench_now_ms)" -ge "$end" ]; then
-				echo "wan: n$i lists $(alive "$i") alive, not $want, after $2 s" >&2
-				return 1
-			fi
-			sleep 0.1
-		done
-	done
-}
+st() { bench_stat "$d/n$1" "$2"; }
 # bounded LIST: prints the most neighbours one agent of LIST holds; fails
 # over MAXN
 bounded() {
@@ -152,7 +129,8 @@ start_ms=$t0 # (publish sets t0)
 bench_mesh_start "$d" "$N" --gossip-interval ${IV}ms --backoff-max 1s \
     --link-delay "${DELAY}ms"
 started=$(($(bench_now_ms) - t0))
-converge "$ALL" 600 || bench_die "wan: the join did not complete"
+bench_mesh_wait_list "$d" "$ALL" 600 ||
+    bench_die "wan: the join did not complete: $BENCH_SHORT"
 join=$(($(bench_now_ms) - t0))
 most=$(bounded "$ALL")
 letgo=$(st 0 overlay_let_go)
@@ -208,7 +186,8 @@ tk=$(bench_now_ms)
 LIVE=$(echo "$ALL" | grep -vxF "$DEAD")
 Q=$(echo "$LIVE" | sed -n 2p)
 kpub=$(publish "$Q" c "$LIVE")
-converge "$LIVE" 300 || bench_die "wan: the survivors did not converge"
+bench_mesh_wait_list "$d" "$LIVE" 300 ||
+    bench_die "wan: the survivors did not converge: $BENCH_SHORT"
 kconv=$(($(bench_now_ms) - tk))
 most=$(bounded "$LIVE")
 echo "wan: $(echo "$DEAD" | wc -w) killed: a publish reached the" \
@@ -222,7 +201,8 @@ kill -9 "$(cat "$d/n0.pid")"
 tk=$(bench_now_ms)
 REST=$(echo "$LIVE" | grep -vx 0)
 spub2=$(publish "$Q" d "$REST")
-converge "$REST" 300 || bench_die "wan: partition after the seed was killed"
+bench_mesh_wait_list "$d" "$REST" 300 ||
+    bench_die "wan: partition after the seed was killed: $BENCH_SHORT"
 sconv=$(($(bench_now_ms) - tk))
 echo "wan: the seed killed: a publish reached the $(echo "$REST" | wc -w)" \
     "others after $spub2 ms; they list exactly each other alive $sconv ms" \
