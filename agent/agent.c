@@ -178,6 +178,7 @@ agent_start(agent_t *a)
 	a->up.conn_closing = agent_conn_closing;
 	a->up.released = agent_maybe_done;
 	a->up.catalog_changed = ag_core_scan;
+	a->up.core_flush = ag_core_flush;
 	a->up.query = ag_query_request;
 	a->up.query_gone = ag_query_gone;
 	a->up.ctl_drained = ag_query_kick;

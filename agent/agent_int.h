@@ -20,6 +20,8 @@
  *            loop, group-committed, in order with revocation drops
  *   recheck.c  sessions re-checked every tick: a peer certificate
  *            expired, an org no longer trusted (issue 14, finding 9)
+ *   gverify.c  gossiped entries' signatures checked on a thread of
+ *            their own, then given back to the node core
  *
  * Ownership: the agent owns every conn; a conn owns its TCP handle, its
  * timer and its session core, and is freed only after both handles have
@@ -192,6 +194,8 @@ typedef struct ag_upcalls {
 	void (*qout)(agent_t *a, weft_out_t *o);
 	/* a policy of ours changed (core.c's scan -> query.c) */
 	void (*policies_changed)(agent_t *a);
+	/* the node core's outputs, carried out (core.c, ag_core_flush) */
+	void (*core_flush)(agent_t *a);
 } ag_upcalls_t;
 
 struct agent {
@@ -270,10 +274,10 @@ struct agent {
 	uv_prepare_t wprep;
 	int wprep_open;
 	size_t ndirty;
-	/* push entries waiting their turn (weft_node_work): a turn each
-	 * loop iteration, between the other events (core.c, core_turn) */
-	uv_idle_t widle;
-	int widle_open;
+	/* push entries' signatures checked off the loop (gverify.c): its
+	 * thread and the batch out */
+	weft_pool_t *vpool;
+	struct ag_gv *gv;
 	/* federated queries (query.c): asked here, served here */
 	struct ag_query *queries;
 	struct ag_serve *serves;
@@ -461,6 +465,15 @@ void ag_query_kick(agent_t *a);
 void ag_query_out(agent_t *a, weft_out_t *o);
 /* Shutdown: stop every query and fragment, join the pools. */
 void ag_query_stop(agent_t *a);
+
+/* ---- gverify.c: gossiped entries verified off the loop ---- */
+
+/* Start its thread (0, or -1 logged) / stop it (before the core goes). */
+int ag_gv_start(agent_t *a);
+void ag_gv_stop(agent_t *a);
+/* Entries waiting in the node core and no batch out: take one and
+ * verify it on the thread (ag_core_flush calls it). */
+void ag_gv_kick(agent_t *a);
 
 /* ---- catwrite.c: the catalog writer ---- */
 

@@ -70,24 +70,6 @@ core_send(agent_t *a, uint64_t peer, const Weft__WireMessage *msg)
 	}
 }
 
-/* Entries of a push taken per loop iteration: a few milliseconds of
- * signature checks, so status requests and other sessions' input are
- * served between turns (node/gossip_turn.c). */
-#define CORE_TURN 64
-
-/* An idle turn: take some of the push entries waiting theirs. */
-static void
-core_turn(uv_idle_t *h)
-{
-	agent_t *a = h->data;
-
-	if (a->node == NULL || weft_node_work(a->node, uv_now(a->loop),
-					      weft_now_us(), CORE_TURN) == 0)
-		uv_idle_stop(h);
-	if (a->node != NULL)
-		ag_core_flush(a);
-}
-
 /* Before the loop polls: write what the node core queued for sessions
  * (Redis's beforeSleep). A closed session has left a->conns. */
 static void
@@ -96,8 +78,6 @@ core_before_sleep(uv_prepare_t *h)
 	agent_t *a = h->data;
 	conn_t *c, *next;
 
-	if (a->node != NULL) /* pushes' entries: a new turn's worth */
-		weft_node_turn(a->node);
 	if (a->ndirty == 0)
 		return;
 	a->ndirty = 0;
@@ -272,9 +252,8 @@ ag_core_flush(agent_t *a)
 		weft_node_out_free(&o);
 	}
 	core_batch_store(a, &b);
-	if (a->widle_open && weft_node_pending(a->node) > 0 &&
-	    !uv_is_active((uv_handle_t *)&a->widle))
-		uv_idle_start(&a->widle, core_turn);
+	/* pushes' entries waiting: verified off the loop (gverify.c) */
+	ag_gv_kick(a);
 	/* a call may have brought a timer forward (a tunnel's handshake) */
 	if (a->gtimer_open && !a->stopping &&
 	    weft_node_next_timer(a->node) < uv_now(a->loop) + 1000)
@@ -712,9 +691,8 @@ ag_core_start(agent_t *a)
 	a->wprep.data = a;
 	a->wprep_open = 1;
 	uv_prepare_start(&a->wprep, core_before_sleep);
-	uv_idle_init(a->loop, &a->widle);
-	a->widle.data = a;
-	a->widle_open = 1;
+	if (ag_gv_start(a) != 0)
+		return -1;
 	ag_core_scan(a);
 	core_arm(a);
 	return 0;
@@ -731,10 +709,7 @@ ag_core_stop(agent_t *a)
 		uv_close((uv_handle_t *)&a->dtimer, NULL);
 		a->dtimer_open = 0;
 	}
-	if (a->widle_open) {
-		uv_close((uv_handle_t *)&a->widle, NULL);
-		a->widle_open = 0;
-	}
+	ag_gv_stop(a);
 	if (a->wprep_open) {
 		core_before_sleep(&a->wprep); /* nothing left unwritten */
 		uv_close((uv_handle_t *)&a->wprep, NULL);

@@ -54,8 +54,8 @@ g_grow(weft_gossip_t *g)
 	return 0;
 }
 
-static g_peer_t *
-g_peer(weft_gossip_t *g, uint64_t id)
+g_peer_t *
+weft_gossip__peer(weft_gossip_t *g, uint64_t id)
 {
 	size_t i;
 
@@ -468,39 +468,37 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	return 1;
 }
 
-/* One entry from a peer (from != 0) or from outside (from == 0). */
-static int
-g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
-	size_t len, uint64_t from, int bcast, int persist, weft_err_t *err)
+/* g_offer's checks before a signature's (from peer p, or NULL): 1 when
+ * env is worth one (*k filled); 0 when held already (a duplicate:
+ * counted, and a second copy along the tree prunes it); negative when
+ * refused (counted; err says why). A push's entries pass here as they
+ * arrive, and only those worth a check wait for one (g_recv_push). */
+int
+weft_gossip__offer_peek(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+			const uint8_t *env, size_t len, g_peer_t *p, int bcast,
+			g_peeked_t *k, weft_err_t *err)
 {
-	weft_entry_info_t info;
-	weft_revocation_t rv;
-	char name[WEFT_ENTRY_NAME_MAX + 1];
-	uint8_t origin[WEFT_PK_BYTES], *body = NULL;
-	size_t blen = 0;
-	uint64_t version;
-	int kind, rc;
 	g_entry_t *e;
-	g_peer_t *p = from ? g_peer(g, from) : NULL;
 
 	if (len > WEFT_ENTRY_MAX ||
-	    !weft_gossip__peek(env, len, &kind, origin, name, &version)) {
+	    !weft_gossip__peek(env, len, &k->kind, k->origin, k->name,
+			       &k->version)) {
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EPARSE,
 				    "gossip: malformed catalog entry");
 	}
-	if (kind == WEFT_ENTRY_REPORT &&
-	    version > (uint64_t)unix_us + G_SKEW_US) {
+	if (k->kind == WEFT_ENTRY_REPORT &&
+	    k->version > (uint64_t)unix_us + G_SKEW_US) {
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EINVAL,
 				    "gossip: a failure report made in the "
 				    "future (version %llu)",
-				    (unsigned long long)version);
+				    (unsigned long long)k->version);
 	}
-	e = weft_gossip__find(g, kind, origin, name);
-	if (e != NULL && e->version >= version) {
+	e = k->e = weft_gossip__find(g, k->kind, k->origin, k->name);
+	if (e != NULL && e->version >= k->version) {
 		g->st.duplicates++;
-		if (p != NULL && e->version == version) {
+		if (p != NULL && e->version == k->version) {
 			g_heard(p, e);
 			/* a second copy along the tree: a cycle; cut it */
 			if (bcast && e->via_tree && !p->lazy)
@@ -508,31 +506,54 @@ g_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, const uint8_t *env,
 		}
 		return 0;
 	}
-	if (weft_gossip__revoked(weft_gossip__origin(g, origin, 0), NULL)) {
+	if (weft_gossip__revoked(weft_gossip__origin(g, k->origin, 0), NULL)) {
 		g->st.refused++;
 		return weft_err_set(err, WEFT_ETRUST,
 				    "gossip: \"%s\" comes from a revoked node",
-				    name);
+				    k->name);
 	}
 	/* an origin at its quota costs a peek, not a signature check */
 	if (p != NULL &&
-	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, origin, 0),
+	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, k->origin, 0),
 				    e != NULL, now_ms)) {
 		g->st.over_quota++;
 		return weft_err_set(err, WEFT_ETOOBIG,
 				    "gossip: the origin of \"%s\" is at its "
 				    "quota",
-				    name);
+				    k->name);
 	}
 	if (p != NULL && g->cfg.partial &&
-	    (kind == WEFT_ENTRY_NODE || kind == WEFT_ENTRY_REPORT) &&
-	    memcmp(origin, p->pk, WEFT_PK_BYTES) != 0) {
+	    (k->kind == WEFT_ENTRY_NODE || k->kind == WEFT_ENTRY_REPORT) &&
+	    memcmp(k->origin, p->pk, WEFT_PK_BYTES) != 0) {
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EINVAL,
 				    "gossip: a neighbour's "
 				    "record or report relayed by another "
 				    "(partial membership)");
 	}
+	return 1;
+}
+
+/* One entry from a peer (from != 0) or from outside (from == 0). */
+int
+weft_gossip__offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		   const uint8_t *env, size_t len, uint64_t from, int bcast,
+		   int persist, weft_err_t *err)
+{
+	weft_entry_info_t info;
+	weft_revocation_t rv;
+	uint8_t *body = NULL;
+	size_t blen = 0;
+	int rc;
+	g_entry_t *e;
+	g_peer_t *p = from ? weft_gossip__peer(g, from) : NULL;
+	g_peeked_t k;
+
+	rc = weft_gossip__offer_peek(g, now_ms, unix_us, env, len, p, bcast, &k,
+				     err);
+	if (rc != 1)
+		return rc;
+	e = k.e;
 	if (p != NULL) {
 		if (p->budget == 0) {
 			g->st.throttled++;
@@ -622,7 +643,7 @@ g_issue_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	if (rc != 0)
 		return rc;
 	g->self_version = version;
-	rc = g_offer(g, now_ms, unix_us, env, elen, 0, 0, 1, err);
+	rc = weft_gossip__offer(g, now_ms, unix_us, env, elen, 0, 0, 1, err);
 	free(env);
 	return rc < 0 ? rc : 0;
 }
@@ -645,7 +666,8 @@ g_report(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	if (weft_entry_make_at(g->cfg.signer, WEFT_ENTRY_REPORT, name,
 			       (uint64_t)unix_us, 0, unix_us + G_REPORT_TTL_US,
 			       body, blen, unix_us, &env, &elen, NULL) == 0)
-		(void)g_offer(g, now_ms, unix_us, env, elen, 0, 0, 1, NULL);
+		(void)weft_gossip__offer(g, now_ms, unix_us, env, elen, 0, 0, 1,
+					 NULL);
 	free(env);
 }
 
@@ -665,7 +687,6 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 	if (g == NULL)
 		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
 	g->cfg = *cfg;
-	g->turn_left = G_TURN;
 	if (g->cfg.naddresses > G_ADDRS_MAX)
 		g->cfg.naddresses = G_ADDRS_MAX;
 	if (g->cfg.nroles > WEFT_ROLES_MAX)
@@ -698,6 +719,7 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 	weft_gossip__quota_init(&g->q, cfg, cfg->signer->kp->pk);
 	if (g->cfg.budget == 0)
 		g->cfg.budget = 2000;
+	g->gone.id = G_GONE;
 	if (cfg->fast_crypto && !weft_crypto_fast()) /* process-wide: the
 						      * simulator's choice */
 		weft_crypto_set_fast(1);
@@ -758,8 +780,10 @@ weft_gossip_free(weft_gossip_t *g)
 		free(g->role_ptrs[i]);
 	for (i = 0; i < g->npeers; i++) {
 		free(g->peers[i].lq);
-		(void)weft_gossip__pend_free(&g->peers[i]);
+		(void)weft_gossip__pend_free(g, &g->peers[i]);
 	}
+	(void)weft_gossip__pend_free(g, &g->gone);
+	weft_gossip__wait_free(g);
 	free(g->peers);
 	free(g->lost);
 	weft_outq_free(&g->out);
@@ -776,7 +800,8 @@ int
 weft_gossip_offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		  const uint8_t *env, size_t len, int persist, weft_err_t *err)
 {
-	return g_offer(g, now_ms, unix_us, env, len, 0, 0, persist, err);
+	return weft_gossip__offer(g, now_ms, unix_us, env, len, 0, 0, persist,
+				  err);
 }
 
 void
@@ -787,7 +812,7 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 	g_peer_t *p;
 	size_t i;
 
-	if (g_peer(g, peer) != NULL)
+	if (weft_gossip__peer(g, peer) != NULL)
 		return;
 	if (g->npeers == g->peers_cap) {
 		size_t cap = g->peers_cap ? g->peers_cap * 2 : 4;
@@ -894,7 +919,7 @@ g_suspect(weft_gossip_t *g, uint64_t now_ms, const uint8_t *pk)
 static void
 g_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 {
-	g_peer_t *p = g_peer(g, peer);
+	g_peer_t *p = weft_gossip__peer(g, peer);
 	uint8_t pk[WEFT_PK_BYTES];
 	g_entry_t *n;
 	int parting;
@@ -904,7 +929,11 @@ g_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	parting = p->parting;
 	memcpy(pk, p->pk, WEFT_PK_BYTES);
 	free(p->lq);
-	g->npend -= weft_gossip__pend_free(p);
+	/* its queue: of another org, dropped (its trust boundary went with
+	 * it); of ours, kept for gossip_take.c to offer as from outside */
+	g->npend -= p->cross
+			? weft_gossip__pend_free(g, p)
+			: weft_gossip__pend_move(g, &g->gone, p, g->cfg.budget);
 	*p = g->peers[--g->npeers];
 	if (parting) {
 		/* let go by the overlay: not a failure; not dialled again
@@ -946,16 +975,56 @@ weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 		(void)g_suspect(g, now_ms, pk);
 }
 
-/* Announcements: graft the sender for whatever we lack. */
-static int
-g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
-	     weft_err_t *err)
+/* Graft p for those of n announced keys ks[i] at versions vs[i] that
+ * we lack; put the link back on the tree if any. */
+static void
+g_graft_lacking(weft_gossip_t *g, g_peer_t *p, const ProtobufCBinaryData *ks,
+		const uint64_t *vs, size_t n)
 {
 	Weft__WireMessage *m;
 	ProtobufCBinaryData *keys;
 	uint64_t *versions;
 	uint8_t *bytes;
 	size_t i, k = 0;
+
+	m = weft_gossip__keys_msg(n, 0, &keys, &versions, &bytes);
+	if (m == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const uint8_t *key = ks[i].data;
+		g_entry_t *e = weft_gossip__find_key(g, key);
+
+		if (e != NULL && e->version >= vs[i]) {
+			if (e->version == vs[i])
+				g_heard(p, e);
+			continue;
+		}
+		/* on its way in, waiting for its check (gossip_turn.c): not a
+		 * loss; if it fails, anti-entropy brings another copy */
+		if (weft_gossip__waiting(g, key))
+			continue;
+		memcpy(bytes + k * G_HASH, key, G_HASH);
+		keys[k].data = bytes + k * G_HASH;
+		keys[k].len = G_HASH;
+		k++;
+	}
+	if (k == 0) {
+		weft_gossip_msg_free(m);
+		return;
+	}
+	/* the tree missed us: put this link back on it */
+	p->lazy = 0;
+	m->graft->n_keys = k;
+	g->st.grafts_out++;
+	weft_gossip__send(g, p->id, m);
+}
+
+/* Announcements: graft the sender for whatever we lack. */
+static int
+g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
+	     weft_err_t *err)
+{
+	size_t i;
 
 	if (ih->n_keys > G_KEYS_MAX || ih->n_keys != ih->n_versions)
 		return weft_err_set(err, WEFT_EPARSE,
@@ -964,31 +1033,7 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 		if (ih->keys[i].len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
 					    "gossip: malformed ihave key");
-	m = weft_gossip__keys_msg(ih->n_keys, 0, &keys, &versions, &bytes);
-	if (m == NULL)
-		return 0;
-	for (i = 0; i < ih->n_keys; i++) {
-		g_entry_t *e = weft_gossip__find_key(g, ih->keys[i].data);
-
-		if (e != NULL && e->version >= ih->versions[i]) {
-			if (e->version == ih->versions[i])
-				g_heard(p, e);
-			continue;
-		}
-		memcpy(bytes + k * G_HASH, ih->keys[i].data, G_HASH);
-		keys[k].data = bytes + k * G_HASH;
-		keys[k].len = G_HASH;
-		k++;
-	}
-	if (k == 0) {
-		weft_gossip_msg_free(m);
-		return 0;
-	}
-	/* the tree missed us: put this link back on it */
-	p->lazy = 0;
-	m->graft->n_keys = k;
-	g->st.grafts_out++;
-	weft_gossip__send(g, p->id, m);
+	g_graft_lacking(g, p, ih->keys, ih->versions, ih->n_keys);
 	return 0;
 }
 
@@ -1040,70 +1085,33 @@ static int
 g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	    const Weft__GossipPush *push, weft_err_t *err)
 {
-	g_peer_t *p = g_peer(g, peer);
-	size_t i = 0;
+	g_peer_t *p = weft_gossip__peer(g, peer);
+	size_t i;
 
 	if (push->n_entries > G_PUSH_ENTRIES_MAX)
 		return weft_err_set(err, WEFT_ETOOBIG,
 				    "gossip: push of %zu "
 				    "entries",
 				    push->n_entries);
-	/* what is left of the turn now, unless earlier ones still wait */
-	if (p->pqh == p->pqn)
-		for (; i < push->n_entries && g->turn_left > 0;
-		     i++, g->turn_left--)
-			(void)g_offer(g, now_ms, unix_us, push->entries[i].data,
-				      push->entries[i].len, peer, !push->repair,
-				      1, NULL);
-	for (; i < push->n_entries; i++) {
-		if (weft_gossip__pend_push(p, push->entries[i].data,
-					   push->entries[i].len, !push->repair,
-					   g->cfg.budget))
+	/* what is worth a signature check waits for one (the driver takes
+	 * them: weft_gossip_work or _take); the rest is settled now */
+	for (i = 0; i < push->n_entries; i++) {
+		g_peeked_t k;
+		uint8_t key[G_HASH];
+
+		if (weft_gossip__offer_peek(
+			g, now_ms, unix_us, push->entries[i].data,
+			push->entries[i].len, p, !push->repair, &k, NULL) != 1)
+			continue;
+		weft_gossip__key(k.kind, k.origin, k.name, key);
+		if (weft_gossip__pend_push(g, p, push->entries[i].data,
+					   push->entries[i].len, key,
+					   !push->repair, g->cfg.budget))
 			g->npend++;
 		else
 			g->st.throttled++; /* anti-entropy brings it */
 	}
 	return 0;
-}
-
-size_t
-weft_gossip_pending(const weft_gossip_t *g)
-{
-	return g->npend;
-}
-
-void
-weft_gossip_turn(weft_gossip_t *g)
-{
-	g->turn_left = G_TURN;
-}
-
-size_t
-weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, size_t max)
-{
-	size_t done = 0, k, n;
-	uint8_t *env;
-	size_t len;
-	int bcast;
-
-	while (done < max && g->npend > 0 && g->npeers > 0) {
-		/* a slice of each neighbour's queue in turn */
-		for (k = 0; k < g->npeers && done < max; k++) {
-			size_t at = (g->turn + k) % g->npeers;
-
-			for (n = 0; n < G_PEND_SLICE && done < max &&
-				    weft_gossip__pend_pop(&g->peers[at], &env,
-							  &len, &bcast);
-			     n++, done++) {
-				g->npend--;
-				(void)g_offer(g, now_ms, unix_us, env, len,
-					      g->peers[at].id, bcast, 1, NULL);
-				free(env);
-			}
-		}
-		g->turn++;
-	}
-	return g->npend;
 }
 
 /* The shape of a joiner's record from p (a Join: p's own node record; a
@@ -1153,7 +1161,8 @@ g_join_record(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, g_peer_t *p,
 		p->budget--;
 		from = 0;
 	}
-	rc = g_offer(g, now_ms, unix_us, rec->data, rec->len, from, 0, 1, NULL);
+	rc = weft_gossip__offer(g, now_ms, unix_us, rec->data, rec->len, from,
+				0, 1, NULL);
 	if (rc < 0)
 		return NULL;
 	return weft_gossip__node(g, origin);
@@ -1208,7 +1217,7 @@ int
 weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		 uint64_t peer, const Weft__WireMessage *m, weft_err_t *err)
 {
-	g_peer_t *p = g_peer(g, peer);
+	g_peer_t *p = weft_gossip__peer(g, peer);
 
 	if (p == NULL)
 		return weft_err_set(err, WEFT_EINVAL, "gossip: unknown peer");
@@ -1318,8 +1327,10 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		}
 	}
 	/* Anti-entropy with one random neighbour, every sync_ms (and at
-	 * once when a session comes up: weft_gossip_peer_up). */
-	if (g->npeers > 0 && now_ms >= g->next_sync) {
+	 * once when a session comes up: weft_gossip_peer_up); not while
+	 * entries wait for their checks (gossip_ae.c says why). */
+	if (g->npeers > 0 && now_ms >= g->next_sync && g->npend == 0 &&
+	    g->nout == 0) {
 		g->next_sync = now_ms + g->cfg.sync_ms;
 		weft_gossip__summary(
 		    g, &g->peers[weft_gossip__rand(g) % g->npeers]);

@@ -165,17 +165,50 @@ int weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		     weft_err_t *err);
 
 /*
- * Pushes' entries are taken at once up to 64 a turn (all pushes
- * together), the rest wait theirs (gossip_turn.c): weft_gossip_turn
- * starts a turn (a driver calls it once per loop iteration);
+ * A push's entries wait in a queue per neighbour (gossip_turn.c):
  * weft_gossip_pending says how many wait; weft_gossip_work takes up to
  * max of them, a few per neighbour in turn, and returns how many are
- * left: a driver calls it between its other work until none are.
+ * left: a driver calls it until none are (the simulator: after each
+ * message).
  */
-void weft_gossip_turn(weft_gossip_t *g);
 size_t weft_gossip_pending(const weft_gossip_t *g);
 size_t weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			size_t max);
+
+/*
+ * A driver that checks signatures off its loop (the agent's verify
+ * thread, agent/gverify.c) takes waiting entries instead, in the order
+ * weft_gossip_work would (up to max, into out: it owns them now), each
+ * marked check=1 when the core would verify it (not held already, its
+ * origin neither revoked nor at its quota: a flood's surplus is refused
+ * at a peek, never checked). It verifies the marked ones elsewhere
+ * (weft_entry_verify leaves what verified in the signature cache) and
+ * gives them all back in the same order, marking bad those that failed:
+ * the core refuses those without another check (a root added meanwhile
+ * only delays such an entry to anti-entropy) and handles the others as
+ * weft_gossip_work would, its own check costing a cache probe. An entry
+ * whose neighbour has gone meanwhile is offered still if the
+ * neighbour was of our org (a revocation's notice is often the last
+ * thing a peer sends before it closes), else dropped (counted as
+ * throttled).
+ */
+typedef struct weft_gossip_taken {
+	uint8_t *env;
+	size_t len;
+	uint64_t peer;
+	int bcast;
+	int check;	 /* the core's mark: verify this one */
+	int bad;	 /* the driver's verdict: it did not verify */
+	uint8_t key[16]; /* the core's: waiting until given back */
+	int cross;	 /* the core's: from a neighbour of another org */
+} weft_gossip_taken_t;
+size_t weft_gossip_take(weft_gossip_t *g, uint64_t now_ms,
+			weft_gossip_taken_t *out, size_t max);
+/* Frees the entries' bytes (in[i].env), given or not; entries not
+ * given back count as waiting until the core is freed. */
+void weft_gossip_give(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		      weft_gossip_taken_t *in, size_t n);
+void weft_gossip_taken_free(weft_gossip_taken_t *in, size_t n);
 
 /* Periodic work; call at weft_gossip_next_timer. */
 void weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us);

@@ -234,6 +234,11 @@ weft_gossip__recv_summary(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
 		g->st.throttled++;
 		return 0;
 	}
+	/* Entries wait for their checks (the agent verifies them on a
+	 * thread): our catalog is about to change, and the peer would push
+	 * whole origins we are about to hold. Its next round will do. */
+	if (g->npend > 0 || g->nout > 0)
+		return 0;
 	p->answers--;
 	if (g_view(g, p, &v) != 0)
 		return 0;

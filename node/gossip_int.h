@@ -25,11 +25,11 @@
 #define G_KEYS_MAX 4096		/* keys per IHave / Graft */
 #define G_LAZY_MAX 4096		/* lazy announcements queued per peer */
 #define G_TOLD 6		/* neighbours remembered to hold a version */
-/* a received push's entries taken at once; the rest wait their turn
+/* a received push's entries wait in a queue per neighbour
  * (gossip_turn.c), at most a budget of entries and G_PEND_BYTES a peer */
-#define G_TURN 64
 #define G_PEND_BYTES (2 * 1024 * 1024)
-#define G_PEND_SLICE 16 /* entries of one peer's queue a round */
+#define G_PEND_SLICE 16	  /* entries of one peer's queue a round */
+#define G_GONE UINT64_MAX /* the id of g->gone, the queue of the gone */
 /* every G_MIX_MS a node links to a random member and lets another
  * neighbour go (gossip_overlay.c): the overlay keeps mixing, so parts that
  * lost every link between them (killed nodes) find each other again. A
@@ -208,6 +208,7 @@ typedef struct g_pend {
 	uint8_t *env;
 	size_t len;
 	int bcast;
+	uint8_t key[G_HASH]; /* in g->wait until handled */
 } g_pend_t;
 
 typedef struct g_peer {
@@ -274,9 +275,20 @@ struct weft_gossip {
 	uint8_t mix_pk[WEFT_PK_BYTES]; /* the member the last mix dialled */
 	int mixing;		       /* ... and its session is not up yet */
 	uint64_t mix_at;	       /* when the last mix was (first: tick) */
-	size_t npend;	  /* entries waiting their turn, all peers */
-	size_t turn_left; /* pushes' entries still taken at once this turn */
-	size_t turn;	  /* the peer weft_gossip_work starts at */
+	size_t npend; /* entries waiting their turn, all peers */
+	size_t nout;  /* taken to be verified, not given back yet */
+	/* what neighbours of our org had queued when they went (a
+	 * revocation's notice is often the last thing a peer sends before
+	 * it closes): taken after the others, offered as from a neighbour
+	 * (id G_GONE: none's) */
+	g_peer_t gone;
+	/* the keys of the entries waiting or out (a multiset: one entry
+	 * may come from two neighbours), open addressing: an announcement
+	 * of one of them is not a loss to graft for (gossip_turn.c) */
+	uint8_t (*wk)[G_HASH];
+	uint32_t *wn;
+	size_t wcap, wcount;
+	size_t turn; /* the peer weft_gossip_work starts at */
 	g_lost_t *lost;
 	size_t nlost, lost_cap;
 	struct {
@@ -310,10 +322,40 @@ g_entry_t *weft_gossip__node(const weft_gossip_t *g, const uint8_t *pk);
 int weft_gossip__connected(const weft_gossip_t *g, const uint8_t *pk);
 
 /* gossip_turn.c: a peer's queue of push entries waiting their turn */
-int weft_gossip__pend_push(g_peer_t *p, const uint8_t *env, size_t len,
-			   int bcast, size_t max);
-int weft_gossip__pend_pop(g_peer_t *p, uint8_t **env, size_t *len, int *bcast);
-size_t weft_gossip__pend_free(g_peer_t *p);
+/* What weft_gossip__offer learns of an entry before checking its signatures. */
+typedef struct g_peeked {
+	char name[WEFT_ENTRY_NAME_MAX + 1];
+	uint8_t origin[WEFT_PK_BYTES];
+	uint64_t version;
+	int kind;
+	g_entry_t *e; /* the version held, or NULL */
+} g_peeked_t;
+
+/* gossip.c: the checks of an entry before its signatures' (1: worth
+ * them; 0: held already; negative: refused, counted), and the whole
+ * offer (from 0: from outside). */
+int weft_gossip__offer_peek(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+			    const uint8_t *env, size_t len, g_peer_t *p,
+			    int bcast, g_peeked_t *k, weft_err_t *err);
+int weft_gossip__offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		       const uint8_t *env, size_t len, uint64_t from, int bcast,
+		       int persist, weft_err_t *err);
+g_peer_t *weft_gossip__peer(weft_gossip_t *g, uint64_t id);
+int weft_gossip__pend_push(weft_gossip_t *g, g_peer_t *p, const uint8_t *env,
+			   size_t len, const uint8_t key[G_HASH], int bcast,
+			   size_t max);
+int weft_gossip__pend_pop(g_peer_t *p, uint8_t **env, size_t *len, int *bcast,
+			  uint8_t key[G_HASH]);
+size_t weft_gossip__pend_free(weft_gossip_t *g, g_peer_t *p);
+/* Move from's queue to the end of to's (at most max there); frees
+ * from's; returns how many were dropped. */
+size_t weft_gossip__pend_move(weft_gossip_t *g, g_peer_t *to, g_peer_t *from,
+			      size_t max);
+/* The waiting keys: one more, one fewer (once handled), held? */
+int weft_gossip__wait_add(weft_gossip_t *g, const uint8_t key[G_HASH]);
+void weft_gossip__wait_del(weft_gossip_t *g, const uint8_t key[G_HASH]);
+int weft_gossip__waiting(const weft_gossip_t *g, const uint8_t key[G_HASH]);
+void weft_gossip__wait_free(weft_gossip_t *g);
 weft_out_t *weft_gossip__out(weft_gossip_t *g, weft_out_kind_t kind);
 void weft_gossip__send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m);
 void weft_gossip__push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es,

@@ -312,12 +312,6 @@ weft_node_input(weft_node_t *n, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 	return rc;
 }
 
-void
-weft_node_turn(weft_node_t *n)
-{
-	weft_gossip_turn(n->g);
-}
-
 size_t
 weft_node_pending(const weft_node_t *n)
 {
@@ -330,6 +324,22 @@ weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us, size_t max)
 	n->now_ms = now_ms;
 	n->unix_us = unix_us;
 	return weft_gossip_work(n->g, now_ms, unix_us, max);
+}
+
+size_t
+weft_node_take(weft_node_t *n, uint64_t now_ms, weft_gossip_taken_t *out,
+	       size_t max)
+{
+	return weft_gossip_take(n->g, now_ms, out, max);
+}
+
+void
+weft_node_give(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+	       weft_gossip_taken_t *in, size_t count)
+{
+	n->now_ms = now_ms;
+	n->unix_us = unix_us;
+	weft_gossip_give(n->g, now_ms, unix_us, in, count);
 }
 
 int

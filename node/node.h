@@ -116,17 +116,19 @@ void weft_node_unreachable(weft_node_t *n, uint64_t now_ms,
 int weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		   uint64_t peer, const Weft__WireMessage *m, weft_err_t *err);
 /*
- * Pushes' entries beyond a turn's worth (64) wait (weft_gossip_turn,
- * weft_gossip_work): start a turn, how many wait, and taking up to max
- * of them (returns how many are left). A driver that must stay
- * responsive (the agent) starts a turn per loop iteration and takes some
- * between its other events until none are left; weft_node_input takes
- * them all.
+ * Pushes' entries wait in the core (weft_gossip_work): how many wait,
+ * and taking up to max of them (returns how many are left);
+ * weft_node_input takes them all.
  */
-void weft_node_turn(weft_node_t *n); /* once per loop iteration */
 size_t weft_node_pending(const weft_node_t *n);
 size_t weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		      size_t max);
+/* Or, for a driver that must stay responsive (the agent), taken to be
+ * verified off its loop, then given back (weft_gossip_take, _give). */
+size_t weft_node_take(weft_node_t *n, uint64_t now_ms, weft_gossip_taken_t *out,
+		      size_t max);
+void weft_node_give(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+		    weft_gossip_taken_t *in, size_t count);
 /* As weft_node_recv, then every waiting entry taken, from a frame
  * body's bytes (hostile: decoded and checked with weft_wire_decode
  * first; WEFT_EPARSE if they are not a message): the simulator's input,

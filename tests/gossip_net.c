@@ -27,8 +27,8 @@ unix_us(const net_t *t)
 	return (int64_t)T0 * 1000000 + (int64_t)t->now * 1000;
 }
 
-/* weft_gossip_recv, then every push entry left waiting its turn taken
- * (gossip_turn.c; the agent takes them a turn at a time). */
+/* weft_gossip_recv, then every push entry waiting its turn taken
+ * (gossip_turn.c; the agent verifies them on a thread, gverify.c). */
 int
 recv_turns(weft_gossip_t *g, uint64_t now, int64_t us, uint64_t peer,
 	   const Weft__WireMessage *m, weft_err_t *err)

@@ -18,9 +18,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "crypto/identity.h"
 #include "crypto/revoke.h"
 #include "lib/util.h"
 #include "node/gossip.h"
+#include "node/gossip_int.h" /* weft_gossip__key: an announcement's key */
 #include "node/session.h"
 #include "node/wire.h"
 #include "storage/entry.h"
@@ -1029,31 +1031,24 @@ test_turns(void **state)
 		p[s].n_entries = 500;
 		m[s].msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
 		m[s].push = &p[s];
-		weft_gossip_turn(t->n[1].g); /* a loop turn of the driver's */
 		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
 						  (uint64_t)2 * s + 1, &m[s],
 						  NULL),
 				 0);
 		pk[s] = t->n[2 * s].kp->pk;
 	}
-	/* a turn's worth of each taken at once, the rest waits */
-	assert_int_equal(weft_gossip_pending(t->n[1].g), 2 * (500 - 64));
-	for (s = 0; s < 2; s++) {
-		snprintf(name, sizeof(name), "%c.p63", s ? 'b' : 'a');
-		assert_int_equal(
-		    holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1, 0), 1);
-		snprintf(name, sizeof(name), "%c.p64", s ? 'b' : 'a');
-		assert_int_equal(
-		    holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1, 0), 0);
-	}
-	/* 64 more: 16 of each queue in turn, not 64 of the first */
+	/* all of both wait; none taken yet */
+	assert_int_equal(weft_gossip_pending(t->n[1].g), 2 * 500);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, pk[0], "a.p0", 1, 0),
+			 0);
+	/* 64: 16 of each queue in turn, not 64 of the first */
 	assert_int_equal(weft_gossip_work(t->n[1].g, t->now, unix_us(t), 64),
-			 2 * (500 - 64) - 64);
+			 2 * 500 - 64);
 	for (s = 0; s < 2; s++) {
-		snprintf(name, sizeof(name), "%c.p95", s ? 'b' : 'a');
+		snprintf(name, sizeof(name), "%c.p31", s ? 'b' : 'a');
 		assert_int_equal(
 		    holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1, 0), 1);
-		snprintf(name, sizeof(name), "%c.p96", s ? 'b' : 'a');
+		snprintf(name, sizeof(name), "%c.p32", s ? 'b' : 'a');
 		assert_int_equal(
 		    holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1, 0), 0);
 	}
@@ -1074,6 +1069,210 @@ test_turns(void **state)
 	free(t);
 }
 
+/* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
+ * leaving its entries waiting. */
+static void
+push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
+	  size_t n)
+{
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+	ProtobufCBinaryData es[8];
+	size_t i;
+
+	assert_true(n <= 8);
+	for (i = 0; i < n; i++) {
+		es[i].data = envs[i];
+		es[i].len = lens[i];
+	}
+	p.entries = es;
+	p.n_entries = n;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+	m.push = &p;
+	assert_int_equal(
+	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
+	    0);
+}
+
+/* Announce origin's descriptor name at version v to node to, from peer
+ * id peer; returns the grafts it sent. */
+static uint64_t
+announce(net_t *t, int to, uint64_t peer, const uint8_t *origin,
+	 const char *name, uint64_t v)
+{
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipIHave ih = WEFT__GOSSIP_IHAVE__INIT;
+	ProtobufCBinaryData k;
+	uint8_t key[G_HASH];
+	weft_gossip_stats_t a, b;
+
+	weft_gossip__key(WEFT_ENTRY_DESCRIPTOR, origin, name, key);
+	k.data = key;
+	k.len = G_HASH;
+	ih.keys = &k;
+	ih.n_keys = 1;
+	ih.versions = &v;
+	ih.n_versions = 1;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_IHAVE;
+	m.ihave = &ih;
+	weft_gossip_stats(t->n[to].g, &a);
+	assert_int_equal(
+	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
+	    0);
+	weft_gossip_stats(t->n[to].g, &b);
+	return b.grafts_out - a.grafts_out;
+}
+
+/* Entries verified off the driver's loop (agent/gverify.c): a push's
+ * duplicates settled as they arrive, the rest taken in turn and marked
+ * for a check unless held meanwhile; what the driver found bad is
+ * refused, a gone neighbour's entries dropped, and the core's own check
+ * of what verified costs no second signature check. An announcement of
+ * an entry waiting is no loss to graft for. */
+static void
+test_take_give(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *env[6];
+	size_t len[6], n, i, k;
+	weft_gossip_taken_t tk[8];
+	weft_gossip_stats_t st0, st1;
+	weft_entry_info_t info;
+	const char *names[6] = {"t.a", "t.b", "t.c", "t.e", "t.d", "t.f"};
+	uint64_t v0;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 3);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	drain(t);
+	for (i = 0; i < 6; i++) /* a, b, c, e, f of n0; d of n2 */
+		env[i] = descriptor(t, i == 4 ? 2 : 0, names[i], 1, 0, &len[i]);
+	env[2][len[2] - 1] ^= 1;	 /* c: its signature (the last field) */
+	push_only(t, 1, 1, env, len, 1); /* a, held before the rest */
+	assert_int_equal(weft_gossip_work(t->n[1].g, t->now, unix_us(t), 8), 0);
+	weft_gossip_stats(t->n[1].g, &st0);
+	push_only(t, 1, 1, env, len, 4);	 /* a again, b, c, e from n0 */
+	push_only(t, 1, 3, env + 4, len + 4, 1); /* d from n2 */
+	weft_gossip_stats(t->n[1].g, &st1);
+	assert_int_equal(st1.duplicates - st0.duplicates, 1); /* a, at once */
+	assert_int_equal(weft_gossip_pending(t->n[1].g), 4);
+	/* e reaches n1 another way before its copy is taken */
+	assert_int_equal(weft_gossip_offer(t->n[1].g, t->now, unix_us(t),
+					   env[3], len[3], 0, NULL),
+			 1);
+	/* announced while their copies wait: no graft; one not here: one */
+	assert_int_equal(announce(t, 1, 1, t->n[0].kp->pk, "t.b", 1), 0);
+	assert_int_equal(announce(t, 1, 3, t->n[2].kp->pk, "t.d", 1), 0);
+	assert_int_equal(announce(t, 1, 1, t->n[0].kp->pk, "t.x", 1), 1);
+	assert_int_equal(weft_crypto_set_verify_cache_slots(1u << 10), 0);
+	n = weft_gossip_take(t->n[1].g, t->now, tk, 8);
+	/* taken, not given back: still on their way in */
+	assert_int_equal(announce(t, 1, 1, t->n[0].kp->pk, "t.c", 1), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(weft_gossip_pending(t->n[1].g), 0);
+	for (i = 0; i < n; i++) { /* the driver's part */
+		for (k = 1; k < 5; k++)
+			if (tk[i].len == len[k] &&
+			    memcmp(tk[i].env, env[k], len[k]) == 0)
+				break;
+		assert_true(k < 5);
+		assert_int_equal(tk[i].peer, k == 4 ? 3 : 1);
+		assert_int_equal(tk[i].check, k != 3); /* e is held now */
+		if (tk[i].check)
+			tk[i].bad =
+			    weft_entry_verify(tk[i].env, tk[i].len, &t->trust,
+					      unix_us(t), &info, NULL, NULL,
+					      NULL) != 0;
+		assert_int_equal(tk[i].bad, k == 2);
+	}
+	link_down(t, 1, 2); /* n2 goes before d is given back */
+	weft_gossip_stats(t->n[1].g, &st0);
+	v0 = weft_crypto_verifies();
+	weft_gossip_give(t->n[1].g, t->now, unix_us(t), tk, n);
+	assert_int_equal(weft_crypto_verifies(), v0);
+	weft_gossip_stats(t->n[1].g, &st1);
+	assert_int_equal(st1.refused - st0.refused, 1); /* c */
+	assert_int_equal(st1.throttled - st0.throttled, 0);
+	assert_int_equal(st1.duplicates - st0.duplicates, 1); /* e */
+	assert_int_equal(st1.accepted - st0.accepted, 2);     /* b, d */
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "t.b", 1, 0), 1);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "t.c", 1, 0), 0);
+	/* d: its neighbour, of our org, went; what it sent still counts */
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[2].kp->pk, "t.d", 1, 0), 1);
+	/* given back: c, refused, is lacking again; b is held */
+	assert_int_equal(announce(t, 1, 1, t->n[0].kp->pk, "t.c", 1), 1);
+	assert_int_equal(announce(t, 1, 1, t->n[0].kp->pk, "t.b", 1), 0);
+	/* n0 goes before what it had queued is taken: kept, taken after */
+	push_only(t, 1, 1, env + 5, len + 5, 1);
+	link_down(t, 0, 1);
+	assert_int_equal(weft_gossip_pending(t->n[1].g), 1);
+	assert_int_equal(weft_gossip_work(t->n[1].g, t->now, unix_us(t), 8), 0);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "t.f", 1, 0), 1);
+	weft_crypto_set_verify_cache(0);
+	for (i = 0; i < 6; i++)
+		free(env[i]);
+	net_free(t);
+	free(t);
+}
+
+/* The waiting keys (gossip_turn.c): a multiset under open addressing,
+ * deletion by shifting back; keys sharing their home slot included. */
+static void
+test_wait_set(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	enum { N = 600 };
+	static uint8_t key[N][G_HASH];
+	int count[N], order[N], i, j, left;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 1);
+	for (i = 0; i < N; i++) {
+		randombytes_buf(key[i], G_HASH);
+		if (i % 3 == 1) /* the same home as the one before */
+			memcpy(key[i], key[i - 1], 8);
+		count[i] = 1 + i % 2;
+		for (j = 0; j < count[i]; j++)
+			assert_int_equal(
+			    weft_gossip__wait_add(t->n[0].g, key[i]), 0);
+		order[i] = i;
+	}
+	for (i = N - 1; i > 0; i--) { /* a shuffled order of deletions */
+		int r = (int)randombytes_uniform((uint32_t)i + 1), x = order[i];
+
+		order[i] = order[r];
+		order[r] = x;
+	}
+	for (left = N * 3 / 2; left > 0;) {
+		for (i = 0; i < N; i++) {
+			int k = order[i];
+
+			if (count[k] == 0)
+				continue;
+			weft_gossip__wait_del(t->n[0].g, key[k]);
+			count[k]--;
+			left--;
+			if (i % 50 != 0)
+				continue;
+			for (j = 0; j < N; j++)
+				assert_int_equal(
+				    weft_gossip__waiting(t->n[0].g, key[j]),
+				    count[j] > 0);
+		}
+	}
+	for (j = 0; j < N; j++)
+		assert_false(weft_gossip__waiting(t->n[0].g, key[j]));
+	net_free(t);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1084,6 +1283,8 @@ main(void)
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_turns),
+	    cmocka_unit_test(test_take_give),
+	    cmocka_unit_test(test_wait_set),
 	    cmocka_unit_test(test_report_lies),
 	    cmocka_unit_test(test_gateway_claim),
 	    cmocka_unit_test(test_trust_boundary),

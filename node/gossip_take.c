@@ -1,0 +1,180 @@
+/*
+ * gossip_take.c: the driver's side of the entries waiting their turn
+ * (gossip_turn.c holds them): weft_gossip_work offers up to max of them
+ * at once (the simulator: all, after each message); weft_gossip_take and
+ * weft_gossip_give let a driver check their signatures off its loop in
+ * between (the agent's verify thread, agent/gverify.c). Both take a
+ * slice of each neighbour's queue in turn, so one neighbour's backlog
+ * does not starve the others'.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/gossip_int.h"
+
+size_t
+weft_gossip_pending(const weft_gossip_t *g)
+{
+	return g->npend;
+}
+
+/* Call fn for up to max queued entries, a slice of each neighbour's
+ * queue in turn (the caller takes *env), in the order they are taken. */
+static size_t
+g_pend_each(weft_gossip_t *g, size_t max,
+	    void (*fn)(weft_gossip_t *g, void *arg, g_peer_t *p, uint8_t *env,
+		       size_t len, int bcast, const uint8_t *key),
+	    void *arg)
+{
+	size_t done = 0, k, n;
+	uint8_t *env, key[G_HASH];
+	size_t len;
+	int bcast;
+
+	while (done < max && g->npend > 0) {
+		size_t before = done;
+
+		/* a slice of each neighbour's queue in turn, then of what
+		 * neighbours that went left behind */
+		for (k = 0; k <= g->npeers && done < max; k++) {
+			g_peer_t *p = k < g->npeers
+					  ? &g->peers[(g->turn + k) % g->npeers]
+					  : &g->gone;
+
+			for (n = 0;
+			     n < G_PEND_SLICE && done < max &&
+			     weft_gossip__pend_pop(p, &env, &len, &bcast, key);
+			     n++, done++) {
+				g->npend--;
+				fn(g, arg, p, env, len, bcast, key);
+			}
+		}
+		g->turn++;
+		if (done == before)
+			break; /* nothing was left after all */
+	}
+	return done;
+}
+
+struct g_work {
+	uint64_t now_ms;
+	int64_t unix_us;
+};
+
+static void
+g_work_one(weft_gossip_t *g, void *arg, g_peer_t *p, uint8_t *env, size_t len,
+	   int bcast, const uint8_t *key)
+{
+	struct g_work *w = arg;
+
+	(void)weft_gossip__offer(g, w->now_ms, w->unix_us, env, len, p->id,
+				 bcast, 1, NULL);
+	weft_gossip__wait_del(g, key);
+	free(env);
+}
+
+size_t
+weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, size_t max)
+{
+	struct g_work w = {now_ms, unix_us};
+
+	(void)g_pend_each(g, max, g_work_one, &w);
+	return g->npend;
+}
+
+/* Would g_offer check env's signatures? Not malformed, not what we hold
+ * already, not from a revoked origin or one at its quota. Changes
+ * nothing: weft_gossip_take's mark. */
+static int
+g_worth_checking(weft_gossip_t *g, const uint8_t *env, size_t len,
+		 uint64_t now_ms)
+{
+	char name[WEFT_ENTRY_NAME_MAX + 1];
+	uint8_t origin[WEFT_PK_BYTES];
+	uint64_t version;
+	int kind;
+	const g_entry_t *e;
+	g_origin_t *o;
+
+	if (len > WEFT_ENTRY_MAX ||
+	    !weft_gossip__peek(env, len, &kind, origin, name, &version))
+		return 0;
+	e = weft_gossip__find(g, kind, origin, name);
+	if (e != NULL && e->version >= version)
+		return 0;
+	o = weft_gossip__origin(g, origin, 0);
+	return !weft_gossip__revoked(o, NULL) &&
+	       !weft_gossip__quota_full(&g->q, o, e != NULL, now_ms);
+}
+
+struct g_take {
+	uint64_t now_ms;
+	weft_gossip_taken_t *out;
+	size_t n;
+};
+
+static void
+g_take_one(weft_gossip_t *g, void *arg, g_peer_t *p, uint8_t *env, size_t len,
+	   int bcast, const uint8_t *key)
+{
+	struct g_take *t = arg;
+	weft_gossip_taken_t *o = &t->out[t->n++];
+
+	memcpy(o->key, key, sizeof(o->key));
+	o->cross = p->cross;
+	o->env = env;
+	o->len = len;
+	o->peer = p->id;
+	o->bcast = bcast;
+	o->bad = 0;
+	o->check = g_worth_checking(g, env, len, t->now_ms);
+}
+
+size_t
+weft_gossip_take(weft_gossip_t *g, uint64_t now_ms, weft_gossip_taken_t *out,
+		 size_t max)
+{
+	struct g_take t = {now_ms, out, 0};
+
+	(void)g_pend_each(g, max, g_take_one, &t);
+	g->nout += t.n;
+	return t.n;
+}
+
+void
+weft_gossip_give(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		 weft_gossip_taken_t *in, size_t n)
+{
+	size_t i;
+
+	g->nout -= n < g->nout ? n : g->nout;
+	for (i = 0; i < n; i++) {
+		/* a neighbour gone meanwhile: of another org, what it sent
+		 * is dropped (its trust boundary went with it; anti-entropy
+		 * brings it); of ours, offered under its id still (its
+		 * origins' replacement rates hold) */
+		int gone = weft_gossip__peer(g, in[i].peer) == NULL;
+
+		if (in[i].bad)
+			g->st.refused++;
+		else if (gone && in[i].cross)
+			g->st.throttled++;
+		else
+			(void)weft_gossip__offer(g, now_ms, unix_us, in[i].env,
+						 in[i].len, in[i].peer,
+						 in[i].bcast, 1, NULL);
+		weft_gossip__wait_del(g, in[i].key);
+	}
+	weft_gossip_taken_free(in, n);
+}
+
+void
+weft_gossip_taken_free(weft_gossip_taken_t *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(in[i].env);
+		in[i].env = NULL;
+	}
+}
