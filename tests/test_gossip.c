@@ -752,27 +752,41 @@ descriptor_big(net_t *t, int i, const char *name, size_t dlen, size_t *len)
 	return env;
 }
 
-/* Push entries (freed here) to node `to` as from neighbour `from`. */
+/* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
+ * leaving its entries waiting. */
 static void
-push_from(net_t *t, int to, int from, uint8_t **envs, size_t *lens, size_t n)
+push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
+	  size_t n)
 {
 	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
 	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
 	ProtobufCBinaryData es[16];
-	size_t k;
+	size_t i;
 
 	assert_true(n <= 16);
-	for (k = 0; k < n; k++) {
-		es[k].data = envs[k];
-		es[k].len = lens[k];
+	for (i = 0; i < n; i++) {
+		es[i].data = envs[i];
+		es[i].len = lens[i];
 	}
 	p.entries = es;
 	p.n_entries = n;
 	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
 	m.push = &p;
-	assert_int_equal(recv_turns(t->n[to].g, t->now, unix_us(t),
-				    (uint64_t)from + 1, &m, NULL),
-			 0);
+	assert_int_equal(
+	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
+	    0);
+}
+
+/* Push entries (freed here) to node `to` as from neighbour `from`, and
+ * take every one waiting. */
+static void
+push_from(net_t *t, int to, int from, uint8_t **envs, size_t *lens, size_t n)
+{
+	size_t k;
+
+	push_only(t, to, (uint64_t)from + 1, envs, lens, n);
+	assert_int_equal(
+	    weft_gossip_work(t->n[to].g, t->now, unix_us(t), SIZE_MAX), 0);
 	for (k = 0; k < n; k++)
 		free(envs[k]);
 }
@@ -1067,31 +1081,6 @@ test_turns(void **state)
 	}
 	net_free(t);
 	free(t);
-}
-
-/* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
- * leaving its entries waiting. */
-static void
-push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
-	  size_t n)
-{
-	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
-	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
-	ProtobufCBinaryData es[8];
-	size_t i;
-
-	assert_true(n <= 8);
-	for (i = 0; i < n; i++) {
-		es[i].data = envs[i];
-		es[i].len = lens[i];
-	}
-	p.entries = es;
-	p.n_entries = n;
-	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
-	m.push = &p;
-	assert_int_equal(
-	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
-	    0);
 }
 
 /* Announce origin's descriptor name at version v to node to, from peer
