@@ -16,7 +16,9 @@
  * the loop, 64 entries a loop turn, 32 agents verifying a flooding
  * origin's entries on a 2-vCPU host answered `weft status` in up to
  * 0.4-1.9 s: each loop turn waited for its share of a busy core. A loop
- * that sleeps in epoll while a worker verifies is woken promptly.
+ * that sleeps in epoll while a worker verifies is woken sooner, the more
+ * so as workers run at a lower priority (pool.c): 77-205 ms at p99
+ * after, the rest being the host's 64 busy threads on 2 vCPUs.
  *
  * One job at a time, on a thread of its own (a pool of one): entries
  * keep their order, a long scan on the general pool never holds up
