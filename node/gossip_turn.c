@@ -101,7 +101,12 @@ weft_gossip__wait_del(weft_gossip_t *g, const uint8_t key[G_HASH])
 
 	if (g->wcap == 0 || g->wn[i = w_slot(g, key)] == 0 || --g->wn[i] > 0)
 		return;
-	g->wcount--;
+	if (--g->wcount == 0) { /* none waits: no table held (the
+				 * simulator's million cores drain after
+				 * every message) */
+		weft_gossip__wait_free(g);
+		return;
+	}
 	/* shift back what the freed slot kept from its home (no tombstones) */
 	for (j = (i + 1) & mask; g->wn[j] != 0; j = (j + 1) & mask) {
 		h = w_home(g->wk[j], g->wcap);
@@ -191,8 +196,12 @@ weft_gossip__pend_pop(g_peer_t *p, uint8_t **env, size_t *len, int *bcast,
 	*bcast = e->bcast;
 	memcpy(key, e->key, G_HASH);
 	p->pqbytes -= e->len;
-	if (p->pqh == p->pqn)
-		p->pqh = p->pqn = 0;
+	if (p->pqh == p->pqn) { /* drained: no array held (the simulator's
+				 * cores drain after every message) */
+		free(p->pq);
+		p->pq = NULL;
+		p->pqh = p->pqn = p->pqcap = 0;
+	}
 	return 1;
 }
 
