@@ -458,7 +458,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	g_forward(g, e, from);
 	/* A report that we failed: refute it with a newer record (newer
 	 * than the version reported, which may be ahead of our clock by
-	 * the skew g_offer allows). */
+	 * the skew weft_gossip__offer_peek allows). */
 	if (e->kind == WEFT_ENTRY_REPORT && g_rep_live(e, unix_us) &&
 	    memcmp(e->subject, g->self, WEFT_PK_BYTES) == 0 &&
 	    e->subject_version >= g->self_version) {
@@ -468,10 +468,10 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	return 1;
 }
 
-/* g_offer's checks before a signature's (from peer p, or NULL): 1 when
- * env is worth one (*k filled); 0 when held already (a duplicate:
- * counted, and a second copy along the tree prunes it); negative when
- * refused (counted; err says why). A push's entries pass here as they
+/* weft_gossip__offer's checks before a signature's (from peer p, or
+ * NULL): 1 when env is worth one (*k filled); 0 when held already (a
+ * duplicate: counted, and a second copy along the tree prunes it);
+ * negative when refused (counted; err says why). A push's entries pass here as they
  * arrive, and only those worth a check wait for one (g_recv_push). */
 int
 weft_gossip__offer_peek(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,

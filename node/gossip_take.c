@@ -82,9 +82,9 @@ weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, size_t max)
 	return g->npend;
 }
 
-/* Would g_offer check env's signatures? Not malformed, not what we hold
- * already, not from a revoked origin or one at its quota. Changes
- * nothing: weft_gossip_take's mark. */
+/* Would weft_gossip__offer check env's signatures? Not malformed, not
+ * what we hold already, not from a revoked origin or one at its quota.
+ * Changes nothing: weft_gossip_take's mark. */
 static int
 g_worth_checking(weft_gossip_t *g, const uint8_t *env, size_t len,
 		 uint64_t now_ms)
