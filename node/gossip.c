@@ -471,8 +471,9 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 /* weft_gossip__offer's checks before a signature's (from peer p, or
  * NULL): 1 when env is worth one (*k filled); 0 when held already (a
  * duplicate: counted, and a second copy along the tree prunes it);
- * negative when refused (counted; err says why). A push's entries pass here as they
- * arrive, and only those worth a check wait for one (g_recv_push). */
+ * negative when refused (counted; err says why). A push's entries pass
+ * here as they arrive, and only those worth a check wait for one
+ * (g_recv_push). */
 int
 weft_gossip__offer_peek(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			const uint8_t *env, size_t len, g_peer_t *p, int bcast,
