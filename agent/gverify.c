@@ -100,7 +100,8 @@ ag_gv_kick(agent_t *a)
 	v->trust = a->gtrust;
 	v->trust->refs++; /* put in gv_free, on the loop */
 	v->now_us = weft_now_us();
-	v->n = weft_node_take(a->node, uv_now(a->loop), v->e, GV_BATCH);
+	v->n =
+	    weft_node_take(a->node, uv_now(a->loop), v->now_us, v->e, GV_BATCH);
 	v->job.work = gv_work;
 	v->job.done = gv_done;
 	v->job.arg = v;

@@ -468,71 +468,84 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	return 1;
 }
 
+g_verdict_t
+weft_gossip__judge(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		   const uint8_t *env, size_t len, const g_peer_t *p,
+		   g_peeked_t *k)
+{
+	if (len > WEFT_ENTRY_MAX ||
+	    !weft_gossip__peek(env, len, &k->kind, k->origin, k->name,
+			       &k->version))
+		return G_MALFORMED;
+	if (k->kind == WEFT_ENTRY_REPORT &&
+	    k->version > (uint64_t)unix_us + G_SKEW_US)
+		return G_FUTURE;
+	k->e = weft_gossip__find(g, k->kind, k->origin, k->name);
+	if (k->e != NULL && k->e->version >= k->version)
+		return G_HELD;
+	if (weft_gossip__revoked(weft_gossip__origin(g, k->origin, 0), NULL))
+		return G_REVOKED;
+	/* an origin at its quota costs a peek, not a signature check */
+	if (p != NULL &&
+	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, k->origin, 0),
+				    k->e != NULL, now_ms))
+		return G_OVER_QUOTA;
+	if (p != NULL && g->cfg.partial &&
+	    (k->kind == WEFT_ENTRY_NODE || k->kind == WEFT_ENTRY_REPORT) &&
+	    memcmp(k->origin, p->pk, WEFT_PK_BYTES) != 0)
+		return G_RELAYED;
+	return G_WORTH;
+}
+
 /* weft_gossip__offer's checks before a signature's (from peer p, or
- * NULL): 1 when env is worth one (*k filled); 0 when held already (a
- * duplicate: counted, and a second copy along the tree prunes it);
- * negative when refused (counted; err says why). A push's entries pass
- * here as they arrive, and only those worth a check wait for one
- * (g_recv_push). */
+ * NULL), acted on: 1 when env is worth one (*k filled); 0 when held
+ * already (a duplicate: counted, and a second copy along the tree
+ * prunes it); negative when refused (counted; err says why). A push's
+ * entries pass here as they arrive, and only those worth a check wait
+ * for one (g_recv_push). */
 int
 weft_gossip__offer_peek(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			const uint8_t *env, size_t len, g_peer_t *p, int bcast,
 			g_peeked_t *k, weft_err_t *err)
 {
-	g_entry_t *e;
-
-	if (len > WEFT_ENTRY_MAX ||
-	    !weft_gossip__peek(env, len, &k->kind, k->origin, k->name,
-			       &k->version)) {
+	switch (weft_gossip__judge(g, now_ms, unix_us, env, len, p, k)) {
+	case G_WORTH: return 1;
+	case G_MALFORMED:
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EPARSE,
 				    "gossip: malformed catalog entry");
-	}
-	if (k->kind == WEFT_ENTRY_REPORT &&
-	    k->version > (uint64_t)unix_us + G_SKEW_US) {
+	case G_FUTURE:
 		g->st.refused++;
 		return weft_err_set(err, WEFT_EINVAL,
 				    "gossip: a failure report made in the "
 				    "future (version %llu)",
 				    (unsigned long long)k->version);
-	}
-	e = k->e = weft_gossip__find(g, k->kind, k->origin, k->name);
-	if (e != NULL && e->version >= k->version) {
+	case G_HELD:
 		g->st.duplicates++;
-		if (p != NULL && e->version == k->version) {
-			g_heard(p, e);
+		if (p != NULL && k->e->version == k->version) {
+			g_heard(p, k->e);
 			/* a second copy along the tree: a cycle; cut it */
-			if (bcast && e->via_tree && !p->lazy)
+			if (bcast && k->e->via_tree && !p->lazy)
 				g_prune(g, p);
 		}
 		return 0;
-	}
-	if (weft_gossip__revoked(weft_gossip__origin(g, k->origin, 0), NULL)) {
+	case G_REVOKED:
 		g->st.refused++;
 		return weft_err_set(err, WEFT_ETRUST,
 				    "gossip: \"%s\" comes from a revoked node",
 				    k->name);
-	}
-	/* an origin at its quota costs a peek, not a signature check */
-	if (p != NULL &&
-	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, k->origin, 0),
-				    e != NULL, now_ms)) {
+	case G_OVER_QUOTA:
 		g->st.over_quota++;
 		return weft_err_set(err, WEFT_ETOOBIG,
 				    "gossip: the origin of \"%s\" is at its "
 				    "quota",
 				    k->name);
+	case G_RELAYED: break;
 	}
-	if (p != NULL && g->cfg.partial &&
-	    (k->kind == WEFT_ENTRY_NODE || k->kind == WEFT_ENTRY_REPORT) &&
-	    memcmp(k->origin, p->pk, WEFT_PK_BYTES) != 0) {
-		g->st.refused++;
-		return weft_err_set(err, WEFT_EINVAL,
-				    "gossip: a neighbour's "
-				    "record or report relayed by another "
-				    "(partial membership)");
-	}
-	return 1;
+	g->st.refused++;
+	return weft_err_set(err, WEFT_EINVAL,
+			    "gossip: a neighbour's record or report relayed "
+			    "by another (partial membership)");
 }
 
 /* One entry from a peer (from != 0) or from outside (from == 0). */
@@ -976,56 +989,16 @@ weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 		(void)g_suspect(g, now_ms, pk);
 }
 
-/* Graft p for those of n announced keys ks[i] at versions vs[i] that
- * we lack; put the link back on the tree if any. */
-static void
-g_graft_lacking(weft_gossip_t *g, g_peer_t *p, const ProtobufCBinaryData *ks,
-		const uint64_t *vs, size_t n)
+/* Announcements: graft the sender for whatever we lack. */
+static int
+g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
+	     weft_err_t *err)
 {
 	Weft__WireMessage *m;
 	ProtobufCBinaryData *keys;
 	uint64_t *versions;
 	uint8_t *bytes;
 	size_t i, k = 0;
-
-	m = weft_gossip__keys_msg(n, 0, &keys, &versions, &bytes);
-	if (m == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		const uint8_t *key = ks[i].data;
-		g_entry_t *e = weft_gossip__find_key(g, key);
-
-		if (e != NULL && e->version >= vs[i]) {
-			if (e->version == vs[i])
-				g_heard(p, e);
-			continue;
-		}
-		/* on its way in, waiting for its check (gossip_turn.c): not a
-		 * loss; if it fails, anti-entropy brings another copy */
-		if (weft_gossip__waiting(g, key))
-			continue;
-		memcpy(bytes + k * G_HASH, key, G_HASH);
-		keys[k].data = bytes + k * G_HASH;
-		keys[k].len = G_HASH;
-		k++;
-	}
-	if (k == 0) {
-		weft_gossip_msg_free(m);
-		return;
-	}
-	/* the tree missed us: put this link back on it */
-	p->lazy = 0;
-	m->graft->n_keys = k;
-	g->st.grafts_out++;
-	weft_gossip__send(g, p->id, m);
-}
-
-/* Announcements: graft the sender for whatever we lack. */
-static int
-g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
-	     weft_err_t *err)
-{
-	size_t i;
 
 	if (ih->n_keys > G_KEYS_MAX || ih->n_keys != ih->n_versions)
 		return weft_err_set(err, WEFT_EPARSE,
@@ -1034,7 +1007,35 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 		if (ih->keys[i].len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
 					    "gossip: malformed ihave key");
-	g_graft_lacking(g, p, ih->keys, ih->versions, ih->n_keys);
+	m = weft_gossip__keys_msg(ih->n_keys, 0, &keys, &versions, &bytes);
+	if (m == NULL)
+		return 0;
+	for (i = 0; i < ih->n_keys; i++) {
+		g_entry_t *e = weft_gossip__find_key(g, ih->keys[i].data);
+
+		if (e != NULL && e->version >= ih->versions[i]) {
+			if (e->version == ih->versions[i])
+				g_heard(p, e);
+			continue;
+		}
+		/* on its way in, waiting for its check (gossip_turn.c): not a
+		 * loss; if it fails, anti-entropy brings another copy */
+		if (weft_gossip__waiting(g, ih->keys[i].data))
+			continue;
+		memcpy(bytes + k * G_HASH, ih->keys[i].data, G_HASH);
+		keys[k].data = bytes + k * G_HASH;
+		keys[k].len = G_HASH;
+		k++;
+	}
+	if (k == 0) {
+		weft_gossip_msg_free(m);
+		return 0;
+	}
+	/* the tree missed us: put this link back on it */
+	p->lazy = 0;
+	m->graft->n_keys = k;
+	g->st.grafts_out++;
+	weft_gossip__send(g, p->id, m);
 	return 0;
 }
 
@@ -1330,8 +1331,7 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 	/* Anti-entropy with one random neighbour, every sync_ms (and at
 	 * once when a session comes up: weft_gossip_peer_up); not while
 	 * entries wait for their checks (gossip_ae.c says why). */
-	if (g->npeers > 0 && now_ms >= g->next_sync && g->npend == 0 &&
-	    g->nout == 0) {
+	if (g->npeers > 0 && now_ms >= g->next_sync && !weft_gossip__busy(g)) {
 		g->next_sync = now_ms + g->cfg.sync_ms;
 		weft_gossip__summary(
 		    g, &g->peers[weft_gossip__rand(g) % g->npeers]);

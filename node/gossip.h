@@ -202,7 +202,7 @@ typedef struct weft_gossip_taken {
 	uint8_t key[16]; /* the core's: waiting until given back */
 	int cross;	 /* the core's: from a neighbour of another org */
 } weft_gossip_taken_t;
-size_t weft_gossip_take(weft_gossip_t *g, uint64_t now_ms,
+size_t weft_gossip_take(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			weft_gossip_taken_t *out, size_t max);
 /* Frees the entries' bytes (in[i].env), given or not; entries not
  * given back count as waiting until the core is freed. */

@@ -237,7 +237,7 @@ weft_gossip__recv_summary(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
 	/* Entries wait for their checks (the agent verifies them on a
 	 * thread): our catalog is about to change, and the peer would push
 	 * whole origins we are about to hold. Its next round will do. */
-	if (g->npend > 0 || g->nout > 0)
+	if (weft_gossip__busy(g))
 		return 0;
 	p->answers--;
 	if (g_view(g, p, &v) != 0)

@@ -331,9 +331,24 @@ typedef struct g_peeked {
 	g_entry_t *e; /* the version held, or NULL */
 } g_peeked_t;
 
-/* gossip.c: the checks of an entry before its signatures' (1: worth
- * them; 0: held already; negative: refused, counted), and the whole
- * offer (from 0: from outside). */
+/* What the checks of an entry before its signatures' find (from peer p,
+ * or NULL), nothing counted or done (weft_gossip__judge: *k filled as
+ * far as they got): worth a check, held already, or why refused. */
+typedef enum g_verdict {
+	G_WORTH,
+	G_HELD,
+	G_MALFORMED,
+	G_FUTURE,     /* a failure report made in the future */
+	G_REVOKED,    /* from a revoked origin */
+	G_OVER_QUOTA, /* a neighbour's, for an origin at its quota */
+	G_RELAYED     /* a record or report relayed (partial membership) */
+} g_verdict_t;
+g_verdict_t weft_gossip__judge(weft_gossip_t *g, uint64_t now_ms,
+			       int64_t unix_us, const uint8_t *env, size_t len,
+			       const g_peer_t *p, g_peeked_t *k);
+/* gossip.c: the same acted on (1: worth a check; 0: held already;
+ * negative: refused, counted), and the whole offer (from 0: from
+ * outside). */
 int weft_gossip__offer_peek(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			    const uint8_t *env, size_t len, g_peer_t *p,
 			    int bcast, g_peeked_t *k, weft_err_t *err);
@@ -356,6 +371,13 @@ int weft_gossip__wait_add(weft_gossip_t *g, const uint8_t key[G_HASH]);
 void weft_gossip__wait_del(weft_gossip_t *g, const uint8_t key[G_HASH]);
 int weft_gossip__waiting(const weft_gossip_t *g, const uint8_t key[G_HASH]);
 void weft_gossip__wait_free(weft_gossip_t *g);
+/* Entries wait for their checks, queued or out: the catalog is about to
+ * change (no anti-entropy round starts or is answered). */
+static inline int
+weft_gossip__busy(const weft_gossip_t *g)
+{
+	return g->npend > 0 || g->nout > 0;
+}
 weft_out_t *weft_gossip__out(weft_gossip_t *g, weft_out_kind_t kind);
 void weft_gossip__send(weft_gossip_t *g, uint64_t peer, Weft__WireMessage *m);
 void weft_gossip__push(weft_gossip_t *g, uint64_t peer, g_entry_t *const *es,

@@ -82,33 +82,9 @@ weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, size_t max)
 	return g->npend;
 }
 
-/* Would weft_gossip__offer check env's signatures? Not malformed, not
- * what we hold already, not from a revoked origin or one at its quota.
- * Changes nothing: weft_gossip_take's mark. */
-static int
-g_worth_checking(weft_gossip_t *g, const uint8_t *env, size_t len,
-		 uint64_t now_ms)
-{
-	char name[WEFT_ENTRY_NAME_MAX + 1];
-	uint8_t origin[WEFT_PK_BYTES];
-	uint64_t version;
-	int kind;
-	const g_entry_t *e;
-	g_origin_t *o;
-
-	if (len > WEFT_ENTRY_MAX ||
-	    !weft_gossip__peek(env, len, &kind, origin, name, &version))
-		return 0;
-	e = weft_gossip__find(g, kind, origin, name);
-	if (e != NULL && e->version >= version)
-		return 0;
-	o = weft_gossip__origin(g, origin, 0);
-	return !weft_gossip__revoked(o, NULL) &&
-	       !weft_gossip__quota_full(&g->q, o, e != NULL, now_ms);
-}
-
 struct g_take {
 	uint64_t now_ms;
+	int64_t unix_us;
 	weft_gossip_taken_t *out;
 	size_t n;
 };
@@ -119,6 +95,7 @@ g_take_one(weft_gossip_t *g, void *arg, g_peer_t *p, uint8_t *env, size_t len,
 {
 	struct g_take *t = arg;
 	weft_gossip_taken_t *o = &t->out[t->n++];
+	g_peeked_t k;
 
 	memcpy(o->key, key, sizeof(o->key));
 	o->cross = p->cross;
@@ -127,14 +104,18 @@ g_take_one(weft_gossip_t *g, void *arg, g_peer_t *p, uint8_t *env, size_t len,
 	o->peer = p->id;
 	o->bcast = bcast;
 	o->bad = 0;
-	o->check = g_worth_checking(g, env, len, t->now_ms);
+	/* what weft_gossip__offer would check now (the entry may have
+	 * come from another neighbour meanwhile, or its origin's tokens
+	 * gone): a flood's surplus is never checked */
+	o->check = weft_gossip__judge(g, t->now_ms, t->unix_us, env, len, p,
+				      &k) == G_WORTH;
 }
 
 size_t
-weft_gossip_take(weft_gossip_t *g, uint64_t now_ms, weft_gossip_taken_t *out,
-		 size_t max)
+weft_gossip_take(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
+		 weft_gossip_taken_t *out, size_t max)
 {
-	struct g_take t = {now_ms, out, 0};
+	struct g_take t = {now_ms, unix_us, out, 0};
 
 	(void)g_pend_each(g, max, g_take_one, &t);
 	g->nout += t.n;

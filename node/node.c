@@ -327,10 +327,10 @@ weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us, size_t max)
 }
 
 size_t
-weft_node_take(weft_node_t *n, uint64_t now_ms, weft_gossip_taken_t *out,
-	       size_t max)
+weft_node_take(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+	       weft_gossip_taken_t *out, size_t max)
 {
-	return weft_gossip_take(n->g, now_ms, out, max);
+	return weft_gossip_take(n->g, now_ms, unix_us, out, max);
 }
 
 void

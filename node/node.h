@@ -125,8 +125,8 @@ size_t weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		      size_t max);
 /* Or, for a driver that must stay responsive (the agent), taken to be
  * verified off its loop, then given back (weft_gossip_take, _give). */
-size_t weft_node_take(weft_node_t *n, uint64_t now_ms, weft_gossip_taken_t *out,
-		      size_t max);
+size_t weft_node_take(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
+		      weft_gossip_taken_t *out, size_t max);
 void weft_node_give(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		    weft_gossip_taken_t *in, size_t count);
 /* As weft_node_recv, then every waiting entry taken, from a frame
