@@ -137,6 +137,8 @@ ctl_fill_status(agent_t *a, Weft__AgentStatus *s, char **roles, char **listen,
 		s->gossip_ihaves = gs.ihaves_out;
 		s->gossip_grafts = gs.grafts_out;
 		s->gossip_prunes = gs.prunes_out;
+		s->gossip_repair_lists = gs.lists_out;
+		s->gossip_repair_grafts = gs.repairs_out;
 		s->neighbours = gs.active;
 		s->neighbours_max = gs.active_max;
 		s->overlay_let_go = gs.disconnects_out;

@@ -82,6 +82,8 @@ status_json(weft_json_t *j, const Weft__AgentStatus *s, const char *hex)
 	    {"gossip_ihaves", s->gossip_ihaves},
 	    {"gossip_grafts", s->gossip_grafts},
 	    {"gossip_prunes", s->gossip_prunes},
+	    {"gossip_repair_lists", s->gossip_repair_lists},
+	    {"gossip_repair_grafts", s->gossip_repair_grafts},
 	    {"neighbours", s->neighbours},
 	    {"neighbours_max", s->neighbours_max},
 	    {"overlay_let_go", s->overlay_let_go},
@@ -303,6 +305,9 @@ weft_cmd_status(int argc, char **argv)
 		       (unsigned long long)s->gossip_ihaves,
 		       (unsigned long long)s->gossip_grafts,
 		       (unsigned long long)s->gossip_prunes);
+		printf("repair:      sent %llu lists, %llu grafts\n",
+		       (unsigned long long)s->gossip_repair_lists,
+		       (unsigned long long)s->gossip_repair_grafts);
 		printf("overlay:     %llu of at most %llu neighbours; let go "
 		       "%llu, let go by %llu; %llu joiners dialled\n",
 		       (unsigned long long)s->neighbours,

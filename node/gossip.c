@@ -870,8 +870,11 @@ weft_gossip_peer_up(weft_gossip_t *g, uint64_t now_ms, uint64_t peer,
 		if (rep != NULL && !rep->tombstone)
 			weft_gossip__push(g, p->id, &rep, 1, 1);
 	}
-	/* Start anti-entropy with the newcomer at once. */
-	weft_gossip__summary(g, p);
+	/* Start anti-entropy with the newcomer at once: one end does (the
+	 * exchange repairs both ways; two at once would list and graft the
+	 * same entries twice), the one with the lower key. */
+	if (memcmp(g->self, pk, WEFT_PK_BYTES) < 0)
+		weft_gossip__summary(g, p);
 	/* Over the active maximum: another neighbour goes, not this one. */
 	weft_gossip__overlay_up(g, p);
 }
@@ -989,7 +992,9 @@ weft_gossip_unreachable(weft_gossip_t *g, uint64_t now_ms,
 		(void)g_suspect(g, now_ms, pk);
 }
 
-/* Announcements: graft the sender for whatever we lack. */
+/* Announcements: graft the sender for whatever we lack. A repair IHave
+ * (anti-entropy's list, gossip_ae.c) is answered by a repair graft: the
+ * broadcast tree did not miss us, so the link stays where it is. */
 static int
 g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 	     weft_err_t *err)
@@ -1031,15 +1036,20 @@ g_recv_ihave(weft_gossip_t *g, g_peer_t *p, const Weft__GossipIHave *ih,
 		weft_gossip_msg_free(m);
 		return 0;
 	}
-	/* the tree missed us: put this link back on it */
-	p->lazy = 0;
+	if (ih->repair) {
+		m->graft->repair = 1;
+		g->st.repairs_out++;
+	} else { /* the tree missed us: put this link back on it */
+		p->lazy = 0;
+		g->st.grafts_out++;
+	}
 	m->graft->n_keys = k;
-	g->st.grafts_out++;
 	weft_gossip__send(g, p->id, m);
 	return 0;
 }
 
-/* A graft: the link is on the tree again; send what was asked for. */
+/* A graft: the link is on the tree again (unless it is a repair graft);
+ * send what was asked for. */
 static int
 g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 	     weft_err_t *err)
@@ -1054,7 +1064,8 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 		if (gr->keys[i].len != G_HASH)
 			return weft_err_set(err, WEFT_EPARSE,
 					    "gossip: malformed graft key");
-	p->lazy = 0;
+	if (!gr->repair)
+		p->lazy = 0;
 	if (gr->n_keys == 0)
 		return 0;
 	es = calloc(gr->n_keys, sizeof(*es));
@@ -1077,7 +1088,7 @@ g_recv_graft(weft_gossip_t *g, g_peer_t *p, const Weft__GossipGraft *gr,
 			weft_gossip__note(g, e, p);
 	}
 	if (n > 0) /* along the tree again: a duplicate will prune it */
-		weft_gossip__push(g, p->id, es, n, 0);
+		weft_gossip__push(g, p->id, es, n, gr->repair);
 	free(es);
 	return 0;
 }
@@ -1323,7 +1334,8 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		g->peers[i].answers = G_ANSWERS;
 		g->peers[i].served = g->cfg.budget;
 		g_flush_lazy(g, &g->peers[i]);
-		if (g->peers[i].ae_more) { /* the rest of a cut round */
+		/* the rest of a cut round, or one we put off */
+		if (g->peers[i].ae_more && !weft_gossip__busy(g)) {
 			g->peers[i].ae_more = 0;
 			weft_gossip__summary(g, &g->peers[i]);
 		}

@@ -103,6 +103,9 @@ typedef struct weft_gossip_stats {
 	uint64_t pushes_out, summaries_out, digests_out;
 	uint64_t bytes_out; /* packed gossip messages we queued */
 	uint64_t ihaves_out, grafts_out, prunes_out; /* broadcast tree */
+	/* anti-entropy's repair: lists of entries (repair IHaves) sent and
+	 * repair grafts sent for what a list showed we lack */
+	uint64_t lists_out, repairs_out;
 	uint64_t lazy_dropped; /* announcements over a peer's queue cap */
 	uint64_t over_quota;   /* refused: an origin's or org's quota */
 	uint64_t bytes;	       /* envelope bytes held */

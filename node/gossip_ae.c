@@ -1,8 +1,10 @@
 /*
  * gossip_ae.c: anti-entropy (docs/gossip.md): a 24-byte summary of what
  * a neighbour may see of our catalog; when it differs, per-origin
- * digests both ways; then the entries of the origins that differ, at
- * most one verification budget a round.
+ * digests both ways; then each side pushes the origins the other lacks
+ * and lists its keys and versions of those that differ, and each grafts
+ * what the other's list shows it lacks: at most one verification budget
+ * of pushes and G_KEYS_MAX keys a round.
  *
  * An origin can only steer its own digest (entries are signed by their
  * origin), so a crafted collision hides nothing but the crafter's
@@ -158,52 +160,98 @@ g_digest_msg(weft_gossip_t *g, const g_peer_t *p, int reply)
 	return m;
 }
 
+/* A repair IHave of our entries' keys and versions (gossip.c's
+ * g_recv_ihave answers it with a repair graft of what the peer lacks). */
+static void
+g_send_list(weft_gossip_t *g, g_peer_t *p, g_entry_t *const *es, size_t n)
+{
+	ProtobufCBinaryData *keys;
+	uint64_t *versions;
+	uint8_t *bytes;
+	Weft__WireMessage *m;
+	size_t i;
+
+	if (n == 0)
+		return;
+	m = weft_gossip__keys_msg(n, 1, &keys, &versions, &bytes);
+	if (m == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		memcpy(bytes + i * G_HASH, es[i]->key, G_HASH);
+		keys[i].data = bytes + i * G_HASH;
+		keys[i].len = G_HASH;
+		versions[i] = es[i]->version;
+	}
+	m->ihave->n_keys = m->ihave->n_versions = n;
+	m->ihave->repair = 1;
+	g->st.lists_out++;
+	weft_gossip__send(g, p->id, m);
+}
+
+static int
+g_grow(g_entry_t ***es, size_t n, size_t *cap)
+{
+	size_t c = *cap ? *cap * 2 : 16;
+	g_entry_t **np;
+
+	if (n < *cap)
+		return 0;
+	np = realloc(*es, c * sizeof(*np));
+	if (np == NULL)
+		return -1;
+	*es = np;
+	*cap = c;
+	return 0;
+}
+
 /*
- * Push the entries the peer may see of the origins marked (o->mark), in
- * one pass over the entries, and clear the marks. At most a budget's
- * worth a round (the peer verifies no more an interval), and about
- * G_AE_BYTES (what the session queue takes without dropping): the pass
- * starts where the last one stopped, so rounds take turns. Revocations
- * go first and always (issue 14, finding 9: they spread with priority).
+ * Step 3, in one pass over the entries the peer may see of the marked
+ * origins (o->mark), clearing the marks: push those of the origins its
+ * digest lacks (mark 2: it holds none of them, nothing is sent twice),
+ * and list the keys and versions of those whose digest differs (mark 1):
+ * the peer grafts only what it lacks or holds older, so a digest kept
+ * apart by one entry moves that entry, not its origin. Revocations are
+ * pushed whatever the mark (issue 14, finding 9: they spread with
+ * priority). At most a budget's worth and about G_AE_BYTES of pushes,
+ * and G_KEYS_MAX keys, a round: the pass starts where the last one
+ * stopped, so rounds take turns.
  */
 static void
-g_push_marked(weft_gossip_t *g, g_peer_t *p)
+g_repair(weft_gossip_t *g, g_peer_t *p)
 {
-	g_entry_t **es = NULL, *e, *x;
+	g_entry_t **es = NULL, **ls = NULL, *e, *x;
 	g_origin_t *o;
-	size_t n = 0, cap = 0, i, b, k, max = g->cfg.budget, full = 0;
-	size_t bytes = 0;
+	size_t n = 0, cap = 0, ln = 0, lcap = 0, i, b, k, full = 0;
+	size_t bytes = 0, max = g->cfg.budget;
 
 	for (i = 0; i < g->nb; i++) {
 		b = (g->ae_cursor + i) & (g->nb - 1);
 		for (e = g->tab[b]; e; e = e->next) {
+			int push;
+
 			if (!weft_gossip__shared(g, e) || !e->orig->mark ||
 			    (full && e->kind != WEFT_ENTRY_REVOCATION) ||
 			    !weft_gossip__visible(g, e, p))
 				continue;
-			if (n == cap) {
-				size_t c = cap ? cap * 2 : 16;
-				g_entry_t **np = realloc(es, c * sizeof(*np));
-
-				if (np == NULL) {
-					free(es);
-					return;
-				}
-				es = np;
-				cap = c;
+			push = e->orig->mark == 2 ||
+			       e->kind == WEFT_ENTRY_REVOCATION;
+			if (push ? g_grow(&es, n, &cap)
+				 : g_grow(&ls, ln, &lcap))
+				goto out;
+			if (push) {
+				es[n++] = e;
+				bytes += e->len;
+			} else {
+				ls[ln++] = e;
 			}
-			es[n++] = e;
-			bytes += e->len;
 		}
-		if ((n >= max || bytes >= G_AE_BYTES) && !full) {
+		if ((n >= max || bytes >= G_AE_BYTES || ln + 64 > G_KEYS_MAX) &&
+		    !full) {
 			/* the next round starts after this bucket */
 			g->ae_cursor = b + 1;
 			full = 1;
 		}
 	}
-	for (i = 0; i < g->onb; i++)
-		for (o = g->otab[i]; o; o = o->next)
-			o->mark = 0;
 	for (i = k = 0; i < n; i++) /* revocations first */
 		if (es[i]->kind == WEFT_ENTRY_REVOCATION) {
 			x = es[k];
@@ -212,10 +260,17 @@ g_push_marked(weft_gossip_t *g, g_peer_t *p)
 		}
 	if (n > 0)
 		weft_gossip__push(g, p->id, es, n, 1);
+	/* a bucket holds a few entries: the cut leaves room for one */
+	g_send_list(g, p, ls, ln < G_KEYS_MAX ? ln : G_KEYS_MAX);
 	p->ae_more = full; /* a node catching up gets a budget a tick */
 	for (i = 0; i < n && p->cross; i++)
 		weft_gossip__note(g, es[i], p);
+out:
+	for (i = 0; i < g->onb; i++)
+		for (o = g->otab[i]; o; o = o->next)
+			o->mark = 0;
 	free(es);
+	free(ls);
 }
 
 /* Anti-entropy, step 1: a summary; if it differs from what the peer may
@@ -236,9 +291,13 @@ weft_gossip__recv_summary(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
 	}
 	/* Entries wait for their checks (the agent verifies them on a
 	 * thread): our catalog is about to change, and the peer would push
-	 * whole origins we are about to hold. Its next round will do. */
-	if (weft_gossip__busy(g))
+	 * whole origins we are about to hold. We start the round ourselves
+	 * once they are settled (weft_gossip_tick): only one end starts one
+	 * when a link comes up. */
+	if (weft_gossip__busy(g)) {
+		p->ae_more = 1;
 		return 0;
+	}
 	p->answers--;
 	if (g_view(g, p, &v) != 0)
 		return 0;
@@ -301,11 +360,11 @@ g_digest_mark(weft_gossip_t *g, g_peer_t *p, const Weft__GossipDigest *d)
 		if (od != NULL)
 			same = od->count == v.count[i] &&
 			       memcmp(od->hash.data, v.hash[i], G_HASH) == 0;
-		if (!same) {
+		if (!same) { /* 2: the peer holds none of it */
 			g_origin_t *o = weft_gossip__origin(g, v.pk[i], 0);
 
 			if (o != NULL)
-				o->mark = any = 1;
+				o->mark = any = od == NULL ? 2 : 1;
 		}
 	}
 	free(ix);
@@ -313,8 +372,9 @@ g_digest_mark(weft_gossip_t *g, g_peer_t *p, const Weft__GossipDigest *d)
 	return any;
 }
 
-/* Anti-entropy, step 2: the peer's digests. Push our origins that
- * differ; answer with our own digests unless this was the answer. */
+/* Anti-entropy, step 2: the peer's digests. Push or list our origins
+ * that differ (step 3); answer with our own digests unless this was the
+ * answer. */
 int
 weft_gossip__recv_digest(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
 			 const Weft__GossipDigest *d, weft_err_t *err)
@@ -335,7 +395,7 @@ weft_gossip__recv_digest(weft_gossip_t *g, g_peer_t *p, uint64_t peer,
 	}
 	p->answers--;
 	if (g_digest_mark(g, p, d))
-		g_push_marked(g, p);
+		g_repair(g, p);
 	if (!d->reply) {
 		Weft__WireMessage *r = g_digest_msg(g, p, 1);
 

@@ -226,7 +226,8 @@ typedef struct g_peer {
 	 * entries served to its grafts (16 bytes ask for ~500) */
 	unsigned answers, served;
 	int ae_more; /* our last anti-entropy push to it was cut at the
-		      * bound: another round at the next tick */
+		      * bound, or we put off its round (busy): another
+		      * round at the next tick we are not busy */
 	/* the bounded overlay (gossip_overlay.c) */
 	int parting; /* a Disconnect went or came: not a failure */
 	int joined;  /* it sent its Join (one per session) */

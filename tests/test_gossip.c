@@ -209,6 +209,72 @@ test_anti_entropy(void **state)
 	free(t);
 }
 
+/* Anti-entropy moves what differs, not whole origins: n0 holds 300
+ * products n1 holds too; cut off, it updates one and adds one; when the
+ * link is back, n1 receives those two entries and no duplicate (it
+ * received n0's 302 when anti-entropy pushed whole origins). */
+static void
+test_repair_differs(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	weft_gossip_stats_t a0, a1, b0, b1;
+	char name[32];
+	uint8_t *env;
+	size_t len;
+	int j;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 2);
+	link_up(t, 0, 1);
+	drain(t);
+	for (j = 0; j < 300; j++) {
+		snprintf(name, sizeof(name), "d.p%d", j);
+		env = descriptor(t, 0, name, 1, 0, &len);
+		weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1,
+				  NULL);
+		free(env);
+		if (j % 100 == 99) { /* within a tick's budget */
+			drain(t);
+			tick_all(t, IV);
+		}
+	}
+	drain(t);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "d.p299", 1, 0),
+	    2);
+	link_down(t, 0, 1);
+	env = descriptor(t, 0, "d.p7", 2, 0, &len);
+	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	env = descriptor(t, 0, "d.new", 1, 0, &len);
+	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	drain(t);
+	tick_all(t, IV);
+	weft_gossip_stats(t->n[0].g, &b0);
+	weft_gossip_stats(t->n[1].g, &b1);
+	link_up(t, 0, 1);
+	drain(t);
+	weft_gossip_stats(t->n[0].g, &a0);
+	weft_gossip_stats(t->n[1].g, &a1);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "d.p7", 2, 0), 2);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "d.new", 1, 0),
+	    2);
+	assert_true(same_roots(t));
+	assert_int_equal(a1.accepted - b1.accepted, 2);
+	/* two at most: the records in the Joins (each end's first
+	 * neighbour came up: it asks to be introduced, gossip_overlay.c) */
+	assert_true(a0.duplicates - b0.duplicates <= 1);
+	assert_true(a1.duplicates - b1.duplicates <= 1);
+	assert_true(a0.lists_out > b0.lists_out);
+	assert_true(a1.repairs_out > b1.repairs_out);
+	net_free(t);
+	free(t);
+}
+
 static int
 failed_seen(net_t *t, int subject)
 {
@@ -512,66 +578,82 @@ test_hostile(void **state)
 			free(es[k].data);
 		free(es);
 	}
-	/* Amplification: 50 bogus summaries in one interval get at most 8
-	 * digests back; a graft asking 4096 times for one entry gets at
-	 * most the per-interval budget (2000) of it. */
-	{
-		Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
-		Weft__GossipSummary sm = WEFT__GOSSIP_SUMMARY__INIT;
-		Weft__GossipGraft gr = WEFT__GOSSIP_GRAFT__INIT;
-		ProtobufCBinaryData *keys = calloc(4096, sizeof(*keys));
-		crypto_generichash_state hs;
-		uint8_t root[16] = {9}, key[16], kind = WEFT_ENTRY_DESCRIPTOR;
-		weft_gossip_stats_t before, after;
-		weft_out_t o;
-		size_t pushed = 0;
+	net_free(t);
+	free(t);
+}
 
-		assert_non_null(keys);
-		tick_all(t, IV); /* fresh budgets */
-		drain(t);
-		weft_gossip_stats(t->n[1].g, &before);
-		sm.root.data = root;
-		sm.root.len = 16;
-		sm.count = 1;
-		m.msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
-		m.summary = &sm;
-		for (k = 0; k < 50; k++)
-			assert_int_equal(recv_turns(t->n[1].g, t->now,
-						    unix_us(t), 1, &m, NULL),
-					 0);
-		weft_gossip_stats(t->n[1].g, &after);
-		assert_true(after.digests_out - before.digests_out <= 8);
-		assert_true(after.throttled - before.throttled >= 42);
-		/* the entry x.y of n0, by its key (as gossip.c makes it) */
-		crypto_generichash_init(&hs, NULL, 0, 16);
-		crypto_generichash_update(&hs, &kind, 1);
-		crypto_generichash_update(&hs, t->n[0].kp->pk, WEFT_PK_BYTES);
-		crypto_generichash_update(&hs, (const uint8_t *)"x.y", 3);
-		crypto_generichash_final(&hs, key, 16);
-		for (k = 0; k < 4096; k++) {
-			keys[k].data = key;
-			keys[k].len = 16;
-		}
-		gr.keys = keys;
-		gr.n_keys = 4096;
-		m.msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
-		m.graft = &gr;
-		while (weft_gossip_poll(t->n[1].g, &o)) { /* the digests */
-			weft_gossip_msg_free(o.msg);
-			free(o.env);
-		}
+/* Amplification: 50 bogus summaries in one interval get at most 8
+ * digests back; a graft asking 4096 times for one entry gets at
+ * most the per-interval budget (2000) of it. */
+static void
+test_amplify(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipSummary sm = WEFT__GOSSIP_SUMMARY__INIT;
+	Weft__GossipGraft gr = WEFT__GOSSIP_GRAFT__INIT;
+	ProtobufCBinaryData *keys = calloc(4096, sizeof(*keys));
+	crypto_generichash_state hs;
+	uint8_t root[16] = {9}, key[16], kind = WEFT_ENTRY_DESCRIPTOR;
+	weft_gossip_stats_t before, after;
+	weft_out_t o;
+	size_t pushed = 0;
+	uint8_t *env;
+	size_t len;
+	int k;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(keys);
+	net_init(t, 2);
+	link_up(t, 0, 1);
+	env = descriptor(t, 0, "x.y", 7, 0, &len);
+	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
+	free(env);
+	drain(t);
+	tick_all(t, IV); /* fresh budgets */
+	drain(t);
+	weft_gossip_stats(t->n[1].g, &before);
+	sm.root.data = root;
+	sm.root.len = 16;
+	sm.count = 1;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_SUMMARY;
+	m.summary = &sm;
+	for (k = 0; k < 50; k++)
 		assert_int_equal(
 		    recv_turns(t->n[1].g, t->now, unix_us(t), 1, &m, NULL), 0);
-		while (weft_gossip_poll(t->n[1].g, &o)) {
-			if (o.kind == WEFT_OUT_SEND &&
-			    o.msg->msg_case == WEFT__WIRE_MESSAGE__MSG_PUSH)
-				pushed += o.msg->push->n_entries;
-			weft_gossip_msg_free(o.msg);
-			free(o.env);
-		}
-		assert_true(pushed > 0 && pushed <= 2000);
-		free(keys);
+	weft_gossip_stats(t->n[1].g, &after);
+	assert_true(after.digests_out - before.digests_out <= 8);
+	assert_true(after.throttled - before.throttled >= 42);
+	/* the entry x.y of n0, by its key (as gossip.c makes it) */
+	crypto_generichash_init(&hs, NULL, 0, 16);
+	crypto_generichash_update(&hs, &kind, 1);
+	crypto_generichash_update(&hs, t->n[0].kp->pk, WEFT_PK_BYTES);
+	crypto_generichash_update(&hs, (const uint8_t *)"x.y", 3);
+	crypto_generichash_final(&hs, key, 16);
+	for (k = 0; k < 4096; k++) {
+		keys[k].data = key;
+		keys[k].len = 16;
 	}
+	gr.keys = keys;
+	gr.n_keys = 4096;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_GRAFT;
+	m.graft = &gr;
+	while (weft_gossip_poll(t->n[1].g, &o)) { /* the digests */
+		weft_gossip_msg_free(o.msg);
+		free(o.env);
+	}
+	assert_int_equal(recv_turns(t->n[1].g, t->now, unix_us(t), 1, &m, NULL),
+			 0);
+	while (weft_gossip_poll(t->n[1].g, &o)) {
+		if (o.kind == WEFT_OUT_SEND &&
+		    o.msg->msg_case == WEFT__WIRE_MESSAGE__MSG_PUSH)
+			pushed += o.msg->push->n_entries;
+		weft_gossip_msg_free(o.msg);
+		free(o.env);
+	}
+	assert_true(pushed > 0 && pushed <= 2000);
+	free(keys);
 	net_free(t);
 	free(t);
 }
@@ -1268,9 +1350,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dissemination),
 	    cmocka_unit_test(test_anti_entropy),
+	    cmocka_unit_test(test_repair_differs),
 	    cmocka_unit_test(test_partial),
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_amplify),
 	    cmocka_unit_test(test_turns),
 	    cmocka_unit_test(test_take_give),
 	    cmocka_unit_test(test_wait_set),
