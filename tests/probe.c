@@ -1973,9 +1973,9 @@ static const probe_mode_t probe_modes[] = {
      "--data-dir DIR --connect HOST:PORT [--seconds S]"},
     {"gossip", probe_mode_gossip, PROBE_DC | PROBE_O_VICTIM_KEY,
      PROBE_DC | PROBE_O_VICTIM_KEY | PROBE_O_FLOOD | PROBE_O_SECONDS |
-	 PROBE_O_HOLD,
+	 PROBE_O_HOLD | PROBE_O_COUNT,
      "--data-dir DIR --connect HOST:PORT --victim-key HEX64\n"
-     "             [--flood N] [--hold S] [--seconds S]"},
+     "             [--flood N] [--hold S] [--seconds S] [--count PER_S]"},
     {"qopen", probe_mode_qopen, PROBE_DC | PROBE_O_PRODUCT,
      PROBE_DC | PROBE_O_PRODUCT | PROBE_O_DUMP | PROBE_O_COUNT,
      "--data-dir DIR --connect HOST:PORT "

@@ -22,9 +22,11 @@
  * PROBE_PUSH_MAX entries, as fast as the session takes them; with --hold
  * H the flood goes on for H seconds, round after round of the next
  * versions of the same N names (a sustained insider: replacements are
- * valid entries its neighbours must take up to the origin's budget).
- * Then the session is held open for --seconds, reading and discarding.
- * close_ms counts from the end of the flood.
+ * valid entries its neighbours must take up to the origin's budget);
+ * with --count R, at R entries a second (what is built goes out while
+ * the probe waits), not as fast as it can sign them. Then the session is held
+ * open for --seconds, reading and discarding. close_ms counts from the end of
+ * the flood.
  */
 typedef struct probe_gossip {
 	probe_link_t *l;
@@ -203,6 +205,20 @@ probe_gossip_push(probe_gossip_t *g)
 	return rc;
 }
 
+/* --count: wait until due (ms), the batch built so far pushed first. */
+static int
+probe_gossip_pace(probe_gossip_t *g, uint64_t due)
+{
+	uint64_t now;
+
+	if (g->n > 0 && probe_gossip_push(g) != 0)
+		return -1;
+	while ((now = probe_now_ms()) < due && !g->l->failed &&
+	       !probe_link_closed(g->l))
+		probe_link_service(g->l, (int)(due - now));
+	return 0;
+}
+
 /* Add one entry to the batch (pushing it when full, or when flush). */
 static int
 probe_gossip_add(probe_gossip_t *g, const char *name, uint64_t version,
@@ -273,6 +289,10 @@ probe_mode_gossip(const probe_opts_t *o)
 		int last = sustain ? probe_now_ms() >= t0 + o->hold_ms
 				   : k + 1 == nflood;
 
+		if ((o->seen & PROBE_O_COUNT) &&
+		    probe_now_ms() < t0 + k * 1000 / o->count &&
+		    (r = probe_gossip_pace(&g, t0 + k * 1000 / o->count)) != 0)
+			goto stop;
 		snprintf(name, sizeof(name), "flood.p%lu", k % nflood);
 		r = probe_gossip_add(&g, name, 1 + k / nflood, NULL, 0, last);
 		if (r != 0)
