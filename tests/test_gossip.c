@@ -275,6 +275,48 @@ test_repair_differs(void **state)
 	free(t);
 }
 
+/* A lost neighbour that was on the broadcast tree takes a branch with
+ * it: our other links go eager, so the next broadcast reaches what hung
+ * below it at once (a let-go neighbour, not a failure, does not). */
+static void
+test_loss_eager(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	char name[32];
+	uint8_t *env;
+	size_t len, i, lazy = 0;
+	g_peer_t *p;
+	int a, b, j;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 4);
+	for (a = 0; a < 4; a++)
+		for (b = a + 1; b < 4; b++)
+			link_up(t, a, b);
+	drain(t);
+	for (j = 0; j < 4; j++) { /* the tree prunes the other links */
+		snprintf(name, sizeof(name), "t.p%d", j);
+		env = descriptor(t, 0, name, 1, 0, &len);
+		weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1,
+				  NULL);
+		free(env);
+		drain(t);
+	}
+	p = weft_gossip__peer(t->n[1].g, 1); /* n1's link to n0 */
+	assert_non_null(p);
+	assert_int_equal(p->lazy, 0);
+	for (i = 0; i < 3; i++)
+		lazy += (size_t)t->n[1].g->peers[i].lazy;
+	assert_true(lazy > 0);
+	link_down(t, 1, 0);
+	assert_int_equal(t->n[1].g->npeers, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(t->n[1].g->peers[i].lazy, 0);
+	net_free(t);
+	free(t);
+}
+
 static int
 failed_seen(net_t *t, int subject)
 {
@@ -1351,6 +1393,7 @@ main(void)
 	    cmocka_unit_test(test_dissemination),
 	    cmocka_unit_test(test_anti_entropy),
 	    cmocka_unit_test(test_repair_differs),
+	    cmocka_unit_test(test_loss_eager),
 	    cmocka_unit_test(test_partial),
 	    cmocka_unit_test(test_failure_and_refute),
 	    cmocka_unit_test(test_hostile),
