@@ -410,6 +410,18 @@ descriptor(net_t *t, int i, const char *name, uint64_t version, int tomb,
 	return descriptor_vis(t, i, name, version, tomb, 0, NULL, len);
 }
 
+int
+offer_own(net_t *t, int i, const char *name, uint64_t version)
+{
+	size_t len;
+	uint8_t *env = descriptor(t, i, name, version, 0, &len);
+	int rc =
+	    weft_gossip_offer(t->n[i].g, t->now, unix_us(t), env, len, 1, NULL);
+
+	free(env);
+	return rc;
+}
+
 /* Pushes and grafts sent by every core, summed. */
 void
 tree_totals(const net_t *t, uint64_t *pushes, uint64_t *grafts)

@@ -78,6 +78,9 @@ uint8_t *policy_to(net_t *t, int i, const char *name, const char *org,
 		   size_t *len);
 uint8_t *descriptor(net_t *t, int i, const char *name, uint64_t version,
 		    int tomb, size_t *len);
+/* Node i signs its descriptor name at version and offers it to itself
+ * (a publish); what weft_gossip_offer returns. */
+int offer_own(net_t *t, int i, const char *name, uint64_t version);
 void tree_totals(const net_t *t, uint64_t *pushes, uint64_t *grafts);
 
 #endif

@@ -66,9 +66,7 @@ test_dissemination(void **state)
 	 * reaches everyone with one push per node (Plumtree). */
 	tick_all(t, 2 * IV);
 	tree_totals(t, &pushes, &grafts);
-	env = descriptor(t, 5, "shop.events", 11, 0, &len);
-	weft_gossip_offer(t->n[5].g, t->now, unix_us(t), env, len, 1, NULL);
-	free(env);
+	offer_own(t, 5, "shop.events", 11);
 	drain(t);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[5].kp->pk,
 				 "shop.events", 11, 0),
@@ -172,8 +170,6 @@ static void
 test_anti_entropy(void **state)
 {
 	net_t *t = calloc(1, sizeof(*t));
-	uint8_t *env;
-	size_t len;
 	int j;
 
 	(void)state;
@@ -186,12 +182,8 @@ test_anti_entropy(void **state)
 	 * exchanged on link-up finds the difference. */
 	link_down(t, 3, 2);
 	link_down(t, 3, 4);
-	env = descriptor(t, 3, "ops.logs", 1, 0, &len);
-	weft_gossip_offer(t->n[3].g, t->now, unix_us(t), env, len, 1, NULL);
-	free(env);
-	env = descriptor(t, 6, "ops.metrics", 1, 0, &len);
-	weft_gossip_offer(t->n[6].g, t->now, unix_us(t), env, len, 1, NULL);
-	free(env);
+	offer_own(t, 3, "ops.logs", 1);
+	offer_own(t, 6, "ops.metrics", 1);
 	drain(t);
 	assert_int_equal(
 	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[3].kp->pk, "ops.logs", 1, 0),
@@ -219,8 +211,6 @@ test_repair_differs(void **state)
 	net_t *t = calloc(1, sizeof(*t));
 	weft_gossip_stats_t a0, a1, b0, b1;
 	char name[32];
-	uint8_t *env;
-	size_t len;
 	int j;
 
 	(void)state;
@@ -230,10 +220,7 @@ test_repair_differs(void **state)
 	drain(t);
 	for (j = 0; j < 300; j++) {
 		snprintf(name, sizeof(name), "d.p%d", j);
-		env = descriptor(t, 0, name, 1, 0, &len);
-		weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1,
-				  NULL);
-		free(env);
+		offer_own(t, 0, name, 1);
 		if (j % 100 == 99) { /* within a tick's budget */
 			drain(t);
 			tick_all(t, IV);
@@ -244,12 +231,8 @@ test_repair_differs(void **state)
 	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, "d.p299", 1, 0),
 	    2);
 	link_down(t, 0, 1);
-	env = descriptor(t, 0, "d.p7", 2, 0, &len);
-	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
-	free(env);
-	env = descriptor(t, 0, "d.new", 1, 0, &len);
-	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
-	free(env);
+	offer_own(t, 0, "d.p7", 2);
+	offer_own(t, 0, "d.new", 1);
 	drain(t);
 	tick_all(t, IV);
 	weft_gossip_stats(t->n[0].g, &b0);
@@ -283,8 +266,7 @@ test_loss_eager(void **state)
 {
 	net_t *t = calloc(1, sizeof(*t));
 	char name[32];
-	uint8_t *env;
-	size_t len, i, lazy = 0;
+	size_t i, lazy = 0;
 	g_peer_t *p;
 	int a, b, j;
 
@@ -297,10 +279,7 @@ test_loss_eager(void **state)
 	drain(t);
 	for (j = 0; j < 4; j++) { /* the tree prunes the other links */
 		snprintf(name, sizeof(name), "t.p%d", j);
-		env = descriptor(t, 0, name, 1, 0, &len);
-		weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1,
-				  NULL);
-		free(env);
+		offer_own(t, 0, name, 1);
 		drain(t);
 	}
 	p = weft_gossip__peer(t->n[1].g, 1); /* n1's link to n0 */
@@ -640,8 +619,6 @@ test_amplify(void **state)
 	weft_gossip_stats_t before, after;
 	weft_out_t o;
 	size_t pushed = 0;
-	uint8_t *env;
-	size_t len;
 	int k;
 
 	(void)state;
@@ -649,9 +626,7 @@ test_amplify(void **state)
 	assert_non_null(keys);
 	net_init(t, 2);
 	link_up(t, 0, 1);
-	env = descriptor(t, 0, "x.y", 7, 0, &len);
-	weft_gossip_offer(t->n[0].g, t->now, unix_us(t), env, len, 1, NULL);
-	free(env);
+	offer_own(t, 0, "x.y", 7);
 	drain(t);
 	tick_all(t, IV); /* fresh budgets */
 	drain(t);
