@@ -473,6 +473,8 @@ weft_gossip__judge(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		   const uint8_t *env, size_t len, const g_peer_t *p,
 		   g_peeked_t *k)
 {
+	g_origin_t *o;
+
 	if (len > WEFT_ENTRY_MAX ||
 	    !weft_gossip__peek(env, len, &k->kind, k->origin, k->name,
 			       &k->version))
@@ -483,12 +485,12 @@ weft_gossip__judge(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 	k->e = weft_gossip__find(g, k->kind, k->origin, k->name);
 	if (k->e != NULL && k->e->version >= k->version)
 		return G_HELD;
-	if (weft_gossip__revoked(weft_gossip__origin(g, k->origin, 0), NULL))
+	o = weft_gossip__origin(g, k->origin, 0);
+	if (weft_gossip__revoked(o, NULL))
 		return G_REVOKED;
 	/* an origin at its quota costs a peek, not a signature check */
 	if (p != NULL &&
-	    weft_gossip__quota_full(&g->q, weft_gossip__origin(g, k->origin, 0),
-				    k->e != NULL, now_ms))
+	    weft_gossip__quota_full(&g->q, o, k->e != NULL, now_ms))
 		return G_OVER_QUOTA;
 	if (p != NULL && g->cfg.partial &&
 	    (k->kind == WEFT_ENTRY_NODE || k->kind == WEFT_ENTRY_REPORT) &&
@@ -966,8 +968,9 @@ g_peer_down(weft_gossip_t *g, uint64_t now_ms, uint64_t peer)
 	 * not a lazy announcement and a graft a hop; its duplicates prune
 	 * the links back (the bench's quarter killed: 7-8.6 s to reach the
 	 * rest before, docs/gossip.md) */
-	for (i = 0; eager && i < g->npeers; i++)
-		g->peers[i].lazy = 0;
+	if (eager)
+		for (i = 0; i < g->npeers; i++)
+			g->peers[i].lazy = 0;
 	if (weft_gossip__connected(g, pk) || !g_suspect(g, now_ms, pk))
 		return;
 	/* Try to get it back before suspecting it. */

@@ -227,21 +227,19 @@ g_repair(weft_gossip_t *g, g_peer_t *p)
 	for (i = 0; i < g->nb; i++) {
 		b = (g->ae_cursor + i) & (g->nb - 1);
 		for (e = g->tab[b]; e; e = e->next) {
-			int push;
-
 			if (!weft_gossip__shared(g, e) || !e->orig->mark ||
 			    (full && e->kind != WEFT_ENTRY_REVOCATION) ||
 			    !weft_gossip__visible(g, e, p))
 				continue;
-			push = e->orig->mark == 2 ||
-			       e->kind == WEFT_ENTRY_REVOCATION;
-			if (push ? g_grow(&es, n, &cap)
-				 : g_grow(&ls, ln, &lcap))
-				goto out;
-			if (push) {
+			if (e->orig->mark == 2 ||
+			    e->kind == WEFT_ENTRY_REVOCATION) { /* push */
+				if (g_grow(&es, n, &cap))
+					goto out;
 				es[n++] = e;
 				bytes += e->len;
-			} else {
+			} else { /* list */
+				if (g_grow(&ls, ln, &lcap))
+					goto out;
 				ls[ln++] = e;
 			}
 		}

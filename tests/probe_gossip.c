@@ -24,9 +24,9 @@
  * versions of the same N names (a sustained insider: replacements are
  * valid entries its neighbours must take up to the origin's budget);
  * with --count R, at R entries a second (what is built goes out while
- * the probe waits), not as fast as it can sign them. Then the session is held
- * open for --seconds, reading and discarding. close_ms counts from the end of
- * the flood.
+ * the probe waits), not as fast as it can sign them. Then the session
+ * is held open for --seconds, reading and discarding. close_ms counts
+ * from the end of the flood.
  */
 typedef struct probe_gossip {
 	probe_link_t *l;
@@ -205,12 +205,15 @@ probe_gossip_push(probe_gossip_t *g)
 	return rc;
 }
 
-/* --count: wait until due (ms), the batch built so far pushed first. */
+/* --count: if the next entry is not due yet (ms), push the batch built
+ * so far and wait. */
 static int
 probe_gossip_pace(probe_gossip_t *g, uint64_t due)
 {
 	uint64_t now;
 
+	if (probe_now_ms() >= due)
+		return 0;
 	if (g->n > 0 && probe_gossip_push(g) != 0)
 		return -1;
 	while ((now = probe_now_ms()) < due && !g->l->failed &&
@@ -290,7 +293,6 @@ probe_mode_gossip(const probe_opts_t *o)
 				   : k + 1 == nflood;
 
 		if ((o->seen & PROBE_O_COUNT) &&
-		    probe_now_ms() < t0 + k * 1000 / o->count &&
 		    (r = probe_gossip_pace(&g, t0 + k * 1000 / o->count)) != 0)
 			goto stop;
 		snprintf(name, sizeof(name), "flood.p%lu", k % nflood);
