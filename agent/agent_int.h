@@ -41,6 +41,7 @@
 
 #include "agent/agent.h"
 #include "agent/pool.h"
+#include "agent/wake.h"
 #include "crypto/handshake.h"
 #include "lib/err.h"
 #include "node/node.h"
@@ -282,7 +283,7 @@ struct agent {
 	struct ag_query *queries;
 	struct ag_serve *serves;
 	weft_pool_t *qpool, *spool;
-	uv_async_t qasync;
+	ag_wake_t qasync;
 	int qasync_open;
 	uint64_t q_asked, q_served, q_refused, q_cancelled;
 	/* the audit log's queue (audit.c) */

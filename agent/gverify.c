@@ -34,6 +34,7 @@
 #include "storage/entry.h"
 
 #define GV_BATCH 64 /* entries a job takes: a few ms of checks */
+#define GV_NICE 19  /* the verify thread's nice, above the loop's */
 
 struct ag_gv {
 	weft_pool_job_t job;
@@ -122,7 +123,7 @@ ag_gv_kick(agent_t *a)
 int
 ag_gv_start(agent_t *a)
 {
-	int rc = weft_pool_new(a->loop, 1, 2, &a->vpool);
+	int rc = weft_pool_new_nice(a->loop, 1, 2, GV_NICE, &a->vpool);
 
 	if (rc != 0) {
 		ag_log("error", "verify thread: %s", weft_strerror(rc));

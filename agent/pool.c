@@ -4,8 +4,10 @@
  * One mutex guards two lists: the queue (submitted, not started) and the
  * finished list (work returned or cancelled, done not yet called). A
  * worker takes the queue's head, runs work without the lock, puts the
- * job on the finished list and wakes the loop with uv_async_send; the
- * loop's async callback takes the finished list and calls done. busy
+ * job on the finished list and wakes the loop (wake.h: not uv_async_send,
+ * whose spin a preempted low-priority worker turned into 100-300 ms of a
+ * spinning loop); the loop's callback takes the finished list and calls
+ * done. busy
  * counts jobs between submit and done, which is what max_jobs bounds.
  *
  * Workers run at a lower priority than the loop (nice POOL_NICE above
@@ -20,37 +22,86 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "agent/wake.h"
 #include "lib/err.h"
 
 #define POOL_NICE 10 /* CFS weight ~1/10 of the loop's */
 
 struct weft_pool {
 	uv_loop_t *loop;
-	uv_async_t async;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	ag_wake_t wake;
+	sem_t sem;	     /* jobs in the inbox, plus one a thread at close */
+	pthread_mutex_t wmu; /* the workers' only: qhead, qtail */
 	pthread_t *th;
 	weft_pool_job_t **cur; /* [nth]: the job each thread runs, or NULL */
 	unsigned nth;
-	weft_pool_job_t *qhead, *qtail; /* queued */
-	weft_pool_job_t *fhead, *ftail; /* finished, done pending */
-	unsigned busy, max;
-	int stopping;
+	int nice;			/* above the process's */
+	weft_pool_job_t *inbox;		/* atomic: submitted, newest first */
+	weft_pool_job_t *qhead, *qtail; /* taken from the inbox, in order */
+	weft_pool_job_t *fin;		/* atomic: finished, newest first */
+	unsigned busy, max;		/* the loop's */
+	int stopping;			/* atomic */
 };
 
+/* Push j on an atomic stack (any thread). */
 static void
-pool_push(weft_pool_job_t **head, weft_pool_job_t **tail, weft_pool_job_t *j)
+pool_stack_push(weft_pool_job_t **top, weft_pool_job_t *j)
 {
-	j->pj_next = NULL;
-	if (*tail != NULL)
-		(*tail)->pj_next = j;
+	weft_pool_job_t *old = __atomic_load_n(top, __ATOMIC_RELAXED);
+
+	do
+		j->pj_next = old;
+	while (!__atomic_compare_exchange_n(top, &old, j, 1, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+}
+
+/* Take a whole atomic stack, oldest first. */
+static weft_pool_job_t *
+pool_stack_take(weft_pool_job_t **top)
+{
+	weft_pool_job_t *j = __atomic_exchange_n(top, NULL, __ATOMIC_ACQUIRE);
+	weft_pool_job_t *r = NULL, *next;
+
+	for (; j != NULL; j = next) {
+		next = j->pj_next;
+		j->pj_next = r;
+		r = j;
+	}
+	return r;
+}
+
+/* The inbox, in order, onto the end of the queue (wmu held). */
+static void
+pool_refill(weft_pool_t *p)
+{
+	weft_pool_job_t *j = pool_stack_take(&p->inbox);
+
+	if (j == NULL)
+		return;
+	if (p->qtail != NULL)
+		p->qtail->pj_next = j;
 	else
-		*head = j;
-	*tail = j;
+		p->qhead = j;
+	for (p->qtail = j; p->qtail->pj_next; p->qtail = p->qtail->pj_next)
+		;
+}
+
+/* Worker: the next job in order (wmu held), or NULL. */
+static weft_pool_job_t *
+pool_next(weft_pool_t *p)
+{
+	weft_pool_job_t *j;
+
+	if (p->qhead == NULL)
+		pool_refill(p);
+	if ((j = p->qhead) != NULL && (p->qhead = j->pj_next) == NULL)
+		p->qtail = NULL;
+	return j;
 }
 
 typedef struct pool_arg {
@@ -69,30 +120,28 @@ pool_thread(void *arg)
 	/* this thread only (Linux: a thread id names one thread); failing
 	 * (a seccomp filter, say) leaves it at the loop's priority */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
-			  getpriority(PRIO_PROCESS, (id_t)gettid()) +
-			      POOL_NICE);
-	pthread_mutex_lock(&p->mu);
+			  getpriority(PRIO_PROCESS, (id_t)gettid()) + p->nice);
 	for (;;) {
-		while (!p->stopping && p->qhead == NULL)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->qhead == NULL)
-			break; /* stopping, nothing left */
-		j = p->qhead;
-		p->qhead = j->pj_next;
-		if (p->qhead == NULL)
-			p->qtail = NULL;
-		p->cur[me] = j;
-		pthread_mutex_unlock(&p->mu);
-		if (weft_pool_cancelled(j))
+		while (sem_wait(&p->sem) != 0 && errno == EINTR)
+			;
+		pthread_mutex_lock(&p->wmu);
+		j = pool_next(p);
+		pthread_mutex_unlock(&p->wmu);
+		if (j == NULL) {
+			if (__atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE))
+				break; /* stopping, nothing left */
+			continue;
+		}
+		__atomic_store_n(&p->cur[me], j, __ATOMIC_RELEASE);
+		if (weft_pool_cancelled(j) ||
+		    __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE))
 			j->cancelled = 1;
 		else
 			j->work(j);
-		pthread_mutex_lock(&p->mu);
-		p->cur[me] = NULL;
-		pool_push(&p->fhead, &p->ftail, j);
-		uv_async_send(&p->async);
+		__atomic_store_n(&p->cur[me], NULL, __ATOMIC_RELEASE);
+		pool_stack_push(&p->fin, j);
+		ag_wake_send(&p->wake);
 	}
-	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
@@ -102,11 +151,7 @@ pool_drain(weft_pool_t *p)
 {
 	weft_pool_job_t *j, *next;
 
-	pthread_mutex_lock(&p->mu);
-	j = p->fhead;
-	p->fhead = p->ftail = NULL;
-	pthread_mutex_unlock(&p->mu);
-	for (; j != NULL; j = next) {
+	for (j = pool_stack_take(&p->fin); j != NULL; j = next) {
 		next = j->pj_next; /* done may free j */
 		p->busy--;
 		j->done(j);
@@ -114,14 +159,21 @@ pool_drain(weft_pool_t *p)
 }
 
 static void
-pool_async_cb(uv_async_t *a)
+pool_wake_cb(ag_wake_t *w)
 {
-	pool_drain(a->data);
+	pool_drain(w->data);
 }
 
 int
 weft_pool_new(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 	      weft_pool_t **out)
+{
+	return weft_pool_new_nice(loop, threads, max_jobs, POOL_NICE, out);
+}
+
+int
+weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
+		   int nice, weft_pool_t **out)
 {
 	weft_pool_t *p;
 	unsigned i;
@@ -140,16 +192,24 @@ weft_pool_new(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 	}
 	p->loop = loop;
 	p->max = max_jobs;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	rc = uv_async_init(loop, &p->async, pool_async_cb);
+	p->nice = nice;
+	if (sem_init(&p->sem, 0, 0) != 0) {
+		free(p->cur);
+		free(p->th);
+		free(p);
+		return -errno;
+	}
+	pthread_mutex_init(&p->wmu, NULL);
+	rc = ag_wake_init(loop, &p->wake, pool_wake_cb);
 	if (rc != 0) {
+		pthread_mutex_destroy(&p->wmu);
+		sem_destroy(&p->sem);
 		free(p->cur);
 		free(p->th);
 		free(p);
 		return rc;
 	}
-	p->async.data = p;
+	p->wake.data = p;
 	for (i = 0; i < threads; i++) {
 		pool_arg_t *pa = malloc(sizeof(*pa));
 
@@ -177,17 +237,15 @@ weft_pool_new(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 int
 weft_pool_submit(weft_pool_t *p, weft_pool_job_t *job)
 {
-	if (p->stopping)
+	if (__atomic_load_n(&p->stopping, __ATOMIC_RELAXED))
 		return WEFT_EINVAL;
 	if (p->busy >= p->max)
 		return WEFT_EAGAIN;
 	job->cancelled = 0;
 	__atomic_store_n(&job->pj_cancel, 0, __ATOMIC_RELAXED);
 	p->busy++;
-	pthread_mutex_lock(&p->mu);
-	pool_push(&p->qhead, &p->qtail, job);
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	pool_stack_push(&p->inbox, job);
+	sem_post(&p->sem);
 	return 0;
 }
 
@@ -195,21 +253,30 @@ void
 weft_pool_cancel(weft_pool_t *p, weft_pool_job_t *job)
 {
 	weft_pool_job_t **pp, *prev = NULL;
+	int found = 0;
 
+	/* running: it looks; queued: skipped when a worker reaches it, or
+	 * done at once if the workers' queue is free now (it is but for
+	 * moments; the loop never waits for it) */
 	__atomic_store_n(&job->pj_cancel, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&p->mu);
+	if (pthread_mutex_trylock(&p->wmu) != 0)
+		return;
+	pool_refill(p);
 	for (pp = &p->qhead; *pp != NULL; prev = *pp, pp = &(*pp)->pj_next) {
 		if (*pp != job)
 			continue;
-		*pp = job->pj_next; /* not started: it goes straight to done */
+		*pp = job->pj_next; /* its semaphore count finds nothing */
 		if (p->qtail == job)
 			p->qtail = prev;
 		job->cancelled = 1;
-		pool_push(&p->fhead, &p->ftail, job);
-		uv_async_send(&p->async);
+		found = 1;
 		break;
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->wmu);
+	if (found) {
+		pool_stack_push(&p->fin, job);
+		ag_wake_send(&p->wake);
+	}
 }
 
 int
@@ -225,12 +292,12 @@ weft_pool_busy(const weft_pool_t *p)
 }
 
 static void
-pool_closed(uv_handle_t *h)
+pool_closed(ag_wake_t *w)
 {
-	weft_pool_t *p = h->data;
+	weft_pool_t *p = w->data;
 
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->wmu);
+	sem_destroy(&p->sem);
 	free(p->cur);
 	free(p->th);
 	free(p);
@@ -239,28 +306,24 @@ pool_closed(uv_handle_t *h)
 void
 weft_pool_close(weft_pool_t *p)
 {
-	weft_pool_job_t *j;
 	unsigned i;
 
-	if (p == NULL || p->stopping)
+	if (p == NULL || __atomic_load_n(&p->stopping, __ATOMIC_RELAXED))
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stopping = 1;
-	while ((j = p->qhead) != NULL) {
-		p->qhead = j->pj_next;
-		__atomic_store_n(&j->pj_cancel, 1, __ATOMIC_RELAXED);
-		j->cancelled = 1;
-		pool_push(&p->fhead, &p->ftail, j);
+	/* what is queued is skipped (done without work), what runs sees
+	 * itself cancelled; then each thread finds nothing and ends */
+	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < p->nth; i++) {
+		weft_pool_job_t *j =
+		    __atomic_load_n(&p->cur[i], __ATOMIC_ACQUIRE);
+
+		if (j != NULL)
+			__atomic_store_n(&j->pj_cancel, 1, __ATOMIC_RELAXED);
 	}
-	p->qtail = NULL;
 	for (i = 0; i < p->nth; i++)
-		if (p->cur[i] != NULL)
-			__atomic_store_n(&p->cur[i]->pj_cancel, 1,
-					 __ATOMIC_RELAXED);
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+		sem_post(&p->sem);
 	for (i = 0; i < p->nth; i++)
 		pthread_join(p->th[i], NULL);
 	pool_drain(p);
-	uv_close((uv_handle_t *)&p->async, pool_closed);
+	ag_wake_close(&p->wake, pool_closed);
 }

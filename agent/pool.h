@@ -16,9 +16,13 @@
  * without bound.
  *
  * Cancellation: weft_pool_cancel marks a job. A job not started yet never
- * runs work; one running sees weft_pool_cancelled() return 1 and should
- * return soon. Either way done runs, exactly once, with
- * job->cancelled set if the job was cancelled before work ran.
+ * runs work (its done comes at once, or, if a worker is taking jobs at
+ * that moment, when a worker reaches it); one running sees
+ * weft_pool_cancelled() return 1 and should return soon. Either way done
+ * runs, exactly once, with job->cancelled set if the job was cancelled
+ * before work ran.
+ *
+ * The loop thread never waits for a worker (pool.c says how).
  *
  * Ownership: the pool never frees a job; the caller may free it in done
  * (not before). weft_pool_close cancels what is queued, waits for the
@@ -52,6 +56,10 @@ struct weft_pool_job {
  */
 int weft_pool_new(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 		  weft_pool_t **out);
+/* The same, its workers at nice (above the process's) instead of the
+ * default 10: 19 for the work that may wait longest. */
+int weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
+		       int nice, weft_pool_t **out);
 /* Queue a job. 0, or WEFT_EAGAIN when max_jobs are queued or running,
  * or WEFT_EINVAL after weft_pool_close began. */
 int weft_pool_submit(weft_pool_t *p, weft_pool_job_t *job);

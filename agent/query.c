@@ -21,7 +21,7 @@
  *
  * Threads. Each query and each serve has one mutex and one condition
  * variable shared by its worker and the loop; the loop is woken by one
- * uv_async_t (qasync) and then looks at every query and serve. Lists and
+ * ag_wake_t (qasync, wake.h) and then looks at every query and serve. Lists and
  * node-core calls are the loop's only; a worker touches only its own
  * struct under its mutex.
  */
@@ -278,7 +278,7 @@ mesh_open(void *arg, const weft_remote_t *r, const uint8_t *frag, size_t len,
 	q->streams = s;
 	pthread_mutex_unlock(&q->mu);
 	if (!s->cached)
-		uv_async_send(&q->a->qasync);
+		ag_wake_send(&q->a->qasync);
 	*stream = s;
 	return 0;
 }
@@ -344,7 +344,7 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 			break;
 		}
 		if (aq_busy_again(q, s)) {
-			uv_async_send(&q->a->qasync); /* the loop opens it */
+			ag_wake_send(&q->a->qasync); /* the loop opens it */
 			continue;
 		}
 		if (s->state == 2) {
@@ -371,7 +371,7 @@ mesh_next(void *arg, void *stream, const uint8_t **buf, size_t *len,
 	}
 	pthread_mutex_unlock(&q->mu);
 	if (kick)
-		uv_async_send(&q->a->qasync);
+		ag_wake_send(&q->a->qasync);
 	if (store) { /* the whole result: keep it for the next time */
 		ag_qc_store(q->a, s->ckey, &s->acc, s->rows, s->vread);
 		ag_qc_acc_free(&s->acc);
@@ -395,7 +395,7 @@ mesh_close(void *arg, void *stream)
 	if (s->state != 2)
 		s->want_cancel = 1;
 	pthread_mutex_unlock(&q->mu);
-	uv_async_send(&q->a->qasync);
+	ag_wake_send(&q->a->qasync);
 }
 
 /* How a stream's answer came, for EXPLAIN ANALYZE (weft_mesh_t.route). */
@@ -437,7 +437,7 @@ aq_emit(ag_query_t *q, const Weft__ControlResponse *resp)
 	else if (q->gone)
 		free(frame);
 	pthread_mutex_unlock(&q->mu);
-	uv_async_send(&q->a->qasync);
+	ag_wake_send(&q->a->qasync);
 	return rc;
 }
 
@@ -679,9 +679,9 @@ ag_query_kick(agent_t *a)
 }
 
 static void
-aq_async(uv_async_t *h)
+aq_async(ag_wake_t *w)
 {
-	ag_query_kick(h->data);
+	ag_query_kick(w->data);
 }
 
 static void
@@ -1055,7 +1055,7 @@ as_work(weft_pool_job_t *job)
 		v->inflight += len;
 		v->rows += rows;
 		pthread_mutex_unlock(&v->mu);
-		uv_async_send(&v->a->qasync);
+		ag_wake_send(&v->a->qasync);
 	}
 	if (rc < 0 && __atomic_load_n(&v->revoked, __ATOMIC_RELAXED))
 		weft_err_set(&err, WEFT_EDENIED,
@@ -1256,7 +1256,7 @@ ag_query_start(agent_t *a)
 		rc = weft_pool_new(a->loop, AS_THREADS, WEFT_QSVC_SERVE_MAX,
 				   &a->spool);
 	if (rc == 0)
-		rc = uv_async_init(a->loop, &a->qasync, aq_async);
+		rc = ag_wake_init(a->loop, &a->qasync, aq_async);
 	if (rc != 0) {
 		ag_log("error", "query pools: %s", weft_strerror(rc));
 		return -1;
@@ -1289,6 +1289,6 @@ ag_query_stop(agent_t *a)
 	weft_pool_close(a->spool);
 	a->spool = NULL;
 	if (a->qasync_open)
-		uv_close((uv_handle_t *)&a->qasync, NULL);
+		ag_wake_close(&a->qasync, NULL);
 	a->qasync_open = 0;
 }
