@@ -208,6 +208,11 @@ ag_core_flush(agent_t *a)
 	if (a->node == NULL)
 		return;
 	b.n = 0;
+	/* the fast lane's few entries (an honest publish in a flood):
+	 * checked here, not behind the verify thread's batch (gverify.c) */
+	if (weft_node_pending(a->node) > 0)
+		(void)weft_node_work_fast(a->node, uv_now(a->loop),
+					  weft_now_us());
 	while (weft_node_poll(a->node, &o)) {
 		switch (o.kind) {
 		case WEFT_OUT_SEND:

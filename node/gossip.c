@@ -747,6 +747,7 @@ weft_gossip_new(weft_gossip_t **out, const weft_gossip_cfg_t *cfg,
 		return weft_err_set(err, WEFT_ENOMEM, "gossip: out of memory");
 	}
 	g->next_tick = now_ms + g->cfg.interval_ms;
+	g->fast_left = G_FAST_TICK;
 	rc = g_issue_record(g, now_ms, unix_us, err);
 	if (rc != 0) {
 		weft_gossip_free(g);
@@ -770,6 +771,13 @@ weft_gossip_free(weft_gossip_t *g)
 		weft_gossip_msg_free(x.msg);
 		free(x.env);
 	}
+	/* the queues first: their entries point at origins */
+	for (i = 0; i < g->npeers; i++) {
+		free(g->peers[i].lq);
+		(void)weft_gossip__pend_free(g, &g->peers[i]);
+	}
+	(void)weft_gossip__pend_free(g, &g->gone);
+	weft_gossip__wait_free(g);
 	for (i = 0; i < g->nb; i++)
 		for (e = g->tab[i]; e; e = en) {
 			en = e->next;
@@ -794,12 +802,6 @@ weft_gossip_free(weft_gossip_t *g)
 		free(g->addr_ptrs[i]);
 	for (i = 0; i < WEFT_ROLES_MAX; i++)
 		free(g->role_ptrs[i]);
-	for (i = 0; i < g->npeers; i++) {
-		free(g->peers[i].lq);
-		(void)weft_gossip__pend_free(g, &g->peers[i]);
-	}
-	(void)weft_gossip__pend_free(g, &g->gone);
-	weft_gossip__wait_free(g);
 	free(g->peers);
 	free(g->lost);
 	weft_outq_free(&g->out);
@@ -1130,7 +1132,7 @@ g_recv_push(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, uint64_t peer,
 			continue;
 		weft_gossip__key(k.kind, k.origin, k.name, key);
 		if (weft_gossip__pend_push(g, p, push->entries[i].data,
-					   push->entries[i].len, key,
+					   push->entries[i].len, key, k.origin,
 					   !push->repair, g->cfg.budget))
 			g->npend++;
 		else
@@ -1340,6 +1342,7 @@ weft_gossip_tick(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
 		return;
 	g->next_tick = now_ms + g->cfg.interval_ms;
 	g->ticks++;
+	g->fast_left = G_FAST_TICK;
 	g_reps_sweep(g, unix_us);
 	for (i = 0; i < g->npeers; i++) {
 		g->peers[i].budget = g->cfg.budget;

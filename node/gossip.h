@@ -177,6 +177,15 @@ int weft_gossip_recv(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 size_t weft_gossip_pending(const weft_gossip_t *g);
 size_t weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 			size_t max);
+/*
+ * Only the fast lane (entries of origins with few waiting: an honest
+ * publish during a flood), at most G_FAST_TICK checks an interval: a
+ * driver that verifies the rest off its loop (the agent) checks these
+ * on it, so they wait neither for a busy verify thread nor its turn on
+ * a busy host. Returns how many it took.
+ */
+size_t weft_gossip_work_fast(weft_gossip_t *g, uint64_t now_ms,
+			     int64_t unix_us);
 
 /*
  * A driver that checks signatures off its loop (the agent's verify

@@ -28,7 +28,17 @@
 /* a received push's entries wait in a queue per neighbour
  * (gossip_turn.c), at most a budget of entries and G_PEND_BYTES a peer */
 #define G_PEND_BYTES (2 * 1024 * 1024)
-#define G_PEND_SLICE 16	  /* entries of one peer's queue a round */
+#define G_PEND_SLICE 16 /* entries of one peer's queue a round */
+/* the fast lane (gossip_turn.c): an entry whose origin had fewer than
+ * G_FAST_ORIGIN entries queued lately (halved each tick) goes ahead of
+ * the rest; a peer's lane holds at most G_FAST_MAX entries and
+ * G_FAST_BYTES */
+#define G_FAST_ORIGIN 8
+#define G_FAST_MAX 64
+#define G_FAST_BYTES (256 * 1024)
+/* fast-lane entries a driver's loop checks an interval (gossip_take.c,
+ * weft_gossip_work_fast): ~2 ms of Ed25519 */
+#define G_FAST_TICK 32
 #define G_GONE UINT64_MAX /* the id of g->gone, the queue of the gone */
 /* every G_MIX_MS a node links to a random member and lets another
  * neighbour go (gossip_overlay.c): the overlay keeps mixing, so parts that
@@ -99,6 +109,10 @@ typedef struct g_origin {
 	 * anti-entropy walks, not every origin ever seen) */
 	struct g_origin *snext;
 	int mark; /* scratch for g_push_marked */
+	/* entries of it queued lately to wait their turn, halved at each
+	 * tick since seen_tick (gossip_turn.c): few, and the next takes
+	 * the fast lane */
+	uint32_t seen;
 	/* quotas (gossip_quota.c); a simulator holds millions of these */
 	g_org_t *org; /* set with its first entry */
 	size_t bytes;
@@ -106,6 +120,7 @@ typedef struct g_origin {
 	uint32_t held; /* entries held, shared or not */
 	float tokens;
 	int rated;
+	uint32_t seen_tick;
 	/* revoked by this org root (malloc'd; gossip_revoke.c), or NULL */
 	uint8_t *revoked_by;
 } g_origin_t;
@@ -211,6 +226,12 @@ typedef struct g_pend {
 	uint8_t key[G_HASH]; /* in g->wait until handled */
 } g_pend_t;
 
+/* A queue of them: q[h .. n) */
+typedef struct g_pq {
+	g_pend_t *q;
+	size_t h, n, cap, bytes;
+} g_pq_t;
+
 typedef struct g_peer {
 	uint64_t id;
 	int lazy; /* off the broadcast tree: announce, don't push */
@@ -231,9 +252,9 @@ typedef struct g_peer {
 	/* the bounded overlay (gossip_overlay.c) */
 	int parting; /* a Disconnect went or came: not a failure */
 	int joined;  /* it sent its Join (one per session) */
-	/* its push entries waiting their turn: pq[pqh .. pqn) */
-	g_pend_t *pq;
-	size_t pqh, pqn, pqcap, pqbytes;
+	/* its push entries waiting their turn: the fast lane (origins
+	 * with few waiting: an honest publish in a flood) and the rest */
+	g_pq_t fq, pq;
 } g_peer_t;
 
 typedef struct g_lost {
@@ -289,7 +310,8 @@ struct weft_gossip {
 	uint8_t (*wk)[G_HASH];
 	uint32_t *wn;
 	size_t wcap, wcount;
-	size_t turn; /* the peer weft_gossip_work starts at */
+	size_t turn;	  /* the peer weft_gossip_work starts at */
+	size_t fast_left; /* weft_gossip_work_fast's checks this interval */
 	g_lost_t *lost;
 	size_t nlost, lost_cap;
 	struct {
@@ -358,10 +380,11 @@ int weft_gossip__offer(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		       int persist, weft_err_t *err);
 g_peer_t *weft_gossip__peer(weft_gossip_t *g, uint64_t id);
 int weft_gossip__pend_push(weft_gossip_t *g, g_peer_t *p, const uint8_t *env,
-			   size_t len, const uint8_t key[G_HASH], int bcast,
+			   size_t len, const uint8_t key[G_HASH],
+			   const uint8_t origin[WEFT_PK_BYTES], int bcast,
 			   size_t max);
-int weft_gossip__pend_pop(g_peer_t *p, uint8_t **env, size_t *len, int *bcast,
-			  uint8_t key[G_HASH]);
+int weft_gossip__pend_pop(g_peer_t *p, int fast, uint8_t **env, size_t *len,
+			  int *bcast, uint8_t key[G_HASH]);
 size_t weft_gossip__pend_free(weft_gossip_t *g, g_peer_t *p);
 /* Move from's queue to the end of to's (at most max there); frees
  * from's; returns how many were dropped. */

@@ -18,10 +18,14 @@ weft_gossip_pending(const weft_gossip_t *g)
 	return g->npend;
 }
 
-/* Call fn for up to max queued entries, a slice of each neighbour's
- * queue in turn (the caller takes *env), in the order they are taken. */
+/* Call fn for up to max queued entries, in the order they are taken (the
+ * caller takes *env): every neighbour's fast lane first, and a take that
+ * found any stops there: a short batch, so an honest publish is not held
+ * up behind a flood's (docs/gossip.md, "Quotas"); else (unless fast_only)
+ * a slice of each neighbour's queue in turn, then of what neighbours that
+ * went left. */
 static size_t
-g_pend_each(weft_gossip_t *g, size_t max,
+g_pend_each(weft_gossip_t *g, size_t max, int fast_only,
 	    void (*fn)(weft_gossip_t *g, void *arg, g_peer_t *p, uint8_t *env,
 		       size_t len, int bcast, const uint8_t *key),
 	    void *arg)
@@ -29,30 +33,31 @@ g_pend_each(weft_gossip_t *g, size_t max,
 	size_t done = 0, k, n;
 	uint8_t *env, key[G_HASH];
 	size_t len;
-	int bcast;
+	int bcast, fast;
 
-	while (done < max && g->npend > 0) {
-		size_t before = done;
+	for (fast = 1; fast >= !!fast_only && done == 0; fast--)
+		while (done < max && g->npend > 0) {
+			size_t before = done;
 
-		/* a slice of each neighbour's queue in turn, then of what
-		 * neighbours that went left behind */
-		for (k = 0; k <= g->npeers && done < max; k++) {
-			g_peer_t *p = k < g->npeers
-					  ? &g->peers[(g->turn + k) % g->npeers]
-					  : &g->gone;
+			for (k = 0; k <= g->npeers && done < max; k++) {
+				g_peer_t *p =
+				    k < g->npeers
+					? &g->peers[(g->turn + k) % g->npeers]
+					: &g->gone;
 
-			for (n = 0;
-			     n < G_PEND_SLICE && done < max &&
-			     weft_gossip__pend_pop(p, &env, &len, &bcast, key);
-			     n++, done++) {
-				g->npend--;
-				fn(g, arg, p, env, len, bcast, key);
+				for (n = 0;
+				     (fast || n < G_PEND_SLICE) && done < max &&
+				     weft_gossip__pend_pop(p, fast, &env, &len,
+							   &bcast, key);
+				     n++, done++) {
+					g->npend--;
+					fn(g, arg, p, env, len, bcast, key);
+				}
 			}
+			g->turn++;
+			if (done == before)
+				break; /* nothing was left after all */
 		}
-		g->turn++;
-		if (done == before)
-			break; /* nothing was left after all */
-	}
 	return done;
 }
 
@@ -77,9 +82,22 @@ size_t
 weft_gossip_work(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us, size_t max)
 {
 	struct g_work w = {now_ms, unix_us};
+	size_t done = 0, n;
 
-	(void)g_pend_each(g, max, g_work_one, &w);
+	while (done < max &&
+	       (n = g_pend_each(g, max - done, 0, g_work_one, &w)) > 0)
+		done += n;
 	return g->npend;
+}
+
+size_t
+weft_gossip_work_fast(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us)
+{
+	struct g_work w = {now_ms, unix_us};
+	size_t n = g_pend_each(g, g->fast_left, 1, g_work_one, &w);
+
+	g->fast_left -= n;
+	return n;
 }
 
 struct g_take {
@@ -117,7 +135,7 @@ weft_gossip_take(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 {
 	struct g_take t = {now_ms, unix_us, out, 0};
 
-	(void)g_pend_each(g, max, g_take_one, &t);
+	(void)g_pend_each(g, max, 0, g_take_one, &t);
 	g->nout += t.n;
 	return t.n;
 }

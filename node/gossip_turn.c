@@ -137,88 +137,152 @@ weft_gossip__wait_free(weft_gossip_t *g)
 
 /* ---- the queues ---- */
 
-/* Queue a copy of env (whose key is key) for p: 1, or 0 when p's queue is
- * full (max entries or G_PEND_BYTES) or memory ran out. */
-int
-weft_gossip__pend_push(weft_gossip_t *g, g_peer_t *p, const uint8_t *env,
-		       size_t len, const uint8_t key[G_HASH], int bcast,
-		       size_t max)
+/* Append e (taking its env) to q: 1, or 0 when memory ran out. */
+static int
+pq_add(g_pq_t *q, const g_pend_t *e)
 {
-	g_pend_t *e;
-
-	if (p->pqn - p->pqh >= max || p->pqbytes + len > G_PEND_BYTES)
-		return 0;
-	if (p->pqn == p->pqcap) {
-		if (p->pqh > 0) { /* room at the front: slide down */
-			memmove(p->pq, p->pq + p->pqh,
-				(p->pqn - p->pqh) * sizeof(*p->pq));
-			p->pqn -= p->pqh;
-			p->pqh = 0;
+	if (q->n == q->cap) {
+		if (q->h > 0) { /* room at the front: slide down */
+			memmove(q->q, q->q + q->h,
+				(q->n - q->h) * sizeof(*q->q));
+			q->n -= q->h;
+			q->h = 0;
 		} else {
-			size_t cap = p->pqcap ? p->pqcap * 2 : 64;
-			g_pend_t *q = realloc(p->pq, cap * sizeof(*q));
+			size_t cap = q->cap ? q->cap * 2 : 64;
+			g_pend_t *a = realloc(q->q, cap * sizeof(*a));
 
-			if (q == NULL)
+			if (a == NULL)
 				return 0;
-			p->pq = q;
-			p->pqcap = cap;
+			q->q = a;
+			q->cap = cap;
 		}
 	}
-	e = &p->pq[p->pqn];
-	if ((e->env = malloc(len ? len : 1)) == NULL)
-		return 0;
-	if (weft_gossip__wait_add(g, key) != 0) {
-		free(e->env);
-		return 0;
-	}
-	memcpy(e->env, env, len);
-	memcpy(e->key, key, G_HASH);
-	e->len = len;
-	e->bcast = bcast;
-	p->pqn++;
-	p->pqbytes += len;
+	q->q[q->n++] = *e;
+	q->bytes += e->len;
 	return 1;
 }
 
-/* Take p's oldest queued entry (the caller frees *env, and drops key from
- * the waiting ones once it is handled): 1, or 0 if none. */
-int
-weft_gossip__pend_pop(g_peer_t *p, uint8_t **env, size_t *len, int *bcast,
-		      uint8_t key[G_HASH])
+/* Take q's oldest into *e: 1, or 0 if none. */
+static int
+pq_take(g_pq_t *q, g_pend_t *e)
 {
-	g_pend_t *e;
-
-	if (p->pqh == p->pqn)
+	if (q->h == q->n)
 		return 0;
-	e = &p->pq[p->pqh++];
-	*env = e->env;
-	*len = e->len;
-	*bcast = e->bcast;
-	memcpy(key, e->key, G_HASH);
-	p->pqbytes -= e->len;
-	if (p->pqh == p->pqn) { /* drained: no array held (the simulator's
-				 * cores drain after every message) */
-		free(p->pq);
-		p->pq = NULL;
-		p->pqh = p->pqn = p->pqcap = 0;
+	*e = q->q[q->h++];
+	q->bytes -= e->len;
+	if (q->h == q->n) { /* drained: no array held (the simulator's
+			     * cores drain after every message) */
+		free(q->q);
+		memset(q, 0, sizeof(*q));
 	}
 	return 1;
 }
 
-/* Drop p's queue; returns how many entries it held. */
+/* Queue e (its env and key taken) for p, in the fast lane when fast and
+ * the lane has room, else in the rest (at most max entries and
+ * G_PEND_BYTES): 1, or 0 when full or out of memory. */
+static int
+pq_push(weft_gossip_t *g, g_peer_t *p, const g_pend_t *e, int fast, size_t max)
+{
+	g_pq_t *q = &p->pq;
+
+	if (fast && p->fq.n - p->fq.h < G_FAST_MAX &&
+	    p->fq.bytes + e->len <= G_FAST_BYTES)
+		q = &p->fq;
+	else if (p->pq.n - p->pq.h >= max ||
+		 p->pq.bytes + e->len > G_PEND_BYTES)
+		return 0;
+	if (weft_gossip__wait_add(g, e->key) != 0)
+		return 0;
+	if (!pq_add(q, e)) {
+		weft_gossip__wait_del(g, e->key);
+		return 0;
+	}
+	return 1;
+}
+
+/* Is an entry of origin o (NULL: none held) for the fast lane? Counts it
+ * as seen. An origin sending a few entries now and then (an honest
+ * publish) takes it; one sending more than G_FAST_ORIGIN a tick (a
+ * flood, a bulk publish) stays out of it until it slows down. Only an
+ * origin already held counts (an unverified claim makes no record), so
+ * an unknown origin waits its turn; a forged claim can only send the
+ * claimed origin's next entries down the other lane, as before the fast
+ * lane was. */
+static int
+pq_fast(const weft_gossip_t *g, g_origin_t *o)
+{
+	uint32_t now = (uint32_t)g->ticks, gap;
+
+	if (o == NULL)
+		return 0;
+	gap = now - o->seen_tick;
+	o->seen = gap >= 32 ? 0 : o->seen >> gap;
+	o->seen_tick = now;
+	if (o->seen < UINT32_MAX)
+		o->seen++;
+	return o->seen <= G_FAST_ORIGIN;
+}
+
+/* Queue a copy of env (whose key is key, whose origin claims to be
+ * origin) for p: 1, or 0 when p's queue is full or memory ran out. */
+int
+weft_gossip__pend_push(weft_gossip_t *g, g_peer_t *p, const uint8_t *env,
+		       size_t len, const uint8_t key[G_HASH],
+		       const uint8_t origin[WEFT_PK_BYTES], int bcast,
+		       size_t max)
+{
+	g_pend_t e;
+	int fast;
+
+	if ((e.env = malloc(len ? len : 1)) == NULL)
+		return 0;
+	memcpy(e.env, env, len);
+	memcpy(e.key, key, G_HASH);
+	e.len = len;
+	e.bcast = bcast;
+	/* a second copy (another neighbour's) is not counted again: it
+	 * waits behind, and is a duplicate by the time it is taken */
+	fast = !weft_gossip__waiting(g, key) &&
+	       pq_fast(g, weft_gossip__origin(g, origin, 0));
+	if (!pq_push(g, p, &e, fast, max)) {
+		free(e.env);
+		return 0;
+	}
+	return 1;
+}
+
+/* Take the oldest entry of p's fast lane (fast) or of the rest (the
+ * caller frees *env, and drops key from the waiting ones once it is
+ * handled): 1, or 0 if none. */
+int
+weft_gossip__pend_pop(g_peer_t *p, int fast, uint8_t **env, size_t *len,
+		      int *bcast, uint8_t key[G_HASH])
+{
+	g_pend_t e;
+
+	if (!pq_take(fast ? &p->fq : &p->pq, &e))
+		return 0;
+	*env = e.env;
+	*len = e.len;
+	*bcast = e.bcast;
+	memcpy(key, e.key, G_HASH);
+	return 1;
+}
+
+/* Drop p's queues; returns how many entries they held. */
 size_t
 weft_gossip__pend_free(weft_gossip_t *g, g_peer_t *p)
 {
-	size_t n = p->pqn - p->pqh, i;
+	g_pq_t *qs[2] = {&p->fq, &p->pq};
+	size_t n = 0;
+	g_pend_t e;
 
-	for (i = p->pqh; i < p->pqn; i++) {
-		weft_gossip__wait_del(g, p->pq[i].key);
-		free(p->pq[i].env);
-	}
-	free(p->pq);
-	p->pq = NULL;
-	p->pqh = p->pqn = p->pqcap = 0;
-	p->pqbytes = 0;
+	for (int i = 0; i < 2; i++)
+		for (; pq_take(qs[i], &e); n++) {
+			weft_gossip__wait_del(g, e.key);
+			free(e.env);
+		}
 	return n;
 }
 
@@ -226,15 +290,18 @@ size_t
 weft_gossip__pend_move(weft_gossip_t *g, g_peer_t *to, g_peer_t *from,
 		       size_t max)
 {
-	uint8_t *env, key[G_HASH];
-	size_t len, dropped = 0;
-	int bcast;
+	g_pq_t *qs[2] = {&from->fq, &from->pq};
+	size_t dropped = 0;
+	g_pend_t e;
 
-	while (weft_gossip__pend_pop(from, &env, &len, &bcast, key)) {
-		if (!weft_gossip__pend_push(g, to, env, len, key, bcast, max))
-			dropped++;
-		weft_gossip__wait_del(g, key);
-		free(env);
-	}
-	return dropped + weft_gossip__pend_free(g, from);
+	for (int i = 0; i < 2; i++)
+		while (pq_take(qs[i], &e)) {
+			/* the key stays waiting all along */
+			if (!pq_push(g, to, &e, i == 0, max)) {
+				dropped++;
+				free(e.env);
+			}
+			weft_gossip__wait_del(g, e.key);
+		}
+	return dropped;
 }

@@ -327,6 +327,14 @@ weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us, size_t max)
 }
 
 size_t
+weft_node_work_fast(weft_node_t *n, uint64_t now_ms, int64_t unix_us)
+{
+	n->now_ms = now_ms;
+	n->unix_us = unix_us;
+	return weft_gossip_work_fast(n->g, now_ms, unix_us);
+}
+
+size_t
 weft_node_take(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 	       weft_gossip_taken_t *out, size_t max)
 {

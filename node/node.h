@@ -123,8 +123,11 @@ int weft_node_recv(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 size_t weft_node_pending(const weft_node_t *n);
 size_t weft_node_work(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		      size_t max);
-/* Or, for a driver that must stay responsive (the agent), taken to be
- * verified off its loop, then given back (weft_gossip_take, _give). */
+/* Or, for a driver that must stay responsive (the agent), the fast lane
+ * checked on its loop (a few an interval: weft_gossip_work_fast) and the
+ * rest taken to be verified off it, then given back (weft_gossip_take,
+ * _give). */
+size_t weft_node_work_fast(weft_node_t *n, uint64_t now_ms, int64_t unix_us);
 size_t weft_node_take(weft_node_t *n, uint64_t now_ms, int64_t unix_us,
 		      weft_gossip_taken_t *out, size_t max);
 void weft_node_give(weft_node_t *n, uint64_t now_ms, int64_t unix_us,

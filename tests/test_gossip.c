@@ -1121,7 +1121,7 @@ test_turns(void **state)
 	ProtobufCBinaryData *es[2];
 	const uint8_t *pk[2];
 	char name[32];
-	int s, k;
+	int s, k, tot;
 
 	(void)state;
 	assert_non_null(t);
@@ -1154,17 +1154,30 @@ test_turns(void **state)
 	assert_int_equal(weft_gossip_pending(t->n[1].g), 2 * 500);
 	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, pk[0], "a.p0", 1, 0),
 			 0);
-	/* 64: 16 of each queue in turn, not 64 of the first */
+	/* 64: the fast lane first (each origin's first G_FAST_ORIGIN: it
+	 * sent more, so the rest wait their turn), then 16 of each queue in
+	 * turn, not 64 of the first: each queue gave 8 + 16 or 8 + 32 */
 	assert_int_equal(weft_gossip_work(t->n[1].g, t->now, unix_us(t), 64),
 			 2 * 500 - 64);
-	for (s = 0; s < 2; s++) {
-		snprintf(name, sizeof(name), "%c.p31", s ? 'b' : 'a');
-		assert_int_equal(
-		    holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1, 0), 1);
-		snprintf(name, sizeof(name), "%c.p32", s ? 'b' : 'a');
+	for (s = 0, tot = 0; s < 2; s++) {
+		int held = 0;
+
+		for (k = 0; k < 500; k++) {
+			snprintf(name, sizeof(name), "%c.p%d", s ? 'b' : 'a',
+				 k);
+			if (holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1,
+				    0) == 0)
+				break;
+			held++;
+		}
+		assert_true(held == G_FAST_ORIGIN + G_PEND_SLICE ||
+			    held == G_FAST_ORIGIN + 2 * G_PEND_SLICE);
+		snprintf(name, sizeof(name), "%c.p%d", s ? 'b' : 'a', held);
 		assert_int_equal(
 		    holders(t, WEFT_ENTRY_DESCRIPTOR, pk[s], name, 1, 0), 0);
+		tot += held;
 	}
+	assert_int_equal(tot, 64);
 	/* the rest; then n1 and the node that did not send an entry hold
 	 * it (the sender is not sent its own back) */
 	assert_int_equal(
@@ -1178,6 +1191,84 @@ test_turns(void **state)
 			free(es[s][k].data);
 		free(es[s]);
 	}
+	net_free(t);
+	free(t);
+}
+
+/* Push n entries es to node to from peer id peer. */
+static void
+push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es, size_t n)
+{
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+
+	p.entries = es;
+	p.n_entries = n;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+	m.push = &p;
+	assert_int_equal(
+	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
+	    0);
+}
+
+/*
+ * The fast lane (gossip_turn.c): n1 gets 500 new entries of n0's from
+ * n0 (a flood), then one of n2's from n0 too (an honest publish along
+ * the same tree link). The honest one goes ahead of the flood's backlog:
+ * weft_gossip_work_fast (the agent's loop) takes it and the flood's
+ * first few, not the rest of the flood; the rest waits for the verify
+ * thread's turns.
+ */
+static void
+test_fast_lane(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	ProtobufCBinaryData *es, one;
+	char name[32];
+	int k;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 3);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	drain(t);
+	es = calloc(500, sizeof(*es));
+	assert_non_null(es);
+	for (k = 0; k < 500; k++) {
+		snprintf(name, sizeof(name), "flood.p%d", k);
+		es[k].data = descriptor(t, 0, name, 1, 0, &es[k].len);
+	}
+	one.data = descriptor(t, 2, "honest.p", 1, 0, &one.len);
+	push_to(t, 1, 1, es, 500);
+	push_to(t, 1, 1, &one, 1);
+	assert_int_equal(weft_gossip_pending(t->n[1].g), 501);
+	/* the honest entry and the flood's first G_FAST_ORIGIN */
+	assert_int_equal(weft_gossip_work_fast(t->n[1].g, t->now, unix_us(t)),
+			 G_FAST_ORIGIN + 1);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[2].kp->pk, "honest.p", 1, 0),
+	    1);
+	snprintf(name, sizeof(name), "flood.p%d", G_FAST_ORIGIN - 1);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, name, 1, 0), 1);
+	snprintf(name, sizeof(name), "flood.p%d", G_FAST_ORIGIN);
+	assert_int_equal(
+	    holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk, name, 1, 0), 0);
+	/* the fast lane is empty now: nothing more on the loop */
+	assert_int_equal(weft_gossip_work_fast(t->n[1].g, t->now, unix_us(t)),
+			 0);
+	assert_int_equal(weft_gossip_pending(t->n[1].g), 500 - G_FAST_ORIGIN);
+	/* the rest in turns; all held at the end */
+	assert_int_equal(
+	    weft_gossip_work(t->n[1].g, t->now, unix_us(t), SIZE_MAX), 0);
+	assert_int_equal(holders(t, WEFT_ENTRY_DESCRIPTOR, t->n[0].kp->pk,
+				 "flood.p499", 1, 0),
+			 1);
+	for (k = 0; k < 500; k++)
+		free(es[k].data);
+	free(es);
+	free(one.data);
 	net_free(t);
 	free(t);
 }
@@ -1374,6 +1465,7 @@ main(void)
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_amplify),
 	    cmocka_unit_test(test_turns),
+	    cmocka_unit_test(test_fast_lane),
 	    cmocka_unit_test(test_take_give),
 	    cmocka_unit_test(test_wait_set),
 	    cmocka_unit_test(test_report_lies),
