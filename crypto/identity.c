@@ -532,7 +532,20 @@ static atomic_int weft_identity_fast; /* weft_crypto_set_fast */
  * signature, domain, message) that verified, in an open-addressing set
  * under a mutex (the simulator verifies on several threads). Full at
  * WEFT_VCACHE_MAX: later signatures are verified every time.
+ *
+ * weft_crypto_set_verify_cache_slots (the agent's): a bounded,
+ * direct-mapped cache without a lock, each slot under a sequence count
+ * (a seqlock): a reader never waits, and a writer that finds a slot
+ * being written skips it (a cache may forget). The agent's loop and its
+ * verify thread share it; with a mutex, the verify thread (at a low
+ * priority, often preempted on a busy host) could hold the loop.
  */
+typedef struct weft_vslot {
+	atomic_uint seq; /* odd while written */
+	atomic_ullong k[2];
+} weft_vslot_t;
+static _Atomic(weft_vslot_t *) weft_vfix; /* the bounded cache, or NULL */
+static size_t weft_vfix_cap;
 #define WEFT_VCACHE_MAX (1u << 22)
 static atomic_int weft_vcache_on;
 static atomic_ullong weft_verifies; /* Ed25519 checks really made */
@@ -540,18 +553,19 @@ static struct {
 	pthread_mutex_t mu;
 	uint8_t (*slot)[16];
 	size_t cap, n;
-	int fixed; /* a bounded cache: cap slots, direct-mapped */
-} weft_vcache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
+} weft_vcache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
 
 void
 weft_crypto_set_verify_cache(int on)
 {
 	pthread_mutex_lock(&weft_vcache.mu);
+	free(
+	    atomic_exchange(&weft_vfix, NULL)); /* set before use, not during */
+	weft_vfix_cap = 0;
 	atomic_store(&weft_vcache_on, on);
 	free(weft_vcache.slot);
 	weft_vcache.slot = NULL;
 	weft_vcache.cap = weft_vcache.n = 0;
-	weft_vcache.fixed = 0;
 	pthread_mutex_unlock(&weft_vcache.mu);
 }
 
@@ -562,16 +576,58 @@ weft_crypto_set_verify_cache_slots(size_t slots)
 
 	while (cap < slots && cap < WEFT_VCACHE_MAX)
 		cap *= 2;
+	weft_vslot_t *f;
+
 	weft_crypto_set_verify_cache(0);
+	if ((f = calloc(cap, sizeof(*f))) == NULL)
+		return WEFT_ENOMEM;
 	pthread_mutex_lock(&weft_vcache.mu);
-	weft_vcache.slot = calloc(cap, 16);
-	if (weft_vcache.slot != NULL) {
-		weft_vcache.cap = cap;
-		weft_vcache.fixed = 1;
-		atomic_store(&weft_vcache_on, 1);
-	}
+	weft_vfix_cap = cap;
+	atomic_store(&weft_vfix, f);
+	atomic_store(&weft_vcache_on, 1);
 	pthread_mutex_unlock(&weft_vcache.mu);
-	return weft_vcache.slot != NULL ? 0 : WEFT_ENOMEM;
+	return 0;
+}
+
+/* The bounded cache: is key held (a slot being written reads as not)? */
+static int
+weft_vfix_probe(weft_vslot_t *f, const uint8_t key[16])
+{
+	uint64_t k[2];
+	weft_vslot_t *s;
+	unsigned a;
+
+	memcpy(k, key, 16);
+	s = &f[k[0] & (weft_vfix_cap - 1)];
+	a = atomic_load_explicit(&s->seq, memory_order_acquire);
+	if (a & 1)
+		return 0;
+	if (atomic_load_explicit(&s->k[0], memory_order_relaxed) != k[0] ||
+	    atomic_load_explicit(&s->k[1], memory_order_relaxed) != k[1])
+		return 0;
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&s->seq, memory_order_relaxed) == a;
+}
+
+/* Hold key (a newcomer evicts; a slot another writer holds is skipped). */
+static void
+weft_vfix_add(weft_vslot_t *f, const uint8_t key[16])
+{
+	uint64_t k[2];
+	weft_vslot_t *s;
+	unsigned a;
+
+	memcpy(k, key, 16);
+	s = &f[k[0] & (weft_vfix_cap - 1)];
+	a = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	if ((a & 1) ||
+	    !atomic_compare_exchange_strong_explicit(
+		&s->seq, &a, a + 1, memory_order_acquire, memory_order_relaxed))
+		return;
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->k[0], k[0], memory_order_relaxed);
+	atomic_store_explicit(&s->k[1], k[1], memory_order_relaxed);
+	atomic_store_explicit(&s->seq, a + 2, memory_order_release);
 }
 
 uint64_t
@@ -604,15 +660,6 @@ weft_vcache_probe(const uint8_t key[16], int add)
 	size_t i, mask;
 	uint64_t h;
 
-	if (weft_vcache.fixed) { /* one slot a key; a newcomer evicts */
-		memcpy(&h, key, sizeof(h));
-		i = h & (weft_vcache.cap - 1);
-		if (memcmp(weft_vcache.slot[i], key, 16) == 0)
-			return 1;
-		if (add)
-			memcpy(weft_vcache.slot[i], key, 16);
-		return 0;
-	}
 	if (weft_vcache.cap == 0) {
 		if (!add)
 			return 0;
@@ -719,13 +766,18 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 			 : WEFT_EIO;
 	} else {
 		int cache = atomic_load(&weft_vcache_on), held = 0;
+		weft_vslot_t *fix = atomic_load(&weft_vfix);
 		uint8_t key[16];
 
 		if (cache) {
 			weft_vcache_key(pk, dom, domlen, msg, len, sig, key);
-			pthread_mutex_lock(&weft_vcache.mu);
-			held = weft_vcache_probe(key, 0);
-			pthread_mutex_unlock(&weft_vcache.mu);
+			if (fix != NULL) {
+				held = weft_vfix_probe(fix, key);
+			} else {
+				pthread_mutex_lock(&weft_vcache.mu);
+				held = weft_vcache_probe(key, 0);
+				pthread_mutex_unlock(&weft_vcache.mu);
+			}
 		}
 		if (!held)
 			atomic_fetch_add(&weft_verifies, 1);
@@ -733,7 +785,9 @@ weft_identity_sig(const uint8_t *sk, const uint8_t *pk, const char *dom,
 							 pk) == 0
 			 ? 0
 			 : WEFT_ESIG;
-		if (cache && rc == 0 && !held) {
+		if (cache && rc == 0 && !held && fix != NULL) {
+			weft_vfix_add(fix, key);
+		} else if (cache && rc == 0 && !held) {
 			pthread_mutex_lock(&weft_vcache.mu);
 			(void)weft_vcache_probe(key, 1);
 			pthread_mutex_unlock(&weft_vcache.mu);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -758,6 +759,83 @@ test_envelope_verify_cache(void **state)
 	free(env);
 }
 
+/* The agent's bounded cache (no lock: a seqlock a slot): what verified
+ * is not checked again, tampered envelopes still fail, and two threads
+ * opening envelopes at once (the loop and the verify thread) agree with
+ * the answers one thread gets. */
+struct vc_arg {
+	fixture_t *f;
+	uint8_t **env;
+	size_t *len;
+	int n, bad;
+};
+
+static void *
+vc_thread(void *p)
+{
+	struct vc_arg *a = p;
+	uint8_t *payload;
+	size_t plen;
+	int i, r;
+
+	for (r = 0; r < 20; r++)
+		for (i = 0; i < a->n; i++) {
+			payload = NULL;
+			/* odd ones were tampered with: they must fail */
+			if ((weft_envelope_open(
+				 a->env[i], a->len[i], &a->f->trust, T0,
+				 &payload, &plen, NULL, NULL) == 0) != !(i & 1))
+				a->bad++;
+			free(payload);
+		}
+	return NULL;
+}
+
+static void
+test_envelope_verify_cache_bounded(void **state)
+{
+	fixture_t *f = *state;
+	uint8_t *env[64], *payload = NULL;
+	size_t len[64], plen;
+	struct vc_arg a[2];
+	pthread_t th;
+	uint64_t v0;
+	char msg[32];
+	int i;
+
+	assert_int_equal(weft_crypto_set_verify_cache_slots(1u << 8), 0);
+	for (i = 0; i < 64; i++) {
+		snprintf(msg, sizeof(msg), "hello %d", i);
+		env[i] = seal(f->node, f->cert, f->cert_len, msg, &len[i]);
+		if (i & 1)
+			env[i][len[i] - 1] ^= 1; /* its signature */
+	}
+	assert_int_equal(weft_envelope_open(env[0], len[0], &f->trust, T0,
+					    &payload, &plen, NULL, NULL),
+			 0);
+	free(payload);
+	v0 = weft_crypto_verifies();
+	assert_int_equal(weft_envelope_open(env[0], len[0], &f->trust, T0,
+					    &payload, &plen, NULL, NULL),
+			 0);
+	free(payload);
+	assert_true(weft_crypto_verifies() == v0); /* all from the cache */
+	for (i = 0; i < 2; i++) {
+		a[i].f = f;
+		a[i].env = env;
+		a[i].len = len;
+		a[i].n = 64;
+		a[i].bad = 0;
+	}
+	assert_int_equal(pthread_create(&th, NULL, vc_thread, &a[0]), 0);
+	(void)vc_thread(&a[1]);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(a[0].bad + a[1].bad, 0);
+	weft_crypto_set_verify_cache(0);
+	for (i = 0; i < 64; i++)
+		free(env[i]);
+}
+
 /* Fast crypto (simulator only): a real signature does not pass for a
  * fast one, and fast ones still catch every flipped bit. */
 static void
@@ -971,6 +1049,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_envelope_ok, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_envelope_verify_cache, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_envelope_verify_cache_bounded,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_envelope_fast_crypto, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_envelope_bitflip, setup,
