@@ -589,17 +589,22 @@ weft_crypto_set_verify_cache_slots(size_t slots)
 	return 0;
 }
 
+/* key's slot in the bounded cache; k: key as two words */
+static weft_vslot_t *
+weft_vfix_slot(weft_vslot_t *f, const uint8_t key[16], uint64_t k[2])
+{
+	memcpy(k, key, 16);
+	return &f[k[0] & (weft_vfix_cap - 1)];
+}
+
 /* The bounded cache: is key held (a slot being written reads as not)? */
 static int
 weft_vfix_probe(weft_vslot_t *f, const uint8_t key[16])
 {
 	uint64_t k[2];
-	weft_vslot_t *s;
-	unsigned a;
+	weft_vslot_t *s = weft_vfix_slot(f, key, k);
+	unsigned a = atomic_load_explicit(&s->seq, memory_order_acquire);
 
-	memcpy(k, key, 16);
-	s = &f[k[0] & (weft_vfix_cap - 1)];
-	a = atomic_load_explicit(&s->seq, memory_order_acquire);
 	if (a & 1)
 		return 0;
 	if (atomic_load_explicit(&s->k[0], memory_order_relaxed) != k[0] ||
@@ -614,12 +619,9 @@ static void
 weft_vfix_add(weft_vslot_t *f, const uint8_t key[16])
 {
 	uint64_t k[2];
-	weft_vslot_t *s;
-	unsigned a;
+	weft_vslot_t *s = weft_vfix_slot(f, key, k);
+	unsigned a = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
-	memcpy(k, key, 16);
-	s = &f[k[0] & (weft_vfix_cap - 1)];
-	a = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	if ((a & 1) ||
 	    !atomic_compare_exchange_strong_explicit(
 		&s->seq, &a, a + 1, memory_order_acquire, memory_order_relaxed))

@@ -851,14 +851,42 @@ descriptor_big(net_t *t, int i, const char *name, size_t dlen, size_t *len)
 	return env;
 }
 
+/* n0 - n1 - n2, linked, their first exchanges done. */
+static net_t *
+line3(void)
+{
+	net_t *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	net_init(t, 3);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	drain(t);
+	return t;
+}
+
+/* Push n entries es to node to from peer id peer. */
+static void
+push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es, size_t n)
+{
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+
+	p.entries = es;
+	p.n_entries = n;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+	m.push = &p;
+	assert_int_equal(
+	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
+	    0);
+}
+
 /* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
  * leaving its entries waiting. */
 static void
 push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
 	  size_t n)
 {
-	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
-	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
 	ProtobufCBinaryData es[16];
 	size_t i;
 
@@ -867,13 +895,7 @@ push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
 		es[i].data = envs[i];
 		es[i].len = lens[i];
 	}
-	p.entries = es;
-	p.n_entries = n;
-	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
-	m.push = &p;
-	assert_int_equal(
-	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
-	    0);
+	push_to(t, to, peer, es, n);
 }
 
 /* Push entries (freed here) to node `to` as from neighbour `from`, and
@@ -1115,20 +1137,14 @@ test_revoke(void **state)
 static void
 test_turns(void **state)
 {
-	net_t *t = calloc(1, sizeof(*t));
-	Weft__WireMessage m[2];
-	Weft__GossipPush p[2];
+	net_t *t;
 	ProtobufCBinaryData *es[2];
 	const uint8_t *pk[2];
 	char name[32];
 	int s, k, tot;
 
 	(void)state;
-	assert_non_null(t);
-	net_init(t, 3);
-	link_up(t, 0, 1);
-	link_up(t, 1, 2);
-	drain(t);
+	t = line3();
 	for (s = 0; s < 2; s++) { /* 500 entries of n0 from n0, of n2 from n2 */
 		es[s] = calloc(500, sizeof(*es[s]));
 		assert_non_null(es[s]);
@@ -1138,16 +1154,7 @@ test_turns(void **state)
 			es[s][k].data =
 			    descriptor(t, 2 * s, name, 1, 0, &es[s][k].len);
 		}
-		weft__wire_message__init(&m[s]);
-		weft__gossip_push__init(&p[s]);
-		p[s].entries = es[s];
-		p[s].n_entries = 500;
-		m[s].msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
-		m[s].push = &p[s];
-		assert_int_equal(weft_gossip_recv(t->n[1].g, t->now, unix_us(t),
-						  (uint64_t)2 * s + 1, &m[s],
-						  NULL),
-				 0);
+		push_to(t, 1, (uint64_t)2 * s + 1, es[s], 500);
 		pk[s] = t->n[2 * s].kp->pk;
 	}
 	/* all of both wait; none taken yet */
@@ -1195,22 +1202,6 @@ test_turns(void **state)
 	free(t);
 }
 
-/* Push n entries es to node to from peer id peer. */
-static void
-push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es, size_t n)
-{
-	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
-	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
-
-	p.entries = es;
-	p.n_entries = n;
-	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
-	m.push = &p;
-	assert_int_equal(
-	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
-	    0);
-}
-
 /*
  * The fast lane (gossip_turn.c): n1 gets 500 new entries of n0's from
  * n0 (a flood), then one of n2's from n0 too (an honest publish along
@@ -1222,17 +1213,13 @@ push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es, size_t n)
 static void
 test_fast_lane(void **state)
 {
-	net_t *t = calloc(1, sizeof(*t));
+	net_t *t;
 	ProtobufCBinaryData *es, one;
 	char name[32];
 	int k;
 
 	(void)state;
-	assert_non_null(t);
-	net_init(t, 3);
-	link_up(t, 0, 1);
-	link_up(t, 1, 2);
-	drain(t);
+	t = line3();
 	es = calloc(500, sizeof(*es));
 	assert_non_null(es);
 	for (k = 0; k < 500; k++) {
@@ -1311,7 +1298,7 @@ announce(net_t *t, int to, uint64_t peer, const uint8_t *origin,
 static void
 test_take_give(void **state)
 {
-	net_t *t = calloc(1, sizeof(*t));
+	net_t *t;
 	uint8_t *env[6];
 	size_t len[6], n, i, k;
 	weft_gossip_taken_t tk[8];
@@ -1321,11 +1308,7 @@ test_take_give(void **state)
 	uint64_t v0;
 
 	(void)state;
-	assert_non_null(t);
-	net_init(t, 3);
-	link_up(t, 0, 1);
-	link_up(t, 1, 2);
-	drain(t);
+	t = line3();
 	for (i = 0; i < 6; i++) /* a, b, c, e, f of n0; d of n2 */
 		env[i] = descriptor(t, i == 4 ? 2 : 0, names[i], 1, 0, &len[i]);
 	env[2][len[2] - 1] ^= 1;	 /* c: its signature (the last field) */
