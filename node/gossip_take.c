@@ -3,9 +3,10 @@
  * (gossip_turn.c holds them): weft_gossip_work offers up to max of them
  * at once (the simulator: all, after each message); weft_gossip_take and
  * weft_gossip_give let a driver check their signatures off its loop in
- * between (the agent's verify thread, agent/gverify.c). Both take a
- * slice of each neighbour's queue in turn, so one neighbour's backlog
- * does not starve the others'.
+ * between (the agent's verify thread, agent/gverify.c). Both take the
+ * fast lanes first, then a slice of each neighbour's queue in turn, so
+ * one neighbour's backlog does not starve the others'; weft_gossip_work_fast
+ * takes only the fast lanes, a few an interval (the agent's loop).
  */
 #include <stdlib.h>
 #include <string.h>

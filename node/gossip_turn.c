@@ -12,6 +12,11 @@
  * as throttled, as an entry over the budget always was: anti-entropy
  * brings it later.
  *
+ * Each neighbour has two queues: a fast lane, for the entries of origins
+ * that sent few lately (an honest publish in a flood: it went behind the
+ * flood's backlog at every hop, 6.3 s to reach 32 agents), taken first,
+ * and the rest (docs/gossip.md, "A fast lane for origins that send few").
+ *
  * The keys of the entries waiting (queued, or taken and not given back)
  * are kept in a multiset: an announcement (IHave) of one of them is not
  * a loss, and grafting for it would fetch a second copy and put the
