@@ -56,7 +56,7 @@ pool_stack_push(weft_pool_job_t **top, weft_pool_job_t *j)
 
 	do
 		j->pj_next = old;
-	while (!__atomic_compare_exchange_n(top, &old, j, 1, __ATOMIC_RELEASE,
+	while (!__atomic_compare_exchange_n(top, &old, j, 1, __ATOMIC_SEQ_CST,
 					    __ATOMIC_RELAXED));
 }
 
@@ -64,7 +64,7 @@ pool_stack_push(weft_pool_job_t **top, weft_pool_job_t *j)
 static weft_pool_job_t *
 pool_stack_take(weft_pool_job_t **top)
 {
-	weft_pool_job_t *j = __atomic_exchange_n(top, NULL, __ATOMIC_ACQUIRE);
+	weft_pool_job_t *j = __atomic_exchange_n(top, NULL, __ATOMIC_SEQ_CST);
 	weft_pool_job_t *r = NULL, *next;
 
 	for (; j != NULL; j = next) {

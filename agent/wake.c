@@ -17,11 +17,15 @@ wake_io(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status < 0)
 		return;
-	/* the flag first: a send after it writes again, so nothing pushed
-	 * after the callback looked is left unseen */
-	__atomic_store_n(&w->pending, 0, __ATOMIC_SEQ_CST);
+	/* read, then clear the flag, then look: a send before the clear
+	 * is seen by the callback; one after it writes again and wakes us
+	 * again. (Clear first and the read could swallow the write of a
+	 * send made between the two, leaving the flag set with nothing to
+	 * read: every later send skipped, the loop never woken again; a
+	 * federated query hung so in make test.) */
 	while (read(w->fd, &n, sizeof(n)) < 0 && errno == EINTR)
 		;
+	__atomic_store_n(&w->pending, 0, __ATOMIC_SEQ_CST);
 	w->cb(w);
 }
 
