@@ -6,13 +6,14 @@
  * the sender marks the handle busy, writes the loop's eventfd, marks it
  * done; the loop, finding a handle busy, spins (sched_yield every 997
  * tries) until the sender is done. Our workers run at a low priority
- * (pool.c), so on a busy host one preempted inside that section kept its
- * agent's loop spinning for 100-300 ms: `weft status` waited that long
- * while the loop made no progress (measured in the insider benchmark
- * with perf sched and strace; libuv issue 2949, fixed upstream in 1.45
- * by PR 3879). Here a sender only writes an eventfd (one syscall, no
+ * (pool.c), and one preempted inside that section keeps its loop
+ * spinning until it runs again (libuv issue 2949, fixed upstream in 1.45
+ * by PR 3879): the flooded agents' loops showed sched_yield in their
+ * profiles. (The 100-490 ms stalls measured were the pool's mutex:
+ * pool.c.) Here a sender only writes an eventfd (one syscall, no
  * section the loop waits on), skipping the write when one is already
- * under way; the loop clears the flag, reads the eventfd and calls back.
+ * under way; the loop reads the eventfd, clears the flag and calls back
+ * (in that order: wake.c says why; tests/test_wake.c).
  */
 #ifndef WEFT_AGENT_WAKE_H
 #define WEFT_AGENT_WAKE_H
