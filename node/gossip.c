@@ -771,7 +771,6 @@ weft_gossip_free(weft_gossip_t *g)
 		weft_gossip_msg_free(x.msg);
 		free(x.env);
 	}
-	/* the queues first: their entries point at origins */
 	for (i = 0; i < g->npeers; i++) {
 		free(g->peers[i].lq);
 		(void)weft_gossip__pend_free(g, &g->peers[i]);
