@@ -1,14 +1,24 @@
 /*
  * pool.c: the agent's worker pool (pool.h).
  *
- * One mutex guards two lists: the queue (submitted, not started) and the
- * finished list (work returned or cancelled, done not yet called). A
- * worker takes the queue's head, runs work without the lock, puts the
- * job on the finished list and wakes the loop (wake.h: not uv_async_send,
- * whose spin a preempted low-priority worker turned into 100-300 ms of a
- * spinning loop); the loop's callback takes the finished list and calls
- * done. busy
- * counts jobs between submit and done, which is what max_jobs bounds.
+ * The loop never waits for a worker: it shares no lock with them. A
+ * worker runs at a low priority and, on a busy host, may be preempted
+ * for hundreds of milliseconds anywhere, also holding a lock: with one
+ * mutex between the loop and the workers (until stop 32), 32 agents on
+ * 2 vCPUs under an insider flood had their loops blocked on the verify
+ * pool's mutex for up to 490 ms (perf trace: futex waits on it), and
+ * `weft status` waited as long. So:
+ *   - submitted jobs go on an inbox, a stack the loop pushes with a
+ *     compare-and-swap; a semaphore counts them. A worker takes the
+ *     whole inbox at once (an exchange), reversed onto the workers' own
+ *     FIFO, under a mutex the loop never waits for;
+ *   - finished jobs go on another such stack, which the loop takes
+ *     whole when woken (wake.h: an eventfd, not uv_async_send);
+ *   - cancelling marks the job; a queued one is done at once if the
+ *     workers' FIFO is free (a trylock), else skipped (done without
+ *     work) when a worker reaches it.
+ * busy counts jobs between submit and done (the loop's only), which is
+ * what max_jobs bounds.
  *
  * Workers run at a lower priority than the loop (nice POOL_NICE above
  * the process's): on a busy host the loop's short turns (a status

@@ -559,8 +559,8 @@ void
 weft_crypto_set_verify_cache(int on)
 {
 	pthread_mutex_lock(&weft_vcache.mu);
-	free(
-	    atomic_exchange(&weft_vfix, NULL)); /* set before use, not during */
+	/* the bounded cache is set before use, not during */
+	free(atomic_exchange(&weft_vfix, NULL));
 	weft_vfix_cap = 0;
 	atomic_store(&weft_vcache_on, on);
 	free(weft_vcache.slot);
