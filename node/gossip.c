@@ -200,15 +200,18 @@ g_push_one(weft_gossip_t *g, g_peer_t *p, g_entry_t *e, int repair)
 
 /*
  * Pass a newly held entry on: pushed along the broadcast tree (eager
- * neighbours), announced at the next tick to the others. Our own entries
- * go out even if every link was pruned: one neighbour is put back on the
- * tree. With partial membership, our own record goes to every neighbour
- * and other records nowhere.
+ * neighbours), announced at the next tick to the others; an urgent one
+ * during a flood (weft_gossip__urgent) pushed to those too, as repair, which
+ * neither grafts nor prunes: the tree stays the bulk's. Our own entries
+ * go out even if every link was pruned: one neighbour is put back on
+ * the tree. With partial membership, our own record goes to every
+ * neighbour and other records nowhere.
  */
 static void
 g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
 {
 	int local = !weft_gossip__shared(g, e), pushed = 0;
+	int all = !local && weft_gossip__loud(g) && weft_gossip__urgent(g, e);
 	size_t i, seen = 0;
 	g_peer_t *pick = NULL;
 
@@ -219,6 +222,10 @@ g_forward(weft_gossip_t *g, g_entry_t *e, uint64_t from)
 
 		if (p->id == from || !weft_gossip__visible(g, e, p))
 			continue;
+		if (p->lazy && all) {
+			g_push_one(g, p, e, 1);
+			continue;
+		}
 		if (p->lazy && !local) {
 			g_lazy_add(g, p, e);
 			if (weft_gossip__rand(g) % ++seen == 0)
@@ -451,6 +458,7 @@ g_accept(weft_gossip_t *g, uint64_t now_ms, int64_t unix_us,
 		if (out != NULL && (out->env = malloc(len)) != NULL) {
 			memcpy(out->env, env, len);
 			out->env_len = len;
+			out->n = weft_gossip__urgent(g, e); /* stored at once */
 		} else if (out != NULL) {
 			weft_outq_unpush(&g->out); /* the half-made one */
 		}

@@ -39,6 +39,10 @@
 /* fast-lane entries a driver's loop checks an interval (gossip_take.c,
  * weft_gossip_work_fast): ~2 ms of Ed25519 */
 #define G_FAST_TICK 32
+/* ticks after an origin was last too loud for the fast lane during
+ * which urgent entries also go to the tree's lazy links (gossip.c,
+ * g_forward): a flood reshapes the tree */
+#define G_LOUD_TICKS 16
 #define G_GONE UINT64_MAX /* the id of g->gone, the queue of the gone */
 /* every G_MIX_MS a node links to a random member and lets another
  * neighbour go (gossip_overlay.c): the overlay keeps mixing, so parts that
@@ -323,6 +327,8 @@ struct weft_gossip {
 	weft_outq_t out;
 
 	uint64_t next_tick, next_sync, ticks;
+	uint64_t loud_at; /* ticks + 1 when an origin was last too loud for
+			   * the fast lane (0: never) */
 	weft_gossip_stats_t st;
 	g_entry_t **reps; /* the failure reports held (forgotten when they
 			   * expire, g_reps_sweep): what marks a node
@@ -383,6 +389,15 @@ int weft_gossip__pend_push(weft_gossip_t *g, g_peer_t *p, const uint8_t *env,
 			   size_t len, const uint8_t key[G_HASH],
 			   const uint8_t origin[WEFT_PK_BYTES], int bcast,
 			   size_t max);
+/* Has origin o (NULL: none) sent few entries lately (at most
+ * G_FAST_ORIGIN, halved each tick): what takes the fast lane. */
+int weft_gossip__quiet(const weft_gossip_t *g, const g_origin_t *o);
+/* Was an origin too loud for the fast lane within G_LOUD_TICKS? */
+int weft_gossip__loud(const weft_gossip_t *g);
+/* Is e urgent: a descriptor, policy or revocation of an origin that sent
+ * few lately (stored at once; during a flood pushed to every
+ * neighbour)? */
+int weft_gossip__urgent(const weft_gossip_t *g, const g_entry_t *e);
 int weft_gossip__pend_pop(g_peer_t *p, int fast, uint8_t **env, size_t *len,
 			  int *bcast, uint8_t key[G_HASH]);
 size_t weft_gossip__pend_free(weft_gossip_t *g, g_peer_t *p);

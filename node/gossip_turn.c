@@ -206,6 +206,40 @@ pq_push(weft_gossip_t *g, g_peer_t *p, const g_pend_t *e, int fast, size_t max)
 	return 1;
 }
 
+/* o's entries queued lately, as of now (halved at each tick since). */
+static uint32_t
+pq_seen(const weft_gossip_t *g, const g_origin_t *o)
+{
+	uint32_t gap = (uint32_t)g->ticks - o->seen_tick;
+
+	return gap >= 32 ? 0 : o->seen >> gap;
+}
+
+int
+weft_gossip__quiet(const weft_gossip_t *g, const g_origin_t *o)
+{
+	return o != NULL && pq_seen(g, o) <= G_FAST_ORIGIN;
+}
+
+/*
+ * An entry a user waits for (a product's descriptor, a policy, a
+ * revocation) from an origin that sent few lately (pq_fast): stored
+ * at once (out.h, WEFT_OUT_STORE); and while another origin floods
+ * (weft_gossip__loud), pushed to every neighbour, not only along the
+ * tree: the flood's prunes and grafts reshape the tree, and a node off
+ * it learnt an honest publish only from an announcement at the next tick
+ * and a graft (docs/gossip.md, "A fast lane for origins that send few").
+ * In a quiet mesh the tree carries it alone, one push per node.
+ */
+int
+weft_gossip__urgent(const weft_gossip_t *g, const g_entry_t *e)
+{
+	return (e->kind == WEFT_ENTRY_DESCRIPTOR ||
+		e->kind == WEFT_ENTRY_POLICY ||
+		e->kind == WEFT_ENTRY_REVOCATION) &&
+	       weft_gossip__quiet(g, e->orig);
+}
+
 /* Is an entry of origin o (NULL: none held) for the fast lane? Counts it
  * as seen. An origin sending a few entries now and then (an honest
  * publish) takes it; one sending more than G_FAST_ORIGIN a tick (a
@@ -215,18 +249,24 @@ pq_push(weft_gossip_t *g, g_peer_t *p, const g_pend_t *e, int fast, size_t max)
  * claimed origin's next entries down the other lane, as before the fast
  * lane was. */
 static int
-pq_fast(const weft_gossip_t *g, g_origin_t *o)
+pq_fast(weft_gossip_t *g, g_origin_t *o)
 {
-	uint32_t now = (uint32_t)g->ticks, gap;
-
 	if (o == NULL)
 		return 0;
-	gap = now - o->seen_tick;
-	o->seen = gap >= 32 ? 0 : o->seen >> gap;
-	o->seen_tick = now;
+	o->seen = pq_seen(g, o);
+	o->seen_tick = (uint32_t)g->ticks;
 	if (o->seen < UINT32_MAX)
 		o->seen++;
-	return o->seen <= G_FAST_ORIGIN;
+	if (o->seen <= G_FAST_ORIGIN)
+		return 1;
+	g->loud_at = g->ticks + 1;
+	return 0;
+}
+
+int
+weft_gossip__loud(const weft_gossip_t *g)
+{
+	return g->loud_at != 0 && g->ticks + 1 - g->loud_at < G_LOUD_TICKS;
 }
 
 /* Queue a copy of env (whose key is key, whose origin claims to be

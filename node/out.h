@@ -22,7 +22,10 @@
 
 typedef enum weft_out_kind {
 	WEFT_OUT_SEND = 1,  /* send msg to the session with id peer */
-	WEFT_OUT_STORE = 2, /* persist env (already verified) */
+	WEFT_OUT_STORE = 2, /* persist env (already verified); n 1: urgent
+			     * (a descriptor, policy or revocation of an
+			     * origin that sends few: a driver that gathers
+			     * writes for a group commit stores it at once) */
 	WEFT_OUT_DIAL = 3,  /* connect to member pk at addr */
 	WEFT_OUT_NOTE = 4,  /* log text: an entry crossed into another org
 			     * through us (the forwarding log) */
@@ -63,9 +66,10 @@ typedef struct weft_out {
 					   * the owner's policy note */
 	char text[WEFT_OUT_TEXT_MAX + 1]; /* NOTE; Q*: product or error */
 	uint64_t qid, version, rows;	  /* Q* */
-	uint32_t n;			  /* QRUN, QCREDIT: batches */
-	uint32_t timeout_ms;		  /* QRUN */
-	char org[WEFT_OUT_ORG_MAX + 1];	  /* QRUN: the asker's org */
+	uint32_t n;	     /* QRUN, QCREDIT: batches; STORE: urgent; REVOKE,
+			      * PART: see above */
+	uint32_t timeout_ms; /* QRUN */
+	char org[WEFT_OUT_ORG_MAX + 1]; /* QRUN: the asker's org */
 } weft_out_t;
 
 /*

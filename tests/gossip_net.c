@@ -199,8 +199,10 @@ drain(net_t *t)
 			if (!t->n[i].alive)
 				continue;
 			while (weft_gossip_poll(t->n[i].g, &o)) {
-				if (o.kind == WEFT_OUT_STORE)
+				if (o.kind == WEFT_OUT_STORE) {
 					t->n[i].stored++;
+					t->n[i].urgent += o.n != 0;
+				}
 				if (o.kind == WEFT_OUT_REVOKE)
 					t->n[i].revokes++;
 				if (o.kind == WEFT_OUT_DIAL && dial_links) {
@@ -435,4 +437,102 @@ tree_totals(const net_t *t, uint64_t *pushes, uint64_t *grafts)
 		*pushes += st.pushes_out;
 		*grafts += st.grafts_out;
 	}
+}
+
+/* Does node i hold (kind, origin, name, version)? */
+int
+held_on(net_t *t, int i, const uint8_t *origin, const char *name,
+	uint64_t version)
+{
+	hold_t c = {t, WEFT_ENTRY_DESCRIPTOR, origin, name, version, 0, 0};
+
+	weft_gossip_each(t->n[i].g, hold_cb, &c);
+	return c.hit;
+}
+
+/* n0 - n1 - n2, linked, their first exchanges done. */
+net_t *
+line3(void)
+{
+	net_t *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	net_init(t, 3);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	drain(t);
+	return t;
+}
+
+/* Push n entries es to node to from peer id peer. */
+void
+push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es, size_t n)
+{
+	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
+	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
+
+	p.entries = es;
+	p.n_entries = n;
+	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
+	m.push = &p;
+	assert_int_equal(
+	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
+	    0);
+}
+
+/* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
+ * leaving its entries waiting. */
+void
+push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
+	  size_t n)
+{
+	ProtobufCBinaryData es[16];
+	size_t i;
+
+	assert_true(n <= 16);
+	for (i = 0; i < n; i++) {
+		es[i].data = envs[i];
+		es[i].len = lens[i];
+	}
+	push_to(t, to, peer, es, n);
+}
+
+/* Push entries (freed here) to node `to` as from neighbour `from`, and
+ * take every one waiting. */
+void
+push_from(net_t *t, int to, int from, uint8_t **envs, size_t *lens, size_t n)
+{
+	size_t k;
+
+	push_only(t, to, (uint64_t)from + 1, envs, lens, n);
+	assert_int_equal(
+	    weft_gossip_work(t->n[to].g, t->now, unix_us(t), SIZE_MAX), 0);
+	for (k = 0; k < n; k++)
+		free(envs[k]);
+}
+
+/* A failure report by node i about node subj: its record's version sv,
+ * made at unix time `at` (µs), expiring at exp (0: never), filed under
+ * name (NULL: the subject's key in hex, as reports are). */
+uint8_t *
+report(net_t *t, int i, int subj, uint64_t sv, int64_t at, int64_t exp,
+       const char *name, size_t *len)
+{
+	Weft__FailureReport r = WEFT__FAILURE_REPORT__INIT;
+	char hex[2 * WEFT_PK_BYTES + 1];
+	uint8_t body[128], *env = NULL;
+	size_t blen;
+
+	r.subject.data = t->n[subj].kp->pk;
+	r.subject.len = WEFT_PK_BYTES;
+	r.subject_version = sv;
+	r.reason = "unreachable";
+	blen = weft__failure_report__pack(&r, body);
+	weft_hex(t->n[subj].kp->pk, WEFT_PK_BYTES, hex);
+	assert_int_equal(weft_entry_make_at(&t->n[i].signer, WEFT_ENTRY_REPORT,
+					    name ? name : hex, (uint64_t)at, 0,
+					    exp, body, blen, at, &env, len,
+					    NULL),
+			 0);
+	return env;
 }

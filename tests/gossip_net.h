@@ -29,6 +29,7 @@ typedef struct gnode {
 	int up[NMAX]; /* links */
 	int alive;
 	size_t stored;	/* STORE outputs seen */
+	size_t urgent;	/* those marked urgent (out.h) */
 	size_t revokes; /* REVOKE outputs seen */
 } gnode_t;
 
@@ -82,5 +83,32 @@ uint8_t *descriptor(net_t *t, int i, const char *name, uint64_t version,
  * (a publish); what weft_gossip_offer returns. */
 int offer_own(net_t *t, int i, const char *name, uint64_t version);
 void tree_totals(const net_t *t, uint64_t *pushes, uint64_t *grafts);
+
+/* Does node i hold (kind, origin, name, version)? */
+int held_on(net_t *t, int i, const uint8_t *origin, const char *name,
+	    uint64_t version);
+
+/* n0 - n1 - n2, linked, their first exchanges done. */
+net_t *line3(void);
+
+/* Push n entries es to node to from peer id peer. */
+void push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es,
+	     size_t n);
+
+/* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
+ * leaving its entries waiting. */
+void push_only(net_t *t, int to, uint64_t peer, uint8_t **envs,
+	       const size_t *lens, size_t n);
+
+/* Push entries (freed here) to node `to` as from neighbour `from`, and
+ * take every one waiting. */
+void push_from(net_t *t, int to, int from, uint8_t **envs, size_t *lens,
+	       size_t n);
+
+/* A failure report by node i about node subj: its record's version sv,
+ * made at unix time `at` (µs), expiring at exp (0: never), filed under
+ * name (NULL: the subject's key in hex, as reports are). */
+uint8_t *report(net_t *t, int i, int subj, uint64_t sv, int64_t at, int64_t exp,
+		const char *name, size_t *len);
 
 #endif

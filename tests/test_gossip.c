@@ -366,32 +366,6 @@ test_failure_and_refute(void **state)
 	free(t);
 }
 
-/* A failure report by node i about node subj: its record's version sv,
- * made at unix time `at` (µs), expiring at exp (0: never), filed under
- * name (NULL: the subject's key in hex, as reports are). */
-static uint8_t *
-report(net_t *t, int i, int subj, uint64_t sv, int64_t at, int64_t exp,
-       const char *name, size_t *len)
-{
-	Weft__FailureReport r = WEFT__FAILURE_REPORT__INIT;
-	char hex[2 * WEFT_PK_BYTES + 1];
-	uint8_t body[128], *env = NULL;
-	size_t blen;
-
-	r.subject.data = t->n[subj].kp->pk;
-	r.subject.len = WEFT_PK_BYTES;
-	r.subject_version = sv;
-	r.reason = "unreachable";
-	blen = weft__failure_report__pack(&r, body);
-	weft_hex(t->n[subj].kp->pk, WEFT_PK_BYTES, hex);
-	assert_int_equal(weft_entry_make_at(&t->n[i].signer, WEFT_ENTRY_REPORT,
-					    name ? name : hex, (uint64_t)at, 0,
-					    exp, body, blen, at, &env, len,
-					    NULL),
-			 0);
-	return env;
-}
-
 /* A descriptor of node i issued at unix time `at` (µs). */
 static uint8_t *
 descriptor_at(net_t *t, int i, const char *name, int64_t at, size_t *len)
@@ -812,17 +786,6 @@ test_trust_boundary(void **state)
 	free(t);
 }
 
-/* Does node i hold (kind, origin, name, version)? */
-static int
-held_on(net_t *t, int i, const uint8_t *origin, const char *name,
-	uint64_t version)
-{
-	hold_t c = {t, WEFT_ENTRY_DESCRIPTOR, origin, name, version, 0, 0};
-
-	weft_gossip_each(t->n[i].g, hold_cb, &c);
-	return c.hit;
-}
-
 /* A descriptor of node i with a description of dlen bytes. */
 static uint8_t *
 descriptor_big(net_t *t, int i, const char *name, size_t dlen, size_t *len)
@@ -849,67 +812,6 @@ descriptor_big(net_t *t, int i, const char *name, size_t dlen, size_t *len)
 	free(body);
 	free(d.description);
 	return env;
-}
-
-/* n0 - n1 - n2, linked, their first exchanges done. */
-static net_t *
-line3(void)
-{
-	net_t *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	net_init(t, 3);
-	link_up(t, 0, 1);
-	link_up(t, 1, 2);
-	drain(t);
-	return t;
-}
-
-/* Push n entries es to node to from peer id peer. */
-static void
-push_to(net_t *t, int to, uint64_t peer, ProtobufCBinaryData *es, size_t n)
-{
-	Weft__WireMessage m = WEFT__WIRE_MESSAGE__INIT;
-	Weft__GossipPush p = WEFT__GOSSIP_PUSH__INIT;
-
-	p.entries = es;
-	p.n_entries = n;
-	m.msg_case = WEFT__WIRE_MESSAGE__MSG_PUSH;
-	m.push = &p;
-	assert_int_equal(
-	    weft_gossip_recv(t->n[to].g, t->now, unix_us(t), peer, &m, NULL),
-	    0);
-}
-
-/* Push envs[0..n) (kept) to node to from peer id peer (node peer - 1),
- * leaving its entries waiting. */
-static void
-push_only(net_t *t, int to, uint64_t peer, uint8_t **envs, const size_t *lens,
-	  size_t n)
-{
-	ProtobufCBinaryData es[16];
-	size_t i;
-
-	assert_true(n <= 16);
-	for (i = 0; i < n; i++) {
-		es[i].data = envs[i];
-		es[i].len = lens[i];
-	}
-	push_to(t, to, peer, es, n);
-}
-
-/* Push entries (freed here) to node `to` as from neighbour `from`, and
- * take every one waiting. */
-static void
-push_from(net_t *t, int to, int from, uint8_t **envs, size_t *lens, size_t n)
-{
-	size_t k;
-
-	push_only(t, to, (uint64_t)from + 1, envs, lens, n);
-	assert_int_equal(
-	    weft_gossip_work(t->n[to].g, t->now, unix_us(t), SIZE_MAX), 0);
-	for (k = 0; k < n; k++)
-		free(envs[k]);
 }
 
 /*
@@ -1260,6 +1162,81 @@ test_fast_lane(void **state)
 	free(t);
 }
 
+/*
+ * Urgent entries (gossip.c, g_urgent): a descriptor of an origin that
+ * sent few lately is stored at once (its STORE output says so). In a
+ * quiet mesh it goes along the tree only; while another origin floods,
+ * to every neighbour, the tree's lazy links too, as repair (the link
+ * stays lazy). The flood's own entries go along the tree only, announced
+ * to lazy links at the next tick (a flood does not flood). A star: n0,
+ * n2 and n3 around n1, n1's link to n0 off the tree; n2 quiet, n3 loud.
+ */
+static void
+test_urgent(void **state)
+{
+	net_t *t = calloc(1, sizeof(*t));
+	uint8_t *envs[G_FAST_ORIGIN + 4];
+	size_t lens[G_FAST_ORIGIN + 4], stored, urgent;
+	const uint8_t *quiet, *loud;
+	char name[32];
+	int k, n = G_FAST_ORIGIN + 4;
+
+	(void)state;
+	assert_non_null(t);
+	net_init(t, 4);
+	link_up(t, 0, 1);
+	link_up(t, 1, 2);
+	link_up(t, 1, 3);
+	drain(t);
+	quiet = t->n[2].kp->pk;
+	loud = t->n[3].kp->pk;
+	weft_gossip__peer(t->n[1].g, 1)->lazy = 1;
+	stored = t->n[1].stored;
+	urgent = t->n[1].urgent;
+	/* quiet mesh: stored at once, the tree only (n0 waits a tick) */
+	envs[0] = descriptor(t, 2, "calm.a", 1, 0, &lens[0]);
+	push_from(t, 1, 2, envs, lens, 1);
+	drain(t);
+	assert_int_equal(t->n[1].stored - stored, 1);
+	assert_int_equal(t->n[1].urgent - urgent, 1);
+	assert_true(held_on(t, 1, quiet, "calm.a", 1));
+	assert_true(held_on(t, 3, quiet, "calm.a", 1));
+	assert_false(held_on(t, 0, quiet, "calm.a", 1));
+	/* n3 sends many at once: none urgent, none to n0 before a tick */
+	for (k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "loud.p%d", k);
+		envs[k] = descriptor(t, 3, name, 1, 0, &lens[k]);
+	}
+	push_from(t, 1, 3, envs, lens, (size_t)n);
+	drain(t);
+	assert_int_equal(t->n[1].stored - stored, 1 + (size_t)n);
+	assert_int_equal(t->n[1].urgent - urgent, 1);
+	for (k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "loud.p%d", k);
+		assert_true(held_on(t, 2, loud, name, 1));
+		assert_false(held_on(t, 0, loud, name, 1));
+	}
+	/* during the flood n2's next goes to n0 too, and the link stays
+	 * off the tree */
+	envs[0] = descriptor(t, 2, "calm.b", 1, 0, &lens[0]);
+	push_from(t, 1, 2, envs, lens, 1);
+	drain(t);
+	assert_int_equal(t->n[1].urgent - urgent, 2);
+	assert_true(held_on(t, 0, quiet, "calm.b", 1));
+	assert_true(held_on(t, 3, quiet, "calm.b", 1));
+	assert_int_equal(weft_gossip__peer(t->n[1].g, 1)->lazy, 1);
+	/* the next tick's announcements bring the rest */
+	tick_all(t, IV);
+	drain(t);
+	tick_all(t, IV);
+	drain(t);
+	assert_true(held_on(t, 0, quiet, "calm.a", 1));
+	snprintf(name, sizeof(name), "loud.p%d", n - 1);
+	assert_true(held_on(t, 0, loud, name, 1));
+	net_free(t);
+	free(t);
+}
+
 /* Announce origin's descriptor name at version v to node to, from peer
  * id peer; returns the grafts it sent. */
 static uint64_t
@@ -1449,6 +1426,7 @@ main(void)
 	    cmocka_unit_test(test_amplify),
 	    cmocka_unit_test(test_turns),
 	    cmocka_unit_test(test_fast_lane),
+	    cmocka_unit_test(test_urgent),
 	    cmocka_unit_test(test_take_give),
 	    cmocka_unit_test(test_wait_set),
 	    cmocka_unit_test(test_report_lies),
