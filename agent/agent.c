@@ -68,6 +68,8 @@ agent_close_handles(agent_t *a)
 	ag_audit_stop(a);
 	ag_core_stop(a);
 	ag_catw_stop(a);
+	weft_pool_close(a->opool);
+	a->opool = NULL;
 	weft_pool_close(a->pool);
 	a->pool = NULL;
 }
@@ -200,6 +202,9 @@ agent_start(agent_t *a)
 		return -1;
 	}
 	rc = weft_pool_new(a->loop, ag_pool_threads(), AG_POOL_JOBS, &a->pool);
+	if (rc == 0)
+		rc =
+		    weft_pool_new_nice(a->loop, 1, 2, 0, "weft-own", &a->opool);
 	if (rc != 0) {
 		ag_log("error", "worker pool: %s", weft_strerror(rc));
 		return -1;

@@ -221,12 +221,18 @@ struct agent {
 			       * secret key (query/serve_rewrite.c) */
 	weft_hs_replay_t *replay;
 	weft_pool_t *pool;
-	/* the catalog writer (catwrite.c): its thread, the batch still
-	 * queued that later ones join (under cw_mu), batches queued */
+	/* one thread at the loop's priority for the scans of our own
+	 * entries after a publish (core.c, ag_core_scan): what a publish
+	 * waits for, small, and at a worker's nice 10 it waited ~40 ms for
+	 * a core on a loaded host */
+	weft_pool_t *opool;
+	/* the catalog writer (catwrite.c): its thread, the batch gathering
+	 * on the loop (not handed over yet) and its timer, batches handed
+	 * over and not done */
 	weft_pool_t *wpool;
-	pthread_mutex_t cw_mu;
-	int cw_mu_ok;
 	struct cw_job *cw_open;
+	uv_timer_t cw_timer;
+	int cw_timer_open;
 	unsigned cw_queued;
 	char listen_addr[AG_ADDR_MAX], advertise[AG_ADDR_MAX];
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -483,8 +489,14 @@ void ag_gv_kick(agent_t *a);
 int ag_catw_start(agent_t *a);
 void ag_catw_stop(agent_t *a);
 /* Store entries env[0..n) (verified by the node core; the writer takes
- * them, freed once stored) off the loop, logging each one learnt. */
-void ag_catw_put(agent_t *a, uint8_t **env, const size_t *len, size_t n);
+ * them, freed once stored) off the loop, logging each one learnt: with
+ * what gathers over the next CW_GATHER_MS, or at once (with what
+ * gathered) when urgent. */
+void ag_catw_put(agent_t *a, uint8_t **env, const size_t *len, size_t n,
+		 int urgent);
+/* Hand what gathered to the writer now: what is submitted to it after
+ * this runs after it (a revocation's drop). */
+void ag_catw_flush(agent_t *a);
 
 /* ---- qcache.c: the result cache (query workers) ---- */
 

@@ -171,6 +171,7 @@ typedef struct core_batch {
 	uint8_t *env[CORE_BATCH_MAX];
 	size_t len[CORE_BATCH_MAX];
 	size_t n;
+	int urgent; /* one of them is (out.h, WEFT_OUT_STORE) */
 } core_batch_t;
 
 /* One line per product (or policy) version learnt from another node:
@@ -182,8 +183,9 @@ core_batch_store(agent_t *a, core_batch_t *b)
 {
 	if (b->n == 0)
 		return;
-	ag_catw_put(a, b->env, b->len, b->n);
+	ag_catw_put(a, b->env, b->len, b->n, b->urgent);
 	b->n = 0;
+	b->urgent = 0;
 }
 
 /* Take o's entry into the batch (storing the batch first when full). */
@@ -195,6 +197,7 @@ core_batch_add(core_batch_t *b, weft_out_t *o, agent_t *a)
 	b->env[b->n] = o->env;
 	b->len[b->n] = o->env_len;
 	b->n++;
+	b->urgent |= o->n != 0;
 	o->env = NULL;
 }
 
@@ -208,6 +211,7 @@ ag_core_flush(agent_t *a)
 	if (a->node == NULL)
 		return;
 	b.n = 0;
+	b.urgent = 0;
 	/* the fast lane's few entries (an honest publish in a flood):
 	 * checked here, not behind the verify thread's batch (gverify.c) */
 	if (weft_node_pending(a->node) > 0)
@@ -578,7 +582,10 @@ ag_core_scan(agent_t *a)
 	sc->job.work = scan_work;
 	sc->job.done = scan_done;
 	sc->job.arg = sc;
-	if (weft_pool_submit(a->pool, &sc->job) != 0) {
+	/* the first (the whole catalog) on a worker; the next (ours, what
+	 * a publish waits for) at the loop's priority (agent_int.h) */
+	if (weft_pool_submit(a->scanned && a->opool ? a->opool : a->pool,
+			     &sc->job) != 0) {
 		scan_free(sc);
 		a->scan_again = 1;
 		return;

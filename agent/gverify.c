@@ -123,7 +123,8 @@ ag_gv_kick(agent_t *a)
 int
 ag_gv_start(agent_t *a)
 {
-	int rc = weft_pool_new_nice(a->loop, 1, 2, GV_NICE, &a->vpool);
+	int rc = weft_pool_new_nice(a->loop, 1, 2, GV_NICE, "weft-verify",
+				    &a->vpool);
 
 	if (rc != 0) {
 		ag_log("error", "verify thread: %s", weft_strerror(rc));

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ struct weft_pool {
 	weft_pool_job_t **cur; /* [nth]: the job each thread runs, or NULL */
 	unsigned nth;
 	int nice;			/* above the process's */
+	char name[16];			/* the threads' */
 	weft_pool_job_t *inbox;		/* atomic: submitted, newest first */
 	weft_pool_job_t *qhead, *qtail; /* taken from the inbox, in order */
 	weft_pool_job_t *fin;		/* atomic: finished, newest first */
@@ -127,6 +129,7 @@ pool_thread(void *arg)
 	weft_pool_job_t *j;
 
 	free(arg);
+	(void)pthread_setname_np(pthread_self(), p->name);
 	/* this thread only (Linux: a thread id names one thread); failing
 	 * (a seccomp filter, say) leaves it at the loop's priority */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
@@ -178,12 +181,13 @@ int
 weft_pool_new(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 	      weft_pool_t **out)
 {
-	return weft_pool_new_nice(loop, threads, max_jobs, POOL_NICE, out);
+	return weft_pool_new_nice(loop, threads, max_jobs, POOL_NICE,
+				  "weft-work", out);
 }
 
 int
 weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
-		   int nice, weft_pool_t **out)
+		   int nice, const char *name, weft_pool_t **out)
 {
 	weft_pool_t *p;
 	unsigned i;
@@ -203,6 +207,7 @@ weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 	p->loop = loop;
 	p->max = max_jobs;
 	p->nice = nice;
+	snprintf(p->name, sizeof(p->name), "%s", name);
 	if (sem_init(&p->sem, 0, 0) != 0) {
 		free(p->cur);
 		free(p->th);

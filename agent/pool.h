@@ -57,9 +57,11 @@ struct weft_pool_job {
 int weft_pool_new(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 		  weft_pool_t **out);
 /* The same, its workers at nice (above the process's) instead of the
- * default 10: 19 for the work that may wait longest. */
+ * default 10 (19 for the work that may wait longest, 0 for short work
+ * something waits for), named name (at most 15 bytes: what top -H and
+ * perf show; weft_pool_new's are "weft-work"). */
 int weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
-		       int nice, weft_pool_t **out);
+		       int nice, const char *name, weft_pool_t **out);
 /* Queue a job. 0, or WEFT_EAGAIN when max_jobs are queued or running,
  * or WEFT_EINVAL after weft_pool_close began. */
 int weft_pool_submit(weft_pool_t *p, weft_pool_job_t *job);

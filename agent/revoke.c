@@ -167,11 +167,7 @@ ag_revoke(agent_t *a, const weft_out_t *o)
 	r->job.arg = r;
 	/* on the catalog writer's thread: after the entries queued there,
 	 * before any handed over later */
-	if (a->cw_mu_ok) {
-		pthread_mutex_lock(&a->cw_mu);
-		a->cw_open = NULL;
-		pthread_mutex_unlock(&a->cw_mu);
-	}
+	ag_catw_flush(a);
 	if (a->wpool == NULL || weft_pool_submit(a->wpool, &r->job) != 0) {
 		/* busy: the next start's first scan offers them again and
 		 * the core refuses them; say so */
