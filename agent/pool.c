@@ -171,6 +171,8 @@ pool_drain(weft_pool_t *p)
 	}
 }
 
+static void pool_closed(ag_wake_t *w);
+
 static void
 pool_wake_cb(ag_wake_t *w)
 {
@@ -216,6 +218,13 @@ weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 	}
 	pthread_mutex_init(&p->wmu, NULL);
 	rc = ag_wake_init(loop, &p->wake, pool_wake_cb);
+	if (rc != 0 && p->wake.fd >= 0) {
+		/* made and not started: freed once it closed (no threads
+		 * yet) */
+		p->wake.data = p;
+		ag_wake_close(&p->wake, pool_closed);
+		return rc;
+	}
 	if (rc != 0) {
 		pthread_mutex_destroy(&p->wmu);
 		sem_destroy(&p->sem);

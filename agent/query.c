@@ -1255,8 +1255,11 @@ ag_query_start(agent_t *a)
 	if (rc == 0)
 		rc = weft_pool_new(a->loop, AS_THREADS, WEFT_QSVC_SERVE_MAX,
 				   &a->spool);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = ag_wake_init(a->loop, &a->qasync, aq_async);
+		/* made and not started: ag_query_stop closes it */
+		a->qasync_open = rc == 0 || a->qasync.fd >= 0;
+	}
 	if (rc != 0) {
 		ag_log("error", "query pools: %s", weft_strerror(rc));
 		return -1;

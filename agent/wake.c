@@ -41,17 +41,15 @@ ag_wake_init(uv_loop_t *loop, ag_wake_t *w, ag_wake_cb cb)
 	w->cb = cb;
 	w->closed = NULL;
 	rc = uv_poll_init(loop, &w->poll, w->fd);
-	if (rc == 0) {
-		w->poll.data = w;
-		rc = uv_poll_start(&w->poll, UV_READABLE, wake_io);
-		if (rc != 0)
-			uv_close((uv_handle_t *)&w->poll, NULL);
-	}
 	if (rc != 0) {
 		close(w->fd);
 		w->fd = -1;
+		return rc;
 	}
-	return rc;
+	w->poll.data = w;
+	/* failing here, the handle is the loop's until closed: the caller
+	 * releases it with ag_wake_close (wake.h) */
+	return uv_poll_start(&w->poll, UV_READABLE, wake_io);
 }
 
 void

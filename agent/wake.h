@@ -32,7 +32,9 @@ struct ag_wake {
 	void *data;	   /* the caller's */
 };
 
-/* Loop thread: 0, or a negative errno. */
+/* Loop thread: 0, or a negative errno. On an error with w->fd >= 0 the
+ * handle was made and could not start: release it with ag_wake_close
+ * (and free w only in its callback), as after a success. */
 int ag_wake_init(uv_loop_t *loop, ag_wake_t *w, ag_wake_cb cb);
 /* Any thread: cb runs on the loop soon after (several sends may fold
  * into one call). */
