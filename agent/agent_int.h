@@ -308,11 +308,15 @@ struct agent {
 
 /* ---- log.c ---- */
 
-/* One log line on stderr: "TIME LEVEL text". */
 /* revoke.c: act on the node core's WEFT_OUT_REVOKE. */
 void ag_revoke(agent_t *a, const weft_out_t *o);
+/* One log line on stderr: "TIME LEVEL text". */
 void ag_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Loop thread: its lines are held from now (one write for a batch),
+ * written at ag_log_release. */
+void ag_log_hold(void);
+void ag_log_release(void);
 /* 1 if a line of this kind (AG_LIM_*) may be logged now (token bucket),
  * else counts it as suppressed. */
 int ag_log_ok(agent_t *a, int kind);

@@ -165,6 +165,7 @@ cw_done(weft_pool_job_t *pj)
 		j->failed = 0;
 		cw_store(j);
 	}
+	ag_log_hold(); /* the batch's lines in one write */
 	for (i = 0; j->infos != NULL && j->ok != NULL && i < j->n; i++) {
 		if (j->ok[i])
 			cw_log(a, &j->infos[i]);
@@ -182,6 +183,7 @@ cw_done(weft_pool_job_t *pj)
 		for (i = 0; i < j->n; i++)
 			free(j->env[i]);
 	}
+	ag_log_release();
 	a->cw_queued--;
 	free(j->infos);
 	free(j->ok);
