@@ -228,7 +228,7 @@ weft_gossip__quiet(const weft_gossip_t *g, const g_origin_t *o)
  * (weft_gossip__loud), pushed to every neighbour, not only along the
  * tree: the flood's prunes and grafts reshape the tree, and a node off
  * it learnt an honest publish only from an announcement at the next tick
- * and a graft (docs/gossip.md, "A fast lane for origins that send few").
+ * and a graft (docs/gossip.md, "Urgent entries").
  * In a quiet mesh the tree carries it alone, one push per node.
  */
 int
