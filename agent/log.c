@@ -19,9 +19,6 @@
 #define AG_LOG_BURST 20.0
 #define AG_LOG_RATE 5.0 /* lines a second, per kind, after a burst */
 
-/* One line, whatever the text holds: a line may quote data (a query's
- * error names the value that failed), so control characters (a tab, a
- * newline) become spaces and cannot split or forge lines. */
 /* Lines held by the loop thread (ag_log_hold), written at its release
  * or when full; held_on is each thread's own, so another thread's lines
  * go out at once. */
@@ -54,6 +51,9 @@ ag_log_release(void)
 	log_write_held();
 }
 
+/* One line, whatever the text holds: a line may quote data (a query's
+ * error names the value that failed), so control characters (a tab, a
+ * newline) become spaces and cannot split or forge lines. */
 void
 ag_log(const char *level, const char *fmt, ...)
 {

@@ -171,6 +171,17 @@ pool_drain(weft_pool_t *p)
 	}
 }
 
+/* Free p, its threads gone and its wake-up closed or never made. */
+static void
+pool_free(weft_pool_t *p)
+{
+	pthread_mutex_destroy(&p->wmu);
+	sem_destroy(&p->sem);
+	free(p->cur);
+	free(p->th);
+	free(p);
+}
+
 static void pool_closed(ag_wake_t *w);
 
 static void
@@ -218,22 +229,15 @@ weft_pool_new_nice(uv_loop_t *loop, unsigned threads, unsigned max_jobs,
 	}
 	pthread_mutex_init(&p->wmu, NULL);
 	rc = ag_wake_init(loop, &p->wake, pool_wake_cb);
-	if (rc != 0 && p->wake.fd >= 0) {
-		/* made and not started: freed once it closed (no threads
-		 * yet) */
-		p->wake.data = p;
-		ag_wake_close(&p->wake, pool_closed);
-		return rc;
-	}
-	if (rc != 0) {
-		pthread_mutex_destroy(&p->wmu);
-		sem_destroy(&p->sem);
-		free(p->cur);
-		free(p->th);
-		free(p);
-		return rc;
-	}
 	p->wake.data = p;
+	if (rc != 0) {
+		if (p->wake.fd >= 0) /* made and not started: freed once it
+				      * closed (no threads yet) */
+			ag_wake_close(&p->wake, pool_closed);
+		else
+			pool_free(p);
+		return rc;
+	}
 	for (i = 0; i < threads; i++) {
 		pool_arg_t *pa = malloc(sizeof(*pa));
 
@@ -318,13 +322,7 @@ weft_pool_busy(const weft_pool_t *p)
 static void
 pool_closed(ag_wake_t *w)
 {
-	weft_pool_t *p = w->data;
-
-	pthread_mutex_destroy(&p->wmu);
-	sem_destroy(&p->sem);
-	free(p->cur);
-	free(p->th);
-	free(p);
+	pool_free(w->data);
 }
 
 void

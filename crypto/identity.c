@@ -573,11 +573,10 @@ int
 weft_crypto_set_verify_cache_slots(size_t slots)
 {
 	size_t cap = 16;
+	weft_vslot_t *f;
 
 	while (cap < slots && cap < WEFT_VCACHE_MAX)
 		cap *= 2;
-	weft_vslot_t *f;
-
 	weft_crypto_set_verify_cache(0);
 	if ((f = calloc(cap, sizeof(*f))) == NULL)
 		return WEFT_ENOMEM;
